@@ -1,0 +1,249 @@
+//! Loading and saving the state file atomically, with the previous version kept as a backup.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{self, io_err, IoFailure};
+use crate::state::{ParseError, State, WriteError, TUNNELFORM_VERSION};
+
+/// A state file on disk: `<path>`, with `<path>.backup` (the previous version), `<path>.lock` and
+/// `<path>.journal` beside it.
+///
+/// Writers should hold a [`crate::StateLock`] on the same path while they load, change and save.
+#[derive(Debug, Clone)]
+pub struct StateFile {
+    path: PathBuf,
+    replace_unreadable: bool,
+}
+
+/// Errors reading or writing the state file. Each message says what is wrong and how to recover.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot {op} {}: {cause}", path.display())]
+    Io { op: &'static str, path: PathBuf, cause: io::Error },
+
+    /// The file exists but is not a state this tunnelform can read (`cause` says why: truncated,
+    /// corrupt, future version, a Terraform or other foreign file).
+    #[error("cannot read the state file {}: {cause}.\n{hint}", path.display())]
+    Unreadable { path: PathBuf, cause: ParseError, hint: String },
+
+    /// `save` found a file it cannot read where it would write, and the caller did not decide to
+    /// replace it.
+    #[error("refusing to overwrite {}: the file there is not a readable tunnelform state ({cause}).\n{hint}", path.display())]
+    WouldOverwriteUnreadable { path: PathBuf, cause: ParseError, hint: String },
+
+    #[error("refusing to write the state: {0}")]
+    Invalid(#[from] WriteError),
+
+    #[error("refusing to write {}: the file there belongs to a different state (lineage {on_disk}; this run read lineage {ours}). Another configuration may use the same state path; check --state", path.display())]
+    LineageMismatch { path: PathBuf, on_disk: String, ours: String },
+
+    #[error("refusing to write {}: someone else saved it since it was read (serial {on_disk} on disk, {ours} when read). Run the command again so it starts from the current state", path.display())]
+    StaleSerial { path: PathBuf, on_disk: u64, ours: u64 },
+
+    #[error("the state file {} does not exist, but its backup {} does. If the state file was deleted by mistake, restore it with `cp {} {}`; to start from an empty state, delete the backup too", path.display(), backup.display(), backup.display(), path.display())]
+    MissingWithBackup { path: PathBuf, backup: PathBuf },
+
+    #[error("{} is a directory; --state must name a file", path.display())]
+    IsDirectory { path: PathBuf },
+}
+
+impl From<IoFailure> for StateError {
+    fn from(f: IoFailure) -> Self {
+        StateError::Io { op: f.op, path: f.path, cause: f.cause }
+    }
+}
+
+impl StateError {
+    /// Why the file could not be read, for the unreadable-file errors.
+    pub fn parse_error(&self) -> Option<&ParseError> {
+        match self {
+            StateError::Unreadable { cause, .. } | StateError::WouldOverwriteUnreadable { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// How to recover from an unreadable file at `path`.
+fn recovery_hint(path: &Path, cause: &ParseError) -> String {
+    let backup = fsutil::backup_path(path);
+    let p = path.display();
+    match cause {
+        ParseError::Terraform { .. } => format!(
+            "To manage these resources with tunnelform, convert it with `tunnelform state migrate-terraform {p}` and use the state it writes. tunnelform will not overwrite this file."
+        ),
+        ParseError::FutureVersion { written_by, .. } => format!(
+            "Upgrade tunnelform{} to use this state. This version will not overwrite it.",
+            written_by.as_ref().map(|v| format!(" to {v} or later")).unwrap_or_default()
+        ),
+        ParseError::Foreign { .. } => format!(
+            "Check that --state (or the backend \"local\" path) names a tunnelform state file. tunnelform will not overwrite {p}."
+        ),
+        _ => {
+            if backup.is_file() {
+                let b = backup.display();
+                format!(
+                    "tunnelform will not overwrite it. The previous version is kept in {b}: check it with `tunnelform state list --state {b}`, then restore it with `cp {b} {p}`, or restore {p} from version control."
+                )
+            } else {
+                format!(
+                    "tunnelform will not overwrite it. There is no backup at {}; restore {p} from version control or your own backups.",
+                    backup.display()
+                )
+            }
+        }
+    }
+}
+
+impl StateFile {
+    /// A handle on the state file at `path` (nothing is created until the first save).
+    pub fn open(path: impl AsRef<Path>) -> Result<StateFile, StateError> {
+        let path = path.as_ref().to_path_buf();
+        if path.is_dir() || path.file_name().is_none() {
+            return Err(StateError::IsDirectory { path });
+        }
+        Ok(StateFile { path, replace_unreadable: false })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        fsutil::backup_path(&self.path)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        fsutil::lock_path(&self.path)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        fsutil::journal_path(&self.path)
+    }
+
+    /// Let [`StateFile::save`] replace a file it cannot read. Only for a caller that decided so
+    /// explicitly (for example a user confirming they want to start over); the unreadable file is
+    /// first copied to `<path>.unreadable-<unix time>`, never simply lost.
+    pub fn replace_unreadable(&mut self, yes: bool) -> &mut Self {
+        self.replace_unreadable = yes;
+        self
+    }
+
+    /// Reads the state. A missing file is an empty state with a fresh lineage (written by the first
+    /// save), unless a backup exists without it, which is refused as a likely mistake.
+    pub fn load(&self) -> Result<State, StateError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => self.parse(&self.path, &bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let backup = self.backup_path();
+                if backup.exists() {
+                    return Err(StateError::MissingWithBackup { path: self.path.clone(), backup });
+                }
+                tracing::debug!(path = %self.path.display(), "no state file yet; starting from an empty state");
+                Ok(State::new())
+            }
+            Err(e) => Err(StateError::Io { op: "read", path: self.path.clone(), cause: e }),
+        }
+    }
+
+    /// Reads `<path>.backup`, the version before the last save.
+    pub fn load_backup(&self) -> Result<State, StateError> {
+        let backup = self.backup_path();
+        let bytes = fs::read(&backup).map_err(io_err("read", &backup))?;
+        self.parse(&backup, &bytes)
+    }
+
+    fn parse(&self, path: &Path, bytes: &[u8]) -> Result<State, StateError> {
+        State::from_json_bytes(bytes).map_err(|cause| StateError::Unreadable {
+            path: path.to_path_buf(),
+            hint: recovery_hint(path, &cause),
+            cause,
+        })
+    }
+
+    /// Writes `state` durably, incrementing its serial and recording this tunnelform's version:
+    ///
+    /// 1. refuses a state with an unknown value or a sensitive value in clear;
+    /// 2. refuses to replace a file it cannot parse (see [`StateFile::replace_unreadable`]), a file with
+    ///    another lineage, or a file saved by someone else since `state` was read (higher serial);
+    /// 3. copies the current file to `<path>.backup` (atomically);
+    /// 4. writes a temporary file in the same directory, fsyncs it, renames it over `<path>` and fsyncs
+    ///    the directory; a crash at any point leaves the old or the new state, never a mix.
+    ///
+    /// Parent directories are created. Leftover temporary files of crashed writers are removed. On
+    /// error, `state` is left as it was.
+    pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.validate()?;
+        let next_serial = state.serial.checked_add(1).ok_or(WriteError::SerialOverflow { serial: state.serial })?;
+        let dir = fsutil::parent_dir(&self.path);
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(io_err("create the directory", &dir))?;
+            if let Some(grand) = dir.parent().filter(|g| !g.as_os_str().is_empty()) {
+                fsutil::sync_dir(grand)?;
+            }
+        }
+        fsutil::remove_stale_temp_files(&self.path);
+        fsutil::remove_stale_temp_files(&self.backup_path());
+
+        let existing = match fs::read(&self.path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StateError::Io { op: "read", path: self.path.clone(), cause: e }),
+        };
+        let mut existing_is_good = false;
+        if let Some(bytes) = &existing {
+            match State::from_json_bytes(bytes) {
+                Ok(disk) => {
+                    if disk.lineage != state.lineage {
+                        return Err(StateError::LineageMismatch {
+                            path: self.path.clone(),
+                            on_disk: disk.lineage,
+                            ours: state.lineage.clone(),
+                        });
+                    }
+                    if disk.serial > state.serial {
+                        return Err(StateError::StaleSerial {
+                            path: self.path.clone(),
+                            on_disk: disk.serial,
+                            ours: state.serial,
+                        });
+                    }
+                    existing_is_good = true;
+                }
+                Err(cause) if !self.replace_unreadable => {
+                    let hint = format!(
+                        "{} To replace it anyway, move it aside first.",
+                        recovery_hint(&self.path, &cause)
+                    );
+                    return Err(StateError::WouldOverwriteUnreadable { path: self.path.clone(), cause, hint });
+                }
+                Err(cause) => {
+                    let secs = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default();
+                    let aside = fsutil::with_suffix(&self.path, &format!(".unreadable-{secs}"));
+                    tracing::warn!(path = %self.path.display(), kept_as = %aside.display(), %cause, "replacing an unreadable state file as requested");
+                    fsutil::write_atomic(&aside, bytes)?;
+                }
+            }
+        }
+
+        let previous = (state.serial, std::mem::replace(&mut state.tunnelform_version, TUNNELFORM_VERSION.to_string()));
+        state.serial = next_serial;
+        let result = (|| -> Result<(), StateError> {
+            let bytes = state.to_json_bytes()?;
+            if let (true, Some(old)) = (existing_is_good, &existing) {
+                fsutil::write_atomic(&self.backup_path(), old)?;
+            }
+            fsutil::write_atomic(&self.path, &bytes)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            state.serial = previous.0;
+            state.tunnelform_version = previous.1;
+        }
+        result
+    }
+}
