@@ -52,11 +52,21 @@ pub struct Address {
 
 impl Address {
     pub fn managed(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { mode: Mode::Managed, type_name: type_name.into(), name: name.into(), key: None }
+        Address {
+            mode: Mode::Managed,
+            type_name: type_name.into(),
+            name: name.into(),
+            key: None,
+        }
     }
 
     pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { mode: Mode::Data, type_name: type_name.into(), name: name.into(), key: None }
+        Address {
+            mode: Mode::Data,
+            type_name: type_name.into(),
+            name: name.into(),
+            key: None,
+        }
     }
 
     pub fn with_key(mut self, key: Option<InstanceKey>) -> Self {
@@ -66,7 +76,10 @@ impl Address {
 
     /// The address of the resource block this instance comes from (key dropped).
     pub fn resource(&self) -> Address {
-        Address { key: None, ..self.clone() }
+        Address {
+            key: None,
+            ..self.clone()
+        }
     }
 
     /// Whether `self` (possibly a whole-resource address) selects `other`.
@@ -108,7 +121,10 @@ impl FromStr for Address {
     type Err = AddressParseError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason| AddressParseError { input: input.to_string(), reason };
+        let err = |reason| AddressParseError {
+            input: input.to_string(),
+            reason,
+        };
         let (mode, rest) = match input.strip_prefix("data.") {
             Some(rest) => (Mode::Data, rest),
             None => (Mode::Managed, input),
@@ -120,7 +136,9 @@ impl FromStr for Address {
                     .and_then(|s| s.strip_suffix(']'))
                     .ok_or_else(|| err("unbalanced brackets"))?;
                 let key = if let Some(q) = inner.strip_prefix('"') {
-                    let body = q.strip_suffix('"').ok_or_else(|| err("unterminated string key"))?;
+                    let body = q
+                        .strip_suffix('"')
+                        .ok_or_else(|| err("unterminated string key"))?;
                     let mut out = String::new();
                     let mut chars = body.chars();
                     while let Some(c) = chars.next() {
@@ -138,17 +156,28 @@ impl FromStr for Address {
                     }
                     InstanceKey::Key(out)
                 } else {
-                    InstanceKey::Index(inner.parse().map_err(|_| err("an index must be a whole number"))?)
+                    InstanceKey::Index(
+                        inner
+                            .parse()
+                            .map_err(|_| err("an index must be a whole number"))?,
+                    )
                 };
                 (&rest[..i], Some(key))
             }
             None => (rest, None),
         };
-        let (type_name, name) = head.split_once('.').ok_or_else(|| err("missing the resource name"))?;
+        let (type_name, name) = head
+            .split_once('.')
+            .ok_or_else(|| err("missing the resource name"))?;
         if !is_ident(type_name) || !is_ident(name) {
             return Err(err("type and name must be identifiers"));
         }
-        Ok(Address { mode, type_name: type_name.to_string(), name: name.to_string(), key })
+        Ok(Address {
+            mode,
+            type_name: type_name.to_string(),
+            name: name.to_string(),
+            key,
+        })
     }
 }
 
@@ -195,7 +224,9 @@ mod tests {
     #[test]
     fn contains_selects_instances() {
         let whole: Address = "tencentcloud_vpn_connection.office".parse().unwrap();
-        let one: Address = "tencentcloud_vpn_connection.office[\"sh\"]".parse().unwrap();
+        let one: Address = "tencentcloud_vpn_connection.office[\"sh\"]"
+            .parse()
+            .unwrap();
         assert!(whole.contains(&one));
         assert!(!one.contains(&whole));
         assert!(one.contains(&one));

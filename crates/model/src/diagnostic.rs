@@ -36,11 +36,23 @@ impl Span {
     pub fn from_offsets(file: Arc<str>, source: &str, start: usize, end: usize) -> Span {
         let (line, column) = line_col(source, start);
         let (end_line, end_column) = line_col(source, end.max(start));
-        Span { file, line, column, end_line, end_column }
+        Span {
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
     }
 
     pub fn point(file: Arc<str>, line: usize, column: usize) -> Span {
-        Span { file, line, column, end_line: line, end_column: column + 1 }
+        Span {
+            file,
+            line,
+            column,
+            end_line: line,
+            end_column: column + 1,
+        }
     }
 }
 
@@ -92,7 +104,10 @@ impl Diagnostic {
     }
 
     pub fn warning(summary: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary)
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -108,7 +123,10 @@ impl Diagnostic {
     /// Attaches a span and the source line it starts on (taken from `source`).
     pub fn with_span(mut self, span: Span, source: Option<&str>) -> Self {
         if let Some(src) = source {
-            self.source_line = src.lines().nth(span.line.saturating_sub(1)).map(str::to_string);
+            self.source_line = src
+                .lines()
+                .nth(span.line.saturating_sub(1))
+                .map(str::to_string);
         }
         self.span = Some(span);
         self
@@ -193,7 +211,8 @@ impl Diagnostics {
     }
     /// Sorted by file, line, column, for stable output.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.summary.cmp(&b.summary)));
+        self.0
+            .sort_by(|a, b| a.span.cmp(&b.span).then_with(|| a.summary.cmp(&b.summary)));
         self
     }
 }
@@ -251,6 +270,9 @@ mod tests {
         assert!(out.contains("--> main.tf:2:3"), "{out}");
         assert!(out.contains("2 |   pre_shared_key = \"k\""), "{out}");
         assert!(out.contains("  ^^^^^^^^^^^^^^\n"), "{out}");
-        assert!(out.contains("help: did you mean \"pre_share_key\"?"), "{out}");
+        assert!(
+            out.contains("help: did you mean \"pre_share_key\"?"),
+            "{out}"
+        );
     }
 }

@@ -71,7 +71,11 @@ impl Value {
         match self {
             Value::Sensitive(inner) => inner.deep_unmarked(),
             Value::List(items) => Value::List(items.iter().map(Value::deep_unmarked).collect()),
-            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), v.deep_unmarked())).collect()),
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.deep_unmarked()))
+                    .collect(),
+            ),
             v => v.clone(),
         }
     }
@@ -124,7 +128,9 @@ impl Value {
 
     pub fn as_i64(&self) -> Option<i64> {
         match self.unmarked() {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
             _ => None,
         }
     }
@@ -177,8 +183,12 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Sensitive(inner) => inner.to_json(),
         }
     }
@@ -190,7 +200,11 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.clone()),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -311,7 +325,9 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::Number(i.into()))
             }
             fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
-                Number::from_f64(f).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
+                Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| E::custom("non-finite number"))
             }
             fn visit_str<E>(self, s: &str) -> Result<Value, E> {
                 Ok(Value::String(s.to_string()))
@@ -352,7 +368,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_sensitive() {
-        let v = Value::Map(BTreeMap::from([("k".to_string(), Value::sensitive("hunter2".into()))]));
+        let v = Value::Map(BTreeMap::from([(
+            "k".to_string(),
+            Value::sensitive("hunter2".into()),
+        )]));
         let s = format!("{v:?}");
         assert!(!s.contains("hunter2"), "{s}");
         assert!(s.contains("(sensitive value)"));
@@ -360,7 +379,12 @@ mod tests {
 
     #[test]
     fn serde_round_trip_keeps_marks() {
-        let v = Value::List(vec![Value::Unknown, Value::sensitive(Value::int(3)), "x".into(), Value::Null]);
+        let v = Value::List(vec![
+            Value::Unknown,
+            Value::sensitive(Value::int(3)),
+            "x".into(),
+            Value::Null,
+        ]);
         let j = serde_json::to_string(&v).unwrap();
         let back: Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v, back);
@@ -379,6 +403,9 @@ mod tests {
         let v = Value::List(vec![Value::from("a"), Value::Unknown]);
         assert!(!v.is_wholly_known());
         assert!(Value::sensitive(Value::Unknown).is_unknown());
-        assert_eq!(Value::from(1.0_f64.to_string().as_str()).as_str(), Some("1"));
+        assert_eq!(
+            Value::from(1.0_f64.to_string().as_str()).as_str(),
+            Some("1")
+        );
     }
 }

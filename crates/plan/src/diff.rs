@@ -1,0 +1,388 @@
+//! Diff of one object: desired (configuration) against the refreshed remote object.
+
+use tunnelform_model::schema::AttrSchema;
+use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+
+use crate::normalize::same;
+use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange};
+
+/// The `lifecycle` block of a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    /// Argument names, or `all`.
+    pub ignore_changes: Vec<String>,
+}
+
+impl Lifecycle {
+    fn ignores(&self, attr: &str) -> bool {
+        self.ignore_changes.iter().any(|a| a == attr || a == "all")
+    }
+}
+
+/// Everything known about one managed object.
+#[derive(Debug, Clone)]
+pub struct DiffInput<'a> {
+    pub address: &'a Address,
+    pub kind: ResourceKind,
+    pub region: &'a str,
+    pub provider_alias: Option<&'a str>,
+    /// Attributes from the configuration (only what it sets); `None` when not in the configuration.
+    pub desired: Option<&'a Attrs>,
+    /// The refreshed remote object: its id and attributes; `None` when it does not exist.
+    pub remote: Option<(&'a str, &'a Attrs)>,
+    /// Whether the prior state knew this object.
+    pub in_state: bool,
+    pub lifecycle: &'a Lifecycle,
+    pub depends_on: Vec<Address>,
+    /// Importing an existing object with this id.
+    pub importing: Option<String>,
+}
+
+/// The planned value of every attribute after apply. `existing` is the remote object the result
+/// builds on (None for a new object: computed attributes are then unknown).
+pub fn planned_after(
+    kind: ResourceKind,
+    desired: &Attrs,
+    existing: Option<(&str, &Attrs)>,
+    lifecycle: &Lifecycle,
+) -> Attrs {
+    let schema = kind.schema();
+    let mut after = Attrs::new();
+    after.insert(
+        "id".to_string(),
+        existing
+            .map(|(id, _)| Value::from(id))
+            .unwrap_or(Value::Unknown),
+    );
+    for attr in schema.attrs {
+        let remote = existing.and_then(|(_, r)| r.get(attr.name));
+        let v = if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
+            remote.cloned().unwrap_or(Value::Null)
+        } else {
+            match desired.get(attr.name) {
+                Some(v) if !v.is_null() => v.clone(),
+                _ => default_or_computed(attr, remote, existing.is_some()),
+            }
+        };
+        let v = if attr.sensitive && !v.is_null() {
+            Value::sensitive(v)
+        } else {
+            v
+        };
+        after.insert(attr.name.to_string(), v);
+    }
+    after
+}
+
+fn default_or_computed(attr: &AttrSchema, remote: Option<&Value>, exists: bool) -> Value {
+    if let Some(d) = attr.default {
+        return d.to_value();
+    }
+    if attr.computed {
+        return if exists {
+            remote.cloned().unwrap_or(Value::Null)
+        } else {
+            Value::Unknown
+        };
+    }
+    Value::Null
+}
+
+/// Which arguments differ between the planned `after` and the remote object.
+fn changed_arguments(
+    kind: ResourceKind,
+    after: &Attrs,
+    remote: &Attrs,
+) -> (Vec<String>, Vec<String>) {
+    let mut changed = Vec::new();
+    let mut forced = Vec::new();
+    for attr in kind.schema().attrs.iter().filter(|a| a.is_argument()) {
+        let a = after.get(attr.name).unwrap_or(&Value::Null);
+        let b = remote.get(attr.name).unwrap_or(&Value::Null);
+        if !same(attr, a, b) {
+            // A computed argument the configuration leaves out follows the remote value: no change.
+            if a.is_null() && attr.computed {
+                continue;
+            }
+            changed.push(attr.name.to_string());
+            if attr.force_new {
+                forced.push(attr.name.to_string());
+            }
+        }
+    }
+    (changed, forced)
+}
+
+/// Plans one managed object.
+pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
+    let mut change = ResourceChange {
+        address: input.address.clone(),
+        kind: ObjectKind::Managed(input.kind),
+        region: input.region.to_string(),
+        provider_alias: input.provider_alias.map(str::to_string),
+        action: Action::NoOp,
+        id: input.remote.map(|(id, _)| id.to_string()),
+        before: input.remote.map(|(id, r)| with_id(id, r)),
+        after: None,
+        changed: Vec::new(),
+        replace_paths: Vec::new(),
+        reasons: Vec::new(),
+        importing: input.importing.clone(),
+        depends_on: input.depends_on.clone(),
+    };
+    if let Some(id) = &input.importing {
+        change.reasons.push(Reason::Import { id: id.clone() });
+    }
+    match (input.desired, input.remote) {
+        (Some(desired), None) => {
+            change.action = Action::Create;
+            change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+            change.reasons.push(if input.in_state {
+                Reason::DeletedOutsideTunnelform
+            } else {
+                Reason::NewInConfiguration
+            });
+        }
+        (Some(desired), Some((id, remote))) => {
+            let after = planned_after(input.kind, desired, Some((id, remote)), input.lifecycle);
+            let (changed, forced) = changed_arguments(input.kind, &after, remote);
+            if !forced.is_empty() {
+                change.action = Action::Replace {
+                    create_before_destroy: input.lifecycle.create_before_destroy,
+                };
+                change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+                change.reasons.push(Reason::ForcesReplacement {
+                    attributes: forced.clone(),
+                });
+            } else if !changed.is_empty() {
+                change.action = Action::Update;
+                change.reasons.push(Reason::ArgumentsChanged {
+                    attributes: changed.clone(),
+                });
+                change.after = Some(after);
+            } else {
+                change.after = Some(after);
+            }
+            change.changed = changed;
+            change.replace_paths = forced;
+        }
+        (None, Some(_)) => {
+            change.action = Action::Delete;
+            change.reasons.push(Reason::RemovedFromConfiguration);
+        }
+        (None, None) => {
+            if input.in_state {
+                change.reasons.push(Reason::DeletedOutsideTunnelform);
+            }
+        }
+    }
+    change
+}
+
+/// A data source whose arguments are not known until apply: read during apply.
+pub fn diff_data(
+    address: &Address,
+    kind: DataKind,
+    region: &str,
+    provider_alias: Option<&str>,
+    args: &Attrs,
+) -> ResourceChange {
+    let mut after = args.clone();
+    for attr in kind.schema().attrs.iter().filter(|a| !a.is_argument()) {
+        after.insert(attr.name.to_string(), Value::Unknown);
+    }
+    ResourceChange {
+        address: address.clone(),
+        kind: ObjectKind::Data(kind),
+        region: region.to_string(),
+        provider_alias: provider_alias.map(str::to_string),
+        action: Action::Read,
+        id: None,
+        before: None,
+        after: Some(after),
+        changed: Vec::new(),
+        replace_paths: Vec::new(),
+        reasons: vec![Reason::ReadDeferredUntilApply],
+        importing: None,
+        depends_on: Vec::new(),
+    }
+}
+
+fn with_id(id: &str, attrs: &Attrs) -> Attrs {
+    let mut out = attrs.clone();
+    out.insert("id".to_string(), Value::from(id));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn addr() -> Address {
+        "tencentcloud_vpn_connection.office".parse().unwrap()
+    }
+
+    fn desired() -> Attrs {
+        BTreeMap::from([
+            ("name".to_string(), Value::from("office")),
+            ("vpc_id".to_string(), Value::from("vpc-sandbox1")),
+            ("vpn_gateway_id".to_string(), Value::from("vpngw-aaaaaaaa")),
+            (
+                "customer_gateway_id".to_string(),
+                Value::from("cgw-bbbbbbbb"),
+            ),
+            (
+                "pre_share_key".to_string(),
+                Value::sensitive(Value::from("s3cret")),
+            ),
+        ])
+    }
+
+    /// What the API reports for `desired()` with every default filled in.
+    fn remote() -> Attrs {
+        let mut r = desired();
+        r.insert(
+            "pre_share_key".to_string(),
+            Value::sensitive(Value::from("s3cret")),
+        );
+        for (k, v) in [
+            ("ike_proto_encry_algorithm", Value::from("3DES-CBC")),
+            ("ike_proto_authen_algorithm", Value::from("MD5")),
+            ("ike_exchange_mode", Value::from("MAIN")),
+            ("ike_local_identity", Value::from("ADDRESS")),
+            ("ike_remote_identity", Value::from("ADDRESS")),
+            ("ike_local_address", Value::from("203.0.113.10")),
+            ("ike_remote_address", Value::from("198.51.100.7")),
+            ("ike_dh_group_name", Value::from("GROUP1")),
+            ("ike_sa_lifetime_seconds", Value::int(86400)),
+            ("ike_version", Value::from("IKEV1")),
+            ("ipsec_encrypt_algorithm", Value::from("3DES-CBC")),
+            ("ipsec_integrity_algorithm", Value::from("MD5")),
+            ("ipsec_sa_lifetime_seconds", Value::int(3600)),
+            ("ipsec_pfs_dh_group", Value::from("NULL")),
+            ("ipsec_sa_lifetime_traffic", Value::int(1843200)),
+            ("dpd_enable", Value::int(0)),
+            ("dpd_timeout", Value::from("30")),
+            ("dpd_action", Value::from("clear")),
+            ("route_type", Value::from("StaticRoute")),
+            ("negotiation_type", Value::from("active")),
+            ("enable_health_check", Value::Bool(false)),
+            ("health_check_local_ip", Value::from("169.254.130.1")),
+            ("health_check_remote_ip", Value::from("169.254.130.2")),
+            ("state", Value::from("AVAILABLE")),
+            ("tags", Value::Map(BTreeMap::new())),
+        ] {
+            r.insert(k.to_string(), v);
+        }
+        r
+    }
+
+    fn run(desired: Option<&Attrs>, remote: Option<&Attrs>, lc: &Lifecycle) -> ResourceChange {
+        let a = addr();
+        diff_managed(DiffInput {
+            address: &a,
+            kind: ResourceKind::VpnConnection,
+            region: "ap-guangzhou",
+            provider_alias: None,
+            desired,
+            remote: remote.map(|r| ("vpnx-12345678", r)),
+            in_state: remote.is_some(),
+            lifecycle: lc,
+            depends_on: vec![],
+            importing: None,
+        })
+    }
+
+    #[test]
+    fn omitted_arguments_filled_by_the_api_are_no_change() {
+        let c = run(Some(&desired()), Some(&remote()), &Lifecycle::default());
+        assert_eq!(c.action, Action::NoOp, "{:?}", c.changed);
+    }
+
+    #[test]
+    fn changed_argument_is_an_update_with_its_name() {
+        let mut d = desired();
+        d.insert("dpd_timeout".into(), Value::int(45));
+        let c = run(Some(&d), Some(&remote()), &Lifecycle::default());
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.changed, vec!["dpd_timeout"]);
+    }
+
+    #[test]
+    fn changed_key_is_an_update_and_stays_sensitive() {
+        let mut d = desired();
+        d.insert(
+            "pre_share_key".into(),
+            Value::sensitive(Value::from("other")),
+        );
+        let c = run(Some(&d), Some(&remote()), &Lifecycle::default());
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.changed, vec!["pre_share_key"]);
+        assert!(c.after.unwrap()["pre_share_key"].is_sensitive());
+    }
+
+    #[test]
+    fn force_new_argument_replaces_in_the_requested_order() {
+        let mut d = desired();
+        d.insert("customer_gateway_id".into(), Value::from("cgw-cccccccc"));
+        let c = run(Some(&d), Some(&remote()), &Lifecycle::default());
+        assert_eq!(
+            c.action,
+            Action::Replace {
+                create_before_destroy: false
+            }
+        );
+        assert_eq!(c.replace_paths, vec!["customer_gateway_id"]);
+        let after = c.after.unwrap();
+        assert!(after["id"].is_unknown());
+        assert!(after["state"].is_unknown());
+        let cbd = Lifecycle {
+            create_before_destroy: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(Some(&d), Some(&remote()), &cbd).action,
+            Action::Replace {
+                create_before_destroy: true
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_force_new_argument_replaces() {
+        let mut d = desired();
+        d.insert("vpn_gateway_id".into(), Value::Unknown);
+        assert!(matches!(
+            run(Some(&d), Some(&remote()), &Lifecycle::default()).action,
+            Action::Replace { .. }
+        ));
+    }
+
+    #[test]
+    fn ignore_changes_keeps_the_remote_value() {
+        let mut d = desired();
+        d.insert("name".into(), Value::from("renamed"));
+        let lc = Lifecycle {
+            ignore_changes: vec!["name".into()],
+            ..Default::default()
+        };
+        assert_eq!(run(Some(&d), Some(&remote()), &lc).action, Action::NoOp);
+    }
+
+    #[test]
+    fn create_and_delete_and_gone() {
+        let c = run(Some(&desired()), None, &Lifecycle::default());
+        assert_eq!(c.action, Action::Create);
+        assert_eq!(c.reasons, vec![Reason::NewInConfiguration]);
+        assert_eq!(
+            c.after.as_ref().unwrap()["dpd_action"],
+            Value::from("clear")
+        );
+        let c = run(None, Some(&remote()), &Lifecycle::default());
+        assert_eq!(c.action, Action::Delete);
+        assert_eq!(c.reasons, vec![Reason::RemovedFromConfiguration]);
+    }
+}

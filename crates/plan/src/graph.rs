@@ -1,0 +1,654 @@
+//! The execution graph: one node per step, an edge `a -> b` when `a` must finish before `b` starts.
+//!
+//! Edges come from
+//! 1. references and `depends_on`: a dependency's create/update before the dependent's;
+//! 2. deletes in reverse: a dependent's delete before its dependency's delete (also by remote id:
+//!    a tunnel that names a gateway is deleted before that gateway);
+//! 3. replacement order: delete then create (default) or create then delete (create_before_destroy,
+//!    with dependents moved to the new object before the old one goes);
+//! 4. conflicts the API rejects mid-apply: on one VPN gateway, an SPD range or a BGP tunnel range
+//!    (or the one-tunnel-per-customer-gateway rule) released by one tunnel before another claims it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ipnet::Ipv4Net;
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use tunnelform_model::{Address, ResourceKind, Value};
+
+use crate::types::{Action, Attrs, ObjectKind, Plan, ResourceChange};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepKind {
+    Create,
+    Update,
+    Delete,
+    /// Read a data source whose arguments were unknown at plan time.
+    Read,
+    /// Record an imported object in state (no write to the cloud).
+    Import,
+    /// The new object of a replacement.
+    CreateReplacement,
+    /// The old object of a replacement.
+    DeleteReplaced,
+}
+
+impl StepKind {
+    pub fn is_delete(self) -> bool {
+        matches!(self, StepKind::Delete | StepKind::DeleteReplaced)
+    }
+}
+
+/// One unit of work: a step of the change at `change` (an index into `Plan::changes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Step {
+    pub change: usize,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GraphError {
+    #[error("dependency cycle between {}: each must be changed before the other. Break the cycle (remove a reference or depends_on, or split the change into two applies)", .0.join(", "))]
+    Cycle(Vec<String>),
+}
+
+/// The steps of a plan and their order.
+#[derive(Debug, Clone)]
+pub struct ExecGraph {
+    pub graph: DiGraph<Step, ()>,
+}
+
+impl ExecGraph {
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    /// Steps in an order that respects every edge.
+    pub fn ordered(&self) -> Vec<NodeIndex> {
+        toposort(&self.graph, None).unwrap_or_default()
+    }
+
+    pub fn step(&self, n: NodeIndex) -> Step {
+        self.graph[n]
+    }
+
+    pub fn dependencies(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph.neighbors_directed(n, Direction::Incoming)
+    }
+
+    pub fn dependents(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph.neighbors_directed(n, Direction::Outgoing)
+    }
+
+    /// Whether `a` must finish before `b` starts (directly or through other steps).
+    pub fn precedes(&self, a: NodeIndex, b: NodeIndex) -> bool {
+        petgraph::algo::has_path_connecting(&self.graph, a, b, None)
+    }
+
+    pub fn find(&self, change: usize, kind: StepKind) -> Option<NodeIndex> {
+        self.graph
+            .node_indices()
+            .find(|&n| self.graph[n] == Step { change, kind })
+    }
+}
+
+#[derive(Default)]
+struct Nodes {
+    forward: HashMap<usize, NodeIndex>,
+    delete: HashMap<usize, NodeIndex>,
+}
+
+/// Builds the execution graph of a plan.
+pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
+    let mut g: DiGraph<Step, ()> = DiGraph::new();
+    let mut nodes = Nodes::default();
+    let changes = &plan.changes;
+
+    for (i, c) in changes.iter().enumerate() {
+        let mut add = |kind| g.add_node(Step { change: i, kind });
+        match c.action {
+            Action::Create => {
+                nodes.forward.insert(i, add(StepKind::Create));
+            }
+            Action::Update => {
+                nodes.forward.insert(i, add(StepKind::Update));
+            }
+            Action::Read => {
+                nodes.forward.insert(i, add(StepKind::Read));
+            }
+            Action::Delete => {
+                nodes.delete.insert(i, add(StepKind::Delete));
+            }
+            Action::Replace {
+                create_before_destroy,
+            } => {
+                let create = add(StepKind::CreateReplacement);
+                let delete = add(StepKind::DeleteReplaced);
+                nodes.forward.insert(i, create);
+                nodes.delete.insert(i, delete);
+                if create_before_destroy {
+                    g.add_edge(create, delete, ());
+                } else {
+                    g.add_edge(delete, create, ());
+                }
+            }
+            Action::NoOp => {
+                if c.importing.is_some() {
+                    nodes.forward.insert(i, add(StepKind::Import));
+                }
+            }
+        }
+    }
+
+    // Index changes by block address and by remote id.
+    let mut by_block: HashMap<Address, Vec<usize>> = HashMap::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        by_block.entry(c.address.resource()).or_default().push(i);
+        if let Some(id) = c.id.as_deref() {
+            by_id.insert(id, i);
+        }
+    }
+
+    let edge = |g: &mut DiGraph<Step, ()>, a: NodeIndex, b: NodeIndex| {
+        if a != b && g.find_edge(a, b).is_none() {
+            g.add_edge(a, b, ());
+        }
+    };
+
+    for (i, c) in changes.iter().enumerate() {
+        // Dependencies named in configuration or prior state, plus ids the object points at.
+        let mut deps: BTreeSet<usize> = BTreeSet::new();
+        for d in &c.depends_on {
+            if let Some(list) = by_block.get(&d.resource()) {
+                deps.extend(list.iter().copied().filter(|&j| j != i));
+            }
+        }
+        for attrs in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
+            for key in ["vpn_gateway_id", "customer_gateway_id"] {
+                if let Some(j) = attrs
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .and_then(|id| by_id.get(id))
+                {
+                    if *j != i {
+                        deps.insert(*j);
+                    }
+                }
+            }
+        }
+        for j in deps {
+            // 1. forward after the dependency's forward step.
+            if let (Some(&dep), Some(&me)) = (nodes.forward.get(&j), nodes.forward.get(&i)) {
+                edge(&mut g, dep, me);
+            }
+            // 2. deletes in reverse order.
+            if let (Some(&me), Some(&dep)) = (nodes.delete.get(&i), nodes.delete.get(&j)) {
+                edge(&mut g, me, dep);
+            }
+            // 3. create_before_destroy: move dependents to the new object before the old goes.
+            if matches!(
+                changes[j].action,
+                Action::Replace {
+                    create_before_destroy: true
+                }
+            ) {
+                if let (Some(&me), Some(&old)) = (nodes.forward.get(&i), nodes.delete.get(&j)) {
+                    edge(&mut g, me, old);
+                }
+            }
+        }
+    }
+
+    // 4. Conflicts on one gateway: release before claim.
+    let tunnels: Vec<(usize, &ResourceChange)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == ObjectKind::Managed(ResourceKind::VpnConnection))
+        .collect();
+    let claims: Vec<(usize, Claims)> = tunnels
+        .iter()
+        .filter_map(|&(i, c)| {
+            nodes
+                .forward
+                .get(&i)
+                .map(|_| (i, Claims::of(c.after.as_ref(), released_base(c))))
+        })
+        .filter(|(_, cl)| !cl.is_empty())
+        .collect();
+    for &(i, c) in &tunnels {
+        let release_node = match (nodes.delete.get(&i), nodes.forward.get(&i), c.action) {
+            (Some(&d), _, _) => d,
+            (None, Some(&f), Action::Update) => f,
+            _ => continue,
+        };
+        let released = Claims::released(c);
+        if released.is_empty() {
+            continue;
+        }
+        for (j, claim) in &claims {
+            if *j == i {
+                continue;
+            }
+            if released.conflicts_with(claim) {
+                if let Some(&claim_node) = nodes.forward.get(j) {
+                    edge(&mut g, release_node, claim_node);
+                }
+            }
+        }
+    }
+
+    if let Err(cycle) = toposort(&g, None) {
+        let start = cycle.node_id();
+        let scc = tarjan_scc(&g)
+            .into_iter()
+            .find(|scc| scc.contains(&start))
+            .unwrap_or_else(|| vec![start]);
+        let mut names: Vec<String> = scc
+            .iter()
+            .map(|&n| changes[g[n].change].address.to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        return Err(GraphError::Cycle(names));
+    }
+    Ok(ExecGraph { graph: g })
+}
+
+/// For an update, what it keeps does not count as newly claimed.
+fn released_base(c: &ResourceChange) -> Option<&Attrs> {
+    match c.action {
+        Action::Update => c.before.as_ref(),
+        _ => None,
+    }
+}
+
+/// Ranges a tunnel holds on its gateway.
+#[derive(Debug, Default)]
+struct Claims {
+    gateway: Option<String>,
+    customer_gateway: Option<String>,
+    spd_remote: Vec<Ipv4Net>,
+    bgp: Vec<Ipv4Net>,
+}
+
+impl Claims {
+    fn is_empty(&self) -> bool {
+        self.gateway.is_none()
+            || (self.spd_remote.is_empty()
+                && self.bgp.is_empty()
+                && self.customer_gateway.is_none())
+    }
+
+    fn from_attrs(attrs: &Attrs) -> Claims {
+        let s = |k: &str| attrs.get(k).and_then(Value::as_str).map(str::to_string);
+        let mut c = Claims {
+            gateway: s("vpn_gateway_id"),
+            customer_gateway: s("customer_gateway_id"),
+            ..Default::default()
+        };
+        if let Some(entries) = attrs.get("security_group_policy").and_then(Value::as_list) {
+            for e in entries {
+                if let Some(remotes) = e.get("remote_cidr_block").and_then(Value::as_list) {
+                    c.spd_remote.extend(
+                        remotes
+                            .iter()
+                            .filter_map(|r| r.as_str()?.parse::<Ipv4Net>().ok()),
+                    );
+                }
+            }
+        }
+        if let Some(cidr) = attrs
+            .get("bgp_config")
+            .and_then(|b| b.get("tunnel_cidr"))
+            .and_then(Value::as_str)
+        {
+            c.bgp.extend(cidr.parse::<Ipv4Net>().ok());
+        }
+        c
+    }
+
+    /// What the new object claims, minus what the old one already held.
+    fn of(after: Option<&Attrs>, base: Option<&Attrs>) -> Claims {
+        let Some(after) = after else {
+            return Claims::default();
+        };
+        let mut c = Claims::from_attrs(after);
+        if let Some(base) = base {
+            let old = Claims::from_attrs(base);
+            c.spd_remote.retain(|n| !old.spd_remote.contains(n));
+            c.bgp.retain(|n| !old.bgp.contains(n));
+            if old.customer_gateway == c.customer_gateway {
+                c.customer_gateway = None;
+            }
+        }
+        c
+    }
+
+    /// What a change gives up: everything for a delete, what disappears for an update.
+    fn released(c: &ResourceChange) -> Claims {
+        let Some(before) = c.before.as_ref() else {
+            return Claims::default();
+        };
+        let mut r = Claims::from_attrs(before);
+        if c.action == Action::Update {
+            if let Some(after) = c.after.as_ref() {
+                let new = Claims::from_attrs(after);
+                r.spd_remote.retain(|n| !new.spd_remote.contains(n));
+                r.bgp.retain(|n| !new.bgp.contains(n));
+                if new.customer_gateway == r.customer_gateway {
+                    r.customer_gateway = None;
+                }
+            }
+        }
+        r
+    }
+
+    fn conflicts_with(&self, claim: &Claims) -> bool {
+        if self.gateway.is_none() || self.gateway != claim.gateway {
+            return false;
+        }
+        let overlap = |a: &[Ipv4Net], b: &[Ipv4Net]| {
+            a.iter()
+                .any(|x| b.iter().any(|y| x.contains(y) || y.contains(x)))
+        };
+        overlap(&self.spd_remote, &claim.spd_remote)
+            || overlap(&self.bgp, &claim.bgp)
+            || (self.customer_gateway.is_some() && self.customer_gateway == claim.customer_gateway)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Reason;
+    use std::collections::BTreeMap;
+
+    fn change(
+        addr: &str,
+        kind: ResourceKind,
+        action: Action,
+        id: Option<&str>,
+        before: Option<Attrs>,
+        after: Option<Attrs>,
+        deps: &[&str],
+    ) -> ResourceChange {
+        ResourceChange {
+            address: addr.parse().unwrap(),
+            kind: ObjectKind::Managed(kind),
+            region: "ap-guangzhou".into(),
+            provider_alias: None,
+            action,
+            id: id.map(str::to_string),
+            before,
+            after,
+            changed: vec![],
+            replace_paths: vec![],
+            reasons: vec![Reason::NewInConfiguration],
+            importing: None,
+            depends_on: deps.iter().map(|d| d.parse().unwrap()).collect(),
+        }
+    }
+
+    fn tunnel_attrs(gw: &str, cgw: &str, remotes: &[&str]) -> Attrs {
+        BTreeMap::from([
+            ("vpn_gateway_id".to_string(), Value::from(gw)),
+            ("customer_gateway_id".to_string(), Value::from(cgw)),
+            (
+                "security_group_policy".to_string(),
+                Value::List(vec![Value::Map(BTreeMap::from([
+                    ("local_cidr_block".to_string(), Value::from("10.0.0.0/24")),
+                    (
+                        "remote_cidr_block".to_string(),
+                        Value::List(remotes.iter().map(|r| Value::from(*r)).collect()),
+                    ),
+                ]))]),
+            ),
+        ])
+    }
+
+    fn plan(changes: Vec<ResourceChange>) -> Plan {
+        let mut p = Plan::new("test");
+        p.changes = changes;
+        p
+    }
+
+    fn node(g: &ExecGraph, p: &Plan, addr: &str, kind: StepKind) -> NodeIndex {
+        let i = p
+            .changes
+            .iter()
+            .position(|c| c.address.to_string() == addr)
+            .unwrap();
+        g.find(i, kind).unwrap()
+    }
+
+    #[test]
+    fn creates_follow_references_and_deletes_go_in_reverse() {
+        let p = plan(vec![
+            change(
+                "tencentcloud_vpn_gateway.gw",
+                ResourceKind::VpnGateway,
+                Action::Create,
+                None,
+                None,
+                None,
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.t",
+                ResourceKind::VpnConnection,
+                Action::Create,
+                None,
+                None,
+                None,
+                &["tencentcloud_vpn_gateway.gw"],
+            ),
+            change(
+                "tencentcloud_vpn_customer_gateway.old",
+                ResourceKind::CustomerGateway,
+                Action::Delete,
+                Some("cgw-old"),
+                Some(BTreeMap::new()),
+                None,
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.old",
+                ResourceKind::VpnConnection,
+                Action::Delete,
+                Some("vpnx-old"),
+                Some(tunnel_attrs("vpngw-x", "cgw-old", &[])),
+                None,
+                &[],
+            ),
+        ]);
+        let g = build_graph(&p).unwrap();
+        assert!(g.precedes(
+            node(&g, &p, "tencentcloud_vpn_gateway.gw", StepKind::Create),
+            node(&g, &p, "tencentcloud_vpn_connection.t", StepKind::Create)
+        ));
+        // Found by remote id, no depends_on needed.
+        assert!(g.precedes(
+            node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete),
+            node(
+                &g,
+                &p,
+                "tencentcloud_vpn_customer_gateway.old",
+                StepKind::Delete
+            )
+        ));
+        // Independent work is not ordered.
+        assert!(!g.precedes(
+            node(&g, &p, "tencentcloud_vpn_gateway.gw", StepKind::Create),
+            node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete)
+        ));
+    }
+
+    #[test]
+    fn a_cidr_moving_between_tunnels_is_released_first() {
+        let before_a = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.1.0/24", "192.168.2.0/24"]);
+        let after_a = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.1.0/24"]);
+        let before_b = tunnel_attrs("vpngw-1", "cgw-b", &["192.168.3.0/24"]);
+        let after_b = tunnel_attrs("vpngw-1", "cgw-b", &["192.168.3.0/24", "192.168.2.0/24"]);
+        let p = plan(vec![
+            change(
+                "tencentcloud_vpn_connection.b",
+                ResourceKind::VpnConnection,
+                Action::Update,
+                Some("vpnx-b"),
+                Some(before_b),
+                Some(after_b),
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.a",
+                ResourceKind::VpnConnection,
+                Action::Update,
+                Some("vpnx-a"),
+                Some(before_a),
+                Some(after_a),
+                &[],
+            ),
+        ]);
+        let g = build_graph(&p).unwrap();
+        assert!(g.precedes(
+            node(&g, &p, "tencentcloud_vpn_connection.a", StepKind::Update),
+            node(&g, &p, "tencentcloud_vpn_connection.b", StepKind::Update)
+        ));
+        assert!(!g.precedes(
+            node(&g, &p, "tencentcloud_vpn_connection.b", StepKind::Update),
+            node(&g, &p, "tencentcloud_vpn_connection.a", StepKind::Update)
+        ));
+    }
+
+    #[test]
+    fn a_deleted_tunnel_frees_its_customer_gateway_pair_for_a_new_one() {
+        let p = plan(vec![
+            change(
+                "tencentcloud_vpn_connection.new",
+                ResourceKind::VpnConnection,
+                Action::Create,
+                None,
+                None,
+                Some(tunnel_attrs("vpngw-1", "cgw-a", &["10.9.0.0/16"])),
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.old",
+                ResourceKind::VpnConnection,
+                Action::Delete,
+                Some("vpnx-o"),
+                Some(tunnel_attrs("vpngw-1", "cgw-a", &["10.8.0.0/16"])),
+                None,
+                &[],
+            ),
+        ]);
+        let g = build_graph(&p).unwrap();
+        assert!(g.precedes(
+            node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete),
+            node(&g, &p, "tencentcloud_vpn_connection.new", StepKind::Create)
+        ));
+    }
+
+    #[test]
+    fn replacement_orders() {
+        let p = plan(vec![
+            change(
+                "tencentcloud_vpn_customer_gateway.c",
+                ResourceKind::CustomerGateway,
+                Action::Replace {
+                    create_before_destroy: false,
+                },
+                Some("cgw-1"),
+                Some(BTreeMap::new()),
+                None,
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.t",
+                ResourceKind::VpnConnection,
+                Action::Replace {
+                    create_before_destroy: false,
+                },
+                Some("vpnx-1"),
+                Some(tunnel_attrs("vpngw-1", "cgw-1", &[])),
+                None,
+                &["tencentcloud_vpn_customer_gateway.c"],
+            ),
+        ]);
+        let g = build_graph(&p).unwrap();
+        let order = [
+            node(
+                &g,
+                &p,
+                "tencentcloud_vpn_connection.t",
+                StepKind::DeleteReplaced,
+            ),
+            node(
+                &g,
+                &p,
+                "tencentcloud_vpn_customer_gateway.c",
+                StepKind::DeleteReplaced,
+            ),
+            node(
+                &g,
+                &p,
+                "tencentcloud_vpn_customer_gateway.c",
+                StepKind::CreateReplacement,
+            ),
+            node(
+                &g,
+                &p,
+                "tencentcloud_vpn_connection.t",
+                StepKind::CreateReplacement,
+            ),
+        ];
+        for w in order.windows(2) {
+            assert!(g.precedes(w[0], w[1]));
+        }
+    }
+
+    #[test]
+    fn swapping_ranges_is_a_cycle_that_names_both() {
+        let a0 = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.1.0/24"]);
+        let a1 = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.2.0/24"]);
+        let b0 = tunnel_attrs("vpngw-1", "cgw-b", &["192.168.2.0/24"]);
+        let b1 = tunnel_attrs("vpngw-1", "cgw-b", &["192.168.1.0/24"]);
+        let p = plan(vec![
+            change(
+                "tencentcloud_vpn_connection.a",
+                ResourceKind::VpnConnection,
+                Action::Update,
+                Some("vpnx-a"),
+                Some(a0),
+                Some(a1),
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.b",
+                ResourceKind::VpnConnection,
+                Action::Update,
+                Some("vpnx-b"),
+                Some(b0),
+                Some(b1),
+                &[],
+            ),
+        ]);
+        let err = build_graph(&p).unwrap_err();
+        assert_eq!(
+            err,
+            GraphError::Cycle(vec![
+                "tencentcloud_vpn_connection.a".into(),
+                "tencentcloud_vpn_connection.b".into()
+            ])
+        );
+        assert!(err
+            .to_string()
+            .contains("tencentcloud_vpn_connection.a, tencentcloud_vpn_connection.b"));
+    }
+}

@@ -1,0 +1,21 @@
+//! tunnelform's planner (layer 2, pure): given what the configuration wants, what the state last
+//! recorded and what the cloud reports now, decide what to do and in which order.
+//!
+//! - [`diff`] compares one object: normalises API defaults, compares sets without order, decides
+//!   the action and explains it.
+//! - [`drift`] compares the prior state with the refreshed remote object.
+//! - [`graph`] orders the operations in a petgraph DAG (references, reverse order for deletes, and
+//!   conflicts the API would reject mid-apply).
+//! - [`render`] turns a plan into Terraform-style text, JSON and Markdown.
+
+pub mod diff;
+pub mod drift;
+pub mod graph;
+pub mod normalize;
+pub mod render;
+pub mod types;
+
+pub use diff::{diff_data, diff_managed, DiffInput, Lifecycle};
+pub use drift::detect_drift;
+pub use graph::{build_graph, ExecGraph, GraphError, Step, StepKind};
+pub use types::*;

@@ -1,0 +1,1 @@
+//! Rendering of plans (human text, JSON, Markdown).

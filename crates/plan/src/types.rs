@@ -1,0 +1,304 @@
+//! The plan as plain, serialisable data.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+
+/// Attributes of one object, by name.
+pub type Attrs = BTreeMap<String, Value>;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What kind of object a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    Managed(ResourceKind),
+    Data(DataKind),
+}
+
+impl ObjectKind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ObjectKind::Managed(k) => k.type_name(),
+            ObjectKind::Data(k) => k.type_name(),
+        }
+    }
+
+    pub fn schema(self) -> &'static tunnelform_model::BlockSchema {
+        match self {
+            ObjectKind::Managed(k) => k.schema(),
+            ObjectKind::Data(k) => k.schema(),
+        }
+    }
+
+    pub fn managed(self) -> Option<ResourceKind> {
+        match self {
+            ObjectKind::Managed(k) => Some(k),
+            ObjectKind::Data(_) => None,
+        }
+    }
+}
+
+impl Serialize for ObjectKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.type_name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ResourceKind::from_type_name(&s)
+            .map(ObjectKind::Managed)
+            .or_else(|| DataKind::from_type_name(&s).map(ObjectKind::Data))
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown resource type {s:?}")))
+    }
+}
+
+/// The small closed set of actions (as Terraform's `plans.Action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    /// Delete and create again; `create_before_destroy` chooses the order.
+    Replace {
+        create_before_destroy: bool,
+    },
+    Delete,
+}
+
+impl Action {
+    /// Terraform's JSON `actions` list.
+    pub fn json_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Read => &["read"],
+            Action::Update => &["update"],
+            Action::Replace {
+                create_before_destroy: false,
+            } => &["delete", "create"],
+            Action::Replace {
+                create_before_destroy: true,
+            } => &["create", "delete"],
+            Action::Delete => &["delete"],
+        }
+    }
+
+    /// The symbol used in human output.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::Replace {
+                create_before_destroy: false,
+            } => "-/+",
+            Action::Replace {
+                create_before_destroy: true,
+            } => "+/-",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// Why an action was chosen; rendered next to the resource and in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Reason {
+    /// In the configuration, not in state.
+    NewInConfiguration,
+    /// In state, no longer in the configuration.
+    RemovedFromConfiguration,
+    /// In state, but the object no longer exists remotely.
+    DeletedOutsideTunnelform,
+    /// Arguments differ from the configuration.
+    ArgumentsChanged { attributes: Vec<String> },
+    /// These arguments cannot be changed in place.
+    ForcesReplacement { attributes: Vec<String> },
+    /// Imported with this id.
+    Import { id: String },
+    /// Data sources are read on every plan.
+    ReadDataSource,
+    /// The data source's arguments depend on values known only after apply.
+    ReadDeferredUntilApply,
+}
+
+/// One planned operation on one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    #[serde(rename = "type")]
+    pub kind: ObjectKind,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_alias: Option<String>,
+    pub action: Action,
+    /// The remote id of the existing object, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The object as it is (refreshed), when it exists. Sensitive leaves stay marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Attrs>,
+    /// The object as it will be. `Value::Unknown` where only apply will tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Attrs>,
+    /// Attributes whose value changes (arguments only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
+    /// The changed arguments that force replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_paths: Vec<String>,
+    pub reasons: Vec<Reason>,
+    /// `Some(id)` when this change imports an existing object into state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
+    /// Block-level addresses this object depends on (configuration or prior state).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Address>,
+}
+
+impl ResourceChange {
+    pub fn is_noop(&self) -> bool {
+        self.action == Action::NoOp && self.importing.is_none()
+    }
+}
+
+/// A change made outside tunnelform since the last apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    #[serde(rename = "type")]
+    pub kind: ObjectKind,
+    pub id: String,
+    pub deleted: bool,
+    /// As recorded in state (sensitive attributes only as `(sensitive value)` markers).
+    pub before: Attrs,
+    /// As found remotely (absent when deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Attrs>,
+    pub changed: Vec<String>,
+}
+
+/// An output value change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    pub import: usize,
+    pub read: usize,
+}
+
+/// A whole plan. Plain data: it can be saved (`plan --out`) and applied later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub tunnelform_version: String,
+    /// A destroy plan (every managed object in state deleted).
+    #[serde(default)]
+    pub destroy: bool,
+    /// Only drift is shown/accepted; no change to the cloud.
+    #[serde(default)]
+    pub refresh_only: bool,
+    pub changes: Vec<ResourceChange>,
+    pub drift: Vec<Drift>,
+    #[serde(default)]
+    pub outputs: Vec<OutputChange>,
+    /// Identity of the state the plan was made against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<u64>,
+    /// Digest of the configuration (files and variables) the plan was made from.
+    #[serde(default)]
+    pub config_digest: String,
+    /// Digest of each refreshed remote object the plan touches (address -> digest), so a saved plan
+    /// can tell that the cloud moved on.
+    #[serde(default)]
+    pub remote_digests: BTreeMap<String, String>,
+}
+
+impl Plan {
+    pub fn new(tunnelform_version: &str) -> Plan {
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            tunnelform_version: tunnelform_version.to_string(),
+            destroy: false,
+            refresh_only: false,
+            changes: Vec::new(),
+            drift: Vec::new(),
+            outputs: Vec::new(),
+            lineage: None,
+            serial: None,
+            config_digest: String::new(),
+            remote_digests: BTreeMap::new(),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            if c.importing.is_some() {
+                s.import += 1;
+            }
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace { .. } => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+                Action::Delete => s.destroy += 1,
+                Action::Read => s.read += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// Whether applying would change the cloud or the state (drift counts: `--detailed-exitcode`).
+    pub fn has_changes(&self) -> bool {
+        !self.drift.is_empty()
+            || self
+                .changes
+                .iter()
+                .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.importing.is_some())
+            || self.outputs.iter().any(|o| o.action != Action::NoOp)
+    }
+
+    /// Whether applying would change the cloud.
+    pub fn has_resource_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.importing.is_some())
+    }
+
+    pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}
+
+/// A stable digest of an object's attributes (sensitive values included, so a changed key shows),
+/// for detecting that the cloud moved on between plan and apply. Not reversible.
+pub fn object_digest(attrs: &Attrs) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(&Value::Map(attrs.clone()).to_json()).unwrap_or_default();
+    hex::encode(Sha256::digest(&json))
+}
