@@ -1,0 +1,120 @@
+//! The actions the client knows: one zero-sized type per action, tying its name, service, kind and
+//! request/response types together.
+
+use crate::{tag, vpc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+
+/// A Tencent Cloud API service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    /// `vpc`, version 2017-03-12.
+    Vpc,
+    /// `tag`, version 2018-08-13.
+    Tag,
+}
+
+impl Service {
+    /// The service name used in the credential scope and the default host (`vpc`, `tag`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Service::Vpc => "vpc",
+            Service::Tag => "tag",
+        }
+    }
+
+    /// The `X-TC-Version` of the service.
+    pub const fn version(self) -> &'static str {
+        match self {
+            Service::Vpc => "2017-03-12",
+            Service::Tag => "2018-08-13",
+        }
+    }
+
+    /// Tencent's public endpoint of the service.
+    pub const fn default_endpoint(self) -> &'static str {
+        match self {
+            Service::Vpc => "https://vpc.tencentcloudapi.com/",
+            Service::Tag => "https://tag.tencentcloudapi.com/",
+        }
+    }
+
+    /// Whether rate limits of this service are per region (vpc) or global (tag).
+    pub const fn is_regional(self) -> bool {
+        matches!(self, Service::Vpc)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether an action only reads (always safe to repeat) or changes something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    Read,
+    Write,
+}
+
+/// An API action. Implemented by one zero-sized type per action (see the types in this module).
+pub trait Action: Send + Sync + 'static {
+    /// The action name, the `X-TC-Action` header.
+    const NAME: &'static str;
+    const SERVICE: Service;
+    const KIND: ActionKind;
+    type Request: Serialize + Send + Sync;
+    type Response: DeserializeOwned + Send;
+}
+
+macro_rules! actions {
+    ($( $(#[$doc:meta])* $name:ident: $service:ident, $kind:ident, $module:ident :: $req:ident => $resp:ident; )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+            pub struct $name;
+
+            impl Action for $name {
+                const NAME: &'static str = stringify!($name);
+                const SERVICE: Service = Service::$service;
+                const KIND: ActionKind = ActionKind::$kind;
+                type Request = $module::$req;
+                type Response = $module::$resp;
+            }
+        )*
+
+        /// Every action this crate knows: (name, service, kind).
+        pub const ALL_ACTIONS: &[(&str, Service, ActionKind)] = &[
+            $( (stringify!($name), Service::$service, ActionKind::$kind), )*
+        ];
+    };
+}
+
+actions! {
+    /// Asynchronous: confirm with `DescribeVpcTaskResult` (task id = the response's `RequestId`).
+    CreateVpnConnection: Vpc, Write, vpc::CreateVpnConnectionRequest => CreateVpnConnectionResponse;
+    DescribeVpnConnections: Vpc, Read, vpc::DescribeVpnConnectionsRequest => DescribeVpnConnectionsResponse;
+    ModifyVpnConnectionAttribute: Vpc, Write, vpc::ModifyVpnConnectionAttributeRequest => ModifyVpnConnectionAttributeResponse;
+    /// Asynchronous: confirm with `DescribeVpcTaskResult` (task id = the response's `RequestId`).
+    DeleteVpnConnection: Vpc, Write, vpc::DeleteVpnConnectionRequest => DeleteVpnConnectionResponse;
+    CreateVpnGateway: Vpc, Write, vpc::CreateVpnGatewayRequest => CreateVpnGatewayResponse;
+    DescribeVpnGateways: Vpc, Read, vpc::DescribeVpnGatewaysRequest => DescribeVpnGatewaysResponse;
+    ModifyVpnGatewayAttribute: Vpc, Write, vpc::ModifyVpnGatewayAttributeRequest => ModifyVpnGatewayAttributeResponse;
+    ResetVpnGatewayInternetMaxBandwidth: Vpc, Write, vpc::ResetVpnGatewayInternetMaxBandwidthRequest => ResetVpnGatewayInternetMaxBandwidthResponse;
+    DeleteVpnGateway: Vpc, Write, vpc::DeleteVpnGatewayRequest => DeleteVpnGatewayResponse;
+    CreateCustomerGateway: Vpc, Write, vpc::CreateCustomerGatewayRequest => CreateCustomerGatewayResponse;
+    DescribeCustomerGateways: Vpc, Read, vpc::DescribeCustomerGatewaysRequest => DescribeCustomerGatewaysResponse;
+    ModifyCustomerGatewayAttribute: Vpc, Write, vpc::ModifyCustomerGatewayAttributeRequest => ModifyCustomerGatewayAttributeResponse;
+    DeleteCustomerGateway: Vpc, Write, vpc::DeleteCustomerGatewayRequest => DeleteCustomerGatewayResponse;
+    DescribeVpcTaskResult: Vpc, Read, vpc::DescribeVpcTaskResultRequest => DescribeVpcTaskResultResponse;
+    CreateVpc: Vpc, Write, vpc::CreateVpcRequest => CreateVpcResponse;
+    DescribeVpcs: Vpc, Read, vpc::DescribeVpcsRequest => DescribeVpcsResponse;
+    DeleteVpc: Vpc, Write, vpc::DeleteVpcRequest => DeleteVpcResponse;
+    TagResources: Tag, Write, tag::TagResourcesRequest => TagResourcesResponse;
+    UnTagResources: Tag, Write, tag::UnTagResourcesRequest => UnTagResourcesResponse;
+    ModifyResourceTags: Tag, Write, tag::ModifyResourceTagsRequest => ModifyResourceTagsResponse;
+    GetResources: Tag, Read, tag::GetResourcesRequest => GetResourcesResponse;
+    DescribeResourceTagsByResourceIds: Tag, Read, tag::DescribeResourceTagsByResourceIdsRequest => DescribeResourceTagsByResourceIdsResponse;
+}
