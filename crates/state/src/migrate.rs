@@ -444,7 +444,7 @@ fn resolve_dependencies(state: &mut State, raw: BTreeMap<Address, Vec<String>>, 
             resolved.extend(addresses.iter().filter(|a| target.contains(a) && **a != address).cloned());
         }
         if let Some(r) = state.resources.get_mut(&address) {
-            r.dependencies = resolved.into_iter().collect();
+            r.dependencies = resolved;
         }
     }
 }

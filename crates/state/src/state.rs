@@ -31,7 +31,7 @@
 //! }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -88,9 +88,9 @@ pub struct ResourceState {
     /// sensitive parts nested in other attributes are digest markers (see [`crate::secret`]).
     pub attributes: BTreeMap<String, Value>,
     pub create_before_destroy: bool,
-    /// Objects this one depends on (a set: written sorted, without duplicates).
+    /// Objects this one depends on (written sorted by their text form).
     #[serde(serialize_with = "serialize_address_set")]
-    pub dependencies: Vec<Address>,
+    pub dependencies: BTreeSet<Address>,
     /// The cloud's id (`vpngw-...`, `cgw-...`, `vpnx-...`).
     pub id: String,
     pub mode: Mode,
@@ -382,7 +382,7 @@ impl ResourceState {
         ResourceState {
             attributes: BTreeMap::new(),
             create_before_destroy: false,
-            dependencies: Vec::new(),
+            dependencies: BTreeSet::new(),
             id: id.into(),
             mode: Mode::Managed,
             origin: Origin::Created,
@@ -551,8 +551,8 @@ struct EnvelopeIn {
     version: u32,
 }
 
-fn serialize_address_set<S: Serializer>(deps: &[Address], s: S) -> Result<S::Ok, S::Error> {
-    let set: std::collections::BTreeSet<String> = deps.iter().map(Address::to_string).collect();
+fn serialize_address_set<S: Serializer>(deps: &BTreeSet<Address>, s: S) -> Result<S::Ok, S::Error> {
+    let set: BTreeSet<String> = deps.iter().map(Address::to_string).collect();
     s.collect_seq(set)
 }
 
