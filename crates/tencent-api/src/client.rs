@@ -99,12 +99,12 @@ impl Client {
         self.inner.metrics.snapshot()
     }
 
-    /// The rate (requests per second) the client-side limiter currently allows for `action` in `region`
+    /// The rate (requests per second) the client-side limiter currently allows for action `A` in `region`
     /// (lower than configured after `RequestLimitExceeded`, while it recovers).
-    pub fn current_rate_limit(&self, region: &str, action: &'static str, service: Service) -> f64 {
+    pub fn current_rate_limit<A: Action>(&self, region: &str) -> f64 {
         self.inner
             .limiter
-            .current_rate(&bucket_key(service, region, action))
+            .current_rate(&bucket_key(A::SERVICE, region, A::NAME))
     }
 
     /// Calls action `A` in `region` (`""` sends no `X-TC-Region`), with rate limiting and the retry policy.
