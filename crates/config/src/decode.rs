@@ -1,0 +1,2034 @@
+//! The load pipeline: read files, decode blocks, resolve variables, check references, detect
+//! cycles, evaluate locals that do not depend on resources, evaluate provider settings.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tunnelform_model::schema::{BlockSchema, Nesting};
+use tunnelform_model::{
+    Address, DataKind, Diagnostic, Diagnostics, InstanceKey, Mode, ResourceKind, Span, Value,
+};
+
+use crate::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
+use crate::config::{
+    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, ImportDecl, Inner, LocalDecl, OutputDecl,
+    ProviderDecl, ResourceBlock,
+};
+use crate::eval::{EResult, EvalError, Evaluator, Refs, Scope, WithHelp};
+use crate::graph::{self, RefKind, RefUse};
+use crate::lower;
+use crate::source::{read_source_file, BSpan, SourceFile, Sources};
+use crate::suggest::{self, did_you_mean};
+use crate::types::{convert, parse_type};
+use crate::values::{primitive_string, to_bool, weight};
+use crate::vars::{eval_error, Resolver, ValidationRule, VariableDecl};
+use crate::{InstanceKind, Lifecycle, VarInputs, MAX_CONFIG_BYTES};
+
+const TOP_LEVEL_BLOCKS: &[&str] = &[
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+    "import",
+];
+const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[
+    (
+        "module",
+        "modules are not supported: tunnelform loads the *.tf files of one directory",
+    ),
+    (
+        "moved",
+        "moved blocks are not supported; use `tunnelform state rm` and an import block",
+    ),
+    (
+        "removed",
+        "removed blocks are not supported; use `tunnelform state rm`",
+    ),
+    ("check", "check blocks are not supported"),
+];
+const PROVIDER_CREDENTIALS: &[&str] = &["secret_id", "secret_key", "security_token"];
+const PROVIDER_IGNORED_ARGS: &[&str] = &[
+    "profile",
+    "shared_credentials_dir",
+    "protocol",
+    "domain",
+    "cam_role_name",
+    "enable_pod_oidc",
+    "cos_domain",
+    "allowed_account_ids",
+    "forbidden_account_ids",
+    "version",
+];
+const PROVIDER_IGNORED_BLOCKS: &[&str] = &[
+    "assume_role",
+    "assume_role_with_saml",
+    "assume_role_with_web_identity",
+    "mfa_certification",
+];
+const RESERVED_VAR_NAMES: &[&str] = &[
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "lifecycle",
+    "depends_on",
+    "locals",
+];
+/// Entries in dependency sets across all locals and blocks (guards against quadratic blow-up).
+const MAX_DEP_ENTRIES: usize = 20_000_000;
+/// Deepest value a local may hold.
+const MAX_VALUE_DEPTH: usize = 100;
+
+fn is_ident(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+}
+
+fn supported_types(mode: Mode) -> Vec<&'static str> {
+    match mode {
+        Mode::Managed => ResourceKind::ALL.iter().map(|k| k.type_name()).collect(),
+        Mode::Data => DataKind::ALL.iter().map(|k| k.type_name()).collect(),
+    }
+}
+
+/// Where an expression is used, for `each` / `count` checks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    Count,
+    ForEach,
+    Body,
+}
+
+struct RawProvider {
+    alias: Option<String>,
+    region: Option<Expr>,
+    span: BSpan,
+}
+
+struct RawOutput {
+    decl: OutputDecl,
+    depends_on: Vec<Expr>,
+}
+
+struct Decoder {
+    dir: PathBuf,
+    sources: Sources,
+    tf_files: Vec<u32>,
+    diags: Diagnostics,
+    budget: usize,
+    var_decls: Vec<VariableDecl>,
+    locals: Vec<LocalDecl>,
+    local_index: HashMap<String, usize>,
+    blocks: Vec<ResourceBlock>,
+    block_index: HashMap<(Mode, String, String), usize>,
+    /// Explicit depends_on expressions per block.
+    depends_raw: Vec<Vec<Expr>>,
+    outputs: Vec<RawOutput>,
+    output_index: HashMap<String, BSpan>,
+    providers: Vec<RawProvider>,
+    backend_path: Option<(PathBuf, BSpan)>,
+    imports: Vec<(Expr, Expr, BSpan)>,
+}
+
+pub(crate) fn load(dir: &Path, inputs: &VarInputs) -> Result<(Inner, Diagnostics), Diagnostics> {
+    let mut d = Decoder {
+        dir: dir.to_path_buf(),
+        sources: Sources::default(),
+        tf_files: Vec::new(),
+        diags: Diagnostics::new(),
+        budget: MAX_CONFIG_BYTES,
+        var_decls: Vec::new(),
+        locals: Vec::new(),
+        local_index: HashMap::new(),
+        blocks: Vec::new(),
+        block_index: HashMap::new(),
+        depends_raw: Vec::new(),
+        outputs: Vec::new(),
+        output_index: HashMap::new(),
+        providers: Vec::new(),
+        backend_path: None,
+        imports: Vec::new(),
+    };
+    let bodies = d.read_files()?;
+    for (file, body) in &bodies {
+        d.decode_top(*file, body);
+    }
+    drop(bodies);
+    d.finish(inputs)
+}
+
+impl Decoder {
+    fn locate(&self, d: Diagnostic, span: BSpan) -> Diagnostic {
+        self.sources.locate(d, span)
+    }
+
+    fn error(&mut self, d: Diagnostic, span: BSpan) {
+        let d = self.locate(d, span);
+        self.diags.push(d);
+    }
+
+    fn warn(&mut self, summary: impl Into<String>, help: impl Into<String>, span: BSpan) {
+        let d = self.locate(Diagnostic::warning(summary).with_help(help), span);
+        self.diags.push(d);
+    }
+
+    fn eval_err(&mut self, e: Box<EvalError>) {
+        let d = eval_error(&self.sources, *e);
+        self.diags.push(d);
+    }
+
+    fn span_of(&self, b: BSpan) -> Span {
+        self.sources.span(b)
+    }
+
+    fn read_files(&mut self) -> Result<Vec<(u32, Body)>, Diagnostics> {
+        let rd = std::fs::read_dir(&self.dir).map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error(format!(
+                    "Cannot read the configuration directory {}: {e}",
+                    self.dir.display()
+                ))
+                .with_help("give the directory that holds your *.tf files"),
+            )
+        })?;
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter(|e| {
+                e.file_type()
+                    .map(|t| t.is_file() || t.is_symlink())
+                    .unwrap_or(false)
+            })
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tf") && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(Diagnostic::error(format!("No configuration files in {}", self.dir.display()))
+                .with_help("tunnelform reads the *.tf files of the directory; create main.tf or give another directory")
+                .into());
+        }
+        let mut fatal = false;
+        let mut bodies = Vec::new();
+        for name in names {
+            let path = self.dir.join(&name);
+            let shown = path.display().to_string();
+            match read_source_file(&path, &mut self.budget) {
+                Ok(text) => {
+                    let id = self
+                        .sources
+                        .add(SourceFile::new(shown.as_str(), text.as_str()));
+                    self.tf_files.push(id);
+                    drop(text);
+                    let text = match self.sources.get(id) {
+                        Some(f) => f.text.clone(),
+                        None => continue,
+                    };
+                    match lower::parse_body(id, &text) {
+                        Ok((body, errs)) => {
+                            for e in errs {
+                                let d = e.into_diag(&self.sources);
+                                self.diags.push(d);
+                            }
+                            bodies.push((id, body));
+                        }
+                        Err(e) => {
+                            let d = e.into_diag(&self.sources);
+                            self.diags.push(d);
+                        }
+                    }
+                }
+                Err(d) => {
+                    let too_big = d.summary.starts_with("Configuration too large");
+                    self.diags.push(*d);
+                    if too_big {
+                        fatal = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if fatal {
+            return Err(std::mem::take(&mut self.diags));
+        }
+        Ok(bodies)
+    }
+
+    fn labels(&mut self, b: &Block, n: usize, what: &str) -> Option<Vec<String>> {
+        if b.labels.len() != n {
+            let d = Diagnostic::error(format!("Wrong number of labels for a {} block", b.kind))
+                .with_detail(format!(
+                    "a {} block takes {n} label(s), got {}",
+                    b.kind,
+                    b.labels.len()
+                ))
+                .with_help(format!("write {what}"));
+            self.error(d, b.header);
+            return None;
+        }
+        Some(b.labels.iter().map(|(l, _)| l.clone()).collect())
+    }
+
+    fn const_eval(&mut self, e: &Expr, what: &'static str) -> Option<Value> {
+        let ev = Evaluator::new(None, None, ".", what);
+        match ev.eval(e, &Scope::root()) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                self.eval_err(err);
+                None
+            }
+        }
+    }
+
+    fn const_bool(&mut self, a: &Attribute, what: &'static str) -> Option<bool> {
+        let v = self.const_eval(&a.expr, what)?;
+        match to_bool(&v) {
+            Some(b) => Some(b),
+            None => {
+                let d = Diagnostic::error(format!("Invalid value for \"{}\"", a.name)).with_detail(
+                    format!("true or false is required, got {}", crate::values::show(&v)),
+                );
+                self.error(d, a.expr.span);
+                None
+            }
+        }
+    }
+
+    fn const_string(&mut self, a: &Attribute, what: &'static str) -> Option<String> {
+        let v = self.const_eval(&a.expr, what)?;
+        match primitive_string(&v) {
+            Some(s) => Some(s.into_owned()),
+            None => {
+                let d = Diagnostic::error(format!("Invalid value for \"{}\"", a.name)).with_detail(
+                    format!(
+                        "a string is required, got {}",
+                        crate::values::describe_type(&v)
+                    ),
+                );
+                self.error(d, a.expr.span);
+                None
+            }
+        }
+    }
+
+    fn unsupported_arg(&mut self, a: &Attribute, ctx: &str, allowed: &[&str]) {
+        let mut d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name)).with_detail(
+            format!("{ctx} does not take an argument named \"{}\"", a.name),
+        );
+        d = match did_you_mean(&a.name, allowed.iter().copied()) {
+            Some(s) => d.with_help(s),
+            None => d.with_help(format!("the arguments are {}", suggest::one_of(allowed))),
+        };
+        self.error(d, a.name_span);
+    }
+
+    fn unsupported_block(&mut self, b: &Block, ctx: &str, allowed: &[&str]) {
+        let mut d = Diagnostic::error(format!("Unsupported block type \"{}\"", b.kind))
+            .with_detail(format!("{ctx} does not take a block named \"{}\"", b.kind));
+        d = match did_you_mean(&b.kind, allowed.iter().copied()) {
+            Some(s) => d.with_help(s),
+            None if allowed.is_empty() => d.with_help("no blocks are allowed here"),
+            None => d.with_help(format!(
+                "the blocks allowed here are {}",
+                suggest::one_of(allowed)
+            )),
+        };
+        self.error(d, b.kind_span);
+    }
+
+    fn decode_top(&mut self, _file: u32, body: &Body) {
+        for a in &body.attrs {
+            let d = Diagnostic::error(format!("Unexpected argument \"{}\" at the top level", a.name))
+                .with_help("arguments belong inside a block: resource, data, variable, locals, output, provider or terraform");
+            self.error(d, a.name_span);
+        }
+        for b in &body.blocks {
+            match b.kind.as_str() {
+                "terraform" => self.decode_terraform(b),
+                "provider" => self.decode_provider(b),
+                "variable" => self.decode_variable(b),
+                "locals" => self.decode_locals(b),
+                "resource" => self.decode_resource(b, Mode::Managed),
+                "data" => self.decode_resource(b, Mode::Data),
+                "output" => self.decode_output(b),
+                "import" => self.decode_import(b),
+                other => {
+                    if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == other) {
+                        let d = Diagnostic::error(format!("Unsupported block type \"{other}\""))
+                            .with_help(*why);
+                        self.error(d, b.kind_span);
+                    } else {
+                        self.unsupported_block(
+                            b,
+                            "the top level of a configuration",
+                            TOP_LEVEL_BLOCKS,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn decode_terraform(&mut self, b: &Block) {
+        if self.labels(b, 0, "terraform { ... }").is_none() {
+            return;
+        }
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "required_version" | "experiments" => {}
+                _ => self.unsupported_arg(a, "a terraform block", &["required_version"]),
+            }
+        }
+        for inner in &b.body.blocks {
+            match inner.kind.as_str() {
+                "required_providers" | "provider_meta" => {}
+                "backend" => {
+                    let Some(labels) =
+                        self.labels(inner, 1, "backend \"local\" { path = \"...\" }")
+                    else {
+                        continue;
+                    };
+                    if labels[0] != "local" {
+                        let d = Diagnostic::error(format!("Unsupported backend \"{}\"", labels[0]))
+                            .with_help("only the \"local\" backend is supported: backend \"local\" { path = \"state/x.tfstate.json\" }");
+                        self.error(d, inner.header);
+                        continue;
+                    }
+                    if let Some((_, first)) = &self.backend_path {
+                        let first = self.span_of(*first);
+                        let d = Diagnostic::error("Duplicate backend configuration")
+                            .with_detail(format!("a backend is already configured at {first}"))
+                            .with_help("keep one backend block");
+                        self.error(d, inner.header);
+                        continue;
+                    }
+                    for ba in &inner.body.attrs {
+                        match ba.name.as_str() {
+                            "path" => {
+                                if let Some(p) = self.const_string(ba, "a backend block") {
+                                    let p = PathBuf::from(p);
+                                    let p = if p.is_absolute() { p } else { self.dir.join(p) };
+                                    self.backend_path = Some((p, inner.header));
+                                }
+                            }
+                            "workspace_dir" => {}
+                            _ => self.unsupported_arg(
+                                ba,
+                                "the local backend",
+                                &["path", "workspace_dir"],
+                            ),
+                        }
+                    }
+                    for bb in &inner.body.blocks {
+                        self.unsupported_block(bb, "the local backend", &[]);
+                    }
+                }
+                "cloud" => {
+                    let d = Diagnostic::error("Terraform Cloud is not supported").with_help(
+                        "use backend \"local\" { path = \"...\" }, or no backend at all",
+                    );
+                    self.error(d, inner.kind_span);
+                }
+                _ => self.unsupported_block(
+                    inner,
+                    "a terraform block",
+                    &["backend", "required_providers"],
+                ),
+            }
+        }
+    }
+
+    fn decode_provider(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "provider \"tencentcloud\" { region = \"...\" }")
+        else {
+            return;
+        };
+        if labels[0] != "tencentcloud" {
+            let mut d = Diagnostic::error(format!("Unsupported provider \"{}\"", labels[0]))
+                .with_detail("tunnelform manages Tencent Cloud VPN resources only");
+            d = d.with_help(
+                did_you_mean(&labels[0], ["tencentcloud"])
+                    .unwrap_or_else(|| "use provider \"tencentcloud\"".into()),
+            );
+            self.error(d, b.labels[0].1);
+            return;
+        }
+        let mut alias = None;
+        let mut region = None;
+        let mut allowed: Vec<&str> = vec!["region", "alias"];
+        allowed.extend(PROVIDER_CREDENTIALS);
+        allowed.extend(PROVIDER_IGNORED_ARGS);
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "alias" => {
+                    if let Some(s) = self.const_string(a, "a provider alias") {
+                        if !is_ident(&s) {
+                            let d = Diagnostic::error(format!("Invalid provider alias {s:?}"))
+                                .with_help("an alias is an identifier such as \"hongkong\"");
+                            self.error(d, a.expr.span);
+                        } else {
+                            alias = Some(s);
+                        }
+                    }
+                }
+                "region" => region = Some(a.expr.clone()),
+                n if PROVIDER_CREDENTIALS.contains(&n) => self.warn(
+                    format!("Credentials in the configuration are ignored: \"{n}\""),
+                    "credentials belong in the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SECURITY_TOKEN; remove this argument so secrets stay out of your files",
+                    a.name_span,
+                ),
+                n if PROVIDER_IGNORED_ARGS.contains(&n) => self.warn(
+                    format!("Provider argument \"{n}\" is ignored"),
+                    "tunnelform reads credentials from the environment and only uses region and alias",
+                    a.name_span,
+                ),
+                _ => self.unsupported_arg(a, "the tencentcloud provider", &allowed),
+            }
+        }
+        for inner in &b.body.blocks {
+            if PROVIDER_IGNORED_BLOCKS.contains(&inner.kind.as_str()) {
+                self.warn(
+                    format!("Provider block \"{}\" is ignored", inner.kind),
+                    "tunnelform reads credentials from the environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SECURITY_TOKEN)",
+                    inner.kind_span,
+                );
+            } else {
+                self.unsupported_block(inner, "the tencentcloud provider", PROVIDER_IGNORED_BLOCKS);
+            }
+        }
+        if let Some(first) = self.providers.iter().find(|p| p.alias == alias) {
+            let first = self.span_of(first.span);
+            let d = Diagnostic::error(match &alias {
+                Some(a) => format!("Duplicate provider configuration with alias \"{a}\""),
+                None => "Duplicate default provider configuration".to_string(),
+            })
+            .with_detail(format!("the first one is at {first}"))
+            .with_help("give each additional provider block its own alias = \"...\"");
+            self.error(d, b.header);
+            return;
+        }
+        self.providers.push(RawProvider {
+            alias,
+            region,
+            span: b.header,
+        });
+    }
+
+    fn decode_variable(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "variable \"NAME\" { ... }") else {
+            return;
+        };
+        let name = labels[0].clone();
+        let label_span = b.labels[0].1;
+        if !is_ident(&name) {
+            let d = Diagnostic::error(format!("Invalid variable name {name:?}")).with_help(
+                "a name starts with a letter or underscore and holds letters, digits, _ and -",
+            );
+            self.error(d, label_span);
+            return;
+        }
+        if RESERVED_VAR_NAMES.contains(&name.as_str()) {
+            let d = Diagnostic::error(format!("Invalid variable name \"{name}\""))
+                .with_detail("this name is reserved by the language")
+                .with_help("choose another name");
+            self.error(d, label_span);
+            return;
+        }
+        if let Some(first) = self.var_decls.iter().find(|v| v.name == name) {
+            let first = self.span_of(first.header);
+            let d = Diagnostic::error(format!("Duplicate variable \"{name}\""))
+                .with_detail(format!("the variable is already declared at {first}"))
+                .with_help("remove or rename one of the two declarations");
+            self.error(d, b.header);
+            return;
+        }
+        let mut decl = VariableDecl {
+            name: name.clone(),
+            header: b.header,
+            ty: None,
+            default: None,
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+        };
+        let type_ev = Evaluator::new(None, None, ".", "a type constraint");
+        let mut default_attr = None;
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "type" => match parse_type(&a.expr, &type_ev) {
+                    Ok(t) => decl.ty = Some(t),
+                    Err(e) => self.eval_err(e),
+                },
+                "default" => {
+                    default_attr = Some(a);
+                    decl.default = self.const_eval(&a.expr, "a variable default");
+                }
+                "description" => decl.description = self.const_string(a, "a description"),
+                "sensitive" => {
+                    decl.sensitive = self
+                        .const_bool(a, "a variable declaration")
+                        .unwrap_or(false)
+                }
+                "nullable" => {
+                    decl.nullable = self.const_bool(a, "a variable declaration").unwrap_or(true)
+                }
+                "ephemeral" => {}
+                _ => self.unsupported_arg(
+                    a,
+                    "a variable block",
+                    &[
+                        "type",
+                        "default",
+                        "description",
+                        "sensitive",
+                        "nullable",
+                        "validation",
+                    ],
+                ),
+            }
+        }
+        if let (Some(ty), Some(def), Some(a)) = (&decl.ty, &decl.default, default_attr) {
+            match convert(def, ty) {
+                Ok(v) => decl.default = Some(v),
+                Err(msg) => {
+                    let d =
+                        Diagnostic::error(format!("Invalid default value for variable \"{name}\""))
+                            .with_detail(msg)
+                            .with_help(format!("the variable's type is {ty}"));
+                    self.error(d, a.expr.span);
+                    decl.default = None;
+                }
+            }
+        }
+        for inner in &b.body.blocks {
+            if inner.kind != "validation" {
+                self.unsupported_block(inner, "a variable block", &["validation"]);
+                continue;
+            }
+            let cond = inner.body.attr("condition");
+            let msg = inner.body.attr("error_message");
+            for a in &inner.body.attrs {
+                if a.name != "condition" && a.name != "error_message" {
+                    self.unsupported_arg(a, "a validation block", &["condition", "error_message"]);
+                }
+            }
+            for bb in &inner.body.blocks {
+                self.unsupported_block(bb, "a validation block", &[]);
+            }
+            match (cond, msg) {
+                (Some(c), Some(m)) => {
+                    // Only variables (and functions) may appear in a validation rule.
+                    let mut refs = Vec::new();
+                    graph::collect_refs(&c.expr, &[], &mut refs);
+                    graph::collect_refs(&m.expr, &[], &mut refs);
+                    let mut ok = true;
+                    for r in refs {
+                        match r.kind {
+                            RefKind::Var(_) | RefKind::Builtin => {}
+                            _ => {
+                                ok = false;
+                                let d = Diagnostic::error("Invalid reference in a validation rule")
+                                    .with_help(
+                                        "a validation condition may only refer to variables",
+                                    );
+                                self.error(d, r.span);
+                            }
+                        }
+                    }
+                    if ok {
+                        decl.validations.push(ValidationRule {
+                            condition: c.expr.clone(),
+                            message: m.expr.clone(),
+                        });
+                    }
+                }
+                _ => {
+                    let d = Diagnostic::error("Incomplete validation block").with_help(
+                        "a validation block needs condition = ... and error_message = \"...\"",
+                    );
+                    self.error(d, inner.header);
+                }
+            }
+        }
+        self.var_decls.push(decl);
+    }
+
+    fn decode_locals(&mut self, b: &Block) {
+        if self.labels(b, 0, "locals { NAME = VALUE }").is_none() {
+            return;
+        }
+        for inner in &b.body.blocks {
+            let d = Diagnostic::error("Unexpected block in locals")
+                .with_help("locals hold NAME = VALUE lines; use a map value such as name = { ... } instead of a block");
+            self.error(d, inner.header);
+        }
+        for a in &b.body.attrs {
+            if let Some(&first) = self.local_index.get(&a.name) {
+                let first = self.span_of(self.locals[first].name_span);
+                let d = Diagnostic::error(format!("Duplicate local value \"{}\"", a.name))
+                    .with_detail(format!("local.{} is already defined at {first}", a.name))
+                    .with_help("remove or rename one of the two definitions");
+                self.error(d, a.name_span);
+                continue;
+            }
+            self.local_index.insert(a.name.clone(), self.locals.len());
+            self.locals.push(LocalDecl {
+                name: a.name.clone(),
+                expr: a.expr.clone(),
+                name_span: a.name_span,
+            });
+        }
+    }
+
+    fn decode_output(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "output \"NAME\" { value = ... }") else {
+            return;
+        };
+        let name = labels[0].clone();
+        if let Some(first) = self.output_index.get(&name) {
+            let first = self.span_of(*first);
+            let d = Diagnostic::error(format!("Duplicate output \"{name}\""))
+                .with_detail(format!("the output is already declared at {first}"))
+                .with_help("remove or rename one of the two declarations");
+            self.error(d, b.header);
+            return;
+        }
+        self.output_index.insert(name.clone(), b.header);
+        let mut value = None;
+        let mut description = None;
+        let mut sensitive = false;
+        let mut depends_on = Vec::new();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "value" => value = Some(a.expr.clone()),
+                "description" => description = self.const_string(a, "a description"),
+                "sensitive" => {
+                    sensitive = self.const_bool(a, "an output declaration").unwrap_or(false)
+                }
+                "depends_on" => depends_on.push(a.expr.clone()),
+                "ephemeral" => {}
+                _ => self.unsupported_arg(
+                    a,
+                    "an output block",
+                    &["value", "description", "sensitive", "depends_on"],
+                ),
+            }
+        }
+        for inner in &b.body.blocks {
+            if inner.kind == "precondition" {
+                let d = Diagnostic::error("precondition blocks are not supported")
+                    .with_help("remove the block");
+                self.error(d, inner.kind_span);
+            } else {
+                self.unsupported_block(inner, "an output block", &[]);
+            }
+        }
+        let Some(value) = value else {
+            let d = Diagnostic::error(format!(
+                "Missing required argument \"value\" in output \"{name}\""
+            ))
+            .with_help("add value = EXPRESSION");
+            self.error(d, b.header);
+            return;
+        };
+        self.outputs.push(RawOutput {
+            decl: OutputDecl {
+                name,
+                value,
+                description,
+                sensitive,
+            },
+            depends_on,
+        });
+    }
+
+    fn decode_import(&mut self, b: &Block) {
+        if self
+            .labels(b, 0, "import { to = TYPE.NAME, id = \"...\" }")
+            .is_none()
+        {
+            return;
+        }
+        let mut to = None;
+        let mut id = None;
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "to" => to = Some(a.expr.clone()),
+                "id" => id = Some(a.expr.clone()),
+                "provider" => {}
+                "for_each" => {
+                    let d = Diagnostic::error("for_each in import blocks is not supported")
+                        .with_help("write one import block per resource instance");
+                    self.error(d, a.name_span);
+                }
+                _ => self.unsupported_arg(a, "an import block", &["to", "id", "provider"]),
+            }
+        }
+        for inner in &b.body.blocks {
+            self.unsupported_block(inner, "an import block", &[]);
+        }
+        match (to, id) {
+            (Some(to), Some(id)) => self.imports.push((to, id, b.header)),
+            _ => {
+                let d = Diagnostic::error("Incomplete import block")
+                    .with_help("an import block needs to = TYPE.NAME and id = \"...\"");
+                self.error(d, b.header);
+            }
+        }
+    }
+
+    fn decode_resource(&mut self, b: &Block, mode: Mode) {
+        let what = if mode == Mode::Data {
+            "data \"TYPE\" \"NAME\" { ... }"
+        } else {
+            "resource \"TYPE\" \"NAME\" { ... }"
+        };
+        let Some(labels) = self.labels(b, 2, what) else {
+            return;
+        };
+        let (type_name, name) = (labels[0].clone(), labels[1].clone());
+        let kind = match mode {
+            Mode::Managed => ResourceKind::from_type_name(&type_name).map(InstanceKind::Managed),
+            Mode::Data => DataKind::from_type_name(&type_name).map(InstanceKind::Data),
+        };
+        let Some(kind) = kind else {
+            let supported = supported_types(mode);
+            let noun = if mode == Mode::Data {
+                "data source"
+            } else {
+                "resource type"
+            };
+            let mut d = Diagnostic::error(format!("Unsupported {noun} \"{type_name}\""))
+                .with_detail(format!(
+                    "tunnelform supports the {noun}s {}",
+                    suggest::one_of(&supported)
+                ));
+            if let Some(s) = did_you_mean(&type_name, supported.iter().copied()) {
+                d = d.with_help(s);
+            } else if mode == Mode::Managed && DataKind::from_type_name(&type_name).is_some() {
+                d = d.with_help(format!(
+                    "{type_name} is a data source: write data \"{type_name}\" \"{name}\""
+                ));
+            } else if mode == Mode::Data && ResourceKind::from_type_name(&type_name).is_some() {
+                d = d.with_help(format!(
+                    "{type_name} is a resource: write resource \"{type_name}\" \"{name}\""
+                ));
+            }
+            self.error(d, b.labels[0].1);
+            return;
+        };
+        if !is_ident(&name) {
+            let d = Diagnostic::error(format!("Invalid resource name {name:?}")).with_help(
+                "a name starts with a letter or underscore and holds letters, digits, _ and -",
+            );
+            self.error(d, b.labels[1].1);
+            return;
+        }
+        let key = (mode, type_name.clone(), name.clone());
+        if let Some(&first) = self.block_index.get(&key) {
+            let first = self.blocks[first].header_span.clone();
+            let addr = Address {
+                mode,
+                type_name,
+                name,
+                key: None,
+            };
+            let d = Diagnostic::error(format!(
+                "Duplicate {} \"{addr}\"",
+                if mode == Mode::Data {
+                    "data block"
+                } else {
+                    "resource"
+                }
+            ))
+            .with_detail(format!("{addr} is already declared at {first}"))
+            .with_help("each resource needs a unique name within its type; rename one of them");
+            self.error(d, b.header);
+            return;
+        }
+        let meta: &[&'static str] = match mode {
+            Mode::Managed => &["count", "for_each", "provider", "depends_on", "lifecycle"],
+            Mode::Data => &["count", "for_each", "provider", "depends_on"],
+        };
+        let mut count = None;
+        let mut for_each = None;
+        let mut provider_alias = None;
+        let mut depends = Vec::new();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "count" => count = Some(a),
+                "for_each" => for_each = Some(a),
+                "provider" => provider_alias = self.provider_meta(a),
+                "depends_on" => depends.push(a.expr.clone()),
+                _ => {}
+            }
+        }
+        if let (Some(_), Some(fe)) = (count, for_each) {
+            let d = Diagnostic::error("Invalid combination of \"count\" and \"for_each\"")
+                .with_help("a block may use count or for_each, not both");
+            self.error(d, fe.name_span);
+        }
+        let mut lifecycle = Lifecycle::default();
+        for inner in &b.body.blocks {
+            if inner.kind == "lifecycle" {
+                if mode == Mode::Data {
+                    let d = Diagnostic::error("lifecycle blocks are not supported in data blocks")
+                        .with_help("remove the lifecycle block");
+                    self.error(d, inner.kind_span);
+                } else {
+                    lifecycle = self.decode_lifecycle(inner, kind.schema());
+                }
+            }
+        }
+        let body = self.plan_body(
+            &b.body,
+            kind.schema(),
+            &format!("{type_name}"),
+            meta,
+            b.header,
+        );
+        let addr = Address {
+            mode,
+            type_name: type_name.clone(),
+            name: name.clone(),
+            key: None,
+        };
+        self.block_index.insert(key, self.blocks.len());
+        self.blocks.push(ResourceBlock {
+            kind,
+            addr,
+            header: b.header,
+            header_span: self.span_of(b.header),
+            count: count.map(|a| a.expr.clone()),
+            for_each: for_each.map(|a| a.expr.clone()),
+            provider_alias,
+            depends_on: Vec::new(),
+            dep_blocks: Vec::new(),
+            lifecycle,
+            body,
+        });
+        self.depends_raw.push(depends);
+    }
+
+    /// `provider = tencentcloud.ALIAS`: the alias (None for the default provider).
+    fn provider_meta(&mut self, a: &Attribute) -> Option<String> {
+        let parsed = match a.expr.as_static_traversal() {
+            Some((root, ops)) => match ops {
+                [] => Some((root.to_string(), None)),
+                [TraverseOp {
+                    kind: OpKind::Attr(alias),
+                    ..
+                }] => Some((root.to_string(), Some(alias.clone()))),
+                _ => None,
+            },
+            None => a.expr.as_literal_str().map(|s| match s.split_once('.') {
+                Some((p, al)) => (p.to_string(), Some(al.to_string())),
+                None => (s.to_string(), None),
+            }),
+        };
+        match parsed {
+            Some((p, alias)) if p == "tencentcloud" => alias,
+            Some((p, _)) => {
+                let d = Diagnostic::error(format!("Unsupported provider \"{p}\""))
+                    .with_help("write provider = tencentcloud.ALIAS, naming a provider \"tencentcloud\" block's alias");
+                self.error(d, a.expr.span);
+                None
+            }
+            None => {
+                let d = Diagnostic::error("Invalid provider reference")
+                    .with_help("write provider = tencentcloud.ALIAS (no quotes)");
+                self.error(d, a.expr.span);
+                None
+            }
+        }
+    }
+
+    fn decode_lifecycle(&mut self, b: &Block, schema: &'static BlockSchema) -> Lifecycle {
+        let mut l = Lifecycle::default();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "prevent_destroy" => {
+                    l.prevent_destroy = self.const_bool(a, "a lifecycle block").unwrap_or(false)
+                }
+                "create_before_destroy" => {
+                    l.create_before_destroy =
+                        self.const_bool(a, "a lifecycle block").unwrap_or(false)
+                }
+                "ignore_changes" => l.ignore_changes = self.ignore_changes(a, schema),
+                "replace_triggered_by" => {
+                    let d = Diagnostic::error("replace_triggered_by is not supported")
+                        .with_help("remove it; changes to arguments that force replacement replace the resource");
+                    self.error(d, a.name_span);
+                }
+                _ => self.unsupported_arg(
+                    a,
+                    "a lifecycle block",
+                    &["prevent_destroy", "create_before_destroy", "ignore_changes"],
+                ),
+            }
+        }
+        for inner in &b.body.blocks {
+            if inner.kind == "precondition" || inner.kind == "postcondition" {
+                let d = Diagnostic::error(format!("{} blocks are not supported", inner.kind))
+                    .with_help("use a validation block on a variable instead");
+                self.error(d, inner.kind_span);
+            } else {
+                self.unsupported_block(inner, "a lifecycle block", &[]);
+            }
+        }
+        l
+    }
+
+    fn ignore_changes(&mut self, a: &Attribute, schema: &'static BlockSchema) -> Vec<String> {
+        if a.expr.as_keyword() == Some("all") || a.expr.as_literal_str() == Some("all") {
+            return vec!["all".to_string()];
+        }
+        let ExprKind::Tuple(items) = &a.expr.kind else {
+            let d = Diagnostic::error("Invalid ignore_changes")
+                .with_help("write ignore_changes = [ARGUMENT, ...] or ignore_changes = all");
+            self.error(d, a.expr.span);
+            return Vec::new();
+        };
+        let args: Vec<&str> = schema.argument_names().collect();
+        let mut out = Vec::new();
+        for it in items {
+            let name = it
+                .as_static_traversal()
+                .map(|(r, _)| r.to_string())
+                .or_else(|| it.as_literal_str().map(str::to_string));
+            match name {
+                Some(n) if args.contains(&n.as_str()) => out.push(n),
+                Some(n) => {
+                    let mut d = Diagnostic::error(format!(
+                        "Unsupported attribute \"{n}\" in ignore_changes"
+                    ));
+                    d = d.with_help(did_you_mean(&n, args.iter().copied()).unwrap_or_else(|| {
+                        format!(
+                            "the arguments of this resource are {}",
+                            suggest::one_of(&args)
+                        )
+                    }));
+                    self.error(d, it.span);
+                }
+                None => {
+                    let d = Diagnostic::error("Invalid ignore_changes entry")
+                        .with_help("each entry is an argument name such as tags");
+                    self.error(d, it.span);
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks a body against its schema (unknown or read-only arguments, blocks, nesting,
+    /// required arguments) and keeps what evaluation needs.
+    fn plan_body(
+        &mut self,
+        body: &Body,
+        schema: &'static BlockSchema,
+        ctx: &str,
+        meta: &[&'static str],
+        header: BSpan,
+    ) -> BodyPlan {
+        let mut plan = BodyPlan::default();
+        let settable: Vec<&str> = schema
+            .argument_names()
+            .chain(meta.iter().copied())
+            .collect();
+        for a in &body.attrs {
+            if meta.contains(&a.name.as_str()) {
+                continue;
+            }
+            match schema.attr(&a.name) {
+                Some(s) if s.block().is_some() && s.is_argument() => {
+                    let d =
+                        Diagnostic::error(format!("\"{}\" is a block, not an argument", a.name))
+                            .with_help(format!(
+                                "write it as a block: {} {{ ... }} (one block per element)",
+                                a.name
+                            ));
+                    self.error(d, a.name_span);
+                }
+                Some(s) if s.is_argument() => plan.attrs.push(AttrPlan {
+                    name: a.name.clone(),
+                    schema: s,
+                    expr: a.expr.clone(),
+                    span: self.span_of(a.expr.span),
+                }),
+                Some(_) => {
+                    let d = Diagnostic::error(format!("Read-only attribute \"{}\"", a.name))
+                        .with_detail(format!("\"{}\" is computed by the cloud and cannot be set in configuration", a.name))
+                        .with_help("remove this line; the value can still be referenced from other resources");
+                    self.error(d, a.name_span);
+                }
+                None => {
+                    let mut d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name))
+                        .with_detail(format!(
+                            "{ctx} does not take an argument named \"{}\"",
+                            a.name
+                        ));
+                    d = match did_you_mean(&a.name, settable.iter().copied()) {
+                        Some(s) => d.with_help(s),
+                        None => {
+                            d.with_help(format!("the arguments are {}", suggest::one_of(&settable)))
+                        }
+                    };
+                    self.error(d, a.name_span);
+                }
+            }
+        }
+        let block_names: Vec<&str> = schema
+            .attrs
+            .iter()
+            .filter(|a| a.is_argument() && a.block().is_some())
+            .map(|a| a.name)
+            .collect();
+        let mut allowed_blocks = block_names.clone();
+        if meta.contains(&"lifecycle") {
+            allowed_blocks.push("lifecycle");
+        }
+        if !block_names.is_empty() {
+            allowed_blocks.push("dynamic");
+        }
+        let mut single_seen: HashMap<&str, BSpan> = HashMap::new();
+        for b in &body.blocks {
+            let kind = b.kind.as_str();
+            if kind == "lifecycle" && meta.contains(&"lifecycle") {
+                continue;
+            }
+            if kind == "provisioner" || kind == "connection" {
+                let d = Diagnostic::error(format!("{kind} blocks are not supported"))
+                    .with_help("tunnelform does not run provisioners; remove the block");
+                self.error(d, b.kind_span);
+                continue;
+            }
+            if kind == "dynamic" && !block_names.is_empty() {
+                if let Some(p) = self.plan_dynamic(b, schema, &block_names) {
+                    plan.blocks.push(p);
+                }
+                continue;
+            }
+            match schema.attr(kind) {
+                Some(s) if s.is_argument() => match s.block() {
+                    Some((nesting, nested)) => {
+                        if !b.labels.is_empty() {
+                            let d =
+                                Diagnostic::error(format!("Unexpected label on a {kind} block"))
+                                    .with_help(format!("write {kind} {{ ... }} without a label"));
+                            self.error(d, b.header);
+                        }
+                        if nesting == Nesting::Single {
+                            if let Some(first) = single_seen.get(kind) {
+                                let first = self.span_of(*first);
+                                let d = Diagnostic::error(format!("Too many {kind} blocks"))
+                                    .with_detail(format!("at most one {kind} block is allowed; the first is at {first}"))
+                                    .with_help("merge the two blocks");
+                                self.error(d, b.kind_span);
+                                continue;
+                            }
+                            single_seen.insert(s.name, b.header);
+                        }
+                        let inner = self.plan_body(
+                            &b.body,
+                            nested,
+                            &format!("a {kind} block"),
+                            &[],
+                            b.header,
+                        );
+                        plan.blocks.push(BlockPlan {
+                            name: kind.to_string(),
+                            nesting,
+                            kind: BlockPlanKind::Static(inner),
+                            span: self.span_of(b.header),
+                        });
+                    }
+                    None => {
+                        let d =
+                            Diagnostic::error(format!("\"{kind}\" is an argument, not a block"))
+                                .with_help(format!("write {kind} = VALUE"));
+                        self.error(d, b.kind_span);
+                    }
+                },
+                Some(_) => {
+                    let d = Diagnostic::error(format!("Read-only attribute \"{kind}\""))
+                        .with_help("remove this block; the value is computed by the cloud");
+                    self.error(d, b.kind_span);
+                }
+                None => self.unsupported_block(b, ctx, &allowed_blocks),
+            }
+        }
+        for s in schema.attrs.iter().filter(|a| a.required) {
+            let present = match s.block() {
+                Some(_) => plan.blocks.iter().any(|b| b.name == s.name),
+                None => body.attr(s.name).is_some(),
+            };
+            if !present {
+                let d = Diagnostic::error(format!("Missing required argument \"{}\"", s.name))
+                    .with_detail(format!("{ctx} requires \"{}\"", s.name))
+                    .with_help(match s.block() {
+                        Some(_) => format!("add a {} {{ ... }} block", s.name),
+                        None if s.description.is_empty() => format!("add {} = ...", s.name),
+                        None => format!("add {} = ... ({})", s.name, s.description),
+                    });
+                self.error(d, header);
+            }
+        }
+        plan
+    }
+
+    fn plan_dynamic(
+        &mut self,
+        b: &Block,
+        schema: &'static BlockSchema,
+        block_names: &[&str],
+    ) -> Option<BlockPlan> {
+        let [(label, lspan)] = b.labels.as_slice() else {
+            let d =
+                Diagnostic::error("A dynamic block needs one label: the block type it generates")
+                    .with_help(
+                    "write dynamic \"security_group_policy\" { for_each = ...; content { ... } }",
+                );
+            self.error(d, b.header);
+            return None;
+        };
+        let Some((nesting, nested)) = schema.attr(label).and_then(|s| s.block()) else {
+            let mut d = Diagnostic::error(format!(
+                "Unsupported block type \"{label}\" in dynamic block"
+            ));
+            d = d.with_help(
+                did_you_mean(label, block_names.iter().copied()).unwrap_or_else(|| {
+                    format!("the block types are {}", suggest::one_of(block_names))
+                }),
+            );
+            self.error(d, *lspan);
+            return None;
+        };
+        let mut for_each = None;
+        let mut iterator = label.clone();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "for_each" => for_each = Some(a.expr.clone()),
+                "iterator" => match a.expr.as_keyword() {
+                    Some(n) => iterator = n.to_string(),
+                    None => {
+                        let d = Diagnostic::error("Invalid iterator")
+                            .with_help("write iterator = NAME (no quotes)");
+                        self.error(d, a.expr.span);
+                    }
+                },
+                "labels" => {}
+                _ => self.unsupported_arg(a, "a dynamic block", &["for_each", "iterator"]),
+            }
+        }
+        let contents: Vec<&Block> = b
+            .body
+            .blocks
+            .iter()
+            .filter(|x| x.kind == "content")
+            .collect();
+        for x in b.body.blocks.iter().filter(|x| x.kind != "content") {
+            self.unsupported_block(x, "a dynamic block", &["content"]);
+        }
+        let (Some(for_each), [content]) = (for_each, contents.as_slice()) else {
+            let d = Diagnostic::error("Incomplete dynamic block").with_help(
+                "a dynamic block needs for_each = ... and exactly one content { ... } block",
+            );
+            self.error(d, b.header);
+            return None;
+        };
+        let inner = self.plan_body(
+            &content.body,
+            nested,
+            &format!("a {label} block"),
+            &[],
+            content.header,
+        );
+        Some(BlockPlan {
+            name: label.clone(),
+            nesting,
+            kind: BlockPlanKind::Dynamic {
+                for_each,
+                iterator,
+                content: inner,
+            },
+            span: self.span_of(b.header),
+        })
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // After decoding: variables, references, cycles, locals, providers.
+
+    fn finish(mut self, inputs: &VarInputs) -> Result<(Inner, Diagnostics), Diagnostics> {
+        let var_values = {
+            let mut r = Resolver {
+                decls: &self.var_decls,
+                sources: &mut self.sources,
+                budget: &mut self.budget,
+                diags: &mut self.diags,
+            };
+            r.resolve(&self.dir, inputs)
+        };
+
+        let n_locals = self.locals.len();
+        let n_blocks = self.blocks.len();
+        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n_locals + n_blocks];
+        let mut direct_blocks: Vec<Vec<usize>> = vec![Vec::new(); n_locals + n_blocks];
+
+        // Locals.
+        for i in 0..n_locals {
+            let mut refs = Vec::new();
+            graph::collect_refs(&self.locals[i].expr, &[], &mut refs);
+            let mut found = Vec::new();
+            let (ls, bs) = self.check_refs_into(&refs, None, Ctx::Body, &mut found);
+            drop(refs);
+            self.diags.0.extend(found);
+            adj[i].extend(ls.iter().copied());
+            adj[i].extend(bs.iter().map(|b| n_locals + b));
+            direct_blocks[i] = bs;
+        }
+        // Blocks.
+        for bi in 0..n_blocks {
+            let mut locals_used = Vec::new();
+            let mut blocks_used = Vec::new();
+            let exprs = block_exprs(&self.blocks[bi]);
+            let mut found = Vec::new();
+            for (e, bound, ctx) in &exprs {
+                let mut refs = Vec::new();
+                graph::collect_refs(e, bound, &mut refs);
+                let (ls, bs) = self.check_refs_into(&refs, Some(bi), *ctx, &mut found);
+                locals_used.extend(ls);
+                blocks_used.extend(bs);
+            }
+            drop(exprs);
+            self.diags.0.extend(found);
+            let explicit = std::mem::take(&mut self.depends_raw[bi]);
+            for e in &explicit {
+                blocks_used.extend(self.depends_on(e));
+            }
+            let node = n_locals + bi;
+            adj[node].extend(locals_used.iter().copied());
+            adj[node].extend(blocks_used.iter().map(|b| n_locals + b));
+            direct_blocks[node] = blocks_used;
+        }
+        // Outputs, providers and imports may refer to things but are not graph nodes.
+        let outputs = std::mem::take(&mut self.outputs);
+        for o in &outputs {
+            let mut refs = Vec::new();
+            graph::collect_refs(&o.decl.value, &[], &mut refs);
+            self.check_refs(&refs, None, Ctx::Body);
+            for e in &o.depends_on {
+                self.depends_on(e);
+            }
+        }
+        let providers = std::mem::take(&mut self.providers);
+        for p in &providers {
+            if let Some(r) = &p.region {
+                let mut refs = Vec::new();
+                graph::collect_refs(r, &[], &mut refs);
+                let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+                if !bs.is_empty() {
+                    let d = Diagnostic::error("Provider region depends on a resource")
+                        .with_help("the region must be known before anything is planned: use a literal, a variable or a local");
+                    self.error(d, r.span);
+                }
+            }
+        }
+        let imports = std::mem::take(&mut self.imports);
+        let mut import_decls = Vec::new();
+        for (to, id, span) in &imports {
+            let mut refs = Vec::new();
+            graph::collect_refs(id, &[], &mut refs);
+            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            if !bs.is_empty() {
+                let d = Diagnostic::error("Import id depends on a resource")
+                    .with_help("the id must be known before planning: use a literal or a variable");
+                self.error(d, id.span);
+            }
+            if let Some(addr) = self.import_target(to) {
+                import_decls.push(ImportDecl {
+                    to: addr,
+                    id: id.clone(),
+                    span: *span,
+                });
+            }
+        }
+        // Provider aliases used by blocks must exist.
+        for bi in 0..n_blocks {
+            if let Some(alias) = self.blocks[bi].provider_alias.clone() {
+                if !providers
+                    .iter()
+                    .any(|p| p.alias.as_deref() == Some(alias.as_str()))
+                {
+                    let aliases: Vec<&str> = providers
+                        .iter()
+                        .filter_map(|p| p.alias.as_deref())
+                        .collect();
+                    let mut d = Diagnostic::error(format!(
+                        "Reference to undeclared provider tencentcloud.{alias}"
+                    ));
+                    d = d.with_help(did_you_mean(&alias, aliases.iter().copied()).unwrap_or_else(|| {
+                        format!("declare it with provider \"tencentcloud\" {{ alias = \"{alias}\" region = \"...\" }}")
+                    }));
+                    let header = self.blocks[bi].header;
+                    self.error(d, header);
+                }
+            }
+        }
+
+        // Cycles.
+        let cycles = graph::find_cycles(&adj);
+        let mut in_cycle = vec![false; adj.len()];
+        for c in &cycles {
+            let names: Vec<String> = c.iter().map(|&v| self.node_name(v, n_locals)).collect();
+            let first = c[0];
+            let span = if first < n_locals {
+                self.locals[first].name_span
+            } else {
+                self.blocks[first - n_locals].header
+            };
+            let others: Vec<String> = c[1..]
+                .iter()
+                .map(|&v| {
+                    let s = if v < n_locals {
+                        self.locals[v].name_span
+                    } else {
+                        self.blocks[v - n_locals].header
+                    };
+                    format!("{} at {}", self.node_name(v, n_locals), self.span_of(s))
+                })
+                .collect();
+            let d = Diagnostic::error(format!("Cycle: {}", names.join(", ")))
+                .with_detail(if others.is_empty() {
+                    format!("{} refers to itself", names[0])
+                } else {
+                    format!("{} depend on each other ({})", names.join(" and "), others.join("; "))
+                })
+                .with_help("a value cannot depend on itself: break the cycle by removing one of the references");
+            self.error(d, span);
+            for &v in c {
+                in_cycle[v] = true;
+            }
+        }
+
+        // Transitive block dependencies through locals, in dependency order.
+        let all_nodes: Vec<usize> = (0..adj.len()).filter(|v| !in_cycle[*v]).collect();
+        let order_all = graph::topo_order(&adj, &all_nodes);
+        let mut dep_sets: Vec<Option<Arc<BTreeSet<usize>>>> = vec![None; adj.len()];
+        let mut budget = MAX_DEP_ENTRIES;
+        let mut too_complex = false;
+        for &v in &order_all {
+            let mut set: Option<Arc<BTreeSet<usize>>> = None;
+            let mut own: BTreeSet<usize> = direct_blocks[v].iter().copied().collect();
+            for &w in &adj[v] {
+                if w < n_locals {
+                    if let Some(s) = &dep_sets[w] {
+                        if set.is_none() && own.is_empty() {
+                            set = Some(s.clone());
+                        } else {
+                            budget = budget.saturating_sub(s.len());
+                            own.extend(s.iter().copied());
+                        }
+                    }
+                }
+            }
+            if budget == 0 {
+                too_complex = true;
+                break;
+            }
+            let merged = match set {
+                Some(s) if own.is_subset(&s) => s,
+                Some(s) => {
+                    budget = budget.saturating_sub(s.len());
+                    own.extend(s.iter().copied());
+                    Arc::new(own)
+                }
+                None => Arc::new(own),
+            };
+            dep_sets[v] = Some(merged);
+        }
+        if too_complex {
+            self.diags.push(
+                Diagnostic::error("Configuration too complex")
+                    .with_detail(
+                        "the dependencies between locals and resources are too many to analyse",
+                    )
+                    .with_help("simplify the chains of locals"),
+            );
+        }
+        let impure: Vec<bool> = (0..n_locals)
+            .map(|i| dep_sets[i].as_ref().is_none_or(|s| !s.is_empty()))
+            .collect();
+        for bi in 0..n_blocks {
+            let set: Vec<usize> = dep_sets[n_locals + bi]
+                .as_ref()
+                .map(|s| s.iter().copied().filter(|&b| b != bi).collect())
+                .unwrap_or_default();
+            let mut addrs: Vec<Address> =
+                set.iter().map(|&b| self.blocks[b].addr.clone()).collect();
+            addrs.sort();
+            self.blocks[bi].depends_on = addrs;
+            self.blocks[bi].dep_blocks = set;
+        }
+        let local_nodes: Vec<usize> = (0..n_locals).filter(|v| !in_cycle[*v]).collect();
+        let local_order = graph::topo_order(&adj, &local_nodes);
+        let block_nodes: Vec<usize> = (0..n_blocks).filter(|b| !in_cycle[n_locals + b]).collect();
+        let block_deps: Vec<Vec<usize>> =
+            self.blocks.iter().map(|b| b.dep_blocks.clone()).collect();
+        let order = graph::topo_order(&block_deps, &block_nodes);
+
+        let path_module = self.dir.display().to_string();
+        let mut pure_values: Vec<Option<Arc<Value>>> = vec![None; n_locals];
+        if !self.diags.has_errors() {
+            // Locals that do not depend on resources: evaluated once, here.
+            for &li in &local_order {
+                if impure[li] {
+                    continue;
+                }
+                let refs = LoadRefs {
+                    pure: &pure_values,
+                    index: &self.local_index,
+                };
+                let ev = Evaluator::new(
+                    Some(&var_values),
+                    Some(&refs),
+                    &path_module,
+                    "a local value",
+                );
+                match ev.eval(&self.locals[li].expr, &Scope::root()) {
+                    Ok(v) => match check_size(&v) {
+                        Ok(()) => pure_values[li] = Some(Arc::new(v)),
+                        Err(msg) => {
+                            let d = Diagnostic::error(format!(
+                                "Value of local.{} too large",
+                                self.locals[li].name
+                            ))
+                            .with_detail(msg)
+                            .with_help("reduce the size or nesting of the value");
+                            let span = self.locals[li].expr.span;
+                            self.error(d, span);
+                        }
+                    },
+                    Err(e) => self.eval_err(e),
+                }
+            }
+        }
+
+        // Providers: alias and region.
+        let mut provider_decls = Vec::new();
+        for p in &providers {
+            let region = match &p.region {
+                None => None,
+                Some(r) => {
+                    let refs = LoadRefs {
+                        pure: &pure_values,
+                        index: &self.local_index,
+                    };
+                    let ev = Evaluator::new(
+                        Some(&var_values),
+                        Some(&refs),
+                        &path_module,
+                        "a provider block",
+                    );
+                    match ev.eval(r, &Scope::root()) {
+                        Ok(v) => {
+                            match v.unmarked() {
+                                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                                Value::Null => None,
+                                other => {
+                                    let d = Diagnostic::error("Invalid provider region")
+                                    .with_detail(format!("a region name such as \"ap-guangzhou\" is required, got {}", crate::values::show(other)));
+                                    self.error(d, r.span);
+                                    None
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            if !self.diags.has_errors() {
+                                self.eval_err(e);
+                            }
+                            None
+                        }
+                    }
+                }
+            };
+            provider_decls.push(ProviderDecl {
+                alias: p.alias.clone(),
+                region,
+                span: self.span_of(p.span),
+            });
+        }
+
+        if self.diags.has_errors() {
+            return Err(self.diags.sorted());
+        }
+        let inner = Inner {
+            dir: self.dir,
+            path_module,
+            sources: self.sources,
+            tf_files: self.tf_files,
+            var_decls: self.var_decls,
+            var_values,
+            locals: self.locals,
+            local_index: self.local_index,
+            local_order,
+            pure_values,
+            impure,
+            blocks: self.blocks,
+            block_index: self.block_index,
+            order,
+            outputs: outputs.into_iter().map(|o| o.decl).collect(),
+            provider_decls,
+            backend_path: self.backend_path.map(|(p, _)| p),
+            imports: import_decls,
+        };
+        Ok((inner, self.diags.sorted()))
+    }
+
+    fn node_name(&self, v: usize, n_locals: usize) -> String {
+        if v < n_locals {
+            format!("local.{}", self.locals[v].name)
+        } else {
+            self.blocks[v - n_locals].addr.to_string()
+        }
+    }
+
+    /// Checks the references of one expression; returns the locals and blocks it uses.
+    fn check_refs(
+        &mut self,
+        refs: &[RefUse<'_>],
+        block: Option<usize>,
+        ctx: Ctx,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let mut out = Vec::new();
+        let r = self.check_refs_into(refs, block, ctx, &mut out);
+        self.diags.0.extend(out);
+        r
+    }
+
+    fn check_refs_into(
+        &self,
+        refs: &[RefUse<'_>],
+        block: Option<usize>,
+        ctx: Ctx,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let mut locals = Vec::new();
+        let mut blocks = Vec::new();
+        for r in refs {
+            match &r.kind {
+                RefKind::Var(name) => {
+                    if !self.var_decls.iter().any(|v| v.name == *name) {
+                        let d = Diagnostic::error(format!(
+                            "Reference to undeclared input variable \"{name}\""
+                        ))
+                        .with_help(
+                            did_you_mean(name, self.var_decls.iter().map(|v| v.name.as_str()))
+                                .unwrap_or_else(|| {
+                                    format!("declare it with a variable \"{name}\" {{ }} block")
+                                }),
+                        );
+                        diags.push(self.locate(d, r.span));
+                    }
+                }
+                RefKind::Local(name) => match self.local_index.get(*name) {
+                    Some(&i) => locals.push(i),
+                    None => {
+                        let d = Diagnostic::error(format!(
+                            "Reference to undeclared local value \"{name}\""
+                        ))
+                        .with_help(
+                            did_you_mean(name, self.locals.iter().map(|l| l.name.as_str()))
+                                .unwrap_or_else(|| {
+                                    format!("define it in a locals {{ {name} = ... }} block")
+                                }),
+                        );
+                        diags.push(self.locate(d, r.span));
+                    }
+                },
+                RefKind::Resource {
+                    mode,
+                    type_name,
+                    name,
+                    rest,
+                } => {
+                    let key = (*mode, type_name.to_string(), name.to_string());
+                    match self.block_index.get(&key) {
+                        Some(&bi) => {
+                            blocks.push(bi);
+                            self.check_resource_attr(bi, rest, r.span, diags);
+                        }
+                        None => {
+                            let addr = Address {
+                                mode: *mode,
+                                type_name: type_name.to_string(),
+                                name: name.to_string(),
+                                key: None,
+                            };
+                            let declared: Vec<String> =
+                                self.blocks.iter().map(|b| b.addr.to_string()).collect();
+                            let mut d = Diagnostic::error(format!(
+                                "Reference to undeclared resource \"{addr}\""
+                            ));
+                            let known = match mode {
+                                Mode::Managed => ResourceKind::from_type_name(type_name).is_some(),
+                                Mode::Data => DataKind::from_type_name(type_name).is_some(),
+                            };
+                            d = d.with_help(match did_you_mean(&addr.to_string(), declared.iter().map(String::as_str)) {
+                                Some(s) => s,
+                                None if known => format!("declare it with a {} block, or check the name", if *mode == Mode::Data { "data" } else { "resource" }),
+                                None => format!(
+                                    "\"{type_name}\" is not a declared resource type; references start with var., local., each., count., data. or a resource type"
+                                ),
+                            });
+                            diags.push(self.locate(d, r.span));
+                        }
+                    }
+                }
+                RefKind::Each => {
+                    let ok = block.is_some_and(|b| self.blocks[b].for_each.is_some())
+                        && ctx == Ctx::Body;
+                    if !ok {
+                        let d = Diagnostic::error("Reference to \"each\" in a context without for_each")
+                            .with_help("each.key and each.value are only available inside a resource or data block that sets for_each");
+                        diags.push(self.locate(d, r.span));
+                    }
+                }
+                RefKind::Count => {
+                    let ok =
+                        block.is_some_and(|b| self.blocks[b].count.is_some()) && ctx == Ctx::Body;
+                    if !ok {
+                        let d = Diagnostic::error("Reference to \"count\" in a context without count")
+                            .with_help("count.index is only available inside a resource or data block that sets count");
+                        diags.push(self.locate(d, r.span));
+                    }
+                }
+                RefKind::Builtin => {}
+                RefKind::Invalid { summary, help } => {
+                    let d = Diagnostic::error(summary.clone()).with_help(help.clone());
+                    diags.push(self.locate(d, r.span));
+                }
+            }
+        }
+        if ctx != Ctx::Body {
+            if let Some(b) = block {
+                if blocks.contains(&b) {
+                    let what = if ctx == Ctx::Count {
+                        "count"
+                    } else {
+                        "for_each"
+                    };
+                    let d = Diagnostic::error(format!("Self-referential {what}")).with_help(
+                        format!("the {what} of a block cannot refer to the block itself"),
+                    );
+                    let span = self.blocks[b].header;
+                    diags.push(self.locate(d, span));
+                }
+            }
+        }
+        (locals, blocks)
+    }
+
+    /// `TYPE.NAME.ATTR` / `TYPE.NAME[KEY].ATTR`: the instance key and the attribute must fit.
+    fn check_resource_attr(
+        &self,
+        bi: usize,
+        rest: &[TraverseOp],
+        span: BSpan,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let b = &self.blocks[bi];
+        let addr = b.addr.to_string();
+        let multi = b.is_multi();
+        let schema = b.kind.schema();
+        let (attr, at) = match (multi, rest.first()) {
+            (_, None) => return,
+            (
+                true,
+                Some(TraverseOp {
+                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
+                    ..
+                }),
+            ) => match rest.get(1) {
+                Some(TraverseOp {
+                    kind: OpKind::Attr(a),
+                    span,
+                }) => (a.clone(), *span),
+                _ => return,
+            },
+            (
+                true,
+                Some(TraverseOp {
+                    kind: OpKind::FullSplat | OpKind::AttrSplat,
+                    ..
+                }),
+            ) => return,
+            (true, Some(op)) => {
+                let key_hint = if b.for_each.is_some() {
+                    "[each.key] or [\"KEY\"]"
+                } else {
+                    "[count.index] or [0]"
+                };
+                let d = Diagnostic::error(format!("Missing resource instance key for {addr}"))
+                    .with_detail(format!(
+                        "{addr} has {} set, so its attributes must be read from one of its instances",
+                        if b.for_each.is_some() { "for_each" } else { "count" }
+                    ))
+                    .with_help(format!("write {addr}{key_hint}.ATTRIBUTE, or {addr}[*].ATTRIBUTE for all of them"));
+                diags.push(self.locate(d, op.span));
+                return;
+            }
+            (
+                false,
+                Some(TraverseOp {
+                    kind: OpKind::Attr(a),
+                    span,
+                }),
+            ) => (a.clone(), *span),
+            (
+                false,
+                Some(TraverseOp {
+                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
+                    span: s,
+                }),
+            ) => {
+                let d = Diagnostic::error(format!("Unexpected resource instance key for {addr}"))
+                    .with_detail(format!(
+                        "{addr} does not set count or for_each, so it has a single instance"
+                    ))
+                    .with_help(format!("write {addr}.ATTRIBUTE without an index"));
+                diags.push(self.locate(d, *s));
+                return;
+            }
+            (false, Some(_)) => return,
+        };
+        if attr == "id" || schema.attr(&attr).is_some() {
+            return;
+        }
+        let names: Vec<&str> = std::iter::once("id")
+            .chain(schema.attrs.iter().map(|a| a.name))
+            .collect();
+        let mut d = Diagnostic::error(format!("Unsupported attribute \"{attr}\"")).with_detail(
+            format!("{} has no attribute named \"{attr}\"", b.kind.type_name()),
+        );
+        d = d.with_help(
+            did_you_mean(&attr, names.iter().copied())
+                .unwrap_or_else(|| format!("the attributes are {}", suggest::one_of(&names))),
+        );
+        let _ = span;
+        diags.push(self.locate(d, at));
+    }
+
+    /// The blocks named by a `depends_on = [...]` list.
+    fn depends_on(&mut self, e: &Expr) -> Vec<usize> {
+        let ExprKind::Tuple(items) = &e.kind else {
+            let d = Diagnostic::error("Invalid depends_on")
+                .with_help("write depends_on = [TYPE.NAME, data.TYPE.NAME, ...]");
+            self.error(d, e.span);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for it in items {
+            let mut refs = Vec::new();
+            graph::collect_refs(it, &[], &mut refs);
+            let ok = it.as_static_traversal().is_some() && refs.len() == 1;
+            match refs.first().map(|r| &r.kind) {
+                Some(RefKind::Resource { .. }) if ok => {
+                    let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+                    out.extend(bs);
+                }
+                _ => {
+                    let d = Diagnostic::error("Invalid depends_on entry").with_help(
+                        "each entry names a resource or data block: TYPE.NAME or data.TYPE.NAME",
+                    );
+                    self.error(d, it.span);
+                }
+            }
+        }
+        out
+    }
+
+    fn import_target(&mut self, to: &Expr) -> Option<Address> {
+        let bad = |s: &mut Self| {
+            let d = Diagnostic::error("Invalid import target")
+                .with_help("write to = TYPE.NAME, TYPE.NAME[\"KEY\"] or TYPE.NAME[0]");
+            s.error(d, to.span);
+            None
+        };
+        let Some((root, ops)) = to.as_static_traversal() else {
+            return bad(self);
+        };
+        let (mode, type_name, name, rest) = match (root, ops) {
+            ("data", _) => {
+                let d = Diagnostic::error("Data sources cannot be imported")
+                    .with_help("import managed resources only");
+                self.error(d, to.span);
+                return None;
+            }
+            (
+                t,
+                [TraverseOp {
+                    kind: OpKind::Attr(n),
+                    ..
+                }, rest @ ..],
+            ) => (Mode::Managed, t.to_string(), n.clone(), rest),
+            _ => return bad(self),
+        };
+        let key = match rest {
+            [] => None,
+            [TraverseOp {
+                kind: OpKind::LegacyIndex(i),
+                ..
+            }] => Some(InstanceKey::Index(*i)),
+            [TraverseOp {
+                kind: OpKind::Index(ie),
+                ..
+            }] => match &ie.kind {
+                ExprKind::Literal(Value::Number(n)) if n.as_u64().is_some() => {
+                    n.as_u64().map(InstanceKey::Index)
+                }
+                _ => match ie.as_literal_str() {
+                    Some(s) => Some(InstanceKey::Key(s.to_string())),
+                    None => return bad(self),
+                },
+            },
+            _ => return bad(self),
+        };
+        let Some(&bi) = self
+            .block_index
+            .get(&(mode, type_name.clone(), name.clone()))
+        else {
+            let addr = Address {
+                mode,
+                type_name,
+                name,
+                key: None,
+            };
+            let declared: Vec<String> = self.blocks.iter().map(|b| b.addr.to_string()).collect();
+            let d = Diagnostic::error(format!("Import target {addr} is not declared")).with_help(
+                did_you_mean(&addr.to_string(), declared.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("add a resource block for {addr} so the imported object has a configuration")),
+            );
+            self.error(d, to.span);
+            return None;
+        };
+        let b = &self.blocks[bi];
+        let fits = match (&key, b.count.is_some(), b.for_each.is_some()) {
+            (None, false, false) => true,
+            (Some(InstanceKey::Index(_)), true, _) => true,
+            (Some(InstanceKey::Key(_)), _, true) => true,
+            _ => false,
+        };
+        if !fits {
+            let d = Diagnostic::error(format!("Import target key does not match {}", b.addr))
+                .with_help(if b.for_each.is_some() {
+                    "the resource uses for_each: give a string key, e.g. TYPE.NAME[\"KEY\"]"
+                } else if b.count.is_some() {
+                    "the resource uses count: give an index, e.g. TYPE.NAME[0]"
+                } else {
+                    "the resource has a single instance: remove the key"
+                });
+            self.error(d, to.span);
+            return None;
+        }
+        Some(b.addr.clone().with_key(key))
+    }
+}
+
+/// Every evaluated expression of a block with its bound names and context.
+fn block_exprs(b: &ResourceBlock) -> Vec<(&Expr, Vec<&str>, Ctx)> {
+    let mut out = Vec::new();
+    if let Some(c) = &b.count {
+        out.push((c, Vec::new(), Ctx::Count));
+    }
+    if let Some(f) = &b.for_each {
+        out.push((f, Vec::new(), Ctx::ForEach));
+    }
+    fn body<'a>(p: &'a BodyPlan, bound: &[&'a str], out: &mut Vec<(&'a Expr, Vec<&'a str>, Ctx)>) {
+        for a in &p.attrs {
+            out.push((&a.expr, bound.to_vec(), Ctx::Body));
+        }
+        for b in &p.blocks {
+            match &b.kind {
+                BlockPlanKind::Static(inner) => body(inner, bound, out),
+                BlockPlanKind::Dynamic {
+                    for_each,
+                    iterator,
+                    content,
+                } => {
+                    out.push((for_each, bound.to_vec(), Ctx::Body));
+                    let mut nb = bound.to_vec();
+                    nb.push(iterator.as_str());
+                    body(content, &nb, out);
+                }
+            }
+        }
+    }
+    body(&b.body, &[], &mut out);
+    out
+}
+
+fn check_size(v: &Value) -> Result<(), String> {
+    let (w, depth) = weight(v, crate::eval::MAX_VALUE_WEIGHT);
+    if w > crate::eval::MAX_VALUE_WEIGHT {
+        return Err(format!(
+            "the value has more than {} elements",
+            crate::eval::MAX_VALUE_WEIGHT
+        ));
+    }
+    if depth > MAX_VALUE_DEPTH {
+        return Err(format!(
+            "the value is nested {depth} levels deep (at most {MAX_VALUE_DEPTH})"
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_value_size(v: &Value) -> Result<(), String> {
+    check_size(v)
+}
+
+/// Locals available while loading: only those that do not depend on resources.
+struct LoadRefs<'a> {
+    pure: &'a [Option<Arc<Value>>],
+    index: &'a HashMap<String, usize>,
+}
+
+impl Refs for LoadRefs<'_> {
+    fn local(&self, _ev: &Evaluator<'_>, name: &str, span: BSpan) -> EResult<Arc<Value>> {
+        match self
+            .index
+            .get(name)
+            .and_then(|&i| self.pure.get(i))
+            .and_then(|v| v.clone())
+        {
+            Some(v) => Ok(v),
+            None => Err(
+                crate::eval::error(format!("local.{name} is not available here"), span)
+                    .help("it depends on resource attributes, which are only known while planning"),
+            ),
+        }
+    }
+
+    fn resource(
+        &self,
+        _ev: &Evaluator<'_>,
+        _sc: &Scope<'_>,
+        _mode: Mode,
+        _type_name: &str,
+        _name: &str,
+        span: BSpan,
+        _ops: &[TraverseOp],
+    ) -> EResult<Value> {
+        Err(
+            crate::eval::error("Resource references are not allowed here", span).help(
+                "this value must be known before planning: use literals, variables or locals",
+            ),
+        )
+    }
+}

@@ -1,0 +1,603 @@
+//! Parsing with hcl-edit and lowering its tree into [`crate::ast`].
+//!
+//! hcl-edit bounds nesting (64 levels) and operator chains (128) while parsing, but its parser
+//! and its trees are recursive, so parsing, lowering and dropping its tree run on a thread with a
+//! large stack. The lowered tree is checked against [`crate::MAX_EXPRESSION_DEPTH`].
+
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{BlockLabel, Structure};
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span as _;
+use tunnelform_model::{Diagnostic, Value};
+
+use crate::ast::{
+    Attribute, BinOp, Block, Body, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart,
+    TraverseOp, UnaryOp,
+};
+use crate::source::{BSpan, Sources};
+use crate::values::number_value;
+use crate::MAX_EXPRESSION_DEPTH;
+
+/// Stack for the parsing thread. Only touched pages are committed.
+const PARSE_STACK: usize = 256 * 1024 * 1024;
+
+/// A problem found while lowering, located later against the sources.
+#[derive(Debug, Clone)]
+pub(crate) struct LowerError {
+    pub summary: String,
+    pub detail: Option<String>,
+    pub help: Option<String>,
+    pub span: BSpan,
+}
+
+impl LowerError {
+    pub fn into_diag(self, sources: &Sources) -> Diagnostic {
+        let mut d = Diagnostic::error(self.summary);
+        d.detail = self.detail;
+        d.help = self.help;
+        sources.locate(d, self.span)
+    }
+}
+
+/// Runs `f` on a thread with a large stack (falls back to the current thread if none can be made).
+pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut g| g.take());
+    let from_thread = std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("tunnelform-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, || take().map(|f| f()));
+        match spawned {
+            Ok(handle) => match handle.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(e) => {
+                tracing::warn!(
+                    "could not start the parser thread ({e}); parsing on the current thread"
+                );
+                None
+            }
+        }
+    });
+    match from_thread {
+        Some(v) => v,
+        None => match take() {
+            Some(f) => f(),
+            None => unreachable_none(),
+        },
+    }
+}
+
+#[cold]
+fn unreachable_none<T>() -> T {
+    // The closure is taken exactly once: either by the thread or by the fallback.
+    panic!("parser closure ran twice")
+}
+
+/// Parses a whole file into a body. A syntax error comes back as one located error.
+pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+    let parsed = hcl_edit::parser::parse_body(src).map_err(|e| syntax_error(file, src, &e))?;
+    let mut l = Lowerer {
+        file,
+        errors: Vec::new(),
+    };
+    let body = l.body(&parsed, 0);
+    drop(parsed);
+    Ok((body, l.errors))
+}
+
+/// Parses a standalone expression (a `--var` value).
+pub(crate) fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
+    let parsed = hcl_edit::parser::parse_expr(src).map_err(|e| syntax_error(file, src, &e))?;
+    let mut l = Lowerer {
+        file,
+        errors: Vec::new(),
+    };
+    let e = l.expr(&parsed, BSpan::new(file, 0..src.len()), 0);
+    drop(parsed);
+    Ok((e, l.errors))
+}
+
+fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError {
+    let offset = e.location().offset().min(src.len());
+    let end = src[offset..]
+        .chars()
+        .next()
+        .map(|c| offset + c.len_utf8())
+        .unwrap_or(offset);
+    let msg = e.message();
+    let (summary, help) = explain_syntax_error(msg);
+    // An unterminated string or heredoc is reported by hcl-edit at an unhelpful place: point at
+    // the opening quote when we can find one.
+    let (start, end) = match find_unterminated(src) {
+        Some(pos) if msg.contains("unexpected token") || msg.contains("heredoc") => (pos, pos + 1),
+        _ => (offset, end),
+    };
+    LowerError {
+        summary,
+        detail: Some(format!("the parser said: {msg}")),
+        help,
+        span: BSpan::new(file, start..end),
+    }
+}
+
+fn explain_syntax_error(msg: &str) -> (String, Option<String>) {
+    if msg.contains("redefined attribute") {
+        return (
+            "Duplicate argument".into(),
+            Some(
+                "each argument may be set only once in a block; remove or rename one of them"
+                    .into(),
+            ),
+        );
+    }
+    if msg.contains("redefined object key") {
+        return (
+            "Duplicate object key".into(),
+            Some("each key may appear only once in an object or map (tags included); remove one of them".into()),
+        );
+    }
+    if msg.contains("nesting depth") {
+        return (
+            "Configuration nested too deeply".into(),
+            Some("expressions and blocks may nest at most 64 levels deep; flatten the expression with locals".into()),
+        );
+    }
+    if msg.contains("binary operation") {
+        return (
+            "Expression too long".into(),
+            Some("at most 128 chained binary operators are allowed; split it with locals".into()),
+        );
+    }
+    if msg.contains("heredoc") {
+        return (
+            "Unterminated heredoc".into(),
+            Some("a heredoc `<<EOT` ends with a line holding only its delimiter (`EOT`)".into()),
+        );
+    }
+    if msg.contains("newline or eof") {
+        return (
+            "Missing newline after argument".into(),
+            Some("put each argument or block on its own line".into()),
+        );
+    }
+    if msg.contains("invalid expression") {
+        return (
+            "Invalid expression".into(),
+            Some(
+                "a value is expected here: a string, number, list, map, reference or function call"
+                    .into(),
+            ),
+        );
+    }
+    (
+        "Invalid syntax".into(),
+        Some("check for a missing quote, bracket or brace near this place".into()),
+    )
+}
+
+/// The offset of the opening quote of a string that is not closed on its line, if any.
+/// Skips comments and heredocs roughly; used only to improve a syntax error's location.
+fn find_unterminated(src: &str) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    let mut in_heredoc: Option<String> = None;
+    let mut line_start = true;
+    while i < bytes.len() {
+        if let Some(delim) = &in_heredoc {
+            // Skip whole lines until the delimiter line.
+            let end = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
+            if src[i..end].trim() == delim {
+                in_heredoc = None;
+            }
+            i = end + 1;
+            continue;
+        }
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..]
+                    .find("*/")
+                    .map(|n| i + 2 + n + 2)
+                    .unwrap_or(src.len());
+                continue;
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                let rest = &src[i + 2..];
+                let rest = rest.strip_prefix('-').unwrap_or(rest);
+                let ident: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                if !ident.is_empty() {
+                    in_heredoc = Some(ident);
+                    i = src[i..].find('\n').map(|n| i + n + 1).unwrap_or(src.len());
+                    continue;
+                }
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                let mut depth = 0usize;
+                loop {
+                    match bytes.get(i) {
+                        None => return Some(start),
+                        Some(b'\n') if depth == 0 => return Some(start),
+                        Some(b'\\') => i += 2,
+                        Some(b'$') | Some(b'%') if bytes.get(i + 1) == Some(&b'{') => {
+                            depth += 1;
+                            i += 2;
+                        }
+                        Some(b'}') if depth > 0 => {
+                            depth -= 1;
+                            i += 1;
+                        }
+                        Some(b'"') if depth == 0 => {
+                            i += 1;
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let _ = line_start;
+        line_start = b == b'\n';
+        i += 1;
+    }
+    None
+}
+
+struct Lowerer {
+    file: u32,
+    errors: Vec<LowerError>,
+}
+
+impl Lowerer {
+    fn sp(&self, r: Option<std::ops::Range<usize>>, fallback: BSpan) -> BSpan {
+        r.map(|r| BSpan::new(self.file, r)).unwrap_or(fallback)
+    }
+
+    fn err(&mut self, summary: impl Into<String>, help: Option<&str>, span: BSpan) {
+        self.errors.push(LowerError {
+            summary: summary.into(),
+            detail: None,
+            help: help.map(str::to_string),
+            span,
+        });
+    }
+
+    fn body(&mut self, body: &hcl_edit::structure::Body, depth: usize) -> Body {
+        let whole = self.sp(body.span(), BSpan::new(self.file, 0..0));
+        let mut out = Body::default();
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let span = self.sp(a.span(), whole);
+                    let name_span = self.sp(a.key.span(), span);
+                    let expr = self.expr(&a.value, span, depth + 1);
+                    out.attrs.push(Attribute {
+                        name: a.key.as_str().to_string(),
+                        name_span,
+                        expr,
+                    });
+                }
+                Structure::Block(b) => {
+                    let span = self.sp(b.span(), whole);
+                    let kind_span = self.sp(b.ident.span(), span);
+                    let labels: Vec<(String, BSpan)> = b
+                        .labels
+                        .iter()
+                        .map(|l| {
+                            let ls = self.sp(l.span(), kind_span);
+                            let text = match l {
+                                BlockLabel::Ident(i) => i.as_str().to_string(),
+                                BlockLabel::String(s) => s.value().to_string(),
+                            };
+                            (text, ls)
+                        })
+                        .collect();
+                    let header = labels
+                        .last()
+                        .map(|(_, s)| kind_span.to(*s))
+                        .unwrap_or(kind_span);
+                    if depth >= MAX_EXPRESSION_DEPTH {
+                        self.err("Blocks nested too deeply", None, kind_span);
+                        continue;
+                    }
+                    let inner = self.body(&b.body, depth + 1);
+                    out.blocks.push(Block {
+                        kind: b.ident.as_str().to_string(),
+                        kind_span,
+                        labels,
+                        body: inner,
+                        header,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn expr(&mut self, e: &Expression, parent: BSpan, depth: usize) -> Expr {
+        let span = self.sp(e.span(), parent);
+        if depth >= MAX_EXPRESSION_DEPTH {
+            self.err(
+                "Expression nested too deeply",
+                Some("expressions may nest at most 256 levels; split the expression with locals"),
+                span,
+            );
+            return Expr {
+                kind: ExprKind::Literal(Value::Null),
+                span,
+            };
+        }
+        let d = depth + 1;
+        let kind = match e {
+            Expression::Null(_) => ExprKind::Literal(Value::Null),
+            Expression::Bool(b) => ExprKind::Literal(Value::Bool(*b.value())),
+            Expression::Number(n) => {
+                let n = n.value();
+                let v = match n.as_i64() {
+                    Some(i) => Value::int(i),
+                    None => n.as_f64().map(number_value).unwrap_or(Value::Null),
+                };
+                ExprKind::Literal(v)
+            }
+            Expression::String(s) => ExprKind::Literal(Value::String(s.value().to_string())),
+            Expression::Array(items) => {
+                ExprKind::Tuple(items.iter().map(|x| self.expr(x, span, d)).collect())
+            }
+            Expression::Object(obj) => {
+                let mut items = Vec::with_capacity(obj.len());
+                for (k, v) in obj.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(i) => {
+                            ObjKey::Ident(i.as_str().to_string(), self.sp(i.span(), span))
+                        }
+                        ObjectKey::Expression(ke) => ObjKey::Expr(self.expr(ke, span, d)),
+                    };
+                    items.push((key, self.expr(v.expr(), span, d)));
+                }
+                ExprKind::Object(items)
+            }
+            Expression::StringTemplate(t) => ExprKind::Template(self.template(t, span, d)),
+            Expression::HeredocTemplate(h) => {
+                ExprKind::Template(self.template(&h.template, span, d))
+            }
+            Expression::Parenthesis(p) => return self.expr(p.inner(), span, d),
+            Expression::Variable(v) => ExprKind::Var(v.as_str().to_string()),
+            Expression::Conditional(c) => ExprKind::Cond(
+                Box::new(self.expr(&c.cond_expr, span, d)),
+                Box::new(self.expr(&c.true_expr, span, d)),
+                Box::new(self.expr(&c.false_expr, span, d)),
+            ),
+            Expression::FuncCall(call) => {
+                let name_span = self.sp(call.name.name.span(), span);
+                if call.name.is_namespaced() {
+                    self.err(
+                        "Provider-defined functions are not supported",
+                        Some("tunnelform offers the built-in functions only (format, join, lookup, cidrsubnet, ...)"),
+                        name_span,
+                    );
+                }
+                ExprKind::Call {
+                    name: call.name.name.as_str().to_string(),
+                    name_span,
+                    args: call.args.iter().map(|a| self.expr(a, span, d)).collect(),
+                    expand_final: call.args.expand_final(),
+                }
+            }
+            Expression::Traversal(t) => {
+                let base = self.expr(&t.expr, span, d);
+                let mut ops = Vec::with_capacity(t.operators.len());
+                for op in &t.operators {
+                    let ospan = self.sp(op.span(), span);
+                    let kind = match op.value() {
+                        TraversalOperator::AttrSplat(_) => OpKind::AttrSplat,
+                        TraversalOperator::FullSplat(_) => OpKind::FullSplat,
+                        TraversalOperator::GetAttr(i) => OpKind::Attr(i.as_str().to_string()),
+                        TraversalOperator::Index(ie) => OpKind::Index(self.expr(ie, ospan, d)),
+                        TraversalOperator::LegacyIndex(n) => OpKind::LegacyIndex(*n.value()),
+                    };
+                    ops.push(TraverseOp { kind, span: ospan });
+                }
+                ExprKind::Traversal(Box::new(base), ops)
+            }
+            Expression::UnaryOp(u) => {
+                let op = match u.operator.value() {
+                    UnaryOperator::Neg => UnaryOp::Neg,
+                    UnaryOperator::Not => UnaryOp::Not,
+                };
+                ExprKind::Unary(op, Box::new(self.expr(&u.expr, span, d)))
+            }
+            Expression::BinaryOp(b) => {
+                let op = match b.operator.value() {
+                    BinaryOperator::Eq => BinOp::Eq,
+                    BinaryOperator::NotEq => BinOp::Ne,
+                    BinaryOperator::LessEq => BinOp::Le,
+                    BinaryOperator::GreaterEq => BinOp::Ge,
+                    BinaryOperator::Less => BinOp::Lt,
+                    BinaryOperator::Greater => BinOp::Gt,
+                    BinaryOperator::Plus => BinOp::Add,
+                    BinaryOperator::Minus => BinOp::Sub,
+                    BinaryOperator::Mul => BinOp::Mul,
+                    BinaryOperator::Div => BinOp::Div,
+                    BinaryOperator::Mod => BinOp::Mod,
+                    BinaryOperator::And => BinOp::And,
+                    BinaryOperator::Or => BinOp::Or,
+                };
+                ExprKind::Binary(
+                    op,
+                    Box::new(self.expr(&b.lhs_expr, span, d)),
+                    Box::new(self.expr(&b.rhs_expr, span, d)),
+                )
+            }
+            Expression::ForExpr(f) => ExprKind::For(Box::new(ForExpr {
+                key_var: f.intro.key_var.as_ref().map(|k| k.as_str().to_string()),
+                value_var: f.intro.value_var.as_str().to_string(),
+                coll: self.expr(&f.intro.collection_expr, span, d),
+                key_expr: f.key_expr.as_ref().map(|k| self.expr(k, span, d)),
+                value_expr: self.expr(&f.value_expr, span, d),
+                cond: f.cond.as_ref().map(|c| self.expr(&c.expr, span, d)),
+                grouping: f.grouping,
+            })),
+        };
+        Expr { kind, span }
+    }
+
+    fn template(&mut self, t: &Template, span: BSpan, depth: usize) -> Vec<TemplatePart> {
+        let mut out = Vec::new();
+        let mut trim_next = false;
+        self.template_into(t, span, depth, &mut out, &mut trim_next);
+        out
+    }
+
+    /// Lowers `t` into `out`, applying the `~` strip markers to adjacent literals.
+    /// `trim_next`: the next literal must lose its leading whitespace.
+    fn template_into(
+        &mut self,
+        t: &Template,
+        span: BSpan,
+        depth: usize,
+        out: &mut Vec<TemplatePart>,
+        trim_next: &mut bool,
+    ) {
+        if depth >= MAX_EXPRESSION_DEPTH {
+            self.err("Template nested too deeply", None, span);
+            return;
+        }
+        let d = depth + 1;
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => {
+                    let mut text = s.value().as_str();
+                    if *trim_next {
+                        text = text.trim_start();
+                        *trim_next = false;
+                    }
+                    out.push(TemplatePart::Lit(text.to_string()));
+                }
+                Element::Interpolation(i) => {
+                    if i.strip.strip_start() {
+                        trim_last(out);
+                    }
+                    *trim_next = false;
+                    out.push(TemplatePart::Interp(self.expr(&i.expr, span, d)));
+                    *trim_next = i.strip.strip_end();
+                }
+                Element::Directive(dir) => match dir.as_ref() {
+                    Directive::If(ifd) => {
+                        if ifd.if_expr.strip.strip_start() {
+                            trim_last(out);
+                        }
+                        let cond = self.expr(&ifd.if_expr.cond_expr, span, d);
+                        let mut then = Vec::new();
+                        let mut tn = ifd.if_expr.strip.strip_end();
+                        self.template_into(&ifd.if_expr.template, span, d, &mut then, &mut tn);
+                        let mut els = Vec::new();
+                        if let Some(e) = &ifd.else_expr {
+                            if e.strip.strip_start() {
+                                trim_last(&mut then);
+                            }
+                            let mut tn = e.strip.strip_end();
+                            self.template_into(&e.template, span, d, &mut els, &mut tn);
+                            if ifd.endif_expr.strip.strip_start() {
+                                trim_last(&mut els);
+                            }
+                        } else if ifd.endif_expr.strip.strip_start() {
+                            trim_last(&mut then);
+                        }
+                        out.push(TemplatePart::If { cond, then, els });
+                        *trim_next = ifd.endif_expr.strip.strip_end();
+                    }
+                    Directive::For(fd) => {
+                        if fd.for_expr.strip.strip_start() {
+                            trim_last(out);
+                        }
+                        let coll = self.expr(&fd.for_expr.collection_expr, span, d);
+                        let mut body = Vec::new();
+                        let mut tn = fd.for_expr.strip.strip_end();
+                        self.template_into(&fd.for_expr.template, span, d, &mut body, &mut tn);
+                        if fd.endfor_expr.strip.strip_start() {
+                            trim_last(&mut body);
+                        }
+                        out.push(TemplatePart::For {
+                            key: fd.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
+                            value: fd.for_expr.value_var.as_str().to_string(),
+                            coll,
+                            body,
+                        });
+                        *trim_next = fd.endfor_expr.strip.strip_end();
+                    }
+                },
+            }
+        }
+    }
+}
+
+fn trim_last(parts: &mut [TemplatePart]) {
+    if let Some(TemplatePart::Lit(s)) = parts.last_mut() {
+        let t = s.trim_end().len();
+        s.truncate(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit_parts(src: &str) -> Vec<String> {
+        let (body, errs) = parse_body(0, src).unwrap();
+        assert!(errs.is_empty());
+        match &body.attrs[0].expr.kind {
+            ExprKind::Template(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    TemplatePart::Lit(s) => s.clone(),
+                    TemplatePart::Interp(_) => "${}".into(),
+                    TemplatePart::If { .. } => "%{if}".into(),
+                    TemplatePart::For { .. } => "%{for}".into(),
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn strip_markers_trim_adjacent_literals() {
+        assert_eq!(lit_parts("a = \"x  ${~ y ~}  z\"\n"), ["x", "${}", "z"]);
+        assert_eq!(lit_parts("a = \"x  ${ y }  z\"\n"), ["x  ", "${}", "  z"]);
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let e = parse_body(0, "a = 1\nb = [1, 2\n").unwrap_err();
+        assert!(
+            e.summary.contains("Invalid syntax") || e.summary.contains("Invalid"),
+            "{e:?}"
+        );
+        let e = parse_body(0, "a = 1\nb = \"abc\nc = 2\n").unwrap_err();
+        assert_eq!(e.span.start, 10, "{e:?}");
+        let e = parse_body(0, "a = 1\na = 2\n").unwrap_err();
+        assert_eq!(e.summary, "Duplicate argument");
+        assert_eq!(e.span.start, 6);
+    }
+
+    #[test]
+    fn big_stack_runs_and_returns() {
+        assert_eq!(with_big_stack(|| 40 + 2), 42);
+    }
+}

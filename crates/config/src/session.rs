@@ -1,0 +1,826 @@
+//! Evaluation against a [`Lookup`]: expanding blocks into instances, outputs, imports.
+//!
+//! A session memoizes what several instances share: locals that depend on resources, the
+//! expansion (count / for_each) of referenced blocks, whole-resource values.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tunnelform_model::schema::Nesting;
+use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span, Value};
+
+use crate::ast::{OpKind, TraverseOp};
+use crate::config::{BlockPlanKind, BodyPlan, Config, ResourceBlock};
+use crate::eval::{collection_pairs, error, EResult, EvalError, Evaluator, Refs, Scope, WithHelp};
+use crate::source::BSpan;
+use crate::suggest;
+use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
+use crate::values::{self, mark_if, primitive_string, unmark};
+use crate::{ImportBlock, Instance, Lookup, OutputValue};
+
+/// Largest `count` accepted.
+const MAX_COUNT: i64 = 1_000_000;
+/// Diagnostics reported per expansion (identical ones from many instances are folded).
+const MAX_DIAGS: usize = 100;
+
+pub(crate) enum Expansion {
+    Single,
+    Count(u64),
+    /// A map (keys and values) or a set of strings (each element is key and value).
+    ForEach(Value),
+}
+
+pub(crate) struct Session<'c> {
+    cfg: &'c Config,
+    lookup: &'c dyn Lookup,
+    /// Locals that depend on resources, evaluated once per session (all at first need).
+    impure: RefCell<Option<Vec<Option<Result<Arc<Value>, Box<EvalError>>>>>>,
+    expansions: RefCell<HashMap<usize, Result<Arc<Expansion>, Box<EvalError>>>>,
+    wholes: RefCell<HashMap<usize, Arc<Value>>>,
+}
+
+impl<'c> Session<'c> {
+    pub fn new(cfg: &'c Config, lookup: &'c dyn Lookup) -> Session<'c> {
+        Session {
+            cfg,
+            lookup,
+            impure: RefCell::new(None),
+            expansions: RefCell::new(HashMap::new()),
+            wholes: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn evaluator(&self) -> Evaluator<'_> {
+        let inner = &self.cfg.inner;
+        Evaluator::new(
+            Some(&inner.var_values),
+            Some(self as &dyn Refs),
+            &inner.path_module,
+            "this context",
+        )
+    }
+
+    fn diag(&self, e: EvalError) -> Diagnostic {
+        crate::vars::eval_error(&self.cfg.inner.sources, e)
+    }
+
+    fn ensure_impure(&self, ev: &Evaluator<'_>) {
+        if self.impure.borrow().is_some() {
+            return;
+        }
+        let inner = &self.cfg.inner;
+        *self.impure.borrow_mut() = Some(vec![None; inner.locals.len()]);
+        for &li in &inner.local_order {
+            if !inner.impure[li] {
+                continue;
+            }
+            let r = ev
+                .eval(&inner.locals[li].expr, &Scope::root())
+                .and_then(|v| {
+                    crate::decode::check_value_size(&v).map_err(|m| {
+                        error(
+                            format!("Value of local.{} too large", inner.locals[li].name),
+                            inner.locals[li].expr.span,
+                        )
+                        .detail(m)
+                    })?;
+                    Ok(Arc::new(v))
+                });
+            if let Some(slots) = self.impure.borrow_mut().as_mut() {
+                slots[li] = Some(r);
+            }
+        }
+    }
+
+    /// The expansion of a block (memoized).
+    fn expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Arc<Expansion>> {
+        if let Some(r) = self.expansions.borrow().get(&idx) {
+            return r.clone();
+        }
+        let r = self.compute_expansion(ev, idx).map(Arc::new);
+        self.expansions.borrow_mut().insert(idx, r.clone());
+        r
+    }
+
+    fn compute_expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Expansion> {
+        let b = &self.cfg.inner.blocks[idx];
+        if let Some(c) = &b.count {
+            let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
+            if sens {
+                return Err(error("Invalid count argument", c.span).detail(
+                    "count may not be sensitive: the number of instances is shown in every plan",
+                ));
+            }
+            if v.is_unknown() {
+                return Err(error("Invalid count argument", c.span)
+                    .detail("the count depends on values that are known only after apply")
+                    .help(
+                        "count must be known while planning: use variables, locals or data sources",
+                    ));
+            }
+            let n = crate::values::to_number(&v)
+                .and_then(|n| n.as_i64())
+                .ok_or_else(|| {
+                    error("Invalid count argument", c.span).detail(format!(
+                        "count must be a whole number, got {}",
+                        values::show(&v)
+                    ))
+                })?;
+            if !(0..=MAX_COUNT).contains(&n) {
+                return Err(error("Invalid count argument", c.span)
+                    .detail(format!("count must be between 0 and {MAX_COUNT}, got {n}")));
+            }
+            return Ok(Expansion::Count(n as u64));
+        }
+        let Some(fe) = &b.for_each else {
+            return Ok(Expansion::Single);
+        };
+        let (v, sens) = unmark(ev.eval(fe, &Scope::root())?);
+        if sens {
+            return Err(error("Invalid for_each argument", fe.span)
+                .detail("for_each may not be sensitive: its keys become part of the instance addresses shown in plans")
+                .help("use nonsensitive() on the keys, or keep the secret in an attribute of each element"));
+        }
+        match v {
+            Value::Unknown => Err(error("Invalid for_each argument", fe.span)
+                .detail("the for_each value depends on values that are known only after apply")
+                .help("for_each keys must be known while planning: build them from variables, locals or data sources, not from resource attributes")),
+            Value::Null => Err(error("Invalid for_each argument", fe.span)
+                .detail("for_each is null")
+                .help("give a map, or a set of strings built with toset([...])")),
+            Value::Map(_) => Ok(Expansion::ForEach(v)),
+            Value::List(ref items) => {
+                let mut seen = std::collections::HashSet::new();
+                for it in items {
+                    match it.unmarked() {
+                        Value::String(s) => {
+                            if !seen.insert(s.clone()) {
+                                return Err(error("Invalid for_each argument", fe.span)
+                                    .detail(format!("the key \"{s}\" appears more than once"))
+                                    .help("wrap the list in toset() to remove duplicates"));
+                            }
+                        }
+                        Value::Unknown => {
+                            return Err(error("Invalid for_each argument", fe.span)
+                                .detail("some elements of the set are known only after apply")
+                                .help("for_each keys must be known while planning"))
+                        }
+                        other => {
+                            return Err(error("Invalid for_each argument", fe.span)
+                                .detail(format!("a set of strings is required, but an element is a {}", values::describe_type(other)))
+                                .help("give a map, or a set of strings built with toset([...])"))
+                        }
+                    }
+                }
+                Ok(Expansion::ForEach(v))
+            }
+            other => Err(error("Invalid for_each argument", fe.span)
+                .detail(format!("for_each needs a map or a set of strings, got {}", values::describe_type(&other)))
+                .help("give a map, or a set of strings built with toset([...])")),
+        }
+    }
+
+    /// Keys of an expansion, in order.
+    fn keys(exp: &Expansion) -> Vec<Option<InstanceKey>> {
+        match exp {
+            Expansion::Single => vec![None],
+            Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
+            Expansion::ForEach(Value::Map(m)) => m
+                .keys()
+                .map(|k| Some(InstanceKey::Key(k.clone())))
+                .collect(),
+            Expansion::ForEach(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|k| Some(InstanceKey::Key(k.to_string())))
+                .collect(),
+            Expansion::ForEach(_) => Vec::new(),
+        }
+    }
+
+    /// The whole value of a multi-instance block: a map (for_each) or list (count) of objects.
+    fn whole(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Arc<Value>> {
+        if let Some(v) = self.wholes.borrow().get(&idx) {
+            return Ok(v.clone());
+        }
+        let b = &self.cfg.inner.blocks[idx];
+        let exp = self.expansion(ev, idx).map_err(|e| {
+            error(format!("Cannot read {}", b.addr), e.span)
+                .detail(format!("its instances are not known: {}", e.summary))
+        })?;
+        let get = |k: Option<InstanceKey>| {
+            self.lookup
+                .instance(&b.addr.clone().with_key(k))
+                .unwrap_or(Value::Unknown)
+        };
+        let v = match &*exp {
+            Expansion::Single => get(None),
+            Expansion::Count(n) => {
+                Value::List((0..*n).map(|i| get(Some(InstanceKey::Index(i)))).collect())
+            }
+            Expansion::ForEach(_) => {
+                let mut m = BTreeMap::new();
+                for k in Self::keys(&exp).into_iter().flatten() {
+                    if let InstanceKey::Key(s) = &k {
+                        m.insert(s.clone(), get(Some(k.clone())));
+                    }
+                }
+                Value::Map(m)
+            }
+        };
+        let v = Arc::new(v);
+        self.wholes.borrow_mut().insert(idx, v.clone());
+        Ok(v)
+    }
+
+    // -------------------------------------------------------------------------------------
+    // Instances
+
+    /// All instances of a block, or only the one with `only`'s key.
+    pub fn expand(
+        &self,
+        idx: usize,
+        only: Option<Option<InstanceKey>>,
+    ) -> Result<Vec<Instance>, Diagnostics> {
+        let ev = self.evaluator();
+        let exp = self
+            .expansion(&ev, idx)
+            .map_err(|e| Diagnostics::from(self.diag(*e)))?;
+        let b = &self.cfg.inner.blocks[idx];
+        let mut out = Vec::new();
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        let mut build = |key: Option<InstanceKey>, sc: &Scope<'_>, errors: &mut Vec<Diagnostic>| {
+            if let Some(want) = &only {
+                if *want != key {
+                    return;
+                }
+            }
+            ev.reset_steps();
+            match self.instance(&ev, sc, b, key) {
+                Ok(i) => out.push(i),
+                Err(mut e) => errors.append(&mut e),
+            }
+        };
+        match &*exp {
+            Expansion::Single => build(None, &Scope::root(), &mut errors),
+            Expansion::Count(n) => {
+                for i in 0..*n {
+                    build(
+                        Some(InstanceKey::Index(i)),
+                        &Scope::with_count(i as i64),
+                        &mut errors,
+                    );
+                }
+            }
+            Expansion::ForEach(Value::Map(m)) => {
+                for (k, v) in m {
+                    let key = Value::String(k.clone());
+                    build(
+                        Some(InstanceKey::Key(k.clone())),
+                        &Scope::with_each(&key, v),
+                        &mut errors,
+                    );
+                }
+            }
+            Expansion::ForEach(Value::List(items)) => {
+                for v in items {
+                    if let Some(k) = v.as_str() {
+                        build(
+                            Some(InstanceKey::Key(k.to_string())),
+                            &Scope::with_each(v, v),
+                            &mut errors,
+                        );
+                    }
+                }
+            }
+            Expansion::ForEach(_) => {}
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(fold(errors))
+        }
+    }
+
+    fn instance(
+        &self,
+        ev: &Evaluator<'_>,
+        sc: &Scope<'_>,
+        b: &ResourceBlock,
+        key: Option<InstanceKey>,
+    ) -> Result<Instance, Vec<Diagnostic>> {
+        let address = b.addr.clone().with_key(key);
+        let mut attrs = BTreeMap::new();
+        let mut spans = BTreeMap::new();
+        let mut errs = Vec::new();
+        self.body(ev, sc, &b.body, "", &mut attrs, &mut spans, &mut errs);
+        for (path, p) in cross_checks(b.kind, &attrs) {
+            let span = find_span(&spans, &path).unwrap_or_else(|| b.header_span.clone());
+            errs.push(self.problem(p, span));
+        }
+        if !errs.is_empty() {
+            if b.is_multi() {
+                for e in &mut errs {
+                    let ctx = format!("in {address}");
+                    e.detail = Some(match e.detail.take() {
+                        Some(d) => format!("{d} ({ctx})"),
+                        None => ctx,
+                    });
+                }
+            }
+            return Err(errs);
+        }
+        Ok(Instance {
+            address,
+            kind: b.kind,
+            provider: self.cfg.provider_ref(b.provider_alias.as_deref()),
+            attrs,
+            depends_on: b.depends_on.clone(),
+            lifecycle: b.lifecycle.clone(),
+            span: b.header_span.clone(),
+            attr_spans: spans,
+        })
+    }
+
+    fn problem(&self, p: Problem, span: Span) -> Diagnostic {
+        let mut d = Diagnostic::error(p.summary);
+        d.detail = p.detail;
+        d.help = p.help;
+        d.span = Some(span);
+        self.cfg.inner.sources.attach_line(&mut d);
+        d
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn body(
+        &self,
+        ev: &Evaluator<'_>,
+        sc: &Scope<'_>,
+        plan: &BodyPlan,
+        prefix: &str,
+        attrs: &mut BTreeMap<String, Value>,
+        spans: &mut BTreeMap<String, Span>,
+        errs: &mut Vec<Diagnostic>,
+    ) {
+        for a in &plan.attrs {
+            spans.insert(format!("{prefix}{}", a.name), a.span.clone());
+            let v = match ev.eval(&a.expr, sc) {
+                Ok(v) => v,
+                Err(e) => {
+                    errs.push(self.diag(*e));
+                    continue;
+                }
+            };
+            if v.is_null() {
+                if a.schema.required {
+                    let d = Diagnostic::error(format!("Missing required argument \"{}\"", a.name))
+                        .with_detail(format!("\"{}\" is required, but its value is null", a.name));
+                    errs.push(self.cfg.inner.sources.locate(d, a.expr.span));
+                }
+                continue;
+            }
+            let v = match convert_attr(&a.schema.ty, v, &a.name) {
+                Ok(v) => v,
+                Err(p) => {
+                    errs.push(self.problem(p, a.span.clone()));
+                    continue;
+                }
+            };
+            for p in check_attr(a.schema, &v) {
+                errs.push(self.problem(p, a.span.clone()));
+            }
+            let v = if a.schema.sensitive {
+                Value::sensitive(v)
+            } else {
+                v
+            };
+            attrs.insert(a.name.clone(), v);
+        }
+        // Nested blocks, grouped by type in order of first appearance.
+        let mut names: Vec<&str> = Vec::new();
+        for bp in &plan.blocks {
+            if !names.contains(&bp.name.as_str()) {
+                names.push(&bp.name);
+            }
+        }
+        for name in names {
+            let mut items: Vec<Value> = Vec::new();
+            let mut unknown = false;
+            let mut nesting = Nesting::List;
+            let mut first_extra: Option<Span> = None;
+            for bp in plan.blocks.iter().filter(|b| b.name == name) {
+                nesting = bp.nesting;
+                let key_of = |i: usize| {
+                    if bp.nesting == Nesting::Single {
+                        format!("{prefix}{name}")
+                    } else {
+                        format!("{prefix}{name}.{i}")
+                    }
+                };
+                match &bp.kind {
+                    BlockPlanKind::Static(inner) => {
+                        let k = key_of(items.len());
+                        if items.len() == 1 && bp.nesting == Nesting::Single {
+                            first_extra.get_or_insert(bp.span.clone());
+                        }
+                        spans.insert(k.clone(), bp.span.clone());
+                        let mut m = BTreeMap::new();
+                        self.body(ev, sc, inner, &format!("{k}."), &mut m, spans, errs);
+                        items.push(Value::Map(m));
+                    }
+                    BlockPlanKind::Dynamic {
+                        for_each,
+                        iterator,
+                        content,
+                    } => {
+                        let coll = match ev.eval(for_each, sc) {
+                            Ok(v) => v,
+                            Err(e) => {
+                                errs.push(self.diag(*e));
+                                continue;
+                            }
+                        };
+                        let (coll, _) = unmark(coll);
+                        if coll.is_unknown() {
+                            unknown = true;
+                            continue;
+                        }
+                        if coll.is_null() {
+                            continue;
+                        }
+                        let Some(pairs) = collection_pairs(&coll) else {
+                            let d =
+                                Diagnostic::error("Invalid dynamic for_each").with_detail(format!(
+                                    "a list or map is required, got {}",
+                                    values::describe_type(&coll)
+                                ));
+                            errs.push(self.cfg.inner.sources.locate(d, for_each.span));
+                            continue;
+                        };
+                        for (k, v) in pairs {
+                            let it = Value::Map(BTreeMap::from([
+                                ("key".to_string(), k),
+                                ("value".to_string(), v.clone()),
+                            ]));
+                            let child = sc.bind(iterator, it);
+                            let key = key_of(items.len());
+                            if items.len() == 1 && bp.nesting == Nesting::Single {
+                                first_extra.get_or_insert(bp.span.clone());
+                            }
+                            spans.insert(key.clone(), bp.span.clone());
+                            let mut m = BTreeMap::new();
+                            self.body(ev, &child, content, &format!("{key}."), &mut m, spans, errs);
+                            items.push(Value::Map(m));
+                        }
+                    }
+                }
+            }
+            if nesting == Nesting::Single && items.len() > 1 {
+                let d = Diagnostic::error(format!("Too many {name} blocks")).with_detail(format!(
+                    "at most one {name} block is allowed, got {}",
+                    items.len()
+                ));
+                let mut d = d;
+                d.span = first_extra;
+                self.cfg.inner.sources.attach_line(&mut d);
+                errs.push(d);
+                continue;
+            }
+            let value = if unknown {
+                Value::Unknown
+            } else if nesting == Nesting::Single {
+                match items.pop() {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                if items.is_empty() {
+                    continue;
+                }
+                Value::List(items)
+            };
+            attrs.insert(name.to_string(), value);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------
+    // Outputs and imports
+
+    pub fn outputs(&self) -> Result<Vec<OutputValue>, Diagnostics> {
+        let ev = self.evaluator();
+        let mut out = Vec::new();
+        let mut errs = Diagnostics::new();
+        for o in &self.cfg.inner.outputs {
+            ev.reset_steps();
+            match ev.eval(&o.value, &Scope::root()) {
+                Ok(v) => {
+                    if v.contains_sensitive() && !o.sensitive {
+                        let d = Diagnostic::error(format!(
+                            "Output \"{}\" refers to sensitive values",
+                            o.name
+                        ))
+                        .with_detail("the value would be shown in clear in plans and outputs")
+                        .with_help("add sensitive = true to the output block");
+                        errs.push(self.cfg.inner.sources.locate(d, o.value.span));
+                        continue;
+                    }
+                    let value = if o.sensitive { Value::sensitive(v) } else { v };
+                    out.push(OutputValue {
+                        name: o.name.clone(),
+                        value,
+                        sensitive: o.sensitive,
+                        description: o.description.clone(),
+                    });
+                }
+                Err(e) => errs.push(self.diag(*e)),
+            }
+        }
+        if errs.has_errors() {
+            return Err(errs.sorted());
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub fn imports(&self) -> Result<Vec<ImportBlock>, Diagnostics> {
+        let ev = self.evaluator();
+        let mut out = Vec::new();
+        let mut errs = Diagnostics::new();
+        let sources = &self.cfg.inner.sources;
+        for i in &self.cfg.inner.imports {
+            match ev.eval(&i.id, &Scope::root()) {
+                Ok(v) => match v.unmarked() {
+                    Value::String(s) if !s.is_empty() => out.push(ImportBlock {
+                        to: i.to.clone(),
+                        id: s.clone(),
+                        span: sources.span(i.span),
+                    }),
+                    Value::Unknown => {
+                        let d = Diagnostic::error("Import id not known while planning")
+                            .with_help("the id must be a literal or come from variables");
+                        errs.push(sources.locate(d, i.id.span));
+                    }
+                    other => {
+                        let d = Diagnostic::error("Invalid import id").with_detail(format!(
+                            "a non-empty string is required, got {}",
+                            values::show(other)
+                        ));
+                        errs.push(sources.locate(d, i.id.span));
+                    }
+                },
+                Err(e) => errs.push(self.diag(*e)),
+            }
+        }
+        if errs.has_errors() {
+            return Err(errs);
+        }
+        Ok(out)
+    }
+}
+
+impl Refs for Session<'_> {
+    fn local(&self, ev: &Evaluator<'_>, name: &str, span: BSpan) -> EResult<Arc<Value>> {
+        let inner = &self.cfg.inner;
+        let Some(&li) = inner.local_index.get(name) else {
+            return Err(error(
+                format!("Reference to undeclared local value \"{name}\""),
+                span,
+            )
+            .help_opt(suggest::did_you_mean(
+                name,
+                inner.locals.iter().map(|l| l.name.as_str()),
+            )));
+        };
+        if let Some(v) = &inner.pure_values[li] {
+            return Ok(v.clone());
+        }
+        self.ensure_impure(ev);
+        let slot = self.impure.borrow().as_ref().and_then(|s| s[li].clone());
+        match slot {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(e),
+            None => Err(error(format!("local.{name} is not available yet"), span)
+                .help("this is a bug in tunnelform's evaluation order; please report it")),
+        }
+    }
+
+    fn resource(
+        &self,
+        ev: &Evaluator<'_>,
+        sc: &Scope<'_>,
+        mode: Mode,
+        type_name: &str,
+        name: &str,
+        span: BSpan,
+        ops: &[TraverseOp],
+    ) -> EResult<Value> {
+        let inner = &self.cfg.inner;
+        let Some(&idx) = inner
+            .block_index
+            .get(&(mode, type_name.to_string(), name.to_string()))
+        else {
+            let addr = Address {
+                mode,
+                type_name: type_name.to_string(),
+                name: name.to_string(),
+                key: None,
+            };
+            let declared: Vec<String> = inner.blocks.iter().map(|b| b.addr.to_string()).collect();
+            return Err(
+                error(format!("Reference to undeclared resource \"{addr}\""), span).help_opt(
+                    suggest::did_you_mean(&addr.to_string(), declared.iter().map(String::as_str)),
+                ),
+            );
+        };
+        let b = &inner.blocks[idx];
+        if !b.is_multi() {
+            if let Some(TraverseOp {
+                kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
+                span,
+            }) = ops.first()
+            {
+                return Err(error(
+                    format!("Unexpected resource instance key for {}", b.addr),
+                    *span,
+                )
+                .help("the resource has a single instance; remove the index"));
+            }
+            check_attr_name(b, ops.first())?;
+            let v = self.lookup.instance(&b.addr).unwrap_or(Value::Unknown);
+            return ev.walk(&v, ops, sc);
+        }
+        // count / for_each: an index selects one instance, otherwise the whole collection.
+        let key_op = match ops.first() {
+            Some(
+                op @ TraverseOp {
+                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
+                    ..
+                },
+            ) => op,
+            Some(TraverseOp {
+                kind: OpKind::Attr(a),
+                span,
+            }) => {
+                return Err(error(
+                    format!("Missing resource instance key for {}", b.addr),
+                    *span,
+                )
+                .detail(format!(
+                    "{} has count or for_each set, so \"{a}\" must be read from one instance",
+                    b.addr
+                ))
+                .help(format!(
+                    "write {}[KEY].{a}, or {}[*].{a} for all instances",
+                    b.addr, b.addr
+                )))
+            }
+            _ => {
+                let whole = self.whole(ev, idx)?;
+                return ev.walk(&whole, ops, sc);
+            }
+        };
+        let (key, sens) = match &key_op.kind {
+            OpKind::Index(e) => unmark(ev.eval(e, sc)?),
+            OpKind::LegacyIndex(i) => (Value::int(*i as i64), false),
+            _ => (Value::Null, false),
+        };
+        check_attr_name(b, ops.get(1))?;
+        if key.is_unknown() {
+            return Ok(mark_if(Value::Unknown, sens));
+        }
+        let exp = self.expansion(ev, idx).ok();
+        let ikey = if b.count.is_some() {
+            let i = crate::values::to_number(&key)
+                .and_then(|n| n.as_i64())
+                .filter(|i| *i >= 0)
+                .ok_or_else(|| {
+                    error("Invalid resource instance key", key_op.span).detail(format!(
+                        "{} uses count: the key must be a whole number, got {}",
+                        b.addr,
+                        values::show(&key)
+                    ))
+                })?;
+            InstanceKey::Index(i as u64)
+        } else {
+            let s = primitive_string(&key).ok_or_else(|| {
+                error("Invalid resource instance key", key_op.span).detail(format!(
+                    "{} uses for_each: the key must be a string, got {}",
+                    b.addr,
+                    values::describe_type(&key)
+                ))
+            })?;
+            InstanceKey::Key(s.into_owned())
+        };
+        if let Some(exp) = &exp {
+            let keys = Self::keys(exp);
+            if !keys.iter().any(|k| k.as_ref() == Some(&ikey)) {
+                let names: Vec<String> = keys
+                    .iter()
+                    .flatten()
+                    .map(|k| match k {
+                        InstanceKey::Key(s) => s.clone(),
+                        InstanceKey::Index(i) => i.to_string(),
+                    })
+                    .collect();
+                let wanted = match &ikey {
+                    InstanceKey::Key(s) => s.clone(),
+                    InstanceKey::Index(i) => i.to_string(),
+                };
+                let shown = if sens {
+                    "(sensitive value)".to_string()
+                } else {
+                    format!("{}{ikey}", b.addr)
+                };
+                return Err(error("Invalid resource instance key", key_op.span)
+                    .detail(format!(
+                        "{shown} is not an instance of {}; it has {} instance(s)",
+                        b.addr,
+                        keys.len()
+                    ))
+                    .help_opt(if sens {
+                        None
+                    } else {
+                        suggest::did_you_mean(&wanted, names.iter().map(String::as_str))
+                    }));
+            }
+        }
+        let v = self
+            .lookup
+            .instance(&b.addr.clone().with_key(Some(ikey)))
+            .unwrap_or(Value::Unknown);
+        Ok(mark_if(ev.walk(&v, &ops[1..], sc)?, sens))
+    }
+}
+
+/// The first attribute read from a resource object must exist in its schema (or be "id").
+fn check_attr_name(b: &ResourceBlock, op: Option<&TraverseOp>) -> EResult<()> {
+    let Some(TraverseOp {
+        kind: OpKind::Attr(a),
+        span,
+    }) = op
+    else {
+        return Ok(());
+    };
+    let schema = b.kind.schema();
+    if a == "id" || schema.attr(a).is_some() {
+        return Ok(());
+    }
+    let names: Vec<&str> = std::iter::once("id")
+        .chain(schema.attrs.iter().map(|x| x.name))
+        .collect();
+    Err(error(format!("Unsupported attribute \"{a}\""), *span)
+        .detail(format!(
+            "{} has no attribute named \"{a}\"",
+            b.kind.type_name()
+        ))
+        .help_opt(suggest::did_you_mean(a, names.iter().copied())))
+}
+
+fn find_span(spans: &BTreeMap<String, Span>, key: &str) -> Option<Span> {
+    let mut k = key.to_string();
+    loop {
+        if let Some(s) = spans.get(&k) {
+            return Some(s.clone());
+        }
+        let i = k.rfind('.')?;
+        k.truncate(i);
+    }
+}
+
+/// Folds identical diagnostics coming from many instances and caps their number.
+fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
+    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    let mut index: HashMap<(String, Option<Span>), usize> = HashMap::new();
+    let total = errors.len();
+    for d in errors {
+        let key = (d.summary.clone(), d.span.clone());
+        match index.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                if out.len() < MAX_DIAGS {
+                    index.insert(key, out.len());
+                    out.push((d, 1));
+                }
+            }
+        }
+    }
+    let shown: usize = out.iter().map(|(_, n)| n).sum();
+    let mut diags = Diagnostics::new();
+    for (mut d, n) in out {
+        if n > 1 {
+            d.detail = Some(match d.detail.take() {
+                Some(x) => format!("{x}; and {} more instance(s) with the same problem", n - 1),
+                None => format!("{n} instances have this problem"),
+            });
+        }
+        diags.push(d);
+    }
+    if total > shown {
+        diags.push(Diagnostic::error(format!(
+            "{} more errors not shown",
+            total - shown
+        )));
+    }
+    diags
+}

@@ -1,0 +1,242 @@
+//! Source files, byte spans and their conversion to `model::Span` with source lines.
+
+use std::sync::Arc;
+
+use tunnelform_model::{Diagnostic, Span};
+
+/// A compact span inside one of the loaded sources (byte offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct BSpan {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl BSpan {
+    pub fn new(file: u32, range: std::ops::Range<usize>) -> BSpan {
+        BSpan {
+            file,
+            start: clamp_u32(range.start),
+            end: clamp_u32(range.end.max(range.start)),
+        }
+    }
+
+    /// From `self`'s start to `other`'s end (same file).
+    pub fn to(self, other: BSpan) -> BSpan {
+        if self.file != other.file {
+            return self;
+        }
+        BSpan {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+fn clamp_u32(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+pub(crate) struct SourceFile {
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(clamp_u32(i + 1));
+            }
+        }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let mut offset = (offset as usize).min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line_idx = match self.line_starts.binary_search(&clamp_u32(offset)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts[line_idx] as usize;
+        let column = self.text[start..offset].chars().count() + 1;
+        (line_idx + 1, column)
+    }
+
+    /// The text of a 1-based line (without its line ending).
+    pub fn line_text(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)? as usize;
+        let end = self
+            .line_starts
+            .get(line)
+            .map(|e| *e as usize)
+            .unwrap_or(self.text.len());
+        let s = self.text.get(start..end)?;
+        Some(s.trim_end_matches(['\n', '\r']))
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, file: SourceFile) -> u32 {
+        self.files.push(file);
+        clamp_u32(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: u32) -> Option<&SourceFile> {
+        self.files.get(id as usize)
+    }
+
+    pub fn span(&self, b: BSpan) -> Span {
+        match self.get(b.file) {
+            Some(f) => {
+                let (line, column) = f.line_col(b.start);
+                let (end_line, end_column) = f.line_col(b.end);
+                Span {
+                    file: f.name.clone(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            }
+            None => Span::point("<unknown>".into(), 1, 1),
+        }
+    }
+
+    /// Attaches the span and its first source line.
+    pub fn locate(&self, mut d: Diagnostic, b: BSpan) -> Diagnostic {
+        let span = self.span(b);
+        d.source_line = self
+            .get(b.file)
+            .and_then(|f| f.line_text(span.line))
+            .map(clip_line);
+        d.span = Some(span);
+        d
+    }
+
+    /// Fills in the source line of a diagnostic whose span names one of these files.
+    pub fn attach_line(&self, d: &mut Diagnostic) {
+        if d.source_line.is_some() {
+            return;
+        }
+        if let Some(span) = &d.span {
+            if let Some(f) = self.files.iter().find(|f| f.name == span.file) {
+                d.source_line = f.line_text(span.line).map(clip_line);
+            }
+        }
+    }
+}
+
+/// Reads a configuration or variable file: at most `budget` bytes (the remaining share of
+/// [`crate::MAX_CONFIG_BYTES`], decremented), valid UTF-8. Errors name the file.
+pub(crate) fn read_source_file(
+    path: &std::path::Path,
+    budget: &mut usize,
+) -> Result<String, Box<Diagnostic>> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let too_big = || {
+        Box::new(
+            Diagnostic::error(format!("Configuration too large: {shown}"))
+                .with_detail(format!(
+                    "all configuration and variable files together may be at most {} MiB",
+                    crate::MAX_CONFIG_BYTES / (1024 * 1024)
+                ))
+                .with_help(
+                    "split the configuration into several directories, or remove generated content",
+                ),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| {
+        Box::new(
+            Diagnostic::error(format!("Cannot read {shown}: {e}"))
+                .with_help("check that the file exists and is readable"),
+        )
+    })?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > *budget as u64 {
+            return Err(too_big());
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(*budget as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            Box::new(
+                Diagnostic::error(format!("Cannot read {shown}: {e}"))
+                    .with_help("check that the file is readable"),
+            )
+        })?;
+    if bytes.len() > *budget {
+        return Err(too_big());
+    }
+    *budget -= bytes.len();
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        let prefix = String::from_utf8_lossy(&bytes[..valid]);
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count() + 1)
+            .unwrap_or(1);
+        let mut d = Diagnostic::error(format!("{shown} is not valid UTF-8"))
+            .with_detail(format!(
+                "invalid byte 0x{:02x} at line {line}, column {column}",
+                bytes.get(valid).copied().unwrap_or(0)
+            ))
+            .with_help("configuration files must be UTF-8 text; re-save the file as UTF-8");
+        d.span = Some(Span::point(shown.as_str().into(), line, column));
+        Box::new(d)
+    })
+}
+
+/// Source lines shown in diagnostics are clipped (a minified 16 MiB line helps nobody).
+fn clip_line(s: &str) -> String {
+    const MAX: usize = 400;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_and_text() {
+        let f = SourceFile::new("a.tf", "ab\ncdé f\n\nlast");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(7), (2, 4)); // after 'é' (2 bytes)
+        assert_eq!(f.line_col(10), (3, 1));
+        assert_eq!(f.line_col(11), (4, 1));
+        assert_eq!(f.line_text(2), Some("cdé f"));
+        assert_eq!(f.line_text(4), Some("last"));
+        assert_eq!(f.line_text(5), None);
+        assert_eq!(f.line_col(1000), (4, 5));
+    }
+}

@@ -1,0 +1,287 @@
+//! Small helpers over `model::Value`: numbers, primitive conversions, equality, marks, size.
+
+use std::borrow::Cow;
+
+use tunnelform_model::{Number, Value};
+
+/// A number value: whole numbers in the i64 range become integers, others stay floats.
+/// Non-finite results become `Null` (callers report them as errors before they get here).
+pub(crate) fn number_value(f: f64) -> Value {
+    if !f.is_finite() {
+        return Value::Null;
+    }
+    if f.fract() == 0.0 && f >= -9.007_199_254_740_992e15 && f <= 9.007_199_254_740_992e15 {
+        return Value::int(f as i64);
+    }
+    Number::from_f64(f)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// A number as f64 (integers beyond 2^53 lose precision, as everywhere in JSON).
+pub(crate) fn as_f64(n: &Number) -> f64 {
+    n.as_i64()
+        .map(|i| i as f64)
+        .or_else(|| n.as_f64())
+        .unwrap_or(0.0)
+}
+
+pub(crate) fn format_number(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Parses a number the way Terraform converts a string to a number.
+pub(crate) fn parse_number(s: &str) -> Option<Value> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') || b.get(i) == Some(&b'+') {
+        i += 1;
+    }
+    let digits_start = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let mut any = i > digits_start;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let f = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        any |= i > f;
+    }
+    if !any {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e') | Some(b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-') | Some(b'+')) {
+            i += 1;
+        }
+        let e = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == e {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    if let Ok(n) = s.trim_start_matches('+').parse::<i64>() {
+        return Some(Value::int(n));
+    }
+    let f: f64 = s.parse().ok()?;
+    f.is_finite().then(|| number_value(f))
+}
+
+/// The string form of a primitive (string, number, bool); None for others.
+pub(crate) fn primitive_string(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(format_number(n))),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Sensitive(inner) => primitive_string(inner),
+        _ => None,
+    }
+}
+
+/// A value as a number (numbers, and strings holding one).
+pub(crate) fn to_number(v: &Value) -> Option<Value> {
+    match v.unmarked() {
+        Value::Number(_) => Some(v.unmarked().clone()),
+        Value::String(s) => parse_number(s),
+        _ => None,
+    }
+}
+
+pub(crate) fn to_bool(v: &Value) -> Option<bool> {
+    match v.unmarked() {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Removes the top-level sensitive mark, telling whether there was one.
+pub(crate) fn unmark(v: Value) -> (Value, bool) {
+    match v {
+        Value::Sensitive(inner) => (inner.into_unmarked(), true),
+        v => (v, false),
+    }
+}
+
+pub(crate) fn mark_if(v: Value, sensitive: bool) -> Value {
+    if sensitive {
+        Value::sensitive(v)
+    } else {
+        v
+    }
+}
+
+/// Deep equality ignoring marks; None when an unknown value makes it undecidable.
+pub(crate) fn equal(a: &Value, b: &Value) -> Option<bool> {
+    match (a.unmarked(), b.unmarked()) {
+        (Value::Unknown, _) | (_, Value::Unknown) => None,
+        (Value::Number(x), Value::Number(y)) => Some(x == y || as_f64(x) == as_f64(y)),
+        (Value::List(x), Value::List(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            let mut unknown = false;
+            for (p, q) in x.iter().zip(y) {
+                match equal(p, q) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.len() != y.len() || x.keys().zip(y.keys()).any(|(p, q)| p != q) {
+                return Some(false);
+            }
+            let mut unknown = false;
+            for (p, q) in x.values().zip(y.values()) {
+                match equal(p, q) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        (x, y) => Some(x == y),
+    }
+}
+
+/// A short type description for messages.
+pub(crate) fn describe_type(v: &Value) -> &'static str {
+    match v.unmarked() {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "list",
+        Value::Map(_) => "map/object",
+        Value::Unknown => "unknown",
+        Value::Sensitive(_) => "sensitive",
+    }
+}
+
+/// A value for messages: quoted strings, short; `(sensitive value)` when marked.
+pub(crate) fn show(v: &Value) -> String {
+    if v.is_sensitive() {
+        return "(sensitive value)".into();
+    }
+    let s = match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Number(n) => format_number(n),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Unknown => "(known after apply)".into(),
+        other if other.contains_sensitive() => "(value with sensitive parts)".into(),
+        other => other.canonical_key(),
+    };
+    if s.chars().count() > 80 {
+        let cut: String = s.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// Size of a value (nodes plus string bytes / 32) and its depth, counted iteratively up to `limit`.
+pub(crate) fn weight(v: &Value, limit: usize) -> (usize, usize) {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
+    let mut total = 0usize;
+    let mut max_depth = 0usize;
+    while let Some((v, d)) = stack.pop() {
+        total += 1;
+        max_depth = max_depth.max(d);
+        if total > limit {
+            break;
+        }
+        match v {
+            Value::String(s) => total += s.len() / 32,
+            Value::List(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Map(m) => {
+                for (k, i) in m {
+                    total += k.len() / 32;
+                    stack.push((i, d + 1));
+                }
+            }
+            Value::Sensitive(inner) => stack.push((inner, d)),
+            _ => {}
+        }
+    }
+    (total, max_depth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number_value(3.0), Value::int(3));
+        assert_eq!(format_number(&Number::from_f64(2.5).unwrap()), "2.5");
+        assert_eq!(parse_number("42"), Some(Value::int(42)));
+        assert_eq!(parse_number("-1.5"), Some(number_value(-1.5)));
+        assert_eq!(parse_number("1e3"), Some(Value::int(1000)));
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("1x"), None);
+        assert_eq!(parse_number("."), None);
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("inf"), None);
+    }
+
+    #[test]
+    fn equality_ignores_marks_and_int_float() {
+        assert_eq!(equal(&Value::int(1), &number_value(1.0)), Some(true));
+        assert_eq!(
+            equal(&Value::sensitive("a".into()), &"a".into()),
+            Some(true)
+        );
+        assert_eq!(
+            equal(
+                &Value::List(vec![Value::Unknown]),
+                &Value::List(vec![Value::int(1)])
+            ),
+            None
+        );
+        assert_eq!(
+            equal(&Value::List(vec![Value::Unknown]), &Value::List(vec![])),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn weight_counts_and_stops() {
+        let v = Value::List(vec![Value::List(vec![Value::int(1); 10]); 10]);
+        assert_eq!(weight(&v, 1000), (111, 3));
+        assert!(weight(&v, 50).0 > 50);
+    }
+}
