@@ -1,0 +1,239 @@
+//! The served actions: a closed [`Action`] enum, the context handlers run in, and the dispatcher.
+
+mod connection;
+mod customer_gateway;
+mod gateway;
+mod query;
+mod tag;
+mod task;
+mod vpc;
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::config::Quotas;
+use crate::error::{codes, ApiError, ApiResult};
+use crate::world::World;
+
+/// The two services served on one port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Service {
+    Vpc,
+    Tag,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Vpc => "vpc",
+            Service::Tag => "tag",
+        }
+    }
+
+    pub fn from_version(version: &str) -> Option<Service> {
+        match version {
+            "2017-03-12" => Some(Service::Vpc),
+            "2018-08-13" => Some(Service::Tag),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! actions {
+    ($($name:ident => $service:ident, $write:expr;)*) => {
+        /// Every action the sandbox serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub(crate) enum Action { $($name,)* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$name,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$name => stringify!($name),)* }
+            }
+
+            pub fn service(self) -> Service {
+                match self { $(Action::$name => Service::$service,)* }
+            }
+
+            /// Whether the action changes the world (and so is persisted before it is acknowledged).
+            pub fn is_write(self) -> bool {
+                match self { $(Action::$name => $write,)* }
+            }
+        }
+    };
+}
+
+actions! {
+    CreateVpc => Vpc, true;
+    DescribeVpcs => Vpc, false;
+    DeleteVpc => Vpc, true;
+    CreateVpnGateway => Vpc, true;
+    DescribeVpnGateways => Vpc, false;
+    ModifyVpnGatewayAttribute => Vpc, true;
+    ResetVpnGatewayInternetMaxBandwidth => Vpc, true;
+    DeleteVpnGateway => Vpc, true;
+    CreateCustomerGateway => Vpc, true;
+    DescribeCustomerGateways => Vpc, false;
+    ModifyCustomerGatewayAttribute => Vpc, true;
+    DeleteCustomerGateway => Vpc, true;
+    CreateVpnConnection => Vpc, true;
+    DescribeVpnConnections => Vpc, false;
+    ModifyVpnConnectionAttribute => Vpc, true;
+    DeleteVpnConnection => Vpc, true;
+    DescribeVpcTaskResult => Vpc, false;
+    GenerateVpnConnectionDefaultHealthCheckIp => Vpc, false;
+    TagResources => Tag, true;
+    UnTagResources => Tag, true;
+    ModifyResourceTags => Tag, true;
+    GetResources => Tag, false;
+}
+
+impl Action {
+    pub fn from_name(service: Service, name: &str) -> Option<Action> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.service() == service && a.name() == name)
+    }
+
+    /// Looks an action up by name in either service.
+    pub fn from_any_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
+}
+
+/// Settings the handlers need.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub quotas: Quotas,
+    pub uin: String,
+    pub task_latency: Duration,
+    pub task_failure_rate: f64,
+}
+
+/// What a handler works with: the world (under the sandbox's lock), the seeded random generator, the
+/// request's region, the time and the request id.
+pub(crate) struct Ctx<'a> {
+    pub world: &'a mut World,
+    pub rng: &'a mut StdRng,
+    pub region: &'a str,
+    pub now_ms: i64,
+    pub settings: &'a Settings,
+    pub request_id: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Serialises a success response `{"Response":{...body, "RequestId"}}`.
+    pub fn reply<T: Serialize>(&self, body: &T) -> ApiResult<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Envelope<'a, T> {
+            #[serde(rename = "Response")]
+            response: Inner<'a, T>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a, T> {
+            #[serde(flatten)]
+            body: &'a T,
+            #[serde(rename = "RequestId")]
+            request_id: &'a str,
+        }
+        let mut out = Vec::with_capacity(512);
+        serde_json::to_writer(
+            &mut out,
+            &Envelope {
+                response: Inner {
+                    body,
+                    request_id: self.request_id,
+                },
+            },
+        )
+        .map_err(|e| ApiError::internal(format!("cannot serialise the response: {e}")))?;
+        Ok(out)
+    }
+
+    /// A response with nothing but the request id.
+    pub fn reply_empty(&self) -> ApiResult<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Empty {}
+        self.reply(&Empty {})
+    }
+
+    pub fn task_latency_ms(&self) -> i64 {
+        i64::try_from(self.settings.task_latency.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The time at which something started now finishes.
+    pub fn deadline(&self) -> i64 {
+        self.now_ms.saturating_add(self.task_latency_ms())
+    }
+}
+
+/// Deserialises a (spec-validated) request body into the action's typed request.
+pub(crate) fn parse<T: DeserializeOwned>(body: Map<String, Value>) -> ApiResult<T> {
+    serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::new(
+            codes::INVALID_PARAMETER,
+            format!("The request parameters are invalid: {e}"),
+        )
+    })
+}
+
+/// Runs an action. The body has been validated against the spec.
+pub(crate) fn dispatch(
+    ctx: &mut Ctx<'_>,
+    action: Action,
+    body: Map<String, Value>,
+) -> ApiResult<Vec<u8>> {
+    match action {
+        Action::CreateVpc => vpc::create(ctx, parse(body)?),
+        Action::DescribeVpcs => vpc::describe(ctx, parse(body)?),
+        Action::DeleteVpc => vpc::delete(ctx, parse(body)?),
+        Action::CreateVpnGateway => gateway::create(ctx, parse(body)?),
+        Action::DescribeVpnGateways => gateway::describe(ctx, parse(body)?),
+        Action::ModifyVpnGatewayAttribute => gateway::modify(ctx, parse(body)?),
+        Action::ResetVpnGatewayInternetMaxBandwidth => gateway::reset_bandwidth(ctx, parse(body)?),
+        Action::DeleteVpnGateway => gateway::delete(ctx, parse(body)?),
+        Action::GenerateVpnConnectionDefaultHealthCheckIp => {
+            gateway::generate_health_check_ip(ctx, parse(body)?)
+        }
+        Action::CreateCustomerGateway => customer_gateway::create(ctx, parse(body)?),
+        Action::DescribeCustomerGateways => customer_gateway::describe(ctx, parse(body)?),
+        Action::ModifyCustomerGatewayAttribute => customer_gateway::modify(ctx, parse(body)?),
+        Action::DeleteCustomerGateway => customer_gateway::delete(ctx, parse(body)?),
+        Action::CreateVpnConnection => connection::create(ctx, parse(body)?),
+        Action::DescribeVpnConnections => connection::describe(ctx, parse(body)?),
+        Action::ModifyVpnConnectionAttribute => connection::modify(ctx, parse(body)?),
+        Action::DeleteVpnConnection => connection::delete(ctx, parse(body)?),
+        Action::DescribeVpcTaskResult => task::describe(ctx, parse(body)?),
+        Action::TagResources => tag::tag_resources(ctx, parse(body)?),
+        Action::UnTagResources => tag::untag_resources(ctx, parse(body)?),
+        Action::ModifyResourceTags => tag::modify_resource_tags(ctx, parse(body)?),
+        Action::GetResources => tag::get_resources(ctx, parse(body)?),
+    }
+}
+
+/// Checks that an id has the `<prefix>-` form, answering `code` (a `*.Malformed` code) otherwise.
+pub(crate) fn check_id_format(
+    param: &str,
+    id: &str,
+    prefix: &str,
+    code: &'static str,
+) -> ApiResult<()> {
+    let well_formed = id
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            code,
+            format!("The value `{id}` of parameter `{param}` is not a valid {prefix} id."),
+        ))
+    }
+}

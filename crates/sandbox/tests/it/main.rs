@@ -1,0 +1,11 @@
+//! Integration tests: the real HTTP server on 127.0.0.1:0, driven by a small signed client.
+
+mod args;
+mod common;
+mod connections;
+mod examples;
+mod faults;
+mod persistence;
+mod protocol;
+mod resources;
+mod tags;
