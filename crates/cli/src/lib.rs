@@ -1,6 +1,48 @@
-//! tunnelform's command-line layer (placeholder until the reconciler lands).
+//! tunnelform's command-line layer: arguments, rendering, exit codes. The only place that prints.
+
+mod args;
+mod commands;
+mod context;
+mod progress;
+
 use std::process::ExitCode;
 
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Exit codes: 0 success, 1 error, 2 changes present (`plan --detailed-exitcode`), 130 interrupted.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{}", context::render_error(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("TUNNELFORM_LOG")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if let Some(f) = filter {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(f))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
 }

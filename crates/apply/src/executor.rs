@@ -1,0 +1,1171 @@
+//! Apply: walk the plan's graph on tokio. A step starts as soon as every step it depends on has
+//! finished (no barrier between graph levels); concurrency is capped by a semaphore separate
+//! from graph order; a failure skips the steps that depend on it and lets independent work finish.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use petgraph::graph::NodeIndex;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tunnelform_config::{Config, Instance};
+use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_plan::diff::planned_after;
+use tunnelform_plan::{
+    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, ResourceChange, StepKind,
+};
+use tunnelform_state::{
+    Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State, Timestamp,
+};
+use tunnelform_tencent_api::actions::{
+    CreateCustomerGateway, CreateVpnConnection, CreateVpnGateway, DeleteCustomerGateway,
+    DeleteVpnConnection, DeleteVpnGateway, ModifyCustomerGatewayAttribute,
+    ModifyVpnConnectionAttribute, ModifyVpnGatewayAttribute, ResetVpnGatewayInternetMaxBandwidth,
+    TagResources, UnTagResources,
+};
+use tunnelform_tencent_api::tag::{Tag as TagTag, TagResourcesRequest, UnTagResourcesRequest};
+use tunnelform_tencent_api::vpc::{
+    DeleteCustomerGatewayRequest, DeleteVpnConnectionRequest, DeleteVpnGatewayRequest,
+    ModifyCustomerGatewayAttributeRequest, ModifyVpnGatewayAttributeRequest,
+    ResetVpnGatewayInternetMaxBandwidthRequest,
+};
+use tunnelform_tencent_api::{
+    resource_name, ApiError, Client, ErrorCode, ErrorKind, TaskOutcome, WaitError, WaitOptions,
+};
+
+use crate::data::read_data;
+use crate::mapping::{self, tags_for_create, user_tags};
+use crate::planner::lifecycle_of;
+use crate::refresh::{read_objects, RemoteObject};
+use crate::store::{resource_state, StateStore, StoreError};
+
+/// How to apply.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    /// Put `tunnelform:address` / `tunnelform:lineage` tags on what is created.
+    pub ownership_tags: bool,
+    /// Becomes true on the first interrupt: start nothing new, let in-flight steps finish.
+    pub interrupt: watch::Receiver<bool>,
+    /// How long to wait for one asynchronous task or state change.
+    pub task_timeout: Duration,
+}
+
+/// Progress, for the CLI to render.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started {
+        address: Address,
+        step: StepKind,
+    },
+    Completed {
+        address: Address,
+        step: StepKind,
+        elapsed: Duration,
+        id: Option<String>,
+    },
+    Failed {
+        address: Address,
+        step: StepKind,
+        elapsed: Duration,
+        failure: StepFailure,
+    },
+    Skipped {
+        address: Address,
+        step: StepKind,
+        because: Address,
+    },
+}
+
+pub trait EventSink: Send + Sync {
+    fn event(&self, e: Event);
+}
+
+impl<F: Fn(Event) + Send + Sync> EventSink for F {
+    fn event(&self, e: Event) {
+        self(e)
+    }
+}
+
+/// A step that failed, with everything needed to act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    pub address: Address,
+    pub action: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} failed", self.address, self.action)?;
+        if let Some(c) = &self.code {
+            write!(f, ": [{c}]")?;
+        }
+        write!(f, " {}", self.message)?;
+        if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ApplyReport {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    pub imported: usize,
+    pub failures: Vec<StepFailure>,
+    pub skipped: Vec<Address>,
+    /// Steps never started because of an interrupt.
+    pub not_started: usize,
+    pub interrupted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Graph(#[from] tunnelform_plan::GraphError),
+}
+
+struct Ctx {
+    client: Client,
+    config: Option<Arc<Config>>,
+    plan: Arc<Plan>,
+    instances: Arc<BTreeMap<Address, Instance>>,
+    store: StateStore,
+    opts: ApplyOptions,
+    /// Current object values (from state, updated as steps finish), for re-evaluating instances.
+    values: Mutex<HashMap<Address, Value>>,
+    sink: Arc<dyn EventSink>,
+    lineage: String,
+}
+
+impl tunnelform_config::Lookup for Ctx {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self.values.lock().ok()?.get(addr).cloned()
+    }
+}
+
+fn state_values(state: &State) -> HashMap<Address, Value> {
+    state
+        .resources
+        .iter()
+        .map(|(a, rs)| {
+            let mut m = rs.attributes.clone();
+            m.insert("id".into(), Value::from(rs.id.as_str()));
+            (a.clone(), Value::Map(m))
+        })
+        .collect()
+}
+
+/// Applies a plan. Returns what happened; per-step failures are in the report, not errors.
+pub async fn apply_plan(
+    client: &Client,
+    config: Option<Arc<Config>>,
+    plan: Arc<Plan>,
+    instances: Arc<BTreeMap<Address, Instance>>,
+    data: BTreeMap<Address, Value>,
+    store: &StateStore,
+    opts: ApplyOptions,
+    sink: Arc<dyn EventSink>,
+) -> Result<ApplyReport, ApplyError> {
+    let graph = build_graph(&plan)?;
+    let mut values = state_values(&store.snapshot());
+    values.extend(data);
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        config,
+        lineage: store.lineage(),
+        plan: plan.clone(),
+        instances,
+        store: store.clone(),
+        opts: opts.clone(),
+        values: Mutex::new(values),
+        sink,
+    });
+    let report = walk(ctx.clone(), &graph).await;
+    // Outputs follow the configuration once everything has been applied.
+    if let Some(cfg) = &ctx.config {
+        if !plan.destroy && !plan.refresh_only {
+            if let Ok(outputs) = cfg.outputs(ctx.as_ref()) {
+                store.update(|s| {
+                    s.outputs.clear();
+                    for o in outputs.into_iter().filter(|o| o.value.is_wholly_known()) {
+                        let value = tunnelform_state::mask_sensitive(&o.value);
+                        s.outputs.insert(
+                            o.name,
+                            tunnelform_state::OutputState {
+                                sensitive: o.sensitive,
+                                value,
+                            },
+                        );
+                    }
+                })?;
+            }
+        } else if plan.destroy {
+            store.update(|s| s.outputs.clear())?;
+        }
+    }
+    store.finish()?;
+    Ok(report)
+}
+
+async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    let mut waiting: HashMap<NodeIndex, usize> = graph
+        .graph
+        .node_indices()
+        .map(|n| (n, graph.dependencies(n).count()))
+        .collect();
+    let mut ready: Vec<NodeIndex> = waiting
+        .iter()
+        .filter(|(_, &d)| d == 0)
+        .map(|(&n, _)| n)
+        .collect();
+    ready.sort_by_key(|n| std::cmp::Reverse(n.index()));
+    let mut skipped: HashSet<NodeIndex> = HashSet::new();
+    let sem = Arc::new(Semaphore::new(ctx.opts.parallelism.max(1)));
+    let mut running: JoinSet<(NodeIndex, Result<Option<String>, StepFailure>)> = JoinSet::new();
+    let mut interrupt = ctx.opts.interrupt.clone();
+
+    loop {
+        let interrupted = *interrupt.borrow();
+        if interrupted {
+            report.interrupted = true;
+        }
+        while !interrupted {
+            let Some(n) = ready.pop() else { break };
+            let step = graph.step(n);
+            let permit = sem.clone().acquire_owned().await.expect("semaphore open");
+            let ctx2 = ctx.clone();
+            running.spawn(async move {
+                let _permit = permit;
+                (n, run_step(&ctx2, step).await)
+            });
+        }
+        if running.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            j = running.join_next() => j,
+            _ = interrupt.changed(), if !interrupted => continue,
+        };
+        let Some(joined) = joined else { break };
+        let (n, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("a step panicked: {e}");
+                continue;
+            }
+        };
+        let step = graph.step(n);
+        let change = &ctx.plan.changes[step.change];
+        match result {
+            Ok(_) => {
+                match step.kind {
+                    StepKind::Create => report.added += 1,
+                    StepKind::CreateReplacement => report.added += 1,
+                    StepKind::Update => report.changed += 1,
+                    StepKind::Delete | StepKind::DeleteReplaced => report.destroyed += 1,
+                    StepKind::Import => report.imported += 1,
+                    StepKind::Read => {}
+                }
+                if change.importing.is_some() && step.kind != StepKind::Import {
+                    report.imported += 1;
+                }
+                for d in graph.dependents(n) {
+                    if skipped.contains(&d) {
+                        continue;
+                    }
+                    let w = waiting.get_mut(&d).expect("node");
+                    *w -= 1;
+                    if *w == 0 {
+                        ready.push(d);
+                    }
+                }
+            }
+            Err(failure) => {
+                report.failures.push(failure);
+                // Skip everything downstream.
+                let mut stack: Vec<NodeIndex> = graph.dependents(n).collect();
+                while let Some(d) = stack.pop() {
+                    if skipped.insert(d) {
+                        let s = graph.step(d);
+                        let addr = ctx.plan.changes[s.change].address.clone();
+                        ctx.sink.event(Event::Skipped {
+                            address: addr.clone(),
+                            step: s.kind,
+                            because: change.address.clone(),
+                        });
+                        report.skipped.push(addr);
+                        stack.extend(graph.dependents(d));
+                    }
+                }
+            }
+        }
+    }
+    report.not_started = ready.len()
+        + waiting
+            .iter()
+            .filter(|(n, &w)| w > 0 && !skipped.contains(n))
+            .count();
+    if report.interrupted {
+        report.not_started = report.not_started.max(ready.len());
+    }
+    report
+}
+
+fn action_word(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Create | StepKind::CreateReplacement => "create",
+        StepKind::Update => "update",
+        StepKind::Delete | StepKind::DeleteReplaced => "delete",
+        StepKind::Read => "read",
+        StepKind::Import => "import",
+    }
+}
+
+fn failure(
+    change: &ResourceChange,
+    kind: StepKind,
+    code: Option<String>,
+    message: String,
+    request_id: Option<String>,
+) -> StepFailure {
+    StepFailure {
+        address: change.address.clone(),
+        action: action_word(kind).into(),
+        code,
+        message,
+        request_id,
+    }
+}
+
+fn api_failure(change: &ResourceChange, kind: StepKind, e: &ApiError) -> StepFailure {
+    let (code, message) = match &e.kind {
+        ErrorKind::Api { code, message } => (Some(code.as_str().to_string()), message.clone()),
+        ErrorKind::OutcomeUnknown { .. } => (
+            None,
+            format!("{e}; the request may have been carried out: run apply again, and tunnelform will find the object before doing anything"),
+        ),
+        _ => (None, e.to_string()),
+    };
+    failure(change, kind, code, message, e.request_id.clone())
+}
+
+async fn run_step(ctx: &Ctx, step: tunnelform_plan::Step) -> Result<Option<String>, StepFailure> {
+    let change = &ctx.plan.changes[step.change];
+    let started = Instant::now();
+    ctx.sink.event(Event::Started {
+        address: change.address.clone(),
+        step: step.kind,
+    });
+    let result = match change.kind {
+        ObjectKind::Data(kind) => read_deferred(ctx, change, kind).await,
+        ObjectKind::Managed(kind) => match step.kind {
+            StepKind::Create | StepKind::CreateReplacement => {
+                create(ctx, change, kind, step.kind).await
+            }
+            StepKind::Update => update(ctx, change, kind).await,
+            StepKind::Delete | StepKind::DeleteReplaced => {
+                delete(ctx, change, kind, step.kind).await
+            }
+            StepKind::Import => import(ctx, change, kind).await,
+            StepKind::Read => Ok(None),
+        },
+    };
+    let elapsed = started.elapsed();
+    match &result {
+        Ok(id) => ctx.sink.event(Event::Completed {
+            address: change.address.clone(),
+            step: step.kind,
+            elapsed,
+            id: id.clone(),
+        }),
+        Err(f) => ctx.sink.event(Event::Failed {
+            address: change.address.clone(),
+            step: step.kind,
+            elapsed,
+            failure: f.clone(),
+        }),
+    }
+    result
+}
+
+/// The planned attributes, re-evaluated now that dependencies exist when some were unknown.
+/// Computed arguments the configuration leaves out stay out of the request (the API fills them).
+fn resolved_after(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+) -> Result<Attrs, StepFailure> {
+    let known_config = |attrs: &BTreeMap<String, Value>| attrs.values().all(Value::is_wholly_known);
+    let without_unknown = |a: Attrs| {
+        a.into_iter()
+            .map(|(k, v)| (k, if v.is_wholly_known() { v } else { Value::Null }))
+            .collect::<Attrs>()
+    };
+    let after = change.after.clone().unwrap_or_default();
+    let configured = ctx.instances.get(&change.address).map(|i| &i.attrs);
+    if configured.is_some_and(known_config) {
+        return Ok(without_unknown(after));
+    }
+    let Some(cfg) = &ctx.config else {
+        return Err(failure(
+            change,
+            step,
+            None,
+            "values unknown at plan time and no configuration to evaluate them".into(),
+            None,
+        ));
+    };
+    let inst = cfg.eval_instance(&change.address, ctx).map_err(|d| {
+        failure(
+            change,
+            step,
+            None,
+            format!("evaluating the configuration failed:\n{d}"),
+            None,
+        )
+    })?;
+    let missing: Vec<&String> = inst
+        .attrs
+        .iter()
+        .filter(|(_, v)| !v.is_wholly_known())
+        .map(|(k, _)| k)
+        .collect();
+    if !missing.is_empty() {
+        return Err(failure(
+            change,
+            step,
+            None,
+            format!(
+                "{} still unknown after their dependencies were applied",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ));
+    }
+    let lc = lifecycle_of(&inst);
+    let existing = change
+        .before
+        .as_ref()
+        .filter(|_| step == StepKind::Update)
+        .map(|b| (change.id.as_deref().unwrap_or_default(), b));
+    Ok(without_unknown(planned_after(
+        kind,
+        &inst.attrs,
+        existing,
+        &lc,
+    )))
+}
+
+fn record(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: StepKind,
+    r: Record,
+) -> Result<(), StepFailure> {
+    ctx.store.journal(&r).map_err(|e| {
+        failure(
+            change,
+            kind,
+            None,
+            format!("the journal could not be written: {e}"),
+            None,
+        )
+    })
+}
+
+fn journal_action(kind: StepKind) -> JournalAction {
+    match kind {
+        StepKind::Create | StepKind::Import | StepKind::Read => JournalAction::Create,
+        StepKind::CreateReplacement => JournalAction::ReplaceCreate,
+        StepKind::Update => JournalAction::Update,
+        StepKind::Delete => JournalAction::Delete,
+        StepKind::DeleteReplaced => JournalAction::ReplaceDelete,
+    }
+}
+
+fn begin(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+) -> Result<OpId, StepFailure> {
+    let intent = Intent::new(
+        change.address.clone(),
+        journal_action(step),
+        kind,
+        change.region.clone(),
+    );
+    let op = intent.op_id.clone();
+    record(ctx, change, step, Record::Intent(intent))?;
+    Ok(op)
+}
+
+fn sent(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    step: StepKind,
+    op: &OpId,
+    request_id: &str,
+    resource_id: Option<&str>,
+    task_id: Option<&str>,
+) -> Result<(), StepFailure> {
+    record(
+        ctx,
+        change,
+        step,
+        Record::Sent(Sent {
+            op_id: op.clone(),
+            request_id: request_id.to_string(),
+            resource_id: resource_id.map(str::to_string),
+            task_id: task_id.map(str::to_string),
+            at: Timestamp::now(),
+        }),
+    )
+}
+
+fn finish(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    step: StepKind,
+    op: &OpId,
+    result: &Result<Option<String>, StepFailure>,
+) -> Result<(), StepFailure> {
+    let result = match result {
+        Ok(_) => OpResult::Ok,
+        Err(f) => OpResult::Failed {
+            code: f.code.clone().unwrap_or_default(),
+            message: f.message.clone(),
+        },
+    };
+    record(
+        ctx,
+        change,
+        step,
+        Record::Outcome(Outcome {
+            op_id: op.clone(),
+            result,
+            at: Timestamp::now(),
+        }),
+    )
+}
+
+fn wait_options(ctx: &Ctx) -> WaitOptions {
+    WaitOptions {
+        timeout: ctx.opts.task_timeout,
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(2),
+    }
+}
+
+async fn wait_task(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    step: StepKind,
+    task_id: &str,
+) -> Result<(), StepFailure> {
+    match ctx.client.wait_task(&change.region, task_id, wait_options(ctx)).await {
+        Ok(TaskOutcome::Success { .. }) => Ok(()),
+        Ok(TaskOutcome::Failed { output }) => Err(failure(change, step, Some("TaskFailed".into()), format!("task {task_id} failed: {output}"), Some(task_id.into()))),
+        Err(WaitError::Timeout { waited, last_status, .. }) => Err(failure(
+            change,
+            step,
+            None,
+            format!("task {task_id} still {last_status} after {waited:?}; run apply again later to pick it up"),
+            Some(task_id.into()),
+        )),
+        Err(WaitError::Api(e)) => Err(api_failure(change, step, &e)),
+    }
+}
+
+/// Describes one object (None when it does not exist).
+async fn describe(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+    id: &str,
+) -> Result<Option<RemoteObject>, StepFailure> {
+    read_objects(&ctx.client, &change.region, kind, &[id.to_string()])
+        .await
+        .map(|v| v.into_iter().next())
+        .map_err(|e| api_failure(change, step, &e))
+}
+
+/// Polls until the object leaves its transitional state (a VPN gateway is PENDING after create).
+async fn wait_available(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+    id: &str,
+) -> Result<RemoteObject, StepFailure> {
+    let deadline = Instant::now() + ctx.opts.task_timeout;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match describe(ctx, change, kind, step, id).await? {
+            Some(o) => {
+                let st = o
+                    .attrs
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("AVAILABLE");
+                if st == "AVAILABLE" {
+                    return Ok(o);
+                }
+                if st.ends_with("ERROR") || st == "DELETED" {
+                    return Err(failure(
+                        change,
+                        step,
+                        None,
+                        format!("{id} ended in state {st}"),
+                        None,
+                    ));
+                }
+            }
+            None => {
+                return Err(failure(
+                    change,
+                    step,
+                    None,
+                    format!("{id} disappeared while being created"),
+                    None,
+                ))
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(failure(
+                change,
+                step,
+                None,
+                format!("{id} still not AVAILABLE after {:?}", ctx.opts.task_timeout),
+                None,
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(2));
+    }
+}
+
+fn record_object(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    obj: &RemoteObject,
+    planned: Option<&Attrs>,
+    origin: Origin,
+    step: StepKind,
+) -> Result<(), StepFailure> {
+    let inst = ctx.instances.get(&change.address);
+    let deps = change.depends_on.clone();
+    let cbd = inst.is_some_and(|i| i.lifecycle.create_before_destroy);
+    let ownership = ctx.opts.ownership_tags && obj.ownership.lineage.is_some();
+    ctx.store
+        .update(|s| {
+            let prev = s.resources.get(&change.address);
+            let rs = resource_state(
+                kind,
+                &obj.id,
+                &change.region,
+                change.provider_alias.as_deref(),
+                &obj.attrs,
+                planned,
+                deps,
+                cbd,
+                origin,
+                ownership,
+                prev,
+            );
+            s.resources.insert(change.address.clone(), rs);
+        })
+        .map_err(|e| failure(change, step, None, e.to_string(), None))?;
+    let mut v = obj.attrs.clone();
+    v.insert("id".into(), Value::from(obj.id.as_str()));
+    ctx.values
+        .lock()
+        .expect("values")
+        .insert(change.address.clone(), Value::Map(v));
+    Ok(())
+}
+
+async fn create(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+) -> Result<Option<String>, StepFailure> {
+    let after = resolved_after(ctx, change, kind, step)?;
+    let a = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v.deep_unmarked()))
+        .collect::<Attrs>();
+    let owner = ctx
+        .opts
+        .ownership_tags
+        .then_some((&change.address, ctx.lineage.as_str()));
+    let tags = tags_for_create(&a, owner);
+    let op = begin(ctx, change, kind, step)?;
+    let result = async {
+        let (id, request_id) = match kind {
+            ResourceKind::VpnConnection => {
+                let r = ctx
+                    .client
+                    .call::<CreateVpnConnection>(
+                        &change.region,
+                        &mapping::create_connection_request(&a, tags),
+                    )
+                    .await
+                    .map_err(|e| api_failure(change, step, &e))?;
+                (r.vpn_connection.vpn_connection_id, r.request_id)
+            }
+            ResourceKind::VpnGateway => {
+                let r = ctx
+                    .client
+                    .call::<CreateVpnGateway>(
+                        &change.region,
+                        &mapping::create_gateway_request(&a, tags),
+                    )
+                    .await
+                    .map_err(|e| api_failure(change, step, &e))?;
+                (r.vpn_gateway.vpn_gateway_id, r.request_id)
+            }
+            ResourceKind::CustomerGateway => {
+                let r = ctx
+                    .client
+                    .call::<CreateCustomerGateway>(
+                        &change.region,
+                        &mapping::create_customer_gateway_request(&a, tags),
+                    )
+                    .await
+                    .map_err(|e| api_failure(change, step, &e))?;
+                (r.customer_gateway.customer_gateway_id, r.request_id)
+            }
+        };
+        let task = (kind == ResourceKind::VpnConnection).then_some(request_id.as_str());
+        sent(ctx, change, step, &op, &request_id, Some(&id), task)?;
+        let obj = match kind {
+            ResourceKind::VpnConnection => {
+                if let Err(f) = wait_task(ctx, change, step, &request_id).await {
+                    // A failed create leaves nothing behind; if something is there, keep track of it.
+                    if let Ok(Some(o)) = describe(ctx, change, kind, step, &id).await {
+                        record_object(ctx, change, kind, &o, Some(&after), Origin::Created, step)?;
+                    }
+                    return Err(f);
+                }
+                describe(ctx, change, kind, step, &id)
+                    .await?
+                    .ok_or_else(|| {
+                        failure(
+                            change,
+                            step,
+                            None,
+                            format!("{id} was created but cannot be found"),
+                            Some(request_id.clone()),
+                        )
+                    })?
+            }
+            ResourceKind::VpnGateway => wait_available(ctx, change, kind, step, &id).await?,
+            ResourceKind::CustomerGateway => describe(ctx, change, kind, step, &id)
+                .await?
+                .ok_or_else(|| {
+                    failure(
+                        change,
+                        step,
+                        None,
+                        format!("{id} was created but cannot be found"),
+                        Some(request_id.clone()),
+                    )
+                })?,
+        };
+        record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
+        Ok(Some(id))
+    }
+    .await;
+    finish(ctx, change, step, &op, &result)?;
+    result
+}
+
+async fn update(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+) -> Result<Option<String>, StepFailure> {
+    let step = StepKind::Update;
+    let id = change.id.clone().unwrap_or_default();
+    let after = resolved_after(ctx, change, kind, step)?;
+    let a = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v.deep_unmarked()))
+        .collect::<Attrs>();
+    let changed = &change.changed;
+    let has = |k: &str| changed.iter().any(|c| c == k);
+    let op = begin(ctx, change, kind, step)?;
+    let result = async {
+        match kind {
+            ResourceKind::VpnConnection => {
+                if let Some(req) = mapping::modify_connection_request(&id, &a, changed) {
+                    let r = ctx
+                        .client
+                        .call::<ModifyVpnConnectionAttribute>(&change.region, &req)
+                        .await
+                        .map_err(|e| api_failure(change, step, &e))?;
+                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
+                }
+            }
+            ResourceKind::VpnGateway => {
+                if has("name") || has("charge_type") || has("bgp_asn") || has("max_connection") {
+                    let req = ModifyVpnGatewayAttributeRequest {
+                        vpn_gateway_id: id.clone(),
+                        vpn_gateway_name: a.get("name").and_then(Value::as_str).map(str::to_string),
+                        instance_charge_type: if has("charge_type") {
+                            a.get("charge_type")
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        } else {
+                            None
+                        },
+                        bgp_asn: if has("bgp_asn") {
+                            a.get("bgp_asn").and_then(Value::as_i64).map(|v| v as u64)
+                        } else {
+                            None
+                        },
+                        max_connection: if has("max_connection") {
+                            a.get("max_connection")
+                                .and_then(Value::as_i64)
+                                .map(|v| v as u64)
+                        } else {
+                            None
+                        },
+                    };
+                    let r = ctx
+                        .client
+                        .call::<ModifyVpnGatewayAttribute>(&change.region, &req)
+                        .await
+                        .map_err(|e| api_failure(change, step, &e))?;
+                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
+                }
+                if has("bandwidth") {
+                    let req = ResetVpnGatewayInternetMaxBandwidthRequest {
+                        vpn_gateway_id: id.clone(),
+                        internet_max_bandwidth_out: a
+                            .get("bandwidth")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(5)
+                            as u64,
+                    };
+                    let r = ctx
+                        .client
+                        .call::<ResetVpnGatewayInternetMaxBandwidth>(&change.region, &req)
+                        .await
+                        .map_err(|e| api_failure(change, step, &e))?;
+                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
+                }
+            }
+            ResourceKind::CustomerGateway => {
+                if has("name") || has("bgp_asn") {
+                    let req = ModifyCustomerGatewayAttributeRequest {
+                        customer_gateway_id: id.clone(),
+                        customer_gateway_name: a
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        bgp_asn: if has("bgp_asn") {
+                            a.get("bgp_asn").and_then(Value::as_i64).map(|v| v as u64)
+                        } else {
+                            None
+                        },
+                    };
+                    let r = ctx
+                        .client
+                        .call::<ModifyCustomerGatewayAttribute>(&change.region, &req)
+                        .await
+                        .map_err(|e| api_failure(change, step, &e))?;
+                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
+                }
+            }
+        }
+        if has("tags") {
+            update_tags(ctx, change, kind, step, &op, &id, &a).await?;
+        }
+        let obj = describe(ctx, change, kind, step, &id)
+            .await?
+            .ok_or_else(|| {
+                failure(
+                    change,
+                    step,
+                    None,
+                    format!("{id} disappeared during the update"),
+                    None,
+                )
+            })?;
+        record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
+        Ok(Some(id.clone()))
+    }
+    .await;
+    finish(ctx, change, step, &op, &result)?;
+    result
+}
+
+fn api_kind(kind: ResourceKind) -> tunnelform_tencent_api::ResourceKind {
+    match kind {
+        ResourceKind::VpnConnection => tunnelform_tencent_api::ResourceKind::VpnConnection,
+        ResourceKind::VpnGateway => tunnelform_tencent_api::ResourceKind::VpnGateway,
+        ResourceKind::CustomerGateway => tunnelform_tencent_api::ResourceKind::CustomerGateway,
+    }
+}
+
+/// Tags of an existing object change through the tag service.
+async fn update_tags(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+    op: &OpId,
+    id: &str,
+    a: &Attrs,
+) -> Result<(), StepFailure> {
+    let want = user_tags(a);
+    let have = change.before.as_ref().map(user_tags).unwrap_or_default();
+    let uin = ctx
+        .client
+        .uin(&change.region)
+        .await
+        .map_err(|e| failure(change, step, None, e.to_string(), None))?;
+    let name = resource_name(&change.region, &uin, api_kind(kind), id);
+    let set: Vec<TagTag> = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| TagTag {
+            tag_key: k.clone(),
+            tag_value: v.clone(),
+            category: None,
+        })
+        .collect();
+    let remove: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !set.is_empty() {
+        let r = ctx
+            .client
+            .call::<TagResources>(
+                &change.region,
+                &TagResourcesRequest {
+                    resource_list: vec![name.clone()],
+                    tags: set,
+                },
+            )
+            .await
+            .map_err(|e| api_failure(change, step, &e))?;
+        if let Some(f) = r.failed_resources.first() {
+            return Err(failure(
+                change,
+                step,
+                f.code.clone(),
+                f.message.clone().unwrap_or_else(|| "tagging failed".into()),
+                Some(r.request_id),
+            ));
+        }
+        sent(ctx, change, step, op, &r.request_id, Some(id), None)?;
+    }
+    if !remove.is_empty() {
+        let r = ctx
+            .client
+            .call::<UnTagResources>(
+                &change.region,
+                &UnTagResourcesRequest {
+                    resource_list: vec![name],
+                    tag_keys: remove,
+                },
+            )
+            .await
+            .map_err(|e| api_failure(change, step, &e))?;
+        if let Some(f) = r.failed_resources.first() {
+            return Err(failure(
+                change,
+                step,
+                f.code.clone(),
+                f.message
+                    .clone()
+                    .unwrap_or_else(|| "untagging failed".into()),
+                Some(r.request_id),
+            ));
+        }
+        sent(ctx, change, step, op, &r.request_id, Some(id), None)?;
+    }
+    Ok(())
+}
+
+fn is_not_found(e: &ApiError) -> bool {
+    matches!(&e.kind, ErrorKind::Api { code, .. } if matches!(code, ErrorCode::ResourceNotFound) || code.as_str().starts_with("ResourceNotFound") || code.as_str() == "InvalidParameterValue.NotFound" || code.as_str().ends_with("NotFound") || code.as_str().ends_with(".NotExist"))
+}
+
+async fn delete(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+) -> Result<Option<String>, StepFailure> {
+    let Some(id) = change.id.clone() else {
+        return Ok(None);
+    };
+    let op = begin(ctx, change, kind, step)?;
+    let result = async {
+        let outcome = match kind {
+            ResourceKind::VpnConnection => {
+                let gw = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get("vpn_gateway_id"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                match ctx
+                    .client
+                    .call::<DeleteVpnConnection>(
+                        &change.region,
+                        &DeleteVpnConnectionRequest {
+                            vpn_gateway_id: gw,
+                            vpn_connection_id: id.clone(),
+                        },
+                    )
+                    .await
+                {
+                    Ok(r) => {
+                        sent(
+                            ctx,
+                            change,
+                            step,
+                            &op,
+                            &r.request_id,
+                            Some(&id),
+                            Some(&r.request_id),
+                        )?;
+                        wait_task(ctx, change, step, &r.request_id).await
+                    }
+                    Err(e) if is_not_found(&e) => Ok(()),
+                    Err(e) => Err(api_failure(change, step, &e)),
+                }
+            }
+            ResourceKind::VpnGateway => match ctx
+                .client
+                .call::<DeleteVpnGateway>(
+                    &change.region,
+                    &DeleteVpnGatewayRequest {
+                        vpn_gateway_id: id.clone(),
+                    },
+                )
+                .await
+            {
+                Ok(r) => sent(ctx, change, step, &op, &r.request_id, Some(&id), None),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(api_failure(change, step, &e)),
+            },
+            ResourceKind::CustomerGateway => match ctx
+                .client
+                .call::<DeleteCustomerGateway>(
+                    &change.region,
+                    &DeleteCustomerGatewayRequest {
+                        customer_gateway_id: id.clone(),
+                    },
+                )
+                .await
+            {
+                Ok(r) => sent(ctx, change, step, &op, &r.request_id, Some(&id), None),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(api_failure(change, step, &e)),
+            },
+        };
+        outcome?;
+        // For a replacement the new object may already sit at this address (create_before_destroy).
+        ctx.store
+            .update(|s| {
+                if s.resources.get(&change.address).is_some_and(|r| r.id == id) {
+                    s.resources.remove(&change.address);
+                }
+            })
+            .map_err(|e| failure(change, step, None, e.to_string(), None))?;
+        if change.action == Action::Delete {
+            ctx.values.lock().expect("values").remove(&change.address);
+        }
+        Ok(Some(id.clone()))
+    }
+    .await;
+    finish(ctx, change, step, &op, &result)?;
+    result
+}
+
+async fn import(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+) -> Result<Option<String>, StepFailure> {
+    let step = StepKind::Import;
+    let id = change
+        .importing
+        .clone()
+        .or_else(|| change.id.clone())
+        .unwrap_or_default();
+    let obj = describe(ctx, change, kind, step, &id)
+        .await?
+        .ok_or_else(|| failure(change, step, None, format!("{id} does not exist"), None))?;
+    record_object(
+        ctx,
+        change,
+        kind,
+        &obj,
+        change.after.as_ref(),
+        Origin::Imported,
+        step,
+    )?;
+    Ok(Some(id))
+}
+
+async fn read_deferred(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: tunnelform_model::DataKind,
+) -> Result<Option<String>, StepFailure> {
+    let step = StepKind::Read;
+    let Some(cfg) = &ctx.config else {
+        return Ok(None);
+    };
+    let inst = cfg
+        .eval_instance(&change.address, ctx)
+        .map_err(|d| failure(change, step, None, d.to_string(), None))?;
+    let v = read_data(&ctx.client, &change.region, kind, &inst.attrs)
+        .await
+        .map_err(|e| api_failure(change, step, &e))?;
+    ctx.values
+        .lock()
+        .expect("values")
+        .insert(change.address.clone(), v);
+    Ok(None)
+}
+
+/// Re-export for the CLI: the steps of a plan, for counting.
+pub fn graph_of(plan: &Plan) -> Result<ExecGraph, tunnelform_plan::GraphError> {
+    build_graph(plan)
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>(_: T) {}
+    let _ = is_send::<Arc<Ctx>>;
+}

@@ -1,0 +1,19 @@
+//! tunnelform's engine (layer 3): refresh, the planning walk and the execution of a plan against
+//! the Tencent Cloud API (or the sandbox), recording every step in the state and its journal.
+
+pub mod data;
+pub mod executor;
+pub mod mapping;
+pub mod planner;
+pub mod refresh;
+pub mod store;
+
+pub use executor::{
+    apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,
+};
+pub use planner::{make_plan, PlanError, PlanMode, PlanOptions, Planned};
+pub use refresh::{refresh, RemoteObject, RemoteSnapshot};
+pub use store::{StateStore, StoreError};
+
+/// The version written into plans and state.
+pub const TUNNELFORM_VERSION: &str = env!("CARGO_PKG_VERSION");

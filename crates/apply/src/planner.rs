@@ -1,0 +1,424 @@
+//! The planning walk: refresh, then evaluate the configuration block by block in dependency order,
+//! diffing each instance and feeding its planned value to the blocks that reference it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use tunnelform_config::{Config, Instance, InstanceKind};
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
+use tunnelform_plan::{
+    build_graph, detect_drift, diff_data, diff_managed, object_digest, Action, Attrs, DiffInput,
+    GraphError, Lifecycle, OutputChange, Plan, ResourceChange,
+};
+use tunnelform_state::State;
+use tunnelform_tencent_api::{ApiError, Client};
+
+use crate::data::read_data;
+use crate::refresh::{read_objects, refresh, RemoteObject, RemoteSnapshot};
+use crate::TUNNELFORM_VERSION;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlanMode {
+    #[default]
+    Normal,
+    Destroy,
+    RefreshOnly,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub mode: PlanMode,
+    /// `--target`: only these (and what they depend on).
+    pub targets: Vec<Address>,
+    /// `tunnelform import ADDR ID`: import these (in addition to `import` blocks).
+    pub imports: Vec<(Address, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Config(Diagnostics),
+    #[error("reading the cloud failed: {0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Graph(#[from] GraphError),
+}
+
+impl From<Diagnostics> for PlanError {
+    fn from(d: Diagnostics) -> Self {
+        PlanError::Config(d)
+    }
+}
+
+/// A plan and what was learnt while making it.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub remote: RemoteSnapshot,
+    /// Every expanded managed instance of the configuration, by address.
+    pub instances: BTreeMap<Address, Instance>,
+    /// Values of the data sources read during planning.
+    pub data: BTreeMap<Address, Value>,
+    pub warnings: Diagnostics,
+}
+
+/// Planned object values for the evaluator, filled block by block.
+#[derive(Default)]
+pub(crate) struct PlannedValues(pub Mutex<HashMap<Address, Value>>);
+
+impl tunnelform_config::Lookup for PlannedValues {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self.0.lock().ok()?.get(addr).cloned()
+    }
+}
+
+fn object(attrs: &Attrs) -> Value {
+    Value::Map(attrs.clone())
+}
+
+pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
+    Lifecycle {
+        prevent_destroy: i.lifecycle.prevent_destroy,
+        create_before_destroy: i.lifecycle.create_before_destroy,
+        ignore_changes: i.lifecycle.ignore_changes.clone(),
+    }
+}
+
+/// Prior-state attributes for drift and display: sensitive attributes shown as markers.
+fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
+    let mut a = rs.attributes.clone();
+    for k in rs.secret_digests.keys() {
+        a.insert(
+            k.clone(),
+            Value::sensitive(Value::from("(sensitive value)")),
+        );
+    }
+    a.insert("id".into(), Value::from(rs.id.as_str()));
+    a
+}
+
+/// Makes a plan.
+pub async fn make_plan(
+    client: &Client,
+    config: &Config,
+    state: &State,
+    opts: &PlanOptions,
+) -> Result<Planned, PlanError> {
+    let mut remote = refresh(client, state).await?;
+    let mut plan = Plan::new(TUNNELFORM_VERSION);
+    plan.lineage = Some(state.lineage.clone());
+    plan.serial = Some(state.serial);
+    plan.config_digest = config.digest();
+    plan.destroy = opts.mode == PlanMode::Destroy;
+    plan.refresh_only = opts.mode == PlanMode::RefreshOnly;
+
+    // Drift: prior state against the refreshed objects.
+    for (addr, rs) in &state.resources {
+        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+            continue;
+        };
+        if rs.mode != Mode::Managed {
+            continue;
+        }
+        let r = remote.objects.get(addr);
+        let matches = |attr: &str, v: &Value| {
+            rs.secret_digests
+                .get(attr)
+                .and_then(|d| v.as_str().map(|s| d.matches(s)))
+        };
+        if let Some(d) = detect_drift(
+            addr,
+            kind,
+            &rs.id,
+            &prior_attrs(rs),
+            r.map(|o| &o.attrs),
+            &matches,
+        ) {
+            plan.drift.push(d);
+        }
+    }
+
+    let values = PlannedValues::default();
+    let mut instances: BTreeMap<Address, Instance> = BTreeMap::new();
+    let mut data = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    let mut imports: BTreeMap<Address, String> = BTreeMap::new();
+    for ib in config.imports()? {
+        imports.insert(ib.to, ib.id);
+    }
+    for (a, id) in &opts.imports {
+        imports.insert(a.clone(), id.clone());
+    }
+    // Objects to import that are not in state yet: read them now, as if refreshed.
+    let mut to_read: HashMap<(String, ResourceKind), Vec<(Address, String)>> = HashMap::new();
+
+    // Evaluate every block in dependency order.
+    let order = config.block_order()?;
+    let mut all: Vec<Instance> = Vec::new();
+    for block in &order {
+        let expanded = match config.expand_block(block, &values) {
+            Ok(e) => e,
+            Err(d) => {
+                diags.extend(d);
+                continue;
+            }
+        };
+        for inst in expanded {
+            match inst.kind {
+                InstanceKind::Data(kind) => {
+                    let args: Attrs = inst.attrs.clone();
+                    let v = if Value::Map(args.clone()).is_wholly_known() {
+                        read_data(client, &inst.provider.region, kind, &args).await?
+                    } else {
+                        plan.changes.push(diff_data(
+                            &inst.address,
+                            kind,
+                            &inst.provider.region,
+                            inst.provider.alias.as_deref(),
+                            &args,
+                        ));
+                        Value::Unknown
+                    };
+                    data.insert(inst.address.clone(), v.clone());
+                    values
+                        .0
+                        .lock()
+                        .expect("planned values")
+                        .insert(inst.address.clone(), v);
+                }
+                InstanceKind::Managed(kind) => {
+                    if let Some(id) = imports.get(&inst.address) {
+                        if !state.resources.contains_key(&inst.address) {
+                            to_read
+                                .entry((inst.provider.region.clone(), kind))
+                                .or_default()
+                                .push((inst.address.clone(), id.clone()));
+                        }
+                    }
+                    // Imports must be read before the instance is diffed.
+                    if !to_read.is_empty() {
+                        for ((region, k), members) in std::mem::take(&mut to_read) {
+                            let ids: Vec<String> =
+                                members.iter().map(|(_, id)| id.clone()).collect();
+                            let found = read_objects(client, &region, k, &ids).await?;
+                            for (a, id) in members {
+                                match found.iter().find(|o| o.id == id) {
+                                    Some(o) => {
+                                        remote.objects.insert(a, o.clone());
+                                    }
+                                    None => diags.push(Diagnostic::error(format!("Cannot import {a}: no {} with id {id:?} in {region}", k.type_name()))
+                                        .with_help("check the id and the provider region (tccli or the console show it)")),
+                                }
+                            }
+                        }
+                    }
+                    let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {
+                        None
+                    } else {
+                        remote.objects.get(&inst.address)
+                    };
+                    let lc = lifecycle_of(&inst);
+                    let change = diff_managed(DiffInput {
+                        address: &inst.address,
+                        kind,
+                        region: &inst.provider.region,
+                        provider_alias: inst.provider.alias.as_deref(),
+                        desired: Some(&inst.attrs),
+                        remote: r.map(|o| (o.id.as_str(), &o.attrs)),
+                        in_state: state.resources.contains_key(&inst.address),
+                        lifecycle: &lc,
+                        depends_on: merged_deps(&inst, state),
+                        importing: imports
+                            .get(&inst.address)
+                            .filter(|_| !state.resources.contains_key(&inst.address))
+                            .cloned(),
+                    });
+                    let planned = match change.action {
+                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
+                            change.after.clone().map(|a| object(&a))
+                        }
+                        _ => None,
+                    };
+                    if let Some(v) = planned {
+                        values
+                            .0
+                            .lock()
+                            .expect("planned values")
+                            .insert(inst.address.clone(), v);
+                    }
+                    plan.changes.push(change);
+                    all.push(inst.clone());
+                    instances.insert(inst.address.clone(), inst);
+                }
+            }
+        }
+    }
+    diags.extend(tunnelform_config::validate_instances(&all));
+    if diags.has_errors() {
+        return Err(PlanError::Config(diags.sorted()));
+    }
+
+    // Objects in state that the configuration no longer has.
+    for (addr, rs) in &state.resources {
+        if rs.mode != Mode::Managed || instances.contains_key(addr) {
+            continue;
+        }
+        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+            continue;
+        };
+        let r = remote.objects.get(addr);
+        let lc = Lifecycle::default();
+        plan.changes.push(diff_managed(DiffInput {
+            address: addr,
+            kind,
+            region: &rs.region,
+            provider_alias: rs.provider_alias.as_deref(),
+            desired: None,
+            remote: r.map(|o| (o.id.as_str(), &o.attrs)),
+            in_state: true,
+            lifecycle: &lc,
+            depends_on: rs.dependencies.iter().cloned().collect(),
+            importing: None,
+        }));
+    }
+
+    match opts.mode {
+        PlanMode::Destroy => {
+            // Destroy: every managed object that exists goes, whatever the configuration says.
+            let mut destroy = Vec::new();
+            for (addr, rs) in &state.resources {
+                let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+                    continue;
+                };
+                let Some(r) = remote.objects.get(addr) else {
+                    continue;
+                };
+                let lc = Lifecycle::default();
+                destroy.push(diff_managed(DiffInput {
+                    address: addr,
+                    kind,
+                    region: &rs.region,
+                    provider_alias: rs.provider_alias.as_deref(),
+                    desired: None,
+                    remote: Some((r.id.as_str(), &r.attrs)),
+                    in_state: true,
+                    lifecycle: &lc,
+                    depends_on: rs.dependencies.iter().cloned().collect(),
+                    importing: None,
+                }));
+            }
+            plan.changes = destroy;
+        }
+        PlanMode::RefreshOnly => {
+            for c in &mut plan.changes {
+                c.action = Action::NoOp;
+                c.importing = None;
+            }
+            plan.changes.retain(|c| c.before.is_some());
+        }
+        PlanMode::Normal => {}
+    }
+
+    // prevent_destroy: a delete or replace of a protected object is an error, before anything runs.
+    let mut protected = Diagnostics::new();
+    for c in &plan.changes {
+        if matches!(c.action, Action::Delete | Action::Replace { .. }) {
+            if let Some(inst) = instances
+                .get(&c.address)
+                .filter(|i| i.lifecycle.prevent_destroy)
+            {
+                protected.push(
+                    Diagnostic::error(format!("Instance cannot be destroyed: {} has lifecycle.prevent_destroy set", c.address))
+                        .with_span(inst.span.clone(), None)
+                        .with_detail(format!("the plan would {} it", if c.action == Action::Delete { "destroy" } else { "replace" }))
+                        .with_help("remove prevent_destroy (or change the plan so it is not destroyed), then run the command again"),
+                );
+            }
+        }
+    }
+    if protected.has_errors() {
+        return Err(PlanError::Config(protected));
+    }
+
+    if !opts.targets.is_empty() {
+        apply_targets(&mut plan.changes, &opts.targets);
+    }
+
+    // Outputs.
+    if opts.mode != PlanMode::Destroy {
+        let outputs = config.outputs(&values)?;
+        for o in outputs {
+            let before = state.outputs.get(&o.name).map(|s| s.value.clone());
+            let action = match &before {
+                None => Action::Create,
+                Some(b)
+                    if !o.sensitive
+                        && o.value.is_wholly_known()
+                        && b.to_json() == o.value.to_json() =>
+                {
+                    Action::NoOp
+                }
+                Some(_) if o.sensitive => Action::NoOp,
+                Some(_) => Action::Update,
+            };
+            plan.outputs.push(OutputChange {
+                name: o.name,
+                action,
+                before,
+                after: Some(o.value),
+                sensitive: o.sensitive,
+            });
+        }
+    }
+
+    for c in &plan.changes {
+        if let Some(b) = &c.before {
+            plan.remote_digests
+                .insert(c.address.to_string(), object_digest(b));
+        }
+    }
+    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    build_graph(&plan)?;
+    Ok(Planned {
+        plan,
+        remote,
+        instances,
+        data,
+        warnings: diags,
+    })
+}
+
+/// Dependencies from configuration and from the prior state (so deletes keep their order).
+fn merged_deps(inst: &Instance, state: &State) -> Vec<Address> {
+    let mut deps: BTreeSet<Address> = inst.depends_on.iter().cloned().collect();
+    if let Some(rs) = state.resources.get(&inst.address) {
+        deps.extend(rs.dependencies.iter().cloned());
+    }
+    deps.into_iter().collect()
+}
+
+/// Keeps the targeted changes and everything they depend on.
+fn apply_targets(changes: &mut Vec<ResourceChange>, targets: &[Address]) {
+    let mut keep: BTreeSet<Address> = changes
+        .iter()
+        .filter(|c| targets.iter().any(|t| t.contains(&c.address)))
+        .map(|c| c.address.clone())
+        .collect();
+    loop {
+        let before = keep.len();
+        let deps: Vec<Address> = changes
+            .iter()
+            .filter(|c| keep.contains(&c.address))
+            .flat_map(|c| c.depends_on.clone())
+            .collect();
+        for c in changes.iter() {
+            if deps.iter().any(|d| d.contains(&c.address)) {
+                keep.insert(c.address.clone());
+            }
+        }
+        if keep.len() == before {
+            break;
+        }
+    }
+    changes.retain(|c| keep.contains(&c.address));
+}

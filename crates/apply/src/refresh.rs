@@ -1,0 +1,102 @@
+//! Refresh: read every object the state knows, in batches (ids in chunks of 100 per call, all
+//! regions and kinds concurrently), never one call per resource.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::future::try_join_all;
+use tunnelform_model::{Address, ResourceKind};
+use tunnelform_plan::Attrs;
+use tunnelform_state::State;
+use tunnelform_tencent_api::{ApiError, Client};
+
+use crate::mapping::{connection_attrs, customer_gateway_attrs, gateway_attrs, Ownership};
+
+/// One object as the cloud reports it.
+#[derive(Debug, Clone)]
+pub struct RemoteObject {
+    pub id: String,
+    pub kind: ResourceKind,
+    pub region: String,
+    pub attrs: Attrs,
+    pub ownership: Ownership,
+}
+
+/// What the cloud holds of the objects in state, by address; an address missing here was not found.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteSnapshot {
+    pub objects: BTreeMap<Address, RemoteObject>,
+}
+
+/// Reads `ids` of one kind in one region (batched).
+pub async fn read_objects(
+    client: &Client,
+    region: &str,
+    kind: ResourceKind,
+    ids: &[String],
+) -> Result<Vec<RemoteObject>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mk = |id: String, (attrs, ownership): (Attrs, Ownership)| RemoteObject {
+        id,
+        kind,
+        region: region.to_string(),
+        attrs,
+        ownership,
+    };
+    Ok(match kind {
+        ResourceKind::VpnConnection => client
+            .describe_vpn_connections_by_ids(region, ids)
+            .await?
+            .iter()
+            .map(|c| mk(c.vpn_connection_id.clone(), connection_attrs(c)))
+            .collect(),
+        ResourceKind::VpnGateway => client
+            .describe_vpn_gateways_by_ids(region, ids)
+            .await?
+            .iter()
+            .map(|g| mk(g.vpn_gateway_id.clone(), gateway_attrs(g)))
+            .collect(),
+        ResourceKind::CustomerGateway => client
+            .describe_customer_gateways_by_ids(region, ids)
+            .await?
+            .iter()
+            .map(|c| mk(c.customer_gateway_id.clone(), customer_gateway_attrs(c)))
+            .collect(),
+    })
+}
+
+/// Refreshes every managed object in `state`.
+pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, ApiError> {
+    // (region, kind) -> [(address, id)]
+    let mut groups: HashMap<(String, ResourceKind), Vec<(Address, String)>> = HashMap::new();
+    for (addr, rs) in &state.resources {
+        if let Some(kind) = ResourceKind::from_type_name(&rs.type_name) {
+            if rs.mode == tunnelform_model::Mode::Managed && !rs.id.is_empty() {
+                groups
+                    .entry((rs.region.clone(), kind))
+                    .or_default()
+                    .push((addr.clone(), rs.id.clone()));
+            }
+        }
+    }
+    let reads = groups
+        .into_iter()
+        .map(|((region, kind), members)| async move {
+            let ids: Vec<String> = members.iter().map(|(_, id)| id.clone()).collect();
+            let found = read_objects(client, &region, kind, &ids).await?;
+            let by_id: HashMap<String, RemoteObject> =
+                found.into_iter().map(|o| (o.id.clone(), o)).collect();
+            Ok::<_, ApiError>(
+                members
+                    .into_iter()
+                    .filter_map(move |(addr, id)| by_id.get(&id).cloned().map(|o| (addr, o)))
+                    .collect::<Vec<_>>(),
+            )
+        });
+    let mut snapshot = RemoteSnapshot::default();
+    for group in try_join_all(reads).await? {
+        snapshot.objects.extend(group);
+    }
+    Ok(snapshot)
+}

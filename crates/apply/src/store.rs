@@ -1,0 +1,168 @@
+//! The state being applied: shared by the workers, saved atomically as steps complete.
+//!
+//! Every completed step is first recorded durably in the journal (one small fsynced append); the
+//! state file itself is rewritten at most every `save_interval` (and always at the end), because
+//! rewriting a large state after each of thousands of steps would cost more than the work itself.
+//! Together they lose nothing: what the state file does not have yet, the journal does.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tunnelform_model::{Address, Mode, ResourceKind, Value};
+use tunnelform_plan::Attrs;
+use tunnelform_state::{
+    Journal, Origin, Record, ResourceState, SecretDigest, State, StateError, StateFile,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("writing the state failed: {0}")]
+    State(#[from] StateError),
+    #[error("writing the journal failed: {0}")]
+    Journal(#[from] tunnelform_state::JournalError),
+}
+
+struct Inner {
+    state: State,
+    dirty: bool,
+    last_save: Instant,
+}
+
+/// The state, its file and its journal.
+#[derive(Clone)]
+pub struct StateStore {
+    inner: Arc<Mutex<Inner>>,
+    file: Arc<StateFile>,
+    journal: Arc<Mutex<Journal>>,
+    save_interval: Duration,
+}
+
+impl StateStore {
+    pub fn new(file: StateFile, state: State, journal: Journal) -> Self {
+        StateStore {
+            inner: Arc::new(Mutex::new(Inner {
+                state,
+                dirty: false,
+                last_save: Instant::now(),
+            })),
+            file: Arc::new(file),
+            journal: Arc::new(Mutex::new(journal)),
+            save_interval: Duration::from_millis(250),
+        }
+    }
+
+    pub fn with_save_interval(mut self, d: Duration) -> Self {
+        self.save_interval = d;
+        self
+    }
+
+    pub fn snapshot(&self) -> State {
+        self.inner.lock().expect("state lock").state.clone()
+    }
+
+    pub fn lineage(&self) -> String {
+        self.inner.lock().expect("state lock").state.lineage.clone()
+    }
+
+    /// Appends a journal record durably.
+    pub fn journal(&self, record: &Record) -> Result<(), StoreError> {
+        self.journal.lock().expect("journal lock").append(record)?;
+        Ok(())
+    }
+
+    /// Changes the state in memory and saves it if the last save is old enough.
+    pub fn update(&self, f: impl FnOnce(&mut State)) -> Result<(), StoreError> {
+        let mut g = self.inner.lock().expect("state lock");
+        f(&mut g.state);
+        g.dirty = true;
+        if g.last_save.elapsed() >= self.save_interval {
+            self.save_locked(&mut g)?;
+        }
+        Ok(())
+    }
+
+    /// Saves now if anything changed; clears the journal once the state holds everything.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let mut g = self.inner.lock().expect("state lock");
+        if g.dirty {
+            self.save_locked(&mut g)?;
+        }
+        Ok(())
+    }
+
+    /// Saves now and, when no operation is in flight, empties the journal.
+    pub fn finish(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        let mut j = self.journal.lock().expect("journal lock");
+        if j.unfinished().is_empty() {
+            j.clear()?;
+        }
+        Ok(())
+    }
+
+    fn save_locked(&self, g: &mut Inner) -> Result<(), StoreError> {
+        self.file.save(&mut g.state)?;
+        g.dirty = false;
+        g.last_save = Instant::now();
+        Ok(())
+    }
+}
+
+/// Builds the state entry of an object from its refreshed attributes. Sensitive attributes (and
+/// those planned sensitive, e.g. from a sensitive variable) are kept only as salted digests.
+#[allow(clippy::too_many_arguments)]
+pub fn resource_state(
+    kind: ResourceKind,
+    id: &str,
+    region: &str,
+    provider_alias: Option<&str>,
+    attrs: &Attrs,
+    planned: Option<&Attrs>,
+    dependencies: Vec<Address>,
+    create_before_destroy: bool,
+    origin: Origin,
+    ownership_tags: bool,
+    previous: Option<&ResourceState>,
+) -> ResourceState {
+    let mut attributes = BTreeMap::new();
+    let mut secret_digests = BTreeMap::new();
+    for (k, v) in attrs {
+        if k == "id" {
+            continue;
+        }
+        let planned_sensitive = planned
+            .and_then(|p| p.get(k))
+            .is_some_and(Value::contains_sensitive);
+        if v.is_sensitive()
+            || planned_sensitive
+            || kind.schema().attr(k).is_some_and(|a| a.sensitive)
+        {
+            if v.is_null() {
+                continue;
+            }
+            let prev = previous.and_then(|p| p.secret_digests.get(k));
+            secret_digests.insert(
+                k.clone(),
+                SecretDigest::reuse_or_new_value(prev, &v.deep_unmarked()),
+            );
+            continue;
+        }
+        let prev = previous.and_then(|p| p.attributes.get(k));
+        attributes.insert(k.clone(), tunnelform_state::mask_sensitive_reusing(v, prev));
+    }
+    ResourceState {
+        attributes,
+        create_before_destroy,
+        dependencies: dependencies.into_iter().collect(),
+        id: id.to_string(),
+        mode: Mode::Managed,
+        origin,
+        ownership_tags,
+        provider_alias: provider_alias.map(str::to_string),
+        region: region.to_string(),
+        secret_digests,
+        tainted: false,
+        type_name: kind.type_name().to_string(),
+    }
+}

@@ -1,0 +1,174 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "tunnelform", version, about = "Declarative reconciler for Tencent Cloud site-to-site VPN", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command that reads configuration, state or the cloud.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// State file (default: the backend "local" path, else state/<config dir name>.tfstate.json).
+    #[arg(long, global = true)]
+    pub state: Option<PathBuf>,
+    /// Set a variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true)]
+    pub vars: Vec<String>,
+    /// Load variables from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    pub var_files: Vec<PathBuf>,
+    /// One endpoint URL for every service (e.g. a sandbox: http://127.0.0.1:9000).
+    #[arg(long, env = "TUNNELFORM_ENDPOINT", global = true)]
+    pub endpoint: Option<String>,
+    /// Run against an embedded sandbox whose data persists in state/sandbox.json.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Wait this long for the state lock (e.g. 30s, 2m) instead of failing at once.
+    #[arg(long = "lock-timeout", value_name = "DURATION", global = true)]
+    pub lock_timeout: Option<String>,
+    /// Do not put tunnelform:address / tunnelform:lineage tags on created objects.
+    #[arg(long = "no-ownership-tags", global = true)]
+    pub no_ownership_tags: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration (no API call).
+    Validate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Rewrite *.tf files in the canonical format.
+    Fmt {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Only check; exit 3 when a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Show what apply would do.
+    Plan {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Save the plan to apply it later with `apply FILE`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the plan as one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Only these resources (and what they depend on).
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        /// Exit 0 with no changes, 1 on error, 2 with changes.
+        #[arg(long = "detailed-exitcode")]
+        detailed_exitcode: bool,
+        /// Show only changes made outside tunnelform.
+        #[arg(long = "refresh-only")]
+        refresh_only: bool,
+        /// Plan to destroy everything in state.
+        #[arg(long)]
+        destroy: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Make the cloud match the configuration.
+    Apply {
+        /// A configuration directory, or a plan file saved with `plan --out`.
+        #[arg(default_value = ".")]
+        target: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// How many operations run at once.
+        #[arg(long, default_value_t = 16)]
+        parallelism: usize,
+        /// Only these resources (and what they depend on).
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        /// Accept changes made outside tunnelform into state without changing the cloud.
+        #[arg(long = "refresh-only")]
+        refresh_only: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Destroy everything in state.
+    Destroy {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        #[arg(long, default_value_t = 16)]
+        parallelism: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show a saved plan (or the state).
+    Show {
+        plan: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Inspect or change the state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Print output values.
+    Output {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the dependency graph of the configuration (DOT).
+    Graph {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run the local emulator of the Tencent Cloud VPC and tag APIs.
+    Sandbox(tunnelform_sandbox::SandboxArgs),
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in state.
+    List {
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show one object in state.
+    Show {
+        address: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Forget an object (it is not destroyed).
+    Rm {
+        address: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+}

@@ -1,0 +1,669 @@
+//! One function per subcommand.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use clap::CommandFactory;
+use tunnelform_apply::{
+    apply_plan, make_plan, ApplyOptions, ApplyReport, PlanMode, PlanOptions, Planned, StateStore,
+};
+use tunnelform_model::{Address, Value};
+use tunnelform_plan::render::{render_human, render_json, RenderOptions};
+use tunnelform_plan::Plan;
+use tunnelform_state::{Journal, LockInfo, State, StateFile, StateLock};
+
+use crate::args::{Cli, Command, Common, StateCommand};
+use crate::context::{client, load_config, parse_duration, state_path, Rendered};
+use crate::progress;
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Validate { dir, common } => validate(&dir, &common),
+        Command::Fmt { dir, check } => fmt(&dir, check),
+        Command::Plan {
+            dir,
+            out,
+            json,
+            targets,
+            detailed_exitcode,
+            refresh_only,
+            destroy,
+            common,
+        } => {
+            let mode = if destroy {
+                PlanMode::Destroy
+            } else if refresh_only {
+                PlanMode::RefreshOnly
+            } else {
+                PlanMode::Normal
+            };
+            plan_cmd(
+                &dir,
+                out.as_deref(),
+                json,
+                &targets,
+                detailed_exitcode,
+                mode,
+                &common,
+            )
+            .await
+        }
+        Command::Apply {
+            target,
+            auto_approve,
+            parallelism,
+            targets,
+            refresh_only,
+            common,
+        } => {
+            let mode = if refresh_only {
+                PlanMode::RefreshOnly
+            } else {
+                PlanMode::Normal
+            };
+            apply_cmd(&target, auto_approve, parallelism, &targets, mode, &common).await
+        }
+        Command::Destroy {
+            dir,
+            auto_approve,
+            parallelism,
+            common,
+        } => {
+            apply_cmd(
+                &dir,
+                auto_approve,
+                parallelism,
+                &[],
+                PlanMode::Destroy,
+                &common,
+            )
+            .await
+        }
+        Command::Show { plan, json, common } => show(plan.as_deref(), json, &common),
+        Command::State { command } => state_cmd(command),
+        Command::Output {
+            name,
+            json,
+            dir,
+            common,
+        } => output(&dir, name.as_deref(), json, &common),
+        Command::Graph { dir, common } => graph(&dir, &common),
+        Command::Sandbox(args) => sandbox(args).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tunnelform",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn validate(dir: &Path, common: &Common) -> Result<u8> {
+    let config = load_config(dir, common)?;
+    let mut diags = tunnelform_model::Diagnostics::new();
+    let mut all = Vec::new();
+    for block in config.block_order().map_err(|d| Rendered(d.to_string()))? {
+        match config.expand_block(&block, &tunnelform_config::NoLookup) {
+            Ok(i) => all.extend(i),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.extend(tunnelform_config::validate_instances(&all));
+    if diags.has_errors() {
+        return Err(Rendered(diags.sorted().to_string()).into());
+    }
+    println!("Success! The configuration is valid.");
+    Ok(0)
+}
+
+fn fmt(dir: &Path, check: bool) -> Result<u8> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tf" || e == "tfvars"))
+        .collect();
+    files.sort();
+    let mut unformatted = Vec::new();
+    for f in files {
+        let src =
+            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+        let out = tunnelform_config::format_source(&src, &f.display().to_string())
+            .map_err(|d| Rendered(d.to_string()))?;
+        if out != src {
+            unformatted.push(f.clone());
+            if !check {
+                std::fs::write(&f, out).with_context(|| format!("writing {}", f.display()))?;
+            }
+            println!("{}", f.display());
+        }
+    }
+    Ok(if check && !unformatted.is_empty() {
+        3
+    } else {
+        0
+    })
+}
+
+fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
+    targets
+        .iter()
+        .map(|t| t.parse::<Address>().map_err(|e| anyhow!(e)))
+        .collect()
+}
+
+fn load_state(path: &Path) -> Result<State> {
+    StateFile::open(path)
+        .and_then(|f| f.load())
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("reading the state {}", path.display()))
+}
+
+async fn make(
+    client: &tunnelform_tencent_api::Client,
+    config: &tunnelform_config::Config,
+    state: &State,
+    mode: PlanMode,
+    targets: &[String],
+) -> Result<Planned> {
+    let opts = PlanOptions {
+        mode,
+        targets: parse_targets(targets)?,
+        imports: vec![],
+    };
+    make_plan(client, config, state, &opts)
+        .await
+        .map_err(|e| match e {
+            tunnelform_apply::PlanError::Config(d) => Rendered(d.to_string()).into(),
+            other => anyhow!(other),
+        })
+}
+
+/// A plan as saved on disk: no secret in clear (sensitive values become salted digests).
+fn masked_plan(plan: &Plan) -> Plan {
+    let mut p = plan.clone();
+    let mask = |a: &mut BTreeMap<String, Value>| {
+        for v in a.values_mut() {
+            *v = tunnelform_state::mask_sensitive(v);
+        }
+    };
+    for c in &mut p.changes {
+        c.before.as_mut().map(mask);
+        c.after.as_mut().map(mask);
+    }
+    for d in &mut p.drift {
+        mask(&mut d.before);
+        d.after.as_mut().map(mask);
+    }
+    for o in &mut p.outputs {
+        o.before = o.before.as_ref().map(tunnelform_state::mask_sensitive);
+        o.after = o.after.as_ref().map(tunnelform_state::mask_sensitive);
+    }
+    p
+}
+
+async fn plan_cmd(
+    dir: &Path,
+    out: Option<&Path>,
+    json: bool,
+    targets: &[String],
+    detailed: bool,
+    mode: PlanMode,
+    common: &Common,
+) -> Result<u8> {
+    let config = load_config(dir, common)?;
+    let spath = state_path(dir, Some(&config), common);
+    let state = load_state(&spath)?;
+    let (client, sandbox) = client(common).await?;
+    let planned = make(&client, &config, &state, mode, targets).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render_json(&planned.plan))?
+        );
+    } else {
+        print!(
+            "{}",
+            render_human(&planned.plan, &RenderOptions { color: color() })
+        );
+    }
+    if let Some(out) = out {
+        let saved = SavedPlan {
+            plan: masked_plan(&planned.plan),
+            dir: dir.to_path_buf(),
+            state: spath.clone(),
+        };
+        std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+        if !json {
+            println!("\nSaved the plan to: {}\nTo perform exactly these actions, run: tunnelform apply {}", out.display(), out.display());
+        }
+    }
+    if let Some(s) = sandbox {
+        s.shutdown().await.ok();
+    }
+    Ok(if detailed && planned.plan.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedPlan {
+    plan: Plan,
+    dir: PathBuf,
+    state: PathBuf,
+}
+
+fn confirm(what: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("{what} needs confirmation, and there is no terminal to ask on: review the plan, then run again with --auto-approve");
+    }
+    print!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+async fn apply_cmd(
+    target: &Path,
+    auto_approve: bool,
+    parallelism: usize,
+    targets: &[String],
+    mode: PlanMode,
+    common: &Common,
+) -> Result<u8> {
+    // `apply PLANFILE`: the configuration and state the plan was made from.
+    let saved: Option<SavedPlan> = if target.is_file() {
+        let bytes =
+            std::fs::read(target).with_context(|| format!("reading {}", target.display()))?;
+        Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a tunnelform plan file", target.display()))?,
+        )
+    } else {
+        None
+    };
+    let dir = saved
+        .as_ref()
+        .map(|s| s.dir.clone())
+        .unwrap_or_else(|| target.to_path_buf());
+    let config = load_config(&dir, common)?;
+    let spath = saved
+        .as_ref()
+        .map(|s| s.state.clone())
+        .unwrap_or_else(|| state_path(&dir, Some(&config), common));
+    let timeout = common
+        .lock_timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?;
+    let op = match mode {
+        PlanMode::Destroy => "destroy",
+        _ => "apply",
+    };
+    let _lock =
+        StateLock::acquire(&spath, LockInfo::new(op), timeout).map_err(|e| anyhow!("{e}"))?;
+    let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
+    let state = file
+        .load()
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("reading the state {}", spath.display()))?;
+    let (client, sandbox) = client(common).await?;
+    let planned = make(
+        &client,
+        &config,
+        &state,
+        saved
+            .as_ref()
+            .map(|s| {
+                if s.plan.destroy {
+                    PlanMode::Destroy
+                } else if s.plan.refresh_only {
+                    PlanMode::RefreshOnly
+                } else {
+                    PlanMode::Normal
+                }
+            })
+            .unwrap_or(mode),
+        targets,
+    )
+    .await?;
+
+    if let Some(saved) = &saved {
+        check_saved(&saved.plan, &planned.plan)?;
+    } else {
+        print!(
+            "{}",
+            render_human(&planned.plan, &RenderOptions { color: color() })
+        );
+        if !planned.plan.has_changes() {
+            if let Some(s) = sandbox {
+                s.shutdown().await.ok();
+            }
+            return Ok(0);
+        }
+        if !auto_approve && !confirm(op)? {
+            println!("\nApply cancelled.");
+            return Ok(1);
+        }
+        println!();
+    }
+
+    let journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
+    let store = StateStore::new(file, state, journal);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let store_sig = store.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = store_sig.flush();
+                eprintln!("Stopped; the state holds what had completed.");
+                std::process::exit(130);
+            }
+        }
+    });
+    let opts = ApplyOptions {
+        parallelism,
+        ownership_tags: !common.no_ownership_tags,
+        interrupt: rx,
+        task_timeout: Duration::from_secs(600),
+    };
+    let sink: Arc<dyn tunnelform_apply::EventSink> =
+        Arc::new(|e: tunnelform_apply::Event| progress::print(&e));
+    let refresh_only = planned.plan.refresh_only;
+    let report = apply_plan(
+        &client,
+        Some(Arc::new(config)),
+        Arc::new(planned.plan.clone()),
+        Arc::new(planned.instances),
+        planned.data,
+        &store,
+        opts,
+        sink,
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
+    if refresh_only {
+        // Accept the refreshed objects into state.
+        store
+            .update(|s| {
+                for (addr, obj) in &planned.remote.objects {
+                    if let Some(rs) = s.resources.get_mut(addr) {
+                        for (k, v) in &obj.attrs {
+                            if !v.is_sensitive() {
+                                rs.attributes.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+                s.resources
+                    .retain(|a, _| planned.remote.objects.contains_key(a));
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+        store.flush().map_err(|e| anyhow!("{e}"))?;
+    }
+    if let Some(s) = sandbox {
+        s.shutdown().await.ok();
+    }
+    Ok(finish_report(&report, op))
+}
+
+fn finish_report(report: &ApplyReport, op: &str) -> u8 {
+    if report.interrupted {
+        eprintln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
+        return 130;
+    }
+    if !report.failures.is_empty() {
+        eprintln!("\nError: {} operation(s) failed:", report.failures.len());
+        for f in &report.failures {
+            eprintln!("  - {f}");
+        }
+        if !report.skipped.is_empty() {
+            eprintln!(
+                "  {} dependent operation(s) were skipped.",
+                report.skipped.len()
+            );
+        }
+        return 1;
+    }
+    let import = if report.imported > 0 {
+        format!("{} imported, ", report.imported)
+    } else {
+        String::new()
+    };
+    let word = if op == "destroy" { "Destroy" } else { "Apply" };
+    if op == "destroy" {
+        println!(
+            "\n{word} complete! Resources: {} destroyed.",
+            report.destroyed
+        );
+    } else {
+        println!(
+            "\n{word} complete! Resources: {import}{} added, {} changed, {} destroyed.",
+            report.added, report.changed, report.destroyed
+        );
+    }
+    0
+}
+
+/// A saved plan applies only if nothing moved on since it was made.
+fn check_saved(saved: &Plan, now: &Plan) -> Result<()> {
+    if saved.lineage != now.lineage || saved.serial != now.serial {
+        bail!(
+            "the saved plan is stale: the state has changed since it was made (serial {:?} then, {:?} now). Run `tunnelform plan --out FILE` again and review it",
+            saved.serial,
+            now.serial
+        );
+    }
+    if saved.config_digest != now.config_digest {
+        bail!("the saved plan is stale: the configuration or its variables changed since it was made. Run `tunnelform plan --out FILE` again and review it");
+    }
+    for (addr, digest) in &saved.remote_digests {
+        if now.remote_digests.get(addr) != Some(digest) {
+            bail!("the saved plan is stale: {addr} changed in the cloud since the plan was made. Run `tunnelform plan --out FILE` again and review it");
+        }
+    }
+    let a = serde_json::to_value(&masked_plan(now).changes)?;
+    let b = serde_json::to_value(&saved.changes)?;
+    if strip_digests(a) != strip_digests(b) {
+        bail!("the saved plan no longer matches what the configuration asks for. Run `tunnelform plan --out FILE` again and review it");
+    }
+    Ok(())
+}
+
+/// Digests are salted per masking: compare their presence, not their bytes.
+fn strip_digests(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m)
+            if m.contains_key(tunnelform_state::secret::SENSITIVE_DIGEST_KEY) =>
+        {
+            serde_json::Value::String("(sensitive)".into())
+        }
+        serde_json::Value::Object(m) => {
+            serde_json::Value::Object(m.into_iter().map(|(k, v)| (k, strip_digests(v))).collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(strip_digests).collect())
+        }
+        other => other,
+    }
+}
+
+fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
+    match plan {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let saved: SavedPlan = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a tunnelform plan file", p.display()))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&render_json(&saved.plan))?
+                );
+            } else {
+                print!(
+                    "{}",
+                    render_human(&saved.plan, &RenderOptions { color: color() })
+                );
+            }
+        }
+        None => {
+            let spath = state_path(Path::new("."), None, common);
+            let state = load_state(&spath)?;
+            for (addr, rs) in &state.resources {
+                println!("# {addr}: {}", rs.id);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
+    let config = load_config(dir, common).ok();
+    Ok(state_path(dir, config.as_ref(), common))
+}
+
+fn state_cmd(cmd: StateCommand) -> Result<u8> {
+    match cmd {
+        StateCommand::List { dir, common } => {
+            let state = load_state(&state_for(&dir, &common)?)?;
+            for addr in state.resources.keys() {
+                println!("{addr}");
+            }
+        }
+        StateCommand::Show {
+            address,
+            dir,
+            common,
+        } => {
+            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let state = load_state(&state_for(&dir, &common)?)?;
+            let rs = state.resources.get(&addr).ok_or_else(|| {
+                anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
+            })?;
+            println!("# {addr}:\nid = {:?}\nregion = {:?}", rs.id, rs.region);
+            for (k, v) in &rs.attributes {
+                println!("{k} = {}", serde_json::to_string(&v.to_json())?);
+            }
+            for k in rs.secret_digests.keys() {
+                println!("{k} = (sensitive value)");
+            }
+        }
+        StateCommand::Rm {
+            address,
+            dir,
+            common,
+        } => {
+            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let spath = state_for(&dir, &common)?;
+            let timeout = common
+                .lock_timeout
+                .as_deref()
+                .map(parse_duration)
+                .transpose()?;
+            let _lock = StateLock::acquire(&spath, LockInfo::new("state rm"), timeout)
+                .map_err(|e| anyhow!("{e}"))?;
+            let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
+            let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
+            let removed: Vec<Address> = state
+                .resources
+                .keys()
+                .filter(|a| addr.contains(a))
+                .cloned()
+                .collect();
+            if removed.is_empty() {
+                bail!("{addr} is not in the state (tunnelform state list shows what is)");
+            }
+            for a in &removed {
+                state.resources.remove(a);
+                println!("Removed {a}");
+            }
+            file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
+        }
+    }
+    Ok(0)
+}
+
+fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result<u8> {
+    let state = load_state(&state_for(dir, common)?)?;
+    let show = |v: &tunnelform_state::OutputState| {
+        if v.sensitive {
+            serde_json::Value::String("(sensitive value)".into())
+        } else {
+            v.value.to_json()
+        }
+    };
+    match name {
+        Some(n) => {
+            let o = state
+                .outputs
+                .get(n)
+                .ok_or_else(|| anyhow!("no output named {n:?} in the state"))?;
+            let v = show(o);
+            match (&v, json) {
+                (serde_json::Value::String(s), false) => println!("{s}"),
+                _ => println!("{}", serde_json::to_string_pretty(&v)?),
+            }
+        }
+        None if json => {
+            let m: serde_json::Map<String, serde_json::Value> = state
+                .outputs
+                .iter()
+                .map(|(k, o)| {
+                    (
+                        k.clone(),
+                        serde_json::json!({"sensitive": o.sensitive, "value": show(o)}),
+                    )
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&m)?);
+        }
+        None => {
+            for (k, o) in &state.outputs {
+                println!("{k} = {}", serde_json::to_string(&show(o))?);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn graph(dir: &Path, common: &Common) -> Result<u8> {
+    let config = load_config(dir, common)?;
+    let order = config.block_order().map_err(|d| Rendered(d.to_string()))?;
+    println!("digraph tunnelform {{\n  rankdir = \"RL\";");
+    for b in &order {
+        println!("  \"{b}\";");
+        for d in config.block_dependencies(b) {
+            println!("  \"{b}\" -> \"{d}\";");
+        }
+    }
+    println!("}}");
+    Ok(0)
+}
+
+async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
+    let config = args.into_config().map_err(|e| anyhow!("{e}"))?;
+    let handle = tunnelform_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!("listening on {}", handle.url());
+    std::io::stdout().flush().ok();
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
+    Ok(0)
+}
