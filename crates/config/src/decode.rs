@@ -477,11 +477,17 @@ impl Decoder {
                     }
                 }
                 "region" => region = Some(a.expr.clone()),
-                n if PROVIDER_CREDENTIALS.contains(&n) => self.warn(
-                    format!("Credentials in the configuration are ignored: \"{n}\""),
-                    "credentials belong in the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SECURITY_TOKEN; remove this argument so secrets stay out of your files",
-                    a.name_span,
-                ),
+                n if PROVIDER_CREDENTIALS.contains(&n) => {
+                    let mut d = self.locate(
+                        Diagnostic::warning(format!("Credentials in the configuration are ignored: \"{n}\"")).with_help(
+                            "credentials belong in the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SECURITY_TOKEN; remove this argument so secrets stay out of your files",
+                        ),
+                        a.name_span,
+                    );
+                    // The line holds the secret: never show it.
+                    d.source_line = None;
+                    self.diags.push(d);
+                }
                 n if PROVIDER_IGNORED_ARGS.contains(&n) => self.warn(
                     format!("Provider argument \"{n}\" is ignored"),
                     "tunnelform reads credentials from the environment and only uses region and alias",

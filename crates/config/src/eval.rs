@@ -22,11 +22,11 @@ use crate::values::{
 };
 
 /// Evaluation steps allowed per evaluator (each expression node and loop iteration is one).
-const MAX_STEPS: u64 = 50_000_000;
+const MAX_STEPS: u64 = 2_000_000;
 /// Nested evaluation calls allowed (the lowered tree is at most 256 deep).
 const MAX_DEPTH: usize = 320;
 /// Largest value (in nodes) a single list/map construction may produce.
-pub(crate) const MAX_VALUE_WEIGHT: usize = 4_000_000;
+pub(crate) const MAX_VALUE_WEIGHT: usize = 1_000_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct EvalError {
@@ -223,7 +223,7 @@ impl<'a> Evaluator<'a> {
         self.steps.set(s);
         if s > MAX_STEPS {
             return Err(error("Evaluation too expensive", span).help(
-                "this configuration needs more than 50 million evaluation steps; reduce nested for expressions or ranges",
+                "this expression needs more than 2 million evaluation steps; reduce nested for expressions or ranges",
             ));
         }
         Ok(())
@@ -1011,8 +1011,12 @@ impl<'a> Evaluator<'a> {
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
         let mut unknown = false;
+        let mut produced = 0usize;
         for (k, v) in pairs {
             self.step(span)?;
+            if produced > MAX_VALUE_WEIGHT {
+                return Err(too_large(span));
+            }
             let mut b: Vec<(&str, Cow<'_, Value>)> = Vec::with_capacity(2);
             if let Some(kn) = &fe.key_var {
                 b.push((kn.as_str(), Cow::Owned(k)));
@@ -1041,7 +1045,11 @@ impl<'a> Evaluator<'a> {
                 }
             }
             match &fe.key_expr {
-                None => list.push(self.eval(&fe.value_expr, &child)?),
+                None => {
+                    let v = self.eval(&fe.value_expr, &child)?;
+                    produced += values::weight(&v, MAX_VALUE_WEIGHT).0;
+                    list.push(v);
+                }
                 Some(ke) => {
                     let (key, ks) = unmark(self.eval(ke, &child)?);
                     if ks {
@@ -1049,6 +1057,7 @@ impl<'a> Evaluator<'a> {
                             .detail("keys of a for expression may not be sensitive (they would be shown in plans)"));
                     }
                     let value = self.eval(&fe.value_expr, &child)?;
+                    produced += values::weight(&value, MAX_VALUE_WEIGHT).0;
                     if key.is_unknown() {
                         unknown = true;
                         continue;
@@ -1096,7 +1105,15 @@ enum Walked<'v> {
 }
 
 fn is_budget_error(e: &EvalError) -> bool {
-    e.summary == "Evaluation too expensive" || e.summary == "Expression nested too deeply"
+    e.summary == "Evaluation too expensive"
+        || e.summary == "Expression nested too deeply"
+        || e.summary == "Value too large"
+}
+
+pub(crate) fn too_large(span: BSpan) -> Box<EvalError> {
+    error("Value too large", span).detail(format!(
+        "the expression builds a value of more than {MAX_VALUE_WEIGHT} elements"
+    ))
 }
 
 fn bool_operand(v: &Value, op: BinOp, span: BSpan) -> EResult<bool> {

@@ -202,6 +202,21 @@ pub(crate) fn call(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan)
 }
 
 fn call_inner(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult<Value> {
+    let v = call_unchecked(ev, name, args, span)?;
+    // Functions that build collections may not build huge ones (concat of concat of ...).
+    if matches!(
+        v.unmarked(),
+        Value::List(_) | Value::Map(_) | Value::String(_)
+    ) && !crate::functions::BORROWING.contains(&name)
+        && crate::values::weight(&v, crate::eval::MAX_VALUE_WEIGHT).0
+            > crate::eval::MAX_VALUE_WEIGHT
+    {
+        return Err(crate::eval::too_large(span));
+    }
+    Ok(v)
+}
+
+fn call_unchecked(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult<Value> {
     if let Some(v) = special(ev, name, args, span)? {
         return Ok(v);
     }

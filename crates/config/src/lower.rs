@@ -110,16 +110,35 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
     let msg = e.message();
     let (summary, help) = explain_syntax_error(msg);
     // An unterminated string or heredoc is reported by hcl-edit at an unhelpful place: point at
-    // the opening quote when we can find one.
-    let (start, end) = match find_unterminated(src) {
-        Some(pos) if msg.contains("unexpected token") || msg.contains("heredoc") => (pos, pos + 1),
-        _ => (offset, end),
-    };
+    // the opening quote when there is one before the error's line ends.
+    let line_end = src[offset..]
+        .find('\n')
+        .map(|n| offset + n)
+        .unwrap_or(src.len());
+    if let Some((pos, heredoc)) = find_unterminated(src).filter(|(p, _)| *p <= line_end) {
+        let (summary, help) = if heredoc {
+            (
+                "Unterminated heredoc",
+                "a heredoc `<<EOT` ends with a line holding only its delimiter (`EOT`)",
+            )
+        } else {
+            (
+                "Unterminated string",
+                "close the string with a double quote on the same line",
+            )
+        };
+        return LowerError {
+            summary: summary.into(),
+            detail: Some(format!("the parser said: {msg}")),
+            help: Some(help.into()),
+            span: BSpan::new(file, pos..pos + 1),
+        };
+    }
     LowerError {
         summary,
         detail: Some(format!("the parser said: {msg}")),
         help,
-        span: BSpan::new(file, start..end),
+        span: BSpan::new(file, offset..end),
     }
 }
 
@@ -178,15 +197,14 @@ fn explain_syntax_error(msg: &str) -> (String, Option<String>) {
     )
 }
 
-/// The offset of the opening quote of a string that is not closed on its line, if any.
-/// Skips comments and heredocs roughly; used only to improve a syntax error's location.
-fn find_unterminated(src: &str) -> Option<usize> {
+/// The offset of the opening quote of a string that is not closed on its line (or of a heredoc
+/// that is never closed), if any. Skips comments; used only to improve a syntax error's location.
+fn find_unterminated(src: &str) -> Option<(usize, bool)> {
     let bytes = src.as_bytes();
     let mut i = 0;
-    let mut in_heredoc: Option<String> = None;
-    let mut line_start = true;
+    let mut in_heredoc: Option<(String, usize)> = None;
     while i < bytes.len() {
-        if let Some(delim) = &in_heredoc {
+        if let Some((delim, _)) = &in_heredoc {
             // Skip whole lines until the delimiter line.
             let end = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
             if src[i..end].trim() == delim {
@@ -220,7 +238,7 @@ fn find_unterminated(src: &str) -> Option<usize> {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
                     .collect();
                 if !ident.is_empty() {
-                    in_heredoc = Some(ident);
+                    in_heredoc = Some((ident, i));
                     i = src[i..].find('\n').map(|n| i + n + 1).unwrap_or(src.len());
                     continue;
                 }
@@ -231,8 +249,8 @@ fn find_unterminated(src: &str) -> Option<usize> {
                 let mut depth = 0usize;
                 loop {
                     match bytes.get(i) {
-                        None => return Some(start),
-                        Some(b'\n') if depth == 0 => return Some(start),
+                        None => return Some((start, false)),
+                        Some(b'\n') if depth == 0 => return Some((start, false)),
                         Some(b'\\') => i += 2,
                         Some(b'$') | Some(b'%') if bytes.get(i + 1) == Some(&b'{') => {
                             depth += 1;
@@ -253,11 +271,9 @@ fn find_unterminated(src: &str) -> Option<usize> {
             }
             _ => {}
         }
-        let _ = line_start;
-        line_start = b == b'\n';
         i += 1;
     }
-    None
+    in_heredoc.map(|(_, at)| (at, true))
 }
 
 struct Lowerer {
@@ -390,7 +406,7 @@ impl Lowerer {
                     self.err(
                         "Provider-defined functions are not supported",
                         Some("tunnelform offers the built-in functions only (format, join, lookup, cidrsubnet, ...)"),
-                        name_span,
+                        span,
                     );
                 }
                 ExprKind::Call {

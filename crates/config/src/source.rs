@@ -152,8 +152,13 @@ pub(crate) fn read_source_file(
 ) -> Result<String, Box<Diagnostic>> {
     use std::io::Read;
     let shown = path.display().to_string();
+    let at_file = |d: Diagnostic| {
+        let mut d = d;
+        d.span = Some(Span::point(shown.as_str().into(), 1, 1));
+        Box::new(d)
+    };
     let too_big = || {
-        Box::new(
+        at_file(
             Diagnostic::error(format!("Configuration too large: {shown}"))
                 .with_detail(format!(
                     "all configuration and variable files together may be at most {} MiB",

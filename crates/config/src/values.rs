@@ -213,7 +213,7 @@ pub(crate) fn show(v: &Value) -> String {
     }
 }
 
-/// Size of a value (nodes plus string bytes / 32) and its depth, counted iteratively up to `limit`.
+/// Size of a value (nodes plus string bytes / 16) and its depth, counted iteratively up to `limit`.
 pub(crate) fn weight(v: &Value, limit: usize) -> (usize, usize) {
     let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
     let mut total = 0usize;
@@ -225,11 +225,11 @@ pub(crate) fn weight(v: &Value, limit: usize) -> (usize, usize) {
             break;
         }
         match v {
-            Value::String(s) => total += s.len() / 32,
+            Value::String(s) => total += s.len() / 16,
             Value::List(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
             Value::Map(m) => {
                 for (k, i) in m {
-                    total += k.len() / 32;
+                    total += k.len() / 16;
                     stack.push((i, d + 1));
                 }
             }
