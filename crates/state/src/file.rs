@@ -21,26 +21,46 @@ pub struct StateFile {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot {op} {}: {cause}", path.display())]
-    Io { op: &'static str, path: PathBuf, cause: io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        cause: io::Error,
+    },
 
     /// The file exists but is not a state this tunnelform can read (`cause` says why: truncated,
     /// corrupt, future version, a Terraform or other foreign file).
     #[error("cannot read the state file {}: {cause}.\n{hint}", path.display())]
-    Unreadable { path: PathBuf, cause: ParseError, hint: String },
+    Unreadable {
+        path: PathBuf,
+        cause: ParseError,
+        hint: String,
+    },
 
     /// `save` found a file it cannot read where it would write, and the caller did not decide to
     /// replace it.
     #[error("refusing to overwrite {}: the file there is not a readable tunnelform state ({cause}).\n{hint}", path.display())]
-    WouldOverwriteUnreadable { path: PathBuf, cause: ParseError, hint: String },
+    WouldOverwriteUnreadable {
+        path: PathBuf,
+        cause: ParseError,
+        hint: String,
+    },
 
     #[error("refusing to write the state: {0}")]
     Invalid(#[from] WriteError),
 
     #[error("refusing to write {}: the file there belongs to a different state (lineage {on_disk}; this run read lineage {ours}). Another configuration may use the same state path; check --state", path.display())]
-    LineageMismatch { path: PathBuf, on_disk: String, ours: String },
+    LineageMismatch {
+        path: PathBuf,
+        on_disk: String,
+        ours: String,
+    },
 
     #[error("refusing to write {}: someone else saved it since it was read (serial {on_disk} on disk, {ours} when read). Run the command again so it starts from the current state", path.display())]
-    StaleSerial { path: PathBuf, on_disk: u64, ours: u64 },
+    StaleSerial {
+        path: PathBuf,
+        on_disk: u64,
+        ours: u64,
+    },
 
     #[error("the state file {} does not exist, but its backup {} does. If the state file was deleted by mistake, restore it with `cp {} {}`; to start from an empty state, delete the backup too", path.display(), backup.display(), backup.display(), path.display())]
     MissingWithBackup { path: PathBuf, backup: PathBuf },
@@ -51,7 +71,11 @@ pub enum StateError {
 
 impl From<IoFailure> for StateError {
     fn from(f: IoFailure) -> Self {
-        StateError::Io { op: f.op, path: f.path, cause: f.cause }
+        StateError::Io {
+            op: f.op,
+            path: f.path,
+            cause: f.cause,
+        }
     }
 }
 
@@ -59,7 +83,8 @@ impl StateError {
     /// Why the file could not be read, for the unreadable-file errors.
     pub fn parse_error(&self) -> Option<&ParseError> {
         match self {
-            StateError::Unreadable { cause, .. } | StateError::WouldOverwriteUnreadable { cause, .. } => Some(cause),
+            StateError::Unreadable { cause, .. }
+            | StateError::WouldOverwriteUnreadable { cause, .. } => Some(cause),
             _ => None,
         }
     }
@@ -103,7 +128,10 @@ impl StateFile {
         if path.is_dir() || path.file_name().is_none() {
             return Err(StateError::IsDirectory { path });
         }
-        Ok(StateFile { path, replace_unreadable: false })
+        Ok(StateFile {
+            path,
+            replace_unreadable: false,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -138,12 +166,19 @@ impl StateFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let backup = self.backup_path();
                 if backup.exists() {
-                    return Err(StateError::MissingWithBackup { path: self.path.clone(), backup });
+                    return Err(StateError::MissingWithBackup {
+                        path: self.path.clone(),
+                        backup,
+                    });
                 }
                 tracing::debug!(path = %self.path.display(), "no state file yet; starting from an empty state");
                 Ok(State::new())
             }
-            Err(e) => Err(StateError::Io { op: "read", path: self.path.clone(), cause: e }),
+            Err(e) => Err(StateError::Io {
+                op: "read",
+                path: self.path.clone(),
+                cause: e,
+            }),
         }
     }
 
@@ -175,7 +210,12 @@ impl StateFile {
     /// error, `state` is left as it was.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
         state.validate()?;
-        let next_serial = state.serial.checked_add(1).ok_or(WriteError::SerialOverflow { serial: state.serial })?;
+        let next_serial = state
+            .serial
+            .checked_add(1)
+            .ok_or(WriteError::SerialOverflow {
+                serial: state.serial,
+            })?;
         let dir = fsutil::parent_dir(&self.path);
         if !dir.is_dir() {
             fs::create_dir_all(&dir).map_err(io_err("create the directory", &dir))?;
@@ -189,7 +229,13 @@ impl StateFile {
         let existing = match fs::read(&self.path) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StateError::Io { op: "read", path: self.path.clone(), cause: e }),
+            Err(e) => {
+                return Err(StateError::Io {
+                    op: "read",
+                    path: self.path.clone(),
+                    cause: e,
+                })
+            }
         };
         let mut existing_is_good = false;
         if let Some(bytes) = &existing {
@@ -216,7 +262,11 @@ impl StateFile {
                         "{} To replace it anyway, move it aside first.",
                         recovery_hint(&self.path, &cause)
                     );
-                    return Err(StateError::WouldOverwriteUnreadable { path: self.path.clone(), cause, hint });
+                    return Err(StateError::WouldOverwriteUnreadable {
+                        path: self.path.clone(),
+                        cause,
+                        hint,
+                    });
                 }
                 Err(cause) => {
                     let secs = std::time::SystemTime::now()
@@ -230,7 +280,13 @@ impl StateFile {
             }
         }
 
-        let previous = (state.serial, std::mem::replace(&mut state.tunnelform_version, TUNNELFORM_VERSION.to_string()));
+        let previous = (
+            state.serial,
+            std::mem::replace(
+                &mut state.tunnelform_version,
+                TUNNELFORM_VERSION.to_string(),
+            ),
+        );
         state.serial = next_serial;
         let result = (|| -> Result<(), StateError> {
             let bytes = state.to_json_bytes()?;

@@ -38,7 +38,9 @@ pub(crate) fn parent_dir(path: &Path) -> PathBuf {
 }
 
 fn temp_prefix(target: &Path) -> Option<String> {
-    target.file_name().map(|n| format!(".{}.tmp-", n.to_string_lossy()))
+    target
+        .file_name()
+        .map(|n| format!(".{}.tmp-", n.to_string_lossy()))
 }
 
 /// An I/O error with what was being done and to which path.
@@ -49,8 +51,15 @@ pub(crate) struct IoFailure {
     pub cause: io::Error,
 }
 
-pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> IoFailure + 'a {
-    move |cause| IoFailure { op, path: path.to_path_buf(), cause }
+pub(crate) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> IoFailure + 'a {
+    move |cause| IoFailure {
+        op,
+        path: path.to_path_buf(),
+        cause,
+    }
 }
 
 /// Replaces `target` with `bytes` so that a crash at any moment leaves either the old or the new
@@ -58,13 +67,24 @@ pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Er
 /// the directory. The temporary file is removed if anything fails before the rename.
 pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), IoFailure> {
     let dir = parent_dir(target);
-    let prefix = temp_prefix(target)
-        .ok_or_else(|| IoFailure { op: "write", path: target.to_path_buf(), cause: io::Error::other("no file name") })?;
+    let prefix = temp_prefix(target).ok_or_else(|| IoFailure {
+        op: "write",
+        path: target.to_path_buf(),
+        cause: io::Error::other("no file name"),
+    })?;
     let mut rnd = [0u8; 6];
     rand::thread_rng().fill_bytes(&mut rnd);
-    let tmp = dir.join(format!("{prefix}{}-{}", std::process::id(), hex::encode(rnd)));
+    let tmp = dir.join(format!(
+        "{prefix}{}-{}",
+        std::process::id(),
+        hex::encode(rnd)
+    ));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err("create", &tmp))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
         if let Ok(meta) = fs::metadata(target) {
             // Keep the permissions the user gave the file.
             let _ = f.set_permissions(meta.permissions());
@@ -86,7 +106,9 @@ pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), IoFailure>
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), IoFailure> {
     #[cfg(unix)]
     {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io_err("fsync directory", dir))?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("fsync directory", dir))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -98,14 +120,20 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), IoFailure> {
 /// that cannot be removed is only logged. Returns the paths removed.
 pub(crate) fn remove_stale_temp_files(target: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
-    let Some(prefix) = temp_prefix(target) else { return removed };
+    let Some(prefix) = temp_prefix(target) else {
+        return removed;
+    };
     let dir = parent_dir(target);
-    let Ok(entries) = fs::read_dir(&dir) else { return removed };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return removed;
+    };
     let me = std::process::id();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let Some(rest) = name.strip_prefix(&prefix) else { continue };
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
         let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
         let old = entry
             .metadata()
@@ -125,7 +153,9 @@ pub(crate) fn remove_stale_temp_files(target: &Path) -> Vec<PathBuf> {
                     tracing::info!(path = %path.display(), "removed a temporary file left by an interrupted write");
                     removed.push(path);
                 }
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove a leftover temporary file"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a leftover temporary file")
+                }
             }
         }
     }
@@ -161,7 +191,10 @@ mod tests {
         write_atomic(&target, b"one").unwrap();
         write_atomic(&target, b"two").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![OsString::from("f.json")]);
     }
 
@@ -171,7 +204,9 @@ mod tests {
         let target = dir.path().join("f.json");
         // pid 0 is never a user process, so its writer is "gone" on Linux.
         let dead = dir.path().join(".f.json.tmp-0-abc");
-        let ours = dir.path().join(format!(".f.json.tmp-{}-abc", std::process::id()));
+        let ours = dir
+            .path()
+            .join(format!(".f.json.tmp-{}-abc", std::process::id()));
         let unrelated = dir.path().join(".g.json.tmp-0-abc");
         for p in [&dead, &ours, &unrelated] {
             fs::write(p, b"partial").unwrap();

@@ -139,8 +139,20 @@ impl Record {
 
 impl Intent {
     /// An intent stamped now, with a fresh operation id.
-    pub fn new(address: Address, action: JournalAction, kind: ResourceKind, region: impl Into<String>) -> Intent {
-        Intent { op_id: OpId::new(), address, action, kind, region: region.into(), at: Timestamp::now() }
+    pub fn new(
+        address: Address,
+        action: JournalAction,
+        kind: ResourceKind,
+        region: impl Into<String>,
+    ) -> Intent {
+        Intent {
+            op_id: OpId::new(),
+            address,
+            action,
+            kind,
+            region: region.into(),
+            at: Timestamp::now(),
+        }
     }
 }
 
@@ -155,7 +167,10 @@ pub struct UnfinishedOp {
 impl UnfinishedOp {
     /// The latest resource id reported for the operation.
     pub fn resource_id(&self) -> Option<&str> {
-        self.sent.iter().rev().find_map(|s| s.resource_id.as_deref())
+        self.sent
+            .iter()
+            .rev()
+            .find_map(|s| s.resource_id.as_deref())
     }
 
     /// The latest task id reported for the operation.
@@ -167,10 +182,18 @@ impl UnfinishedOp {
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("cannot {op} the journal {}: {cause}", path.display())]
-    Io { op: &'static str, path: PathBuf, cause: io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        cause: io::Error,
+    },
 
     #[error("the journal {} is damaged at line {line}: {detail}. It lists cloud operations whose results may not be in the state yet, so tunnelform will not guess: keep a copy of it, check the objects it names in the console or with `tunnelform plan`, then move it aside", path.display())]
-    Corrupt { path: PathBuf, line: usize, detail: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
 
     #[error("the journal {} has format version {found}, newer than this tunnelform reads ({JOURNAL_VERSION}); upgrade tunnelform", path.display())]
     FutureVersion { path: PathBuf, found: u64 },
@@ -212,7 +235,12 @@ impl Journal {
     /// Opens a journal file by its own path.
     pub fn open_at(path: impl Into<PathBuf>) -> Result<Journal, JournalError> {
         let path = path.into();
-        let mut journal = Journal { path, file: None, records: Vec::new(), warnings: Vec::new() };
+        let mut journal = Journal {
+            path,
+            file: None,
+            records: Vec::new(),
+            warnings: Vec::new(),
+        };
         let bytes = match fs::read(&journal.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(journal),
@@ -220,7 +248,10 @@ impl Journal {
         };
         let parsed = parse(&journal.path, &bytes)?;
         journal.records = parsed.records;
-        let mut file = OpenOptions::new().append(true).open(&journal.path).map_err(journal.io("open"))?;
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&journal.path)
+            .map_err(journal.io("open"))?;
         if let Some(tail) = parsed.torn_tail {
             let warning = format!(
                 "the journal {} ended with a partial record (a crash during a write); ignored {} byte(s)",
@@ -229,7 +260,8 @@ impl Journal {
             );
             tracing::warn!("{warning}");
             journal.warnings.push(warning);
-            file.set_len(parsed.good_len as u64).map_err(journal.io("truncate"))?;
+            file.set_len(parsed.good_len as u64)
+                .map_err(journal.io("truncate"))?;
             file.sync_all().map_err(journal.io("fsync"))?;
         } else if parsed.needs_newline {
             file.write_all(b"\n").map_err(journal.io("write"))?;
@@ -263,7 +295,11 @@ impl Journal {
     }
 
     fn io(&self, op: &'static str) -> impl FnOnce(io::Error) -> JournalError + '_ {
-        move |cause| JournalError::Io { op, path: self.path.clone(), cause }
+        move |cause| JournalError::Io {
+            op,
+            path: self.path.clone(),
+            cause,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -298,7 +334,11 @@ impl Journal {
             if let Some(len) = before {
                 let _ = file.set_len(len);
             }
-            return Err(JournalError::Io { op: "append to", path, cause });
+            return Err(JournalError::Io {
+                op: "append to",
+                path,
+                cause,
+            });
         }
         self.records.push(record.clone());
         Ok(())
@@ -315,7 +355,9 @@ impl Journal {
         }
         match (record, seen) {
             (Record::Intent(_), true) => Err(JournalError::DuplicateIntent { op_id: op.clone() }),
-            (Record::Sent(_) | Record::Outcome(_), false) => Err(JournalError::UnknownOp { op_id: op.clone() }),
+            (Record::Sent(_) | Record::Outcome(_), false) => {
+                Err(JournalError::UnknownOp { op_id: op.clone() })
+            }
             _ => Ok(()),
         }
     }
@@ -325,18 +367,30 @@ impl Journal {
         if self.file.is_none() {
             let dir = fsutil::parent_dir(&self.path);
             fs::create_dir_all(&dir).map_err(self.io("create the directory of"))?;
-            let mut f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(self.io("create"))?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(self.io("create"))?;
             let len = f.metadata().map_err(self.io("inspect"))?.len();
             if len == 0 {
                 f.write_all(&header_line()).map_err(self.io("write"))?;
                 f.sync_all().map_err(self.io("fsync"))?;
-                fsutil::sync_dir(&dir).map_err(|e| JournalError::Io { op: e.op, path: e.path, cause: e.cause })?;
+                fsutil::sync_dir(&dir).map_err(|e| JournalError::Io {
+                    op: e.op,
+                    path: e.path,
+                    cause: e.cause,
+                })?;
             }
             self.file = Some(f);
         }
         match self.file.as_mut() {
             Some(f) => Ok(f),
-            None => Err(JournalError::Io { op: "open", path: self.path.clone(), cause: io::Error::other("no handle") }),
+            None => Err(JournalError::Io {
+                op: "open",
+                path: self.path.clone(),
+                cause: io::Error::other("no handle"),
+            }),
         }
     }
 
@@ -349,7 +403,13 @@ impl Journal {
             match r {
                 Record::Intent(i) => {
                     order.push(i.op_id.clone());
-                    ops.insert(i.op_id.clone(), UnfinishedOp { intent: i.clone(), sent: Vec::new() });
+                    ops.insert(
+                        i.op_id.clone(),
+                        UnfinishedOp {
+                            intent: i.clone(),
+                            sent: Vec::new(),
+                        },
+                    );
                 }
                 Record::Sent(s) => {
                     if let Some(op) = ops.get_mut(&s.op_id) {
@@ -372,8 +432,17 @@ impl Journal {
 
     /// Drops the records of finished operations, keeping those of unfinished ones (atomically).
     pub fn compact(&mut self) -> Result<(), JournalError> {
-        let unfinished: Vec<OpId> = self.unfinished().into_iter().map(|u| u.intent.op_id).collect();
-        let keep = self.records.iter().filter(|r| unfinished.contains(r.op_id())).cloned().collect();
+        let unfinished: Vec<OpId> = self
+            .unfinished()
+            .into_iter()
+            .map(|u| u.intent.op_id)
+            .collect();
+        let keep = self
+            .records
+            .iter()
+            .filter(|r| unfinished.contains(r.op_id()))
+            .cloned()
+            .collect();
         self.rewrite(keep)
     }
 
@@ -387,8 +456,15 @@ impl Journal {
             bytes.extend(serde_json::to_vec(r).unwrap_or_default());
             bytes.push(b'\n');
         }
-        fsutil::write_atomic(&self.path, &bytes).map_err(|e| JournalError::Io { op: e.op, path: e.path, cause: e.cause })?;
-        let file = OpenOptions::new().append(true).open(&self.path).map_err(self.io("open"))?;
+        fsutil::write_atomic(&self.path, &bytes).map_err(|e| JournalError::Io {
+            op: e.op,
+            path: e.path,
+            cause: e.cause,
+        })?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(self.io("open"))?;
         self.file = Some(file);
         self.records = records;
         Ok(())
@@ -396,8 +472,11 @@ impl Journal {
 }
 
 fn header_line() -> Vec<u8> {
-    let mut h = serde_json::to_vec(&Header { format: JOURNAL_FORMAT.to_string(), version: u64::from(JOURNAL_VERSION) })
-        .unwrap_or_default();
+    let mut h = serde_json::to_vec(&Header {
+        format: JOURNAL_FORMAT.to_string(),
+        version: u64::from(JOURNAL_VERSION),
+    })
+    .unwrap_or_default();
     h.push(b'\n');
     h
 }
@@ -412,8 +491,18 @@ struct Parsed {
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
-    let corrupt = |line: usize, detail: String| JournalError::Corrupt { path: path.to_path_buf(), line, detail };
-    let mut out = Parsed { records: Vec::new(), has_header: false, torn_tail: None, good_len: 0, needs_newline: false };
+    let corrupt = |line: usize, detail: String| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        line,
+        detail,
+    };
+    let mut out = Parsed {
+        records: Vec::new(),
+        has_header: false,
+        torn_tail: None,
+        good_len: 0,
+        needs_newline: false,
+    };
     let mut offset = 0;
     let mut line_no = 0;
     while offset < bytes.len() {
@@ -428,7 +517,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
             None => Err("it is not UTF-8 text".to_string()),
             Some(t) if t.trim().is_empty() => Ok(None),
             Some(t) if !out.has_header => parse_header(t).map(|()| None),
-            Some(t) => serde_json::from_str::<Record>(t).map(Some).map_err(|e| e.to_string()),
+            Some(t) => serde_json::from_str::<Record>(t)
+                .map(Some)
+                .map_err(|e| e.to_string()),
         };
         match parsed {
             Ok(record) => {
@@ -452,7 +543,10 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
                         return Err(corrupt(line_no, format!("{detail} in {:?}", excerpt(t))));
                     }
                     if let Some(found) = future_version(t) {
-                        return Err(JournalError::FutureVersion { path: path.to_path_buf(), found });
+                        return Err(JournalError::FutureVersion {
+                            path: path.to_path_buf(),
+                            found,
+                        });
                     }
                 }
                 return Err(corrupt(line_no, detail));
@@ -467,10 +561,13 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
 }
 
 fn parse_header(t: &str) -> Result<(), String> {
-    let h: Header =
-        serde_json::from_str(t).map_err(|e| format!("the first line is not a journal header ({e})"))?;
+    let h: Header = serde_json::from_str(t)
+        .map_err(|e| format!("the first line is not a journal header ({e})"))?;
     if h.format != JOURNAL_FORMAT {
-        return Err(format!("the first line names format {:?}, not {JOURNAL_FORMAT:?}", excerpt(&h.format)));
+        return Err(format!(
+            "the first line names format {:?}, not {JOURNAL_FORMAT:?}",
+            excerpt(&h.format)
+        ));
     }
     if h.version != u64::from(JOURNAL_VERSION) {
         return Err(format!("unsupported journal version {}", h.version));
@@ -492,7 +589,8 @@ mod kind_name {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ResourceKind, D::Error> {
         let s = String::deserialize(d)?;
-        ResourceKind::from_type_name(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown resource type {:?}", excerpt(&s))))
+        ResourceKind::from_type_name(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown resource type {:?}", excerpt(&s)))
+        })
     }
 }

@@ -24,13 +24,20 @@ pub mod timestamp;
 pub use file::{StateError, StateFile};
 pub use fsutil::{backup_path, journal_path, lock_path};
 pub use journal::{
-    Intent, Journal, JournalAction, JournalError, OpId, OpResult, Outcome, Record, Sent, UnfinishedOp,
+    Intent, Journal, JournalAction, JournalError, OpId, OpResult, Outcome, Record, Sent,
+    UnfinishedOp,
 };
-pub use lock::{current_who, force_unlock, lock_holder, LockError, LockInfo, LockRecord, StateLock};
-pub use migrate::{migrate_terraform, migrate_terraform_with, MigrateError, MigrateOptions, MigrateWarning};
-pub use secret::{as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest};
+pub use lock::{
+    current_who, force_unlock, lock_holder, LockError, LockInfo, LockRecord, StateLock,
+};
+pub use migrate::{
+    migrate_terraform, migrate_terraform_with, MigrateError, MigrateOptions, MigrateWarning,
+};
+pub use secret::{
+    as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest,
+};
 pub use state::{
-    AttributeError, IdentityMismatch, OutputState, Origin, ParseError, ResourceState, State, StateIdentity,
-    WriteError, STATE_FORMAT, STATE_FORMAT_VERSION, TUNNELFORM_VERSION,
+    AttributeError, IdentityMismatch, Origin, OutputState, ParseError, ResourceState, State,
+    StateIdentity, WriteError, STATE_FORMAT, STATE_FORMAT_VERSION, TUNNELFORM_VERSION,
 };
 pub use timestamp::Timestamp;

@@ -37,7 +37,11 @@ pub struct LockInfo {
 impl LockInfo {
     /// Info for `operation`, with `who` from the environment ([`current_who`]) and this version.
     pub fn new(operation: impl Into<String>) -> LockInfo {
-        LockInfo { operation: operation.into(), who: current_who(), version: TUNNELFORM_VERSION.to_string() }
+        LockInfo {
+            operation: operation.into(),
+            who: current_who(),
+            version: TUNNELFORM_VERSION.to_string(),
+        }
     }
 }
 
@@ -82,7 +86,7 @@ impl std::fmt::Display for LockRecord {
     }
 }
 
-fn holder_text(holder: &Option<LockRecord>) -> String {
+fn holder_text(holder: &Option<Box<LockRecord>>) -> String {
     match holder {
         Some(h) => h.to_string(),
         None => "another process (it has not recorded its details yet)".to_string(),
@@ -92,26 +96,48 @@ fn holder_text(holder: &Option<LockRecord>) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error("the state {} is locked by {}. Wait for that run to finish, or retry with a lock timeout to wait for it", state.display(), holder_text(holder))]
-    Held { state: PathBuf, holder: Option<LockRecord> },
+    Held {
+        state: PathBuf,
+        holder: Option<Box<LockRecord>>,
+    },
 
     #[error("timed out after {:.1}s waiting for the lock on the state {}, held by {}", waited.as_secs_f64(), state.display(), holder_text(holder))]
-    Timeout { state: PathBuf, waited: Duration, holder: Option<LockRecord> },
+    Timeout {
+        state: PathBuf,
+        waited: Duration,
+        holder: Option<Box<LockRecord>>,
+    },
 
     #[error("the state {} is not locked (no lock is recorded in {})", state.display(), fsutil::lock_path(state).display())]
     NotLocked { state: PathBuf },
 
     #[error("lock id {given} does not match the lock on the state {}, which is held by {holder}", state.display())]
-    WrongId { state: PathBuf, given: String, holder: LockRecord },
+    WrongId {
+        state: PathBuf,
+        given: String,
+        holder: Box<LockRecord>,
+    },
 
     #[error("cannot force-unlock the state {}: the lock is held by a running process: {holder}. Stop that process (the operating system releases its lock when it exits, even if it is killed) and try again", state.display())]
-    StillHeld { state: PathBuf, holder: LockRecord },
+    StillHeld {
+        state: PathBuf,
+        holder: Box<LockRecord>,
+    },
 
     #[error("cannot {op} the lock file {}: {cause}", path.display())]
-    Io { op: &'static str, path: PathBuf, cause: io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        cause: io::Error,
+    },
 }
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> LockError + 'a {
-    move |cause| LockError::Io { op, path: path.to_path_buf(), cause }
+    move |cause| LockError::Io {
+        op,
+        path: path.to_path_buf(),
+        cause,
+    }
 }
 
 /// A held state lock; dropping it releases the lock.
@@ -127,7 +153,11 @@ impl StateLock {
     /// Takes the lock on `state_path`. With `timeout` `None` (or zero), fails at once with
     /// [`LockError::Held`] naming the holder; otherwise retries until the timeout, then fails with
     /// [`LockError::Timeout`].
-    pub fn acquire(state_path: &Path, info: LockInfo, timeout: Option<Duration>) -> Result<StateLock, LockError> {
+    pub fn acquire(
+        state_path: &Path,
+        info: LockInfo,
+        timeout: Option<Duration>,
+    ) -> Result<StateLock, LockError> {
         StateLock::acquire_with(state_path, info, timeout, &mut |_| {})
     }
 
@@ -157,22 +187,35 @@ impl StateLock {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(TryLockError::WouldBlock) => {
-                    let holder = read_record(&lock_path);
+                    let holder = read_record(&lock_path).map(Box::new);
                     let Some(limit) = timeout else {
-                        return Err(LockError::Held { state: state_path.to_path_buf(), holder });
+                        return Err(LockError::Held {
+                            state: state_path.to_path_buf(),
+                            holder,
+                        });
                     };
                     let waited = start.elapsed();
                     if waited >= limit {
-                        return Err(LockError::Timeout { state: state_path.to_path_buf(), waited, holder });
+                        return Err(LockError::Timeout {
+                            state: state_path.to_path_buf(),
+                            waited,
+                            holder,
+                        });
                     }
                     if !announced {
                         announced = true;
-                        on_wait(holder.as_ref());
+                        on_wait(holder.as_deref());
                     }
                     std::thread::sleep(pause.min(limit - waited));
                     pause = (pause * 2).min(Duration::from_millis(250));
                 }
-                Err(TryLockError::Error(e)) => return Err(LockError::Io { op: "lock", path: lock_path, cause: e }),
+                Err(TryLockError::Error(e)) => {
+                    return Err(LockError::Io {
+                        op: "lock",
+                        path: lock_path,
+                        cause: e,
+                    })
+                }
             }
         }
         let record = LockRecord {
@@ -184,7 +227,12 @@ impl StateLock {
             version: info.version,
             who: info.who,
         };
-        let lock = StateLock { file, lock_path, record, released: false };
+        let lock = StateLock {
+            file,
+            lock_path,
+            record,
+            released: false,
+        };
         lock.write_record()?;
         tracing::debug!(lock_id = %lock.record.id, path = %lock.lock_path.display(), "state lock acquired");
         Ok(lock)
@@ -195,7 +243,8 @@ impl StateLock {
         json.push(b'\n');
         let mut f = &self.file;
         f.set_len(0).map_err(io("clear", &self.lock_path))?;
-        f.seek(SeekFrom::Start(0)).map_err(io("write", &self.lock_path))?;
+        f.seek(SeekFrom::Start(0))
+            .map_err(io("write", &self.lock_path))?;
         f.write_all(&json).map_err(io("write", &self.lock_path))?;
         Ok(())
     }
@@ -241,7 +290,11 @@ impl Drop for StateLock {
 /// The recorded holder in `lock_path`, if any can be read.
 fn read_record(lock_path: &Path) -> Option<LockRecord> {
     let mut text = String::new();
-    File::open(lock_path).ok()?.take(64 * 1024).read_to_string(&mut text).ok()?;
+    File::open(lock_path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .ok()?;
     if text.trim().is_empty() {
         return None;
     }
@@ -261,7 +314,13 @@ pub fn lock_holder(state_path: &Path) -> Result<Option<LockRecord>, LockError> {
     let file = match OpenOptions::new().read(true).write(true).open(&lock_path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(LockError::Io { op: "open", path: lock_path, cause: e }),
+        Err(e) => {
+            return Err(LockError::Io {
+                op: "open",
+                path: lock_path,
+                cause: e,
+            })
+        }
     };
     match file.try_lock() {
         Ok(()) => {
@@ -269,7 +328,11 @@ pub fn lock_holder(state_path: &Path) -> Result<Option<LockRecord>, LockError> {
             Ok(None)
         }
         Err(TryLockError::WouldBlock) => Ok(read_record(&lock_path)),
-        Err(TryLockError::Error(e)) => Err(LockError::Io { op: "lock", path: lock_path, cause: e }),
+        Err(TryLockError::Error(e)) => Err(LockError::Io {
+            op: "lock",
+            path: lock_path,
+            cause: e,
+        }),
     }
 }
 
@@ -280,15 +343,29 @@ pub fn lock_holder(state_path: &Path) -> Result<Option<LockRecord>, LockError> {
 /// holder is still running cannot be broken from outside ([`LockError::StillHeld`]): stop that process.
 pub fn force_unlock(state_path: &Path, lock_id: &str) -> Result<LockRecord, LockError> {
     let lock_path = fsutil::lock_path(state_path);
-    let not_locked = || LockError::NotLocked { state: state_path.to_path_buf() };
+    let not_locked = || LockError::NotLocked {
+        state: state_path.to_path_buf(),
+    };
     let file = match OpenOptions::new().read(true).write(true).open(&lock_path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_locked()),
-        Err(e) => return Err(LockError::Io { op: "open", path: lock_path, cause: e }),
+        Err(e) => {
+            return Err(LockError::Io {
+                op: "open",
+                path: lock_path,
+                cause: e,
+            })
+        }
     };
-    let Some(holder) = read_record(&lock_path) else { return Err(not_locked()) };
+    let Some(holder) = read_record(&lock_path) else {
+        return Err(not_locked());
+    };
     if holder.id != lock_id {
-        return Err(LockError::WrongId { state: state_path.to_path_buf(), given: lock_id.to_string(), holder });
+        return Err(LockError::WrongId {
+            state: state_path.to_path_buf(),
+            given: lock_id.to_string(),
+            holder: Box::new(holder),
+        });
     }
     match file.try_lock() {
         Ok(()) => {
@@ -297,7 +374,11 @@ pub fn force_unlock(state_path: &Path, lock_id: &str) -> Result<LockRecord, Lock
             if current.as_ref().map(|r| r.id.as_str()) != Some(lock_id) {
                 let _ = file.unlock();
                 return match current {
-                    Some(h) => Err(LockError::WrongId { state: state_path.to_path_buf(), given: lock_id.to_string(), holder: h }),
+                    Some(h) => Err(LockError::WrongId {
+                        state: state_path.to_path_buf(),
+                        given: lock_id.to_string(),
+                        holder: Box::new(h),
+                    }),
                     None => Err(not_locked()),
                 };
             }
@@ -307,7 +388,14 @@ pub fn force_unlock(state_path: &Path, lock_id: &str) -> Result<LockRecord, Lock
             tracing::info!(lock_id, "cleared the record of a lock whose holder is gone");
             Ok(holder)
         }
-        Err(TryLockError::WouldBlock) => Err(LockError::StillHeld { state: state_path.to_path_buf(), holder }),
-        Err(TryLockError::Error(e)) => Err(LockError::Io { op: "lock", path: lock_path, cause: e }),
+        Err(TryLockError::WouldBlock) => Err(LockError::StillHeld {
+            state: state_path.to_path_buf(),
+            holder: Box::new(holder),
+        }),
+        Err(TryLockError::Error(e)) => Err(LockError::Io {
+            op: "lock",
+            path: lock_path,
+            cause: e,
+        }),
     }
 }

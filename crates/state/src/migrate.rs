@@ -58,7 +58,11 @@ impl fmt::Display for MigrateWarning {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MigrateError {
     #[error("the file is not valid JSON: {message} (line {line}, column {column})")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("this is not a Terraform state file: {reason}")]
     NotTerraform { reason: String },
     #[error("this is already a tunnelform state file; there is nothing to migrate")]
@@ -86,19 +90,35 @@ pub fn migrate_terraform_with(
     let doc: Json = serde_json::from_str(json).map_err(|e| MigrateError::Syntax {
         line: e.line(),
         column: e.column(),
-        message: e.to_string().rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or_else(|| e.to_string()),
+        message: e
+            .to_string()
+            .rsplit_once(" at line ")
+            .map(|(m, _)| m.to_string())
+            .unwrap_or_else(|| e.to_string()),
     })?;
-    let obj = doc.as_object().ok_or_else(|| MigrateError::NotTerraform { reason: "the top level is not an object".into() })?;
+    let obj = doc.as_object().ok_or_else(|| MigrateError::NotTerraform {
+        reason: "the top level is not an object".into(),
+    })?;
     if obj.get("format").and_then(Json::as_str) == Some(crate::state::STATE_FORMAT) {
         return Err(MigrateError::AlreadyTunnelform);
     }
     if !obj.contains_key("terraform_version") {
-        return Err(MigrateError::NotTerraform { reason: "it has no \"terraform_version\"".into() });
+        return Err(MigrateError::NotTerraform {
+            reason: "it has no \"terraform_version\"".into(),
+        });
     }
     match obj.get("version") {
         Some(v) if v.as_u64() == Some(4) => {}
-        Some(v) => return Err(MigrateError::UnsupportedVersion { found: excerpt(&v.to_string()) }),
-        None => return Err(MigrateError::NotTerraform { reason: "it has no \"version\"".into() }),
+        Some(v) => {
+            return Err(MigrateError::UnsupportedVersion {
+                found: excerpt(&v.to_string()),
+            })
+        }
+        None => {
+            return Err(MigrateError::NotTerraform {
+                reason: "it has no \"version\"".into(),
+            })
+        }
     }
 
     let mut warnings = Vec::new();
@@ -106,7 +126,11 @@ pub fn migrate_terraform_with(
     let resources = match obj.get("resources") {
         Some(Json::Array(a)) => a.as_slice(),
         Some(Json::Null) | None => &[],
-        Some(_) => return Err(MigrateError::Malformed("\"resources\" is not a list".into())),
+        Some(_) => {
+            return Err(MigrateError::Malformed(
+                "\"resources\" is not a list".into(),
+            ))
+        }
     };
     // Terraform's resource-level dependencies, resolved to instances once all are read.
     let mut raw_deps: BTreeMap<Address, Vec<String>> = BTreeMap::new();
@@ -129,8 +153,15 @@ pub fn migrate_terraform_with(
     Ok((state, warnings))
 }
 
-fn warn(warnings: &mut Vec<MigrateWarning>, address: impl Into<String>, message: impl Into<String>) {
-    let w = MigrateWarning { address: Some(address.into()), message: message.into() };
+fn warn(
+    warnings: &mut Vec<MigrateWarning>,
+    address: impl Into<String>,
+    message: impl Into<String>,
+) {
+    let w = MigrateWarning {
+        address: Some(address.into()),
+        message: message.into(),
+    };
     tracing::warn!("{w}");
     warnings.push(w);
 }
@@ -142,11 +173,15 @@ fn migrate_resource(
     raw_deps: &mut BTreeMap<Address, Vec<String>>,
     warnings: &mut Vec<MigrateWarning>,
 ) -> Result<(), MigrateError> {
-    let res = res.as_object().ok_or_else(|| MigrateError::Malformed("a resource is not an object".into()))?;
+    let res = res
+        .as_object()
+        .ok_or_else(|| MigrateError::Malformed("a resource is not an object".into()))?;
     let field = |name: &str| res.get(name).and_then(Json::as_str).unwrap_or_default();
     let (mode, type_name, name) = (field("mode"), field("type"), field("name"));
     if type_name.is_empty() || name.is_empty() {
-        return Err(MigrateError::Malformed("a resource has no type or name".into()));
+        return Err(MigrateError::Malformed(
+            "a resource has no type or name".into(),
+        ));
     }
     let display = match mode {
         "data" => format!("data.{type_name}.{name}"),
@@ -161,11 +196,19 @@ fn migrate_resource(
         return Ok(());
     }
     if mode != "managed" {
-        warn(warnings, display, "data sources are not migrated; tunnelform reads them again at every plan");
+        warn(
+            warnings,
+            display,
+            "data sources are not migrated; tunnelform reads them again at every plan",
+        );
         return Ok(());
     }
     let Some(kind) = ResourceKind::from_type_name(type_name) else {
-        warn(warnings, display, "not a resource type tunnelform manages; skipped (it stays in the Terraform state)");
+        warn(
+            warnings,
+            display,
+            "not a resource type tunnelform manages; skipped (it stays in the Terraform state)",
+        );
         return Ok(());
     };
     let provider_alias = provider_alias(field("provider"));
@@ -177,14 +220,19 @@ fn migrate_resource(
         .unwrap_or_default();
     let base = Address::managed(type_name, name);
     if base.to_string().parse::<Address>().ok().as_ref() != Some(&base) {
-        return Err(MigrateError::BadInstance { address: excerpt(&display), detail: "the name is not a valid identifier".into() });
+        return Err(MigrateError::BadInstance {
+            address: excerpt(&display),
+            detail: "the name is not a valid identifier".into(),
+        });
     }
     let instances = match res.get("instances") {
         Some(Json::Array(a)) => a.as_slice(),
         _ => &[],
     };
     for inst in instances {
-        let inst = inst.as_object().ok_or_else(|| MigrateError::Malformed(format!("{display}: an instance is not an object")))?;
+        let inst = inst.as_object().ok_or_else(|| {
+            MigrateError::Malformed(format!("{display}: an instance is not an object"))
+        })?;
         let key = match inst.get("index_key") {
             None | Some(Json::Null) => None,
             Some(Json::String(s)) => Some(InstanceKey::Key(s.clone())),
@@ -200,21 +248,41 @@ fn migrate_resource(
             Some(other) => {
                 return Err(MigrateError::BadInstance {
                     address: display.clone(),
-                    detail: format!("index_key {} is neither a string nor a number", excerpt(&other.to_string())),
+                    detail: format!(
+                        "index_key {} is neither a string nor a number",
+                        excerpt(&other.to_string())
+                    ),
                 })
             }
         };
         let address = base.clone().with_key(key);
-        if inst.get("deposed").and_then(Json::as_str).is_some_and(|d| !d.is_empty()) {
+        if inst
+            .get("deposed")
+            .and_then(Json::as_str)
+            .is_some_and(|d| !d.is_empty())
+        {
             warn(warnings, address.to_string(), "a deposed object (left over from a create-before-destroy replacement) is not migrated; delete it with Terraform or in the console");
             continue;
         }
         if state.resources.contains_key(&address) {
-            return Err(MigrateError::DuplicateAddress { address: address.to_string() });
+            return Err(MigrateError::DuplicateAddress {
+                address: address.to_string(),
+            });
         }
-        let r = migrate_instance(kind, &address, inst, region.clone(), provider_alias.clone(), warnings)?;
+        let r = migrate_instance(
+            kind,
+            &address,
+            inst,
+            region.clone(),
+            provider_alias.clone(),
+            warnings,
+        )?;
         let deps: Vec<String> = match inst.get("dependencies") {
-            Some(Json::Array(d)) => d.iter().filter_map(Json::as_str).map(str::to_string).collect(),
+            Some(Json::Array(d)) => d
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect(),
             _ => Vec::new(),
         };
         raw_deps.insert(address.clone(), deps);
@@ -235,7 +303,9 @@ fn provider_alias(provider: &str) -> Option<String> {
             None => return None,
         }
     };
-    rest.strip_prefix('.').filter(|a| !a.is_empty()).map(str::to_string)
+    rest.strip_prefix('.')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
 }
 
 fn migrate_instance(
@@ -246,19 +316,37 @@ fn migrate_instance(
     provider_alias: Option<String>,
     warnings: &mut Vec<MigrateWarning>,
 ) -> Result<ResourceState, MigrateError> {
-    let bad = |detail: String| MigrateError::BadInstance { address: address.to_string(), detail };
-    let attrs = match inst.get("attributes") {
-        Some(Json::Object(a)) => a,
-        _ => return Err(bad("it has no \"attributes\" (attributes_flat from Terraform 0.11 is not supported)".into())),
+    let bad = |detail: String| MigrateError::BadInstance {
+        address: address.to_string(),
+        detail,
     };
-    let id = attrs.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()).ok_or_else(|| bad("it has no id".into()))?;
+    let attrs =
+        match inst.get("attributes") {
+            Some(Json::Object(a)) => a,
+            _ => return Err(bad(
+                "it has no \"attributes\" (attributes_flat from Terraform 0.11 is not supported)"
+                    .into(),
+            )),
+        };
+    let id = attrs
+        .get("id")
+        .and_then(Json::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("it has no id".into()))?;
     let mut r = ResourceState::new(kind, region, id);
     r.origin = Origin::Migrated;
     r.provider_alias = provider_alias;
-    r.create_before_destroy = inst.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false);
+    r.create_before_destroy = inst
+        .get("create_before_destroy")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
     if inst.get("status").and_then(Json::as_str) == Some("tainted") {
         r.tainted = true;
-        warn(warnings, address.to_string(), "Terraform marked it tainted; the next plan replaces it");
+        warn(
+            warnings,
+            address.to_string(),
+            "Terraform marked it tainted; the next plan replaces it",
+        );
     }
     let tf_sensitive = sensitive_attribute_names(inst.get("sensitive_attributes"));
     let schema = kind.schema();
@@ -267,7 +355,11 @@ fn migrate_instance(
             continue;
         }
         let Some(attr) = schema.attr(name) else {
-            warn(warnings, address.to_string(), format!("attribute {name:?} is not in tunnelform's schema; dropped"));
+            warn(
+                warnings,
+                address.to_string(),
+                format!("attribute {name:?} is not in tunnelform's schema; dropped"),
+            );
             continue;
         };
         if attr.sensitive || tf_sensitive.contains(name.as_str()) {
@@ -275,7 +367,8 @@ fn migrate_instance(
                 Json::String(s) => s.clone().into_bytes(),
                 other => Value::from_json(other).canonical_key().into_bytes(),
             };
-            r.secret_digests.insert(name.clone(), SecretDigest::new_bytes(&secret));
+            r.secret_digests
+                .insert(name.clone(), SecretDigest::new_bytes(&secret));
             continue;
         }
         let v = convert(&attr.ty, raw).map_err(|e| bad(format!("attribute {name}: {e}")))?;
@@ -360,7 +453,9 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
             other => return Err(format!("expected a bool, found {}", kind_of(other))),
         },
         AttrType::List(elem) | AttrType::Set(elem) => {
-            let items = raw.as_array().ok_or_else(|| format!("expected a list, found {}", kind_of(raw)))?;
+            let items = raw
+                .as_array()
+                .ok_or_else(|| format!("expected a list, found {}", kind_of(raw)))?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 if let Some(v) = convert(elem, item)? {
@@ -370,7 +465,9 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
             Value::List(out)
         }
         AttrType::Map(elem) => {
-            let m = raw.as_object().ok_or_else(|| format!("expected a map, found {}", kind_of(raw)))?;
+            let m = raw
+                .as_object()
+                .ok_or_else(|| format!("expected a map, found {}", kind_of(raw)))?;
             let mut out = BTreeMap::new();
             for (k, item) in m {
                 if let Some(v) = convert(elem, item)? {
@@ -383,14 +480,18 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
             let obj = match raw {
                 Json::Array(items) if items.is_empty() => return Ok(None),
                 Json::Array(items) if items.len() == 1 => &items[0],
-                Json::Array(items) => return Err(format!("expected at most one block, found {}", items.len())),
+                Json::Array(items) => {
+                    return Err(format!("expected at most one block, found {}", items.len()))
+                }
                 obj @ Json::Object(_) => obj,
                 other => return Err(format!("expected a block, found {}", kind_of(other))),
             };
             convert_block(block, obj)?
         }
         AttrType::Block(_, block) => {
-            let items = raw.as_array().ok_or_else(|| format!("expected a list of blocks, found {}", kind_of(raw)))?;
+            let items = raw
+                .as_array()
+                .ok_or_else(|| format!("expected a list of blocks, found {}", kind_of(raw)))?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(convert_block(block, item)?);
@@ -403,10 +504,14 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
 }
 
 fn convert_block(block: &BlockSchema, raw: &Json) -> Result<Value, String> {
-    let obj = raw.as_object().ok_or_else(|| format!("expected a block object, found {}", kind_of(raw)))?;
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| format!("expected a block object, found {}", kind_of(raw)))?;
     let mut out = BTreeMap::new();
     for (k, item) in obj {
-        let attr: &AttrSchema = block.attr(k).ok_or_else(|| format!("unexpected nested attribute {:?}", excerpt(k)))?;
+        let attr: &AttrSchema = block
+            .attr(k)
+            .ok_or_else(|| format!("unexpected nested attribute {:?}", excerpt(k)))?;
         if let Some(v) = convert(&attr.ty, item)? {
             out.insert(k.clone(), v);
         }
@@ -428,20 +533,38 @@ fn kind_of(v: &Json) -> &'static str {
 /// Terraform records dependencies per resource (`tencentcloud_vpn_gateway.main`); tunnelform per
 /// instance. Each is expanded to the migrated instances it names; dependencies on resources that were
 /// not migrated are dropped.
-fn resolve_dependencies(state: &mut State, raw: BTreeMap<Address, Vec<String>>, warnings: &mut Vec<MigrateWarning>) {
+fn resolve_dependencies(
+    state: &mut State,
+    raw: BTreeMap<Address, Vec<String>>,
+    warnings: &mut Vec<MigrateWarning>,
+) {
     let addresses: Vec<Address> = state.resources.keys().cloned().collect();
     for (address, deps) in raw {
         let mut resolved = BTreeSet::new();
         for dep in deps {
             let Ok(target) = dep.parse::<Address>() else {
-                warn(warnings, address.to_string(), format!("dependency {:?} is not an address tunnelform understands; dropped", excerpt(&dep)));
+                warn(
+                    warnings,
+                    address.to_string(),
+                    format!(
+                        "dependency {:?} is not an address tunnelform understands; dropped",
+                        excerpt(&dep)
+                    ),
+                );
                 continue;
             };
-            if target.mode != Mode::Managed || ResourceKind::from_type_name(&target.type_name).is_none() {
+            if target.mode != Mode::Managed
+                || ResourceKind::from_type_name(&target.type_name).is_none()
+            {
                 tracing::debug!(%address, dependency = %dep, "dependency on a resource that is not migrated dropped");
                 continue;
             }
-            resolved.extend(addresses.iter().filter(|a| target.contains(a) && **a != address).cloned());
+            resolved.extend(
+                addresses
+                    .iter()
+                    .filter(|a| target.contains(a) && **a != address)
+                    .cloned(),
+            );
         }
         if let Some(r) = state.resources.get_mut(&address) {
             r.dependencies = resolved;
@@ -452,7 +575,12 @@ fn resolve_dependencies(state: &mut State, raw: BTreeMap<Address, Vec<String>>, 
 /// Fills empty regions from what the attributes say: a gateway's zone, a tunnel's gateway, a customer
 /// gateway's tunnels.
 fn infer_regions(state: &mut State, warnings: &mut Vec<MigrateWarning>) {
-    let str_attr = |r: &ResourceState, name: &str| r.attributes.get(name).and_then(Value::as_str).map(str::to_string);
+    let str_attr = |r: &ResourceState, name: &str| {
+        r.attributes
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     // Gateways, from their zone.
     for r in state.resources.values_mut() {
         if r.region.is_empty() && r.kind() == Some(ResourceKind::VpnGateway) {
@@ -469,7 +597,9 @@ fn infer_regions(state: &mut State, warnings: &mut Vec<MigrateWarning>) {
         .collect();
     for r in state.resources.values_mut() {
         if r.region.is_empty() && r.kind() == Some(ResourceKind::VpnConnection) {
-            if let Some(region) = str_attr(r, "vpn_gateway_id").and_then(|g| gateway_region.get(&g).cloned()) {
+            if let Some(region) =
+                str_attr(r, "vpn_gateway_id").and_then(|g| gateway_region.get(&g).cloned())
+            {
                 r.region = region;
             }
         }
@@ -501,8 +631,11 @@ fn infer_regions(state: &mut State, warnings: &mut Vec<MigrateWarning>) {
 /// `ap-guangzhou-3` -> `ap-guangzhou`.
 fn region_of_zone(zone: &str) -> Option<String> {
     let (region, n) = zone.rsplit_once('-')?;
-    (!region.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && region.contains('-'))
-        .then(|| region.to_string())
+    (!region.is_empty()
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && region.contains('-'))
+    .then(|| region.to_string())
 }
 
 #[cfg(test)]
@@ -511,20 +644,32 @@ mod tests {
 
     #[test]
     fn provider_aliases() {
-        assert_eq!(provider_alias("provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]"), None);
+        assert_eq!(
+            provider_alias("provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]"),
+            None
+        );
         assert_eq!(
             provider_alias("provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"].hk"),
             Some("hk".to_string())
         );
         assert_eq!(provider_alias("provider.tencentcloud"), None);
-        assert_eq!(provider_alias("provider.tencentcloud.sh"), Some("sh".to_string()));
+        assert_eq!(
+            provider_alias("provider.tencentcloud.sh"),
+            Some("sh".to_string())
+        );
         assert_eq!(provider_alias(""), None);
     }
 
     #[test]
     fn zones_to_regions() {
-        assert_eq!(region_of_zone("ap-guangzhou-3").as_deref(), Some("ap-guangzhou"));
-        assert_eq!(region_of_zone("na-siliconvalley-1").as_deref(), Some("na-siliconvalley"));
+        assert_eq!(
+            region_of_zone("ap-guangzhou-3").as_deref(),
+            Some("ap-guangzhou")
+        );
+        assert_eq!(
+            region_of_zone("na-siliconvalley-1").as_deref(),
+            Some("na-siliconvalley")
+        );
         assert_eq!(region_of_zone("ap-guangzhou"), None);
         assert_eq!(region_of_zone("3"), None);
     }
@@ -539,7 +684,10 @@ mod tests {
         assert_eq!(convert(&hc.ty, &serde_json::json!([])).unwrap(), None);
         assert!(convert(&hc.ty, &serde_json::json!([{}, {}])).is_err());
         let dpd = schema.attr("dpd_timeout").unwrap();
-        assert_eq!(convert(&dpd.ty, &serde_json::json!("30")).unwrap(), Some(Value::int(30)));
+        assert_eq!(
+            convert(&dpd.ty, &serde_json::json!("30")).unwrap(),
+            Some(Value::int(30))
+        );
         assert!(convert(&dpd.ty, &serde_json::json!("thirty")).is_err());
     }
 }

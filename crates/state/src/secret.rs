@@ -123,7 +123,12 @@ impl fmt::Display for SecretDigest {
     /// The storage form `hmac-sha256:<salt hex>:<digest hex>` (not a secret, but a verifier: see the
     /// module's threat note).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{SCHEME}:{}:{}", hex::encode(self.salt), hex::encode(self.digest))
+        write!(
+            f,
+            "{SCHEME}:{}:{}",
+            hex::encode(self.salt),
+            hex::encode(self.digest)
+        )
     }
 }
 
@@ -143,15 +148,20 @@ impl FromStr for SecretDigest {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split(':');
-        let (Some(scheme), Some(salt), Some(digest), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(scheme), Some(salt), Some(digest), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(DigestParseError("wrong number of ':'-separated parts"));
         };
         if scheme != SCHEME {
             return Err(DigestParseError("unknown scheme"));
         }
-        let mut out = SecretDigest { salt: [0; SALT_LEN], digest: [0; DIGEST_LEN] };
-        hex::decode_to_slice(salt, &mut out.salt).map_err(|_| DigestParseError("the salt is not 16 bytes of hex"))?;
+        let mut out = SecretDigest {
+            salt: [0; SALT_LEN],
+            digest: [0; DIGEST_LEN],
+        };
+        hex::decode_to_slice(salt, &mut out.salt)
+            .map_err(|_| DigestParseError("the salt is not 16 bytes of hex"))?;
         hex::decode_to_slice(digest, &mut out.digest)
             .map_err(|_| DigestParseError("the digest is not 32 bytes of hex"))?;
         Ok(out)
@@ -173,7 +183,14 @@ impl<'de> Deserialize<'de> for SecretDigest {
 
 /// The marker that stands for a sensitive value in a persisted [`Value`].
 pub fn digest_marker(digest: &SecretDigest) -> Value {
-    Value::Map([(SENSITIVE_DIGEST_KEY.to_string(), Value::String(digest.to_string()))].into_iter().collect())
+    Value::Map(
+        [(
+            SENSITIVE_DIGEST_KEY.to_string(),
+            Value::String(digest.to_string()),
+        )]
+        .into_iter()
+        .collect(),
+    )
 }
 
 /// The digest if `value` is a digest marker.
@@ -218,7 +235,16 @@ pub fn mask_sensitive_reusing(value: &Value, previous: Option<&Value>) -> Value 
                 Value::Map(p) => Some(p),
                 _ => None,
             });
-            Value::Map(m.iter().map(|(k, v)| (k.clone(), mask_sensitive_reusing(v, prev.and_then(|p| p.get(k))))).collect())
+            Value::Map(
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            mask_sensitive_reusing(v, prev.and_then(|p| p.get(k))),
+                        )
+                    })
+                    .collect(),
+            )
         }
         other => other.clone(),
     }
@@ -251,7 +277,10 @@ mod tests {
         reference.update(b"secret");
         let expected = hex::encode(reference.finalize().into_bytes());
         let d = SecretDigest::with_salt(b"secret", salt);
-        assert_eq!(d.to_string(), format!("hmac-sha256:{}:{expected}", hex::encode(salt)));
+        assert_eq!(
+            d.to_string(),
+            format!("hmac-sha256:{}:{expected}", hex::encode(salt))
+        );
     }
 
     #[test]
@@ -295,8 +324,14 @@ mod tests {
         let v = Value::Map(
             [
                 ("plain".to_string(), Value::from("visible")),
-                ("psk".to_string(), Value::sensitive(Value::from("hunter2-long-key"))),
-                ("list".to_string(), Value::List(vec![Value::sensitive(Value::int(42)), Value::from("x")])),
+                (
+                    "psk".to_string(),
+                    Value::sensitive(Value::from("hunter2-long-key")),
+                ),
+                (
+                    "list".to_string(),
+                    Value::List(vec![Value::sensitive(Value::int(42)), Value::from("x")]),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -315,14 +350,22 @@ mod tests {
 
     #[test]
     fn mask_reuses_matching_markers_only() {
-        let v = Value::List(vec![Value::sensitive("a".into()), Value::sensitive("b".into())]);
+        let v = Value::List(vec![
+            Value::sensitive("a".into()),
+            Value::sensitive("b".into()),
+        ]);
         let first = mask_sensitive(&v);
         let again = mask_sensitive_reusing(&v, Some(&first));
         assert_eq!(first, again);
-        let changed = Value::List(vec![Value::sensitive("a".into()), Value::sensitive("c".into())]);
+        let changed = Value::List(vec![
+            Value::sensitive("a".into()),
+            Value::sensitive("c".into()),
+        ]);
         let third = mask_sensitive_reusing(&changed, Some(&first));
         assert_eq!(third.as_list().unwrap()[0], first.as_list().unwrap()[0]);
         assert_ne!(third.as_list().unwrap()[1], first.as_list().unwrap()[1]);
-        assert!(as_digest_marker(&third.as_list().unwrap()[1]).unwrap().matches("c"));
+        assert!(as_digest_marker(&third.as_list().unwrap()[1])
+            .unwrap()
+            .matches("c"));
     }
 }

@@ -142,13 +142,21 @@ impl StateIdentity {
     /// Ok when `current` is the very state this identity was taken from.
     pub fn check(&self, current: &StateIdentity) -> Result<(), IdentityMismatch> {
         if self.lineage != current.lineage {
-            return Err(IdentityMismatch::Lineage { planned: self.lineage.clone(), current: current.lineage.clone() });
+            return Err(IdentityMismatch::Lineage {
+                planned: self.lineage.clone(),
+                current: current.lineage.clone(),
+            });
         }
         if self.serial != current.serial {
-            return Err(IdentityMismatch::Serial { planned: self.serial, current: current.serial });
+            return Err(IdentityMismatch::Serial {
+                planned: self.serial,
+                current: current.serial,
+            });
         }
         if self.digest != current.digest {
-            return Err(IdentityMismatch::Content { serial: self.serial });
+            return Err(IdentityMismatch::Content {
+                serial: self.serial,
+            });
         }
         Ok(())
     }
@@ -183,20 +191,34 @@ pub enum WriteError {
 pub enum ParseError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file is truncated: the JSON document stops early, at line {line}, column {column}")]
+    #[error(
+        "the file is truncated: the JSON document stops early, at line {line}, column {column}"
+    )]
     Truncated { line: usize, column: usize },
     #[error("the file is not valid JSON: {message} (line {line}, column {column})")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("this is a Terraform state file{}, not a tunnelform state", terraform_version.as_ref().map(|v| format!(" (terraform_version {v})")).unwrap_or_default())]
     Terraform { terraform_version: Option<String> },
     #[error("this is not a tunnelform state file: {reason}")]
     Foreign { reason: String },
     #[error("the file uses state format version {found}{}, and this tunnelform ({TUNNELFORM_VERSION}) reads versions up to {supported}", written_by.as_ref().map(|v| format!(" written by tunnelform {v}")).unwrap_or_default())]
-    FutureVersion { found: u64, supported: u32, written_by: Option<String> },
+    FutureVersion {
+        found: u64,
+        supported: u32,
+        written_by: Option<String>,
+    },
     #[error("the state format version {found} is not valid (versions start at 1)")]
     BadVersion { found: String },
     #[error("the state is malformed: {message} (line {line}, column {column})")]
-    Malformed { line: usize, column: usize, message: String },
+    Malformed {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the state is invalid: {0}")]
     Invalid(WriteError),
 }
@@ -237,7 +259,9 @@ impl State {
 
     /// The resource with this cloud id and type, if any.
     pub fn find_by_id(&self, type_name: &str, id: &str) -> Option<(&Address, &ResourceState)> {
-        self.resources.iter().find(|(_, r)| r.type_name == type_name && r.id == id)
+        self.resources
+            .iter()
+            .find(|(_, r)| r.type_name == type_name && r.id == id)
     }
 
     /// Lineage, serial and a digest of the canonical bytes, for saved plans.
@@ -254,10 +278,14 @@ impl State {
     /// consistent with their entries, and no unknown value or sensitive value in clear anywhere.
     pub fn validate(&self) -> Result<(), WriteError> {
         if self.version != STATE_FORMAT_VERSION {
-            return Err(WriteError::UnsupportedVersion { version: self.version });
+            return Err(WriteError::UnsupportedVersion {
+                version: self.version,
+            });
         }
         if uuid::Uuid::parse_str(&self.lineage).is_err() {
-            return Err(WriteError::InvalidLineage { lineage: excerpt(&self.lineage) });
+            return Err(WriteError::InvalidLineage {
+                lineage: excerpt(&self.lineage),
+            });
         }
         for (address, r) in &self.resources {
             r.validate(address)?;
@@ -303,12 +331,17 @@ impl State {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Empty);
         }
-        let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| classify(&e, false))?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| classify(&e, false))?;
         let Some(obj) = doc.as_object() else {
-            return Err(ParseError::Foreign { reason: format!("its top level is a JSON {}, not an object", json_type(&doc)) });
+            return Err(ParseError::Foreign {
+                reason: format!("its top level is a JSON {}, not an object", json_type(&doc)),
+            });
         };
         if let Some(tv) = obj.get("terraform_version") {
-            return Err(ParseError::Terraform { terraform_version: tv.as_str().map(excerpt) });
+            return Err(ParseError::Terraform {
+                terraform_version: tv.as_str().map(excerpt),
+            });
         }
         match obj.get("format") {
             Some(serde_json::Value::String(f)) if f == STATE_FORMAT => {}
@@ -317,7 +350,11 @@ impl State {
                     reason: format!("its format is {:?}, not {STATE_FORMAT:?}", excerpt(f)),
                 })
             }
-            Some(_) => return Err(ParseError::Foreign { reason: "its \"format\" field is not a string".into() }),
+            Some(_) => {
+                return Err(ParseError::Foreign {
+                    reason: "its \"format\" field is not a string".into(),
+                })
+            }
             None => {
                 return Err(ParseError::Foreign {
                     reason: format!("it has no \"format\": \"{STATE_FORMAT}\" header"),
@@ -327,9 +364,17 @@ impl State {
         let version = match obj.get("version") {
             Some(serde_json::Value::Number(n)) => match n.as_u64() {
                 Some(v) => v,
-                None => return Err(ParseError::BadVersion { found: excerpt(&n.to_string()) }),
+                None => {
+                    return Err(ParseError::BadVersion {
+                        found: excerpt(&n.to_string()),
+                    })
+                }
             },
-            Some(other) => return Err(ParseError::BadVersion { found: excerpt(&other.to_string()) }),
+            Some(other) => {
+                return Err(ParseError::BadVersion {
+                    found: excerpt(&other.to_string()),
+                })
+            }
             None => {
                 return Err(ParseError::Malformed {
                     line: 1,
@@ -345,16 +390,24 @@ impl State {
             return Err(ParseError::FutureVersion {
                 found: version,
                 supported: STATE_FORMAT_VERSION,
-                written_by: obj.get("tunnelform_version").and_then(|v| v.as_str()).map(excerpt),
+                written_by: obj
+                    .get("tunnelform_version")
+                    .and_then(|v| v.as_str())
+                    .map(excerpt),
             });
         }
         // Version 1: parse the body again from the bytes, so errors carry a line and column.
         let env: EnvelopeIn = serde_json::from_slice(bytes).map_err(|e| classify(&e, true))?;
         let mut resources = BTreeMap::new();
         for (key, r) in env.resources {
-            let address: Address = key.parse().map_err(|e: tunnelform_model::AddressParseError| {
-                ParseError::Invalid(WriteError::Inconsistent { address: excerpt(&key), detail: e.reason.to_string() })
-            })?;
+            let address: Address =
+                key.parse()
+                    .map_err(|e: tunnelform_model::AddressParseError| {
+                        ParseError::Invalid(WriteError::Inconsistent {
+                            address: excerpt(&key),
+                            detail: e.reason.to_string(),
+                        })
+                    })?;
             if address.to_string() != key {
                 return Err(ParseError::Invalid(WriteError::Inconsistent {
                     address: excerpt(&key),
@@ -378,7 +431,11 @@ impl State {
 
 impl ResourceState {
     /// A managed object created by tunnelform, with no attributes yet.
-    pub fn new(kind: ResourceKind, region: impl Into<String>, id: impl Into<String>) -> ResourceState {
+    pub fn new(
+        kind: ResourceKind,
+        region: impl Into<String>,
+        id: impl Into<String>,
+    ) -> ResourceState {
         ResourceState {
             attributes: BTreeMap::new(),
             create_before_destroy: false,
@@ -401,7 +458,9 @@ impl ResourceState {
     }
 
     fn is_sensitive_attribute(&self, name: &str) -> bool {
-        self.kind().and_then(|k| k.schema().attr(name)).is_some_and(|a| a.sensitive)
+        self.kind()
+            .and_then(|k| k.schema().attr(name))
+            .is_some_and(|a| a.sensitive)
     }
 
     /// Replaces the attributes with `attrs`, keeping secrets out of clear text:
@@ -415,7 +474,9 @@ impl ResourceState {
     pub fn set_attributes(&mut self, attrs: BTreeMap<String, Value>) -> Result<(), AttributeError> {
         for (name, v) in &attrs {
             if !v.is_wholly_known() {
-                return Err(AttributeError::Unknown { location: name.clone() });
+                return Err(AttributeError::Unknown {
+                    location: name.clone(),
+                });
             }
         }
         let mut attributes = BTreeMap::new();
@@ -442,13 +503,21 @@ impl ResourceState {
     /// Whether the recorded digest of sensitive attribute `name` matches `value`; `None` when no digest
     /// is recorded.
     pub fn secret_matches(&self, name: &str, value: &Value) -> Option<bool> {
-        self.secret_digests.get(name).map(|d| d.matches_value(value))
+        self.secret_digests
+            .get(name)
+            .map(|d| d.matches_value(value))
     }
 
     fn validate(&self, address: &Address) -> Result<(), WriteError> {
-        let inconsistent = |detail: String| WriteError::Inconsistent { address: address.to_string(), detail };
+        let inconsistent = |detail: String| WriteError::Inconsistent {
+            address: address.to_string(),
+            detail,
+        };
         if self.type_name != address.type_name {
-            return Err(inconsistent(format!("its type {:?} differs from the address's", excerpt(&self.type_name))));
+            return Err(inconsistent(format!(
+                "its type {:?} differs from the address's",
+                excerpt(&self.type_name)
+            )));
         }
         if self.mode != address.mode {
             return Err(inconsistent("its mode differs from the address's".into()));
@@ -460,10 +529,14 @@ impl ResourceState {
             let mut location = format!("{address} attribute {name}");
             check_value(v, &mut location)?;
             if self.is_sensitive_attribute(name) && as_digest_marker(v).is_none() {
-                return Err(WriteError::SensitiveInClear { location: format!("{address} attribute {name}") });
+                return Err(WriteError::SensitiveInClear {
+                    location: format!("{address} attribute {name}"),
+                });
             }
             if self.secret_digests.contains_key(name) {
-                return Err(inconsistent(format!("attribute {name} is both in clear and in secret_digests")));
+                return Err(inconsistent(format!(
+                    "attribute {name} is both in clear and in secret_digests"
+                )));
             }
         }
         Ok(())
@@ -493,8 +566,12 @@ impl OutputState {
 /// Rejects unknown values, sensitive values in clear and maps that would read back as a marker.
 fn check_value(v: &Value, location: &mut String) -> Result<(), WriteError> {
     match v {
-        Value::Unknown => Err(WriteError::Unknown { location: location.clone() }),
-        Value::Sensitive(_) => Err(WriteError::SensitiveInClear { location: location.clone() }),
+        Value::Unknown => Err(WriteError::Unknown {
+            location: location.clone(),
+        }),
+        Value::Sensitive(_) => Err(WriteError::SensitiveInClear {
+            location: location.clone(),
+        }),
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = location.len();
@@ -508,10 +585,16 @@ fn check_value(v: &Value, location: &mut String) -> Result<(), WriteError> {
             if m.len() == 1 {
                 if let Some(key) = m.keys().next() {
                     if key == UNKNOWN_SENTINEL || key == SENSITIVE_SENTINEL {
-                        return Err(WriteError::ReservedKey { location: location.clone(), key: key.clone() });
+                        return Err(WriteError::ReservedKey {
+                            location: location.clone(),
+                            key: key.clone(),
+                        });
                     }
                     if key == SENSITIVE_DIGEST_KEY && as_digest_marker(v).is_none() {
-                        return Err(WriteError::ReservedKey { location: location.clone(), key: key.clone() });
+                        return Err(WriteError::ReservedKey {
+                            location: location.clone(),
+                            key: key.clone(),
+                        });
                     }
                 }
             }
@@ -561,8 +644,16 @@ fn classify(e: &serde_json::Error, structural: bool) -> ParseError {
     let message = strip_position(&e.to_string());
     match e.classify() {
         serde_json::error::Category::Eof => ParseError::Truncated { line, column },
-        serde_json::error::Category::Data if structural => ParseError::Malformed { line, column, message },
-        _ => ParseError::Syntax { line, column, message },
+        serde_json::error::Category::Data if structural => ParseError::Malformed {
+            line,
+            column,
+            message,
+        },
+        _ => ParseError::Syntax {
+            line,
+            column,
+            message,
+        },
     }
 }
 

@@ -55,7 +55,8 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Timestamp::parse(&s).map_err(|e| serde::de::Error::custom(format!("invalid RFC 3339 time {s:?}: {e}")))
+        Timestamp::parse(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid RFC 3339 time {s:?}: {e}")))
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use tunnelform_model::{Address, InstanceKey, ResourceKind, Value};
 use tunnelform_state::{
-    as_digest_marker, OutputState, ParseError, ResourceState, State, StateError, StateFile, WriteError,
-    STATE_FORMAT_VERSION,
+    as_digest_marker, OutputState, ParseError, ResourceState, State, StateError, StateFile,
+    WriteError, STATE_FORMAT_VERSION,
 };
 
 const PSK_SH: &str = "PSK-shanghai-9f8e7d6c5b4a-long-and-random";
@@ -17,7 +17,10 @@ const PSK_BJ: &str = "PSK-beijing-0a1b2c3d4e5f-also-long";
 const SECRET_OUTPUT: &str = "output-secret-77c1d2e3";
 
 fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
-    entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 fn addr(s: &str) -> Address {
@@ -38,15 +41,29 @@ fn sample_state() -> State {
     ]))
     .unwrap();
     gw.ownership_tags = true;
-    s.resources.insert(addr("tencentcloud_vpn_gateway.main"), gw);
+    s.resources
+        .insert(addr("tencentcloud_vpn_gateway.main"), gw);
 
     let mut cgw = ResourceState::new(ResourceKind::CustomerGateway, "ap-guangzhou", "cgw-1");
-    cgw.set_attributes(map(&[("name", "site".into()), ("public_ip_address", "203.0.113.101".into())])).unwrap();
-    s.resources.insert(addr("tencentcloud_vpn_customer_gateway.site[\"sh\"]"), cgw);
+    cgw.set_attributes(map(&[
+        ("name", "site".into()),
+        ("public_ip_address", "203.0.113.101".into()),
+    ]))
+    .unwrap();
+    s.resources
+        .insert(addr("tencentcloud_vpn_customer_gateway.site[\"sh\"]"), cgw);
 
     for (key, psk, marked) in [("sh", PSK_SH, true), ("bj", PSK_BJ, false)] {
-        let mut c = ResourceState::new(ResourceKind::VpnConnection, "ap-guangzhou", format!("vpnx-{key}"));
-        let psk_value = if marked { Value::sensitive(psk.into()) } else { psk.into() };
+        let mut c = ResourceState::new(
+            ResourceKind::VpnConnection,
+            "ap-guangzhou",
+            format!("vpnx-{key}"),
+        );
+        let psk_value = if marked {
+            Value::sensitive(psk.into())
+        } else {
+            psk.into()
+        };
         c.set_attributes(map(&[
             ("name", format!("tunnel-{key}").as_str().into()),
             ("pre_share_key", psk_value),
@@ -54,17 +71,34 @@ fn sample_state() -> State {
                 "security_group_policy",
                 Value::List(vec![Value::Map(map(&[
                     ("local_cidr_block", "10.0.0.0/16".into()),
-                    ("remote_cidr_block", Value::List(vec!["192.168.1.0/24".into()])),
+                    (
+                        "remote_cidr_block",
+                        Value::List(vec!["192.168.1.0/24".into()]),
+                    ),
                 ]))]),
             ),
             ("dpd_timeout", Value::int(30)),
         ]))
         .unwrap();
-        c.dependencies = [addr("tencentcloud_vpn_gateway.main"), addr("tencentcloud_vpn_customer_gateway.site[\"sh\"]")].into();
-        s.resources.insert(Address::managed("tencentcloud_vpn_connection", "office").with_key(Some(InstanceKey::Key(key.into()))), c);
+        c.dependencies = [
+            addr("tencentcloud_vpn_gateway.main"),
+            addr("tencentcloud_vpn_customer_gateway.site[\"sh\"]"),
+        ]
+        .into();
+        s.resources.insert(
+            Address::managed("tencentcloud_vpn_connection", "office")
+                .with_key(Some(InstanceKey::Key(key.into()))),
+            c,
+        );
     }
-    s.outputs.insert("gateway_ip".into(), OutputState::new(&"203.0.113.10".into(), false, None));
-    s.outputs.insert("admin_token".into(), OutputState::new(&SECRET_OUTPUT.into(), true, None));
+    s.outputs.insert(
+        "gateway_ip".into(),
+        OutputState::new(&"203.0.113.10".into(), false, None),
+    );
+    s.outputs.insert(
+        "admin_token".into(),
+        OutputState::new(&SECRET_OUTPUT.into(), true, None),
+    );
     s
 }
 
@@ -78,7 +112,11 @@ fn assert_no_secret_in_dir(dir: &Path) {
         let bytes = fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for secret in [PSK_SH, PSK_BJ, SECRET_OUTPUT] {
-            assert!(!text.contains(secret), "{} contains a secret in clear", path.display());
+            assert!(
+                !text.contains(secret),
+                "{} contains a secret in clear",
+                path.display()
+            );
         }
     }
 }
@@ -89,7 +127,11 @@ fn round_trip_is_exact_and_bytes_are_deterministic() {
     let bytes = s.to_json_bytes().unwrap();
     let back = State::from_json_bytes(&bytes).unwrap();
     assert_eq!(back, s);
-    assert_eq!(back.to_json_bytes().unwrap(), bytes, "same state must give byte-identical output");
+    assert_eq!(
+        back.to_json_bytes().unwrap(),
+        bytes,
+        "same state must give byte-identical output"
+    );
     assert_eq!(s.clone().to_json_bytes().unwrap(), bytes);
     assert!(bytes.ends_with(b"}\n"));
 }
@@ -104,7 +146,11 @@ fn keys_are_sorted_everywhere() {
             serde_json::Value::Object(o) => {
                 let mut keys: Vec<_> = o.keys().collect();
                 keys.sort();
-                serde_json::Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&o[k]))).collect())
+                serde_json::Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&o[k])))
+                        .collect(),
+                )
             }
             serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
             v => v.clone(),
@@ -113,7 +159,10 @@ fn keys_are_sorted_everywhere() {
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let mut canonical = serde_json::to_vec_pretty(&sorted(&v)).unwrap();
     canonical.push(b'\n');
-    assert_eq!(String::from_utf8(bytes).unwrap(), String::from_utf8(canonical).unwrap());
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        String::from_utf8(canonical).unwrap()
+    );
 }
 
 #[test]
@@ -122,7 +171,11 @@ fn dependencies_are_written_sorted_by_their_text() {
     let a = addr("tencentcloud_vpn_connection.office[\"sh\"]");
     // Address order puts index keys before string keys; text order puts `["k"]` before `[0]`.
     let deps = s.resources.get_mut(&a).unwrap();
-    deps.dependencies = [addr("tencentcloud_vpn_gateway.g[0]"), addr("tencentcloud_vpn_gateway.g[\"k\"]")].into();
+    deps.dependencies = [
+        addr("tencentcloud_vpn_gateway.g[0]"),
+        addr("tencentcloud_vpn_gateway.g[\"k\"]"),
+    ]
+    .into();
     let text = String::from_utf8(s.to_json_bytes().unwrap()).unwrap();
     let by_key = text.find(r#""tencentcloud_vpn_gateway.g[\"k\"]""#).unwrap();
     let by_index = text.find(r#""tencentcloud_vpn_gateway.g[0]""#).unwrap();
@@ -136,11 +189,20 @@ fn secrets_become_digests_that_still_match() {
     let sh = &s.resources[&addr("tencentcloud_vpn_connection.office[\"sh\"]")];
     let bj = &s.resources[&addr("tencentcloud_vpn_connection.office[\"bj\"]")];
     assert!(!sh.attributes.contains_key("pre_share_key"));
-    assert!(!bj.attributes.contains_key("pre_share_key"), "schema-sensitive even when not marked");
+    assert!(
+        !bj.attributes.contains_key("pre_share_key"),
+        "schema-sensitive even when not marked"
+    );
     assert!(sh.secret_digests["pre_share_key"].matches(PSK_SH));
     assert!(!sh.secret_digests["pre_share_key"].matches(PSK_BJ));
-    assert_eq!(bj.secret_matches("pre_share_key", &PSK_BJ.into()), Some(true));
-    assert_eq!(bj.secret_matches("pre_share_key", &"other".into()), Some(false));
+    assert_eq!(
+        bj.secret_matches("pre_share_key", &PSK_BJ.into()),
+        Some(true)
+    );
+    assert_eq!(
+        bj.secret_matches("pre_share_key", &"other".into()),
+        Some(false)
+    );
     let out = &s.outputs["admin_token"];
     assert!(as_digest_marker(&out.value).unwrap().matches(SECRET_OUTPUT));
     let bytes = s.to_json_bytes().unwrap();
@@ -162,58 +224,98 @@ fn unchanged_secret_keeps_its_digest_so_the_file_does_not_change() {
     r.set_attributes(attrs.clone()).unwrap();
     assert_eq!(s.to_json_bytes().unwrap(), before);
     let previous_output = s.outputs["admin_token"].clone();
-    s.outputs.insert("admin_token".into(), OutputState::new(&SECRET_OUTPUT.into(), true, Some(&previous_output)));
+    s.outputs.insert(
+        "admin_token".into(),
+        OutputState::new(&SECRET_OUTPUT.into(), true, Some(&previous_output)),
+    );
     assert_eq!(s.to_json_bytes().unwrap(), before);
     // A new key gives a new digest.
-    attrs.insert("pre_share_key".into(), Value::sensitive("a-new-key-0123456789".into()));
-    s.resources.get_mut(&a).unwrap().set_attributes(attrs).unwrap();
+    attrs.insert(
+        "pre_share_key".into(),
+        Value::sensitive("a-new-key-0123456789".into()),
+    );
+    s.resources
+        .get_mut(&a)
+        .unwrap()
+        .set_attributes(attrs)
+        .unwrap();
     assert_ne!(s.to_json_bytes().unwrap(), before);
 }
 
 #[test]
 fn writing_refuses_sensitive_or_unknown_values_anywhere() {
     let a = addr("tencentcloud_vpn_connection.office[\"sh\"]");
-    let cases: Vec<(Box<dyn Fn(&mut State)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut State)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|s: &mut State| {
-                let r = s.resources.get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]")).unwrap();
-                r.attributes.insert("name".into(), Value::sensitive("oops".into()));
+                let r = s
+                    .resources
+                    .get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]"))
+                    .unwrap();
+                r.attributes
+                    .insert("name".into(), Value::sensitive("oops".into()));
             }),
             "sensitive value in clear",
         ),
         (
             Box::new(|s: &mut State| {
-                let r = s.resources.get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]")).unwrap();
+                let r = s
+                    .resources
+                    .get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]"))
+                    .unwrap();
                 r.attributes.insert(
                     "tags".into(),
-                    Value::Map(map(&[("deep", Value::List(vec![Value::sensitive("oops".into())]))])),
+                    Value::Map(map(&[(
+                        "deep",
+                        Value::List(vec![Value::sensitive("oops".into())]),
+                    )])),
                 );
             }),
             "tags.deep[0] holds a sensitive value",
         ),
         (
             Box::new(|s: &mut State| {
-                let r = s.resources.get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]")).unwrap();
-                r.attributes.insert("pre_share_key".into(), "plain-text-key".into());
+                let r = s
+                    .resources
+                    .get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]"))
+                    .unwrap();
+                r.attributes
+                    .insert("pre_share_key".into(), "plain-text-key".into());
             }),
             "attribute pre_share_key holds a sensitive value in clear",
         ),
         (
             Box::new(|s: &mut State| {
-                let r = s.resources.get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]")).unwrap();
+                let r = s
+                    .resources
+                    .get_mut(&addr("tencentcloud_vpn_connection.office[\"sh\"]"))
+                    .unwrap();
                 r.attributes.insert("state".into(), Value::Unknown);
             }),
             "is unknown",
         ),
         (
             Box::new(|s: &mut State| {
-                s.outputs.insert("o".into(), OutputState { sensitive: true, value: "clear".into() });
+                s.outputs.insert(
+                    "o".into(),
+                    OutputState {
+                        sensitive: true,
+                        value: "clear".into(),
+                    },
+                );
             }),
             "output \"o\" is sensitive",
         ),
         (
             Box::new(|s: &mut State| {
-                s.outputs.insert("o".into(), OutputState { sensitive: false, value: Value::sensitive("x".into()) });
+                s.outputs.insert(
+                    "o".into(),
+                    OutputState {
+                        sensitive: false,
+                        value: Value::sensitive("x".into()),
+                    },
+                );
             }),
             "sensitive value in clear",
         ),
@@ -224,7 +326,10 @@ fn writing_refuses_sensitive_or_unknown_values_anywhere() {
         let mut s = sample_state();
         mutate(&mut s);
         let err = s.to_json_bytes().unwrap_err();
-        assert!(err.to_string().contains(expected), "{err} should mention {expected}");
+        assert!(
+            err.to_string().contains(expected),
+            "{err} should mention {expected}"
+        );
         let serial = s.serial;
         let err = file.save(&mut s).unwrap_err();
         assert!(matches!(err, StateError::Invalid(_)), "{err}");
@@ -239,7 +344,9 @@ fn set_attributes_rejects_unknown_and_leaves_the_resource_unchanged() {
     let mut r = ResourceState::new(ResourceKind::VpnConnection, "ap-guangzhou", "vpnx-1");
     r.set_attributes(map(&[("name", "a".into())])).unwrap();
     let before = r.clone();
-    let err = r.set_attributes(map(&[("name", "b".into()), ("state", Value::Unknown)])).unwrap_err();
+    let err = r
+        .set_attributes(map(&[("name", "b".into()), ("state", Value::Unknown)]))
+        .unwrap_err();
     assert!(err.to_string().contains("state"));
     assert_eq!(r, before);
 }
@@ -256,7 +363,10 @@ fn save_bumps_serial_keeps_backup_and_round_trips() {
     file.save(&mut s).unwrap();
     assert_eq!(s.serial, 1);
     assert!(path.is_file(), "parent directories are created");
-    assert!(!file.backup_path().exists(), "nothing to back up on the first save");
+    assert!(
+        !file.backup_path().exists(),
+        "nothing to back up on the first save"
+    );
     let first = fs::read(&path).unwrap();
 
     let sample = sample_state();
@@ -264,7 +374,11 @@ fn save_bumps_serial_keeps_backup_and_round_trips() {
     s.outputs = sample.outputs;
     file.save(&mut s).unwrap();
     assert_eq!(s.serial, 2);
-    assert_eq!(fs::read(file.backup_path()).unwrap(), first, "the backup is the previous version");
+    assert_eq!(
+        fs::read(file.backup_path()).unwrap(),
+        first,
+        "the backup is the previous version"
+    );
     let loaded = file.load().unwrap();
     assert_eq!(loaded, s);
     assert_eq!(loaded.lineage, lineage);
@@ -288,7 +402,17 @@ fn save_refuses_a_file_saved_by_someone_else_or_of_another_lineage() {
     let mut fresh = file.load().unwrap();
     file.save(&mut fresh).unwrap();
     let err = file.save(&mut stale).unwrap_err();
-    assert!(matches!(err, StateError::StaleSerial { on_disk: 2, ours: 1, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            StateError::StaleSerial {
+                on_disk: 2,
+                ours: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("someone else saved it"));
 
     let mut other = State::new();
@@ -314,9 +438,16 @@ fn leftover_temp_files_are_ignored_by_load_and_removed_by_save() {
         assert!(!leftover.exists(), "the next save cleans up");
     }
     assert_eq!(file.load().unwrap(), s);
-    let names: Vec<String> =
-        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert!(names.iter().all(|n| !n.contains(".tmp-") || n.contains("tmp-0-")), "{names:?}");
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains(".tmp-") || n.contains("tmp-0-")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -342,7 +473,12 @@ fn a_directory_is_not_a_state_file() {
 
 /// Writes `bytes` as the state file (with a good backup beside it when `with_backup`), checks the load
 /// error and its message, and that a save refuses to overwrite and leaves the bytes untouched.
-fn check_unreadable(bytes: &[u8], with_backup: bool, expect: fn(&ParseError) -> bool, needles: &[&str]) {
+fn check_unreadable(
+    bytes: &[u8],
+    with_backup: bool,
+    expect: fn(&ParseError) -> bool,
+    needles: &[&str],
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("net.tfstate.json");
     let file = StateFile::open(&path).unwrap();
@@ -353,36 +489,58 @@ fn check_unreadable(bytes: &[u8], with_backup: bool, expect: fn(&ParseError) -> 
     }
     fs::write(&path, bytes).unwrap();
     let err = file.load().unwrap_err();
-    let cause = err.parse_error().unwrap_or_else(|| panic!("not a parse error: {err}"));
+    let cause = err
+        .parse_error()
+        .unwrap_or_else(|| panic!("not a parse error: {err}"));
     assert!(expect(cause), "unexpected cause {cause:?}");
     let msg = err.to_string();
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     for n in needles {
-        let n = n.replace("{path}", &path.display().to_string()).replace("{backup}", &file.backup_path().display().to_string());
+        let n = n
+            .replace("{path}", &path.display().to_string())
+            .replace("{backup}", &file.backup_path().display().to_string());
         assert!(msg.contains(&n), "{msg}\n  should contain: {n}");
     }
     let mut s = State::new();
     let err = file.save(&mut s).unwrap_err();
-    assert!(matches!(err, StateError::WouldOverwriteUnreadable { .. }), "{err}");
+    assert!(
+        matches!(err, StateError::WouldOverwriteUnreadable { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("refusing to overwrite"));
-    assert_eq!(fs::read(&path).unwrap(), bytes, "an unreadable file is never overwritten");
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        bytes,
+        "an unreadable file is never overwritten"
+    );
 }
 
 #[test]
 fn truncated_file() {
     let good = sample_state().to_json_bytes().unwrap();
     let cut = &good[..good.len() / 2];
-    check_unreadable(cut, true, |c| matches!(c, ParseError::Truncated { .. }), &[
-        "truncated",
-        "will not overwrite",
-        "cp {backup} {path}",
-    ]);
-    check_unreadable(cut, false, |c| matches!(c, ParseError::Truncated { .. }), &["There is no backup at {backup}"]);
+    check_unreadable(
+        cut,
+        true,
+        |c| matches!(c, ParseError::Truncated { .. }),
+        &["truncated", "will not overwrite", "cp {backup} {path}"],
+    );
+    check_unreadable(
+        cut,
+        false,
+        |c| matches!(c, ParseError::Truncated { .. }),
+        &["There is no backup at {backup}"],
+    );
 }
 
 #[test]
 fn empty_file() {
-    check_unreadable(b"", true, |c| matches!(c, ParseError::Empty), &["empty", "cp {backup} {path}"]);
+    check_unreadable(
+        b"",
+        true,
+        |c| matches!(c, ParseError::Empty),
+        &["empty", "cp {backup} {path}"],
+    );
 }
 
 #[test]
@@ -391,21 +549,30 @@ fn corrupt_file() {
     let mut bad = good.clone();
     let i = bad.iter().position(|b| *b == b':').unwrap();
     bad[i] = b'#';
-    check_unreadable(&bad, true, |c| matches!(c, ParseError::Syntax { .. }), &["not valid JSON", "line 2", "cp {backup} {path}"]);
+    check_unreadable(
+        &bad,
+        true,
+        |c| matches!(c, ParseError::Syntax { .. }),
+        &["not valid JSON", "line 2", "cp {backup} {path}"],
+    );
     // Valid JSON, wrong shape.
     let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
     v["serial"] = serde_json::json!("seven");
-    check_unreadable(&serde_json::to_vec(&v).unwrap(), true, |c| matches!(c, ParseError::Malformed { .. }), &[
-        "malformed",
-        "cp {backup} {path}",
-    ]);
+    check_unreadable(
+        &serde_json::to_vec(&v).unwrap(),
+        true,
+        |c| matches!(c, ParseError::Malformed { .. }),
+        &["malformed", "cp {backup} {path}"],
+    );
     // Valid shape, invalid content (a clear-text secret marker).
     let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
     v["outputs"]["gateway_ip"]["value"] = serde_json::json!({"$tunnelform_sensitive": "leaked"});
-    check_unreadable(&serde_json::to_vec(&v).unwrap(), false, |c| matches!(c, ParseError::Invalid(WriteError::SensitiveInClear { .. })), &[
-        "invalid",
-        "sensitive",
-    ]);
+    check_unreadable(
+        &serde_json::to_vec(&v).unwrap(),
+        false,
+        |c| matches!(c, ParseError::Invalid(WriteError::SensitiveInClear { .. })),
+        &["invalid", "sensitive"],
+    );
 }
 
 #[test]
@@ -415,28 +582,58 @@ fn future_version_file() {
     v["version"] = serde_json::json!(STATE_FORMAT_VERSION + 1);
     v["tunnelform_version"] = serde_json::json!("9.4.0");
     v["something_new"] = serde_json::json!({"unknown": "to this version"});
-    check_unreadable(&serde_json::to_vec(&v).unwrap(), true, |c| matches!(c, ParseError::FutureVersion { found: 2, .. }), &[
-        "format version 2 written by tunnelform 9.4.0",
-        "reads versions up to 1",
-        "Upgrade tunnelform to 9.4.0 or later",
-    ]);
+    check_unreadable(
+        &serde_json::to_vec(&v).unwrap(),
+        true,
+        |c| matches!(c, ParseError::FutureVersion { found: 2, .. }),
+        &[
+            "format version 2 written by tunnelform 9.4.0",
+            "reads versions up to 1",
+            "Upgrade tunnelform to 9.4.0 or later",
+        ],
+    );
 }
 
 #[test]
 fn terraform_state_file() {
     let tf = include_bytes!("fixtures/terraform-v4-tencentcloud-vpn.tfstate");
-    check_unreadable(tf, false, |c| matches!(c, ParseError::Terraform { .. }), &[
-        "Terraform state file (terraform_version 1.5.7)",
-        "tunnelform state migrate-terraform {path}",
-    ]);
+    check_unreadable(
+        tf,
+        false,
+        |c| matches!(c, ParseError::Terraform { .. }),
+        &[
+            "Terraform state file (terraform_version 1.5.7)",
+            "tunnelform state migrate-terraform {path}",
+        ],
+    );
 }
 
 #[test]
 fn foreign_files() {
-    check_unreadable(b"[1, 2, 3]\n", false, |c| matches!(c, ParseError::Foreign { .. }), &["not a tunnelform state file", "array"]);
-    check_unreadable(b"{\"hello\": \"world\"}", false, |c| matches!(c, ParseError::Foreign { .. }), &["no \"format\""]);
-    check_unreadable(b"{\"format\": \"tunnelform-plan\", \"version\": 1}", false, |c| matches!(c, ParseError::Foreign { .. }), &["tunnelform-plan"]);
-    check_unreadable(b"{\"format\": \"tunnelform-state\", \"version\": 0}", false, |c| matches!(c, ParseError::BadVersion { .. }), &["version 0 is not valid"]);
+    check_unreadable(
+        b"[1, 2, 3]\n",
+        false,
+        |c| matches!(c, ParseError::Foreign { .. }),
+        &["not a tunnelform state file", "array"],
+    );
+    check_unreadable(
+        b"{\"hello\": \"world\"}",
+        false,
+        |c| matches!(c, ParseError::Foreign { .. }),
+        &["no \"format\""],
+    );
+    check_unreadable(
+        b"{\"format\": \"tunnelform-plan\", \"version\": 1}",
+        false,
+        |c| matches!(c, ParseError::Foreign { .. }),
+        &["tunnelform-plan"],
+    );
+    check_unreadable(
+        b"{\"format\": \"tunnelform-state\", \"version\": 0}",
+        false,
+        |c| matches!(c, ParseError::BadVersion { .. }),
+        &["version 0 is not valid"],
+    );
 }
 
 #[test]
@@ -457,7 +654,10 @@ fn replacing_an_unreadable_file_needs_an_explicit_decision_and_keeps_a_copy() {
         .collect();
     assert_eq!(kept.len(), 1);
     assert_eq!(fs::read(&kept[0]).unwrap(), b"{ broken");
-    assert!(!file.backup_path().exists(), "an unreadable file is not a backup");
+    assert!(
+        !file.backup_path().exists(),
+        "an unreadable file is not a backup"
+    );
 }
 
 #[test]
@@ -467,19 +667,28 @@ fn identity_detects_moved_on_and_edited_states() {
     let mut s = sample_state();
     file.save(&mut s).unwrap();
     let planned = file.load().unwrap().identity().unwrap();
-    assert!(planned.check(&file.load().unwrap().identity().unwrap()).is_ok());
+    assert!(planned
+        .check(&file.load().unwrap().identity().unwrap())
+        .is_ok());
     assert!(planned.digest.starts_with("sha256:"));
 
     let mut edited = file.load().unwrap();
     edited.resources.values_mut().next().unwrap().region = "ap-shanghai".into();
     let err = planned.check(&edited.identity().unwrap()).unwrap_err();
-    assert!(err.to_string().contains("changed since the plan was made"), "{err}");
+    assert!(
+        err.to_string().contains("changed since the plan was made"),
+        "{err}"
+    );
 
     file.save(&mut edited).unwrap();
-    let err = planned.check(&file.load().unwrap().identity().unwrap()).unwrap_err();
+    let err = planned
+        .check(&file.load().unwrap().identity().unwrap())
+        .unwrap_err();
     assert!(err.to_string().contains("serial 1 then, 2 now"), "{err}");
 
-    let err = planned.check(&State::new().identity().unwrap()).unwrap_err();
+    let err = planned
+        .check(&State::new().identity().unwrap())
+        .unwrap_err();
     assert!(err.to_string().contains("different state"), "{err}");
 }
 
@@ -499,9 +708,30 @@ fn reader_never_panics_on_mutated_input() {
     let good = sample_state().to_json_bytes().unwrap();
     let tf = include_bytes!("fixtures/terraform-v4-tencentcloud-vpn.tfstate").to_vec();
     let tokens: &[&[u8]] = &[
-        b"{", b"}", b"[", b"]", b"\"", b":", b",", b"null", b"true", b"-0", b"1e999", b"18446744073709551616",
-        b"\"$tunnelform_sensitive\"", b"\"$tunnelform_unknown\"", b"\"$sensitive_digest\"", b"\\u0000", b"\\ud800",
-        b"\xff", b"\x00", b"\"version\": 2", b"\"format\"", b"[\"", b"\"]", b"\"terraform_version\"",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b":",
+        b",",
+        b"null",
+        b"true",
+        b"-0",
+        b"1e999",
+        b"18446744073709551616",
+        b"\"$tunnelform_sensitive\"",
+        b"\"$tunnelform_unknown\"",
+        b"\"$sensitive_digest\"",
+        b"\\u0000",
+        b"\\ud800",
+        b"\xff",
+        b"\x00",
+        b"\"version\": 2",
+        b"\"format\"",
+        b"[\"",
+        b"\"]",
+        b"\"terraform_version\"",
     ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x7f_5eed);
     let mut accepted = 0;
@@ -552,7 +782,11 @@ fn reader_never_panics_on_mutated_input() {
     for hostile in [
         "[".repeat(100_000).into_bytes(),
         "{\"a\":".repeat(50_000).into_bytes(),
-        format!("{{\"format\":\"tunnelform-state\",\"version\":1,\"lineage\":\"{}\"", "x".repeat(1 << 20)).into_bytes(),
+        format!(
+            "{{\"format\":\"tunnelform-state\",\"version\":1,\"lineage\":\"{}\"",
+            "x".repeat(1 << 20)
+        )
+        .into_bytes(),
         b"\xef\xbb\xbf{}".to_vec(),
     ] {
         assert!(State::from_json_bytes(&hostile).is_err());
@@ -562,5 +796,8 @@ fn reader_never_panics_on_mutated_input() {
 #[test]
 #[ignore = "prints a sample file for reading"]
 fn print_sample() {
-    print!("{}", String::from_utf8(sample_state().to_json_bytes().unwrap()).unwrap());
+    print!(
+        "{}",
+        String::from_utf8(sample_state().to_json_bytes().unwrap()).unwrap()
+    );
 }
