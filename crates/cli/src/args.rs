@@ -61,9 +61,12 @@ pub enum Command {
         /// Save the plan to apply it later with `apply FILE`.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Print the plan as one JSON document.
+        /// Print the plan as one JSON document (same as --format json).
         #[arg(long)]
         json: bool,
+        /// Output format: human (default), json, or markdown (a compact plan for a pull-request comment).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
@@ -140,10 +143,35 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Record an existing object in state at ADDR (no write to the cloud).
+    Import {
+        address: String,
+        id: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Clear a lock left by a process that died (LOCK_ID is in the lock error message).
+    #[command(name = "force-unlock")]
+    ForceUnlock {
+        lock_id: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Run the local emulator of the Tencent Cloud VPC and tag APIs.
     Sandbox(tunnelform_sandbox::SandboxArgs),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +186,15 @@ pub enum StateCommand {
     /// Show one object in state.
     Show {
         address: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write tunnelform state from a Terraform state file (format version 4) of the Tencent Cloud provider.
+    #[command(name = "migrate-terraform")]
+    MigrateTerraform {
+        file: PathBuf,
         #[arg(default_value = ".", long)]
         dir: PathBuf,
         #[command(flatten)]

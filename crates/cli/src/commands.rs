@@ -16,7 +16,7 @@ use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::Plan;
 use tunnelform_state::{Journal, LockInfo, State, StateFile, StateLock};
 
-use crate::args::{Cli, Command, Common, StateCommand};
+use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::context::{client, load_config, parse_duration, state_path, Rendered};
 use crate::progress;
 
@@ -28,12 +28,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             out,
             json,
+            format,
             targets,
             detailed_exitcode,
             refresh_only,
             destroy,
             common,
         } => {
+            let format = if json { PlanFormat::Json } else { format };
             let mode = if destroy {
                 PlanMode::Destroy
             } else if refresh_only {
@@ -44,7 +46,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             plan_cmd(
                 &dir,
                 out.as_deref(),
-                json,
+                format,
                 &targets,
                 detailed_exitcode,
                 mode,
@@ -92,6 +94,17 @@ pub async fn run(cli: Cli) -> Result<u8> {
             common,
         } => output(&dir, name.as_deref(), json, &common),
         Command::Graph { dir, common } => graph(&dir, &common),
+        Command::Import {
+            address,
+            id,
+            dir,
+            common,
+        } => crate::gitops::import(&dir, &address, &id, &common).await,
+        Command::ForceUnlock {
+            lock_id,
+            dir,
+            common,
+        } => crate::gitops::force_unlock(&dir, &lock_id, &common),
         Command::Sandbox(args) => sandbox(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -215,7 +228,7 @@ fn masked_plan(plan: &Plan) -> Plan {
 async fn plan_cmd(
     dir: &Path,
     out: Option<&Path>,
-    json: bool,
+    format: PlanFormat,
     targets: &[String],
     detailed: bool,
     mode: PlanMode,
@@ -226,16 +239,20 @@ async fn plan_cmd(
     let state = load_state(&spath)?;
     let (client, sandbox) = client(common).await?;
     let planned = make(&client, &config, &state, mode, targets).await?;
-    if json {
-        println!(
+    let json = format == PlanFormat::Json;
+    match format {
+        PlanFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&render_json(&planned.plan))?
-        );
-    } else {
-        print!(
+        ),
+        PlanFormat::Markdown => print!(
+            "{}",
+            tunnelform_plan::render::render_markdown(&planned.plan)
+        ),
+        PlanFormat::Human => print!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })
-        );
+        ),
     }
     if let Some(out) = out {
         let saved = SavedPlan {
@@ -563,6 +580,9 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             for k in rs.secret_digests.keys() {
                 println!("{k} = (sensitive value)");
             }
+        }
+        StateCommand::MigrateTerraform { file, dir, common } => {
+            return crate::gitops::migrate_terraform(&dir, &file, &common)
         }
         StateCommand::Rm {
             address,

@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod context;
+mod gitops;
 mod progress;
 
 use std::process::ExitCode;
