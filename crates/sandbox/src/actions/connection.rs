@@ -10,6 +10,7 @@ use ipnet::Ipv4Net;
 use rand::rngs::StdRng;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::query::{FilterIn, QuerySpec};
 use super::{check_id_format, customer_gateway, gateway, Ctx};
@@ -933,10 +934,11 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
             _ => false,
         })
     };
-    let items: Vec<&VpnConnection> = match ctx.world.region(ctx.region) {
+    // Positions (creation order) of the matching connections: narrowed by the ids or an indexed filter,
+    // then checked against every filter.
+    let positions: Vec<usize> = match ctx.world.region(ctx.region) {
         None => Vec::new(),
         Some(r) => {
-            // Narrow the candidates with the ids or an indexed filter, then apply every filter.
             let index = [
                 ("vpn-gateway-id", &r.index.by_gateway),
                 ("customer-gateway-id", &r.index.by_customer_gateway),
@@ -944,7 +946,7 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
             ]
             .into_iter()
             .find_map(|(name, idx)| q.filter_values(name).map(|v| (v, idx)));
-            let positions = if let Some(ids) = &q.ids {
+            let candidates = if let Some(ids) = &q.ids {
                 Some(r.connection_positions(ids.iter()))
             } else if let Some((values, idx)) = index {
                 Some(r.connection_positions(values.iter().filter_map(|v| idx.get(v)).flatten()))
@@ -952,25 +954,44 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
                 q.filter_values("vpn-connection-id")
                     .map(|ids| r.connection_positions(ids.iter()))
             };
-            match positions {
+            let all = r.connections();
+            match candidates {
                 Some(positions) => positions
                     .into_iter()
-                    .filter_map(|p| r.connections.get_index(p).map(|(_, c)| c))
-                    .filter(|c| matches(c))
+                    .filter(|p| all.get_index(*p).is_some_and(|(_, c)| matches(c)))
                     .collect(),
-                None => r.connections.values().filter(|c| matches(c)).collect(),
+                None => all
+                    .values()
+                    .enumerate()
+                    .filter(|(_, c)| matches(c))
+                    .map(|(p, _)| p)
+                    .collect(),
             }
         }
     };
-    let (total, page) = q.page(items);
+    let (total, page) = q.page(positions);
+    // Serialise from the per-connection JSON cache.
+    let set: Vec<&RawValue> = if page.is_empty() {
+        Vec::new()
+    } else {
+        let region = ctx.world.region_mut(ctx.region);
+        for p in &page {
+            region.rendered_connection(*p);
+        }
+        let region = &*region;
+        page.iter()
+            .filter_map(|p| region.rendered_connection_cached(*p))
+            .collect()
+    };
     #[derive(Serialize)]
     struct Out<'a> {
         #[serde(rename = "TotalCount")]
         total: usize,
         #[serde(rename = "VpnConnectionSet")]
-        set: Vec<&'a VpnConnection>,
+        set: Vec<&'a RawValue>,
     }
-    ctx.reply(&Out { total, set: page })
+    let body = Out { total, set };
+    super::reply(ctx.request_id, &body)
 }
 
 #[derive(Deserialize)]
@@ -993,7 +1014,7 @@ fn find_connection<'a>(
     id: &str,
 ) -> ApiResult<&'a VpnConnection> {
     check_id_format(param, id, "vpnx", codes::IPV_MALFORMED)?;
-    region.and_then(|r| r.connections.get(id)).ok_or_else(|| {
+    region.and_then(|r| r.connections().get(id)).ok_or_else(|| {
         ApiError::new(
             codes::RESOURCE_NOT_FOUND,
             format!("The VPN connection `{id}` does not exist."),
@@ -1090,7 +1111,7 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     if let Some(cgw) = cgw_changed {
         region.set_connection_customer_gateway(&req.id, &cgw);
     }
-    if let Some(slot) = region.connections.get_mut(&req.id) {
+    if let Some(slot) = region.connection_mut(&req.id) {
         *slot = conn;
     }
     ctx.reply_empty()
@@ -1127,12 +1148,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
         ));
     }
     start_task(ctx, TaskKind::DeleteVpnConnection, &req.id)?;
-    if let Some(c) = ctx
-        .world
-        .region_mut(ctx.region)
-        .connections
-        .get_mut(&req.id)
-    {
+    if let Some(c) = ctx.world.region_mut(ctx.region).connection_mut(&req.id) {
         c.state = ConnectionState::Deleting;
     }
     ctx.reply_empty()

@@ -198,7 +198,7 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
                 .get(&req.id)
                 .into_iter()
                 .flatten()
-                .filter_map(|id| r.connections.get(id))
+                .filter_map(|id| r.connections().get(id))
                 .any(|c| c.is_bgp())
         });
         if asn != cgw.bgp_asn && has_bgp {

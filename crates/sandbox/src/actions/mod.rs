@@ -130,30 +130,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Serialises a success response `{"Response":{...body, "RequestId"}}`.
     pub fn reply<T: Serialize>(&self, body: &T) -> ApiResult<Vec<u8>> {
-        #[derive(Serialize)]
-        struct Envelope<'a, T> {
-            #[serde(rename = "Response")]
-            response: Inner<'a, T>,
-        }
-        #[derive(Serialize)]
-        struct Inner<'a, T> {
-            #[serde(flatten)]
-            body: &'a T,
-            #[serde(rename = "RequestId")]
-            request_id: &'a str,
-        }
-        let mut out = Vec::with_capacity(512);
-        serde_json::to_writer(
-            &mut out,
-            &Envelope {
-                response: Inner {
-                    body,
-                    request_id: self.request_id,
-                },
-            },
-        )
-        .map_err(|e| ApiError::internal(format!("cannot serialise the response: {e}")))?;
-        Ok(out)
+        reply(self.request_id, body)
     }
 
     /// A response with nothing but the request id.
@@ -171,6 +148,26 @@ impl Ctx<'_> {
     pub fn deadline(&self) -> i64 {
         self.now_ms.saturating_add(self.task_latency_ms())
     }
+}
+
+/// Serialises `{"Response":{...body, "RequestId":"..."}}`. `body` must serialise to a JSON object (every
+/// action's output struct does); its members are spliced into the envelope without a second pass.
+pub(crate) fn reply<T: Serialize>(request_id: &str, body: &T) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"Response\":");
+    serde_json::to_writer(&mut out, body)
+        .map_err(|e| ApiError::internal(format!("cannot serialise the response: {e}")))?;
+    if out.pop() != Some(b'}') {
+        return Err(ApiError::internal("a response body is not a JSON object"));
+    }
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"RequestId\":");
+    serde_json::to_writer(&mut out, request_id)
+        .map_err(|e| ApiError::internal(format!("cannot serialise the response: {e}")))?;
+    out.extend_from_slice(b"}}");
+    Ok(out)
 }
 
 /// Deserialises a (spec-validated) request body into the action's typed request.

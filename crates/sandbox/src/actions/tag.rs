@@ -136,7 +136,7 @@ fn tags_of<'a>(region: &'a Region, kind: Kind, id: &str) -> Option<&'a Vec<Tag>>
         Kind::Vpc => region.vpcs.get(id).map(|v| &v.tags),
         Kind::VpnGateway => region.gateways.get(id).map(|g| &g.info.tags),
         Kind::CustomerGateway => region.customer_gateways.get(id).map(|c| &c.tags),
-        Kind::VpnConnection => region.connections.get(id).map(|c| &c.tags),
+        Kind::VpnConnection => region.connections().get(id).map(|c| &c.tags),
     }
 }
 
@@ -149,7 +149,7 @@ fn tags_of_mut<'a>(world: &'a mut World, name: &Name) -> Option<&'a mut Vec<Tag>
             .customer_gateways
             .get_mut(&name.id)
             .map(|c| &mut c.tags),
-        Kind::VpnConnection => region.connections.get_mut(&name.id).map(|c| &mut c.tags),
+        Kind::VpnConnection => region.connection_mut(&name.id).map(|c| &mut c.tags),
     }
 }
 
@@ -540,7 +540,7 @@ pub(crate) fn get_resources(ctx: &mut Ctx<'_>, req: GetResourcesReq) -> ApiResul
                 )
                 .chain(
                     region
-                        .connections
+                        .connections()
                         .values()
                         .map(|c| (Kind::VpnConnection, c.id.as_str(), c.tags.as_slice())),
                 );

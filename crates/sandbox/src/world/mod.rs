@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use rand::rngs::StdRng;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::clock;
 use model::{
@@ -85,10 +86,15 @@ pub(crate) struct Region {
     pub gateways: IndexMap<String, VpnGateway>,
     #[serde(rename = "CustomerGateways")]
     pub customer_gateways: IndexMap<String, CustomerGateway>,
+    /// Private so that every change goes through [`Region::connection_mut`] and friends, which keep the
+    /// index and the rendered-JSON cache right.
     #[serde(rename = "VpnConnections")]
-    pub connections: IndexMap<String, VpnConnection>,
+    connections: IndexMap<String, VpnConnection>,
     #[serde(skip)]
     pub index: ConnIndex,
+    /// Each connection's API JSON, rendered once and reused by describe until the connection changes.
+    #[serde(skip)]
+    rendered: HashMap<String, Box<RawValue>>,
 }
 
 impl Region {
@@ -105,7 +111,36 @@ impl Region {
         }
     }
 
+    pub fn connections(&self) -> &IndexMap<String, VpnConnection> {
+        &self.connections
+    }
+
+    /// Mutable access to a connection (drops its rendered JSON).
+    pub fn connection_mut(&mut self, id: &str) -> Option<&mut VpnConnection> {
+        self.rendered.remove(id);
+        self.connections.get_mut(id)
+    }
+
+    /// Renders (and caches) the JSON of the connection at `position` (creation order) if needed.
+    pub fn rendered_connection(&mut self, position: usize) {
+        let Some((id, conn)) = self.connections.get_index(position) else {
+            return;
+        };
+        if !self.rendered.contains_key(id) {
+            if let Ok(raw) = serde_json::value::to_raw_value(conn) {
+                self.rendered.insert(id.clone(), raw);
+            }
+        }
+    }
+
+    /// The rendered JSON of the connection at `position`, if it has been rendered.
+    pub fn rendered_connection_cached(&self, position: usize) -> Option<&RawValue> {
+        let (id, _) = self.connections.get_index(position)?;
+        self.rendered.get(id).map(|r| &**r)
+    }
+
     pub fn insert_connection(&mut self, conn: VpnConnection) {
+        self.rendered.remove(&conn.id);
         index_add(&mut self.index.by_gateway, &conn.gateway_id, &conn.id);
         index_add(
             &mut self.index.by_customer_gateway,
@@ -117,6 +152,7 @@ impl Region {
     }
 
     pub fn remove_connection(&mut self, id: &str) -> Option<VpnConnection> {
+        self.rendered.remove(id);
         let conn = self.connections.shift_remove(id)?;
         index_remove(&mut self.index.by_gateway, &conn.gateway_id, id);
         index_remove(
@@ -130,6 +166,7 @@ impl Region {
 
     /// Moves a connection to another customer gateway, keeping the index right.
     pub fn set_connection_customer_gateway(&mut self, id: &str, cgw: &str) {
+        self.rendered.remove(id);
         if let Some(conn) = self.connections.get_mut(id) {
             index_remove(
                 &mut self.index.by_customer_gateway,
@@ -437,7 +474,7 @@ impl World {
             if *at > now_ms {
                 break;
             }
-            let Some((at, timer)) = self.timers.pop_first() else {
+            let Some((_, timer)) = self.timers.pop_first() else {
                 break;
             };
             changed = true;
@@ -452,7 +489,7 @@ impl World {
                         g.ready_at_ms = None;
                     }
                 }
-                Timer::Task(id) => self.finish_task(&id, at),
+                Timer::Task(id) => self.finish_task(&id, now_ms),
             }
         }
         if changed {
@@ -461,7 +498,9 @@ impl World {
         changed
     }
 
-    fn finish_task(&mut self, task_id: &str, at_ms: i64) {
+    /// Completes a task whose deadline has passed; `now_ms` is when it is processed (a task whose deadline
+    /// passed while the sandbox was down finishes at load time, and is kept from then on).
+    fn finish_task(&mut self, task_id: &str, now_ms: i64) {
         let Some(task) = self.tasks.get_mut(task_id) else {
             return;
         };
@@ -487,7 +526,7 @@ impl World {
                         )
                     }
                     Some(r) if exists => {
-                        if let Some(c) = r.connections.get_mut(&task.resource_id) {
+                        if let Some(c) = r.connection_mut(&task.resource_id) {
                             c.state = ConnectionState::Available;
                             c.net_status = "AVAILABLE".to_string();
                         }
@@ -501,7 +540,7 @@ impl World {
             }
             TaskKind::DeleteVpnConnection => match region {
                 Some(r) if task.will_fail => {
-                    if let Some(c) = r.connections.get_mut(&task.resource_id) {
+                    if let Some(c) = r.connection_mut(&task.resource_id) {
                         c.state = ConnectionState::Available;
                     }
                     (
@@ -523,8 +562,8 @@ impl World {
         };
         task.status = status;
         task.output = output;
-        task.finished_ms = Some(at_ms);
-        self.finished.push_back((at_ms, task.id.clone()));
+        task.finished_ms = Some(now_ms);
+        self.finished.push_back((now_ms, task.id.clone()));
     }
 
     fn prune_tasks(&mut self, now_ms: i64) {

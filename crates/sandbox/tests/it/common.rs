@@ -33,6 +33,30 @@ pub async fn start_default() -> (SandboxHandle, Client) {
     start(config()).await
 }
 
+/// A sandbox whose tasks (and new gateways) take ten minutes, so PENDING / RUNNING states can be observed
+/// without racing the clock, with one AVAILABLE VPN gateway and one customer gateway made beforehand (through
+/// a data file written by a fast sandbox). Returns the handle, a client, the gateway, the customer gateway and
+/// the directory holding the data file.
+pub async fn start_slow() -> (SandboxHandle, Client, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sandbox.json");
+    let fast = SandboxConfig {
+        data_file: Some(path.clone()),
+        ..config()
+    };
+    let (h, c) = start(fast).await;
+    let gw = c.create_gateway(VPC).await;
+    let cgw = c.create_cgw("58.211.1.12").await;
+    h.shutdown().await.unwrap();
+    let slow = SandboxConfig {
+        data_file: Some(path),
+        task_latency: Duration::from_secs(600),
+        ..config()
+    };
+    let (h, c) = start(slow).await;
+    (h, c, gw, cgw, dir)
+}
+
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -63,24 +63,6 @@ async fn create_is_async_with_documented_defaults() {
     }
     assert_ne!(conn["HealthCheckLocalIp"], conn["HealthCheckRemoteIp"]);
 
-    // PENDING blocks modify and delete with the documented codes.
-    assert_eq!(
-        c.vpc_err(
-            "ModifyVpnConnectionAttribute",
-            json!({"VpnConnectionId": id, "VpnConnectionName": "x"})
-        )
-        .await,
-        "UnsupportedOperation.VpnConnInvalidState"
-    );
-    assert_eq!(
-        c.vpc_err(
-            "DeleteVpnConnection",
-            json!({"VpnGatewayId": gw, "VpnConnectionId": id})
-        )
-        .await,
-        "UnsupportedOperation.DeleteVpnConnInvalidState"
-    );
-
     let (status, output) = c.wait_task(&task).await;
     assert_eq!((status.as_str(), output.as_str()), ("SUCCESS", "SUCCESS"));
     let d = c.describe_conn(&id).await.unwrap();
@@ -140,23 +122,80 @@ async fn create_is_async_with_documented_defaults() {
 }
 
 #[tokio::test]
-async fn gateway_must_be_available() {
-    let (_h, c) = start_default().await;
-    let cgw = c.create_cgw("58.211.1.12").await;
+async fn state_machine_while_tasks_run() {
+    let (_h, c, gw, cgw, _dir) = start_slow().await;
+    let (id, task) = c.start_conn(&gw, &cgw, json!({})).await;
+    // Describe shows it PENDING (and caches its rendering); the task is RUNNING.
+    assert_eq!(c.describe_conn(&id).await.unwrap()["State"], "PENDING");
+    let r = c
+        .vpc("DescribeVpcTaskResult", json!({"TaskId": task}))
+        .await;
+    assert_eq!(r["Status"], "RUNNING");
+    assert_eq!(r["Output"], "");
+    // PENDING blocks modify and delete with the documented codes.
+    assert_eq!(
+        c.vpc_err(
+            "ModifyVpnConnectionAttribute",
+            json!({"VpnConnectionId": id, "VpnConnectionName": "x"})
+        )
+        .await,
+        "UnsupportedOperation.VpnConnInvalidState"
+    );
+    assert_eq!(
+        c.vpc_err(
+            "DeleteVpnConnection",
+            json!({"VpnGatewayId": gw, "VpnConnectionId": id})
+        )
+        .await,
+        "UnsupportedOperation.DeleteVpnConnInvalidState"
+    );
+    // A new gateway stays PENDING, and a PENDING gateway takes no tunnels and cannot be deleted.
     let r = c
         .vpc(
             "CreateVpnGateway",
-            json!({"VpcId": VPC, "VpnGatewayName": "gw", "InternetMaxBandwidthOut": 5}),
+            json!({"VpcId": VPC, "VpnGatewayName": "gw2", "InternetMaxBandwidthOut": 5}),
         )
         .await;
-    let gw = r["VpnGateway"]["VpnGatewayId"].as_str().unwrap();
-    let body = json!({"VpnGatewayId": gw, "CustomerGatewayId": cgw, "VpnConnectionName": "n", "PreShareKey": "k"});
+    assert_eq!(r["VpnGateway"]["State"], "PENDING");
+    let gw2 = r["VpnGateway"]["VpnGatewayId"].as_str().unwrap();
+    let cgw2 = c.create_cgw("58.211.1.13").await;
     assert_eq!(
-        c.vpc_err("CreateVpnConnection", body.clone()).await,
+        c.vpc_err(
+            "CreateVpnConnection",
+            json!({"VpnGatewayId": gw2, "CustomerGatewayId": cgw2, "VpnConnectionName": "n", "PreShareKey": "k"})
+        )
+        .await,
         "UnsupportedOperation.InvalidState"
     );
-    c.wait_gateway(gw).await;
-    c.vpc("CreateVpnConnection", body).await;
+    assert_eq!(
+        c.vpc_err("DeleteVpnGateway", json!({"VpnGatewayId": gw2}))
+            .await,
+        "UnsupportedOperation.InvalidState"
+    );
+    assert_eq!(
+        c.vpc_err(
+            "ModifyVpnGatewayAttribute",
+            json!({"VpnGatewayId": gw2, "VpnGatewayName": "x"})
+        )
+        .await,
+        "UnsupportedOperation.InvalidState"
+    );
+    let r = c
+        .vpc("DescribeVpnGateways", json!({"VpnGatewayIds": [gw2]}))
+        .await;
+    assert_eq!(r["VpnGatewaySet"][0]["State"], "PENDING");
+}
+
+#[tokio::test]
+async fn describe_reflects_every_change() {
+    let (_h, c) = start_default().await;
+    let (gw, cgw) = setup(&c).await;
+    let (id, task) = c.start_conn(&gw, &cgw, json!({})).await;
+    // Rendered (and cached) while PENDING or already AVAILABLE; either way AVAILABLE must show after the task.
+    let first = c.describe_conn(&id).await.unwrap();
+    assert!(first["State"] == "PENDING" || first["State"] == "AVAILABLE");
+    assert_eq!(c.wait_task(&task).await.0, "SUCCESS");
+    assert_eq!(c.describe_conn(&id).await.unwrap()["State"], "AVAILABLE");
 }
 
 #[tokio::test]
@@ -171,6 +210,10 @@ async fn modify_updates_and_merges() {
                    "IKEOptionsSpecification": {"PropoEncryAlgorithm": "AES-CBC-256", "IKESaLifetimeSeconds": 3600}}),
         )
         .await;
+    assert_eq!(
+        c.describe_conn(&id).await.unwrap()["VpnConnectionName"],
+        "conn"
+    );
     c.vpc(
         "ModifyVpnConnectionAttribute",
         json!({"VpnConnectionId": id, "VpnConnectionName": "renamed", "PreShareKey": "newkey",
@@ -752,20 +795,33 @@ async fn rate_limits() {
         .per_action
         .insert("DescribeVpnConnections".into(), 3);
     let (h, c) = start(config).await;
-    let mut limited = 0;
-    for _ in 0..10 {
-        match c
-            .send(Req::vpc("DescribeVpnConnections", json!({})))
-            .await
-            .error_code()
-        {
+    // A burst of 20 concurrent requests; the limiter counts in fixed one-second windows, so at most
+    // 3 per window the burst touched can pass.
+    let started = std::time::Instant::now();
+    let mut calls = Vec::new();
+    for _ in 0..20 {
+        let c = c.clone();
+        calls.push(tokio::spawn(async move {
+            c.send(Req::vpc("DescribeVpnConnections", json!({})))
+                .await
+                .error_code()
+                .map(str::to_string)
+        }));
+    }
+    let mut limited = 0u64;
+    for call in calls {
+        match call.await.unwrap().as_deref() {
             Some("RequestLimitExceeded") => limited += 1,
             None => {}
             other => panic!("unexpected {other:?}"),
         }
     }
-    // Ten requests span at most two one-second windows: at most 6 pass.
-    assert!(limited >= 4, "limited {limited}");
+    let windows = started.elapsed().as_secs() + 2;
+    assert!(
+        limited >= 20u64.saturating_sub(3 * windows),
+        "limited {limited} over {windows} windows"
+    );
+    assert!(limited > 0);
     // Other regions and other actions have their own budgets.
     c.in_region("ap-shanghai")
         .vpc("DescribeVpnConnections", json!({}))

@@ -59,32 +59,22 @@ async fn restart_resumes_resources_and_pending_tasks() {
 
 #[tokio::test]
 async fn a_task_whose_deadline_passed_completes_on_load() {
-    let dir = tempfile::tempdir().unwrap();
+    let (h, c, gw, cgw, dir) = start_slow().await;
     let path = dir.path().join("sandbox.json");
-    let (h, c) = start(with_data(&path, 200)).await;
-    let gw = c.create_gateway(VPC).await;
-    let cgw = c.create_cgw("58.211.1.12").await;
     let (id, task) = c.start_conn(&gw, &cgw, json!({})).await;
     h.shutdown().await.unwrap();
-    // Wait until the deadline has certainly passed, by looking at the stored task.
-    let stored: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let deadline = stored["Tasks"]
-        .as_array()
+    // Move the stored deadline into the past, as if the sandbox had been down for ten minutes.
+    let mut stored: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let t = stored["Tasks"]
+        .as_array_mut()
         .unwrap()
-        .iter()
+        .iter_mut()
         .find(|t| t["TaskId"] == task.as_str())
-        .unwrap()["DeadlineMs"]
-        .as_i64()
         .unwrap();
-    while std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-        <= deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (_h, c) = start(with_data(&path, 200)).await;
+    assert_eq!(t["Status"], "RUNNING");
+    t["DeadlineMs"] = json!(1_000);
+    std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+    let (_h, c) = start(with_data(&path, 600_000)).await;
     let r = c
         .vpc("DescribeVpcTaskResult", json!({"TaskId": task}))
         .await;
