@@ -165,8 +165,38 @@ async fn setup(
     (gw, first)
 }
 
-/// Runs `clients` loops sending `body` for `seconds`; returns requests per second.
-async fn measure(url: &str, signer: &Signer, clients: usize, seconds: u64, body: Value) -> f64 {
+/// CPU time (user + system, in clock ticks of 10 ms) used so far by the sandbox's runtime threads.
+fn server_cpu_ticks() -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = entry.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if !comm.starts_with(SERVER_THREAD) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        total += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+const SERVER_THREAD: &str = "sandbox-srv";
+
+struct Measured {
+    requests_per_second: f64,
+    /// Server CPU per request (microseconds), when /proc is available.
+    server_cpu_us: Option<f64>,
+}
+
+/// Runs `clients` loops sending `body` for `seconds`.
+async fn measure(
+    url: &str,
+    signer: &Signer,
+    clients: usize,
+    seconds: u64,
+    body: Value,
+) -> Measured {
     let body = Arc::new(serde_json::to_vec(&body).expect("json"));
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
@@ -212,15 +242,24 @@ async fn measure(url: &str, signer: &Signer, clients: usize, seconds: u64, body:
     // Warm up the connections, then count over the measured window.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let start_count = done.load(Ordering::Relaxed);
+    let start_cpu = server_cpu_ticks();
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let count = done.load(Ordering::Relaxed) - start_count;
+    let end_cpu = server_cpu_ticks();
     let elapsed = start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await.expect("client task");
     }
-    count as f64 / elapsed
+    let server_cpu_us = match (start_cpu, end_cpu) {
+        (Some(a), Some(b)) if count > 0 => Some((b - a) as f64 * 10_000.0 / count as f64),
+        _ => None,
+    };
+    Measured {
+        requests_per_second: count as f64 / elapsed,
+        server_cpu_us,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -237,6 +276,7 @@ fn main() {
     // The sandbox in its own runtime and threads, as a separate process would be.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(SERVER_THREAD)
         .enable_all()
         .build()
         .expect("runtime");
@@ -280,14 +320,26 @@ fn main() {
             ),
         ];
         for (name, body) in workloads {
-            let mut results = Vec::new();
+            let mut rates = Vec::new();
+            let mut cpus = Vec::new();
             for _ in 0..runs {
-                results.push(measure(&url, &signer, clients, seconds, body.clone()).await);
+                let m = measure(&url, &signer, clients, seconds, body.clone()).await;
+                rates.push(m.requests_per_second);
+                cpus.extend(m.server_cpu_us);
             }
-            let rendered: Vec<String> = results.iter().map(|r| format!("{r:.0}")).collect();
+            let rendered: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+            let cpu = if cpus.is_empty() {
+                String::new()
+            } else {
+                let us = median(cpus);
+                format!(
+                    "; server CPU {us:.0} us/request = {:.0} requests/s per core",
+                    1e6 / us
+                )
+            };
             println!(
-                "  {name:<40} {:>8.0} requests/s  (runs: {})",
-                median(results),
+                "  {name:<38} {:>7.0} requests/s (runs: {}){cpu}",
+                median(rates),
                 rendered.join(", ")
             );
         }

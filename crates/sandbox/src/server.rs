@@ -36,6 +36,8 @@ use crate::spec::Specs;
 use crate::stats::{Counters, SandboxStats};
 use crate::world::{is_region, World};
 
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
 /// How long a shutdown waits for in-flight requests before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -592,12 +594,20 @@ async fn handle(shared: &Shared, req: Request) -> Outcome {
         .iter()
         .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
         .collect();
+    // With `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` (an SDK option) the literal string is hashed instead of
+    // the body, as the protocol documents.
+    let unsigned_payload = header(&parts.headers, "x-tc-content-sha256")
+        .is_some_and(|v| v.eq_ignore_ascii_case(UNSIGNED_PAYLOAD));
     let request_parts = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or(""),
         headers: &headers,
-        payload: &bytes,
+        payload: if unsigned_payload {
+            UNSIGNED_PAYLOAD.as_bytes()
+        } else {
+            &bytes
+        },
     };
     let now_ms = clock::now_ms();
     let creds = &shared.credentials;

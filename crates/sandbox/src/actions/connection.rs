@@ -425,8 +425,8 @@ fn parse_spd(spd: &[Spd]) -> ApiResult<Vec<(Ipv4Net, Vec<Ipv4Net>)>> {
         .collect()
 }
 
-/// Every rule a connection's settings must follow, alone and among the other tunnels of its gateway.
-fn check_connection(c: &VpnConnection, env: &Env<'_>) -> ApiResult<()> {
+/// The rules a connection's settings must follow on their own (enumerations, ranges, formats).
+fn check_values(c: &VpnConnection) -> ApiResult<()> {
     // Enumerations and ranges.
     validate::one_of("RouteType", &c.route_type, ROUTE_TYPES)?;
     validate::one_of("NegotiationType", &c.negotiation_type, NEGOTIATION_TYPES)?;
@@ -531,7 +531,11 @@ fn check_connection(c: &VpnConnection, env: &Env<'_>) -> ApiResult<()> {
             "A policy-based (SPD) tunnel does not support health checks.",
         ));
     }
+    Ok(())
+}
 
+/// The rules a connection's settings must follow among the other tunnels of its gateway (and its VPC).
+fn check_against_gateway(c: &VpnConnection, env: &Env<'_>) -> ApiResult<()> {
     let others: Vec<&VpnConnection> = env
         .region
         .connections_on_gateway(&c.gateway_id)
@@ -807,7 +811,6 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         }
     };
     let vpc_cidr = region.vpcs.get(&vpc_id).map(|v| v.cidr);
-    check_tunnel_quotas(region, &ctx.settings.quotas, &gw.info.id, &cgw.id, None)?;
     if is_bgp_route_type(&route_type) != req.changes.bgp.is_some() {
         return Err(if req.changes.bgp.is_some() {
             ApiError::new(
@@ -871,7 +874,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         health_check_config: None,
     };
     apply_changes(&mut conn, req.changes);
-    check_connection(
+    check_values(&conn)?;
+    check_tunnel_quotas(region, &ctx.settings.quotas, &gw.info.id, &cgw.id, None)?;
+    check_against_gateway(
         &conn,
         &Env {
             region,
@@ -1052,11 +1057,11 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
         &current.customer_gateway_id,
     )?;
     let new_cgw = match req.customer_gateway_id.as_deref() {
-        Some(id) if id != current.customer_gateway_id => {
-            let cgw = customer_gateway::find(Some(region), "CustomerGatewayId", id)?;
-            check_tunnel_quotas(region, &ctx.settings.quotas, &gw.info.id, id, Some(&req.id))?;
-            Some(cgw)
-        }
+        Some(id) if id != current.customer_gateway_id => Some(customer_gateway::find(
+            Some(region),
+            "CustomerGatewayId",
+            id,
+        )?),
         _ => None,
     };
     let mut conn = current.clone();
@@ -1096,8 +1101,18 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
         conn.pre_share_key = key;
     }
     apply_changes(&mut conn, req.changes);
+    check_values(&conn)?;
+    if let Some(cgw) = new_cgw {
+        check_tunnel_quotas(
+            region,
+            &ctx.settings.quotas,
+            &gw.info.id,
+            &cgw.id,
+            Some(&req.id),
+        )?;
+    }
     let vpc_cidr = region.vpcs.get(&conn.vpc_id).map(|v| v.cidr);
-    check_connection(
+    check_against_gateway(
         &conn,
         &Env {
             region,

@@ -87,6 +87,8 @@ pub struct Req {
     /// Change the body after signing.
     pub tamper: bool,
     pub method: reqwest::Method,
+    /// Sign with `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`.
+    pub unsigned_payload: bool,
 }
 
 impl Req {
@@ -109,6 +111,7 @@ impl Req {
             no_authorization: false,
             tamper: false,
             method: reqwest::Method::POST,
+            unsigned_payload: false,
         }
     }
 
@@ -200,6 +203,9 @@ impl Client {
             headers.push(("x-tc-region".into(), r.clone()));
         }
         headers.extend(req.extra_headers.iter().cloned());
+        if req.unsigned_payload {
+            headers.push(("x-tc-content-sha256".into(), "UNSIGNED-PAYLOAD".into()));
+        }
         let pairs: Vec<(&str, &str)> = headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -209,7 +215,11 @@ impl Client {
             path: "/",
             query: "",
             headers: &pairs,
-            payload: &req.body,
+            payload: if req.unsigned_payload {
+                b"UNSIGNED-PAYLOAD"
+            } else {
+                &req.body
+            },
         };
         let signed: Vec<&str> = req.signed_headers.iter().map(String::as_str).collect();
         let creds = Credentials::new(req.secret_id.clone(), req.secret_key.clone(), None);

@@ -130,6 +130,12 @@ async fn signature_checks() {
     let mut req = Req::vpc("DescribeVpcs", json!({}));
     req.signed_headers = vec!["content-type".into(), "host".into(), "x-tc-action".into()];
     assert_eq!(code(c.send(req).await), None);
+    // UNSIGNED-PAYLOAD signs the literal string instead of the body.
+    let mut req = Req::vpc("DescribeVpcs", json!({}));
+    req.unsigned_payload = true;
+    req.tamper = true;
+    assert_eq!(code(c.send(req).await), None);
+
     // The Host is verified exactly as received, as tccli sends it.
     let mut req = Req::vpc("DescribeVpcs", json!({}));
     req.host = Some(format!("http://{}", c.host));
