@@ -254,7 +254,8 @@ pub struct SandboxConfig {
     pub uin: String,
     /// Largest accepted request body (bytes).
     pub max_body_bytes: usize,
-    /// A client must send its request headers within this time.
+    /// A client must send its request headers within this time (this also closes idle keep-alive connections
+    /// after this long). Default 30 s.
     pub header_read_timeout: Duration,
     /// A client must send its request body within this time.
     pub body_read_timeout: Duration,
@@ -288,7 +289,7 @@ impl Default for SandboxConfig {
             seed: None,
             uin: DEFAULT_UIN.to_string(),
             max_body_bytes: 1024 * 1024,
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
         }

@@ -374,6 +374,10 @@ async fn slow_clients_are_cut_off() {
     // The server closes the connection (possibly after a 408) instead of waiting for ever.
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "the connection was not closed");
+    // A connection that sends nothing at all is closed too.
+    let mut idle = tokio::net::TcpStream::connect(h.addr()).await.unwrap();
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the idle connection was not closed");
 }
 
 #[tokio::test]
