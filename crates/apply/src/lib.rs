@@ -5,6 +5,7 @@ pub mod data;
 pub mod executor;
 pub mod mapping;
 pub mod planner;
+pub mod recover;
 pub mod refresh;
 pub mod store;
 
@@ -12,6 +13,7 @@ pub use executor::{
     apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,
 };
 pub use planner::{make_plan, PlanError, PlanMode, PlanOptions, Planned};
+pub use recover::{recover, Recovery};
 pub use refresh::{refresh, RemoteObject, RemoteSnapshot};
 pub use store::{StateStore, StoreError};
 

@@ -154,6 +154,9 @@ pub async fn make_plan(
 
     // Evaluate every block in dependency order.
     let order = config.block_order()?;
+    let fresh_state = state.resources.is_empty();
+    let mut owned: HashMap<(String, ResourceKind, Address), BTreeMap<Address, Vec<RemoteObject>>> =
+        HashMap::new();
     let mut all: Vec<Instance> = Vec::new();
     for block in &order {
         let expanded = match config.expand_block(block, &values) {
@@ -163,6 +166,7 @@ pub async fn make_plan(
                 continue;
             }
         };
+        let expanded_addrs: Vec<Address> = expanded.iter().map(|i| i.address.clone()).collect();
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -209,6 +213,38 @@ pub async fn make_plan(
                                     None => diags.push(Diagnostic::error(format!("Cannot import {a}: no {} with id {id:?} in {region}", k.type_name()))
                                         .with_help("check the id and the provider region (tccli or the console show it)")),
                                 }
+                            }
+                        }
+                    }
+                    // A brand-new state may be a lost one: objects tagged with this address are
+                    // imported instead of created again.
+                    if fresh_state
+                        && opts.mode == PlanMode::Normal
+                        && !imports.contains_key(&inst.address)
+                    {
+                        let key = (inst.provider.region.clone(), kind, inst.address.resource());
+                        if !owned.contains_key(&key) {
+                            let found =
+                                crate::recover::find_owned(client, &key.0, kind, &expanded_addrs)
+                                    .await?;
+                            owned.insert(key.clone(), found);
+                        }
+                        if let Some(objs) = owned.get(&key).and_then(|m| m.get(&inst.address)) {
+                            if objs.len() == 1 {
+                                imports.insert(inst.address.clone(), objs[0].id.clone());
+                                remote.objects.insert(inst.address.clone(), objs[0].clone());
+                            } else if objs.len() > 1 {
+                                let ids: Vec<&str> = objs.iter().map(|o| o.id.as_str()).collect();
+                                diags.push(
+                                    Diagnostic::error(format!(
+                                        "{} objects in {} carry the ownership tag of {}: {}",
+                                        objs.len(),
+                                        key.0,
+                                        inst.address,
+                                        ids.join(", ")
+                                    ))
+                                    .with_help("keep one with `tunnelform import`, delete the others, then plan again"),
+                                );
                             }
                         }
                     }

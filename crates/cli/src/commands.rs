@@ -334,11 +334,31 @@ async fn apply_cmd(
     let _lock =
         StateLock::acquire(&spath, LockInfo::new(op), timeout).map_err(|e| anyhow!("{e}"))?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
-    let state = file
+    let mut state = file
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
     let (client, sandbox) = client(common).await?;
+    // Settle what an interrupted run left unfinished before planning anything.
+    let mut journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
+    if !journal.unfinished().is_empty() {
+        let rec = tunnelform_apply::recover(&client, &mut state, &journal)
+            .await
+            .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        for (a, id) in &rec.adopted {
+            eprintln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
+        }
+        for (a, id) in &rec.removed {
+            eprintln!(
+                "Recorded that {a} [id={id}] was deleted by an earlier run that was interrupted."
+            );
+        }
+        for u in &rec.unresolved {
+            eprintln!("warning: {u}");
+        }
+        file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
+        journal.clear().map_err(|e| anyhow!("{e}"))?;
+    }
     let planned = make(
         &client,
         &config,
@@ -379,7 +399,6 @@ async fn apply_cmd(
         println!();
     }
 
-    let journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();
