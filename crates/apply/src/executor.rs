@@ -30,15 +30,14 @@ use tunnelform_tencent_api::vpc::{
     ModifyCustomerGatewayAttributeRequest, ModifyVpnGatewayAttributeRequest,
     ResetVpnGatewayInternetMaxBandwidthRequest,
 };
-use tunnelform_tencent_api::{
-    resource_name, ApiError, Client, ErrorCode, ErrorKind, TaskOutcome, WaitError, WaitOptions,
-};
+use tunnelform_tencent_api::{resource_name, ApiError, Client, ErrorCode, ErrorKind};
 
 use crate::data::read_data;
 use crate::mapping::{self, tags_for_create, user_tags};
 use crate::planner::lifecycle_of;
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::{resource_state, StateStore, StoreError};
+use crate::watch::{Expect, Settled, Watcher};
 
 /// How to apply.
 #[derive(Clone)]
@@ -144,6 +143,30 @@ struct Ctx {
     values: Mutex<HashMap<Address, Value>>,
     sink: Arc<dyn EventSink>,
     lineage: String,
+    /// Batched waiting on connection tasks.
+    watcher: Watcher,
+}
+
+fn settled_failure(
+    change: &ResourceChange,
+    step: StepKind,
+    id: &str,
+    task_id: &str,
+    s: Settled,
+) -> StepFailure {
+    match s {
+        Settled::Failed(output) => failure(change, step, Some("TaskFailed".into()), format!("task {task_id} for {id} failed: {output}"), Some(task_id.into())),
+        Settled::TimedOut(last) => failure(
+            change,
+            step,
+            None,
+            format!("{id} did not settle in time (last state {last:?}); run apply again later to pick it up"),
+            Some(task_id.into()),
+        ),
+        Settled::Api(e) => api_failure(change, step, &e),
+        Settled::Available(_) => failure(change, step, None, format!("{id} is still there after its deletion succeeded"), Some(task_id.into())),
+        Settled::Gone => failure(change, step, None, format!("{id} disappeared after its creation succeeded"), Some(task_id.into())),
+    }
 }
 
 impl tunnelform_config::Lookup for Ctx {
@@ -188,6 +211,7 @@ pub async fn apply_plan(
         opts: opts.clone(),
         values: Mutex::new(values),
         sink,
+        watcher: Watcher::new(client.clone(), opts.task_timeout),
     });
     let report = walk(ctx.clone(), &graph).await;
     // Outputs follow the configuration once everything has been applied.
@@ -564,34 +588,6 @@ fn finish(
     )
 }
 
-fn wait_options(ctx: &Ctx) -> WaitOptions {
-    WaitOptions {
-        timeout: ctx.opts.task_timeout,
-        initial_delay: Duration::from_millis(200),
-        max_delay: Duration::from_secs(2),
-    }
-}
-
-async fn wait_task(
-    ctx: &Ctx,
-    change: &ResourceChange,
-    step: StepKind,
-    task_id: &str,
-) -> Result<(), StepFailure> {
-    match ctx.client.wait_task(&change.region, task_id, wait_options(ctx)).await {
-        Ok(TaskOutcome::Success { .. }) => Ok(()),
-        Ok(TaskOutcome::Failed { output }) => Err(failure(change, step, Some("TaskFailed".into()), format!("task {task_id} failed: {output}"), Some(task_id.into()))),
-        Err(WaitError::Timeout { waited, last_status, .. }) => Err(failure(
-            change,
-            step,
-            None,
-            format!("task {task_id} still {last_status} after {waited:?}; run apply again later to pick it up"),
-            Some(task_id.into()),
-        )),
-        Err(WaitError::Api(e)) => Err(api_failure(change, step, &e)),
-    }
-}
-
 /// Describes one object (None when it does not exist).
 async fn describe(
     ctx: &Ctx,
@@ -759,24 +755,29 @@ async fn create(
         sent(ctx, change, step, &op, &request_id, Some(&id), task)?;
         let obj = match kind {
             ResourceKind::VpnConnection => {
-                if let Err(f) = wait_task(ctx, change, step, &request_id).await {
-                    // A failed create leaves nothing behind; if something is there, keep track of it.
-                    if let Ok(Some(o)) = describe(ctx, change, kind, step, &id).await {
-                        record_object(ctx, change, kind, &o, Some(&after), Origin::Created, step)?;
+                match ctx
+                    .watcher
+                    .wait(&change.region, &id, &request_id, Expect::Available)
+                    .await
+                {
+                    Settled::Available(o) => *o,
+                    other => {
+                        let f = settled_failure(change, step, &id, &request_id, other);
+                        // A failed create leaves nothing behind; if something is there, keep track of it.
+                        if let Ok(Some(o)) = describe(ctx, change, kind, step, &id).await {
+                            record_object(
+                                ctx,
+                                change,
+                                kind,
+                                &o,
+                                Some(&after),
+                                Origin::Created,
+                                step,
+                            )?;
+                        }
+                        return Err(f);
                     }
-                    return Err(f);
                 }
-                describe(ctx, change, kind, step, &id)
-                    .await?
-                    .ok_or_else(|| {
-                        failure(
-                            change,
-                            step,
-                            None,
-                            format!("{id} was created but cannot be found"),
-                            Some(request_id.clone()),
-                        )
-                    })?
             }
             ResourceKind::VpnGateway => wait_available(ctx, change, kind, step, &id).await?,
             ResourceKind::CustomerGateway => describe(ctx, change, kind, step, &id)
@@ -1057,7 +1058,14 @@ async fn delete(
                             Some(&id),
                             Some(&r.request_id),
                         )?;
-                        wait_task(ctx, change, step, &r.request_id).await
+                        match ctx
+                            .watcher
+                            .wait(&change.region, &id, &r.request_id, Expect::Gone)
+                            .await
+                        {
+                            Settled::Gone => Ok(()),
+                            other => Err(settled_failure(change, step, &id, &r.request_id, other)),
+                        }
                     }
                     Err(e) if is_not_found(&e) => Ok(()),
                     Err(e) => Err(api_failure(change, step, &e)),

@@ -8,6 +8,7 @@ pub mod planner;
 pub mod recover;
 pub mod refresh;
 pub mod store;
+pub mod watch;
 
 pub use executor::{
     apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,

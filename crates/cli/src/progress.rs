@@ -42,10 +42,27 @@ pub fn line(e: &Event) -> String {
         }
         Event::Failed {
             address,
+            step,
             elapsed,
             failure,
-            ..
-        } => format!("{address}: failed after {}: {}", secs(*elapsed), failure),
+        } => {
+            let code = failure
+                .code
+                .as_ref()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default();
+            let req = failure
+                .request_id
+                .as_ref()
+                .map(|r| format!(" (request id {r})"))
+                .unwrap_or_default();
+            format!(
+                "{address}: {} failed after {}: {code}{}{req}",
+                verbs(*step).0.trim_end_matches("..."),
+                secs(*elapsed),
+                failure.message
+            )
+        }
         Event::Skipped {
             address, because, ..
         } => format!("{address}: skipped because {because} failed"),
