@@ -90,8 +90,8 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        /// How many operations run at once.
-        #[arg(long, default_value_t = 16)]
+        /// How many operations run at once (waiting on a task is cheap; the API rate limits are enforced separately).
+        #[arg(long, default_value_t = 200)]
         parallelism: usize,
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
@@ -108,7 +108,7 @@ pub enum Command {
         dir: PathBuf,
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 200)]
         parallelism: usize,
         #[command(flatten)]
         common: Common,
