@@ -1,0 +1,579 @@
+//! Helpers for the end-to-end tests: the real `tunnelform` binary as a subprocess, a sandbox child
+//! process on 127.0.0.1 with an ephemeral port, a temporary working directory per test, the state
+//! file, and an independent look at what the sandbox holds (through the typed API client).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tunnelform_tencent_api::vpc::{CustomerGateway, VpnConnection, VpnGateway};
+use tunnelform_tencent_api::{Client, ClientConfig, Credentials};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tunnelform");
+
+/// The sandbox's default credentials (what `--endpoint` without credentials in the environment uses).
+const SECRET_ID: &str = "AKIDsandbox";
+const SECRET_KEY: &str = "sandboxsecret";
+
+/// The longest any one command may run before the test fails (never reached when things work).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variables that would change what the binary does; removed from every child.
+const SCRUBBED_ENV: &[&str] = &[
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_SECURITY_TOKEN",
+    "TENCENTCLOUD_REGION",
+    "TENCENTCLOUD_UIN",
+    "TUNNELFORM_ENDPOINT",
+    "TUNNELFORM_LOG",
+    "TUNNELFORM_SANDBOX_TASK_LATENCY_MS",
+    "NO_COLOR",
+    "RUST_LOG",
+];
+
+/// A command line for the binary with a clean environment.
+pub fn command(cwd: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(cwd);
+    for k in SCRUBBED_ENV {
+        c.env_remove(k);
+    }
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TF_VAR_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// The outcome of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub args: Vec<String>,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Panics with the whole output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "`tunnelform {}` exited with {:?}, expected {code}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        self.expect_code(0)
+    }
+}
+
+fn from_output(args: Vec<String>, out: Output) -> Run {
+    Run {
+        args,
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Waits for a child with a deadline (killing it and failing the test when it is exceeded).
+fn wait_output(mut child: Child, args: &[String]) -> Output {
+    // Drain the pipes on threads so a chatty child cannot block on a full pipe.
+    let mut out_pipe = child.stdout.take();
+    let mut err_pipe = child.stderr.take();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = out_pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = err_pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        s
+    });
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = tx.send(());
+        status
+    });
+    if rx.recv_timeout(COMMAND_TIMEOUT).is_err() {
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        panic!(
+            "`tunnelform {}` did not finish within {COMMAND_TIMEOUT:?}",
+            args.join(" ")
+        );
+    }
+    let status = waiter
+        .join()
+        .expect("waiter thread")
+        .expect("waiting for tunnelform");
+    Output {
+        status,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+    }
+}
+
+/// Runs the binary in `cwd` with `args` (stdin empty, not a terminal).
+pub fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = command(cwd);
+    c.args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("spawning tunnelform");
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = wait_output(child, &args);
+    from_output(args, out)
+}
+
+// -------------------------------------------------------------------------------------------------
+// The sandbox as a child process
+
+/// `tunnelform sandbox --listen 127.0.0.1:0 ...` as a child process, killed on drop.
+pub struct SandboxProc {
+    child: Child,
+    /// Kept open so the sandbox never writes into a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+    pub url: String,
+}
+
+impl SandboxProc {
+    /// Starts a sandbox with a task latency (ms) and extra arguments (`--quota ...`, `--data FILE`).
+    pub fn start(latency_ms: u64, extra: &[&str]) -> SandboxProc {
+        let cwd = std::env::temp_dir();
+        let mut c = command(&cwd);
+        c.args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--task-latency-ms",
+            &latency_ms.to_string(),
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        let mut child = c.spawn().expect("spawning the sandbox");
+        let stdout = child.stdout.take().expect("sandbox stdout");
+        let mut reader = BufReader::new(stdout);
+        let (tx, rx) = mpsc::channel();
+        // Read the first line on a thread so a sandbox that never starts cannot hang the test.
+        let handle = std::thread::spawn(move || {
+            let mut line = String::new();
+            let r = reader.read_line(&mut line);
+            let _ = tx.send(());
+            (r, line, reader)
+        });
+        if rx.recv_timeout(COMMAND_TIMEOUT).is_err() {
+            let _ = child.kill();
+            panic!("the sandbox did not print its address");
+        }
+        let (r, line, reader) = handle.join().expect("reader thread");
+        r.expect("reading the sandbox's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the sandbox: {line:?}"))
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        SandboxProc {
+            child,
+            _stdout: reader,
+            url,
+        }
+    }
+
+    /// An API client for looking at what the sandbox holds.
+    pub fn cloud(&self) -> Cloud {
+        Cloud::new(&self.url)
+    }
+}
+
+impl Drop for SandboxProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the sandbox through the typed API client: an independent view of what exists.
+pub struct Cloud {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Cloud {
+    pub fn new(url: &str) -> Cloud {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut cc = ClientConfig::new(Credentials::new(SECRET_ID, SECRET_KEY, None))
+            .with_endpoint(url)
+            .expect("endpoint");
+        cc.uin = Some("100000000001".into());
+        let client = Client::new(cc).expect("client");
+        Cloud { rt, client }
+    }
+
+    pub fn connections(&self, region: &str) -> Vec<VpnConnection> {
+        self.rt
+            .block_on(self.client.describe_vpn_connections_by_filters(region, &[]))
+            .expect("DescribeVpnConnections")
+    }
+
+    pub fn gateways(&self, region: &str) -> Vec<VpnGateway> {
+        self.rt
+            .block_on(self.client.describe_vpn_gateways_by_filters(region, &[]))
+            .expect("DescribeVpnGateways")
+    }
+
+    pub fn customer_gateways(&self, region: &str) -> Vec<CustomerGateway> {
+        self.rt
+            .block_on(
+                self.client
+                    .describe_customer_gateways_by_filters(region, &[]),
+            )
+            .expect("DescribeCustomerGateways")
+    }
+
+    /// Connection ids in a region, sorted.
+    pub fn connection_ids(&self, region: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .connections(region)
+            .into_iter()
+            .map(|c| c.vpn_connection_id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn connection(&self, region: &str, id: &str) -> Option<VpnConnection> {
+        self.connections(region)
+            .into_iter()
+            .find(|c| c.vpn_connection_id == id)
+    }
+
+    /// Every object id of every kind in a region, sorted.
+    pub fn all_ids(&self, region: &str) -> Vec<String> {
+        let mut v: Vec<String> = self.connection_ids(region);
+        v.extend(self.gateways(region).into_iter().map(|g| g.vpn_gateway_id));
+        v.extend(
+            self.customer_gateways(region)
+                .into_iter()
+                .map(|c| c.customer_gateway_id),
+        );
+        v.sort();
+        v
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// A working directory per test
+
+/// A temporary working directory with a configuration directory `cfg/` in it. The state is then
+/// `state/cfg.tfstate.json` under the working directory.
+pub struct Work {
+    pub dir: tempfile::TempDir,
+    /// `--endpoint URL` of the sandbox, when the test uses one.
+    pub endpoint: Option<String>,
+}
+
+impl Work {
+    pub fn new() -> Work {
+        Work {
+            dir: tempfile::Builder::new()
+                .prefix("tunnelform-e2e-")
+                .tempdir()
+                .expect("tempdir"),
+            endpoint: None,
+        }
+    }
+
+    pub fn with_sandbox(sandbox: &SandboxProc) -> Work {
+        let mut w = Work::new();
+        w.endpoint = Some(sandbox.url.clone());
+        w
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cfg(&self) -> PathBuf {
+        self.path().join("cfg")
+    }
+
+    /// Replaces the whole configuration directory with one `main.tf`.
+    pub fn config(&self, main_tf: &str) {
+        self.files(&[("main.tf", main_tf)]);
+    }
+
+    /// Replaces the whole configuration directory with these files.
+    pub fn files(&self, files: &[(&str, &str)]) {
+        let cfg = self.cfg();
+        let _ = std::fs::remove_dir_all(&cfg);
+        std::fs::create_dir_all(&cfg).expect("cfg dir");
+        for (name, text) in files {
+            std::fs::write(cfg.join(name), text).expect("writing a config file");
+        }
+    }
+
+    /// Writes a file relative to the working directory.
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("dir");
+        }
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    /// Runs `tunnelform ARGS` in the working directory, adding `--endpoint` when there is a sandbox.
+    pub fn tf(&self, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        if let Some(e) = &self.endpoint {
+            all.push("--endpoint");
+            all.push(e);
+        }
+        run_in(self.path(), &all, &[])
+    }
+
+    pub fn plan(&self, extra: &[&str]) -> Run {
+        let mut a = vec!["plan", "cfg"];
+        a.extend_from_slice(extra);
+        self.tf(&a)
+    }
+
+    pub fn apply(&self, extra: &[&str]) -> Run {
+        let mut a = vec!["apply", "cfg", "--auto-approve"];
+        a.extend_from_slice(extra);
+        self.tf(&a)
+    }
+
+    pub fn destroy(&self, extra: &[&str]) -> Run {
+        let mut a = vec!["destroy", "cfg", "--auto-approve"];
+        a.extend_from_slice(extra);
+        self.tf(&a)
+    }
+
+    /// `plan --detailed-exitcode` must say there is nothing to do.
+    #[track_caller]
+    pub fn assert_no_changes(&self, extra: &[&str]) {
+        let mut a = vec!["--detailed-exitcode"];
+        a.extend_from_slice(extra);
+        let r = self.plan(&a);
+        r.expect_code(0);
+        assert!(
+            r.stdout.contains("No changes. Your infrastructure matches the configuration."),
+            "{}",
+            r.stdout
+        );
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.path().join("state").join("cfg.tfstate.json")
+    }
+
+    /// The state file as JSON.
+    pub fn state(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.state_path()).expect("reading the state file");
+        serde_json::from_str(&text).expect("the state file is JSON")
+    }
+
+    /// Address -> id of every resource in the state.
+    pub fn state_ids(&self) -> BTreeMap<String, String> {
+        let s = self.state();
+        s["resources"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(a, r)| (a.clone(), r["id"].as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn state_id(&self, address: &str) -> String {
+        self.state_ids()
+            .get(address)
+            .cloned()
+            .unwrap_or_else(|| panic!("{address} is not in the state: {:?}", self.state_ids()))
+    }
+}
+
+/// Spawns `tunnelform ARGS` with piped stdout, for tests that watch progress as it happens.
+pub struct Running {
+    child: Option<Child>,
+    pid: u32,
+    lines: mpsc::Receiver<String>,
+    err_thread: Option<std::thread::JoinHandle<String>>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn spawn(work: &Work, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut all: Vec<&str> = args.to_vec();
+        if let Some(e) = &work.endpoint {
+            all.push("--endpoint");
+            all.push(e);
+        }
+        let mut child = command(work.path())
+            .args(&all)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning tunnelform");
+        let out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let err_thread = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        Running {
+            pid: child.id(),
+            child: Some(child),
+            lines,
+            err_thread: Some(err_thread),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads stdout until a line containing `needle` (fails after the command timeout).
+    #[track_caller]
+    pub fn wait_for_line(&mut self, needle: &str) {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    self.seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {needle:?} on stdout; seen so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends SIGINT (as Ctrl-C in a terminal would).
+    pub fn interrupt(&self) {
+        let ok = Command::new("kill")
+            .args(["-INT", &self.pid.to_string()])
+            .status()
+            .expect("running kill")
+            .success();
+        assert!(ok, "kill -INT failed");
+    }
+
+    /// Waits for the exit; returns the status, all of stdout and all of stderr.
+    pub fn finish(mut self) -> (ExitStatus, String, String) {
+        let mut child = self.child.take().expect("child");
+        let (tx, rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let s = child.wait();
+            let _ = tx.send(());
+            s
+        });
+        if rx.recv_timeout(COMMAND_TIMEOUT).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.pid.to_string()])
+                .status();
+            panic!("tunnelform did not exit within {COMMAND_TIMEOUT:?}");
+        }
+        let status = waiter.join().expect("waiter").expect("wait");
+        // The reader thread ends at EOF; collect everything it read.
+        while let Ok(line) = self.lines.recv_timeout(COMMAND_TIMEOUT) {
+            self.seen.push(line);
+        }
+        let err = self
+            .err_thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        (status, self.seen.join("\n"), err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Configuration snippets
+
+/// A gateway in the sandbox's default VPC of ap-guangzhou, and customer gateways by name.
+pub fn gateway_block(name: &str) -> String {
+    format!(
+        r#"
+resource "tencentcloud_vpn_gateway" "gw" {{
+  name      = "{name}"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}}
+"#
+    )
+}
+
+pub fn customer_gateway_block(label: &str, ip: &str) -> String {
+    format!(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "{label}" {{
+  name              = "cgw-{label}"
+  public_ip_address = "{ip}"
+}}
+"#
+    )
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `tunnelform` binary, run as a subprocess in a temporary directory,
+//! against a sandbox child process on 127.0.0.1 (ephemeral port) or the embedded `--sandbox`.
+//!
+//! One test binary (one link) with a module per area; helpers in `tests/common/mod.rs`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod lifecycle;
