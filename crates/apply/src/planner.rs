@@ -106,7 +106,9 @@ pub async fn make_plan(
 ) -> Result<Planned, PlanError> {
     let mut remote = refresh(client, state).await?;
     let mut plan = Plan::new(TUNNELFORM_VERSION);
-    plan.lineage = Some(state.lineage.clone());
+    // A state that does not exist yet has no identity to record (its lineage is made up on load).
+    let new_state = state.serial == 0 && state.resources.is_empty();
+    plan.lineage = (!new_state).then(|| state.lineage.clone());
     plan.serial = Some(state.serial);
     plan.config_digest = config.digest();
     plan.destroy = opts.mode == PlanMode::Destroy;
@@ -124,7 +126,7 @@ pub async fn make_plan(
         let matches = |attr: &str, v: &Value| {
             rs.secret_digests
                 .get(attr)
-                .and_then(|d| v.as_str().map(|s| d.matches(s)))
+                .map(|d| d.matches_value(&v.deep_unmarked()))
         };
         if let Some(d) = detect_drift(
             addr,
@@ -407,6 +409,21 @@ pub async fn make_plan(
         }
     }
 
+    // What the state keeps only as a digest (keys, values from sensitive variables) is shown and
+    // saved only as sensitive, whatever the cloud returns in clear.
+    for c in &mut plan.changes {
+        if let Some(rs) = state.resources.get(&c.address) {
+            for k in rs.secret_digests.keys() {
+                for attrs in [c.before.as_mut(), c.after.as_mut()].into_iter().flatten() {
+                    if let Some(v) = attrs.get_mut(k) {
+                        if !v.is_null() && !v.is_sensitive() {
+                            *v = Value::sensitive(v.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
     for c in &plan.changes {
         if let Some(b) = &c.before {
             plan.remote_digests

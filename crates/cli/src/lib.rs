@@ -41,8 +41,12 @@ fn init_logging() {
         .ok()
         .filter(|s| !s.is_empty());
     if let Some(f) = filter {
+        use std::io::IsTerminal;
+        let ansi = std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let _ = tracing_subscriber::fmt()
             .with_env_filter(EnvFilter::new(f))
+            .with_ansi(ansi)
             .with_writer(std::io::stderr)
             .try_init();
     }

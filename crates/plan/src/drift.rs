@@ -33,13 +33,20 @@ pub fn detect_drift(
         });
     };
     let mut changed = Vec::new();
+    let mut digested = Vec::new();
     for attr in kind.schema().attrs.iter().filter(|a| a.is_argument()) {
         let r = remote.get(attr.name).unwrap_or(&Value::Null);
-        let differs = if attr.sensitive {
-            matches!(secret_matches(attr.name, r), Some(false))
-        } else {
-            let p = prior.get(attr.name).unwrap_or(&Value::Null);
-            !same(attr, p, r) && !(p.is_null() && r.is_null())
+        // Attributes the state keeps only as digests (keys, values from sensitive variables).
+        let differs = match secret_matches(attr.name, r) {
+            Some(matches) => {
+                digested.push(attr.name);
+                !matches
+            }
+            None if attr.sensitive => false,
+            None => {
+                let p = prior.get(attr.name).unwrap_or(&Value::Null);
+                !same(attr, p, r) && !(p.is_null() && r.is_null())
+            }
         };
         if differs {
             changed.push(attr.name.to_string());
@@ -49,7 +56,12 @@ pub fn detect_drift(
         return None;
     }
     let mut after = remote.clone();
-    for attr in kind.schema().attrs.iter().filter(|a| a.sensitive) {
+    for attr in kind
+        .schema()
+        .attrs
+        .iter()
+        .filter(|a| a.sensitive || digested.contains(&a.name))
+    {
         if let Some(v) = after.get_mut(attr.name) {
             *v = Value::sensitive(v.clone());
         }
