@@ -50,6 +50,7 @@ mod clock;
 mod config;
 mod error;
 mod persist;
+mod protocol;
 mod ratelimit;
 mod server;
 mod spec;
