@@ -956,6 +956,216 @@ async fn bgp_tunnels_round_trip_and_validate() {
     .await;
 }
 
+#[tokio::test]
+async fn a_tunnel_moves_to_another_customer_gateway() {
+    let h = start(sandbox_config()).await;
+    let c = client(&h);
+    let gw = ready_gateway(&c, "gw").await;
+    let c1 = create_cgw(&c, "c1", "58.211.1.1", None).await;
+    let c2 = create_cgw(&c, "c2", "58.211.1.2", None).await;
+    let t = ready_tunnel(
+        &c,
+        tunnel_req(&gw.vpn_gateway_id, &c1.customer_gateway_id, "t"),
+    )
+    .await;
+    assert_eq!(
+        t.ike_options_specification.remote_address.as_deref(),
+        Some("58.211.1.1")
+    );
+
+    c.call::<ModifyVpnConnectionAttribute>(
+        REGION,
+        &ModifyVpnConnectionAttributeRequest {
+            vpn_connection_id: t.vpn_connection_id.clone(),
+            customer_gateway_id: Some(c2.customer_gateway_id.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let moved = describe_one(&c, &t.vpn_connection_id).await;
+    assert_eq!(moved.customer_gateway_id, c2.customer_gateway_id);
+    // The IKE remote address followed the customer gateway (it was the old one's address).
+    assert_eq!(
+        moved.ike_options_specification.remote_address.as_deref(),
+        Some("58.211.1.2")
+    );
+    // Filters, counts and dependency checks all see the move.
+    let on = |cgw: &str| {
+        let c = c.clone();
+        let cgw = cgw.to_string();
+        async move {
+            c.describe_vpn_connections_by_filters(REGION, &[filter("customer-gateway-id", &[&cgw])])
+                .await
+                .unwrap()
+        }
+    };
+    assert!(on(&c1.customer_gateway_id).await.is_empty());
+    assert_eq!(on(&c2.customer_gateway_id).await.len(), 1);
+    let nums: BTreeMap<_, _> = c
+        .describe_customer_gateways_by_ids(
+            REGION,
+            &[
+                c1.customer_gateway_id.clone(),
+                c2.customer_gateway_id.clone(),
+            ],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.customer_gateway_id, g.vpn_conn_num))
+        .collect();
+    assert_eq!(nums[&c1.customer_gateway_id], Some(0));
+    assert_eq!(nums[&c2.customer_gateway_id], Some(1));
+    c.call::<DeleteCustomerGateway>(
+        REGION,
+        &DeleteCustomerGatewayRequest {
+            customer_gateway_id: c1.customer_gateway_id.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let r = c
+        .call::<DeleteCustomerGateway>(
+            REGION,
+            &DeleteCustomerGatewayRequest {
+                customer_gateway_id: c2.customer_gateway_id.clone(),
+            },
+        )
+        .await;
+    assert_eq!(code(r), ErrorCode::ResourceInUse);
+    // Moving to an unknown customer gateway fails and changes nothing.
+    let r = c
+        .call::<ModifyVpnConnectionAttribute>(
+            REGION,
+            &ModifyVpnConnectionAttributeRequest {
+                vpn_connection_id: t.vpn_connection_id.clone(),
+                customer_gateway_id: Some(c1.customer_gateway_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(code(r), ErrorCode::ResourceNotFound);
+    assert_eq!(
+        describe_one(&c, &t.vpn_connection_id)
+            .await
+            .customer_gateway_id,
+        c2.customer_gateway_id
+    );
+}
+
+#[tokio::test]
+async fn unicode_names_keys_and_both_integrity_spellings_round_trip() {
+    let h = start(sandbox_config()).await;
+    let c = client(&h);
+    let gw = ready_gateway(&c, "网关").await;
+    let c1 = create_cgw(&c, "分支机构", "58.211.1.1", None).await;
+    let c2 = create_cgw(&c, "c2", "58.211.1.2", None).await;
+    // 60 characters (180 bytes): a name limit counts characters.
+    let name = "通".repeat(60);
+    let psk = r#"p"s\k 'ü' {}[]"#;
+    let t = ready_tunnel(
+        &c,
+        CreateVpnConnectionRequest {
+            pre_share_key: Secret::new(psk),
+            tags: Some(vec![tag("部门", "网络组")]),
+            ipsec_options_specification: Some(IPSECOptionsSpecification {
+                integrity_algorithm: Some("SHA-256".into()),
+                ..Default::default()
+            }),
+            ..tunnel_req(&gw.vpn_gateway_id, &c1.customer_gateway_id, &name)
+        },
+    )
+    .await;
+    assert_eq!(t.vpn_connection_name, name);
+    assert_eq!(t.pre_share_key.expose(), psk);
+    assert_eq!(t.tag_set, vec![tag("部门", "网络组")]);
+    // The newer `IntegrityAlgorithm` is accepted; the API answers with the legacy `IntegrityAlgorith`.
+    assert_eq!(
+        t.ipsec_options_specification.integrity_algorith.as_deref(),
+        Some("SHA-256")
+    );
+    let t2 = ready_tunnel(
+        &c,
+        CreateVpnConnectionRequest {
+            ipsec_options_specification: Some(IPSECOptionsSpecification {
+                integrity_algorith: Some("SHA-512".into()),
+                ..Default::default()
+            }),
+            ..tunnel_req(&gw.vpn_gateway_id, &c2.customer_gateway_id, "t2")
+        },
+    )
+    .await;
+    assert_eq!(
+        t2.ipsec_options_specification.integrity_algorith.as_deref(),
+        Some("SHA-512")
+    );
+    let by_name = c
+        .describe_vpn_connections_by_filters(REGION, &[filter("vpn-connection-name", &[&name])])
+        .await
+        .unwrap();
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0].vpn_connection_id, t.vpn_connection_id);
+    let r = c
+        .call::<CreateCustomerGateway>(
+            REGION,
+            &CreateCustomerGatewayRequest {
+                customer_gateway_name: "通".repeat(61),
+                ip_address: "58.211.1.3".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(code(r), ErrorCode::InvalidParameterValueTooLong);
+}
+
+#[tokio::test]
+async fn deleting_a_tunnel_frees_its_pair_and_its_quota() {
+    let h = start(SandboxConfig {
+        quotas: Quotas {
+            tunnels_per_vpn_gateway: 1,
+            ..Quotas::default()
+        },
+        ..sandbox_config()
+    })
+    .await;
+    let c = client(&h);
+    let gw = ready_gateway(&c, "gw").await;
+    let cgw = create_cgw(&c, "c", "58.211.1.1", None).await;
+    let req = tunnel_req(&gw.vpn_gateway_id, &cgw.customer_gateway_id, "t");
+    let first = ready_tunnel(&c, req.clone()).await;
+    assert_eq!(
+        code(c.call::<CreateVpnConnection>(REGION, &req).await),
+        ErrorCode::LimitExceeded
+    );
+    let del = c
+        .call::<DeleteVpnConnection>(
+            REGION,
+            &DeleteVpnConnectionRequest {
+                vpn_gateway_id: gw.vpn_gateway_id.clone(),
+                vpn_connection_id: first.vpn_connection_id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(c
+        .wait_task(REGION, &del.request_id, fast_wait())
+        .await
+        .unwrap()
+        .is_success());
+    let second = ready_tunnel(&c, req).await;
+    assert_ne!(second.vpn_connection_id, first.vpn_connection_id);
+    let all = c
+        .describe_vpn_connections_by_filters(
+            REGION,
+            &[filter("vpn-gateway-id", &[&gw.vpn_gateway_id])],
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].vpn_connection_id, second.vpn_connection_id);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Error paths
 
@@ -1683,6 +1893,8 @@ async fn tags_through_the_tag_service() {
     let h = start(sandbox_config()).await;
     let c = client(&h);
     assert!(c.config().uin.is_none());
+    // Nothing is tagged yet: the uin cannot be learned (and the failure is not cached).
+    assert!(matches!(c.uin(REGION).await, Err(UinError::Unknown)));
     let gw = ready_gateway(&c, "gw").await;
     let cgw = create_cgw(&c, "c", "58.211.1.1", None).await;
     let t = ready_tunnel(

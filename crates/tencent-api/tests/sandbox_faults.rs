@@ -577,3 +577,126 @@ async fn a_restart_on_the_same_data_file_resumes_resources_and_pending_tasks() {
     assert!(tunnels_on(&c, &gw.vpn_gateway_id).await.is_empty());
     h.shutdown().await.unwrap();
 }
+
+/// With a data file, a change whose answer was lost after commit was persisted before the connection
+/// dropped: it survives a restart.
+#[tokio::test]
+async fn a_change_whose_answer_was_lost_after_commit_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox.json");
+    let h = start(SandboxConfig {
+        data_file: Some(data.clone()),
+        fault_weights: FaultWeights::only(FaultKind::DropAfterCommit),
+        ..faults_only(sandbox_config(), 1.0, &["CreateCustomerGateway"])
+    })
+    .await;
+    let c = client(&h);
+    let e = c
+        .call::<CreateCustomerGateway>(
+            REGION,
+            &CreateCustomerGatewayRequest {
+                customer_gateway_name: "lost-answer".into(),
+                ip_address: "58.211.1.1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e}");
+    assert_eq!(e.attempts, 1);
+    drop(c);
+    h.shutdown().await.unwrap();
+
+    let h = start(SandboxConfig {
+        data_file: Some(data.clone()),
+        ..sandbox_config()
+    })
+    .await;
+    let c = client(&h);
+    let found = c
+        .describe_customer_gateways_by_filters(
+            REGION,
+            &[filter("customer-gateway-name", &["lost-answer"])],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].ip_address, "58.211.1.1");
+    h.shutdown().await.unwrap();
+}
+
+/// A delete task that fails leaves the tunnel AVAILABLE (set up without failures, then restarted with
+/// `task_failure_rate` 1.0 on the same data file).
+#[tokio::test]
+async fn a_failed_delete_task_leaves_the_tunnel_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox.json");
+    let h = start(SandboxConfig {
+        data_file: Some(data.clone()),
+        ..sandbox_config()
+    })
+    .await;
+    let c = client(&h);
+    let gw = create_gateway(&c, "gw").await;
+    let cgw = create_cgw(&c, "c", "58.211.1.1").await;
+    wait_available(&c, &gw.vpn_gateway_id).await;
+    let created = c
+        .call::<CreateVpnConnection>(
+            REGION,
+            &tunnel_req(&gw.vpn_gateway_id, &cgw.customer_gateway_id, "t"),
+        )
+        .await
+        .unwrap();
+    assert!(c
+        .wait_task(REGION, &created.request_id, fast_wait())
+        .await
+        .unwrap()
+        .is_success());
+    drop(c);
+    h.shutdown().await.unwrap();
+
+    let h = start(SandboxConfig {
+        data_file: Some(data.clone()),
+        task_failure_rate: 1.0,
+        ..sandbox_config()
+    })
+    .await;
+    let c = client(&h);
+    let id = created.vpn_connection.vpn_connection_id.clone();
+    let del = c
+        .call::<DeleteVpnConnection>(
+            REGION,
+            &DeleteVpnConnectionRequest {
+                vpn_gateway_id: gw.vpn_gateway_id.clone(),
+                vpn_connection_id: id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let outcome = c
+        .wait_task(REGION, &del.request_id, fast_wait())
+        .await
+        .unwrap();
+    match &outcome {
+        TaskOutcome::Failed { output } => assert!(output.contains(&id), "{output}"),
+        other => panic!("expected FAILED, got {other:?}"),
+    }
+    let t = c
+        .describe_vpn_connections_by_ids(REGION, std::slice::from_ref(&id))
+        .await
+        .unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].state, "AVAILABLE");
+    // ...and it can be modified again.
+    c.call::<ModifyVpnConnectionAttribute>(
+        REGION,
+        &ModifyVpnConnectionAttributeRequest {
+            vpn_connection_id: id.clone(),
+            vpn_connection_name: Some("kept".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    h.shutdown().await.unwrap();
+}
