@@ -124,7 +124,9 @@ fn wait_output(mut child: Child, args: &[String]) -> Output {
         status
     });
     if rx.recv_timeout(COMMAND_TIMEOUT).is_err() {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
         panic!(
             "`tunnelform {}` did not finish within {COMMAND_TIMEOUT:?}",
             args.join(" ")
@@ -210,6 +212,44 @@ impl SandboxProc {
             _stdout: reader,
             url,
         }
+    }
+
+    /// `GET /_sandbox/stats` (unsigned, loopback only): request counts by action since start.
+    pub fn stats(&self) -> serde_json::Value {
+        use std::io::Write;
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("connecting to the sandbox");
+        s.set_read_timeout(Some(COMMAND_TIMEOUT)).expect("timeout");
+        write!(
+            s,
+            "GET /_sandbox/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sending");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("reading");
+        let body = resp.split("\r\n\r\n").nth(1).expect("an HTTP body");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats body {body:?}: {e}"))
+    }
+
+    /// Every request received since start (all actions).
+    pub fn request_count(&self) -> u64 {
+        self.stats()["requests"]
+            .as_object()
+            .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+            .unwrap_or(0)
+    }
+
+    /// Requests received since start by actions that change something (not Describe*/Get*).
+    pub fn write_request_count(&self) -> u64 {
+        self.stats()["requests"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(a, _)| !a.starts_with("Describe") && !a.starts_with("Get"))
+                    .filter_map(|(_, v)| v.as_u64())
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     /// An API client for looking at what the sandbox holds.
@@ -394,7 +434,8 @@ impl Work {
         let r = self.plan(&a);
         r.expect_code(0);
         assert!(
-            r.stdout.contains("No changes. Your infrastructure matches the configuration."),
+            r.stdout
+                .contains("No changes. Your infrastructure matches the configuration."),
             "{}",
             r.stdout
         );
@@ -432,13 +473,16 @@ impl Work {
     }
 }
 
-/// Spawns `tunnelform ARGS` with piped stdout, for tests that watch progress as it happens.
+/// Spawns `tunnelform ARGS` with piped stdout and stderr, for tests that watch progress as it
+/// happens. Lines of both streams arrive in one channel, tagged by stream.
 pub struct Running {
     child: Option<Child>,
     pid: u32,
-    lines: mpsc::Receiver<String>,
-    err_thread: Option<std::thread::JoinHandle<String>>,
-    pub seen: Vec<String>,
+    lines: mpsc::Receiver<(bool, String)>,
+    /// Lines read so far: stdout.
+    pub out: Vec<String>,
+    /// Lines read so far: stderr.
+    pub err: Vec<String>,
 }
 
 impl Running {
@@ -456,48 +500,62 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawning tunnelform");
-        let out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
         let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
+                if tx.send((false, line)).is_err() {
                     break;
                 }
             }
         });
-        let err_thread = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx2.send((true, line)).is_err() {
+                    break;
+                }
+            }
         });
         Running {
             pid: child.id(),
             child: Some(child),
             lines,
-            err_thread: Some(err_thread),
-            seen: Vec::new(),
+            out: Vec::new(),
+            err: Vec::new(),
         }
     }
 
-    /// Reads stdout until a line containing `needle` (fails after the command timeout).
+    fn push(&mut self, (is_err, line): (bool, String)) {
+        if is_err {
+            self.err.push(line);
+        } else {
+            self.out.push(line);
+        }
+    }
+
+    /// Reads output until a line (of either stream) contains `needle`; fails after the command
+    /// timeout or when the program ends first.
     #[track_caller]
     pub fn wait_for_line(&mut self, needle: &str) {
         let deadline = Instant::now() + COMMAND_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let hit = line.contains(needle);
-                    self.seen.push(line);
+                Ok(item) => {
+                    let hit = item.1.contains(needle);
+                    self.push(item);
                     if hit {
                         return;
                     }
                 }
                 Err(_) => panic!(
-                    "no line with {needle:?} on stdout; seen so far:\n{}",
-                    self.seen.join("\n")
+                    "no line with {needle:?}; stdout so far:\n{}\nstderr so far:\n{}",
+                    self.out.join("\n"),
+                    self.err.join("\n")
                 ),
             }
         }
@@ -529,16 +587,11 @@ impl Running {
             panic!("tunnelform did not exit within {COMMAND_TIMEOUT:?}");
         }
         let status = waiter.join().expect("waiter").expect("wait");
-        // The reader thread ends at EOF; collect everything it read.
-        while let Ok(line) = self.lines.recv_timeout(COMMAND_TIMEOUT) {
-            self.seen.push(line);
+        // The reader threads end at EOF, which closes the channel.
+        while let Ok(item) = self.lines.recv_timeout(COMMAND_TIMEOUT) {
+            self.push(item);
         }
-        let err = self
-            .err_thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default();
-        (status, self.seen.join("\n"), err)
+        (status, self.out.join("\n"), self.err.join("\n"))
     }
 }
 

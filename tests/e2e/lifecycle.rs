@@ -44,9 +44,15 @@ fn create_then_plan_shows_no_changes() {
 
     let plan = w.plan(&["--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     assert!(
-        plan.stdout.contains(r#"+ resource "tencentcloud_vpn_connection" "t" {"#),
+        plan.stdout
+            .contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(r#"+ resource "tencentcloud_vpn_connection" "t" {"#),
         "{}",
         plan.stdout
     );
@@ -56,12 +62,16 @@ fn create_then_plan_shows_no_changes() {
     let apply = w.apply(&[]);
     apply.success();
     assert!(
-        apply.stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );
     assert!(
-        apply.stdout.contains("tencentcloud_vpn_connection.t: Creation complete after"),
+        apply
+            .stdout
+            .contains("tencentcloud_vpn_connection.t: Creation complete after"),
         "{}",
         apply.stdout
     );
@@ -118,21 +128,35 @@ fn update_in_place_keeps_the_id() {
     );
     assert!(out.contains("~ dpd_timeout"), "{out}");
     assert!(out.contains("30 -> 45"), "{out}");
-    assert!(out.contains(r#"~ name"#) && out.contains(r#""tunnel-one" -> "tunnel-renamed""#), "{out}");
-    assert!(out.contains(r#"+ "env"  = "prod""#) || out.contains(r#"+ "env" = "prod""#), "{out}");
+    assert!(
+        out.contains(r#"~ name"#) && out.contains(r#""tunnel-one" -> "tunnel-renamed""#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"+ "env"  = "prod""#) || out.contains(r#"+ "env" = "prod""#),
+        "{out}"
+    );
     assert!(out.contains(r#""net" -> "platform""#), "{out}");
     assert!(!out.contains("forces replacement"), "{out}");
-    assert!(out.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{out}");
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{out}"
+    );
 
     let apply = w.apply(&[]);
     apply.success();
     assert!(
-        apply.stdout.contains("Apply complete! Resources: 0 added, 1 changed, 0 destroyed."),
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 0 added, 1 changed, 0 destroyed."),
         "{}",
         apply.stdout
     );
     assert_eq!(w.state_id("tencentcloud_vpn_connection.t"), id);
-    let t = sb.cloud().connection("ap-guangzhou", &id).expect("same tunnel");
+    let t = sb
+        .cloud()
+        .connection("ap-guangzhou", &id)
+        .expect("same tunnel");
     assert_eq!(t.vpn_connection_name, "tunnel-renamed");
     assert_eq!(t.dpd_timeout, "45");
     let mut tags: Vec<(String, String)> = t
@@ -172,17 +196,28 @@ fn changing_the_customer_gateway_replaces_the_tunnel() {
         "{out}"
     );
     assert!(out.contains("must be replaced"), "{out}");
-    let forced: Vec<&str> = out.lines().filter(|l| l.contains("# forces replacement")).collect();
+    let forced: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("# forces replacement"))
+        .collect();
     assert_eq!(forced.len(), 1, "{out}");
     assert!(forced[0].contains("customer_gateway_id"), "{out}");
-    assert!(out.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{out}");
+    assert!(
+        out.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{out}"
+    );
 
     w.apply(&[]).success();
     let new = w.state_id("tencentcloud_vpn_connection.t");
     assert_ne!(new, old);
     let cloud = sb.cloud();
-    assert!(cloud.connection("ap-guangzhou", &old).is_none(), "the old tunnel is gone");
-    let t = cloud.connection("ap-guangzhou", &new).expect("the new tunnel exists");
+    assert!(
+        cloud.connection("ap-guangzhou", &old).is_none(),
+        "the old tunnel is gone"
+    );
+    let t = cloud
+        .connection("ap-guangzhou", &new)
+        .expect("the new tunnel exists");
     assert_eq!(
         t.customer_gateway_id,
         w.state_id("tencentcloud_vpn_customer_gateway.b")
@@ -207,7 +242,10 @@ fn changing_the_route_type_replaces_the_tunnel() {
         out.contains(r#"-/+ resource "tencentcloud_vpn_connection" "t" {"#),
         "{out}"
     );
-    let forced: Vec<&str> = out.lines().filter(|l| l.contains("# forces replacement")).collect();
+    let forced: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("# forces replacement"))
+        .collect();
     assert_eq!(forced.len(), 1, "{out}");
     assert!(
         forced[0].contains("route_type") && forced[0].contains(r#""StaticRoute" -> "Policy""#),
@@ -220,7 +258,10 @@ fn changing_the_route_type_replaces_the_tunnel() {
     let cloud = sb.cloud();
     assert!(cloud.connection("ap-guangzhou", &old).is_none());
     assert_eq!(
-        cloud.connection("ap-guangzhou", &new).expect("new tunnel").route_type,
+        cloud
+            .connection("ap-guangzhou", &new)
+            .expect("new tunnel")
+            .route_type,
         "Policy"
     );
     w.assert_no_changes(&[]);
@@ -238,24 +279,37 @@ fn removing_a_block_deletes_the_object() {
     // Drop customer gateway b (unused) and the tunnel.
     let text = config(BASE);
     let without_b = text.replace(&customer_gateway_block("b", "203.0.113.2"), "");
-    let cut = without_b.find(r#"resource "tencentcloud_vpn_connection" "t""#).unwrap();
+    let cut = without_b
+        .find(r#"resource "tencentcloud_vpn_connection" "t""#)
+        .unwrap();
     w.config(&without_b[..cut]);
 
     let plan = w.plan(&[]);
     plan.success();
     let out = &plan.stdout;
-    assert!(out.contains("# tencentcloud_vpn_connection.t will be destroyed"), "{out}");
+    assert!(
+        out.contains("# tencentcloud_vpn_connection.t will be destroyed"),
+        "{out}"
+    );
     assert!(
         out.contains("# (because tencentcloud_vpn_connection.t is not in the configuration)"),
         "{out}"
     );
-    assert!(out.contains(r#"- resource "tencentcloud_vpn_customer_gateway" "b" {"#), "{out}");
-    assert!(out.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{out}");
+    assert!(
+        out.contains(r#"- resource "tencentcloud_vpn_customer_gateway" "b" {"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{out}"
+    );
 
     let apply = w.apply(&[]);
     apply.success();
     assert!(
-        apply.stdout.contains("Apply complete! Resources: 0 added, 0 changed, 2 destroyed."),
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 0 added, 0 changed, 2 destroyed."),
         "{}",
         apply.stdout
     );

@@ -6,4 +6,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod approve;
+mod bad_input;
+mod data_sources;
+mod destroy;
+mod failure;
+mod foreach;
+mod interrupt;
 mod lifecycle;
+mod ordering;

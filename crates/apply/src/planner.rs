@@ -375,6 +375,8 @@ pub async fn make_plan(
         }
     }
     if protected.has_errors() {
+        // Show the offending line, as every other diagnostic does.
+        config.attach_source_lines(&mut protected);
         return Err(PlanError::Config(protected));
     }
 

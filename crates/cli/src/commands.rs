@@ -402,11 +402,13 @@ async fn apply_cmd(
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();
+    // Listening starts here, before any step runs, on one listener for both presses.
+    let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupts.next().await {
             eprintln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
             let _ = tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.next().await {
                 let _ = store_sig.flush();
                 eprintln!("Stopped; the state holds what had completed.");
                 std::process::exit(130);
@@ -457,6 +459,41 @@ async fn apply_cmd(
         s.shutdown().await.ok();
     }
     Ok(finish_report(&report, op))
+}
+
+/// Ctrl-C presses, counted from the moment [`Interrupts::listen`] returns. (`tokio::signal::ctrl_c`
+/// only starts listening when first polled, from a spawned task: a press before that killed the
+/// process, and a second press arriving before the second `ctrl_c()` was polled was lost.)
+struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn listen() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("listening for Ctrl-C")?;
+            Ok(Interrupts { signal })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Interrupts {})
+        }
+    }
+
+    /// The next press (false when no more can be received).
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await.is_some()
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.is_ok()
+        }
+    }
 }
 
 fn finish_report(report: &ApplyReport, op: &str) -> u8 {

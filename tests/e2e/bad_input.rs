@@ -1,0 +1,210 @@
+//! Bad input through the binary: every diagnostic names file:line:column and shows the offending
+//! line, the exit code is 1, and nothing is sent to the cloud (`validate` runs without one; `plan`
+//! against a sandbox leaves its request counters at zero).
+
+use crate::common::{SandboxProc, Work};
+
+/// Checks `validate` and `plan` on a broken `main.tf`: exit 1, `cfg/main.tf:LINE:COL`, the line
+/// itself, and each of `expect` in stderr.
+#[track_caller]
+fn rejected(main_tf: &str, line: usize, col: usize, expect: &[&str]) {
+    rejected_with(main_tf, line, col, expect, false)
+}
+
+/// As [`rejected`]; `reads_allowed`: the check needs planned values, so `plan` may read the cloud
+/// first (it must still write nothing).
+#[track_caller]
+fn rejected_with(main_tf: &str, line: usize, col: usize, expect: &[&str], reads_allowed: bool) {
+    let w = Work::new();
+    w.config(main_tf);
+    let location = format!("--> cfg/main.tf:{line}:{col}");
+    let source_line = main_tf.lines().nth(line - 1).expect("line in the file");
+    let shown = format!("{line} | {source_line}");
+
+    let v = w.tf(&["validate", "cfg"]);
+    v.expect_code(1);
+    for needle in [location.as_str(), shown.trim_end()]
+        .into_iter()
+        .chain(expect.iter().copied())
+    {
+        assert!(
+            v.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            v.stderr
+        );
+    }
+    assert!(!v.stdout.contains("Success"), "{}", v.stdout);
+
+    // The same through `plan` against a sandbox: the same diagnostic, and not one request.
+    let sb = SandboxProc::start(50, &[]);
+    let mut w = w;
+    w.endpoint = Some(sb.url.clone());
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    assert!(p.stderr.contains(&location), "{}", p.stderr);
+    assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
+    if !reads_allowed {
+        assert_eq!(sb.request_count(), 0, "{}", sb.stats());
+    }
+}
+
+#[test]
+fn syntax_error() {
+    rejected(
+        r#"resource "tencentcloud_vpn_gateway" "gw" {
+  name   = "gw"
+  vpc_id =
+}
+"#,
+        3,
+        11,
+        &["error: Invalid expression"],
+    );
+}
+
+#[test]
+fn unknown_argument_suggests_the_right_one() {
+    rejected(
+        r#"resource "tencentcloud_vpn_gateway" "gw" {
+  name     = "gw"
+  vpc_id   = "vpc-sandbox1"
+  bandwith = 10
+}
+"#,
+        4,
+        3,
+        &[
+            r#"Unsupported argument "bandwith""#,
+            r#"did you mean "bandwidth"?"#,
+        ],
+    );
+}
+
+const TUNNEL_HEAD: &str = r#"resource "tencentcloud_vpn_connection" "t" {
+  name                = "t"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = "vpngw-12345678"
+  customer_gateway_id = "cgw-12345678"
+  pre_share_key       = "k"
+"#;
+
+#[test]
+fn invalid_enum_value() {
+    rejected(
+        &format!("{TUNNEL_HEAD}  ike_proto_encry_algorithm = \"AES-CBC-512\"\n}}\n"),
+        7,
+        31,
+        &[
+            r#"Invalid value for "ike_proto_encry_algorithm""#,
+            r#""AES-CBC-256""#,
+            r#"got "AES-CBC-512""#,
+        ],
+    );
+}
+
+#[test]
+fn bad_cidr() {
+    rejected(
+        &format!(
+            "{TUNNEL_HEAD}  security_group_policy {{\n    local_cidr_block  = \"10.0.1.0/24\"\n    remote_cidr_block = [\"192.168.300.0/24\"]\n  }}\n}}\n"
+        ),
+        9,
+        25,
+        &[
+            r#"Invalid value for "remote_cidr_block""#,
+            r#""192.168.300.0/24" is not an IPv4 CIDR block"#,
+        ],
+    );
+}
+
+#[test]
+fn bgp_tunnel_cidr_must_be_a_slash_30() {
+    rejected(
+        &format!(
+            "{TUNNEL_HEAD}  route_type          = \"Bgp\"\n  bgp_config {{\n    tunnel_cidr   = \"169.254.128.0/29\"\n    local_bgp_ip  = \"169.254.128.1\"\n    remote_bgp_ip = \"169.254.128.2\"\n  }}\n}}\n"
+        ),
+        9,
+        21,
+        &["must be a /30, got /29"],
+    );
+}
+
+#[test]
+fn reference_cycle_names_both_resources() {
+    rejected(
+        r#"resource "tencentcloud_vpn_gateway" "gw" {
+  name   = tencentcloud_vpn_customer_gateway.c.name
+  vpc_id = "vpc-sandbox1"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = tencentcloud_vpn_gateway.gw.name
+  public_ip_address = "203.0.113.1"
+}
+"#,
+        1,
+        1,
+        &[
+            "Cycle",
+            "tencentcloud_vpn_gateway.gw",
+            "tencentcloud_vpn_customer_gateway.c",
+            "cfg/main.tf:6:1",
+        ],
+    );
+}
+
+#[test]
+fn overlapping_spd_on_one_gateway() {
+    let tunnel = |name: &str, cgw: &str, remote: &str| {
+        format!(
+            r#"resource "tencentcloud_vpn_connection" "{name}" {{
+  name                = "{name}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = "vpngw-12345678"
+  customer_gateway_id = "{cgw}"
+  pre_share_key       = "k"
+  security_group_policy {{
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["{remote}"]
+  }}
+}}
+"#
+        )
+    };
+    let text = format!(
+        "{}{}",
+        tunnel("a", "cgw-12345678", "192.168.1.0/24"),
+        tunnel("b", "cgw-87654321", "192.168.1.128/25")
+    );
+    // Checked across instances after the walk, where `plan` has already looked for objects
+    // tagged with these addresses (GetResources): reads, never a write.
+    rejected_with(
+        &text,
+        20,
+        25,
+        &[
+            "SPD entries overlap on the same VPN gateway",
+            "the other one is at cfg/main.tf:7:3",
+        ],
+        true,
+    );
+}
+
+#[test]
+fn a_good_configuration_validates() {
+    let w = Work::new();
+    w.config(
+        r#"resource "tencentcloud_vpn_gateway" "gw" {
+  name   = "gw"
+  vpc_id = "vpc-sandbox1"
+}
+"#,
+    );
+    let v = w.tf(&["validate", "cfg"]);
+    v.success();
+    assert!(
+        v.stdout.contains("Success! The configuration is valid."),
+        "{}",
+        v.stdout
+    );
+}

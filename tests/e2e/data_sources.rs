@@ -1,0 +1,131 @@
+//! Data sources: gateways found by name and by tags, a VPC by id, used to build a tunnel.
+
+use crate::common::{SandboxProc, Work};
+
+/// Managed elsewhere: a hub gateway and a decoy with another name and tags.
+const OTHER_TEAM: &str = r#"
+resource "tencentcloud_vpn_gateway" "hub" {
+  name   = "shared-hub"
+  vpc_id = "vpc-sandbox1"
+  tags = {
+    role = "hub"
+  }
+}
+
+resource "tencentcloud_vpn_gateway" "decoy" {
+  name   = "shared-decoy"
+  vpc_id = "vpc-sandbox1"
+  tags = {
+    role = "spoke"
+  }
+}
+"#;
+
+const CONSUMER: &str = r#"
+data "tencentcloud_vpn_gateways" "by_name" {
+  name = "shared-hub"
+}
+
+data "tencentcloud_vpn_gateways" "by_tags" {
+  tags = {
+    role = "hub"
+  }
+}
+
+data "tencentcloud_vpc_instances" "vpc" {
+  vpc_id = "vpc-sandbox1"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "branch" {
+  name              = "branch"
+  public_ip_address = "198.51.100.50"
+}
+
+resource "tencentcloud_vpn_connection" "branch" {
+  name                = "to-branch"
+  vpc_id              = data.tencentcloud_vpc_instances.vpc.instance_list[0].vpc_id
+  vpn_gateway_id      = data.tencentcloud_vpn_gateways.by_name.gateway_list[0].id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.branch.id
+  pre_share_key       = "data-key"
+  security_group_policy {
+    local_cidr_block  = cidrsubnet(data.tencentcloud_vpc_instances.vpc.instance_list[0].cidr_block, 8, 5)
+    remote_cidr_block = ["192.168.50.0/24"]
+  }
+}
+
+output "by_name" {
+  value = [for g in data.tencentcloud_vpn_gateways.by_name.gateway_list : g.id]
+}
+
+output "by_tags" {
+  value = [for g in data.tencentcloud_vpn_gateways.by_tags.gateway_list : g.id]
+}
+
+output "vpc_cidr" {
+  value = data.tencentcloud_vpc_instances.vpc.instance_list[0].cidr_block
+}
+"#;
+
+#[test]
+fn data_sources_find_gateways_by_name_and_tags_and_vpcs_by_id() {
+    let sb = SandboxProc::start(50, &[]);
+    let owner = Work::with_sandbox(&sb);
+    owner.config(OTHER_TEAM);
+    owner.apply(&[]).success();
+    let hub = owner.state_id("tencentcloud_vpn_gateway.hub");
+
+    let w = Work::with_sandbox(&sb);
+    w.config(CONSUMER);
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    // The gateway id is known at plan time: it was read.
+    assert!(
+        plan.stdout
+            .contains(&format!(r#"+ vpn_gateway_id             = "{hub}""#)),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains(r#""10.0.5.0/24""#), "{}", plan.stdout);
+
+    w.apply(&[]).success();
+    let t = sb
+        .cloud()
+        .connection(
+            "ap-guangzhou",
+            &w.state_id("tencentcloud_vpn_connection.branch"),
+        )
+        .expect("tunnel");
+    assert_eq!(t.vpn_gateway_id, hub);
+    assert_eq!(t.vpc_id, "vpc-sandbox1");
+    // Data sources are not managed: not in state as resources to destroy.
+    assert_eq!(w.state_ids().len(), 2, "{:?}", w.state_ids());
+
+    let out = w.tf(&["output", "--json", "--dir", "cfg"]);
+    out.success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["by_name"]["value"], serde_json::json!([hub]));
+    assert_eq!(v["by_tags"]["value"], serde_json::json!([hub]));
+    assert_eq!(v["vpc_cidr"]["value"], "10.0.0.0/16");
+
+    w.assert_no_changes(&[]);
+    // The owner's configuration is not disturbed by a tunnel on its gateway.
+    owner.assert_no_changes(&[]);
+
+    // Destroying the consumer leaves the shared gateways alone.
+    w.destroy(&[]).success();
+    let gws: Vec<String> = sb
+        .cloud()
+        .gateways("ap-guangzhou")
+        .into_iter()
+        .map(|g| g.vpn_gateway_id)
+        .collect();
+    assert!(gws.contains(&hub));
+    assert_eq!(gws.len(), 2);
+    assert!(sb.cloud().connection_ids("ap-guangzhou").is_empty());
+}

@@ -1,0 +1,131 @@
+//! Ctrl-C during apply: nothing new starts, the operations in flight finish, the state is written,
+//! exit 130; a later apply completes the work. A second Ctrl-C stops at once.
+
+use crate::common::{customer_gateway_block, gateway_block, Running, SandboxProc, Work};
+
+fn config() -> String {
+    let tunnel = |name: &str, cgw: &str, n: u8| {
+        format!(
+            r#"
+resource "tencentcloud_vpn_connection" "{name}" {{
+  name                = "{name}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.{cgw}.id
+  pre_share_key       = "interrupt-key"
+  security_group_policy {{
+    local_cidr_block  = "10.0.{n}.0/24"
+    remote_cidr_block = ["192.168.{n}.0/24"]
+  }}
+}}
+"#
+        )
+    };
+    format!(
+        "{}{}{}{}{}",
+        gateway_block("slow-gw"),
+        customer_gateway_block("a", "203.0.113.1"),
+        customer_gateway_block("b", "203.0.113.2"),
+        tunnel("t1", "a", 1),
+        tunnel("t2", "b", 2),
+    )
+}
+
+#[test]
+fn ctrl_c_finishes_in_flight_work_writes_state_and_exits_130() {
+    let data = tempfile::tempdir().unwrap();
+    let data_file = data.path().join("sandbox.json");
+    let data_arg = data_file.to_str().unwrap();
+    // Slow: a new VPN gateway stays PENDING for 3 s.
+    let slow = SandboxProc::start(3000, &["--data", data_arg]);
+    let mut w = Work::with_sandbox(&slow);
+    w.config(&config());
+
+    let mut run = Running::spawn(&w, &["apply", "cfg", "--auto-approve"], &[]);
+    run.wait_for_line("tencentcloud_vpn_gateway.gw: Creating...");
+    run.interrupt();
+    let (status, out, err) = run.finish();
+    assert_eq!(status.code(), Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("Interrupt received"), "{err}");
+    // The gateway in flight was awaited to the end; the tunnels that need it never started.
+    assert!(
+        out.contains("tencentcloud_vpn_gateway.gw: Creation complete after"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("tencentcloud_vpn_connection.t1: Creating"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("tencentcloud_vpn_connection.t2: Creating"),
+        "{out}"
+    );
+    assert!(!out.contains("Apply complete!"), "{out}");
+
+    // The state holds exactly what was created.
+    let ids = w.state_ids();
+    assert_eq!(
+        ids.keys().map(String::as_str).collect::<Vec<_>>(),
+        vec![
+            "tencentcloud_vpn_customer_gateway.a",
+            "tencentcloud_vpn_customer_gateway.b",
+            "tencentcloud_vpn_gateway.gw",
+        ]
+    );
+    let mut from_state: Vec<String> = ids.values().cloned().collect();
+    from_state.sort();
+    assert_eq!(slow.cloud().all_ids("ap-guangzhou"), from_state);
+
+    // A later apply (same cloud, now fast) does the rest and only the rest.
+    drop(slow);
+    let fast = SandboxProc::start(50, &["--data", data_arg]);
+    w.endpoint = Some(fast.url.clone());
+    let again = w.apply(&[]);
+    again.success();
+    assert!(
+        again
+            .stdout
+            .contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(fast.cloud().gateways("ap-guangzhou").len(), 1);
+    assert_eq!(fast.cloud().connection_ids("ap-guangzhou").len(), 2);
+    w.assert_no_changes(&[]);
+}
+
+#[test]
+fn a_second_ctrl_c_stops_at_once_with_the_state_written_so_far() {
+    let slow = SandboxProc::start(3000, &[]);
+    let w = Work::with_sandbox(&slow);
+    w.config(&config());
+
+    let mut run = Running::spawn(&w, &["apply", "cfg", "--auto-approve"], &[]);
+    run.wait_for_line("tencentcloud_vpn_gateway.gw: Creating...");
+    run.wait_for_line("tencentcloud_vpn_customer_gateway.a: Creation complete");
+    run.wait_for_line("tencentcloud_vpn_customer_gateway.b: Creation complete");
+    run.interrupt();
+    run.wait_for_line("Interrupt received");
+    run.interrupt();
+    let (status, out, err) = run.finish();
+    assert_eq!(status.code(), Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    // It did not wait for the gateway (PENDING for 3 s).
+    assert!(
+        !out.contains("tencentcloud_vpn_gateway.gw: Creation complete"),
+        "{out}"
+    );
+    let ids = w.state_ids();
+    assert!(
+        ids.contains_key("tencentcloud_vpn_customer_gateway.a"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains_key("tencentcloud_vpn_customer_gateway.b"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.keys()
+            .any(|a| a.starts_with("tencentcloud_vpn_connection")),
+        "{ids:?}"
+    );
+}
