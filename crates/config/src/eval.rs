@@ -697,6 +697,31 @@ impl<'a> Evaluator<'a> {
         Ok(Walked::Ref(cur, sens))
     }
 
+    /// Evaluates `e` into a shared value: `local.NAME` and `var.NAME` are not copied.
+    pub fn eval_shared(&self, e: &Expr, sc: &Scope<'_>) -> EResult<Arc<Value>> {
+        if let Some((
+            root,
+            [TraverseOp {
+                kind: OpKind::Attr(name),
+                span,
+            }],
+        )) = e.as_static_traversal()
+        {
+            if sc.binding(root).is_none() {
+                match (root, self.vars, self.refs) {
+                    ("var", Some(vars), _) => {
+                        if let Some(v) = vars.get(name) {
+                            return Ok(v.clone());
+                        }
+                    }
+                    ("local", _, Some(refs)) => return refs.local(self, name, *span),
+                    _ => {}
+                }
+            }
+        }
+        self.eval(e, sc).map(Arc::new)
+    }
+
     /// Evaluates `e` and hands the value to `f` by reference. References to variables, locals,
     /// `each` and for-expression variables are not cloned.
     pub fn eval_with<R>(

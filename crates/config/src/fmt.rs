@@ -469,8 +469,26 @@ fn layout(src: &str) -> String {
     let mut out = String::with_capacity(src.len() + 64);
     let mut i = 0;
     while i < kept.len() {
+        // Single-line arguments only: one whose value opens a multi-line bracket ends the run
+        // (as terraform fmt does).
         let key_width = |l: &Line| -> Option<usize> {
             if l.blank || l.toks.len() < 2 || !l.toks[1].is_punct("=") {
+                return None;
+            }
+            let net: isize = l
+                .toks
+                .iter()
+                .map(|t| {
+                    if t.is_opener() {
+                        1
+                    } else if t.is_closer() {
+                        -1
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            if net != 0 {
                 return None;
             }
             match &l.toks[0] {

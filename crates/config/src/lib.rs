@@ -13,6 +13,7 @@
 //! [`format_source`] is `tunnelform fmt`: canonical formatting that keeps comments.
 
 mod ast;
+mod bigobj;
 mod config;
 mod decode;
 mod eval;

@@ -10,10 +10,13 @@ use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 use tunnelform_model::{Diagnostic, Value};
 
+use std::collections::HashMap;
+
 use crate::ast::{
     Attribute, BinOp, Block, Body, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart,
     TraverseOp, UnaryOp,
 };
+use crate::bigobj;
 use crate::source::{BSpan, Sources};
 use crate::values::number_value;
 use crate::MAX_EXPRESSION_DEPTH;
@@ -78,10 +81,34 @@ fn unreachable_none<T>() -> T {
 
 /// Parses a whole file into a body. A syntax error comes back as one located error.
 pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+    let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
+        parse_entry(file, text, off)
+    });
+    let Some(masked) = prepared.masked.as_deref() else {
+        return parse_body_plain(file, src);
+    };
+    let Ok(parsed) = hcl_edit::parser::parse_body(masked) else {
+        // Report the error exactly as hcl-edit sees the original text.
+        return parse_body_plain(file, src);
+    };
+    let mut l = Lowerer {
+        file,
+        base: 0,
+        errors: prepared.errors,
+        prepared: prepared.objects,
+    };
+    let body = l.body(&parsed, 0);
+    drop(parsed);
+    Ok((body, l.errors))
+}
+
+fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
     let parsed = hcl_edit::parser::parse_body(src).map_err(|e| syntax_error(file, src, &e))?;
     let mut l = Lowerer {
         file,
+        base: 0,
         errors: Vec::new(),
+        prepared: HashMap::new(),
     };
     let body = l.body(&parsed, 0);
     drop(parsed);
@@ -90,14 +117,46 @@ pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>)
 
 /// Parses a standalone expression (a `--var` value).
 pub(crate) fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
+    let prepared = bigobj::prepare(file, src, true, &mut |text, off| {
+        parse_entry(file, text, off)
+    });
+    if let Some(masked) = prepared.masked.as_deref() {
+        if let Ok(parsed) = hcl_edit::parser::parse_expr(masked) {
+            let mut l = Lowerer {
+                file,
+                base: 0,
+                errors: prepared.errors,
+                prepared: prepared.objects,
+            };
+            let e = l.expr(&parsed, BSpan::new(file, 0..src.len()), 0);
+            drop(parsed);
+            return Ok((e, l.errors));
+        }
+    }
     let parsed = hcl_edit::parser::parse_expr(src).map_err(|e| syntax_error(file, src, &e))?;
     let mut l = Lowerer {
         file,
+        base: 0,
         errors: Vec::new(),
+        prepared: HashMap::new(),
     };
     let e = l.expr(&parsed, BSpan::new(file, 0..src.len()), 0);
     drop(parsed);
     Ok((e, l.errors))
+}
+
+/// One entry value of a big object, at offset `off` of the file.
+fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<LowerError>)> {
+    let parsed = hcl_edit::parser::parse_expr(text).ok()?;
+    let mut l = Lowerer {
+        file,
+        base: off,
+        errors: Vec::new(),
+        prepared: HashMap::new(),
+    };
+    let e = l.expr(&parsed, BSpan::new(file, off..off + text.len()), 1);
+    drop(parsed);
+    Some((e, l.errors))
 }
 
 fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError {
@@ -278,12 +337,17 @@ fn find_unterminated(src: &str) -> Option<(usize, bool)> {
 
 struct Lowerer {
     file: u32,
+    /// Offset of the parsed text in the file (entries of big objects are parsed alone).
+    base: usize,
     errors: Vec<LowerError>,
+    /// Big objects parsed beforehand, by start offset (see [`bigobj`]).
+    prepared: HashMap<usize, Expr>,
 }
 
 impl Lowerer {
     fn sp(&self, r: Option<std::ops::Range<usize>>, fallback: BSpan) -> BSpan {
-        r.map(|r| BSpan::new(self.file, r)).unwrap_or(fallback)
+        r.map(|r| BSpan::new(self.file, r.start + self.base..r.end + self.base))
+            .unwrap_or(fallback)
     }
 
     fn err(&mut self, summary: impl Into<String>, help: Option<&str>, span: BSpan) {
@@ -375,6 +439,14 @@ impl Lowerer {
             Expression::String(s) => ExprKind::Literal(Value::String(s.value().to_string())),
             Expression::Array(items) => {
                 ExprKind::Tuple(items.iter().map(|x| self.expr(x, span, d)).collect())
+            }
+            Expression::Object(obj)
+                if obj.is_empty() && self.prepared.contains_key(&(span.start as usize)) =>
+            {
+                match self.prepared.remove(&(span.start as usize)) {
+                    Some(e) => return e,
+                    None => ExprKind::Object(Vec::new()),
+                }
             }
             Expression::Object(obj) => {
                 let mut items = Vec::with_capacity(obj.len());

@@ -27,8 +27,9 @@ const MAX_DIAGS: usize = 100;
 pub(crate) enum Expansion {
     Single,
     Count(u64),
-    /// A map (keys and values) or a set of strings (each element is key and value).
-    ForEach(Value),
+    /// A map (keys and values) or a set of strings (each element is key and value), shared with
+    /// the local or variable it comes from.
+    ForEach(Arc<Value>),
 }
 
 pub(crate) struct Session<'c> {
@@ -136,21 +137,21 @@ impl<'c> Session<'c> {
         let Some(fe) = &b.for_each else {
             return Ok(Expansion::Single);
         };
-        let (v, sens) = unmark(ev.eval(fe, &Scope::root())?);
-        if sens {
+        let shared = ev.eval_shared(fe, &Scope::root())?;
+        if shared.is_sensitive() {
             return Err(error("Invalid for_each argument", fe.span)
                 .detail("for_each may not be sensitive: its keys become part of the instance addresses shown in plans")
                 .help("use nonsensitive() on the keys, or keep the secret in an attribute of each element"));
         }
-        match v {
+        match &*shared {
             Value::Unknown => Err(error("Invalid for_each argument", fe.span)
                 .detail("the for_each value depends on values that are known only after apply")
                 .help("for_each keys must be known while planning: build them from variables, locals or data sources, not from resource attributes")),
             Value::Null => Err(error("Invalid for_each argument", fe.span)
                 .detail("for_each is null")
                 .help("give a map, or a set of strings built with toset([...])")),
-            Value::Map(_) => Ok(Expansion::ForEach(v)),
-            Value::List(ref items) => {
+            Value::Map(_) => Ok(Expansion::ForEach(shared.clone())),
+            Value::List(items) => {
                 let mut seen = std::collections::HashSet::new();
                 for it in items {
                     match it.unmarked() {
@@ -173,10 +174,10 @@ impl<'c> Session<'c> {
                         }
                     }
                 }
-                Ok(Expansion::ForEach(v))
+                Ok(Expansion::ForEach(shared.clone()))
             }
             other => Err(error("Invalid for_each argument", fe.span)
-                .detail(format!("for_each needs a map or a set of strings, got {}", values::describe_type(&other)))
+                .detail(format!("for_each needs a map or a set of strings, got {}", values::describe_type(other)))
                 .help("give a map, or a set of strings built with toset([...])")),
         }
     }
@@ -186,16 +187,31 @@ impl<'c> Session<'c> {
         match exp {
             Expansion::Single => vec![None],
             Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
-            Expansion::ForEach(Value::Map(m)) => m
-                .keys()
-                .map(|k| Some(InstanceKey::Key(k.clone())))
-                .collect(),
-            Expansion::ForEach(Value::List(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str())
-                .map(|k| Some(InstanceKey::Key(k.to_string())))
-                .collect(),
-            Expansion::ForEach(_) => Vec::new(),
+            Expansion::ForEach(v) => match &**v {
+                Value::Map(m) => m
+                    .keys()
+                    .map(|k| Some(InstanceKey::Key(k.clone())))
+                    .collect(),
+                Value::List(items) => items
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|k| Some(InstanceKey::Key(k.to_string())))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn has_key(exp: &Expansion, key: &InstanceKey) -> bool {
+        match (exp, key) {
+            (Expansion::Single, _) => false,
+            (Expansion::Count(n), InstanceKey::Index(i)) => i < n,
+            (Expansion::ForEach(v), InstanceKey::Key(k)) => match v.unmarked() {
+                Value::Map(m) => m.contains_key(k),
+                Value::List(items) => items.iter().any(|x| x.as_str() == Some(k.as_str())),
+                _ => false,
+            },
+            _ => false,
         }
     }
 
@@ -273,28 +289,30 @@ impl<'c> Session<'c> {
                     );
                 }
             }
-            Expansion::ForEach(Value::Map(m)) => {
-                for (k, v) in m {
-                    let key = Value::String(k.clone());
-                    build(
-                        Some(InstanceKey::Key(k.clone())),
-                        &Scope::with_each(&key, v),
-                        &mut errors,
-                    );
-                }
-            }
-            Expansion::ForEach(Value::List(items)) => {
-                for v in items {
-                    if let Some(k) = v.as_str() {
+            Expansion::ForEach(coll) => match &**coll {
+                Value::Map(m) => {
+                    for (k, v) in m {
+                        let key = Value::String(k.clone());
                         build(
-                            Some(InstanceKey::Key(k.to_string())),
-                            &Scope::with_each(v, v),
+                            Some(InstanceKey::Key(k.clone())),
+                            &Scope::with_each(&key, v),
                             &mut errors,
                         );
                     }
                 }
-            }
-            Expansion::ForEach(_) => {}
+                Value::List(items) => {
+                    for v in items {
+                        if let Some(k) = v.as_str() {
+                            build(
+                                Some(InstanceKey::Key(k.to_string())),
+                                &Scope::with_each(v, v),
+                                &mut errors,
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            },
         }
         if errors.is_empty() {
             Ok(out)
@@ -713,8 +731,8 @@ impl Refs for Session<'_> {
             InstanceKey::Key(s.into_owned())
         };
         if let Some(exp) = &exp {
-            let keys = Self::keys(exp);
-            if !keys.iter().any(|k| k.as_ref() == Some(&ikey)) {
+            if !Self::has_key(exp, &ikey) {
+                let keys = Self::keys(exp);
                 let names: Vec<String> = keys
                     .iter()
                     .flatten()

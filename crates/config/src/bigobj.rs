@@ -1,0 +1,410 @@
+//! Large object constructors (a 10,000-entry map of sites in a local or in terraform.tfvars)
+//! parsed entry by entry.
+//!
+//! hcl-edit checks the uniqueness of object keys with a linear scan per key, so an object with
+//! n entries costs O(n^2) to parse (seconds for 10,000 entries). Before parsing, the source is
+//! scanned for object constructors with many entries; each entry's value is parsed on its own,
+//! and the object is replaced by `{}` (padded with spaces, line breaks kept, so every other
+//! offset stays valid) in the text handed to hcl-edit. The lowered object is put back in its
+//! place afterwards. Anything unusual (a for expression, a complex key, an entry that does not
+//! parse on its own) leaves the object to hcl-edit.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ast::{Expr, ExprKind, ObjKey};
+use crate::lower::LowerError;
+use crate::source::BSpan;
+
+/// Objects with at least this many entries are parsed entry by entry.
+pub(crate) const BIG_OBJECT: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    Open(u8),
+    Close(u8),
+    Newline,
+    Comma,
+    /// A single `=` (not `==`, `=>`).
+    Eq,
+    Colon,
+    Ident,
+    Str,
+    /// Numbers, operators, heredocs and anything else.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    t: T,
+    start: usize,
+    end: usize,
+}
+
+fn lex(src: &str) -> Vec<Tok> {
+    let b = src.as_bytes();
+    let n = b.len();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let push = |out: &mut Vec<Tok>, t, start, end| out.push(Tok { t, start, end });
+    while i < n {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                push(&mut out, T::Newline, i, i + 1);
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'#' => i = line_end(b, i),
+            b'/' if b.get(i + 1) == Some(&b'/') => i = line_end(b, i),
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map(|p| i + 2 + p + 2).unwrap_or(n);
+            }
+            b'"' => {
+                let s = i;
+                i = string_end(b, i);
+                push(&mut out, T::Str, s, i);
+            }
+            b'<' if b.get(i + 1) == Some(&b'<') => {
+                let s = i;
+                let mut j = i + 2;
+                if b.get(j) == Some(&b'-') {
+                    j += 1;
+                }
+                let id = j;
+                while j < n && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-') {
+                    j += 1;
+                }
+                let delim = &src[id..j];
+                let nl = line_end(b, j);
+                if delim.is_empty() || src[j..nl].trim() != "" {
+                    push(&mut out, T::Other, i, i + 2);
+                    i += 2;
+                    continue;
+                }
+                // Skip whole lines up to the delimiter line.
+                let mut k = nl + 1;
+                let mut end = n;
+                while k < n {
+                    let e = line_end(b, k);
+                    if src[k..e].trim() == delim {
+                        end = e;
+                        break;
+                    }
+                    k = e + 1;
+                }
+                push(&mut out, T::Other, s, end);
+                i = end;
+            }
+            b'{' | b'[' | b'(' => {
+                push(&mut out, T::Open(c), i, i + 1);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                push(&mut out, T::Close(c), i, i + 1);
+                i += 1;
+            }
+            b',' => {
+                push(&mut out, T::Comma, i, i + 1);
+                i += 1;
+            }
+            b':' if b.get(i + 1) != Some(&b':') => {
+                push(&mut out, T::Colon, i, i + 1);
+                i += 1;
+            }
+            b'=' if b.get(i + 1) != Some(&b'=')
+                && b.get(i + 1) != Some(&b'>')
+                && i > 0
+                && !b"=!<>".contains(&b[i - 1]) =>
+            {
+                push(&mut out, T::Eq, i, i + 1);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let s = i;
+                while i < n
+                    && (b[i].is_ascii_alphanumeric()
+                        || b[i] == b'_'
+                        || b[i] == b'-'
+                        || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                push(&mut out, T::Ident, s, i);
+            }
+            _ => {
+                push(&mut out, T::Other, i, i + 1);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn line_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+fn string_end(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    i += 1;
+    while i < n {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            b'$' | b'%' if b.get(i + 1) == Some(&b[i]) && b.get(i + 2) == Some(&b'{') => i += 3,
+            b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
+                i += 2;
+                let mut depth = 1usize;
+                while i < n && depth > 0 {
+                    match b[i] {
+                        b'"' => i = string_end(b, i),
+                        b'{' => {
+                            depth += 1;
+                            i += 1;
+                        }
+                        b'}' => {
+                            depth -= 1;
+                            i += 1;
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    n.min(i)
+}
+
+/// The source with big objects blanked out, and their lowered replacements by start offset.
+pub(crate) struct Prepared {
+    pub masked: Option<String>,
+    pub objects: HashMap<usize, Expr>,
+    pub errors: Vec<LowerError>,
+}
+
+/// Finds big object constructors in `src` and parses them entry by entry. `expr_mode`: `src` is
+/// a single expression (a `{` at its start is an object). `parse_value` parses one entry's
+/// value (its text and offset in `src`).
+pub(crate) fn prepare(
+    file: u32,
+    src: &str,
+    expr_mode: bool,
+    parse_value: &mut dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)>,
+) -> Prepared {
+    let mut out = Prepared {
+        masked: None,
+        objects: HashMap::new(),
+        errors: Vec::new(),
+    };
+    if src.len() < 4096 {
+        return out;
+    }
+    let toks = lex(src);
+    // Matching close for each open, and the number of separators directly inside each one
+    // (an upper bound of its entries), in one pass.
+    let mut close_of = vec![usize::MAX; toks.len()];
+    let mut separators = vec![0usize; toks.len()];
+    let mut stack = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.t {
+            T::Open(_) => stack.push(i),
+            T::Close(_) => {
+                if let Some(o) = stack.pop() {
+                    close_of[o] = i;
+                }
+            }
+            T::Newline | T::Comma => {
+                if let Some(&o) = stack.last() {
+                    separators[o] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        if t.t != T::Open(b'{') || close_of[i] == usize::MAX || separators[i] + 1 < BIG_OBJECT {
+            i += 1;
+            continue;
+        }
+        let prev = toks[..i].iter().rev().find(|p| p.t != T::Newline);
+        let is_object = match prev {
+            None => expr_mode,
+            Some(p) => matches!(p.t, T::Eq | T::Colon | T::Comma | T::Open(_) | T::Other),
+        };
+        let close = close_of[i];
+        if is_object {
+            if let Some(e) = object(file, src, &toks[i..=close], parse_value, &mut out.errors) {
+                out.objects.insert(t.start, e);
+                ranges.push((t.start, toks[close].end));
+                i = close + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if !ranges.is_empty() {
+        let mut bytes = src.as_bytes().to_vec();
+        for (s, e) in ranges {
+            for b in &mut bytes[s..e] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+            // The braces stay where they were: `{`, blank lines, `}` is an empty object.
+            bytes[s] = b'{';
+            bytes[e - 1] = b'}';
+        }
+        out.masked = String::from_utf8(bytes).ok();
+        if out.masked.is_none() {
+            out.objects.clear();
+        }
+    }
+    out
+}
+
+/// Parses one object constructor (tokens from `{` to `}`) entry by entry, if it is big and
+/// simple enough.
+fn object(
+    file: u32,
+    src: &str,
+    toks: &[Tok],
+    parse_value: &mut dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)>,
+    errors: &mut Vec<LowerError>,
+) -> Option<Expr> {
+    let inner = &toks[1..toks.len() - 1];
+    if inner
+        .first()
+        .is_some_and(|t| t.t == T::Ident && &src[t.start..t.end] == "for")
+    {
+        return None;
+    }
+    // Split into entries at depth 0 (relative to the object).
+    let mut entries: Vec<&[Tok]> = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (k, t) in inner.iter().enumerate() {
+        match t.t {
+            T::Open(_) => depth += 1,
+            T::Close(_) => depth = depth.saturating_sub(1),
+            T::Newline | T::Comma if depth == 0 => {
+                if k > start {
+                    entries.push(&inner[start..k]);
+                }
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < inner.len() {
+        entries.push(&inner[start..]);
+    }
+    if entries.len() < BIG_OBJECT {
+        return None;
+    }
+    let mut items = Vec::with_capacity(entries.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(entries.len());
+    let mut local_errors = Vec::new();
+    for entry in entries {
+        let sep = entry.iter().position(|t| matches!(t.t, T::Eq | T::Colon))?;
+        let key_toks = &entry[..sep];
+        let value_toks = &entry[sep + 1..];
+        let (first, last) = (value_toks.first()?, value_toks.last()?);
+        let key = match key_toks {
+            [k] if k.t == T::Ident => {
+                let name = &src[k.start..k.end];
+                if !seen.insert(name.to_string()) {
+                    local_errors.push(duplicate(file, k));
+                }
+                ObjKey::Ident(name.to_string(), BSpan::new(file, k.start..k.end))
+            }
+            [k] if k.t == T::Str => {
+                let text = &src[k.start..k.end];
+                let (e, errs) = parse_value(text, k.start)?;
+                if !errs.is_empty() {
+                    return None;
+                }
+                if let Some(lit) = e.as_literal_str() {
+                    if !seen.insert(lit.to_string()) {
+                        local_errors.push(duplicate(file, k));
+                    }
+                }
+                ObjKey::Expr(e)
+            }
+            [open, .., close] if open.t == T::Open(b'(') && close.t == T::Close(b')') => {
+                let text = &src[open.start..close.end];
+                let (e, errs) = parse_value(text, open.start)?;
+                if !errs.is_empty() {
+                    return None;
+                }
+                ObjKey::Expr(e)
+            }
+            _ => return None,
+        };
+        let (value, errs) = parse_value(&src[first.start..last.end], first.start)?;
+        local_errors.extend(errs);
+        items.push((key, value));
+    }
+    errors.extend(local_errors);
+    let span = BSpan::new(file, toks[0].start..toks[toks.len() - 1].end);
+    Some(Expr {
+        kind: ExprKind::Object(items),
+        span,
+    })
+}
+
+fn duplicate(file: u32, k: &Tok) -> LowerError {
+    LowerError {
+        summary: "Duplicate object key".into(),
+        detail: None,
+        help: Some(
+            "each key may appear only once in an object or map (tags included); remove one of them"
+                .into(),
+        ),
+        span: BSpan::new(file, k.start..k.end),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_objects_are_masked_and_small_ones_left_alone() {
+        let mut src = String::from("locals {\n  big = {\n");
+        for i in 0..200 {
+            src.push_str(&format!("    k{i} = \"v{i}\" # c\n"));
+        }
+        src.push_str("  }\n  small = { a = 1 }\n}\n");
+        let mut calls = 0;
+        let p = prepare(0, &src, false, &mut |text, off| {
+            calls += 1;
+            assert!(src[off..].starts_with(text));
+            let (e, errs) = crate::lower::parse_expr(0, text).ok()?;
+            Some((e, errs))
+        });
+        assert_eq!(calls, 200);
+        let masked = p.masked.unwrap();
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masked.lines().count(), src.lines().count());
+        assert!(masked.contains("big = {\n"));
+        assert!(!masked.contains("k0"));
+        assert!(masked.contains("small = { a = 1 }"));
+        let start = src.find("{\n    k0").unwrap();
+        assert!(matches!(&p.objects[&start].kind, ExprKind::Object(items) if items.len() == 200));
+    }
+
+    #[test]
+    fn deep_nesting_is_linear() {
+        let src = format!("a = {}1{}", "{ a = ".repeat(50_000), "}".repeat(50_000));
+        let p = prepare(0, &src, false, &mut |_, _| None);
+        assert!(p.masked.is_none());
+    }
+}
