@@ -204,6 +204,19 @@ assert d.get("RequestId"), d' 2>/dev/null; then
   fi
 fi
 
+# --- 4c. the sandbox crate's own SDK walk-through (its own sandbox instance and credentials) ----------------------
+SB_OUT=$(SANDBOX_CMD="$BIN sandbox" PYTHON="$VENV/bin/python" timeout 120 bash "$ROOT/crates/sandbox/interop/run.sh" 2>&1)
+SB_RC=$?
+SB_N=$(printf '%s' "$SB_OUT" | sed -n 's/^sdk interop: \([0-9]*\) checks passed.*/\1/p' | tail -1)
+if [ "$SB_RC" -eq 0 ] && [ -n "$SB_N" ]; then
+  echo "ok   - crates/sandbox/interop/sdk_interop.py: $SB_N checks passed"
+  PASSED=$((PASSED + SB_N))
+else
+  echo "FAIL - crates/sandbox/interop/sdk_interop.py (exit $SB_RC)"
+  printf '%s\n' "$SB_OUT" | tail -c 3000 | sed 's/^/       | /'
+  FAILED=$((FAILED + 1))
+fi
+
 # --- 5. stop the sandbox -----------------------------------------------------------------------------------------
 if ! kill -0 "$SANDBOX_PID" 2>/dev/null; then
   echo "FAIL - the sandbox died during the run"; tail -c 4000 "$ERR"
