@@ -15,6 +15,9 @@ use crate::ast::{Expr, ExprKind, ObjKey};
 use crate::lower::LowerError;
 use crate::source::BSpan;
 
+/// Parses one entry value: its text and its offset in the source.
+pub(crate) type ParseValue<'a> = dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)> + 'a;
+
 /// Objects with at least this many entries are parsed entry by entry.
 pub(crate) const BIG_OBJECT: usize = 64;
 
@@ -194,7 +197,7 @@ pub(crate) fn prepare(
     file: u32,
     src: &str,
     expr_mode: bool,
-    parse_value: &mut dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)>,
+    parse_value: &mut ParseValue<'_>,
 ) -> Prepared {
     let mut out = Prepared {
         masked: None,
@@ -276,7 +279,7 @@ fn object(
     file: u32,
     src: &str,
     toks: &[Tok],
-    parse_value: &mut dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)>,
+    parse_value: &mut ParseValue<'_>,
     errors: &mut Vec<LowerError>,
 ) -> Option<Expr> {
     let inner = &toks[1..toks.len() - 1];

@@ -178,6 +178,7 @@ impl Decoder {
         self.diags.push(d);
     }
 
+    #[allow(clippy::boxed_local)]
     fn eval_err(&mut self, e: Box<EvalError>) {
         let d = eval_error(&self.sources, *e);
         self.diags.push(d);
@@ -892,13 +893,7 @@ impl Decoder {
                 }
             }
         }
-        let body = self.plan_body(
-            &b.body,
-            kind.schema(),
-            &format!("{type_name}"),
-            meta,
-            b.header,
-        );
+        let body = self.plan_body(&b.body, kind.schema(), &type_name, meta, b.header);
         let addr = Address {
             mode,
             type_name: type_name.clone(),
@@ -1924,12 +1919,12 @@ impl Decoder {
             return None;
         };
         let b = &self.blocks[bi];
-        let fits = match (&key, b.count.is_some(), b.for_each.is_some()) {
-            (None, false, false) => true,
-            (Some(InstanceKey::Index(_)), true, _) => true,
-            (Some(InstanceKey::Key(_)), _, true) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (&key, b.count.is_some(), b.for_each.is_some()),
+            (None, false, false)
+                | (Some(InstanceKey::Index(_)), true, _)
+                | (Some(InstanceKey::Key(_)), _, true)
+        );
         if !fits {
             let d = Diagnostic::error(format!("Import target key does not match {}", b.addr))
                 .with_help(if b.for_each.is_some() {

@@ -730,13 +730,7 @@ impl<'a> Evaluator<'a> {
         sc: &Scope<'_>,
         f: &mut dyn FnMut(&Value) -> EResult<R>,
     ) -> EResult<R> {
-        let Some((name, ops)) = e.as_static_traversal().or_else(|| match &e.kind {
-            ExprKind::Traversal(base, ops) => match &base.kind {
-                ExprKind::Var(n) => Some((n.as_str(), ops.as_slice())),
-                _ => None,
-            },
-            _ => None,
-        }) else {
+        let Some((name, ops)) = e.as_static_traversal() else {
             let v = self.eval(e, sc)?;
             return f(&v);
         };
@@ -1101,11 +1095,16 @@ impl<'a> Evaluator<'a> {
                         {
                             items.push(value);
                         }
-                    } else if map.contains_key(&key) {
-                        return Err(error(format!("Duplicate object key \"{key}\""), ke.span)
-                            .help("two elements produced the same key; add ... after the value expression to group them into lists"));
                     } else {
-                        map.insert(key, value);
+                        match map.entry(key) {
+                            std::collections::btree_map::Entry::Occupied(o) => {
+                                return Err(error(format!("Duplicate object key \"{}\"", o.key()), ke.span)
+                                    .help("two elements produced the same key; add ... after the value expression to group them into lists"));
+                            }
+                            std::collections::btree_map::Entry::Vacant(slot) => {
+                                slot.insert(value);
+                            }
+                        }
                     }
                 }
             }

@@ -510,8 +510,7 @@ fn layout(src: &str) -> String {
             }
             j += 1;
         }
-        for k in i..j {
-            let l = &kept[k];
+        for l in &kept[i..j] {
             let key = l.toks[0].text();
             let rest = render_line(&l.toks[1..]);
             let pad = width - key.chars().count();

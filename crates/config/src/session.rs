@@ -32,12 +32,14 @@ pub(crate) enum Expansion {
     ForEach(Arc<Value>),
 }
 
+type Memo<T> = Result<Arc<T>, Box<EvalError>>;
+
 pub(crate) struct Session<'c> {
     cfg: &'c Config,
     lookup: &'c dyn Lookup,
     /// Locals that depend on resources, evaluated once per session (all at first need).
-    impure: RefCell<Option<Vec<Option<Result<Arc<Value>, Box<EvalError>>>>>>,
-    expansions: RefCell<HashMap<usize, Result<Arc<Expansion>, Box<EvalError>>>>,
+    impure: RefCell<Option<Vec<Option<Memo<Value>>>>>,
+    expansions: RefCell<HashMap<usize, Memo<Expansion>>>,
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
 }
 
@@ -382,7 +384,12 @@ impl<'c> Session<'c> {
         errs: &mut Vec<Diagnostic>,
     ) {
         for a in &plan.attrs {
-            spans.insert(format!("{prefix}{}", a.name), a.span.clone());
+            let key = if prefix.is_empty() {
+                a.name.clone()
+            } else {
+                format!("{prefix}{}", a.name)
+            };
+            spans.insert(key, a.span.clone());
             let v = match ev.eval(&a.expr, sc) {
                 Ok(v) => v,
                 Err(e) => {

@@ -156,11 +156,14 @@ pub(crate) fn check_attr(schema: &AttrSchema, v: &Value) -> Vec<Problem> {
 }
 
 fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Problem> {
-    let invalid = format!("Invalid value for \"{name}\"");
-    let shown = if sensitive {
-        "(sensitive value)".to_string()
-    } else {
-        show(v)
+    // Messages are only built for values that fail.
+    let invalid = || format!("Invalid value for \"{name}\"");
+    let shown = || {
+        if sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            show(v)
+        }
     };
     match c {
         Check::OneOf(allowed) => {
@@ -170,8 +173,12 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
             }
             Some(
                 Problem::new(
-                    invalid,
-                    format!("expected one of {}, got {shown}", suggest::one_of(allowed)),
+                    invalid(),
+                    format!(
+                        "expected one of {}, got {}",
+                        suggest::one_of(allowed),
+                        shown()
+                    ),
                 )
                 .help(if sensitive {
                     None
@@ -184,8 +191,8 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
             let i = v.as_i64()?;
             (i < *lo || i > *hi).then(|| {
                 Problem::new(
-                    invalid,
-                    format!("must be between {lo} and {hi}, got {shown}"),
+                    invalid(),
+                    format!("must be between {lo} and {hi}, got {}", shown()),
                 )
             })
         }
@@ -194,14 +201,15 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
             (!allowed.contains(&i)).then(|| {
                 let list: Vec<String> = allowed.iter().map(i64::to_string).collect();
                 Problem::new(
-                    invalid,
-                    format!("expected one of {}, got {shown}", list.join(", ")),
+                    invalid(),
+                    format!("expected one of {}, got {}", list.join(", "), shown()),
                 )
             })
         }
         Check::IntMin(m) => {
             let i = v.as_i64()?;
-            (i < *m).then(|| Problem::new(invalid, format!("must be at least {m}, got {shown}")))
+            (i < *m)
+                .then(|| Problem::new(invalid(), format!("must be at least {m}, got {}", shown())))
         }
         Check::StrLen(lo, hi) => {
             let s = v.as_str()?;
@@ -210,10 +218,10 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
                 let what = if sensitive {
                     String::new()
                 } else {
-                    format!(" ({shown})")
+                    format!(" ({})", shown())
                 };
                 Problem::new(
-                    invalid,
+                    invalid(),
                     format!("must be {lo} to {hi} characters long, got {n}{what}"),
                 )
             })
@@ -222,7 +230,7 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
             let s = v.as_str()?;
             match parse_cidr(s) {
                 Ok(_) => None,
-                Err(e) => Some(Problem::new(invalid, e.message(s)).help(e.suggestion())),
+                Err(e) => Some(Problem::new(invalid(), e.message(s)).help(e.suggestion())),
             }
         }
         Check::Cidr30 => {
@@ -231,20 +239,23 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
                 Ok((_, 30)) => None,
                 Ok((_, len)) => Some(
                     Problem::new(
-                        invalid,
+                        invalid(),
                         format!("the BGP tunnel block must be a /30, got /{len} ({s:?})"),
                     )
                     .help(Some("pick a /30 such as \"169.254.128.0/30\"".into())),
                 ),
-                Err(e) => Some(Problem::new(invalid, e.message(s)).help(e.suggestion())),
+                Err(e) => Some(Problem::new(invalid(), e.message(s)).help(e.suggestion())),
             }
         }
         Check::Ipv4 => {
             let s = v.as_str()?;
             parse_ipv4(s).is_none().then(|| {
                 Problem::new(
-                    invalid,
-                    format!("{shown} is not an IPv4 address such as \"203.0.113.10\""),
+                    invalid(),
+                    format!(
+                        "{} is not an IPv4 address such as \"203.0.113.10\"",
+                        shown()
+                    ),
                 )
             })
         }
@@ -252,12 +263,15 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
             let s = v.as_str()?;
             match parse_ipv4(s) {
                 None => Some(Problem::new(
-                    invalid,
-                    format!("{shown} is not an IPv4 address such as \"203.0.113.10\""),
+                    invalid(),
+                    format!(
+                        "{} is not an IPv4 address such as \"203.0.113.10\"",
+                        shown()
+                    ),
                 )),
                 Some(ip) => customer_gateway_ip_problem(ip).map(|why| {
                     Problem::new(
-                        invalid,
+                        invalid(),
                         format!("{s} cannot be a customer gateway address: {why}"),
                     )
                     .help(Some(
@@ -472,28 +486,39 @@ pub(crate) fn cross_checks(
     }
 
     // IKE identities: ADDRESS uses ike_*_address, FQDN uses ike_*_fqdn_name.
-    for side in ["local", "remote"] {
-        let ident_key = format!("ike_{side}_identity");
-        let addr_key = format!("ike_{side}_address");
-        let fqdn_key = format!("ike_{side}_fqdn_name");
-        if attrs.get(&ident_key).is_some_and(Value::is_unknown) {
+    for (ident_key, addr_key, fqdn_key) in [
+        (
+            "ike_local_identity",
+            "ike_local_address",
+            "ike_local_fqdn_name",
+        ),
+        (
+            "ike_remote_identity",
+            "ike_remote_address",
+            "ike_remote_fqdn_name",
+        ),
+    ] {
+        if attrs.get(ident_key).is_some_and(Value::is_unknown) {
             continue;
         }
-        let identity = known_str(&ident_key).unwrap_or_else(|| "ADDRESS".into());
-        match identity.as_str() {
-            "ADDRESS" if is_set(&fqdn_key) => out.push((
-                fqdn_key.clone(),
+        let identity = attrs
+            .get(ident_key)
+            .and_then(|v| v.unmarked().as_str())
+            .unwrap_or("ADDRESS");
+        match identity {
+            "ADDRESS" if is_set(fqdn_key) => out.push((
+                fqdn_key.to_string(),
                 Problem::new(
                     format!("Conflicting arguments \"{fqdn_key}\" and \"{ident_key}\""),
                     format!("{fqdn_key} is only used when {ident_key} = \"FQDN\" ({ident_key} is \"ADDRESS\"{})",
-                        if attrs.contains_key(&ident_key) { "" } else { " by default" }),
+                        if attrs.contains_key(ident_key) { "" } else { " by default" }),
                 )
                 .help(Some(format!("set {ident_key} = \"FQDN\", or use {addr_key} instead"))),
             )),
             "FQDN" => {
-                if is_set(&addr_key) {
+                if is_set(addr_key) {
                     out.push((
-                        addr_key.clone(),
+                        addr_key.to_string(),
                         Problem::new(
                             format!("Conflicting arguments \"{addr_key}\" and \"{ident_key}\""),
                             format!("{addr_key} is only used when {ident_key} = \"ADDRESS\""),
@@ -501,9 +526,9 @@ pub(crate) fn cross_checks(
                         .help(Some(format!("remove {addr_key}, or set {ident_key} = \"ADDRESS\""))),
                     ));
                 }
-                if !is_set(&fqdn_key) {
+                if !is_set(fqdn_key) {
                     out.push((
-                        ident_key.clone(),
+                        ident_key.to_string(),
                         Problem::new(
                             format!("Missing argument \"{fqdn_key}\""),
                             format!("{ident_key} = \"FQDN\" needs {fqdn_key}"),

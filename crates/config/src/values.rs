@@ -10,7 +10,7 @@ pub(crate) fn number_value(f: f64) -> Value {
     if !f.is_finite() {
         return Value::Null;
     }
-    if f.fract() == 0.0 && f >= -9.007_199_254_740_992e15 && f <= 9.007_199_254_740_992e15 {
+    if f.fract() == 0.0 && (-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&f) {
         return Value::int(f as i64);
     }
     Number::from_f64(f)

@@ -488,7 +488,10 @@ fn static_schema_errors() {
     );
     let (d, e) = load_err("resource \"tencentcloud_vpn_gateways\" \"g\" {\n}\n");
     let diag = assert_diag(&e, "Unsupported resource type", &d.file("main.tf"), 1, 10);
-    assert!(diag.help.unwrap().contains("did you mean") || true);
+    assert_eq!(
+        diag.help.as_deref(),
+        Some("did you mean \"tencentcloud_vpn_gateway\"?")
+    );
     let (d, e) = load_err("data \"tencentcloud_instances\" \"g\" {\n}\n");
     let diag = assert_diag(
         &e,
