@@ -408,6 +408,44 @@ impl Work {
         run_in(self.path(), &all, &[])
     }
 
+    /// Runs `tunnelform ARGS --sandbox` (the embedded sandbox, data in `state/sandbox.json` under
+    /// the working directory) with short task latencies.
+    pub fn embedded(&self, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.push("--sandbox");
+        run_in(
+            self.path(),
+            &all,
+            &[("TUNNELFORM_SANDBOX_TASK_LATENCY_MS", "50")],
+        )
+    }
+
+    /// Copies the repository's `examples/NAME` to `examples/NAME` under the working directory.
+    pub fn copy_example(&self, name: &str) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
+        let to = self.path().join("examples").join(name);
+        std::fs::create_dir_all(&to).expect("examples dir");
+        for entry in std::fs::read_dir(&from).expect("reading the example") {
+            let entry = entry.expect("entry");
+            if entry.file_type().expect("file type").is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copying");
+            }
+        }
+    }
+
+    /// The state file of a configuration directory named `name` (the default location).
+    pub fn state_of(&self, name: &str) -> serde_json::Value {
+        let p = self
+            .path()
+            .join("state")
+            .join(format!("{name}.tfstate.json"));
+        let text =
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+        serde_json::from_str(&text).expect("the state file is JSON")
+    }
+
     pub fn plan(&self, extra: &[&str]) -> Run {
         let mut a = vec!["plan", "cfg"];
         a.extend_from_slice(extra);

@@ -129,3 +129,34 @@ fn a_second_ctrl_c_stops_at_once_with_the_state_written_so_far() {
         "{ids:?}"
     );
 }
+
+#[test]
+fn ctrl_c_while_steps_wait_for_a_free_slot_starts_none_of_them() {
+    // Three independent gateways, one at a time (--parallelism 1), each PENDING for 1 s.
+    let sb = SandboxProc::start(1000, &[]);
+    let w = Work::with_sandbox(&sb);
+    let gateway = |label: &str| {
+        format!(
+            "resource \"tencentcloud_vpn_gateway\" \"{label}\" {{\n  name   = \"{label}\"\n  vpc_id = \"vpc-sandbox1\"\n}}\n"
+        )
+    };
+    w.config(&format!("{}{}{}", gateway("a"), gateway("b"), gateway("c")));
+
+    let mut run = Running::spawn(
+        &w,
+        &["apply", "cfg", "--auto-approve", "--parallelism", "1"],
+        &[],
+    );
+    run.wait_for_line(": Creating...");
+    run.interrupt();
+    let (status, out, err) = run.finish();
+    assert_eq!(status.code(), Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    // Only the step in flight ran; the two waiting for a slot never started.
+    assert_eq!(out.matches(": Creating...").count(), 1, "{out}");
+    assert!(
+        err.contains("2 operation(s) were not started"),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+    assert_eq!(sb.cloud().gateways("ap-guangzhou").len(), 1);
+    assert_eq!(w.state_ids().len(), 1, "{:?}", w.state_ids());
+}

@@ -263,15 +263,21 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         if interrupted {
             report.interrupted = true;
         }
-        while !interrupted {
-            let Some(n) = ready.pop() else { break };
-            let step = graph.step(n);
-            let permit = sem.clone().acquire_owned().await.expect("semaphore open");
-            let ctx2 = ctx.clone();
-            running.spawn(async move {
-                let _permit = permit;
-                (n, run_step(&ctx2, step).await)
-            });
+        if !interrupted {
+            while let Some(n) = ready.pop() {
+                let step = graph.step(n);
+                let permit = sem.clone().acquire_owned().await.expect("semaphore open");
+                if *interrupt.borrow() {
+                    // Interrupted while this step waited for a free slot: start nothing new.
+                    ready.push(n);
+                    break;
+                }
+                let ctx2 = ctx.clone();
+                running.spawn(async move {
+                    let _permit = permit;
+                    (n, run_step(&ctx2, step).await)
+                });
+            }
         }
         if running.is_empty() {
             break;
