@@ -857,6 +857,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn int_min_and_sensitive_lengths() {
+        let p = check_one("x", &Check::IntMin(10), &Value::int(3), false).unwrap();
+        assert_eq!(p.summary, "Invalid value for \"x\"");
+        assert_eq!(p.detail.as_deref(), Some("must be at least 10, got 3"));
+        assert!(check_one("x", &Check::IntMin(10), &Value::int(10), false).is_none());
+        let schema = tunnelform_model::ResourceKind::VpnConnection
+            .schema()
+            .attr("pre_share_key")
+            .unwrap();
+        let long = Value::sensitive(Value::from("k".repeat(129)));
+        let problems = check_attr(schema, &long);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].detail.as_deref(),
+            Some("must be 1 to 128 characters long, got 129")
+        );
+        let ok = Value::sensitive(Value::from("k".repeat(128)));
+        assert!(check_attr(schema, &ok).is_empty());
+        // A sensitive value with the wrong type says so without showing it.
+        let p = convert_attr(
+            &tunnelform_model::AttrType::Int,
+            Value::sensitive("abc".into()),
+            "dpd_timeout",
+        )
+        .unwrap_err();
+        assert!(!format!("{p:?}").contains("abc"));
+    }
+
+    #[test]
     fn cidr_parsing_is_strict() {
         assert_eq!(parse_cidr("10.0.0.0/16").unwrap(), (0x0a00_0000, 16));
         assert!(
