@@ -108,6 +108,9 @@ pub(crate) struct ResourceBlock {
     /// Block-level dependencies (references, also through locals, and depends_on), sorted.
     pub depends_on: Vec<Address>,
     pub dep_blocks: Vec<usize>,
+    /// The instances, when count / for_each depend only on variables and locals (computed
+    /// once at load instead of once per evaluation).
+    pub static_expansion: Option<Arc<crate::session::Expansion>>,
     pub lifecycle: Lifecycle,
     pub body: BodyPlan,
 }

@@ -911,6 +911,7 @@ impl Decoder {
             provider_alias,
             depends_on: Vec::new(),
             dep_blocks: Vec::new(),
+            static_expansion: None,
             lifecycle,
             body,
         });
@@ -1515,6 +1516,43 @@ impl Decoder {
                             self.error(d, span);
                         }
                     },
+                    Err(e) => self.eval_err(e),
+                }
+            }
+        }
+
+        // count / for_each that do not depend on resources: expanded once, here.
+        if !self.diags.has_errors() {
+            for bi in 0..n_blocks {
+                let b = &self.blocks[bi];
+                let exprs: Vec<&Expr> = b.count.iter().chain(b.for_each.iter()).collect();
+                if exprs.is_empty() {
+                    continue;
+                }
+                let mut refs = Vec::new();
+                for e in &exprs {
+                    graph::collect_refs(e, &[], &mut refs);
+                }
+                let dynamic = refs.iter().any(|r| match r.kind {
+                    RefKind::Resource { .. } => true,
+                    RefKind::Local(l) => self.local_index.get(l).is_none_or(|&i| impure[i]),
+                    _ => false,
+                });
+                if dynamic {
+                    continue;
+                }
+                let lrefs = LoadRefs {
+                    pure: &pure_values,
+                    index: &self.local_index,
+                };
+                let ev = Evaluator::new(
+                    Some(&var_values),
+                    Some(&lrefs),
+                    &path_module,
+                    "count and for_each",
+                );
+                match crate::session::compute_expansion(&ev, b) {
+                    Ok(e) => self.blocks[bi].static_expansion = Some(Arc::new(e)),
                     Err(e) => self.eval_err(e),
                 }
             }

@@ -11,6 +11,26 @@
 //! diagnostic, never a panic or a stack overflow.
 //!
 //! [`format_source`] is `tunnelform fmt`: canonical formatting that keeps comments.
+//!
+//! # Conventions
+//! - Spans name files as `dir.join(name)` (the directory as the caller gave it); values given
+//!   on the command line or in the environment are located in pseudo-files such as
+//!   `<--var NAME>` and `<environment variable TF_VAR_NAME>`.
+//! - Values: nested blocks are `Value::Map` (single) or `Value::List` of maps (list/set, source
+//!   order); set attributes are lists without duplicates; numbers are `i64` when whole;
+//!   `Value::Unknown` for anything known only after apply; `Value::Sensitive` for sensitive
+//!   variables, values computed from them and `pre_share_key`. Sensitive values never appear in
+//!   diagnostics.
+//! - Cycles (among locals, resources and data sources) are load errors, so
+//!   [`Config::block_order`] never fails on a loaded configuration.
+//! - No process environment is read: `TF_VAR_*` come through [`VarInputs::env`], and the
+//!   default region can be replaced with [`Config::with_default_region`].
+//!
+//! # Limits
+//! All files together at most [`MAX_CONFIG_BYTES`]; expressions at most 64 nested brackets
+//! (hcl-edit's limit) and [`MAX_EXPRESSION_DEPTH`] levels once lowered; 2 million evaluation
+//! steps and values of 1 million elements per instance, local or output; `count` at most
+//! 1,000,000; `range()` at most 100,000 elements.
 
 mod ast;
 mod bigobj;

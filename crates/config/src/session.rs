@@ -98,90 +98,15 @@ impl<'c> Session<'c> {
 
     /// The expansion of a block (memoized).
     fn expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Arc<Expansion>> {
+        if let Some(e) = &self.cfg.inner.blocks[idx].static_expansion {
+            return Ok(e.clone());
+        }
         if let Some(r) = self.expansions.borrow().get(&idx) {
             return r.clone();
         }
-        let r = self.compute_expansion(ev, idx).map(Arc::new);
+        let r = compute_expansion(ev, &self.cfg.inner.blocks[idx]).map(Arc::new);
         self.expansions.borrow_mut().insert(idx, r.clone());
         r
-    }
-
-    fn compute_expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Expansion> {
-        let b = &self.cfg.inner.blocks[idx];
-        if let Some(c) = &b.count {
-            let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
-            if sens {
-                return Err(error("Invalid count argument", c.span).detail(
-                    "count may not be sensitive: the number of instances is shown in every plan",
-                ));
-            }
-            if v.is_unknown() {
-                return Err(error("Invalid count argument", c.span)
-                    .detail("the count depends on values that are known only after apply")
-                    .help(
-                        "count must be known while planning: use variables, locals or data sources",
-                    ));
-            }
-            let n = crate::values::to_number(&v)
-                .and_then(|n| n.as_i64())
-                .ok_or_else(|| {
-                    error("Invalid count argument", c.span).detail(format!(
-                        "count must be a whole number, got {}",
-                        values::show(&v)
-                    ))
-                })?;
-            if !(0..=MAX_COUNT).contains(&n) {
-                return Err(error("Invalid count argument", c.span)
-                    .detail(format!("count must be between 0 and {MAX_COUNT}, got {n}")));
-            }
-            return Ok(Expansion::Count(n as u64));
-        }
-        let Some(fe) = &b.for_each else {
-            return Ok(Expansion::Single);
-        };
-        let shared = ev.eval_shared(fe, &Scope::root())?;
-        if shared.is_sensitive() {
-            return Err(error("Invalid for_each argument", fe.span)
-                .detail("for_each may not be sensitive: its keys become part of the instance addresses shown in plans")
-                .help("use nonsensitive() on the keys, or keep the secret in an attribute of each element"));
-        }
-        match &*shared {
-            Value::Unknown => Err(error("Invalid for_each argument", fe.span)
-                .detail("the for_each value depends on values that are known only after apply")
-                .help("for_each keys must be known while planning: build them from variables, locals or data sources, not from resource attributes")),
-            Value::Null => Err(error("Invalid for_each argument", fe.span)
-                .detail("for_each is null")
-                .help("give a map, or a set of strings built with toset([...])")),
-            Value::Map(_) => Ok(Expansion::ForEach(shared.clone())),
-            Value::List(items) => {
-                let mut seen = std::collections::HashSet::new();
-                for it in items {
-                    match it.unmarked() {
-                        Value::String(s) => {
-                            if !seen.insert(s.clone()) {
-                                return Err(error("Invalid for_each argument", fe.span)
-                                    .detail(format!("the key \"{s}\" appears more than once"))
-                                    .help("wrap the list in toset() to remove duplicates"));
-                            }
-                        }
-                        Value::Unknown => {
-                            return Err(error("Invalid for_each argument", fe.span)
-                                .detail("some elements of the set are known only after apply")
-                                .help("for_each keys must be known while planning"))
-                        }
-                        other => {
-                            return Err(error("Invalid for_each argument", fe.span)
-                                .detail(format!("a set of strings is required, but an element is a {}", values::describe_type(other)))
-                                .help("give a map, or a set of strings built with toset([...])"))
-                        }
-                    }
-                }
-                Ok(Expansion::ForEach(shared.clone()))
-            }
-            other => Err(error("Invalid for_each argument", fe.span)
-                .detail(format!("for_each needs a map or a set of strings, got {}", values::describe_type(other)))
-                .help("give a map, or a set of strings built with toset([...])")),
-        }
     }
 
     /// Keys of an expansion, in order.
@@ -848,4 +773,82 @@ fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
         )));
     }
     diags
+}
+
+/// The instances a block has: evaluates `count` / `for_each` (known values only).
+pub(crate) fn compute_expansion(ev: &Evaluator<'_>, b: &ResourceBlock) -> EResult<Expansion> {
+    if let Some(c) = &b.count {
+        let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
+        if sens {
+            return Err(error("Invalid count argument", c.span).detail(
+                "count may not be sensitive: the number of instances is shown in every plan",
+            ));
+        }
+        if v.is_unknown() {
+            return Err(error("Invalid count argument", c.span)
+                .detail("the count depends on values that are known only after apply")
+                .help(
+                    "count must be known while planning: use variables, locals or data sources",
+                ));
+        }
+        let n = crate::values::to_number(&v)
+            .and_then(|n| n.as_i64())
+            .ok_or_else(|| {
+                error("Invalid count argument", c.span).detail(format!(
+                    "count must be a whole number, got {}",
+                    values::show(&v)
+                ))
+            })?;
+        if !(0..=MAX_COUNT).contains(&n) {
+            return Err(error("Invalid count argument", c.span)
+                .detail(format!("count must be between 0 and {MAX_COUNT}, got {n}")));
+        }
+        return Ok(Expansion::Count(n as u64));
+    }
+    let Some(fe) = &b.for_each else {
+        return Ok(Expansion::Single);
+    };
+    let shared = ev.eval_shared(fe, &Scope::root())?;
+    if shared.is_sensitive() {
+        return Err(error("Invalid for_each argument", fe.span)
+            .detail("for_each may not be sensitive: its keys become part of the instance addresses shown in plans")
+            .help("use nonsensitive() on the keys, or keep the secret in an attribute of each element"));
+    }
+    match &*shared {
+        Value::Unknown => Err(error("Invalid for_each argument", fe.span)
+            .detail("the for_each value depends on values that are known only after apply")
+            .help("for_each keys must be known while planning: build them from variables, locals or data sources, not from resource attributes")),
+        Value::Null => Err(error("Invalid for_each argument", fe.span)
+            .detail("for_each is null")
+            .help("give a map, or a set of strings built with toset([...])")),
+        Value::Map(_) => Ok(Expansion::ForEach(shared.clone())),
+        Value::List(items) => {
+            let mut seen = std::collections::HashSet::new();
+            for it in items {
+                match it.unmarked() {
+                    Value::String(s) => {
+                        if !seen.insert(s.clone()) {
+                            return Err(error("Invalid for_each argument", fe.span)
+                                .detail(format!("the key \"{s}\" appears more than once"))
+                                .help("wrap the list in toset() to remove duplicates"));
+                        }
+                    }
+                    Value::Unknown => {
+                        return Err(error("Invalid for_each argument", fe.span)
+                            .detail("some elements of the set are known only after apply")
+                            .help("for_each keys must be known while planning"))
+                    }
+                    other => {
+                        return Err(error("Invalid for_each argument", fe.span)
+                            .detail(format!("a set of strings is required, but an element is a {}", values::describe_type(other)))
+                            .help("give a map, or a set of strings built with toset([...])"))
+                    }
+                }
+            }
+            Ok(Expansion::ForEach(shared.clone()))
+        }
+        other => Err(error("Invalid for_each argument", fe.span)
+            .detail(format!("for_each needs a map or a set of strings, got {}", values::describe_type(other)))
+            .help("give a map, or a set of strings built with toset([...])")),
+    }
 }

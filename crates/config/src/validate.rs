@@ -89,6 +89,11 @@ pub(crate) fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value,
                     }
                     out.push(convert_attr(elem, it, name)?);
                 }
+                if matches!(ty, AttrType::Set(_)) && out.iter().all(Value::is_wholly_known) {
+                    // A set holds each element once (order as written otherwise).
+                    let mut seen = std::collections::HashSet::new();
+                    out.retain(|v| seen.insert(v.canonical_key()));
+                }
                 Ok(Value::List(out))
             }
             other => Err(wrong("a list", &other)),
@@ -855,6 +860,22 @@ fn find_span(inst: &Instance, key: &str) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sets_drop_duplicates_and_keep_order() {
+        let ty = AttrType::Set(&AttrType::String);
+        let v = Value::List(vec!["b".into(), "a".into(), "b".into()]);
+        assert_eq!(
+            convert_attr(&ty, v, "x").unwrap(),
+            Value::List(vec!["b".into(), "a".into()])
+        );
+        let l = AttrType::List(&AttrType::String);
+        let v = Value::List(vec!["b".into(), "b".into()]);
+        assert_eq!(
+            convert_attr(&l, v, "x").unwrap(),
+            Value::List(vec!["b".into(), "b".into()])
+        );
+    }
 
     #[test]
     fn int_min_and_sensitive_lengths() {
