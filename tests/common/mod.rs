@@ -157,6 +157,21 @@ pub fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     from_output(args, out)
 }
 
+/// Runs the binary with its stdout already closed by the reader (as `tunnelform plan | head` once
+/// `head` has had enough).
+pub fn run_with_closed_stdout(cwd: &Path, args: &[&str]) -> Run {
+    let mut c = command(cwd);
+    c.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawning tunnelform");
+    drop(child.stdout.take());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = wait_output(child, &args);
+    from_output(args, out)
+}
+
 // -------------------------------------------------------------------------------------------------
 // The sandbox as a child process
 

@@ -8,6 +8,7 @@ mod common;
 
 mod approve;
 mod bad_input;
+mod cli;
 mod data_sources;
 mod destroy;
 mod examples;

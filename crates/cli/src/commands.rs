@@ -20,6 +20,30 @@ use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::context::{client, load_config, parse_duration, state_path, Rendered};
 use crate::progress;
 
+/// `print!` / `println!` for command output: when standard output is gone (`tunnelform plan --json
+/// | head`) the command stops with an error on stderr instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))?
+    };
+}
+
+macro_rules! outln {
+    () => {
+        write_stdout(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<()> {
+    let mut o = std::io::stdout().lock();
+    o.write_fmt(args)
+        .and_then(|()| o.flush())
+        .context("writing to standard output")
+}
+
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Validate { dir, common } => validate(&dir, &common),
@@ -136,7 +160,7 @@ fn validate(dir: &Path, common: &Common) -> Result<u8> {
     if diags.has_errors() {
         return Err(Rendered(diags.sorted().to_string()).into());
     }
-    println!("Success! The configuration is valid.");
+    outln!("Success! The configuration is valid.");
     Ok(0)
 }
 
@@ -158,7 +182,7 @@ fn fmt(dir: &Path, check: bool) -> Result<u8> {
             if !check {
                 std::fs::write(&f, out).with_context(|| format!("writing {}", f.display()))?;
             }
-            println!("{}", f.display());
+            outln!("{}", f.display());
         }
     }
     Ok(if check && !unformatted.is_empty() {
@@ -241,15 +265,15 @@ async fn plan_cmd(
     let planned = make(&client, &config, &state, mode, targets).await?;
     let json = format == PlanFormat::Json;
     match format {
-        PlanFormat::Json => println!(
+        PlanFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&render_json(&planned.plan))?
         ),
-        PlanFormat::Markdown => print!(
+        PlanFormat::Markdown => out!(
             "{}",
             tunnelform_plan::render::render_markdown(&planned.plan)
         ),
-        PlanFormat::Human => print!(
+        PlanFormat::Human => out!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })
         ),
@@ -263,7 +287,7 @@ async fn plan_cmd(
         std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
             .with_context(|| format!("writing {}", out.display()))?;
         if !json {
-            println!("\nSaved the plan to: {}\nTo perform exactly these actions, run: tunnelform apply {}", out.display(), out.display());
+            outln!("\nSaved the plan to: {}\nTo perform exactly these actions, run: tunnelform apply {}", out.display(), out.display());
         }
     }
     if let Some(s) = sandbox {
@@ -287,7 +311,7 @@ fn confirm(what: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!("{what} needs confirmation, and there is no terminal to ask on: review the plan, then run again with --auto-approve");
     }
-    print!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    out!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
@@ -382,7 +406,7 @@ async fn apply_cmd(
     if let Some(saved) = &saved {
         check_saved(&saved.plan, &planned.plan)?;
     } else {
-        print!(
+        out!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })
         );
@@ -393,10 +417,10 @@ async fn apply_cmd(
             return Ok(0);
         }
         if !auto_approve && !confirm(op)? {
-            println!("\nApply cancelled.");
+            outln!("\nApply cancelled.");
             return Ok(1);
         }
-        println!();
+        outln!();
     }
 
     let store = StateStore::new(file, state, journal);
@@ -421,8 +445,10 @@ async fn apply_cmd(
         interrupt: rx,
         task_timeout: Duration::from_secs(600),
     };
+    let view = Arc::new(progress::View::for_stdout());
+    let view_sink = view.clone();
     let sink: Arc<dyn tunnelform_apply::EventSink> =
-        Arc::new(|e: tunnelform_apply::Event| progress::print(&e));
+        Arc::new(move |e: tunnelform_apply::Event| view_sink.event(&e));
     let refresh_only = planned.plan.refresh_only;
     let report = apply_plan(
         &client,
@@ -436,6 +462,7 @@ async fn apply_cmd(
     )
     .await
     .map_err(|e| anyhow!("{e}"))?;
+    view.finish();
     if refresh_only {
         // Accept the refreshed objects into state.
         store
@@ -497,6 +524,12 @@ impl Interrupts {
 }
 
 fn finish_report(report: &ApplyReport, op: &str) -> u8 {
+    // The work is done and saved: a closed stdout only loses the summary.
+    macro_rules! summary {
+        ($($arg:tt)*) => {
+            let _ = writeln!(std::io::stdout(), $($arg)*);
+        };
+    }
     if report.interrupted {
         eprintln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
         return 130;
@@ -521,14 +554,16 @@ fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     };
     let word = if op == "destroy" { "Destroy" } else { "Apply" };
     if op == "destroy" {
-        println!(
+        summary!(
             "\n{word} complete! Resources: {} destroyed.",
             report.destroyed
         );
     } else {
-        println!(
+        summary!(
             "\n{word} complete! Resources: {import}{} added, {} changed, {} destroyed.",
-            report.added, report.changed, report.destroyed
+            report.added,
+            report.changed,
+            report.destroyed
         );
     }
     0
@@ -584,12 +619,12 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
             let saved: SavedPlan = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a tunnelform plan file", p.display()))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&render_json(&saved.plan))?
                 );
             } else {
-                print!(
+                out!(
                     "{}",
                     render_human(&saved.plan, &RenderOptions { color: color() })
                 );
@@ -599,7 +634,7 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
             let spath = state_path(Path::new("."), None, common);
             let state = load_state(&spath)?;
             for (addr, rs) in &state.resources {
-                println!("# {addr}: {}", rs.id);
+                outln!("# {addr}: {}", rs.id);
             }
         }
     }
@@ -616,7 +651,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
         StateCommand::List { dir, common } => {
             let state = load_state(&state_for(&dir, &common)?)?;
             for addr in state.resources.keys() {
-                println!("{addr}");
+                outln!("{addr}");
             }
         }
         StateCommand::Show {
@@ -629,12 +664,12 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
             })?;
-            println!("# {addr}:\nid = {:?}\nregion = {:?}", rs.id, rs.region);
+            outln!("# {addr}:\nid = {:?}\nregion = {:?}", rs.id, rs.region);
             for (k, v) in &rs.attributes {
-                println!("{k} = {}", serde_json::to_string(&v.to_json())?);
+                outln!("{k} = {}", serde_json::to_string(&v.to_json())?);
             }
             for k in rs.secret_digests.keys() {
-                println!("{k} = (sensitive value)");
+                outln!("{k} = (sensitive value)");
             }
         }
         StateCommand::MigrateTerraform { file, dir, common } => {
@@ -667,7 +702,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             }
             for a in &removed {
                 state.resources.remove(a);
-                println!("Removed {a}");
+                outln!("Removed {a}");
             }
             file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
         }
@@ -692,8 +727,8 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
                 .ok_or_else(|| anyhow!("no output named {n:?} in the state"))?;
             let v = show(o);
             match (&v, json) {
-                (serde_json::Value::String(s), false) => println!("{s}"),
-                _ => println!("{}", serde_json::to_string_pretty(&v)?),
+                (serde_json::Value::String(s), false) => outln!("{s}"),
+                _ => outln!("{}", serde_json::to_string_pretty(&v)?),
             }
         }
         None if json => {
@@ -707,11 +742,11 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
                     )
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&m)?);
+            outln!("{}", serde_json::to_string_pretty(&m)?);
         }
         None => {
             for (k, o) in &state.outputs {
-                println!("{k} = {}", serde_json::to_string(&show(o))?);
+                outln!("{k} = {}", serde_json::to_string(&show(o))?);
             }
         }
     }
@@ -721,14 +756,14 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
 fn graph(dir: &Path, common: &Common) -> Result<u8> {
     let config = load_config(dir, common)?;
     let order = config.block_order().map_err(|d| Rendered(d.to_string()))?;
-    println!("digraph tunnelform {{\n  rankdir = \"RL\";");
+    outln!("digraph tunnelform {{\n  rankdir = \"RL\";");
     for b in &order {
-        println!("  \"{b}\";");
+        outln!("  \"{b}\";");
         for d in config.block_dependencies(b) {
-            println!("  \"{b}\" -> \"{d}\";");
+            outln!("  \"{b}\" -> \"{d}\";");
         }
     }
-    println!("}}");
+    outln!("}}");
     Ok(0)
 }
 
@@ -737,7 +772,7 @@ async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
     let handle = tunnelform_sandbox::Sandbox::start(config)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    println!("listening on {}", handle.url());
+    outln!("listening on {}", handle.url());
     std::io::stdout().flush().ok();
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
