@@ -73,3 +73,79 @@ pub fn print(e: &Event) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", line(e));
 }
+
+/// How apply progress is shown: a live view on a terminal, one line per event otherwise.
+pub enum View {
+    Lines,
+    Live(Live),
+}
+
+impl View {
+    pub fn for_stdout() -> View {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            View::Live(Live::new())
+        } else {
+            View::Lines
+        }
+    }
+
+    pub fn event(&self, e: &Event) {
+        match self {
+            View::Lines => print(e),
+            View::Live(l) => l.event(e),
+        }
+    }
+
+    /// Clears the live area before the final report.
+    pub fn finish(&self) {
+        if let View::Live(l) = self {
+            l.multi.clear().ok();
+        }
+    }
+}
+
+/// indicatif: one spinner per operation in flight with its elapsed time; finished operations print
+/// their line above the spinners.
+pub struct Live {
+    multi: indicatif::MultiProgress,
+    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Live {
+    fn new() -> Live {
+        Live {
+            multi: indicatif::MultiProgress::new(),
+            bars: Default::default(),
+        }
+    }
+
+    fn event(&self, e: &Event) {
+        let key = match e {
+            Event::Started { address, .. }
+            | Event::Completed { address, .. }
+            | Event::Failed { address, .. }
+            | Event::Skipped { address, .. } => address.to_string(),
+        };
+        let mut bars = self.bars.lock().expect("progress bars");
+        match e {
+            Event::Started { step, .. } => {
+                let style = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+                let bar = self
+                    .multi
+                    .add(indicatif::ProgressBar::new_spinner().with_style(style));
+                bar.set_message(format!("{key}: {}", verbs(*step).0));
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bars.insert(key, bar);
+            }
+            _ => {
+                if let Some(bar) = bars.remove(&key) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                self.multi.println(line(e)).ok();
+            }
+        }
+    }
+}
