@@ -95,9 +95,13 @@ fn ctrl_c_finishes_in_flight_work_writes_state_and_exits_130() {
 }
 
 #[test]
-fn a_second_ctrl_c_stops_at_once_with_the_state_written_so_far() {
-    let slow = SandboxProc::start(3000, &[]);
-    let w = Work::with_sandbox(&slow);
+fn a_second_ctrl_c_stops_at_once_and_the_next_apply_adopts_what_was_in_flight() {
+    let data = tempfile::tempdir().unwrap();
+    let data_file = data.path().join("sandbox.json");
+    let data_arg = data_file.to_str().unwrap();
+    // PENDING for 1.5 s: far longer than the two presses take.
+    let slow = SandboxProc::start(1500, &["--data", data_arg]);
+    let mut w = Work::with_sandbox(&slow);
     w.config(&config());
 
     let mut run = Running::spawn(&w, &["apply", "cfg", "--auto-approve"], &[]);
@@ -109,7 +113,7 @@ fn a_second_ctrl_c_stops_at_once_with_the_state_written_so_far() {
     run.interrupt();
     let (status, out, err) = run.finish();
     assert_eq!(status.code(), Some(130), "stdout:\n{out}\nstderr:\n{err}");
-    // It did not wait for the gateway (PENDING for 3 s).
+    // It did not wait for the gateway.
     assert!(
         !out.contains("tencentcloud_vpn_gateway.gw: Creation complete"),
         "{out}"
@@ -128,6 +132,30 @@ fn a_second_ctrl_c_stops_at_once_with_the_state_written_so_far() {
             .any(|a| a.starts_with("tencentcloud_vpn_connection")),
         "{ids:?}"
     );
+    // The gateway's create was sent: it exists in the cloud.
+    let gateways = slow.cloud().gateways("ap-guangzhou");
+    assert_eq!(gateways.len(), 1);
+    let in_flight = gateways[0].vpn_gateway_id.clone();
+
+    // The next apply settles what was in flight (the journal): the gateway is adopted, not
+    // created a second time.
+    drop(slow);
+    let fast = SandboxProc::start(50, &["--data", data_arg]);
+    w.endpoint = Some(fast.url.clone());
+    w.apply(&[]).success();
+    let cloud = fast.cloud();
+    assert_eq!(
+        cloud
+            .gateways("ap-guangzhou")
+            .into_iter()
+            .map(|g| g.vpn_gateway_id)
+            .collect::<Vec<_>>(),
+        vec![in_flight.clone()]
+    );
+    assert_eq!(w.state_id("tencentcloud_vpn_gateway.gw"), in_flight);
+    assert_eq!(cloud.connection_ids("ap-guangzhou").len(), 2);
+    assert_eq!(cloud.customer_gateways("ap-guangzhou").len(), 2);
+    w.assert_no_changes(&[]);
 }
 
 #[test]

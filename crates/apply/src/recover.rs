@@ -8,8 +8,9 @@
 //!   know (a lost response or a lost state), so the plan imports them instead of creating a duplicate.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_model::{Address, ResourceKind, Value};
 use tunnelform_state::{Journal, JournalAction, Origin, State, UnfinishedOp};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
@@ -169,6 +170,12 @@ async fn settle(
                     }
                 }
             };
+            // Finish the interrupted create as the executor would have: wait until the object
+            // leaves PENDING, so the plan's dependents (tunnels on a new gateway) can start.
+            let obj = match obj {
+                Some(o) => await_settled(client, region, kind, o).await?,
+                None => None,
+            };
             if let Some(o) = obj {
                 adopt(state, addr, &o, Origin::Adopted);
                 report.adopted.push((addr.clone(), o.id.clone()));
@@ -194,6 +201,38 @@ async fn settle(
         }
     }
     Ok(())
+}
+
+/// How long recovery waits for an object an interrupted run left PENDING.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Polls `obj` until it is no longer PENDING (a new VPN gateway, a tunnel whose create task runs).
+/// None when it disappears meanwhile (a create that failed: nothing to adopt). After
+/// [`SETTLE_TIMEOUT`] the object is returned as it is.
+async fn await_settled(
+    client: &Client,
+    region: &str,
+    kind: ResourceKind,
+    mut obj: RemoteObject,
+) -> Result<Option<RemoteObject>, ApiError> {
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let pending = obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING");
+        if !pending || Instant::now() >= deadline {
+            return Ok(Some(obj));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(2));
+        match read_objects(client, region, kind, std::slice::from_ref(&obj.id))
+            .await?
+            .into_iter()
+            .next()
+        {
+            Some(o) => obj = o,
+            None => return Ok(None),
+        }
+    }
 }
 
 /// Whether objects created for this state carry ownership tags (the default).
