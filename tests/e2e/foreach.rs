@@ -163,3 +163,63 @@ fn for_each_grows_and_shrinks_with_the_variable_file() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("output --json");
     assert_eq!(v, serde_json::json!({ "tokyo": before[tokyo] }));
 }
+
+#[test]
+fn count_grows_and_shrinks() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(
+        r#"
+variable "n" {
+  type = number
+}
+
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  count             = var.n
+  name              = format("office-%02d", count.index)
+  public_ip_address = cidrhost("198.51.100.0/24", 10 + count.index)
+}
+"#,
+    );
+    w.apply(&["--var", "n=3"]).success();
+    let names = || {
+        let mut v: Vec<String> = sb
+            .cloud()
+            .customer_gateways("ap-guangzhou")
+            .into_iter()
+            .map(|c| format!("{} {}", c.customer_gateway_name, c.ip_address))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(),
+        vec![
+            "office-00 198.51.100.10",
+            "office-01 198.51.100.11",
+            "office-02 198.51.100.12"
+        ]
+    );
+    let first = w.state_id("tencentcloud_vpn_customer_gateway.office[0]");
+    w.assert_no_changes(&["--var", "n=3"]);
+
+    let shrink = w.plan(&["--var", "n=1"]);
+    shrink.success();
+    assert!(
+        shrink
+            .stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{}",
+        shrink.stdout
+    );
+    w.apply(&["--var", "n=1"]).success();
+    assert_eq!(names(), vec!["office-00 198.51.100.10"]);
+    assert_eq!(
+        w.state_id("tencentcloud_vpn_customer_gateway.office[0]"),
+        first
+    );
+
+    w.apply(&["--var", "n=2"]).success();
+    assert_eq!(names().len(), 2);
+    w.assert_no_changes(&["--var", "n=2"]);
+}

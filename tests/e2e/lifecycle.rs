@@ -327,3 +327,178 @@ fn removing_a_block_deletes_the_object() {
     );
     w.assert_no_changes(&[]);
 }
+
+#[test]
+fn reordered_sets_and_omitted_defaults_plan_no_changes() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tunnel = |spd: &str| {
+        format!(
+            r#"{}{}
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "sets"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.a.id
+  pre_share_key       = "sets-key"
+  tags = {{
+    b = "2"
+    a = "1"
+  }}
+{spd}
+}}
+"#,
+            gateway_block("sets-gw"),
+            customer_gateway_block("a", "203.0.113.1"),
+        )
+    };
+    let first = r#"
+  security_group_policy {
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24"]
+  }
+  security_group_policy {
+    local_cidr_block  = "10.0.2.0/24"
+    remote_cidr_block = ["192.168.4.0/24"]
+  }
+"#;
+    let reordered = r#"
+  security_group_policy {
+    local_cidr_block  = "10.0.2.0/24"
+    remote_cidr_block = ["192.168.4.0/24"]
+  }
+  security_group_policy {
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.3.0/24", "192.168.1.0/24", "192.168.2.0/24"]
+  }
+"#;
+    w.config(&tunnel(first));
+    w.apply(&[]).success();
+    // Everything the configuration leaves out (IKE/IPsec/DPD defaults, health-check addresses the
+    // API picks) follows the API: no perpetual diff.
+    w.assert_no_changes(&[]);
+    w.config(&tunnel(reordered));
+    w.assert_no_changes(&[]);
+}
+
+#[test]
+fn a_changed_pre_shared_key_is_detected_and_updated_without_showing_it() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config(BASE));
+    w.apply(&[]).success();
+    let id = w.state_id("tencentcloud_vpn_connection.t");
+
+    w.config(&config(BASE).replace("lifecycle-key", "rotated-key"));
+    let plan = w.plan(&["--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(
+        plan.stdout.contains("~ pre_share_key") && plan.stdout.contains("(sensitive value)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("rotated-key"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("lifecycle-key"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+
+    w.apply(&[]).success();
+    assert_eq!(w.state_id("tencentcloud_vpn_connection.t"), id);
+    let key = sb
+        .cloud()
+        .connection("ap-guangzhou", &id)
+        .expect("tunnel")
+        .pre_share_key;
+    assert_eq!(key.expose(), "rotated-key");
+    let state = std::fs::read_to_string(w.state_path()).unwrap();
+    assert!(!state.contains("rotated-key"));
+    w.assert_no_changes(&[]);
+}
+
+#[test]
+fn create_before_destroy_replaces_a_customer_gateway_new_one_first() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    let text = |ip: &str| {
+        config(BASE).replace(
+            &customer_gateway_block("a", "203.0.113.1"),
+            &format!(
+                r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {{
+  name              = "cgw-a"
+  public_ip_address = "{ip}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+"#
+            ),
+        )
+    };
+    w.config(&text("203.0.113.1"));
+    w.apply(&[]).success();
+    let old_cgw = w.state_id("tencentcloud_vpn_customer_gateway.a");
+    let old_tunnel = w.state_id("tencentcloud_vpn_connection.t");
+
+    w.config(&text("203.0.113.9"));
+    let plan = w.plan(&[]);
+    plan.success();
+    let out = &plan.stdout;
+    assert!(
+        out.contains("+/- create replacement and then destroy"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"+/- resource "tencentcloud_vpn_customer_gateway" "a" {"#),
+        "{out}"
+    );
+    // The tunnel names the customer gateway: it is replaced too (destroy first, by default).
+    assert!(
+        out.contains(r#"-/+ resource "tencentcloud_vpn_connection" "t" {"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 2 to add, 0 to change, 2 to destroy."),
+        "{out}"
+    );
+
+    let r = w.apply(&[]);
+    r.success();
+    let pos = |needle: &str| {
+        r.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in\n{}", r.stdout))
+    };
+    // New customer gateway, then the tunnel moves to it, then the old one goes.
+    assert!(
+        pos("tencentcloud_vpn_customer_gateway.a: Creation complete")
+            < pos("tencentcloud_vpn_connection.t: Creating..."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        pos("tencentcloud_vpn_connection.t: Creation complete")
+            < pos("tencentcloud_vpn_customer_gateway.a: Destroying..."),
+        "{}",
+        r.stdout
+    );
+    let cloud = sb.cloud();
+    let cgws: Vec<String> = cloud
+        .customer_gateways("ap-guangzhou")
+        .into_iter()
+        .map(|c| c.customer_gateway_id)
+        .collect();
+    let new_cgw = w.state_id("tencentcloud_vpn_customer_gateway.a");
+    assert!(!cgws.contains(&old_cgw), "{cgws:?}");
+    assert!(cgws.contains(&new_cgw), "{cgws:?}");
+    let t = cloud
+        .connection("ap-guangzhou", &w.state_id("tencentcloud_vpn_connection.t"))
+        .expect("new tunnel");
+    assert_ne!(t.vpn_connection_id, old_tunnel);
+    assert_eq!(t.customer_gateway_id, new_cgw);
+    w.assert_no_changes(&[]);
+}
