@@ -22,7 +22,7 @@ use crate::values::number_value;
 use crate::MAX_EXPRESSION_DEPTH;
 
 /// Stack for the parsing thread. Only touched pages are committed.
-const PARSE_STACK: usize = 256 * 1024 * 1024;
+const PARSE_STACK: usize = 64 * 1024 * 1024;
 
 /// A problem found while lowering, located later against the sources.
 #[derive(Debug, Clone)]

@@ -205,6 +205,35 @@ impl<'c> Session<'c> {
                 Err(mut e) => errors.append(&mut e),
             }
         };
+        // One instance: straight to its key.
+        if let Some(want) = &only {
+            match (&*exp, want) {
+                (Expansion::Single, None) => build(None, &Scope::root(), &mut errors),
+                (Expansion::Count(n), Some(InstanceKey::Index(i))) if i < n => {
+                    build(want.clone(), &Scope::with_count(*i as i64), &mut errors)
+                }
+                (Expansion::ForEach(coll), Some(InstanceKey::Key(k))) => match &**coll {
+                    Value::Map(m) => {
+                        if let Some(v) = m.get(k) {
+                            let key = Value::String(k.clone());
+                            build(want.clone(), &Scope::with_each(&key, v), &mut errors);
+                        }
+                    }
+                    Value::List(items) => {
+                        if let Some(v) = items.iter().find(|v| v.as_str() == Some(k.as_str())) {
+                            build(want.clone(), &Scope::with_each(v, v), &mut errors);
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+            return if errors.is_empty() {
+                Ok(out)
+            } else {
+                Err(fold(errors))
+            };
+        }
         match &*exp {
             Expansion::Single => build(None, &Scope::root(), &mut errors),
             Expansion::Count(n) => {
