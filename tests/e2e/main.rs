@@ -17,4 +17,5 @@ mod foreach;
 mod interrupt;
 mod lifecycle;
 mod ordering;
+mod projects;
 mod snapshots;

@@ -218,8 +218,10 @@ pub async fn make_plan(
                             }
                         }
                     }
-                    // A brand-new state may be a lost one: objects tagged with this address are
-                    // imported instead of created again.
+                    // A brand-new state may be a lost one, or another configuration may use the
+                    // same addresses in this account and region: objects tagged with this address
+                    // are reported, never taken over (importing them would let this state change
+                    // or destroy another state's objects). The user imports them if they are theirs.
                     if fresh_state
                         && opts.mode == PlanMode::Normal
                         && !imports.contains_key(&inst.address)
@@ -231,23 +233,27 @@ pub async fn make_plan(
                                     .await?;
                             owned.insert(key.clone(), found);
                         }
-                        if let Some(objs) = owned.get(&key).and_then(|m| m.get(&inst.address)) {
-                            if objs.len() == 1 {
-                                imports.insert(inst.address.clone(), objs[0].id.clone());
-                                remote.objects.insert(inst.address.clone(), objs[0].clone());
-                            } else if objs.len() > 1 {
-                                let ids: Vec<&str> = objs.iter().map(|o| o.id.as_str()).collect();
-                                diags.push(
-                                    Diagnostic::error(format!(
-                                        "{} objects in {} carry the ownership tag of {}: {}",
-                                        objs.len(),
-                                        key.0,
-                                        inst.address,
-                                        ids.join(", ")
-                                    ))
-                                    .with_help("keep one with `tunnelform import`, delete the others, then plan again"),
-                                );
-                            }
+                        if let Some(objs) = owned
+                            .get(&key)
+                            .and_then(|m| m.get(&inst.address))
+                            .filter(|o| !o.is_empty())
+                        {
+                            let ids: Vec<&str> = objs.iter().map(|o| o.id.as_str()).collect();
+                            diags.push(
+                                Diagnostic::warning(format!(
+                                    "{} in {} already {} the ownership tag of {}: {}",
+                                    if objs.len() == 1 { "an object" } else { "objects" },
+                                    key.0,
+                                    if objs.len() == 1 { "carries" } else { "carry" },
+                                    inst.address,
+                                    ids.join(", ")
+                                ))
+                                .with_detail("this state is new, so they belong to another configuration that uses the same address, or to this configuration's lost state; the plan creates a new object")
+                                .with_help(format!(
+                                    "if it is this configuration's, import it instead of creating another: tunnelform import {} {}",
+                                    inst.address, objs[0].id
+                                )),
+                            );
                         }
                     }
                     let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {

@@ -218,12 +218,16 @@ async fn make(
         targets: parse_targets(targets)?,
         imports: vec![],
     };
-    make_plan(client, config, state, &opts)
+    let planned = make_plan(client, config, state, &opts)
         .await
         .map_err(|e| match e {
-            tunnelform_apply::PlanError::Config(d) => Rendered(d.to_string()).into(),
+            tunnelform_apply::PlanError::Config(d) => anyhow::Error::from(Rendered(d.to_string())),
             other => anyhow!(other),
-        })
+        })?;
+    if !planned.warnings.is_empty() {
+        eprintln!("{}", planned.warnings);
+    }
+    Ok(planned)
 }
 
 /// A plan as saved on disk: no secret in clear (sensitive values become salted digests).
