@@ -129,3 +129,78 @@ fn data_sources_find_gateways_by_name_and_tags_and_vpcs_by_id() {
     assert_eq!(gws.len(), 2);
     assert!(sb.cloud().connection_ids("ap-guangzhou").is_empty());
 }
+
+#[test]
+fn a_data_source_that_needs_a_new_object_is_read_after_it_is_created() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(
+        r#"
+resource "tencentcloud_vpn_gateway" "gw" {
+  name   = "deferred-gw"
+  vpc_id = "vpc-sandbox1"
+}
+
+# Its id is known only after apply: the read happens during apply, after the gateway exists.
+data "tencentcloud_vpn_gateways" "same" {
+  id = tencentcloud_vpn_gateway.gw.id
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "198.51.100.60"
+}
+
+resource "tencentcloud_vpn_connection" "t" {
+  name                = "on-the-read-gateway"
+  vpc_id              = data.tencentcloud_vpn_gateways.same.gateway_list[0].vpc_id
+  vpn_gateway_id      = data.tencentcloud_vpn_gateways.same.gateway_list[0].id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.c.id
+  pre_share_key       = "deferred-key"
+  security_group_policy {
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.60.0/24"]
+  }
+}
+
+output "found" {
+  value = [for g in data.tencentcloud_vpn_gateways.same.gateway_list : g.name]
+}
+"#,
+    );
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("# data.tencentcloud_vpn_gateways.same will be read during apply"),
+        "{}",
+        plan.stdout
+    );
+
+    let r = w.apply(&[]);
+    r.success();
+    let pos = |needle: &str| {
+        r.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in\n{}", r.stdout))
+    };
+    assert!(
+        pos("tencentcloud_vpn_gateway.gw: Creation complete")
+            < pos("data.tencentcloud_vpn_gateways.same: Reading..."),
+        "{}",
+        r.stdout
+    );
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
+    let t = sb
+        .cloud()
+        .connection("ap-guangzhou", &w.state_id("tencentcloud_vpn_connection.t"))
+        .expect("tunnel");
+    assert_eq!(t.vpn_gateway_id, gw);
+    let out = w.tf(&["output", "found", "--json", "--dir", "cfg"]);
+    out.success();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap(),
+        serde_json::json!(["deferred-gw"])
+    );
+    w.assert_no_changes(&[]);
+}

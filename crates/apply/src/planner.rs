@@ -176,13 +176,16 @@ pub async fn make_plan(
                     let v = if Value::Map(args.clone()).is_wholly_known() {
                         read_data(client, &inst.provider.region, kind, &args).await?
                     } else {
-                        plan.changes.push(diff_data(
+                        let mut change = diff_data(
                             &inst.address,
                             kind,
                             &inst.provider.region,
                             inst.provider.alias.as_deref(),
                             &args,
-                        ));
+                        );
+                        // Read during apply: after what its arguments refer to.
+                        change.depends_on = inst.depends_on.clone();
+                        plan.changes.push(change);
                         Value::Unknown
                     };
                     data.insert(inst.address.clone(), v.clone());
