@@ -61,6 +61,14 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
     let vars = var_inputs(common)?;
     match Config::load(dir, &vars) {
         Ok((config, warnings)) => {
+            // Without a provider block, the region comes from TENCENTCLOUD_REGION (as with the provider).
+            let config = match std::env::var("TENCENTCLOUD_REGION")
+                .ok()
+                .filter(|r| !r.trim().is_empty())
+            {
+                Some(r) => config.with_default_region(r.trim()),
+                None => config,
+            };
             if !warnings.is_empty() {
                 eprintln!("{warnings}");
             }
