@@ -3,7 +3,8 @@
 
 Every action the sandbox serves is called through the SDK's own client, request models and signer, over plain
 HTTP, and the answers are checked (success payloads, typed errors raised as TencentCloudSDKException with the
-documented codes and a RequestId).
+documented codes and a RequestId). A few calls also go as GET (`HttpProfile(reqMethod="GET")`: the parameters
+flattened into the query string, signed over it).
 
 Usage:
     SANDBOX_ENDPOINT=127.0.0.1:PORT TENCENTCLOUD_SECRET_ID=... TENCENTCLOUD_SECRET_KEY=... python3 sdk_interop.py
@@ -11,6 +12,7 @@ Usage:
 The credentials default to the sandbox's defaults (AKIDsandbox / sandboxsecret).
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -38,8 +40,8 @@ def check(cond, what):
         raise AssertionError(what)
 
 
-def profile(endpoint):
-    http = HttpProfile(protocol="http", endpoint=endpoint, reqTimeout=30)
+def profile(endpoint, method="POST"):
+    http = HttpProfile(protocol="http", endpoint=endpoint, reqTimeout=30, reqMethod=method)
     return ClientProfile(httpProfile=http)
 
 
@@ -196,6 +198,59 @@ def main():
     expect_error("AuthFailure.SignatureFailure", bad, models, "DescribeVpcs", {})
     unknown = vpc_client.VpcClient(credential.Credential("AKIDnobody", secret_key), REGION, profile(endpoint))
     expect_error("AuthFailure.SecretIdNotFound", unknown, models, "DescribeVpcs", {})
+
+    # GET: the SDK's reqMethod="GET" flattens the parameters into the query string (Filters.0.Name=...),
+    # form-urlencoded and signed over the query as sent; the answers match the POST ones.
+    vpc_get = vpc_client.VpcClient(cred, REGION, profile(endpoint, "GET"))
+    tag_get = tag_client.TagClient(cred, REGION, profile(endpoint, "GET"))
+    r = call(vpc_get, models, "DescribeVpcs", {"Filters": [{"Name": "is-default", "Values": ["true"]}],
+                                               "Offset": "0", "Limit": "20"})
+    check([v["VpcId"] for v in r["VpcSet"]] == ["vpc-sandbox1"], "GET DescribeVpcs: %s" % r)
+    # Proof that the SDK really sent a GET: DescribeVpcs declares Limit a string, so a JSON number is refused
+    # in a POST body, while in a query string every value is text and the spec types it.
+    r = call(vpc_get, models, "DescribeVpcs", {"Limit": 20})
+    check("vpc-sandbox1" in [v["VpcId"] for v in r["VpcSet"]], "GET DescribeVpcs with a numeric Limit: %s" % r)
+    expect_error("InvalidParameter", vpc, models, "DescribeVpcs", {"Limit": 20})
+    r = call(vpc_get, models, "DescribeVpnConnections", {"VpnConnectionIds": [conn]})
+    check(r["TotalCount"] == 1 and r["VpnConnectionSet"][0]["PreShareKey"] == "sdk-psk-2",
+          "GET DescribeVpnConnections by id: %s" % r)
+    by_post = call(vpc, models, "DescribeVpnConnections", {"VpnConnectionIds": [conn]})
+    check(r["VpnConnectionSet"] == by_post["VpnConnectionSet"], "GET and POST answer alike")
+    r = call(vpc_get, models, "DescribeVpnConnections",
+             {"Filters": [{"Name": "vpc-id", "Values": ["vpc-sandbox1"]},
+                          {"Name": "vpn-gateway-id", "Values": [gw, "vpngw-zzzzzzzz"]}],
+              "Offset": 0, "Limit": 20})
+    check([c["VpnConnectionId"] for c in r["VpnConnectionSet"]] == [conn], "GET DescribeVpnConnections by filters")
+    r = call(vpc_get, models, "CreateCustomerGateway",
+             {"CustomerGatewayName": "get cgw/上海", "IpAddress": "58.211.1.15", "BgpAsn": 65010,
+              "Tags": [{"Key": "via", "Value": "get request"}]})
+    get_cgw = r["CustomerGateway"]["CustomerGatewayId"]
+    r = call(vpc, models, "DescribeCustomerGateways", {"CustomerGatewayIds": [get_cgw]})
+    g = r["CustomerGatewaySet"][0]
+    check(g["CustomerGatewayName"] == "get cgw/上海" and g["BgpAsn"] == 65010, "GET CreateCustomerGateway: %s" % g)
+    check(g["TagSet"] == [{"Key": "via", "Value": "get request"}], "GET tags: %s" % g["TagSet"])
+    r = call(vpc_get, models, "ModifyVpnConnectionAttribute",
+             {"VpnConnectionId": conn, "IKEOptionsSpecification": {"PropoEncryAlgorithm": "AES-CBC-128"},
+              "EnableHealthCheck": False})
+    c = call(vpc, models, "DescribeVpnConnections", {"VpnConnectionIds": [conn]})["VpnConnectionSet"][0]
+    check(c["IKEOptionsSpecification"]["PropoEncryAlgorithm"] == "AES-CBC-128", "GET nested object")
+    check(c["EnableHealthCheck"] is False, "GET boolean False")
+    expect_error("InvalidParameterValue.TooLong", vpc_get, models, "CreateCustomerGateway",
+                 {"CustomerGatewayName": "x" * 61, "IpAddress": "58.211.1.16"})
+    expect_error("InvalidParameter.Coexist", vpc_get, models, "DescribeVpnConnections",
+                 {"VpnConnectionIds": [conn], "Filters": [{"Name": "vpc-id", "Values": ["vpc-sandbox1"]}]})
+    call(vpc_get, models, "DeleteCustomerGateway", {"CustomerGatewayId": get_cgw})
+
+    # DescribeResourceTagsByResourceIds (POST and GET).
+    call(tag, tag_models, "TagResources",
+         {"ResourceList": [name], "Tags": [{"TagKey": "owner", "TagValue": "net team"}]})
+    for client in (tag, tag_get):
+        r = call(client, tag_models, "DescribeResourceTagsByResourceIds",
+                 {"ServiceType": "vpc", "ResourcePrefix": "vpnx", "ResourceRegion": REGION,
+                  "ResourceIds": [conn], "Limit": 10})
+        check(r["TotalCount"] == 1 and r["Tags"][0]["TagKey"] == "owner" and r["Tags"][0]["ResourceId"] == conn,
+              "DescribeResourceTagsByResourceIds: %s" % r)
+        check(r["Tags"][0]["TagValueMd5"] == hashlib.md5("net team".encode()).hexdigest(), "TagValueMd5")
 
     # Deletes.
     r = call(vpc, models, "DeleteVpnConnection", {"VpnGatewayId": gw, "VpnConnectionId": conn})

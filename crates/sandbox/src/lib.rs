@@ -11,12 +11,25 @@
 //! # Behaviour worth knowing (decisions where the documentation leaves room)
 //!
 //! - Service by `X-TC-Version` (`2017-03-12` vpc, `2018-08-13` tag); the credential scope must name the same
-//!   service (else `AuthFailure.SignatureFailure`). An unknown action or version: `InvalidAction`. The vpc
-//!   service needs `X-TC-Region` (`MissingParameter`; unknown region `UnsupportedRegion`); the tag service takes
-//!   the region from each six-segment name. `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is honoured. Only `POST`
-//!   with a JSON body is served (`UnsupportedProtocol` otherwise); bodies over the limit get
-//!   `RequestSizeLimitExceeded`, malformed or non-object JSON `InvalidParameter`.
-//! - Bodies are validated against the embedded spec first: `UnknownParameter`, `MissingParameter`,
+//!   service (else `AuthFailure.SignatureFailure`). An unknown action: `InvalidAction`. An unknown version, even
+//!   for a known action, is also `InvalidAction` (its message names the version the action exists in): the
+//!   references this sandbox follows (`vpc-error-codes.tsv`, FACTS.md) document no code for an unknown
+//!   version. The vpc service needs `X-TC-Region` (`MissingParameter`; unknown region `UnsupportedRegion`); the
+//!   tag service takes the region from each six-segment name. `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is
+//!   honoured.
+//! - Two request forms are served, both signed with TC3-HMAC-SHA256: `POST` with a JSON body
+//!   (`Content-Type: application/json`), and `GET /?<params>` with `Content-Type:
+//!   application/x-www-form-urlencoded`, an empty body and the parameters flattened as the official SDKs do
+//!   (`HttpProfile(reqMethod="GET")`: `Filters.0.Name=vpc-id&Filters.0.Values.0=vpc-abc&Limit=20`,
+//!   `IKEOptionsSpecification.PropoEncryAlgorithm=...`, booleans `True`/`False`), signed over the query string
+//!   exactly as sent with an empty payload. The spec types each flattened value (DescribeVpcs' `Limit` stays a
+//!   string) and tells lists from objects; the result is validated like a JSON body. Names that contradict
+//!   each other (`A.0` and `A.B`, `A` and `A.B`), duplicates, gaps in list indices and values that do not parse
+//!   as the declared type are `InvalidParameter`. `POST` with a form-urlencoded body (the older HmacSHA1 /
+//!   HmacSHA256 signature method), `GET` with another content type or a body, and other methods are
+//!   `UnsupportedProtocol`. Bodies (and `GET` query strings) over the limit get `RequestSizeLimitExceeded`,
+//!   malformed or non-object JSON `InvalidParameter`.
+//! - Parameters are validated against the embedded spec first: `UnknownParameter`, `MissingParameter`,
 //!   `InvalidParameter` (wrong JSON type; `null` counts as absent). Numbers must be JSON numbers and strings JSON
 //!   strings, as declared (DescribeVpcs declares `Offset`/`Limit` as strings).
 //! - After authentication, checks run in this order: rate limit (`RequestLimitExceeded`, fixed 1-second windows per region and action),
@@ -33,6 +46,13 @@
 //! - Tag service: a malformed name (`InvalidParameterValue.ResourceDescriptionError`), another uin
 //!   (`InvalidParameterValue.UinInvalid`) or an unknown resource (`InvalidParameterValue.ResourceIdInvalid`)
 //!   rejects the whole request; `FailedResources` is therefore always empty.
+//! - `DescribeResourceTagsByResourceIds` lists the tags of the given ids of one resource type (`ServiceType`
+//!   `vpc`; `ResourcePrefix` `vpc`, `vpngw`, `cgw` or `vpnx`) in `ResourceRegion`, one entry per (resource, tag)
+//!   in the order of `ResourceIds`, paged by `Offset` (a multiple of `Limit`, else
+//!   `InvalidParameterValue.OffsetInvalid`) and `Limit` (default 15, at most 100). Unknown ids have no tags;
+//!   every tag is `Custom` (`Category` `System` finds none).
+//! - `GET /_sandbox/stats` answers loopback peers only (IPv4 127/8, `::1`, and IPv4-mapped loopback); any other
+//!   peer gets 403 ([`stats_peer_allowed`]).
 //! - `0.0.0.0/0` (the any-selector of route-based tunnels) takes no part in SPD conflict checks.
 //!
 //! ```no_run
@@ -66,6 +86,12 @@ pub use error::{ConfigError, SandboxError};
 pub use server::{Sandbox, SandboxHandle};
 pub use stats::SandboxStats;
 pub use tunnelform_tc3::Credentials;
+
+/// Whether a peer may read `GET /_sandbox/stats`: loopback addresses only (IPv4 `127.0.0.0/8`, IPv6 `::1`,
+/// and IPv4-mapped loopback such as `::ffff:127.0.0.1`). Every other peer is answered 403.
+pub fn stats_peer_allowed(peer: std::net::SocketAddr) -> bool {
+    peer.ip().to_canonical().is_loopback()
+}
 
 /// Names of every action the sandbox serves, with their service (`"vpc"` or `"tag"`).
 pub fn served_actions() -> impl Iterator<Item = (&'static str, &'static str)> {

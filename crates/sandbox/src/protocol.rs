@@ -1,4 +1,5 @@
-//! The API 3.0 protocol: method, body limits, common headers, TC3 signature (over the client's
+//! The API 3.0 protocol: method and form (`POST` with JSON, or `GET` with the parameters flattened into the
+//! query string), body limits, common headers, TC3 signature (over the client's
 //! `SignedHeaders`, the Host as received), service and action resolution, region, spec validation, then,
 //! under the sandbox's one lock, rate limit, injected fault, timers and the action; answers are JSON envelopes
 //! with HTTP 200 and `Content-Type: application/json` (an injected 503 aside). Also `GET /_sandbox/stats`.
@@ -116,12 +117,21 @@ fn early_error(shared: &Shared, action: Option<&str>, err: ApiError) -> Outcome 
     Outcome::Respond(json_response(StatusCode::OK, error_body(&err, &request_id)))
 }
 
-fn is_json_content_type(value: Option<&str>) -> bool {
+/// Whether a Content-Type names `media` (parameters such as `; charset=utf-8` aside).
+fn is_content_type(value: Option<&str>, media: &str) -> bool {
     value.is_some_and(|v| {
         v.split(';')
             .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case(media))
     })
+}
+
+fn is_json_content_type(value: Option<&str>) -> bool {
+    is_content_type(value, "application/json")
+}
+
+fn is_form_content_type(value: Option<&str>) -> bool {
+    is_content_type(value, "application/x-www-form-urlencoded")
 }
 
 /// Parses the body: empty means `{}`; anything but a JSON object is an error.
@@ -187,16 +197,55 @@ async fn handle(shared: &Shared, req: Request) -> Outcome {
     respond(shared, done).await
 }
 
-/// Method, size limit (declared and actual) and read timeout.
+/// Which of the two API 3.0 request forms the sandbox serves a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `POST` with a JSON body.
+    Json,
+    /// `GET` with the parameters flattened into a form-urlencoded query string and an empty body.
+    Query,
+}
+
+/// The request form, from the method and the content type; anything else is `UnsupportedProtocol`.
+fn request_form(parts: &http::request::Parts) -> Result<Form, ApiError> {
+    let form_content = is_form_content_type(header(&parts.headers, CONTENT_TYPE.as_str()));
+    match parts.method {
+        Method::POST if form_content => Err(ApiError::new(
+            codes::UNSUPPORTED_PROTOCOL,
+            "POST with Content-Type: application/x-www-form-urlencoded (the HmacSHA1/HmacSHA256 signature \
+             method) is not supported: send POST with a JSON body (Content-Type: application/json), or GET with \
+             the parameters in the query string, signed with TC3-HMAC-SHA256.",
+        )),
+        Method::POST => Ok(Form::Json),
+        Method::GET if form_content => Ok(Form::Query),
+        Method::GET => Err(ApiError::new(
+            codes::UNSUPPORTED_PROTOCOL,
+            "A GET request must have Content-Type: application/x-www-form-urlencoded and carry its parameters \
+             in the query string (TC3-HMAC-SHA256).",
+        )),
+        _ => Err(ApiError::new(
+            codes::UNSUPPORTED_PROTOCOL,
+            format!(
+                "The method {} is not supported: send POST with a JSON body, or GET with the parameters in the \
+                 query string (TC3-HMAC-SHA256).",
+                parts.method
+            ),
+        )),
+    }
+}
+
+/// Method and content type, size limit (declared and actual, of the body or of a GET's query string) and
+/// read timeout.
 async fn read_body(
     shared: &Shared,
     parts: &http::request::Parts,
     body: Body,
 ) -> Result<Bytes, ApiError> {
-    if parts.method != Method::POST {
+    let form = request_form(parts)?;
+    if form == Form::Query && parts.uri.query().map_or(0, str::len) > shared.max_body {
         return Err(ApiError::new(
-            codes::UNSUPPORTED_PROTOCOL,
-            "Only POST requests with a JSON body (TC3-HMAC-SHA256) are supported.",
+            codes::REQUEST_SIZE_LIMIT_EXCEEDED,
+            format!("The query string exceeds {} bytes.", shared.max_body),
         ));
     }
     let too_large = || {
@@ -216,7 +265,16 @@ async fn read_body(
     )
     .await;
     match collected {
-        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Ok(c)) => {
+            let bytes = c.to_bytes();
+            if form == Form::Query && !bytes.is_empty() {
+                return Err(ApiError::new(
+                    codes::UNSUPPORTED_PROTOCOL,
+                    "A GET request carries its parameters in the query string; its body must be empty.",
+                ));
+            }
+            Ok(bytes)
+        }
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Ok(Err(e)) => Err(ApiError::new(
             codes::INVALID_PARAMETER,
@@ -276,17 +334,36 @@ fn authenticate<'a>(
             ));
         }
     }
+    // No error code for an unknown version is documented in the references (vpc-error-codes.tsv, FACTS.md),
+    // so it is answered `InvalidAction`, naming the version the action exists in.
     let service = Service::from_version(version).ok_or_else(|| {
+        let known = Action::from_any_name(action_name).map_or_else(
+            || " (vpc: 2017-03-12, tag: 2018-08-13)".to_string(),
+            |a| {
+                format!(
+                    "; `{action_name}` exists in version {} ({})",
+                    a.service().version(),
+                    a.service().name()
+                )
+            },
+        );
         ApiError::new(
             codes::INVALID_ACTION,
-            format!("The version `{version}` is not supported (vpc: 2017-03-12, tag: 2018-08-13)."),
+            format!("The version `{version}` is not supported{known}."),
         )
     })?;
     let action = Action::from_name(service, action_name).ok_or_else(|| {
+        let elsewhere = Action::from_any_name(action_name).map_or_else(String::new, |a| {
+            format!(
+                " (it belongs to {} version {})",
+                a.service().name(),
+                a.service().version()
+            )
+        });
         ApiError::new(
             codes::INVALID_ACTION,
             format!(
-                "The action `{action_name}` of version `{version}` does not exist or is not served by the sandbox."
+                "The action `{action_name}` of version `{version}` does not exist or is not served by the sandbox{elsewhere}."
             ),
         )
     })?;
@@ -322,23 +399,28 @@ fn authenticate<'a>(
     })
 }
 
-/// Content type, JSON object, validation against the action's input in the spec.
+/// The parameters as a JSON object (the JSON body, or a GET's flattened query string converted by the
+/// spec), validated against the action's input in the spec.
 fn prepare_body(
     shared: &Shared,
     parts: &http::request::Parts,
     bytes: &Bytes,
     target: &Target<'_>,
 ) -> Result<Map<String, Value>, ApiError> {
-    if !is_json_content_type(header(&parts.headers, CONTENT_TYPE.as_str())) {
-        return Err(ApiError::new(
-            codes::INVALID_PARAMETER,
-            "The Content-Type must be application/json.",
-        ));
-    }
-    let map = parse_body(bytes)?;
     let spec = match target.service {
         Service::Vpc => &shared.specs.vpc,
         Service::Tag => &shared.specs.tag,
+    };
+    let map = if parts.method == Method::GET {
+        spec.params_from_query(target.action.name(), parts.uri.query().unwrap_or(""))?
+    } else {
+        if !is_json_content_type(header(&parts.headers, CONTENT_TYPE.as_str())) {
+            return Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                "The Content-Type must be application/json.",
+            ));
+        }
+        parse_body(bytes)?
     };
     spec.validate(target.action.name(), &map)?;
     Ok(map)
@@ -455,7 +537,7 @@ pub(crate) async fn stats_handler(
     State(shared): State<Arc<Shared>>,
     Extension(conn): Extension<ConnInfo>,
 ) -> Response<Body> {
-    if !conn.peer.ip().to_canonical().is_loopback() {
+    if !crate::stats_peer_allowed(conn.peer) {
         let mut resp = json_response(
             StatusCode::FORBIDDEN,
             b"{\"error\":\"the stats endpoint answers loopback clients only\"}".to_vec(),

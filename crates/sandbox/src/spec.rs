@@ -4,6 +4,9 @@
 //! names (`UnknownParameter`), missing required members (`MissingParameter`) and JSON types that do not match
 //! the declared type (`InvalidParameter`), recursively through nested objects and lists. A `null` value counts
 //! as absent (the official SDKs drop unset members).
+//!
+//! `GET` requests carry the same parameters flattened into the query string (`Filters.0.Name=vpc-id`); the
+//! `flat` module turns them back into that JSON object, typing each value by the spec.
 
 use std::collections::HashMap;
 
@@ -11,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{codes, ApiError, ApiResult};
+
+mod flat;
 
 const VPC_SPEC: &str = include_str!("../spec/vpc-vpn-api.json");
 const TAG_SPEC: &str = include_str!("../spec/tag-api.json");

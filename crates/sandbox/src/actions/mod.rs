@@ -34,6 +34,14 @@ impl Service {
         }
     }
 
+    /// The API version (`X-TC-Version`) of the service.
+    pub fn version(self) -> &'static str {
+        match self {
+            Service::Vpc => "2017-03-12",
+            Service::Tag => "2018-08-13",
+        }
+    }
+
     pub fn from_version(version: &str) -> Option<Service> {
         match version {
             "2017-03-12" => Some(Service::Vpc),
@@ -91,6 +99,7 @@ actions! {
     UnTagResources => Tag, true;
     ModifyResourceTags => Tag, true;
     GetResources => Tag, false;
+    DescribeResourceTagsByResourceIds => Tag, false;
 }
 
 impl Action {
@@ -211,6 +220,9 @@ pub(crate) fn dispatch(
         Action::UnTagResources => tag::untag_resources(ctx, parse(body)?),
         Action::ModifyResourceTags => tag::modify_resource_tags(ctx, parse(body)?),
         Action::GetResources => tag::get_resources(ctx, parse(body)?),
+        Action::DescribeResourceTagsByResourceIds => {
+            tag::describe_resource_tags_by_resource_ids(ctx, parse(body)?)
+        }
     }
 }
 

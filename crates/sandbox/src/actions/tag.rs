@@ -1,6 +1,6 @@
-//! The tag service (2018-08-13): TagResources, UnTagResources, ModifyResourceTags, GetResources, over the
-//! sandbox's VPC resources named by six-segment names `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>` with the
-//! prefixes `vpc`, `vpngw`, `cgw` and `vpnx`.
+//! The tag service (2018-08-13): TagResources, UnTagResources, ModifyResourceTags, GetResources and
+//! DescribeResourceTagsByResourceIds, over the sandbox's VPC resources named by six-segment names
+//! `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>` with the prefixes `vpc`, `vpngw`, `cgw` and `vpnx`.
 //!
 //! A malformed name, a wrong uin or an unknown resource rejects the whole request (nothing is changed), so
 //! `FailedResources` is always empty on success.
@@ -585,4 +585,193 @@ pub(crate) fn get_resources(ctx: &mut Ctx<'_>, req: GetResourcesReq) -> ApiResul
         })
         .collect();
     ctx.reply(&Out { token: next, list })
+}
+
+/// At most this many ids per `DescribeResourceTagsByResourceIds` call (documented: 50).
+const MAX_TAGGED_IDS: usize = 50;
+const DEFAULT_TAG_PAGE: u64 = 15;
+const MAX_TAG_PAGE: u64 = 100;
+
+#[derive(Deserialize)]
+pub(crate) struct DescribeResourceTagsByResourceIdsReq {
+    #[serde(rename = "ServiceType")]
+    service_type: String,
+    #[serde(rename = "ResourcePrefix")]
+    prefix: String,
+    #[serde(rename = "ResourceIds")]
+    ids: Vec<String>,
+    #[serde(rename = "ResourceRegion")]
+    region: String,
+    #[serde(rename = "Offset")]
+    offset: Option<u64>,
+    #[serde(rename = "Limit")]
+    limit: Option<u64>,
+    #[serde(rename = "Category")]
+    category: Option<String>,
+}
+
+/// One (resource, tag) entry of `DescribeResourceTagsByResourceIds`.
+#[derive(Serialize)]
+struct TagResourceOut<'a> {
+    #[serde(rename = "TagKey")]
+    key: &'a str,
+    #[serde(rename = "TagValue")]
+    value: &'a str,
+    #[serde(rename = "ResourceId")]
+    resource_id: &'a str,
+    #[serde(rename = "TagKeyMd5")]
+    key_md5: String,
+    #[serde(rename = "TagValueMd5")]
+    value_md5: String,
+    #[serde(rename = "ServiceType")]
+    service_type: &'static str,
+    #[serde(rename = "Category")]
+    category: &'static str,
+}
+
+fn md5_hex(text: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The tags of the given ids of one resource type in one region, one entry per (resource, tag), paged.
+pub(crate) fn describe_resource_tags_by_resource_ids(
+    ctx: &mut Ctx<'_>,
+    req: DescribeResourceTagsByResourceIdsReq,
+) -> ApiResult<Vec<u8>> {
+    if req.service_type != "vpc" {
+        return Err(ApiError::new(
+            codes::TAG_SERVICE_TYPE_INVALID,
+            format!(
+                "The service type `{}` has no resources here (only vpc).",
+                req.service_type
+            ),
+        ));
+    }
+    let kind = Kind::from_prefix(&req.prefix).ok_or_else(|| {
+        ApiError::new(
+            codes::TAG_RESOURCE_PREFIX_INVALID,
+            format!(
+                "The resource prefix `{}` is not one of vpc, vpngw, cgw, vpnx.",
+                req.prefix
+            ),
+        )
+    })?;
+    if !is_region(&req.region) {
+        return Err(ApiError::new(
+            codes::TAG_REGION_INVALID,
+            format!(
+                "The region `{}` is invalid (vpc resources need their region).",
+                req.region
+            ),
+        ));
+    }
+    if req.ids.len() > MAX_TAGGED_IDS {
+        return Err(ApiError::new(
+            codes::TAG_RESOURCE_NUM_PER_REQUEST,
+            format!("At most {MAX_TAGGED_IDS} resource ids are allowed per request."),
+        ));
+    }
+    let prefix = format!("{}-", kind.prefix());
+    if let Some(id) = req.ids.iter().find(|id| !id.starts_with(&prefix)) {
+        return Err(ApiError::new(
+            codes::TAG_RESOURCE_ID_INVALID,
+            format!(
+                "The resource id `{id}` does not match the prefix `{}`.",
+                kind.prefix()
+            ),
+        ));
+    }
+    let custom = match req.category.as_deref() {
+        None | Some("All") | Some("Custom") => true,
+        Some("System") => false,
+        Some(other) => {
+            return Err(ApiError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!(
+                "The value `{other}` of parameter `Category` is not one of Custom, System, All."
+            ),
+            ))
+        }
+    };
+    let limit = req.limit.unwrap_or(DEFAULT_TAG_PAGE);
+    if limit == 0 || limit > MAX_TAG_PAGE {
+        return Err(ApiError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("The value {limit} of parameter `Limit` is not within [1, {MAX_TAG_PAGE}]."),
+        ));
+    }
+    let offset = req.offset.unwrap_or(0);
+    if !offset.is_multiple_of(limit) {
+        return Err(ApiError::new(
+            codes::TAG_OFFSET_INVALID,
+            format!("The offset {offset} is not a multiple of the limit {limit}."),
+        ));
+    }
+    let region = ctx.world.region(&req.region);
+    let mut seen = HashSet::new();
+    let mut entries: Vec<(&str, &Tag)> = Vec::new();
+    if custom {
+        for id in &req.ids {
+            if !seen.insert(id.as_str()) {
+                continue;
+            }
+            if let Some(tags) = region.and_then(|r| tags_of(r, kind, id)) {
+                entries.extend(tags.iter().map(|t| (id.as_str(), t)));
+            }
+        }
+    }
+    let total = entries.len();
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    let tags: Vec<TagResourceOut<'_>> = entries
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(id, t)| TagResourceOut {
+            key: &t.key,
+            value: &t.value,
+            resource_id: id,
+            key_md5: md5_hex(&t.key),
+            value_md5: md5_hex(&t.value),
+            service_type: "vpc",
+            category: "Custom",
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(rename = "TotalCount")]
+        total: usize,
+        #[serde(rename = "Offset")]
+        offset: u64,
+        #[serde(rename = "Limit")]
+        limit: u64,
+        #[serde(rename = "Tags")]
+        tags: Vec<TagResourceOut<'a>>,
+    }
+    ctx.reply(&Out {
+        total,
+        offset,
+        limit,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md5_hex;
+
+    #[test]
+    fn md5_of_tags() {
+        // RFC 1321 test suite.
+        assert_eq!(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            md5_hex("message digest"),
+            "f96b697d7cb7938d525a2f31aaf161d0"
+        );
+    }
 }

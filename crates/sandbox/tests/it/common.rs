@@ -57,6 +57,59 @@ pub async fn start_slow() -> (SandboxHandle, Client, String, String, tempfile::T
     (h, c, gw, cgw, dir)
 }
 
+/// Python's `urllib.parse.quote_plus` (what the SDK's `urlencode` applies to every name and value).
+pub fn quote_plus(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The query string the official Python SDK sends for `params` with `reqMethod="GET"`
+/// (`AbstractClient._format_params` then `urlencode`): lists by index, objects by member name, joined by
+/// dots, in order; `null` and empty lists send nothing; leaves as Python's `str` (`True`/`False`).
+pub fn sdk_query(params: &Value) -> String {
+    fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        let key = |k: &str| {
+            if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            }
+        };
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    flatten(&key(&i.to_string()), item, out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    flatten(&key(k), v, out);
+                }
+            }
+            Value::Bool(b) => out.push((prefix.into(), if *b { "True" } else { "False" }.into())),
+            Value::Number(n) => out.push((prefix.into(), n.to_string())),
+            Value::String(s) => out.push((prefix.into(), s.clone())),
+        }
+    }
+    let mut pairs = Vec::new();
+    flatten("", params, &mut pairs);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -89,6 +142,10 @@ pub struct Req {
     pub method: reqwest::Method,
     /// Sign with `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`.
     pub unsigned_payload: bool,
+    /// The query string, sent and signed exactly as given (empty: none).
+    pub query: String,
+    /// Sign this query string instead of `query` (to test that the signature covers the query).
+    pub signed_query: Option<String>,
 }
 
 impl Req {
@@ -112,7 +169,24 @@ impl Req {
             tamper: false,
             method: reqwest::Method::POST,
             unsigned_payload: false,
+            query: String::new(),
+            signed_query: None,
         }
+    }
+
+    /// A vpc action sent as the official Python SDK sends it with `HttpProfile(reqMethod="GET")`:
+    /// `GET /?<flattened, urlencoded params>`, form content type, empty body.
+    pub fn vpc_get(action: &str, params: Value) -> Req {
+        Req::vpc(action, json!({})).into_get(&params)
+    }
+
+    /// The same request as a GET with `params` flattened into the query string.
+    pub fn into_get(mut self, params: &Value) -> Req {
+        self.method = reqwest::Method::GET;
+        self.content_type = "application/x-www-form-urlencoded".into();
+        self.body = Vec::new();
+        self.query = sdk_query(params);
+        self
     }
 
     pub fn tag(action: &str, body: Value) -> Req {
@@ -213,7 +287,7 @@ impl Client {
         let parts = RequestParts {
             method: req.method.as_str(),
             path: "/",
-            query: "",
+            query: req.signed_query.as_deref().unwrap_or(&req.query),
             headers: &pairs,
             payload: if req.unsigned_payload {
                 b"UNSIGNED-PAYLOAD"
@@ -239,9 +313,12 @@ impl Client {
         if req.tamper {
             body.push(b' ');
         }
-        let mut builder = self
-            .http
-            .request(req.method.clone(), format!("{}/", self.base));
+        let url = if req.query.is_empty() {
+            format!("{}/", self.base)
+        } else {
+            format!("{}/?{}", self.base, req.query)
+        };
+        let mut builder = self.http.request(req.method.clone(), url);
         for (n, v) in &headers {
             if n == "host" && req.host.is_none() {
                 continue;
@@ -293,6 +370,34 @@ impl Client {
         resp.error_code()
             .unwrap_or_else(|| panic!("{action} unexpectedly succeeded: {}", resp.text))
             .to_string()
+    }
+
+    /// Calls a vpc action as a GET (the SDK's `reqMethod="GET"`) and returns its `Response`, panicking on an
+    /// API error.
+    pub async fn vpc_get(&self, action: &str, params: Value) -> Value {
+        let resp = self.send(Req::vpc_get(action, params)).await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        assert!(
+            resp.error_code().is_none(),
+            "GET {action} failed: {}",
+            resp.text
+        );
+        resp.response().clone()
+    }
+
+    /// Calls a vpc action as a GET that must fail; returns the error code and message.
+    pub async fn vpc_get_err(&self, action: &str, params: Value) -> (String, String) {
+        let resp = self.send(Req::vpc_get(action, params)).await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        let code = resp
+            .error_code()
+            .unwrap_or_else(|| panic!("GET {action} unexpectedly succeeded: {}", resp.text))
+            .to_string();
+        let message = resp.response()["Error"]["Message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        (code, message)
     }
 
     pub async fn tag(&self, action: &str, body: Value) -> Value {

@@ -5,6 +5,7 @@ mod common;
 mod connections;
 mod examples;
 mod faults;
+mod get;
 mod persistence;
 mod protocol;
 mod resources;

@@ -451,3 +451,135 @@ async fn shutdown_is_clean() {
         }
     );
 }
+
+#[tokio::test]
+async fn unknown_version_of_a_known_action() {
+    // No code for an unknown version is documented in the references: InvalidAction, naming the version
+    // the action exists in.
+    let (_h, c) = start_default().await;
+    let mut req = Req::vpc("DescribeVpcs", json!({}));
+    req.version = "2020-01-01".into();
+    let resp = c.send(req).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.error_code(), Some("InvalidAction"));
+    let message = resp.response()["Error"]["Message"].as_str().unwrap();
+    assert!(
+        message.contains("`2020-01-01`") && message.contains("2017-03-12"),
+        "{message}"
+    );
+    let mut req = Req::tag("GetResources", json!({}));
+    req.version = "2017-03-12".into();
+    req.scope_service = Some("vpc".into());
+    req.region = Some(REGION.into());
+    let resp = c.send(req).await;
+    assert_eq!(resp.error_code(), Some("InvalidAction"));
+    let message = resp.response()["Error"]["Message"].as_str().unwrap();
+    assert!(message.contains("tag version 2018-08-13"), "{message}");
+    let mut req = Req::tag("GetResources", json!({}));
+    req.version = "2099-01-01".into();
+    let resp = c.send(req).await;
+    assert_eq!(resp.error_code(), Some("InvalidAction"));
+    let message = resp.response()["Error"]["Message"].as_str().unwrap();
+    assert!(message.contains("2018-08-13"), "{message}");
+}
+
+#[test]
+fn stats_answer_loopback_peers_only() {
+    use std::net::SocketAddr;
+    use tunnelform_sandbox::stats_peer_allowed;
+    for ok in [
+        "127.0.0.1:9000",
+        "127.1.2.3:1",
+        "[::1]:9000",
+        "[::ffff:127.0.0.1]:9000",
+    ] {
+        assert!(
+            stats_peer_allowed(ok.parse::<SocketAddr>().unwrap()),
+            "{ok}"
+        );
+    }
+    for denied in [
+        "192.0.2.2:9000",
+        "10.0.0.1:1",
+        "0.0.0.0:1",
+        "169.254.1.1:1",
+        "[::]:1",
+        "[2001:db8::1]:1",
+        "[::ffff:10.0.0.1]:1",
+        "[fe80::1]:1",
+    ] {
+        assert!(
+            !stats_peer_allowed(denied.parse::<SocketAddr>().unwrap()),
+            "{denied}"
+        );
+    }
+}
+
+/// This machine's own non-loopback IPv4 addresses (Linux: the local /32 entries of /proc/net/fib_trie).
+fn local_non_loopback_ipv4() -> Vec<std::net::Ipv4Addr> {
+    let Ok(trie) = std::fs::read_to_string("/proc/net/fib_trie") else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = trie.lines().collect();
+    let mut out = Vec::new();
+    for pair in lines.windows(2) {
+        if pair[1].trim() == "/32 host LOCAL" {
+            if let Some(ip) = pair[0]
+                .trim()
+                .trim_start_matches("|--")
+                .trim()
+                .parse::<std::net::Ipv4Addr>()
+                .ok()
+                .filter(|ip| !ip.is_loopback())
+            {
+                if !out.contains(&ip) {
+                    out.push(ip);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `GET /_sandbox/stats` over a fresh connection from `source` (bound before connecting) to the sandbox on
+/// 127.0.0.1; returns the status line.
+async fn stats_status_from(
+    source: std::net::IpAddr,
+    sandbox: std::net::SocketAddr,
+) -> std::io::Result<String> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::new(source, 0))?;
+    let mut stream =
+        tokio::time::timeout(Duration::from_secs(3), socket.connect(sandbox)).await??;
+    let request =
+        format!("GET /_sandbox/stats HTTP/1.1\r\nHost: {sandbox}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await??;
+    let text = String::from_utf8_lossy(&buf);
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+async fn stats_refuse_a_non_loopback_peer() {
+    // Traffic goes only to the sandbox on 127.0.0.1; the client binds one of this machine's own
+    // non-loopback addresses as its source, so the sandbox sees a non-loopback peer.
+    let (h, _c) = start_default().await;
+    let from_loopback = stats_status_from("127.0.0.1".parse().unwrap(), h.addr())
+        .await
+        .unwrap();
+    assert!(from_loopback.starts_with("HTTP/1.1 200"), "{from_loopback}");
+    let Some(source) = local_non_loopback_ipv4().into_iter().next() else {
+        eprintln!(
+            "no non-loopback local address: covered by stats_answer_loopback_peers_only only"
+        );
+        return;
+    };
+    match stats_status_from(source.into(), h.addr()).await {
+        Ok(status) => assert!(
+            status.starts_with("HTTP/1.1 403"),
+            "from {source}: {status}"
+        ),
+        Err(e) => eprintln!("cannot connect from {source} to 127.0.0.1 here ({e}); skipped"),
+    }
+}

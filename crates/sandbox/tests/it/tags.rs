@@ -1,6 +1,6 @@
 //! The tag service over the sandbox's VPC resources.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::*;
 
@@ -213,4 +213,142 @@ async fn tag_errors() {
         )
         .await;
     assert_eq!(r["CustomerGatewaySet"][0]["TagSet"], json!([]));
+}
+
+#[tokio::test]
+async fn describe_resource_tags_by_resource_ids() {
+    let (_h, c) = start_default().await;
+    let cgw = c.create_cgw("58.211.1.12").await;
+    let cgw2 = c.create_cgw("58.211.1.13").await;
+    let untagged = c.create_cgw("58.211.1.14").await;
+    c.tag(
+        "TagResources",
+        json!({"ResourceList": [name("cgw", &cgw)],
+               "Tags": [{"TagKey": "team", "TagValue": "net"}, {"TagKey": "env", "TagValue": "prod"}]}),
+    )
+    .await;
+    c.tag(
+        "TagResources",
+        json!({"ResourceList": [name("cgw", &cgw2)], "Tags": [{"TagKey": "city", "TagValue": "上海"}]}),
+    )
+    .await;
+    let ask = |extra: Value| {
+        let mut body = json!({"ServiceType": "vpc", "ResourcePrefix": "cgw", "ResourceRegion": REGION,
+                              "ResourceIds": [cgw, untagged, "cgw-zzzzzzzz", cgw, cgw2]});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        body
+    };
+    let r = c
+        .tag("DescribeResourceTagsByResourceIds", ask(json!({})))
+        .await;
+    assert_eq!(r["TotalCount"], 3);
+    assert_eq!(r["Offset"], 0);
+    assert_eq!(r["Limit"], 15);
+    // One entry per (resource, tag), in the order of ResourceIds (repeats once); MD5s of the UTF-8 key and
+    // value in lower-case hex (values from Python's hashlib).
+    assert_eq!(
+        r["Tags"],
+        json!([
+            {"TagKey": "team", "TagValue": "net", "ResourceId": cgw,
+             "TagKeyMd5": "f894427cc1c571f79da49605ef8b112f", "TagValueMd5": "40fa73c9d0083043c6576dd2b40511e4",
+             "ServiceType": "vpc", "Category": "Custom"},
+            {"TagKey": "env", "TagValue": "prod", "ResourceId": cgw,
+             "TagKeyMd5": "ff035a1dd7655da15295fa5fa89362a7", "TagValueMd5": "d6e4a9b6646c62fc48baa6dd6150d1f7",
+             "ServiceType": "vpc", "Category": "Custom"},
+            {"TagKey": "city", "TagValue": "上海", "ResourceId": cgw2,
+             "TagKeyMd5": "4ed5d2eaed1a1fadcc41ad1d58ed603e", "TagValueMd5": "e94e8bd35fc8144f38fd1ebc1f81ab36",
+             "ServiceType": "vpc", "Category": "Custom"},
+        ])
+    );
+    // Paging: Offset a multiple of Limit.
+    let r = c
+        .tag(
+            "DescribeResourceTagsByResourceIds",
+            ask(json!({"Offset": 2, "Limit": 2})),
+        )
+        .await;
+    assert_eq!(r["TotalCount"], 3);
+    assert_eq!(
+        (r["Offset"].clone(), r["Limit"].clone()),
+        (json!(2), json!(2))
+    );
+    assert_eq!(r["Tags"].as_array().unwrap().len(), 1);
+    assert_eq!(r["Tags"][0]["TagKey"], "city");
+    // Only custom tags exist.
+    for (category, total) in [("All", 3), ("Custom", 3), ("System", 0)] {
+        let r = c
+            .tag(
+                "DescribeResourceTagsByResourceIds",
+                ask(json!({"Category": category})),
+            )
+            .await;
+        assert_eq!(r["TotalCount"], total, "{category}");
+    }
+    // Another region or another prefix sees none of them.
+    let mut other = ask(json!({}));
+    other["ResourceRegion"] = json!("ap-shanghai");
+    let r = c.tag("DescribeResourceTagsByResourceIds", other).await;
+    assert_eq!(r["TotalCount"], 0);
+    assert_eq!(r["Tags"], json!([]));
+    // The documentation's example is a GET with flattened parameters.
+    let r = c
+        .send(
+            Req::tag("DescribeResourceTagsByResourceIds", json!({})).into_get(
+                &json!({"ServiceType": "vpc", "ResourcePrefix": "cgw", "ResourceRegion": REGION,
+                    "ResourceIds": [cgw2]}),
+            ),
+        )
+        .await;
+    assert!(r.error_code().is_none(), "{}", r.text);
+    assert_eq!(r.response()["TotalCount"], 1);
+    assert_eq!(r.response()["Tags"][0]["TagValue"], "上海");
+
+    // Errors.
+    let err = |extra: Value| c.tag_err("DescribeResourceTagsByResourceIds", ask(extra));
+    assert_eq!(
+        err(json!({"Offset": 3, "Limit": 2})).await,
+        "InvalidParameterValue.OffsetInvalid"
+    );
+    assert_eq!(err(json!({"Limit": 0})).await, "InvalidParameterValue");
+    assert_eq!(err(json!({"Limit": 101})).await, "InvalidParameterValue");
+    assert_eq!(
+        err(json!({"ServiceType": "cvm"})).await,
+        "InvalidParameterValue.ServiceTypeInvalid"
+    );
+    assert_eq!(
+        err(json!({"ResourcePrefix": "instance"})).await,
+        "InvalidParameterValue.ResourcePrefixInvalid"
+    );
+    assert_eq!(
+        err(json!({"ResourceRegion": "xx-nowhere"})).await,
+        "InvalidParameterValue.RegionInvalid"
+    );
+    assert_eq!(
+        err(json!({"ResourceRegion": ""})).await,
+        "InvalidParameterValue.RegionInvalid"
+    );
+    assert_eq!(
+        err(json!({"ResourceIds": ["vpnx-abcdefgh"]})).await,
+        "InvalidParameterValue.ResourceIdInvalid"
+    );
+    let many: Vec<String> = (0..51).map(|i| format!("cgw-{i:08}")).collect();
+    assert_eq!(
+        err(json!({ "ResourceIds": many })).await,
+        "LimitExceeded.ResourceNumPerRequest"
+    );
+    assert_eq!(
+        err(json!({"Category": "Other"})).await,
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        c.tag_err(
+            "DescribeResourceTagsByResourceIds",
+            json!({"ServiceType": "vpc", "ResourcePrefix": "cgw", "ResourceIds": [cgw]})
+        )
+        .await,
+        "MissingParameter"
+    );
+    assert_eq!(err(json!({"Limit": "2"})).await, "InvalidParameter");
 }
