@@ -18,4 +18,5 @@ mod interrupt;
 mod lifecycle;
 mod ordering;
 mod projects;
+mod reliability;
 mod snapshots;

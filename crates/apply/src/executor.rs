@@ -95,6 +95,9 @@ pub struct StepFailure {
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+    /// The answer was lost: the request may have been carried out. The journal keeps such an
+    /// operation open, so the next run settles it against the cloud before planning.
+    pub outcome_unknown: bool,
 }
 
 impl std::fmt::Display for StepFailure {
@@ -374,6 +377,7 @@ fn failure(
         code,
         message,
         request_id,
+        outcome_unknown: false,
     }
 }
 
@@ -386,7 +390,9 @@ fn api_failure(change: &ResourceChange, kind: StepKind, e: &ApiError) -> StepFai
         ),
         _ => (None, e.to_string()),
     };
-    failure(change, kind, code, message, e.request_id.clone())
+    let mut f = failure(change, kind, code, message, e.request_id.clone());
+    f.outcome_unknown = matches!(e.kind, ErrorKind::OutcomeUnknown { .. });
+    f
 }
 
 async fn run_step(ctx: &Ctx, step: tunnelform_plan::Step) -> Result<Option<String>, StepFailure> {
@@ -577,6 +583,8 @@ fn finish(
 ) -> Result<(), StepFailure> {
     let result = match result {
         Ok(_) => OpResult::Ok,
+        // Not finished as far as anyone knows: left open for the next run's recovery.
+        Err(f) if f.outcome_unknown => return Ok(()),
         Err(f) => OpResult::Failed {
             code: f.code.clone().unwrap_or_default(),
             message: f.message.clone(),
