@@ -338,6 +338,39 @@ impl Cloud {
             .find(|c| c.vpn_connection_id == id)
     }
 
+    /// [`Cloud::all_ids`], or the API's error (for a sandbox that injects faults).
+    pub fn try_all_ids(
+        &self,
+        region: &str,
+    ) -> Result<Vec<String>, tunnelform_tencent_api::ApiError> {
+        self.rt.block_on(async {
+            let mut v: Vec<String> = Vec::new();
+            for c in self
+                .client
+                .describe_vpn_connections_by_filters(region, &[])
+                .await?
+            {
+                v.push(c.vpn_connection_id);
+            }
+            for g in self
+                .client
+                .describe_vpn_gateways_by_filters(region, &[])
+                .await?
+            {
+                v.push(g.vpn_gateway_id);
+            }
+            for c in self
+                .client
+                .describe_customer_gateways_by_filters(region, &[])
+                .await?
+            {
+                v.push(c.customer_gateway_id);
+            }
+            v.sort();
+            Ok(v)
+        })
+    }
+
     /// Every object id of every kind in a region, sorted.
     pub fn all_ids(&self, region: &str) -> Vec<String> {
         let mut v: Vec<String> = self.connection_ids(region);
