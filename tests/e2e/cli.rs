@@ -46,3 +46,69 @@ fn a_reader_that_goes_away_is_an_error_not_a_crash() {
     r.expect_code(1);
     assert!(sb.cloud().customer_gateways("ap-guangzhou").is_empty());
 }
+
+#[test]
+fn state_and_output_find_a_backend_path_or_say_why_not() {
+    let w = Work::new();
+    w.config(
+        r#"
+terraform {
+  backend "local" {
+    path = "custom/where.tfstate.json"
+  }
+}
+
+variable "ip" {
+  type = string
+}
+
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = var.ip
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+"#,
+    );
+    w.embedded(&["apply", "cfg", "--auto-approve", "--var", "ip=203.0.113.5"])
+        .success();
+    // The backend path is relative to the configuration directory.
+    assert!(w.cfg().join("custom/where.tfstate.json").is_file());
+
+    let listed = w.tf(&["state", "list", "--dir", "cfg", "--var", "ip=203.0.113.5"]);
+    listed.success();
+    assert_eq!(listed.stdout.trim(), "tencentcloud_vpn_customer_gateway.a");
+    let out = w.tf(&["output", "ip", "--dir", "cfg", "--var", "ip=203.0.113.5"]);
+    out.success();
+    assert_eq!(out.stdout.trim(), "203.0.113.5");
+
+    // Without the variable the configuration (and so the backend) cannot be read: that is an
+    // error naming the variable, never an empty listing of some other state file.
+    for args in [
+        &["state", "list", "--dir", "cfg"][..],
+        &["output", "--dir", "cfg"][..],
+        &[
+            "state",
+            "show",
+            "tencentcloud_vpn_customer_gateway.a",
+            "--dir",
+            "cfg",
+        ][..],
+    ] {
+        let r = w.tf(args);
+        r.expect_code(1);
+        assert!(
+            r.stderr.contains(r#"No value for required variable "ip""#),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("--state FILE"), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+    // --state needs no configuration.
+    let direct = w.tf(&["state", "list", "--state", "cfg/custom/where.tfstate.json"]);
+    direct.success();
+    assert_eq!(direct.stdout.trim(), "tencentcloud_vpn_customer_gateway.a");
+}

@@ -645,9 +645,36 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
     Ok(0)
 }
 
+/// The state file of the configuration in `dir`. Its `backend "local"` path is only known once the
+/// configuration loads (variables included): when `dir` holds `*.tf` files that do not load, that
+/// is an error, not a silent fall-back to the default path (which would show another, often empty,
+/// state).
 fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
-    let config = load_config(dir, common).ok();
-    Ok(state_path(dir, config.as_ref(), common))
+    if let Some(p) = &common.state {
+        return Ok(p.clone());
+    }
+    match load_config(dir, common) {
+        Ok(config) => Ok(state_path(dir, Some(&config), common)),
+        Err(e) if has_tf_files(dir) => {
+            let why = format!(
+                "the configuration in {} must load to locate its state: pass its variables with --var/--var-file, or give --state FILE",
+                dir.display()
+            );
+            match e.downcast::<Rendered>() {
+                Ok(r) => Err(Rendered(format!("{}\n\nnote: {why}", r.0.trim_end())).into()),
+                Err(e) => Err(e.context(why)),
+            }
+        }
+        Err(_) => Ok(state_path(dir, None, common)),
+    }
+}
+
+fn has_tf_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .any(|e| e.path().extension().is_some_and(|x| x == "tf"))
+    })
 }
 
 fn state_cmd(cmd: StateCommand) -> Result<u8> {
