@@ -154,3 +154,26 @@ fn create_before_destroy_of_a_tunnel_on_the_same_pair_is_refused_or_works() {
         w.assert_no_changes(&[]);
     }
 }
+
+#[test]
+fn swapping_cidrs_between_two_tunnels_is_refused_at_plan_time() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config(r#""192.168.1.0/24""#, r#""192.168.2.0/24""#));
+    w.apply(&[]).success();
+    let requests_before = sb.write_request_count();
+
+    // Each tunnel would have to release its range before the other claims it.
+    w.config(&config(r#""192.168.2.0/24""#, r#""192.168.1.0/24""#));
+    for r in [w.plan(&[]), w.apply(&[])] {
+        r.expect_code(1);
+        assert!(
+            r.stderr.contains("dependency cycle between")
+                && r.stderr.contains("tencentcloud_vpn_connection.a")
+                && r.stderr.contains("tencentcloud_vpn_connection.b"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), requests_before);
+}
