@@ -204,3 +204,78 @@ output "found" {
     );
     w.assert_no_changes(&[]);
 }
+
+#[test]
+fn customer_gateways_are_found_by_name_tags_and_address() {
+    let sb = SandboxProc::start(50, &[]);
+    let owner = Work::with_sandbox(&sb);
+    owner.config(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "hq" {
+  name              = "shared-office"
+  public_ip_address = "203.0.113.1"
+  tags = {
+    site = "hq"
+  }
+}
+
+resource "tencentcloud_vpn_customer_gateway" "branch" {
+  name              = "other-office"
+  public_ip_address = "203.0.113.2"
+  tags = {
+    site = "branch"
+  }
+}
+"#,
+    );
+    owner.apply(&[]).success();
+
+    let w = Work::with_sandbox(&sb);
+    w.config(
+        r#"
+data "tencentcloud_vpn_customer_gateways" "by_name" {
+  name = "shared-office"
+}
+
+data "tencentcloud_vpn_customer_gateways" "by_tags" {
+  tags = {
+    site = "branch"
+  }
+}
+
+data "tencentcloud_vpn_customer_gateways" "by_address" {
+  public_ip_address = "203.0.113.2"
+}
+
+output "by_name" {
+  value = [for c in data.tencentcloud_vpn_customer_gateways.by_name.gateway_list : c.id]
+}
+
+output "by_tags" {
+  value = [for c in data.tencentcloud_vpn_customer_gateways.by_tags.gateway_list : c.id]
+}
+
+output "by_address" {
+  value = [for c in data.tencentcloud_vpn_customer_gateways.by_address.gateway_list : c.id]
+}
+"#,
+    );
+    let r = w.apply(&[]);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let out = w.tf(&["output", "--json", "--dir", "cfg"]);
+    out.success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let hq = owner.state_id("tencentcloud_vpn_customer_gateway.hq");
+    let branch = owner.state_id("tencentcloud_vpn_customer_gateway.branch");
+    assert_eq!(v["by_name"]["value"], serde_json::json!([hq]));
+    assert_eq!(v["by_tags"]["value"], serde_json::json!([branch]));
+    assert_eq!(v["by_address"]["value"], serde_json::json!([branch]));
+    assert!(w.state_ids().is_empty());
+    w.assert_no_changes(&[]);
+}
