@@ -321,6 +321,55 @@ impl Cloud {
             .expect("DescribeCustomerGateways")
     }
 
+    /// Renames a tunnel and changes its DPD timeout behind tunnelform's back.
+    pub fn modify_connection(&self, region: &str, id: &str, name: &str, dpd_timeout: u32) {
+        use tunnelform_tencent_api::actions::ModifyVpnConnectionAttribute;
+        use tunnelform_tencent_api::vpc::ModifyVpnConnectionAttributeRequest;
+        let req = ModifyVpnConnectionAttributeRequest {
+            vpn_connection_id: id.to_string(),
+            vpn_connection_name: Some(name.to_string()),
+            dpd_enable: Some(1),
+            dpd_timeout: Some(dpd_timeout.to_string()),
+            ..Default::default()
+        };
+        self.rt
+            .block_on(
+                self.client
+                    .call::<ModifyVpnConnectionAttribute>(region, &req),
+            )
+            .expect("ModifyVpnConnectionAttribute");
+    }
+
+    /// Deletes a tunnel behind tunnelform's back and waits until it is gone.
+    pub fn delete_connection(&self, region: &str, gateway_id: &str, id: &str) {
+        use tunnelform_tencent_api::actions::DeleteVpnConnection;
+        use tunnelform_tencent_api::vpc::DeleteVpnConnectionRequest;
+        let req = DeleteVpnConnectionRequest {
+            vpn_gateway_id: gateway_id.to_string(),
+            vpn_connection_id: id.to_string(),
+        };
+        let r = self
+            .rt
+            .block_on(self.client.call::<DeleteVpnConnection>(region, &req))
+            .expect("DeleteVpnConnection");
+        let outcome = self
+            .rt
+            .block_on(self.client.wait_task(
+                region,
+                &r.request_id,
+                tunnelform_tencent_api::WaitOptions {
+                    timeout: COMMAND_TIMEOUT,
+                    initial_delay: Duration::from_millis(20),
+                    max_delay: Duration::from_millis(200),
+                },
+            ))
+            .expect("waiting for the delete");
+        assert!(
+            matches!(outcome, tunnelform_tencent_api::TaskOutcome::Success { .. }),
+            "{outcome:?}"
+        );
+    }
+
     /// Connection ids in a region, sorted.
     pub fn connection_ids(&self, region: &str) -> Vec<String> {
         let mut v: Vec<String> = self

@@ -502,3 +502,69 @@ resource "tencentcloud_vpn_customer_gateway" "a" {{
     assert_eq!(t.customer_gateway_id, new_cgw);
     w.assert_no_changes(&[]);
 }
+
+#[test]
+fn changes_made_outside_tunnelform_are_shown_and_undone() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config(BASE));
+    w.apply(&[]).success();
+    let id = w.state_id("tencentcloud_vpn_connection.t");
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
+    let cloud = sb.cloud();
+
+    // Modified in the console: the plan notes the drift and puts the configuration back.
+    cloud.modify_connection("ap-guangzhou", &id, "renamed-by-hand", 50);
+    let plan = w.plan(&["--detailed-exitcode"]);
+    plan.expect_code(2);
+    let out = &plan.stdout;
+    assert!(
+        out.contains("Objects have changed outside tunnelform"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# tencentcloud_vpn_connection.t has changed"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""renamed-by-hand" -> "tunnel-one""#),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{out}"
+    );
+    w.apply(&[]).success();
+    let t = cloud.connection("ap-guangzhou", &id).expect("same tunnel");
+    assert_eq!(t.vpn_connection_name, "tunnel-one");
+    assert_eq!(t.dpd_timeout, "30");
+    w.assert_no_changes(&[]);
+
+    // Deleted in the console: created again.
+    cloud.delete_connection("ap-guangzhou", &gw, &id);
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("# tencentcloud_vpn_connection.t has been deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("# (because it was deleted outside tunnelform)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    w.apply(&[]).success();
+    let new = w.state_id("tencentcloud_vpn_connection.t");
+    assert_ne!(new, id);
+    assert_eq!(cloud.connection_ids("ap-guangzhou"), vec![new]);
+    w.assert_no_changes(&[]);
+}
