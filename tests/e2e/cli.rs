@@ -112,3 +112,32 @@ output "ip" {
     direct.success();
     assert_eq!(direct.stdout.trim(), "tencentcloud_vpn_customer_gateway.a");
 }
+
+#[test]
+fn without_a_backend_state_and_output_need_no_variables() {
+    let w = Work::new();
+    w.config(
+        r#"
+variable "ip" {
+  type = string
+}
+
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = var.ip
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+"#,
+    );
+    w.embedded(&["apply", "cfg", "--auto-approve", "--var", "ip=203.0.113.7"])
+        .success();
+    let listed = w.tf(&["state", "list", "--dir", "cfg"]);
+    listed.success();
+    assert_eq!(listed.stdout.trim(), "tencentcloud_vpn_customer_gateway.a");
+    let out = w.tf(&["output", "ip", "--dir", "cfg"]);
+    out.success();
+    assert_eq!(out.stdout.trim(), "203.0.113.7");
+}

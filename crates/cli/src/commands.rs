@@ -645,17 +645,18 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
     Ok(0)
 }
 
-/// The state file of the configuration in `dir`. Its `backend "local"` path is only known once the
-/// configuration loads (variables included): when `dir` holds `*.tf` files that do not load, that
-/// is an error, not a silent fall-back to the default path (which would show another, often empty,
-/// state).
+/// The state file of the configuration in `dir`. A `backend "local"` path is only known once the
+/// configuration loads (variables included): when the configuration does not load and one of its
+/// `*.tf` files mentions a backend, that is an error, not a silent fall-back to the default path
+/// (which would show another, often empty, state). Without a backend the default path is right
+/// whether or not the variables were given.
 fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
     if let Some(p) = &common.state {
         return Ok(p.clone());
     }
     match load_config(dir, common) {
         Ok(config) => Ok(state_path(dir, Some(&config), common)),
-        Err(e) if has_tf_files(dir) => {
+        Err(e) if mentions_backend(dir) => {
             let why = format!(
                 "the configuration in {} must load to locate its state: pass its variables with --var/--var-file, or give --state FILE",
                 dir.display()
@@ -669,11 +670,15 @@ fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
     }
 }
 
-fn has_tf_files(dir: &Path) -> bool {
+/// Whether a `*.tf` file in `dir` contains the word `backend` (a comment counts: then the error
+/// above is shown, which is safe).
+fn mentions_backend(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .filter_map(|e| e.ok())
-            .any(|e| e.path().extension().is_some_and(|x| x == "tf"))
+        entries.filter_map(|e| e.ok()).any(|e| {
+            let p = e.path();
+            p.extension().is_some_and(|x| x == "tf")
+                && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("backend"))
+        })
     })
 }
 
