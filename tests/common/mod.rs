@@ -387,34 +387,27 @@ impl Cloud {
             .find(|c| c.vpn_connection_id == id)
     }
 
-    /// [`Cloud::all_ids`], or the API's error (for a sandbox that injects faults).
-    pub fn try_all_ids(
-        &self,
-        region: &str,
-    ) -> Result<Vec<String>, tunnelform_tencent_api::ApiError> {
+    /// [`Cloud::all_ids`], or the API's error as text (for a sandbox that injects faults).
+    pub fn try_all_ids(&self, region: &str) -> Result<Vec<String>, String> {
+        let c = &self.client;
+        let text = |e: tunnelform_tencent_api::ApiError| e.to_string();
         self.rt.block_on(async {
             let mut v: Vec<String> = Vec::new();
-            for c in self
-                .client
-                .describe_vpn_connections_by_filters(region, &[])
-                .await?
-            {
-                v.push(c.vpn_connection_id);
-            }
-            for g in self
-                .client
-                .describe_vpn_gateways_by_filters(region, &[])
-                .await?
-            {
-                v.push(g.vpn_gateway_id);
-            }
-            for c in self
-                .client
-                .describe_customer_gateways_by_filters(region, &[])
-                .await?
-            {
-                v.push(c.customer_gateway_id);
-            }
+            let conns = c.describe_vpn_connections_by_filters(region, &[]).await;
+            v.extend(
+                conns
+                    .map_err(text)?
+                    .into_iter()
+                    .map(|x| x.vpn_connection_id),
+            );
+            let gws = c.describe_vpn_gateways_by_filters(region, &[]).await;
+            v.extend(gws.map_err(text)?.into_iter().map(|x| x.vpn_gateway_id));
+            let cgws = c.describe_customer_gateways_by_filters(region, &[]).await;
+            v.extend(
+                cgws.map_err(text)?
+                    .into_iter()
+                    .map(|x| x.customer_gateway_id),
+            );
             v.sort();
             Ok(v)
         })
