@@ -689,6 +689,32 @@ impl Running {
         }
     }
 
+    /// Reads output until every needle has appeared in some line (read before or now, in any
+    /// order); fails after the command timeout.
+    #[track_caller]
+    pub fn wait_for_all(&mut self, needles: &[&str]) {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let missing: Vec<&str> = needles
+                .iter()
+                .copied()
+                .filter(|n| !self.out.iter().chain(&self.err).any(|l| l.contains(n)))
+                .collect();
+            if missing.is_empty() {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(item) => self.push(item),
+                Err(_) => panic!(
+                    "no line with {missing:?}; stdout so far:\n{}\nstderr so far:\n{}",
+                    self.out.join("\n"),
+                    self.err.join("\n")
+                ),
+            }
+        }
+    }
+
     /// Sends SIGINT (as Ctrl-C in a terminal would).
     pub fn interrupt(&self) {
         let ok = Command::new("kill")

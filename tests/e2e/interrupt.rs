@@ -105,9 +105,11 @@ fn a_second_ctrl_c_stops_at_once_and_the_next_apply_adopts_what_was_in_flight() 
     w.config(&config());
 
     let mut run = Running::spawn(&w, &["apply", "cfg", "--auto-approve"], &[]);
-    run.wait_for_line("tencentcloud_vpn_gateway.gw: Creating...");
-    run.wait_for_line("tencentcloud_vpn_customer_gateway.a: Creation complete");
-    run.wait_for_line("tencentcloud_vpn_customer_gateway.b: Creation complete");
+    run.wait_for_all(&[
+        "tencentcloud_vpn_gateway.gw: Creating...",
+        "tencentcloud_vpn_customer_gateway.a: Creation complete",
+        "tencentcloud_vpn_customer_gateway.b: Creation complete",
+    ]);
     run.interrupt();
     run.wait_for_line("Interrupt received");
     run.interrupt();
