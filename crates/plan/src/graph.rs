@@ -49,6 +49,8 @@ pub struct Step {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GraphError {
+    #[error("{address} cannot be replaced with create_before_destroy: {reason}. Remove create_before_destroy from its lifecycle block (the old tunnel is then deleted first), or change what it conflicts with")]
+    CreateBeforeDestroyConflict { address: String, reason: String },
     #[error("dependency cycle between {}: each must be changed before the other. Break the cycle (remove a reference or depends_on, or split the change into two applies)", .0.join(", "))]
     Cycle(Vec<String>),
 }
@@ -243,6 +245,25 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
         }
     }
 
+    // A tunnel replaced new-first would hold what its old self still holds: the API refuses that.
+    for &(_, c) in &tunnels {
+        if c.action
+            != (Action::Replace {
+                create_before_destroy: true,
+            })
+        {
+            continue;
+        }
+        let old = Claims::released(c);
+        let new = Claims::of(c.after.as_ref(), None);
+        if let Some(reason) = old.conflict_reason(&new) {
+            return Err(GraphError::CreateBeforeDestroyConflict {
+                address: c.address.to_string(),
+                reason,
+            });
+        }
+    }
+
     if let Err(cycle) = toposort(&g, None) {
         let start = cycle.node_id();
         let scc = tarjan_scc(&g)
@@ -347,6 +368,36 @@ impl Claims {
             }
         }
         r
+    }
+
+    /// Why holding `self` and `claim` at once is refused, if it is.
+    fn conflict_reason(&self, claim: &Claims) -> Option<String> {
+        if self.gateway.is_none() || self.gateway != claim.gateway {
+            return None;
+        }
+        let gw = self.gateway.as_deref().unwrap_or_default();
+        if self.customer_gateway.is_some() && self.customer_gateway == claim.customer_gateway {
+            return Some(format!(
+                "the new tunnel would connect the same customer gateway ({}) and VPN gateway ({gw}) as the old one, and Tencent Cloud allows one tunnel per pair",
+                self.customer_gateway.as_deref().unwrap_or_default()
+            ));
+        }
+        let overlap = |a: &[Ipv4Net], b: &[Ipv4Net]| {
+            a.iter()
+                .find(|x| b.iter().any(|y| x.contains(y) || y.contains(*x)))
+                .copied()
+        };
+        if let Some(n) = overlap(&self.spd_remote, &claim.spd_remote) {
+            return Some(format!(
+                "the new tunnel's SPD range {n} would overlap the old tunnel's on VPN gateway {gw}"
+            ));
+        }
+        if let Some(n) = overlap(&self.bgp, &claim.bgp) {
+            return Some(format!(
+                "the new tunnel's BGP range {n} would overlap the old tunnel's on VPN gateway {gw}"
+            ));
+        }
+        None
     }
 
     fn conflicts_with(&self, claim: &Claims) -> bool {
@@ -611,6 +662,45 @@ mod tests {
         for w in order.windows(2) {
             assert!(g.precedes(w[0], w[1]));
         }
+    }
+
+    #[test]
+    fn create_before_destroy_on_the_same_pair_is_refused_with_the_reason() {
+        let before = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.1.0/24"]);
+        let mut after = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.9.0/24"]);
+        after.insert("route_type".into(), Value::from("Policy"));
+        let p = plan(vec![change(
+            "tencentcloud_vpn_connection.a",
+            ResourceKind::VpnConnection,
+            Action::Replace {
+                create_before_destroy: true,
+            },
+            Some("vpnx-a"),
+            Some(before),
+            Some(after),
+            &[],
+        )]);
+        let err = build_graph(&p).unwrap_err();
+        assert!(
+            matches!(&err, GraphError::CreateBeforeDestroyConflict { address, .. } if address == "tencentcloud_vpn_connection.a"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("one tunnel per pair"), "{err}");
+        // To another customer gateway it is fine.
+        let before = tunnel_attrs("vpngw-1", "cgw-a", &["192.168.1.0/24"]);
+        let after = tunnel_attrs("vpngw-1", "cgw-b", &["192.168.9.0/24"]);
+        let p = plan(vec![change(
+            "tencentcloud_vpn_connection.a",
+            ResourceKind::VpnConnection,
+            Action::Replace {
+                create_before_destroy: true,
+            },
+            Some("vpnx-a"),
+            Some(before),
+            Some(after),
+            &[],
+        )]);
+        assert!(build_graph(&p).is_ok());
     }
 
     #[test]

@@ -792,12 +792,3 @@ fn reader_never_panics_on_mutated_input() {
         assert!(State::from_json_bytes(&hostile).is_err());
     }
 }
-
-#[test]
-#[ignore = "prints a sample file for reading"]
-fn print_sample() {
-    print!(
-        "{}",
-        String::from_utf8(sample_state().to_json_bytes().unwrap()).unwrap()
-    );
-}
