@@ -9,6 +9,7 @@ mod common;
 mod approve;
 mod bad_input;
 mod cli;
+mod commands;
 mod data_sources;
 mod destroy;
 mod examples;
