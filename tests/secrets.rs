@@ -32,7 +32,13 @@ impl Drop for Sandbox {
 fn start_sandbox(dir: &Path) -> Sandbox {
     let log = dir.join("sandbox.log");
     let mut child = Command::new(BIN)
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--task-latency-ms", "50"])
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--task-latency-ms",
+            "50",
+        ])
         .args(["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY])
         .env("TUNNELFORM_LOG", "trace")
         .stdout(Stdio::piped())
@@ -40,8 +46,14 @@ fn start_sandbox(dir: &Path) -> Sandbox {
         .spawn()
         .expect("start the sandbox");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("first line names the address").to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line names the address")
+        .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     Sandbox { child, url, log }
 }
@@ -125,7 +137,11 @@ fn run(cwd: &Path, url: &str, args: &[&str]) -> (i32, String) {
         .stdin(Stdio::null())
         .output()
         .expect("run tunnelform");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -143,7 +159,10 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn assert_clean(what: &str, text: &[u8]) {
     let text = String::from_utf8_lossy(text);
     for s in SECRETS {
-        assert!(!text.contains(s), "{what} contains the secret {s:?}:\n{text}");
+        assert!(
+            !text.contains(s),
+            "{what} contains the secret {s:?}:\n{text}"
+        );
     }
 }
 
@@ -172,7 +191,16 @@ fn no_secret_in_any_output_log_plan_state_or_journal() {
     step(&["apply", "net.plan"], 0);
     step(&["plan", "net", "--detailed-exitcode"], 0);
     step(&["state", "list", "--dir", "net"], 0);
-    step(&["state", "show", "tencentcloud_vpn_connection.var", "--dir", "net"], 0);
+    step(
+        &[
+            "state",
+            "show",
+            "tencentcloud_vpn_connection.var",
+            "--dir",
+            "net",
+        ],
+        0,
+    );
     step(&["output", "--dir", "net"], 0);
     step(&["output", "owner", "--json", "--dir", "net"], 0);
     // A changed key is an update; the plan shows it only as sensitive.
@@ -187,16 +215,25 @@ fn no_secret_in_any_output_log_plan_state_or_journal() {
     step(&["destroy", "net", "--auto-approve"], 0);
 
     let traced = transcript.iter().map(|(_, t)| t.len()).sum::<usize>();
-    assert!(traced > 10_000, "trace logging should have produced plenty of output ({traced} bytes)");
+    assert!(
+        traced > 10_000,
+        "trace logging should have produced plenty of output ({traced} bytes)"
+    );
     for (cmd, text) in &transcript {
         assert_clean(&format!("output of `tunnelform {cmd}`"), text.as_bytes());
     }
     drop(sb);
     let mut files = Vec::new();
     all_files(tmp.path(), &mut files);
-    let state_files: Vec<&PathBuf> = files.iter().filter(|p| p.to_string_lossy().contains("tfstate")).collect();
+    let state_files: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("tfstate"))
+        .collect();
     assert!(!state_files.is_empty(), "the state was written: {files:?}");
-    assert!(files.iter().any(|p| p.ends_with("net.plan")), "the plan file was written");
+    assert!(
+        files.iter().any(|p| p.ends_with("net.plan")),
+        "the plan file was written"
+    );
     for f in &files {
         if f.ends_with("main.tf") {
             continue; // the configuration holds the literal key by the user's choice
@@ -224,9 +261,16 @@ fn the_sandbox_log_never_shows_keys() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("AuthFailure.SignatureFailure"), "the error names the code: {text}");
+    assert!(
+        text.contains("AuthFailure.SignatureFailure"),
+        "the error names the code: {text}"
+    );
     assert!(!text.contains("wrong-key-but-also-secret-99"), "{text}");
     std::thread::sleep(Duration::from_millis(100));
     let log = std::fs::read(&sb.log).unwrap();

@@ -18,11 +18,30 @@ fn target_limits_the_plan_and_the_apply_to_the_named_resources() {
     w.config(&two_customer_gateways());
     let plan = w.plan(&["--target", "tencentcloud_vpn_customer_gateway.a"]);
     plan.expect_code(0);
-    assert!(plan.stdout.contains("tencentcloud_vpn_customer_gateway.a will be created"), "{}", plan.stdout);
-    assert!(!plan.stdout.contains("customer_gateway.b"), "{}", plan.stdout);
-    assert!(!plan.stdout.contains("tencentcloud_vpn_gateway.gw"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
-    w.apply(&["--target", "tencentcloud_vpn_customer_gateway.a"]).success();
+    assert!(
+        plan.stdout
+            .contains("tencentcloud_vpn_customer_gateway.a will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("customer_gateway.b"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("tencentcloud_vpn_gateway.gw"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    w.apply(&["--target", "tencentcloud_vpn_customer_gateway.a"])
+        .success();
     let cgws = sb.cloud().customer_gateways("ap-guangzhou");
     assert_eq!(cgws.len(), 1, "{cgws:?}");
     assert_eq!(cgws[0].customer_gateway_name, "cgw-a");
@@ -34,7 +53,11 @@ fn target_limits_the_plan_and_the_apply_to_the_named_resources() {
     // An address that is not a resource address is a clear error.
     let bad = w.plan(&["--target", "not an address"]);
     bad.expect_code(1);
-    assert!(bad.stderr.contains("invalid resource address"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("invalid resource address"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
@@ -45,11 +68,21 @@ fn fmt_rewrites_and_check_reports_without_writing() {
     let check = w.tf(&["fmt", "--check", "cfg"]);
     check.expect_code(3);
     assert!(check.stdout.contains("main.tf"), "{}", check.stdout);
-    assert_eq!(std::fs::read_to_string(w.cfg().join("main.tf")).unwrap(), messy, "--check must not write");
+    assert_eq!(
+        std::fs::read_to_string(w.cfg().join("main.tf")).unwrap(),
+        messy,
+        "--check must not write"
+    );
     w.tf(&["fmt", "cfg"]).success();
     let formatted = std::fs::read_to_string(w.cfg().join("main.tf")).unwrap();
-    assert!(formatted.contains("  name              = \"x\" # the office\n"), "{formatted}");
-    assert!(formatted.contains("  public_ip_address = \"203.0.113.9\"\n"), "{formatted}");
+    assert!(
+        formatted.contains("  name              = \"x\" # the office\n"),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains("  public_ip_address = \"203.0.113.9\"\n"),
+        "{formatted}"
+    );
     w.tf(&["fmt", "--check", "cfg"]).success();
 }
 
@@ -73,8 +106,19 @@ resource "tencentcloud_vpn_connection" "t" {
     let g = w.tf(&["graph", "cfg"]);
     g.success();
     assert!(g.stdout.starts_with("digraph"), "{}", g.stdout);
-    assert!(g.stdout.contains("\"tencentcloud_vpn_connection.t\" -> \"tencentcloud_vpn_gateway.gw\""), "{}", g.stdout);
-    assert!(g.stdout.contains("\"tencentcloud_vpn_connection.t\" -> \"tencentcloud_vpn_customer_gateway.a\""), "{}", g.stdout);
+    assert!(
+        g.stdout
+            .contains("\"tencentcloud_vpn_connection.t\" -> \"tencentcloud_vpn_gateway.gw\""),
+        "{}",
+        g.stdout
+    );
+    assert!(
+        g.stdout.contains(
+            "\"tencentcloud_vpn_connection.t\" -> \"tencentcloud_vpn_customer_gateway.a\""
+        ),
+        "{}",
+        g.stdout
+    );
     assert!(!g.stdout.contains("graph-test-key"));
 }
 
@@ -83,8 +127,18 @@ fn completions_and_help() {
     let w = Work::new();
     let bash = w.tf(&["completions", "bash"]);
     bash.success();
-    assert!(bash.stdout.contains("tunnelform") && bash.stdout.contains("complete"), "{}", &bash.stdout[..bash.stdout.len().min(300)]);
-    for cmd in [&["--help"][..], &["plan", "--help"], &["apply", "--help"], &["sandbox", "--help"], &["state", "rm", "--help"]] {
+    assert!(
+        bash.stdout.contains("tunnelform") && bash.stdout.contains("complete"),
+        "{}",
+        &bash.stdout[..bash.stdout.len().min(300)]
+    );
+    for cmd in [
+        &["--help"][..],
+        &["plan", "--help"],
+        &["apply", "--help"],
+        &["sandbox", "--help"],
+        &["state", "rm", "--help"],
+    ] {
         let h = w.tf(cmd);
         h.success();
         assert!(h.stdout.contains("Usage:"), "{cmd:?}: {}", h.stdout);

@@ -134,7 +134,12 @@ fn create_before_destroy_of_a_tunnel_on_the_same_pair_is_refused_with_the_reason
 
     w.config(&text("Policy"));
     let plan = w.plan(&[]);
-    assert_eq!(plan.code(), Some(1), "the plan must refuse:\n{}", plan.stdout);
+    assert_eq!(
+        plan.code(),
+        Some(1),
+        "the plan must refuse:\n{}",
+        plan.stdout
+    );
     assert!(
         plan.stderr.contains("tencentcloud_vpn_connection.a")
             && plan.stderr.contains("create_before_destroy")

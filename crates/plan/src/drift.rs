@@ -45,7 +45,7 @@ pub fn detect_drift(
             None if attr.sensitive => false,
             None => {
                 let p = prior.get(attr.name).unwrap_or(&Value::Null);
-                !same(attr, p, r) && !(p.is_null() && r.is_null())
+                !same(attr, p, r)
             }
         };
         if differs {

@@ -829,7 +829,9 @@ async fn default_limits_never_trip_a_server_enforcing_the_documented_rate() {
         h.await.unwrap().unwrap();
     }
     assert_eq!(client.metrics().request_limit_exceeded, 0);
-    assert!((client.current_rate_limit::<DescribeVpcTaskResult>("ap-guangzhou") - 19.0).abs() < 1e-9);
+    assert!(
+        (client.current_rate_limit::<DescribeVpcTaskResult>("ap-guangzhou") - 19.0).abs() < 1e-9
+    );
     // 45 calls at 19/s (one burst slot): about 2.3 s, never faster than the limit.
     assert!(
         started.elapsed() >= Duration::from_secs_f64(44.0 / 20.0),
