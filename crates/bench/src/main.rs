@@ -22,7 +22,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::bound::Limits;
 use crate::gen::Layout;
-use crate::proc::{command, run_measured, Outcome, Sandbox, Stats};
+use crate::proc::{command, run_measured, Outcome, Sandbox, Stats, StatsPoller};
 use crate::report::{Header, Sample};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,9 +51,9 @@ enum Bench {
     about = "Benchmarks of tunnelform against the sandbox at the API's documented limits (see BENCHMARKS.md)"
 )]
 struct Args {
-    /// Which benchmark to run.
-    #[arg(value_enum, default_value_t = Bench::All)]
-    bench: Bench,
+    /// Which benchmarks to run (one or more; default all).
+    #[arg(value_enum, num_args = 0..)]
+    benches: Vec<Bench>,
     /// Timed runs per measurement (the median is reported). Default 3 (1 with --quick).
     #[arg(long)]
     runs: Option<usize>,
@@ -118,7 +118,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.bench == Bench::OfflineWorker {
+    if args.benches.contains(&Bench::OfflineWorker) {
         let Some(dir) = args.dir.as_deref() else {
             eprintln!("error: offline-worker needs --dir");
             return ExitCode::from(2);
@@ -131,7 +131,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if args.bench == Bench::SetupWorker {
+    if args.benches.contains(&Bench::SetupWorker) {
         return match setup_worker(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -384,7 +384,14 @@ impl Ctx {
         run_measured(cmd, self.timeout, &o, &e)
     }
 
-    fn apply(&self, sb: &Sandbox, dir: &Path, state: &Path, tag: &str) -> Result<Outcome> {
+    /// `tunnelform apply`, with the sandbox's counters sampled during the run (for a timeline).
+    fn apply(
+        &self,
+        sb: &Sandbox,
+        dir: &Path,
+        state: &Path,
+        tag: &str,
+    ) -> Result<(Outcome, Vec<(f64, Stats)>)> {
         let mut cmd = command(&self.tf);
         cmd.arg("apply")
             .arg(dir)
@@ -395,7 +402,10 @@ impl Ctx {
             cmd.args(["--parallelism", &p.to_string()]);
         }
         let (o, e) = self.out(tag);
-        run_measured(cmd, self.timeout, &o, &e)
+        let poller = StatsPoller::start(&sb.host_port, Duration::from_millis(250));
+        let out = run_measured(cmd, self.timeout, &o, &e);
+        let samples = poller.finish();
+        Ok((out?, samples))
     }
 
     /// A no-change check after an apply (untimed): `plan --detailed-exitcode` must exit 0.
@@ -622,23 +632,27 @@ struct Live {
     layout: Layout,
 }
 
-fn one_create(ctx: &Ctx, layout: Layout, tag: &str) -> Result<(Outcome, Stats, Live)> {
+type Timeline = Vec<(String, f64, f64, u64)>;
+
+fn one_create(ctx: &Ctx, layout: Layout, tag: &str) -> Result<(Outcome, Stats, Timeline, Live)> {
     let base = ctx.tmp.join(tag);
     let dir = base.join("config");
     let state = base.join("state.tfstate.json");
     gen::write_config(&dir, &layout)?;
     let sb = ctx.start_sandbox(&measure_args(None), tag)?;
     let before = sb.stats()?;
-    let o = ctx.apply(&sb, &dir, &state, tag)?;
+    let (o, samples) = ctx.apply(&sb, &dir, &state, tag)?;
     let after = sb.stats()?;
     if !o.ok() {
         return Err(o.failure("`tunnelform apply` (create)"));
     }
     let d = after.since(&before);
+    let tl = proc::timeline(&samples, &after);
     ctx.expect_no_changes(&sb, &dir, &state, &format!("{tag}-check"))?;
     Ok((
         o,
         d,
+        tl,
         Live {
             sb,
             dir,
@@ -659,8 +673,10 @@ fn bench_apply_create(ctx: &Ctx, n: usize) -> Result<(report::ApplyRuns, Live)> 
     let mut samples = Vec::new();
     let mut calls = Vec::new();
     let mut live = None;
+    let mut timeline = Vec::new();
     for r in 0..ctx.runs {
-        let (o, d, l) = one_create(ctx, layout, &format!("apply-create-{r}"))?;
+        let (o, d, tl, l) = one_create(ctx, layout, &format!("apply-create-{r}"))?;
+        timeline = tl;
         eprintln!(
             "  run {}: {:.2} s ({:.2}x the bound), peak RSS {:.1} MB, RequestLimitExceeded {}; {}",
             r + 1,
@@ -685,6 +701,7 @@ fn bench_apply_create(ctx: &Ctx, n: usize) -> Result<(report::ApplyRuns, Live)> 
             calls,
             parallelism: ctx.parallelism,
             note: String::new(),
+            timeline,
         },
         live,
     ))
@@ -705,7 +722,7 @@ fn bench_apply_modify(ctx: &Ctx, n: usize, live: Option<Live>) -> Result<report:
                 l.sb.stop()?;
             }
             eprintln!("  setup: creating the tunnels with `tunnelform apply` (untimed)...");
-            let (o, _, l) = one_create(ctx, layout, "apply-modify-setup")?;
+            let (o, _, _, l) = one_create(ctx, layout, "apply-modify-setup")?;
             note = format!(
                 "(Setup, untimed: the tunnels were created by `tunnelform apply` in {:.1} s.)",
                 o.wall.as_secs_f64()
@@ -715,17 +732,19 @@ fn bench_apply_modify(ctx: &Ctx, n: usize, live: Option<Live>) -> Result<report:
     };
     let mut samples = Vec::new();
     let mut calls = Vec::new();
+    let mut timeline = Vec::new();
     for r in 0..ctx.runs {
         let value = if r % 2 == 0 { 45 } else { gen::DPD_TIMEOUT };
         gen::write_dpd_timeout(&live.dir, value)?;
         let tag = format!("apply-modify-{r}");
         let before = live.sb.stats()?;
-        let o = ctx.apply(&live.sb, &live.dir, &live.state, &tag)?;
+        let (o, polled) = ctx.apply(&live.sb, &live.dir, &live.state, &tag)?;
         let after = live.sb.stats()?;
         if !o.ok() {
             return Err(o.failure("`tunnelform apply` (modify)"));
         }
         let d = after.since(&before);
+        timeline = proc::timeline(&polled, &after);
         let modified = d.requests_for("ModifyVpnConnectionAttribute");
         if modified < layout.tunnels as u64 {
             bail!(
@@ -753,6 +772,7 @@ fn bench_apply_modify(ctx: &Ctx, n: usize, live: Option<Live>) -> Result<report:
         calls,
         parallelism: ctx.parallelism,
         note,
+        timeline,
     })
 }
 
@@ -850,11 +870,13 @@ fn run(args: Args) -> Result<()> {
         ctx.tmp.display()
     );
 
-    let b = args.bench;
+    let sel = |b: Bench| {
+        args.benches.is_empty() || args.benches.contains(&Bench::All) || args.benches.contains(&b)
+    };
     let mut worlds = HashMap::new();
     let mut sections: Vec<(&str, &str, String)> = Vec::new();
     let mut plan_results = Vec::new();
-    if matches!(b, Bench::All | Bench::PlanNoop) {
+    if sel(Bench::PlanNoop) {
         plan_results = bench_plan_noop(&ctx, &sizes, offline_n, &mut worlds)?;
         let h = Header {
             load: format!("{} at start, {} at end", header_start.load, loadavg()),
@@ -867,7 +889,7 @@ fn run(args: Args) -> Result<()> {
             report::plan_noop_md(&h, &plan_results),
         ));
     }
-    if matches!(b, Bench::All | Bench::Offline) {
+    if sel(Bench::Offline) {
         let cli_pinned = plan_results
             .iter()
             .find(|r| r.layout.tunnels == offline_n)
@@ -888,7 +910,7 @@ fn run(args: Args) -> Result<()> {
     }
     drop(worlds);
     let mut live = None;
-    if matches!(b, Bench::All | Bench::ApplyCreate) {
+    if sel(Bench::ApplyCreate) {
         let start_load = loadavg();
         let (r, l) = bench_apply_create(&ctx, apply_n)?;
         live = Some(l);
@@ -904,7 +926,7 @@ fn run(args: Args) -> Result<()> {
             report::apply_create_md(&h, &r, &bnd),
         ));
     }
-    if matches!(b, Bench::All | Bench::ApplyModify) {
+    if sel(Bench::ApplyModify) {
         let start_load = loadavg();
         let r = bench_apply_modify(&ctx, apply_n, live.take())?;
         let h = Header {

@@ -331,6 +331,78 @@ pub fn fetch_stats(host_port: &str) -> Result<Stats> {
     serde_json::from_slice(&body).context("parsing /_sandbox/stats")
 }
 
+/// Samples `/_sandbox/stats` every `interval` in a thread, for a timeline of a measured run.
+pub struct StatsPoller {
+    stop: Arc<AtomicBool>,
+    handle: Option<thread::JoinHandle<Vec<(f64, Stats)>>>,
+}
+
+impl StatsPoller {
+    pub fn start(host_port: &str, interval: Duration) -> StatsPoller {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let hp = host_port.to_string();
+        let t0 = Instant::now();
+        let handle = thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !stop2.load(Ordering::SeqCst) {
+                if let Ok(s) = fetch_stats(&hp) {
+                    samples.push((t0.elapsed().as_secs_f64(), s));
+                }
+                thread::sleep(interval);
+            }
+            samples
+        });
+        StatsPoller {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops sampling; the samples as (seconds since start, counters).
+    pub fn finish(mut self) -> Vec<(f64, Stats)> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for StatsPoller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// When each action was busy during a run, from periodic samples: (action, first sample showing a new
+/// request, first sample showing the final count, requests).
+pub fn timeline(samples: &[(f64, Stats)], end: &Stats) -> Vec<(String, f64, f64, u64)> {
+    let Some((_, base)) = samples.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (action, &last) in &end.requests {
+        let b = base.requests_for(action);
+        if last <= b {
+            continue;
+        }
+        let first_t = samples
+            .iter()
+            .find(|(_, s)| s.requests_for(action) > b)
+            .map(|(t, _)| *t);
+        let done_t = samples
+            .iter()
+            .find(|(_, s)| s.requests_for(action) >= last)
+            .map(|(t, _)| *t);
+        if let (Some(f), Some(d)) = (first_t, done_t) {
+            out.push((action.clone(), f, d, last - b));
+        }
+    }
+    out.sort_by(|a, b| a.1.total_cmp(&b.1));
+    out
+}
+
 /// A `tunnelform sandbox` child.
 pub struct Sandbox {
     child: Option<Child>,
@@ -475,6 +547,31 @@ mod tests {
         assert_eq!(
             d.requests_line(),
             "DescribeVpnConnections 10, DescribeVpnGateways 1"
+        );
+    }
+
+    #[test]
+    fn timeline_from_samples() {
+        let st = |c: u64, d: u64| Stats {
+            requests: [("Create".to_string(), c), ("Describe".to_string(), d)]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let samples = vec![
+            (0.0, st(0, 5)),
+            (0.25, st(0, 5)),
+            (0.5, st(10, 6)),
+            (0.75, st(20, 6)),
+            (1.0, st(20, 9)),
+        ];
+        let t = timeline(&samples, &st(20, 9));
+        assert_eq!(
+            t,
+            vec![
+                ("Create".to_string(), 0.5, 0.75, 20),
+                ("Describe".to_string(), 0.5, 1.0, 4)
+            ]
         );
     }
 

@@ -96,6 +96,32 @@ pub struct ApplyRuns {
     pub calls: Vec<Stats>,
     pub parallelism: Option<usize>,
     pub note: String,
+    /// Of the last run: (action, busy from, busy until, requests), seconds since the start of the command.
+    pub timeline: Vec<(String, f64, f64, u64)>,
+}
+
+/// "Timeline of the last run" paragraph.
+fn timeline_md(r: &ApplyRuns) -> String {
+    if r.timeline.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "Timeline of the last run (from `/_sandbox/stats` sampled every 0.25 s; times are when a sample first showed a request of the action and when it first showed the final count, in seconds after `tunnelform apply` started):\n\n| action | requests | first seen | last seen | rate while busy |\n|---|---:|---:|---:|---:|\n",
+    );
+    for (a, f, l, n) in &r.timeline {
+        let span = l - f;
+        let rate = if span > 0.0 && *n > 1 {
+            format!("{:.0}/s", *n as f64 / span)
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(s, "| {a} | {n} | {f:.2} | {l:.2} | {rate} |");
+    }
+    if let Some(w) = r.samples.last() {
+        let _ = writeln!(s, "\nThe command exited at {:.2} s.", w.wall);
+    }
+    s.push('\n');
+    s
 }
 
 #[derive(Debug, Clone)]
@@ -202,7 +228,7 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
             if same { "" } else { " (varied between runs)" }
         );
     }
-    s.push_str("\nSetup (untimed, in-process engine against a setup sandbox, see above): ");
+    s.push_str("\nSetup (untimed: tunnelform's engine in a setup-worker process against an unthrottled setup sandbox, see above): ");
     let setups: Vec<String> = results
         .iter()
         .map(|r| format!("N={} {}", r.layout.tunnels, secs(r.setup_secs)))
@@ -282,10 +308,11 @@ pub fn apply_create_md(h: &Header, r: &ApplyRuns, b: &CreateBound) -> String {
             secs(floor),
             calls_table(c)
         );
-        let _ = writeln!(s, "Errors returned: {}.", c.errors_line());
+        let _ = writeln!(s, "Errors returned: {}.\n", c.errors_line());
     }
+    s.push_str(&timeline_md(r));
     if !r.note.is_empty() {
-        let _ = writeln!(s, "\n{}", r.note);
+        let _ = writeln!(s, "{}", r.note);
     }
     s
 }
@@ -341,10 +368,11 @@ pub fn apply_modify_md(h: &Header, r: &ApplyRuns, b: &ModifyBound) -> String {
             secs(floor),
             calls_table(c)
         );
-        let _ = writeln!(s, "Errors returned: {}.", c.errors_line());
+        let _ = writeln!(s, "Errors returned: {}.\n", c.errors_line());
     }
+    s.push_str(&timeline_md(r));
     if !r.note.is_empty() {
-        let _ = writeln!(s, "\n{}", r.note);
+        let _ = writeln!(s, "{}", r.note);
     }
     s
 }
