@@ -157,8 +157,14 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
         }
     }
 
-    let edge = |g: &mut DiGraph<Step, ()>, a: NodeIndex, b: NodeIndex| {
-        if a != b && g.find_edge(a, b).is_none() {
+    // Edges already present: a set, because `find_edge` scans a node's edges and a gateway of a large
+    // for_each has thousands (quadratic planning otherwise).
+    let mut present: std::collections::HashSet<(NodeIndex, NodeIndex)> = g
+        .edge_indices()
+        .filter_map(|e| g.edge_endpoints(e))
+        .collect();
+    let mut edge = |g: &mut DiGraph<Step, ()>, a: NodeIndex, b: NodeIndex| {
+        if a != b && present.insert((a, b)) {
             g.add_edge(a, b, ());
         }
     };
