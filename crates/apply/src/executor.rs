@@ -1180,14 +1180,3 @@ async fn read_deferred(
         .insert(change.address.clone(), v);
     Ok(None)
 }
-
-/// Re-export for the CLI: the steps of a plan, for counting.
-pub fn graph_of(plan: &Plan) -> Result<ExecGraph, tunnelform_plan::GraphError> {
-    build_graph(plan)
-}
-
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send>(_: T) {}
-    let _ = is_send::<Arc<Ctx>>;
-}

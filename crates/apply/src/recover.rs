@@ -15,7 +15,7 @@ use tunnelform_state::{Journal, JournalAction, Origin, State, UnfinishedOp};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG, OWNER_LINEAGE_TAG};
+use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
 
@@ -179,7 +179,7 @@ async fn settle(
             if let Some(o) = obj {
                 adopt(state, addr, &o, Origin::Adopted);
                 report.adopted.push((addr.clone(), o.id.clone()));
-            } else if op.resource_id().is_none() && !ownership_possible(state, addr) {
+            } else if op.resource_id().is_none() && !ownership_possible(state) {
                 report.unresolved.push(format!(
                     "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
                 ));
@@ -236,42 +236,6 @@ async fn await_settled(
 }
 
 /// Whether objects created for this state carry ownership tags (the default).
-fn ownership_possible(state: &State, _addr: &Address) -> bool {
+fn ownership_possible(state: &State) -> bool {
     state.resources.values().all(|r| r.ownership_tags)
 }
-
-/// Objects tagged as tunnelform's for addresses the state does not hold: found by tag, so that a
-/// lost response or a lost state file never leads to a second object. Only objects whose lineage
-/// matches the state, or any lineage when the state is brand new (a lost state file), are returned.
-pub async fn adoptable(
-    client: &Client,
-    state: &State,
-    wanted: &[(Address, ResourceKind, String)],
-) -> Result<BTreeMap<Address, RemoteObject>, ApiError> {
-    let mut groups: BTreeMap<(String, ResourceKind), Vec<Address>> = BTreeMap::new();
-    for (a, k, region) in wanted {
-        if !state.resources.contains_key(a) {
-            groups
-                .entry((region.clone(), *k))
-                .or_default()
-                .push(a.clone());
-        }
-    }
-    let fresh = state.resources.is_empty();
-    let mut out = BTreeMap::new();
-    for ((region, kind), addrs) in groups {
-        for (addr, mut objs) in find_owned(client, &region, kind, &addrs).await? {
-            objs.retain(|o| {
-                fresh || o.ownership.lineage.as_deref() == Some(state.lineage.as_str())
-            });
-            objs.retain(|o| !state.resources.values().any(|r| r.id == o.id));
-            if objs.len() == 1 {
-                out.insert(addr, objs.remove(0));
-            }
-        }
-    }
-    Ok(out)
-}
-
-#[allow(dead_code)]
-const _LINEAGE_TAG: &str = OWNER_LINEAGE_TAG;
