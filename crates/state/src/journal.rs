@@ -222,7 +222,20 @@ pub struct Journal {
     /// Open for appending once the file exists with its header.
     file: Option<File>,
     records: Vec<Record>,
+    /// Each operation seen and whether its outcome is recorded (so an append checks in O(1)).
+    ops: std::collections::HashMap<OpId, bool>,
     warnings: Vec<String>,
+}
+
+fn index_ops(records: &[Record]) -> std::collections::HashMap<OpId, bool> {
+    let mut ops = std::collections::HashMap::new();
+    for r in records {
+        let finished = ops.entry(r.op_id().clone()).or_insert(false);
+        if let Record::Outcome(_) = r {
+            *finished = true;
+        }
+    }
+    ops
 }
 
 impl Journal {
@@ -239,6 +252,7 @@ impl Journal {
             path,
             file: None,
             records: Vec::new(),
+            ops: Default::default(),
             warnings: Vec::new(),
         };
         let bytes = match fs::read(&journal.path) {
@@ -248,6 +262,7 @@ impl Journal {
         };
         let parsed = parse(&journal.path, &bytes)?;
         journal.records = parsed.records;
+        journal.ops = index_ops(&journal.records);
         let mut file = OpenOptions::new()
             .append(true)
             .open(&journal.path)
@@ -340,20 +355,21 @@ impl Journal {
                 cause,
             });
         }
+        let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
+        if let Record::Outcome(_) = record {
+            *finished = true;
+        }
         self.records.push(record.clone());
         Ok(())
     }
 
     fn check_sequence(&self, record: &Record) -> Result<(), JournalError> {
         let op = record.op_id();
-        let mut seen = false;
-        for r in self.records.iter().filter(|r| r.op_id() == op) {
-            seen = true;
-            if let Record::Outcome(_) = r {
-                return Err(JournalError::AlreadyFinished { op_id: op.clone() });
-            }
+        let seen = self.ops.get(op).copied();
+        if seen == Some(true) {
+            return Err(JournalError::AlreadyFinished { op_id: op.clone() });
         }
-        match (record, seen) {
+        match (record, seen.is_some()) {
             (Record::Intent(_), true) => Err(JournalError::DuplicateIntent { op_id: op.clone() }),
             (Record::Sent(_) | Record::Outcome(_), false) => {
                 Err(JournalError::UnknownOp { op_id: op.clone() })
@@ -449,6 +465,7 @@ impl Journal {
     fn rewrite(&mut self, records: Vec<Record>) -> Result<(), JournalError> {
         if self.file.is_none() && records.is_empty() && !self.path.exists() {
             self.records.clear();
+            self.ops.clear();
             return Ok(());
         }
         let mut bytes = header_line();
@@ -466,6 +483,7 @@ impl Journal {
             .open(&self.path)
             .map_err(self.io("open"))?;
         self.file = Some(file);
+        self.ops = index_ops(&records);
         self.records = records;
         Ok(())
     }
