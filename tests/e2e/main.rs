@@ -8,13 +8,18 @@ mod common;
 
 mod approve;
 mod bad_input;
+mod chaos;
 mod cli;
 mod commands;
 mod data_sources;
 mod destroy;
+mod drift;
 mod examples;
 mod failure;
+mod faults;
 mod foreach;
+mod gitops;
+mod hostile;
 mod interrupt;
 mod lifecycle;
 mod ordering;
