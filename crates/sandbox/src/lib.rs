@@ -69,6 +69,8 @@ mod actions;
 mod clock;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod persist;
 mod protocol;
 mod ratelimit;

@@ -83,7 +83,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     Respond(Response<Body>),
     /// Close the connection without answering.
     Drop,
@@ -171,7 +171,7 @@ struct Executed {
     poke: bool,
 }
 
-async fn handle(shared: &Shared, req: Request) -> Outcome {
+pub(crate) async fn handle(shared: &Shared, req: Request) -> Outcome {
     let (parts, body) = req.into_parts();
     let action_name = header(&parts.headers, "x-tc-action").filter(|a| !a.is_empty());
     let bytes = match read_body(shared, &parts, body).await {

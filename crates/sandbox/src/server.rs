@@ -60,6 +60,40 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn new(
+        config: &SandboxConfig,
+        world: World,
+        rng: StdRng,
+        specs: Specs,
+        persister: Option<Arc<Persister>>,
+    ) -> Shared {
+        Shared {
+            inner: Mutex::new(Inner {
+                world,
+                rng,
+                limiter: RateLimiter::new(&config.rate_limits),
+                counters: Counters::default(),
+                generation: 0,
+            }),
+            specs,
+            settings: Settings {
+                quotas: config.quotas,
+                uin: config.uin.clone(),
+                task_latency: config.task_latency,
+                task_failure_rate: config.task_failure_rate,
+            },
+            credentials: config.credentials.clone(),
+            faults: Faults {
+                rate: config.fault_rate,
+                weights: config.fault_weights,
+                actions: config.fault_actions.clone(),
+            },
+            max_body: config.max_body_bytes,
+            body_timeout: config.body_read_timeout,
+            persister,
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -163,31 +197,7 @@ impl Sandbox {
             addr: config.listen,
             source,
         })?;
-        let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                world,
-                rng,
-                limiter: RateLimiter::new(&config.rate_limits),
-                counters: Counters::default(),
-                generation: 0,
-            }),
-            specs,
-            settings: Settings {
-                quotas: config.quotas,
-                uin: config.uin.clone(),
-                task_latency: config.task_latency,
-                task_failure_rate: config.task_failure_rate,
-            },
-            credentials: config.credentials.clone(),
-            faults: Faults {
-                rate: config.fault_rate,
-                weights: config.fault_weights,
-                actions: config.fault_actions.clone(),
-            },
-            max_body: config.max_body_bytes,
-            body_timeout: config.body_read_timeout,
-            persister: persister.clone(),
-        });
+        let shared = Arc::new(Shared::new(&config, world, rng, specs, persister.clone()));
         let router = Router::new()
             .route("/_sandbox/stats", get(stats_handler))
             .fallback(api_handler)
