@@ -90,31 +90,58 @@ impl StateError {
     }
 }
 
-/// How to recover from an unreadable file at `path`.
+/// How to recover from an unreadable file at `path`. Each hint names the file, says that tunnelform
+/// will not overwrite it, and, when `<path>.backup` exists, how to check and restore it.
 fn recovery_hint(path: &Path, cause: &ParseError) -> String {
     let backup = fsutil::backup_path(path);
     let p = path.display();
+    let b = backup.display();
+    let check_and_restore =
+        format!("check it with `tunnelform state list --state {b}`, then restore it with `cp {b} {p}`");
+    let has_backup = backup.is_file();
     match cause {
-        ParseError::Terraform { .. } => format!(
-            "To manage these resources with tunnelform, convert it with `tunnelform state migrate-terraform {p}` and use the state it writes. tunnelform will not overwrite this file."
-        ),
-        ParseError::FutureVersion { written_by, .. } => format!(
-            "Upgrade tunnelform{} to use this state. This version will not overwrite it.",
-            written_by.as_ref().map(|v| format!(" to {v} or later")).unwrap_or_default()
-        ),
-        ParseError::Foreign { .. } => format!(
-            "Check that --state (or the backend \"local\" path) names a tunnelform state file. tunnelform will not overwrite {p}."
-        ),
-        _ => {
-            if backup.is_file() {
-                let b = backup.display();
+        ParseError::Terraform { .. } | ParseError::Foreign { .. } => {
+            let what = if matches!(cause, ParseError::Terraform { .. }) {
                 format!(
-                    "tunnelform will not overwrite it. The previous version is kept in {b}: check it with `tunnelform state list --state {b}`, then restore it with `cp {b} {p}`, or restore {p} from version control."
+                    "To manage these resources with tunnelform, convert it with `tunnelform state migrate-terraform {p}` and use the state it writes."
+                )
+            } else {
+                "Check that --state (or the backend \"local\" path) names a tunnelform state file."
+                    .to_string()
+            };
+            let mut hint = format!("{what} tunnelform will not overwrite {p}.");
+            if has_backup {
+                hint.push_str(&format!(
+                    " If this file replaced your tunnelform state by mistake, the previous state is kept in {b}: {check_and_restore}."
+                ));
+            }
+            hint
+        }
+        ParseError::FutureVersion { written_by, .. } => {
+            let mut hint = format!(
+                "Upgrade tunnelform{} to use this state. This version will not overwrite {p}.",
+                written_by
+                    .as_ref()
+                    // A file that names this very version was edited by hand: no version to suggest.
+                    .filter(|v| v.as_str() != TUNNELFORM_VERSION)
+                    .map(|v| format!(" to {v} or later"))
+                    .unwrap_or_default()
+            );
+            if has_backup {
+                hint.push_str(&format!(
+                    " {b} holds the version before the last save; restore it (`cp {b} {p}`) only if that save was a mistake: it does not record what the newer tunnelform changed since."
+                ));
+            }
+            hint
+        }
+        _ => {
+            if has_backup {
+                format!(
+                    "tunnelform will not overwrite it. The previous version is kept in {b}: {check_and_restore}, or restore {p} from version control."
                 )
             } else {
                 format!(
-                    "tunnelform will not overwrite it. There is no backup at {}; restore {p} from version control or your own backups.",
-                    backup.display()
+                    "tunnelform will not overwrite it. There is no backup at {b}; restore {p} from version control or your own backups."
                 )
             }
         }

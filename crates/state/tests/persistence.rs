@@ -594,6 +594,52 @@ fn future_version_file() {
     );
 }
 
+/// Files that are not this tunnelform's state, with a backup beside them: the message says how to
+/// restore the backup in case the file replaced the state by mistake.
+#[test]
+fn foreign_terraform_and_future_files_point_at_the_backup() {
+    let restore = "check it with `tunnelform state list --state {backup}`, then restore it with `cp {backup} {path}`";
+    check_unreadable(
+        include_bytes!("fixtures/terraform-v4-tencentcloud-vpn.tfstate"),
+        true,
+        |c| matches!(c, ParseError::Terraform { .. }),
+        &[
+            "tunnelform state migrate-terraform {path}",
+            "will not overwrite {path}",
+            "replaced your tunnelform state by mistake",
+            restore,
+        ],
+    );
+    check_unreadable(
+        b"{\"hello\": \"world\"}",
+        true,
+        |c| matches!(c, ParseError::Foreign { .. }),
+        &["will not overwrite {path}", "the previous state is kept in {backup}", restore],
+    );
+    let good = sample_state().to_json_bytes().unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    v["version"] = serde_json::json!(STATE_FORMAT_VERSION + 1);
+    check_unreadable(
+        &serde_json::to_vec(&v).unwrap(),
+        true,
+        |c| matches!(c, ParseError::FutureVersion { .. }),
+        &[
+            // The sample names this tunnelform's own version: no "to VERSION or later".
+            "Upgrade tunnelform to use this state",
+            "will not overwrite {path}",
+            "{backup} holds the version before the last save",
+            "`cp {backup} {path}`",
+        ],
+    );
+    // Without a backup, no backup is mentioned.
+    check_unreadable(
+        b"{\"hello\": \"world\"}",
+        false,
+        |c| matches!(c, ParseError::Foreign { .. }),
+        &["will not overwrite {path}."],
+    );
+}
+
 #[test]
 fn terraform_state_file() {
     let tf = include_bytes!("fixtures/terraform-v4-tencentcloud-vpn.tfstate");
