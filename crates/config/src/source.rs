@@ -215,21 +215,48 @@ pub(crate) fn read_source_file(
 }
 
 /// Source lines shown in diagnostics are clipped (a minified 16 MiB line helps nobody).
-fn clip_line(s: &str) -> String {
+/// A source line as diagnostics show it: at most 400 bytes, and with control characters (but tab)
+/// and bidirectional-text controls replaced by U+FFFD, one character for one so the caret under
+/// the line stays in place: a hostile file must not send terminal escape sequences or reorder the
+/// text on the user's terminal.
+pub(crate) fn clip_line(s: &str) -> String {
     const MAX: usize = 400;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
+    let mut end = s.len().min(MAX);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}...", &s[..end])
+    let mut out: String = s[..end]
+        .chars()
+        .map(|c| if is_unsafe_to_show(c) { '\u{FFFD}' } else { c })
+        .collect();
+    if end < s.len() {
+        out.push_str("...");
+    }
+    out
+}
+
+fn is_unsafe_to_show(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_lines_carry_no_terminal_controls() {
+        assert_eq!(clip_line("a\u{1b}[2Jb\tc\u{7}"), "a\u{FFFD}[2Jb\tc\u{FFFD}");
+        assert_eq!(clip_line("x = 1 # \u{202E}evil"), "x = 1 # \u{FFFD}evil");
+        assert_eq!(clip_line("\0\0locals {}"), "\u{FFFD}\u{FFFD}locals {}");
+        let long = "é".repeat(300);
+        let clipped = clip_line(&long);
+        assert!(
+            clipped.ends_with("...") && clipped.len() <= 403,
+            "{}",
+            clipped.len()
+        );
+    }
 
     #[test]
     fn line_col_and_text() {

@@ -566,7 +566,7 @@ pub fn validate_instances(instances: &[Instance]) -> Diagnostics {
                 .as_deref();
             d.source_line = text
                 .and_then(|t| t.lines().nth(span.line.saturating_sub(1)))
-                .map(str::to_string);
+                .map(crate::source::clip_line);
         }
     }
     diags

@@ -377,7 +377,9 @@ impl<'a> Resolver<'a> {
                     let d = Diagnostic::error(format!("Invalid JSON in {label}"))
                         .with_detail(e.to_string());
                     let src = self.sources.get(file).map(|f| f.text.clone());
-                    self.diags.push(d.with_span(span, src.as_deref()));
+                    let mut d = d.with_span(span, src.as_deref());
+                    d.source_line = d.source_line.as_deref().map(crate::source::clip_line);
+                    self.diags.push(d);
                 }
             }
             return;

@@ -150,10 +150,12 @@ impl fmt::Display for Diagnostic {
             if let Some(line) = &self.source_line {
                 writeln!(f, "{:gutter$} |", "")?;
                 writeln!(f, "{} | {}", span.line, line)?;
+                // Never wider than the line as shown (long lines are clipped).
+                let rest = line.chars().count().saturating_sub(span.column - 1).max(1);
                 let width = if span.end_line == span.line && span.end_column > span.column {
-                    span.end_column - span.column
+                    (span.end_column - span.column).min(rest)
                 } else {
-                    line.chars().count().saturating_sub(span.column - 1).max(1)
+                    rest
                 };
                 let pad: String = line
                     .chars()
@@ -274,5 +276,23 @@ mod tests {
             out.contains("help: did you mean \"pre_share_key\"?"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn the_caret_is_never_wider_than_the_shown_line() {
+        // A span over a 1 MB string whose line is shown clipped.
+        let span = Span {
+            file: "main.tf".into(),
+            line: 2,
+            column: 12,
+            end_line: 2,
+            end_column: 12 + (1 << 20),
+        };
+        let mut d = Diagnostic::error("Invalid value for \"name\"");
+        d.span = Some(span);
+        d.source_line = Some(format!("  name   = \"{}...", "a".repeat(380)));
+        let out = d.to_string();
+        assert!(out.len() < 2048, "{} bytes", out.len());
+        assert!(out.contains(&format!(" {}\n", "^".repeat(384))), "{out}");
     }
 }
