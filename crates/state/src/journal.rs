@@ -447,18 +447,29 @@ impl Journal {
     }
 
     /// Drops the records of finished operations, keeping those of unfinished ones (atomically).
+    /// Records that come before their operation's intent (ignored, with a warning, when the journal
+    /// is opened) are dropped too, so the warning does not outlive the compaction.
     pub fn compact(&mut self) -> Result<(), JournalError> {
-        let unfinished: Vec<OpId> = self
+        let unfinished: std::collections::HashSet<OpId> = self
             .unfinished()
             .into_iter()
             .map(|u| u.intent.op_id)
             .collect();
-        let keep = self
-            .records
-            .iter()
-            .filter(|r| unfinished.contains(r.op_id()))
-            .cloned()
-            .collect();
+        let mut started = std::collections::HashSet::new();
+        let mut keep = Vec::new();
+        for r in &self.records {
+            if !unfinished.contains(r.op_id()) {
+                continue;
+            }
+            match r {
+                Record::Intent(i) => {
+                    started.insert(i.op_id.clone());
+                }
+                other if !started.contains(other.op_id()) => continue,
+                _ => {}
+            }
+            keep.push(r.clone());
+        }
         self.rewrite(keep)
     }
 

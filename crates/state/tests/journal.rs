@@ -288,3 +288,35 @@ fn orphan_records_are_reported_not_fatal() {
     assert!(j.warnings()[0].contains(&op.0));
     assert!(j.unfinished().is_empty());
 }
+
+/// Found by the state_read fuzz target: a record written before its operation's intent is ignored
+/// (with a warning) when the journal is opened; compaction drops it, so the compacted journal has the
+/// same unfinished operations and no warning.
+#[test]
+fn compaction_drops_records_that_come_before_their_intent() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let op = intent("early", JournalAction::Create);
+    let line = |r: &Record| serde_json::to_string(r).unwrap();
+    fs::write(
+        journal_path(&state),
+        format!(
+            "{{\"format\":\"tunnelform-journal\",\"version\":1}}\n{}\n{}\n{}\n",
+            line(&sent(&op.op_id, Some("vpnx-early"), None)),
+            line(&Record::Intent(op.clone())),
+            line(&sent(&op.op_id, Some("vpnx-late"), Some("7"))),
+        ),
+    )
+    .unwrap();
+    let mut j = Journal::open(&state).unwrap();
+    assert_eq!(j.warnings().len(), 1, "{:?}", j.warnings());
+    let before = j.unfinished();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].resource_id(), Some("vpnx-late"));
+    j.compact().unwrap();
+    assert_eq!(j.records().len(), 2);
+    drop(j);
+    let j = Journal::open(&state).unwrap();
+    assert!(j.warnings().is_empty(), "{:?}", j.warnings());
+    assert_eq!(j.unfinished(), before);
+}
