@@ -208,3 +208,152 @@ fn a_good_configuration_validates() {
         v.stdout
     );
 }
+
+#[test]
+fn unterminated_string_and_unclosed_block() {
+    rejected(
+        "locals {\n  a = 1\n  b = \"unterminated\n}\n",
+        3,
+        7,
+        &["error: Unterminated string"],
+    );
+    rejected(
+        "resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name   = \"gw\"\n  vpc_id = \"vpc-sandbox1\"\n",
+        3,
+        26,
+        &["error: Invalid syntax", "expected `}`"],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    rejected(
+        "resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name      = \"gw\"\n  vpc_id    = \"vpc-sandbox1\"\n  bandwidth = \"lots\"\n}\n",
+        4,
+        15,
+        &[
+            r#"error: Incorrect attribute value type for "bandwidth""#,
+            r#"a number is required, got "lots""#,
+        ],
+    );
+    rejected(
+        &format!("{TUNNEL_HEAD}  security_group_policy = \"10.0.0.0/24\"\n}}\n"),
+        7,
+        3,
+        &[
+            r#"error: "security_group_policy" is a block, not an argument"#,
+            "help: write it as a block: security_group_policy { ... }",
+        ],
+    );
+    rejected(
+        "resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name   = \"gw\"\n  vpc_id = \"vpc-sandbox1\"\n  tags   = [\"a\", \"b\"]\n}\n",
+        4,
+        12,
+        &[r#"Incorrect attribute value type for "tags""#],
+    );
+}
+
+#[test]
+fn unknown_blocks_and_resource_types() {
+    rejected(
+        "resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name   = \"gw\"\n  vpc_id = \"vpc-sandbox1\"\n  timeouts {\n    create = \"5m\"\n  }\n}\n",
+        4,
+        3,
+        &[
+            r#"error: Unsupported block type "timeouts""#,
+            r#"the blocks allowed here are "lifecycle""#,
+        ],
+    );
+    rejected(
+        "resource \"tencentcloud_vpn_gatway\" \"gw\" {\n  name = \"gw\"\n}\n",
+        1,
+        10,
+        &[
+            "tencentcloud_vpn_gatway",
+            r#"did you mean "tencentcloud_vpn_gateway"?"#,
+        ],
+    );
+    rejected(
+        "resouce \"tencentcloud_vpn_gateway\" \"gw\" {\n  name = \"gw\"\n}\n",
+        1,
+        1,
+        &[
+            r#"error: Unsupported block type "resouce""#,
+            r#"did you mean "resource"?"#,
+        ],
+    );
+}
+
+#[test]
+fn invalid_ip_addresses() {
+    rejected(
+        &customer_gateway("203.0.113.300"),
+        3,
+        23,
+        &[
+            r#"error: Invalid value for "public_ip_address""#,
+            r#""203.0.113.300" is not an IPv4 address"#,
+        ],
+    );
+    rejected(
+        &customer_gateway("2001:db8::1"),
+        3,
+        23,
+        &[r#""2001:db8::1" is not an IPv4 address"#],
+    );
+    rejected(
+        &format!("{TUNNEL_HEAD}  health_check_local_ip = \"169.254.1\"\n}}\n"),
+        7,
+        27,
+        &[r#"Invalid value for "health_check_local_ip""#, "169.254.1"],
+    );
+}
+
+fn customer_gateway(ip: &str) -> String {
+    format!(
+        "resource \"tencentcloud_vpn_customer_gateway\" \"c\" {{\n  name              = \"c\"\n  public_ip_address = \"{ip}\"\n}}\n"
+    )
+}
+
+#[test]
+fn self_reference() {
+    rejected(
+        "locals {\n  a = local.a\n}\n",
+        2,
+        3,
+        &["error: Cycle: local.a", "local.a refers to itself"],
+    );
+    rejected(
+        "resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name   = tencentcloud_vpn_gateway.gw.id\n  vpc_id = \"vpc-sandbox1\"\n}\n",
+        1,
+        1,
+        &[
+            "error: Cycle: tencentcloud_vpn_gateway.gw",
+            "refers to itself",
+        ],
+    );
+}
+
+#[test]
+fn three_cycles_through_locals_variables_and_resources() {
+    rejected(
+        "variable \"v\" {\n  default = 1\n}\nlocals {\n  a = local.b + var.v\n  b = local.c\n  c = local.a\n}\n",
+        5,
+        3,
+        &[
+            "error: Cycle: local.a, local.b, local.c",
+            "local.b at cfg/main.tf:6:3",
+            "local.c at cfg/main.tf:7:3",
+            "help: a value cannot depend on itself",
+        ],
+    );
+    rejected(
+        "locals {\n  n = tencentcloud_vpn_customer_gateway.c.name\n}\nresource \"tencentcloud_vpn_customer_gateway\" \"c\" {\n  name              = \"c\"\n  public_ip_address = \"203.0.113.1\"\n  depends_on        = [tencentcloud_vpn_gateway.g]\n}\nresource \"tencentcloud_vpn_gateway\" \"g\" {\n  name   = local.n\n  vpc_id = \"vpc-sandbox1\"\n}\n",
+        2,
+        3,
+        &[
+            "error: Cycle: local.n, tencentcloud_vpn_customer_gateway.c, tencentcloud_vpn_gateway.g",
+            "break the cycle",
+        ],
+    );
+}
