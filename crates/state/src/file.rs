@@ -96,8 +96,9 @@ fn recovery_hint(path: &Path, cause: &ParseError) -> String {
     let backup = fsutil::backup_path(path);
     let p = path.display();
     let b = backup.display();
-    let check_and_restore =
-        format!("check it with `tunnelform state list --state {b}`, then restore it with `cp {b} {p}`");
+    let check_and_restore = format!(
+        "check it with `tunnelform state list --state {b}`, then restore it with `cp {b} {p}`"
+    );
     let has_backup = backup.is_file();
     match cause {
         ParseError::Terraform { .. } | ParseError::Foreign { .. } => {

@@ -614,7 +614,11 @@ fn foreign_terraform_and_future_files_point_at_the_backup() {
         b"{\"hello\": \"world\"}",
         true,
         |c| matches!(c, ParseError::Foreign { .. }),
-        &["will not overwrite {path}", "the previous state is kept in {backup}", restore],
+        &[
+            "will not overwrite {path}",
+            "the previous state is kept in {backup}",
+            restore,
+        ],
     );
     let good = sample_state().to_json_bytes().unwrap();
     let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
