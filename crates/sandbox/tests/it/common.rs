@@ -146,6 +146,8 @@ pub struct Req {
     pub query: String,
     /// Sign this query string instead of `query` (to test that the signature covers the query).
     pub signed_query: Option<String>,
+    /// Headers (lower-case names) signed as usual but then not sent (`authorization` included).
+    pub omit_headers: Vec<String>,
 }
 
 impl Req {
@@ -171,6 +173,7 @@ impl Req {
             unsigned_payload: false,
             query: String::new(),
             signed_query: None,
+            omit_headers: Vec::new(),
         }
     }
 
@@ -320,12 +323,12 @@ impl Client {
         };
         let mut builder = self.http.request(req.method.clone(), url);
         for (n, v) in &headers {
-            if n == "host" && req.host.is_none() {
+            if (n == "host" && req.host.is_none()) || req.omit_headers.contains(n) {
                 continue;
             }
             builder = builder.header(n.as_str(), v.as_str());
         }
-        if !req.no_authorization {
+        if !req.no_authorization && !req.omit_headers.iter().any(|h| h == "authorization") {
             builder = builder.header("authorization", authorization);
         }
         let resp = builder.body(body).send().await?;

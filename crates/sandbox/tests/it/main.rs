@@ -6,6 +6,7 @@ mod connections;
 mod examples;
 mod faults;
 mod get;
+mod hostile;
 mod persistence;
 mod protocol;
 mod resources;
