@@ -271,6 +271,20 @@ fn terminal_escape_sequences_in_a_file_are_not_echoed() {
     );
     // The caret still points at the value.
     assert!(stderr.contains("\n  |               ^^^\n"), "{stderr}");
+
+    // In a label, the same characters show up escaped in the message.
+    config_bytes(
+        &w,
+        "resource \"tencentcloud_vpn_gateway\u{1b}[2J\" \"gw\" {\n}\n".as_bytes(),
+    );
+    let stderr = refused(
+        &sb,
+        &w,
+        1,
+        10,
+        &[r#"error: Unsupported resource type "tencentcloud_vpn_gateway\u{1b}[2J""#],
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -137,17 +137,56 @@ impl Diagnostic {
     }
 }
 
+/// Characters a terminal would act on instead of showing: control characters and the
+/// bidirectional-text controls (which reorder what is displayed).
+fn is_terminal_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with terminal controls written as escapes (`\u{1b}`), line feeds and tabs kept: text from a
+/// hostile file must not drive the user's terminal.
+fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| is_terminal_control(c) && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_terminal_control(c) && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", self.summary)?;
+        writeln!(f, "{label}: {}", shown(&self.summary))?;
         if let Some(span) = &self.span {
             let gutter = span.line.to_string().len();
-            writeln!(f, "{:gutter$}--> {span}", "")?;
+            writeln!(f, "{:gutter$}--> {}", "", shown(&span.to_string()))?;
             if let Some(line) = &self.source_line {
+                // One character for one, so the caret below stays in place.
+                let line: String = line
+                    .chars()
+                    .map(|c| {
+                        if is_terminal_control(c) && c != '\t' {
+                            '\u{FFFD}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                let line = &line;
                 writeln!(f, "{:gutter$} |", "")?;
                 writeln!(f, "{} | {}", span.line, line)?;
                 // Never wider than the line as shown (long lines are clipped).
@@ -165,17 +204,17 @@ impl fmt::Display for Diagnostic {
                 writeln!(f, "{:gutter$} | {pad}{}", "", "^".repeat(width.max(1)))?;
             }
             if let Some(detail) = &self.detail {
-                writeln!(f, "{:gutter$} = {detail}", "")?;
+                writeln!(f, "{:gutter$} = {}", "", shown(detail))?;
             }
             if let Some(help) = &self.help {
-                writeln!(f, "{:gutter$} = help: {help}", "")?;
+                writeln!(f, "{:gutter$} = help: {}", "", shown(help))?;
             }
         } else {
             if let Some(detail) = &self.detail {
-                writeln!(f, "  {detail}")?;
+                writeln!(f, "  {}", shown(detail))?;
             }
             if let Some(help) = &self.help {
-                writeln!(f, "  help: {help}")?;
+                writeln!(f, "  help: {}", shown(help))?;
             }
         }
         Ok(())
@@ -294,5 +333,38 @@ mod tests {
         let out = d.to_string();
         assert!(out.len() < 2048, "{} bytes", out.len());
         assert!(out.contains(&format!(" {}\n", "^".repeat(384))), "{out}");
+    }
+
+    #[test]
+    fn terminal_controls_from_the_input_are_not_sent_to_the_terminal() {
+        let mut d = Diagnostic::error("Unsupported resource type \"gw\u{1b}[2J\"")
+            .with_detail("got \u{1b}]0;title\u{7}\nsecond line\twith a tab")
+            .with_help("remove the \u{202e} character");
+        d.span = Some(Span {
+            file: "m\u{1b}.tf".into(),
+            line: 1,
+            column: 5,
+            end_line: 1,
+            end_column: 8,
+        });
+        d.source_line = Some("a\u{1b}[2Jbcdef".to_string());
+        let out = d.to_string();
+        assert!(
+            !out.chars()
+                .any(|c| is_terminal_control(c) && c != '\n' && c != '\t'),
+            "{out:?}"
+        );
+        assert!(
+            out.contains("Unsupported resource type \"gw\\u{1b}[2J\""),
+            "{out}"
+        );
+        assert!(out.contains("--> m\\u{1b}.tf:1:5"), "{out}");
+        assert!(out.contains("1 | a\u{FFFD}[2Jbcdef\n"), "{out}");
+        assert!(out.contains("  |     ^^^\n"), "{out}");
+        assert!(
+            out.contains("got \\u{1b}]0;title\\u{7}\nsecond line\twith a tab"),
+            "{out}"
+        );
+        assert!(out.contains("remove the \\u{202e} character"), "{out}");
     }
 }
