@@ -1,0 +1,12 @@
+terraform {
+  required_providers {
+    tencentcloud = {
+      source = "tencentcloudstack/tencentcloud"
+    }
+  }
+}
+
+# Configure the TencentCloud Provider
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}

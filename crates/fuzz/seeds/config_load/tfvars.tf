@@ -1,0 +1,9 @@
+variable "x" {
+  type = number
+}
+output "o" {
+  value = var.x * 2
+}
+
+#--tfvars--
+x = 21
