@@ -13,7 +13,7 @@ use tunnelform_config::{Config, Instance};
 use tunnelform_model::{Address, ResourceKind, Value};
 use tunnelform_plan::diff::planned_after;
 use tunnelform_plan::{
-    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, ResourceChange, StepKind,
+    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, StepKind,
 };
 use tunnelform_state::{
     Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State, Timestamp,
@@ -45,6 +45,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Put `tunnelform:address` / `tunnelform:lineage` tags on what is created.
     pub ownership_tags: bool,
+    /// With `ownership_tags`, also `tunnelform:project` with this value (a valid tag value).
+    pub project: Option<String>,
     /// Becomes true on the first interrupt: start nothing new, let in-flight steps finish.
     pub interrupt: watch::Receiver<bool>,
     /// How long to wait for one asynchronous task or state change.
@@ -727,7 +729,7 @@ async fn create(
         .opts
         .ownership_tags
         .then_some((&change.address, ctx.lineage.as_str()));
-    let tags = tags_for_create(&a, owner);
+    let tags = tags_for_create(&a, owner, ctx.opts.project.as_deref());
     let op = begin(ctx, change, kind, step)?;
     let result = async {
         let (id, request_id) = match kind {
@@ -1147,13 +1149,19 @@ async fn import(
     let obj = describe(ctx, change, kind, step, &id)
         .await?
         .ok_or_else(|| failure(change, step, None, format!("{id} does not exist"), None))?;
+    // A lost state's object found by its project's ownership tags was adopted, not imported.
+    let origin = if change.reasons.contains(&Reason::AdoptedLostState) {
+        Origin::Adopted
+    } else {
+        Origin::Imported
+    };
     record_object(
         ctx,
         change,
         kind,
         &obj,
         change.after.as_ref(),
-        Origin::Imported,
+        origin,
         step,
     )?;
     Ok(Some(id))

@@ -8,7 +8,7 @@ use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
 use tunnelform_plan::{
     build_graph, detect_drift, diff_data, diff_managed, object_digest, Action, Attrs, DiffInput,
-    GraphError, Lifecycle, OutputChange, Plan, ResourceChange,
+    GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -32,6 +32,9 @@ pub struct PlanOptions {
     pub targets: Vec<Address>,
     /// `tunnelform import ADDR ID`: import these (in addition to `import` blocks).
     pub imports: Vec<(Address, String)>,
+    /// This configuration's project id (the `tunnelform:project` tag value), when ownership tags
+    /// are on: a brand-new state adopts the objects tagged with its addresses and this project.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +162,8 @@ pub async fn make_plan(
     let fresh_state = state.resources.is_empty();
     let mut owned: HashMap<(String, ResourceKind, Address), BTreeMap<Address, Vec<RemoteObject>>> =
         HashMap::new();
+    // Address -> id of the lost state's objects adopted by this plan.
+    let mut adopted: BTreeMap<Address, String> = BTreeMap::new();
     let mut all: Vec<Instance> = Vec::new();
     for block in &order {
         let expanded = match config.expand_block(block, &values) {
@@ -222,9 +227,11 @@ pub async fn make_plan(
                         }
                     }
                     // A brand-new state may be a lost one, or another configuration may use the
-                    // same addresses in this account and region: objects tagged with this address
-                    // are reported, never taken over (importing them would let this state change
-                    // or destroy another state's objects). The user imports them if they are theirs.
+                    // same addresses in this account and region. Objects tagged with this address
+                    // and this project are the lost state's: adopted (imported), not created again.
+                    // Objects of another project (or without a project tag) are reported, never
+                    // taken over (importing them would let this state change or destroy another
+                    // state's objects); the user imports them if they are theirs.
                     if fresh_state
                         && opts.mode == PlanMode::Normal
                         && !imports.contains_key(&inst.address)
@@ -241,21 +248,14 @@ pub async fn make_plan(
                             .and_then(|m| m.get(&inst.address))
                             .filter(|o| !o.is_empty())
                         {
-                            let ids: Vec<&str> = objs.iter().map(|o| o.id.as_str()).collect();
-                            diags.push(
-                                Diagnostic::warning(format!(
-                                    "{} in {} already {} the ownership tag of {}: {}",
-                                    if objs.len() == 1 { "an object" } else { "objects" },
-                                    key.0,
-                                    if objs.len() == 1 { "carries" } else { "carry" },
-                                    inst.address,
-                                    ids.join(", ")
-                                ))
-                                .with_detail("this state is new, so they belong to another configuration that uses the same address, or to this configuration's lost state; the plan creates a new object")
-                                .with_help(format!(
-                                    "if it is this configuration's, import it instead of creating another: tunnelform import {} {}",
-                                    inst.address, objs[0].id
-                                )),
+                            lost_state_objects(
+                                &inst.address,
+                                &key.0,
+                                objs,
+                                opts.project.as_deref(),
+                                &mut remote,
+                                &mut adopted,
+                                &mut diags,
                             );
                         }
                     }
@@ -278,8 +278,13 @@ pub async fn make_plan(
                         importing: imports
                             .get(&inst.address)
                             .filter(|_| !state.resources.contains_key(&inst.address))
+                            .or_else(|| adopted.get(&inst.address))
                             .cloned(),
                     });
+                    let mut change = change;
+                    if adopted.contains_key(&inst.address) {
+                        change.reasons.push(Reason::AdoptedLostState);
+                    }
                     let planned = match change.action {
                         Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
                             change.after.clone().map(|a| object(&a))
@@ -450,6 +455,75 @@ pub async fn make_plan(
         data,
         warnings: diags,
     })
+}
+
+/// A brand-new state found `objs` carrying the `tunnelform:address` tag of `address` in `region`:
+/// adopts the one that also carries this project's tag (recording it in `remote` and `adopted`),
+/// or says why it does not.
+fn lost_state_objects(
+    address: &Address,
+    region: &str,
+    objs: &[RemoteObject],
+    project: Option<&str>,
+    remote: &mut RemoteSnapshot,
+    adopted: &mut BTreeMap<Address, String>,
+    diags: &mut Diagnostics,
+) {
+    let (mine, others): (Vec<&RemoteObject>, Vec<&RemoteObject>) = objs
+        .iter()
+        .partition(|o| project.is_some() && o.ownership.project.as_deref() == project);
+    match mine.as_slice() {
+        [one] => {
+            remote.objects.insert(address.clone(), (*one).clone());
+            adopted.insert(address.clone(), one.id.clone());
+        }
+        [] => {
+            let ids: Vec<&str> = others.iter().map(|o| o.id.as_str()).collect();
+            let mut theirs: Vec<String> = others
+                .iter()
+                .map(|o| match &o.ownership.project {
+                    Some(p) => format!("{} belongs to project {p:?}", o.id),
+                    None => format!("{} has no tunnelform:project tag", o.id),
+                })
+                .collect();
+            theirs.dedup();
+            let ours = match project {
+                Some(p) => format!("this project is {p:?}"),
+                None => "ownership tags are off for this run".to_string(),
+            };
+            diags.push(
+                Diagnostic::warning(format!(
+                    "{} in {region} already {} the ownership tag of {address}: {}",
+                    if ids.len() == 1 { "an object" } else { "objects" },
+                    if ids.len() == 1 { "carries" } else { "carry" },
+                    ids.join(", ")
+                ))
+                .with_detail(format!(
+                    "{} ({ours}), so it is another configuration's; the plan creates a new object",
+                    theirs.join("; ")
+                ))
+                .with_help(format!(
+                    "if it is this configuration's, import it instead of creating another: tunnelform import {address} {}",
+                    ids[0]
+                )),
+            );
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|o| o.id.as_str()).collect();
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} objects in {region} carry this project's ownership tags for {address}: {}",
+                    many.len(),
+                    ids.join(", ")
+                ))
+                .with_detail("this state is new (was its state file lost?) and would adopt the object tagged with its project, but there are duplicates and it cannot tell which one to keep")
+                .with_help(format!(
+                    "keep one with `tunnelform import {address} {}` and delete the others in the console (or with tccli), then run the command again",
+                    ids[0]
+                )),
+            );
+        }
+    }
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order).

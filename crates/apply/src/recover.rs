@@ -1,17 +1,20 @@
 //! Crash safety: before planning, settle what an earlier run left unfinished, and find objects
 //! whose creation tunnelform cannot otherwise know about.
 //!
-//! - Every unfinished journal entry is resolved against the cloud: a create whose response arrived
+//! - Every journal entry is resolved against the cloud (finished ones too: the state file is saved
+//!   at intervals, so a crash can lose the last completed steps): a create whose response arrived
 //!   is adopted by id; a create whose response never arrived is looked up by its ownership tags; a
 //!   delete is checked; whatever exists ends up in state exactly once.
 //! - [`find_owned`] finds objects carrying `tunnelform:address` tags for addresses the state does not
-//!   know (a lost response or a lost state), so the plan imports them instead of creating a duplicate.
+//!   know (a lost response or a lost state). A brand-new state adopts those that also carry its
+//!   project's `tunnelform:project` tag (see the planner), instead of creating a duplicate; objects
+//!   of another project with the same address are left alone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use tunnelform_model::{Address, ResourceKind, Value};
-use tunnelform_state::{Journal, JournalAction, Origin, State, UnfinishedOp};
+use tunnelform_state::{Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
@@ -114,16 +117,74 @@ fn adopt(state: &mut State, addr: &Address, obj: &RemoteObject, origin: Origin) 
     state.resources.insert(addr.clone(), rs);
 }
 
-/// Settles every unfinished journal entry against the cloud and records the result in `state`.
+/// One operation of the journal: its intent, the answers received, and its result if it ended.
+#[derive(Debug, Clone)]
+struct JournalOp {
+    intent: Intent,
+    sent: Vec<Sent>,
+    result: Option<OpResult>,
+}
+
+impl JournalOp {
+    fn resource_id(&self) -> Option<&str> {
+        self.sent
+            .iter()
+            .rev()
+            .find_map(|s| s.resource_id.as_deref())
+    }
+}
+
+/// Every operation of the journal, in the order they were started.
+fn operations(journal: &Journal) -> Vec<JournalOp> {
+    let mut order: Vec<OpId> = Vec::new();
+    let mut ops: HashMap<OpId, JournalOp> = HashMap::new();
+    for r in journal.records() {
+        match r {
+            Record::Intent(i) => {
+                order.push(i.op_id.clone());
+                ops.insert(
+                    i.op_id.clone(),
+                    JournalOp {
+                        intent: i.clone(),
+                        sent: Vec::new(),
+                        result: None,
+                    },
+                );
+            }
+            Record::Sent(s) => {
+                if let Some(op) = ops.get_mut(&s.op_id) {
+                    op.sent.push(s.clone());
+                }
+            }
+            Record::Outcome(o) => {
+                if let Some(op) = ops.get_mut(&o.op_id) {
+                    op.result = Some(o.result.clone());
+                }
+            }
+        }
+    }
+    order.into_iter().filter_map(|id| ops.remove(&id)).collect()
+}
+
+/// Settles every operation of the journal against the cloud and records the result in `state`.
 /// The caller saves the state and then clears the journal.
+///
+/// Finished operations are settled too: the state file is saved at intervals during an apply, so
+/// after a crash the journal may hold creates and deletes that completed after the last save.
+/// Everything is checked against the cloud, so settling an operation the state already reflects
+/// changes nothing. `project` is this configuration's project id (see
+/// [`crate::mapping::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
+/// lost is found by its address and lineage tags, or, when the state that sent it was never saved
+/// (a new lineage now), by its address and project tags.
 pub async fn recover(
     client: &Client,
     state: &mut State,
     journal: &Journal,
+    project: Option<&str>,
 ) -> Result<Recovery, ApiError> {
     let mut report = Recovery::default();
-    for op in journal.unfinished() {
-        settle(client, state, &op, &mut report).await?;
+    for op in operations(journal) {
+        settle(client, state, &op, project, &mut report).await?;
     }
     Ok(report)
 }
@@ -131,40 +192,47 @@ pub async fn recover(
 async fn settle(
     client: &Client,
     state: &mut State,
-    op: &UnfinishedOp,
+    op: &JournalOp,
+    project: Option<&str>,
     report: &mut Recovery,
 ) -> Result<(), ApiError> {
     let intent = &op.intent;
     let addr = &intent.address;
     let kind = intent.kind;
     let region = intent.region.as_str();
-    let id = op
-        .resource_id()
-        .map(str::to_string)
-        .or_else(|| state.resources.get(addr).map(|r| r.id.clone()));
     match intent.action {
         JournalAction::Create | JournalAction::ReplaceCreate => {
-            let obj = match &id {
-                Some(id) if op.resource_id().is_some() => {
-                    read_objects(client, region, kind, std::slice::from_ref(id))
+            let obj = match op.resource_id() {
+                // Answered: the object exists unless its task failed (or it was deleted since).
+                Some(id) => {
+                    if state.resources.values().any(|r| r.id == id) {
+                        // Already recorded (the state was saved after it).
+                        return Ok(());
+                    }
+                    read_objects(client, region, kind, &[id.to_string()])
                         .await?
                         .into_iter()
                         .next()
                 }
-                _ => {
+                // Refused, or failed before any request was sent: nothing was created.
+                None if op.result.is_some() => None,
+                None => {
                     // The response never arrived: look for the object by its ownership tags.
                     let found =
                         find_owned(client, region, kind, std::slice::from_ref(addr)).await?;
                     let mut candidates: Vec<RemoteObject> =
                         found.get(addr).cloned().unwrap_or_default();
-                    candidates
-                        .retain(|o| o.ownership.lineage.as_deref() == Some(state.lineage.as_str()));
+                    candidates.retain(|o| {
+                        o.ownership.lineage.as_deref() == Some(state.lineage.as_str())
+                            || (project.is_some() && o.ownership.project.as_deref() == project)
+                    });
                     candidates.retain(|o| !state.resources.values().any(|r| r.id == o.id));
                     match candidates.len() {
                         0 => None,
                         1 => candidates.pop(),
                         n => {
-                            report.unresolved.push(format!("{addr}: {n} objects carry its ownership tags; keep one with `tunnelform import`, delete the others"));
+                            let ids: Vec<&str> = candidates.iter().map(|o| o.id.as_str()).collect();
+                            report.unresolved.push(format!("{addr}: {n} objects carry its ownership tags ({}); keep one with `tunnelform import {addr} ID`, delete the others", ids.join(", ")));
                             None
                         }
                     }
@@ -177,21 +245,51 @@ async fn settle(
                 None => None,
             };
             if let Some(o) = obj {
+                if let Some(old) = state
+                    .resources
+                    .get(addr)
+                    .map(|r| r.id.clone())
+                    .filter(|old| *old != o.id)
+                {
+                    // The address held another object: a replacement that creates before it
+                    // destroys was interrupted between the two. The new object takes the address
+                    // (it is what the configuration asks for); the old one, if it still exists,
+                    // is reported, since the state can hold one object per address.
+                    let old_exists =
+                        !read_objects(client, region, kind, std::slice::from_ref(&old))
+                            .await?
+                            .is_empty();
+                    if old_exists {
+                        report.unresolved.push(format!(
+                            "{addr}: an interrupted replacement left the old object {old} behind; {} replaced it in the state. Delete {old} in the console (or with tccli) when it is no longer needed",
+                            o.id
+                        ));
+                    }
+                }
                 adopt(state, addr, &o, Origin::Adopted);
                 report.adopted.push((addr.clone(), o.id.clone()));
-            } else if op.resource_id().is_none() && !ownership_possible(state) {
+            } else if op.resource_id().is_none()
+                && op.result.is_none()
+                && !ownership_possible(state)
+            {
                 report.unresolved.push(format!(
                     "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
                 ));
             }
         }
         JournalAction::Delete | JournalAction::ReplaceDelete => {
+            let id = op
+                .resource_id()
+                .map(str::to_string)
+                .or_else(|| state.resources.get(addr).map(|r| r.id.clone()));
             if let Some(id) = id {
+                let tracked = state.resources.get(addr).is_some_and(|r| r.id == id);
+                if !tracked {
+                    return Ok(());
+                }
                 let still = read_objects(client, region, kind, std::slice::from_ref(&id)).await?;
                 if still.is_empty() {
-                    if state.resources.get(addr).is_some_and(|r| r.id == id) {
-                        state.resources.remove(addr);
-                    }
+                    state.resources.remove(addr);
                     report.removed.push((addr.clone(), id));
                 }
             }

@@ -135,6 +135,7 @@ pub fn engine_setup(
             let opts = ApplyOptions {
                 parallelism: 256,
                 ownership_tags: true,
+                project: None,
                 interrupt: rx,
                 task_timeout: Duration::from_secs(600),
             };

@@ -17,7 +17,7 @@ use tunnelform_plan::Plan;
 use tunnelform_state::{Journal, LockInfo, State, StateFile, StateLock};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
-use crate::context::{client, load_config, parse_duration, state_path, Rendered};
+use crate::context::{client, load_config, parse_duration, project, state_path, Project, Rendered};
 use crate::progress;
 
 /// `print!` / `println!` for command output: when standard output is gone (`tunnelform plan --json
@@ -212,11 +212,13 @@ async fn make(
     state: &State,
     mode: PlanMode,
     targets: &[String],
+    project: Option<&Project>,
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
         targets: parse_targets(targets)?,
         imports: vec![],
+        project: project.map(|p| p.id.clone()),
     };
     let planned = make_plan(client, config, state, &opts)
         .await
@@ -265,8 +267,9 @@ async fn plan_cmd(
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
     let state = load_state(&spath)?;
+    let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
-    let planned = make(&client, &config, &state, mode, targets).await?;
+    let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
     let json = format == PlanFormat::Json;
     match format {
         PlanFormat::Json => outln!(
@@ -366,12 +369,18 @@ async fn apply_cmd(
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
+    let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
-    // Settle what an interrupted run left unfinished before planning anything.
+    // Settle what an interrupted run left in the journal before planning anything.
     let mut journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
-    if !journal.unfinished().is_empty() {
-        let rec = tunnelform_apply::recover(&client, &mut state, &journal)
-            .await
+    if !journal.is_empty() {
+        let rec = tunnelform_apply::recover(
+            &client,
+            &mut state,
+            &journal,
+            project.as_ref().map(|p| p.id.as_str()),
+        )
+        .await
             .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
         for (a, id) in &rec.adopted {
             eprintln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
@@ -404,6 +413,7 @@ async fn apply_cmd(
             })
             .unwrap_or(mode),
         targets,
+        project.as_ref(),
     )
     .await?;
 
@@ -446,6 +456,7 @@ async fn apply_cmd(
     let opts = ApplyOptions {
         parallelism,
         ownership_tags: !common.no_ownership_tags,
+        project: project.map(|p| p.id),
         interrupt: rx,
         task_timeout: Duration::from_secs(600),
     };

@@ -123,6 +123,9 @@ pub enum Reason {
     ForcesReplacement { attributes: Vec<String> },
     /// Imported with this id.
     Import { id: String },
+    /// A new state found the object by its project's ownership tags (the state that created it
+    /// was lost): it is imported, not created again.
+    AdoptedLostState,
     /// Data sources are read on every plan.
     ReadDataSource,
     /// The data source's arguments depend on values known only after apply.
