@@ -34,6 +34,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "TUNNELFORM_ENDPOINT",
     "TUNNELFORM_LOG",
     "TUNNELFORM_SANDBOX_TASK_LATENCY_MS",
+    "TUNNELFORM_PROJECT",
     "NO_COLOR",
     "RUST_LOG",
 ];
@@ -783,4 +784,45 @@ resource "tencentcloud_vpn_customer_gateway" "{label}" {{
 }}
 "#
     )
+}
+
+// -------------------------------------------------------------------------------------------------
+// Crash tests (chaos, faults)
+
+impl Running {
+    /// Reads output until `n` lines (of either stream, counting those read before) satisfy `pred`.
+    /// False when the program ends first; fails after the command timeout.
+    pub fn wait_for_count(&mut self, n: usize, pred: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let seen = self
+                .out
+                .iter()
+                .chain(&self.err)
+                .filter(|l| pred(l.as_str()))
+                .count();
+            if seen >= n {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(item) => self.push(item),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "fewer than {n} matching lines within {COMMAND_TIMEOUT:?}; stdout so far:\n{}\nstderr so far:\n{}",
+                    self.out.join("\n"),
+                    self.err.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends SIGKILL (no chance to clean up, as with a crash or an OOM kill), then collects the exit
+    /// status and all output.
+    pub fn kill(self) -> (ExitStatus, String, String) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status();
+        self.finish()
+    }
 }

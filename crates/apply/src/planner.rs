@@ -502,10 +502,16 @@ fn lost_state_objects(
                     "{} ({ours}), so it is another configuration's; the plan creates a new object",
                     theirs.join("; ")
                 ))
-                .with_help(format!(
-                    "if it is this configuration's, import it instead of creating another: tunnelform import {address} {}",
-                    ids[0]
-                )),
+                .with_help(match others.iter().find_map(|o| o.ownership.project.as_deref()) {
+                    Some(p) => format!(
+                        "if it is this configuration's, import it instead of creating another: tunnelform import {address} {} (or, if this configuration ran under project {p:?} before, run with --project {p:?} to adopt all its objects)",
+                        ids[0]
+                    ),
+                    None => format!(
+                        "if it is this configuration's, import it instead of creating another: tunnelform import {address} {}",
+                        ids[0]
+                    ),
+                }),
             );
         }
         many => {

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_plan::Attrs;
 use tunnelform_state::{Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
@@ -96,24 +97,44 @@ pub async fn find_owned(
     Ok(found)
 }
 
+/// Records `obj` at `addr`, keeping what the state knew of the object there (dependencies,
+/// provider alias, lifecycle, which attributes are kept only as digests).
 fn adopt(state: &mut State, addr: &Address, obj: &RemoteObject, origin: Origin) {
-    let prev = state.resources.get(addr);
-    let deps = prev
+    let prev = state.resources.get(addr).filter(|p| p.id == obj.id);
+    let deps = state
+        .resources
+        .get(addr)
         .map(|p| p.dependencies.iter().cloned().collect())
+        .unwrap_or_default();
+    // Attributes the state keeps as digests (e.g. from a sensitive variable) stay digests.
+    let sensitive: Attrs = prev
+        .map(|p| {
+            p.secret_digests
+                .keys()
+                .map(|k| (k.clone(), Value::sensitive(Value::Null)))
+                .collect()
+        })
         .unwrap_or_default();
     let rs = resource_state(
         obj.kind,
         &obj.id,
         &obj.region,
-        prev.and_then(|p| p.provider_alias.as_deref()),
+        state
+            .resources
+            .get(addr)
+            .and_then(|p| p.provider_alias.as_deref()),
         &obj.attrs,
-        None,
+        Some(&sensitive),
         deps,
-        false,
+        prev.is_some_and(|p| p.create_before_destroy),
         origin,
         obj.ownership.lineage.is_some(),
         prev,
     );
+    let rs = tunnelform_state::ResourceState {
+        tainted: prev.is_some_and(|p| p.tainted),
+        ..rs
+    };
     state.resources.insert(addr.clone(), rs);
 }
 
@@ -295,7 +316,21 @@ async fn settle(
             }
         }
         JournalAction::Update | JournalAction::Tag => {
-            // The next plan refreshes the object and shows whatever is still to change.
+            // The change may have been made without the state recording it: record the object as
+            // it is now, so the plan neither shows the change as made outside tunnelform nor
+            // loses the attributes. Whatever is still to change, the plan shows.
+            let Some(rs) = state.resources.get(addr) else {
+                return Ok(());
+            };
+            let id = rs.id.clone();
+            let origin = rs.origin;
+            if let Some(o) = read_objects(client, region, kind, std::slice::from_ref(&id))
+                .await?
+                .into_iter()
+                .next()
+            {
+                adopt(state, addr, &o, origin);
+            }
         }
     }
     Ok(())
