@@ -309,7 +309,12 @@ async fn settle(
                     return Ok(());
                 }
                 let still = read_objects(client, region, kind, std::slice::from_ref(&id)).await?;
-                if still.is_empty() {
+                // A deletion in progress is waited for, as the executor would have.
+                let still = match still.into_iter().next() {
+                    Some(o) => await_settled(client, region, kind, o).await?,
+                    None => None,
+                };
+                if still.is_none() {
                     state.resources.remove(addr);
                     report.removed.push((addr.clone(), id));
                 }
@@ -339,9 +344,10 @@ async fn settle(
 /// How long recovery waits for an object an interrupted run left PENDING.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Polls `obj` until it is no longer PENDING (a new VPN gateway, a tunnel whose create task runs).
-/// None when it disappears meanwhile (a create that failed: nothing to adopt). After
-/// [`SETTLE_TIMEOUT`] the object is returned as it is.
+/// Polls `obj` until it is no longer PENDING (a new VPN gateway, a tunnel whose create task runs)
+/// or DELETING (a deletion in progress). None when it disappears meanwhile (a create that failed:
+/// nothing to adopt; a deletion that finished). After [`SETTLE_TIMEOUT`] the object is returned as
+/// it is.
 async fn await_settled(
     client: &Client,
     region: &str,
@@ -351,7 +357,10 @@ async fn await_settled(
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     let mut delay = Duration::from_millis(200);
     loop {
-        let pending = obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING");
+        let pending = matches!(
+            obj.attrs.get("state").and_then(Value::as_str),
+            Some("PENDING" | "DELETING")
+        );
         if !pending || Instant::now() >= deadline {
             return Ok(Some(obj));
         }

@@ -266,9 +266,10 @@ async fn plan_cmd(
 ) -> Result<u8> {
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
-    let state = load_state(&spath)?;
+    let mut state = load_state(&spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
+    settle_in_memory(&client, &spath, &mut state, project.as_ref()).await?;
     let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
     let json = format == PlanFormat::Json;
     match format {
@@ -305,6 +306,41 @@ async fn plan_cmd(
     } else {
         0
     })
+}
+
+/// `plan` after an interrupted run: settles the journal against the cloud in memory, so the plan
+/// shows what apply will do (apply settles it again and records it; plan writes nothing). Skipped
+/// when another run holds the state lock (its journal is in use).
+async fn settle_in_memory(
+    client: &tunnelform_tencent_api::Client,
+    spath: &Path,
+    state: &mut State,
+    project: Option<&Project>,
+) -> Result<()> {
+    if !tunnelform_state::journal_path(spath).exists() {
+        return Ok(());
+    }
+    let Ok(_lock) = StateLock::acquire(spath, LockInfo::new("plan"), None) else {
+        return Ok(());
+    };
+    let journal = Journal::open(spath).map_err(|e| anyhow!("{e}"))?;
+    if journal.is_empty() {
+        return Ok(());
+    }
+    let rec = tunnelform_apply::recover(client, state, &journal, project.map(|p| p.id.as_str()))
+        .await
+        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+    if !rec.adopted.is_empty() || !rec.removed.is_empty() {
+        eprintln!(
+            "note: an earlier run was interrupted; this plan counts what it did ({} object(s) it created, {} it deleted), which the next apply records in the state.",
+            rec.adopted.len(),
+            rec.removed.len()
+        );
+    }
+    for u in &rec.unresolved {
+        eprintln!("warning: {u}");
+    }
+    Ok(())
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
