@@ -263,6 +263,39 @@ fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
     assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
     assert_eq!(other.state_ids(), other_ids);
     other.assert_no_changes(&[]);
+
+    // Lost again, and meanwhile the configuration dropped the Tokyo office: its two objects are
+    // the lost state's too, but nothing would manage them any more. The plan says so.
+    lose_state(&w);
+    w.config(
+        &sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"])
+            .replace("    tokyo = { ip = \"203.0.113.12\", cidr = \"192.168.2.0/24\" }\n", ""),
+    );
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains(
+            "2 object(s) in ap-guangzhou carry this project's ownership tags but are not in the configuration"
+        ),
+        "{}",
+        plan.stderr
+    );
+    for addr in [
+        "tencentcloud_vpn_customer_gateway.site[\"tokyo\"]",
+        "tencentcloud_vpn_connection.site[\"tokyo\"]",
+    ] {
+        assert!(plan.stderr.contains(&mine[addr]), "{addr}\n{}", plan.stderr);
+    }
+    // The other project's objects are not this project's orphans.
+    for id in other_ids.values() {
+        assert!(!plan.stderr.contains(id.as_str()), "{id}\n{}", plan.stderr);
+    }
 }
 
 #[test]

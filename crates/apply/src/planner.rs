@@ -305,6 +305,13 @@ pub async fn make_plan(
             }
         }
     }
+    // A lost state's objects whose addresses left the configuration since: nothing will manage
+    // them, so say so.
+    if fresh_state && opts.mode == PlanMode::Normal {
+        if let Some(project) = &opts.project {
+            orphans_of_lost_state(client, project, &instances, &mut diags).await?;
+        }
+    }
     diags.extend(tunnelform_config::validate_instances(&all));
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
@@ -530,6 +537,51 @@ fn lost_state_objects(
             );
         }
     }
+}
+
+/// Warns about objects tagged with `project` (in the configuration's regions) whose address is not
+/// in the configuration: a lost state's objects that nothing manages any more.
+async fn orphans_of_lost_state(
+    client: &Client,
+    project: &str,
+    instances: &BTreeMap<Address, Instance>,
+    diags: &mut Diagnostics,
+) -> Result<(), ApiError> {
+    let regions: BTreeSet<&str> = instances
+        .values()
+        .map(|i| i.provider.region.as_str())
+        .collect();
+    let known: BTreeSet<String> = instances
+        .keys()
+        .map(crate::mapping::owner_address_value)
+        .collect();
+    for region in regions {
+        let mut orphans: Vec<String> = crate::recover::find_project_objects(client, region, project)
+            .await?
+            .into_iter()
+            .filter(|o| !o.address_tag.as_ref().is_some_and(|a| known.contains(a)))
+            .map(|o| match o.address_tag {
+                Some(a) => format!("{} ({a})", o.id),
+                None => o.id,
+            })
+            .collect();
+        if orphans.is_empty() {
+            continue;
+        }
+        orphans.sort();
+        diags.push(
+            Diagnostic::warning(format!(
+                "{} object(s) in {region} carry this project's ownership tags but are not in the configuration: {}",
+                orphans.len(),
+                orphans.join(", ")
+            ))
+            .with_detail(format!(
+                "this state is new, so they were created by this project ({project:?}) under a state that was lost, for addresses the configuration no longer has; nothing will change or destroy them"
+            ))
+            .with_help("delete them in the console (or with tccli), or add their blocks back and import them (tunnelform import ADDRESS ID) to manage or destroy them"),
+        );
+    }
+    Ok(())
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order).
