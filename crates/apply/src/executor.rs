@@ -740,7 +740,7 @@ async fn create(
             }
             // Batched with every other new gateway of the region (PENDING, then AVAILABLE).
             ResourceKind::VpnGateway | ResourceKind::CustomerGateway => {
-                match ctx.watcher.wait_created(&change.region, kind, &id).await {
+                match ctx.watcher.wait_available(&change.region, kind, &id).await {
                     Settled::Available(o) => *o,
                     Settled::Failed(why) => {
                         return Err(failure(change, step, None, why, Some(request_id.clone())))
@@ -881,17 +881,29 @@ async fn update(
         if has("tags") {
             update_tags(ctx, change, kind, step, &op, &id, &a).await?;
         }
-        let obj = describe(ctx, change, kind, step, &id)
-            .await?
-            .ok_or_else(|| {
-                failure(
+        // Read back with the other objects being changed (batched describes).
+        let obj = match ctx.watcher.read_back(&change.region, kind, &id).await {
+            Settled::Available(o) => *o,
+            Settled::Api(e) => return Err(api_failure(change, step, &e)),
+            Settled::Failed(why) | Settled::TimedOut(why) => {
+                return Err(failure(
+                    change,
+                    step,
+                    None,
+                    format!("{id} could not be read back after the update: {why}"),
+                    None,
+                ))
+            }
+            Settled::Gone => {
+                return Err(failure(
                     change,
                     step,
                     None,
                     format!("{id} disappeared during the update"),
                     None,
-                )
-            })?;
+                ))
+            }
+        };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         Ok(Some(id.clone()))
     }

@@ -24,6 +24,8 @@ pub enum Expect {
     Available,
     /// Deleted: wait until it is gone.
     Gone,
+    /// Read it once, whatever its state (after a synchronous change).
+    Present,
 }
 
 /// How a wait ended.
@@ -84,9 +86,14 @@ impl Watcher {
         .await
     }
 
-    /// Waits until a new object with no task (a VPN gateway, PENDING at first; a customer gateway)
-    /// can be described as AVAILABLE.
-    pub async fn wait_created(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+    /// Reads an object back (after a synchronous change), batched with the others.
+    pub async fn read_back(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+        self.wait_for(region, kind, id, None, Expect::Present).await
+    }
+
+    /// Waits until an object with no task (a new VPN gateway, PENDING at first; a new customer
+    /// gateway) can be described as AVAILABLE, and returns what was read.
+    pub async fn wait_available(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
         self.wait_for(region, kind, id, None, Expect::Available)
             .await
     }
@@ -176,15 +183,19 @@ impl Watcher {
                         })
                         .unwrap_or("");
                     match (w.expect, obj) {
+                        (Expect::Present, Some(o)) => {
+                            let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
+                        }
+                        (Expect::Present, None) => {
+                            let _ = w.tx.send(Settled::Gone);
+                        }
                         (Expect::Available, Some(o)) if state == "AVAILABLE" => {
                             let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
                         }
                         // No task to ask: say what was seen.
                         (Expect::Available, None) if w.task_id.is_none() => {
-                            let _ = w.tx.send(Settled::Failed(format!(
-                                "{} disappeared while being created",
-                                w.id
-                            )));
+                            let _ =
+                                w.tx.send(Settled::Failed(format!("{} no longer exists", w.id)));
                         }
                         (Expect::Available, Some(_))
                             if w.task_id.is_none()
@@ -229,7 +240,7 @@ impl Watcher {
                         Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
                         Ok(TaskOutcome::Success { .. }) => match w.expect {
                             Expect::Gone => Settled::Gone,
-                            Expect::Available => match read_objects(
+                            Expect::Available | Expect::Present => match read_objects(
                                 &client,
                                 &region,
                                 ResourceKind::VpnConnection,

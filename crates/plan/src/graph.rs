@@ -172,6 +172,11 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
     };
 
     for (i, c) in changes.iter().enumerate() {
+        // A change with no step (a no-op) orders nothing: every edge below starts or ends at one
+        // of its own steps.
+        if !nodes.forward.contains_key(&i) && !nodes.delete.contains_key(&i) {
+            continue;
+        }
         // Dependencies named in configuration or prior state, plus ids the object points at.
         let mut deps: BTreeSet<usize> = BTreeSet::new();
         for d in &c.depends_on {
