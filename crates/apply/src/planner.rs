@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
@@ -45,6 +46,8 @@ pub enum PlanError {
     Api(#[from] ApiError),
     #[error("{0}")]
     Graph(#[from] GraphError),
+    #[error("planning without a connection to the cloud cannot {0}")]
+    Offline(&'static str),
 }
 
 impl From<Diagnostics> for PlanError {
@@ -63,6 +66,25 @@ pub struct Planned {
     /// Values of the data sources read during planning.
     pub data: BTreeMap<Address, Value>,
     pub warnings: Diagnostics,
+    /// Where the planning time went.
+    pub timings: PlanTimings,
+}
+
+/// Wall time of each planning phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanTimings {
+    /// Reading the objects of the state (zero when the snapshot was given).
+    pub refresh: Duration,
+    /// Prior state against the refreshed objects.
+    pub drift: Duration,
+    /// Evaluating the configuration block by block and diffing each instance.
+    pub evaluate_diff: Duration,
+    /// Cross-instance validation.
+    pub validate: Duration,
+    /// Outputs, sensitive markers and remote digests.
+    pub outputs_digests: Duration,
+    /// Building (checking) the execution graph.
+    pub graph: Duration,
 }
 
 /// Planned object values for the evaluator, filled block by block.
@@ -100,14 +122,37 @@ fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
     a
 }
 
-/// Makes a plan.
+/// Makes a plan: reads the objects of the state, then [`plan_from`].
 pub async fn make_plan(
     client: &Client,
     config: &Config,
     state: &State,
     opts: &PlanOptions,
 ) -> Result<Planned, PlanError> {
-    let mut remote = refresh(client, state).await?;
+    let t = Instant::now();
+    let remote = refresh(client, state).await?;
+    let refreshed = t.elapsed();
+    let mut planned = plan_from(Some(client), config, state, remote, opts).await?;
+    planned.timings.refresh = refreshed;
+    Ok(planned)
+}
+
+/// Makes a plan against objects already read (`remote`, the state's objects). Without a client
+/// (offline), a plan that needs the cloud (a data source or an import to read) fails with
+/// [`PlanError::Offline`], and a new state is not checked for objects carrying its ownership tags.
+pub async fn plan_from(
+    client: Option<&Client>,
+    config: &Config,
+    state: &State,
+    mut remote: RemoteSnapshot,
+    opts: &PlanOptions,
+) -> Result<Planned, PlanError> {
+    let mut timings = PlanTimings::default();
+    let mut t = Instant::now();
+    let mut lap = |slot: &mut Duration| {
+        *slot = t.elapsed();
+        t = Instant::now();
+    };
     let mut plan = Plan::new(TUNNELFORM_VERSION);
     // A state that does not exist yet has no identity to record (its lineage is made up on load).
     let new_state = state.serial == 0 && state.resources.is_empty();
@@ -142,9 +187,9 @@ pub async fn make_plan(
             plan.drift.push(d);
         }
     }
+    lap(&mut timings.drift);
 
     let values = PlannedValues::default();
-    let mut instances: BTreeMap<Address, Instance> = BTreeMap::new();
     let mut data = BTreeMap::new();
     let mut diags = Diagnostics::new();
     let mut imports: BTreeMap<Address, String> = BTreeMap::new();
@@ -179,6 +224,7 @@ pub async fn make_plan(
                 InstanceKind::Data(kind) => {
                     let args: Attrs = inst.attrs.clone();
                     let v = if Value::Map(args.clone()).is_wholly_known() {
+                        let client = client.ok_or(PlanError::Offline("read a data source"))?;
                         read_data(client, &inst.provider.region, kind, &args).await?
                     } else {
                         let mut change = diff_data(
@@ -214,6 +260,8 @@ pub async fn make_plan(
                         for ((region, k), members) in std::mem::take(&mut to_read) {
                             let ids: Vec<String> =
                                 members.iter().map(|(_, id)| id.clone()).collect();
+                            let client =
+                                client.ok_or(PlanError::Offline("read an object to import"))?;
                             let found = read_objects(client, &region, k, &ids).await?;
                             for (a, id) in members {
                                 match found.iter().find(|o| o.id == id) {
@@ -232,10 +280,11 @@ pub async fn make_plan(
                     // Objects of another project (or without a project tag) are reported, never
                     // taken over (importing them would let this state change or destroy another
                     // state's objects); the user imports them if they are theirs.
-                    if fresh_state
-                        && opts.mode == PlanMode::Normal
-                        && !imports.contains_key(&inst.address)
-                    {
+                    if let Some(client) = client.filter(|_| {
+                        fresh_state
+                            && opts.mode == PlanMode::Normal
+                            && !imports.contains_key(&inst.address)
+                    }) {
                         let key = (inst.provider.region.clone(), kind, inst.address.resource());
                         if !owned.contains_key(&key) {
                             let found =
@@ -299,23 +348,26 @@ pub async fn make_plan(
                             .insert(inst.address.clone(), v);
                     }
                     plan.changes.push(change);
-                    all.push(inst.clone());
-                    instances.insert(inst.address.clone(), inst);
+                    all.push(inst);
                 }
             }
         }
     }
-    // A lost state's objects whose addresses left the configuration since: nothing will manage
-    // them, so say so.
-    if fresh_state && opts.mode == PlanMode::Normal {
-        if let Some(project) = &opts.project {
-            orphans_of_lost_state(client, project, &instances, &mut diags).await?;
-        }
-    }
+    lap(&mut timings.evaluate_diff);
     diags.extend(tunnelform_config::validate_instances(&all));
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
     }
+    let instances: BTreeMap<Address, Instance> =
+        all.into_iter().map(|i| (i.address.clone(), i)).collect();
+    // A lost state's objects whose addresses left the configuration since: nothing will manage
+    // them, so say so.
+    if let (Some(client), Some(project)) = (client, &opts.project) {
+        if fresh_state && opts.mode == PlanMode::Normal {
+            orphans_of_lost_state(client, project, &instances, &mut diags).await?;
+        }
+    }
+    lap(&mut timings.validate);
 
     // Objects in state that the configuration no longer has.
     for (addr, rs) in &state.resources {
@@ -454,13 +506,16 @@ pub async fn make_plan(
         }
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    lap(&mut timings.outputs_digests);
     build_graph(&plan)?;
+    lap(&mut timings.graph);
     Ok(Planned {
         plan,
         remote,
         instances,
         data,
         warnings: diags,
+        timings,
     })
 }
 
