@@ -172,6 +172,11 @@ impl Watcher {
                 let r = regions.get_mut(&key).expect("region");
                 let mut keep = Vec::with_capacity(r.waiters.len());
                 for w in r.waiters.drain(..) {
+                    // A waiter that arrived during the read was not asked about: next time.
+                    if ids.binary_search(&w.id).is_err() {
+                        keep.push(w);
+                        continue;
+                    }
                     let obj = by_id.get(w.id.as_str());
                     // Customer gateways have no state: described means there.
                     let state = obj
