@@ -196,9 +196,7 @@ fn is_progress(line: &str) -> bool {
 }
 
 fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key == key)
-        .map(|t| t.value.as_str())
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
 }
 
 /// One object in the cloud, as the invariants look at it.
@@ -224,8 +222,11 @@ fn cloud_objects(sb: &SandboxProc) -> Vec<Obj> {
     }
     for g in cloud.gateways(REGION) {
         v.push(Obj {
-            project: tag(g.tag_set.as_deref().unwrap_or_default(), "tunnelform:project")
-                .map(str::to_string),
+            project: tag(
+                g.tag_set.as_deref().unwrap_or_default(),
+                "tunnelform:project",
+            )
+            .map(str::to_string),
             id: g.vpn_gateway_id,
             name: g.vpn_gateway_name,
             dpd: None,
@@ -233,8 +234,11 @@ fn cloud_objects(sb: &SandboxProc) -> Vec<Obj> {
     }
     for c in cloud.customer_gateways(REGION) {
         v.push(Obj {
-            project: tag(c.tag_set.as_deref().unwrap_or_default(), "tunnelform:project")
-                .map(str::to_string),
+            project: tag(
+                c.tag_set.as_deref().unwrap_or_default(),
+                "tunnelform:project",
+            )
+            .map(str::to_string),
             id: c.customer_gateway_id,
             name: c.customer_gateway_name,
             dpd: None,
@@ -287,7 +291,10 @@ fn check_journal(w: &Work, ctx: &str) -> usize {
             .as_str()
             .unwrap_or_else(|| panic!("{ctx}: no op_id: {line}"))
             .to_string();
-        assert!(!finished.contains(&op), "{ctx}: record after an outcome: {line}");
+        assert!(
+            !finished.contains(&op),
+            "{ctx}: record after an outcome: {line}"
+        );
         match v["record"].as_str() {
             Some("intent") => {
                 assert!(open.insert(op), "{ctx}: a second intent: {line}");
@@ -316,7 +323,10 @@ fn check_after_kill(w: &Work, sb: &SandboxProc, foreign: &[Obj], project: &str, 
     let twice: Vec<_> = names.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "{ctx}: duplicates {twice:?}");
     for f in foreign {
-        assert!(all.contains(f), "{ctx}: foreign object changed or gone: {f:?}");
+        assert!(
+            all.contains(f),
+            "{ctx}: foreign object changed or gone: {f:?}"
+        );
     }
 }
 
@@ -333,13 +343,19 @@ fn check_converged(
     assert_eq!(check_journal(w, ctx), 0, "{ctx}: operations left open");
     let journal = std::path::PathBuf::from(format!("{}.journal", w.state_path().display()));
     if let Ok(text) = std::fs::read_to_string(&journal) {
-        assert!(text.lines().count() <= 1, "{ctx}: journal not emptied:\n{text}");
+        assert!(
+            text.lines().count() <= 1,
+            "{ctx}: journal not emptied:\n{text}"
+        );
     }
     let all = cloud_objects(sb);
     let state = w.state_ids();
     let foreign_ids: BTreeSet<&str> = foreign.iter().map(|f| f.id.as_str()).collect();
     for f in foreign {
-        assert!(all.contains(f), "{ctx}: foreign object changed or gone: {f:?}");
+        assert!(
+            all.contains(f),
+            "{ctx}: foreign object changed or gone: {f:?}"
+        );
     }
     // Everything in the cloud is in the state, or foreign; everything in the state exists.
     let mut want: Vec<&str> = state
@@ -395,7 +411,9 @@ fn check_converged(
 fn run_and_kill(w: &Work, args: &[&str], k: usize) -> bool {
     let mut run = Running::spawn(w, args, &[]);
     let reached = if k == 0 {
-        run.wait_for_count(1, |l| l.starts_with("Plan: ") || l.starts_with("No changes."))
+        run.wait_for_count(1, |l| {
+            l.starts_with("Plan: ") || l.starts_with("No changes.")
+        })
     } else {
         run.wait_for_count(k, is_progress)
     };
@@ -470,7 +488,7 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
         }
         check_after_kill(&w, &sb, &foreign, &project, &ctx);
         // In a third of the rounds, the run that recovers is killed too.
-        if (r >> 32) % 3 == 0 {
+        if (r >> 32).is_multiple_of(3) {
             let k2 = ((r >> 40) % (lines as u64 / 2 + 1)) as usize;
             let ctx2 = format!("{ctx}, recovery killed after line {k2}");
             if run_and_kill(&w, args, k2) {
@@ -492,9 +510,14 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
         let target = (phase != Phase::Destroy).then_some(&target);
         check_converged(&w, &sb, &foreign, &project, target, &ctx);
     }
-    eprintln!("chaos: {rounds} rounds, {killed} killed mid-run, {kills_in_recovery} recoveries killed");
+    eprintln!(
+        "chaos: {rounds} rounds, {killed} killed mid-run, {kills_in_recovery} recoveries killed"
+    );
     // The seeds must actually interrupt work (not only let it finish).
-    assert!(killed * 2 >= rounds, "only {killed} of {rounds} rounds were killed mid-run");
+    assert!(
+        killed * 2 >= rounds,
+        "only {killed} of {rounds} rounds were killed mid-run"
+    );
     // The foreign project still has nothing to do.
     other.assert_no_changes(&[]);
 }

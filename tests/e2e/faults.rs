@@ -121,8 +121,8 @@ fn check_reported_failures(r: &Run, seen: &mut Seen) {
             "{line:?}\n{all}"
         );
     }
-    seen.recovered += r.stderr.matches("Recovered ").count()
-        + r.stderr.matches("Recorded that ").count();
+    seen.recovered +=
+        r.stderr.matches("Recovered ").count() + r.stderr.matches("Recorded that ").count();
     assert!(!all.contains("panicked"), "{all}");
 }
 
@@ -184,7 +184,10 @@ fn check_converged(w: &Work, sb: &SandboxProc, offices: usize, dpd: u32, phase: 
         match r.code() {
             Some(0) => Ok(r),
             Some(1) if r.stderr.contains("reading the cloud failed") => Err(r.stderr.clone()),
-            _ => panic!("{phase}: the plan is not empty:\n{}\n{}", r.stdout, r.stderr),
+            _ => panic!(
+                "{phase}: the plan is not empty:\n{}\n{}",
+                r.stdout, r.stderr
+            ),
         }
     });
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
@@ -224,10 +227,7 @@ fn repeated_applies_through_faults_converge_over_creates_modifies_and_deletes() 
     .into_iter()
     .map(|g| g.vpn_gateway_name)
     .collect();
-    assert!(
-        gw_names.iter().all(|n| n.ends_with("-v2")),
-        "{gw_names:?}"
-    );
+    assert!(gw_names.iter().all(|n| n.ends_with("-v2")), "{gw_names:?}");
 
     // Deletes: three offices and their six tunnels go.
     w.config(&config(5, 45, "-v2"));
@@ -235,7 +235,10 @@ fn repeated_applies_through_faults_converge_over_creates_modifies_and_deletes() 
     check_converged(&w, &sb, 5, 45, "delete");
 
     let stats = sb.stats();
-    eprintln!("faults: rounds per phase {rounds:?}, {seen:?}, sandbox faults {}", stats["faults"]);
+    eprintln!(
+        "faults: rounds per phase {rounds:?}, {seen:?}, sandbox faults {}",
+        stats["faults"]
+    );
     // The faults really happened (answers lost after the work was done among them) and runs failed
     // because of them. (Each kind of write meeting drop-after-commit: reliability.rs.)
     assert!(
@@ -319,7 +322,10 @@ resource "tencentcloud_vpn_gateway" "two" {{
             .to_string()
     };
     let first = line("tencentcloud_vpn_connection.first");
-    assert!(first.contains("create failed: [TaskFailed] task "), "{first}");
+    assert!(
+        first.contains("create failed: [TaskFailed] task "),
+        "{first}"
+    );
     assert!(
         first.contains("the tunnel could not be provisioned (injected task failure)"),
         "{first}"

@@ -145,9 +145,7 @@ fn lose_state(w: &Work) {
 }
 
 fn tag<'a>(tags: &'a [tunnelform_tencent_api::vpc::Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key == key)
-        .map(|t| t.value.as_str())
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
 }
 
 #[test]
@@ -268,8 +266,10 @@ fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
     // the lost state's too, but nothing would manage them any more. The plan says so.
     lose_state(&w);
     w.config(
-        &sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"])
-            .replace("    tokyo = { ip = \"203.0.113.12\", cidr = \"192.168.2.0/24\" }\n", ""),
+        &sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"]).replace(
+            "    tokyo = { ip = \"203.0.113.12\", cidr = \"192.168.2.0/24\" }\n",
+            "",
+        ),
     );
     let plan = w.plan(&[]);
     plan.success();
@@ -340,5 +340,9 @@ fn an_explicit_project_follows_a_configuration_to_a_new_place() {
     // A project id that cannot be a tag value is refused before anything is read or sent.
     let bad = moved.plan(&["--project", "acme~vpn"]);
     bad.expect_code(1);
-    assert!(bad.stderr.contains("--project \"acme~vpn\""), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("--project \"acme~vpn\""),
+        "{}",
+        bad.stderr
+    );
 }

@@ -192,11 +192,7 @@ fn a_delete_whose_answer_was_lost_is_recorded_by_the_next_apply() {
         "{}",
         second.stderr
     );
-    assert!(
-        second.stdout.contains("No changes."),
-        "{}",
-        second.stdout
-    );
+    assert!(second.stdout.contains("No changes."), "{}", second.stdout);
     assert_eq!(sb.requests("DeleteVpnConnection"), 1);
     assert!(!w.state_ids().contains_key("tencentcloud_vpn_connection.t"));
     let cloud = Cloud::new(&sb.url());
@@ -238,11 +234,7 @@ fn a_modify_whose_answer_was_lost_is_recorded_by_the_next_apply() {
     // outside tunnelform, no second request.
     let second = w.apply(&[]);
     second.success();
-    assert!(
-        second.stdout.contains("No changes."),
-        "{}",
-        second.stdout
-    );
+    assert!(second.stdout.contains("No changes."), "{}", second.stdout);
     assert!(
         !second.stdout.contains("changed outside"),
         "{}",

@@ -1131,15 +1131,7 @@ async fn import(
     } else {
         Origin::Imported
     };
-    record_object(
-        ctx,
-        change,
-        kind,
-        &obj,
-        change.after.as_ref(),
-        origin,
-        step,
-    )?;
+    record_object(ctx, change, kind, &obj, change.after.as_ref(), origin, step)?;
     Ok(Some(id))
 }
 

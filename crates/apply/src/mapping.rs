@@ -687,10 +687,8 @@ mod tests {
             Value::Map(BTreeMap::from([("team".to_string(), s("net"))])),
         );
         let owner: Address = "tencentcloud_vpn_connection.t".parse().unwrap();
-        let req = create_connection_request(
-            &a,
-            tags_for_create(&a, Some((&owner, "lin")), Some("proj")),
-        );
+        let req =
+            create_connection_request(&a, tags_for_create(&a, Some((&owner, "lin")), Some("proj")));
         assert_eq!(req.dpd_timeout.as_deref(), Some("40"));
         let tags = req.tags.unwrap();
         assert_eq!(tags.len(), 4);
@@ -701,7 +699,10 @@ mod tests {
         );
         assert_eq!(own.lineage.as_deref(), Some("lin"));
         assert_eq!(own.project.as_deref(), Some("proj"));
-        assert_eq!(own.address.as_deref(), Some("tencentcloud_vpn_connection.t"));
+        assert_eq!(
+            own.address.as_deref(),
+            Some("tencentcloud_vpn_connection.t")
+        );
         // Without ownership tags, no project tag either.
         assert_eq!(tags_for_create(&a, None, Some("proj")).len(), 1);
     }

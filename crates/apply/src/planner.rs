@@ -611,15 +611,16 @@ async fn orphans_of_lost_state(
         .map(crate::mapping::owner_address_value)
         .collect();
     for region in regions {
-        let mut orphans: Vec<String> = crate::recover::find_project_objects(client, region, project)
-            .await?
-            .into_iter()
-            .filter(|o| !o.address_tag.as_ref().is_some_and(|a| known.contains(a)))
-            .map(|o| match o.address_tag {
-                Some(a) => format!("{} ({a})", o.id),
-                None => o.id,
-            })
-            .collect();
+        let mut orphans: Vec<String> =
+            crate::recover::find_project_objects(client, region, project)
+                .await?
+                .into_iter()
+                .filter(|o| !o.address_tag.as_ref().is_some_and(|a| known.contains(a)))
+                .map(|o| match o.address_tag {
+                    Some(a) => format!("{} ({a})", o.id),
+                    None => o.id,
+                })
+                .collect();
         if orphans.is_empty() {
             continue;
         }

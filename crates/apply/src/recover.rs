@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use tunnelform_model::{Address, ResourceKind, Value};
 use tunnelform_plan::Attrs;
-use tunnelform_state::{Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State};
+use tunnelform_state::{
+    Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
+};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 

@@ -417,7 +417,7 @@ async fn apply_cmd(
             project.as_ref().map(|p| p.id.as_str()),
         )
         .await
-            .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
         for (a, id) in &rec.adopted {
             eprintln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
         }

@@ -367,11 +367,18 @@ fn normalize_remote(url: &str) -> Option<String> {
     let host_path = |authority: &str, path: &str| {
         let host = authority.rsplit('@').next().unwrap_or_default();
         let host = if host.starts_with('[') {
-            host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+            host.split(']')
+                .next()
+                .map(|h| format!("{h}]"))
+                .unwrap_or_default()
         } else {
             host.split(':').next().unwrap_or_default().to_string()
         };
-        format!("{}/{}", host.to_ascii_lowercase(), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            host.to_ascii_lowercase(),
+            path.trim_start_matches('/')
+        )
     };
     let s = if let Some((scheme, rest)) = url.split_once("://") {
         if scheme.eq_ignore_ascii_case("file") {
@@ -385,7 +392,11 @@ fn normalize_remote(url: &str) -> Option<String> {
             // scp-like `[user@]host:path` (a `/` before the `:` makes it a local path).
             Some((authority, path)) if !authority.contains('/') && authority.len() > 1 => {
                 let host = authority.rsplit('@').next().unwrap_or_default();
-                format!("{}/{}", host.to_ascii_lowercase(), path.trim_start_matches('/'))
+                format!(
+                    "{}/{}",
+                    host.to_ascii_lowercase(),
+                    path.trim_start_matches('/')
+                )
             }
             _ => url.to_string(),
         }
@@ -488,18 +499,30 @@ mod tests {
             origin_url("[remote.origin]\nurl=https://h/p\n").as_deref(),
             Some("https://h/p")
         );
-        assert_eq!(origin_url("[remote \"Origin\"]\n\turl = https://h/p\n"), None);
-        assert_eq!(origin_url("[remote \"upstream\"]\n\turl = https://h/p\n"), None);
+        assert_eq!(
+            origin_url("[remote \"Origin\"]\n\turl = https://h/p\n"),
+            None
+        );
+        assert_eq!(
+            origin_url("[remote \"upstream\"]\n\turl = https://h/p\n"),
+            None
+        );
     }
 
     #[test]
     fn a_state_in_a_git_repository_is_named_by_origin_and_relative_path() {
         let s = Scratch::new("git");
         let a = s.repo("alice/network", Some("git@github.com:acme/network.git"));
-        let b = s.repo("ci/checkout", Some("https://token:x@github.com/acme/network"));
+        let b = s.repo(
+            "ci/checkout",
+            Some("https://token:x@github.com/acme/network"),
+        );
         // The state file (and its directory) need not exist yet: a lost state derives the same id.
         let pa = derive(&a.join("vpn/state/prod.tfstate.json"));
-        assert_eq!(pa.id, "github.com/acme/network//vpn/state/prod.tfstate.json");
+        assert_eq!(
+            pa.id,
+            "github.com/acme/network//vpn/state/prod.tfstate.json"
+        );
         assert_eq!(
             pa.source,
             ProjectSource::Git {
@@ -576,7 +599,9 @@ mod tests {
             project: Some("team-a/vpn".into()),
             ..Common::default()
         };
-        let p = project(Path::new("state/x.json"), &common).unwrap().unwrap();
+        let p = project(Path::new("state/x.json"), &common)
+            .unwrap()
+            .unwrap();
         assert_eq!(p.id, "team-a/vpn");
         assert_eq!(p.source, ProjectSource::Explicit);
         let bad = Common {
