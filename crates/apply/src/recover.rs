@@ -10,7 +10,7 @@
 //!   project's `tunnelform:project` tag (see the planner), instead of creating a duplicate; objects
 //!   of another project with the same address are left alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use tunnelform_model::{Address, ResourceKind, Value};
@@ -243,6 +243,46 @@ fn operations(journal: &Journal) -> Vec<JournalOp> {
     order.into_iter().filter_map(|id| ops.remove(&id)).collect()
 }
 
+/// Objects read for recovery by (region, kind, id), settled (see [`read_settled`]); `None` when the
+/// object does not exist.
+#[derive(Default)]
+struct Objects(HashMap<(String, ResourceKind, String), Option<RemoteObject>>);
+
+type Wanted = HashMap<(String, ResourceKind), BTreeSet<String>>;
+
+impl Objects {
+    /// Reads what is not read yet.
+    async fn load(&mut self, client: &Client, mut wanted: Wanted) -> Result<(), ApiError> {
+        for ((region, kind), ids) in wanted.iter_mut() {
+            ids.retain(|id| !self.0.contains_key(&(region.clone(), *kind, id.clone())));
+        }
+        wanted.retain(|_, ids| !ids.is_empty());
+        for ((region, kind), found) in read_settled(client, wanted).await? {
+            for (id, obj) in found {
+                self.0.insert((region.clone(), kind, id), obj);
+            }
+        }
+        Ok(())
+    }
+
+    /// One object, read now if it was not read before.
+    async fn get(
+        &mut self,
+        client: &Client,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<Option<RemoteObject>, ApiError> {
+        let key = (region.to_string(), kind, id.to_string());
+        if !self.0.contains_key(&key) {
+            let wanted =
+                HashMap::from([((region.to_string(), kind), BTreeSet::from([id.to_string()]))]);
+            self.load(client, wanted).await?;
+        }
+        Ok(self.0.get(&key).cloned().flatten())
+    }
+}
+
 /// Settles every operation of the journal against the cloud and records the result in `state`.
 /// The caller saves the state and then clears the journal.
 ///
@@ -253,185 +293,264 @@ fn operations(journal: &Journal) -> Vec<JournalOp> {
 /// [`crate::mapping::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
 /// lost is found by its address and lineage tags, or, when the state that sent it was never saved
 /// (a new lineage now), by its address and project tags.
+///
+/// The objects the journal names are read in batches first (100 per call), and those still
+/// PENDING or DELETING are waited for together, so a crash in the middle of a large apply is
+/// settled in a few calls, not one per operation.
 pub async fn recover(
     client: &Client,
     state: &mut State,
     journal: &Journal,
     project: Option<&str>,
 ) -> Result<Recovery, ApiError> {
+    let ops = operations(journal);
+    let mut known: HashSet<String> = state.resources.values().map(|r| r.id.clone()).collect();
+    let mut wanted: Wanted = HashMap::new();
+    let mut lost: HashMap<(String, ResourceKind), BTreeSet<Address>> = HashMap::new();
+    for op in &ops {
+        let i = &op.intent;
+        let key = (i.region.clone(), i.kind);
+        match (i.action, op.resource_id()) {
+            (JournalAction::Create | JournalAction::ReplaceCreate, Some(id)) => {
+                if !known.contains(id) {
+                    wanted.entry(key).or_default().insert(id.to_string());
+                }
+            }
+            (JournalAction::Create | JournalAction::ReplaceCreate, None) => {
+                if op.result.is_none() {
+                    lost.entry(key).or_default().insert(i.address.clone());
+                }
+            }
+            (_, id) => {
+                let tracked = state.resources.get(&i.address).map(|r| r.id.as_str());
+                if let Some(id) = id.or(tracked).filter(|id| Some(*id) == tracked) {
+                    wanted.entry(key).or_default().insert(id.to_string());
+                }
+            }
+        }
+    }
+    // Creates whose answer never arrived: what carries their addresses' ownership tags.
+    let mut tagged: HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>> =
+        HashMap::new();
+    for ((region, kind), addrs) in lost {
+        let addrs: Vec<Address> = addrs.into_iter().collect();
+        let found = find_owned(client, &region, kind, &addrs).await?;
+        for objs in found.values() {
+            for o in objs {
+                wanted
+                    .entry((region.clone(), kind))
+                    .or_default()
+                    .insert(o.id.clone());
+            }
+        }
+        tagged.insert((region, kind), found);
+    }
+    let mut objects = Objects::default();
+    objects.load(client, wanted).await?;
+
     let mut report = Recovery::default();
-    for op in operations(journal) {
-        settle(client, state, &op, project, &mut report).await?;
+    let mut cx = Settle {
+        client,
+        state,
+        known: &mut known,
+        objects: &mut objects,
+        tagged: &tagged,
+        project,
+        report: &mut report,
+    };
+    for op in &ops {
+        cx.settle(op).await?;
     }
     Ok(report)
 }
 
-async fn settle(
-    client: &Client,
-    state: &mut State,
-    op: &JournalOp,
-    project: Option<&str>,
-    report: &mut Recovery,
-) -> Result<(), ApiError> {
-    let intent = &op.intent;
-    let addr = &intent.address;
-    let kind = intent.kind;
-    let region = intent.region.as_str();
-    match intent.action {
-        JournalAction::Create | JournalAction::ReplaceCreate => {
-            let obj = match op.resource_id() {
-                // Answered: the object exists unless its task failed (or it was deleted since).
-                Some(id) => {
-                    if state.resources.values().any(|r| r.id == id) {
-                        // Already recorded (the state was saved after it).
-                        return Ok(());
+struct Settle<'a> {
+    client: &'a Client,
+    state: &'a mut State,
+    /// Every id in `state`.
+    known: &'a mut HashSet<String>,
+    objects: &'a mut Objects,
+    /// Objects carrying the ownership tags of the addresses of unanswered creates.
+    tagged: &'a HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>>,
+    project: Option<&'a str>,
+    report: &'a mut Recovery,
+}
+
+impl Settle<'_> {
+    fn adopt(&mut self, addr: &Address, obj: &RemoteObject, origin: Origin) {
+        if let Some(old) = self.state.resources.get(addr) {
+            self.known.remove(&old.id);
+        }
+        adopt(self.state, addr, obj, origin);
+        self.known.insert(obj.id.clone());
+    }
+
+    async fn settle(&mut self, op: &JournalOp) -> Result<(), ApiError> {
+        let intent = &op.intent;
+        let addr = &intent.address;
+        let kind = intent.kind;
+        let region = intent.region.as_str();
+        let client = self.client;
+        match intent.action {
+            JournalAction::Create | JournalAction::ReplaceCreate => {
+                let obj = match op.resource_id() {
+                    // Answered: the object exists unless its task failed (or it was deleted
+                    // since).
+                    Some(id) => {
+                        if self.known.contains(id) {
+                            // Already recorded (the state was saved after it).
+                            return Ok(());
+                        }
+                        self.objects.get(client, region, kind, id).await?
                     }
-                    read_objects(client, region, kind, &[id.to_string()])
-                        .await?
-                        .into_iter()
-                        .next()
-                }
-                // Refused, or failed before any request was sent: nothing was created.
-                None if op.result.is_some() => None,
-                None => {
-                    // The response never arrived: look for the object by its ownership tags.
-                    let found =
-                        find_owned(client, region, kind, std::slice::from_ref(addr)).await?;
-                    let mut candidates: Vec<RemoteObject> =
-                        found.get(addr).cloned().unwrap_or_default();
-                    candidates.retain(|o| {
-                        o.ownership.lineage.as_deref() == Some(state.lineage.as_str())
-                            || (project.is_some() && o.ownership.project.as_deref() == project)
-                    });
-                    candidates.retain(|o| !state.resources.values().any(|r| r.id == o.id));
-                    match candidates.len() {
-                        0 => None,
-                        1 => candidates.pop(),
-                        n => {
-                            let ids: Vec<&str> = candidates.iter().map(|o| o.id.as_str()).collect();
-                            report.unresolved.push(format!("{addr}: {n} objects carry its ownership tags ({}); keep one with `tunnelform import {addr} ID`, delete the others", ids.join(", ")));
-                            None
+                    // Refused, or failed before any request was sent: nothing was created.
+                    None if op.result.is_some() => None,
+                    None => {
+                        // The response never arrived: look for the object by its ownership tags.
+                        let lineage = self.state.lineage.as_str();
+                        let project = self.project;
+                        let known = &*self.known;
+                        let mut candidates: Vec<&RemoteObject> = self
+                            .tagged
+                            .get(&(region.to_string(), kind))
+                            .and_then(|m| m.get(addr))
+                            .map(|v| v.iter().collect())
+                            .unwrap_or_default();
+                        candidates.retain(|o| {
+                            o.ownership.lineage.as_deref() == Some(lineage)
+                                || (project.is_some() && o.ownership.project.as_deref() == project)
+                        });
+                        candidates.retain(|o| !known.contains(&o.id));
+                        match candidates.as_slice() {
+                            [] => None,
+                            [one] => {
+                                let id = one.id.clone();
+                                self.objects.get(client, region, kind, &id).await?
+                            }
+                            many => {
+                                let ids: Vec<&str> = many.iter().map(|o| o.id.as_str()).collect();
+                                self.report.unresolved.push(format!("{addr}: {} objects carry its ownership tags ({}); keep one with `tunnelform import {addr} ID`, delete the others", many.len(), ids.join(", ")));
+                                None
+                            }
                         }
                     }
-                }
-            };
-            // Finish the interrupted create as the executor would have: wait until the object
-            // leaves PENDING, so the plan's dependents (tunnels on a new gateway) can start.
-            let obj = match obj {
-                Some(o) => await_settled(client, region, kind, o).await?,
-                None => None,
-            };
-            if let Some(o) = obj {
-                if let Some(old) = state
-                    .resources
-                    .get(addr)
-                    .map(|r| r.id.clone())
-                    .filter(|old| *old != o.id)
-                {
-                    // The address held another object: a replacement that creates before it
-                    // destroys was interrupted between the two. The new object takes the address
-                    // (it is what the configuration asks for); the old one, if it still exists,
-                    // is reported, since the state can hold one object per address.
-                    let old_exists =
-                        !read_objects(client, region, kind, std::slice::from_ref(&old))
-                            .await?
-                            .is_empty();
-                    if old_exists {
-                        report.unresolved.push(format!(
-                            "{addr}: an interrupted replacement left the old object {old} behind; {} replaced it in the state. Delete {old} in the console (or with tccli) when it is no longer needed",
-                            o.id
-                        ));
-                    }
-                }
-                adopt(state, addr, &o, Origin::Adopted);
-                report.adopted.push((addr.clone(), o.id.clone()));
-            } else if op.resource_id().is_none()
-                && op.result.is_none()
-                && !ownership_possible(state)
-            {
-                report.unresolved.push(format!(
-                    "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
-                ));
-            }
-        }
-        JournalAction::Delete | JournalAction::ReplaceDelete => {
-            let id = op
-                .resource_id()
-                .map(str::to_string)
-                .or_else(|| state.resources.get(addr).map(|r| r.id.clone()));
-            if let Some(id) = id {
-                let tracked = state.resources.get(addr).is_some_and(|r| r.id == id);
-                if !tracked {
-                    return Ok(());
-                }
-                let still = read_objects(client, region, kind, std::slice::from_ref(&id)).await?;
-                // A deletion in progress is waited for, as the executor would have.
-                let still = match still.into_iter().next() {
-                    Some(o) => await_settled(client, region, kind, o).await?,
-                    None => None,
                 };
-                if still.is_none() {
-                    state.resources.remove(addr);
-                    report.removed.push((addr.clone(), id));
+                if let Some(o) = obj {
+                    if let Some(old) = self
+                        .state
+                        .resources
+                        .get(addr)
+                        .map(|r| r.id.clone())
+                        .filter(|old| *old != o.id)
+                    {
+                        // The address held another object: a replacement that creates before it
+                        // destroys was interrupted between the two. The new object takes the
+                        // address (it is what the configuration asks for); the old one, if it
+                        // still exists, is reported, since the state holds one object per address.
+                        if self
+                            .objects
+                            .get(client, region, kind, &old)
+                            .await?
+                            .is_some()
+                        {
+                            self.report.unresolved.push(format!(
+                                "{addr}: an interrupted replacement left the old object {old} behind; {} replaced it in the state. Delete {old} in the console (or with tccli) when it is no longer needed",
+                                o.id
+                            ));
+                        }
+                    }
+                    self.adopt(addr, &o, Origin::Adopted);
+                    self.report.adopted.push((addr.clone(), o.id.clone()));
+                } else if op.resource_id().is_none()
+                    && op.result.is_none()
+                    && !ownership_possible(self.state)
+                {
+                    self.report.unresolved.push(format!(
+                        "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
+                    ));
+                }
+            }
+            JournalAction::Delete | JournalAction::ReplaceDelete => {
+                let tracked = self.state.resources.get(addr).map(|r| r.id.clone());
+                let id = op.resource_id().map(str::to_string).or(tracked.clone());
+                // Only the object the state still has at the address is checked.
+                let Some(id) = id.filter(|id| Some(id) == tracked.as_ref()) else {
+                    return Ok(());
+                };
+                // A deletion still in progress was waited for, as the executor would have.
+                if self.objects.get(client, region, kind, &id).await?.is_none() {
+                    self.state.resources.remove(addr);
+                    self.known.remove(&id);
+                    self.report.removed.push((addr.clone(), id));
+                }
+            }
+            JournalAction::Update | JournalAction::Tag => {
+                // The change may have been made without the state recording it: record the
+                // object as it is now, so the plan neither shows the change as made outside
+                // tunnelform nor loses the attributes. Whatever is still to change, the plan
+                // shows.
+                let Some(rs) = self.state.resources.get(addr) else {
+                    return Ok(());
+                };
+                let (id, origin) = (rs.id.clone(), rs.origin);
+                if let Some(o) = self.objects.get(client, region, kind, &id).await? {
+                    self.adopt(addr, &o, origin);
                 }
             }
         }
-        JournalAction::Update | JournalAction::Tag => {
-            // The change may have been made without the state recording it: record the object as
-            // it is now, so the plan neither shows the change as made outside tunnelform nor
-            // loses the attributes. Whatever is still to change, the plan shows.
-            let Some(rs) = state.resources.get(addr) else {
-                return Ok(());
-            };
-            let id = rs.id.clone();
-            let origin = rs.origin;
-            if let Some(o) = read_objects(client, region, kind, std::slice::from_ref(&id))
-                .await?
-                .into_iter()
-                .next()
-            {
-                adopt(state, addr, &o, origin);
+        Ok(())
+    }
+}
+
+/// Reads `wanted` in batches and waits, all together, for those PENDING (a new VPN gateway, a
+/// tunnel whose create task runs) or DELETING (a deletion in progress) to settle, as the executor
+/// would have: the plan's dependents can then start. `None` for an object that does not exist
+/// (a create that failed, a deletion that finished). After [`SETTLE_TIMEOUT`] objects are taken
+/// as they are.
+async fn read_settled(
+    client: &Client,
+    wanted: Wanted,
+) -> Result<Vec<((String, ResourceKind), Vec<(String, Option<RemoteObject>)>)>, ApiError> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    for ((region, kind), ids) in wanted {
+        let mut settled: Vec<(String, Option<RemoteObject>)> = Vec::new();
+        let mut pending: Vec<String> = ids.into_iter().collect();
+        let mut delay = Duration::from_millis(200);
+        while !pending.is_empty() {
+            let mut found: HashMap<String, RemoteObject> =
+                read_objects(client, &region, kind, &pending)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.id.clone(), o))
+                    .collect();
+            let mut still = Vec::new();
+            for id in pending {
+                match found.remove(&id) {
+                    Some(o) if busy(&o) && Instant::now() < deadline => still.push(id),
+                    o => settled.push((id, o)),
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(Duration::from_secs(2));
             }
         }
+        out.push(((region, kind), settled));
     }
-    Ok(())
+    Ok(out)
+}
+
+fn busy(o: &RemoteObject) -> bool {
+    matches!(
+        o.attrs.get("state").and_then(Value::as_str),
+        Some("PENDING" | "DELETING")
+    )
 }
 
 /// How long recovery waits for an object an interrupted run left PENDING.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Polls `obj` until it is no longer PENDING (a new VPN gateway, a tunnel whose create task runs)
-/// or DELETING (a deletion in progress). None when it disappears meanwhile (a create that failed:
-/// nothing to adopt; a deletion that finished). After [`SETTLE_TIMEOUT`] the object is returned as
-/// it is.
-async fn await_settled(
-    client: &Client,
-    region: &str,
-    kind: ResourceKind,
-    mut obj: RemoteObject,
-) -> Result<Option<RemoteObject>, ApiError> {
-    let deadline = Instant::now() + SETTLE_TIMEOUT;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let pending = matches!(
-            obj.attrs.get("state").and_then(Value::as_str),
-            Some("PENDING" | "DELETING")
-        );
-        if !pending || Instant::now() >= deadline {
-            return Ok(Some(obj));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_secs(2));
-        match read_objects(client, region, kind, std::slice::from_ref(&obj.id))
-            .await?
-            .into_iter()
-            .next()
-        {
-            Some(o) => obj = o,
-            None => return Ok(None),
-        }
-    }
-}
 
 /// Whether objects created for this state carry ownership tags (the default).
 fn ownership_possible(state: &State) -> bool {
