@@ -294,6 +294,47 @@ fn a_stale_saved_plan_is_refused_saying_why() {
         ("tunnel-renamed", "60")
     );
     w.assert_no_changes(&["--var", &v]);
+
+    // A plan made with --target is applied with the same targets, and only with them.
+    w.config(
+        &(config(&BASE.replace("tunnel-one", "renamed-again"))
+            + &customer_gateway_block("b", "203.0.113.2")),
+    );
+    let targeted = w.plan(&[
+        "--out",
+        "pt",
+        "--var",
+        &v,
+        "--target",
+        "tencentcloud_vpn_customer_gateway.b",
+    ]);
+    targeted.success();
+    assert!(
+        targeted
+            .stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        targeted.stdout
+    );
+    let r = w.tf(&["apply", "pt", "--var", &v, "--target", TUNNEL]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("is a saved plan"), "{}", r.stderr);
+    let r = w.tf(&["apply", "pt", "--var", &v]);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        sb.cloud()
+            .connection(REGION, &id)
+            .expect("tunnel")
+            .vpn_connection_name,
+        "tunnel-renamed",
+        "the tunnel was not in the targeted plan"
+    );
 }
 
 #[test]
@@ -1181,8 +1222,14 @@ fn plan_json_and_markdown_with_drift_and_changes_snapshots() {
     ];
     let json_plan = w.plan(&["--json", "--var", &v]);
     json_plan.success();
-    let md = w.plan(&["--format", "markdown", "--var", &v]);
+    // Saving the plan too: the note goes to stderr, stdout stays the pull-request comment.
+    let md = w.plan(&["--format", "markdown", "--var", &v, "--out", "pr.tfplan"]);
     md.success();
+    assert!(
+        md.stderr.contains("Saved the plan to: pr.tfplan"),
+        "{}",
+        md.stderr
+    );
     for out in [&json_plan.stdout, &md.stdout] {
         assert!(!out.contains(KEY) && !out.contains(OTHER_KEY), "{out}");
     }

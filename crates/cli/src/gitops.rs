@@ -118,7 +118,17 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
 pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
     let text = std::fs::read_to_string(tf_state)
         .with_context(|| format!("reading {}", tf_state.display()))?;
-    let config = load_config(dir, common).ok();
+    let config = match load_config(dir, common) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!(
+                "warning: the configuration in {} does not load, so its provider regions are unknown; regions are inferred from the Terraform state instead:\n{}",
+                dir.display(),
+                crate::context::render_error(&e)
+            );
+            None
+        }
+    };
     let mut opts = tunnelform_state::MigrateOptions::default();
     if let Some(cfg) = &config {
         for p in cfg.providers() {
