@@ -616,61 +616,6 @@ async fn describe(
         .map_err(|e| api_failure(change, step, &e))
 }
 
-/// Polls until the object leaves its transitional state (a VPN gateway is PENDING after create).
-async fn wait_available(
-    ctx: &Ctx,
-    change: &ResourceChange,
-    kind: ResourceKind,
-    step: StepKind,
-    id: &str,
-) -> Result<RemoteObject, StepFailure> {
-    let deadline = Instant::now() + ctx.opts.task_timeout;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match describe(ctx, change, kind, step, id).await? {
-            Some(o) => {
-                let st = o
-                    .attrs
-                    .get("state")
-                    .and_then(Value::as_str)
-                    .unwrap_or("AVAILABLE");
-                if st == "AVAILABLE" {
-                    return Ok(o);
-                }
-                if st.ends_with("ERROR") || st == "DELETED" {
-                    return Err(failure(
-                        change,
-                        step,
-                        None,
-                        format!("{id} ended in state {st}"),
-                        None,
-                    ));
-                }
-            }
-            None => {
-                return Err(failure(
-                    change,
-                    step,
-                    None,
-                    format!("{id} disappeared while being created"),
-                    None,
-                ))
-            }
-        }
-        if Instant::now() >= deadline {
-            return Err(failure(
-                change,
-                step,
-                None,
-                format!("{id} still not AVAILABLE after {:?}", ctx.opts.task_timeout),
-                None,
-            ));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_secs(2));
-    }
-}
-
 fn record_object(
     ctx: &Ctx,
     change: &ResourceChange,
@@ -793,18 +738,37 @@ async fn create(
                     }
                 }
             }
-            ResourceKind::VpnGateway => wait_available(ctx, change, kind, step, &id).await?,
-            ResourceKind::CustomerGateway => describe(ctx, change, kind, step, &id)
-                .await?
-                .ok_or_else(|| {
-                    failure(
-                        change,
-                        step,
-                        None,
-                        format!("{id} was created but cannot be found"),
-                        Some(request_id.clone()),
-                    )
-                })?,
+            // Batched with every other new gateway of the region (PENDING, then AVAILABLE).
+            ResourceKind::VpnGateway | ResourceKind::CustomerGateway => {
+                match ctx.watcher.wait_available(&change.region, kind, &id).await {
+                    Settled::Available(o) => *o,
+                    Settled::Failed(why) => {
+                        return Err(failure(change, step, None, why, Some(request_id.clone())))
+                    }
+                    Settled::TimedOut(last) => {
+                        return Err(failure(
+                            change,
+                            step,
+                            None,
+                            format!(
+                                "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
+                                ctx.opts.task_timeout
+                            ),
+                            Some(request_id.clone()),
+                        ))
+                    }
+                    Settled::Api(e) => return Err(api_failure(change, step, &e)),
+                    Settled::Gone => {
+                        return Err(failure(
+                            change,
+                            step,
+                            None,
+                            format!("{id} was created but cannot be found"),
+                            Some(request_id.clone()),
+                        ))
+                    }
+                }
+            }
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         Ok(Some(id))
@@ -917,17 +881,29 @@ async fn update(
         if has("tags") {
             update_tags(ctx, change, kind, step, &op, &id, &a).await?;
         }
-        let obj = describe(ctx, change, kind, step, &id)
-            .await?
-            .ok_or_else(|| {
-                failure(
+        // Read back with the other objects being changed (batched describes).
+        let obj = match ctx.watcher.read_back(&change.region, kind, &id).await {
+            Settled::Available(o) => *o,
+            Settled::Api(e) => return Err(api_failure(change, step, &e)),
+            Settled::Failed(why) | Settled::TimedOut(why) => {
+                return Err(failure(
+                    change,
+                    step,
+                    None,
+                    format!("{id} could not be read back after the update: {why}"),
+                    None,
+                ))
+            }
+            Settled::Gone => {
+                return Err(failure(
                     change,
                     step,
                     None,
                     format!("{id} disappeared during the update"),
                     None,
-                )
-            })?;
+                ))
+            }
+        };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         Ok(Some(id.clone()))
     }

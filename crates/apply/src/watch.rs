@@ -1,10 +1,11 @@
-//! Waiting on many VPN connections at once.
+//! Waiting on many objects at once.
 //!
 //! `DescribeVpcTaskResult` allows 20 requests/s, so confirming N creates one task at a time takes at
-//! least N/20 seconds. Instead, one watcher per region reads every pending connection with batched
-//! `DescribeVpnConnections` calls (100 ids per call, 100 calls/s) and wakes each waiter when its
-//! connection settles. Only when a connection vanishes or does not settle in time is its task asked
-//! for, so every failure is still reported with the task's `Output`.
+//! least N/20 seconds. Instead, one watcher per region and kind reads every pending object with
+//! batched describes (100 ids per call) and wakes each waiter when its object settles: a VPN
+//! connection whose task ran, a new VPN gateway leaving PENDING, a new customer gateway becoming
+//! visible. Only when a connection vanishes or does not settle in time is its task asked for, so
+//! every failure is still reported with the task's `Output`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,8 @@ pub enum Expect {
     Available,
     /// Deleted: wait until it is gone.
     Gone,
+    /// Read it once, whatever its state (after a synchronous change).
+    Present,
 }
 
 /// How a wait ended.
@@ -39,7 +42,8 @@ pub enum Settled {
 
 struct Waiter {
     id: String,
-    task_id: String,
+    /// The async task (VPN connections); gateways have none.
+    task_id: Option<String>,
     expect: Expect,
     deadline: Instant,
     tx: oneshot::Sender<Settled>,
@@ -55,7 +59,7 @@ struct Region {
 #[derive(Clone)]
 pub struct Watcher {
     client: Client,
-    regions: Arc<Mutex<HashMap<String, Region>>>,
+    regions: Arc<Mutex<HashMap<(String, ResourceKind), Region>>>,
     interval: Duration,
     timeout: Duration,
 }
@@ -72,13 +76,44 @@ impl Watcher {
 
     /// Waits until connection `id` (whose task is `task_id`) is AVAILABLE or gone.
     pub async fn wait(&self, region: &str, id: &str, task_id: &str, expect: Expect) -> Settled {
+        self.wait_for(
+            region,
+            ResourceKind::VpnConnection,
+            id,
+            Some(task_id),
+            expect,
+        )
+        .await
+    }
+
+    /// Reads an object back (after a synchronous change), batched with the others.
+    pub async fn read_back(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+        self.wait_for(region, kind, id, None, Expect::Present).await
+    }
+
+    /// Waits until an object with no task (a new VPN gateway, PENDING at first; a new customer
+    /// gateway) can be described as AVAILABLE, and returns what was read.
+    pub async fn wait_available(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+        self.wait_for(region, kind, id, None, Expect::Available)
+            .await
+    }
+
+    async fn wait_for(
+        &self,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+        task_id: Option<&str>,
+        expect: Expect,
+    ) -> Settled {
         let (tx, rx) = oneshot::channel();
+        let key = (region.to_string(), kind);
         let start_loop = {
             let mut regions = self.regions.lock().expect("watcher lock");
-            let r = regions.entry(region.to_string()).or_default();
+            let r = regions.entry(key.clone()).or_default();
             r.waiters.push(Waiter {
                 id: id.to_string(),
-                task_id: task_id.to_string(),
+                task_id: task_id.map(str::to_string),
                 expect,
                 deadline: Instant::now() + self.timeout,
                 tx,
@@ -87,19 +122,19 @@ impl Watcher {
         };
         if start_loop {
             let me = self.clone();
-            let region = region.to_string();
-            tokio::spawn(async move { me.run(region).await });
+            tokio::spawn(async move { me.run(key).await });
         }
         rx.await
             .unwrap_or_else(|_| Settled::TimedOut("the watcher stopped".into()))
     }
 
-    async fn run(&self, region: String) {
+    async fn run(&self, key: (String, ResourceKind)) {
+        let (region, kind) = (&key.0, key.1);
         loop {
             tokio::time::sleep(self.interval).await;
             let ids: Vec<String> = {
                 let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&region).expect("region");
+                let r = regions.get_mut(&key).expect("region");
                 if r.waiters.is_empty() {
                     r.running = false;
                     return;
@@ -109,9 +144,7 @@ impl Watcher {
                 ids.dedup();
                 ids
             };
-            let seen = match read_objects(&self.client, &region, ResourceKind::VpnConnection, &ids)
-                .await
-            {
+            let seen = match read_objects(&self.client, region, kind, &ids).await {
                 Ok(objs) => objs,
                 Err(e) => {
                     // Reads are retried inside the client; a persistent error ends these waits.
@@ -120,7 +153,7 @@ impl Watcher {
                             .regions
                             .lock()
                             .expect("watcher lock")
-                            .get_mut(&region)
+                            .get_mut(&key)
                             .expect("region")
                             .waiters,
                     );
@@ -136,17 +169,44 @@ impl Watcher {
             let mut to_ask: Vec<Waiter> = Vec::new();
             {
                 let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&region).expect("region");
+                let r = regions.get_mut(&key).expect("region");
                 let mut keep = Vec::with_capacity(r.waiters.len());
                 for w in r.waiters.drain(..) {
                     let obj = by_id.get(w.id.as_str());
+                    // Customer gateways have no state: described means there.
                     let state = obj
-                        .and_then(|o| o.attrs.get("state"))
-                        .and_then(Value::as_str)
+                        .map(|o| {
+                            o.attrs
+                                .get("state")
+                                .and_then(Value::as_str)
+                                .unwrap_or("AVAILABLE")
+                        })
                         .unwrap_or("");
                     match (w.expect, obj) {
+                        (Expect::Present, Some(o)) => {
+                            let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
+                        }
+                        (Expect::Present, None) => {
+                            let _ = w.tx.send(Settled::Gone);
+                        }
                         (Expect::Available, Some(o)) if state == "AVAILABLE" => {
                             let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
+                        }
+                        // No task to ask: say what was seen.
+                        (Expect::Available, None) if w.task_id.is_none() => {
+                            let _ =
+                                w.tx.send(Settled::Failed(format!("{} no longer exists", w.id)));
+                        }
+                        (Expect::Available, Some(_))
+                            if w.task_id.is_none()
+                                && (state.ends_with("ERROR") || state == "DELETED") =>
+                        {
+                            let _ = w
+                                .tx
+                                .send(Settled::Failed(format!("{} ended in state {state}", w.id)));
+                        }
+                        _ if w.task_id.is_none() && now >= w.deadline => {
+                            let _ = w.tx.send(Settled::TimedOut(state.to_string()));
                         }
                         (Expect::Gone, None) => {
                             let _ = w.tx.send(Settled::Gone);
@@ -165,6 +225,9 @@ impl Watcher {
                 r.waiters = keep;
             }
             for w in to_ask {
+                let Some(task_id) = w.task_id.clone() else {
+                    continue;
+                };
                 let client = self.client.clone();
                 let region = region.clone();
                 tokio::spawn(async move {
@@ -173,11 +236,11 @@ impl Watcher {
                         initial_delay: Duration::ZERO,
                         max_delay: Duration::from_secs(2),
                     };
-                    let settled = match client.wait_task(&region, &w.task_id, opts).await {
+                    let settled = match client.wait_task(&region, &task_id, opts).await {
                         Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
                         Ok(TaskOutcome::Success { .. }) => match w.expect {
                             Expect::Gone => Settled::Gone,
-                            Expect::Available => match read_objects(
+                            Expect::Available | Expect::Present => match read_objects(
                                 &client,
                                 &region,
                                 ResourceKind::VpnConnection,
@@ -189,8 +252,8 @@ impl Watcher {
                                     Settled::Available(Box::new(v.remove(0)))
                                 }
                                 Ok(_) => Settled::Failed(format!(
-                                    "task {} succeeded but {} does not exist",
-                                    w.task_id, w.id
+                                    "task {task_id} succeeded but {} does not exist",
+                                    w.id
                                 )),
                                 Err(e) => Settled::Api(e),
                             },

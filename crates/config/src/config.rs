@@ -108,11 +108,24 @@ pub(crate) struct ResourceBlock {
     /// Block-level dependencies (references, also through locals, and depends_on), sorted.
     pub depends_on: Vec<Address>,
     pub dep_blocks: Vec<usize>,
+    /// `depends_on` without the blocks that every reference names by a key known from the
+    /// instance's own scope (`gw[each.value.gw]`): those become instance dependencies, see
+    /// [`ResourceBlock::key_refs`].
+    pub coarse_deps: Vec<Address>,
+    /// For each such reference: the block and its key expression, evaluated per instance.
+    pub key_refs: Vec<(usize, KeyRef)>,
     /// The instances, when count / for_each depend only on variables and locals (computed
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<crate::session::Expansion>>,
     pub lifecycle: Lifecycle,
     pub body: BodyPlan,
+}
+
+/// The key of a resource reference `block[KEY]`, known without any resource value.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyRef {
+    Expr(Expr),
+    Index(u64),
 }
 
 impl ResourceBlock {

@@ -200,7 +200,10 @@ pub struct Instance {
     /// of `Value::Map` in source order. Schema defaults are NOT filled in. Sensitive schema
     /// attributes (`pre_share_key`) are always marked `Value::Sensitive`.
     pub attrs: BTreeMap<String, Value>,
-    /// Block-level dependencies (key None): references (also through locals) and `depends_on`.
+    /// What the instance depends on, sorted: a block address (key None) stands for every instance
+    /// of the block (references through locals, `depends_on`, splats, keys that need resource
+    /// values); an instance address for a reference whose key is known from the instance's own
+    /// scope (`tencentcloud_vpn_gateway.gw[each.value.gateway].id`).
     pub depends_on: Vec<Address>,
     pub lifecycle: Lifecycle,
     /// The block header (`resource "TYPE" "NAME"`).
