@@ -1095,7 +1095,8 @@ fn two_applies_started_together_one_proceeds_the_other_fails_naming_the_holder()
 
 #[test]
 fn lock_timeout_waits_for_the_holder_and_force_unlock_clears_a_dead_holders_lock() {
-    let sb = SandboxProc::start(1000, &[]);
+    // Tasks take two seconds: the holder keeps the lock well past the checks made while it runs.
+    let sb = SandboxProc::start(2000, &[]);
     let w = Work::with_sandbox(&sb);
     w.config(&config(BASE));
     let v = var(KEY);
