@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
 use tunnelform_plan::{
-    build_graph, detect_drift, diff_data, diff_managed, object_digest, Action, Attrs, DiffInput,
-    GraphError, Lifecycle, OutputChange, Plan, ResourceChange,
+    build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
+    Lifecycle, OutputChange, Plan, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -485,12 +485,6 @@ pub async fn plan_from(
                     }
                 }
             }
-        }
-    }
-    for c in &plan.changes {
-        if let Some(b) = &c.before {
-            plan.remote_digests
-                .insert(c.address.to_string(), object_digest(b));
         }
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
