@@ -94,10 +94,6 @@ impl tunnelform_config::Lookup for PlannedValues {
     }
 }
 
-fn object(attrs: &Attrs) -> Value {
-    Value::Map(attrs.clone())
-}
-
 pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
     Lifecycle {
         prevent_destroy: i.lifecycle.prevent_destroy,
@@ -214,6 +210,9 @@ pub async fn plan_from(
             }
         };
         let expanded_addrs: Vec<Address> = expanded.iter().map(|i| i.address.clone()).collect();
+        // Planned values are kept only for blocks something reads (memory: one attribute map per
+        // instance).
+        let keep_values = config.is_referenced(block);
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -330,8 +329,10 @@ pub async fn plan_from(
                             .cloned(),
                     });
                     let planned = match change.action {
-                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
-                            change.after.clone().map(|a| object(&a))
+                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
+                            if keep_values =>
+                        {
+                            change.after.clone().map(Value::Map)
                         }
                         _ => None,
                     };
