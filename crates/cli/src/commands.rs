@@ -321,11 +321,15 @@ async fn plan_cmd(
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    Ok(if detailed && planned.plan.has_changes() {
+    let code = if detailed && planned.plan.has_changes() {
         2
     } else {
         0
-    })
+    };
+    // The process ends right after: freeing every attribute map one by one (8 % of a 10,000-tunnel
+    // plan's time) is left to the operating system. Nothing in it holds a resource to release.
+    std::mem::forget(planned);
+    Ok(code)
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
