@@ -2,7 +2,7 @@
 //! diffing each instance and feeding its planned value to the blocks that reference it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
@@ -86,10 +86,23 @@ pub struct PlanTimings {
 
 /// Planned object values for the evaluator, filled block by block.
 #[derive(Default)]
-pub(crate) struct PlannedValues(pub Mutex<HashMap<Address, Value>>);
+pub(crate) struct PlannedValues(Mutex<HashMap<Address, Arc<Value>>>);
+
+impl PlannedValues {
+    fn insert(&self, addr: Address, v: Value) {
+        self.0
+            .lock()
+            .expect("planned values")
+            .insert(addr, Arc::new(v));
+    }
+}
 
 impl tunnelform_config::Lookup for PlannedValues {
     fn instance(&self, addr: &Address) -> Option<Value> {
+        self.instance_shared(addr).map(|v| (*v).clone())
+    }
+
+    fn instance_shared(&self, addr: &Address) -> Option<Arc<Value>> {
         self.0.lock().ok()?.get(addr).cloned()
     }
 }
@@ -234,11 +247,7 @@ pub async fn plan_from(
                         Value::Unknown
                     };
                     data.insert(inst.address.clone(), v.clone());
-                    values
-                        .0
-                        .lock()
-                        .expect("planned values")
-                        .insert(inst.address.clone(), v);
+                    values.insert(inst.address.clone(), v);
                 }
                 InstanceKind::Managed(kind) => {
                     if let Some(id) = imports.get(&inst.address) {
@@ -337,11 +346,7 @@ pub async fn plan_from(
                         _ => None,
                     };
                     if let Some(v) = planned {
-                        values
-                            .0
-                            .lock()
-                            .expect("planned values")
-                            .insert(inst.address.clone(), v);
+                        values.insert(inst.address.clone(), v);
                     }
                     plan.changes.push(change);
                     all.push(inst);
