@@ -826,3 +826,52 @@ impl Running {
         self.finish()
     }
 }
+
+// -------------------------------------------------------------------------------------------------
+// Changes made "in the console": any call through the typed API client
+
+impl Cloud {
+    /// Calls action `A` in `region` through the typed client (as the console would); panics on
+    /// an API error.
+    pub fn call<A: tunnelform_tencent_api::Action>(
+        &self,
+        region: &str,
+        req: &A::Request,
+    ) -> A::Response {
+        self.rt
+            .block_on(self.client.call::<A>(region, req))
+            .unwrap_or_else(|e| panic!("{}: {e}", A::NAME))
+    }
+
+    /// Waits until the asynchronous task started by the request `request_id` succeeds.
+    pub fn wait_task(&self, region: &str, request_id: &str) {
+        let outcome = self
+            .rt
+            .block_on(self.client.wait_task(
+                region,
+                request_id,
+                tunnelform_tencent_api::WaitOptions {
+                    timeout: COMMAND_TIMEOUT,
+                    initial_delay: Duration::from_millis(10),
+                    max_delay: Duration::from_millis(100),
+                },
+            ))
+            .expect("waiting for the task");
+        assert!(
+            matches!(outcome, tunnelform_tencent_api::TaskOutcome::Success { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    /// The six-segment resource name of an object (what the tag API takes).
+    pub fn resource_name(&self, region: &str, id: &str) -> String {
+        use tunnelform_tencent_api::ResourceKind as K;
+        let kind = match id.split('-').next() {
+            Some("vpnx") => K::VpnConnection,
+            Some("vpngw") => K::VpnGateway,
+            Some("cgw") => K::CustomerGateway,
+            _ => panic!("no resource kind for {id}"),
+        };
+        tunnelform_tencent_api::resource_name(region, "100000000001", kind, id)
+    }
+}

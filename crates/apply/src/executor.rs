@@ -2,7 +2,7 @@
 //! finished (no barrier between graph levels); concurrency is capped by a semaphore separate
 //! from graph order; a failure skips the steps that depend on it and lets independent work finish.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -259,7 +259,11 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         .collect();
     ready.sort_by_key(|n| std::cmp::Reverse(n.index()));
     let mut skipped: HashSet<NodeIndex> = HashSet::new();
-    let sem = Arc::new(Semaphore::new(ctx.opts.parallelism.max(1)));
+    // Each region (provider) has its own worker budget: a region busy at its rate limits never
+    // holds back the steps of another. Steps ready while their region's budget is spent queue up
+    // per region, in order, and start as that region's steps finish.
+    let mut budgets: HashMap<&str, Arc<Semaphore>> = HashMap::new();
+    let mut queued: HashMap<&str, VecDeque<NodeIndex>> = HashMap::new();
     let mut running: JoinSet<(NodeIndex, Result<Option<String>, StepFailure>)> = JoinSet::new();
     let mut interrupt = ctx.opts.interrupt.clone();
 
@@ -270,18 +274,25 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         }
         if !interrupted {
             while let Some(n) = ready.pop() {
-                let step = graph.step(n);
-                let permit = sem.clone().acquire_owned().await.expect("semaphore open");
-                if *interrupt.borrow() {
-                    // Interrupted while this step waited for a free slot: start nothing new.
-                    ready.push(n);
-                    break;
+                let region = ctx.plan.changes[graph.step(n).change].region.as_str();
+                queued.entry(region).or_default().push_back(n);
+            }
+            for (region, queue) in &mut queued {
+                let budget = budgets
+                    .entry(region)
+                    .or_insert_with(|| Arc::new(Semaphore::new(ctx.opts.parallelism.max(1))));
+                while let Some(&n) = queue.front() {
+                    let Ok(permit) = budget.clone().try_acquire_owned() else {
+                        break;
+                    };
+                    queue.pop_front();
+                    let step = graph.step(n);
+                    let ctx2 = ctx.clone();
+                    running.spawn(async move {
+                        let _permit = permit;
+                        (n, run_step(&ctx2, step).await)
+                    });
                 }
-                let ctx2 = ctx.clone();
-                running.spawn(async move {
-                    let _permit = permit;
-                    (n, run_step(&ctx2, step).await)
-                });
             }
         }
         if running.is_empty() {
@@ -345,14 +356,13 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
             }
         }
     }
+    let queued: usize = queued.values().map(VecDeque::len).sum();
     report.not_started = ready.len()
+        + queued
         + waiting
             .iter()
             .filter(|(n, &w)| w > 0 && !skipped.contains(n))
             .count();
-    if report.interrupted {
-        report.not_started = report.not_started.max(ready.len());
-    }
     report
 }
 

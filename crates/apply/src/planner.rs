@@ -2,14 +2,14 @@
 //! diffing each instance and feeding its planned value to the blocks that reference it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
 use tunnelform_plan::{
-    build_graph, detect_drift, diff_data, diff_managed, object_digest, Action, Attrs, DiffInput,
-    GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
+    build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
+    Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -89,16 +89,25 @@ pub struct PlanTimings {
 
 /// Planned object values for the evaluator, filled block by block.
 #[derive(Default)]
-pub(crate) struct PlannedValues(pub Mutex<HashMap<Address, Value>>);
+pub(crate) struct PlannedValues(Mutex<HashMap<Address, Arc<Value>>>);
 
-impl tunnelform_config::Lookup for PlannedValues {
-    fn instance(&self, addr: &Address) -> Option<Value> {
-        self.0.lock().ok()?.get(addr).cloned()
+impl PlannedValues {
+    fn insert(&self, addr: Address, v: Value) {
+        self.0
+            .lock()
+            .expect("planned values")
+            .insert(addr, Arc::new(v));
     }
 }
 
-fn object(attrs: &Attrs) -> Value {
-    Value::Map(attrs.clone())
+impl tunnelform_config::Lookup for PlannedValues {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self.instance_shared(addr).map(|v| (*v).clone())
+    }
+
+    fn instance_shared(&self, addr: &Address) -> Option<Arc<Value>> {
+        self.0.lock().ok()?.get(addr).cloned()
+    }
 }
 
 pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
@@ -219,6 +228,9 @@ pub async fn plan_from(
             }
         };
         let expanded_addrs: Vec<Address> = expanded.iter().map(|i| i.address.clone()).collect();
+        // Planned values are kept only for blocks something reads (memory: one attribute map per
+        // instance).
+        let keep_values = config.is_referenced(block);
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -240,11 +252,7 @@ pub async fn plan_from(
                         Value::Unknown
                     };
                     data.insert(inst.address.clone(), v.clone());
-                    values
-                        .0
-                        .lock()
-                        .expect("planned values")
-                        .insert(inst.address.clone(), v);
+                    values.insert(inst.address.clone(), v);
                 }
                 InstanceKind::Managed(kind) => {
                     if let Some(id) = imports.get(&inst.address) {
@@ -335,17 +343,15 @@ pub async fn plan_from(
                         change.reasons.push(Reason::AdoptedLostState);
                     }
                     let planned = match change.action {
-                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
-                            change.after.clone().map(|a| object(&a))
+                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
+                            if keep_values =>
+                        {
+                            change.after.clone().map(Value::Map)
                         }
                         _ => None,
                     };
                     if let Some(v) = planned {
-                        values
-                            .0
-                            .lock()
-                            .expect("planned values")
-                            .insert(inst.address.clone(), v);
+                        values.insert(inst.address.clone(), v);
                     }
                     plan.changes.push(change);
                     all.push(inst);
@@ -497,12 +503,6 @@ pub async fn plan_from(
                     }
                 }
             }
-        }
-    }
-    for c in &plan.changes {
-        if let Some(b) = &c.before {
-            plan.remote_digests
-                .insert(c.address.to_string(), object_digest(b));
         }
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));

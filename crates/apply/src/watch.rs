@@ -7,7 +7,7 @@
 //! visible. Only when a connection vanishes or does not settle in time is its task asked for, so
 //! every failure is still reported with the task's `Output`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,68 @@ struct Waiter {
 struct Region {
     waiters: Vec<Waiter>,
     running: bool,
+}
+
+/// What one describe says about one waiter.
+#[derive(Debug)]
+enum Verdict {
+    Wait,
+    /// Ask the object's task what happened (connections only).
+    AskTask,
+    Settled(Settled),
+}
+
+/// Judges a waiter on one batched describe: `asked` whether its id was in that describe (a waiter
+/// registered while the describe was in flight is judged by the next one), `obj` what the describe
+/// returned for it, `late` whether its deadline has passed.
+fn verdict(
+    expect: Expect,
+    has_task: bool,
+    id: &str,
+    asked: bool,
+    obj: Option<&RemoteObject>,
+    late: bool,
+) -> Verdict {
+    if !asked {
+        return Verdict::Wait;
+    }
+    // Customer gateways have no state: described means there.
+    let state = obj
+        .map(|o| {
+            o.attrs
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or("AVAILABLE")
+        })
+        .unwrap_or("");
+    let settled = |s| Verdict::Settled(s);
+    match (expect, obj) {
+        (Expect::Present, Some(o)) => settled(Settled::Available(Box::new(o.clone()))),
+        (Expect::Present, None) => settled(Settled::Gone),
+        (Expect::Available, Some(o)) if state == "AVAILABLE" => {
+            settled(Settled::Available(Box::new(o.clone())))
+        }
+        // No task to ask: say what was seen.
+        (Expect::Available, None) if !has_task => {
+            settled(Settled::Failed(format!("{id} no longer exists")))
+        }
+        (Expect::Available, Some(_))
+            if !has_task && (state.ends_with("ERROR") || state == "DELETED") =>
+        {
+            settled(Settled::Failed(format!("{id} ended in state {state}")))
+        }
+        _ if !has_task && late => settled(Settled::TimedOut(state.to_string())),
+        (Expect::Gone, None) => settled(Settled::Gone),
+        // A create that vanished, a delete back to AVAILABLE, or the deadline: the task says what
+        // happened.
+        (Expect::Available, None) | (Expect::Gone, Some(_))
+            if state != "PENDING" && state != "DELETING" =>
+        {
+            Verdict::AskTask
+        }
+        _ if late => Verdict::AskTask,
+        _ => Verdict::Wait,
+    }
 }
 
 /// Shared by every step of an apply.
@@ -165,6 +227,7 @@ impl Watcher {
             };
             let by_id: HashMap<&str, &RemoteObject> =
                 seen.iter().map(|o| (o.id.as_str(), o)).collect();
+            let asked: HashSet<&str> = ids.iter().map(String::as_str).collect();
             let now = Instant::now();
             let mut to_ask: Vec<Waiter> = Vec::new();
             {
@@ -172,59 +235,21 @@ impl Watcher {
                 let r = regions.get_mut(&key).expect("region");
                 let mut keep = Vec::with_capacity(r.waiters.len());
                 for w in r.waiters.drain(..) {
-                    // A waiter that arrived during the read was not asked about: next time.
-                    if ids.binary_search(&w.id).is_err() {
-                        keep.push(w);
-                        continue;
-                    }
-                    let obj = by_id.get(w.id.as_str());
-                    // Customer gateways have no state: described means there.
-                    let state = obj
-                        .map(|o| {
-                            o.attrs
-                                .get("state")
-                                .and_then(Value::as_str)
-                                .unwrap_or("AVAILABLE")
-                        })
-                        .unwrap_or("");
-                    match (w.expect, obj) {
-                        (Expect::Present, Some(o)) => {
-                            let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
+                    let asked_for = asked.contains(w.id.as_str());
+                    let obj = by_id.get(w.id.as_str()).copied();
+                    match verdict(
+                        w.expect,
+                        w.task_id.is_some(),
+                        &w.id,
+                        asked_for,
+                        obj,
+                        now >= w.deadline,
+                    ) {
+                        Verdict::Wait => keep.push(w),
+                        Verdict::AskTask => to_ask.push(w),
+                        Verdict::Settled(s) => {
+                            let _ = w.tx.send(s);
                         }
-                        (Expect::Present, None) => {
-                            let _ = w.tx.send(Settled::Gone);
-                        }
-                        (Expect::Available, Some(o)) if state == "AVAILABLE" => {
-                            let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
-                        }
-                        // No task to ask: say what was seen.
-                        (Expect::Available, None) if w.task_id.is_none() => {
-                            let _ =
-                                w.tx.send(Settled::Failed(format!("{} no longer exists", w.id)));
-                        }
-                        (Expect::Available, Some(_))
-                            if w.task_id.is_none()
-                                && (state.ends_with("ERROR") || state == "DELETED") =>
-                        {
-                            let _ = w
-                                .tx
-                                .send(Settled::Failed(format!("{} ended in state {state}", w.id)));
-                        }
-                        _ if w.task_id.is_none() && now >= w.deadline => {
-                            let _ = w.tx.send(Settled::TimedOut(state.to_string()));
-                        }
-                        (Expect::Gone, None) => {
-                            let _ = w.tx.send(Settled::Gone);
-                        }
-                        // A create that vanished, a delete back to AVAILABLE, or the deadline:
-                        // the task says what happened.
-                        (Expect::Available, None) | (Expect::Gone, Some(_))
-                            if state != "PENDING" && state != "DELETING" =>
-                        {
-                            to_ask.push(w)
-                        }
-                        _ if now >= w.deadline => to_ask.push(w),
-                        _ => keep.push(w),
                     }
                 }
                 r.waiters = keep;
@@ -272,5 +297,113 @@ impl Watcher {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(id: &str, state: Option<&str>) -> RemoteObject {
+        let mut attrs = tunnelform_plan::Attrs::new();
+        if let Some(st) = state {
+            attrs.insert("state".into(), Value::from(st));
+        }
+        RemoteObject {
+            id: id.into(),
+            kind: ResourceKind::VpnGateway,
+            region: "ap-guangzhou".into(),
+            attrs,
+            ownership: Default::default(),
+        }
+    }
+
+    fn is_wait(v: &Verdict) -> bool {
+        matches!(v, Verdict::Wait)
+    }
+
+    #[test]
+    fn a_waiter_the_describe_did_not_ask_for_waits_for_the_next_one() {
+        // Registered while the describe was in flight: absent from its answer, but not gone.
+        for (expect, task) in [
+            (Expect::Available, false),
+            (Expect::Available, true),
+            (Expect::Present, false),
+            (Expect::Gone, true),
+        ] {
+            assert!(is_wait(&verdict(expect, task, "x", false, None, false)));
+            assert!(is_wait(&verdict(expect, task, "x", false, None, true)));
+        }
+        // Asked for and absent: a new gateway is reported gone, a connection's task is asked.
+        assert!(matches!(
+            verdict(Expect::Available, false, "vpngw-1", true, None, false),
+            Verdict::Settled(Settled::Failed(m)) if m.contains("vpngw-1 no longer exists")
+        ));
+        assert!(matches!(
+            verdict(Expect::Available, true, "vpnx-1", true, None, false),
+            Verdict::AskTask
+        ));
+    }
+
+    #[test]
+    fn states_settle_as_expected() {
+        let pending = obj("vpngw-1", Some("PENDING"));
+        let available = obj("vpngw-1", Some("AVAILABLE"));
+        let cgw = obj("cgw-1", None);
+        assert!(is_wait(&verdict(
+            Expect::Available,
+            false,
+            "vpngw-1",
+            true,
+            Some(&pending),
+            false
+        )));
+        assert!(matches!(
+            verdict(Expect::Available, false, "vpngw-1", true, Some(&pending), true),
+            Verdict::Settled(Settled::TimedOut(s)) if s == "PENDING"
+        ));
+        assert!(matches!(
+            verdict(
+                Expect::Available,
+                false,
+                "vpngw-1",
+                true,
+                Some(&available),
+                false
+            ),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(Expect::Available, false, "cgw-1", true, Some(&cgw), false),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(
+                Expect::Present,
+                false,
+                "vpngw-1",
+                true,
+                Some(&pending),
+                false
+            ),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(Expect::Gone, true, "vpnx-1", true, None, false),
+            Verdict::Settled(Settled::Gone)
+        ));
+        let deleting = obj("vpnx-1", Some("DELETING"));
+        assert!(is_wait(&verdict(
+            Expect::Gone,
+            true,
+            "vpnx-1",
+            true,
+            Some(&deleting),
+            false
+        )));
+        assert!(matches!(
+            verdict(Expect::Gone, true, "vpnx-1", true, Some(&deleting), true),
+            Verdict::AskTask
+        ));
     }
 }

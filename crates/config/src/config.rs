@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     pub pure_values: Vec<Option<Arc<Value>>>,
     /// Locals that depend (transitively) on resources or data sources.
     pub impure: Vec<bool>,
+    /// Per block: whether another block, a local or an output reads its values.
+    pub referenced: Vec<bool>,
     pub blocks: Vec<ResourceBlock>,
     pub block_index: HashMap<(Mode, String, String), usize>,
     /// Blocks in dependency order.
@@ -257,6 +259,15 @@ impl Config {
             .iter()
             .map(|&i| self.inner.blocks[i].addr.clone())
             .collect())
+    }
+
+    /// Whether anything in the configuration (another block, a local, an output) reads the values
+    /// of `block`'s instances. A planner need not keep the planned values of a block nobody reads.
+    pub fn is_referenced(&self, block: &Address) -> bool {
+        match self.block_idx(block) {
+            Some(i) => self.inner.referenced[i],
+            None => false,
+        }
     }
 
     /// Block-level dependencies of a block (references + depends_on), addresses with key None.

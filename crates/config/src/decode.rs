@@ -1324,11 +1324,23 @@ impl Decoder {
             direct_blocks[node] = blocks_used;
         }
         // Outputs, providers and imports may refer to things but are not graph nodes.
+        // Blocks whose values something reads (another block, a local or an output).
+        let mut referenced = vec![false; n_blocks];
+        for (v, bs) in direct_blocks.iter().enumerate() {
+            for &b in bs {
+                if v != n_locals + b {
+                    referenced[b] = true;
+                }
+            }
+        }
         let outputs = std::mem::take(&mut self.outputs);
         for o in &outputs {
             let mut refs = Vec::new();
             graph::collect_refs(&o.decl.value, &[], &mut refs);
-            self.check_refs(&refs, None, Ctx::Body);
+            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            for b in bs {
+                referenced[b] = true;
+            }
             for e in &o.depends_on {
                 self.depends_on(e);
             }
@@ -1641,6 +1653,7 @@ impl Decoder {
             local_order,
             pure_values,
             impure,
+            referenced,
             blocks: self.blocks,
             block_index: self.block_index,
             order,

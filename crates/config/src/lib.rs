@@ -114,6 +114,12 @@ pub trait Lookup {
     /// resource instance, or None when it does not exist / is not known yet (the evaluator then
     /// treats the whole object as `Value::Unknown`).
     fn instance(&self, addr: &Address) -> Option<Value>;
+
+    /// The same value, shared: a lookup that keeps its values in `Arc`s answers without copying
+    /// the object (the evaluator reads one attribute of it, usually its id).
+    fn instance_shared(&self, addr: &Address) -> Option<std::sync::Arc<Value>> {
+        self.instance(addr).map(std::sync::Arc::new)
+    }
 }
 
 /// A [`Lookup`] that knows nothing (every resource reference is Unknown): for `validate`.

@@ -661,8 +661,8 @@ impl Refs for Session<'_> {
                 .help("the resource has a single instance; remove the index"));
             }
             check_attr_name(b, ops.first())?;
-            let v = self.lookup.instance(&b.addr).unwrap_or(Value::Unknown);
-            return ev.walk(&v, ops, sc);
+            let v = self.lookup.instance_shared(&b.addr);
+            return ev.walk(v.as_deref().unwrap_or(&Value::Unknown), ops, sc);
         }
         // count / for_each: an index selects one instance, otherwise the whole collection.
         let key_op = match ops.first() {
@@ -761,9 +761,9 @@ impl Refs for Session<'_> {
         }
         let v = self
             .lookup
-            .instance(&b.addr.clone().with_key(Some(ikey)))
-            .unwrap_or(Value::Unknown);
-        Ok(mark_if(ev.walk(&v, &ops[1..], sc)?, sens))
+            .instance_shared(&b.addr.clone().with_key(Some(ikey)));
+        let v = v.as_deref().unwrap_or(&Value::Unknown);
+        Ok(mark_if(ev.walk(v, &ops[1..], sc)?, sens))
     }
 }
 

@@ -327,3 +327,42 @@ resource "tencentcloud_vpn_gateway" "explicit" {
         }
     }
 }
+
+#[test]
+fn blocks_read_by_other_blocks_locals_or_outputs_are_referenced() {
+    let (_d, cfg) = load_ok(
+        r#"
+locals {
+  office_name = tencentcloud_vpn_customer_gateway.office.name
+}
+resource "tencentcloud_vpn_gateway" "gw" {
+  name = "gw"
+}
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "office"
+  public_ip_address = "203.0.113.1"
+}
+resource "tencentcloud_vpn_gateway" "reader" {
+  name = "${tencentcloud_vpn_gateway.gw.name}-2"
+}
+resource "tencentcloud_vpn_gateway" "unread" {
+  name = "unread"
+}
+resource "tencentcloud_vpn_gateway" "in_output" {
+  name = "out"
+}
+output "id" {
+  value = tencentcloud_vpn_gateway.in_output.id
+}
+output "office" {
+  value = local.office_name
+}
+"#,
+    );
+    let r = |a: &str| cfg.is_referenced(&addr(a));
+    assert!(r("tencentcloud_vpn_gateway.gw"));
+    assert!(r("tencentcloud_vpn_customer_gateway.office"));
+    assert!(r("tencentcloud_vpn_gateway.in_output"));
+    assert!(!r("tencentcloud_vpn_gateway.reader"));
+    assert!(!r("tencentcloud_vpn_gateway.unread"));
+}
