@@ -34,6 +34,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "TUNNELFORM_ENDPOINT",
     "TUNNELFORM_LOG",
     "TUNNELFORM_SANDBOX_TASK_LATENCY_MS",
+    "TUNNELFORM_PROJECT",
     "NO_COLOR",
     "RUST_LOG",
 ];
@@ -783,4 +784,94 @@ resource "tencentcloud_vpn_customer_gateway" "{label}" {{
 }}
 "#
     )
+}
+
+// -------------------------------------------------------------------------------------------------
+// Crash tests (chaos, faults)
+
+impl Running {
+    /// Reads output until `n` lines (of either stream, counting those read before) satisfy `pred`.
+    /// False when the program ends first; fails after the command timeout.
+    pub fn wait_for_count(&mut self, n: usize, pred: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let seen = self
+                .out
+                .iter()
+                .chain(&self.err)
+                .filter(|l| pred(l.as_str()))
+                .count();
+            if seen >= n {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(item) => self.push(item),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "fewer than {n} matching lines within {COMMAND_TIMEOUT:?}; stdout so far:\n{}\nstderr so far:\n{}",
+                    self.out.join("\n"),
+                    self.err.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends SIGKILL (no chance to clean up, as with a crash or an OOM kill), then collects the exit
+    /// status and all output.
+    pub fn kill(self) -> (ExitStatus, String, String) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status();
+        self.finish()
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Changes made "in the console": any call through the typed API client
+
+impl Cloud {
+    /// Calls action `A` in `region` through the typed client (as the console would); panics on
+    /// an API error.
+    pub fn call<A: tunnelform_tencent_api::Action>(
+        &self,
+        region: &str,
+        req: &A::Request,
+    ) -> A::Response {
+        self.rt
+            .block_on(self.client.call::<A>(region, req))
+            .unwrap_or_else(|e| panic!("{}: {e}", A::NAME))
+    }
+
+    /// Waits until the asynchronous task started by the request `request_id` succeeds.
+    pub fn wait_task(&self, region: &str, request_id: &str) {
+        let outcome = self
+            .rt
+            .block_on(self.client.wait_task(
+                region,
+                request_id,
+                tunnelform_tencent_api::WaitOptions {
+                    timeout: COMMAND_TIMEOUT,
+                    initial_delay: Duration::from_millis(10),
+                    max_delay: Duration::from_millis(100),
+                },
+            ))
+            .expect("waiting for the task");
+        assert!(
+            matches!(outcome, tunnelform_tencent_api::TaskOutcome::Success { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    /// The six-segment resource name of an object (what the tag API takes).
+    pub fn resource_name(&self, region: &str, id: &str) -> String {
+        use tunnelform_tencent_api::ResourceKind as K;
+        let kind = match id.split('-').next() {
+            Some("vpnx") => K::VpnConnection,
+            Some("vpngw") => K::VpnGateway,
+            Some("cgw") => K::CustomerGateway,
+            _ => panic!("no resource kind for {id}"),
+        };
+        tunnelform_tencent_api::resource_name(region, "100000000001", kind, id)
+    }
 }

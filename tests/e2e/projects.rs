@@ -93,3 +93,256 @@ fn a_new_state_does_not_take_over_objects_of_another_state_with_the_same_address
     assert_eq!(left, vec![a_gw]);
     team_a.assert_no_changes(&[]);
 }
+
+/// A gateway, two offices and their tunnels (`for_each`), with the office IPs given.
+fn sites_project(gateway_name: &str, ips: [&str; 2]) -> String {
+    format!(
+        r#"
+locals {{
+  sites = {{
+    paris = {{ ip = "{}", cidr = "192.168.1.0/24" }}
+    tokyo = {{ ip = "{}", cidr = "192.168.2.0/24" }}
+  }}
+}}
+
+resource "tencentcloud_vpn_gateway" "gw" {{
+  name   = "{gateway_name}"
+  vpc_id = "vpc-sandbox1"
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "site" {{
+  for_each          = local.sites
+  name              = "site-${{each.key}}"
+  public_ip_address = each.value.ip
+}}
+
+resource "tencentcloud_vpn_connection" "site" {{
+  for_each            = local.sites
+  name                = "{gateway_name}-to-${{each.key}}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.site[each.key].id
+  pre_share_key       = "lost-state-key"
+  security_group_policy {{
+    local_cidr_block  = "10.0.0.0/24"
+    remote_cidr_block = [each.value.cidr]
+  }}
+}}
+"#,
+        ips[0], ips[1]
+    )
+}
+
+/// Deletes the state file, its backup and its journal, as a lost disk or a `git clean` would.
+fn lose_state(w: &Work) {
+    let p = w.state_path();
+    assert!(p.exists(), "{}", p.display());
+    for suffix in ["", ".backup", ".journal", ".lock"] {
+        let f = std::path::PathBuf::from(format!("{}{suffix}", p.display()));
+        let _ = std::fs::remove_file(&f);
+        assert!(!f.exists(), "{}", f.display());
+    }
+}
+
+fn tag<'a>(tags: &'a [tunnelform_tencent_api::vpc::Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+#[test]
+fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
+    let sb = SandboxProc::start(50, &[]);
+    // Another configuration with the same addresses, applied first, in another directory.
+    let other = Work::with_sandbox(&sb);
+    other.config(&sites_project("other-gw", ["203.0.113.21", "203.0.113.22"]));
+    other.apply(&[]).success();
+    let other_ids = other.state_ids();
+
+    let w = Work::with_sandbox(&sb);
+    w.config(&sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"]));
+    let first = w.apply(&[]);
+    first.success();
+    assert!(
+        first
+            .stdout
+            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{}",
+        first.stdout
+    );
+    // It said why it did not take the other project's objects tagged with its addresses.
+    assert!(
+        first.stderr.contains(&format!(
+            "{} belongs to project",
+            other_ids["tencentcloud_vpn_gateway.gw"]
+        )),
+        "{}",
+        first.stderr
+    );
+    let mine = w.state_ids();
+    assert_eq!(mine.len(), 5);
+    // Everything it created carries its project: the absolute path of its state file (no git
+    // repository around the temporary directory).
+    let project = w
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("state/cfg.tfstate.json")
+        .to_string_lossy()
+        .into_owned();
+    let cloud = sb.cloud();
+    for g in cloud.gateways("ap-guangzhou") {
+        let tags = g.tag_set.clone().unwrap_or_default();
+        let want = if mine.values().any(|id| *id == g.vpn_gateway_id) {
+            project.clone()
+        } else {
+            other
+                .path()
+                .canonicalize()
+                .unwrap()
+                .join("state/cfg.tfstate.json")
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(tag(&tags, "tunnelform:project"), Some(want.as_str()));
+        assert_eq!(
+            tag(&tags, "tunnelform:address"),
+            Some("tencentcloud_vpn_gateway.gw")
+        );
+    }
+    for c in cloud.connections("ap-guangzhou") {
+        assert!(tag(&c.tag_set, "tunnelform:project").is_some(), "{c:?}");
+    }
+
+    // The state, its backup and its journal are lost.
+    lose_state(&w);
+    let writes = sb.write_request_count();
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 5 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        plan.stdout
+            .matches("# (adopted: carries this project's ownership tags; its state was lost)")
+            .count(),
+        5,
+        "{}",
+        plan.stdout
+    );
+    // The other project's objects carry the same address tags: not adopted (not even mentioned,
+    // since this project's own objects were found).
+    for id in other_ids.values() {
+        assert!(!plan.stdout.contains(id.as_str()), "{id}\n{}", plan.stdout);
+    }
+    assert!(!plan.stderr.contains("warning"), "{}", plan.stderr);
+
+    let again = w.apply(&[]);
+    again.success();
+    assert!(
+        again
+            .stdout
+            .contains("Apply complete! Resources: 5 imported, 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        again.stdout
+    );
+    // Nothing was written to the cloud: no create, no duplicate.
+    assert_eq!(sb.write_request_count(), writes);
+    assert_eq!(w.state_ids(), mine);
+    for r in w.state()["resources"].as_object().unwrap().values() {
+        assert_eq!(r["origin"], "adopted", "{r}");
+    }
+    w.assert_no_changes(&[]);
+
+    // Exactly both projects' objects exist; the other project still has no changes.
+    let mut want: Vec<String> = mine.values().chain(other_ids.values()).cloned().collect();
+    want.sort();
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
+    assert_eq!(other.state_ids(), other_ids);
+    other.assert_no_changes(&[]);
+
+    // Lost again, and meanwhile the configuration dropped the Tokyo office: its two objects are
+    // the lost state's too, but nothing would manage them any more. The plan says so.
+    lose_state(&w);
+    w.config(
+        &sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"]).replace(
+            "    tokyo = { ip = \"203.0.113.12\", cidr = \"192.168.2.0/24\" }\n",
+            "",
+        ),
+    );
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains(
+            "2 object(s) in ap-guangzhou carry this project's ownership tags but are not in the configuration"
+        ),
+        "{}",
+        plan.stderr
+    );
+    for addr in [
+        "tencentcloud_vpn_customer_gateway.site[\"tokyo\"]",
+        "tencentcloud_vpn_connection.site[\"tokyo\"]",
+    ] {
+        assert!(plan.stderr.contains(&mine[addr]), "{addr}\n{}", plan.stderr);
+    }
+    // The other project's objects are not this project's orphans.
+    for id in other_ids.values() {
+        assert!(!plan.stderr.contains(id.as_str()), "{id}\n{}", plan.stderr);
+    }
+}
+
+#[test]
+fn an_explicit_project_follows_a_configuration_to_a_new_place() {
+    let sb = SandboxProc::start(50, &[]);
+    let first = Work::with_sandbox(&sb);
+    first.config(&sites_project("moved-gw", ["203.0.113.31", "203.0.113.32"]));
+    let p = ["--project", "acme/network-vpn"];
+    first.apply(&p).success();
+    let ids = first.state_ids();
+    for g in sb.cloud().gateways("ap-guangzhou") {
+        let tags = g.tag_set.clone().unwrap_or_default();
+        assert_eq!(tag(&tags, "tunnelform:project"), Some("acme/network-vpn"));
+    }
+
+    // The same configuration in another directory, with a new state: without the project id it is
+    // another project (it would create everything again)...
+    let moved = Work::with_sandbox(&sb);
+    moved.config(&sites_project("moved-gw", ["203.0.113.31", "203.0.113.32"]));
+    let plan = moved.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 5 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    // ...with it, it adopts everything.
+    let writes = sb.write_request_count();
+    let r = moved.apply(&p);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 5 imported, 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(sb.write_request_count(), writes);
+    assert_eq!(moved.state_ids(), ids);
+    moved.assert_no_changes(&p);
+
+    // A project id that cannot be a tag value is refused before anything is read or sent.
+    let bad = moved.plan(&["--project", "acme~vpn"]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr.contains("--project \"acme~vpn\""),
+        "{}",
+        bad.stderr
+    );
+}

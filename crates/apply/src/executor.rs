@@ -2,7 +2,7 @@
 //! finished (no barrier between graph levels); concurrency is capped by a semaphore separate
 //! from graph order; a failure skips the steps that depend on it and lets independent work finish.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use tunnelform_config::{Config, Instance};
 use tunnelform_model::{Address, ResourceKind, Value};
 use tunnelform_plan::diff::planned_after;
 use tunnelform_plan::{
-    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, ResourceChange, StepKind,
+    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, StepKind,
 };
 use tunnelform_state::{
     Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State, Timestamp,
@@ -45,6 +45,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Put `tunnelform:address` / `tunnelform:lineage` tags on what is created.
     pub ownership_tags: bool,
+    /// With `ownership_tags`, also `tunnelform:project` with this value (a valid tag value).
+    pub project: Option<String>,
     /// Becomes true on the first interrupt: start nothing new, let in-flight steps finish.
     pub interrupt: watch::Receiver<bool>,
     /// How long to wait for one asynchronous task or state change.
@@ -257,7 +259,11 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         .collect();
     ready.sort_by_key(|n| std::cmp::Reverse(n.index()));
     let mut skipped: HashSet<NodeIndex> = HashSet::new();
-    let sem = Arc::new(Semaphore::new(ctx.opts.parallelism.max(1)));
+    // Each region (provider) has its own worker budget: a region busy at its rate limits never
+    // holds back the steps of another. Steps ready while their region's budget is spent queue up
+    // per region, in order, and start as that region's steps finish.
+    let mut budgets: HashMap<&str, Arc<Semaphore>> = HashMap::new();
+    let mut queued: HashMap<&str, VecDeque<NodeIndex>> = HashMap::new();
     let mut running: JoinSet<(NodeIndex, Result<Option<String>, StepFailure>)> = JoinSet::new();
     let mut interrupt = ctx.opts.interrupt.clone();
 
@@ -268,18 +274,25 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         }
         if !interrupted {
             while let Some(n) = ready.pop() {
-                let step = graph.step(n);
-                let permit = sem.clone().acquire_owned().await.expect("semaphore open");
-                if *interrupt.borrow() {
-                    // Interrupted while this step waited for a free slot: start nothing new.
-                    ready.push(n);
-                    break;
+                let region = ctx.plan.changes[graph.step(n).change].region.as_str();
+                queued.entry(region).or_default().push_back(n);
+            }
+            for (region, queue) in &mut queued {
+                let budget = budgets
+                    .entry(region)
+                    .or_insert_with(|| Arc::new(Semaphore::new(ctx.opts.parallelism.max(1))));
+                while let Some(&n) = queue.front() {
+                    let Ok(permit) = budget.clone().try_acquire_owned() else {
+                        break;
+                    };
+                    queue.pop_front();
+                    let step = graph.step(n);
+                    let ctx2 = ctx.clone();
+                    running.spawn(async move {
+                        let _permit = permit;
+                        (n, run_step(&ctx2, step).await)
+                    });
                 }
-                let ctx2 = ctx.clone();
-                running.spawn(async move {
-                    let _permit = permit;
-                    (n, run_step(&ctx2, step).await)
-                });
             }
         }
         if running.is_empty() {
@@ -343,14 +356,13 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
             }
         }
     }
+    let queued: usize = queued.values().map(VecDeque::len).sum();
     report.not_started = ready.len()
+        + queued
         + waiting
             .iter()
             .filter(|(n, &w)| w > 0 && !skipped.contains(n))
             .count();
-    if report.interrupted {
-        report.not_started = report.not_started.max(ready.len());
-    }
     report
 }
 
@@ -616,61 +628,6 @@ async fn describe(
         .map_err(|e| api_failure(change, step, &e))
 }
 
-/// Polls until the object leaves its transitional state (a VPN gateway is PENDING after create).
-async fn wait_available(
-    ctx: &Ctx,
-    change: &ResourceChange,
-    kind: ResourceKind,
-    step: StepKind,
-    id: &str,
-) -> Result<RemoteObject, StepFailure> {
-    let deadline = Instant::now() + ctx.opts.task_timeout;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match describe(ctx, change, kind, step, id).await? {
-            Some(o) => {
-                let st = o
-                    .attrs
-                    .get("state")
-                    .and_then(Value::as_str)
-                    .unwrap_or("AVAILABLE");
-                if st == "AVAILABLE" {
-                    return Ok(o);
-                }
-                if st.ends_with("ERROR") || st == "DELETED" {
-                    return Err(failure(
-                        change,
-                        step,
-                        None,
-                        format!("{id} ended in state {st}"),
-                        None,
-                    ));
-                }
-            }
-            None => {
-                return Err(failure(
-                    change,
-                    step,
-                    None,
-                    format!("{id} disappeared while being created"),
-                    None,
-                ))
-            }
-        }
-        if Instant::now() >= deadline {
-            return Err(failure(
-                change,
-                step,
-                None,
-                format!("{id} still not AVAILABLE after {:?}", ctx.opts.task_timeout),
-                None,
-            ));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_secs(2));
-    }
-}
-
 fn record_object(
     ctx: &Ctx,
     change: &ResourceChange,
@@ -727,7 +684,7 @@ async fn create(
         .opts
         .ownership_tags
         .then_some((&change.address, ctx.lineage.as_str()));
-    let tags = tags_for_create(&a, owner);
+    let tags = tags_for_create(&a, owner, ctx.opts.project.as_deref());
     let op = begin(ctx, change, kind, step)?;
     let result = async {
         let (id, request_id) = match kind {
@@ -793,18 +750,37 @@ async fn create(
                     }
                 }
             }
-            ResourceKind::VpnGateway => wait_available(ctx, change, kind, step, &id).await?,
-            ResourceKind::CustomerGateway => describe(ctx, change, kind, step, &id)
-                .await?
-                .ok_or_else(|| {
-                    failure(
-                        change,
-                        step,
-                        None,
-                        format!("{id} was created but cannot be found"),
-                        Some(request_id.clone()),
-                    )
-                })?,
+            // Batched with every other new gateway of the region (PENDING, then AVAILABLE).
+            ResourceKind::VpnGateway | ResourceKind::CustomerGateway => {
+                match ctx.watcher.wait_available(&change.region, kind, &id).await {
+                    Settled::Available(o) => *o,
+                    Settled::Failed(why) => {
+                        return Err(failure(change, step, None, why, Some(request_id.clone())))
+                    }
+                    Settled::TimedOut(last) => {
+                        return Err(failure(
+                            change,
+                            step,
+                            None,
+                            format!(
+                                "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
+                                ctx.opts.task_timeout
+                            ),
+                            Some(request_id.clone()),
+                        ))
+                    }
+                    Settled::Api(e) => return Err(api_failure(change, step, &e)),
+                    Settled::Gone => {
+                        return Err(failure(
+                            change,
+                            step,
+                            None,
+                            format!("{id} was created but cannot be found"),
+                            Some(request_id.clone()),
+                        ))
+                    }
+                }
+            }
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         Ok(Some(id))
@@ -917,17 +893,29 @@ async fn update(
         if has("tags") {
             update_tags(ctx, change, kind, step, &op, &id, &a).await?;
         }
-        let obj = describe(ctx, change, kind, step, &id)
-            .await?
-            .ok_or_else(|| {
-                failure(
+        // Read back with the other objects being changed (batched describes).
+        let obj = match ctx.watcher.read_back(&change.region, kind, &id).await {
+            Settled::Available(o) => *o,
+            Settled::Api(e) => return Err(api_failure(change, step, &e)),
+            Settled::Failed(why) | Settled::TimedOut(why) => {
+                return Err(failure(
+                    change,
+                    step,
+                    None,
+                    format!("{id} could not be read back after the update: {why}"),
+                    None,
+                ))
+            }
+            Settled::Gone => {
+                return Err(failure(
                     change,
                     step,
                     None,
                     format!("{id} disappeared during the update"),
                     None,
-                )
-            })?;
+                ))
+            }
+        };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         Ok(Some(id.clone()))
     }
@@ -1147,15 +1135,13 @@ async fn import(
     let obj = describe(ctx, change, kind, step, &id)
         .await?
         .ok_or_else(|| failure(change, step, None, format!("{id} does not exist"), None))?;
-    record_object(
-        ctx,
-        change,
-        kind,
-        &obj,
-        change.after.as_ref(),
-        Origin::Imported,
-        step,
-    )?;
+    // A lost state's object found by its project's ownership tags was adopted, not imported.
+    let origin = if change.reasons.contains(&Reason::AdoptedLostState) {
+        Origin::Adopted
+    } else {
+        Origin::Imported
+    };
+    record_object(ctx, change, kind, &obj, change.after.as_ref(), origin, step)?;
     Ok(Some(id))
 }
 

@@ -13,7 +13,7 @@ pub mod watch;
 pub use executor::{
     apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,
 };
-pub use planner::{make_plan, PlanError, PlanMode, PlanOptions, Planned};
+pub use planner::{make_plan, plan_from, PlanError, PlanMode, PlanOptions, PlanTimings, Planned};
 pub use recover::{recover, Recovery};
 pub use refresh::{refresh, RemoteObject, RemoteSnapshot};
 pub use store::{StateStore, StoreError};

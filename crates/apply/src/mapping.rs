@@ -19,18 +19,29 @@ use tunnelform_tencent_api::Secret;
 /// `+ - = . _ : / @`, at most 127 characters, not starting with `qcloud`, `tencent` or `project`).
 pub const OWNER_ADDRESS_TAG: &str = "tunnelform:address";
 pub const OWNER_LINEAGE_TAG: &str = "tunnelform:lineage";
+/// The project (configuration) an object belongs to, independent of its state file: a state that
+/// was lost adopts the objects carrying its project's tags instead of creating them again.
+pub const OWNER_PROJECT_TAG: &str = "tunnelform:project";
+
+/// The longest tag value Tencent accepts.
+pub const MAX_TAG_VALUE_LEN: usize = 255;
 
 fn is_owner_tag(key: &str) -> bool {
-    key == OWNER_ADDRESS_TAG || key == OWNER_LINEAGE_TAG
+    key == OWNER_ADDRESS_TAG || key == OWNER_LINEAGE_TAG || key == OWNER_PROJECT_TAG
 }
 
-/// The value of the `tunnelform:address` tag for an address: the address itself when it only uses
-/// characters tag values allow, otherwise a digest (tags are compared, never parsed back).
-pub fn owner_address_value(address: &Address) -> String {
-    let s = address.to_string();
+/// Whether `s` can be a tag value as it is: 1 to 255 characters among letters, digits, space and
+/// `+ - = . _ : / @` (the subset of Tencent's tag value characters that every service accepts).
+pub fn is_plain_tag_value(s: &str) -> bool {
     let allowed = |c: char| c.is_ascii_alphanumeric() || " +-=._:/@".contains(c);
-    if s.len() <= 255 && s.chars().all(allowed) {
-        s
+    !s.is_empty() && s.len() <= MAX_TAG_VALUE_LEN && s.chars().all(allowed)
+}
+
+/// `s` itself when it is a plain tag value, otherwise `sha256:` and 40 hex digits of its digest
+/// (tags are compared, never parsed back).
+pub fn tag_value_for(s: &str) -> String {
+    if is_plain_tag_value(s) {
+        s.to_string()
     } else {
         use sha2::{Digest, Sha256};
         format!(
@@ -40,11 +51,18 @@ pub fn owner_address_value(address: &Address) -> String {
     }
 }
 
+/// The value of the `tunnelform:address` tag for an address: the address itself when it only uses
+/// characters tag values allow, otherwise a digest.
+pub fn owner_address_value(address: &Address) -> String {
+    tag_value_for(&address.to_string())
+}
+
 /// Ownership of a remote object, read from its tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ownership {
     pub address: Option<String>,
     pub lineage: Option<String>,
+    pub project: Option<String>,
 }
 
 fn split_tags(tags: &[Tag]) -> (Value, Ownership) {
@@ -54,6 +72,7 @@ fn split_tags(tags: &[Tag]) -> (Value, Ownership) {
         match t.key.as_str() {
             OWNER_ADDRESS_TAG => own.address = Some(t.value.clone()),
             OWNER_LINEAGE_TAG => own.lineage = Some(t.value.clone()),
+            OWNER_PROJECT_TAG => own.project = Some(t.value.clone()),
             _ => {
                 m.insert(t.key.clone(), Value::from(t.value.as_str()));
             }
@@ -62,8 +81,13 @@ fn split_tags(tags: &[Tag]) -> (Value, Ownership) {
     (Value::Map(m), own)
 }
 
-/// Configured tags plus, when enabled, the ownership tags.
-pub fn tags_for_create(after: &Attrs, owner: Option<(&Address, &str)>) -> Vec<Tag> {
+/// Configured tags plus, when enabled, the ownership tags: `owner` is the address and the state's
+/// lineage; `project` the project id (a tag value already, see [`tag_value_for`]).
+pub fn tags_for_create(
+    after: &Attrs,
+    owner: Option<(&Address, &str)>,
+    project: Option<&str>,
+) -> Vec<Tag> {
     let mut out: Vec<Tag> = user_tags(after)
         .into_iter()
         .map(|(key, value)| Tag { key, value })
@@ -77,6 +101,12 @@ pub fn tags_for_create(after: &Attrs, owner: Option<(&Address, &str)>) -> Vec<Ta
             key: OWNER_LINEAGE_TAG.into(),
             value: lineage.to_string(),
         });
+        if let Some(project) = project {
+            out.push(Tag {
+                key: OWNER_PROJECT_TAG.into(),
+                value: project.to_string(),
+            });
+        }
     }
     out
 }
@@ -632,6 +662,19 @@ mod tests {
     }
 
     #[test]
+    fn tag_values_are_kept_when_plain_and_digested_otherwise() {
+        assert!(is_plain_tag_value("github.com/acme/infra//vpn/state.json"));
+        assert!(!is_plain_tag_value(""));
+        assert!(!is_plain_tag_value("a~b"));
+        assert!(!is_plain_tag_value(&"a".repeat(256)));
+        assert_eq!(tag_value_for("team-a"), "team-a");
+        let d = tag_value_for("/home/é/state.json");
+        assert!(d.starts_with("sha256:") && d.len() == 47, "{d}");
+        assert!(is_plain_tag_value(&d));
+        assert_ne!(d, tag_value_for("/home/e/state.json~"));
+    }
+
+    #[test]
     fn create_and_read_back_agree() {
         let mut a = Attrs::new();
         a.insert("name".into(), s("t"));
@@ -644,16 +687,24 @@ mod tests {
             Value::Map(BTreeMap::from([("team".to_string(), s("net"))])),
         );
         let owner: Address = "tencentcloud_vpn_connection.t".parse().unwrap();
-        let req = create_connection_request(&a, tags_for_create(&a, Some((&owner, "lin"))));
+        let req =
+            create_connection_request(&a, tags_for_create(&a, Some((&owner, "lin")), Some("proj")));
         assert_eq!(req.dpd_timeout.as_deref(), Some("40"));
         let tags = req.tags.unwrap();
-        assert_eq!(tags.len(), 3);
+        assert_eq!(tags.len(), 4);
         let (user, own) = split_tags(&tags);
         assert_eq!(
             user,
             Value::Map(BTreeMap::from([("team".to_string(), s("net"))]))
         );
         assert_eq!(own.lineage.as_deref(), Some("lin"));
+        assert_eq!(own.project.as_deref(), Some("proj"));
+        assert_eq!(
+            own.address.as_deref(),
+            Some("tencentcloud_vpn_connection.t")
+        );
+        // Without ownership tags, no project tag either.
+        assert_eq!(tags_for_create(&a, None, Some("proj")).len(), 1);
     }
 
     #[test]

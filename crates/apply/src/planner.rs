@@ -2,13 +2,14 @@
 //! diffing each instance and feeding its planned value to the blocks that reference it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
 use tunnelform_plan::{
-    build_graph, detect_drift, diff_data, diff_managed, object_digest, Action, Attrs, DiffInput,
-    GraphError, Lifecycle, OutputChange, Plan, ResourceChange,
+    build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
+    Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -32,6 +33,9 @@ pub struct PlanOptions {
     pub targets: Vec<Address>,
     /// `tunnelform import ADDR ID`: import these (in addition to `import` blocks).
     pub imports: Vec<(Address, String)>,
+    /// This configuration's project id (the `tunnelform:project` tag value), when ownership tags
+    /// are on: a brand-new state adopts the objects tagged with its addresses and this project.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +46,8 @@ pub enum PlanError {
     Api(#[from] ApiError),
     #[error("{0}")]
     Graph(#[from] GraphError),
+    #[error("planning without a connection to the cloud cannot {0}")]
+    Offline(&'static str),
 }
 
 impl From<Diagnostics> for PlanError {
@@ -60,20 +66,48 @@ pub struct Planned {
     /// Values of the data sources read during planning.
     pub data: BTreeMap<Address, Value>,
     pub warnings: Diagnostics,
+    /// Where the planning time went.
+    pub timings: PlanTimings,
+}
+
+/// Wall time of each planning phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanTimings {
+    /// Reading the objects of the state (zero when the snapshot was given).
+    pub refresh: Duration,
+    /// Prior state against the refreshed objects.
+    pub drift: Duration,
+    /// Evaluating the configuration block by block and diffing each instance.
+    pub evaluate_diff: Duration,
+    /// Cross-instance validation.
+    pub validate: Duration,
+    /// Outputs, sensitive markers and remote digests.
+    pub outputs_digests: Duration,
+    /// Building (checking) the execution graph.
+    pub graph: Duration,
 }
 
 /// Planned object values for the evaluator, filled block by block.
 #[derive(Default)]
-pub(crate) struct PlannedValues(pub Mutex<HashMap<Address, Value>>);
+pub(crate) struct PlannedValues(Mutex<HashMap<Address, Arc<Value>>>);
 
-impl tunnelform_config::Lookup for PlannedValues {
-    fn instance(&self, addr: &Address) -> Option<Value> {
-        self.0.lock().ok()?.get(addr).cloned()
+impl PlannedValues {
+    fn insert(&self, addr: Address, v: Value) {
+        self.0
+            .lock()
+            .expect("planned values")
+            .insert(addr, Arc::new(v));
     }
 }
 
-fn object(attrs: &Attrs) -> Value {
-    Value::Map(attrs.clone())
+impl tunnelform_config::Lookup for PlannedValues {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self.instance_shared(addr).map(|v| (*v).clone())
+    }
+
+    fn instance_shared(&self, addr: &Address) -> Option<Arc<Value>> {
+        self.0.lock().ok()?.get(addr).cloned()
+    }
 }
 
 pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
@@ -97,14 +131,37 @@ fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
     a
 }
 
-/// Makes a plan.
+/// Makes a plan: reads the objects of the state, then [`plan_from`].
 pub async fn make_plan(
     client: &Client,
     config: &Config,
     state: &State,
     opts: &PlanOptions,
 ) -> Result<Planned, PlanError> {
-    let mut remote = refresh(client, state).await?;
+    let t = Instant::now();
+    let remote = refresh(client, state).await?;
+    let refreshed = t.elapsed();
+    let mut planned = plan_from(Some(client), config, state, remote, opts).await?;
+    planned.timings.refresh = refreshed;
+    Ok(planned)
+}
+
+/// Makes a plan against objects already read (`remote`, the state's objects). Without a client
+/// (offline), a plan that needs the cloud (a data source or an import to read) fails with
+/// [`PlanError::Offline`], and a new state is not checked for objects carrying its ownership tags.
+pub async fn plan_from(
+    client: Option<&Client>,
+    config: &Config,
+    state: &State,
+    mut remote: RemoteSnapshot,
+    opts: &PlanOptions,
+) -> Result<Planned, PlanError> {
+    let mut timings = PlanTimings::default();
+    let mut t = Instant::now();
+    let mut lap = |slot: &mut Duration| {
+        *slot = t.elapsed();
+        t = Instant::now();
+    };
     let mut plan = Plan::new(TUNNELFORM_VERSION);
     // A state that does not exist yet has no identity to record (its lineage is made up on load).
     let new_state = state.serial == 0 && state.resources.is_empty();
@@ -139,9 +196,9 @@ pub async fn make_plan(
             plan.drift.push(d);
         }
     }
+    lap(&mut timings.drift);
 
     let values = PlannedValues::default();
-    let mut instances: BTreeMap<Address, Instance> = BTreeMap::new();
     let mut data = BTreeMap::new();
     let mut diags = Diagnostics::new();
     let mut imports: BTreeMap<Address, String> = BTreeMap::new();
@@ -159,6 +216,8 @@ pub async fn make_plan(
     let fresh_state = state.resources.is_empty();
     let mut owned: HashMap<(String, ResourceKind, Address), BTreeMap<Address, Vec<RemoteObject>>> =
         HashMap::new();
+    // Address -> id of the lost state's objects adopted by this plan.
+    let mut adopted: BTreeMap<Address, String> = BTreeMap::new();
     let mut all: Vec<Instance> = Vec::new();
     for block in &order {
         let expanded = match config.expand_block(block, &values) {
@@ -169,11 +228,15 @@ pub async fn make_plan(
             }
         };
         let expanded_addrs: Vec<Address> = expanded.iter().map(|i| i.address.clone()).collect();
+        // Planned values are kept only for blocks something reads (memory: one attribute map per
+        // instance).
+        let keep_values = config.is_referenced(block);
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
                     let args: Attrs = inst.attrs.clone();
                     let v = if Value::Map(args.clone()).is_wholly_known() {
+                        let client = client.ok_or(PlanError::Offline("read a data source"))?;
                         read_data(client, &inst.provider.region, kind, &args).await?
                     } else {
                         let mut change = diff_data(
@@ -189,11 +252,7 @@ pub async fn make_plan(
                         Value::Unknown
                     };
                     data.insert(inst.address.clone(), v.clone());
-                    values
-                        .0
-                        .lock()
-                        .expect("planned values")
-                        .insert(inst.address.clone(), v);
+                    values.insert(inst.address.clone(), v);
                 }
                 InstanceKind::Managed(kind) => {
                     if let Some(id) = imports.get(&inst.address) {
@@ -209,6 +268,8 @@ pub async fn make_plan(
                         for ((region, k), members) in std::mem::take(&mut to_read) {
                             let ids: Vec<String> =
                                 members.iter().map(|(_, id)| id.clone()).collect();
+                            let client =
+                                client.ok_or(PlanError::Offline("read an object to import"))?;
                             let found = read_objects(client, &region, k, &ids).await?;
                             for (a, id) in members {
                                 match found.iter().find(|o| o.id == id) {
@@ -222,13 +283,16 @@ pub async fn make_plan(
                         }
                     }
                     // A brand-new state may be a lost one, or another configuration may use the
-                    // same addresses in this account and region: objects tagged with this address
-                    // are reported, never taken over (importing them would let this state change
-                    // or destroy another state's objects). The user imports them if they are theirs.
-                    if fresh_state
-                        && opts.mode == PlanMode::Normal
-                        && !imports.contains_key(&inst.address)
-                    {
+                    // same addresses in this account and region. Objects tagged with this address
+                    // and this project are the lost state's: adopted (imported), not created again.
+                    // Objects of another project (or without a project tag) are reported, never
+                    // taken over (importing them would let this state change or destroy another
+                    // state's objects); the user imports them if they are theirs.
+                    if let Some(client) = client.filter(|_| {
+                        fresh_state
+                            && opts.mode == PlanMode::Normal
+                            && !imports.contains_key(&inst.address)
+                    }) {
                         let key = (inst.provider.region.clone(), kind, inst.address.resource());
                         if !owned.contains_key(&key) {
                             let found =
@@ -241,21 +305,14 @@ pub async fn make_plan(
                             .and_then(|m| m.get(&inst.address))
                             .filter(|o| !o.is_empty())
                         {
-                            let ids: Vec<&str> = objs.iter().map(|o| o.id.as_str()).collect();
-                            diags.push(
-                                Diagnostic::warning(format!(
-                                    "{} in {} already {} the ownership tag of {}: {}",
-                                    if objs.len() == 1 { "an object" } else { "objects" },
-                                    key.0,
-                                    if objs.len() == 1 { "carries" } else { "carry" },
-                                    inst.address,
-                                    ids.join(", ")
-                                ))
-                                .with_detail("this state is new, so they belong to another configuration that uses the same address, or to this configuration's lost state; the plan creates a new object")
-                                .with_help(format!(
-                                    "if it is this configuration's, import it instead of creating another: tunnelform import {} {}",
-                                    inst.address, objs[0].id
-                                )),
+                            lost_state_objects(
+                                &inst.address,
+                                &key.0,
+                                objs,
+                                opts.project.as_deref(),
+                                &mut remote,
+                                &mut adopted,
+                                &mut diags,
                             );
                         }
                     }
@@ -278,32 +335,45 @@ pub async fn make_plan(
                         importing: imports
                             .get(&inst.address)
                             .filter(|_| !state.resources.contains_key(&inst.address))
+                            .or_else(|| adopted.get(&inst.address))
                             .cloned(),
                     });
+                    let mut change = change;
+                    if adopted.contains_key(&inst.address) {
+                        change.reasons.push(Reason::AdoptedLostState);
+                    }
                     let planned = match change.action {
-                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
-                            change.after.clone().map(|a| object(&a))
+                        Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
+                            if keep_values =>
+                        {
+                            change.after.clone().map(Value::Map)
                         }
                         _ => None,
                     };
                     if let Some(v) = planned {
-                        values
-                            .0
-                            .lock()
-                            .expect("planned values")
-                            .insert(inst.address.clone(), v);
+                        values.insert(inst.address.clone(), v);
                     }
                     plan.changes.push(change);
-                    all.push(inst.clone());
-                    instances.insert(inst.address.clone(), inst);
+                    all.push(inst);
                 }
             }
         }
     }
+    lap(&mut timings.evaluate_diff);
     diags.extend(tunnelform_config::validate_instances(&all));
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
     }
+    let instances: BTreeMap<Address, Instance> =
+        all.into_iter().map(|i| (i.address.clone(), i)).collect();
+    // A lost state's objects whose addresses left the configuration since: nothing will manage
+    // them, so say so.
+    if let (Some(client), Some(project)) = (client, &opts.project) {
+        if fresh_state && opts.mode == PlanMode::Normal {
+            orphans_of_lost_state(client, project, &instances, &mut diags).await?;
+        }
+    }
+    lap(&mut timings.validate);
 
     // Objects in state that the configuration no longer has.
     for (addr, rs) in &state.resources {
@@ -435,21 +505,139 @@ pub async fn make_plan(
             }
         }
     }
-    for c in &plan.changes {
-        if let Some(b) = &c.before {
-            plan.remote_digests
-                .insert(c.address.to_string(), object_digest(b));
-        }
-    }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    lap(&mut timings.outputs_digests);
     build_graph(&plan)?;
+    lap(&mut timings.graph);
     Ok(Planned {
         plan,
         remote,
         instances,
         data,
         warnings: diags,
+        timings,
     })
+}
+
+/// A brand-new state found `objs` carrying the `tunnelform:address` tag of `address` in `region`:
+/// adopts the one that also carries this project's tag (recording it in `remote` and `adopted`),
+/// or says why it does not.
+fn lost_state_objects(
+    address: &Address,
+    region: &str,
+    objs: &[RemoteObject],
+    project: Option<&str>,
+    remote: &mut RemoteSnapshot,
+    adopted: &mut BTreeMap<Address, String>,
+    diags: &mut Diagnostics,
+) {
+    let (mine, others): (Vec<&RemoteObject>, Vec<&RemoteObject>) = objs
+        .iter()
+        .partition(|o| project.is_some() && o.ownership.project.as_deref() == project);
+    match mine.as_slice() {
+        [one] => {
+            remote.objects.insert(address.clone(), (*one).clone());
+            adopted.insert(address.clone(), one.id.clone());
+        }
+        [] => {
+            let ids: Vec<&str> = others.iter().map(|o| o.id.as_str()).collect();
+            let mut theirs: Vec<String> = others
+                .iter()
+                .map(|o| match &o.ownership.project {
+                    Some(p) => format!("{} belongs to project {p:?}", o.id),
+                    None => format!("{} has no tunnelform:project tag", o.id),
+                })
+                .collect();
+            theirs.dedup();
+            let ours = match project {
+                Some(p) => format!("this project is {p:?}"),
+                None => "ownership tags are off for this run".to_string(),
+            };
+            diags.push(
+                Diagnostic::warning(format!(
+                    "{} in {region} already {} the ownership tag of {address}: {}",
+                    if ids.len() == 1 { "an object" } else { "objects" },
+                    if ids.len() == 1 { "carries" } else { "carry" },
+                    ids.join(", ")
+                ))
+                .with_detail(format!(
+                    "{} ({ours}), so it is another configuration's; the plan creates a new object",
+                    theirs.join("; ")
+                ))
+                .with_help(match others.iter().find_map(|o| o.ownership.project.as_deref()) {
+                    Some(p) => format!(
+                        "if it is this configuration's, import it instead of creating another: tunnelform import {address} {} (or, if this configuration ran under project {p:?} before, run with --project {p:?} to adopt all its objects)",
+                        ids[0]
+                    ),
+                    None => format!(
+                        "if it is this configuration's, import it instead of creating another: tunnelform import {address} {}",
+                        ids[0]
+                    ),
+                }),
+            );
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|o| o.id.as_str()).collect();
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} objects in {region} carry this project's ownership tags for {address}: {}",
+                    many.len(),
+                    ids.join(", ")
+                ))
+                .with_detail("this state is new (was its state file lost?) and would adopt the object tagged with its project, but there are duplicates and it cannot tell which one to keep")
+                .with_help(format!(
+                    "keep one with `tunnelform import {address} {}` and delete the others in the console (or with tccli), then run the command again",
+                    ids[0]
+                )),
+            );
+        }
+    }
+}
+
+/// Warns about objects tagged with `project` (in the configuration's regions) whose address is not
+/// in the configuration: a lost state's objects that nothing manages any more.
+async fn orphans_of_lost_state(
+    client: &Client,
+    project: &str,
+    instances: &BTreeMap<Address, Instance>,
+    diags: &mut Diagnostics,
+) -> Result<(), ApiError> {
+    let regions: BTreeSet<&str> = instances
+        .values()
+        .map(|i| i.provider.region.as_str())
+        .collect();
+    let known: BTreeSet<String> = instances
+        .keys()
+        .map(crate::mapping::owner_address_value)
+        .collect();
+    for region in regions {
+        let mut orphans: Vec<String> =
+            crate::recover::find_project_objects(client, region, project)
+                .await?
+                .into_iter()
+                .filter(|o| !o.address_tag.as_ref().is_some_and(|a| known.contains(a)))
+                .map(|o| match o.address_tag {
+                    Some(a) => format!("{} ({a})", o.id),
+                    None => o.id,
+                })
+                .collect();
+        if orphans.is_empty() {
+            continue;
+        }
+        orphans.sort();
+        diags.push(
+            Diagnostic::warning(format!(
+                "{} object(s) in {region} carry this project's ownership tags but are not in the configuration: {}",
+                orphans.len(),
+                orphans.join(", ")
+            ))
+            .with_detail(format!(
+                "this state is new, so they were created by this project ({project:?}) under a state that was lost, for addresses the configuration no longer has; nothing will change or destroy them"
+            ))
+            .with_help("delete them in the console (or with tccli), or add their blocks back and import them (tunnelform import ADDRESS ID) to manage or destroy them"),
+        );
+    }
+    Ok(())
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order).

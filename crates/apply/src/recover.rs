@@ -1,21 +1,27 @@
 //! Crash safety: before planning, settle what an earlier run left unfinished, and find objects
 //! whose creation tunnelform cannot otherwise know about.
 //!
-//! - Every unfinished journal entry is resolved against the cloud: a create whose response arrived
+//! - Every journal entry is resolved against the cloud (finished ones too: the state file is saved
+//!   at intervals, so a crash can lose the last completed steps): a create whose response arrived
 //!   is adopted by id; a create whose response never arrived is looked up by its ownership tags; a
 //!   delete is checked; whatever exists ends up in state exactly once.
 //! - [`find_owned`] finds objects carrying `tunnelform:address` tags for addresses the state does not
-//!   know (a lost response or a lost state), so the plan imports them instead of creating a duplicate.
+//!   know (a lost response or a lost state). A brand-new state adopts those that also carry its
+//!   project's `tunnelform:project` tag (see the planner), instead of creating a duplicate; objects
+//!   of another project with the same address are left alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use tunnelform_model::{Address, ResourceKind, Value};
-use tunnelform_state::{Journal, JournalAction, Origin, State, UnfinishedOp};
+use tunnelform_plan::Attrs;
+use tunnelform_state::{
+    Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
+};
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG};
+use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
 
@@ -93,147 +99,458 @@ pub async fn find_owned(
     Ok(found)
 }
 
+/// Records `obj` at `addr`, keeping what the state knew of the object there (dependencies,
+/// provider alias, lifecycle, which attributes are kept only as digests).
+/// An object carrying a project's `tunnelform:project` tag, as the tag service lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectObject {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Its `tunnelform:address` tag (an address, or a digest of one).
+    pub address_tag: Option<String>,
+}
+
+/// Every VPN object in `region` tagged `tunnelform:project` = `project` (one paged tag query).
+pub async fn find_project_objects(
+    client: &Client,
+    region: &str,
+    project: &str,
+) -> Result<Vec<ProjectObject>, ApiError> {
+    let req = GetResourcesRequest {
+        tag_filters: Some(vec![TagFilter {
+            tag_key: OWNER_PROJECT_TAG.to_string(),
+            tag_value: Some(vec![project.to_string()]),
+        }]),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for mapping in client.get_resources(region, req).await? {
+        let Some(name) = parse_resource_name(&mapping.resource) else {
+            continue;
+        };
+        let kind = [
+            ResourceKind::VpnConnection,
+            ResourceKind::VpnGateway,
+            ResourceKind::CustomerGateway,
+        ]
+        .into_iter()
+        .find(|k| k.id_prefix() == name.prefix);
+        let Some(kind) = kind.filter(|_| name.region == region) else {
+            continue;
+        };
+        let project_tag = mapping.tags.iter().find(|t| t.tag_key == OWNER_PROJECT_TAG);
+        if project_tag.is_none_or(|t| t.tag_value != project) {
+            continue;
+        }
+        out.push(ProjectObject {
+            kind,
+            id: name.id.clone(),
+            address_tag: mapping
+                .tags
+                .iter()
+                .find(|t| t.tag_key == OWNER_ADDRESS_TAG)
+                .map(|t| t.tag_value.clone()),
+        });
+    }
+    Ok(out)
+}
+
 fn adopt(state: &mut State, addr: &Address, obj: &RemoteObject, origin: Origin) {
-    let prev = state.resources.get(addr);
-    let deps = prev
+    let prev = state.resources.get(addr).filter(|p| p.id == obj.id);
+    let deps = state
+        .resources
+        .get(addr)
         .map(|p| p.dependencies.iter().cloned().collect())
+        .unwrap_or_default();
+    // Attributes the state keeps as digests (e.g. from a sensitive variable) stay digests.
+    let sensitive: Attrs = prev
+        .map(|p| {
+            p.secret_digests
+                .keys()
+                .map(|k| (k.clone(), Value::sensitive(Value::Null)))
+                .collect()
+        })
         .unwrap_or_default();
     let rs = resource_state(
         obj.kind,
         &obj.id,
         &obj.region,
-        prev.and_then(|p| p.provider_alias.as_deref()),
+        state
+            .resources
+            .get(addr)
+            .and_then(|p| p.provider_alias.as_deref()),
         &obj.attrs,
-        None,
+        Some(&sensitive),
         deps,
-        false,
+        prev.is_some_and(|p| p.create_before_destroy),
         origin,
         obj.ownership.lineage.is_some(),
         prev,
     );
+    let rs = tunnelform_state::ResourceState {
+        tainted: prev.is_some_and(|p| p.tainted),
+        ..rs
+    };
     state.resources.insert(addr.clone(), rs);
 }
 
-/// Settles every unfinished journal entry against the cloud and records the result in `state`.
+/// One operation of the journal: its intent, the answers received, and its result if it ended.
+#[derive(Debug, Clone)]
+struct JournalOp {
+    intent: Intent,
+    sent: Vec<Sent>,
+    result: Option<OpResult>,
+}
+
+impl JournalOp {
+    fn resource_id(&self) -> Option<&str> {
+        self.sent
+            .iter()
+            .rev()
+            .find_map(|s| s.resource_id.as_deref())
+    }
+}
+
+/// Every operation of the journal, in the order they were started.
+fn operations(journal: &Journal) -> Vec<JournalOp> {
+    let mut order: Vec<OpId> = Vec::new();
+    let mut ops: HashMap<OpId, JournalOp> = HashMap::new();
+    for r in journal.records() {
+        match r {
+            Record::Intent(i) => {
+                order.push(i.op_id.clone());
+                ops.insert(
+                    i.op_id.clone(),
+                    JournalOp {
+                        intent: i.clone(),
+                        sent: Vec::new(),
+                        result: None,
+                    },
+                );
+            }
+            Record::Sent(s) => {
+                if let Some(op) = ops.get_mut(&s.op_id) {
+                    op.sent.push(s.clone());
+                }
+            }
+            Record::Outcome(o) => {
+                if let Some(op) = ops.get_mut(&o.op_id) {
+                    op.result = Some(o.result.clone());
+                }
+            }
+        }
+    }
+    order.into_iter().filter_map(|id| ops.remove(&id)).collect()
+}
+
+/// Objects read for recovery by (region, kind, id), settled (see [`read_settled`]); `None` when the
+/// object does not exist.
+#[derive(Default)]
+struct Objects(HashMap<(String, ResourceKind, String), Option<RemoteObject>>);
+
+type Wanted = HashMap<(String, ResourceKind), BTreeSet<String>>;
+
+impl Objects {
+    /// Reads what is not read yet.
+    async fn load(&mut self, client: &Client, mut wanted: Wanted) -> Result<(), ApiError> {
+        for ((region, kind), ids) in wanted.iter_mut() {
+            ids.retain(|id| !self.0.contains_key(&(region.clone(), *kind, id.clone())));
+        }
+        wanted.retain(|_, ids| !ids.is_empty());
+        for ((region, kind), found) in read_settled(client, wanted).await? {
+            for (id, obj) in found {
+                self.0.insert((region.clone(), kind, id), obj);
+            }
+        }
+        Ok(())
+    }
+
+    /// One object, read now if it was not read before.
+    async fn get(
+        &mut self,
+        client: &Client,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<Option<RemoteObject>, ApiError> {
+        let key = (region.to_string(), kind, id.to_string());
+        if !self.0.contains_key(&key) {
+            let wanted =
+                HashMap::from([((region.to_string(), kind), BTreeSet::from([id.to_string()]))]);
+            self.load(client, wanted).await?;
+        }
+        Ok(self.0.get(&key).cloned().flatten())
+    }
+}
+
+/// Settles every operation of the journal against the cloud and records the result in `state`.
 /// The caller saves the state and then clears the journal.
+///
+/// Finished operations are settled too: the state file is saved at intervals during an apply, so
+/// after a crash the journal may hold creates and deletes that completed after the last save.
+/// Everything is checked against the cloud, so settling an operation the state already reflects
+/// changes nothing. `project` is this configuration's project id (see
+/// [`crate::mapping::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
+/// lost is found by its address and lineage tags, or, when the state that sent it was never saved
+/// (a new lineage now), by its address and project tags.
+///
+/// The objects the journal names are read in batches first (100 per call), and those still
+/// PENDING or DELETING are waited for together, so a crash in the middle of a large apply is
+/// settled in a few calls, not one per operation.
 pub async fn recover(
     client: &Client,
     state: &mut State,
     journal: &Journal,
+    project: Option<&str>,
 ) -> Result<Recovery, ApiError> {
+    let ops = operations(journal);
+    let mut known: HashSet<String> = state.resources.values().map(|r| r.id.clone()).collect();
+    let mut wanted: Wanted = HashMap::new();
+    let mut lost: HashMap<(String, ResourceKind), BTreeSet<Address>> = HashMap::new();
+    for op in &ops {
+        let i = &op.intent;
+        let key = (i.region.clone(), i.kind);
+        match (i.action, op.resource_id()) {
+            (JournalAction::Create | JournalAction::ReplaceCreate, Some(id)) => {
+                if !known.contains(id) {
+                    wanted.entry(key).or_default().insert(id.to_string());
+                }
+            }
+            (JournalAction::Create | JournalAction::ReplaceCreate, None) => {
+                if op.result.is_none() {
+                    lost.entry(key).or_default().insert(i.address.clone());
+                }
+            }
+            (_, id) => {
+                let tracked = state.resources.get(&i.address).map(|r| r.id.as_str());
+                if let Some(id) = id.or(tracked).filter(|id| Some(*id) == tracked) {
+                    wanted.entry(key).or_default().insert(id.to_string());
+                }
+            }
+        }
+    }
+    // Creates whose answer never arrived: what carries their addresses' ownership tags.
+    let mut tagged: HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>> =
+        HashMap::new();
+    for ((region, kind), addrs) in lost {
+        let addrs: Vec<Address> = addrs.into_iter().collect();
+        let found = find_owned(client, &region, kind, &addrs).await?;
+        for objs in found.values() {
+            for o in objs {
+                wanted
+                    .entry((region.clone(), kind))
+                    .or_default()
+                    .insert(o.id.clone());
+            }
+        }
+        tagged.insert((region, kind), found);
+    }
+    let mut objects = Objects::default();
+    objects.load(client, wanted).await?;
+
     let mut report = Recovery::default();
-    for op in journal.unfinished() {
-        settle(client, state, &op, &mut report).await?;
+    let mut cx = Settle {
+        client,
+        state,
+        known: &mut known,
+        objects: &mut objects,
+        tagged: &tagged,
+        project,
+        report: &mut report,
+    };
+    for op in &ops {
+        cx.settle(op).await?;
     }
     Ok(report)
 }
 
-async fn settle(
-    client: &Client,
-    state: &mut State,
-    op: &UnfinishedOp,
-    report: &mut Recovery,
-) -> Result<(), ApiError> {
-    let intent = &op.intent;
-    let addr = &intent.address;
-    let kind = intent.kind;
-    let region = intent.region.as_str();
-    let id = op
-        .resource_id()
-        .map(str::to_string)
-        .or_else(|| state.resources.get(addr).map(|r| r.id.clone()));
-    match intent.action {
-        JournalAction::Create | JournalAction::ReplaceCreate => {
-            let obj = match &id {
-                Some(id) if op.resource_id().is_some() => {
-                    read_objects(client, region, kind, std::slice::from_ref(id))
-                        .await?
-                        .into_iter()
-                        .next()
-                }
-                _ => {
-                    // The response never arrived: look for the object by its ownership tags.
-                    let found =
-                        find_owned(client, region, kind, std::slice::from_ref(addr)).await?;
-                    let mut candidates: Vec<RemoteObject> =
-                        found.get(addr).cloned().unwrap_or_default();
-                    candidates
-                        .retain(|o| o.ownership.lineage.as_deref() == Some(state.lineage.as_str()));
-                    candidates.retain(|o| !state.resources.values().any(|r| r.id == o.id));
-                    match candidates.len() {
-                        0 => None,
-                        1 => candidates.pop(),
-                        n => {
-                            report.unresolved.push(format!("{addr}: {n} objects carry its ownership tags; keep one with `tunnelform import`, delete the others"));
-                            None
+struct Settle<'a> {
+    client: &'a Client,
+    state: &'a mut State,
+    /// Every id in `state`.
+    known: &'a mut HashSet<String>,
+    objects: &'a mut Objects,
+    /// Objects carrying the ownership tags of the addresses of unanswered creates.
+    tagged: &'a HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>>,
+    project: Option<&'a str>,
+    report: &'a mut Recovery,
+}
+
+impl Settle<'_> {
+    fn adopt(&mut self, addr: &Address, obj: &RemoteObject, origin: Origin) {
+        if let Some(old) = self.state.resources.get(addr) {
+            self.known.remove(&old.id);
+        }
+        adopt(self.state, addr, obj, origin);
+        self.known.insert(obj.id.clone());
+    }
+
+    async fn settle(&mut self, op: &JournalOp) -> Result<(), ApiError> {
+        let intent = &op.intent;
+        let addr = &intent.address;
+        let kind = intent.kind;
+        let region = intent.region.as_str();
+        let client = self.client;
+        match intent.action {
+            JournalAction::Create | JournalAction::ReplaceCreate => {
+                let obj = match op.resource_id() {
+                    // Answered: the object exists unless its task failed (or it was deleted
+                    // since).
+                    Some(id) => {
+                        if self.known.contains(id) {
+                            // Already recorded (the state was saved after it).
+                            return Ok(());
+                        }
+                        self.objects.get(client, region, kind, id).await?
+                    }
+                    // Refused, or failed before any request was sent: nothing was created.
+                    None if op.result.is_some() => None,
+                    None => {
+                        // The response never arrived: look for the object by its ownership tags.
+                        let lineage = self.state.lineage.as_str();
+                        let project = self.project;
+                        let known = &*self.known;
+                        let mut candidates: Vec<&RemoteObject> = self
+                            .tagged
+                            .get(&(region.to_string(), kind))
+                            .and_then(|m| m.get(addr))
+                            .map(|v| v.iter().collect())
+                            .unwrap_or_default();
+                        candidates.retain(|o| {
+                            o.ownership.lineage.as_deref() == Some(lineage)
+                                || (project.is_some() && o.ownership.project.as_deref() == project)
+                        });
+                        candidates.retain(|o| !known.contains(&o.id));
+                        match candidates.as_slice() {
+                            [] => None,
+                            [one] => {
+                                let id = one.id.clone();
+                                self.objects.get(client, region, kind, &id).await?
+                            }
+                            many => {
+                                let ids: Vec<&str> = many.iter().map(|o| o.id.as_str()).collect();
+                                self.report.unresolved.push(format!("{addr}: {} objects carry its ownership tags ({}); keep one with `tunnelform import {addr} ID`, delete the others", many.len(), ids.join(", ")));
+                                None
+                            }
                         }
                     }
-                }
-            };
-            // Finish the interrupted create as the executor would have: wait until the object
-            // leaves PENDING, so the plan's dependents (tunnels on a new gateway) can start.
-            let obj = match obj {
-                Some(o) => await_settled(client, region, kind, o).await?,
-                None => None,
-            };
-            if let Some(o) = obj {
-                adopt(state, addr, &o, Origin::Adopted);
-                report.adopted.push((addr.clone(), o.id.clone()));
-            } else if op.resource_id().is_none() && !ownership_possible(state) {
-                report.unresolved.push(format!(
-                    "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
-                ));
-            }
-        }
-        JournalAction::Delete | JournalAction::ReplaceDelete => {
-            if let Some(id) = id {
-                let still = read_objects(client, region, kind, std::slice::from_ref(&id)).await?;
-                if still.is_empty() {
-                    if state.resources.get(addr).is_some_and(|r| r.id == id) {
-                        state.resources.remove(addr);
+                };
+                if let Some(o) = obj {
+                    if let Some(old) = self
+                        .state
+                        .resources
+                        .get(addr)
+                        .map(|r| r.id.clone())
+                        .filter(|old| *old != o.id)
+                    {
+                        // The address held another object: a replacement that creates before it
+                        // destroys was interrupted between the two. The new object takes the
+                        // address (it is what the configuration asks for); the old one, if it
+                        // still exists, is reported, since the state holds one object per address.
+                        if self
+                            .objects
+                            .get(client, region, kind, &old)
+                            .await?
+                            .is_some()
+                        {
+                            self.report.unresolved.push(format!(
+                                "{addr}: an interrupted replacement left the old object {old} behind; {} replaced it in the state. Delete {old} in the console (or with tccli) when it is no longer needed",
+                                o.id
+                            ));
+                        }
                     }
-                    report.removed.push((addr.clone(), id));
+                    self.adopt(addr, &o, Origin::Adopted);
+                    self.report.adopted.push((addr.clone(), o.id.clone()));
+                } else if op.resource_id().is_none()
+                    && op.result.is_none()
+                    && !ownership_possible(self.state)
+                {
+                    self.report.unresolved.push(format!(
+                        "{addr}: a create was interrupted before its response and ownership tags are off; check the console for an object that is not in the state"
+                    ));
+                }
+            }
+            JournalAction::Delete | JournalAction::ReplaceDelete => {
+                let tracked = self.state.resources.get(addr).map(|r| r.id.clone());
+                let id = op.resource_id().map(str::to_string).or(tracked.clone());
+                // Only the object the state still has at the address is checked.
+                let Some(id) = id.filter(|id| Some(id) == tracked.as_ref()) else {
+                    return Ok(());
+                };
+                // A deletion still in progress was waited for, as the executor would have.
+                if self.objects.get(client, region, kind, &id).await?.is_none() {
+                    self.state.resources.remove(addr);
+                    self.known.remove(&id);
+                    self.report.removed.push((addr.clone(), id));
+                }
+            }
+            JournalAction::Update | JournalAction::Tag => {
+                // The change may have been made without the state recording it: record the
+                // object as it is now, so the plan neither shows the change as made outside
+                // tunnelform nor loses the attributes. Whatever is still to change, the plan
+                // shows.
+                let Some(rs) = self.state.resources.get(addr) else {
+                    return Ok(());
+                };
+                let (id, origin) = (rs.id.clone(), rs.origin);
+                if let Some(o) = self.objects.get(client, region, kind, &id).await? {
+                    self.adopt(addr, &o, origin);
                 }
             }
         }
-        JournalAction::Update | JournalAction::Tag => {
-            // The next plan refreshes the object and shows whatever is still to change.
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Reads `wanted` in batches and waits, all together, for those PENDING (a new VPN gateway, a
+/// tunnel whose create task runs) or DELETING (a deletion in progress) to settle, as the executor
+/// would have: the plan's dependents can then start. `None` for an object that does not exist
+/// (a create that failed, a deletion that finished). After [`SETTLE_TIMEOUT`] objects are taken
+/// as they are.
+async fn read_settled(
+    client: &Client,
+    wanted: Wanted,
+) -> Result<Vec<((String, ResourceKind), Vec<(String, Option<RemoteObject>)>)>, ApiError> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    for ((region, kind), ids) in wanted {
+        let mut settled: Vec<(String, Option<RemoteObject>)> = Vec::new();
+        let mut pending: Vec<String> = ids.into_iter().collect();
+        let mut delay = Duration::from_millis(200);
+        while !pending.is_empty() {
+            let mut found: HashMap<String, RemoteObject> =
+                read_objects(client, &region, kind, &pending)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.id.clone(), o))
+                    .collect();
+            let mut still = Vec::new();
+            for id in pending {
+                match found.remove(&id) {
+                    Some(o) if busy(&o) && Instant::now() < deadline => still.push(id),
+                    o => settled.push((id, o)),
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(Duration::from_secs(2));
+            }
+        }
+        out.push(((region, kind), settled));
+    }
+    Ok(out)
+}
+
+fn busy(o: &RemoteObject) -> bool {
+    matches!(
+        o.attrs.get("state").and_then(Value::as_str),
+        Some("PENDING" | "DELETING")
+    )
 }
 
 /// How long recovery waits for an object an interrupted run left PENDING.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Polls `obj` until it is no longer PENDING (a new VPN gateway, a tunnel whose create task runs).
-/// None when it disappears meanwhile (a create that failed: nothing to adopt). After
-/// [`SETTLE_TIMEOUT`] the object is returned as it is.
-async fn await_settled(
-    client: &Client,
-    region: &str,
-    kind: ResourceKind,
-    mut obj: RemoteObject,
-) -> Result<Option<RemoteObject>, ApiError> {
-    let deadline = Instant::now() + SETTLE_TIMEOUT;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let pending = obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING");
-        if !pending || Instant::now() >= deadline {
-            return Ok(Some(obj));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_secs(2));
-        match read_objects(client, region, kind, std::slice::from_ref(&obj.id))
-            .await?
-            .into_iter()
-            .next()
-        {
-            Some(o) => obj = o,
-            None => return Ok(None),
-        }
-    }
-}
 
 /// Whether objects created for this state carry ownership tags (the default).
 fn ownership_possible(state: &State) -> bool {

@@ -91,12 +91,16 @@ impl StateStore {
         Ok(())
     }
 
-    /// Saves now and, when no operation is in flight, empties the journal.
+    /// Saves now and empties the journal of what the state now holds: all of it when no operation
+    /// is left open, else the finished operations (so the next run's recovery settles only what
+    /// this one could not).
     pub fn finish(&self) -> Result<(), StoreError> {
         self.flush()?;
         let mut j = self.journal.lock().expect("journal lock");
         if j.unfinished().is_empty() {
             j.clear()?;
+        } else {
+            j.compact()?;
         }
         Ok(())
     }

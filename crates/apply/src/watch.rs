@@ -1,12 +1,13 @@
-//! Waiting on many VPN connections at once.
+//! Waiting on many objects at once.
 //!
 //! `DescribeVpcTaskResult` allows 20 requests/s, so confirming N creates one task at a time takes at
-//! least N/20 seconds. Instead, one watcher per region reads every pending connection with batched
-//! `DescribeVpnConnections` calls (100 ids per call, 100 calls/s) and wakes each waiter when its
-//! connection settles. Only when a connection vanishes or does not settle in time is its task asked
-//! for, so every failure is still reported with the task's `Output`.
+//! least N/20 seconds. Instead, one watcher per region and kind reads every pending object with
+//! batched describes (100 ids per call) and wakes each waiter when its object settles: a VPN
+//! connection whose task ran, a new VPN gateway leaving PENDING, a new customer gateway becoming
+//! visible. Only when a connection vanishes or does not settle in time is its task asked for, so
+//! every failure is still reported with the task's `Output`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,8 @@ pub enum Expect {
     Available,
     /// Deleted: wait until it is gone.
     Gone,
+    /// Read it once, whatever its state (after a synchronous change).
+    Present,
 }
 
 /// How a wait ended.
@@ -39,7 +42,8 @@ pub enum Settled {
 
 struct Waiter {
     id: String,
-    task_id: String,
+    /// The async task (VPN connections); gateways have none.
+    task_id: Option<String>,
     expect: Expect,
     deadline: Instant,
     tx: oneshot::Sender<Settled>,
@@ -51,11 +55,73 @@ struct Region {
     running: bool,
 }
 
+/// What one describe says about one waiter.
+#[derive(Debug)]
+enum Verdict {
+    Wait,
+    /// Ask the object's task what happened (connections only).
+    AskTask,
+    Settled(Settled),
+}
+
+/// Judges a waiter on one batched describe: `asked` whether its id was in that describe (a waiter
+/// registered while the describe was in flight is judged by the next one), `obj` what the describe
+/// returned for it, `late` whether its deadline has passed.
+fn verdict(
+    expect: Expect,
+    has_task: bool,
+    id: &str,
+    asked: bool,
+    obj: Option<&RemoteObject>,
+    late: bool,
+) -> Verdict {
+    if !asked {
+        return Verdict::Wait;
+    }
+    // Customer gateways have no state: described means there.
+    let state = obj
+        .map(|o| {
+            o.attrs
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or("AVAILABLE")
+        })
+        .unwrap_or("");
+    let settled = |s| Verdict::Settled(s);
+    match (expect, obj) {
+        (Expect::Present, Some(o)) => settled(Settled::Available(Box::new(o.clone()))),
+        (Expect::Present, None) => settled(Settled::Gone),
+        (Expect::Available, Some(o)) if state == "AVAILABLE" => {
+            settled(Settled::Available(Box::new(o.clone())))
+        }
+        // No task to ask: say what was seen.
+        (Expect::Available, None) if !has_task => {
+            settled(Settled::Failed(format!("{id} no longer exists")))
+        }
+        (Expect::Available, Some(_))
+            if !has_task && (state.ends_with("ERROR") || state == "DELETED") =>
+        {
+            settled(Settled::Failed(format!("{id} ended in state {state}")))
+        }
+        _ if !has_task && late => settled(Settled::TimedOut(state.to_string())),
+        (Expect::Gone, None) => settled(Settled::Gone),
+        // A create that vanished, a delete back to AVAILABLE, or the deadline: the task says what
+        // happened.
+        (Expect::Available, None) | (Expect::Gone, Some(_))
+            if state != "PENDING" && state != "DELETING" =>
+        {
+            Verdict::AskTask
+        }
+        _ if late => Verdict::AskTask,
+        _ => Verdict::Wait,
+    }
+}
+
 /// Shared by every step of an apply.
 #[derive(Clone)]
 pub struct Watcher {
     client: Client,
-    regions: Arc<Mutex<HashMap<String, Region>>>,
+    regions: Arc<Mutex<HashMap<(String, ResourceKind), Region>>>,
     interval: Duration,
     timeout: Duration,
 }
@@ -72,13 +138,44 @@ impl Watcher {
 
     /// Waits until connection `id` (whose task is `task_id`) is AVAILABLE or gone.
     pub async fn wait(&self, region: &str, id: &str, task_id: &str, expect: Expect) -> Settled {
+        self.wait_for(
+            region,
+            ResourceKind::VpnConnection,
+            id,
+            Some(task_id),
+            expect,
+        )
+        .await
+    }
+
+    /// Reads an object back (after a synchronous change), batched with the others.
+    pub async fn read_back(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+        self.wait_for(region, kind, id, None, Expect::Present).await
+    }
+
+    /// Waits until an object with no task (a new VPN gateway, PENDING at first; a new customer
+    /// gateway) can be described as AVAILABLE, and returns what was read.
+    pub async fn wait_available(&self, region: &str, kind: ResourceKind, id: &str) -> Settled {
+        self.wait_for(region, kind, id, None, Expect::Available)
+            .await
+    }
+
+    async fn wait_for(
+        &self,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+        task_id: Option<&str>,
+        expect: Expect,
+    ) -> Settled {
         let (tx, rx) = oneshot::channel();
+        let key = (region.to_string(), kind);
         let start_loop = {
             let mut regions = self.regions.lock().expect("watcher lock");
-            let r = regions.entry(region.to_string()).or_default();
+            let r = regions.entry(key.clone()).or_default();
             r.waiters.push(Waiter {
                 id: id.to_string(),
-                task_id: task_id.to_string(),
+                task_id: task_id.map(str::to_string),
                 expect,
                 deadline: Instant::now() + self.timeout,
                 tx,
@@ -87,19 +184,19 @@ impl Watcher {
         };
         if start_loop {
             let me = self.clone();
-            let region = region.to_string();
-            tokio::spawn(async move { me.run(region).await });
+            tokio::spawn(async move { me.run(key).await });
         }
         rx.await
             .unwrap_or_else(|_| Settled::TimedOut("the watcher stopped".into()))
     }
 
-    async fn run(&self, region: String) {
+    async fn run(&self, key: (String, ResourceKind)) {
+        let (region, kind) = (&key.0, key.1);
         loop {
             tokio::time::sleep(self.interval).await;
             let ids: Vec<String> = {
                 let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&region).expect("region");
+                let r = regions.get_mut(&key).expect("region");
                 if r.waiters.is_empty() {
                     r.running = false;
                     return;
@@ -109,9 +206,7 @@ impl Watcher {
                 ids.dedup();
                 ids
             };
-            let seen = match read_objects(&self.client, &region, ResourceKind::VpnConnection, &ids)
-                .await
-            {
+            let seen = match read_objects(&self.client, region, kind, &ids).await {
                 Ok(objs) => objs,
                 Err(e) => {
                     // Reads are retried inside the client; a persistent error ends these waits.
@@ -120,7 +215,7 @@ impl Watcher {
                             .regions
                             .lock()
                             .expect("watcher lock")
-                            .get_mut(&region)
+                            .get_mut(&key)
                             .expect("region")
                             .waiters,
                     );
@@ -132,39 +227,37 @@ impl Watcher {
             };
             let by_id: HashMap<&str, &RemoteObject> =
                 seen.iter().map(|o| (o.id.as_str(), o)).collect();
+            let asked: HashSet<&str> = ids.iter().map(String::as_str).collect();
             let now = Instant::now();
             let mut to_ask: Vec<Waiter> = Vec::new();
             {
                 let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&region).expect("region");
+                let r = regions.get_mut(&key).expect("region");
                 let mut keep = Vec::with_capacity(r.waiters.len());
                 for w in r.waiters.drain(..) {
-                    let obj = by_id.get(w.id.as_str());
-                    let state = obj
-                        .and_then(|o| o.attrs.get("state"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    match (w.expect, obj) {
-                        (Expect::Available, Some(o)) if state == "AVAILABLE" => {
-                            let _ = w.tx.send(Settled::Available(Box::new((*o).clone())));
+                    let asked_for = asked.contains(w.id.as_str());
+                    let obj = by_id.get(w.id.as_str()).copied();
+                    match verdict(
+                        w.expect,
+                        w.task_id.is_some(),
+                        &w.id,
+                        asked_for,
+                        obj,
+                        now >= w.deadline,
+                    ) {
+                        Verdict::Wait => keep.push(w),
+                        Verdict::AskTask => to_ask.push(w),
+                        Verdict::Settled(s) => {
+                            let _ = w.tx.send(s);
                         }
-                        (Expect::Gone, None) => {
-                            let _ = w.tx.send(Settled::Gone);
-                        }
-                        // A create that vanished, a delete back to AVAILABLE, or the deadline:
-                        // the task says what happened.
-                        (Expect::Available, None) | (Expect::Gone, Some(_))
-                            if state != "PENDING" && state != "DELETING" =>
-                        {
-                            to_ask.push(w)
-                        }
-                        _ if now >= w.deadline => to_ask.push(w),
-                        _ => keep.push(w),
                     }
                 }
                 r.waiters = keep;
             }
             for w in to_ask {
+                let Some(task_id) = w.task_id.clone() else {
+                    continue;
+                };
                 let client = self.client.clone();
                 let region = region.clone();
                 tokio::spawn(async move {
@@ -173,11 +266,11 @@ impl Watcher {
                         initial_delay: Duration::ZERO,
                         max_delay: Duration::from_secs(2),
                     };
-                    let settled = match client.wait_task(&region, &w.task_id, opts).await {
+                    let settled = match client.wait_task(&region, &task_id, opts).await {
                         Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
                         Ok(TaskOutcome::Success { .. }) => match w.expect {
                             Expect::Gone => Settled::Gone,
-                            Expect::Available => match read_objects(
+                            Expect::Available | Expect::Present => match read_objects(
                                 &client,
                                 &region,
                                 ResourceKind::VpnConnection,
@@ -189,8 +282,8 @@ impl Watcher {
                                     Settled::Available(Box::new(v.remove(0)))
                                 }
                                 Ok(_) => Settled::Failed(format!(
-                                    "task {} succeeded but {} does not exist",
-                                    w.task_id, w.id
+                                    "task {task_id} succeeded but {} does not exist",
+                                    w.id
                                 )),
                                 Err(e) => Settled::Api(e),
                             },
@@ -204,5 +297,113 @@ impl Watcher {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(id: &str, state: Option<&str>) -> RemoteObject {
+        let mut attrs = tunnelform_plan::Attrs::new();
+        if let Some(st) = state {
+            attrs.insert("state".into(), Value::from(st));
+        }
+        RemoteObject {
+            id: id.into(),
+            kind: ResourceKind::VpnGateway,
+            region: "ap-guangzhou".into(),
+            attrs,
+            ownership: Default::default(),
+        }
+    }
+
+    fn is_wait(v: &Verdict) -> bool {
+        matches!(v, Verdict::Wait)
+    }
+
+    #[test]
+    fn a_waiter_the_describe_did_not_ask_for_waits_for_the_next_one() {
+        // Registered while the describe was in flight: absent from its answer, but not gone.
+        for (expect, task) in [
+            (Expect::Available, false),
+            (Expect::Available, true),
+            (Expect::Present, false),
+            (Expect::Gone, true),
+        ] {
+            assert!(is_wait(&verdict(expect, task, "x", false, None, false)));
+            assert!(is_wait(&verdict(expect, task, "x", false, None, true)));
+        }
+        // Asked for and absent: a new gateway is reported gone, a connection's task is asked.
+        assert!(matches!(
+            verdict(Expect::Available, false, "vpngw-1", true, None, false),
+            Verdict::Settled(Settled::Failed(m)) if m.contains("vpngw-1 no longer exists")
+        ));
+        assert!(matches!(
+            verdict(Expect::Available, true, "vpnx-1", true, None, false),
+            Verdict::AskTask
+        ));
+    }
+
+    #[test]
+    fn states_settle_as_expected() {
+        let pending = obj("vpngw-1", Some("PENDING"));
+        let available = obj("vpngw-1", Some("AVAILABLE"));
+        let cgw = obj("cgw-1", None);
+        assert!(is_wait(&verdict(
+            Expect::Available,
+            false,
+            "vpngw-1",
+            true,
+            Some(&pending),
+            false
+        )));
+        assert!(matches!(
+            verdict(Expect::Available, false, "vpngw-1", true, Some(&pending), true),
+            Verdict::Settled(Settled::TimedOut(s)) if s == "PENDING"
+        ));
+        assert!(matches!(
+            verdict(
+                Expect::Available,
+                false,
+                "vpngw-1",
+                true,
+                Some(&available),
+                false
+            ),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(Expect::Available, false, "cgw-1", true, Some(&cgw), false),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(
+                Expect::Present,
+                false,
+                "vpngw-1",
+                true,
+                Some(&pending),
+                false
+            ),
+            Verdict::Settled(Settled::Available(_))
+        ));
+        assert!(matches!(
+            verdict(Expect::Gone, true, "vpnx-1", true, None, false),
+            Verdict::Settled(Settled::Gone)
+        ));
+        let deleting = obj("vpnx-1", Some("DELETING"));
+        assert!(is_wait(&verdict(
+            Expect::Gone,
+            true,
+            "vpnx-1",
+            true,
+            Some(&deleting),
+            false
+        )));
+        assert!(matches!(
+            verdict(Expect::Gone, true, "vpnx-1", true, Some(&deleting), true),
+            Verdict::AskTask
+        ));
     }
 }

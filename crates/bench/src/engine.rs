@@ -5,11 +5,9 @@
 //!   client-side rate limiter off, against a setup sandbox whose rate limits are lifted and whose task latency
 //!   is 0. The objects and the state it leaves are the ones `tunnelform apply` would leave; only faster.
 //! - [`offline_plan`]: benchmark 4, the planning pipeline without the network: parse, evaluate, diff, graph,
-//!   render, with the refreshed remote objects already in memory. It mirrors `tunnelform_apply::make_plan`
-//!   (mode Normal, no data sources, no imports), which cannot be called without a client.
+//!   render, with the refreshed remote objects already in memory: `tunnelform_apply::plan_from` without a
+//!   client, the planning `tunnelform plan` runs after its refresh.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,15 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 use tunnelform_apply::{
-    apply_plan, make_plan, refresh, ApplyOptions, Event, PlanOptions, RemoteSnapshot, StateStore,
+    apply_plan, make_plan, plan_from, refresh, ApplyOptions, Event, PlanOptions, RemoteSnapshot,
+    StateStore,
 };
-use tunnelform_config::{Config, Instance, InstanceKind, VarInputs};
-use tunnelform_model::{Address, Mode, ResourceKind, Value};
+use tunnelform_config::{Config, VarInputs};
+use tunnelform_model::Address;
 use tunnelform_plan::render::{render_human, RenderOptions};
-use tunnelform_plan::{
-    build_graph, detect_drift, diff_managed, object_digest, Action, Attrs, DiffInput, Lifecycle,
-    OutputChange, Plan,
-};
+use tunnelform_plan::{build_graph, Plan};
 use tunnelform_state::{Journal, State, StateFile};
 use tunnelform_tencent_api::{Client, ClientConfig, Credentials, RateLimits};
 
@@ -135,6 +131,7 @@ pub fn engine_setup(
             let opts = ApplyOptions {
                 parallelism: 256,
                 ownership_tags: true,
+                project: None,
                 interrupt: rx,
                 task_timeout: Duration::from_secs(600),
             };
@@ -182,36 +179,6 @@ pub fn fetch_remote(url: &str, state_path: &Path) -> Result<RemoteSnapshot> {
             .await
             .map_err(|e| anyhow!("refresh failed: {e}"))
     })
-}
-
-/// Planned values of the instances evaluated so far (the evaluator's view of resources).
-#[derive(Default)]
-struct PlannedValues(RefCell<HashMap<Address, Value>>);
-
-impl tunnelform_config::Lookup for PlannedValues {
-    fn instance(&self, addr: &Address) -> Option<Value> {
-        self.0.borrow().get(addr).cloned()
-    }
-}
-
-fn lifecycle_of(i: &Instance) -> Lifecycle {
-    Lifecycle {
-        prevent_destroy: i.lifecycle.prevent_destroy,
-        create_before_destroy: i.lifecycle.create_before_destroy,
-        ignore_changes: i.lifecycle.ignore_changes.clone(),
-    }
-}
-
-fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
-    let mut a = rs.attributes.clone();
-    for k in rs.secret_digests.keys() {
-        a.insert(
-            k.clone(),
-            Value::sensitive(Value::from("(sensitive value)")),
-        );
-    }
-    a.insert("id".into(), Value::from(rs.id.as_str()));
-    a
 }
 
 /// Wall time of each phase of the offline plan (milliseconds).
@@ -263,13 +230,14 @@ fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// The planning pipeline (see the module documentation). `with_state`: plan against the state at
-/// `state_path` and the given remote objects (the no-change plan); without, plan from an empty state (every
-/// object created).
+/// The planning pipeline (see the module documentation): the configuration and state loads, then
+/// `tunnelform_apply::plan_from` without a client (what `tunnelform plan` runs after its refresh), then the
+/// human rendering. `state_path`: plan against that state and the given remote objects (the no-change
+/// plan); without, plan from an empty state (every object created).
 pub fn offline_plan(
     dir: &Path,
     state_path: Option<&Path>,
-    remote: &RemoteSnapshot,
+    remote: RemoteSnapshot,
 ) -> Result<(Plan, Phases, String)> {
     let mut ph = Phases::default();
     let t0 = Instant::now();
@@ -285,157 +253,30 @@ pub fn offline_plan(
     };
     ph.state_ms = ms(t.elapsed());
 
-    let t = Instant::now();
-    let mut plan = Plan::new(tunnelform_apply::TUNNELFORM_VERSION);
-    plan.lineage = Some(state.lineage.clone());
-    plan.serial = Some(state.serial);
-    plan.config_digest = config.digest();
-    for (addr, rs) in &state.resources {
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
-            continue;
-        };
-        if rs.mode != Mode::Managed {
-            continue;
-        }
-        let r = remote.objects.get(addr);
-        let matches = |attr: &str, v: &Value| {
-            rs.secret_digests
-                .get(attr)
-                .and_then(|d| v.as_str().map(|s| d.matches(s)))
-        };
-        if let Some(d) = detect_drift(
-            addr,
-            kind,
-            &rs.id,
-            &prior_attrs(rs),
-            r.map(|o| &o.attrs),
-            &matches,
-        ) {
-            plan.drift.push(d);
-        }
-    }
-    ph.drift_ms = ms(t.elapsed());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("starting a tokio runtime")?;
+    let planned = rt
+        .block_on(plan_from(
+            None,
+            &config,
+            &state,
+            remote,
+            &PlanOptions::default(),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    let tm = planned.timings;
+    ph.drift_ms = ms(tm.drift);
+    ph.evaluate_diff_ms = ms(tm.evaluate_diff);
+    ph.validate_ms = ms(tm.validate);
+    ph.outputs_digests_ms = ms(tm.outputs_digests);
+    ph.graph_ms = ms(tm.graph);
 
     let t = Instant::now();
-    let values = PlannedValues::default();
-    let mut instances: BTreeMap<Address, Instance> = BTreeMap::new();
-    let mut all: Vec<Instance> = Vec::new();
-    let order = config.block_order().map_err(|d| anyhow!("{d}"))?;
-    for block in &order {
-        let expanded = config
-            .expand_block(block, &values)
-            .map_err(|d| anyhow!("{d}"))?;
-        for inst in expanded {
-            let InstanceKind::Managed(kind) = inst.kind else {
-                bail!("the offline driver does not read data sources");
-            };
-            let r = remote.objects.get(&inst.address);
-            let lc = lifecycle_of(&inst);
-            let mut deps: BTreeSet<Address> = inst.depends_on.iter().cloned().collect();
-            if let Some(rs) = state.resources.get(&inst.address) {
-                deps.extend(rs.dependencies.iter().cloned());
-            }
-            let change = diff_managed(DiffInput {
-                address: &inst.address,
-                kind,
-                region: &inst.provider.region,
-                provider_alias: inst.provider.alias.as_deref(),
-                desired: Some(&inst.attrs),
-                remote: r.map(|o| (o.id.as_str(), &o.attrs)),
-                in_state: state.resources.contains_key(&inst.address),
-                lifecycle: &lc,
-                depends_on: deps.into_iter().collect(),
-                importing: None,
-            });
-            let planned = match change.action {
-                Action::NoOp | Action::Update | Action::Create | Action::Replace { .. } => {
-                    change.after.clone().map(Value::Map)
-                }
-                _ => None,
-            };
-            if let Some(v) = planned {
-                values.0.borrow_mut().insert(inst.address.clone(), v);
-            }
-            plan.changes.push(change);
-            all.push(inst.clone());
-            instances.insert(inst.address.clone(), inst);
-        }
-    }
-    // Objects in state that the configuration no longer has.
-    for (addr, rs) in &state.resources {
-        if rs.mode != Mode::Managed || instances.contains_key(addr) {
-            continue;
-        }
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
-            continue;
-        };
-        let r = remote.objects.get(addr);
-        let lc = Lifecycle::default();
-        plan.changes.push(diff_managed(DiffInput {
-            address: addr,
-            kind,
-            region: &rs.region,
-            provider_alias: rs.provider_alias.as_deref(),
-            desired: None,
-            remote: r.map(|o| (o.id.as_str(), &o.attrs)),
-            in_state: true,
-            lifecycle: &lc,
-            depends_on: rs.dependencies.iter().cloned().collect(),
-            importing: None,
-        }));
-    }
-    ph.evaluate_diff_ms = ms(t.elapsed());
-
-    let t = Instant::now();
-    let diags = tunnelform_config::validate_instances(&all);
-    if diags.has_errors() {
-        bail!("{diags}");
-    }
-    ph.validate_ms = ms(t.elapsed());
-
-    let t = Instant::now();
-    let outputs = config.outputs(&values).map_err(|d| anyhow!("{d}"))?;
-    for o in outputs {
-        let before = state.outputs.get(&o.name).map(|s| s.value.clone());
-        let action = match &before {
-            None => Action::Create,
-            Some(b)
-                if !o.sensitive
-                    && o.value.is_wholly_known()
-                    && b.to_json() == o.value.to_json() =>
-            {
-                Action::NoOp
-            }
-            Some(_) if o.sensitive => Action::NoOp,
-            Some(_) => Action::Update,
-        };
-        plan.outputs.push(OutputChange {
-            name: o.name,
-            action,
-            before,
-            after: Some(o.value),
-            sensitive: o.sensitive,
-        });
-    }
-    for c in &plan.changes {
-        if let Some(b) = &c.before {
-            plan.remote_digests
-                .insert(c.address.to_string(), object_digest(b));
-        }
-    }
-    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
-    ph.outputs_digests_ms = ms(t.elapsed());
-
-    let t = Instant::now();
-    let graph = build_graph(&plan).map_err(|e| anyhow!("{e}"))?;
-    let _steps = graph.len();
-    ph.graph_ms = ms(t.elapsed());
-
-    let t = Instant::now();
-    let text = render_human(&plan, &RenderOptions { color: false });
+    let text = render_human(&planned.plan, &RenderOptions { color: false });
     ph.render_ms = ms(t.elapsed());
     ph.total_ms = ms(t0.elapsed());
-    Ok((plan, ph, text))
+    Ok((planned.plan, ph, text))
 }
 
 /// The worker behind benchmark 4 (run in its own process, pinned to one core): fetches the remote objects
@@ -449,7 +290,7 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
     };
     let peak_reset = reset_peak_rss();
     let rss_before_kib = proc_status_kib("VmRSS:").unwrap_or(0);
-    let (plan, phases, text) = offline_plan(dir, state, &remote)?;
+    let (plan, phases, text) = offline_plan(dir, state, remote)?;
     let planning_peak_kib = if peak_reset {
         proc_status_kib("VmHWM:").unwrap_or(0)
     } else {
@@ -475,6 +316,5 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         peak_reset,
     };
     println!("{}", serde_json::to_string(&result)?);
-    drop(remote);
     Ok(())
 }

@@ -32,9 +32,14 @@ pub struct Common {
     /// Wait this long for the state lock (e.g. 30s, 2m) instead of failing at once.
     #[arg(long = "lock-timeout", value_name = "DURATION", global = true)]
     pub lock_timeout: Option<String>,
-    /// Do not put tunnelform:address / tunnelform:lineage tags on created objects.
+    /// Do not put tunnelform:address / tunnelform:lineage / tunnelform:project tags on created objects.
     #[arg(long = "no-ownership-tags", global = true)]
     pub no_ownership_tags: bool,
+    /// Project id for the tunnelform:project tag, by which a new state adopts the objects of a lost
+    /// one (default: the git origin URL and the state's path in the repository, else the state's
+    /// absolute path).
+    #[arg(long, value_name = "ID", env = "TUNNELFORM_PROJECT", global = true)]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

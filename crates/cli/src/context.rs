@@ -170,3 +170,451 @@ pub async fn client(common: &Common) -> Result<(Client, Option<SandboxHandle>)> 
     }
     Ok((Client::new(cc).context("building the API client")?, None))
 }
+
+// -------------------------------------------------------------------------------------------------
+// The project id (`tunnelform:project` ownership tag)
+
+/// Where a project id came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectSource {
+    /// `--project` or `TUNNELFORM_PROJECT`.
+    Explicit,
+    /// The git repository holding the state file: its normalised `origin` URL and the state's path
+    /// relative to the working tree's root.
+    Git { origin: String, path: String },
+    /// The state file's absolute path (no git repository with an `origin` remote around it).
+    Path(PathBuf),
+}
+
+/// This configuration's project id: the value of the `tunnelform:project` tag put on every object
+/// it creates, so that a new state whose predecessor was lost adopts its own objects and leaves
+/// those of other configurations that happen to use the same addresses alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The tag value.
+    pub id: String,
+    pub source: ProjectSource,
+}
+
+/// The project id of the state at `state` (None with `--no-ownership-tags`: nothing is tagged).
+///
+/// It must not depend on the state file itself (which may be the thing that was lost), and must be
+/// the same for every run of the same configuration, so it is, in order:
+///
+/// 1. `--project NAME` or `TUNNELFORM_PROJECT`, as given (it must be a valid tag value: 1 to 255
+///    letters, digits, spaces and `+ - = . _ : / @`). Use it to keep one identity when the state
+///    moves, or to give two copies of one repository separate objects.
+/// 2. When the state file is inside a git working tree whose configuration names a remote
+///    `origin`: `<origin>//<state path relative to the working tree's root>`, e.g.
+///    `github.com/acme/network//vpn/state/prod.tfstate.json`. The URL is normalised (scheme, user
+///    name, password and port dropped, host in lower case, trailing `/` and `.git` removed), so
+///    every clone, over SSH or HTTPS and wherever it is on disk, derives the same id; two
+///    configurations of one repository differ by their state paths. `.git/config` is read by hand
+///    (no git program needed; `insteadOf` rewrites and `include`d files are not followed).
+/// 3. Otherwise the state file's absolute path, symbolic links resolved.
+///
+/// A derived id that is not a valid tag value (too long, other characters) becomes
+/// `sha256:<40 hex digits>` of it.
+pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
+    if common.no_ownership_tags {
+        return Ok(None);
+    }
+    if let Some(p) = &common.project {
+        if !tunnelform_apply::mapping::is_plain_tag_value(p) {
+            bail!(
+                "--project {p:?} (or TUNNELFORM_PROJECT) cannot be a tag value: use 1 to {} letters, digits, spaces and + - = . _ : / @",
+                tunnelform_apply::mapping::MAX_TAG_VALUE_LEN
+            );
+        }
+        return Ok(Some(Project {
+            id: p.clone(),
+            source: ProjectSource::Explicit,
+        }));
+    }
+    let abs = absolute_path(state)
+        .with_context(|| format!("locating the state file {}", state.display()))?;
+    let source = git_identity(&abs)
+        .map(|(origin, path)| ProjectSource::Git { origin, path })
+        .unwrap_or(ProjectSource::Path(abs));
+    let text = match &source {
+        ProjectSource::Git { origin, path } => format!("{origin}//{path}"),
+        ProjectSource::Path(p) => p.to_string_lossy().into_owned(),
+        ProjectSource::Explicit => unreachable!("handled above"),
+    };
+    Ok(Some(Project {
+        id: tunnelform_apply::mapping::tag_value_for(&text),
+        source,
+    }))
+}
+
+/// `path` made absolute, with its longest existing ancestor resolved (symbolic links, `..`) and
+/// the rest normalised lexically: the same answer before and after the file (or its directory)
+/// exists.
+fn absolute_path(path: &Path) -> std::io::Result<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let mut existing = abs.as_path();
+    let mut rest: Vec<std::path::Component<'_>> = Vec::new();
+    let base = loop {
+        match existing.canonicalize() {
+            Ok(c) => break c,
+            Err(_) => {
+                let mut comps = existing.components();
+                match comps.next_back() {
+                    Some(last) => {
+                        rest.push(last);
+                        existing = comps.as_path();
+                    }
+                    None => break PathBuf::new(),
+                }
+            }
+        }
+    };
+    let mut out = base;
+    for c in rest.into_iter().rev() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    Ok(out)
+}
+
+/// The normalised `origin` URL of the git working tree holding `abs` and `abs` relative to its
+/// root (with `/` separators), when there is one with an `origin` remote.
+fn git_identity(abs: &Path) -> Option<(String, String)> {
+    for dir in abs.ancestors().skip(1) {
+        let dotgit = dir.join(".git");
+        let gitdir = if dotgit.is_dir() {
+            dotgit
+        } else if dotgit.is_file() {
+            // A linked worktree or a submodule: `gitdir: <path>`.
+            let text = std::fs::read_to_string(&dotgit).ok()?;
+            let target = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
+            dir.join(target)
+        } else {
+            continue;
+        };
+        // A linked worktree keeps the shared configuration in its common directory.
+        let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+            Ok(c) if !c.trim().is_empty() => gitdir.join(c.trim()),
+            _ => gitdir,
+        };
+        let config = std::fs::read_to_string(common.join("config")).ok()?;
+        let origin = normalize_remote(&origin_url(&config)?)?;
+        let rel = abs.strip_prefix(dir).ok()?;
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        return Some((origin, rel.join("/")));
+    }
+    None
+}
+
+/// The first `url` of `[remote "origin"]` in a git configuration file.
+fn origin_url(config: &str) -> Option<String> {
+    let mut in_origin = false;
+    for line in config.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.split(']').next().unwrap_or_default().trim();
+            in_origin = match header.split_once(char::is_whitespace) {
+                // `[remote "origin"]`: the section name is case-insensitive, the subsection is not.
+                Some((section, sub)) => {
+                    section.eq_ignore_ascii_case("remote") && sub.trim() == "\"origin\""
+                }
+                // The old `[remote.origin]` form.
+                None => header.eq_ignore_ascii_case("remote.origin"),
+            };
+            continue;
+        }
+        if !in_origin || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !key.trim().eq_ignore_ascii_case("url") {
+            continue;
+        }
+        let value = value.trim();
+        let value = match value.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next().unwrap_or_default(),
+            None => value
+                .split([' ', '\t', '#', ';'])
+                .next()
+                .unwrap_or_default(),
+        };
+        if !value.is_empty() {
+            return Some(value.to_string());
+        }
+    }
+    None
+}
+
+/// A remote URL reduced to `host/path` (or a local path), so that the SSH, HTTPS and scp-like
+/// forms of one repository compare equal. User names, passwords (never kept) and ports are
+/// dropped; the host is lower-cased; a trailing `/` and `.git` are removed.
+fn normalize_remote(url: &str) -> Option<String> {
+    let url = url.trim();
+    let host_path = |authority: &str, path: &str| {
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        let host = if host.starts_with('[') {
+            host.split(']')
+                .next()
+                .map(|h| format!("{h}]"))
+                .unwrap_or_default()
+        } else {
+            host.split(':').next().unwrap_or_default().to_string()
+        };
+        format!(
+            "{}/{}",
+            host.to_ascii_lowercase(),
+            path.trim_start_matches('/')
+        )
+    };
+    let s = if let Some((scheme, rest)) = url.split_once("://") {
+        if scheme.eq_ignore_ascii_case("file") {
+            rest.to_string()
+        } else {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            host_path(authority, path)
+        }
+    } else {
+        match url.split_once(':') {
+            // scp-like `[user@]host:path` (a `/` before the `:` makes it a local path).
+            Some((authority, path)) if !authority.contains('/') && authority.len() > 1 => {
+                let host = authority.rsplit('@').next().unwrap_or_default();
+                format!(
+                    "{}/{}",
+                    host.to_ascii_lowercase(),
+                    path.trim_start_matches('/')
+                )
+            }
+            _ => url.to_string(),
+        }
+    };
+    let s = s.trim_end_matches('/');
+    let s = s.strip_suffix(".git").unwrap_or(s).trim_end_matches('/');
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the system's temporary directory, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "tunnelform-project-{name}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir.canonicalize().unwrap())
+        }
+
+        fn repo(&self, rel: &str, origin: Option<&str>) -> PathBuf {
+            let root = self.0.join(rel);
+            std::fs::create_dir_all(root.join(".git")).unwrap();
+            let mut config = "[core]\n\trepositoryformatversion = 0\n\tbare = false\n".to_string();
+            config.push_str("[remote \"upstream\"]\n\turl = https://github.com/other/thing.git\n");
+            if let Some(o) = origin {
+                config.push_str(&format!(
+                    "[remote \"origin\"]\n\turl = {o}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
+                ));
+            }
+            std::fs::write(root.join(".git/config"), config).unwrap();
+            root
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn derive(state: &Path) -> Project {
+        project(state, &Common::default()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn remotes_of_one_repository_normalise_alike_and_drop_credentials() {
+        for url in [
+            "git@github.com:acme/network.git",
+            "ssh://git@github.com/acme/network.git",
+            "ssh://git@GitHub.com:22/acme/network",
+            "https://github.com/acme/network",
+            "https://github.com/acme/network.git/",
+            "https://alice:ghp_secret123@github.com/acme/network.git",
+            "http://github.com:8080/acme/network",
+        ] {
+            assert_eq!(
+                normalize_remote(url).as_deref(),
+                Some("github.com/acme/network"),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            normalize_remote("/srv/git/network.git").as_deref(),
+            Some("/srv/git/network")
+        );
+        assert_eq!(
+            normalize_remote("file:///srv/git/network.git").as_deref(),
+            Some("/srv/git/network")
+        );
+        assert_ne!(
+            normalize_remote("git@github.com:acme/network.git"),
+            normalize_remote("git@github.com:acme/network-2.git")
+        );
+        assert_eq!(normalize_remote("  "), None);
+    }
+
+    #[test]
+    fn the_origin_url_is_read_from_its_own_section() {
+        let config = "[core]\n\turl = nope\n[remote \"upstream\"]\n\turl = https://x/y\n# [remote \"origin\"]\n[Remote \"origin\"]\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n\tURL = git@example.com:team/repo.git ; comment\n\turl = https://second/one\n[branch \"main\"]\n\tremote = origin\n";
+        assert_eq!(
+            origin_url(config).as_deref(),
+            Some("git@example.com:team/repo.git")
+        );
+        assert_eq!(
+            origin_url("[remote \"origin\"]\n\turl = \"https://h/p q.git\"\n").as_deref(),
+            Some("https://h/p q.git")
+        );
+        assert_eq!(
+            origin_url("[remote.origin]\nurl=https://h/p\n").as_deref(),
+            Some("https://h/p")
+        );
+        assert_eq!(
+            origin_url("[remote \"Origin\"]\n\turl = https://h/p\n"),
+            None
+        );
+        assert_eq!(
+            origin_url("[remote \"upstream\"]\n\turl = https://h/p\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_state_in_a_git_repository_is_named_by_origin_and_relative_path() {
+        let s = Scratch::new("git");
+        let a = s.repo("alice/network", Some("git@github.com:acme/network.git"));
+        let b = s.repo(
+            "ci/checkout",
+            Some("https://token:x@github.com/acme/network"),
+        );
+        // The state file (and its directory) need not exist yet: a lost state derives the same id.
+        let pa = derive(&a.join("vpn/state/prod.tfstate.json"));
+        assert_eq!(
+            pa.id,
+            "github.com/acme/network//vpn/state/prod.tfstate.json"
+        );
+        assert_eq!(
+            pa.source,
+            ProjectSource::Git {
+                origin: "github.com/acme/network".into(),
+                path: "vpn/state/prod.tfstate.json".into()
+            }
+        );
+        std::fs::create_dir_all(a.join("vpn/state")).unwrap();
+        std::fs::write(a.join("vpn/state/prod.tfstate.json"), "{}").unwrap();
+        assert_eq!(derive(&a.join("vpn/state/prod.tfstate.json")), pa);
+        // Another clone, elsewhere and over HTTPS: the same project.
+        assert_eq!(derive(&b.join("vpn/state/prod.tfstate.json")).id, pa.id);
+        // Another state of the same repository: another project.
+        assert_eq!(
+            derive(&b.join("vpn/state/staging.tfstate.json")).id,
+            "github.com/acme/network//vpn/state/staging.tfstate.json"
+        );
+        // `..` and `.` in the path do not matter.
+        assert_eq!(
+            derive(&a.join("vpn/./x/../state/prod.tfstate.json")).id,
+            pa.id
+        );
+        // The credentials in the remote never reach the id.
+        assert!(!derive(&b.join("s.json")).id.contains("token"));
+    }
+
+    #[test]
+    fn without_a_repository_or_its_origin_the_absolute_state_path_is_the_id() {
+        let s = Scratch::new("path");
+        let state = s.0.join("plain/state/cfg.tfstate.json");
+        let p = derive(&state);
+        assert_eq!(p.id, state.to_string_lossy());
+        assert_eq!(p.source, ProjectSource::Path(state.clone()));
+        // A repository without an origin remote: still the path.
+        let r = s.repo("local-only", None);
+        let state = r.join("state/cfg.tfstate.json");
+        assert_eq!(derive(&state).id, state.to_string_lossy());
+        // A relative path is made absolute (the same id from any spelling of the path).
+        std::fs::create_dir_all(s.0.join("plain/state")).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(s.0.join("plain"), s.0.join("link")).unwrap();
+            assert_eq!(
+                derive(&s.0.join("link/state/cfg.tfstate.json")).id,
+                s.0.join("plain/state/cfg.tfstate.json").to_string_lossy()
+            );
+        }
+        // Characters a tag value cannot hold give a digest.
+        let odd = s.0.join("odd~dir/state.json");
+        let id = derive(&odd).id;
+        assert!(id.starts_with("sha256:") && id.len() == 47, "{id}");
+        assert_eq!(derive(&odd).id, id);
+    }
+
+    #[test]
+    fn a_linked_worktree_reads_the_common_configuration() {
+        let s = Scratch::new("worktree");
+        let main = s.repo("main", Some("git@gitlab.example.com:net/vpn.git"));
+        let wt_git = main.join(".git/worktrees/feature");
+        std::fs::create_dir_all(&wt_git).unwrap();
+        std::fs::write(wt_git.join("commondir"), "../..\n").unwrap();
+        let wt = s.0.join("feature");
+        std::fs::create_dir_all(&wt).unwrap();
+        std::fs::write(wt.join(".git"), format!("gitdir: {}\n", wt_git.display())).unwrap();
+        assert_eq!(
+            derive(&wt.join("state/cfg.tfstate.json")).id,
+            "gitlab.example.com/net/vpn//state/cfg.tfstate.json"
+        );
+    }
+
+    #[test]
+    fn an_explicit_project_wins_and_is_checked_and_no_tags_means_no_project() {
+        let common = Common {
+            project: Some("team-a/vpn".into()),
+            ..Common::default()
+        };
+        let p = project(Path::new("state/x.json"), &common)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.id, "team-a/vpn");
+        assert_eq!(p.source, ProjectSource::Explicit);
+        let bad = Common {
+            project: Some("team~a".into()),
+            ..Common::default()
+        };
+        let e = project(Path::new("state/x.json"), &bad).unwrap_err();
+        assert!(e.to_string().contains("--project \"team~a\""), "{e}");
+        let off = Common {
+            no_ownership_tags: true,
+            project: Some("team-a".into()),
+            ..Common::default()
+        };
+        assert_eq!(project(Path::new("state/x.json"), &off).unwrap(), None);
+    }
+}

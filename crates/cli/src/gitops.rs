@@ -1,6 +1,7 @@
 //! Commands for the GitOps workflow: import, migration from Terraform, force-unlock.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use tunnelform_apply::refresh::read_objects;
@@ -11,6 +12,36 @@ use tunnelform_state::{LockInfo, Origin, StateFile, StateLock};
 
 use crate::args::Common;
 use crate::context::{client, load_config, parse_duration, state_path, Rendered};
+
+/// Takes the lock of the state at `spath` for `operation`. With `--lock-timeout`, waits for the
+/// holder (saying so on stderr, with who holds it) up to that long; without, fails at once naming
+/// the holder.
+pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Result<StateLock> {
+    let timeout = common
+        .lock_timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?;
+    let mut on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
+        let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
+        eprintln!(
+            "Waiting for the state lock on {} (up to {}), held by {who}...",
+            spath.display(),
+            timeout.map_or_else(String::new, human_duration),
+        );
+    };
+    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
+        .map_err(|e| anyhow!("{e}"))
+}
+
+fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        format!("{ms}ms")
+    } else {
+        format!("{}s", d.as_secs())
+    }
+}
 
 /// `tunnelform import ADDR ID`: record an existing object in state (no write to the cloud).
 pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Result<u8> {
@@ -41,13 +72,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
         );
     }
     let spath = state_path(dir, Some(&config), common);
-    let timeout = common
-        .lock_timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()?;
-    let _lock =
-        StateLock::acquire(&spath, LockInfo::new("import"), timeout).map_err(|e| anyhow!("{e}"))?;
+    let _lock = lock_state(&spath, "import", common)?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
     if let Some(existing) = state.resources.get(&addr) {
@@ -93,7 +118,17 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
 pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
     let text = std::fs::read_to_string(tf_state)
         .with_context(|| format!("reading {}", tf_state.display()))?;
-    let config = load_config(dir, common).ok();
+    let config = match load_config(dir, common) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!(
+                "warning: the configuration in {} does not load, so its provider regions are unknown; regions are inferred from the Terraform state instead:\n{}",
+                dir.display(),
+                crate::context::render_error(&e)
+            );
+            None
+        }
+    };
     let mut opts = tunnelform_state::MigrateOptions::default();
     if let Some(cfg) = &config {
         for p in cfg.providers() {
@@ -112,8 +147,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
         eprintln!("warning: {w}");
     }
     let spath = state_path(dir, config.as_ref(), common);
-    let _lock = StateLock::acquire(&spath, LockInfo::new("state migrate-terraform"), None)
-        .map_err(|e| anyhow!("{e}"))?;
+    let _lock = lock_state(&spath, "state migrate-terraform", common)?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let current = file.load().map_err(|e| anyhow!("{e}"))?;
     if !current.resources.is_empty() {

@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     pub pure_values: Vec<Option<Arc<Value>>>,
     /// Locals that depend (transitively) on resources or data sources.
     pub impure: Vec<bool>,
+    /// Per block: whether another block, a local or an output reads its values.
+    pub referenced: Vec<bool>,
     pub blocks: Vec<ResourceBlock>,
     pub block_index: HashMap<(Mode, String, String), usize>,
     /// Blocks in dependency order.
@@ -108,11 +110,24 @@ pub(crate) struct ResourceBlock {
     /// Block-level dependencies (references, also through locals, and depends_on), sorted.
     pub depends_on: Vec<Address>,
     pub dep_blocks: Vec<usize>,
+    /// `depends_on` without the blocks that every reference names by a key known from the
+    /// instance's own scope (`gw[each.value.gw]`): those become instance dependencies, see
+    /// [`ResourceBlock::key_refs`].
+    pub coarse_deps: Vec<Address>,
+    /// For each such reference: the block and its key expression, evaluated per instance.
+    pub key_refs: Vec<(usize, KeyRef)>,
     /// The instances, when count / for_each depend only on variables and locals (computed
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<crate::session::Expansion>>,
     pub lifecycle: Lifecycle,
     pub body: BodyPlan,
+}
+
+/// The key of a resource reference `block[KEY]`, known without any resource value.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyRef {
+    Expr(Expr),
+    Index(u64),
 }
 
 impl ResourceBlock {
@@ -244,6 +259,15 @@ impl Config {
             .iter()
             .map(|&i| self.inner.blocks[i].addr.clone())
             .collect())
+    }
+
+    /// Whether anything in the configuration (another block, a local, an output) reads the values
+    /// of `block`'s instances. A planner need not keep the planned values of a block nobody reads.
+    pub fn is_referenced(&self, block: &Address) -> bool {
+        match self.block_idx(block) {
+            Some(i) => self.inner.referenced[i],
+            None => false,
+        }
     }
 
     /// Block-level dependencies of a block (references + depends_on), addresses with key None.

@@ -911,6 +911,8 @@ impl Decoder {
             provider_alias,
             depends_on: Vec::new(),
             dep_blocks: Vec::new(),
+            coarse_deps: Vec::new(),
+            key_refs: Vec::new(),
             static_expansion: None,
             lifecycle,
             body,
@@ -1295,6 +1297,7 @@ impl Decoder {
             direct_blocks[i] = bs;
         }
         // Blocks.
+        let mut explicit_blocks: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
         for bi in 0..n_blocks {
             let mut locals_used = Vec::new();
             let mut blocks_used = Vec::new();
@@ -1311,7 +1314,9 @@ impl Decoder {
             self.diags.0.extend(found);
             let explicit = std::mem::take(&mut self.depends_raw[bi]);
             for e in &explicit {
-                blocks_used.extend(self.depends_on(e));
+                let named = self.depends_on(e);
+                explicit_blocks[bi].extend(named.iter().copied());
+                blocks_used.extend(named);
             }
             let node = n_locals + bi;
             adj[node].extend(locals_used.iter().copied());
@@ -1319,11 +1324,23 @@ impl Decoder {
             direct_blocks[node] = blocks_used;
         }
         // Outputs, providers and imports may refer to things but are not graph nodes.
+        // Blocks whose values something reads (another block, a local or an output).
+        let mut referenced = vec![false; n_blocks];
+        for (v, bs) in direct_blocks.iter().enumerate() {
+            for &b in bs {
+                if v != n_locals + b {
+                    referenced[b] = true;
+                }
+            }
+        }
         let outputs = std::mem::take(&mut self.outputs);
         for o in &outputs {
             let mut refs = Vec::new();
             graph::collect_refs(&o.decl.value, &[], &mut refs);
-            self.check_refs(&refs, None, Ctx::Body);
+            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            for b in bs {
+                referenced[b] = true;
+            }
             for e in &o.depends_on {
                 self.depends_on(e);
             }
@@ -1474,6 +1491,24 @@ impl Decoder {
             let mut addrs: Vec<Address> =
                 set.iter().map(|&b| self.blocks[b].addr.clone()).collect();
             addrs.sort();
+            // Blocks also reached through locals or depends_on stay whole-block dependencies.
+            let mut whole: BTreeSet<usize> = explicit_blocks[bi].iter().copied().collect();
+            for &w in &adj[n_locals + bi] {
+                if w < n_locals {
+                    if let Some(s) = &dep_sets[w] {
+                        whole.extend(s.iter().copied());
+                    }
+                }
+            }
+            let key_refs = self.key_refs(bi, &whole, &impure);
+            let keyed: BTreeSet<usize> = key_refs.iter().map(|(b, _)| *b).collect();
+            self.blocks[bi].coarse_deps = set
+                .iter()
+                .filter(|b| !keyed.contains(b))
+                .map(|&b| self.blocks[b].addr.clone())
+                .collect();
+            self.blocks[bi].coarse_deps.sort();
+            self.blocks[bi].key_refs = key_refs;
             self.blocks[bi].depends_on = addrs;
             self.blocks[bi].dep_blocks = set;
         }
@@ -1618,6 +1653,7 @@ impl Decoder {
             local_order,
             pure_values,
             impure,
+            referenced,
             blocks: self.blocks,
             block_index: self.block_index,
             order,
@@ -1648,6 +1684,68 @@ impl Decoder {
         let r = self.check_refs_into(refs, block, ctx, &mut out);
         self.diags.0.extend(out);
         r
+    }
+
+    /// The references of block `bi` to multi-instance blocks that can be narrowed to one instance:
+    /// every reference to the block (in the body, outside `for` expressions and dynamic blocks) is
+    /// `block[KEY]` with a KEY that depends on nothing but variables, pure locals, `each` and
+    /// `count`, and the block is not also reached through `count`/`for_each`, locals or
+    /// `depends_on` (`whole`). Each such reference's key is evaluated per instance.
+    fn key_refs(
+        &self,
+        bi: usize,
+        whole: &BTreeSet<usize>,
+        impure: &[bool],
+    ) -> Vec<(usize, crate::config::KeyRef)> {
+        use crate::config::KeyRef;
+        let mut keyed: Vec<(usize, KeyRef)> = Vec::new();
+        let mut blocked: BTreeSet<usize> = whole.clone();
+        let pure_key = |e: &Expr| {
+            let mut refs = Vec::new();
+            graph::collect_refs(e, &[], &mut refs);
+            refs.iter().all(|r| match &r.kind {
+                RefKind::Var(_) | RefKind::Each | RefKind::Count | RefKind::Builtin => true,
+                RefKind::Local(l) => self.local_index.get(*l).is_some_and(|&i| !impure[i]),
+                _ => false,
+            })
+        };
+        for (e, bound, ctx) in block_exprs(&self.blocks[bi]) {
+            let mut refs = Vec::new();
+            graph::collect_refs(e, &bound, &mut refs);
+            for r in &refs {
+                let RefKind::Resource {
+                    mode,
+                    type_name,
+                    name,
+                    rest,
+                } = &r.kind
+                else {
+                    continue;
+                };
+                let Some(&target) =
+                    self.block_index
+                        .get(&(*mode, type_name.to_string(), name.to_string()))
+                else {
+                    continue;
+                };
+                if !self.blocks[target].is_multi() || target == bi {
+                    continue;
+                }
+                let key = match rest.first().map(|op| &op.kind) {
+                    Some(OpKind::Index(ie)) if pure_key(ie) => Some(KeyRef::Expr(ie.clone())),
+                    Some(OpKind::LegacyIndex(i)) => Some(KeyRef::Index(*i)),
+                    _ => None,
+                };
+                match key {
+                    Some(k) if !r.in_for && matches!(ctx, Ctx::Body) => keyed.push((target, k)),
+                    _ => {
+                        blocked.insert(target);
+                    }
+                }
+            }
+        }
+        keyed.retain(|(b, _)| !blocked.contains(b));
+        keyed
     }
 
     fn check_refs_into(

@@ -34,6 +34,8 @@ pub(crate) struct RefUse<'a> {
     pub kind: RefKind<'a>,
     /// The whole reference (root and its static attributes).
     pub span: BSpan,
+    /// Inside a `for` expression or a dynamic block (iterator variables are in scope).
+    pub in_for: bool,
 }
 
 /// Every reference in `e` (names bound by for expressions and in `bound` excluded).
@@ -235,7 +237,11 @@ fn classify<'a>(
             }
         },
     };
-    out.push(RefUse { kind, span });
+    out.push(RefUse {
+        kind,
+        span,
+        in_for: !bound.is_empty(),
+    });
 }
 
 /// Strongly connected components that form cycles (more than one node, or a self-loop), each

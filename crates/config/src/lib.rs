@@ -114,6 +114,12 @@ pub trait Lookup {
     /// resource instance, or None when it does not exist / is not known yet (the evaluator then
     /// treats the whole object as `Value::Unknown`).
     fn instance(&self, addr: &Address) -> Option<Value>;
+
+    /// The same value, shared: a lookup that keeps its values in `Arc`s answers without copying
+    /// the object (the evaluator reads one attribute of it, usually its id).
+    fn instance_shared(&self, addr: &Address) -> Option<std::sync::Arc<Value>> {
+        self.instance(addr).map(std::sync::Arc::new)
+    }
 }
 
 /// A [`Lookup`] that knows nothing (every resource reference is Unknown): for `validate`.
@@ -200,7 +206,10 @@ pub struct Instance {
     /// of `Value::Map` in source order. Schema defaults are NOT filled in. Sensitive schema
     /// attributes (`pre_share_key`) are always marked `Value::Sensitive`.
     pub attrs: BTreeMap<String, Value>,
-    /// Block-level dependencies (key None): references (also through locals) and `depends_on`.
+    /// What the instance depends on, sorted: a block address (key None) stands for every instance
+    /// of the block (references through locals, `depends_on`, splats, keys that need resource
+    /// values); an instance address for a reference whose key is known from the instance's own
+    /// scope (`tencentcloud_vpn_gateway.gw[each.value.gateway].id`).
     pub depends_on: Vec<Address>,
     pub lifecycle: Lifecycle,
     /// The block header (`resource "TYPE" "NAME"`).

@@ -4,14 +4,14 @@
 //! expansion (count / for_each) of referenced blocks, whole-resource values.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tunnelform_model::schema::Nesting;
 use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span, Value};
 
 use crate::ast::{OpKind, TraverseOp};
-use crate::config::{BlockPlanKind, BodyPlan, Config, ResourceBlock};
+use crate::config::{BlockPlanKind, BodyPlan, Config, KeyRef, ResourceBlock};
 use crate::eval::{collection_pairs, error, EResult, EvalError, Evaluator, Refs, Scope, WithHelp};
 use crate::source::BSpan;
 use crate::suggest;
@@ -310,11 +310,46 @@ impl<'c> Session<'c> {
             kind: b.kind,
             provider: self.cfg.provider_ref(b.provider_alias.as_deref()),
             attrs,
-            depends_on: b.depends_on.clone(),
+            depends_on: self.instance_deps(ev, sc, b),
             lifecycle: b.lifecycle.clone(),
             span: b.header_span.clone(),
             attr_spans: spans,
         })
+    }
+
+    /// What one instance depends on: whole blocks, and single instances where the reference's key
+    /// is known from the instance's own scope (`gw[each.value.gw]` depends on that gateway only).
+    /// A key that cannot be evaluated falls back to the whole block.
+    fn instance_deps(&self, ev: &Evaluator<'_>, sc: &Scope<'_>, b: &ResourceBlock) -> Vec<Address> {
+        if b.key_refs.is_empty() {
+            return b.depends_on.clone();
+        }
+        let blocks = &self.cfg.inner.blocks;
+        let mut deps: BTreeSet<Address> = b.coarse_deps.iter().cloned().collect();
+        for (target, key) in &b.key_refs {
+            let t = &blocks[*target];
+            let key = match key {
+                KeyRef::Index(i) => Some(InstanceKey::Index(*i)),
+                KeyRef::Expr(e) => ev
+                    .eval(e, sc)
+                    .ok()
+                    .and_then(|v| instance_key(t, v.unmarked())),
+            };
+            let known = key.filter(|k| {
+                self.expansion(ev, *target)
+                    .map(|exp| Self::has_key(&exp, k))
+                    .unwrap_or(false)
+            });
+            match known {
+                Some(k) => deps.insert(t.addr.clone().with_key(Some(k))),
+                None => deps.insert(t.addr.clone()),
+            };
+        }
+        // A whole-block dependency covers its instances.
+        let wholes: BTreeSet<Address> = deps.iter().filter(|a| a.key.is_none()).cloned().collect();
+        deps.into_iter()
+            .filter(|a| a.key.is_none() || !wholes.contains(&a.resource()))
+            .collect()
     }
 
     fn problem(&self, p: Problem, span: Span) -> Diagnostic {
@@ -626,8 +661,8 @@ impl Refs for Session<'_> {
                 .help("the resource has a single instance; remove the index"));
             }
             check_attr_name(b, ops.first())?;
-            let v = self.lookup.instance(&b.addr).unwrap_or(Value::Unknown);
-            return ev.walk(&v, ops, sc);
+            let v = self.lookup.instance_shared(&b.addr);
+            return ev.walk(v.as_deref().unwrap_or(&Value::Unknown), ops, sc);
         }
         // count / for_each: an index selects one instance, otherwise the whole collection.
         let key_op = match ops.first() {
@@ -726,9 +761,21 @@ impl Refs for Session<'_> {
         }
         let v = self
             .lookup
-            .instance(&b.addr.clone().with_key(Some(ikey)))
-            .unwrap_or(Value::Unknown);
-        Ok(mark_if(ev.walk(&v, &ops[1..], sc)?, sens))
+            .instance_shared(&b.addr.clone().with_key(Some(ikey)));
+        let v = v.as_deref().unwrap_or(&Value::Unknown);
+        Ok(mark_if(ev.walk(v, &ops[1..], sc)?, sens))
+    }
+}
+
+/// The instance key a value names in a count (whole number) or for_each (string) block.
+fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
+    if b.count.is_some() {
+        crate::values::to_number(key)
+            .and_then(|n| n.as_i64())
+            .and_then(|i| u64::try_from(i).ok())
+            .map(InstanceKey::Index)
+    } else {
+        primitive_string(key).map(|s| InstanceKey::Key(s.into_owned()))
     }
 }
 

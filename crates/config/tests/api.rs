@@ -241,3 +241,128 @@ fn locals_that_depend_on_resources_are_evaluated_per_lookup() {
     assert_eq!(t.attrs["name"], s("tunnel-vpngw-5"));
     assert_eq!(t.attrs["vpn_gateway_id"], s("vpngw-5"));
 }
+
+/// Instance dependencies: a reference whose key comes from the instance's own scope names that
+/// instance; anything the key cannot narrow (splats, `for`, locals, `depends_on`) stays the block.
+#[test]
+fn instances_depend_on_the_instances_their_keys_name() {
+    let (_d, cfg) = load_ok(
+        r#"
+locals {
+  sites = { a = { gw = "x", office = 0 }, b = { gw = "y", office = 1 } }
+  all_gateways = tencentcloud_vpn_gateway.gw
+}
+resource "tencentcloud_vpn_gateway" "gw" {
+  for_each = toset(["x", "y"])
+  name     = each.key
+}
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  count             = 2
+  name              = "office-${count.index}"
+  public_ip_address = "203.0.113.${count.index + 1}"
+}
+resource "tencentcloud_vpn_gateway" "pinned" {
+  for_each = local.sites
+  name     = "${each.key}-${tencentcloud_vpn_gateway.gw[each.value.gw].name}-${tencentcloud_vpn_customer_gateway.office[each.value.office].name}"
+}
+resource "tencentcloud_vpn_gateway" "splat" {
+  for_each = local.sites
+  name     = join("-", tencentcloud_vpn_customer_gateway.office[*].name, [for g in tencentcloud_vpn_gateway.gw : g.name])
+}
+resource "tencentcloud_vpn_gateway" "via_local" {
+  for_each = local.sites
+  name     = "${each.key}-${local.all_gateways[each.value.gw].name}"
+}
+resource "tencentcloud_vpn_gateway" "explicit" {
+  for_each   = local.sites
+  name       = "${each.key}-${tencentcloud_vpn_gateway.gw[each.value.gw].name}"
+  depends_on = [tencentcloud_vpn_gateway.gw]
+}
+"#,
+    );
+    let deps = |block: &str| -> Vec<(String, Vec<String>)> {
+        cfg.expand_block(&addr(block), &NoLookup)
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                (
+                    i.address.to_string(),
+                    i.depends_on.iter().map(|a| a.to_string()).collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        deps("tencentcloud_vpn_gateway.pinned"),
+        [
+            (
+                r#"tencentcloud_vpn_gateway.pinned["a"]"#.to_string(),
+                vec![
+                    "tencentcloud_vpn_customer_gateway.office[0]".to_string(),
+                    r#"tencentcloud_vpn_gateway.gw["x"]"#.to_string()
+                ]
+            ),
+            (
+                r#"tencentcloud_vpn_gateway.pinned["b"]"#.to_string(),
+                vec![
+                    "tencentcloud_vpn_customer_gateway.office[1]".to_string(),
+                    r#"tencentcloud_vpn_gateway.gw["y"]"#.to_string()
+                ]
+            ),
+        ]
+    );
+    let whole = vec![
+        "tencentcloud_vpn_customer_gateway.office".to_string(),
+        "tencentcloud_vpn_gateway.gw".to_string(),
+    ];
+    for (_, d) in deps("tencentcloud_vpn_gateway.splat") {
+        assert_eq!(d, whole);
+    }
+    for block in [
+        "tencentcloud_vpn_gateway.via_local",
+        "tencentcloud_vpn_gateway.explicit",
+    ] {
+        for (a, d) in deps(block) {
+            assert_eq!(d, ["tencentcloud_vpn_gateway.gw"], "{a}");
+        }
+    }
+}
+
+#[test]
+fn blocks_read_by_other_blocks_locals_or_outputs_are_referenced() {
+    let (_d, cfg) = load_ok(
+        r#"
+locals {
+  office_name = tencentcloud_vpn_customer_gateway.office.name
+}
+resource "tencentcloud_vpn_gateway" "gw" {
+  name = "gw"
+}
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "office"
+  public_ip_address = "203.0.113.1"
+}
+resource "tencentcloud_vpn_gateway" "reader" {
+  name = "${tencentcloud_vpn_gateway.gw.name}-2"
+}
+resource "tencentcloud_vpn_gateway" "unread" {
+  name = "unread"
+}
+resource "tencentcloud_vpn_gateway" "in_output" {
+  name = "out"
+}
+output "id" {
+  value = tencentcloud_vpn_gateway.in_output.id
+}
+output "office" {
+  value = local.office_name
+}
+"#,
+    );
+    let r = |a: &str| cfg.is_referenced(&addr(a));
+    assert!(r("tencentcloud_vpn_gateway.gw"));
+    assert!(r("tencentcloud_vpn_customer_gateway.office"));
+    assert!(r("tencentcloud_vpn_gateway.in_output"));
+    assert!(!r("tencentcloud_vpn_gateway.reader"));
+    assert!(!r("tencentcloud_vpn_gateway.unread"));
+}

@@ -149,9 +149,11 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
 
     // Index changes by block address and by remote id.
     let mut by_block: HashMap<Address, Vec<usize>> = HashMap::new();
+    let mut by_addr: HashMap<&Address, usize> = HashMap::new();
     let mut by_id: HashMap<&str, usize> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
         by_block.entry(c.address.resource()).or_default().push(i);
+        by_addr.insert(&c.address, i);
         if let Some(id) = c.id.as_deref() {
             by_id.insert(id, i);
         }
@@ -170,10 +172,18 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
     };
 
     for (i, c) in changes.iter().enumerate() {
+        // A change with no step (a no-op) orders nothing: every edge below starts or ends at one
+        // of its own steps.
+        if !nodes.forward.contains_key(&i) && !nodes.delete.contains_key(&i) {
+            continue;
+        }
         // Dependencies named in configuration or prior state, plus ids the object points at.
         let mut deps: BTreeSet<usize> = BTreeSet::new();
         for d in &c.depends_on {
-            if let Some(list) = by_block.get(&d.resource()) {
+            if d.key.is_some() {
+                // One instance of a count / for_each block.
+                deps.extend(by_addr.get(d).copied().filter(|&j| j != i));
+            } else if let Some(list) = by_block.get(d) {
                 deps.extend(list.iter().copied().filter(|&j| j != i));
             }
         }
@@ -544,6 +554,52 @@ mod tests {
             node(&g, &p, "tencentcloud_vpn_gateway.gw", StepKind::Create),
             node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete)
         ));
+    }
+
+    #[test]
+    fn an_instance_dependency_waits_for_that_instance_only_and_a_block_dependency_for_all() {
+        let gw = |k: &str| {
+            change(
+                &format!("tencentcloud_vpn_gateway.gw[\"{k}\"]"),
+                ResourceKind::VpnGateway,
+                Action::Create,
+                None,
+                None,
+                None,
+                &[],
+            )
+        };
+        let tunnel = |name: &str, dep: &str| {
+            change(
+                &format!("tencentcloud_vpn_connection.{name}"),
+                ResourceKind::VpnConnection,
+                Action::Create,
+                None,
+                None,
+                None,
+                &[dep],
+            )
+        };
+        let p = plan(vec![
+            gw("a"),
+            gw("b"),
+            tunnel("on_a", "tencentcloud_vpn_gateway.gw[\"a\"]"),
+            tunnel("on_all", "tencentcloud_vpn_gateway.gw"),
+        ]);
+        let g = build_graph(&p).unwrap();
+        let create = |a: &str| node(&g, &p, a, StepKind::Create);
+        let (a, b) = (
+            create("tencentcloud_vpn_gateway.gw[\"a\"]"),
+            create("tencentcloud_vpn_gateway.gw[\"b\"]"),
+        );
+        let on_a = create("tencentcloud_vpn_connection.on_a");
+        let on_all = create("tencentcloud_vpn_connection.on_all");
+        assert!(g.precedes(a, on_a));
+        assert!(
+            !g.precedes(b, on_a),
+            "a tunnel on gw[\"a\"] must not wait for gw[\"b\"]"
+        );
+        assert!(g.precedes(a, on_all) && g.precedes(b, on_all));
     }
 
     #[test]

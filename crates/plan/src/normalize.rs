@@ -65,6 +65,8 @@ fn canonical_typed(ty: &AttrType, v: &Value) -> Value {
             .map(Value::int)
             .unwrap_or_else(|_| v.clone()),
         (AttrType::String, Value::Number(n)) => Value::String(n.to_string()),
+        // The API (and a Terraform state) report a string that is not set as "": the same as absent.
+        (AttrType::String, Value::String(s)) if s.is_empty() => Value::Null,
         (AttrType::Bool, Value::String(s)) if s == "true" || s == "false" => {
             Value::Bool(s == "true")
         }
@@ -154,6 +156,18 @@ mod tests {
         let tags = ResourceKind::VpnConnection.schema().attr("tags").unwrap();
         assert!(same(tags, &Value::Null, &Value::Map(BTreeMap::new())));
         assert!(!same(tags, &Value::Unknown, &Value::Unknown));
+    }
+
+    #[test]
+    fn an_empty_string_is_an_unset_string() {
+        let schema = ResourceKind::VpnConnection.schema();
+        let fqdn = schema.attr("ike_local_fqdn_name").unwrap();
+        assert!(same(fqdn, &Value::from(""), &Value::Null));
+        assert!(!same(
+            fqdn,
+            &Value::from(""),
+            &Value::from("vpn.example.com")
+        ));
     }
 
     #[test]

@@ -123,6 +123,9 @@ pub enum Reason {
     ForcesReplacement { attributes: Vec<String> },
     /// Imported with this id.
     Import { id: String },
+    /// A new state found the object by its project's ownership tags (the state that created it
+    /// was lost): it is imported, not created again.
+    AdoptedLostState,
     /// Data sources are read on every plan.
     ReadDataSource,
     /// The data source's arguments depend on values known only after apply.
@@ -229,10 +232,6 @@ pub struct Plan {
     /// Digest of the configuration (files and variables) the plan was made from.
     #[serde(default)]
     pub config_digest: String,
-    /// Digest of each refreshed remote object the plan touches (address -> digest), so a saved plan
-    /// can tell that the cloud moved on.
-    #[serde(default)]
-    pub remote_digests: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -248,7 +247,6 @@ impl Plan {
             lineage: None,
             serial: None,
             config_digest: String::new(),
-            remote_digests: BTreeMap::new(),
         }
     }
 
@@ -293,12 +291,4 @@ impl Plan {
     pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
         self.changes.iter().find(|c| &c.address == address)
     }
-}
-
-/// A stable digest of an object's attributes (sensitive values included, so a changed key shows),
-/// for detecting that the cloud moved on between plan and apply. Not reversible.
-pub fn object_digest(attrs: &Attrs) -> String {
-    use sha2::{Digest, Sha256};
-    let json = serde_json::to_vec(&Value::Map(attrs.clone()).to_json()).unwrap_or_default();
-    hex::encode(Sha256::digest(&json))
 }

@@ -236,6 +236,27 @@ impl Default for State {
     }
 }
 
+/// The fields of a state file read before the body (unknown fields are skipped unparsed).
+#[derive(Deserialize)]
+struct Header {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+    terraform_version: Option<serde_json::Value>,
+    tunnelform_version: Option<serde_json::Value>,
+}
+
+impl Header {
+    fn get(&self, field: &str) -> Option<&serde_json::Value> {
+        match field {
+            "format" => self.format.as_ref(),
+            "version" => self.version.as_ref(),
+            "terraform_version" => self.terraform_version.as_ref(),
+            "tunnelform_version" => self.tunnelform_version.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl State {
     /// An empty state with a fresh lineage and serial 0 (the first save writes serial 1).
     pub fn new() -> State {
@@ -331,12 +352,22 @@ impl State {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Empty);
         }
-        let doc: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| classify(&e, false))?;
-        let Some(obj) = doc.as_object() else {
-            return Err(ParseError::Foreign {
-                reason: format!("its top level is a JSON {}, not an object", json_type(&doc)),
-            });
+        // The header first, skipping the body without building it (a large state is parsed once
+        // into its typed form below); anything that is not a JSON object is parsed in full for the
+        // error.
+        let obj = match serde_json::from_slice::<Header>(bytes) {
+            Ok(h) => h,
+            Err(header_err) => {
+                let doc: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| classify(&e, false))?;
+                if doc.is_object() {
+                    // Valid JSON, but not a valid header (a field given twice, say).
+                    return Err(classify(&header_err, true));
+                }
+                return Err(ParseError::Foreign {
+                    reason: format!("its top level is a JSON {}, not an object", json_type(&doc)),
+                });
+            }
         };
         if let Some(tv) = obj.get("terraform_version") {
             return Err(ParseError::Terraform {

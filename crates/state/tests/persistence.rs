@@ -684,6 +684,13 @@ fn foreign_files() {
         |c| matches!(c, ParseError::BadVersion { .. }),
         &["version 0 is not valid"],
     );
+    // Valid JSON whose header is not (a field given twice): malformed, with its position.
+    check_unreadable(
+        b"{\"format\": \"tunnelform-state\",\n \"format\": \"tunnelform-state\", \"version\": 1}",
+        false,
+        |c| matches!(c, ParseError::Malformed { line: 2, .. }),
+        &["duplicate field `format`"],
+    );
 }
 
 #[test]

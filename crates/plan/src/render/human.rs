@@ -340,6 +340,10 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
             Reason::ReadDeferredUntilApply => {
                 out.push("# (config refers to values not yet known)".to_string())
             }
+            Reason::AdoptedLostState => out.push(
+                "# (adopted: carries this project's ownership tags; its state was lost)"
+                    .to_string(),
+            ),
             _ => {}
         }
     }
