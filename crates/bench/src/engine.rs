@@ -83,8 +83,7 @@ pub struct SetupReport {
 
 /// `tunnelform apply --auto-approve --target ...` in-process, without client-side rate limits (setup only),
 /// once per group of targets: first the gateways and customer gateways, then the tunnels `chunk` at a time.
-/// (Chunks keep each plan's execution graph and journal small: building the graph of 10,000 tunnel creates
-/// at once takes minutes, see BENCHMARKS.md.) The state is saved once per chunk.
+/// (Chunks keep each plan's journal and progress small.) The state is saved once per chunk.
 pub fn engine_setup(
     url: &str,
     dir: &Path,
