@@ -23,6 +23,16 @@ struct FaultySandbox {
 
 impl FaultySandbox {
     fn start(actions: &[&str]) -> FaultySandbox {
+        Self::start_with(actions, FaultKind::DropAfterCommit, None)
+    }
+
+    /// Every request for `actions` gets the fault `kind`; with `data`, the world persists there
+    /// (a later sandbox on the same file resumes it).
+    fn start_with(
+        actions: &[&str],
+        kind: FaultKind,
+        data: Option<&std::path::Path>,
+    ) -> FaultySandbox {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -32,7 +42,8 @@ impl FaultySandbox {
             listen: "127.0.0.1:0".parse().unwrap(),
             task_latency: Duration::from_millis(50),
             fault_rate: 1.0,
-            fault_weights: FaultWeights::only(FaultKind::DropAfterCommit),
+            fault_weights: FaultWeights::only(kind),
+            data_file: data.map(std::path::Path::to_path_buf),
             fault_actions: Some(
                 actions
                     .iter()
@@ -244,6 +255,97 @@ fn a_modify_whose_answer_was_lost_is_recorded_by_the_next_apply() {
     assert_eq!(
         w.state()["resources"]["tencentcloud_vpn_connection.t"]["attributes"]["dpd_timeout"],
         45
+    );
+    w.assert_no_changes(&[]);
+}
+
+/// A create_before_destroy replacement whose delete half fails: the old object stays tracked in the
+/// state as deposed, every plan shows it to be destroyed, and the next apply deletes it.
+#[test]
+fn a_replaced_object_whose_delete_failed_stays_tracked_and_is_deleted_next_time() {
+    let data = tempfile::tempdir().unwrap();
+    let data_file = data.path().join("world.json");
+    let cgw = |ip: &str| {
+        format!(
+            r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {{
+  name              = "cbd"
+  public_ip_address = "{ip}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+"#
+        )
+    };
+    let mut w = Work::new();
+    let old_id;
+    {
+        let sb = FaultySandbox::start_with(
+            &["DeleteCustomerGateway"],
+            FaultKind::InternalError,
+            Some(&data_file),
+        );
+        w.endpoint = Some(sb.url());
+        w.config(&cgw("203.0.113.1"));
+        w.apply(&[]).success();
+        old_id = w.state_id("tencentcloud_vpn_customer_gateway.a");
+
+        w.config(&cgw("203.0.113.2"));
+        let r = w.apply(&[]);
+        r.expect_code(1);
+        assert!(r.stderr.contains("InternalError"), "{}", r.stderr);
+        let cloud = Cloud::new(&sb.url());
+        let ids: Vec<String> = cloud
+            .customer_gateways("ap-guangzhou")
+            .into_iter()
+            .map(|c| c.customer_gateway_id)
+            .collect();
+        assert_eq!(ids.len(), 2, "the new object and the old one: {ids:?}");
+        let new_id = w.state_id("tencentcloud_vpn_customer_gateway.a");
+        assert_ne!(new_id, old_id);
+        // The old one is still tracked, as deposed.
+        let st = w.state();
+        let deposed = &st["resources"]["tencentcloud_vpn_customer_gateway.a"]["deposed"];
+        assert_eq!(deposed[0]["id"], old_id.as_str(), "{st:#}");
+
+        let plan = w.plan(&["--detailed-exitcode"]);
+        plan.expect_code(2);
+        assert!(
+            plan.stdout.contains(&format!(
+                "tencentcloud_vpn_customer_gateway.a (deposed object {old_id}) will be destroyed"
+            )),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout
+                .contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+            "{}",
+            plan.stdout
+        );
+    }
+    // The same world without the fault: the next apply deletes the deposed object, nothing else.
+    let sb = FaultySandbox::start_with(
+        &["NoSuchAction"],
+        FaultKind::InternalError,
+        Some(&data_file),
+    );
+    w.endpoint = Some(sb.url());
+    let r = w.apply(&[]);
+    r.success();
+    let cloud = Cloud::new(&sb.url());
+    let ids: Vec<String> = cloud
+        .customer_gateways("ap-guangzhou")
+        .into_iter()
+        .map(|c| c.customer_gateway_id)
+        .collect();
+    assert_eq!(ids, [w.state_id("tencentcloud_vpn_customer_gateway.a")]);
+    assert!(!ids.contains(&old_id));
+    assert!(
+        w.state()["resources"]["tencentcloud_vpn_customer_gateway.a"]
+            .get("deposed")
+            .is_none()
     );
     w.assert_no_changes(&[]);
 }

@@ -16,7 +16,8 @@ use tunnelform_plan::{
     build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, StepKind,
 };
 use tunnelform_state::{
-    Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State, Timestamp,
+    DeposedObject, Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State,
+    Timestamp,
 };
 use tunnelform_tencent_api::actions::{
     CreateCustomerGateway, CreateVpnConnection, CreateVpnGateway, DeleteCustomerGateway,
@@ -783,6 +784,25 @@ async fn create(
             }
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
+        if change.action
+            == (Action::Replace {
+                create_before_destroy: true,
+            })
+        {
+            // Until its delete succeeds, the old object is kept as deposed: a failed or
+            // interrupted delete leaves it tracked, and the next plan deletes it.
+            if let (Some(old), Some(before)) = (&change.id, &change.before) {
+                ctx.store
+                    .update(|s| {
+                        if let Some(r) = s.resources.get_mut(&change.address) {
+                            if !r.deposed.iter().any(|d| &d.id == old) {
+                                r.deposed.push(DeposedObject::of(old, before));
+                            }
+                        }
+                    })
+                    .map_err(|e| failure(change, step, None, e.to_string(), None))?;
+            }
+        }
         Ok(Some(id))
     }
     .await;
@@ -1108,10 +1128,13 @@ async fn delete(
             .update(|s| {
                 if s.resources.get(&change.address).is_some_and(|r| r.id == id) {
                     s.resources.remove(&change.address);
+                } else if let Some(r) = s.resources.get_mut(&change.address) {
+                    // A deposed object (the new one holds the address).
+                    r.deposed.retain(|d| d.id != id);
                 }
             })
             .map_err(|e| failure(change, step, None, e.to_string(), None))?;
-        if change.action == Action::Delete {
+        if change.action == Action::Delete && !change.deposed {
             ctx.values.lock().expect("values").remove(&change.address);
         }
         Ok(Some(id.clone()))

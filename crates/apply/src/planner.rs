@@ -399,6 +399,8 @@ pub async fn plan_from(
         }));
     }
 
+    plan.changes.extend(deposed_deletes(state));
+
     match opts.mode {
         PlanMode::Destroy => {
             // Destroy: every managed object that exists goes, whatever the configuration says.
@@ -424,6 +426,7 @@ pub async fn plan_from(
                     importing: None,
                 }));
             }
+            destroy.extend(deposed_deletes(state));
             plan.changes = destroy;
         }
         PlanMode::RefreshOnly => {
@@ -431,7 +434,7 @@ pub async fn plan_from(
                 c.action = Action::NoOp;
                 c.importing = None;
             }
-            plan.changes.retain(|c| c.before.is_some());
+            plan.changes.retain(|c| c.before.is_some() && !c.deposed);
         }
         PlanMode::Normal => {}
     }
@@ -439,7 +442,7 @@ pub async fn plan_from(
     // prevent_destroy: a delete or replace of a protected object is an error, before anything runs.
     let mut protected = Diagnostics::new();
     for c in &plan.changes {
-        if matches!(c.action, Action::Delete | Action::Replace { .. }) {
+        if matches!(c.action, Action::Delete | Action::Replace { .. }) && !c.deposed {
             if let Some(inst) = instances
                 .get(&c.address)
                 .filter(|i| i.lifecycle.prevent_destroy)
@@ -638,6 +641,41 @@ async fn orphans_of_lost_state(
         );
     }
     Ok(())
+}
+
+/// Deletes of the deposed objects the state keeps (older objects that a create_before_destroy
+/// replacement did not delete). An object already gone is deleted as a no-op (not found).
+fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
+    let mut out = Vec::new();
+    for (addr, rs) in &state.resources {
+        let Some(kind) = rs.kind() else {
+            continue;
+        };
+        for d in &rs.deposed {
+            let before: Attrs = d
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            out.push(ResourceChange {
+                address: addr.clone(),
+                kind: tunnelform_plan::ObjectKind::Managed(kind),
+                region: rs.region.clone(),
+                provider_alias: rs.provider_alias.clone(),
+                action: Action::Delete,
+                id: Some(d.id.clone()),
+                before: Some(before),
+                after: None,
+                changed: Vec::new(),
+                replace_paths: Vec::new(),
+                reasons: vec![Reason::Deposed],
+                importing: None,
+                depends_on: rs.dependencies.iter().cloned().collect(),
+                deposed: true,
+            });
+        }
+    }
+    out
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order).

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tunnelform_model::{Address, ResourceKind, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
-    Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
+    DeposedObject, Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
 };
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
@@ -436,30 +436,35 @@ impl Settle<'_> {
                     }
                 };
                 if let Some(o) = obj {
-                    if let Some(old) = self
+                    // The address held another object: a replacement that creates before it
+                    // destroys was interrupted between the two. The new object takes the address
+                    // (it is what the configuration asks for); the old one, if it still exists, is
+                    // kept as deposed, and the next plan deletes it.
+                    let displaced = self
                         .state
                         .resources
                         .get(addr)
-                        .map(|r| r.id.clone())
-                        .filter(|old| *old != o.id)
-                    {
-                        // The address held another object: a replacement that creates before it
-                        // destroys was interrupted between the two. The new object takes the
-                        // address (it is what the configuration asks for); the old one, if it
-                        // still exists, is reported, since the state holds one object per address.
+                        .filter(|r| r.id != o.id)
+                        .cloned();
+                    let mut deposed = Vec::new();
+                    if let Some(old) = &displaced {
+                        deposed.clone_from(&old.deposed);
                         if self
                             .objects
-                            .get(client, region, kind, &old)
+                            .get(client, region, kind, &old.id)
                             .await?
                             .is_some()
+                            && !deposed.iter().any(|d| d.id == old.id)
                         {
-                            self.report.unresolved.push(format!(
-                                "{addr}: an interrupted replacement left the old object {old} behind; {} replaced it in the state. Delete {old} in the console (or with tccli) when it is no longer needed",
-                                o.id
-                            ));
+                            deposed.push(DeposedObject::of(&old.id, &old.attributes));
                         }
                     }
                     self.adopt(addr, &o, Origin::Adopted);
+                    if displaced.is_some() {
+                        if let Some(rs) = self.state.resources.get_mut(addr) {
+                            rs.deposed = deposed;
+                        }
+                    }
                     self.report.adopted.push((addr.clone(), o.id.clone()));
                 } else if op.resource_id().is_none()
                     && op.result.is_none()
@@ -471,6 +476,22 @@ impl Settle<'_> {
                 }
             }
             JournalAction::Delete | JournalAction::ReplaceDelete => {
+                // The delete of a deposed object: forget it once it is gone.
+                if let Some(id) = op.resource_id().filter(|id| {
+                    self.state
+                        .resources
+                        .get(addr)
+                        .is_some_and(|r| r.deposed.iter().any(|d| d.id == *id))
+                }) {
+                    let id = id.to_string();
+                    if self.objects.get(client, region, kind, &id).await?.is_none() {
+                        if let Some(rs) = self.state.resources.get_mut(addr) {
+                            rs.deposed.retain(|d| d.id != id);
+                        }
+                        self.report.removed.push((addr.clone(), id));
+                    }
+                    return Ok(());
+                }
                 let tracked = self.state.resources.get(addr).map(|r| r.id.clone());
                 let id = op.resource_id().map(str::to_string).or(tracked.clone());
                 // Only the object the state still has at the address is checked.

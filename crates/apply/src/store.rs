@@ -159,6 +159,7 @@ pub fn resource_state(
         attributes,
         create_before_destroy,
         dependencies: dependencies.into_iter().collect(),
+        deposed: previous.map(|p| p.deposed.clone()).unwrap_or_default(),
         id: id.to_string(),
         mode: Mode::Managed,
         origin,

@@ -193,7 +193,14 @@ impl Watcher {
     async fn run(&self, key: (String, ResourceKind)) {
         let (region, kind) = (&key.0, key.1);
         loop {
-            tokio::time::sleep(self.interval).await;
+            // Gateways are few and their describe allows 300/s (customer gateways: few): a shorter
+            // interval starts the tunnels waiting on a new gateway sooner. Connections can be
+            // thousands, 100 per call, against 100 calls/s shared with everything else.
+            let interval = match kind {
+                ResourceKind::VpnConnection => self.interval,
+                ResourceKind::VpnGateway | ResourceKind::CustomerGateway => self.interval / 2,
+            };
+            tokio::time::sleep(interval).await;
             let ids: Vec<String> = {
                 let mut regions = self.regions.lock().expect("watcher lock");
                 let r = regions.get_mut(&key).expect("region");

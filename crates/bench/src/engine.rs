@@ -83,8 +83,7 @@ pub struct SetupReport {
 
 /// `tunnelform apply --auto-approve --target ...` in-process, without client-side rate limits (setup only),
 /// once per group of targets: first the gateways and customer gateways, then the tunnels `chunk` at a time.
-/// (Chunks keep each plan's execution graph and journal small: building the graph of 10,000 tunnel creates
-/// at once takes minutes, see BENCHMARKS.md.) The state is saved once per chunk.
+/// (Chunks keep each plan's journal and progress small.) The state is saved once per chunk.
 pub fn engine_setup(
     url: &str,
     dir: &Path,
@@ -195,6 +194,15 @@ pub struct Phases {
     pub total_ms: f64,
 }
 
+/// VmRSS (KiB) after each phase of the offline plan.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct RssSteps {
+    pub config: u64,
+    pub state: u64,
+    pub plan: u64,
+    pub render: u64,
+}
+
 /// What the offline worker reports (one JSON line on stdout).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OfflineResult {
@@ -207,6 +215,10 @@ pub struct OfflineResult {
     pub rendered_bytes: usize,
     /// Peak RSS of the planning alone (VmHWM after resetting it just before), KiB; 0 when unavailable.
     pub planning_peak_kib: u64,
+    /// Resident memory (VmRSS, KiB) after each phase: configuration loaded, state loaded, plan made
+    /// (with the refreshed objects, the state and the configuration still alive), plan rendered.
+    #[serde(default)]
+    pub rss_after_kib: RssSteps,
     /// RSS when planning started (the remote objects already in memory), KiB.
     pub rss_before_kib: u64,
     pub peak_reset: bool,
@@ -238,11 +250,14 @@ pub fn offline_plan(
     dir: &Path,
     state_path: Option<&Path>,
     remote: RemoteSnapshot,
-) -> Result<(Plan, Phases, String)> {
+) -> Result<(Plan, Phases, String, RssSteps)> {
+    let rss = || proc_status_kib("VmRSS:").unwrap_or(0);
+    let mut steps = RssSteps::default();
     let mut ph = Phases::default();
     let t0 = Instant::now();
     let config = load_config(dir)?;
     ph.parse_ms = ms(t0.elapsed());
+    steps.config = rss();
 
     let t = Instant::now();
     let state = match state_path {
@@ -252,6 +267,7 @@ pub fn offline_plan(
         None => State::new(),
     };
     ph.state_ms = ms(t.elapsed());
+    steps.state = rss();
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -265,6 +281,7 @@ pub fn offline_plan(
             &PlanOptions::default(),
         ))
         .map_err(|e| anyhow!("{e}"))?;
+    steps.plan = rss();
     let tm = planned.timings;
     ph.drift_ms = ms(tm.drift);
     ph.evaluate_diff_ms = ms(tm.evaluate_diff);
@@ -276,7 +293,8 @@ pub fn offline_plan(
     let text = render_human(&planned.plan, &RenderOptions { color: false });
     ph.render_ms = ms(t.elapsed());
     ph.total_ms = ms(t0.elapsed());
-    Ok((planned.plan, ph, text))
+    steps.render = rss();
+    Ok((planned.plan, ph, text, steps))
 }
 
 /// The worker behind benchmark 4 (run in its own process, pinned to one core): fetches the remote objects
@@ -290,7 +308,7 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
     };
     let peak_reset = reset_peak_rss();
     let rss_before_kib = proc_status_kib("VmRSS:").unwrap_or(0);
-    let (plan, phases, text) = offline_plan(dir, state, remote)?;
+    let (plan, phases, text, rss_after_kib) = offline_plan(dir, state, remote)?;
     let planning_peak_kib = if peak_reset {
         proc_status_kib("VmHWM:").unwrap_or(0)
     } else {
@@ -312,6 +330,7 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         graph_steps: steps,
         rendered_bytes: text.len(),
         planning_peak_kib,
+        rss_after_kib,
         rss_before_kib,
         peak_reset,
     };

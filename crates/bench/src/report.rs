@@ -393,7 +393,7 @@ fn offline_rows(s: &mut String, label: &str, v: &[(OfflineResult, Sample)]) {
     let first = &v[0].0;
     let _ = writeln!(
         s,
-        "| {label} | {:.0} ms | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} MB | {:.1} MB | {} changes, {} KB of text; RSS {:.1} MB when planning started |",
+        "| {label} | {:.0} ms | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} MB | {:.1} MB | {} changes, {} KB of text; RSS {:.1} MB when planning started, then {:.1} / {:.1} / {:.1} / {:.1} MB after config / state / plan / render |",
         f(&|r| r.phases.total_ms),
         f(&|r| r.phases.parse_ms),
         f(&|r| r.phases.state_ms),
@@ -408,6 +408,10 @@ fn offline_rows(s: &mut String, label: &str, v: &[(OfflineResult, Sample)]) {
         first.changes,
         first.rendered_bytes / 1000,
         mb(first.rss_before_kib),
+        mb(first.rss_after_kib.config),
+        mb(first.rss_after_kib.state),
+        mb(first.rss_after_kib.plan),
+        mb(first.rss_after_kib.render),
     );
 }
 

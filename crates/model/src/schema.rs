@@ -159,7 +159,12 @@ pub struct BlockSchema {
 
 impl BlockSchema {
     pub fn attr(&self, name: &str) -> Option<&'static AttrSchema> {
-        self.attrs.iter().find(|a| a.name == name)
+        // Called for every attribute of every object: compare the first byte before the rest (a
+        // string comparison is a libc call; most names differ at once).
+        let first = name.as_bytes().first();
+        self.attrs
+            .iter()
+            .find(|a| a.name.as_bytes().first() == first && a.name == name)
     }
 
     pub fn argument_names(&self) -> impl Iterator<Item = &'static str> + '_ {

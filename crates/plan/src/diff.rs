@@ -131,6 +131,7 @@ pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
         reasons: Vec::new(),
         importing: input.importing.clone(),
         depends_on: input.depends_on.clone(),
+        deposed: false,
     };
     if let Some(id) = &input.importing {
         change.reasons.push(Reason::Import { id: id.clone() });
@@ -207,6 +208,7 @@ pub fn diff_data(
         reasons: vec![Reason::ReadDeferredUntilApply],
         importing: None,
         depends_on: Vec::new(),
+        deposed: false,
     }
 }
 

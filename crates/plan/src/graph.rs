@@ -153,7 +153,9 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
     let mut by_id: HashMap<&str, usize> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
         by_block.entry(c.address.resource()).or_default().push(i);
-        by_addr.insert(&c.address, i);
+        if !c.deposed {
+            by_addr.insert(&c.address, i);
+        }
         if let Some(id) = c.id.as_deref() {
             by_id.insert(id, i);
         }
@@ -459,6 +461,7 @@ mod tests {
             reasons: vec![Reason::NewInConfiguration],
             importing: None,
             depends_on: deps.iter().map(|d| d.parse().unwrap()).collect(),
+            deposed: false,
         }
     }
 

@@ -126,6 +126,8 @@ pub enum Reason {
     /// A new state found the object by its project's ownership tags (the state that created it
     /// was lost): it is imported, not created again.
     AdoptedLostState,
+    /// An older object of the address that a `create_before_destroy` replacement did not delete.
+    Deposed,
     /// Data sources are read on every plan.
     ReadDataSource,
     /// The data source's arguments depend on values known only after apply.
@@ -164,6 +166,11 @@ pub struct ResourceChange {
     /// Block-level addresses this object depends on (configuration or prior state).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Address>,
+    /// The change deletes a deposed object of the address (`id`): an older object left by a
+    /// `create_before_destroy` replacement whose delete did not happen. The address's current
+    /// object is another change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deposed: bool,
 }
 
 impl ResourceChange {

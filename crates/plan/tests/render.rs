@@ -86,6 +86,7 @@ fn change(address: &str, kind: ObjectKind, action: Action) -> ResourceChange {
         reasons: Vec::new(),
         importing: None,
         depends_on: Vec::new(),
+        deposed: false,
     }
 }
 

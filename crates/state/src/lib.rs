@@ -37,7 +37,8 @@ pub use secret::{
     as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest,
 };
 pub use state::{
-    AttributeError, IdentityMismatch, Origin, OutputState, ParseError, ResourceState, State,
-    StateIdentity, WriteError, STATE_FORMAT, STATE_FORMAT_VERSION, TUNNELFORM_VERSION,
+    AttributeError, DeposedObject, IdentityMismatch, Origin, OutputState, ParseError,
+    ResourceState, State, StateIdentity, WriteError, STATE_FORMAT, STATE_FORMAT_VERSION,
+    TUNNELFORM_VERSION,
 };
 pub use timestamp::Timestamp;

@@ -91,6 +91,10 @@ pub struct ResourceState {
     /// Objects this one depends on (written sorted by their text form).
     #[serde(serialize_with = "serialize_address_set")]
     pub dependencies: BTreeSet<Address>,
+    /// Older objects of this address that still exist: a `create_before_destroy` replacement whose
+    /// delete half failed or was interrupted. The next plan deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<DeposedObject>,
     /// The cloud's id (`vpngw-...`, `cgw-...`, `vpnx-...`).
     pub id: String,
     pub mode: Mode,
@@ -108,6 +112,37 @@ pub struct ResourceState {
     /// The resource type name (`tencentcloud_vpn_connection`); equal to the address's.
     #[serde(rename = "type")]
     pub type_name: String,
+}
+
+/// An object replaced by a newer one at the same address and not deleted yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeposedObject {
+    pub id: String,
+    /// What deleting it needs and what shows it: its name and the ids it points at
+    /// (`vpn_gateway_id`, `customer_gateway_id`), never a secret.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl DeposedObject {
+    /// The attributes kept of an object being replaced.
+    pub fn of(id: &str, attrs: &BTreeMap<String, Value>) -> DeposedObject {
+        let attributes = ["name", "vpn_gateway_id", "customer_gateway_id"]
+            .into_iter()
+            .filter_map(|k| {
+                attrs
+                    .get(k)
+                    .filter(|v| !v.is_sensitive())
+                    .and_then(Value::as_str)
+                    .map(|v| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        DeposedObject {
+            id: id.to_string(),
+            attributes,
+        }
+    }
 }
 
 /// An output value of the last apply. A sensitive output is stored as a digest marker only.
@@ -471,6 +506,7 @@ impl ResourceState {
             attributes: BTreeMap::new(),
             create_before_destroy: false,
             dependencies: BTreeSet::new(),
+            deposed: Vec::new(),
             id: id.into(),
             mode: Mode::Managed,
             origin: Origin::Created,

@@ -314,7 +314,10 @@ pub(crate) fn change_header(c: &ResourceChange) -> String {
         Action::Read => "will be read during apply",
         Action::NoOp => "will be imported",
     };
-    format!("{} {what}", c.address)
+    match (&c.id, c.deposed) {
+        (Some(id), true) => format!("{} (deposed object {id}) {what}", c.address),
+        _ => format!("{} {what}", c.address),
+    }
 }
 
 /// The reasons in plain words, as `# (...)` comment lines.
@@ -340,6 +343,10 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
             Reason::ReadDeferredUntilApply => {
                 out.push("# (config refers to values not yet known)".to_string())
             }
+            Reason::Deposed => out.push(
+                "# (an older object of this address: its create_before_destroy replacement did not delete it)"
+                    .to_string(),
+            ),
             Reason::AdoptedLostState => out.push(
                 "# (adopted: carries this project's ownership tags; its state was lost)"
                     .to_string(),

@@ -114,6 +114,10 @@ fn resource_change(c: &ResourceChange) -> J {
     }
     let mut obj = Map::new();
     identity(&mut obj, &c.address);
+    if c.deposed {
+        // Terraform names a deposed object by a key; ours is the object's id.
+        obj.insert("deposed".into(), json!(c.id));
+    }
     obj.insert("region".into(), J::String(c.region.clone()));
     if let Some(alias) = &c.provider_alias {
         obj.insert("provider_alias".into(), J::String(alias.clone()));
