@@ -183,11 +183,18 @@ impl StateLock {
         let timeout = timeout.filter(|t| !t.is_zero());
         let mut pause = Duration::from_millis(10);
         let mut announced = false;
+        // A holder writes its record just after it takes the lock: a lock found held without a
+        // record is given this long to show who holds it (and may be released meanwhile).
+        let record_deadline = start + Duration::from_secs(1);
         loop {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(TryLockError::WouldBlock) => {
                     let holder = read_record(&lock_path).map(Box::new);
+                    if holder.is_none() && Instant::now() < record_deadline {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
                     let Some(limit) = timeout else {
                         return Err(LockError::Held {
                             state: state_path.to_path_buf(),

@@ -275,3 +275,29 @@ fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
     let lock = StateLock::acquire(&state, info("apply", "parent@test"), None).unwrap();
     assert_eq!(lock.record().pid, std::process::id());
 }
+
+/// A holder writes its record just after taking the lock: a second writer arriving in between
+/// waits a moment for the record instead of reporting an anonymous holder.
+#[test]
+fn a_holder_that_has_not_written_its_record_yet_is_still_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("net.tfstate.json");
+    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None).unwrap();
+    let lock_path = state.with_file_name("net.tfstate.json.lock");
+    let record = fs::read(&lock_path).unwrap();
+    // As if the holder had only just taken the lock: empty record, written 200 ms later.
+    fs::write(&lock_path, b"").unwrap();
+    let writer = std::thread::spawn({
+        let lock_path = lock_path.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(200));
+            fs::write(&lock_path, record).unwrap();
+        }
+    });
+    let err = StateLock::acquire(&state, info("apply", "bob@ci"), None).unwrap_err();
+    writer.join().unwrap();
+    let msg = err.to_string();
+    assert!(msg.contains("alice@ci"), "{msg}");
+    assert!(msg.contains("operation \"apply\""), "{msg}");
+    drop(held);
+}
