@@ -203,6 +203,37 @@ fn no_secret_in_any_output_log_plan_state_or_journal() {
     );
     step(&["output", "--dir", "net"], 0);
     step(&["output", "owner", "--json", "--dir", "net"], 0);
+    step(&["graph", "net"], 0);
+    step(&["plan", "net", "--refresh-only"], 0);
+    step(&["apply", "net", "--refresh-only", "--auto-approve"], 0);
+    // Forget a tunnel, then import it back: the key comes from the cloud and the configuration.
+    let state_text = std::fs::read_to_string(work.join("state/net.tfstate.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state_text).unwrap();
+    let id = state["resources"]["tencentcloud_vpn_connection.var"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    step(
+        &[
+            "state",
+            "rm",
+            "tencentcloud_vpn_connection.var",
+            "--dir",
+            "net",
+        ],
+        0,
+    );
+    step(
+        &[
+            "import",
+            "tencentcloud_vpn_connection.var",
+            &id,
+            "--dir",
+            "net",
+        ],
+        0,
+    );
+    step(&["plan", "net", "--detailed-exitcode"], 0);
     // A changed key is an update; the plan shows it only as sensitive.
     let mut changed = CONFIG.replace("psk-LEAK-literal-7f3a", "psk-LEAK-literal-7f3a-v2");
     std::fs::write(cfg.join("main.tf"), &changed).unwrap();
