@@ -185,14 +185,17 @@ pub async fn plan_from(
                 .get(attr)
                 .map(|d| d.matches_value(&v.deep_unmarked()))
         };
-        if let Some(d) = detect_drift(
+        // Compared against the state's attributes as they are (secrets go through `matches`);
+        // the copy with sensitive markers is made only for a drift to show.
+        if let Some(mut d) = detect_drift(
             addr,
             kind,
             &rs.id,
-            &prior_attrs(rs),
+            &rs.attributes,
             r.map(|o| &o.attrs),
             &matches,
         ) {
+            d.before = prior_attrs(rs);
             plan.drift.push(d);
         }
     }

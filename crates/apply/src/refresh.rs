@@ -85,14 +85,28 @@ pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, A
         .map(|((region, kind), members)| async move {
             let ids: Vec<String> = members.iter().map(|(_, id)| id.clone()).collect();
             let found = read_objects(client, &region, kind, &ids).await?;
-            let by_id: HashMap<String, RemoteObject> =
+            let mut by_id: HashMap<String, RemoteObject> =
                 found.into_iter().map(|o| (o.id.clone(), o)).collect();
-            Ok::<_, ApiError>(
-                members
-                    .into_iter()
-                    .filter_map(move |(addr, id)| by_id.get(&id).cloned().map(|o| (addr, o)))
-                    .collect::<Vec<_>>(),
-            )
+            // Each object moves to its address; an id the state holds at several addresses (a
+            // damaged state) gives each of them a copy.
+            let mut uses: HashMap<&str, usize> = HashMap::new();
+            for id in &ids {
+                *uses.entry(id.as_str()).or_default() += 1;
+            }
+            let mut out = Vec::with_capacity(members.len());
+            for (addr, id) in members {
+                let obj = match uses.get_mut(id.as_str()) {
+                    Some(n) if *n > 1 => {
+                        *n -= 1;
+                        by_id.get(&id).cloned()
+                    }
+                    _ => by_id.remove(&id),
+                };
+                if let Some(o) = obj {
+                    out.push((addr, o));
+                }
+            }
+            Ok::<_, ApiError>(out)
         });
     let mut snapshot = RemoteSnapshot::default();
     for group in try_join_all(reads).await? {
