@@ -49,13 +49,15 @@ pub fn planned_after(
     lifecycle: &Lifecycle,
 ) -> Attrs {
     let schema = kind.schema();
-    let mut after = Attrs::new();
-    after.insert(
+    // Collected, then built in one go (a BTreeMap built from a list sorts it once and fills its
+    // nodes in order, instead of searching the tree for every insert).
+    let mut after: Vec<(String, Value)> = Vec::with_capacity(schema.attrs.len() + 1);
+    after.push((
         "id".to_string(),
         existing
             .map(|(id, _)| Value::from(id))
             .unwrap_or(Value::Unknown),
-    );
+    ));
     for attr in schema.attrs {
         let remote = existing.and_then(|(_, r)| r.get(attr.name));
         let v = if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
@@ -71,9 +73,9 @@ pub fn planned_after(
         } else {
             v
         };
-        after.insert(attr.name.to_string(), v);
+        after.push((attr.name.to_string(), v));
     }
-    after
+    after.into_iter().collect()
 }
 
 fn default_or_computed(attr: &AttrSchema, remote: Option<&Value>, exists: bool) -> Value {

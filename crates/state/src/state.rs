@@ -465,6 +465,7 @@ impl State {
         // Version 1: parse the body again from the bytes, so errors carry a line and column.
         let env: EnvelopeIn = serde_json::from_slice(bytes).map_err(|e| classify(&e, true))?;
         let mut resources = BTreeMap::new();
+        let mut canonical = String::new();
         for (key, r) in env.resources {
             let address: Address =
                 key.parse()
@@ -474,7 +475,9 @@ impl State {
                             detail: e.reason.to_string(),
                         })
                     })?;
-            if address.to_string() != key {
+            canonical.clear();
+            let _ = write!(canonical, "{address}");
+            if canonical != key {
                 return Err(ParseError::Invalid(WriteError::Inconsistent {
                     address: excerpt(&key),
                     detail: format!("the key is not in canonical form (expected {address})"),
