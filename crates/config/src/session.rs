@@ -704,28 +704,22 @@ impl Refs for Session<'_> {
             return Ok(mark_if(Value::Unknown, sens));
         }
         let exp = self.expansion(ev, idx).ok();
-        let ikey = if b.count.is_some() {
-            let i = crate::values::to_number(&key)
-                .and_then(|n| n.as_i64())
-                .filter(|i| *i >= 0)
-                .ok_or_else(|| {
-                    error("Invalid resource instance key", key_op.span).detail(format!(
-                        "{} uses count: the key must be a whole number, got {}",
-                        b.addr,
-                        values::show(&key)
-                    ))
-                })?;
-            InstanceKey::Index(i as u64)
-        } else {
-            let s = primitive_string(&key).ok_or_else(|| {
-                error("Invalid resource instance key", key_op.span).detail(format!(
+        let ikey = instance_key(b, &key).ok_or_else(|| {
+            let detail = if b.count.is_some() {
+                format!(
+                    "{} uses count: the key must be a whole number, got {}",
+                    b.addr,
+                    values::show(&key)
+                )
+            } else {
+                format!(
                     "{} uses for_each: the key must be a string, got {}",
                     b.addr,
                     values::describe_type(&key)
-                ))
-            })?;
-            InstanceKey::Key(s.into_owned())
-        };
+                )
+            };
+            error("Invalid resource instance key", key_op.span).detail(detail)
+        })?;
         if let Some(exp) = &exp {
             if !Self::has_key(exp, &ikey) {
                 let keys = Self::keys(exp);
