@@ -660,22 +660,21 @@ fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
                 .collect();
-            out.push(ResourceChange {
-                address: addr.clone(),
-                kind: tunnelform_plan::ObjectKind::Managed(kind),
-                region: rs.region.clone(),
-                provider_alias: rs.provider_alias.clone(),
-                action: Action::Delete,
-                id: Some(d.id.clone()),
-                before: Some(before),
-                after: None,
-                changed: Vec::new(),
-                replace_paths: Vec::new(),
-                reasons: vec![Reason::Deposed],
-                importing: None,
+            let mut change = diff_managed(DiffInput {
+                address: addr,
+                kind,
+                region: &rs.region,
+                provider_alias: rs.provider_alias.as_deref(),
+                desired: None,
+                remote: Some((d.id.as_str(), &before)),
+                in_state: true,
+                lifecycle: &Lifecycle::default(),
                 depends_on: rs.dependencies.iter().cloned().collect(),
-                deposed: true,
+                importing: None,
             });
+            change.reasons = vec![Reason::Deposed];
+            change.deposed = true;
+            out.push(change);
         }
     }
     out
