@@ -280,18 +280,6 @@ struct Header {
     tunnelform_version: Option<serde_json::Value>,
 }
 
-impl Header {
-    fn get(&self, field: &str) -> Option<&serde_json::Value> {
-        match field {
-            "format" => self.format.as_ref(),
-            "version" => self.version.as_ref(),
-            "terraform_version" => self.terraform_version.as_ref(),
-            "tunnelform_version" => self.tunnelform_version.as_ref(),
-            _ => None,
-        }
-    }
-}
-
 impl State {
     /// An empty state with a fresh lineage and serial 0 (the first save writes serial 1).
     pub fn new() -> State {
@@ -404,12 +392,12 @@ impl State {
                 });
             }
         };
-        if let Some(tv) = obj.get("terraform_version") {
+        if let Some(tv) = obj.terraform_version.as_ref() {
             return Err(ParseError::Terraform {
                 terraform_version: tv.as_str().map(excerpt),
             });
         }
-        match obj.get("format") {
+        match obj.format.as_ref() {
             Some(serde_json::Value::String(f)) if f == STATE_FORMAT => {}
             Some(serde_json::Value::String(f)) => {
                 return Err(ParseError::Foreign {
@@ -427,7 +415,7 @@ impl State {
                 })
             }
         }
-        let version = match obj.get("version") {
+        let version = match obj.version.as_ref() {
             Some(serde_json::Value::Number(n)) => match n.as_u64() {
                 Some(v) => v,
                 None => {
@@ -457,7 +445,8 @@ impl State {
                 found: version,
                 supported: STATE_FORMAT_VERSION,
                 written_by: obj
-                    .get("tunnelform_version")
+                    .tunnelform_version
+                    .as_ref()
                     .and_then(|v| v.as_str())
                     .map(excerpt),
             });
