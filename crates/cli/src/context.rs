@@ -233,13 +233,12 @@ pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
     }
     let abs = absolute_path(state)
         .with_context(|| format!("locating the state file {}", state.display()))?;
-    let source = git_identity(&abs)
-        .map(|(origin, path)| ProjectSource::Git { origin, path })
-        .unwrap_or(ProjectSource::Path(abs));
-    let text = match &source {
-        ProjectSource::Git { origin, path } => format!("{origin}//{path}"),
-        ProjectSource::Path(p) => p.to_string_lossy().into_owned(),
-        ProjectSource::Explicit => unreachable!("handled above"),
+    let (text, source) = match git_identity(&abs) {
+        Some((origin, path)) => (
+            format!("{origin}//{path}"),
+            ProjectSource::Git { origin, path },
+        ),
+        None => (abs.to_string_lossy().into_owned(), ProjectSource::Path(abs)),
     };
     Ok(Some(Project {
         id: tunnelform_apply::mapping::tag_value_for(&text),
