@@ -225,7 +225,7 @@ fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
     );
     assert_eq!(
         plan.stdout
-            .matches("# (adopted: carries this project's ownership tags; its state was lost)")
+            .matches("# (adopted: carries this project's ownership tags; its state was lost or is stale)")
             .count(),
         5,
         "{}",
@@ -344,5 +344,171 @@ fn an_explicit_project_follows_a_configuration_to_a_new_place() {
         bad.stderr.contains("--project \"acme~vpn\""),
         "{}",
         bad.stderr
+    );
+}
+
+/// `sites_project` with the Tokyo office removed.
+fn paris_only(full: &str, tokyo_ip: &str) -> String {
+    let line = format!("    tokyo = {{ ip = \"{tokyo_ip}\", cidr = \"192.168.2.0/24\" }}\n");
+    assert!(full.contains(&line), "{full}");
+    full.replace(&line, "")
+}
+
+/// A state committed to Git and reverted (or checked out again after the runner that applied
+/// died): the objects made since are not in it, but they carry this project's ownership tags, so
+/// the plan adopts them instead of creating duplicates, and nothing is written to the cloud.
+#[test]
+fn a_stale_state_adopts_what_a_later_run_created_instead_of_creating_it_again() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    let full = sites_project("stale-gw", ["203.0.113.31", "203.0.113.32"]);
+    w.config(&paris_only(&full, "203.0.113.32"));
+    w.apply(&[]).success();
+    // The version committed to Git.
+    let committed = std::fs::read(w.state_path()).unwrap();
+    w.config(&full);
+    w.apply(&[]).success();
+    let ids = w.state_ids();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+
+    for round in 0..2 {
+        // The state is reverted to the committed version (journal and backup as a fresh checkout
+        // has them: none).
+        lose_state(&w);
+        std::fs::write(w.state_path(), &committed).unwrap();
+        let writes = sb.write_request_count();
+        let plan = w.plan(&[]);
+        plan.success();
+        assert!(
+            plan.stdout
+                .contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."),
+            "round {round}\n{}",
+            plan.stdout
+        );
+        assert_eq!(
+            plan.stdout
+                .matches("# (adopted: carries this project's ownership tags; its state was lost or is stale)")
+                .count(),
+            2,
+            "{}",
+            plan.stdout
+        );
+        for addr in [
+            "tencentcloud_vpn_customer_gateway.site[\"tokyo\"]",
+            "tencentcloud_vpn_connection.site[\"tokyo\"]",
+        ] {
+            assert!(plan.stdout.contains(&ids[addr]), "{addr}\n{}", plan.stdout);
+        }
+        let apply = w.apply(&[]);
+        apply.success();
+        assert!(
+            apply.stdout.contains(
+                "Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed."
+            ),
+            "{}",
+            apply.stdout
+        );
+        // No create (no duplicate gateway, no InvalidParameterValue.Duplicate customer gateway).
+        assert_eq!(sb.write_request_count(), writes, "round {round}");
+        assert_eq!(w.state_ids(), ids);
+        let mut want: Vec<String> = ids.values().cloned().collect();
+        want.sort();
+        assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
+        w.assert_no_changes(&[]);
+    }
+}
+
+/// A state that records an object deleted since, while a later run (whose state was lost) made
+/// its replacement: the replacement is adopted, not created a second time.
+#[test]
+fn an_object_recorded_as_gone_is_replaced_by_the_one_a_later_run_made() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&sites_project("gone-gw", ["203.0.113.41", "203.0.113.42"]));
+    w.apply(&[]).success();
+    let old = std::fs::read(w.state_path()).unwrap();
+    let old_ids = w.state_ids();
+    // Someone deletes the Tokyo tunnel; a run whose state is current recreates it.
+    let tunnel = "tencentcloud_vpn_connection.site[\"tokyo\"]";
+    sb.cloud().delete_connection(
+        "ap-guangzhou",
+        &old_ids["tencentcloud_vpn_gateway.gw"],
+        &old_ids[tunnel],
+    );
+    w.apply(&[]).success();
+    let new_ids = w.state_ids();
+    assert_ne!(new_ids[tunnel], old_ids[tunnel]);
+    // Then the old state comes back: it records the deleted tunnel.
+    lose_state(&w);
+    std::fs::write(w.state_path(), &old).unwrap();
+    let writes = sb.write_request_count();
+    let apply = w.apply(&[]);
+    apply.success();
+    assert!(apply.stdout.contains(&new_ids[tunnel]), "{}", apply.stdout);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(sb.write_request_count(), writes);
+    assert_eq!(w.state_ids(), new_ids);
+    assert_eq!(sb.cloud().connection_ids("ap-guangzhou").len(), 2);
+    w.assert_no_changes(&[]);
+}
+
+/// After a lost state, `destroy` finds this project's objects by their ownership tags, shows them
+/// and deletes them; another project's objects with the same addresses are left alone.
+#[test]
+fn destroy_after_a_lost_state_deletes_this_projects_objects_and_nothing_else() {
+    let sb = SandboxProc::start(50, &[]);
+    let other = Work::with_sandbox(&sb);
+    other.config(&sites_project("other-gw", ["203.0.113.51", "203.0.113.52"]));
+    other.apply(&[]).success();
+    let other_ids = other.state_ids();
+
+    let w = Work::with_sandbox(&sb);
+    w.config(&sites_project("mine-gw", ["203.0.113.61", "203.0.113.62"]));
+    w.apply(&[]).success();
+    let mine = w.state_ids();
+    lose_state(&w);
+
+    let plan = w.plan(&["--destroy"]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 5 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    for id in mine.values() {
+        assert!(plan.stdout.contains(id.as_str()), "{id}\n{}", plan.stdout);
+    }
+    for id in other_ids.values() {
+        assert!(!plan.stdout.contains(id.as_str()), "{id}\n{}", plan.stdout);
+    }
+
+    let d = w.destroy(&[]);
+    d.success();
+    assert!(
+        d.stdout
+            .contains("Destroy complete! Resources: 5 destroyed."),
+        "{}",
+        d.stdout
+    );
+    let mut left: Vec<String> = other_ids.values().cloned().collect();
+    left.sort();
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou"), left);
+    other.assert_no_changes(&[]);
+    // Nothing of this project is left to destroy.
+    let again = w.destroy(&[]);
+    again.success();
+    assert!(
+        again
+            .stdout
+            .contains("No changes. No objects need to be destroyed."),
+        "{}",
+        again.stdout
     );
 }

@@ -1155,9 +1155,33 @@ async fn import(
         .clone()
         .or_else(|| change.id.clone())
         .unwrap_or_default();
-    let obj = describe(ctx, change, kind, step, &id)
+    let mut obj = describe(ctx, change, kind, step, &id)
         .await?
         .ok_or_else(|| failure(change, step, None, format!("{id} does not exist"), None))?;
+    // An object still being created (an earlier run that died left it PENDING) is waited for, as
+    // its create would have been, before anything that depends on it starts.
+    if obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING") {
+        obj = match ctx.watcher.wait_available(&change.region, kind, &id).await {
+            Settled::Available(o) => *o,
+            Settled::Failed(why) => return Err(failure(change, step, None, why, None)),
+            Settled::Gone => {
+                return Err(failure(change, step, None, format!("{id} no longer exists"), None))
+            }
+            Settled::TimedOut(last) => {
+                return Err(failure(
+                    change,
+                    step,
+                    None,
+                    format!(
+                        "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
+                        ctx.opts.task_timeout
+                    ),
+                    None,
+                ))
+            }
+            Settled::Api(e) => return Err(api_failure(change, step, &e)),
+        };
+    }
     // A lost state's object found by its project's ownership tags was adopted, not imported.
     let origin = if change.reasons.contains(&Reason::AdoptedLostState) {
         Origin::Adopted

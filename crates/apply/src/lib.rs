@@ -4,6 +4,7 @@
 pub mod data;
 pub mod executor;
 pub mod mapping;
+pub mod ownership;
 pub mod planner;
 pub mod recover;
 pub mod refresh;

@@ -1,7 +1,7 @@
 //! The planning walk: refresh, then evaluate the configuration block by block in dependency order,
 //! diffing each instance and feeding its planned value to the blocks that reference it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
 
 use crate::data::read_data;
+use crate::ownership::{Found, OwnershipIndex};
 use crate::refresh::{read_objects, refresh, RemoteObject, RemoteSnapshot};
 use crate::TUNNELFORM_VERSION;
 
@@ -216,10 +217,8 @@ pub async fn plan_from(
 
     // Evaluate every block in dependency order.
     let order = config.block_order()?;
-    let fresh_state = state.resources.is_empty();
-    let mut owned: HashMap<(String, ResourceKind, Address), BTreeMap<Address, Vec<RemoteObject>>> =
-        HashMap::new();
-    // Address -> id of the lost state's objects adopted by this plan.
+    let mut owners = OwnershipIndex::new(opts.project.as_deref(), state);
+    // Address -> id of this project's objects the state did not hold, adopted by this plan.
     let mut adopted: BTreeMap<Address, String> = BTreeMap::new();
     let mut all: Vec<Instance> = Vec::new();
     for block in &order {
@@ -230,7 +229,6 @@ pub async fn plan_from(
                 continue;
             }
         };
-        let expanded_addrs: Vec<Address> = expanded.iter().map(|i| i.address.clone()).collect();
         // Planned values are kept only for blocks something reads (memory: one attribute map per
         // instance).
         let keep_values = config.is_referenced(block);
@@ -285,38 +283,28 @@ pub async fn plan_from(
                             }
                         }
                     }
-                    // A brand-new state may be a lost one, or another configuration may use the
-                    // same addresses in this account and region. Objects tagged with this address
-                    // and this project are the lost state's: adopted (imported), not created again.
-                    // Objects of another project (or without a project tag) are reported, never
-                    // taken over (importing them would let this state change or destroy another
-                    // state's objects); the user imports them if they are theirs.
+                    // Before anything is created: does this project already have an object at this
+                    // address that the state does not hold? (The state may be stale or lost.)
+                    // Such an object is adopted, not created again; objects of another project
+                    // (or without a project tag) with the same address are reported, never taken
+                    // over (that would let this state change or destroy another state's objects).
                     if let Some(client) = client.filter(|_| {
-                        fresh_state
-                            && opts.mode == PlanMode::Normal
+                        opts.mode != PlanMode::RefreshOnly
                             && !imports.contains_key(&inst.address)
+                            && !remote.objects.contains_key(&inst.address)
                     }) {
-                        let key = (inst.provider.region.clone(), kind, inst.address.resource());
-                        if !owned.contains_key(&key) {
-                            let found =
-                                crate::recover::find_owned(client, &key.0, kind, &expanded_addrs)
-                                    .await?;
-                            owned.insert(key.clone(), found);
-                        }
-                        if let Some(objs) = owned
-                            .get(&key)
-                            .and_then(|m| m.get(&inst.address))
-                            .filter(|o| !o.is_empty())
-                        {
-                            lost_state_objects(
-                                &inst.address,
-                                &key.0,
-                                objs,
-                                opts.project.as_deref(),
-                                &mut remote,
-                                &mut adopted,
-                                &mut diags,
-                            );
+                        let region = inst.provider.region.as_str();
+                        owners.load(client, region).await?;
+                        let found = owners.find(region, kind, &inst.address);
+                        if let Some(adopt) = untracked_objects(
+                            &inst.address,
+                            region,
+                            &found,
+                            opts.project.as_deref(),
+                            &mut diags,
+                        ) {
+                            adopted.insert(inst.address.clone(), adopt.id.clone());
+                            remote.objects.insert(inst.address.clone(), adopt);
                         }
                     }
                     let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {
@@ -369,12 +357,10 @@ pub async fn plan_from(
     }
     let instances: BTreeMap<Address, Instance> =
         all.into_iter().map(|i| (i.address.clone(), i)).collect();
-    // A lost state's objects whose addresses left the configuration since: nothing will manage
-    // them, so say so.
-    if let (Some(client), Some(project)) = (client, &opts.project) {
-        if fresh_state && opts.mode == PlanMode::Normal {
-            orphans_of_lost_state(client, project, &instances, &mut diags).await?;
-        }
+    // This project's objects that neither the state nor the configuration has (a lost or stale
+    // state's, for addresses the configuration no longer names): nothing will manage them.
+    if let Some(project) = &opts.project {
+        unclaimed_objects(&owners, project, &instances, &mut diags);
     }
     lap(&mut timings.validate);
 
@@ -428,6 +414,27 @@ pub async fn plan_from(
                     depends_on: rs.dependencies.iter().cloned().collect(),
                     importing: None,
                 }));
+            }
+            // This project's objects that the state did not hold (it is stale or was lost), found
+            // by their ownership tags: destroyed too, or they would be left behind.
+            for (addr, id) in &adopted {
+                let (Some(r), Some(inst)) = (remote.objects.get(addr), instances.get(addr)) else {
+                    continue;
+                };
+                let mut change = diff_managed(DiffInput {
+                    address: addr,
+                    kind: r.kind,
+                    region: &r.region,
+                    provider_alias: inst.provider.alias.as_deref(),
+                    desired: None,
+                    remote: Some((id.as_str(), &r.attrs)),
+                    in_state: false,
+                    lifecycle: &Lifecycle::default(),
+                    depends_on: inst.depends_on.clone(),
+                    importing: None,
+                });
+                change.reasons.push(Reason::AdoptedLostState);
+                destroy.push(change);
             }
             destroy.extend(deposed_deletes(state));
             plan.changes = destroy;
@@ -525,31 +532,26 @@ pub async fn plan_from(
     })
 }
 
-/// A brand-new state found `objs` carrying the `tunnelform:address` tag of `address` in `region`:
-/// adopts the one that also carries this project's tag (recording it in `remote` and `adopted`),
-/// or says why it does not.
-fn lost_state_objects(
+/// What carries the ownership tag of `address` in `region` besides the state's objects (`found`):
+/// returns this project's one object, to adopt, or says why nothing is adopted (another project's
+/// object: a warning, the plan creates a new one; several of this project's: an error, since
+/// nothing tells which one to keep).
+fn untracked_objects(
     address: &Address,
     region: &str,
-    objs: &[RemoteObject],
+    found: &Found<'_>,
     project: Option<&str>,
-    remote: &mut RemoteSnapshot,
-    adopted: &mut BTreeMap<Address, String>,
     diags: &mut Diagnostics,
-) {
-    let (mine, others): (Vec<&RemoteObject>, Vec<&RemoteObject>) = objs
-        .iter()
-        .partition(|o| project.is_some() && o.ownership.project.as_deref() == project);
-    match mine.as_slice() {
-        [one] => {
-            remote.objects.insert(address.clone(), (*one).clone());
-            adopted.insert(address.clone(), one.id.clone());
-        }
+) -> Option<RemoteObject> {
+    match found.mine.as_slice() {
+        [one] => Some((*one).clone()),
+        [] if found.others.is_empty() => None,
         [] => {
+            let others = &found.others;
             let ids: Vec<&str> = others.iter().map(|o| o.id.as_str()).collect();
             let mut theirs: Vec<String> = others
                 .iter()
-                .map(|o| match &o.ownership.project {
+                .map(|o| match &o.project {
                     Some(p) => format!("{} belongs to project {p:?}", o.id),
                     None => format!("{} has no tunnelform:project tag", o.id),
                 })
@@ -570,7 +572,7 @@ fn lost_state_objects(
                     "{} ({ours}), so it is another configuration's; the plan creates a new object",
                     theirs.join("; ")
                 ))
-                .with_help(match others.iter().find_map(|o| o.ownership.project.as_deref()) {
+                .with_help(match others.iter().find_map(|o| o.project.as_deref()) {
                     Some(p) => format!(
                         "if it is this configuration's, import it instead of creating another: tunnelform import {address} {} (or, if this configuration ran under project {p:?} before, run with --project {p:?} to adopt all its objects)",
                         ids[0]
@@ -581,6 +583,7 @@ fn lost_state_objects(
                     ),
                 }),
             );
+            None
         }
         many => {
             let ids: Vec<&str> = many.iter().map(|o| o.id.as_str()).collect();
@@ -590,47 +593,37 @@ fn lost_state_objects(
                     many.len(),
                     ids.join(", ")
                 ))
-                .with_detail("this state is new (was its state file lost?) and would adopt the object tagged with its project, but there are duplicates and it cannot tell which one to keep")
+                .with_detail("the state does not hold them (it is stale, or was lost), and the plan would adopt the object tagged with this project instead of creating another, but there are duplicates and it cannot tell which one to keep")
                 .with_help(format!(
                     "keep one with `tunnelform import {address} {}` and delete the others in the console (or with tccli), then run the command again",
                     ids[0]
                 )),
             );
+            None
         }
     }
 }
 
-/// Warns about objects tagged with `project` (in the configuration's regions) whose address is not
-/// in the configuration: a lost state's objects that nothing manages any more.
-async fn orphans_of_lost_state(
-    client: &Client,
+/// Warns about this project's objects (in the regions the plan looked at) that neither the state
+/// nor the configuration holds: a lost or stale state's objects that nothing manages any more.
+fn unclaimed_objects(
+    owners: &OwnershipIndex,
     project: &str,
     instances: &BTreeMap<Address, Instance>,
     diags: &mut Diagnostics,
-) -> Result<(), ApiError> {
-    let regions: BTreeSet<&str> = instances
-        .values()
-        .map(|i| i.provider.region.as_str())
-        .collect();
-    let known: BTreeSet<String> = instances
+) {
+    let known: HashSet<String> = instances
         .keys()
         .map(crate::mapping::owner_address_value)
         .collect();
-    for region in regions {
-        let mut orphans: Vec<String> =
-            crate::recover::find_project_objects(client, region, project)
-                .await?
-                .into_iter()
-                .filter(|o| !o.address_tag.as_ref().is_some_and(|a| known.contains(a)))
-                .map(|o| match o.address_tag {
-                    Some(a) => format!("{} ({a})", o.id),
-                    None => o.id,
-                })
-                .collect();
-        if orphans.is_empty() {
-            continue;
-        }
-        orphans.sort();
+    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (region, id, tag) in owners.unclaimed(&known) {
+        by_region
+            .entry(region)
+            .or_default()
+            .push(format!("{id} ({tag})"));
+    }
+    for (region, orphans) in by_region {
         diags.push(
             Diagnostic::warning(format!(
                 "{} object(s) in {region} carry this project's ownership tags but are not in the configuration: {}",
@@ -638,12 +631,11 @@ async fn orphans_of_lost_state(
                 orphans.join(", ")
             ))
             .with_detail(format!(
-                "this state is new, so they were created by this project ({project:?}) under a state that was lost, for addresses the configuration no longer has; nothing will change or destroy them"
+                "the state does not hold them (it is stale, or was lost), so they were created by this project ({project:?}) for addresses the configuration no longer has; nothing will change or destroy them"
             ))
             .with_help("delete them in the console (or with tccli), or add their blocks back and import them (tunnelform import ADDRESS ID) to manage or destroy them"),
         );
     }
-    Ok(())
 }
 
 /// Deletes of the deposed objects the state keeps (older objects that a create_before_destroy

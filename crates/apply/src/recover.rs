@@ -5,10 +5,10 @@
 //!   at intervals, so a crash can lose the last completed steps): a create whose response arrived
 //!   is adopted by id; a create whose response never arrived is looked up by its ownership tags; a
 //!   delete is checked; whatever exists ends up in state exactly once.
-//! - [`find_owned`] finds objects carrying `tunnelform:address` tags for addresses the state does not
-//!   know (a lost response or a lost state). A brand-new state adopts those that also carry its
-//!   project's `tunnelform:project` tag (see the planner), instead of creating a duplicate; objects
-//!   of another project with the same address are left alone.
+//! - [`find_owned`] finds objects carrying `tunnelform:address` tags for the addresses of creates
+//!   whose answer was lost. (The planner, through [`crate::ownership`], does the same for every
+//!   create it plans, so a stale or lost state adopts its project's objects instead of creating
+//!   duplicates; objects of another project with the same address are left alone.)
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use tunnelform_state::{
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
+use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
 
@@ -101,60 +101,6 @@ pub async fn find_owned(
 
 /// Records `obj` at `addr`, keeping what the state knew of the object there (dependencies,
 /// provider alias, lifecycle, which attributes are kept only as digests).
-/// An object carrying a project's `tunnelform:project` tag, as the tag service lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectObject {
-    pub kind: ResourceKind,
-    pub id: String,
-    /// Its `tunnelform:address` tag (an address, or a digest of one).
-    pub address_tag: Option<String>,
-}
-
-/// Every VPN object in `region` tagged `tunnelform:project` = `project` (one paged tag query).
-pub async fn find_project_objects(
-    client: &Client,
-    region: &str,
-    project: &str,
-) -> Result<Vec<ProjectObject>, ApiError> {
-    let req = GetResourcesRequest {
-        tag_filters: Some(vec![TagFilter {
-            tag_key: OWNER_PROJECT_TAG.to_string(),
-            tag_value: Some(vec![project.to_string()]),
-        }]),
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    for mapping in client.get_resources(region, req).await? {
-        let Some(name) = parse_resource_name(&mapping.resource) else {
-            continue;
-        };
-        let kind = [
-            ResourceKind::VpnConnection,
-            ResourceKind::VpnGateway,
-            ResourceKind::CustomerGateway,
-        ]
-        .into_iter()
-        .find(|k| k.id_prefix() == name.prefix);
-        let Some(kind) = kind.filter(|_| name.region == region) else {
-            continue;
-        };
-        let project_tag = mapping.tags.iter().find(|t| t.tag_key == OWNER_PROJECT_TAG);
-        if project_tag.is_none_or(|t| t.tag_value != project) {
-            continue;
-        }
-        out.push(ProjectObject {
-            kind,
-            id: name.id.clone(),
-            address_tag: mapping
-                .tags
-                .iter()
-                .find(|t| t.tag_key == OWNER_ADDRESS_TAG)
-                .map(|t| t.tag_value.clone()),
-        });
-    }
-    Ok(out)
-}
-
 fn adopt(state: &mut State, addr: &Address, obj: &RemoteObject, origin: Origin) {
     let prev = state.resources.get(addr).filter(|p| p.id == obj.id);
     let deps = state

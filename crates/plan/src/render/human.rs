@@ -348,7 +348,7 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
                     .to_string(),
             ),
             Reason::AdoptedLostState => out.push(
-                "# (adopted: carries this project's ownership tags; its state was lost)"
+                "# (adopted: carries this project's ownership tags; its state was lost or is stale)"
                     .to_string(),
             ),
             _ => {}

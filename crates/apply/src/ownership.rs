@@ -1,0 +1,207 @@
+//! Which objects in the cloud carry tunnelform's ownership tags, region by region.
+//!
+//! Before the plan creates an object, it asks whether this project already has one at that
+//! address: a state can be stale (committed to Git and reverted, checked out again after a runner
+//! died mid-apply, restored from a backup) or lost, and creating again would duplicate what the
+//! earlier run made. The answer costs one paged tag query per region, however many blocks and
+//! instances the configuration has, plus batched reads (100 ids per call) of this project's objects
+//! the state does not know: the state's own objects are never read twice.
+
+use std::collections::{HashMap, HashSet};
+
+use tunnelform_model::{Address, ResourceKind};
+use tunnelform_state::State;
+use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
+use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
+
+use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
+use crate::refresh::{read_objects, RemoteObject};
+
+/// One object carrying a `tunnelform:address` tag, as the tag service lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Its `tunnelform:address` tag (an address, or a digest of a long one).
+    pub address_tag: String,
+    pub project: Option<String>,
+}
+
+/// What the index knows of one address: this project's objects that the state does not hold (read,
+/// so they can be adopted), and other projects' (or untagged projects') objects with the same
+/// address tag (only listed: they are never taken over).
+#[derive(Debug, Default)]
+pub struct Found<'a> {
+    pub mine: Vec<&'a RemoteObject>,
+    pub others: Vec<&'a Tagged>,
+}
+
+#[derive(Debug, Default)]
+struct RegionIndex {
+    tagged: Vec<Tagged>,
+    /// Address tag value -> positions in `tagged`.
+    by_address: HashMap<String, Vec<usize>>,
+    /// This project's objects that the state does not hold, as read (settling objects included;
+    /// objects being deleted left out).
+    read: HashMap<String, RemoteObject>,
+}
+
+/// The ownership tags of every region asked about so far (each region is loaded once, on first
+/// use).
+#[derive(Debug)]
+pub struct OwnershipIndex {
+    project: Option<String>,
+    /// Every object id the state holds (at any address, deposed ones included).
+    in_state: HashSet<String>,
+    regions: HashMap<String, RegionIndex>,
+}
+
+impl OwnershipIndex {
+    /// An index for `project` (None with ownership tags off: nothing is ever adopted, collisions
+    /// are only reported).
+    pub fn new(project: Option<&str>, state: &State) -> Self {
+        let mut in_state = HashSet::new();
+        for rs in state.resources.values() {
+            in_state.insert(rs.id.clone());
+            in_state.extend(rs.deposed.iter().map(|d| d.id.clone()));
+        }
+        OwnershipIndex {
+            project: project.map(str::to_string),
+            in_state,
+            regions: HashMap::new(),
+        }
+    }
+
+    /// Loads `region` unless it is loaded: one paged tag query, then batched reads of this
+    /// project's objects that the state does not hold.
+    pub async fn load(&mut self, client: &Client, region: &str) -> Result<(), ApiError> {
+        if self.regions.contains_key(region) {
+            return Ok(());
+        }
+        let tagged = list_tagged(client, region).await?;
+        let mut idx = RegionIndex::default();
+        let mut unknown: HashMap<ResourceKind, Vec<String>> = HashMap::new();
+        for (i, t) in tagged.iter().enumerate() {
+            idx.by_address
+                .entry(t.address_tag.clone())
+                .or_default()
+                .push(i);
+            if self.is_mine(t) && !self.in_state.contains(&t.id) {
+                unknown.entry(t.kind).or_default().push(t.id.clone());
+            }
+        }
+        for (kind, ids) in unknown {
+            for o in read_objects(client, region, kind, &ids).await? {
+                if !being_deleted(&o) {
+                    idx.read.insert(o.id.clone(), o);
+                }
+            }
+        }
+        idx.tagged = tagged;
+        self.regions.insert(region.to_string(), idx);
+        Ok(())
+    }
+
+    fn is_mine(&self, t: &Tagged) -> bool {
+        self.project.is_some() && t.project == self.project
+    }
+
+    /// What carries the ownership tag of `address` (of `kind`) in `region`, leaving out the
+    /// objects the state holds. The region must be loaded.
+    pub fn find(&self, region: &str, kind: ResourceKind, address: &Address) -> Found<'_> {
+        let mut found = Found::default();
+        let Some(idx) = self.regions.get(region) else {
+            return found;
+        };
+        let Some(positions) = idx.by_address.get(&owner_address_value(address)) else {
+            return found;
+        };
+        for &i in positions {
+            let t = &idx.tagged[i];
+            if t.kind != kind || self.in_state.contains(&t.id) {
+                continue;
+            }
+            if self.is_mine(t) {
+                // Objects being deleted (or gone since the tag query) are not there to adopt.
+                if let Some(o) = idx.read.get(&t.id) {
+                    found.mine.push(o);
+                }
+            } else {
+                found.others.push(t);
+            }
+        }
+        found
+    }
+
+    /// This project's objects in the loaded regions that the state does not hold and whose
+    /// address tag is none of `known` (tag values of the configuration's addresses): a lost or
+    /// stale state's objects that nothing manages. (region, id, address tag), sorted.
+    pub fn unclaimed(&self, known: &HashSet<String>) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (region, idx) in &self.regions {
+            for t in &idx.tagged {
+                if self.is_mine(t)
+                    && !self.in_state.contains(&t.id)
+                    && idx.read.contains_key(&t.id)
+                    && !known.contains(&t.address_tag)
+                {
+                    out.push((region.clone(), t.id.clone(), t.address_tag.clone()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+fn being_deleted(o: &RemoteObject) -> bool {
+    matches!(
+        o.attrs
+            .get("state")
+            .and_then(tunnelform_model::Value::as_str),
+        Some("DELETING" | "DELETED")
+    )
+}
+
+/// Every VPN object in `region` carrying a `tunnelform:address` tag: one paged query by tag key.
+async fn list_tagged(client: &Client, region: &str) -> Result<Vec<Tagged>, ApiError> {
+    let req = GetResourcesRequest {
+        tag_filters: Some(vec![TagFilter {
+            tag_key: OWNER_ADDRESS_TAG.to_string(),
+            tag_value: None,
+        }]),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for mapping in client.get_resources(region, req).await? {
+        let Some(name) = parse_resource_name(&mapping.resource) else {
+            continue;
+        };
+        if name.region != region {
+            continue;
+        }
+        let Some(kind) = ResourceKind::ALL
+            .into_iter()
+            .find(|k| k.id_prefix() == name.prefix)
+        else {
+            continue;
+        };
+        let tag = |key: &str| {
+            mapping
+                .tags
+                .iter()
+                .find(|t| t.tag_key == key)
+                .map(|t| t.tag_value.clone())
+        };
+        let Some(address_tag) = tag(OWNER_ADDRESS_TAG) else {
+            continue;
+        };
+        out.push(Tagged {
+            kind,
+            id: name.id.clone(),
+            address_tag,
+            project: tag(OWNER_PROJECT_TAG),
+        });
+    }
+    Ok(out)
+}
