@@ -451,16 +451,10 @@ fn run_and_kill(w: &Work, args: &[&str], k: usize) -> bool {
     reached && status.code().is_none()
 }
 
-#[test]
-fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_foreign() {
-    let rounds: usize = std::env::var("TUNNELFORM_CHAOS_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_ROUNDS);
-    let sb = SandboxProc::start(20, &["--seed", "11"]);
-
-    // Another project with the same addresses, applied first from another directory.
-    let other = Work::with_sandbox(&sb);
+/// Another project with the same addresses, applied first from another directory: its work
+/// directory and its three objects.
+fn foreign_project(sb: &SandboxProc) -> (Work, Vec<Obj>) {
+    let other = Work::with_sandbox(sb);
     other.config(
         &Target {
             prefix: "foreign",
@@ -473,17 +467,48 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
         .config(),
     );
     other.apply(&[]).success();
-    let foreign = cloud_objects(&sb);
+    let foreign = cloud_objects(sb);
     assert_eq!(foreign.len(), 3, "{foreign:?}");
+    (other, foreign)
+}
 
-    let w = Work::with_sandbox(&sb);
-    let project = w
-        .path()
+/// The project id of `w`'s state (its absolute path: no Git repository around it).
+fn project_of(w: &Work) -> String {
+    w.path()
         .canonicalize()
         .unwrap()
         .join("state/cfg.tfstate.json")
         .to_string_lossy()
-        .into_owned();
+        .into_owned()
+}
+
+/// About how many progress lines a phase's run prints (two per step).
+fn progress_lines(phase: Phase) -> usize {
+    match phase {
+        Phase::Create => 2 * (3 + OFFICES + 3 * OFFICES),
+        Phase::Modify => 2 * (3 + 3 * OFFICES),
+        Phase::Shrink => 2 * (3 + 3 * OFFICES + (OFFICES - SHRUNK_OFFICES)),
+        Phase::Destroy => 2 * (3 + SHRUNK_OFFICES + 3 * SHRUNK_OFFICES),
+    }
+}
+
+fn command_of(phase: Phase) -> &'static [&'static str] {
+    match phase {
+        Phase::Destroy => &["destroy", "cfg", "--auto-approve"],
+        _ => &["apply", "cfg", "--auto-approve"],
+    }
+}
+
+#[test]
+fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_foreign() {
+    let rounds: usize = std::env::var("TUNNELFORM_CHAOS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS);
+    let sb = SandboxProc::start(20, &["--seed", "11"]);
+    let (other, foreign) = foreign_project(&sb);
+    let w = Work::with_sandbox(&sb);
+    let project = project_of(&w);
     let mut killed = 0;
     let mut kills_in_recovery = 0;
     // (journal operations, describe calls) of the largest journal a plan settled.
@@ -492,17 +517,8 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
         let phase = PHASES[round % PHASES.len()];
         let target = Target::ours(phase);
         w.config(&target.config());
-        let args: &[&str] = match phase {
-            Phase::Destroy => &["destroy", "cfg", "--auto-approve"],
-            _ => &["apply", "cfg", "--auto-approve"],
-        };
-        // About how many progress lines the run prints (two per step).
-        let lines = match phase {
-            Phase::Create => 2 * (3 + OFFICES + 3 * OFFICES),
-            Phase::Modify => 2 * (3 + 3 * OFFICES),
-            Phase::Shrink => 2 * (3 + 3 * OFFICES + (OFFICES - SHRUNK_OFFICES)),
-            Phase::Destroy => 2 * (3 + SHRUNK_OFFICES + 3 * SHRUNK_OFFICES),
-        };
+        let args = command_of(phase);
+        let lines = progress_lines(phase);
         let r = mix(0xC4A0_5EED ^ round as u64);
         let k = (r % (lines as u64 + 1)) as usize;
         let ctx = format!("round {round} ({phase:?}, killed after progress line {k})");
@@ -556,5 +572,87 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
         "only {killed} of {rounds} rounds were killed mid-run"
     );
     // The foreign project still has nothing to do.
+    other.assert_no_changes(&[]);
+}
+
+/// What a CI runner's checkout has of the state: the version committed to Git (`None`: none yet),
+/// and no journal, backup or lock (those died with the runner that wrote them).
+fn checkout_state(w: &Work, committed: Option<&[u8]>) {
+    let p = w.state_path();
+    for suffix in ["", ".backup", ".journal", ".lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+    }
+    if let Some(bytes) = committed {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+    }
+}
+
+/// The GitOps flow with ephemeral runners: every run starts from the state committed to Git, and
+/// a runner killed mid-apply takes its state changes and its journal with it. The next runner (or
+/// two more, each killed too) starts from the same stale state; the merge job commits the state
+/// of the run that finished, except in some rounds where that commit is reverted. Whatever the
+/// kill moment, no object of this project ever exists twice, and after each round exactly the
+/// configuration's objects exist, all in the state (no orphan), the foreign ones untouched.
+#[test]
+fn runners_killed_at_any_moment_with_the_state_from_git_duplicate_nothing_and_orphan_nothing() {
+    let rounds: usize = std::env::var("TUNNELFORM_CHAOS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS);
+    let sb = SandboxProc::start(20, &["--seed", "12"]);
+    let (other, foreign) = foreign_project(&sb);
+    let w = Work::with_sandbox(&sb);
+    let project = project_of(&w);
+    // The state as committed to Git.
+    let mut committed: Option<Vec<u8>> = None;
+    let (mut killed, mut reverted) = (0, 0);
+    for round in 0..rounds {
+        let phase = PHASES[round % PHASES.len()];
+        let target = Target::ours(phase);
+        w.config(&target.config());
+        let args = command_of(phase);
+        let lines = progress_lines(phase) as u64;
+        let r = mix(0x5_7A1E_5EED ^ round as u64);
+        // One, two or three runners are killed, each starting from the committed state.
+        let kills = 1 + (r >> 56) % 3;
+        for n in 0..kills {
+            let k = ((r >> (n * 16)) % (lines + 1)) as usize;
+            let ctx = format!("round {round} ({phase:?}), runner {n} killed after line {k}");
+            checkout_state(&w, committed.as_deref());
+            if run_and_kill(&w, args, k) {
+                killed += 1;
+            }
+            check_after_kill(&w, &sb, &foreign, &project, &ctx);
+        }
+        let ctx = format!("round {round} ({phase:?}) after {kills} killed runner(s)");
+        checkout_state(&w, committed.as_deref());
+        let done = match phase {
+            Phase::Destroy => w.destroy(&[]),
+            _ => w.apply(&[]),
+        };
+        assert_eq!(
+            done.code(),
+            Some(0),
+            "{ctx}: the run from the committed state failed:\n{}\n{}",
+            done.stdout,
+            done.stderr
+        );
+        let target = (phase != Phase::Destroy).then_some(&target);
+        check_converged(&w, &sb, &foreign, &project, target, &ctx);
+        // The merge job commits the state; in every third round that commit is reverted.
+        if (r >> 48) % 3 == 0 {
+            reverted += 1;
+        } else {
+            committed = Some(std::fs::read(w.state_path()).unwrap());
+        }
+    }
+    eprintln!(
+        "chaos (state from git): {rounds} rounds, {killed} runners killed mid-run, {reverted} commits reverted"
+    );
+    assert!(
+        killed >= rounds,
+        "only {killed} runners were killed mid-run in {rounds} rounds"
+    );
     other.assert_no_changes(&[]);
 }

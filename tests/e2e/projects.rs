@@ -263,7 +263,8 @@ fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
     other.assert_no_changes(&[]);
 
     // Lost again, and meanwhile the configuration dropped the Tokyo office: its two objects are
-    // the lost state's too, but nothing would manage them any more. The plan says so.
+    // the lost state's too, and the configuration no longer wants them. The plan deletes them,
+    // as the lost state would have, and says why.
     lose_state(&w);
     w.config(
         &sites_project("mine-gw", ["203.0.113.11", "203.0.113.12"]).replace(
@@ -275,27 +276,52 @@ fn a_lost_state_adopts_its_own_objects_and_leaves_another_projects_alone() {
     plan.success();
     assert!(
         plan.stdout
-            .contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 3 to import, 0 to add, 0 to change, 2 to destroy."),
         "{}",
         plan.stdout
     );
-    assert!(
-        plan.stderr.contains(
-            "2 object(s) in ap-guangzhou carry this project's ownership tags but are not in the configuration"
-        ),
+    assert_eq!(
+        plan.stdout
+            .matches("# (not in the state, which is stale or was lost: found by this project's ownership tags)")
+            .count(),
+        2,
         "{}",
-        plan.stderr
+        plan.stdout
     );
     for addr in [
         "tencentcloud_vpn_customer_gateway.site[\"tokyo\"]",
         "tencentcloud_vpn_connection.site[\"tokyo\"]",
     ] {
-        assert!(plan.stderr.contains(&mine[addr]), "{addr}\n{}", plan.stderr);
+        assert!(
+            plan.stdout.contains(&format!("# {addr} will be destroyed")),
+            "{addr}\n{}",
+            plan.stdout
+        );
+        assert!(plan.stdout.contains(&mine[addr]), "{addr}\n{}", plan.stdout);
     }
     // The other project's objects are not this project's orphans.
     for id in other_ids.values() {
+        assert!(!plan.stdout.contains(id.as_str()), "{id}\n{}", plan.stdout);
         assert!(!plan.stderr.contains(id.as_str()), "{id}\n{}", plan.stderr);
     }
+    let apply = w.apply(&[]);
+    apply.success();
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 3 imported, 0 added, 0 changed, 2 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    let mut want: Vec<String> = w
+        .state_ids()
+        .into_values()
+        .chain(other_ids.values().cloned())
+        .collect();
+    want.sort();
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
+    w.assert_no_changes(&[]);
+    other.assert_no_changes(&[]);
 }
 
 #[test]
@@ -511,4 +537,39 @@ fn destroy_after_a_lost_state_deletes_this_projects_objects_and_nothing_else() {
         "{}",
         again.stdout
     );
+}
+
+/// A stale state whose objects all exist, while a later run (whose state was reverted) made more
+/// for addresses the configuration has since dropped: `destroy` still finds and deletes them.
+#[test]
+fn destroy_with_a_stale_state_also_deletes_what_a_later_run_made() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::with_sandbox(&sb);
+    let full = sites_project("later-gw", ["203.0.113.71", "203.0.113.72"]);
+    let paris = paris_only(&full, "203.0.113.72");
+    w.config(&paris);
+    w.apply(&[]).success();
+    let committed = std::fs::read(w.state_path()).unwrap();
+    w.config(&full);
+    w.apply(&[]).success();
+    let all = w.state_ids();
+    // The change is reverted: configuration and state as committed.
+    w.config(&paris);
+    lose_state(&w);
+    std::fs::write(w.state_path(), &committed).unwrap();
+    let d = w.destroy(&[]);
+    d.success();
+    for addr in [
+        "tencentcloud_vpn_customer_gateway.site[\"tokyo\"]",
+        "tencentcloud_vpn_connection.site[\"tokyo\"]",
+    ] {
+        assert!(d.stdout.contains(&all[addr]), "{addr}\n{}", d.stdout);
+    }
+    assert!(
+        d.stdout
+            .contains("Destroy complete! Resources: 5 destroyed."),
+        "{}",
+        d.stdout
+    );
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou"), Vec::<String>::new());
 }

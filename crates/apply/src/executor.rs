@@ -219,6 +219,19 @@ pub async fn apply_plan(
         sink,
         watcher: Watcher::new(client.clone(), opts.task_timeout),
     });
+    // Objects the refresh found gone that nothing creates again leave the state (as a refresh
+    // would have recorded), so a stale state's ghosts do not outlive the apply.
+    let gone: Vec<Address> = plan.gone_from_state().cloned().collect();
+    if !gone.is_empty() {
+        store.update(|s| {
+            for a in &gone {
+                if s.resources.get(a).is_some_and(|r| r.deposed.is_empty()) {
+                    s.resources.remove(a);
+                }
+            }
+        })?;
+    }
+    accept_drift_of_unchanged(store, &plan)?;
     let report = walk(ctx.clone(), &graph).await;
     // Outputs follow the configuration once everything has been applied.
     if let Some(cfg) = &ctx.config {
@@ -244,6 +257,63 @@ pub async fn apply_plan(
     }
     store.finish()?;
     Ok(report)
+}
+
+/// Objects that changed outside tunnelform but that the plan leaves alone (they match the
+/// configuration, e.g. an earlier run that died made the change and its state was lost) are
+/// recorded as they are, so the state does not report the same drift again after this apply.
+fn accept_drift_of_unchanged(store: &StateStore, plan: &Plan) -> Result<(), StoreError> {
+    let drifted: HashSet<&Address> = plan
+        .drift
+        .iter()
+        .filter(|d| !d.deleted)
+        .map(|d| &d.address)
+        .collect();
+    let unchanged: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| {
+            c.action == Action::NoOp
+                && !c.deposed
+                && c.importing.is_none()
+                && drifted.contains(&c.address)
+        })
+        .collect();
+    if unchanged.is_empty() {
+        return Ok(());
+    }
+    store.update(|s| {
+        for c in unchanged {
+            let (ObjectKind::Managed(kind), Some(before), Some(id)) = (c.kind, &c.before, &c.id)
+            else {
+                continue;
+            };
+            let Some(rs) = s.resources.get_mut(&c.address).filter(|r| &r.id == id) else {
+                continue;
+            };
+            // Attributes kept as digests stay digests.
+            let marks: Attrs = rs
+                .secret_digests
+                .keys()
+                .map(|k| (k.clone(), Value::sensitive(Value::Null)))
+                .collect();
+            let mut fresh = resource_state(
+                kind,
+                id,
+                &rs.region,
+                rs.provider_alias.as_deref(),
+                before,
+                Some(&marks),
+                rs.dependencies.iter().cloned().collect(),
+                rs.create_before_destroy,
+                rs.origin,
+                rs.ownership_tags,
+                Some(rs),
+            );
+            fresh.tainted = rs.tainted;
+            *rs = fresh;
+        }
+    })
 }
 
 async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {

@@ -51,10 +51,59 @@ pub fn tag_value_for(s: &str) -> String {
     }
 }
 
-/// The value of the `tunnelform:address` tag for an address: the address itself when it only uses
-/// characters tag values allow, otherwise a digest.
+/// The value of the `tunnelform:address` tag for an address: the address with each byte that tag
+/// values do not allow written as `@` and two hex digits (`office["sh"]` is
+/// `office@5B@22sh@22@5D`), so the address can be read back from the tag
+/// ([`address_of_owner_value`]); a digest when that is longer than a tag value can be.
 pub fn owner_address_value(address: &Address) -> String {
-    tag_value_for(&address.to_string())
+    let text = address.to_string();
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b" +-=._:/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("@{b:02X}"));
+        }
+    }
+    if out.len() <= MAX_TAG_VALUE_LEN {
+        out
+    } else {
+        tag_value_for(&text)
+    }
+}
+
+/// The `tunnelform:address` tag value that earlier versions gave `address` when it is not the
+/// current one (they digested every address with characters outside the plain set, e.g. every
+/// `for_each` instance): objects they created are still found by it.
+pub fn legacy_owner_address_value(address: &Address) -> Option<String> {
+    let legacy = tag_value_for(&address.to_string());
+    (legacy != owner_address_value(address)).then_some(legacy)
+}
+
+/// Every `tunnelform:address` tag value that names `address` (current, then legacy).
+pub fn owner_address_values(address: &Address) -> impl Iterator<Item = String> {
+    std::iter::once(owner_address_value(address)).chain(legacy_owner_address_value(address))
+}
+
+/// The address a `tunnelform:address` tag value names, when it can be read back (not a digest).
+pub fn address_of_owner_value(value: &str) -> Option<Address> {
+    if value.starts_with("sha256:") {
+        return None;
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'@' {
+            let hex = value.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()?.parse().ok()
 }
 
 /// Ownership of a remote object, read from its tags.
@@ -640,17 +689,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owner_value_is_readable_when_allowed_and_a_digest_otherwise() {
+    fn owner_value_is_readable_reversible_and_a_digest_only_when_too_long() {
         let a: Address = "tencentcloud_vpn_connection.office".parse().unwrap();
         assert_eq!(
             owner_address_value(&a),
             "tencentcloud_vpn_connection.office"
         );
+        assert_eq!(legacy_owner_address_value(&a), None);
         let b: Address = "tencentcloud_vpn_connection.office[\"sh\"]"
             .parse()
             .unwrap();
         let v = owner_address_value(&b);
-        assert!(v.starts_with("sha256:") && v.len() == 47, "{v}");
+        assert_eq!(v, "tencentcloud_vpn_connection.office@5B@22sh@22@5D");
+        assert!(is_plain_tag_value(&v));
+        assert_eq!(address_of_owner_value(&v), Some(b.clone()));
+        // Objects tagged by earlier versions (a digest) are still found.
+        let legacy = legacy_owner_address_value(&b).unwrap();
+        assert!(
+            legacy.starts_with("sha256:") && legacy.len() == 47,
+            "{legacy}"
+        );
+        assert_eq!(
+            owner_address_values(&b).collect::<Vec<_>>(),
+            vec![v.clone(), legacy]
+        );
+        // Keys with any character, an index, and an @ in a key read back exactly.
+        for text in [
+            "tencentcloud_vpn_connection.t[\"a@b c/é\"]",
+            "tencentcloud_vpn_gateway.gw[3]",
+        ] {
+            let addr: Address = text.parse().unwrap();
+            let v = owner_address_value(&addr);
+            assert!(is_plain_tag_value(&v), "{v}");
+            assert_eq!(address_of_owner_value(&v), Some(addr), "{v}");
+        }
+        // Too long for a tag value: a digest, which names no address.
+        let long: Address = format!("tencentcloud_vpn_connection.t[\"{}\"]", "x".repeat(300))
+            .parse()
+            .unwrap();
+        let d = owner_address_value(&long);
+        assert!(d.starts_with("sha256:"), "{d}");
+        assert_eq!(address_of_owner_value(&d), None);
+        assert_eq!(address_of_owner_value("t.x@5"), None);
         assert_ne!(
             v,
             owner_address_value(

@@ -14,7 +14,7 @@ use tunnelform_state::State;
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
+use crate::mapping::{owner_address_values, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 
 /// One object carrying a `tunnelform:address` tag, as the tag service lists it.
@@ -113,9 +113,9 @@ impl OwnershipIndex {
         let Some(idx) = self.regions.get(region) else {
             return found;
         };
-        let Some(positions) = idx.by_address.get(&owner_address_value(address)) else {
-            return found;
-        };
+        let positions = owner_address_values(address)
+            .filter_map(|v| idx.by_address.get(&v))
+            .flatten();
         for &i in positions {
             let t = &idx.tagged[i];
             if t.kind != kind || self.in_state.contains(&t.id) {
@@ -135,21 +135,23 @@ impl OwnershipIndex {
 
     /// This project's objects in the loaded regions that the state does not hold and whose
     /// address tag is none of `known` (tag values of the configuration's addresses): a lost or
-    /// stale state's objects that nothing manages. (region, id, address tag), sorted.
-    pub fn unclaimed(&self, known: &HashSet<String>) -> Vec<(String, String, String)> {
+    /// stale state's objects that nothing manages. (address tag, object), sorted by region and id.
+    pub fn unclaimed(&self, known: &HashSet<String>) -> Vec<(&str, &RemoteObject)> {
         let mut out = Vec::new();
-        for (region, idx) in &self.regions {
+        for idx in self.regions.values() {
             for t in &idx.tagged {
-                if self.is_mine(t)
-                    && !self.in_state.contains(&t.id)
-                    && idx.read.contains_key(&t.id)
-                    && !known.contains(&t.address_tag)
+                if !self.is_mine(t)
+                    || self.in_state.contains(&t.id)
+                    || known.contains(&t.address_tag)
                 {
-                    out.push((region.clone(), t.id.clone(), t.address_tag.clone()));
+                    continue;
+                }
+                if let Some(o) = idx.read.get(&t.id) {
+                    out.push((t.address_tag.as_str(), o));
                 }
             }
         }
-        out.sort();
+        out.sort_by(|a, b| (&a.1.region, &a.1.id).cmp(&(&b.1.region, &b.1.id)));
         out
     }
 }

@@ -288,10 +288,21 @@ pub async fn plan_from(
                     // Such an object is adopted, not created again; objects of another project
                     // (or without a project tag) with the same address are reported, never taken
                     // over (that would let this state change or destroy another state's objects).
+                    // A destroy looks at every region of the configuration, so that it also
+                    // finds this project's objects for addresses the configuration dropped.
+                    let absent = !remote.objects.contains_key(&inst.address);
                     if let Some(client) = client.filter(|_| {
                         opts.mode != PlanMode::RefreshOnly
                             && !imports.contains_key(&inst.address)
-                            && !remote.objects.contains_key(&inst.address)
+                            && (absent || opts.mode == PlanMode::Destroy)
+                    }) {
+                        let region = inst.provider.region.as_str();
+                        owners.load(client, region).await?;
+                    }
+                    if let Some(client) = client.filter(|_| {
+                        opts.mode != PlanMode::RefreshOnly
+                            && !imports.contains_key(&inst.address)
+                            && absent
                     }) {
                         let region = inst.provider.region.as_str();
                         owners.load(client, region).await?;
@@ -359,9 +370,12 @@ pub async fn plan_from(
         all.into_iter().map(|i| (i.address.clone(), i)).collect();
     // This project's objects that neither the state nor the configuration has (a lost or stale
     // state's, for addresses the configuration no longer names): nothing will manage them.
-    if let Some(project) = &opts.project {
-        unclaimed_objects(&owners, project, &instances, &mut diags);
-    }
+    let untracked = match &opts.project {
+        Some(project) if opts.mode != PlanMode::RefreshOnly => {
+            unclaimed_objects(&owners, project, &instances, &mut diags)
+        }
+        _ => Vec::new(),
+    };
     lap(&mut timings.validate);
 
     // Objects in state that the configuration no longer has.
@@ -389,6 +403,9 @@ pub async fn plan_from(
     }
 
     plan.changes.extend(deposed_deletes(state));
+    if opts.mode == PlanMode::Normal {
+        plan.changes.extend(untracked.iter().cloned());
+    }
 
     match opts.mode {
         PlanMode::Destroy => {
@@ -398,9 +415,8 @@ pub async fn plan_from(
                 let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
                     continue;
                 };
-                let Some(r) = remote.objects.get(addr) else {
-                    continue;
-                };
+                // An object already gone stays in the plan as a no-op, so applying forgets it.
+                let r = remote.objects.get(addr);
                 let lc = Lifecycle::default();
                 destroy.push(diff_managed(DiffInput {
                     address: addr,
@@ -408,7 +424,7 @@ pub async fn plan_from(
                     region: &rs.region,
                     provider_alias: rs.provider_alias.as_deref(),
                     desired: None,
-                    remote: Some((r.id.as_str(), &r.attrs)),
+                    remote: r.map(|r| (r.id.as_str(), &r.attrs)),
                     in_state: true,
                     lifecycle: &lc,
                     depends_on: rs.dependencies.iter().cloned().collect(),
@@ -433,9 +449,10 @@ pub async fn plan_from(
                     depends_on: inst.depends_on.clone(),
                     importing: None,
                 });
-                change.reasons.push(Reason::AdoptedLostState);
+                change.reasons.push(Reason::UntrackedOfProject);
                 destroy.push(change);
             }
+            destroy.extend(untracked);
             destroy.extend(deposed_deletes(state));
             plan.changes = destroy;
         }
@@ -604,26 +621,49 @@ fn untracked_objects(
     }
 }
 
-/// Warns about this project's objects (in the regions the plan looked at) that neither the state
-/// nor the configuration holds: a lost or stale state's objects that nothing manages any more.
+/// This project's objects (in the regions the plan looked at) that neither the state nor the
+/// configuration holds: a lost or stale state's objects for addresses the configuration no longer
+/// has. Each is deleted, as the state that recorded them would have deleted it (the plan shows
+/// it); an object whose address tag is a digest (a long address) cannot be named, so it is only
+/// reported.
 fn unclaimed_objects(
     owners: &OwnershipIndex,
     project: &str,
     instances: &BTreeMap<Address, Instance>,
     diags: &mut Diagnostics,
-) {
+) -> Vec<ResourceChange> {
     let known: HashSet<String> = instances
         .keys()
-        .map(crate::mapping::owner_address_value)
+        .flat_map(crate::mapping::owner_address_values)
         .collect();
-    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (region, id, tag) in owners.unclaimed(&known) {
-        by_region
-            .entry(region)
-            .or_default()
-            .push(format!("{id} ({tag})"));
+    let mut changes = Vec::new();
+    let mut unnamed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (tag, o) in owners.unclaimed(&known) {
+        let address = crate::mapping::address_of_owner_value(tag)
+            .filter(|a| a.mode == Mode::Managed && a.type_name == o.kind.type_name());
+        let Some(address) = address else {
+            unnamed
+                .entry(o.region.as_str())
+                .or_default()
+                .push(format!("{} ({tag})", o.id));
+            continue;
+        };
+        let mut change = diff_managed(DiffInput {
+            address: &address,
+            kind: o.kind,
+            region: &o.region,
+            provider_alias: None,
+            desired: None,
+            remote: Some((o.id.as_str(), &o.attrs)),
+            in_state: false,
+            lifecycle: &Lifecycle::default(),
+            depends_on: Vec::new(),
+            importing: None,
+        });
+        change.reasons.push(Reason::UntrackedOfProject);
+        changes.push(change);
     }
-    for (region, orphans) in by_region {
+    for (region, orphans) in unnamed {
         diags.push(
             Diagnostic::warning(format!(
                 "{} object(s) in {region} carry this project's ownership tags but are not in the configuration: {}",
@@ -631,11 +671,12 @@ fn unclaimed_objects(
                 orphans.join(", ")
             ))
             .with_detail(format!(
-                "the state does not hold them (it is stale, or was lost), so they were created by this project ({project:?}) for addresses the configuration no longer has; nothing will change or destroy them"
+                "the state does not hold them (it is stale, or was lost), so they were created by this project ({project:?}) for addresses the configuration no longer has; their address tags are digests of long addresses, so tunnelform cannot name them and will not change or destroy them"
             ))
             .with_help("delete them in the console (or with tccli), or add their blocks back and import them (tunnelform import ADDRESS ID) to manage or destroy them"),
         );
     }
+    changes
 }
 
 /// Deletes of the deposed objects the state keeps (older objects that a create_before_destroy

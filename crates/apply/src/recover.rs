@@ -21,7 +21,7 @@ use tunnelform_state::{
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_value, OWNER_ADDRESS_TAG};
+use crate::mapping::{owner_address_values, OWNER_ADDRESS_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
 
@@ -52,7 +52,7 @@ pub async fn find_owned(
 ) -> Result<BTreeMap<Address, Vec<RemoteObject>>, ApiError> {
     let mut by_value: HashMap<String, Address> = wanted
         .iter()
-        .map(|a| (owner_address_value(a), a.clone()))
+        .flat_map(|a| owner_address_values(a).map(move |v| (v, a.clone())))
         .collect();
     let mut found: BTreeMap<Address, Vec<RemoteObject>> = BTreeMap::new();
     if by_value.is_empty() {

@@ -126,6 +126,10 @@ pub enum Reason {
     /// A new state found the object by its project's ownership tags (the state that created it
     /// was lost): it is imported, not created again.
     AdoptedLostState,
+    /// Deleted though the state does not hold it: it carries this project's ownership tags (the
+    /// state that recorded it is stale or was lost), and the configuration no longer has its
+    /// address, or the plan destroys everything.
+    UntrackedOfProject,
     /// An older object of the address that a `create_before_destroy` replacement did not delete.
     Deposed,
     /// Data sources are read on every plan.
@@ -293,6 +297,21 @@ impl Plan {
         self.changes
             .iter()
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.importing.is_some())
+    }
+
+    /// Objects the state holds that no longer exist and that nothing will create again (the
+    /// configuration dropped them, or the plan destroys): applying forgets them.
+    pub fn gone_from_state(&self) -> impl Iterator<Item = &Address> {
+        self.changes
+            .iter()
+            .filter(|c| {
+                c.action == Action::NoOp
+                    && c.before.is_none()
+                    && !c.deposed
+                    && c.importing.is_none()
+                    && c.reasons.contains(&Reason::DeletedOutsideTunnelform)
+            })
+            .map(|c| &c.address)
     }
 
     pub fn change(&self, address: &Address) -> Option<&ResourceChange> {

@@ -347,6 +347,10 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
                 "# (an older object of this address: its create_before_destroy replacement did not delete it)"
                     .to_string(),
             ),
+            Reason::UntrackedOfProject => out.push(
+                "# (not in the state, which is stale or was lost: found by this project's ownership tags)"
+                    .to_string(),
+            ),
             Reason::AdoptedLostState => out.push(
                 "# (adopted: carries this project's ownership tags; its state was lost or is stale)"
                     .to_string(),
