@@ -26,3 +26,4 @@ mod ordering;
 mod projects;
 mod reliability;
 mod snapshots;
+mod state_checks;

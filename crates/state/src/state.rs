@@ -31,7 +31,7 @@
 //! }
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -218,6 +218,12 @@ pub enum WriteError {
     DuplicateAddress { address: String },
     #[error("the serial cannot be incremented past {serial}")]
     SerialOverflow { serial: u64 },
+    #[error("{first} and {second} both record the object {id}, but a state holds each object once (a bad merge?); applying it would change or delete that object through the wrong address. Keep the right one: `tunnelform state rm ADDRESS` for the other (or restore the state from Git or its backup)")]
+    DuplicateId {
+        id: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// Why bytes are not a readable tunnelform state. Each case says what is wrong; the file layer
@@ -331,8 +337,28 @@ impl State {
                 lineage: excerpt(&self.lineage),
             });
         }
+        // Every later save increments the serial: one at its maximum could never be written back,
+        // so it is refused on reading, before any write to the cloud.
+        if self.serial == u64::MAX {
+            return Err(WriteError::SerialOverflow {
+                serial: self.serial,
+            });
+        }
+        let mut owners: HashMap<&str, &Address> = HashMap::new();
         for (address, r) in &self.resources {
             r.validate(address)?;
+            if r.mode != Mode::Managed {
+                continue;
+            }
+            for id in std::iter::once(&r.id).chain(r.deposed.iter().map(|d| &d.id)) {
+                if let Some(first) = owners.insert(id, address) {
+                    return Err(WriteError::DuplicateId {
+                        id: excerpt(id),
+                        first: first.to_string(),
+                        second: address.to_string(),
+                    });
+                }
+            }
         }
         for (name, o) in &self.outputs {
             check_value(&o.value, &mut format!("output {name:?}"))?;
@@ -583,6 +609,41 @@ impl ResourceState {
         }
         if self.mode == Mode::Managed && self.id.is_empty() {
             return Err(inconsistent("it has no id".into()));
+        }
+        if let Some(kind) = self.kind().filter(|_| self.mode == Mode::Managed) {
+            // An id of another kind (a gateway's id at a tunnel's address) would reach the API as
+            // a request about the wrong object.
+            let prefix = kind.id_prefix();
+            let of_kind = |id: &str| {
+                id.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
+            };
+            if !of_kind(&self.id) {
+                return Err(inconsistent(format!(
+                    "its id {:?} is not a {} id ({prefix}-...)",
+                    excerpt(&self.id),
+                    kind.type_name()
+                )));
+            }
+            for d in &self.deposed {
+                if !of_kind(&d.id) {
+                    return Err(inconsistent(format!(
+                        "its deposed object's id {:?} is not a {} id ({prefix}-...)",
+                        excerpt(&d.id),
+                        kind.type_name()
+                    )));
+                }
+                // Deleting a tunnel names its VPN gateway: without it the delete could only fail,
+                // half-way through an apply.
+                if kind == ResourceKind::VpnConnection
+                    && !d.attributes.contains_key("vpn_gateway_id")
+                {
+                    return Err(inconsistent(format!(
+                        "its deposed object {} has no vpn_gateway_id, which deleting it needs: add it to the entry's attributes, or delete the tunnel in the console and remove the entry",
+                        excerpt(&d.id)
+                    )));
+                }
+            }
         }
         for (name, v) in &self.attributes {
             let mut location = format!("{address} attribute {name}");
