@@ -1,7 +1,7 @@
 //! One function per subcommand.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,30 +19,6 @@ use tunnelform_state::{Journal, State, StateFile};
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::context::{client, load_config, project, state_path, Project, Rendered};
 use crate::progress;
-
-/// `print!` / `println!` for command output: when standard output is gone (`tunnelform plan --json
-/// | head`) the command stops with an error on stderr instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {
-        write_stdout(format_args!($($arg)*))?
-    };
-}
-
-macro_rules! outln {
-    () => {
-        write_stdout(format_args!("\n"))?
-    };
-    ($($arg:tt)*) => {
-        write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
-    };
-}
-
-fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<()> {
-    let mut o = std::io::stdout().lock();
-    o.write_fmt(args)
-        .and_then(|()| o.flush())
-        .context("writing to standard output")
-}
 
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -131,12 +107,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         } => crate::gitops::force_unlock(&dir, &lock_id, &common),
         Command::Sandbox(args) => sandbox(args).await,
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "tunnelform",
-                &mut std::io::stdout(),
-            );
+            // Generated into memory: clap_complete panics when a write fails.
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tunnelform", &mut buf);
+            crate::output::stdout_bytes(&buf).context("writing to standard output")?;
             Ok(0)
         }
     }
@@ -227,7 +201,7 @@ async fn make(
             other => anyhow!(other),
         })?;
     if !planned.warnings.is_empty() {
-        eprintln!("{}", planned.warnings);
+        errln!("{}", planned.warnings);
     }
     Ok(planned)
 }
@@ -318,7 +292,7 @@ async fn plan_cmd(
         match format {
             PlanFormat::Human => outln!("\n{note}"),
             // The document on stdout stays what it is (a JSON plan, a pull-request comment).
-            PlanFormat::Markdown => eprintln!("{note}"),
+            PlanFormat::Markdown => errln!("{note}"),
             PlanFormat::Json => {}
         }
     }
@@ -361,14 +335,14 @@ async fn settle_in_memory(
         .await
         .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
     if !rec.adopted.is_empty() || !rec.removed.is_empty() {
-        eprintln!(
+        errln!(
             "note: an earlier run was interrupted; this plan counts what it did ({} object(s) it created, {} it deleted), which the next apply records in the state.",
             rec.adopted.len(),
             rec.removed.len()
         );
     }
     for u in &rec.unresolved {
-        eprintln!("warning: {u}");
+        errln!("warning: {u}");
     }
     Ok(())
 }
@@ -388,7 +362,6 @@ fn confirm(what: &str) -> Result<bool> {
         bail!("{what} needs confirmation, and there is no terminal to ask on: review the plan, then run again with --auto-approve");
     }
     out!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    std::io::stdout().flush().ok();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
@@ -449,15 +422,15 @@ async fn apply_cmd(
         .await
         .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
         for (a, id) in &rec.adopted {
-            eprintln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
+            errln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
         }
         for (a, id) in &rec.removed {
-            eprintln!(
+            errln!(
                 "Recorded that {a} [id={id}] was deleted by an earlier run that was interrupted."
             );
         }
         for u in &rec.unresolved {
-            eprintln!("warning: {u}");
+            errln!("warning: {u}");
         }
         file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
         journal.clear().map_err(|e| anyhow!("{e}"))?;
@@ -510,11 +483,12 @@ async fn apply_cmd(
     let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
         if interrupts.next().await {
-            eprintln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
+            // The stop first: nothing written below can keep it from happening.
             let _ = tx.send(true);
+            errln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
             if interrupts.next().await {
                 let _ = store_sig.flush();
-                eprintln!("Stopped; the state holds what had completed.");
+                errln!("Stopped; the state holds what had completed.");
                 std::process::exit(130);
             }
         }
@@ -629,22 +603,17 @@ impl Interrupts {
 
 fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     // The work is done and saved: a closed stdout only loses the summary.
-    macro_rules! summary {
-        ($($arg:tt)*) => {
-            let _ = writeln!(std::io::stdout(), $($arg)*);
-        };
-    }
     if report.interrupted {
-        eprintln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
+        errln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
         return 130;
     }
     if !report.failures.is_empty() {
-        eprintln!("\nError: {} operation(s) failed:", report.failures.len());
+        errln!("\nError: {} operation(s) failed:", report.failures.len());
         for f in &report.failures {
-            eprintln!("  - {f}");
+            errln!("  - {f}");
         }
         if !report.skipped.is_empty() {
-            eprintln!(
+            errln!(
                 "  {} dependent operation(s) were skipped.",
                 report.skipped.len()
             );
@@ -658,12 +627,12 @@ fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     };
     let word = if op == "destroy" { "Destroy" } else { "Apply" };
     if op == "destroy" {
-        summary!(
+        noteln!(
             "\n{word} complete! Resources: {} destroyed.",
             report.destroyed
         );
     } else {
-        summary!(
+        noteln!(
             "\n{word} complete! Resources: {import}{} added, {} changed, {} destroyed.",
             report.added,
             report.changed,
@@ -1046,7 +1015,6 @@ async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
         .await
         .map_err(|e| anyhow!("{e}"))?;
     outln!("listening on {}", handle.url());
-    std::io::stdout().flush().ok();
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
     Ok(0)

@@ -70,7 +70,7 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
                 None => config,
             };
             if !warnings.is_empty() {
-                eprintln!("{warnings}");
+                errln!("{warnings}");
             }
             Ok(config)
         }

@@ -1,5 +1,7 @@
 //! tunnelform's command-line layer: arguments, rendering, exit codes. The only place that prints.
 
+#[macro_use]
+mod output;
 mod args;
 mod commands;
 mod context;
@@ -22,14 +24,14 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", context::render_error(&e));
+            errln!("{}", context::render_error(&e));
             ExitCode::from(1)
         }
     }

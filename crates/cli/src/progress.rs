@@ -1,6 +1,5 @@
 //! Apply progress: one line per event (Terraform's wording).
 
-use std::io::Write;
 use std::time::Duration;
 
 use tunnelform_apply::Event;
@@ -70,8 +69,7 @@ pub fn line(e: &Event) -> String {
 }
 
 pub fn print(e: &Event) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", line(e));
+    noteln!("{}", line(e));
 }
 
 /// How apply progress is shown: a live view on a terminal, one line per event otherwise.
