@@ -141,3 +141,71 @@ output "ip" {
     out.success();
     assert_eq!(out.stdout.trim(), "203.0.113.7");
 }
+
+#[test]
+fn validate_needs_no_value_for_a_required_variable() {
+    // A CI validate job has no pre-shared key: validate treats an unset variable as unknown.
+    let w = Work::new();
+    w.config(&format!(
+        r#"
+variable "psk" {{
+  type      = string
+  sensitive = true
+}}
+
+variable "sites" {{
+  type = map(string)
+}}
+{}{}
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "t"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.a.id
+  pre_share_key       = var.psk
+  tags                = var.sites
+  security_group_policy {{
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.1.0/24"]
+  }}
+}}
+"#,
+        crate::common::gateway_block("gw"),
+        customer_gateway_block("a", "203.0.113.1"),
+    ));
+    let r = w.tf(&["validate", "cfg"]);
+    r.success();
+    assert!(r.stdout.contains("Success!"), "{}", r.stdout);
+    // A value that is given is still checked against its type.
+    let r = w.tf(&["validate", "cfg", "--var", r#"sites=["a"]"#]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("Invalid value for variable \"sites\""),
+        "{}",
+        r.stderr
+    );
+    // plan still needs the values.
+    let r = w.tf(&["plan", "cfg", "--sandbox"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("No value for required variable \"psk\""),
+        "{}",
+        r.stderr
+    );
+    // Errors that do not depend on the values are still found.
+    let broken = std::fs::read_to_string(w.cfg().join("main.tf"))
+        .unwrap()
+        .replace(
+            "name                = \"t\"",
+            "name = \"t\"\n  dpd_timeoutt = 30",
+        );
+    w.config(&broken);
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("dpd_timeoutt"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("No value for required variable"),
+        "{}",
+        r.stderr
+    );
+}

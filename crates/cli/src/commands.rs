@@ -121,7 +121,8 @@ fn color() -> bool {
 }
 
 fn validate(dir: &Path, common: &Common) -> Result<u8> {
-    let config = load_config(dir, common)?;
+    // As Terraform's validate: no value needed for a variable (a CI job has no secrets).
+    let config = crate::context::load_config_unset_unknown(dir, common)?;
     let mut diags = tunnelform_model::Diagnostics::new();
     let mut all = Vec::new();
     for block in config.block_order().map_err(|d| Rendered(d.to_string()))? {

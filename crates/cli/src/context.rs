@@ -52,6 +52,23 @@ pub fn var_inputs(common: &Common) -> Result<VarInputs> {
 }
 
 pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
+    load_config_with(dir, common, Config::load)
+}
+
+/// For `validate`: variables without a value or a default are unknown, not an error.
+pub fn load_config_unset_unknown(dir: &Path, common: &Common) -> Result<Config> {
+    load_config_with(dir, common, Config::load_unset_unknown)
+}
+
+type Loader = fn(
+    &Path,
+    &VarInputs,
+) -> std::result::Result<
+    (Config, tunnelform_model::Diagnostics),
+    tunnelform_model::Diagnostics,
+>;
+
+fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config> {
     if !dir.is_dir() {
         bail!(
             "{} is not a directory (give the directory holding your *.tf files)",
@@ -59,7 +76,7 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
         );
     }
     let vars = var_inputs(common)?;
-    match Config::load(dir, &vars) {
+    match load(dir, &vars) {
         Ok((config, warnings)) => {
             // Without a provider block, the region comes from TENCENTCLOUD_REGION (as with the provider).
             let config = match std::env::var("TENCENTCLOUD_REGION")

@@ -51,6 +51,8 @@ pub(crate) struct Resolver<'a> {
     pub sources: &'a mut Sources,
     pub budget: &'a mut usize,
     pub diags: &'a mut Diagnostics,
+    /// A variable without a value and without a default is unknown instead of an error.
+    pub unset_unknown: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -145,6 +147,8 @@ impl<'a> Resolver<'a> {
                 Some(g) => (g.value, g.origin),
                 None => match &decl.default {
                     Some(d) => (d.clone(), decl.header),
+                    // Unknown, of the declared type (conversion keeps it unknown).
+                    None if self.unset_unknown => (Value::Unknown, decl.header),
                     None => {
                         let d = Diagnostic::error(format!("No value for required variable \"{}\"", decl.name))
                             .with_detail(match &decl.description {
