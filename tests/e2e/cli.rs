@@ -1,6 +1,6 @@
 //! Command-line behaviour around the edges: JSON plans, closed pipes.
 
-use crate::common::{customer_gateway_block, run_with_closed_stdout, SandboxProc, Work};
+use crate::common::{customer_gateway_block, run_in, run_with_closed_stdout, SandboxProc, Work};
 
 #[test]
 fn plan_json_is_one_document_with_the_changes() {
@@ -205,6 +205,82 @@ resource "tencentcloud_vpn_connection" "t" {{
     assert!(r.stderr.contains("dpd_timeoutt"), "{}", r.stderr);
     assert!(
         !r.stderr.contains("No value for required variable"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn chdir_is_global_and_a_missing_state_is_said_not_silent() {
+    let w = Work::new();
+    w.config(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = "203.0.113.7"
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+"#,
+    );
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    // Run from the wrong directory (no configuration, no state here): never an empty success.
+    for args in [
+        &["state", "list"][..],
+        &["output"][..],
+        &["output", "ip"][..],
+        &["show"][..],
+        &["state", "show", "tencentcloud_vpn_customer_gateway.a"][..],
+    ] {
+        let r = run_in(&w.cfg(), args, &[]);
+        r.expect_code(1);
+        for needle in [
+            "No state file at state/cfg.tfstate.json",
+            "-chdir=DIR",
+            "--state FILE",
+        ] {
+            assert!(
+                r.stderr.contains(needle),
+                "{args:?}: {needle:?} not in:\n{}",
+                r.stderr
+            );
+        }
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+    // -chdir=DIR and --chdir DIR run as if started there, for every command alike.
+    for args in [
+        &["-chdir=..", "state", "list", "--dir", "cfg"][..],
+        &["--chdir", "..", "state", "list", "--dir", "cfg"][..],
+        &["-chdir", "..", "show", "--dir", "cfg"][..],
+    ] {
+        let r = run_in(&w.cfg(), args, &[]);
+        r.success();
+        assert!(
+            r.stdout.contains("tencentcloud_vpn_customer_gateway.a"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    let r = run_in(
+        &w.cfg(),
+        &["-chdir=..", "output", "ip", "--dir", "cfg"],
+        &[],
+    );
+    r.success();
+    assert_eq!(r.stdout.trim(), "203.0.113.7");
+    let r = run_in(&w.cfg(), &["-chdir=..", "validate", "cfg"], &[]);
+    r.success();
+    // A directory given where an output name goes: the error says how to name the directory.
+    let r = w.tf(&["output", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("--dir cfg"), "{}", r.stderr);
+    // A -chdir that does not exist is named.
+    let r = w.tf(&["-chdir=nowhere", "state", "list"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("-chdir") && r.stderr.contains("nowhere"),
         "{}",
         r.stderr
     );

@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             detailed_exitcode,
             refresh_only,
             destroy,
+            lock,
             common,
         } => {
             let format = if json { PlanFormat::Json } else { format };
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 &targets,
                 detailed_exitcode,
                 mode,
+                lock,
                 &common,
             )
             .await
@@ -85,7 +87,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
             )
             .await
         }
-        Command::Show { plan, json, common } => show(plan.as_deref(), json, &common),
+        Command::Show {
+            plan,
+            json,
+            dir,
+            common,
+        } => show(plan.as_deref(), json, &dir, &common),
         Command::State { command } => state_cmd(command),
         Command::Output {
             name,
@@ -174,6 +181,27 @@ fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
         .collect()
 }
 
+/// The state at `path`, which must exist: for the commands that only read a state (`show`,
+/// `output`, `state ...`), a missing file is said, never shown as an empty state.
+fn existing_state(path: &Path) -> Result<State> {
+    if !path.exists() {
+        return Err(Rendered(missing_state(path)).into());
+    }
+    load_state(path)
+}
+
+fn missing_state(path: &Path) -> String {
+    format!(
+        "error: No state file at {p}\n\n\
+         Nothing has been applied with this state, or tunnelform runs in another directory than the \
+         apply did. The state of the configuration in DIR is state/<name of DIR>.tfstate.json under \
+         the directory apply ran in (or the path of its backend \"local\"). Run from that directory \
+         naming the configuration with --dir DIR, run as if started elsewhere with -chdir=DIR, or \
+         name the file with --state FILE.",
+        p = path.display()
+    )
+}
+
 fn load_state(path: &Path) -> Result<State> {
     StateFile::open(path)
         .and_then(|f| f.load())
@@ -253,14 +281,29 @@ async fn plan_cmd(
     targets: &[String],
     detailed: bool,
     mode: PlanMode,
+    lock: bool,
     common: &Common,
 ) -> Result<u8> {
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
+    // Held to the end: a plan made while another run writes the state would show a state that is
+    // half-way through ("No changes" in the middle of a destroy).
+    let lock = if lock {
+        Some(crate::gitops::lock_state(&spath, "plan", common)?)
+    } else {
+        None
+    };
     let mut state = load_state(&spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
-    settle_in_memory(&client, &spath, &mut state, project.as_ref()).await?;
+    settle_in_memory(
+        &client,
+        &spath,
+        &mut state,
+        project.as_ref(),
+        lock.is_some(),
+    )
+    .await?;
     let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
     match format {
         PlanFormat::Json => outln!(
@@ -312,21 +355,29 @@ async fn plan_cmd(
 }
 
 /// `plan` after an interrupted run: settles the journal against the cloud in memory, so the plan
-/// shows what apply will do (apply settles it again and records it; plan writes nothing). Skipped
-/// when another run holds the state lock (its journal is in use).
+/// shows what apply will do (apply settles it again and records it; plan writes nothing). With
+/// `--lock=false`, skipped when another run holds the state lock (its journal is in use).
 async fn settle_in_memory(
     client: &tunnelform_tencent_api::Client,
     spath: &Path,
     state: &mut State,
     project: Option<&Project>,
+    locked: bool,
 ) -> Result<()> {
     if !tunnelform_state::journal_path(spath).exists() {
         return Ok(());
     }
-    let Ok(_lock) =
-        tunnelform_state::StateLock::acquire(spath, tunnelform_state::LockInfo::new("plan"), None)
-    else {
-        return Ok(());
+    let _lock = if locked {
+        None
+    } else {
+        match tunnelform_state::StateLock::acquire(
+            spath,
+            tunnelform_state::LockInfo::new("plan"),
+            None,
+        ) {
+            Ok(l) => Some(l),
+            Err(_) => return Ok(()),
+        }
     };
     let journal = Journal::open(spath).map_err(|e| anyhow!("{e}"))?;
     if journal.is_empty() {
@@ -825,7 +876,7 @@ fn strip_digests(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
+fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<u8> {
     match plan {
         Some(p) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
@@ -848,8 +899,7 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
             }
         }
         None => {
-            let spath = state_path(Path::new("."), None, common);
-            let state = load_state(&spath)?;
+            let state = existing_state(&state_for(dir, common)?)?;
             for (addr, rs) in &state.resources {
                 outln!("# {addr}: {}", rs.id);
             }
@@ -898,7 +948,7 @@ fn mentions_backend(dir: &Path) -> bool {
 fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
-            let state = load_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&state_for(&dir, &common)?)?;
             for addr in state.resources.keys() {
                 outln!("{addr}");
             }
@@ -909,7 +959,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             common,
         } => {
             let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
-            let state = load_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&state_for(&dir, &common)?)?;
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
             })?;
@@ -931,6 +981,9 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
         } => {
             let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
             let spath = state_for(&dir, &common)?;
+            if !spath.exists() {
+                return Err(Rendered(missing_state(&spath)).into());
+            }
             let _lock = crate::gitops::lock_state(&spath, "state rm", &common)?;
             let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
             let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
@@ -954,7 +1007,19 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
 }
 
 fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result<u8> {
-    let state = load_state(&state_for(dir, common)?)?;
+    // `output DIR`: a directory where the output name goes.
+    let dir_hint = name
+        .filter(|n| dir == Path::new(".") && common.state.is_none() && Path::new(n).is_dir())
+        .map(|n| {
+            format!(
+                "{n:?} is a directory, not an output name: to print the outputs of the configuration in {n}, run `tunnelform output --dir {n}`"
+            )
+        });
+    let spath = state_for(dir, common)?;
+    if let (Some(hint), false) = (&dir_hint, spath.exists()) {
+        bail!("{hint}");
+    }
+    let state = existing_state(&spath)?;
     let show = |v: &tunnelform_state::OutputState| {
         if v.sensitive {
             serde_json::Value::String("(sensitive value)".into())
@@ -964,10 +1029,10 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
     };
     match name {
         Some(n) => {
-            let o = state
-                .outputs
-                .get(n)
-                .ok_or_else(|| anyhow!("no output named {n:?} in the state"))?;
+            let o = state.outputs.get(n).ok_or_else(|| match &dir_hint {
+                Some(hint) => anyhow!("{hint}"),
+                None => anyhow!("no output named {n:?} in the state {}", spath.display()),
+            })?;
             let v = show(o);
             match (&v, json) {
                 (serde_json::Value::String(s), false) => outln!("{s}"),

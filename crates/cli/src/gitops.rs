@@ -30,8 +30,21 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
             timeout.map_or_else(String::new, human_duration),
         );
     };
-    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
-        .map_err(|e| anyhow!("{e}"))
+    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait).map_err(|e| {
+        let held = matches!(e, tunnelform_state::LockError::Held { .. });
+        let e = anyhow::Error::new(e);
+        if !held {
+            return e;
+        }
+        let no_lock = if operation == "plan" {
+            ", or plan without the lock with --lock=false"
+        } else {
+            ""
+        };
+        e.context(format!(
+            "cannot {operation}: another run holds the state lock. Wait for it with --lock-timeout DURATION (e.g. --lock-timeout 5m){no_lock}"
+        ))
+    })
 }
 
 fn human_duration(d: Duration) -> String {

@@ -16,8 +16,17 @@ pub use args::Cli;
 
 /// Exit codes: 0 success, 1 error, 2 changes present (`plan --detailed-exitcode`), 130 interrupted.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::terraform_style(std::env::args_os()));
     init_logging();
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            errln!(
+                "error: cannot change to the directory {} given with -chdir: {e}",
+                dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
