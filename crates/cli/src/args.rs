@@ -14,6 +14,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The most operations run at once: far more than any account's quotas allow in flight.
+pub const MAX_PARALLELISM: usize = 10_000;
+
+fn parse_parallelism(s: &str) -> Result<usize, String> {
+    let out_of_range = || format!("must be a whole number from 1 to {MAX_PARALLELISM}, got {s:?}");
+    match s.trim().parse::<u128>() {
+        Ok(n) if (1..=MAX_PARALLELISM as u128).contains(&n) => Ok(n as usize),
+        _ => Err(out_of_range()),
+    }
+}
+
 /// Terraform's single-dash spellings of the options tunnelform shares with it (`-chdir=DIR`,
 /// `-lock=false`, `-lock-timeout=30s`) become the double-dash ones clap knows. Only these exact
 /// names are rewritten (so a value such as `-1` is left alone), and nothing after `--`.
@@ -126,8 +137,8 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        /// How many operations run at once (waiting on a task is cheap; the API rate limits are enforced separately).
-        #[arg(long, default_value_t = 200)]
+        /// How many operations run at once, 1 to 10000 (waiting on a task is cheap; the API rate limits are enforced separately).
+        #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
         parallelism: usize,
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
@@ -144,7 +155,8 @@ pub enum Command {
         dir: PathBuf,
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        #[arg(long, default_value_t = 200)]
+        /// How many operations run at once, 1 to 10000.
+        #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
         parallelism: usize,
         #[command(flatten)]
         common: Common,

@@ -202,6 +202,39 @@ fn missing_state(path: &Path) -> String {
     )
 }
 
+/// Every id in the state must be of its address's kind: an id of another kind (a bad merge, a
+/// hand edit) would otherwise reach the API and come back as an obscure error, or be taken for
+/// an object deleted outside tunnelform and created again.
+fn check_state_ids(state: &State, path: &Path) -> Result<()> {
+    use tunnelform_model::ResourceKind;
+    for (addr, rs) in &state.resources {
+        if rs.mode != tunnelform_model::Mode::Managed {
+            continue;
+        }
+        let Some(kind) = ResourceKind::from_type_name(&addr.type_name) else {
+            continue;
+        };
+        let ids = std::iter::once(rs.id.as_str()).chain(rs.deposed.iter().map(|d| d.id.as_str()));
+        for id in ids {
+            if id.starts_with(&format!("{}-", kind.id_prefix())) {
+                continue;
+            }
+            let looks_like = ResourceKind::ALL
+                .into_iter()
+                .find(|k| id.starts_with(&format!("{}-", k.id_prefix())))
+                .map(|k| format!(" ({id:?} is the id of a {})", k.type_name()))
+                .unwrap_or_default();
+            bail!(
+                "the state {} holds the id {id:?} at {addr}, but the ids of a {} start with \"{}-\"{looks_like}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {addr}` and record the right object with `tunnelform import {addr} ID`",
+                path.display(),
+                kind.type_name(),
+                kind.id_prefix()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn load_state(path: &Path) -> Result<State> {
     StateFile::open(path)
         .and_then(|f| f.load())
@@ -294,6 +327,7 @@ async fn plan_cmd(
         None
     };
     let mut state = load_state(&spath)?;
+    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     settle_in_memory(
@@ -399,6 +433,55 @@ async fn settle_in_memory(
     Ok(())
 }
 
+/// Reads a plan file saved with `plan --out`. The file is input like any other: the text shown
+/// from it (addresses, ids, regions, names, paths) must not carry control characters to the
+/// terminal (an escape sequence can rewrite what the screen shows), so such a file is refused.
+fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a tunnelform plan file", path.display()))?;
+    let p = &saved.plan;
+    let texts = p
+        .changes
+        .iter()
+        .flat_map(|c| {
+            [
+                c.address.to_string(),
+                c.region.clone(),
+                c.id.clone().unwrap_or_default(),
+                c.provider_alias.clone().unwrap_or_default(),
+                c.importing.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .chain(c.changed.iter().cloned())
+            .chain(c.replace_paths.iter().cloned())
+            .chain(c.depends_on.iter().map(|a| a.to_string()))
+        })
+        .chain(
+            p.drift
+                .iter()
+                .flat_map(|d| [d.address.to_string(), d.id.clone()]),
+        )
+        .chain(p.outputs.iter().map(|o| o.name.clone()))
+        .chain(saved.targets.iter().cloned())
+        .chain([
+            saved.dir.to_string_lossy().into_owned(),
+            saved.state.to_string_lossy().into_owned(),
+            p.lineage.clone().unwrap_or_default(),
+            p.tunnelform_version.clone(),
+            p.config_digest.clone(),
+        ]);
+    for t in texts {
+        if t.chars().any(char::is_control) {
+            bail!(
+                "{} is not a tunnelform plan file as tunnelform writes it: it holds a control character in {t:?} (the file was edited or damaged). Run `tunnelform plan --out FILE` again",
+                path.display()
+            );
+        }
+    }
+    Ok(saved)
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedPlan {
     plan: Plan,
@@ -429,12 +512,7 @@ async fn apply_cmd(
 ) -> Result<u8> {
     // `apply PLANFILE`: the configuration and state the plan was made from.
     let saved: Option<SavedPlan> = if target.is_file() {
-        let bytes =
-            std::fs::read(target).with_context(|| format!("reading {}", target.display()))?;
-        Some(
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a tunnelform plan file", target.display()))?,
-        )
+        Some(read_saved_plan(target)?)
     } else {
         None
     };
@@ -460,6 +538,7 @@ async fn apply_cmd(
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
+    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     // Settle what an interrupted run left in the journal before planning anything.
@@ -719,7 +798,15 @@ fn check_saved(saved: &Plan, now: &Plan) -> Result<()> {
     }
     for c in &saved.changes {
         let Some(before) = &c.before else { continue };
-        let Some(current) = now.change(&c.address).and_then(|n| n.before.as_ref()) else {
+        let Some(now_change) = now.change(&c.address) else {
+            // Not even in the plan made again from the saved plan's own configuration, state
+            // and targets: the file says something its inputs do not.
+            bail!(
+                "the saved plan does not match what it was made from: it changes {}, which a plan of its own configuration, state and targets does not touch (the plan file was edited or damaged). {AGAIN}",
+                c.address
+            );
+        };
+        let Some(current) = now_change.before.as_ref() else {
             bail!("the saved plan is stale: {} was deleted outside tunnelform since the plan was made. {AGAIN}", c.address);
         };
         let changed: Vec<&str> = c
@@ -879,9 +966,7 @@ fn strip_digests(v: serde_json::Value) -> serde_json::Value {
 fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<u8> {
     match plan {
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            let saved: SavedPlan = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a tunnelform plan file", p.display()))?;
+            let saved = read_saved_plan(p)?;
             let saved = SavedPlan {
                 plan: for_display(&saved.plan),
                 ..saved

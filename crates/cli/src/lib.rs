@@ -40,7 +40,7 @@ pub fn main() -> ExitCode {
     match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            errln!("{}", context::render_error(&e));
+            errln!("{}", output::escape_controls(&context::render_error(&e)));
             ExitCode::from(1)
         }
     }

@@ -55,6 +55,20 @@ pub fn stdout_bytes(bytes: &[u8]) -> std::io::Result<()> {
     r
 }
 
+/// `text` with its control characters (but newline and tab) escaped as `\u{1b}`: an error may
+/// quote a file's contents or a path, and those must not send escape sequences to the terminal.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `print!` for command output: `?` stops the command with an error when standard output is gone.
 macro_rules! out {
     ($($arg:tt)*) => {

@@ -114,9 +114,17 @@ impl<'a> Resolver<'a> {
             match arg {
                 VarArg::File(p) => {
                     if !p.is_file() {
+                        let what = match std::fs::metadata(p) {
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "not found",
+                            Err(_) => "cannot be read",
+                            Ok(m) if m.is_dir() => "is a directory, not a file",
+                            Ok(_) => "is not a regular file (a device or a pipe)",
+                        };
                         self.diags.push(
-                            Diagnostic::error(format!("Variable file {} not found", p.display()))
-                                .with_help("check the path given to --var-file"),
+                            Diagnostic::error(format!("Variable file {} {what}", p.display()))
+                                .with_help(
+                                    "give --var-file the path of a .tfvars or .tfvars.json file",
+                                ),
                         );
                         continue;
                     }
