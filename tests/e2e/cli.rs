@@ -285,3 +285,94 @@ output "ip" {
         r.stderr
     );
 }
+
+#[test]
+fn apply_prints_the_outputs_at_the_end_sensitive_ones_masked() {
+    let w = Work::new();
+    w.config(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = "203.0.113.7"
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+
+output "secret" {
+  value     = "s3cret-output-value"
+  sensitive = true
+}
+"#,
+    );
+    let r = w.embedded(&["apply", "cfg", "--auto-approve"]);
+    r.success();
+    let tail = r
+        .stdout
+        .split("Apply complete!")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(tail.contains("\nOutputs:\n"), "{}", r.stdout);
+    assert!(tail.contains("ip = \"203.0.113.7\""), "{}", r.stdout);
+    assert!(
+        tail.contains("secret = \"(sensitive value)\""),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("s3cret-output-value"), "{}", r.stdout);
+}
+
+#[test]
+fn an_auth_error_is_printed_once() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::new();
+    w.config(&customer_gateway_block("a", "203.0.113.1"));
+    let r = run_in(
+        w.path(),
+        &["plan", "cfg", "--endpoint", &sb.url],
+        &[
+            ("TENCENTCLOUD_SECRET_ID", "AKIDnot-a-real-id"),
+            ("TENCENTCLOUD_SECRET_KEY", "not-a-real-key"),
+        ],
+    );
+    r.expect_code(1);
+    assert_eq!(r.stderr.matches("AuthFailure").count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("not-a-real-key"), "{}", r.stderr);
+}
+
+/// Declining the confirmation of a destroy says "Destroy cancelled." (on a terminal: `script`
+/// gives the command one).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_declined_destroy_says_destroy_cancelled() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let w = Work::new();
+    w.config(&customer_gateway_block("a", "203.0.113.1"));
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    let cmd = format!("{} destroy cfg --sandbox", crate::common::BIN);
+    let mut script = std::process::Command::new("script");
+    script
+        .current_dir(w.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("TUNNELFORM_SANDBOX_TASK_LATENCY_MS", "50")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = script.spawn().expect("running script (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"no\n")
+        .expect("answering");
+    let out = child.wait_with_output().expect("script");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Destroy cancelled."), "{stdout}");
+    assert!(!stdout.contains("Apply cancelled."), "{stdout}");
+    assert_eq!(w.state_ids().len(), 1, "{stdout}");
+}

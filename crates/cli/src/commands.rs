@@ -601,7 +601,11 @@ async fn apply_cmd(
             return Ok(0);
         }
         if !auto_approve && !confirm(op)? {
-            outln!("\nApply cancelled.");
+            if op == "destroy" {
+                outln!("\nDestroy cancelled.");
+            } else {
+                outln!("\nApply cancelled.");
+            }
             return Ok(1);
         }
         outln!();
@@ -610,15 +614,30 @@ async fn apply_cmd(
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();
+    let total = planned
+        .plan
+        .changes
+        .iter()
+        .map(|c| match c.action {
+            tunnelform_plan::Action::Replace { .. } => 2,
+            tunnelform_plan::Action::NoOp => usize::from(c.importing.is_some()),
+            _ => 1,
+        })
+        .sum();
+    let view = Arc::new(progress::View::for_stdout(total));
+    let view_sig = view.clone();
     // Listening starts here, before any step runs, on one listener for both presses.
     let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
         if interrupts.next().await {
             // The stop first: nothing written below can keep it from happening.
             let _ = tx.send(true);
+            view_sig.interrupted();
             errln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
             if interrupts.next().await {
                 let _ = store_sig.flush();
+                // No spinner is left behind on the terminal.
+                view_sig.finish();
                 errln!("Stopped; the state holds what had completed.");
                 std::process::exit(130);
             }
@@ -631,7 +650,6 @@ async fn apply_cmd(
         interrupt: rx,
         task_timeout: Duration::from_secs(600),
     };
-    let view = Arc::new(progress::View::for_stdout());
     let view_sink = view.clone();
     let sink: Arc<dyn tunnelform_apply::EventSink> =
         Arc::new(move |e: tunnelform_apply::Event| view_sink.event(&e));
@@ -659,7 +677,30 @@ async fn apply_cmd(
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    Ok(finish_report(&report, op))
+    let code = finish_report(&report, op);
+    if code == 0 && op == "apply" && !refresh_only {
+        print_outputs(&store.snapshot());
+    }
+    Ok(code)
+}
+
+/// The outputs after a successful apply (as Terraform prints them), sensitive ones masked.
+fn print_outputs(state: &State) {
+    if state.outputs.is_empty() {
+        return;
+    }
+    noteln!("\nOutputs:\n");
+    for (k, o) in &state.outputs {
+        let v = if o.sensitive {
+            serde_json::Value::String("(sensitive value)".into())
+        } else {
+            o.value.to_json()
+        };
+        noteln!(
+            "{k} = {}",
+            serde_json::to_string(&v).unwrap_or_else(|_| "(not shown)".into())
+        );
+    }
 }
 
 /// `apply --refresh-only`: the state takes the refreshed objects as they are (what the state

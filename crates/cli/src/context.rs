@@ -28,7 +28,13 @@ pub fn render_error(e: &anyhow::Error) -> String {
     }
     let mut s = format!("error: {e}");
     for cause in e.chain().skip(1) {
-        s.push_str(&format!("\n  caused by: {cause}"));
+        // An error that quotes its cause in its own message (an API error inside "reading the
+        // cloud failed: ...") is not repeated.
+        let text = cause.to_string();
+        if s.contains(&text) {
+            continue;
+        }
+        s.push_str(&format!("\n  caused by: {text}"));
     }
     s
 }
