@@ -49,9 +49,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 out.as_deref(),
                 format,
                 &targets,
-                detailed_exitcode,
-                mode,
-                lock,
+                PlanRun {
+                    detailed: detailed_exitcode,
+                    mode,
+                    lock,
+                },
                 &common,
             )
             .await
@@ -307,16 +309,26 @@ fn masked_plan(plan: &Plan) -> Plan {
     p
 }
 
+/// How `plan` runs: its mode, its exit code, and whether it takes the state lock.
+struct PlanRun {
+    detailed: bool,
+    mode: PlanMode,
+    lock: bool,
+}
+
 async fn plan_cmd(
     dir: &Path,
     out: Option<&Path>,
     format: PlanFormat,
     targets: &[String],
-    detailed: bool,
-    mode: PlanMode,
-    lock: bool,
+    run: PlanRun,
     common: &Common,
 ) -> Result<u8> {
+    let PlanRun {
+        detailed,
+        mode,
+        lock,
+    } = run;
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
     // Held to the end: a plan made while another run writes the state would show a state that is
