@@ -83,11 +83,11 @@ resource "tencentcloud_vpn_connection" "beijing" {
     remote_cidr_block = [local.offices.beijing.cidr, "192.168.21.0/24"]
   }
 
-  ike_proto_encry_algorithm = "AES-CBC-128"
+  ike_proto_encry_algorithm  = "AES-CBC-128"
   ike_proto_authen_algorithm = "SHA"
-  ipsec_encrypt_algorithm   = "AES-CBC-128"
-  ipsec_integrity_algorithm = "SHA1"
-  negotiation_type          = "passive"
+  ipsec_encrypt_algorithm    = "AES-CBC-128"
+  ipsec_integrity_algorithm  = "SHA1"
+  negotiation_type           = "passive"
 }
 
 output "gateway_public_ip" {

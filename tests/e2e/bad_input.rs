@@ -357,3 +357,227 @@ fn three_cycles_through_locals_variables_and_resources() {
         ],
     );
 }
+
+// -------------------------------------------------------------------------------------------------
+// Messages that say what is wrong (not something else)
+
+const ONE_CGW: &str = r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = "203.0.113.1"
+}
+"#;
+
+#[test]
+fn a_number_out_of_range_is_said_not_a_missing_newline() {
+    let w = Work::new();
+    w.config("resource \"tencentcloud_vpn_gateway\" \"gw\" {\n  name      = \"gw\"\n  vpc_id    = \"vpc-sandbox1\"\n  bandwidth = 1e400\n}\n");
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    for needle in [
+        "Number out of range",
+        "--> cfg/main.tf:4:15",
+        "1e400 is too large",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("Missing newline"), "{}", r.stderr);
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let w = Work::new();
+    w.config(&format!("\u{feff}{ONE_CGW}"));
+    let r = w.tf(&["validate", "cfg"]);
+    r.success();
+    // An error further on is reported where it is, not as "Invalid syntax" at 1:1.
+    w.config(&format!(
+        "\u{feff}{}",
+        ONE_CGW.replace("name              = \"a\"", "nme = \"a\"")
+    ));
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("--> cfg/main.tf:3:3"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Invalid syntax"), "{}", r.stderr);
+    // fmt rewrites the file without the mark.
+    w.tf(&["fmt", "cfg"]).success();
+    let text = std::fs::read_to_string(w.cfg().join("main.tf")).unwrap();
+    assert!(!text.starts_with('\u{feff}'), "{text:?}");
+}
+
+#[test]
+fn a_var_file_that_is_not_a_file_is_said_so() {
+    let w = Work::new();
+    w.config(ONE_CGW);
+    let r = w.tf(&["validate", "cfg", "--var-file", "/dev/zero"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("Variable file /dev/zero is not a regular file"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("not found"), "{}", r.stderr);
+    let r = w.tf(&["validate", "cfg", "--var-file", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("is a directory"), "{}", r.stderr);
+    let r = w.tf(&["validate", "cfg", "--var-file", "nope.tfvars"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("Variable file nope.tfvars not found"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_enum_suggestion_never_changes_a_number() {
+    let tunnel = |field: &str, value: &str| format!("{TUNNEL_HEAD}  {field} = \"{value}\"\n}}\n");
+    let w = Work::new();
+    // GROUP15 is not a typo of GROUP1 (a weaker group): the valid values are listed, no guess.
+    w.config(&tunnel("ike_dh_group_name", "GROUP15"));
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    assert!(!r.stderr.contains("did you mean"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(r#""GROUP14""#) && r.stderr.contains(r#""GROUP24""#),
+        "{}",
+        r.stderr
+    );
+    // An obvious typo still gets its suggestion.
+    w.config(&tunnel("ike_dh_group_name", "GRUOP14"));
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains(r#"did you mean "GROUP14"?"#),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn parallelism_is_bounded_not_a_panic() {
+    let w = Work::new();
+    w.config(ONE_CGW);
+    for n in ["18446744073709551615", "0", "10001"] {
+        let r = w.embedded(&["apply", "cfg", "--auto-approve", "--parallelism", n]);
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("must be a whole number from 1 to 10000"),
+            "{n}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{n}: {}", r.stderr);
+    }
+    let r = w.embedded(&["apply", "cfg", "--auto-approve", "--parallelism", "10000"]);
+    r.success();
+}
+
+/// A saved plan edited by hand: its targets changed, or a control character put into it.
+#[test]
+fn a_tampered_plan_file_is_called_so() {
+    let w = Work::new();
+    w.config(&format!(
+        "{ONE_CGW}{}",
+        crate::common::customer_gateway_block("b", "203.0.113.2")
+    ));
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    w.config(
+        &format!(
+            "{ONE_CGW}{}",
+            crate::common::customer_gateway_block("b", "203.0.113.2")
+        )
+        .replace("name              = \"a\"", "name              = \"a2\"")
+        .replace(
+            "name              = \"cgw-b\"",
+            "name              = \"b2\"",
+        ),
+    );
+    w.embedded(&[
+        "plan",
+        "cfg",
+        "--out",
+        "tfplan",
+        "--target",
+        "tencentcloud_vpn_customer_gateway.a",
+    ])
+    .success();
+    let original = std::fs::read_to_string(w.path().join("tfplan")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&original).unwrap();
+    plan["targets"] = serde_json::json!(["tencentcloud_vpn_customer_gateway.b"]);
+    w.write("tfplan", &plan.to_string());
+    let r = w.embedded(&["apply", "tfplan"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("edited or damaged"), "{}", r.stderr);
+    assert!(!r.stderr.contains("deleted outside"), "{}", r.stderr);
+
+    // A control character in the file never reaches the terminal raw.
+    let mut plan: serde_json::Value = serde_json::from_str(&original).unwrap();
+    plan["plan"]["changes"][0]["address"] =
+        serde_json::json!("tencentcloud_vpn_customer_gateway.a[\"\u{1b}[2J\"]");
+    w.write("tfplan", &plan.to_string());
+    for args in [
+        &["show", "tfplan"][..],
+        &["apply", "tfplan", "--sandbox"][..],
+    ] {
+        let r = w.tf(args);
+        r.expect_code(1);
+        assert!(
+            !r.stdout.contains('\u{1b}') && !r.stderr.contains('\u{1b}'),
+            "{args:?}: {:?} {:?}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("control character"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // Nor through an error that quotes the file.
+    let mut plan: serde_json::Value = serde_json::from_str(&original).unwrap();
+    plan["plan"]["changes"][0]["action"] = serde_json::json!({"type": "\u{1b}[2Jboom"});
+    w.write("tfplan", &plan.to_string());
+    let r = w.tf(&["show", "tfplan"]);
+    r.expect_code(1);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(r.stderr.contains("\\u{1b}[2Jboom"), "{}", r.stderr);
+}
+
+/// An id of the wrong kind in the state (a bad merge) is named at load, never sent to the API.
+#[test]
+fn a_state_id_of_the_wrong_kind_is_named() {
+    let w = Work::new();
+    w.config(&format!(
+        "{}{ONE_CGW}",
+        crate::common::gateway_block("kind-gw")
+    ));
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    let mut state = w.state();
+    let cgw = state["resources"]["tencentcloud_vpn_customer_gateway.a"]["id"].clone();
+    state["resources"]["tencentcloud_vpn_gateway.gw"]["id"] = cgw.clone();
+    std::fs::write(w.state_path(), state.to_string()).unwrap();
+    for args in [
+        &["plan", "cfg"][..],
+        &["apply", "cfg", "--auto-approve"][..],
+        &["destroy", "cfg", "--auto-approve"][..],
+    ] {
+        let r = w.embedded(args);
+        r.expect_code(1);
+        for needle in [
+            format!("holds the id {cgw} at tencentcloud_vpn_gateway.gw"),
+            "is the id of a tencentcloud_vpn_customer_gateway".to_string(),
+            "tunnelform state rm tencentcloud_vpn_gateway.gw".to_string(),
+        ] {
+            assert!(
+                r.stderr.contains(&needle),
+                "{args:?}: {needle:?} not in:\n{}",
+                r.stderr
+            );
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Command-line behaviour around the edges: JSON plans, closed pipes.
 
-use crate::common::{customer_gateway_block, run_with_closed_stdout, SandboxProc, Work};
+use crate::common::{customer_gateway_block, run_in, run_with_closed_stdout, SandboxProc, Work};
 
 #[test]
 fn plan_json_is_one_document_with_the_changes() {
@@ -140,4 +140,239 @@ output "ip" {
     let out = w.tf(&["output", "ip", "--dir", "cfg"]);
     out.success();
     assert_eq!(out.stdout.trim(), "203.0.113.7");
+}
+
+#[test]
+fn validate_needs_no_value_for_a_required_variable() {
+    // A CI validate job has no pre-shared key: validate treats an unset variable as unknown.
+    let w = Work::new();
+    w.config(&format!(
+        r#"
+variable "psk" {{
+  type      = string
+  sensitive = true
+}}
+
+variable "sites" {{
+  type = map(string)
+}}
+{}{}
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "t"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.a.id
+  pre_share_key       = var.psk
+  tags                = var.sites
+  security_group_policy {{
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.1.0/24"]
+  }}
+}}
+"#,
+        crate::common::gateway_block("gw"),
+        customer_gateway_block("a", "203.0.113.1"),
+    ));
+    let r = w.tf(&["validate", "cfg"]);
+    r.success();
+    assert!(r.stdout.contains("Success!"), "{}", r.stdout);
+    // A value that is given is still checked against its type.
+    let r = w.tf(&["validate", "cfg", "--var", r#"sites=["a"]"#]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("Invalid value for variable \"sites\""),
+        "{}",
+        r.stderr
+    );
+    // plan still needs the values.
+    let r = w.tf(&["plan", "cfg", "--sandbox"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("No value for required variable \"psk\""),
+        "{}",
+        r.stderr
+    );
+    // Errors that do not depend on the values are still found.
+    let broken = std::fs::read_to_string(w.cfg().join("main.tf"))
+        .unwrap()
+        .replace(
+            "name                = \"t\"",
+            "name = \"t\"\n  dpd_timeoutt = 30",
+        );
+    w.config(&broken);
+    let r = w.tf(&["validate", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("dpd_timeoutt"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("No value for required variable"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn chdir_is_global_and_a_missing_state_is_said_not_silent() {
+    let w = Work::new();
+    w.config(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = "203.0.113.7"
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+"#,
+    );
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    // Run from the wrong directory (no configuration, no state here): never an empty success.
+    for args in [
+        &["state", "list"][..],
+        &["output"][..],
+        &["output", "ip"][..],
+        &["show"][..],
+        &["state", "show", "tencentcloud_vpn_customer_gateway.a"][..],
+    ] {
+        let r = run_in(&w.cfg(), args, &[]);
+        r.expect_code(1);
+        for needle in [
+            "No state file at state/cfg.tfstate.json",
+            "-chdir=DIR",
+            "--state FILE",
+        ] {
+            assert!(
+                r.stderr.contains(needle),
+                "{args:?}: {needle:?} not in:\n{}",
+                r.stderr
+            );
+        }
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+    // -chdir=DIR and --chdir DIR run as if started there, for every command alike.
+    for args in [
+        &["-chdir=..", "state", "list", "--dir", "cfg"][..],
+        &["--chdir", "..", "state", "list", "--dir", "cfg"][..],
+        &["-chdir", "..", "show", "--dir", "cfg"][..],
+    ] {
+        let r = run_in(&w.cfg(), args, &[]);
+        r.success();
+        assert!(
+            r.stdout.contains("tencentcloud_vpn_customer_gateway.a"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    let r = run_in(
+        &w.cfg(),
+        &["-chdir=..", "output", "ip", "--dir", "cfg"],
+        &[],
+    );
+    r.success();
+    assert_eq!(r.stdout.trim(), "203.0.113.7");
+    let r = run_in(&w.cfg(), &["-chdir=..", "validate", "cfg"], &[]);
+    r.success();
+    // A directory given where an output name goes: the error says how to name the directory.
+    let r = w.tf(&["output", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("--dir cfg"), "{}", r.stderr);
+    // A -chdir that does not exist is named.
+    let r = w.tf(&["-chdir=nowhere", "state", "list"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("-chdir") && r.stderr.contains("nowhere"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn apply_prints_the_outputs_at_the_end_sensitive_ones_masked() {
+    let w = Work::new();
+    w.config(
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "a" {
+  name              = "a"
+  public_ip_address = "203.0.113.7"
+}
+
+output "ip" {
+  value = tencentcloud_vpn_customer_gateway.a.public_ip_address
+}
+
+output "secret" {
+  value     = "s3cret-output-value"
+  sensitive = true
+}
+"#,
+    );
+    let r = w.embedded(&["apply", "cfg", "--auto-approve"]);
+    r.success();
+    let tail = r
+        .stdout
+        .split("Apply complete!")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(tail.contains("\nOutputs:\n"), "{}", r.stdout);
+    assert!(tail.contains("ip = \"203.0.113.7\""), "{}", r.stdout);
+    assert!(
+        tail.contains("secret = \"(sensitive value)\""),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("s3cret-output-value"), "{}", r.stdout);
+}
+
+#[test]
+fn an_auth_error_is_printed_once() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::new();
+    w.config(&customer_gateway_block("a", "203.0.113.1"));
+    let r = run_in(
+        w.path(),
+        &["plan", "cfg", "--endpoint", &sb.url],
+        &[
+            ("TENCENTCLOUD_SECRET_ID", "AKIDnot-a-real-id"),
+            ("TENCENTCLOUD_SECRET_KEY", "not-a-real-key"),
+        ],
+    );
+    r.expect_code(1);
+    assert_eq!(r.stderr.matches("AuthFailure").count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("not-a-real-key"), "{}", r.stderr);
+}
+
+/// Declining the confirmation of a destroy says "Destroy cancelled." (on a terminal: `script`
+/// gives the command one).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_declined_destroy_says_destroy_cancelled() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let w = Work::new();
+    w.config(&customer_gateway_block("a", "203.0.113.1"));
+    w.embedded(&["apply", "cfg", "--auto-approve"]).success();
+    let cmd = format!("{} destroy cfg --sandbox", crate::common::BIN);
+    let mut script = std::process::Command::new("script");
+    script
+        .current_dir(w.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("TUNNELFORM_SANDBOX_TASK_LATENCY_MS", "50")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = script.spawn().expect("running script (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"no\n")
+        .expect("answering");
+    let out = child.wait_with_output().expect("script");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Destroy cancelled."), "{stdout}");
+    assert!(!stdout.contains("Apply cancelled."), "{stdout}");
+    assert_eq!(w.state_ids().len(), 1, "{stdout}");
 }

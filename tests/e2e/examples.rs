@@ -227,3 +227,29 @@ fn existing_gateway_without_its_gateway_fails_clearly() {
     assert!(r.stderr.contains("gateway_list[0]"), "{}", r.stderr);
     assert!(r.stderr.contains("the list has 0 elements"), "{}", r.stderr);
 }
+
+/// Every example is in the canonical format (`fmt --check` passes), as users copy them.
+#[test]
+fn every_example_passes_fmt_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("reading examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 3, "{dirs:?}");
+    let w = Work::new();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        w.copy_example(&name);
+        let r = w.tf(&["fmt", "--check", &format!("examples/{name}")]);
+        assert_eq!(
+            r.code(),
+            Some(0),
+            "examples/{name} is not formatted: run `tunnelform fmt examples/{name}`\n{}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+}

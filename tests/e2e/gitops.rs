@@ -1185,6 +1185,69 @@ fn lock_timeout_waits_for_the_holder_and_force_unlock_clears_a_dead_holders_lock
     w.assert_no_changes(&["--var", &v]);
 }
 
+#[test]
+fn plan_takes_the_state_lock_unless_told_not_to() {
+    // Tasks take two seconds: the apply holds the lock while the plans below run.
+    let sb = SandboxProc::start(2000, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config(BASE));
+    let v = var(KEY);
+    let mut holder = Running::spawn(&w, &["apply", "cfg", "--auto-approve", "--var", &v], &[]);
+    holder.wait_for_line("tencentcloud_vpn_gateway.gw: Creating...");
+    let lock_id = lock_record(&w)["id"]
+        .as_str()
+        .expect("a lock id")
+        .to_string();
+
+    // A plan in the middle of an apply fails at once, naming the holder (it once said "No
+    // changes" or showed a plan of a half-written state).
+    let r = w.plan(&["--var", &v]);
+    r.expect_code(1);
+    for needle in [
+        "is locked by",
+        "operation \"apply\"",
+        &lock_id,
+        "--lock-timeout",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            r.stderr
+        );
+    }
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // --lock-timeout is honoured: a short one gives up naming the holder.
+    let r = w.plan(&["--var", &v, "--lock-timeout", "100ms"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("timed out after") && r.stderr.contains(&lock_id),
+        "{}",
+        r.stderr
+    );
+    // --lock=false (and Terraform's -lock=false) opts out.
+    for flag in ["--lock=false", "-lock=false"] {
+        let r = w.plan(&["--var", &v, flag]);
+        r.success();
+        assert!(r.stdout.contains("Plan:"), "{flag}: {}", r.stdout);
+    }
+    // A long timeout waits for the holder, then plans against what it wrote.
+    let mut waiter = Running::spawn(
+        &w,
+        &["plan", "cfg", "--var", &v, "--lock-timeout", "60s"],
+        &[],
+    );
+    waiter.wait_for_line("Waiting for the state lock");
+    let (status, out, err) = holder.finish();
+    assert!(status.success(), "{out}\n{err}");
+    let (status, out, err) = waiter.finish();
+    assert!(status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("No changes. Your infrastructure matches the configuration."),
+        "{out}\n{err}"
+    );
+    assert_eq!(lock_record(&w), J::Null, "the plan left its lock behind");
+}
+
 // -------------------------------------------------------------------------------------------------
 // Snapshots of the machine and pull-request formats
 

@@ -190,3 +190,112 @@ fn ctrl_c_while_steps_wait_for_a_free_slot_starts_none_of_them() {
     assert_eq!(sb.cloud().gateways("ap-guangzhou").len(), 1);
     assert_eq!(w.state_ids().len(), 1, "{:?}", w.state_ids());
 }
+
+/// `tunnelform destroy ... 2>&1 | tail`, and the reader goes away mid-destroy: Ctrl-C must still
+/// stop it (a write to the closed pipe once panicked in the interrupt handler before it signalled
+/// the stop, and the destroy deleted everything).
+#[test]
+fn ctrl_c_stops_a_destroy_whose_output_reader_is_gone() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // Each tunnel delete is a task of 800 ms; one at a time (--parallelism 1).
+    let sb = SandboxProc::start(800, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tunnel = |n: u8| {
+        format!(
+            r#"
+resource "tencentcloud_vpn_connection" "t{n}" {{
+  name                = "t{n}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.c{n}.id
+  pre_share_key       = "pipe-key"
+  security_group_policy {{
+    local_cidr_block  = "10.0.{n}.0/24"
+    remote_cidr_block = ["192.168.{n}.0/24"]
+  }}
+}}
+"#
+        )
+    };
+    let mut text = gateway_block("pipe-gw");
+    for n in 1..=4u8 {
+        text.push_str(&customer_gateway_block(
+            &format!("c{n}"),
+            &format!("203.0.113.{n}"),
+        ));
+        text.push_str(&tunnel(n));
+    }
+    w.config(&text);
+    w.apply(&[]).success();
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou").len(), 9);
+
+    // stdout and stderr into one pipe, as with `2>&1 | tail`.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    let mut child = crate::common::command(w.path())
+        .args([
+            "destroy",
+            "cfg",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "--endpoint",
+            &sb.url,
+        ])
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().expect("pipe"))
+        .stderr(writer)
+        .spawn()
+        .expect("spawning tunnelform");
+    let mut lines = BufReader::new(reader).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the destroy ended before deleting anything")
+            .expect("reading");
+        if line.contains("tencentcloud_vpn_connection.") && line.contains("Destroying...") {
+            break;
+        }
+    }
+    // The reader goes away; then Ctrl-C, twice.
+    drop(lines);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let kill = |pid: u32| {
+        assert!(std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .expect("kill")
+            .success());
+    };
+    kill(child.id());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    kill(child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tunnelform did not exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Stopped by the interrupt (130), not a panic (101), not a completed destroy (0).
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let cloud = sb.cloud();
+    assert_eq!(cloud.gateways("ap-guangzhou").len(), 1);
+    assert_eq!(cloud.customer_gateways("ap-guangzhou").len(), 4);
+    assert!(
+        cloud.connection_ids("ap-guangzhou").len() >= 2,
+        "{:?}",
+        cloud.connection_ids("ap-guangzhou")
+    );
+    // The state still tracks what remains.
+    assert_eq!(
+        w.state_ids().len(),
+        cloud.all_ids("ap-guangzhou").len(),
+        "{:?}",
+        w.state_ids()
+    );
+}

@@ -7,8 +7,47 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "tunnelform", version, about = "Declarative reconciler for Tencent Cloud site-to-site VPN", long_about = None)]
 pub struct Cli {
+    /// Run as if started in DIR (before anything else; Terraform's `-chdir=DIR` is accepted too).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub chdir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The most operations run at once: far more than any account's quotas allow in flight.
+pub const MAX_PARALLELISM: usize = 10_000;
+
+fn parse_parallelism(s: &str) -> Result<usize, String> {
+    let out_of_range = || format!("must be a whole number from 1 to {MAX_PARALLELISM}, got {s:?}");
+    match s.trim().parse::<u128>() {
+        Ok(n) if (1..=MAX_PARALLELISM as u128).contains(&n) => Ok(n as usize),
+        _ => Err(out_of_range()),
+    }
+}
+
+/// Terraform's single-dash spellings of the options tunnelform shares with it (`-chdir=DIR`,
+/// `-lock=false`, `-lock-timeout=30s`) become the double-dash ones clap knows. Only these exact
+/// names are rewritten (so a value such as `-1` is left alone), and nothing after `--`.
+pub fn terraform_style(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    const NAMES: [&str; 3] = ["chdir", "lock", "lock-timeout"];
+    let mut out = Vec::new();
+    let mut rest = false;
+    for a in args {
+        if rest || a == "--" {
+            rest = true;
+            out.push(a);
+            continue;
+        }
+        let rewritten = a.to_str().and_then(|s| {
+            let flag = s.strip_prefix('-').filter(|f| !f.starts_with('-'))?;
+            let name = flag.split('=').next().unwrap_or_default();
+            NAMES.contains(&name).then(|| format!("-{s}").into())
+        });
+        out.push(rewritten.unwrap_or(a));
+    }
+    out
 }
 
 /// Flags shared by every command that reads configuration, state or the cloud.
@@ -84,6 +123,9 @@ pub enum Command {
         /// Plan to destroy everything in state.
         #[arg(long)]
         destroy: bool,
+        /// Take the state lock while planning (as apply does); --lock=false reads without it.
+        #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        lock: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -95,8 +137,8 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        /// How many operations run at once (waiting on a task is cheap; the API rate limits are enforced separately).
-        #[arg(long, default_value_t = 200)]
+        /// How many operations run at once, 1 to 10000 (waiting on a task is cheap; the API rate limits are enforced separately).
+        #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
         parallelism: usize,
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
@@ -113,7 +155,8 @@ pub enum Command {
         dir: PathBuf,
         #[arg(long = "auto-approve")]
         auto_approve: bool,
-        #[arg(long, default_value_t = 200)]
+        /// How many operations run at once, 1 to 10000.
+        #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
         parallelism: usize,
         #[command(flatten)]
         common: Common,
@@ -123,6 +166,9 @@ pub enum Command {
         plan: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// The configuration whose state is shown (when no plan file is given).
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
         #[command(flatten)]
         common: Common,
     },

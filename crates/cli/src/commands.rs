@@ -1,7 +1,7 @@
 //! One function per subcommand.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,30 +20,6 @@ use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::context::{client, load_config, project, state_path, Project, Rendered};
 use crate::progress;
 
-/// `print!` / `println!` for command output: when standard output is gone (`tunnelform plan --json
-/// | head`) the command stops with an error on stderr instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {
-        write_stdout(format_args!($($arg)*))?
-    };
-}
-
-macro_rules! outln {
-    () => {
-        write_stdout(format_args!("\n"))?
-    };
-    ($($arg:tt)*) => {
-        write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
-    };
-}
-
-fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<()> {
-    let mut o = std::io::stdout().lock();
-    o.write_fmt(args)
-        .and_then(|()| o.flush())
-        .context("writing to standard output")
-}
-
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Validate { dir, common } => validate(&dir, &common),
@@ -57,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             detailed_exitcode,
             refresh_only,
             destroy,
+            lock,
             common,
         } => {
             let format = if json { PlanFormat::Json } else { format };
@@ -72,8 +49,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 out.as_deref(),
                 format,
                 &targets,
-                detailed_exitcode,
-                mode,
+                PlanRun {
+                    detailed: detailed_exitcode,
+                    mode,
+                    lock,
+                },
                 &common,
             )
             .await
@@ -109,7 +89,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
             )
             .await
         }
-        Command::Show { plan, json, common } => show(plan.as_deref(), json, &common),
+        Command::Show {
+            plan,
+            json,
+            dir,
+            common,
+        } => show(plan.as_deref(), json, &dir, &common),
         Command::State { command } => state_cmd(command),
         Command::Output {
             name,
@@ -131,12 +116,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         } => crate::gitops::force_unlock(&dir, &lock_id, &common),
         Command::Sandbox(args) => sandbox(args).await,
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "tunnelform",
-                &mut std::io::stdout(),
-            );
+            // Generated into memory: clap_complete panics when a write fails.
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tunnelform", &mut buf);
+            crate::output::stdout_bytes(&buf).context("writing to standard output")?;
             Ok(0)
         }
     }
@@ -147,7 +130,8 @@ fn color() -> bool {
 }
 
 fn validate(dir: &Path, common: &Common) -> Result<u8> {
-    let config = load_config(dir, common)?;
+    // As Terraform's validate: no value needed for a variable (a CI job has no secrets).
+    let config = crate::context::load_config_unset_unknown(dir, common)?;
     let mut diags = tunnelform_model::Diagnostics::new();
     let mut all = Vec::new();
     for block in config.block_order().map_err(|d| Rendered(d.to_string()))? {
@@ -199,6 +183,60 @@ fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
         .collect()
 }
 
+/// The state at `path`, which must exist: for the commands that only read a state (`show`,
+/// `output`, `state ...`), a missing file is said, never shown as an empty state.
+fn existing_state(path: &Path) -> Result<State> {
+    if !path.exists() {
+        return Err(Rendered(missing_state(path)).into());
+    }
+    load_state(path)
+}
+
+fn missing_state(path: &Path) -> String {
+    format!(
+        "error: No state file at {p}\n\n\
+         Nothing has been applied with this state, or tunnelform runs in another directory than the \
+         apply did. The state of the configuration in DIR is state/<name of DIR>.tfstate.json under \
+         the directory apply ran in (or the path of its backend \"local\"). Run from that directory \
+         naming the configuration with --dir DIR, run as if started elsewhere with -chdir=DIR, or \
+         name the file with --state FILE.",
+        p = path.display()
+    )
+}
+
+/// Every id in the state must be of its address's kind: an id of another kind (a bad merge, a
+/// hand edit) would otherwise reach the API and come back as an obscure error, or be taken for
+/// an object deleted outside tunnelform and created again.
+fn check_state_ids(state: &State, path: &Path) -> Result<()> {
+    use tunnelform_model::ResourceKind;
+    for (addr, rs) in &state.resources {
+        if rs.mode != tunnelform_model::Mode::Managed {
+            continue;
+        }
+        let Some(kind) = ResourceKind::from_type_name(&addr.type_name) else {
+            continue;
+        };
+        let ids = std::iter::once(rs.id.as_str()).chain(rs.deposed.iter().map(|d| d.id.as_str()));
+        for id in ids {
+            if id.starts_with(&format!("{}-", kind.id_prefix())) {
+                continue;
+            }
+            let looks_like = ResourceKind::ALL
+                .into_iter()
+                .find(|k| id.starts_with(&format!("{}-", k.id_prefix())))
+                .map(|k| format!(" ({id:?} is the id of a {})", k.type_name()))
+                .unwrap_or_default();
+            bail!(
+                "the state {} holds the id {id:?} at {addr}, but the ids of a {} start with \"{}-\"{looks_like}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {addr}` and record the right object with `tunnelform import {addr} ID`",
+                path.display(),
+                kind.type_name(),
+                kind.id_prefix()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn load_state(path: &Path) -> Result<State> {
     StateFile::open(path)
         .and_then(|f| f.load())
@@ -227,7 +265,7 @@ async fn make(
             other => anyhow!(other),
         })?;
     if !planned.warnings.is_empty() {
-        eprintln!("{}", planned.warnings);
+        errln!("{}", planned.warnings);
     }
     Ok(planned)
 }
@@ -271,21 +309,47 @@ fn masked_plan(plan: &Plan) -> Plan {
     p
 }
 
+/// How `plan` runs: its mode, its exit code, and whether it takes the state lock.
+struct PlanRun {
+    detailed: bool,
+    mode: PlanMode,
+    lock: bool,
+}
+
 async fn plan_cmd(
     dir: &Path,
     out: Option<&Path>,
     format: PlanFormat,
     targets: &[String],
-    detailed: bool,
-    mode: PlanMode,
+    run: PlanRun,
     common: &Common,
 ) -> Result<u8> {
+    let PlanRun {
+        detailed,
+        mode,
+        lock,
+    } = run;
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
+    // Held to the end: a plan made while another run writes the state would show a state that is
+    // half-way through ("No changes" in the middle of a destroy).
+    let lock = if lock {
+        Some(crate::gitops::lock_state(&spath, "plan", common)?)
+    } else {
+        None
+    };
     let mut state = load_state(&spath)?;
+    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
-    settle_in_memory(&client, &spath, &mut state, project.as_ref()).await?;
+    settle_in_memory(
+        &client,
+        &spath,
+        &mut state,
+        project.as_ref(),
+        lock.is_some(),
+    )
+    .await?;
     let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
     match format {
         PlanFormat::Json => outln!(
@@ -318,7 +382,7 @@ async fn plan_cmd(
         match format {
             PlanFormat::Human => outln!("\n{note}"),
             // The document on stdout stays what it is (a JSON plan, a pull-request comment).
-            PlanFormat::Markdown => eprintln!("{note}"),
+            PlanFormat::Markdown => errln!("{note}"),
             PlanFormat::Json => {}
         }
     }
@@ -337,21 +401,29 @@ async fn plan_cmd(
 }
 
 /// `plan` after an interrupted run: settles the journal against the cloud in memory, so the plan
-/// shows what apply will do (apply settles it again and records it; plan writes nothing). Skipped
-/// when another run holds the state lock (its journal is in use).
+/// shows what apply will do (apply settles it again and records it; plan writes nothing). With
+/// `--lock=false`, skipped when another run holds the state lock (its journal is in use).
 async fn settle_in_memory(
     client: &tunnelform_tencent_api::Client,
     spath: &Path,
     state: &mut State,
     project: Option<&Project>,
+    locked: bool,
 ) -> Result<()> {
     if !tunnelform_state::journal_path(spath).exists() {
         return Ok(());
     }
-    let Ok(_lock) =
-        tunnelform_state::StateLock::acquire(spath, tunnelform_state::LockInfo::new("plan"), None)
-    else {
-        return Ok(());
+    let _lock = if locked {
+        None
+    } else {
+        match tunnelform_state::StateLock::acquire(
+            spath,
+            tunnelform_state::LockInfo::new("plan"),
+            None,
+        ) {
+            Ok(l) => Some(l),
+            Err(_) => return Ok(()),
+        }
     };
     let journal = Journal::open(spath).map_err(|e| anyhow!("{e}"))?;
     if journal.is_empty() {
@@ -361,16 +433,65 @@ async fn settle_in_memory(
         .await
         .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
     if !rec.adopted.is_empty() || !rec.removed.is_empty() {
-        eprintln!(
+        errln!(
             "note: an earlier run was interrupted; this plan counts what it did ({} object(s) it created, {} it deleted), which the next apply records in the state.",
             rec.adopted.len(),
             rec.removed.len()
         );
     }
     for u in &rec.unresolved {
-        eprintln!("warning: {u}");
+        errln!("warning: {u}");
     }
     Ok(())
+}
+
+/// Reads a plan file saved with `plan --out`. The file is input like any other: the text shown
+/// from it (addresses, ids, regions, names, paths) must not carry control characters to the
+/// terminal (an escape sequence can rewrite what the screen shows), so such a file is refused.
+fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a tunnelform plan file", path.display()))?;
+    let p = &saved.plan;
+    let texts = p
+        .changes
+        .iter()
+        .flat_map(|c| {
+            [
+                c.address.to_string(),
+                c.region.clone(),
+                c.id.clone().unwrap_or_default(),
+                c.provider_alias.clone().unwrap_or_default(),
+                c.importing.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .chain(c.changed.iter().cloned())
+            .chain(c.replace_paths.iter().cloned())
+            .chain(c.depends_on.iter().map(|a| a.to_string()))
+        })
+        .chain(
+            p.drift
+                .iter()
+                .flat_map(|d| [d.address.to_string(), d.id.clone()]),
+        )
+        .chain(p.outputs.iter().map(|o| o.name.clone()))
+        .chain(saved.targets.iter().cloned())
+        .chain([
+            saved.dir.to_string_lossy().into_owned(),
+            saved.state.to_string_lossy().into_owned(),
+            p.lineage.clone().unwrap_or_default(),
+            p.tunnelform_version.clone(),
+            p.config_digest.clone(),
+        ]);
+    for t in texts {
+        if t.chars().any(char::is_control) {
+            bail!(
+                "{} is not a tunnelform plan file as tunnelform writes it: it holds a control character in {t:?} (the file was edited or damaged). Run `tunnelform plan --out FILE` again",
+                path.display()
+            );
+        }
+    }
+    Ok(saved)
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -388,7 +509,6 @@ fn confirm(what: &str) -> Result<bool> {
         bail!("{what} needs confirmation, and there is no terminal to ask on: review the plan, then run again with --auto-approve");
     }
     out!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    std::io::stdout().flush().ok();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
@@ -404,12 +524,7 @@ async fn apply_cmd(
 ) -> Result<u8> {
     // `apply PLANFILE`: the configuration and state the plan was made from.
     let saved: Option<SavedPlan> = if target.is_file() {
-        let bytes =
-            std::fs::read(target).with_context(|| format!("reading {}", target.display()))?;
-        Some(
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a tunnelform plan file", target.display()))?,
-        )
+        Some(read_saved_plan(target)?)
     } else {
         None
     };
@@ -435,6 +550,7 @@ async fn apply_cmd(
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
+    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     // Settle what an interrupted run left in the journal before planning anything.
@@ -449,15 +565,15 @@ async fn apply_cmd(
         .await
         .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
         for (a, id) in &rec.adopted {
-            eprintln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
+            errln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
         }
         for (a, id) in &rec.removed {
-            eprintln!(
+            errln!(
                 "Recorded that {a} [id={id}] was deleted by an earlier run that was interrupted."
             );
         }
         for u in &rec.unresolved {
-            eprintln!("warning: {u}");
+            errln!("warning: {u}");
         }
         file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
         journal.clear().map_err(|e| anyhow!("{e}"))?;
@@ -497,7 +613,11 @@ async fn apply_cmd(
             return Ok(0);
         }
         if !auto_approve && !confirm(op)? {
-            outln!("\nApply cancelled.");
+            if op == "destroy" {
+                outln!("\nDestroy cancelled.");
+            } else {
+                outln!("\nApply cancelled.");
+            }
             return Ok(1);
         }
         outln!();
@@ -506,15 +626,31 @@ async fn apply_cmd(
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();
+    let total = planned
+        .plan
+        .changes
+        .iter()
+        .map(|c| match c.action {
+            tunnelform_plan::Action::Replace { .. } => 2,
+            tunnelform_plan::Action::NoOp => usize::from(c.importing.is_some()),
+            _ => 1,
+        })
+        .sum();
+    let view = Arc::new(progress::View::for_stdout(total));
+    let view_sig = view.clone();
     // Listening starts here, before any step runs, on one listener for both presses.
     let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
         if interrupts.next().await {
-            eprintln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
+            // The stop first: nothing written below can keep it from happening.
             let _ = tx.send(true);
+            view_sig.interrupted();
+            errln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
             if interrupts.next().await {
                 let _ = store_sig.flush();
-                eprintln!("Stopped; the state holds what had completed.");
+                // No spinner is left behind on the terminal.
+                view_sig.finish();
+                errln!("Stopped; the state holds what had completed.");
                 std::process::exit(130);
             }
         }
@@ -526,7 +662,6 @@ async fn apply_cmd(
         interrupt: rx,
         task_timeout: Duration::from_secs(600),
     };
-    let view = Arc::new(progress::View::for_stdout());
     let view_sink = view.clone();
     let sink: Arc<dyn tunnelform_apply::EventSink> =
         Arc::new(move |e: tunnelform_apply::Event| view_sink.event(&e));
@@ -554,7 +689,30 @@ async fn apply_cmd(
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    Ok(finish_report(&report, op))
+    let code = finish_report(&report, op);
+    if code == 0 && op == "apply" && !refresh_only {
+        print_outputs(&store.snapshot());
+    }
+    Ok(code)
+}
+
+/// The outputs after a successful apply (as Terraform prints them), sensitive ones masked.
+fn print_outputs(state: &State) {
+    if state.outputs.is_empty() {
+        return;
+    }
+    noteln!("\nOutputs:\n");
+    for (k, o) in &state.outputs {
+        let v = if o.sensitive {
+            serde_json::Value::String("(sensitive value)".into())
+        } else {
+            o.value.to_json()
+        };
+        noteln!(
+            "{k} = {}",
+            serde_json::to_string(&v).unwrap_or_else(|_| "(not shown)".into())
+        );
+    }
 }
 
 /// `apply --refresh-only`: the state takes the refreshed objects as they are (what the state
@@ -629,22 +787,17 @@ impl Interrupts {
 
 fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     // The work is done and saved: a closed stdout only loses the summary.
-    macro_rules! summary {
-        ($($arg:tt)*) => {
-            let _ = writeln!(std::io::stdout(), $($arg)*);
-        };
-    }
     if report.interrupted {
-        eprintln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
+        errln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
         return 130;
     }
     if !report.failures.is_empty() {
-        eprintln!("\nError: {} operation(s) failed:", report.failures.len());
+        errln!("\nError: {} operation(s) failed:", report.failures.len());
         for f in &report.failures {
-            eprintln!("  - {f}");
+            errln!("  - {f}");
         }
         if !report.skipped.is_empty() {
-            eprintln!(
+            errln!(
                 "  {} dependent operation(s) were skipped.",
                 report.skipped.len()
             );
@@ -658,12 +811,12 @@ fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     };
     let word = if op == "destroy" { "Destroy" } else { "Apply" };
     if op == "destroy" {
-        summary!(
+        noteln!(
             "\n{word} complete! Resources: {} destroyed.",
             report.destroyed
         );
     } else {
-        summary!(
+        noteln!(
             "\n{word} complete! Resources: {import}{} added, {} changed, {} destroyed.",
             report.added,
             report.changed,
@@ -698,7 +851,15 @@ fn check_saved(saved: &Plan, now: &Plan) -> Result<()> {
     }
     for c in &saved.changes {
         let Some(before) = &c.before else { continue };
-        let Some(current) = now.change(&c.address).and_then(|n| n.before.as_ref()) else {
+        let Some(now_change) = now.change(&c.address) else {
+            // Not even in the plan made again from the saved plan's own configuration, state
+            // and targets: the file says something its inputs do not.
+            bail!(
+                "the saved plan does not match what it was made from: it changes {}, which a plan of its own configuration, state and targets does not touch (the plan file was edited or damaged). {AGAIN}",
+                c.address
+            );
+        };
+        let Some(current) = now_change.before.as_ref() else {
             bail!("the saved plan is stale: {} was deleted outside tunnelform since the plan was made. {AGAIN}", c.address);
         };
         let changed: Vec<&str> = c
@@ -855,12 +1016,10 @@ fn strip_digests(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
+fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<u8> {
     match plan {
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            let saved: SavedPlan = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a tunnelform plan file", p.display()))?;
+            let saved = read_saved_plan(p)?;
             let saved = SavedPlan {
                 plan: for_display(&saved.plan),
                 ..saved
@@ -878,8 +1037,7 @@ fn show(plan: Option<&Path>, json: bool, common: &Common) -> Result<u8> {
             }
         }
         None => {
-            let spath = state_path(Path::new("."), None, common);
-            let state = load_state(&spath)?;
+            let state = existing_state(&state_for(dir, common)?)?;
             for (addr, rs) in &state.resources {
                 outln!("# {addr}: {}", rs.id);
             }
@@ -928,7 +1086,7 @@ fn mentions_backend(dir: &Path) -> bool {
 fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
-            let state = load_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&state_for(&dir, &common)?)?;
             for addr in state.resources.keys() {
                 outln!("{addr}");
             }
@@ -939,7 +1097,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             common,
         } => {
             let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
-            let state = load_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&state_for(&dir, &common)?)?;
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
             })?;
@@ -961,6 +1119,9 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
         } => {
             let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
             let spath = state_for(&dir, &common)?;
+            if !spath.exists() {
+                return Err(Rendered(missing_state(&spath)).into());
+            }
             let _lock = crate::gitops::lock_state(&spath, "state rm", &common)?;
             let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
             let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
@@ -984,7 +1145,19 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
 }
 
 fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result<u8> {
-    let state = load_state(&state_for(dir, common)?)?;
+    // `output DIR`: a directory where the output name goes.
+    let dir_hint = name
+        .filter(|n| dir == Path::new(".") && common.state.is_none() && Path::new(n).is_dir())
+        .map(|n| {
+            format!(
+                "{n:?} is a directory, not an output name: to print the outputs of the configuration in {n}, run `tunnelform output --dir {n}`"
+            )
+        });
+    let spath = state_for(dir, common)?;
+    if let (Some(hint), false) = (&dir_hint, spath.exists()) {
+        bail!("{hint}");
+    }
+    let state = existing_state(&spath)?;
     let show = |v: &tunnelform_state::OutputState| {
         if v.sensitive {
             serde_json::Value::String("(sensitive value)".into())
@@ -994,10 +1167,10 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
     };
     match name {
         Some(n) => {
-            let o = state
-                .outputs
-                .get(n)
-                .ok_or_else(|| anyhow!("no output named {n:?} in the state"))?;
+            let o = state.outputs.get(n).ok_or_else(|| match &dir_hint {
+                Some(hint) => anyhow!("{hint}"),
+                None => anyhow!("no output named {n:?} in the state {}", spath.display()),
+            })?;
             let v = show(o);
             match (&v, json) {
                 (serde_json::Value::String(s), false) => outln!("{s}"),
@@ -1046,7 +1219,6 @@ async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
         .await
         .map_err(|e| anyhow!("{e}"))?;
     outln!("listening on {}", handle.url());
-    std::io::stdout().flush().ok();
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
     Ok(0)

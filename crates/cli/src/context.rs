@@ -28,7 +28,13 @@ pub fn render_error(e: &anyhow::Error) -> String {
     }
     let mut s = format!("error: {e}");
     for cause in e.chain().skip(1) {
-        s.push_str(&format!("\n  caused by: {cause}"));
+        // An error that quotes its cause in its own message (an API error inside "reading the
+        // cloud failed: ...") is not repeated.
+        let text = cause.to_string();
+        if s.contains(&text) {
+            continue;
+        }
+        s.push_str(&format!("\n  caused by: {text}"));
     }
     s
 }
@@ -52,6 +58,23 @@ pub fn var_inputs(common: &Common) -> Result<VarInputs> {
 }
 
 pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
+    load_config_with(dir, common, Config::load)
+}
+
+/// For `validate`: variables without a value or a default are unknown, not an error.
+pub fn load_config_unset_unknown(dir: &Path, common: &Common) -> Result<Config> {
+    load_config_with(dir, common, Config::load_unset_unknown)
+}
+
+type Loader = fn(
+    &Path,
+    &VarInputs,
+) -> std::result::Result<
+    (Config, tunnelform_model::Diagnostics),
+    tunnelform_model::Diagnostics,
+>;
+
+fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config> {
     if !dir.is_dir() {
         bail!(
             "{} is not a directory (give the directory holding your *.tf files)",
@@ -59,7 +82,7 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
         );
     }
     let vars = var_inputs(common)?;
-    match Config::load(dir, &vars) {
+    match load(dir, &vars) {
         Ok((config, warnings)) => {
             // Without a provider block, the region comes from TENCENTCLOUD_REGION (as with the provider).
             let config = match std::env::var("TENCENTCLOUD_REGION")
@@ -70,7 +93,7 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
                 None => config,
             };
             if !warnings.is_empty() {
-                eprintln!("{warnings}");
+                errln!("{warnings}");
             }
             Ok(config)
         }

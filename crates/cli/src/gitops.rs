@@ -24,14 +24,27 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
         .transpose()?;
     let mut on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
         let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
-        eprintln!(
+        errln!(
             "Waiting for the state lock on {} (up to {}), held by {who}...",
             spath.display(),
             timeout.map_or_else(String::new, human_duration),
         );
     };
-    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
-        .map_err(|e| anyhow!("{e}"))
+    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait).map_err(|e| {
+        let held = matches!(e, tunnelform_state::LockError::Held { .. });
+        let e = anyhow::Error::new(e);
+        if !held {
+            return e;
+        }
+        let no_lock = if operation == "plan" {
+            ", or plan without the lock with --lock=false"
+        } else {
+            ""
+        };
+        e.context(format!(
+            "cannot {operation}: another run holds the state lock. Wait for it with --lock-timeout DURATION (e.g. --lock-timeout 5m){no_lock}"
+        ))
+    })
 }
 
 fn human_duration(d: Duration) -> String {
@@ -110,7 +123,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    println!("{addr}: Import complete [id={id}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.");
+    outln!("{addr}: Import complete [id={id}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.");
     Ok(0)
 }
 
@@ -121,7 +134,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
     let config = match load_config(dir, common) {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "warning: the configuration in {} does not load, so its provider regions are unknown; regions are inferred from the Terraform state instead:\n{}",
                 dir.display(),
                 crate::context::render_error(&e)
@@ -144,7 +157,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
     let (mut migrated, warnings) =
         tunnelform_state::migrate_terraform_with(&text, &opts).map_err(|e| anyhow!("{e}"))?;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let spath = state_path(dir, config.as_ref(), common);
     let _lock = lock_state(&spath, "state migrate-terraform", common)?;
@@ -160,7 +173,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
     migrated.lineage = current.lineage.clone();
     migrated.serial = current.serial;
     file.save(&mut migrated).map_err(|e| anyhow!("{e}"))?;
-    println!(
+    outln!(
         "Migrated {} object(s) from {} into {}. Pre-shared keys were not copied: only their salted digests.\nRun `tunnelform plan` to check that the configuration matches.",
         migrated.resources.len(),
         tf_state.display(),
@@ -174,7 +187,7 @@ pub fn force_unlock(dir: &Path, lock_id: &str, common: &Common) -> Result<u8> {
     let config = load_config(dir, common).ok();
     let spath = state_path(dir, config.as_ref(), common);
     let record = tunnelform_state::force_unlock(&spath, lock_id).map_err(|e| anyhow!("{e}"))?;
-    println!(
+    outln!(
         "Released the lock {lock_id} on {} (it was held by {record}).",
         spath.display()
     );

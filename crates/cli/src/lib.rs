@@ -1,5 +1,7 @@
 //! tunnelform's command-line layer: arguments, rendering, exit codes. The only place that prints.
 
+#[macro_use]
+mod output;
 mod args;
 mod commands;
 mod context;
@@ -14,22 +16,31 @@ pub use args::Cli;
 
 /// Exit codes: 0 success, 1 error, 2 changes present (`plan --detailed-exitcode`), 130 interrupted.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::terraform_style(std::env::args_os()));
     init_logging();
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            errln!(
+                "error: cannot change to the directory {} given with -chdir: {e}",
+                dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", context::render_error(&e));
+            errln!("{}", output::escape_controls(&context::render_error(&e)));
             ExitCode::from(1)
         }
     }

@@ -1,6 +1,5 @@
 //! Apply progress: one line per event (Terraform's wording).
 
-use std::io::Write;
 use std::time::Duration;
 
 use tunnelform_apply::Event;
@@ -70,8 +69,7 @@ pub fn line(e: &Event) -> String {
 }
 
 pub fn print(e: &Event) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", line(e));
+    noteln!("{}", line(e));
 }
 
 /// How apply progress is shown: a live view on a terminal, one line per event otherwise.
@@ -81,12 +79,21 @@ pub enum View {
 }
 
 impl View {
-    pub fn for_stdout() -> View {
+    /// `total`: the steps the apply will run (for the overall progress line).
+    pub fn for_stdout(total: usize) -> View {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() {
-            View::Live(Live::new())
+            View::Live(Live::new(total))
         } else {
             View::Lines
+        }
+    }
+
+    /// After the first Ctrl-C: the overall line says so.
+    pub fn interrupted(&self) {
+        if let View::Live(l) = self {
+            l.overall
+                .set_prefix("interrupted: waiting for the operations in flight; ");
         }
     }
 
@@ -97,26 +104,49 @@ impl View {
         }
     }
 
-    /// Clears the live area before the final report.
+    /// Clears the live area before the final report (and before exiting on a second Ctrl-C):
+    /// no spinner line is left behind.
     pub fn finish(&self) {
         if let View::Live(l) = self {
+            if let Ok(mut bars) = l.bars.lock() {
+                for (_, bar) in bars.drain() {
+                    bar.finish_and_clear();
+                    l.multi.remove(&bar);
+                }
+            }
+            l.overall.finish_and_clear();
             l.multi.clear().ok();
         }
     }
 }
 
-/// indicatif: one spinner per operation in flight with its elapsed time; finished operations print
-/// their line above the spinners.
+/// indicatif: one spinner per operation in flight with its elapsed time, under an overall line
+/// (done/total, failures, elapsed); finished operations print their line above the spinners.
 pub struct Live {
     multi: indicatif::MultiProgress,
     bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    overall: indicatif::ProgressBar,
+    failures: std::sync::atomic::AtomicUsize,
 }
 
 impl Live {
-    fn new() -> Live {
+    fn new(total: usize) -> Live {
+        let multi = indicatif::MultiProgress::new();
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix}[{pos}/{len}] done, {msg} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        let overall = multi.add(
+            indicatif::ProgressBar::new(total as u64)
+                .with_style(style)
+                .with_message("0 failed or skipped"),
+        );
+        overall.enable_steady_tick(Duration::from_millis(500));
         Live {
-            multi: indicatif::MultiProgress::new(),
+            multi,
             bars: Default::default(),
+            overall,
+            failures: Default::default(),
         }
     }
 
@@ -132,9 +162,11 @@ impl Live {
             Event::Started { step, .. } => {
                 let style = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
-                let bar = self
-                    .multi
-                    .add(indicatif::ProgressBar::new_spinner().with_style(style));
+                // Spinners above the overall line, which stays last.
+                let bar = self.multi.insert_before(
+                    &self.overall,
+                    indicatif::ProgressBar::new_spinner().with_style(style),
+                );
                 bar.set_message(format!("{key}: {}", verbs(*step).0));
                 bar.enable_steady_tick(Duration::from_millis(120));
                 bars.insert(key, bar);
@@ -143,6 +175,17 @@ impl Live {
                 if let Some(bar) = bars.remove(&key) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
+                }
+                if matches!(e, Event::Failed { .. } | Event::Skipped { .. }) {
+                    let n = self
+                        .failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1;
+                    self.overall.set_message(format!("{n} failed or skipped"));
+                }
+                self.overall.inc(1);
+                if self.overall.position() > self.overall.length().unwrap_or(0) {
+                    self.overall.set_length(self.overall.position());
                 }
                 self.multi.println(line(e)).ok();
             }

@@ -173,7 +173,27 @@ impl Config {
     /// that can be validated without resource values. Errors: all diagnostics at once (warnings
     /// included), each with its span.
     pub fn load(dir: &Path, vars: &VarInputs) -> Result<(Config, Diagnostics), Diagnostics> {
-        let (inner, warnings) = crate::lower::with_big_stack(|| decode::load(dir, vars))?;
+        Config::load_with(dir, vars, false)
+    }
+
+    /// [`Config::load`] for `validate`: a variable that has neither a value nor a default is
+    /// unknown (of its declared type) instead of an error, as in Terraform, so that a
+    /// configuration can be checked without its secrets. Values that are given are checked as
+    /// usual.
+    pub fn load_unset_unknown(
+        dir: &Path,
+        vars: &VarInputs,
+    ) -> Result<(Config, Diagnostics), Diagnostics> {
+        Config::load_with(dir, vars, true)
+    }
+
+    fn load_with(
+        dir: &Path,
+        vars: &VarInputs,
+        unset_unknown: bool,
+    ) -> Result<(Config, Diagnostics), Diagnostics> {
+        let (inner, warnings) =
+            crate::lower::with_big_stack(|| decode::load(dir, vars, unset_unknown))?;
         let mut cfg = Config {
             inner: Arc::new(inner),
             providers: Vec::new(),

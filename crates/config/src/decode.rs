@@ -136,7 +136,13 @@ struct Decoder {
     imports: Vec<(Expr, Expr, BSpan)>,
 }
 
-pub(crate) fn load(dir: &Path, inputs: &VarInputs) -> Result<(Inner, Diagnostics), Diagnostics> {
+/// `unset_unknown`: a variable without a value and without a default is unknown (for `validate`)
+/// instead of an error.
+pub(crate) fn load(
+    dir: &Path,
+    inputs: &VarInputs,
+    unset_unknown: bool,
+) -> Result<(Inner, Diagnostics), Diagnostics> {
     let mut d = Decoder {
         dir: dir.to_path_buf(),
         sources: Sources::default(),
@@ -160,7 +166,7 @@ pub(crate) fn load(dir: &Path, inputs: &VarInputs) -> Result<(Inner, Diagnostics
         d.decode_top(*file, body);
     }
     drop(bodies);
-    d.finish(inputs)
+    d.finish(inputs, unset_unknown)
 }
 
 impl Decoder {
@@ -1268,13 +1274,18 @@ impl Decoder {
     // ---------------------------------------------------------------------------------------
     // After decoding: variables, references, cycles, locals, providers.
 
-    fn finish(mut self, inputs: &VarInputs) -> Result<(Inner, Diagnostics), Diagnostics> {
+    fn finish(
+        mut self,
+        inputs: &VarInputs,
+        unset_unknown: bool,
+    ) -> Result<(Inner, Diagnostics), Diagnostics> {
         let var_values = {
             let mut r = Resolver {
                 decls: &self.var_decls,
                 sources: &mut self.sources,
                 budget: &mut self.budget,
                 diags: &mut self.diags,
+                unset_unknown,
             };
             r.resolve(&self.dir, inputs)
         };

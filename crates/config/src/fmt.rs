@@ -351,6 +351,8 @@ struct Line {
 
 /// Formats HCL source canonically (see the module documentation). Idempotent.
 pub fn format_source(src: &str, file_name: &str) -> Result<String, Diagnostics> {
+    // A UTF-8 byte order mark is not part of the text (the canonical form has none).
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let original = lower::with_big_stack(|| hcl_edit::parser::parse_body(src).map(|_| ()));
     if original.is_err() {
         // Report the syntax error the way the loader does.

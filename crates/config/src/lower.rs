@@ -167,6 +167,17 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
         .map(|c| offset + c.len_utf8())
         .unwrap_or(offset);
     let msg = e.message();
+    if let Some((start, len)) = out_of_range_number(src, offset) {
+        return LowerError {
+            summary: "Number out of range".into(),
+            detail: Some(format!(
+                "{} is too large to be a number (numbers must be finite: at most about 1.8e308)",
+                &src[start..start + len]
+            )),
+            help: Some("use a smaller number".into()),
+            span: BSpan::new(file, start..start + len),
+        };
+    }
     let (summary, help) = explain_syntax_error(msg);
     // An unterminated string or heredoc is reported by hcl-edit at an unhelpful place: point at
     // the opening quote when there is one before the error's line ends.
@@ -198,6 +209,37 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
         detail: Some(format!("the parser said: {msg}")),
         help,
         span: BSpan::new(file, offset..end),
+    }
+}
+
+/// A number literal with an exponent too large for a 64-bit float (`1e400`) ending at or around
+/// `offset`, which the parser reports as an unexpected character after a number: its start and
+/// length.
+fn out_of_range_number(src: &str, offset: usize) -> Option<(usize, usize)> {
+    let b = src.as_bytes();
+    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-');
+    let mut start = offset.min(b.len());
+    while start > 0 && is_num(b[start - 1]) {
+        start -= 1;
+    }
+    // The literal begins at a digit (not inside a name such as `var.e1`).
+    while start < b.len() && !b[start].is_ascii_digit() {
+        start += 1;
+    }
+    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+        return None;
+    }
+    let mut end = start;
+    while end < b.len() && is_num(b[end]) {
+        end += 1;
+    }
+    let text = src.get(start..end)?;
+    if !text.contains(['e', 'E']) || end <= offset.saturating_sub(1) {
+        return None;
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_infinite() => Some((start, end - start)),
+        _ => None,
     }
 }
 

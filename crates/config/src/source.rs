@@ -193,6 +193,10 @@ pub(crate) fn read_source_file(
         return Err(too_big());
     }
     *budget -= bytes.len();
+    // A UTF-8 byte order mark (some Windows editors write one) is not part of the text.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.into_bytes();

@@ -13,6 +13,10 @@ where
         }
         let score = if c.eq_ignore_ascii_case(input) {
             1.0
+        } else if digits(c) != digits(input) {
+            // `GROUP15` is not a typo of `GROUP1`, nor `AES-CBC-129` of `AES-CBC-128`: numbers
+            // name different things (often weaker ones). No suggestion; the caller lists them.
+            continue;
         } else {
             let jw = strsim::jaro_winkler(&lower, &c.to_ascii_lowercase());
             let lev = strsim::levenshtein(&lower, &c.to_ascii_lowercase());
@@ -28,6 +32,10 @@ where
         }
     }
     best.map(|(c, _)| c)
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// ` Did you mean "x"?` or an empty string.

@@ -51,6 +51,8 @@ pub(crate) struct Resolver<'a> {
     pub sources: &'a mut Sources,
     pub budget: &'a mut usize,
     pub diags: &'a mut Diagnostics,
+    /// A variable without a value and without a default is unknown instead of an error.
+    pub unset_unknown: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -112,9 +114,17 @@ impl<'a> Resolver<'a> {
             match arg {
                 VarArg::File(p) => {
                     if !p.is_file() {
+                        let what = match std::fs::metadata(p) {
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "not found",
+                            Err(_) => "cannot be read",
+                            Ok(m) if m.is_dir() => "is a directory, not a file",
+                            Ok(_) => "is not a regular file (a device or a pipe)",
+                        };
                         self.diags.push(
-                            Diagnostic::error(format!("Variable file {} not found", p.display()))
-                                .with_help("check the path given to --var-file"),
+                            Diagnostic::error(format!("Variable file {} {what}", p.display()))
+                                .with_help(
+                                    "give --var-file the path of a .tfvars or .tfvars.json file",
+                                ),
                         );
                         continue;
                     }
@@ -145,6 +155,8 @@ impl<'a> Resolver<'a> {
                 Some(g) => (g.value, g.origin),
                 None => match &decl.default {
                     Some(d) => (d.clone(), decl.header),
+                    // Unknown, of the declared type (conversion keeps it unknown).
+                    None if self.unset_unknown => (Value::Unknown, decl.header),
                     None => {
                         let d = Diagnostic::error(format!("No value for required variable \"{}\"", decl.name))
                             .with_detail(match &decl.description {
