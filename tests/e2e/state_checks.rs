@@ -111,8 +111,10 @@ fn a_state_id_of_the_wrong_kind_is_refused_not_sent_to_the_api() {
             s["resources"]["tencentcloud_vpn_customer_gateway.b"]["id"] = gw;
         },
         &[
-            "tencentcloud_vpn_customer_gateway.b: its id \"vpngw-",
-            "is not a tencentcloud_vpn_customer_gateway id (cgw-...)",
+            "holds the id \"vpngw-",
+            "at tencentcloud_vpn_customer_gateway.b, but the ids of a tencentcloud_vpn_customer_gateway start with \"cgw-\"",
+            "is the id of a tencentcloud_vpn_gateway)",
+            "tunnelform state rm tencentcloud_vpn_customer_gateway.b",
         ],
     );
 }

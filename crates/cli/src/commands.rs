@@ -204,39 +204,6 @@ fn missing_state(path: &Path) -> String {
     )
 }
 
-/// Every id in the state must be of its address's kind: an id of another kind (a bad merge, a
-/// hand edit) would otherwise reach the API and come back as an obscure error, or be taken for
-/// an object deleted outside tunnelform and created again.
-fn check_state_ids(state: &State, path: &Path) -> Result<()> {
-    use tunnelform_model::ResourceKind;
-    for (addr, rs) in &state.resources {
-        if rs.mode != tunnelform_model::Mode::Managed {
-            continue;
-        }
-        let Some(kind) = ResourceKind::from_type_name(&addr.type_name) else {
-            continue;
-        };
-        let ids = std::iter::once(rs.id.as_str()).chain(rs.deposed.iter().map(|d| d.id.as_str()));
-        for id in ids {
-            if id.starts_with(&format!("{}-", kind.id_prefix())) {
-                continue;
-            }
-            let looks_like = ResourceKind::ALL
-                .into_iter()
-                .find(|k| id.starts_with(&format!("{}-", k.id_prefix())))
-                .map(|k| format!(" ({id:?} is the id of a {})", k.type_name()))
-                .unwrap_or_default();
-            bail!(
-                "the state {} holds the id {id:?} at {addr}, but the ids of a {} start with \"{}-\"{looks_like}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {addr}` and record the right object with `tunnelform import {addr} ID`",
-                path.display(),
-                kind.type_name(),
-                kind.id_prefix()
-            );
-        }
-    }
-    Ok(())
-}
-
 fn load_state(path: &Path) -> Result<State> {
     StateFile::open(path)
         .and_then(|f| f.load())
@@ -339,7 +306,6 @@ async fn plan_cmd(
         None
     };
     let mut state = load_state(&spath)?;
-    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     settle_in_memory(
@@ -550,7 +516,6 @@ async fn apply_cmd(
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
-    check_state_ids(&state, &spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     // Settle what an interrupted run left in the journal before planning anything.

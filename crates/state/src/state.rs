@@ -218,6 +218,15 @@ pub enum WriteError {
     DuplicateAddress { address: String },
     #[error("the serial cannot be incremented past {serial}")]
     SerialOverflow { serial: u64 },
+    #[error("the state holds the id {id:?} at {address}, but the ids of a {type_name} start with \"{prefix}-\"{}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {address}` and record the right object with `tunnelform import {address} ID`", looks_like.as_ref().map(|k| format!(" ({id:?} is the id of a {k})")).unwrap_or_default())]
+    WrongKindId {
+        address: String,
+        id: String,
+        type_name: &'static str,
+        prefix: &'static str,
+        /// The kind whose ids look like this one.
+        looks_like: Option<&'static str>,
+    },
     #[error("{first} and {second} both record the object {id}, but a state holds each object once (a bad merge?); applying it would change or delete that object through the wrong address. Keep the right one: `tunnelform state rm ADDRESS` for the other (or restore the state from Git or its backup)")]
     DuplicateId {
         id: String,
@@ -614,25 +623,24 @@ impl ResourceState {
             // An id of another kind (a gateway's id at a tunnel's address) would reach the API as
             // a request about the wrong object.
             let prefix = kind.id_prefix();
-            let of_kind = |id: &str| {
-                id.strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
-            };
-            if !of_kind(&self.id) {
-                return Err(inconsistent(format!(
-                    "its id {:?} is not a {} id ({prefix}-...)",
-                    excerpt(&self.id),
-                    kind.type_name()
-                )));
+            for id in std::iter::once(&self.id).chain(self.deposed.iter().map(|d| &d.id)) {
+                let of_kind = id
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1);
+                if !of_kind {
+                    return Err(WriteError::WrongKindId {
+                        address: address.to_string(),
+                        id: excerpt(id),
+                        type_name: kind.type_name(),
+                        prefix,
+                        looks_like: ResourceKind::ALL
+                            .into_iter()
+                            .find(|k| id.starts_with(&format!("{}-", k.id_prefix())))
+                            .map(ResourceKind::type_name),
+                    });
+                }
             }
             for d in &self.deposed {
-                if !of_kind(&d.id) {
-                    return Err(inconsistent(format!(
-                        "its deposed object's id {:?} is not a {} id ({prefix}-...)",
-                        excerpt(&d.id),
-                        kind.type_name()
-                    )));
-                }
                 // Deleting a tunnel names its VPN gateway: without it the delete could only fail,
                 // half-way through an apply.
                 if kind == ResourceKind::VpnConnection
