@@ -25,4 +25,5 @@ mod lifecycle;
 mod ordering;
 mod projects;
 mod reliability;
+mod sandbox;
 mod snapshots;

@@ -81,7 +81,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == id) {
         bail!("{id} is already managed as {other}: one object cannot be managed at two addresses");
     }
-    let (client, sandbox) = client(common).await?;
+    let (client, sandbox) = client(common, "import").await?;
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
         .map_err(|e| anyhow!("{e}"))?;

@@ -231,8 +231,13 @@ impl FaultWeights {
 pub struct SandboxConfig {
     /// Address to listen on (port 0 picks a free port). Default `127.0.0.1:9000`.
     pub listen: SocketAddr,
-    /// With a data file, every committed change is persisted atomically and resumed after a restart.
+    /// With a data file, every committed change is persisted atomically and resumed after a restart. The
+    /// sandbox holds an exclusive lock on it (on `<data file>.lock`) while it runs: a second sandbox started
+    /// on the same file fails with [`SandboxError::DataLocked`](crate::SandboxError::DataLocked).
     pub data_file: Option<PathBuf>,
+    /// What is serving the data file (e.g. `tunnelform apply --sandbox`), recorded with the process id in
+    /// the data file's lock so that another sandbox started on the same file can say who holds it.
+    pub data_holder: Option<String>,
     /// The only accepted credentials (its `Debug` redacts the key). An `X-TC-Token` is required and compared
     /// only when the credentials carry a token.
     pub credentials: Credentials,
@@ -278,6 +283,7 @@ impl Default for SandboxConfig {
         SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
             data_file: None,
+            data_holder: None,
             credentials,
             task_latency: Duration::from_millis(1000),
             quotas: Quotas::default(),

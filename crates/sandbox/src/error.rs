@@ -33,6 +33,19 @@ pub enum SandboxError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("the data file {} is in use by another sandbox: {}. Two sandboxes serving one data file would overwrite each other's changes; wait for that one to exit (its lock on {} is released when it does, even if it is killed), or use another data file", path.display(), holder.as_deref().unwrap_or("a process that has not recorded who it is"), lock_path.display())]
+    DataLocked {
+        path: PathBuf,
+        lock_path: PathBuf,
+        /// Who holds it, as recorded in the lock file (`pid N (what), since TIME`).
+        holder: Option<String>,
+    },
+    #[error("cannot lock the data file {} (through {}): {source}", path.display(), lock_path.display())]
+    LockData {
+        path: PathBuf,
+        lock_path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read the data file {}: {source}", path.display())]
     ReadData {
         path: PathBuf,

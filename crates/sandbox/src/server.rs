@@ -22,7 +22,9 @@ use crate::actions::{Action, Settings};
 use crate::clock;
 use crate::config::{FaultKind, FaultWeights, SandboxConfig};
 use crate::error::SandboxError;
-use crate::persist::{write_atomic, Persister};
+use crate::persist::{
+    data_lock_path, lock_data_file, write_atomic, DataLock, DataLockError, Persister,
+};
 use crate::protocol::{api_handler, stats_handler};
 use crate::ratelimit::RateLimiter;
 use crate::spec::Specs;
@@ -131,8 +133,9 @@ pub(crate) struct ConnInfo {
 /// The in-process sandbox server.
 pub struct Sandbox;
 
-/// A running sandbox. Dropping it stops accepting connections; [`SandboxHandle::shutdown`] also waits for
-/// in-flight requests and flushes the data file.
+/// A running sandbox. Dropping it stops accepting connections and releases the data file (nothing is written
+/// to it afterwards; changes not yet durable are lost, as in a crash); [`SandboxHandle::shutdown`] first waits
+/// for in-flight requests and flushes the data file.
 pub struct SandboxHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -156,6 +159,11 @@ impl Sandbox {
     /// Loads (or creates) the world, binds the listen address and starts serving. Prints nothing.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         config.validate()?;
+        // Before the data file is read: another sandbox serving it would overwrite what this one does.
+        let data_lock = match &config.data_file {
+            None => None,
+            Some(path) => Some(take_data_lock(path, config.data_holder.as_deref())?),
+        };
         let specs = Specs::load().map_err(SandboxError::Spec)?;
         let now = clock::now_ms();
         let world = match &config.data_file {
@@ -168,9 +176,8 @@ impl Sandbox {
             }
             None => StdRng::from_entropy(),
         };
-        let persister = match &config.data_file {
-            None => None,
-            Some(path) => {
+        let persister = match (&config.data_file, data_lock) {
+            (Some(path), Some(lock)) => {
                 let snapshot = world.to_snapshot().map_err(|e| SandboxError::WriteData {
                     path: path.clone(),
                     source: std::io::Error::other(e),
@@ -183,8 +190,9 @@ impl Sandbox {
                         path: path.clone(),
                         source,
                     })?;
-                Some(Arc::new(Persister::new(path.clone(), 0)))
+                Some(Arc::new(Persister::new(path.clone(), 0, lock)))
             }
+            _ => None,
         };
         let listener =
             TcpListener::bind(config.listen)
@@ -282,7 +290,32 @@ impl SandboxHandle {
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        // Nothing is written to the data file from now on, and another sandbox may take it.
+        if let Some(p) = &self.shared.persister {
+            p.release();
+        }
     }
+}
+
+fn take_data_lock(path: &std::path::Path, holder: Option<&str>) -> Result<DataLock, SandboxError> {
+    let record = format!(
+        "pid {} ({}), since {}",
+        std::process::id(),
+        holder.unwrap_or("a tunnelform sandbox"),
+        clock::format_utc(clock::now_ms())
+    );
+    lock_data_file(path, &record).map_err(|e| match e {
+        DataLockError::Held(holder) => SandboxError::DataLocked {
+            path: path.to_path_buf(),
+            lock_path: data_lock_path(path),
+            holder,
+        },
+        DataLockError::Io(source) => SandboxError::LockData {
+            path: path.to_path_buf(),
+            lock_path: data_lock_path(path),
+            source,
+        },
+    })
 }
 
 async fn load_world(path: &std::path::Path, now: i64) -> Result<World, SandboxError> {
