@@ -1,10 +1,10 @@
-//! The sandbox as the user runs it: the embedded `--sandbox`, its data file shared by every run in one
-//! directory.
+//! The sandbox as the user runs it: the embedded `--sandbox` (its data file shared by every run in one
+//! directory) and `tunnelform sandbox` as a server.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::common::{Running, SandboxProc, Work};
+use crate::common::{run_in, Running, SandboxProc, Work};
 
 /// A configuration directory `name` with a VPN gateway and two customer gateways, their addresses and
 /// names made distinct by `n`.
@@ -172,4 +172,45 @@ fn a_busy_embedded_sandbox_data_file_is_refused_naming_its_holder() {
     // Once the server is gone the file is free.
     w.embedded(&["apply", "a", "--auto-approve"]).success();
     assert_eq!(data_file_ids(&w), state_ids(&w, "a"));
+}
+
+#[test]
+fn the_default_credentials_are_refused_on_a_non_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 0 and a bind that must not happen: nothing is sent anywhere.
+    let r = run_in(dir.path(), &["sandbox", "--listen", "0.0.0.0:0"], &[]);
+    r.expect_code(1);
+    for needle in [
+        "refusing to listen on 0.0.0.0:0 with the well-known default credentials",
+        "--secret-id ID --secret-key KEY",
+        "loopback address such as 127.0.0.1:9000",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            r.stderr
+        );
+    }
+    assert!(!r.stdout.contains("listening"), "{}", r.stdout);
+    // Default credentials given explicitly are still the public ones.
+    let r = run_in(
+        dir.path(),
+        &[
+            "sandbox",
+            "--listen",
+            "[::]:0",
+            "--secret-id",
+            "AKIDsandbox",
+            "--secret-key",
+            "sandboxsecret",
+        ],
+        &[],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("refusing to listen on [::]:0"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("sandboxsecret"), "{}", r.stderr);
 }

@@ -303,7 +303,8 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// Checks value ranges (probabilities in 0..=1, non-empty credentials, at least one connection...).
+    /// Checks value ranges (probabilities in 0..=1, non-empty credentials, at least one connection...), and
+    /// refuses a non-loopback listen address with the well-known default secret key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_probability("fault-rate", self.fault_rate)?;
         check_probability("task-failure-rate", self.task_failure_rate)?;
@@ -316,6 +317,12 @@ impl SandboxConfig {
             return Err(ConfigError::Invalid(
                 "the secret id and secret key must not be empty".into(),
             ));
+        }
+        // The default key is public (it is in the documentation): on a reachable address it guards nothing.
+        if !self.listen.ip().to_canonical().is_loopback()
+            && self.credentials.secret_key() == DEFAULT_SECRET_KEY
+        {
+            return Err(ConfigError::DefaultCredentialsOnNetwork { addr: self.listen });
         }
         if self.uin.is_empty() || !self.uin.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::Invalid(format!(
@@ -359,7 +366,8 @@ fn check_probability(flag: &'static str, value: f64) -> Result<(), ConfigError> 
 /// [`SandboxArgs::into_config`].
 #[derive(clap::Args, Clone, Default)]
 pub struct SandboxArgs {
-    /// Address to listen on; port 0 picks a free port.
+    /// Address to listen on; port 0 picks a free port. A non-loopback address needs credentials of your
+    /// own (--secret-id/--secret-key or the environment): the default ones are public.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: Option<SocketAddr>,
     /// Persist every change to FILE atomically and resume from it (resources and pending tasks).
@@ -493,5 +501,37 @@ impl SandboxArgs {
         config.seed = self.seed;
         config.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listening_on(addr: &str, credentials: Credentials) -> Result<(), ConfigError> {
+        SandboxConfig {
+            listen: addr.parse().unwrap(),
+            credentials,
+            ..SandboxConfig::default()
+        }
+        .validate()
+    }
+
+    #[test]
+    fn the_default_key_is_refused_on_a_non_loopback_address_only() {
+        let default = || Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, None);
+        let own = || Credentials::new("AKIDmine", "a-key-of-my-own", None);
+        for addr in ["0.0.0.0:9000", "[::]:9000", "192.0.2.1:9000", "[::ffff:10.0.0.1]:1"] {
+            let err = listening_on(addr, default()).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::DefaultCredentialsOnNetwork { .. }),
+                "{addr}: {err}"
+            );
+            assert!(!err.to_string().contains(DEFAULT_SECRET_KEY), "{err}");
+            listening_on(addr, own()).unwrap();
+        }
+        for addr in ["127.0.0.1:9000", "127.1.2.3:0", "[::1]:0", "[::ffff:127.0.0.1]:0"] {
+            listening_on(addr, default()).unwrap();
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::config::{DEFAULT_LISTEN, DEFAULT_SECRET_ID};
+
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -19,6 +21,8 @@ pub enum ConfigError {
     BadProbability { flag: &'static str, value: String },
     #[error("--secret-id and --secret-key must be given together")]
     SecretPair,
+    #[error("refusing to listen on {addr} with the well-known default credentials (secret id {DEFAULT_SECRET_ID}): anyone who can reach that address could use the sandbox with them. Give credentials of your own with --secret-id ID --secret-key KEY (or TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY), or listen on a loopback address such as {DEFAULT_LISTEN}")]
+    DefaultCredentialsOnNetwork { addr: std::net::SocketAddr },
     #[error("{0}")]
     Invalid(String),
 }
