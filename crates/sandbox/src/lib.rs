@@ -86,7 +86,7 @@ pub use config::{
 };
 pub use error::{ConfigError, SandboxError};
 pub use server::{Sandbox, SandboxHandle};
-pub use stats::SandboxStats;
+pub use stats::{SandboxStats, UNKNOWN_ACTION};
 pub use tunnelform_tc3::Credentials;
 
 /// Whether a peer may read `GET /_sandbox/stats`: loopback addresses only (IPv4 `127.0.0.0/8`, IPv6 `::1`,

@@ -107,9 +107,7 @@ pub(crate) async fn api_handler(
 fn early_error(shared: &Shared, action: Option<&str>, err: ApiError) -> Outcome {
     {
         let mut inner = shared.lock();
-        if let Some(a) = action {
-            inner.counters.request(a);
-        }
+        inner.counters.request(action.unwrap_or(""));
         inner.counters.error(err.code);
     }
     let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
