@@ -214,3 +214,75 @@ fn the_default_credentials_are_refused_on_a_non_loopback_address() {
     );
     assert!(!r.stderr.contains("sandboxsecret"), "{}", r.stderr);
 }
+
+/// A figure (in KiB) of `/proc/PID/status`, e.g. `VmHWM` (the peak resident memory).
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn request_bodies_cannot_take_the_sandbox_s_memory() {
+    use std::io::Write;
+
+    let sandbox = SandboxProc::start(50, &[]);
+    let addr = sandbox.url.trim_start_matches("http://").to_string();
+    // Let it settle (its first requests allocate), then take its peak so far as the baseline.
+    sandbox.stats();
+    let baseline = proc_status_kib(sandbox.pid(), "VmHWM");
+
+    // 120 clients announce the largest body (1 MiB) and send all of it but the last byte, then hold
+    // their connections: half without any signature, half with headers that pass every check made
+    // before the body (the sandbox's public secret id, a fresh timestamp, a bogus signature).
+    const BODY: usize = 1024 * 1024;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let authorization = tunnelform_tc3::authorization(
+        "AKIDsandbox",
+        now,
+        "vpc",
+        &["content-type", "host"],
+        &"0".repeat(64),
+    );
+    let mut clients = Vec::new();
+    for i in 0..120 {
+        let auth = if i % 2 == 0 {
+            String::new()
+        } else {
+            format!("Authorization: {authorization}\r\nX-TC-Timestamp: {now}\r\n")
+        };
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}X-TC-Action: DescribeVpcs\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: ap-guangzhou\r\nContent-Length: {BODY}\r\n\r\n"
+        );
+        let addr = addr.clone();
+        clients.push(std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(&addr).expect("connecting to the sandbox");
+            s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+            // A server that does not read gets its connection closed or its buffers full: both fine.
+            let _ = s
+                .write_all(head.as_bytes())
+                .and_then(|()| s.write_all(&vec![b' '; BODY - 1]));
+            s
+        }));
+    }
+    let held: Vec<_> = clients.into_iter().map(|t| t.join().unwrap()).collect();
+    // Give the server time to read whatever it was going to read.
+    std::thread::sleep(Duration::from_millis(500));
+    let peak = proc_status_kib(sandbox.pid(), "VmHWM");
+    drop(held);
+    let grown_mib = peak.saturating_sub(baseline) / 1024;
+    // 120 MiB were sent; the sandbox may hold its body budget (32 MiB) and buffers, not all of it.
+    assert!(
+        grown_mib < 64,
+        "the sandbox grew by {grown_mib} MiB (peak {peak} KiB, baseline {baseline} KiB)"
+    );
+    // And it still serves.
+    sandbox.cloud().all_ids("ap-guangzhou");
+}

@@ -257,11 +257,19 @@ pub struct SandboxConfig {
     pub seed: Option<u64>,
     /// The account id used in six-segment resource names.
     pub uin: String,
-    /// Largest accepted request body (bytes).
+    /// Largest accepted request body (bytes). Default 1 MiB.
     pub max_body_bytes: usize,
-    /// A client must send its request headers within this time (this also closes idle keep-alive connections
-    /// after this long). Default 30 s.
+    /// Most request-body memory held at once over all connections (bytes; at least `max_body_bytes`). A
+    /// request reserves its declared length (or `max_body_bytes` without one) before its body is read; one
+    /// that does not fit is answered `RequestLimitExceeded` with its body unread. Default 32 MiB.
+    pub max_body_memory_bytes: usize,
+    /// A new connection must send the whole head of its first request within this time, else it is closed
+    /// (so connections that never send a request cannot hold the connection slots). Default 5 s.
     pub header_read_timeout: Duration,
+    /// A connection that has sent a request must send the whole head of its next one within this time after
+    /// the previous answer (so idle keep-alive connections are closed after this long). Connections whose
+    /// request failed authentication are closed after the answer. Default 30 s.
+    pub keep_alive_timeout: Duration,
     /// A client must send its request body within this time.
     pub body_read_timeout: Duration,
     /// Most simultaneous client connections (further ones wait in the listen backlog).
@@ -295,7 +303,9 @@ impl Default for SandboxConfig {
             seed: None,
             uin: DEFAULT_UIN.to_string(),
             max_body_bytes: 1024 * 1024,
-            header_read_timeout: Duration::from_secs(30),
+            max_body_memory_bytes: 32 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(5),
+            keep_alive_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
         }
@@ -339,6 +349,16 @@ impl SandboxConfig {
             return Err(ConfigError::Invalid(
                 "max_body_bytes must be at least 1".into(),
             ));
+        }
+        if self.max_body_memory_bytes < self.max_body_bytes
+            || self.max_body_memory_bytes > u32::MAX as usize
+        {
+            return Err(ConfigError::Invalid(format!(
+                "max_body_memory_bytes ({}) must be at least max_body_bytes ({}) and at most {}",
+                self.max_body_memory_bytes,
+                self.max_body_bytes,
+                u32::MAX
+            )));
         }
         for action in self.rate_limits.per_action.keys() {
             if Action::from_any_name(action).is_none() {
@@ -521,7 +541,12 @@ mod tests {
     fn the_default_key_is_refused_on_a_non_loopback_address_only() {
         let default = || Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, None);
         let own = || Credentials::new("AKIDmine", "a-key-of-my-own", None);
-        for addr in ["0.0.0.0:9000", "[::]:9000", "192.0.2.1:9000", "[::ffff:10.0.0.1]:1"] {
+        for addr in [
+            "0.0.0.0:9000",
+            "[::]:9000",
+            "192.0.2.1:9000",
+            "[::ffff:10.0.0.1]:1",
+        ] {
             let err = listening_on(addr, default()).unwrap_err();
             assert!(
                 matches!(err, ConfigError::DefaultCredentialsOnNetwork { .. }),
@@ -530,7 +555,12 @@ mod tests {
             assert!(!err.to_string().contains(DEFAULT_SECRET_KEY), "{err}");
             listening_on(addr, own()).unwrap();
         }
-        for addr in ["127.0.0.1:9000", "127.1.2.3:0", "[::1]:0", "[::ffff:127.0.0.1]:0"] {
+        for addr in [
+            "127.0.0.1:9000",
+            "127.1.2.3:0",
+            "[::1]:0",
+            "[::ffff:127.0.0.1]:0",
+        ] {
             listening_on(addr, default()).unwrap();
         }
     }

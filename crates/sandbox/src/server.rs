@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     pub(crate) faults: Faults,
     pub(crate) max_body: usize,
+    /// One permit per byte of request body that may be held at once, over all connections.
+    pub(crate) body_memory: Semaphore,
     pub(crate) body_timeout: Duration,
     pub(crate) persister: Option<Arc<Persister>>,
 }
@@ -91,6 +93,7 @@ impl Shared {
                 actions: config.fault_actions.clone(),
             },
             max_body: config.max_body_bytes,
+            body_memory: Semaphore::new(config.max_body_memory_bytes),
             body_timeout: config.body_read_timeout,
             persister,
         }
@@ -218,7 +221,10 @@ impl Sandbox {
             router,
             stop_rx,
             connections.clone(),
-            config.header_read_timeout,
+            Timeouts {
+                first_head: config.header_read_timeout,
+                keep_alive: config.keep_alive_timeout,
+            },
         ));
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let writer_task =
@@ -365,12 +371,21 @@ async fn writer_loop(
     }
 }
 
+/// How long a connection may take to send a request head.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// The first one, from the accept.
+    first_head: Duration,
+    /// Each later one, from the previous answer (the idle keep-alive time).
+    keep_alive: Duration,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     router: Router,
     mut stop: watch::Receiver<bool>,
     connections: Arc<Semaphore>,
-    header_read_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     loop {
         let permit = tokio::select! {
@@ -391,7 +406,7 @@ async fn accept_loop(
                     router.clone(),
                     stop.clone(),
                     permit,
-                    header_read_timeout,
+                    timeouts,
                 ));
             }
             Err(e) => {
@@ -408,26 +423,44 @@ async fn serve_connection(
     router: Router,
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
-    header_read_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     let dropper = Arc::new(Notify::new());
     let info = ConnInfo {
         peer,
         dropper: dropper.clone(),
     };
+    // Told when the first request head has arrived.
+    let head_seen = Arc::new(Notify::new());
+    let seen = head_seen.clone();
     let service =
         hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            seen.notify_one();
             req.extensions_mut().insert(info.clone());
             router.clone().oneshot(req)
         });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // hyper's header timer runs whenever it waits for a head, idle keep-alive time included; the first
+    // head is bounded (more tightly) below.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
+        .header_read_timeout(timeouts.keep_alive)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
+    let first_head = async {
+        if tokio::time::timeout(timeouts.first_head, head_seen.notified())
+            .await
+            .is_ok()
+        {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(first_head);
     tokio::select! {
+        _ = &mut first_head => {
+            tracing::debug!(%peer, "no complete request head in time: connection closed");
+        }
         res = conn.as_mut() => {
             if let Err(e) = res {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
