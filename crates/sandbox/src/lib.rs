@@ -59,7 +59,8 @@
 //!   failing these is answered at once, its body unread, and its connection closed. The signature (which
 //!   covers the body) is checked once the body is read. Request bodies are read within a memory budget
 //!   shared by all connections (`max_body_memory_bytes`); a new connection must send its first request head
-//!   within `header_read_timeout` (5 s).
+//!   within `header_read_timeout` (5 s), and a request head (a GET's query string included) larger than
+//!   64 KiB is answered HTTP 431 by the HTTP layer.
 //! - `GET /_sandbox/stats` answers loopback peers only (IPv4 127/8, `::1`, and IPv4-mapped loopback); any other
 //!   peer gets 403 ([`stats_peer_allowed`]).
 //! - `0.0.0.0/0` (the any-selector of route-based tunnels) takes no part in SPD conflict checks.

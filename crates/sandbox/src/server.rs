@@ -34,6 +34,12 @@ use crate::world::World;
 /// How long a shutdown waits for in-flight requests before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// The limit of each connection's read buffer, which bounds a request head (request line with a GET's query
+/// string, and headers): a head that does not fit is answered 431 and the connection closed. hyper reads in
+/// growing chunks, so a buffer may reach about twice this before the check; with hyper's default (~400 KB)
+/// the connection slots alone could hold ~800 MB, with this about `max_connections` x 128 KiB (128 MiB).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 pub(crate) struct Faults {
     pub(crate) rate: f64,
     pub(crate) weights: FaultWeights,
@@ -445,6 +451,7 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.keep_alive)
+        .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);

@@ -653,3 +653,38 @@ async fn a_connection_that_sends_no_complete_head_is_closed_within_seconds() {
     // A client that sends its request at once is served on the same kind of connection.
     still_serving(&c).await;
 }
+
+#[tokio::test]
+async fn a_huge_request_head_is_refused_by_the_http_layer() {
+    let (_h, c) = start(config()).await;
+    let addr = c.base.trim_start_matches("http://").to_string();
+    // 200 KB of headers, sent at once: far more than a connection buffers for a head (64 KiB).
+    let mut head = format!("POST / HTTP/1.1\r\nHost: {addr}\r\n");
+    for i in 0..20 {
+        head.push_str(&format!("X-Filler-{i}: {}\r\n", "f".repeat(10_000)));
+    }
+    head.push_str("\r\n");
+    let resp = raw_exchange(
+        addr.parse().unwrap(),
+        head.as_bytes(),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        resp.starts_with("HTTP/1.1 431"),
+        "{}",
+        &resp[..resp.len().min(200)]
+    );
+    // A head within the limit (a GET with a ~48 KiB query string) reaches the API (which judges it).
+    let ids: Vec<String> = (0..2000).map(|i| format!("vpc-{i:08}")).collect();
+    let r = c
+        .send(Req::vpc_get("DescribeVpcs", json!({ "VpcIds": ids })))
+        .await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    assert!(
+        r.response()["RequestId"].is_string(),
+        "{}",
+        &r.text[..r.text.len().min(300)]
+    );
+    still_serving(&c).await;
+}
