@@ -218,9 +218,9 @@ async fn start_embedded_sandbox(cfg: SandboxConfig, common: &Common) -> Result<S
         if !announced {
             announced = true;
             eprintln!(
-                "Waiting for the embedded sandbox's data file {} (up to {:.0?}), in use by {who}...",
+                "Waiting for the embedded sandbox's data file {} (up to {}), in use by {who}...",
                 path.display(),
-                limit
+                crate::gitops::human_duration(limit)
             );
         }
         tokio::time::sleep(pause.min(limit - waited)).await;

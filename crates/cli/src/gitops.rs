@@ -34,7 +34,7 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
         .map_err(|e| anyhow!("{e}"))
 }
 
-fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if !ms.is_multiple_of(1000) {
         format!("{ms}ms")

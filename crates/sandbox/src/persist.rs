@@ -140,7 +140,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// lock file is never deleted (that would let two processes lock two different files under one name).
 #[derive(Debug)]
 pub(crate) struct DataLock {
-    _file: File,
+    file: File,
+}
+
+impl Drop for DataLock {
+    fn drop(&mut self) {
+        // Still locked here: the record goes before the lock does (best effort; it is only read while held).
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// `<data file>.lock`.
@@ -184,5 +191,5 @@ pub(crate) fn lock_data_file(path: &Path, holder: &str) -> Result<DataLock, Data
     file.seek(SeekFrom::Start(0)).map_err(DataLockError::Io)?;
     file.write_all(format!("{holder}\n").as_bytes())
         .map_err(DataLockError::Io)?;
-    Ok(DataLock { _file: file })
+    Ok(DataLock { file })
 }
