@@ -268,6 +268,11 @@ impl SandboxProc {
             .unwrap_or(0)
     }
 
+    /// The sandbox's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// An API client for looking at what the sandbox holds.
     pub fn cloud(&self) -> Cloud {
         Cloud::new(&self.url)

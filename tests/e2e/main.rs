@@ -25,5 +25,6 @@ mod lifecycle;
 mod ordering;
 mod projects;
 mod reliability;
+mod sandbox;
 mod snapshots;
 mod state_checks;

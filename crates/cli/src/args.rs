@@ -68,7 +68,8 @@ pub struct Common {
     /// Run against an embedded sandbox whose data persists in state/sandbox.json.
     #[arg(long, global = true)]
     pub sandbox: bool,
-    /// Wait this long for the state lock (e.g. 30s, 2m) instead of failing at once.
+    /// Wait this long for the state lock, and for the embedded sandbox's data file (--sandbox), e.g. 30s, 2m,
+    /// instead of failing at once.
     #[arg(long = "lock-timeout", value_name = "DURATION", global = true)]
     pub lock_timeout: Option<String>,
     /// Do not put tunnelform:address / tunnelform:lineage / tunnelform:project tags on created objects.

@@ -307,7 +307,7 @@ async fn plan_cmd(
     };
     let mut state = load_state(&spath)?;
     let project = project(&spath, common)?;
-    let (client, sandbox) = client(common).await?;
+    let (client, sandbox) = client(common, "plan").await?;
     settle_in_memory(
         &client,
         &spath,
@@ -517,7 +517,7 @@ async fn apply_cmd(
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
     let project = project(&spath, common)?;
-    let (client, sandbox) = client(common).await?;
+    let (client, sandbox) = client(common, op).await?;
     // Settle what an interrupted run left in the journal before planning anything.
     let mut journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
     if !journal.is_empty() {
@@ -1179,7 +1179,8 @@ fn graph(dir: &Path, common: &Common) -> Result<u8> {
 }
 
 async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
-    let config = args.into_config().map_err(|e| anyhow!("{e}"))?;
+    let mut config = args.into_config().map_err(|e| anyhow!("{e}"))?;
+    config.data_holder = Some("tunnelform sandbox".to_string());
     let handle = tunnelform_sandbox::Sandbox::start(config)
         .await
         .map_err(|e| anyhow!("{e}"))?;

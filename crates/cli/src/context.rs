@@ -1,11 +1,11 @@
 //! Shared plumbing: configuration, state location, the API client (or an embedded sandbox).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use tunnelform_config::{Config, VarArg, VarInputs};
-use tunnelform_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use tunnelform_sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
 use tunnelform_tencent_api::{Client, ClientConfig, Credentials};
 
 use crate::args::Common;
@@ -135,7 +135,8 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
 }
 
 /// The client, and the embedded sandbox when `--sandbox` is given (kept alive by the caller).
-pub async fn client(common: &Common) -> Result<(Client, Option<SandboxHandle>)> {
+/// `operation` (`plan`, `apply`...) is recorded in the lock of the sandbox's data file.
+pub async fn client(common: &Common, operation: &str) -> Result<(Client, Option<SandboxHandle>)> {
     if common.sandbox {
         let mut cfg = SandboxConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
@@ -147,6 +148,7 @@ pub async fn client(common: &Common) -> Result<(Client, Option<SandboxHandle>)> 
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
         cfg.data_file = Some(data);
+        cfg.data_holder = Some(format!("tunnelform {operation} --sandbox"));
         if let Ok(ms) = std::env::var("TUNNELFORM_SANDBOX_TASK_LATENCY_MS") {
             cfg.task_latency = Duration::from_millis(
                 ms.parse()
@@ -155,9 +157,7 @@ pub async fn client(common: &Common) -> Result<(Client, Option<SandboxHandle>)> 
         }
         let creds = cfg.credentials.clone();
         let uin = cfg.uin.clone();
-        let handle = Sandbox::start(cfg)
-            .await
-            .context("starting the embedded sandbox")?;
+        let handle = start_embedded_sandbox(cfg, common).await?;
         let mut cc = ClientConfig::new(creds);
         cc = cc
             .with_endpoint(&handle.url())
@@ -192,6 +192,63 @@ pub async fn client(common: &Common) -> Result<(Client, Option<SandboxHandle>)> 
             .with_context(|| format!("invalid endpoint {ep:?}"))?;
     }
     Ok((Client::new(cc).context("building the API client")?, None))
+}
+
+/// Starts the embedded sandbox. Its data file is served by one sandbox at a time (two runs in one
+/// directory would otherwise overwrite each other's changes): when another run holds it, this fails at
+/// once naming the holder, or with `--lock-timeout` waits for it up to that long (saying so on stderr).
+async fn start_embedded_sandbox(cfg: SandboxConfig, common: &Common) -> Result<SandboxHandle> {
+    let timeout = common
+        .lock_timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?
+        .filter(|t| !t.is_zero());
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut announced = false;
+    loop {
+        let err = match Sandbox::start(cfg.clone()).await {
+            Ok(handle) => return Ok(handle),
+            Err(e) => e,
+        };
+        let SandboxError::DataLocked { path, holder, .. } = &err else {
+            return Err(anyhow!(err).context("starting the embedded sandbox"));
+        };
+        // A holder records who it is just after it takes the lock: give it a moment to say so.
+        if holder.is_none() && start.elapsed() < Duration::from_secs(1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        let who = holder
+            .clone()
+            .unwrap_or_else(|| "another process".to_string());
+        let Some(limit) = timeout else {
+            bail!(
+                "the embedded sandbox's data file {} is in use by {who}. Wait for that run to finish, or \
+                 retry with --lock-timeout DURATION (e.g. --lock-timeout 2m) to wait for it",
+                path.display()
+            );
+        };
+        let waited = start.elapsed();
+        if waited >= limit {
+            bail!(
+                "timed out after {:.1}s waiting for the embedded sandbox's data file {}, in use by {who}",
+                waited.as_secs_f64(),
+                path.display()
+            );
+        }
+        if !announced {
+            announced = true;
+            eprintln!(
+                "Waiting for the embedded sandbox's data file {} (up to {}), in use by {who}...",
+                path.display(),
+                crate::gitops::human_duration(limit)
+            );
+        }
+        tokio::time::sleep(pause.min(limit - waited)).await;
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
     })
 }
 
-fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if !ms.is_multiple_of(1000) {
         format!("{ms}ms")
@@ -94,7 +94,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == id) {
         bail!("{id} is already managed as {other}: one object cannot be managed at two addresses");
     }
-    let (client, sandbox) = client(common).await?;
+    let (client, sandbox) = client(common, "import").await?;
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
         .map_err(|e| anyhow!("{e}"))?;

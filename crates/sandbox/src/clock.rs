@@ -23,6 +23,15 @@ pub(crate) fn format_time(ms: i64) -> String {
         .unwrap_or_else(|| "0000-00-00 00:00:00".to_string())
 }
 
+/// `YYYY-MM-DD HH:MM:SS UTC`, for messages to the user.
+pub(crate) fn format_utc(ms: i64) -> String {
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| "an unknown time".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -231,8 +231,13 @@ impl FaultWeights {
 pub struct SandboxConfig {
     /// Address to listen on (port 0 picks a free port). Default `127.0.0.1:9000`.
     pub listen: SocketAddr,
-    /// With a data file, every committed change is persisted atomically and resumed after a restart.
+    /// With a data file, every committed change is persisted atomically and resumed after a restart. The
+    /// sandbox holds an exclusive lock on it (on `<data file>.lock`) while it runs: a second sandbox started
+    /// on the same file fails with [`SandboxError::DataLocked`](crate::SandboxError::DataLocked).
     pub data_file: Option<PathBuf>,
+    /// What is serving the data file (e.g. `tunnelform apply --sandbox`), recorded with the process id in
+    /// the data file's lock so that another sandbox started on the same file can say who holds it.
+    pub data_holder: Option<String>,
     /// The only accepted credentials (its `Debug` redacts the key). An `X-TC-Token` is required and compared
     /// only when the credentials carry a token.
     pub credentials: Credentials,
@@ -252,11 +257,19 @@ pub struct SandboxConfig {
     pub seed: Option<u64>,
     /// The account id used in six-segment resource names.
     pub uin: String,
-    /// Largest accepted request body (bytes).
+    /// Largest accepted request body (bytes). Default 1 MiB.
     pub max_body_bytes: usize,
-    /// A client must send its request headers within this time (this also closes idle keep-alive connections
-    /// after this long). Default 30 s.
+    /// Most request-body memory held at once over all connections (bytes; at least `max_body_bytes`). A
+    /// request reserves its declared length (or `max_body_bytes` without one) before its body is read; one
+    /// that does not fit is answered `RequestLimitExceeded` with its body unread. Default 32 MiB.
+    pub max_body_memory_bytes: usize,
+    /// A new connection must send the whole head of its first request within this time, else it is closed
+    /// (so connections that never send a request cannot hold the connection slots). Default 5 s.
     pub header_read_timeout: Duration,
+    /// A connection that has sent a request must send the whole head of its next one within this time after
+    /// the previous answer (so idle keep-alive connections are closed after this long). Connections whose
+    /// request failed authentication are closed after the answer. Default 30 s.
+    pub keep_alive_timeout: Duration,
     /// A client must send its request body within this time.
     pub body_read_timeout: Duration,
     /// Most simultaneous client connections (further ones wait in the listen backlog).
@@ -278,6 +291,7 @@ impl Default for SandboxConfig {
         SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
             data_file: None,
+            data_holder: None,
             credentials,
             task_latency: Duration::from_millis(1000),
             quotas: Quotas::default(),
@@ -289,7 +303,9 @@ impl Default for SandboxConfig {
             seed: None,
             uin: DEFAULT_UIN.to_string(),
             max_body_bytes: 1024 * 1024,
-            header_read_timeout: Duration::from_secs(30),
+            max_body_memory_bytes: 32 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(5),
+            keep_alive_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
         }
@@ -297,7 +313,8 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// Checks value ranges (probabilities in 0..=1, non-empty credentials, at least one connection...).
+    /// Checks value ranges (probabilities in 0..=1, non-empty credentials, at least one connection...), and
+    /// refuses a non-loopback listen address with the well-known default secret key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_probability("fault-rate", self.fault_rate)?;
         check_probability("task-failure-rate", self.task_failure_rate)?;
@@ -310,6 +327,12 @@ impl SandboxConfig {
             return Err(ConfigError::Invalid(
                 "the secret id and secret key must not be empty".into(),
             ));
+        }
+        // The default key is public (it is in the documentation): on a reachable address it guards nothing.
+        if !self.listen.ip().to_canonical().is_loopback()
+            && self.credentials.secret_key() == DEFAULT_SECRET_KEY
+        {
+            return Err(ConfigError::DefaultCredentialsOnNetwork { addr: self.listen });
         }
         if self.uin.is_empty() || !self.uin.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::Invalid(format!(
@@ -326,6 +349,16 @@ impl SandboxConfig {
             return Err(ConfigError::Invalid(
                 "max_body_bytes must be at least 1".into(),
             ));
+        }
+        if self.max_body_memory_bytes < self.max_body_bytes
+            || self.max_body_memory_bytes > u32::MAX as usize
+        {
+            return Err(ConfigError::Invalid(format!(
+                "max_body_memory_bytes ({}) must be at least max_body_bytes ({}) and at most {}",
+                self.max_body_memory_bytes,
+                self.max_body_bytes,
+                u32::MAX
+            )));
         }
         for action in self.rate_limits.per_action.keys() {
             if Action::from_any_name(action).is_none() {
@@ -353,7 +386,8 @@ fn check_probability(flag: &'static str, value: f64) -> Result<(), ConfigError> 
 /// [`SandboxArgs::into_config`].
 #[derive(clap::Args, Clone, Default)]
 pub struct SandboxArgs {
-    /// Address to listen on; port 0 picks a free port.
+    /// Address to listen on; port 0 picks a free port. A non-loopback address needs credentials of your
+    /// own (--secret-id/--secret-key or the environment): the default ones are public.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: Option<SocketAddr>,
     /// Persist every change to FILE atomically and resume from it (resources and pending tasks).
@@ -487,5 +521,47 @@ impl SandboxArgs {
         config.seed = self.seed;
         config.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listening_on(addr: &str, credentials: Credentials) -> Result<(), ConfigError> {
+        SandboxConfig {
+            listen: addr.parse().unwrap(),
+            credentials,
+            ..SandboxConfig::default()
+        }
+        .validate()
+    }
+
+    #[test]
+    fn the_default_key_is_refused_on_a_non_loopback_address_only() {
+        let default = || Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, None);
+        let own = || Credentials::new("AKIDmine", "a-key-of-my-own", None);
+        for addr in [
+            "0.0.0.0:9000",
+            "[::]:9000",
+            "192.0.2.1:9000",
+            "[::ffff:10.0.0.1]:1",
+        ] {
+            let err = listening_on(addr, default()).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::DefaultCredentialsOnNetwork { .. }),
+                "{addr}: {err}"
+            );
+            assert!(!err.to_string().contains(DEFAULT_SECRET_KEY), "{err}");
+            listening_on(addr, own()).unwrap();
+        }
+        for addr in [
+            "127.0.0.1:9000",
+            "127.1.2.3:0",
+            "[::1]:0",
+            "[::ffff:127.0.0.1]:0",
+        ] {
+            listening_on(addr, default()).unwrap();
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::config::{DEFAULT_LISTEN, DEFAULT_SECRET_ID};
+
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -19,6 +21,8 @@ pub enum ConfigError {
     BadProbability { flag: &'static str, value: String },
     #[error("--secret-id and --secret-key must be given together")]
     SecretPair,
+    #[error("refusing to listen on {addr} with the well-known default credentials (secret id {DEFAULT_SECRET_ID}): anyone who can reach that address could use the sandbox with them. Give credentials of your own with --secret-id ID --secret-key KEY (or TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY), or listen on a loopback address such as {DEFAULT_LISTEN}")]
+    DefaultCredentialsOnNetwork { addr: std::net::SocketAddr },
     #[error("{0}")]
     Invalid(String),
 }
@@ -31,6 +35,19 @@ pub enum SandboxError {
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the data file {} is in use by another sandbox: {}. Two sandboxes serving one data file would overwrite each other's changes; wait for that one to exit (its lock on {} is released when it does, even if it is killed), or use another data file", path.display(), holder.as_deref().unwrap_or("a process that has not recorded who it is"), lock_path.display())]
+    DataLocked {
+        path: PathBuf,
+        lock_path: PathBuf,
+        /// Who holds it, as recorded in the lock file (`pid N (what), since TIME`).
+        holder: Option<String>,
+    },
+    #[error("cannot lock the data file {} (through {}): {source}", path.display(), lock_path.display())]
+    LockData {
+        path: PathBuf,
+        lock_path: PathBuf,
         source: std::io::Error,
     },
     #[error("cannot read the data file {}: {source}", path.display())]

@@ -51,6 +51,16 @@
 //!   in the order of `ResourceIds`, paged by `Offset` (a multiple of `Limit`, else
 //!   `InvalidParameterValue.OffsetInvalid`) and `Limit` (default 15, at most 100). Unknown ids have no tags;
 //!   every tag is `Custom` (`Category` `System` finds none).
+//! - `GET /_sandbox/stats` counts requests by action for the actions the sandbox serves, and every request
+//!   naming another action (or none) under `(unknown)` ([`UNKNOWN_ACTION`]), so that clients cannot grow it.
+//! - Before a request's body is read, its head is checked: method and content type, declared length, then
+//!   whether it can be authentic (`X-TC-Action` and `X-TC-Version` present, the `Authorization` header's
+//!   shape, the timestamp window, a known secret id, the credential scope's date, the token); a request
+//!   failing these is answered at once, its body unread, and its connection closed. The signature (which
+//!   covers the body) is checked once the body is read. Request bodies are read within a memory budget
+//!   shared by all connections (`max_body_memory_bytes`); a new connection must send its first request head
+//!   within `header_read_timeout` (5 s), and a request head (a GET's query string included) larger than
+//!   64 KiB is answered HTTP 431 by the HTTP layer.
 //! - `GET /_sandbox/stats` answers loopback peers only (IPv4 127/8, `::1`, and IPv4-mapped loopback); any other
 //!   peer gets 403 ([`stats_peer_allowed`]).
 //! - `0.0.0.0/0` (the any-selector of route-based tunnels) takes no part in SPD conflict checks.
@@ -86,7 +96,7 @@ pub use config::{
 };
 pub use error::{ConfigError, SandboxError};
 pub use server::{Sandbox, SandboxHandle};
-pub use stats::SandboxStats;
+pub use stats::{SandboxStats, UNKNOWN_ACTION};
 pub use tunnelform_tc3::Credentials;
 
 /// Whether a peer may read `GET /_sandbox/stats`: loopback addresses only (IPv4 `127.0.0.0/8`, IPv6 `::1`,

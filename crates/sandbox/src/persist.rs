@@ -5,11 +5,16 @@
 //! fsyncs the directory. A request that changed the world is acknowledged only once a snapshot at least as new
 //! as its change is durable; concurrent writers are batched into one write, so a burst of requests costs a few
 //! fsyncs, not one each.
+//!
+//! One sandbox at a time serves a data file: it holds an exclusive lock on `<data file>.lock` from before it
+//! reads the file until its last write ([`DataLock`]). Without it, two sandboxes started on one file (two
+//! `tunnelform ... --sandbox` runs in one directory) would each load the same world and then overwrite each
+//! other's changes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{watch, Notify};
 
@@ -25,16 +30,25 @@ pub(crate) struct Persister {
     pub path: PathBuf,
     wake: Notify,
     durable: watch::Sender<Durable>,
+    /// The data file's lock, held until [`Persister::release`]; every write happens under this mutex with
+    /// the lock still held, so nothing is written once it is released.
+    lock: Mutex<Option<DataLock>>,
 }
 
 impl Persister {
-    pub fn new(path: PathBuf, written: u64) -> Self {
+    pub fn new(path: PathBuf, written: u64, lock: DataLock) -> Self {
         let (durable, _) = watch::channel(Durable { written, failed: 0 });
         Persister {
             path,
             wake: Notify::new(),
             durable,
+            lock: Mutex::new(Some(lock)),
         }
+    }
+
+    /// Releases the data file's lock once a write in progress (if any) has finished; later writes fail.
+    pub fn release(&self) {
+        *self.lock.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Asks the writer to write the current generation (without waiting).
@@ -59,10 +73,18 @@ impl Persister {
 
     /// Runs one write of `snapshot` (taken at `gen`) and publishes the outcome.
     pub async fn write(self: &Arc<Self>, gen: u64, snapshot: Vec<u8>) -> std::io::Result<()> {
-        let path = self.path.clone();
-        let result = tokio::task::spawn_blocking(move || write_atomic(&path, &snapshot))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        let me = self.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let held = me.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if held.is_none() {
+                return Err(std::io::Error::other(
+                    "the sandbox was stopped: it no longer holds the data file's lock",
+                ));
+            }
+            write_atomic(&me.path, &snapshot)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
         match &result {
             Ok(()) => self.durable.send_modify(|d| d.written = d.written.max(gen)),
             Err(e) => {
@@ -107,4 +129,67 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     File::open(&dir)?.sync_all()?;
     Ok(())
+}
+
+/// The exclusive lock on a data file, held for the whole life of the sandbox serving it.
+///
+/// It is an OS advisory lock (`flock(2)` through [`File::try_lock`]) on `<data file>.lock`, not on the data
+/// file itself (which every write replaces by a rename). The kernel releases it when the holder's file is
+/// closed, including when the process is killed, so a crash never leaves a stale lock. While held, the
+/// lock file records who holds it (one line of text), so a second sandbox can say who is in the way. The
+/// lock file is never deleted (that would let two processes lock two different files under one name).
+#[derive(Debug)]
+pub(crate) struct DataLock {
+    file: File,
+}
+
+impl Drop for DataLock {
+    fn drop(&mut self) {
+        // Still locked here: the record goes before the lock does (best effort; it is only read while held).
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// `<data file>.lock`.
+pub(crate) fn data_lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Why the data file's lock was not taken.
+#[derive(Debug)]
+pub(crate) enum DataLockError {
+    /// Another open file description holds it; its record, when it has written one.
+    Held(Option<String>),
+    Io(std::io::Error),
+}
+
+/// Takes the lock of the data file at `path` without waiting, recording `holder` in the lock file.
+pub(crate) fn lock_data_file(path: &Path, holder: &str) -> Result<DataLock, DataLockError> {
+    let lock_path = data_lock_path(path);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(DataLockError::Io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let record = fs::read_to_string(&lock_path)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
+            return Err(DataLockError::Held(record));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(DataLockError::Io(e)),
+    }
+    use std::io::{Seek, SeekFrom};
+    file.set_len(0).map_err(DataLockError::Io)?;
+    file.seek(SeekFrom::Start(0)).map_err(DataLockError::Io)?;
+    file.write_all(format!("{holder}\n").as_bytes())
+        .map_err(DataLockError::Io)?;
+    Ok(DataLock { file })
 }

@@ -11,13 +11,15 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::Extension;
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Body as _;
 use rand::rngs::StdRng;
 use rand::Rng;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::SemaphorePermit;
 use tunnelform_tc3::{self as tc3, RequestParts};
 
 use crate::actions::{self, Action, Ctx, Service};
@@ -107,14 +109,24 @@ pub(crate) async fn api_handler(
 fn early_error(shared: &Shared, action: Option<&str>, err: ApiError) -> Outcome {
     {
         let mut inner = shared.lock();
-        if let Some(a) = action {
-            inner.counters.request(a);
-        }
+        inner.counters.request(action.unwrap_or(""));
         inner.counters.error(err.code);
     }
     let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
     tracing::debug!(action = action.unwrap_or(""), code = err.code, %request_id, "request rejected");
     Outcome::Respond(json_response(StatusCode::OK, error_body(&err, &request_id)))
+}
+
+/// The answer with `Connection: close` (the server closes the connection once it is sent).
+fn closing(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Respond(mut resp) => {
+            resp.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            Outcome::Respond(resp)
+        }
+        Outcome::Drop => Outcome::Drop,
+    }
 }
 
 /// Whether a Content-Type names `media` (parameters such as `; charset=utf-8` aside).
@@ -174,7 +186,14 @@ struct Executed {
 pub(crate) async fn handle(shared: &Shared, req: Request) -> Outcome {
     let (parts, body) = req.into_parts();
     let action_name = header(&parts.headers, "x-tc-action").filter(|a| !a.is_empty());
-    let bytes = match read_body(shared, &parts, body).await {
+    // Everything the head can tell comes first: the body of a request that cannot be served or cannot be
+    // authentic is never read.
+    if let Err(e) = check_head(shared, &parts, clock::now_ms()) {
+        // Nor is the connection kept for another request.
+        return closing(early_error(shared, action_name, e));
+    }
+    // The reservation of body memory is held until the request is answered.
+    let (_reservation, bytes) = match read_body(shared, &parts, body).await {
         Ok(b) => b,
         Err(e) => return early_error(shared, action_name, e),
     };
@@ -234,13 +253,12 @@ fn request_form(parts: &http::request::Parts) -> Result<Form, ApiError> {
     }
 }
 
-/// Method and content type, size limit (declared and actual, of the body or of a GET's query string) and
-/// read timeout.
-async fn read_body(
-    shared: &Shared,
-    parts: &http::request::Parts,
-    body: Body,
-) -> Result<Bytes, ApiError> {
+/// What the head alone tells, in this order: method and content type, size limit (of a GET's query string,
+/// and of the body's declared length), then whether the request can be authentic: `X-TC-Action` and
+/// `X-TC-Version` present, the `Authorization` header's shape, `X-TC-Timestamp` within 5 minutes, a known
+/// secret id and the credential scope's date ([`tc3::verify_headers`]), and the token. The signature, which
+/// covers the body, is checked once the body is read ([`authenticate`]).
+fn check_head(shared: &Shared, parts: &http::request::Parts, now_ms: i64) -> Result<(), ApiError> {
     let form = request_form(parts)?;
     if form == Form::Query && parts.uri.query().map_or(0, str::len) > shared.max_body {
         return Err(ApiError::new(
@@ -248,34 +266,96 @@ async fn read_body(
             format!("The query string exceeds {} bytes.", shared.max_body),
         ));
     }
-    let too_large = || {
-        ApiError::new(
-            codes::REQUEST_SIZE_LIMIT_EXCEEDED,
-            format!("The request body exceeds {} bytes.", shared.max_body),
-        )
-    };
     let declared =
         header(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > shared.max_body as u64) {
-        return Err(too_large());
+        return Err(body_too_large(shared));
     }
-    let collected = tokio::time::timeout(
-        shared.body_timeout,
-        Limited::new(body, shared.max_body).collect(),
+    header(&parts.headers, "x-tc-action")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing("Action"))?;
+    header(&parts.headers, "x-tc-version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing("Version"))?;
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
+        .collect();
+    let request_parts = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        payload: &[],
+    };
+    let creds = &shared.credentials;
+    tc3::verify_headers(&request_parts, now_ms.div_euclid(1000), |id| {
+        (id == creds.secret_id).then(|| creds.secret_key().to_string())
+    })
+    .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    check_token(shared, parts)
+}
+
+fn check_token(shared: &Shared, parts: &http::request::Parts) -> Result<(), ApiError> {
+    match shared.credentials.token() {
+        Some(token) if header(&parts.headers, "x-tc-token") != Some(token) => Err(ApiError::new(
+            codes::AUTH_TOKEN_FAILURE,
+            "The X-TC-Token is missing or invalid.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn body_too_large(shared: &Shared) -> ApiError {
+    ApiError::new(
+        codes::REQUEST_SIZE_LIMIT_EXCEEDED,
+        format!("The request body exceeds {} bytes.", shared.max_body),
     )
-    .await;
+}
+
+/// Reads the body (after [`check_head`]) within the size limit and the read timeout, holding a reservation
+/// of body memory: its declared length, or the size limit when it declares none. The reservations of all
+/// requests together never exceed the configured total: a request that does not fit is answered
+/// `RequestLimitExceeded` (which clients retry after a pause) without a byte of its body being read.
+async fn read_body<'a>(
+    shared: &'a Shared,
+    parts: &http::request::Parts,
+    body: Body,
+) -> Result<(Option<SemaphorePermit<'a>>, Bytes), ApiError> {
+    let deadline = tokio::time::Instant::now() + shared.body_timeout;
+    let reserve = body.size_hint().upper().map_or(shared.max_body, |n| {
+        usize::try_from(n).map_or(shared.max_body, |n| n.min(shared.max_body))
+    });
+    let reservation = if reserve == 0 {
+        None
+    } else {
+        // At most `max_body`, which the configuration keeps within u32 and the total.
+        let permits = u32::try_from(reserve).unwrap_or(u32::MAX);
+        match shared.body_memory.try_acquire_many(permits) {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                return Err(ApiError::new(
+                    codes::REQUEST_LIMIT_EXCEEDED,
+                    "The sandbox is reading too many request bodies at once; retry later.",
+                ))
+            }
+        }
+    };
+    let collected =
+        tokio::time::timeout_at(deadline, Limited::new(body, shared.max_body).collect()).await;
     match collected {
         Ok(Ok(c)) => {
             let bytes = c.to_bytes();
-            if form == Form::Query && !bytes.is_empty() {
+            if parts.method == Method::GET && !bytes.is_empty() {
                 return Err(ApiError::new(
                     codes::UNSUPPORTED_PROTOCOL,
                     "A GET request carries its parameters in the query string; its body must be empty.",
                 ));
             }
-            Ok(bytes)
+            Ok((reservation, bytes))
         }
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(body_too_large(shared)),
         Ok(Err(e)) => Err(ApiError::new(
             codes::INVALID_PARAMETER,
             format!("Cannot read the request body: {e}"),
@@ -326,14 +406,7 @@ fn authenticate<'a>(
         (id == creds.secret_id).then(|| creds.secret_key().to_string())
     })
     .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-    if let Some(token) = creds.token() {
-        if header(&parts.headers, "x-tc-token") != Some(token) {
-            return Err(ApiError::new(
-                codes::AUTH_TOKEN_FAILURE,
-                "The X-TC-Token is missing or invalid.",
-            ));
-        }
-    }
+    check_token(shared, parts)?;
     // No error code for an unknown version is documented in the references (vpc-error-codes.tsv, FACTS.md),
     // so it is answered `InvalidAction`, naming the version the action exists in.
     let service = Service::from_version(version).ok_or_else(|| {

@@ -22,7 +22,9 @@ use crate::actions::{Action, Settings};
 use crate::clock;
 use crate::config::{FaultKind, FaultWeights, SandboxConfig};
 use crate::error::SandboxError;
-use crate::persist::{write_atomic, Persister};
+use crate::persist::{
+    data_lock_path, lock_data_file, write_atomic, DataLock, DataLockError, Persister,
+};
 use crate::protocol::{api_handler, stats_handler};
 use crate::ratelimit::RateLimiter;
 use crate::spec::Specs;
@@ -31,6 +33,12 @@ use crate::world::World;
 
 /// How long a shutdown waits for in-flight requests before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The limit of each connection's read buffer, which bounds a request head (request line with a GET's query
+/// string, and headers): a head that does not fit is answered 431 and the connection closed. hyper reads in
+/// growing chunks, so a buffer may reach about twice this before the check; with hyper's default (~400 KB)
+/// the connection slots alone could hold ~800 MB, with this about `max_connections` x 128 KiB (128 MiB).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 pub(crate) struct Faults {
     pub(crate) rate: f64,
@@ -55,6 +63,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     pub(crate) faults: Faults,
     pub(crate) max_body: usize,
+    /// One permit per byte of request body that may be held at once, over all connections.
+    pub(crate) body_memory: Semaphore,
     pub(crate) body_timeout: Duration,
     pub(crate) persister: Option<Arc<Persister>>,
 }
@@ -89,6 +99,7 @@ impl Shared {
                 actions: config.fault_actions.clone(),
             },
             max_body: config.max_body_bytes,
+            body_memory: Semaphore::new(config.max_body_memory_bytes),
             body_timeout: config.body_read_timeout,
             persister,
         }
@@ -131,8 +142,9 @@ pub(crate) struct ConnInfo {
 /// The in-process sandbox server.
 pub struct Sandbox;
 
-/// A running sandbox. Dropping it stops accepting connections; [`SandboxHandle::shutdown`] also waits for
-/// in-flight requests and flushes the data file.
+/// A running sandbox. Dropping it stops accepting connections and releases the data file (nothing is written
+/// to it afterwards; changes not yet durable are lost, as in a crash); [`SandboxHandle::shutdown`] first waits
+/// for in-flight requests and flushes the data file.
 pub struct SandboxHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -156,6 +168,11 @@ impl Sandbox {
     /// Loads (or creates) the world, binds the listen address and starts serving. Prints nothing.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         config.validate()?;
+        // Before the data file is read: another sandbox serving it would overwrite what this one does.
+        let data_lock = match &config.data_file {
+            None => None,
+            Some(path) => Some(take_data_lock(path, config.data_holder.as_deref())?),
+        };
         let specs = Specs::load().map_err(SandboxError::Spec)?;
         let now = clock::now_ms();
         let world = match &config.data_file {
@@ -168,9 +185,8 @@ impl Sandbox {
             }
             None => StdRng::from_entropy(),
         };
-        let persister = match &config.data_file {
-            None => None,
-            Some(path) => {
+        let persister = match (&config.data_file, data_lock) {
+            (Some(path), Some(lock)) => {
                 let snapshot = world.to_snapshot().map_err(|e| SandboxError::WriteData {
                     path: path.clone(),
                     source: std::io::Error::other(e),
@@ -183,8 +199,9 @@ impl Sandbox {
                         path: path.clone(),
                         source,
                     })?;
-                Some(Arc::new(Persister::new(path.clone(), 0)))
+                Some(Arc::new(Persister::new(path.clone(), 0, lock)))
             }
+            _ => None,
         };
         let listener =
             TcpListener::bind(config.listen)
@@ -210,7 +227,10 @@ impl Sandbox {
             router,
             stop_rx,
             connections.clone(),
-            config.header_read_timeout,
+            Timeouts {
+                first_head: config.header_read_timeout,
+                keep_alive: config.keep_alive_timeout,
+            },
         ));
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let writer_task =
@@ -282,7 +302,32 @@ impl SandboxHandle {
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        // Nothing is written to the data file from now on, and another sandbox may take it.
+        if let Some(p) = &self.shared.persister {
+            p.release();
+        }
     }
+}
+
+fn take_data_lock(path: &std::path::Path, holder: Option<&str>) -> Result<DataLock, SandboxError> {
+    let record = format!(
+        "pid {} ({}), since {}",
+        std::process::id(),
+        holder.unwrap_or("a tunnelform sandbox"),
+        clock::format_utc(clock::now_ms())
+    );
+    lock_data_file(path, &record).map_err(|e| match e {
+        DataLockError::Held(holder) => SandboxError::DataLocked {
+            path: path.to_path_buf(),
+            lock_path: data_lock_path(path),
+            holder,
+        },
+        DataLockError::Io(source) => SandboxError::LockData {
+            path: path.to_path_buf(),
+            lock_path: data_lock_path(path),
+            source,
+        },
+    })
 }
 
 async fn load_world(path: &std::path::Path, now: i64) -> Result<World, SandboxError> {
@@ -332,12 +377,21 @@ async fn writer_loop(
     }
 }
 
+/// How long a connection may take to send a request head.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// The first one, from the accept.
+    first_head: Duration,
+    /// Each later one, from the previous answer (the idle keep-alive time).
+    keep_alive: Duration,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     router: Router,
     mut stop: watch::Receiver<bool>,
     connections: Arc<Semaphore>,
-    header_read_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     loop {
         let permit = tokio::select! {
@@ -358,7 +412,7 @@ async fn accept_loop(
                     router.clone(),
                     stop.clone(),
                     permit,
-                    header_read_timeout,
+                    timeouts,
                 ));
             }
             Err(e) => {
@@ -375,26 +429,45 @@ async fn serve_connection(
     router: Router,
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
-    header_read_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     let dropper = Arc::new(Notify::new());
     let info = ConnInfo {
         peer,
         dropper: dropper.clone(),
     };
+    // Told when the first request head has arrived.
+    let head_seen = Arc::new(Notify::new());
+    let seen = head_seen.clone();
     let service =
         hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            seen.notify_one();
             req.extensions_mut().insert(info.clone());
             router.clone().oneshot(req)
         });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // hyper's header timer runs whenever it waits for a head, idle keep-alive time included; the first
+    // head is bounded (more tightly) below.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
+        .header_read_timeout(timeouts.keep_alive)
+        .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
+    let first_head = async {
+        if tokio::time::timeout(timeouts.first_head, head_seen.notified())
+            .await
+            .is_ok()
+        {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(first_head);
     tokio::select! {
+        _ = &mut first_head => {
+            tracing::debug!(%peer, "no complete request head in time: connection closed");
+        }
         res = conn.as_mut() => {
             if let Err(e) = res {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

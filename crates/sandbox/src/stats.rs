@@ -4,11 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-/// Distinct action names counted before further unknown names go to `_other` (bounds memory).
-const MAX_ACTION_KEYS: usize = 256;
+use crate::actions::Action;
 
-/// Counts since the sandbox started: requests by action (`X-TC-Action` as sent), errors by code, injected
-/// faults by kind.
+/// The key under which requests naming no action the sandbox serves are counted.
+pub const UNKNOWN_ACTION: &str = "(unknown)";
+
+/// Counts since the sandbox started: requests by action (the `X-TC-Action` of every request naming an action
+/// the sandbox serves; every other name, or none, under [`UNKNOWN_ACTION`], so what a client sends cannot
+/// grow the map), errors by code, injected faults by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SandboxStats {
     pub requests: BTreeMap<String, u64>,
@@ -30,20 +33,16 @@ impl SandboxStats {
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    requests: HashMap<String, u64>,
+    requests: HashMap<&'static str, u64>,
     errors: HashMap<&'static str, u64>,
     faults: HashMap<&'static str, u64>,
 }
 
 impl Counters {
+    /// Counts a request naming `action` (as sent).
     pub fn request(&mut self, action: &str) {
-        if let Some(n) = self.requests.get_mut(action) {
-            *n += 1;
-        } else if self.requests.len() < MAX_ACTION_KEYS {
-            self.requests.insert(action.to_string(), 1);
-        } else {
-            *self.requests.entry("_other".to_string()).or_insert(0) += 1;
-        }
+        let key = Action::from_any_name(action).map_or(UNKNOWN_ACTION, Action::name);
+        *self.requests.entry(key).or_insert(0) += 1;
     }
 
     pub fn error(&mut self, code: &'static str) {
@@ -56,7 +55,11 @@ impl Counters {
 
     pub fn snapshot(&self) -> SandboxStats {
         SandboxStats {
-            requests: self.requests.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            requests: self
+                .requests
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             errors: self
                 .errors
                 .iter()

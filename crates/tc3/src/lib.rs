@@ -442,17 +442,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// Verifies a received request: parses `Authorization`, checks `X-TC-Timestamp` against `now_unix`
-/// (|now - ts| <= 300 s), looks up the key by secret id, recomputes the signature with the client's
-/// `SignedHeaders` list (the `Host` value exactly as received) and compares in constant time.
-///
-/// `content-type` and `host` must be among the signed headers (as the documentation requires). Both the
-/// documented lower-cased form of header values and the SDK's verbatim form are accepted.
-pub fn verify(
+/// What the headers alone establish (see [`verify_headers`]).
+struct HeaderCheck {
+    auth: ParsedAuthorization,
+    timestamp: i64,
+    secret_key: String,
+}
+
+/// Everything [`verify`] checks that does not need the payload: the `Authorization` header's shape (with
+/// `content-type` and `host` among the signed headers, each signed header present), `X-TC-Timestamp`
+/// within 5 minutes of `now_unix`, a known secret id, and a credential scope dated on the timestamp's UTC
+/// date. A server calls it before reading a request body, so that a request that cannot be authentic is
+/// answered without its body being read; the signature itself (which covers the body) is left to
+/// [`verify`]. `parts.payload` is not used.
+pub fn verify_headers(
     parts: &RequestParts,
     now_unix: i64,
     lookup_secret_key: impl Fn(&str) -> Option<String>,
-) -> Result<Verified, VerifyError> {
+) -> Result<(), VerifyError> {
+    check_headers(parts, now_unix, lookup_secret_key).map(|_| ())
+}
+
+fn check_headers(
+    parts: &RequestParts,
+    now_unix: i64,
+    lookup_secret_key: impl Fn(&str) -> Option<String>,
+) -> Result<HeaderCheck, VerifyError> {
     let header = parts
         .header("authorization")
         .ok_or(VerifyError::MissingAuthorization)?;
@@ -483,6 +498,38 @@ pub fn verify(
     if auth.date != utc_date(timestamp) {
         return Err(VerifyError::SignatureFailure);
     }
+    if let Some(h) = auth
+        .signed_headers
+        .iter()
+        .find(|h| parts.header(h).is_none())
+    {
+        return Err(VerifyError::InvalidAuthorization(format!(
+            "signed header {h} is not in the request"
+        )));
+    }
+    Ok(HeaderCheck {
+        auth,
+        timestamp,
+        secret_key,
+    })
+}
+
+/// Verifies a received request: parses `Authorization`, checks `X-TC-Timestamp` against `now_unix`
+/// (|now - ts| <= 300 s), looks up the key by secret id, recomputes the signature with the client's
+/// `SignedHeaders` list (the `Host` value exactly as received) and compares in constant time.
+///
+/// `content-type` and `host` must be among the signed headers (as the documentation requires). Both the
+/// documented lower-cased form of header values and the SDK's verbatim form are accepted.
+pub fn verify(
+    parts: &RequestParts,
+    now_unix: i64,
+    lookup_secret_key: impl Fn(&str) -> Option<String>,
+) -> Result<Verified, VerifyError> {
+    let HeaderCheck {
+        auth,
+        timestamp,
+        secret_key,
+    } = check_headers(parts, now_unix, lookup_secret_key)?;
     let names: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
     let expected = auth.signature.as_bytes();
     let check = |case| -> Result<bool, VerifyError> {

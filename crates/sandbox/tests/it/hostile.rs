@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use tunnelform_sandbox::SandboxConfig;
 
 use crate::common::*;
+use tunnelform_tc3 as tc3;
 
 /// The sandbox still answers a good request.
 async fn still_serving(c: &Client) {
@@ -322,9 +323,11 @@ async fn a_huge_declared_length_is_refused_without_reading_the_body() {
 async fn an_endless_chunked_body_is_cut_off_at_the_limit() {
     let (h, c) = start(small_body_config()).await;
     let mut s = TcpStream::connect(h.addr()).await.unwrap();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-TC-Action: DescribeVpcs\r\nTransfer-Encoding: chunked\r\n\r\n")
-        .await
-        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{}Transfer-Encoding: chunked\r\n\r\n",
+        authentic_looking_head("DescribeVpcs")
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
     let reader = tokio::spawn(async move { read_answer(&mut rd).await });
     // Send up to 256 MiB in 64 KiB chunks while the answer has not come; the server must answer
@@ -363,12 +366,11 @@ async fn a_stalled_or_trickling_body_times_out() {
     let (h, c) = start(small_body_config()).await;
     // Stalled: 100 bytes announced, 10 sent.
     let started = Instant::now();
-    let resp = raw_exchange(
-        h.addr(),
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-TC-Action: DescribeVpcs\r\nContent-Length: 100\r\n\r\n{\"Limit\": ",
-        Duration::from_secs(5),
-    )
-    .await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{}Content-Length: 100\r\n\r\n{{\"Limit\": ",
+        authentic_looking_head("DescribeVpcs")
+    );
+    let resp = raw_exchange(h.addr(), head.as_bytes(), Duration::from_secs(5)).await;
     assert!(resp.contains("\"Code\":\"InvalidParameter\""), "{resp}");
     assert!(
         resp.contains("Timed out reading the request body"),
@@ -378,9 +380,11 @@ async fn a_stalled_or_trickling_body_times_out() {
 
     // Trickling: one byte every 20 ms, for ever; the timeout bounds the whole body, not each read.
     let mut s = TcpStream::connect(h.addr()).await.unwrap();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-TC-Action: DescribeVpcs\r\nContent-Length: 60000\r\n\r\n")
-        .await
-        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{}Content-Length: 60000\r\n\r\n",
+        authentic_looking_head("DescribeVpcs")
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
     let trickle = tokio::spawn(async move {
         let mut sent = 0;
@@ -452,5 +456,235 @@ async fn many_bad_requests_in_a_row_leave_the_server_serving() {
         assert_eq!(r.status, 200, "request {i}: {}", r.text);
     }
     assert_eq!(h.stats().errors_for("InternalError"), 0);
+    still_serving(&c).await;
+}
+
+/// The parts of a raw answer: the error code in its body, and whether the server closed the connection.
+fn code_in(resp: &str) -> Option<&str> {
+    let at = resp.find("\"Code\":\"")? + 8;
+    resp[at..].split('"').next()
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_be_authentic_is_answered_without_reading_its_body() {
+    // The default body timeout (30 s) and body limit (1 MiB): a server that read the body first would
+    // wait for the 1 MiB announced here, which never comes.
+    let (h, c) = start(config()).await;
+    let ts = now();
+    let scope = |id: &str, ts: i64| {
+        tc3::authorization(id, ts, "vpc", &["content-type", "host"], &"0".repeat(64))
+    };
+    let common =
+        "X-TC-Action: DescribeVpcs\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: ap-guangzhou\r\n";
+    let cases = [
+        (
+            "no Authorization",
+            format!("X-TC-Timestamp: {ts}\r\n"),
+            "AuthFailure.InvalidAuthorization",
+        ),
+        (
+            "malformed Authorization",
+            format!("Authorization: TC3-HMAC-SHA256 nonsense\r\nX-TC-Timestamp: {ts}\r\n"),
+            "AuthFailure.InvalidAuthorization",
+        ),
+        (
+            "unknown secret id",
+            format!(
+                "Authorization: {}\r\nX-TC-Timestamp: {ts}\r\n",
+                scope("AKIDnobody", ts)
+            ),
+            "AuthFailure.SecretIdNotFound",
+        ),
+        (
+            "timestamp an hour old",
+            format!(
+                "Authorization: {}\r\nX-TC-Timestamp: {}\r\n",
+                scope(SECRET_ID, ts - 3600),
+                ts - 3600
+            ),
+            "AuthFailure.SignatureExpire",
+        ),
+        ("no Action", "".to_string(), "MissingParameter"),
+    ];
+    for (what, auth, code) in cases {
+        let common = if what == "no Action" { "" } else { common };
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{common}{auth}Content-Length: 1048576\r\n\r\n{{\"Limit\": "
+        );
+        let started = Instant::now();
+        // read_to_end: the answer comes and the connection is closed, both at once.
+        let resp = raw_exchange(h.addr(), head.as_bytes(), Duration::from_secs(3)).await;
+        assert_eq!(code_in(&resp), Some(code), "{what}: {resp}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{what}: answered after {:?} (the body was awaited)",
+            started.elapsed()
+        );
+        assert!(
+            resp.to_ascii_lowercase().contains("connection: close"),
+            "{what}: {resp}"
+        );
+    }
+    // A request that passes the head's checks has its body read (and its signature then checked).
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{}Content-Length: 2\r\n\r\n{{}}",
+        authentic_looking_head("DescribeVpcs")
+    );
+    let resp = raw_exchange(h.addr(), head.as_bytes(), Duration::from_secs(3)).await;
+    assert_eq!(
+        code_in(&resp),
+        Some("AuthFailure.SignatureFailure"),
+        "{resp}"
+    );
+    assert_eq!(h.stats().errors_for("AuthFailure.SignatureFailure"), 1);
+    still_serving(&c).await;
+}
+
+#[tokio::test]
+async fn request_bodies_held_at_once_are_bounded_over_all_connections() {
+    // Room for four bodies of the largest size at once; eight clients announce that size and send half.
+    let config = SandboxConfig {
+        max_body_bytes: 64 * 1024,
+        max_body_memory_bytes: 4 * 64 * 1024,
+        body_read_timeout: Duration::from_millis(1500),
+        ..config()
+    };
+    let (h, c) = start(config).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{}Content-Length: 65536\r\n\r\n",
+        authentic_looking_head("DescribeVpcs")
+    );
+    let h_addr = h.addr();
+    let connect = |n: usize| {
+        let head = head.clone();
+        async move {
+            let mut clients = Vec::new();
+            for _ in 0..n {
+                let mut s = TcpStream::connect(h_addr).await.unwrap();
+                s.write_all(head.as_bytes()).await.unwrap();
+                s.write_all(&vec![b' '; 32 * 1024]).await.unwrap();
+                clients.push(tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+                    (Instant::now(), String::from_utf8_lossy(&buf).into_owned())
+                }));
+            }
+            clients
+        }
+    };
+    let started = Instant::now();
+    let first = connect(4).await;
+    // Let the server start reading those four bodies.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let more = connect(4).await;
+    for t in more {
+        let (at, resp) = t.await.unwrap();
+        // Refused at once, the body unread (the first four are still being read).
+        assert_eq!(code_in(&resp), Some("RequestLimitExceeded"), "{resp}");
+        assert!(
+            resp.contains("reading too many request bodies at once"),
+            "{resp}"
+        );
+        assert!(
+            at - started < Duration::from_millis(1200),
+            "answered after {:?}",
+            at - started
+        );
+    }
+    for t in first {
+        let (_, resp) = t.await.unwrap();
+        assert!(
+            resp.contains("Timed out reading the request body"),
+            "{resp}"
+        );
+    }
+    // The budget is free again.
+    still_serving(&c).await;
+}
+
+#[tokio::test]
+async fn unknown_action_names_do_not_grow_the_stats() {
+    let (h, c) = start(config()).await;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..300 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Long random names, signed (so they reach the action lookup) or not.
+        let name = format!("Act{seed:016x}{}", "x".repeat(1000));
+        let mut req = Req::vpc(&name, json!({}));
+        if i % 2 == 0 {
+            req.omit_headers = vec!["authorization".into()];
+        }
+        let r = c.send(req).await;
+        assert!(r.error_code().is_some(), "{}", r.text);
+    }
+    c.send(Req::vpc("DescribeVpcs", json!({}))).await;
+    let stats = h.stats();
+    assert_eq!(stats.requests_for("(unknown)"), 300);
+    assert_eq!(stats.requests_for("DescribeVpcs"), 1);
+    assert_eq!(stats.requests.len(), 2, "{:?}", stats.requests.keys());
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_no_complete_head_is_closed_within_seconds() {
+    // The default header timeout.
+    let (h, c) = start(config()).await;
+    let started = Instant::now();
+    let mut partial = TcpStream::connect(h.addr()).await.unwrap();
+    partial
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut silent = TcpStream::connect(h.addr()).await.unwrap();
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(7), partial.read_to_end(&mut buf)).await;
+    assert!(
+        closed.is_ok(),
+        "a half-sent head held its connection for 7 s"
+    );
+    let closed = tokio::time::timeout(Duration::from_secs(1), silent.read_to_end(&mut buf)).await;
+    assert!(
+        closed.is_ok(),
+        "a silent connection held its slot for {:?}",
+        started.elapsed()
+    );
+    // A client that sends its request at once is served on the same kind of connection.
+    still_serving(&c).await;
+}
+
+#[tokio::test]
+async fn a_huge_request_head_is_refused_by_the_http_layer() {
+    let (_h, c) = start(config()).await;
+    let addr = c.base.trim_start_matches("http://").to_string();
+    // 200 KB of headers, sent at once: far more than a connection buffers for a head (64 KiB).
+    let mut head = format!("POST / HTTP/1.1\r\nHost: {addr}\r\n");
+    for i in 0..20 {
+        head.push_str(&format!("X-Filler-{i}: {}\r\n", "f".repeat(10_000)));
+    }
+    head.push_str("\r\n");
+    let resp = raw_exchange(
+        addr.parse().unwrap(),
+        head.as_bytes(),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        resp.starts_with("HTTP/1.1 431"),
+        "{}",
+        &resp[..resp.len().min(200)]
+    );
+    // A head within the limit (a GET with a ~48 KiB query string) reaches the API (which judges it).
+    let ids: Vec<String> = (0..2000).map(|i| format!("vpc-{i:08}")).collect();
+    let r = c
+        .send(Req::vpc_get("DescribeVpcs", json!({ "VpcIds": ids })))
+        .await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    assert!(
+        r.response()["RequestId"].is_string(),
+        "{}",
+        &r.text[..r.text.len().min(300)]
+    );
     still_serving(&c).await;
 }
