@@ -506,6 +506,31 @@ fn command_of(phase: Phase) -> &'static [&'static str] {
     }
 }
 
+/// The run that ends a round (uninterrupted) must succeed, and leave the round converged.
+fn finish_round(
+    w: &Work,
+    sb: &SandboxProc,
+    foreign: &[Obj],
+    project: &str,
+    phase: Phase,
+    target: &Target,
+    ctx: &str,
+) {
+    let done = match phase {
+        Phase::Destroy => w.destroy(&[]),
+        _ => w.apply(&[]),
+    };
+    assert_eq!(
+        done.code(),
+        Some(0),
+        "{ctx}: the run that ends the round failed:\n{}\n{}",
+        done.stdout,
+        done.stderr
+    );
+    let target = (phase != Phase::Destroy).then_some(target);
+    check_converged(w, sb, foreign, project, target, ctx);
+}
+
 #[test]
 fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_foreign() {
     let rounds: usize = std::env::var("TUNNELFORM_CHAOS_ROUNDS")
@@ -555,19 +580,7 @@ fn sigkill_at_any_moment_loses_nothing_duplicates_nothing_and_touches_nothing_fo
             }
             check_after_kill(&w, &sb, &foreign, &project, &ctx2);
         }
-        let done = match phase {
-            Phase::Destroy => w.destroy(&[]),
-            _ => w.apply(&[]),
-        };
-        assert_eq!(
-            done.code(),
-            Some(0),
-            "{ctx}: the run after the kill failed:\n{}\n{}",
-            done.stdout,
-            done.stderr
-        );
-        let target = (phase != Phase::Destroy).then_some(&target);
-        check_converged(&w, &sb, &foreign, &project, target, &ctx);
+        finish_round(&w, &sb, &foreign, &project, phase, &target, &ctx);
     }
     eprintln!(
         "chaos: {rounds} rounds, {killed} killed mid-run, {kills_in_recovery} recoveries killed; the largest journal settled by a plan: {} operations in {} describe calls",
@@ -634,19 +647,7 @@ fn runners_killed_at_any_moment_with_the_state_from_git_duplicate_nothing_and_or
         }
         let ctx = format!("round {round} ({phase:?}) after {kills} killed runner(s)");
         checkout_state(&w, committed.as_deref());
-        let done = match phase {
-            Phase::Destroy => w.destroy(&[]),
-            _ => w.apply(&[]),
-        };
-        assert_eq!(
-            done.code(),
-            Some(0),
-            "{ctx}: the run from the committed state failed:\n{}\n{}",
-            done.stdout,
-            done.stderr
-        );
-        let target = (phase != Phase::Destroy).then_some(&target);
-        check_converged(&w, &sb, &foreign, &project, target, &ctx);
+        finish_round(&w, &sb, &foreign, &project, phase, &target, &ctx);
         // The merge job commits the state; in every third round that commit is reverted.
         if (r >> 48) % 3 == 0 {
             reverted += 1;

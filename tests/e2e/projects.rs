@@ -380,6 +380,41 @@ fn paris_only(full: &str, tokyo_ip: &str) -> String {
     full.replace(&line, "")
 }
 
+/// Puts back an earlier version of the state file, as `git checkout` of a commit would (no
+/// journal, no backup).
+fn revert_state(w: &Work, committed: &[u8]) {
+    lose_state(w);
+    std::fs::write(w.state_path(), committed).unwrap();
+}
+
+/// Applies: `n` objects are adopted, nothing is written to the cloud, the state then records
+/// exactly `ids`, which are all that exists, and nothing is left to do.
+#[track_caller]
+fn assert_apply_adopts_without_writing(
+    w: &Work,
+    sb: &SandboxProc,
+    n: usize,
+    ids: &std::collections::BTreeMap<String, String>,
+) {
+    let writes = sb.write_request_count();
+    let apply = w.apply(&[]);
+    apply.success();
+    assert!(
+        apply.stdout.contains(&format!(
+            "Apply complete! Resources: {n} imported, 0 added, 0 changed, 0 destroyed."
+        )),
+        "{}",
+        apply.stdout
+    );
+    // No create (no duplicate gateway, no InvalidParameterValue.Duplicate customer gateway).
+    assert_eq!(sb.write_request_count(), writes);
+    assert_eq!(&w.state_ids(), ids);
+    let mut want: Vec<String> = ids.values().cloned().collect();
+    want.sort();
+    assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
+    w.assert_no_changes(&[]);
+}
+
 /// A state committed to Git and reverted (or checked out again after the runner that applied
 /// died): the objects made since are not in it, but they carry this project's ownership tags, so
 /// the plan adopts them instead of creating duplicates, and nothing is written to the cloud.
@@ -400,9 +435,7 @@ fn a_stale_state_adopts_what_a_later_run_created_instead_of_creating_it_again() 
     for round in 0..2 {
         // The state is reverted to the committed version (journal and backup as a fresh checkout
         // has them: none).
-        lose_state(&w);
-        std::fs::write(w.state_path(), &committed).unwrap();
-        let writes = sb.write_request_count();
+        revert_state(&w, &committed);
         let plan = w.plan(&[]);
         plan.success();
         assert!(
@@ -425,22 +458,7 @@ fn a_stale_state_adopts_what_a_later_run_created_instead_of_creating_it_again() 
         ] {
             assert!(plan.stdout.contains(&ids[addr]), "{addr}\n{}", plan.stdout);
         }
-        let apply = w.apply(&[]);
-        apply.success();
-        assert!(
-            apply.stdout.contains(
-                "Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed."
-            ),
-            "{}",
-            apply.stdout
-        );
-        // No create (no duplicate gateway, no InvalidParameterValue.Duplicate customer gateway).
-        assert_eq!(sb.write_request_count(), writes, "round {round}");
-        assert_eq!(w.state_ids(), ids);
-        let mut want: Vec<String> = ids.values().cloned().collect();
-        want.sort();
-        assert_eq!(sb.cloud().all_ids("ap-guangzhou"), want);
-        w.assert_no_changes(&[]);
+        assert_apply_adopts_without_writing(&w, &sb, 2, &ids);
     }
 }
 
@@ -465,23 +483,11 @@ fn an_object_recorded_as_gone_is_replaced_by_the_one_a_later_run_made() {
     let new_ids = w.state_ids();
     assert_ne!(new_ids[tunnel], old_ids[tunnel]);
     // Then the old state comes back: it records the deleted tunnel.
-    lose_state(&w);
-    std::fs::write(w.state_path(), &old).unwrap();
-    let writes = sb.write_request_count();
-    let apply = w.apply(&[]);
-    apply.success();
-    assert!(apply.stdout.contains(&new_ids[tunnel]), "{}", apply.stdout);
-    assert!(
-        apply
-            .stdout
-            .contains("Apply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed."),
-        "{}",
-        apply.stdout
-    );
-    assert_eq!(sb.write_request_count(), writes);
-    assert_eq!(w.state_ids(), new_ids);
-    assert_eq!(sb.cloud().connection_ids("ap-guangzhou").len(), 2);
-    w.assert_no_changes(&[]);
+    revert_state(&w, &old);
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(plan.stdout.contains(&new_ids[tunnel]), "{}", plan.stdout);
+    assert_apply_adopts_without_writing(&w, &sb, 1, &new_ids);
 }
 
 /// After a lost state, `destroy` finds this project's objects by their ownership tags, shows them
@@ -555,8 +561,7 @@ fn destroy_with_a_stale_state_also_deletes_what_a_later_run_made() {
     let all = w.state_ids();
     // The change is reverted: configuration and state as committed.
     w.config(&paris);
-    lose_state(&w);
-    std::fs::write(w.state_path(), &committed).unwrap();
+    revert_state(&w, &committed);
     let d = w.destroy(&[]);
     d.success();
     for addr in [

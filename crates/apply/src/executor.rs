@@ -291,27 +291,7 @@ fn accept_drift_of_unchanged(store: &StateStore, plan: &Plan) -> Result<(), Stor
             let Some(rs) = s.resources.get_mut(&c.address).filter(|r| &r.id == id) else {
                 continue;
             };
-            // Attributes kept as digests stay digests.
-            let marks: Attrs = rs
-                .secret_digests
-                .keys()
-                .map(|k| (k.clone(), Value::sensitive(Value::Null)))
-                .collect();
-            let mut fresh = resource_state(
-                kind,
-                id,
-                &rs.region,
-                rs.provider_alias.as_deref(),
-                before,
-                Some(&marks),
-                rs.dependencies.iter().cloned().collect(),
-                rs.create_before_destroy,
-                rs.origin,
-                rs.ownership_tags,
-                Some(rs),
-            );
-            fresh.tainted = rs.tainted;
-            *rs = fresh;
+            *rs = crate::store::refreshed(rs, kind, before);
         }
     })
 }
@@ -823,34 +803,7 @@ async fn create(
             }
             // Batched with every other new gateway of the region (PENDING, then AVAILABLE).
             ResourceKind::VpnGateway | ResourceKind::CustomerGateway => {
-                match ctx.watcher.wait_available(&change.region, kind, &id).await {
-                    Settled::Available(o) => *o,
-                    Settled::Failed(why) => {
-                        return Err(failure(change, step, None, why, Some(request_id.clone())))
-                    }
-                    Settled::TimedOut(last) => {
-                        return Err(failure(
-                            change,
-                            step,
-                            None,
-                            format!(
-                                "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
-                                ctx.opts.task_timeout
-                            ),
-                            Some(request_id.clone()),
-                        ))
-                    }
-                    Settled::Api(e) => return Err(api_failure(change, step, &e)),
-                    Settled::Gone => {
-                        return Err(failure(
-                            change,
-                            step,
-                            None,
-                            format!("{id} was created but cannot be found"),
-                            Some(request_id.clone()),
-                        ))
-                    }
-                }
+                wait_available(ctx, change, kind, step, &id, Some(&request_id)).await?
             }
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
@@ -1231,26 +1184,7 @@ async fn import(
     // An object still being created (an earlier run that died left it PENDING) is waited for, as
     // its create would have been, before anything that depends on it starts.
     if obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING") {
-        obj = match ctx.watcher.wait_available(&change.region, kind, &id).await {
-            Settled::Available(o) => *o,
-            Settled::Failed(why) => return Err(failure(change, step, None, why, None)),
-            Settled::Gone => {
-                return Err(failure(change, step, None, format!("{id} no longer exists"), None))
-            }
-            Settled::TimedOut(last) => {
-                return Err(failure(
-                    change,
-                    step,
-                    None,
-                    format!(
-                        "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
-                        ctx.opts.task_timeout
-                    ),
-                    None,
-                ))
-            }
-            Settled::Api(e) => return Err(api_failure(change, step, &e)),
-        };
+        obj = wait_available(ctx, change, kind, step, &id, None).await?;
     }
     // A lost state's object found by its project's ownership tags was adopted, not imported.
     let origin = if change.reasons.contains(&Reason::AdoptedLostState) {
@@ -1260,6 +1194,33 @@ async fn import(
     };
     record_object(ctx, change, kind, &obj, change.after.as_ref(), origin, step)?;
     Ok(Some(id))
+}
+
+/// Waits (batched with the region's other waits) until object `id`, which has no task, is
+/// AVAILABLE, and returns it as read; `request_id` is the create's, when this run created it.
+async fn wait_available(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: ResourceKind,
+    step: StepKind,
+    id: &str,
+    request_id: Option<&str>,
+) -> Result<RemoteObject, StepFailure> {
+    let fail =
+        |message: String| failure(change, step, None, message, request_id.map(str::to_string));
+    match ctx.watcher.wait_available(&change.region, kind, id).await {
+        Settled::Available(o) => Ok(*o),
+        Settled::Failed(why) => Err(fail(why)),
+        Settled::TimedOut(last) => Err(fail(format!(
+            "{id} still not AVAILABLE after {:?} (last state {last:?}); run apply again later to pick it up",
+            ctx.opts.task_timeout
+        ))),
+        Settled::Api(e) => Err(api_failure(change, step, &e)),
+        Settled::Gone if request_id.is_some() => {
+            Err(fail(format!("{id} was created but cannot be found")))
+        }
+        Settled::Gone => Err(fail(format!("{id} no longer exists"))),
+    }
 }
 
 async fn read_deferred(

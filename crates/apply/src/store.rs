@@ -113,6 +113,32 @@ impl StateStore {
     }
 }
 
+/// `rs` with the attributes `attrs` read from the cloud (of the same object): everything else the
+/// state knew is kept, and attributes the state keeps as digests (e.g. a name from a sensitive
+/// variable) stay digests.
+pub fn refreshed(rs: &ResourceState, kind: ResourceKind, attrs: &Attrs) -> ResourceState {
+    let marks: Attrs = rs
+        .secret_digests
+        .keys()
+        .map(|k| (k.clone(), Value::sensitive(Value::Null)))
+        .collect();
+    let mut fresh = resource_state(
+        kind,
+        &rs.id,
+        &rs.region,
+        rs.provider_alias.as_deref(),
+        attrs,
+        Some(&marks),
+        rs.dependencies.iter().cloned().collect(),
+        rs.create_before_destroy,
+        rs.origin,
+        rs.ownership_tags,
+        Some(rs),
+    );
+    fresh.tainted = rs.tainted;
+    fresh
+}
+
 /// Builds the state entry of an object from its refreshed attributes. Sensitive attributes (and
 /// those planned sensitive, e.g. from a sensitive variable) are kept only as salted digests.
 #[allow(clippy::too_many_arguments)]

@@ -688,27 +688,7 @@ fn accept_refreshed(state: &mut State, remote: &tunnelform_apply::refresh::Remot
         let Some(rs) = state.resources.get_mut(addr) else {
             continue;
         };
-        // Attributes kept as digests stay digests (e.g. a name from a sensitive variable).
-        let marks: BTreeMap<String, Value> = rs
-            .secret_digests
-            .keys()
-            .map(|k| (k.clone(), Value::sensitive(Value::Null)))
-            .collect();
-        let mut fresh = tunnelform_apply::store::resource_state(
-            obj.kind,
-            &rs.id,
-            &rs.region,
-            rs.provider_alias.as_deref(),
-            &obj.attrs,
-            Some(&marks),
-            rs.dependencies.iter().cloned().collect(),
-            rs.create_before_destroy,
-            rs.origin,
-            rs.ownership_tags,
-            Some(rs),
-        );
-        fresh.tainted = rs.tainted;
-        *rs = fresh;
+        *rs = tunnelform_apply::store::refreshed(rs, obj.kind, &obj.attrs);
     }
     state
         .resources
