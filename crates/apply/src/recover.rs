@@ -42,58 +42,60 @@ impl Recovery {
     }
 }
 
-/// Objects carrying `tunnelform:address` = the tag value of one of `wanted`, in `region`.
+/// Objects carrying `tunnelform:address` = the tag value of one of `wanted` (of the address's own
+/// kind), in `region`: one paged tag query for the region, whatever the kinds, then batched reads.
 /// Returns address -> objects found (several means duplicates exist already).
 pub async fn find_owned(
     client: &Client,
     region: &str,
-    kind: ResourceKind,
     wanted: &[Address],
 ) -> Result<BTreeMap<Address, Vec<RemoteObject>>, ApiError> {
-    let mut by_value: HashMap<String, Address> = wanted
+    let by_value: HashMap<String, (Address, ResourceKind)> = wanted
         .iter()
-        .flat_map(|a| owner_address_values(a).map(move |v| (v, a.clone())))
+        .filter_map(|a| ResourceKind::from_type_name(&a.type_name).map(|k| (a, k)))
+        .flat_map(|(a, k)| owner_address_values(a).map(move |v| (v, (a.clone(), k))))
         .collect();
     let mut found: BTreeMap<Address, Vec<RemoteObject>> = BTreeMap::new();
     if by_value.is_empty() {
         return Ok(found);
     }
-    let values: Vec<String> = by_value.keys().cloned().collect();
-    let mut ids_by_addr: Vec<(Address, String)> = Vec::new();
     // The tag service takes at most 10 values per filter; for more, one query by key lists them all.
-    let queries: Vec<Option<Vec<String>>> = if values.len() <= 10 {
-        vec![Some(values)]
-    } else {
-        vec![None]
+    let values: Vec<String> = by_value.keys().cloned().collect();
+    let req = GetResourcesRequest {
+        tag_filters: Some(vec![TagFilter {
+            tag_key: OWNER_ADDRESS_TAG.to_string(),
+            tag_value: (values.len() <= 10).then_some(values),
+        }]),
+        ..Default::default()
     };
-    for tag_value in queries {
-        let req = GetResourcesRequest {
-            tag_filters: Some(vec![TagFilter {
-                tag_key: OWNER_ADDRESS_TAG.to_string(),
-                tag_value,
-            }]),
-            ..Default::default()
+    let mut ids_by_kind: HashMap<ResourceKind, Vec<(Address, String)>> = HashMap::new();
+    for mapping in client.get_resources(region, req).await? {
+        let Some(name) = parse_resource_name(&mapping.resource) else {
+            continue;
         };
-        for mapping in client.get_resources(region, req).await? {
-            let Some(name) = parse_resource_name(&mapping.resource) else {
-                continue;
-            };
-            if name.prefix != kind.id_prefix() || name.region != region {
-                continue;
-            }
-            if let Some(tag) = mapping.tags.iter().find(|t| t.tag_key == OWNER_ADDRESS_TAG) {
-                if let Some(addr) = by_value.get(&tag.tag_value) {
-                    ids_by_addr.push((addr.clone(), name.id.clone()));
-                }
+        let Some(tag) = mapping.tags.iter().find(|t| t.tag_key == OWNER_ADDRESS_TAG) else {
+            continue;
+        };
+        if let Some((addr, kind)) = by_value.get(&tag.tag_value) {
+            if name.prefix == kind.id_prefix() && name.region == region {
+                ids_by_kind
+                    .entry(*kind)
+                    .or_default()
+                    .push((addr.clone(), name.id.clone()));
             }
         }
     }
-    by_value.clear();
-    let ids: Vec<String> = ids_by_addr.iter().map(|(_, id)| id.clone()).collect();
-    let objects = read_objects(client, region, kind, &ids).await?;
-    for (addr, id) in ids_by_addr {
-        if let Some(o) = objects.iter().find(|o| o.id == id) {
-            found.entry(addr).or_default().push(o.clone());
+    for (kind, members) in ids_by_kind {
+        let ids: Vec<String> = members.iter().map(|(_, id)| id.clone()).collect();
+        let mut objects: HashMap<String, RemoteObject> = read_objects(client, region, kind, &ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        for (addr, id) in members {
+            if let Some(o) = objects.remove(&id) {
+                found.entry(addr).or_default().push(o);
+            }
         }
     }
     Ok(found)
@@ -252,7 +254,7 @@ pub async fn recover(
     let ops = operations(journal);
     let mut known: HashSet<String> = state.resources.values().map(|r| r.id.clone()).collect();
     let mut wanted: Wanted = HashMap::new();
-    let mut lost: HashMap<(String, ResourceKind), BTreeSet<Address>> = HashMap::new();
+    let mut lost: HashMap<String, BTreeSet<Address>> = HashMap::new();
     for op in &ops {
         let i = &op.intent;
         let key = (i.region.clone(), i.kind);
@@ -264,7 +266,9 @@ pub async fn recover(
             }
             (JournalAction::Create | JournalAction::ReplaceCreate, None) => {
                 if op.result.is_none() {
-                    lost.entry(key).or_default().insert(i.address.clone());
+                    lost.entry(i.region.clone())
+                        .or_default()
+                        .insert(i.address.clone());
                 }
             }
             (_, id) => {
@@ -276,20 +280,19 @@ pub async fn recover(
         }
     }
     // Creates whose answer never arrived: what carries their addresses' ownership tags.
-    let mut tagged: HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>> =
-        HashMap::new();
-    for ((region, kind), addrs) in lost {
+    let mut tagged: HashMap<String, BTreeMap<Address, Vec<RemoteObject>>> = HashMap::new();
+    for (region, addrs) in lost {
         let addrs: Vec<Address> = addrs.into_iter().collect();
-        let found = find_owned(client, &region, kind, &addrs).await?;
+        let found = find_owned(client, &region, &addrs).await?;
         for objs in found.values() {
             for o in objs {
                 wanted
-                    .entry((region.clone(), kind))
+                    .entry((region.clone(), o.kind))
                     .or_default()
                     .insert(o.id.clone());
             }
         }
-        tagged.insert((region, kind), found);
+        tagged.insert(region, found);
     }
     let mut objects = Objects::default();
     objects.load(client, wanted).await?;
@@ -317,7 +320,7 @@ struct Settle<'a> {
     known: &'a mut HashSet<String>,
     objects: &'a mut Objects,
     /// Objects carrying the ownership tags of the addresses of unanswered creates.
-    tagged: &'a HashMap<(String, ResourceKind), BTreeMap<Address, Vec<RemoteObject>>>,
+    tagged: &'a HashMap<String, BTreeMap<Address, Vec<RemoteObject>>>,
     project: Option<&'a str>,
     report: &'a mut Recovery,
 }
@@ -358,7 +361,7 @@ impl Settle<'_> {
                         let known = &*self.known;
                         let mut candidates: Vec<&RemoteObject> = self
                             .tagged
-                            .get(&(region.to_string(), kind))
+                            .get(region)
                             .and_then(|m| m.get(addr))
                             .map(|v| v.iter().collect())
                             .unwrap_or_default();
