@@ -376,3 +376,40 @@ fn a_declined_destroy_says_destroy_cancelled() {
     assert!(!stdout.contains("Apply cancelled."), "{stdout}");
     assert_eq!(w.state_ids().len(), 1, "{stdout}");
 }
+
+/// On a terminal, a large apply shows overall progress under the spinners: done/total, failures
+/// or skips, elapsed time.
+#[test]
+fn apply_on_a_terminal_shows_overall_progress() {
+    use std::process::Stdio;
+    let w = Work::new();
+    w.config(&format!(
+        "{}{}{}",
+        crate::common::gateway_block("tty-gw"),
+        customer_gateway_block("a", "203.0.113.91"),
+        customer_gateway_block("b", "203.0.113.92"),
+    ));
+    let cmd = format!("{} apply cfg --sandbox --auto-approve", crate::common::BIN);
+    let out = std::process::Command::new("script")
+        .current_dir(w.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "xterm")
+        // A gateway stays PENDING this long: the overall line is drawn while it waits.
+        .env("TUNNELFORM_SANDBOX_TASK_LATENCY_MS", "1500")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running script (util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("/3] done, 0 failed or skipped"),
+        "no overall progress line in:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
+}
