@@ -357,3 +357,73 @@ fn three_cycles_through_locals_variables_and_resources() {
         ],
     );
 }
+
+#[test]
+fn misspelt_region_is_caught_before_apply() {
+    rejected(
+        r#"provider "tencentcloud" {
+  region = "ap-guangzou"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+        2,
+        12,
+        &[
+            "error: Unknown provider region",
+            r#""ap-guangzou" is not a Tencent Cloud region"#,
+            r#"did you mean "ap-guangzhou"?"#,
+        ],
+    );
+}
+
+#[test]
+fn unknown_region_lists_the_valid_ones() {
+    rejected(
+        r#"provider "tencentcloud" {
+  alias  = "us"
+  region = "us-east-1"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  provider          = tencentcloud.us
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+        3,
+        12,
+        &[
+            r#""us-east-1" is not a Tencent Cloud region"#,
+            r#""ap-guangzhou""#,
+            r#""na-siliconvalley""#,
+        ],
+    );
+}
+
+#[test]
+fn misspelt_region_from_the_environment_is_caught() {
+    let w = Work::new();
+    w.config(
+        r#"resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+    );
+    let v = crate::common::run_in(
+        w.path(),
+        &["validate", "cfg"],
+        &[("TENCENTCLOUD_REGION", "ap-shangai")],
+    );
+    v.expect_code(1);
+    assert!(
+        v.stderr.contains("TENCENTCLOUD_REGION")
+            && v.stderr.contains(r#"did you mean "ap-shanghai"?"#),
+        "{}",
+        v.stderr
+    );
+}

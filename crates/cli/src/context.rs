@@ -66,7 +66,18 @@ pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
                 .ok()
                 .filter(|r| !r.trim().is_empty())
             {
-                Some(r) => config.with_default_region(r.trim()),
+                Some(r) => {
+                    let r = r.trim();
+                    // Used only by provider blocks without `region` (those with one are checked
+                    // where they are written).
+                    let config = config.with_default_region(r);
+                    if config.providers().iter().any(|p| p.region == r) {
+                        if let Some((detail, help)) = tunnelform_config::region_problem(r) {
+                            bail!("the environment variable TENCENTCLOUD_REGION: {detail}; {help}");
+                        }
+                    }
+                    config
+                }
                 None => config,
             };
             if !warnings.is_empty() {
