@@ -8,6 +8,7 @@ pub mod ownership;
 pub mod planner;
 pub mod recover;
 pub mod refresh;
+pub mod rules;
 pub mod store;
 pub mod watch;
 

@@ -363,6 +363,7 @@ pub async fn plan_from(
     }
     lap(&mut timings.evaluate_diff);
     diags.extend(tunnelform_config::validate_instances(&all));
+    diags.extend(crate::rules::check(config, &all, &plan.changes));
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
     }
