@@ -184,3 +184,128 @@ fn changing_the_asn_of_a_customer_gateway_with_bgp_tunnels_fails_the_plan() {
     w.apply(&[]).expect_code(1);
     assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
 }
+
+/// `n` customer gateways named `{prefix}-{i}` (public IPs 198.51.100.{first + i}).
+fn customer_gateways(prefix: &str, first: usize, n: usize) -> String {
+    format!(
+        r#"resource "tencentcloud_vpn_customer_gateway" "site" {{
+  count             = {n}
+  name              = "{prefix}-${{count.index}}"
+  public_ip_address = "198.51.100.${{count.index + {first}}}"
+}}
+"#
+    )
+}
+
+#[test]
+fn a_plan_over_the_customer_gateway_quota_fails_before_any_write() {
+    // The sandbox enforces the documented default (20 per region), as the cloud does.
+    let sb = SandboxProc::start(20, &[]);
+    // 15 customer gateways that another configuration made.
+    let other = Work::with_sandbox(&sb);
+    other.config(&customer_gateways("other", 1, 15));
+    other.apply(&[]).success();
+    let writes = sb.write_request_count();
+
+    let w = Work::with_sandbox(&sb);
+    let tf = customer_gateways("mine", 101, 6);
+    w.config(&tf);
+    for run in [w.plan(&[]), w.apply(&[])] {
+        run.expect_code(1);
+        for needle in [
+            "Quota exceeded: customer gateways in region ap-guangzhou",
+            "has 15 customer gateways; the plan creates 6, which makes 21, over the quota of 20",
+            "customer-gateways-per-region = 20: Tencent Cloud's documented default",
+            "--quota customer-gateways-per-region=N",
+            "cfg/main.tf:1:1",
+        ] {
+            assert!(
+                run.stderr.contains(needle),
+                "{needle:?} not in:\n{}",
+                run.stderr
+            );
+        }
+        // One error for the quota, not one per object.
+        assert_eq!(
+            run.stderr.matches("Quota exceeded").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
+
+    // Within the quota once the other configuration's objects are gone.
+    other.destroy(&[]).success();
+    w.plan(&[]).success();
+}
+
+#[test]
+fn a_raised_quota_is_given_with_an_override() {
+    // An account whose quota was raised to 30.
+    let sb = SandboxProc::start(20, &["--quota", "customer-gateways-per-region=30"]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&customer_gateways("site", 1, 25));
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    assert!(
+        p.stderr
+            .contains("creates 25, which makes 25, over the quota of 20"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
+
+    let low = w.plan(&["--quota", "customer-gateways-per-region=24"]);
+    low.expect_code(1);
+    assert!(
+        low.stderr.contains("over the quota of 24")
+            && low.stderr.contains("given with --quota / TUNNELFORM_QUOTA"),
+        "{}",
+        low.stderr
+    );
+    let bad = w.plan(&["--quota", "customer-gateway-per-region=30"]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr
+            .contains("unknown quota \"customer-gateway-per-region\"")
+            && bad.stderr.contains("customer-gateways-per-region"),
+        "{}",
+        bad.stderr
+    );
+
+    w.plan(&["--quota", "customer-gateways-per-region=30"])
+        .success();
+    w.apply(&["--quota", "customer-gateways-per-region=30"])
+        .success();
+    assert_eq!(sb.cloud().customer_gateways("ap-guangzhou").len(), 25);
+}
+
+#[test]
+fn a_plan_over_the_vpn_gateways_per_vpc_quota_fails() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(
+        r#"resource "tencentcloud_vpn_gateway" "gw" {
+  count     = 11
+  name      = "gw-${count.index}"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}
+"#,
+    );
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Quota exceeded: VPN gateways in VPC vpc-sandbox1 (ap-guangzhou)",
+        "the plan creates 11, which makes 11, over the quota of 10",
+        "--quota vpn-gateways-per-vpc=N",
+    ] {
+        assert!(
+            p.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
+}

@@ -46,7 +46,10 @@ pub(crate) struct Topology<'a> {
 }
 
 impl<'a> Topology<'a> {
-    pub fn new(instances: &'a [Instance], changes: &'a [ResourceChange]) -> Self {
+    pub fn new(
+        instances: impl IntoIterator<Item = &'a Instance>,
+        changes: &'a [ResourceChange],
+    ) -> Self {
         let changes: Vec<&ResourceChange> = changes
             .iter()
             .filter(|c| c.after.is_some() && c.action != Action::Delete && !c.deposed)
@@ -59,7 +62,7 @@ impl<'a> Topology<'a> {
         }
         Topology {
             changes,
-            instances: instances.iter().map(|i| (&i.address, i)).collect(),
+            instances: instances.into_iter().map(|i| (&i.address, i)).collect(),
             by_id,
         }
     }

@@ -213,12 +213,14 @@ async fn make(
     mode: PlanMode,
     targets: &[String],
     project: Option<&Project>,
+    common: &Common,
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
         targets: parse_targets(targets)?,
         imports: vec![],
         project: project.map(|p| p.id.clone()),
+        quotas: crate::context::quota_overrides(common)?,
     };
     let planned = make_plan(client, config, state, &opts)
         .await
@@ -286,7 +288,16 @@ async fn plan_cmd(
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common).await?;
     settle_in_memory(&client, &spath, &mut state, project.as_ref()).await?;
-    let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
+    let planned = make(
+        &client,
+        &config,
+        &state,
+        mode,
+        targets,
+        project.as_ref(),
+        common,
+    )
+    .await?;
     match format {
         PlanFormat::Json => outln!(
             "{}",
@@ -480,6 +491,7 @@ async fn apply_cmd(
             .unwrap_or(mode),
         saved.as_ref().map_or(targets, |s| s.targets.as_slice()),
         project.as_ref(),
+        common,
     )
     .await?;
 
