@@ -427,3 +427,40 @@ fn misspelt_region_from_the_environment_is_caught() {
         v.stderr
     );
 }
+
+#[test]
+fn reserved_bgp_asn() {
+    rejected(
+        r#"resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+  bgp_asn           = 45090
+}
+"#,
+        4,
+        23,
+        &[
+            r#"Invalid value for "bgp_asn""#,
+            "45090 is reserved by Tencent Cloud",
+            "64512-65534",
+        ],
+    );
+}
+
+#[test]
+fn too_many_spd_entries() {
+    let spds: String = (0..11)
+        .map(|i| {
+            format!(
+                "  security_group_policy {{\n    local_cidr_block  = \"10.0.{i}.0/24\"\n    remote_cidr_block = [\"192.168.{i}.0/24\"]\n  }}\n"
+            )
+        })
+        .collect();
+    // The 11th block starts on line 7 + 10 * 4.
+    rejected(
+        &format!("{TUNNEL_HEAD}{spds}}}\n"),
+        47,
+        3,
+        &["Too many SPD entries", "at most 10", "this one has 11"],
+    );
+}

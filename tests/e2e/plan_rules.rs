@@ -309,3 +309,35 @@ fn a_plan_over_the_vpn_gateways_per_vpc_quota_fails() {
     }
     assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
 }
+
+#[test]
+fn tunnels_per_vpn_gateway_count_what_exists() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // Two BGP sites with distinct ASNs: two tunnels on one gateway.
+    let two = bgp_sites(None, Some(65010), Some(65020));
+    // The same with tunnel b left out.
+    let one = two[..two
+        .find("resource \"tencentcloud_vpn_connection\" \"b\"")
+        .unwrap()]
+        .to_string();
+    w.config(&one);
+    w.apply(&["--quota", "tunnels-per-vpn-gateway=1"]).success();
+    let writes = sb.write_request_count();
+
+    w.config(&two);
+    let p = w.plan(&["--quota", "tunnels-per-vpn-gateway=1"]);
+    p.expect_code(1);
+    for needle in [
+        "Quota exceeded: tunnels in VPN gateway tencentcloud_vpn_gateway.gw (ap-guangzhou)",
+        "has 1 tunnels; the plan creates 1, which makes 2, over the quota of 1",
+    ] {
+        assert!(
+            p.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
+    w.plan(&["--quota", "tunnels-per-vpn-gateway=2"]).success();
+}
