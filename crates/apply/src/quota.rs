@@ -392,3 +392,44 @@ pub(crate) async fn check<'a>(
     config.attach_source_lines(&mut diags);
     Ok(diags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_parse_and_replace_the_defaults() {
+        let o = QuotaOverrides::parse(&[
+            "customer-gateways-per-region=60",
+            " tunnels-per-vpn-gateway = 50 ",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.get(QuotaName::CustomerGatewaysPerRegion),
+            (60, "given with --quota / TUNNELFORM_QUOTA")
+        );
+        assert_eq!(o.get(QuotaName::TunnelsPerVpnGateway).0, 50);
+        assert_eq!(o.get(QuotaName::VpnGatewaysPerVpc).0, 10);
+        assert!(o
+            .get(QuotaName::VpnGatewaysPerVpc)
+            .1
+            .contains("documented default"));
+        assert!(matches!(
+            QuotaOverrides::parse(&["customer-gateways=60"]),
+            Err(QuotaError::UnknownName { .. })
+        ));
+        assert!(matches!(
+            QuotaOverrides::parse(&["customer-gateways-per-region"]),
+            Err(QuotaError::Syntax(_))
+        ));
+        for bad in [
+            "customer-gateways-per-region=0",
+            "customer-gateways-per-region=-1",
+        ] {
+            assert!(matches!(
+                QuotaOverrides::parse(&[bad]),
+                Err(QuotaError::Value(_))
+            ));
+        }
+    }
+}

@@ -416,6 +416,13 @@ fn normalize_remote(url: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The quotas given with `--quota NAME=N` / `TUNNELFORM_QUOTA` (the others are the documented
+/// defaults).
+pub fn quota_overrides(common: &Common) -> Result<tunnelform_apply::QuotaOverrides> {
+    tunnelform_apply::QuotaOverrides::parse(&common.quotas)
+        .context("reading --quota (or TUNNELFORM_QUOTA)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -627,11 +634,4 @@ mod tests {
         };
         assert_eq!(project(Path::new("state/x.json"), &off).unwrap(), None);
     }
-}
-
-/// The quotas given with `--quota NAME=N` / `TUNNELFORM_QUOTA` (the others are the documented
-/// defaults).
-pub fn quota_overrides(common: &Common) -> Result<tunnelform_apply::QuotaOverrides> {
-    tunnelform_apply::QuotaOverrides::parse(&common.quotas)
-        .context("reading --quota (or TUNNELFORM_QUOTA)")
 }
