@@ -581,3 +581,110 @@ fn a_state_id_of_the_wrong_kind_is_named() {
         }
     }
 }
+
+#[test]
+fn misspelt_region_is_caught_before_apply() {
+    rejected(
+        r#"provider "tencentcloud" {
+  region = "ap-guangzou"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+        2,
+        12,
+        &[
+            "error: Unknown provider region",
+            r#""ap-guangzou" is not a Tencent Cloud region"#,
+            r#"did you mean "ap-guangzhou"?"#,
+        ],
+    );
+}
+
+#[test]
+fn unknown_region_lists_the_valid_ones() {
+    rejected(
+        r#"provider "tencentcloud" {
+  alias  = "us"
+  region = "us-east-1"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  provider          = tencentcloud.us
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+        3,
+        12,
+        &[
+            r#""us-east-1" is not a Tencent Cloud region"#,
+            r#""ap-guangzhou""#,
+            r#""na-siliconvalley""#,
+        ],
+    );
+}
+
+#[test]
+fn misspelt_region_from_the_environment_is_caught() {
+    let w = Work::new();
+    w.config(
+        r#"resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+    );
+    let v = crate::common::run_in(
+        w.path(),
+        &["validate", "cfg"],
+        &[("TENCENTCLOUD_REGION", "ap-shangai")],
+    );
+    v.expect_code(1);
+    assert!(
+        v.stderr.contains("TENCENTCLOUD_REGION")
+            && v.stderr.contains(r#"did you mean "ap-shanghai"?"#),
+        "{}",
+        v.stderr
+    );
+}
+
+#[test]
+fn reserved_bgp_asn() {
+    rejected(
+        r#"resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.10"
+  bgp_asn           = 45090
+}
+"#,
+        4,
+        23,
+        &[
+            r#"Invalid value for "bgp_asn""#,
+            "45090 is reserved by Tencent Cloud",
+            "64512-65534",
+        ],
+    );
+}
+
+#[test]
+fn too_many_spd_entries() {
+    let spds: String = (0..11)
+        .map(|i| {
+            format!(
+                "  security_group_policy {{\n    local_cidr_block  = \"10.0.{i}.0/24\"\n    remote_cidr_block = [\"192.168.{i}.0/24\"]\n  }}\n"
+            )
+        })
+        .collect();
+    // The 11th block starts on line 7 + 10 * 4.
+    rejected(
+        &format!("{TUNNEL_HEAD}{spds}}}\n"),
+        47,
+        3,
+        &["Too many SPD entries", "at most 10", "this one has 11"],
+    );
+}

@@ -23,6 +23,7 @@ mod hostile;
 mod interrupt;
 mod lifecycle;
 mod ordering;
+mod plan_rules;
 mod projects;
 mod reliability;
 mod sandbox;

@@ -6,8 +6,10 @@ pub mod executor;
 pub mod mapping;
 pub mod ownership;
 pub mod planner;
+pub mod quota;
 pub mod recover;
 pub mod refresh;
+pub mod rules;
 pub mod store;
 pub mod watch;
 
@@ -15,6 +17,7 @@ pub use executor::{
     apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,
 };
 pub use planner::{make_plan, plan_from, PlanError, PlanMode, PlanOptions, PlanTimings, Planned};
+pub use quota::{QuotaError, QuotaName, QuotaOverrides};
 pub use recover::{recover, Recovery};
 pub use refresh::{refresh, RemoteObject, RemoteSnapshot};
 pub use store::{StateStore, StoreError};

@@ -37,6 +37,8 @@ pub struct PlanOptions {
     /// This configuration's project id (the `tunnelform:project` tag value), when ownership tags
     /// are on: a brand-new state adopts the objects tagged with its addresses and this project.
     pub project: Option<String>,
+    /// Quotas raised for this account (`--quota NAME=N`).
+    pub quotas: crate::quota::QuotaOverrides,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +365,7 @@ pub async fn plan_from(
     }
     lap(&mut timings.evaluate_diff);
     diags.extend(tunnelform_config::validate_instances(&all));
+    diags.extend(crate::rules::check(config, &all, &plan.changes));
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
     }
@@ -492,6 +495,8 @@ pub async fn plan_from(
     if !opts.targets.is_empty() {
         apply_targets(&mut plan.changes, &opts.targets);
     }
+
+    crate::quota::check_plan(client, config, &instances, &plan, opts).await?;
 
     // Outputs.
     if opts.mode != PlanMode::Destroy {

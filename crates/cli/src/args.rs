@@ -80,6 +80,17 @@ pub struct Common {
     /// absolute path).
     #[arg(long, value_name = "ID", env = "TUNNELFORM_PROJECT", global = true)]
     pub project: Option<String>,
+    /// A quota Tencent Cloud raised for this account, checked by the plan instead of the
+    /// documented default: NAME=N (repeatable; names: customer-gateways-per-region,
+    /// vpn-gateways-per-vpc, tunnels-per-vpn-gateway, tunnels-per-customer-gateway).
+    #[arg(
+        long = "quota",
+        value_name = "NAME=N",
+        env = "TUNNELFORM_QUOTA",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub quotas: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

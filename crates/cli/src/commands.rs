@@ -218,12 +218,14 @@ async fn make(
     mode: PlanMode,
     targets: &[String],
     project: Option<&Project>,
+    common: &Common,
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
         targets: parse_targets(targets)?,
         imports: vec![],
         project: project.map(|p| p.id.clone()),
+        quotas: crate::context::quota_overrides(common)?,
     };
     let planned = make_plan(client, config, state, &opts)
         .await
@@ -316,7 +318,16 @@ async fn plan_cmd(
         lock.is_some(),
     )
     .await?;
-    let planned = make(&client, &config, &state, mode, targets, project.as_ref()).await?;
+    let planned = make(
+        &client,
+        &config,
+        &state,
+        mode,
+        targets,
+        project.as_ref(),
+        common,
+    )
+    .await?;
     match format {
         PlanFormat::Json => outln!(
             "{}",
@@ -561,6 +572,7 @@ async fn apply_cmd(
             .unwrap_or(mode),
         saved.as_ref().map_or(targets, |s| s.targets.as_slice()),
         project.as_ref(),
+        common,
     )
     .await?;
 

@@ -89,7 +89,18 @@ fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config>
                 .ok()
                 .filter(|r| !r.trim().is_empty())
             {
-                Some(r) => config.with_default_region(r.trim()),
+                Some(r) => {
+                    let r = r.trim();
+                    // Used only by provider blocks without `region` (those with one are checked
+                    // where they are written).
+                    let config = config.with_default_region(r);
+                    if config.providers().iter().any(|p| p.region == r) {
+                        if let Some((detail, help)) = tunnelform_config::region_problem(r) {
+                            bail!("the environment variable TENCENTCLOUD_REGION: {detail}; {help}");
+                        }
+                    }
+                    config
+                }
                 None => config,
             };
             if !warnings.is_empty() {
@@ -483,6 +494,13 @@ fn normalize_remote(url: &str) -> Option<String> {
     let s = s.trim_end_matches('/');
     let s = s.strip_suffix(".git").unwrap_or(s).trim_end_matches('/');
     (!s.is_empty()).then(|| s.to_string())
+}
+
+/// The quotas given with `--quota NAME=N` / `TUNNELFORM_QUOTA` (the others are the documented
+/// defaults).
+pub fn quota_overrides(common: &Common) -> Result<tunnelform_apply::QuotaOverrides> {
+    tunnelform_apply::QuotaOverrides::parse(&common.quotas)
+        .context("reading --quota (or TUNNELFORM_QUOTA)")
 }
 
 #[cfg(test)]

@@ -1623,7 +1623,16 @@ impl Decoder {
                     match ev.eval(r, &Scope::root()) {
                         Ok(v) => {
                             match v.unmarked() {
-                                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                                Value::String(s) if !s.is_empty() => {
+                                    if let Some((detail, help)) = crate::regions::region_problem(s)
+                                    {
+                                        let d = Diagnostic::error("Unknown provider region")
+                                            .with_detail(detail)
+                                            .with_help(help);
+                                        self.error(d, r.span);
+                                    }
+                                    Some(s.clone())
+                                }
                                 Value::Null => None,
                                 other => {
                                     let d = Diagnostic::error("Invalid provider region")

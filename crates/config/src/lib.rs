@@ -41,6 +41,7 @@ mod fmt;
 mod functions;
 mod graph;
 mod lower;
+mod regions;
 mod session;
 mod source;
 mod suggest;
@@ -56,6 +57,7 @@ use tunnelform_model::{Address, DataKind, ResourceKind, Span, Value};
 
 pub use config::Config;
 pub use fmt::format_source;
+pub use regions::{is_known_region, region_problem, REGIONS};
 pub use tunnelform_model::{Diagnostic, Diagnostics};
 pub use validate::validate_instances;
 

@@ -403,6 +403,12 @@ pub(crate) fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> 
     None
 }
 
+/// ASNs Tencent Cloud documents as unavailable.
+const RESERVED_ASNS: &[i64] = &[139_341, 45_090, 58_835];
+/// Documented quotas of one tunnel: SPD entries, and remote blocks per entry.
+const MAX_SPD_PER_TUNNEL: usize = 10;
+const MAX_CIDRS_PER_SPD: usize = 50;
+
 /// Rules across several arguments of one instance. Each problem is keyed by the attribute path
 /// whose span it should point at.
 pub(crate) fn cross_checks(
@@ -410,8 +416,74 @@ pub(crate) fn cross_checks(
     attrs: &BTreeMap<String, Value>,
 ) -> Vec<(String, Problem)> {
     let mut out = Vec::new();
+    if matches!(
+        kind,
+        InstanceKind::Managed(ResourceKind::VpnGateway | ResourceKind::CustomerGateway)
+    ) {
+        if let Some(n) = attrs.get("bgp_asn").and_then(|v| v.unmarked().as_i64()) {
+            let problem = if !(1..=i64::from(u32::MAX)).contains(&n) {
+                Some(format!(
+                    "an ASN is a number from 1 to {}, got {n}",
+                    u32::MAX
+                ))
+            } else if RESERVED_ASNS.contains(&n) {
+                Some(format!(
+                    "{n} is reserved by Tencent Cloud (the API refuses it: InvalidParameterValue.Reserved)"
+                ))
+            } else {
+                None
+            };
+            if let Some(detail) = problem {
+                out.push((
+                    "bgp_asn".into(),
+                    Problem::new("Invalid value for \"bgp_asn\"", detail).help(Some(
+                        "use a private ASN: 64512-65534 or 4200000000-4294967294".into(),
+                    )),
+                ));
+            }
+        }
+    }
     if kind != InstanceKind::Managed(ResourceKind::VpnConnection) {
         return out;
+    }
+
+    // SPD quotas: entries per tunnel, remote blocks per entry.
+    if let Some(spds) = attrs
+        .get("security_group_policy")
+        .and_then(|v| v.unmarked().as_list())
+    {
+        if spds.len() > MAX_SPD_PER_TUNNEL {
+            out.push((
+                format!("security_group_policy.{MAX_SPD_PER_TUNNEL}"),
+                Problem::new(
+                    "Too many SPD entries",
+                    format!(
+                        "a tunnel has at most {MAX_SPD_PER_TUNNEL} security_group_policy blocks (the API's quota), this one has {}",
+                        spds.len()
+                    ),
+                )
+                .help(Some("merge entries with the same local_cidr_block, or split the traffic over several tunnels".into())),
+            ));
+        }
+        for (i, spd) in spds.iter().enumerate() {
+            let n = spd
+                .unmarked()
+                .get("remote_cidr_block")
+                .and_then(|v| v.unmarked().as_list())
+                .map_or(0, <[Value]>::len);
+            if n > MAX_CIDRS_PER_SPD {
+                out.push((
+                    format!("security_group_policy.{i}.remote_cidr_block"),
+                    Problem::new(
+                        "Too many remote CIDR blocks",
+                        format!(
+                            "an SPD entry has at most {MAX_CIDRS_PER_SPD} remote_cidr_block values (the API's quota), this one has {n}"
+                        ),
+                    )
+                    .help(Some("summarise adjacent blocks into larger ones, or use another SPD entry".into())),
+                ));
+            }
+        }
     }
     let known_str = |k: &str| {
         attrs
