@@ -80,6 +80,10 @@ pub struct Common {
     /// absolute path).
     #[arg(long, value_name = "ID", env = "TUNNELFORM_PROJECT", global = true)]
     pub project: Option<String>,
+    /// Use a state that records another cloud account than the one this run talks to, and record this
+    /// one in it (its objects are then looked up in this account).
+    #[arg(long = "allow-other-account", global = true)]
+    pub allow_other_account: bool,
 }
 
 #[derive(Debug, Subcommand)]
