@@ -17,7 +17,9 @@ use tunnelform_plan::{ObjectKind, Plan};
 use tunnelform_state::{Cloud, Journal, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
-use crate::context::{check_cloud, client, load_config, project, state_path, Project, Rendered};
+use crate::context::{
+    check_cloud, client, load_config, project, record_cloud, state_path, Project, Rendered,
+};
 use crate::progress;
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -308,7 +310,7 @@ async fn plan_cmd(
     let mut state = load_state(&spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common, "plan").await?;
-    let cloud = check_cloud(&client, common, &spath, &mut state).await?;
+    check_cloud(&client, common, &spath, &mut state, false).await?;
     settle_in_memory(
         &client,
         &spath,
@@ -333,6 +335,7 @@ async fn plan_cmd(
         ),
     }
     if let Some(out) = out {
+        let cloud = record_cloud(&client, common, &mut state).await?;
         let saved = SavedPlan {
             plan: masked_plan(&planned.plan),
             dir: dir.to_path_buf(),
@@ -523,8 +526,9 @@ async fn apply_cmd(
         .with_context(|| format!("reading the state {}", spath.display()))?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common, op).await?;
-    let cloud = check_cloud(&client, common, &spath, &mut state).await?;
-    if let Some(made) = saved.as_ref().and_then(|s| s.cloud.as_ref()) {
+    let made = saved.as_ref().and_then(|s| s.cloud.as_ref());
+    let cloud = check_cloud(&client, common, &spath, &mut state, made.is_some()).await?;
+    if let (Some(made), Some(cloud)) = (made, &cloud) {
         if made.account != cloud.account {
             bail!(
                 "the plan {} was made against account {}, but this run talks to account {}: its changes were computed against that account's objects. Apply it with the same --sandbox / --endpoint / credentials as the plan, or make a new plan against this account with `tunnelform plan --out FILE`",
@@ -556,6 +560,7 @@ async fn apply_cmd(
         for u in &rec.unresolved {
             errln!("warning: {u}");
         }
+        record_cloud(&client, common, &mut state).await?;
         file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
         journal.clear().map_err(|e| anyhow!("{e}"))?;
     }
@@ -604,6 +609,7 @@ async fn apply_cmd(
         outln!();
     }
 
+    record_cloud(&client, common, &mut state).await?;
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();

@@ -239,20 +239,33 @@ pub async fn current_cloud(client: &Client, common: &Common) -> Result<Cloud> {
 }
 
 /// Checks that the state at `spath` belongs to the account this run talks to, before any other
-/// request, and records that account in `state` (written by its next save) when it records none.
-/// A state recording another account is refused unless `--allow-other-account` is given, which
-/// records the new one instead. Only the account decides: the same account through another
-/// endpoint (a sandbox restarted on another port with the same data file) is the same cloud.
+/// request. Asks only when there is something to compare: when the state records an account, or
+/// `eager` (a saved plan records one). A state recording another account is refused unless
+/// `--allow-other-account` is given, which records the new one instead (written by the next save).
+/// Only the account decides: the same account through another endpoint (a sandbox restarted on
+/// another port with the same data file) is the same cloud. A state recording none is not asked
+/// for here, so a run that stops at bad input sends nothing; [`record_cloud`] records the account
+/// before its first save.
 pub async fn check_cloud(
     client: &Client,
     common: &Common,
     spath: &Path,
     state: &mut State,
-) -> Result<Cloud> {
+    eager: bool,
+) -> Result<Option<Cloud>> {
+    let Some(recorded) = state.cloud.clone() else {
+        return if eager {
+            current_cloud(client, common).await.map(Some)
+        } else {
+            Ok(None)
+        };
+    };
     let current = current_cloud(client, common).await?;
-    match &state.cloud {
-        Some(recorded) if recorded.account == current.account => return Ok(current),
-        Some(recorded) if !common.allow_other_account => bail!(
+    if recorded.account == current.account {
+        return Ok(Some(current));
+    }
+    if !common.allow_other_account {
+        bail!(
             "the state {} belongs to account {} (recorded from {}), but this run talks to account {} ({}). \
              Planning against another account would create everything again. Use the same --sandbox / \
              --endpoint / credentials as the runs that wrote this state, or pass --allow-other-account to \
@@ -263,17 +276,28 @@ pub async fn check_cloud(
             current.account,
             describe_endpoint(&current.endpoint),
             current.account,
-        ),
-        Some(recorded) => errln!(
-            "warning: the state {} belongs to account {} (recorded from {}); with --allow-other-account it is used with account {} ({}), which its next save records.",
-            spath.display(),
-            recorded.account,
-            describe_endpoint(&recorded.endpoint),
-            current.account,
-            describe_endpoint(&current.endpoint),
-        ),
-        None => {}
+        );
     }
+    errln!(
+        "warning: the state {} belongs to account {} (recorded from {}); with --allow-other-account it is used with account {} ({}), which its next save records.",
+        spath.display(),
+        recorded.account,
+        describe_endpoint(&recorded.endpoint),
+        current.account,
+        describe_endpoint(&current.endpoint),
+    );
+    state.cloud = Some(current.clone());
+    Ok(Some(current))
+}
+
+/// Records in `state` the account this run talks to when it records none (a new state, or one
+/// written before states recorded their cloud): called before a save. Asks at most once per run
+/// (the answer is cached by the client).
+pub async fn record_cloud(client: &Client, common: &Common, state: &mut State) -> Result<Cloud> {
+    if let Some(c) = &state.cloud {
+        return Ok(c.clone());
+    }
+    let current = current_cloud(client, common).await?;
     state.cloud = Some(current.clone());
     Ok(current)
 }
