@@ -128,10 +128,10 @@ OUT="$WORK/sandbox.stdout"
 ERR="$WORK/sandbox.stderr"
 : > "$OUT"
 : > "$ERR"
-echo "== interop: starting $BIN sandbox --listen 127.0.0.1:0 --task-latency-ms 200 --seed 7"
+echo "== interop: starting $BIN sandbox --listen 127.0.0.1:0 --task-latency-ms 200 --seed 7 --uin 100000000001"
 # The default credentials are AKIDsandbox/sandboxsecret only when these variables are unset.
 env -u TENCENTCLOUD_SECRET_ID -u TENCENTCLOUD_SECRET_KEY -u TENCENTCLOUD_SECURITY_TOKEN \
-  "$BIN" sandbox --listen 127.0.0.1:0 --task-latency-ms 200 --seed 7 >"$OUT" 2>"$ERR" &
+  "$BIN" sandbox --listen 127.0.0.1:0 --task-latency-ms 200 --seed 7 --uin 100000000001 >"$OUT" 2>"$ERR" &
 SANDBOX_PID=$!
 
 ADDR=""

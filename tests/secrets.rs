@@ -40,6 +40,8 @@ fn start_sandbox(dir: &Path) -> Sandbox {
             "50",
         ])
         .args(["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY])
+        // The account the runs name with TENCENTCLOUD_UIN.
+        .args(["--uin", "100000000001"])
         .env("TUNNELFORM_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())

@@ -299,12 +299,23 @@ impl Cloud {
             .enable_all()
             .build()
             .expect("runtime");
-        let mut cc = ClientConfig::new(Credentials::new(SECRET_ID, SECRET_KEY, None))
+        let cc = ClientConfig::new(Credentials::new(SECRET_ID, SECRET_KEY, None))
             .with_endpoint(url)
             .expect("endpoint");
-        cc.uin = Some("100000000001".into());
         let client = Client::new(cc).expect("client");
+        // Each sandbox world is its own account: learn it (the uin of resource names) once.
+        rt.block_on(client.caller_identity(""))
+            .expect("GetCallerIdentity");
         Cloud { rt, client }
+    }
+
+    /// The sandbox's account (its world's uin).
+    pub fn account(&self) -> String {
+        self.client
+            .known_identity()
+            .expect("asked at start")
+            .account_id
+            .clone()
     }
 
     pub fn connections(&self, region: &str) -> Vec<VpnConnection> {
@@ -878,6 +889,6 @@ impl Cloud {
             Some("cgw") => K::CustomerGateway,
             _ => panic!("no resource kind for {id}"),
         };
-        tunnelform_tencent_api::resource_name(region, "100000000001", kind, id)
+        tunnelform_tencent_api::resource_name(region, &self.account(), kind, id)
     }
 }

@@ -20,6 +20,7 @@ mod faults;
 mod foreach;
 mod gitops;
 mod hostile;
+mod identity;
 mod interrupt;
 mod lifecycle;
 mod ordering;

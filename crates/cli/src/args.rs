@@ -91,6 +91,10 @@ pub struct Common {
         global = true
     )]
     pub quotas: Vec<String>,
+    /// Use a state that records another cloud account than the one this run talks to, and record this
+    /// one in it (its objects are then looked up in this account).
+    #[arg(long = "allow-other-account", global = true)]
+    pub allow_other_account: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,10 +14,12 @@ use tunnelform_apply::{
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{ObjectKind, Plan};
-use tunnelform_state::{Journal, State, StateFile};
+use tunnelform_state::{Cloud, Journal, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
-use crate::context::{client, load_config, project, state_path, Project, Rendered};
+use crate::context::{
+    check_cloud, client, load_config, project, record_cloud, state_path, Project, Rendered,
+};
 use crate::progress;
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -310,6 +312,7 @@ async fn plan_cmd(
     let mut state = load_state(&spath)?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common, "plan").await?;
+    check_cloud(&client, common, &spath, &mut state, false).await?;
     settle_in_memory(
         &client,
         &spath,
@@ -343,11 +346,13 @@ async fn plan_cmd(
         ),
     }
     if let Some(out) = out {
+        let cloud = record_cloud(&client, common, &mut state).await?;
         let saved = SavedPlan {
             plan: masked_plan(&planned.plan),
             dir: dir.to_path_buf(),
             state: spath.clone(),
             targets: targets.to_vec(),
+            cloud: Some(cloud),
         };
         std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
             .with_context(|| format!("writing {}", out.display()))?;
@@ -479,6 +484,9 @@ struct SavedPlan {
     /// The `--target`s the plan was made with (applied again with the same ones).
     #[serde(default)]
     targets: Vec<String>,
+    /// The cloud the plan was made against (absent from plans saved before plans recorded it).
+    #[serde(default)]
+    cloud: Option<Cloud>,
 }
 
 fn confirm(what: &str) -> Result<bool> {
@@ -529,6 +537,18 @@ async fn apply_cmd(
         .with_context(|| format!("reading the state {}", spath.display()))?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common, op).await?;
+    let made = saved.as_ref().and_then(|s| s.cloud.as_ref());
+    let cloud = check_cloud(&client, common, &spath, &mut state, made.is_some()).await?;
+    if let (Some(made), Some(cloud)) = (made, &cloud) {
+        if made.account != cloud.account {
+            bail!(
+                "the plan {} was made against account {}, but this run talks to account {}: its changes were computed against that account's objects. Apply it with the same --sandbox / --endpoint / credentials as the plan, or make a new plan against this account with `tunnelform plan --out FILE`",
+                target.display(),
+                made.account,
+                cloud.account
+            );
+        }
+    }
     // Settle what an interrupted run left in the journal before planning anything.
     let mut journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
     if !journal.is_empty() {
@@ -551,6 +571,7 @@ async fn apply_cmd(
         for u in &rec.unresolved {
             errln!("warning: {u}");
         }
+        record_cloud(&client, common, &mut state).await?;
         file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
         journal.clear().map_err(|e| anyhow!("{e}"))?;
     }
@@ -600,6 +621,7 @@ async fn apply_cmd(
         outln!();
     }
 
+    record_cloud(&client, common, &mut state).await?;
     let store = StateStore::new(file, state, journal);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context as _, Result};
 use tunnelform_config::{Config, VarArg, VarInputs};
 use tunnelform_sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
-use tunnelform_tencent_api::{Client, ClientConfig, Credentials};
+use tunnelform_state::{Cloud, State};
+use tunnelform_tencent_api::{Client, ClientConfig, Credentials, Endpoint};
 
 use crate::args::Common;
 
@@ -167,8 +168,8 @@ pub async fn client(common: &Common, operation: &str) -> Result<(Client, Option<
             );
         }
         let creds = cfg.credentials.clone();
-        let uin = cfg.uin.clone();
         let handle = start_embedded_sandbox(cfg, common).await?;
+        let uin = handle.uin().to_string();
         let mut cc = ClientConfig::new(creds);
         cc = cc
             .with_endpoint(&handle.url())
@@ -203,6 +204,113 @@ pub async fn client(common: &Common, operation: &str) -> Result<(Client, Option<
             .with_context(|| format!("invalid endpoint {ep:?}"))?;
     }
     Ok((Client::new(cc).context("building the API client")?, None))
+}
+
+/// What a run talks to, as a state records it: `sandbox` (`--sandbox`), the `--endpoint` URL, or
+/// `tencentcloud` (Tencent's public endpoints).
+pub fn endpoint_label(common: &Common, client: &Client) -> String {
+    if common.sandbox {
+        return ENDPOINT_SANDBOX.to_string();
+    }
+    match &client.config().endpoint {
+        Endpoint::Override(url) => url.to_string(),
+        Endpoint::Tencent => ENDPOINT_TENCENT.to_string(),
+    }
+}
+
+const ENDPOINT_SANDBOX: &str = "sandbox";
+const ENDPOINT_TENCENT: &str = "tencentcloud";
+
+/// An endpoint label for people.
+fn describe_endpoint(label: &str) -> String {
+    match label {
+        ENDPOINT_SANDBOX => "the embedded sandbox, --sandbox".to_string(),
+        ENDPOINT_TENCENT => "Tencent Cloud's API".to_string(),
+        url => format!("--endpoint {url}"),
+    }
+}
+
+/// The cloud account this run talks to (`sts` `GetCallerIdentity`, asked once: the first request of
+/// the run), with what it talks to.
+pub async fn current_cloud(client: &Client, common: &Common) -> Result<Cloud> {
+    let region = client
+        .default_region()
+        .unwrap_or("ap-guangzhou")
+        .to_string();
+    let id = client.caller_identity(&region).await.map_err(|e| {
+        anyhow!(e).context(
+            "cannot tell which cloud account this run talks to (sts GetCallerIdentity failed); \
+             check the credentials and the --endpoint / --sandbox given",
+        )
+    })?;
+    Ok(Cloud {
+        account: id.account_id,
+        endpoint: endpoint_label(common, client),
+    })
+}
+
+/// Checks that the state at `spath` belongs to the account this run talks to, before any other
+/// request. Asks only when there is something to compare: when the state records an account, or
+/// `eager` (a saved plan records one). A state recording another account is refused unless
+/// `--allow-other-account` is given, which records the new one instead (written by the next save).
+/// Only the account decides: the same account through another endpoint (a sandbox restarted on
+/// another port with the same data file) is the same cloud. A state recording none is not asked
+/// for here, so a run that stops at bad input sends nothing; [`record_cloud`] records the account
+/// before its first save.
+pub async fn check_cloud(
+    client: &Client,
+    common: &Common,
+    spath: &Path,
+    state: &mut State,
+    eager: bool,
+) -> Result<Option<Cloud>> {
+    let Some(recorded) = state.cloud.clone() else {
+        return if eager {
+            current_cloud(client, common).await.map(Some)
+        } else {
+            Ok(None)
+        };
+    };
+    let current = current_cloud(client, common).await?;
+    if recorded.account == current.account {
+        return Ok(Some(current));
+    }
+    if !common.allow_other_account {
+        bail!(
+            "the state {} belongs to account {} (recorded from {}), but this run talks to account {} ({}). \
+             Planning against another account would create everything again. Use the same --sandbox / \
+             --endpoint / credentials as the runs that wrote this state, or pass --allow-other-account to \
+             adopt this state for account {} (its objects will be looked up there)",
+            spath.display(),
+            recorded.account,
+            describe_endpoint(&recorded.endpoint),
+            current.account,
+            describe_endpoint(&current.endpoint),
+            current.account,
+        );
+    }
+    errln!(
+        "warning: the state {} belongs to account {} (recorded from {}); with --allow-other-account it is used with account {} ({}), which its next save records.",
+        spath.display(),
+        recorded.account,
+        describe_endpoint(&recorded.endpoint),
+        current.account,
+        describe_endpoint(&current.endpoint),
+    );
+    state.cloud = Some(current.clone());
+    Ok(Some(current))
+}
+
+/// Records in `state` the account this run talks to when it records none (a new state, or one
+/// written before states recorded their cloud): called before a save. Asks at most once per run
+/// (the answer is cached by the client).
+pub async fn record_cloud(client: &Client, common: &Common, state: &mut State) -> Result<Cloud> {
+    if let Some(c) = &state.cloud {
+        return Ok(c.clone());
+    }
+    let current = current_cloud(client, common).await?;
+    state.cloud = Some(current.clone());
+    Ok(current)
 }
 
 /// Starts the embedded sandbox. Its data file is served by one sandbox at a time (two runs in one

@@ -11,7 +11,9 @@ use tunnelform_model::Address;
 use tunnelform_state::{LockInfo, Origin, StateFile, StateLock};
 
 use crate::args::Common;
-use crate::context::{client, load_config, parse_duration, state_path, Rendered};
+use crate::context::{
+    check_cloud, client, load_config, parse_duration, record_cloud, state_path, Rendered,
+};
 
 /// Takes the lock of the state at `spath` for `operation`. With `--lock-timeout`, waits for the
 /// holder (saying so on stderr, with who holds it) up to that long; without, fails at once naming
@@ -95,6 +97,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
         bail!("{id} is already managed as {other}: one object cannot be managed at two addresses");
     }
     let (client, sandbox) = client(common, "import").await?;
+    check_cloud(&client, common, &spath, &mut state, false).await?;
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
         .map_err(|e| anyhow!("{e}"))?;
@@ -119,6 +122,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
         None,
     );
     state.resources.insert(addr.clone(), rs);
+    record_cloud(&client, common, &mut state).await?;
     file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
     if let Some(s) = sandbox {
         s.shutdown().await.ok();

@@ -15,7 +15,7 @@ if [ -z "${SANDBOX_CMD:-}" ]; then
 fi
 log="$(mktemp)"
 # shellcheck disable=SC2086
-$SANDBOX_CMD --listen 127.0.0.1:0 --task-latency-ms 50 --secret-id AKIDinterop --secret-key interopsecret >"$log" 2>&1 &
+$SANDBOX_CMD --listen 127.0.0.1:0 --task-latency-ms 50 --uin "${SANDBOX_UIN:-100000000001}" --secret-id AKIDinterop --secret-key interopsecret >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 url=""

@@ -17,7 +17,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 pub const DEFAULT_SECRET_ID: &str = "AKIDsandbox";
 /// Secret key used when neither the command line nor `TENCENTCLOUD_SECRET_KEY` gives one.
 pub const DEFAULT_SECRET_KEY: &str = "sandboxsecret";
-/// The account id (uin) of the sandbox's only account, used in six-segment resource names.
+/// The account id (uin) of worlds whose data file records none (written before worlds had their own).
 pub const DEFAULT_UIN: &str = "100000000001";
 
 /// The documented default quotas (FACTS.md, "Quotas").
@@ -255,8 +255,11 @@ pub struct SandboxConfig {
     pub task_failure_rate: f64,
     /// Seed for ids, addresses, faults and task failures (random when `None`).
     pub seed: Option<u64>,
-    /// The account id used in six-segment resource names.
-    pub uin: String,
+    /// The account (uin) of a new world: answered by `GetCallerIdentity` and used in six-segment resource
+    /// names. `None`: a random 10-digit one (from `seed` when set), so that two worlds are two accounts. A
+    /// world loaded from a data file keeps the account recorded there (the default [`DEFAULT_UIN`] for
+    /// files written before worlds had their own); a different `uin` here is then refused.
+    pub uin: Option<String>,
     /// Largest accepted request body (bytes). Default 1 MiB.
     pub max_body_bytes: usize,
     /// Most request-body memory held at once over all connections (bytes; at least `max_body_bytes`). A
@@ -301,7 +304,7 @@ impl Default for SandboxConfig {
             fault_actions: None,
             task_failure_rate: 0.0,
             seed: None,
-            uin: DEFAULT_UIN.to_string(),
+            uin: None,
             max_body_bytes: 1024 * 1024,
             max_body_memory_bytes: 32 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(5),
@@ -334,10 +337,9 @@ impl SandboxConfig {
         {
             return Err(ConfigError::DefaultCredentialsOnNetwork { addr: self.listen });
         }
-        if self.uin.is_empty() || !self.uin.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(uin) = self.uin.as_deref().filter(|u| !crate::world::is_uin(u)) {
             return Err(ConfigError::Invalid(format!(
-                "the uin must be digits, got `{}`",
-                self.uin
+                "the uin must be 1 to 20 digits, got `{uin}`"
             )));
         }
         if self.max_connections == 0 || self.max_connections > u32::MAX as usize {
@@ -421,6 +423,10 @@ pub struct SandboxArgs {
     /// Seed for ids, faults and task failures, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// The account (uin) of a new world, answered by GetCallerIdentity and used in resource names
+    /// (default: a random 10-digit one, kept in the --data file; a world from a data file keeps its own).
+    #[arg(long, value_name = "DIGITS")]
+    pub uin: Option<String>,
 }
 
 impl fmt::Debug for SandboxArgs {
@@ -439,6 +445,7 @@ impl fmt::Debug for SandboxArgs {
             .field("fault_rate", &self.fault_rate)
             .field("task_failure_rate", &self.task_failure_rate)
             .field("seed", &self.seed)
+            .field("uin", &self.uin)
             .finish()
     }
 }
@@ -519,6 +526,7 @@ impl SandboxArgs {
         config.fault_rate = self.fault_rate;
         config.task_failure_rate = self.task_failure_rate;
         config.seed = self.seed;
+        config.uin = self.uin;
         config.validate()?;
         Ok(config)
     }

@@ -57,6 +57,12 @@ pub enum SandboxError {
     },
     #[error("the data file {} is corrupt ({reason}); refusing to start with an empty world (move it away to start afresh)", path.display())]
     CorruptData { path: PathBuf, reason: String },
+    #[error("the data file {} holds the world of account {recorded}, not of the configured uin {configured}: drop --uin to serve it, or use another data file for account {configured}", path.display())]
+    OtherAccount {
+        path: PathBuf,
+        recorded: String,
+        configured: String,
+    },
     #[error("cannot write the data file {}: {source}", path.display())]
     WriteData {
         path: PathBuf,

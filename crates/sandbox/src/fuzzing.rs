@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::clock;
-use crate::config::SandboxConfig;
+use crate::config::{SandboxConfig, DEFAULT_UIN};
 use crate::error::SandboxError;
 use crate::protocol::{handle, Outcome};
 use crate::server::Shared;
@@ -48,9 +48,13 @@ impl RequestHarness {
         config.validate()?;
         let specs = Specs::load().map_err(SandboxError::Spec)?;
         let seed = config.seed.unwrap_or(0);
+        let uin = config
+            .uin
+            .clone()
+            .unwrap_or_else(|| DEFAULT_UIN.to_string());
         let shared = Shared::new(
             config,
-            World::new_default(clock::now_ms()),
+            World::new_default(clock::now_ms(), uin),
             StdRng::seed_from_u64(seed),
             specs,
             None,
@@ -64,7 +68,8 @@ impl RequestHarness {
     /// Back to the default world, the initial random seed and zero counters.
     pub fn reset(&self) {
         let mut inner = self.shared.lock();
-        inner.world = World::new_default(clock::now_ms());
+        let uin = std::mem::take(&mut inner.world.uin);
+        inner.world = World::new_default(clock::now_ms(), uin);
         inner.rng = StdRng::seed_from_u64(self.seed);
         inner.counters = Counters::default();
         inner.generation = 0;

@@ -1,5 +1,6 @@
 //! tunnelform's sandbox: a local emulator of the Tencent Cloud VPC API (2017-03-12) and tag API (2018-08-13)
-//! for site-to-site VPN resources, served on one port by an in-process HTTP server.
+//! for site-to-site VPN resources, and of sts (2018-08-13) `GetCallerIdentity`, served on one port by an
+//! in-process HTTP server.
 //!
 //! It follows the published protocol (TC3-HMAC-SHA256 over the client's `SignedHeaders` and the `Host` as
 //! received, a 5-minute timestamp window, `{"Response":{...,"RequestId"}}` envelopes with HTTP 200 and
@@ -10,8 +11,8 @@
 //!
 //! # Behaviour worth knowing (decisions where the documentation leaves room)
 //!
-//! - Service by `X-TC-Version` (`2017-03-12` vpc, `2018-08-13` tag); the credential scope must name the same
-//!   service (else `AuthFailure.SignatureFailure`). An unknown action: `InvalidAction`. An unknown version, even
+//! - Service by `X-TC-Version` (`2017-03-12` vpc, `2018-08-13` tag or sts, told apart by the action); the
+//!   credential scope must name the same service (else `AuthFailure.SignatureFailure`). An unknown action: `InvalidAction`. An unknown version, even
 //!   for a known action, is also `InvalidAction` (its message names the version the action exists in): the
 //!   references this sandbox follows (`vpc-error-codes.tsv`, FACTS.md) document no code for an unknown
 //!   version. The vpc service needs `X-TC-Region` (`MissingParameter`; unknown region `UnsupportedRegion`); the
@@ -63,6 +64,10 @@
 //!   64 KiB is answered HTTP 431 by the HTTP layer.
 //! - `GET /_sandbox/stats` answers loopback peers only (IPv4 127/8, `::1`, and IPv4-mapped loopback); any other
 //!   peer gets 403 ([`stats_peer_allowed`]).
+//! - One account per world: `GetCallerIdentity` answers the world's uin as a root account (`Type`
+//!   `RootAccount`), whatever key is used; six-segment names carry the same uin. A new world gets
+//!   [`SandboxConfig::uin`], else a random 10-digit uin (drawn from the seed when there is one), kept in its
+//!   data file (`Uin`); a data file without one (written before) is [`DEFAULT_UIN`]'s world.
 //! - `0.0.0.0/0` (the any-selector of route-based tunnels) takes no part in SPD conflict checks.
 //!
 //! ```no_run

@@ -409,9 +409,10 @@ fn authenticate<'a>(
     check_token(shared, parts)?;
     // No error code for an unknown version is documented in the references (vpc-error-codes.tsv, FACTS.md),
     // so it is answered `InvalidAction`, naming the version the action exists in.
-    let service = Service::from_version(version).ok_or_else(|| {
+    let services = Service::of_version(version);
+    if services.is_empty() {
         let known = Action::from_any_name(action_name).map_or_else(
-            || " (vpc: 2017-03-12, tag: 2018-08-13)".to_string(),
+            || " (vpc: 2017-03-12, tag and sts: 2018-08-13)".to_string(),
             |a| {
                 format!(
                     "; `{action_name}` exists in version {} ({})",
@@ -420,26 +421,30 @@ fn authenticate<'a>(
                 )
             },
         );
-        ApiError::new(
+        return Err(ApiError::new(
             codes::INVALID_ACTION,
             format!("The version `{version}` is not supported{known}."),
-        )
-    })?;
-    let action = Action::from_name(service, action_name).ok_or_else(|| {
-        let elsewhere = Action::from_any_name(action_name).map_or_else(String::new, |a| {
-            format!(
-                " (it belongs to {} version {})",
-                a.service().name(),
-                a.service().version()
+        ));
+    }
+    let action = services
+        .iter()
+        .find_map(|s| Action::from_name(*s, action_name))
+        .ok_or_else(|| {
+            let elsewhere = Action::from_any_name(action_name).map_or_else(String::new, |a| {
+                format!(
+                    " (it belongs to {} version {})",
+                    a.service().name(),
+                    a.service().version()
+                )
+            });
+            ApiError::new(
+                codes::INVALID_ACTION,
+                format!(
+                    "The action `{action_name}` of version `{version}` does not exist or is not served by the sandbox{elsewhere}."
+                ),
             )
-        });
-        ApiError::new(
-            codes::INVALID_ACTION,
-            format!(
-                "The action `{action_name}` of version `{version}` does not exist or is not served by the sandbox{elsewhere}."
-            ),
-        )
-    })?;
+        })?;
+    let service = action.service();
     if verified.service != service.name() {
         return Err(ApiError::new(
             codes::AUTH_SIGNATURE_FAILURE,
@@ -451,7 +456,7 @@ fn authenticate<'a>(
         ));
     }
     let region = match service {
-        Service::Tag => "",
+        Service::Tag | Service::Sts => "",
         Service::Vpc => {
             let r = header(&parts.headers, "x-tc-region")
                 .filter(|r| !r.is_empty())
@@ -480,10 +485,7 @@ fn prepare_body(
     bytes: &Bytes,
     target: &Target<'_>,
 ) -> Result<Map<String, Value>, ApiError> {
-    let spec = match target.service {
-        Service::Vpc => &shared.specs.vpc,
-        Service::Tag => &shared.specs.tag,
-    };
+    let spec = shared.specs.of(target.service);
     let map = if parts.method == Method::GET {
         spec.params_from_query(target.action.name(), parts.uri.query().unwrap_or(""))?
     } else {

@@ -29,7 +29,7 @@ use crate::protocol::{api_handler, stats_handler};
 use crate::ratelimit::RateLimiter;
 use crate::spec::Specs;
 use crate::stats::{Counters, SandboxStats};
-use crate::world::World;
+use crate::world::{random_uin, World};
 
 /// How long a shutdown waits for in-flight requests before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -77,6 +77,7 @@ impl Shared {
         specs: Specs,
         persister: Option<Arc<Persister>>,
     ) -> Shared {
+        let uin = world.uin.clone();
         Shared {
             inner: Mutex::new(Inner {
                 world,
@@ -88,7 +89,7 @@ impl Shared {
             specs,
             settings: Settings {
                 quotas: config.quotas,
-                uin: config.uin.clone(),
+                uin,
                 task_latency: config.task_latency,
                 task_failure_rate: config.task_failure_rate,
             },
@@ -175,10 +176,24 @@ impl Sandbox {
         };
         let specs = Specs::load().map_err(SandboxError::Spec)?;
         let now = clock::now_ms();
-        let world = match &config.data_file {
-            None => World::new_default(now),
-            Some(path) => load_world(path, now).await?,
+        let new_uin = || match (&config.uin, config.seed) {
+            (Some(uin), _) => uin.clone(),
+            (None, Some(seed)) => random_uin(&mut StdRng::seed_from_u64(seed)),
+            (None, None) => random_uin(&mut rand::thread_rng()),
         };
+        let world = match &config.data_file {
+            None => World::new_default(now, new_uin()),
+            Some(path) => load_world(path, now, new_uin).await?,
+        };
+        if let (Some(uin), Some(path)) = (&config.uin, &config.data_file) {
+            if *uin != world.uin {
+                return Err(SandboxError::OtherAccount {
+                    path: path.clone(),
+                    recorded: world.uin.clone(),
+                    configured: uin.clone(),
+                });
+            }
+        }
         let rng = match config.seed {
             Some(seed) => {
                 StdRng::seed_from_u64(seed ^ world.epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -260,6 +275,11 @@ impl SandboxHandle {
         format!("http://{}", self.addr)
     }
 
+    /// The account (uin) of the world served: what `GetCallerIdentity` answers.
+    pub fn uin(&self) -> &str {
+        &self.shared.settings.uin
+    }
+
     /// Requests, errors and faults counted since start.
     pub fn stats(&self) -> SandboxStats {
         self.shared.lock().counters.snapshot()
@@ -330,7 +350,11 @@ fn take_data_lock(path: &std::path::Path, holder: Option<&str>) -> Result<DataLo
     })
 }
 
-async fn load_world(path: &std::path::Path, now: i64) -> Result<World, SandboxError> {
+async fn load_world(
+    path: &std::path::Path,
+    now: i64,
+    new_uin: impl FnOnce() -> String,
+) -> Result<World, SandboxError> {
     match tokio::fs::read(path).await {
         Ok(bytes) => {
             World::from_snapshot(&bytes, now).map_err(|reason| SandboxError::CorruptData {
@@ -338,7 +362,9 @@ async fn load_world(path: &std::path::Path, now: i64) -> Result<World, SandboxEr
                 reason,
             })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::new_default(now)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(World::new_default(now, new_uin()))
+        }
         Err(source) => Err(SandboxError::ReadData {
             path: path.to_path_buf(),
             source,

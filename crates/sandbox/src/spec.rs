@@ -19,6 +19,7 @@ mod flat;
 
 const VPC_SPEC: &str = include_str!("../spec/vpc-vpn-api.json");
 const TAG_SPEC: &str = include_str!("../spec/tag-api.json");
+const STS_SPEC: &str = include_str!("../spec/sts-api.json");
 
 /// A declared type.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,11 +52,12 @@ pub(crate) struct ServiceSpec {
     actions: HashMap<String, usize>,
 }
 
-/// Both services' schemas.
+/// Every service's schema.
 #[derive(Debug)]
 pub(crate) struct Specs {
     pub vpc: ServiceSpec,
     pub tag: ServiceSpec,
+    pub sts: ServiceSpec,
 }
 
 impl Specs {
@@ -63,7 +65,17 @@ impl Specs {
         Ok(Specs {
             vpc: ServiceSpec::parse(VPC_SPEC).map_err(|e| format!("vpc-vpn-api.json: {e}"))?,
             tag: ServiceSpec::parse(TAG_SPEC).map_err(|e| format!("tag-api.json: {e}"))?,
+            sts: ServiceSpec::parse(STS_SPEC).map_err(|e| format!("sts-api.json: {e}"))?,
         })
+    }
+
+    /// The schema of `service`.
+    pub fn of(&self, service: crate::actions::Service) -> &ServiceSpec {
+        match service {
+            crate::actions::Service::Vpc => &self.vpc,
+            crate::actions::Service::Tag => &self.tag,
+            crate::actions::Service::Sts => &self.sts,
+        }
     }
 }
 
@@ -283,10 +295,7 @@ mod tests {
     fn specs_load_and_cover_served_actions() {
         let specs = Specs::load().unwrap();
         for a in crate::actions::Action::ALL {
-            let spec = match a.service() {
-                crate::actions::Service::Vpc => &specs.vpc,
-                crate::actions::Service::Tag => &specs.tag,
-            };
+            let spec = specs.of(a.service());
             assert!(spec.has_action(a.name()), "{} missing from spec", a.name());
         }
     }

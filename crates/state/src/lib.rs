@@ -37,7 +37,7 @@ pub use secret::{
     as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest,
 };
 pub use state::{
-    AttributeError, DeposedObject, IdentityMismatch, Origin, OutputState, ParseError,
+    AttributeError, Cloud, DeposedObject, IdentityMismatch, Origin, OutputState, ParseError,
     ResourceState, State, StateIdentity, WriteError, STATE_FORMAT, STATE_FORMAT_VERSION,
     TUNNELFORM_VERSION,
 };

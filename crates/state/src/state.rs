@@ -6,6 +6,7 @@
 //!
 //! ```json
 //! {
+//!   "cloud": { "account": "100012345678", "endpoint": "tencentcloud" },
 //!   "format": "tunnelform-state",
 //!   "lineage": "5b0e4a57-...",
 //!   "outputs": {},
@@ -61,6 +62,51 @@ pub struct State {
     pub tunnelform_version: String,
     pub resources: BTreeMap<Address, ResourceState>,
     pub outputs: BTreeMap<String, OutputState>,
+    /// The cloud account the objects belong to, recorded by the first save that talked to a cloud (absent
+    /// from older files and from states never used with one).
+    pub cloud: Option<Cloud>,
+}
+
+/// Which cloud a state belongs to: `"cloud": {"account": ..., "endpoint": ...}` in the file.
+///
+/// Only the account identifies the cloud (a sandbox restarted on another port with the same data file
+/// is the same account); the endpoint is what the recording run talked to, for messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cloud {
+    /// The account id (root account UIN, `GetCallerIdentity`'s `AccountId`).
+    pub account: String,
+    /// `tencentcloud` (Tencent's endpoints), `sandbox` (the embedded sandbox), or the `--endpoint` URL.
+    pub endpoint: String,
+}
+
+/// The longest account id and endpoint a state records.
+const MAX_ACCOUNT_LEN: usize = 64;
+const MAX_ENDPOINT_LEN: usize = 2048;
+
+impl Cloud {
+    fn validate(&self) -> Result<(), WriteError> {
+        let bad = |detail: String| Err(WriteError::InvalidCloud { detail });
+        if self.account.is_empty()
+            || self.account.len() > MAX_ACCOUNT_LEN
+            || !self.account.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return bad(format!(
+                "the account {:?} is not an account id (letters and digits, at most {MAX_ACCOUNT_LEN})",
+                excerpt(&self.account)
+            ));
+        }
+        if self.endpoint.is_empty()
+            || self.endpoint.len() > MAX_ENDPOINT_LEN
+            || self.endpoint.chars().any(char::is_control)
+        {
+            return bad(format!(
+                "the endpoint {:?} is empty, longer than {MAX_ENDPOINT_LEN} bytes or holds control characters",
+                excerpt(&self.endpoint)
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How an object came to be in the state.
@@ -218,6 +264,8 @@ pub enum WriteError {
     DuplicateAddress { address: String },
     #[error("the serial cannot be incremented past {serial}")]
     SerialOverflow { serial: u64 },
+    #[error("the recorded cloud is invalid: {detail}")]
+    InvalidCloud { detail: String },
     #[error("the state holds the id {id:?} at {address}, but the ids of a {type_name} start with \"{prefix}-\"{}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {address}` and record the right object with `tunnelform import {address} ID`", looks_like.as_ref().map(|k| format!(" ({id:?} is the id of a {k})")).unwrap_or_default())]
     WrongKindId {
         address: String,
@@ -305,6 +353,7 @@ impl State {
             tunnelform_version: TUNNELFORM_VERSION.to_string(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            cloud: None,
         }
     }
 
@@ -353,6 +402,9 @@ impl State {
                 serial: self.serial,
             });
         }
+        if let Some(cloud) = &self.cloud {
+            cloud.validate()?;
+        }
         let mut owners: HashMap<&str, &Address> = HashMap::new();
         for (address, r) in &self.resources {
             r.validate(address)?;
@@ -390,6 +442,7 @@ impl State {
             }
         }
         let envelope = EnvelopeOut {
+            cloud: self.cloud.as_ref(),
             format: STATE_FORMAT,
             lineage: &self.lineage,
             outputs: &self.outputs,
@@ -516,6 +569,7 @@ impl State {
             tunnelform_version: env.tunnelform_version,
             resources,
             outputs: env.outputs,
+            cloud: env.cloud,
         };
         state.validate().map_err(ParseError::Invalid)?;
         Ok(state)
@@ -740,6 +794,9 @@ fn check_value(v: &Value, location: &mut String) -> Result<(), WriteError> {
 
 #[derive(Serialize)]
 struct EnvelopeOut<'a> {
+    /// Absent until recorded, so a state without it is written as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud: Option<&'a Cloud>,
     format: &'a str,
     lineage: &'a str,
     outputs: &'a BTreeMap<String, OutputState>,
@@ -752,6 +809,9 @@ struct EnvelopeOut<'a> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EnvelopeIn {
+    /// Absent from files written before states recorded their cloud.
+    #[serde(default)]
+    cloud: Option<Cloud>,
     #[allow(dead_code)]
     format: String,
     lineage: String,

@@ -8,7 +8,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use tunnelform_model::{Address, InstanceKey, ResourceKind, Value};
 use tunnelform_state::{
-    as_digest_marker, OutputState, ParseError, ResourceState, State, StateError, StateFile,
+    as_digest_marker, Cloud, OutputState, ParseError, ResourceState, State, StateError, StateFile,
     WriteError, STATE_FORMAT_VERSION,
 };
 
@@ -848,4 +848,52 @@ fn reader_never_panics_on_mutated_input() {
     ] {
         assert!(State::from_json_bytes(&hostile).is_err());
     }
+}
+
+#[test]
+fn the_recorded_cloud_round_trips_and_older_files_without_it_still_load() {
+    // A state without a cloud is written exactly as before: no `cloud` key at all.
+    let plain = sample_state();
+    let bytes = plain.to_json_bytes().unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(!text.contains("\"cloud\""), "{text}");
+    let back = State::from_json_bytes(&bytes).unwrap();
+    assert_eq!(back.cloud, None);
+    assert_eq!(back, plain);
+
+    let mut s = sample_state();
+    s.cloud = Some(Cloud {
+        account: "100012345678".into(),
+        endpoint: "http://127.0.0.1:9000/".into(),
+    });
+    let bytes = s.to_json_bytes().unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    // First in canonical (sorted) order, its own keys sorted.
+    assert!(
+        text.starts_with(
+            "{\n  \"cloud\": {\n    \"account\": \"100012345678\",\n    \"endpoint\": \"http://127.0.0.1:9000/\"\n  },\n  \"format\""
+        ),
+        "{text}"
+    );
+    let back = State::from_json_bytes(&bytes).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(back.to_json_bytes().unwrap(), bytes);
+
+    // Unknown members and an empty or hostile account are refused, saying what.
+    let with = |cloud: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["cloud"] = serde_json::from_str(cloud).unwrap();
+        State::from_json_bytes(&serde_json::to_vec(&v).unwrap())
+    };
+    assert!(with(r#"{"account": "1", "endpoint": "sandbox", "region": "x"}"#).is_err());
+    assert!(with(r#"{"account": "1"}"#).is_err());
+    let err = with(r#"{"account": "", "endpoint": "sandbox"}"#).unwrap_err();
+    assert!(err.to_string().contains("account"), "{err}");
+    let err = with(r#"{"account": "1", "endpoint": "a\u001b[2Jb"}"#).unwrap_err();
+    assert!(err.to_string().contains("endpoint"), "{err}");
+    s.cloud.as_mut().unwrap().account = "12 34".into();
+    assert!(matches!(
+        s.to_json_bytes(),
+        Err(WriteError::InvalidCloud { .. })
+    ));
 }

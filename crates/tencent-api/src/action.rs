@@ -1,7 +1,7 @@
 //! The actions the client knows: one zero-sized type per action, tying its name, service, kind and
 //! request/response types together.
 
-use crate::{tag, vpc};
+use crate::{sts, tag, vpc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -13,14 +13,17 @@ pub enum Service {
     Vpc,
     /// `tag`, version 2018-08-13.
     Tag,
+    /// `sts`, version 2018-08-13 (only `GetCallerIdentity`).
+    Sts,
 }
 
 impl Service {
-    /// The service name used in the credential scope and the default host (`vpc`, `tag`).
+    /// The service name used in the credential scope and the default host (`vpc`, `tag`, `sts`).
     pub const fn name(self) -> &'static str {
         match self {
             Service::Vpc => "vpc",
             Service::Tag => "tag",
+            Service::Sts => "sts",
         }
     }
 
@@ -28,7 +31,7 @@ impl Service {
     pub const fn version(self) -> &'static str {
         match self {
             Service::Vpc => "2017-03-12",
-            Service::Tag => "2018-08-13",
+            Service::Tag | Service::Sts => "2018-08-13",
         }
     }
 
@@ -37,10 +40,11 @@ impl Service {
         match self {
             Service::Vpc => "https://vpc.tencentcloudapi.com/",
             Service::Tag => "https://tag.tencentcloudapi.com/",
+            Service::Sts => "https://sts.tencentcloudapi.com/",
         }
     }
 
-    /// Whether rate limits of this service are per region (vpc) or global (tag).
+    /// Whether rate limits of this service are per region (vpc) or global (tag, sts).
     pub const fn is_regional(self) -> bool {
         matches!(self, Service::Vpc)
     }
@@ -117,4 +121,6 @@ actions! {
     ModifyResourceTags: Tag, Write, tag::ModifyResourceTagsRequest => ModifyResourceTagsResponse;
     GetResources: Tag, Read, tag::GetResourcesRequest => GetResourcesResponse;
     DescribeResourceTagsByResourceIds: Tag, Read, tag::DescribeResourceTagsByResourceIdsRequest => DescribeResourceTagsByResourceIdsResponse;
+    /// Which account the credentials belong to (documented limit: 20 requests/s).
+    GetCallerIdentity: Sts, Read, sts::GetCallerIdentityRequest => GetCallerIdentityResponse;
 }

@@ -1,11 +1,13 @@
 //! The client: signing, transport, error classification, retries, rate limiting and metrics.
 
+use crate::action::GetCallerIdentity;
 use crate::action::{Action, Service};
 use crate::config::{ClientConfig, ConfigError};
 use crate::error::{ApiError, ErrorCode, ErrorKind};
 use crate::limiter::{BucketKey, Limiter};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::retry::Decision;
+use crate::sts::{GetCallerIdentityRequest, GetCallerIdentityResponse};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use reqwest::Url;
@@ -29,6 +31,7 @@ pub(crate) struct Inner {
     limiter: Limiter,
     metrics: Metrics,
     pub(crate) uin: tokio::sync::OnceCell<String>,
+    pub(crate) identity: tokio::sync::OnceCell<GetCallerIdentityResponse>,
 }
 
 impl std::fmt::Debug for Client {
@@ -81,6 +84,7 @@ impl Client {
                 config,
                 metrics: Metrics::default(),
                 uin: tokio::sync::OnceCell::new(),
+                identity: tokio::sync::OnceCell::new(),
             }),
         })
     }
@@ -92,6 +96,41 @@ impl Client {
     /// The configured default region (`TENCENTCLOUD_REGION`), if any.
     pub fn default_region(&self) -> Option<&str> {
         self.inner.config.region.as_deref()
+    }
+
+    /// Who the credentials belong to (`sts` `GetCallerIdentity`), asked once and cached. `region` is sent
+    /// as `X-TC-Region` (`""` sends none). An answer without an `AccountId` is a decode error: the account
+    /// is what callers need it for.
+    pub async fn caller_identity(
+        &self,
+        region: &str,
+    ) -> Result<GetCallerIdentityResponse, ApiError> {
+        self.inner
+            .identity
+            .get_or_try_init(|| async {
+                let id = self
+                    .call::<GetCallerIdentity>(region, &GetCallerIdentityRequest {})
+                    .await?;
+                if id.account_id.trim().is_empty() {
+                    return Err(ApiError {
+                        action: GetCallerIdentity::NAME,
+                        region: region.to_string(),
+                        request_id: Some(id.request_id.clone()).filter(|r| !r.is_empty()),
+                        kind: ErrorKind::Decode {
+                            reason: "the answer names no AccountId".to_string(),
+                        },
+                        attempts: 1,
+                    });
+                }
+                Ok(id)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The identity already learnt by [`Client::caller_identity`], if any (no request).
+    pub fn known_identity(&self) -> Option<&GetCallerIdentityResponse> {
+        self.inner.identity.get()
     }
 
     /// Counters since the client was created.

@@ -16,7 +16,7 @@ pub const ENV_UIN: &str = "TENCENTCLOUD_UIN";
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `https://vpc.tencentcloudapi.com`, `https://tag.tencentcloudapi.com`.
+    /// `https://vpc.tencentcloudapi.com`, `https://tag.tencentcloudapi.com`, `https://sts.tencentcloudapi.com`.
     Tencent,
     /// One URL for every service (the sandbox serves both on one port), e.g. `http://127.0.0.1:9000`.
     Override(Url),
@@ -188,9 +188,14 @@ mod tests {
             Endpoint::Tencent.url_for(Service::Tag).as_str(),
             "https://tag.tencentcloudapi.com/"
         );
+        assert_eq!(
+            Endpoint::Tencent.url_for(Service::Sts).as_str(),
+            "https://sts.tencentcloudapi.com/"
+        );
         let o = Endpoint::parse("http://127.0.0.1:9000").unwrap();
         assert_eq!(o.url_for(Service::Vpc).as_str(), "http://127.0.0.1:9000/");
         assert_eq!(o.url_for(Service::Tag).as_str(), "http://127.0.0.1:9000/");
+        assert_eq!(o.url_for(Service::Sts).as_str(), "http://127.0.0.1:9000/");
         assert!(Endpoint::parse("127.0.0.1:9000").is_err());
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("http://u:p@x/").is_err());

@@ -1,4 +1,5 @@
-//! tunnelform's layer-1 client of the Tencent Cloud `vpc` (2017-03-12) and `tag` (2018-08-13) APIs.
+//! tunnelform's layer-1 client of the Tencent Cloud `vpc` (2017-03-12) and `tag` (2018-08-13) APIs, and of
+//! `sts` (2018-08-13) `GetCallerIdentity` ([`Client::caller_identity`]).
 //!
 //! - [`Action`]: one zero-sized type per action ([`actions`]), with typed requests and responses
 //!   ([`vpc`], [`tag`]) whose serde names are exactly the API's.
@@ -20,6 +21,7 @@ mod metrics;
 mod names;
 pub mod retry;
 mod secret;
+pub mod sts;
 pub mod tag;
 pub mod vpc;
 mod waiter;
@@ -30,7 +32,7 @@ pub mod actions {
         CreateCustomerGateway, CreateVpc, CreateVpnConnection, CreateVpnGateway,
         DeleteCustomerGateway, DeleteVpc, DeleteVpnConnection, DeleteVpnGateway,
         DescribeCustomerGateways, DescribeResourceTagsByResourceIds, DescribeVpcTaskResult,
-        DescribeVpcs, DescribeVpnConnections, DescribeVpnGateways, GetResources,
+        DescribeVpcs, DescribeVpnConnections, DescribeVpnGateways, GetCallerIdentity, GetResources,
         ModifyCustomerGatewayAttribute, ModifyResourceTags, ModifyVpnConnectionAttribute,
         ModifyVpnGatewayAttribute, ResetVpnGatewayInternetMaxBandwidth, TagResources,
         UnTagResources,

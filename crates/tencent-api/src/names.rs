@@ -101,11 +101,15 @@ pub enum UinError {
 }
 
 impl Client {
-    /// The account id: from the configuration (`ClientConfig.uin` / `TENCENTCLOUD_UIN`), else discovered
-    /// once with [`Client::discover_uin`] and cached.
+    /// The account id: from the configuration (`ClientConfig.uin` / `TENCENTCLOUD_UIN`), else the account
+    /// of the identity already learnt by [`Client::caller_identity`], else discovered once with
+    /// [`Client::discover_uin`] and cached.
     pub async fn uin(&self, region: &str) -> Result<String, UinError> {
         if let Some(u) = &self.inner.config.uin {
             return Ok(u.clone());
+        }
+        if let Some(id) = self.known_identity() {
+            return Ok(id.account_id.clone());
         }
         self.inner
             .uin

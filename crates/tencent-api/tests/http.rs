@@ -839,3 +839,42 @@ async fn default_limits_never_trip_a_server_enforcing_the_documented_rate() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn caller_identity_is_asked_once_signed_for_sts_and_gives_the_uin() {
+    let stub = Stub::start(|req, _| match req.action() {
+        "GetCallerIdentity" => Reply::Json(json!({
+            "Arn": "qcs::cam::uin/200000000002:uin/200000000002",
+            "AccountId": "200000000002",
+            "UserId": "200000000002",
+            "PrincipalId": "200000000002",
+            "Type": "RootAccount"
+        })),
+        _ => Reply::Error("InternalError", "unexpected"),
+    })
+    .await;
+    let client = stub.client(fast_retry(1));
+    assert!(client.known_identity().is_none());
+    let id = client.caller_identity("ap-guangzhou").await.unwrap();
+    assert_eq!(id.account_id, "200000000002");
+    assert_eq!(id.r#type, "RootAccount");
+    let again = client.caller_identity("ap-guangzhou").await.unwrap();
+    assert_eq!(again, id);
+    // The learnt account is the uin of resource names: no GetResources discovery.
+    assert_eq!(client.uin("ap-guangzhou").await.unwrap(), "200000000002");
+    let reqs = stub.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].header("x-tc-version"), Some("2018-08-13"));
+    assert_eq!(reqs[0].body, json!({}));
+    assert_eq!(reqs[0].verified.as_ref().unwrap().service, "sts");
+
+    // An answer without an account is an error, not an empty account.
+    let blank = Stub::start(|_, _| Reply::Json(json!({"Arn": "x", "AccountId": ""}))).await;
+    let err = blank
+        .client(fast_retry(1))
+        .caller_identity("")
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err}");
+    assert!(err.to_string().contains("AccountId"), "{err}");
+}

@@ -33,6 +33,7 @@ fn sandbox_config() -> SandboxConfig {
         credentials: Credentials::new(SECRET_ID, SECRET_KEY, None),
         task_latency: Duration::from_millis(50),
         seed: Some(11),
+        uin: Some(UIN.to_string()),
         ..SandboxConfig::default()
     }
 }

@@ -3,6 +3,7 @@
 mod connection;
 mod customer_gateway;
 mod gateway;
+mod identity;
 mod query;
 mod tag;
 mod task;
@@ -19,11 +20,12 @@ use crate::config::Quotas;
 use crate::error::{codes, ApiError, ApiResult};
 use crate::world::World;
 
-/// The two services served on one port.
+/// The services served on one port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Service {
     Vpc,
     Tag,
+    Sts,
 }
 
 impl Service {
@@ -31,6 +33,7 @@ impl Service {
         match self {
             Service::Vpc => "vpc",
             Service::Tag => "tag",
+            Service::Sts => "sts",
         }
     }
 
@@ -38,15 +41,16 @@ impl Service {
     pub fn version(self) -> &'static str {
         match self {
             Service::Vpc => "2017-03-12",
-            Service::Tag => "2018-08-13",
+            Service::Tag | Service::Sts => "2018-08-13",
         }
     }
 
-    pub fn from_version(version: &str) -> Option<Service> {
+    /// The services of an API version (`tag` and `sts` share theirs), empty for an unknown one.
+    pub fn of_version(version: &str) -> &'static [Service] {
         match version {
-            "2017-03-12" => Some(Service::Vpc),
-            "2018-08-13" => Some(Service::Tag),
-            _ => None,
+            "2017-03-12" => &[Service::Vpc],
+            "2018-08-13" => &[Service::Tag, Service::Sts],
+            _ => &[],
         }
     }
 }
@@ -100,6 +104,7 @@ actions! {
     ModifyResourceTags => Tag, true;
     GetResources => Tag, false;
     DescribeResourceTagsByResourceIds => Tag, false;
+    GetCallerIdentity => Sts, false;
 }
 
 impl Action {
@@ -120,6 +125,8 @@ impl Action {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub quotas: Quotas,
+    /// The account of the world (its data file's, else the configured or a random one): what
+    /// `GetCallerIdentity` answers and six-segment names carry.
     pub uin: String,
     pub task_latency: Duration,
     pub task_failure_rate: f64,
@@ -223,6 +230,7 @@ pub(crate) fn dispatch(
         Action::DescribeResourceTagsByResourceIds => {
             tag::describe_resource_tags_by_resource_ids(ctx, parse(body)?)
         }
+        Action::GetCallerIdentity => identity::get_caller_identity(ctx, parse(body)?),
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::clock;
+use crate::config::DEFAULT_UIN;
 use model::{
     ConnectionState, CustomerGateway, GatewayState, Task, TaskKind, TaskStatus, Vpc, VpnConnection,
     VpnGateway,
@@ -45,6 +46,16 @@ pub(crate) const REGIONS: &[&str] = &[
 
 pub(crate) fn is_region(name: &str) -> bool {
     REGIONS.contains(&name)
+}
+
+/// Whether `s` can be an account id: 1 to 20 digits.
+pub(crate) fn is_uin(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A new world's account: 10 digits, the first not 0.
+pub(crate) fn random_uin(rng: &mut impl Rng) -> String {
+    rng.gen_range(1_000_000_000u64..=9_999_999_999).to_string()
 }
 
 /// The data file's format name and version.
@@ -246,6 +257,9 @@ pub(crate) struct World {
     ids: HashSet<String>,
     /// Incremented at every start from a data file (varies the seeded random sequence between runs).
     pub epoch: u64,
+    /// The account (uin) the world belongs to: answered by `GetCallerIdentity`, carried by six-segment
+    /// resource names. Fixed when the world is made and kept in its data file.
+    pub uin: String,
 }
 
 /// The data file.
@@ -257,6 +271,8 @@ struct SnapshotOut<'a> {
     version: u32,
     #[serde(rename = "Epoch")]
     epoch: u64,
+    #[serde(rename = "Uin")]
+    uin: &'a str,
     #[serde(rename = "Regions")]
     regions: &'a BTreeMap<String, Region>,
     #[serde(rename = "Tasks")]
@@ -271,6 +287,9 @@ struct SnapshotIn {
     version: u32,
     #[serde(rename = "Epoch")]
     epoch: u64,
+    /// Absent from data files written before worlds had their own account: those are the default one's.
+    #[serde(rename = "Uin", default)]
+    uin: Option<String>,
     #[serde(rename = "Regions")]
     regions: BTreeMap<String, Region>,
     #[serde(rename = "Tasks")]
@@ -280,9 +299,12 @@ struct SnapshotIn {
 const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 impl World {
-    /// The initial world: one default VPC in each of three regions.
-    pub fn new_default(now_ms: i64) -> World {
-        let mut world = World::default();
+    /// The initial world of account `uin`: one default VPC in each of three regions.
+    pub fn new_default(now_ms: i64, uin: String) -> World {
+        let mut world = World {
+            uin,
+            ..World::default()
+        };
         let created = clock::format_time(now_ms);
         for (id, cidr, region) in [
             ("vpc-sandbox1", "10.0.0.0/16", "ap-guangzhou"),
@@ -330,9 +352,14 @@ impl World {
                 snap.version
             ));
         }
+        let uin = snap.uin.unwrap_or_else(|| DEFAULT_UIN.to_string());
+        if !is_uin(&uin) {
+            return Err(format!("the account `{uin}` is not a uin (digits)"));
+        }
         let mut world = World {
             regions: snap.regions,
             epoch: snap.epoch.wrapping_add(1),
+            uin,
             ..World::default()
         };
         for (name, region) in world.regions.iter_mut() {
@@ -412,6 +439,7 @@ impl World {
             format: FORMAT,
             version: FORMAT_VERSION,
             epoch: self.epoch,
+            uin: &self.uin,
             regions: &self.regions,
             tasks,
         })

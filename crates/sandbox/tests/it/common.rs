@@ -11,7 +11,8 @@ pub const SECRET_KEY: &str = "testsecret";
 pub const REGION: &str = "ap-guangzhou";
 pub const VPC: &str = "vpc-sandbox1";
 
-/// A configuration for tests: ephemeral port, test credentials, 50 ms tasks, no rate limits, fixed seed.
+/// A configuration for tests: ephemeral port, test credentials, 50 ms tasks, no rate limits, fixed seed,
+/// the default account.
 pub fn config() -> SandboxConfig {
     SandboxConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -19,6 +20,7 @@ pub fn config() -> SandboxConfig {
         task_latency: Duration::from_millis(50),
         rate_limits: RateLimits::unlimited(),
         seed: Some(7),
+        uin: Some(tunnelform_sandbox::DEFAULT_UIN.to_string()),
         ..SandboxConfig::default()
     }
 }
@@ -539,4 +541,28 @@ pub fn authentic_looking_head(action: &str) -> String {
         "Authorization: {}\r\nX-TC-Timestamp: {ts}\r\nX-TC-Action: {action}\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: {REGION}\r\n",
         tc3::authorization(SECRET_ID, ts, "vpc", &["content-type", "host"], &"0".repeat(64))
     )
+}
+
+impl Req {
+    /// An `sts` action (version 2018-08-13, scope `sts`).
+    pub fn sts(action: &str, body: Value) -> Req {
+        Req {
+            service: "sts".into(),
+            version: "2018-08-13".into(),
+            region: None,
+            ..Req::vpc(action, body)
+        }
+    }
+}
+
+impl Client {
+    /// `GetCallerIdentity`'s `AccountId`.
+    pub async fn account(&self) -> String {
+        let resp = self.send(Req::sts("GetCallerIdentity", json!({}))).await;
+        assert!(resp.error_code().is_none(), "{}", resp.text);
+        resp.response()["AccountId"]
+            .as_str()
+            .expect("AccountId")
+            .to_string()
+    }
 }

@@ -7,6 +7,7 @@ mod examples;
 mod faults;
 mod get;
 mod hostile;
+mod identity;
 mod persistence;
 mod protocol;
 mod resources;
