@@ -341,3 +341,90 @@ fn tunnels_per_vpn_gateway_count_what_exists() {
     assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
     w.plan(&["--quota", "tunnels-per-vpn-gateway=2"]).success();
 }
+
+/// Two static tunnels of one VPN gateway with the given health-check addresses (local, remote).
+fn health_checked_sites(a: (&str, &str), b: (&str, &str)) -> String {
+    let tunnel = |s: &str, cidr: &str, (local, remote): (&str, &str)| {
+        format!(
+            r#"
+resource "tencentcloud_vpn_customer_gateway" "{s}" {{
+  name              = "site-{s}"
+  public_ip_address = "203.0.113.{}"
+}}
+
+resource "tencentcloud_vpn_connection" "{s}" {{
+  name                   = "{s}"
+  vpc_id                 = "vpc-sandbox1"
+  vpn_gateway_id         = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id    = tencentcloud_vpn_customer_gateway.{s}.id
+  pre_share_key          = "hc-key"
+  enable_health_check    = true
+  health_check_local_ip  = "{local}"
+  health_check_remote_ip = "{remote}"
+  security_group_policy {{
+    local_cidr_block  = "10.0.0.0/24"
+    remote_cidr_block = ["{cidr}"]
+  }}
+}}
+"#,
+            if s == "a" { 30 } else { 40 }
+        )
+    };
+    format!(
+        "{}{}{}",
+        crate::common::gateway_block("hc-gw"),
+        tunnel("a", "192.168.10.0/24", a),
+        tunnel("b", "192.168.20.0/24", b),
+    )
+}
+
+#[test]
+fn health_check_address_conflicts_fail_the_plan() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // One address on two tunnels of one gateway (b's remote is a's local).
+    w.config(&health_checked_sites(
+        ("169.254.200.1", "169.254.200.2"),
+        ("169.254.200.3", "169.254.200.1"),
+    ));
+    for run in [w.plan(&[]), w.apply(&[])] {
+        run.expect_code(1);
+        for needle in [
+            "Two tunnels of one VPN gateway use the same health-check address",
+            "tencentcloud_vpn_connection.a and tencentcloud_vpn_connection.b",
+            "169.254.200.1",
+            "VpnConnHealthCheckIpConflict",
+            "--> cfg/main.tf:",
+        ] {
+            assert!(
+                run.stderr.contains(needle),
+                "{needle:?} not in:\n{}",
+                run.stderr
+            );
+        }
+    }
+    // The same address at both ends of one tunnel.
+    w.config(&health_checked_sites(
+        ("169.254.200.1", "169.254.200.1"),
+        ("169.254.200.3", "169.254.200.4"),
+    ));
+    let run = w.plan(&[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Health-check addresses must differ")
+            && run.stderr.contains(
+                "tencentcloud_vpn_connection.a uses 169.254.200.1 as both its local and its remote"
+            ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
+
+    // Distinct addresses: the plan passes and the API accepts both tunnels.
+    w.config(&health_checked_sites(
+        ("169.254.200.1", "169.254.200.2"),
+        ("169.254.200.3", "169.254.200.4"),
+    ));
+    w.apply(&[]).success();
+    assert_eq!(sb.cloud().connections("ap-guangzhou").len(), 2);
+}

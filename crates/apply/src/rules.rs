@@ -10,6 +10,9 @@
 //!   (`VpnUnsupportedBgpAsnEqual`);
 //! - the ASN of a customer gateway or VPN gateway with BGP tunnels is not changed in place
 //!   (`VpnUnsupportedModifyBgpAsn`).
+//!
+//! Health-check addresses: a tunnel's two differ, and two tunnels of one VPN gateway never share
+//! one (`VpnConnHealthCheckIpConflict`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -287,8 +290,68 @@ pub fn check(config: &Config, instances: &[Instance], changes: &[ResourceChange]
             );
         }
     }
+    health_check_addresses(&t, &mut diags);
     config.attach_source_lines(&mut diags);
     diags
+}
+
+/// Health-check addresses (CreateVpnConnection / ModifyVpnConnectionAttribute refuse both with
+/// `VpnConnHealthCheckIpConflict`): a tunnel's local and remote addresses differ, and no address is
+/// used by two tunnels of one VPN gateway. Addresses the API picks (none configured) are left out.
+fn health_check_addresses(t: &Topology<'_>, diags: &mut Diagnostics) {
+    // VPN gateway -> address -> the first tunnel using it.
+    let mut used: BTreeMap<Node, BTreeMap<String, &Address>> = BTreeMap::new();
+    for c in &t.changes {
+        if kind_of(c) != Some(ResourceKind::VpnConnection) {
+            continue;
+        }
+        let ip = |attr: &str| match t.value(c, attr) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        let (local, remote) = (ip("health_check_local_ip"), ip("health_check_remote_ip"));
+        if let (Some(l), Some(r)) = (&local, &remote) {
+            if l == r {
+                diags.push(
+                    Diagnostic::error("Health-check addresses must differ")
+                        .with_span_opt(t.span(&c.address, "health_check_remote_ip"))
+                        .with_detail(format!(
+                            "{} uses {l} as both its local and its remote health-check address (the API refuses it: VpnConnHealthCheckIpConflict)",
+                            c.address
+                        ))
+                        .with_help("give the two ends different addresses (by default the API picks free ones in 169.254.128.0/17)"),
+                );
+                continue;
+            }
+        }
+        let Some(gw) = t.target(c, "vpn_gateway_id", ResourceKind::VpnGateway) else {
+            continue;
+        };
+        let on_gw = used.entry(gw.clone()).or_default();
+        for (attr, addr) in [
+            ("health_check_local_ip", local),
+            ("health_check_remote_ip", remote),
+        ] {
+            let Some(addr) = addr else { continue };
+            match on_gw.get(&addr) {
+                Some(first) if *first != &c.address => {
+                    diags.push(
+                        Diagnostic::error("Two tunnels of one VPN gateway use the same health-check address")
+                            .with_span_opt(t.span(&c.address, attr))
+                            .with_detail(format!(
+                                "{first} and {} are tunnels of VPN gateway {gw} and both use the health-check address {addr}; the API refuses the second one created (VpnConnHealthCheckIpConflict)",
+                                c.address
+                            ))
+                            .with_help("give every tunnel of a gateway its own health-check addresses, or leave them out and let the API pick free ones"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    on_gw.insert(addr, &c.address);
+                }
+            }
+        }
+    }
 }
 
 /// `with_span` for a span that may be missing (an object without configuration).
