@@ -428,3 +428,49 @@ fn health_check_address_conflicts_fail_the_plan() {
     w.apply(&[]).success();
     assert_eq!(sb.cloud().connections("ap-guangzhou").len(), 2);
 }
+
+#[test]
+fn rules_against_the_tunnels_vpc_fail_the_plan() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // vpc-sandbox1 is 10.0.0.0/16: a remote block inside it is not the on-premises side.
+    let ok = health_checked_sites(
+        ("169.254.200.1", "169.254.200.2"),
+        ("169.254.200.3", "169.254.200.4"),
+    );
+    w.config(&ok.replace("192.168.20.0/24", "10.0.5.0/24"));
+    let run = w.plan(&[]);
+    run.expect_code(1);
+    for needle in [
+        "SPD remote block overlaps the VPC",
+        "tencentcloud_vpn_connection.b: remote_cidr_block 10.0.5.0/24 overlaps vpc-sandbox1's CIDR 10.0.0.0/16",
+        "VpcCidrConflict",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} not in:\n{}", run.stderr);
+    }
+    // A health-check address inside the VPC.
+    w.config(&ok.replace("169.254.200.3", "10.0.0.9"));
+    let run = w.plan(&[]);
+    run.expect_code(1);
+    for needle in [
+        "Health-check address inside the VPC",
+        "health_check_local_ip of tencentcloud_vpn_connection.b is 10.0.0.9, inside vpc-sandbox1's CIDR 10.0.0.0/16",
+        "--> cfg/main.tf:",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} not in:\n{}", run.stderr);
+    }
+    assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
+
+    // The rules hold back what would be created, never a destroy.
+    w.config(&ok);
+    w.apply(&[]).success();
+    w.config(&ok.replace("169.254.200.3", "169.254.200.1"));
+    w.plan(&[]).expect_code(1);
+    let d = w.destroy(&[]);
+    d.success();
+    assert!(
+        sb.cloud().all_ids("ap-guangzhou").is_empty(),
+        "{}",
+        d.stdout
+    );
+}

@@ -365,7 +365,18 @@ pub async fn plan_from(
     }
     lap(&mut timings.evaluate_diff);
     diags.extend(tunnelform_config::validate_instances(&all));
-    diags.extend(crate::rules::check(config, &all, &plan.changes));
+    // The API's rules apply to what the plan creates or changes: a destroy or a refresh is never
+    // held back by them.
+    if opts.mode == PlanMode::Normal {
+        diags.extend(crate::rules::check(config, &all, &plan.changes));
+    }
+    if let Some(client) = client.filter(|_| opts.mode == PlanMode::Normal && !diags.has_errors()) {
+        let vpcs = crate::rules::tunnel_vpcs(&plan.changes);
+        if !vpcs.is_empty() {
+            let cidrs = crate::rules::vpc_cidrs(client, &vpcs).await?;
+            diags.extend(crate::rules::check_vpc(config, &all, &plan.changes, &cidrs));
+        }
+    }
     if diags.has_errors() {
         return Err(PlanError::Config(diags.sorted()));
     }

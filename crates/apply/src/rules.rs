@@ -13,8 +13,17 @@
 //!
 //! Health-check addresses: a tunnel's two differ, and two tunnels of one VPN gateway never share
 //! one (`VpnConnHealthCheckIpConflict`).
+//!
+//! Against the tunnel's VPC (its CIDR read once per region, see [`vpc_cidrs`]): no SPD remote block
+//! overlaps the VPC (`VpcCidrConflict`), and no health-check address lies inside it
+//! (`VpnConnHealthCheckIpConflict`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ipnet::Ipv4Net;
+use tunnelform_tencent_api::actions::DescribeVpcs;
+use tunnelform_tencent_api::vpc::DescribeVpcsRequest;
+use tunnelform_tencent_api::{ApiError, Client};
 
 use tunnelform_config::{Config, Instance};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, ResourceKind, Span, Value};
@@ -366,4 +375,133 @@ impl WithSpanOpt for Diagnostic {
         }
         self
     }
+}
+
+/// The VPCs of the tunnels a plan creates or changes, by region.
+pub fn tunnel_vpcs(changes: &[ResourceChange]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in changes {
+        if kind_of(c) != Some(ResourceKind::VpnConnection)
+            || !matches!(
+                c.action,
+                Action::Create | Action::Update | Action::Replace { .. }
+            )
+        {
+            continue;
+        }
+        if let Some(Value::String(vpc)) = c.after.as_ref().and_then(|a| a.get("vpc_id")) {
+            out.entry(c.region.clone()).or_default().insert(vpc.clone());
+        }
+    }
+    out
+}
+
+/// The CIDR blocks of `vpcs` (region -> ids): one DescribeVpcs per region (100 ids per call).
+pub async fn vpc_cidrs(
+    client: &Client,
+    vpcs: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<HashMap<String, Ipv4Net>, ApiError> {
+    let mut out = HashMap::new();
+    for (region, ids) in vpcs {
+        let ids: Vec<String> = ids.iter().cloned().collect();
+        for chunk in ids.chunks(100) {
+            let req = DescribeVpcsRequest {
+                vpc_ids: Some(chunk.to_vec()),
+                limit: Some("100".to_string()),
+                ..Default::default()
+            };
+            for vpc in client.call::<DescribeVpcs>(region, &req).await?.vpc_set {
+                if let Ok(net) = vpc.cidr_block.parse::<Ipv4Net>() {
+                    out.insert(vpc.vpc_id, net);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The rules that need the tunnel's VPC CIDR (`cidrs`, by VPC id), on the tunnels the plan
+/// creates or changes.
+pub fn check_vpc(
+    config: &Config,
+    instances: &[Instance],
+    changes: &[ResourceChange],
+    cidrs: &HashMap<String, Ipv4Net>,
+) -> Diagnostics {
+    let t = Topology::new(instances, changes);
+    let mut diags = Diagnostics::new();
+    for c in &t.changes {
+        if kind_of(c) != Some(ResourceKind::VpnConnection)
+            || !matches!(
+                c.action,
+                Action::Create | Action::Update | Action::Replace { .. }
+            )
+        {
+            continue;
+        }
+        let Some(Value::String(vpc_id)) = t.value(c, "vpc_id") else {
+            continue;
+        };
+        let Some(vpc) = cidrs.get(&vpc_id) else {
+            continue;
+        };
+        for attr in ["health_check_local_ip", "health_check_remote_ip"] {
+            let Some(ip) = t.value(c, attr).and_then(|v| {
+                v.as_str()
+                    .and_then(|s| s.parse::<std::net::Ipv4Addr>().ok())
+            }) else {
+                continue;
+            };
+            if vpc.contains(&ip) {
+                diags.push(
+                    Diagnostic::error("Health-check address inside the VPC")
+                        .with_span_opt(t.span(&c.address, attr))
+                        .with_detail(format!(
+                            "{attr} of {} is {ip}, inside {vpc_id}'s CIDR {vpc} (the API refuses it: VpnConnHealthCheckIpConflict)",
+                            c.address
+                        ))
+                        .with_help("use an address outside the VPC (by default the API picks one in 169.254.128.0/17)"),
+                );
+            }
+        }
+        let spds = t
+            .value(c, "security_group_policy")
+            .and_then(|v| v.as_list().map(<[Value]>::to_vec))
+            .unwrap_or_default();
+        for (i, spd) in spds.iter().enumerate() {
+            let remotes = spd
+                .unmarked()
+                .get("remote_cidr_block")
+                .and_then(|v| v.unmarked().as_list().map(<[Value]>::to_vec))
+                .unwrap_or_default();
+            for r in remotes {
+                let Some(net) = r
+                    .unmarked()
+                    .as_str()
+                    .and_then(|s| s.parse::<Ipv4Net>().ok())
+                else {
+                    continue;
+                };
+                if net.prefix_len() == 0 {
+                    continue;
+                }
+                if net.contains(&vpc.network()) || vpc.contains(&net.network()) {
+                    diags.push(
+                        Diagnostic::error("SPD remote block overlaps the VPC")
+                            .with_span_opt(
+                                t.span(&c.address, &format!("security_group_policy.{i}.remote_cidr_block"))
+                                    .or_else(|| t.span(&c.address, "security_group_policy")),
+                            )
+                            .with_detail(format!(
+                                "{}: remote_cidr_block {net} overlaps {vpc_id}'s CIDR {vpc}; the remote side of a tunnel is the on-premises network (the API refuses it: VpcCidrConflict)",
+                                c.address
+                            ))
+                            .with_help("list the on-premises ranges in remote_cidr_block, and the VPC's ranges in local_cidr_block"),
+                    );
+                }
+            }
+        }
+    }
+    config.attach_source_lines(&mut diags);
+    diags
 }
