@@ -413,3 +413,72 @@ fn apply_on_a_terminal_shows_overall_progress() {
         "{stdout}"
     );
 }
+
+/// `validate` needs no value for a variable that drives `for_each` or `count` (a map of sites kept
+/// in a CI secret or a tfvars file the job does not have): each block is checked once, with
+/// `each` and `count.index` unknown, and its mistakes are still found.
+#[test]
+fn validate_needs_no_value_for_a_variable_that_drives_for_each_or_count() {
+    let w = Work::new();
+    let tf = |dpd: u32| {
+        format!(
+            r#"variable "sites" {{
+  type = map(string)
+}}
+
+variable "gateways" {{
+  type = number
+}}
+
+resource "tencentcloud_vpn_gateway" "g" {{
+  count  = var.gateways
+  name   = "g${{count.index}}"
+  vpc_id = "vpc-sandbox1"
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "c" {{
+  for_each          = var.sites
+  name              = "c-${{each.key}}"
+  public_ip_address = each.value
+}}
+
+resource "tencentcloud_vpn_connection" "t" {{
+  for_each            = var.sites
+  name                = "t-${{each.key}}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.g[0].id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.c[each.key].id
+  pre_share_key       = "k"
+  dpd_timeout         = {dpd}
+  security_group_policy {{
+    local_cidr_block  = "10.0.0.0/24"
+    remote_cidr_block = ["192.168.1.0/24"]
+  }}
+}}
+"#
+        )
+    };
+    w.config(&tf(45));
+    let ok = w.tf(&["validate", "cfg"]);
+    ok.success();
+    assert!(
+        ok.stdout.contains("Success! The configuration is valid."),
+        "{}",
+        ok.stdout
+    );
+    // A mistake inside a block whose instances are not known is still reported, at its place.
+    w.config(&tf(500));
+    let bad = w.tf(&["validate", "cfg"]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr.contains("Invalid value for \"dpd_timeout\"")
+            && bad.stderr.contains("cfg/main.tf:28:25"),
+        "{}",
+        bad.stderr
+    );
+    // plan still needs the values.
+    w.config(&tf(45));
+    let plan = w.embedded(&["plan", "cfg"]);
+    plan.expect_code(1);
+    assert!(plan.stderr.contains("sites"), "{}", plan.stderr);
+}

@@ -71,6 +71,9 @@ pub(crate) struct Inner {
     pub provider_decls: Vec<ProviderDecl>,
     pub backend_path: Option<PathBuf>,
     pub imports: Vec<ImportDecl>,
+    /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
+    /// of a block.
+    pub unset_unknown: bool,
 }
 
 pub(crate) struct LocalDecl {

@@ -1597,7 +1597,7 @@ impl Decoder {
                     &path_module,
                     "count and for_each",
                 );
-                match crate::session::compute_expansion(&ev, b) {
+                match crate::session::compute_expansion(&ev, b, unset_unknown) {
                     Ok(e) => self.blocks[bi].static_expansion = Some(Arc::new(e)),
                     Err(e) => self.eval_err(e),
                 }
@@ -1662,6 +1662,7 @@ impl Decoder {
             return Err(self.diags.sorted());
         }
         let inner = Inner {
+            unset_unknown,
             dir: self.dir,
             path_module,
             sources: self.sources,

@@ -75,7 +75,9 @@ pub(crate) struct Scope<'s> {
     parent: Option<&'s Scope<'s>>,
     bindings: Vec<(&'s str, Cow<'s, Value>)>,
     each: Option<(&'s Value, &'s Value)>,
-    count_index: Option<i64>,
+    /// `count.index`: a number, or `Value::Unknown` for an instance whose count is not known
+    /// (`validate` without a variable's value).
+    count_index: Option<Value>,
 }
 
 impl<'s> Scope<'s> {
@@ -97,7 +99,17 @@ impl<'s> Scope<'s> {
 
     pub fn with_count(index: i64) -> Scope<'s> {
         Scope {
-            count_index: Some(index),
+            count_index: Some(Value::int(index)),
+            ..Scope::root()
+        }
+    }
+
+    /// The scope of the one instance that stands for a block whose `count` or `for_each` is not
+    /// known (`validate` without values): `count.index`, `each.key` and `each.value` are unknown.
+    pub fn unknown_instance(unknown: &'s Value) -> Scope<'s> {
+        Scope {
+            each: Some((unknown, unknown)),
+            count_index: Some(Value::Unknown),
             ..Scope::root()
         }
     }
@@ -148,10 +160,10 @@ impl<'s> Scope<'s> {
         None
     }
 
-    fn count_index(&self) -> Option<i64> {
+    fn count_index(&self) -> Option<&Value> {
         let mut s = Some(self);
         while let Some(sc) = s {
-            if let Some(i) = sc.count_index {
+            if let Some(i) = &sc.count_index {
                 return Some(i);
             }
             s = sc.parent;
@@ -520,7 +532,7 @@ impl<'a> Evaluator<'a> {
                             .help("the \"count\" object has only the attribute \"index\""),
                     );
                 }
-                self.walk(&Value::int(i), &ops[1..], sc)
+                self.walk(i, &ops[1..], sc)
             }
             "path" => {
                 let (what, aspan) = attr(0)?;

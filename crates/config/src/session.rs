@@ -30,6 +30,9 @@ pub(crate) enum Expansion {
     /// A map (keys and values) or a set of strings (each element is key and value), shared with
     /// the local or variable it comes from.
     ForEach(Arc<Value>),
+    /// Not known: `validate` without a variable's value. One instance without a key stands for
+    /// the block, with `count.index` and `each` unknown.
+    Unknown,
 }
 
 type Memo<T> = Result<Arc<T>, Box<EvalError>>;
@@ -104,7 +107,12 @@ impl<'c> Session<'c> {
         if let Some(r) = self.expansions.borrow().get(&idx) {
             return r.clone();
         }
-        let r = compute_expansion(ev, &self.cfg.inner.blocks[idx]).map(Arc::new);
+        let r = compute_expansion(
+            ev,
+            &self.cfg.inner.blocks[idx],
+            self.cfg.inner.unset_unknown,
+        )
+        .map(Arc::new);
         self.expansions.borrow_mut().insert(idx, r.clone());
         r
     }
@@ -113,6 +121,7 @@ impl<'c> Session<'c> {
     fn keys(exp: &Expansion) -> Vec<Option<InstanceKey>> {
         match exp {
             Expansion::Single => vec![None],
+            Expansion::Unknown => Vec::new(),
             Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
             Expansion::ForEach(v) => match &**v {
                 Value::Map(m) => m
@@ -159,6 +168,7 @@ impl<'c> Session<'c> {
         };
         let v = match &*exp {
             Expansion::Single => get(None),
+            Expansion::Unknown => Value::Unknown,
             Expansion::Count(n) => {
                 Value::List((0..*n).map(|i| get(Some(InstanceKey::Index(i)))).collect())
             }
@@ -236,6 +246,9 @@ impl<'c> Session<'c> {
         }
         match &*exp {
             Expansion::Single => build(None, &Scope::root(), &mut errors),
+            Expansion::Unknown => {
+                build(None, &Scope::unknown_instance(&Value::Unknown), &mut errors)
+            }
             Expansion::Count(n) => {
                 for i in 0..*n {
                     build(
@@ -704,6 +717,13 @@ impl Refs for Session<'_> {
             return Ok(mark_if(Value::Unknown, sens));
         }
         let exp = self.expansion(ev, idx).ok();
+        // Instances not known (validate without values): any instance reads as unknown.
+        if exp
+            .as_deref()
+            .is_some_and(|e| matches!(e, Expansion::Unknown))
+        {
+            return Ok(mark_if(Value::Unknown, sens));
+        }
         let ikey = instance_key(b, &key).ok_or_else(|| {
             let detail = if b.count.is_some() {
                 format!(
@@ -846,13 +866,21 @@ fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
 }
 
 /// The instances a block has: evaluates `count` / `for_each` (known values only).
-pub(crate) fn compute_expansion(ev: &Evaluator<'_>, b: &ResourceBlock) -> EResult<Expansion> {
+/// `unknown_ok`: a value not known yet is [`Expansion::Unknown`] (`validate`), not an error.
+pub(crate) fn compute_expansion(
+    ev: &Evaluator<'_>,
+    b: &ResourceBlock,
+    unknown_ok: bool,
+) -> EResult<Expansion> {
     if let Some(c) = &b.count {
         let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
         if sens {
             return Err(error("Invalid count argument", c.span).detail(
                 "count may not be sensitive: the number of instances is shown in every plan",
             ));
+        }
+        if v.is_unknown() && unknown_ok {
+            return Ok(Expansion::Unknown);
         }
         if v.is_unknown() {
             return Err(error("Invalid count argument", c.span)
@@ -885,6 +913,10 @@ pub(crate) fn compute_expansion(ev: &Evaluator<'_>, b: &ResourceBlock) -> EResul
             .help("use nonsensitive() on the keys, or keep the secret in an attribute of each element"));
     }
     match &*shared {
+        Value::Unknown if unknown_ok => Ok(Expansion::Unknown),
+        Value::List(items) if unknown_ok && items.iter().any(|i| i.unmarked().is_unknown()) => {
+            Ok(Expansion::Unknown)
+        }
         Value::Unknown => Err(error("Invalid for_each argument", fe.span)
             .detail("the for_each value depends on values that are known only after apply")
             .help("for_each keys must be known while planning: build them from variables, locals or data sources, not from resource attributes")),
