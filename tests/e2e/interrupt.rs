@@ -299,3 +299,112 @@ resource "tencentcloud_vpn_connection" "t{n}" {{
         w.state_ids()
     );
 }
+
+/// A terminal in tmux: what a person sees (the rendered screen, not the raw stream).
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cwd: &std::path::Path, command: &str) -> Tmux {
+        let socket = format!(
+            "tunnelform-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let t = Tmux { socket };
+        let status = t
+            .cmd()
+            .current_dir(cwd)
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "40",
+                "-s",
+                "t",
+                command,
+            ])
+            .status()
+            .expect("running tmux");
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"]);
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        self.cmd()
+            .args(["send-keys", "-t", "t", keys])
+            .status()
+            .expect("tmux send-keys");
+    }
+
+    /// Waits (at most 30 s) until the screen shows `needle`; returns the screen.
+    #[track_caller]
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{needle:?} never appeared on the screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// Ctrl-C twice on a terminal during an apply: the process stops at once (exit 130) and the screen
+/// keeps no spinner and no progress line, only the lines of what completed and what it said.
+#[test]
+fn ctrl_c_on_a_terminal_leaves_no_spinner_lines_behind() {
+    let w = Work::new();
+    w.config(&config());
+    let command = format!(
+        "env TUNNELFORM_SANDBOX_TASK_LATENCY_MS=20000 {} apply cfg --sandbox --auto-approve; echo EXIT=$?; sleep 60",
+        crate::common::BIN
+    );
+    let tmux = Tmux::start(w.path(), &command);
+    // The gateway stays PENDING: its spinner and the overall line are on the screen.
+    let during = tmux.wait_for("tencentcloud_vpn_gateway.gw: Creating...");
+    assert!(during.contains("] done, "), "{during}");
+    tmux.keys("C-c");
+    tmux.wait_for("Interrupt received");
+    tmux.keys("C-c");
+    let after = tmux.wait_for("EXIT=");
+    assert!(after.contains("EXIT=130"), "{after}");
+    for line in after.lines() {
+        assert!(
+            !line.contains("Creating...") && !line.contains("] done, "),
+            "a spinner or progress line was left behind: {line:?}\n{after}"
+        );
+    }
+}

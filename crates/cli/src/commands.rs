@@ -644,7 +644,7 @@ async fn apply_cmd(
             // The stop first: nothing written below can keep it from happening.
             let _ = tx.send(true);
             view_sig.interrupted();
-            errln!("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
+            view_sig.say("\nInterrupt received. Waiting for operations in flight to finish (Ctrl-C again to stop at once)...");
             if interrupts.next().await {
                 let _ = store_sig.flush();
                 // No spinner is left behind on the terminal.
