@@ -1,7 +1,19 @@
 //! API rules the plan can see are checked by the plan: a plan that the API would refuse half-way
 //! through an apply fails before the first write.
 
-use crate::common::{SandboxProc, Work};
+use crate::common::{Run, SandboxProc, Work};
+
+/// Every one of `needles` is in the run's standard error.
+#[track_caller]
+fn assert_says(run: &Run, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            run.stderr
+        );
+    }
+}
 
 /// A VPN gateway (BGP ASN `gw_asn`, or the default) with two BGP tunnels to two customer gateways
 /// with ASNs `asn_a` and `asn_b` (None: no ASN).
@@ -82,20 +94,17 @@ fn bgp_peers_with_the_same_asn_on_one_gateway_fail_the_plan() {
     w.config(&tf);
     for run in [w.plan(&[]), w.apply(&[])] {
         run.expect_code(1);
-        for needle in [
-            "Two BGP tunnels of one VPN gateway have peers with the same ASN",
-            "tencentcloud_vpn_connection.a",
-            "tencentcloud_vpn_connection.b",
-            "bgp_asn 65010",
-            "VpnUnsupportedBgpAsnEqual",
-            &cgw_ref_location(&tf, "b"),
-        ] {
-            assert!(
-                run.stderr.contains(needle),
-                "{needle:?} not in:\n{}",
-                run.stderr
-            );
-        }
+        assert_says(
+            &run,
+            &[
+                "Two BGP tunnels of one VPN gateway have peers with the same ASN",
+                "tencentcloud_vpn_connection.a",
+                "tencentcloud_vpn_connection.b",
+                "bgp_asn 65010",
+                "VpnUnsupportedBgpAsnEqual",
+                &cgw_ref_location(&tf, "b"),
+            ],
+        );
     }
     assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
 
@@ -114,18 +123,15 @@ fn bgp_peer_asn_equal_to_the_gateway_asn_fails_the_plan() {
     w.config(&tf);
     let p = w.plan(&[]);
     p.expect_code(1);
-    for needle in [
-        "Customer gateway and VPN gateway have the same BGP ASN",
-        "tencentcloud_vpn_connection.a",
-        "64551 (the default)",
-        &cgw_ref_location(&tf, "a"),
-    ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
-    }
+    assert_says(
+        &p,
+        &[
+            "Customer gateway and VPN gateway have the same BGP ASN",
+            "tencentcloud_vpn_connection.a",
+            "64551 (the default)",
+            &cgw_ref_location(&tf, "a"),
+        ],
+    );
     // Set on the gateway explicitly.
     w.config(&bgp_sites(Some(65020), Some(65010), Some(65020)));
     let p = w.plan(&[]);
@@ -146,17 +152,14 @@ fn bgp_tunnel_to_a_customer_gateway_without_asn_fails_the_plan() {
     w.config(&tf);
     let p = w.plan(&[]);
     p.expect_code(1);
-    for needle in [
-        "BGP tunnel to a customer gateway without a BGP ASN",
-        "tencentcloud_vpn_customer_gateway.b has no bgp_asn",
-        &cgw_ref_location(&tf, "b"),
-    ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
-    }
+    assert_says(
+        &p,
+        &[
+            "BGP tunnel to a customer gateway without a BGP ASN",
+            "tencentcloud_vpn_customer_gateway.b has no bgp_asn",
+            &cgw_ref_location(&tf, "b"),
+        ],
+    );
     assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
 }
 
@@ -170,17 +173,14 @@ fn changing_the_asn_of_a_customer_gateway_with_bgp_tunnels_fails_the_plan() {
     w.config(&bgp_sites(None, Some(65011), Some(65020)));
     let p = w.plan(&[]);
     p.expect_code(1);
-    for needle in [
-        "BGP ASN of a gateway with BGP tunnels cannot change",
-        "from 65010 to 65011",
-        "VpnUnsupportedModifyBgpAsn",
-    ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
-    }
+    assert_says(
+        &p,
+        &[
+            "BGP ASN of a gateway with BGP tunnels cannot change",
+            "from 65010 to 65011",
+            "VpnUnsupportedModifyBgpAsn",
+        ],
+    );
     w.apply(&[]).expect_code(1);
     assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
 }
@@ -212,19 +212,13 @@ fn a_plan_over_the_customer_gateway_quota_fails_before_any_write() {
     w.config(&tf);
     for run in [w.plan(&[]), w.apply(&[])] {
         run.expect_code(1);
-        for needle in [
+        assert_says(&run, &[
             "Quota exceeded: customer gateways in region ap-guangzhou",
             "has 15 customer gateways; the plan creates 6, which makes 21, over the quota of 20",
             "customer-gateways-per-region = 20: Tencent Cloud's documented default",
             "--quota customer-gateways-per-region=N",
             "cfg/main.tf:1:1",
-        ] {
-            assert!(
-                run.stderr.contains(needle),
-                "{needle:?} not in:\n{}",
-                run.stderr
-            );
-        }
+        ]);
         // One error for the quota, not one per object.
         assert_eq!(
             run.stderr.matches("Quota exceeded").count(),
@@ -296,17 +290,14 @@ fn a_plan_over_the_vpn_gateways_per_vpc_quota_fails() {
     );
     let p = w.plan(&[]);
     p.expect_code(1);
-    for needle in [
-        "Quota exceeded: VPN gateways in VPC vpc-sandbox1 (ap-guangzhou)",
-        "the plan creates 11, which makes 11, over the quota of 10",
-        "--quota vpn-gateways-per-vpc=N",
-    ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
-    }
+    assert_says(
+        &p,
+        &[
+            "Quota exceeded: VPN gateways in VPC vpc-sandbox1 (ap-guangzhou)",
+            "the plan creates 11, which makes 11, over the quota of 10",
+            "--quota vpn-gateways-per-vpc=N",
+        ],
+    );
     assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
 }
 
@@ -328,16 +319,13 @@ fn tunnels_per_vpn_gateway_count_what_exists() {
     w.config(&two);
     let p = w.plan(&["--quota", "tunnels-per-vpn-gateway=1"]);
     p.expect_code(1);
-    for needle in [
-        "Quota exceeded: tunnels in VPN gateway tencentcloud_vpn_gateway.gw (ap-guangzhou)",
-        "has 1 tunnels; the plan creates 1, which makes 2, over the quota of 1",
-    ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
-    }
+    assert_says(
+        &p,
+        &[
+            "Quota exceeded: tunnels in VPN gateway tencentcloud_vpn_gateway.gw (ap-guangzhou)",
+            "has 1 tunnels; the plan creates 1, which makes 2, over the quota of 1",
+        ],
+    );
     assert_eq!(sb.write_request_count(), writes, "{}", sb.stats());
     w.plan(&["--quota", "tunnels-per-vpn-gateway=2"]).success();
 }
@@ -389,19 +377,16 @@ fn health_check_address_conflicts_fail_the_plan() {
     ));
     for run in [w.plan(&[]), w.apply(&[])] {
         run.expect_code(1);
-        for needle in [
-            "Two tunnels of one VPN gateway use the same health-check address",
-            "tencentcloud_vpn_connection.a and tencentcloud_vpn_connection.b",
-            "169.254.200.1",
-            "VpnConnHealthCheckIpConflict",
-            "--> cfg/main.tf:",
-        ] {
-            assert!(
-                run.stderr.contains(needle),
-                "{needle:?} not in:\n{}",
-                run.stderr
-            );
-        }
+        assert_says(
+            &run,
+            &[
+                "Two tunnels of one VPN gateway use the same health-check address",
+                "tencentcloud_vpn_connection.a and tencentcloud_vpn_connection.b",
+                "169.254.200.1",
+                "VpnConnHealthCheckIpConflict",
+                "--> cfg/main.tf:",
+            ],
+        );
     }
     // The same address at both ends of one tunnel.
     w.config(&health_checked_sites(
@@ -441,24 +426,20 @@ fn rules_against_the_tunnels_vpc_fail_the_plan() {
     w.config(&ok.replace("192.168.20.0/24", "10.0.5.0/24"));
     let run = w.plan(&[]);
     run.expect_code(1);
-    for needle in [
+    assert_says(&run, &[
         "SPD remote block overlaps the VPC",
         "tencentcloud_vpn_connection.b: remote_cidr_block 10.0.5.0/24 overlaps vpc-sandbox1's CIDR 10.0.0.0/16",
         "VpcCidrConflict",
-    ] {
-        assert!(run.stderr.contains(needle), "{needle:?} not in:\n{}", run.stderr);
-    }
+    ]);
     // A health-check address inside the VPC.
     w.config(&ok.replace("169.254.200.3", "10.0.0.9"));
     let run = w.plan(&[]);
     run.expect_code(1);
-    for needle in [
+    assert_says(&run, &[
         "Health-check address inside the VPC",
         "health_check_local_ip of tencentcloud_vpn_connection.b is 10.0.0.9, inside vpc-sandbox1's CIDR 10.0.0.0/16",
         "--> cfg/main.tf:",
-    ] {
-        assert!(run.stderr.contains(needle), "{needle:?} not in:\n{}", run.stderr);
-    }
+    ]);
     assert_eq!(sb.write_request_count(), 0, "{}", sb.stats());
 
     // The rules hold back what would be created, never a destroy.
