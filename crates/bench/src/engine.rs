@@ -27,6 +27,15 @@ use tunnelform_tencent_api::{Client, ClientConfig, Credentials, RateLimits};
 
 use crate::gen::{self, Layout};
 
+/// Every quota raised far above what a benchmark creates: the sandboxes run with them, and
+/// tunnelform's plan is told (`--quota`), as an account whose quotas were raised would do.
+pub const RAISED_QUOTAS: &[&str] = &[
+    "vpn-gateways-per-vpc=100000",
+    "tunnels-per-vpn-gateway=100000",
+    "customer-gateways-per-region=100000",
+    "tunnels-per-customer-gateway=100000",
+];
+
 /// The sandbox's default credentials (what the CLI uses with `--endpoint` and no credentials set).
 pub const SANDBOX_SECRET_ID: &str = "AKIDsandbox";
 pub const SANDBOX_SECRET_KEY: &str = "sandboxsecret";
@@ -118,6 +127,8 @@ pub fn engine_setup(
             let state = file.load().map_err(|e| anyhow!("{e}"))?;
             let opts = PlanOptions {
                 targets,
+                quotas: tunnelform_apply::QuotaOverrides::parse(RAISED_QUOTAS)
+                    .map_err(|e| anyhow!("{e}"))?,
                 ..PlanOptions::default()
             };
             let planned = make_plan(&client, &config, &state, &opts)

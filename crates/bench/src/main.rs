@@ -260,16 +260,13 @@ fn locate_tunnelform(args: &Args) -> Result<PathBuf> {
     })
 }
 
+/// `--quota` arguments raising every quota (for the sandbox, and for tunnelform's plan-time quota
+/// check, which must know the account's quotas were raised).
 fn quotas() -> Vec<String> {
-    [
-        "vpn-gateways-per-vpc=100000",
-        "tunnels-per-vpn-gateway=100000",
-        "customer-gateways-per-region=100000",
-        "tunnels-per-customer-gateway=100000",
-    ]
-    .iter()
-    .flat_map(|q| ["--quota".to_string(), q.to_string()])
-    .collect()
+    engine::RAISED_QUOTAS
+        .iter()
+        .flat_map(|q| ["--quota".to_string(), q.to_string()])
+        .collect()
 }
 
 /// The measured sandbox: documented rate limits, 1000 ms task latency, quotas raised.
@@ -379,6 +376,7 @@ impl Ctx {
             .arg(&w.dir)
             .args(["--endpoint", &sb.url, "--detailed-exitcode", "--state"])
             .arg(&w.state)
+            .args(quotas())
             .current_dir(&self.tmp);
         let (o, e) = self.out(tag);
         run_measured(cmd, self.timeout, &o, &e)
@@ -397,6 +395,7 @@ impl Ctx {
             .arg(dir)
             .args(["--auto-approve", "--endpoint", &sb.url, "--state"])
             .arg(state)
+            .args(quotas())
             .current_dir(&self.tmp);
         if let Some(p) = self.parallelism {
             cmd.args(["--parallelism", &p.to_string()]);
