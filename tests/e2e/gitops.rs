@@ -1307,3 +1307,49 @@ fn plan_json_and_markdown_with_drift_and_changes_snapshots() {
         insta::assert_snapshot!("gitops_plan_markdown_drift_and_changes", md.stdout);
     });
 }
+
+/// Import blocks for every instance of a `for_each` block are read together: one batched describe,
+/// not one per instance.
+#[test]
+fn import_blocks_of_many_instances_are_read_in_one_batch() {
+    let sb = SandboxProc::start(20, &[]);
+    let cloud = sb.cloud();
+    let sites: Vec<(String, String)> = (0..6)
+        .map(|i| {
+            let ip = format!("203.0.113.{}", 60 + i);
+            (
+                format!("s{i}"),
+                make_customer_gateway(&cloud, &format!("site-s{i}"), &ip, &[]),
+            )
+        })
+        .collect();
+    let mut tf = String::from("locals {\n  sites = {\n");
+    for (i, (k, _)) in sites.iter().enumerate() {
+        tf.push_str(&format!("    {k} = \"203.0.113.{}\"\n", 60 + i));
+    }
+    tf.push_str(
+        "  }\n}\n\nresource \"tencentcloud_vpn_customer_gateway\" \"site\" {\n  for_each          = local.sites\n  name              = \"site-${each.key}\"\n  public_ip_address = each.value\n}\n",
+    );
+    for (k, id) in &sites {
+        tf.push_str(&format!(
+            "\nimport {{\n  to = tencentcloud_vpn_customer_gateway.site[\"{k}\"]\n  id = \"{id}\"\n}}\n"
+        ));
+    }
+    let w = Work::with_sandbox(&sb);
+    w.config(&tf);
+    let before = sb.stats()["requests"]["DescribeCustomerGateways"]
+        .as_u64()
+        .unwrap_or(0);
+    let plan = w.plan(&[]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 6 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    let after = sb.stats()["requests"]["DescribeCustomerGateways"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(after - before, 1, "{}", sb.stats());
+}

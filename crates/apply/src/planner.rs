@@ -214,8 +214,6 @@ pub async fn plan_from(
     for (a, id) in &opts.imports {
         imports.insert(a.clone(), id.clone());
     }
-    // Objects to import that are not in state yet: read them now, as if refreshed.
-    let mut to_read: HashMap<(String, ResourceKind), Vec<(Address, String)>> = HashMap::new();
 
     // Evaluate every block in dependency order.
     let order = config.block_order()?;
@@ -234,6 +232,9 @@ pub async fn plan_from(
         // Planned values are kept only for blocks something reads (memory: one attribute map per
         // instance).
         let keep_values = config.is_referenced(block);
+        // The block's objects to import that the state does not hold: read now, as if refreshed
+        // (before any instance is diffed), together: one batched read per region and kind.
+        read_imports(client, &expanded, &imports, state, &mut remote, &mut diags).await?;
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -258,33 +259,6 @@ pub async fn plan_from(
                     values.insert(inst.address.clone(), v);
                 }
                 InstanceKind::Managed(kind) => {
-                    if let Some(id) = imports.get(&inst.address) {
-                        if !state.resources.contains_key(&inst.address) {
-                            to_read
-                                .entry((inst.provider.region.clone(), kind))
-                                .or_default()
-                                .push((inst.address.clone(), id.clone()));
-                        }
-                    }
-                    // Imports must be read before the instance is diffed.
-                    if !to_read.is_empty() {
-                        for ((region, k), members) in std::mem::take(&mut to_read) {
-                            let ids: Vec<String> =
-                                members.iter().map(|(_, id)| id.clone()).collect();
-                            let client =
-                                client.ok_or(PlanError::Offline("read an object to import"))?;
-                            let found = read_objects(client, &region, k, &ids).await?;
-                            for (a, id) in members {
-                                match found.iter().find(|o| o.id == id) {
-                                    Some(o) => {
-                                        remote.objects.insert(a, o.clone());
-                                    }
-                                    None => diags.push(Diagnostic::error(format!("Cannot import {a}: no {} with id {id:?} in {region}", k.type_name()))
-                                        .with_help("check the id and the provider region (tccli or the console show it)")),
-                                }
-                            }
-                        }
-                    }
                     // Before anything is created: does this project already have an object at this
                     // address that the state does not hold? (The state may be stale or lost.)
                     // Such an object is adopted, not created again; objects of another project
@@ -727,6 +701,59 @@ fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
         }
     }
     out
+}
+
+/// Reads the objects that `instances` import (by `import` blocks or `tunnelform import`) and that
+/// the state does not hold, in batches per region and kind, into `remote`; an id that does not
+/// exist is an error naming the address.
+async fn read_imports(
+    client: Option<&Client>,
+    instances: &[Instance],
+    imports: &BTreeMap<Address, String>,
+    state: &State,
+    remote: &mut RemoteSnapshot,
+    diags: &mut Diagnostics,
+) -> Result<(), PlanError> {
+    let mut to_read: HashMap<(&str, ResourceKind), Vec<(&Address, &String)>> = HashMap::new();
+    for inst in instances {
+        let InstanceKind::Managed(kind) = inst.kind else {
+            continue;
+        };
+        if let Some(id) = imports.get(&inst.address) {
+            if !state.resources.contains_key(&inst.address) {
+                to_read
+                    .entry((inst.provider.region.as_str(), kind))
+                    .or_default()
+                    .push((&inst.address, id));
+            }
+        }
+    }
+    for ((region, kind), members) in to_read {
+        let client = client.ok_or(PlanError::Offline("read an object to import"))?;
+        let ids: Vec<String> = members.iter().map(|(_, id)| (*id).clone()).collect();
+        let found: HashMap<String, RemoteObject> = read_objects(client, region, kind, &ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        for (a, id) in members {
+            match found.get(id) {
+                Some(o) => {
+                    remote.objects.insert(a.clone(), o.clone());
+                }
+                None => diags.push(
+                    Diagnostic::error(format!(
+                        "Cannot import {a}: no {} with id {id:?} in {region}",
+                        kind.type_name()
+                    ))
+                    .with_help(
+                        "check the id and the provider region (tccli or the console show it)",
+                    ),
+                ),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order).
