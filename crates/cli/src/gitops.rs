@@ -32,7 +32,12 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
             timeout.map_or_else(String::new, human_duration),
         );
     };
-    StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait).map_err(|e| {
+    // Waiting for the lock sleeps: the runtime is told this thread blocks, so the tasks already
+    // running (the embedded sandbox, signal listeners) move to other threads meanwhile.
+    let acquired = tokio::task::block_in_place(|| {
+        StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
+    });
+    acquired.map_err(|e| {
         let held = matches!(e, tunnelform_state::LockError::Held { .. });
         let e = anyhow::Error::new(e);
         if !held {
