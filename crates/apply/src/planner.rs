@@ -274,24 +274,18 @@ pub async fn plan_from(
                     }) {
                         let region = inst.provider.region.as_str();
                         owners.load(client, region).await?;
-                    }
-                    if let Some(client) = client.filter(|_| {
-                        opts.mode != PlanMode::RefreshOnly
-                            && !imports.contains_key(&inst.address)
-                            && absent
-                    }) {
-                        let region = inst.provider.region.as_str();
-                        owners.load(client, region).await?;
-                        let found = owners.find(region, kind, &inst.address);
-                        if let Some(adopt) = untracked_objects(
-                            &inst.address,
-                            region,
-                            &found,
-                            opts.project.as_deref(),
-                            &mut diags,
-                        ) {
-                            adopted.insert(inst.address.clone(), adopt.id.clone());
-                            remote.objects.insert(inst.address.clone(), adopt);
+                        if absent {
+                            let found = owners.find(region, kind, &inst.address);
+                            if let Some(adopt) = untracked_objects(
+                                &inst.address,
+                                region,
+                                &found,
+                                opts.project.as_deref(),
+                                &mut diags,
+                            ) {
+                                adopted.insert(inst.address.clone(), adopt.id.clone());
+                                remote.objects.insert(inst.address.clone(), adopt);
+                            }
                         }
                     }
                     let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {

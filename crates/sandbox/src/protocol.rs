@@ -271,17 +271,8 @@ fn check_head(shared: &Shared, parts: &http::request::Parts, now_ms: i64) -> Res
     if declared.is_some_and(|n| n > shared.max_body as u64) {
         return Err(body_too_large(shared));
     }
-    header(&parts.headers, "x-tc-action")
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::missing("Action"))?;
-    header(&parts.headers, "x-tc-version")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing("Version"))?;
-    let headers: Vec<(&str, &str)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
-        .collect();
+    action_and_version(parts)?;
+    let headers = header_pairs(parts);
     let request_parts = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -375,17 +366,8 @@ fn authenticate<'a>(
     bytes: &Bytes,
     now_ms: i64,
 ) -> Result<Target<'a>, ApiError> {
-    let action_name = header(&parts.headers, "x-tc-action")
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::missing("Action"))?;
-    let version = header(&parts.headers, "x-tc-version")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing("Version"))?;
-    let headers: Vec<(&str, &str)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
-        .collect();
+    let (action_name, version) = action_and_version(parts)?;
+    let headers = header_pairs(parts);
     // With `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` (an SDK option) the literal string is hashed instead of
     // the body, as the protocol documents.
     let unsigned_payload = header(&parts.headers, "x-tc-content-sha256")
@@ -623,4 +605,25 @@ pub(crate) async fn stats_handler(
     let stats = shared.lock().counters.snapshot();
     let body = serde_json::to_vec(&stats).unwrap_or_else(|_| b"{}".to_vec());
     json_response(StatusCode::OK, body)
+}
+
+/// The `X-TC-Action` and `X-TC-Version` headers, each required and non-empty.
+fn action_and_version(parts: &http::request::Parts) -> Result<(&str, &str), ApiError> {
+    let action = header(&parts.headers, "x-tc-action")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing("Action"))?;
+    let version = header(&parts.headers, "x-tc-version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing("Version"))?;
+    Ok((action, version))
+}
+
+/// The request's headers as (name, value) pairs, as the signature check reads them (values that
+/// are not text are left out).
+fn header_pairs(parts: &http::request::Parts) -> Vec<(&str, &str)> {
+    parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
+        .collect()
 }
