@@ -323,12 +323,49 @@ pub(crate) async fn check<'a>(
         if qs.contains(&QuotaName::TunnelsPerVpnGateway)
             || qs.contains(&QuotaName::TunnelsPerCustomerGateway)
         {
+            // The existing gateways whose tunnels count: new ones have none.
+            let mut gw_ids: Vec<String> = Vec::new();
+            let mut cgw_ids: Vec<String> = Vec::new();
+            for (q, r, s) in tally.keys() {
+                let (Scope::Gateway(n), true) = (s, r == region) else {
+                    continue;
+                };
+                match (q, id_of(n)) {
+                    (QuotaName::TunnelsPerVpnGateway, Some(id)) => gw_ids.push(id),
+                    (QuotaName::TunnelsPerCustomerGateway, Some(id)) => cgw_ids.push(id),
+                    _ => {}
+                }
+            }
+            // A few gateways (a change that adds a site): only their tunnels are read, one
+            // filtered query for each kind; many: every tunnel of the region, once.
+            let tunnels = if gw_ids.len() <= 5 && cgw_ids.len() <= 5 {
+                let mut found = Vec::new();
+                for (name, ids) in [("vpn-gateway-id", gw_ids), ("customer-gateway-id", cgw_ids)] {
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let filter = Filter {
+                        name: name.into(),
+                        values: ids,
+                    };
+                    found.extend(
+                        client
+                            .describe_vpn_connections_by_filters(region, &[filter])
+                            .await?,
+                    );
+                }
+                // A tunnel found by both queries is counted once for each kind below.
+                let mut seen = std::collections::HashSet::new();
+                found.retain(|c| seen.insert(c.vpn_connection_id.clone()));
+                found
+            } else {
+                client
+                    .describe_vpn_connections_by_filters(region, &[])
+                    .await?
+            };
             let mut by_gw: HashMap<String, u64> = HashMap::new();
             let mut by_cgw: HashMap<String, u64> = HashMap::new();
-            for c in client
-                .describe_vpn_connections_by_filters(region, &[])
-                .await?
-            {
+            for c in tunnels {
                 *by_gw.entry(c.vpn_gateway_id).or_default() += 1;
                 *by_cgw.entry(c.customer_gateway_id).or_default() += 1;
             }
