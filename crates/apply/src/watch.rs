@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use tunnelform_model::{ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Value;
 use tunnelform_tencent_api::{ApiError, Client, TaskOutcome, WaitOptions};
 
 use crate::refresh::{read_objects, RemoteObject};
@@ -122,7 +123,6 @@ fn verdict(
 pub struct Watcher {
     client: Client,
     regions: Arc<Mutex<HashMap<(String, ResourceKind), Region>>>,
-    interval: Duration,
     timeout: Duration,
 }
 
@@ -131,21 +131,20 @@ impl Watcher {
         Watcher {
             client,
             regions: Arc::default(),
-            interval: Duration::from_millis(250),
             timeout,
         }
     }
 
-    /// Waits until connection `id` (whose task is `task_id`) is AVAILABLE or gone.
-    pub async fn wait(&self, region: &str, id: &str, task_id: &str, expect: Expect) -> Settled {
-        self.wait_for(
-            region,
-            ResourceKind::VpnConnection,
-            id,
-            Some(task_id),
-            expect,
-        )
-        .await
+    /// Waits until object `id` (whose task is `task_id`) is AVAILABLE or gone.
+    pub async fn wait(
+        &self,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+        task_id: &str,
+        expect: Expect,
+    ) -> Settled {
+        self.wait_for(region, kind, id, Some(task_id), expect).await
     }
 
     /// Reads an object back (after a synchronous change), batched with the others.
@@ -193,14 +192,9 @@ impl Watcher {
     async fn run(&self, key: (String, ResourceKind)) {
         let (region, kind) = (&key.0, key.1);
         loop {
-            // Gateways are few and their describe allows 300/s (customer gateways: few): a shorter
-            // interval starts the tunnels waiting on a new gateway sooner. Connections can be
-            // thousands, 100 per call, against 100 calls/s shared with everything else.
-            let interval = match kind {
-                ResourceKind::VpnConnection => self.interval,
-                ResourceKind::VpnGateway | ResourceKind::CustomerGateway => self.interval / 2,
-            };
-            tokio::time::sleep(interval).await;
+            // Each kind says how often it is worth asking (a kind with thousands of objects per
+            // region less often than one with a few).
+            tokio::time::sleep(kind.def().poll_interval()).await;
             let ids: Vec<String> = {
                 let mut regions = self.regions.lock().expect("watcher lock");
                 let r = regions.get_mut(&key).expect("region");
@@ -280,7 +274,7 @@ impl Watcher {
                             Expect::Available | Expect::Present => match read_objects(
                                 &client,
                                 &region,
-                                ResourceKind::VpnConnection,
+                                kind,
                                 std::slice::from_ref(&w.id),
                             )
                             .await

@@ -4,8 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 
+use tunnelform_kinds::ResourceKind;
 use tunnelform_model::schema::{AttrSchema, AttrType, Check};
-use tunnelform_model::{Diagnostic, Diagnostics, ResourceKind, Span, Value};
+use tunnelform_model::{Diagnostic, Diagnostics, Span, Value};
+
+use tunnelform_kinds::net::{parse_cidr, parse_ipv4, range_of};
 
 use crate::suggest;
 use crate::values::{self, primitive_string, show, to_bool, to_number};
@@ -288,84 +291,6 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
     }
 }
 
-/// Strict dotted-quad IPv4 (no leading zeros, no shorthand).
-pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() != 4 {
-        return None;
-    }
-    let mut octets = [0u8; 4];
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty()
-            || p.len() > 3
-            || !p.bytes().all(|b| b.is_ascii_digit())
-            || (p.len() > 1 && p.starts_with('0'))
-        {
-            return None;
-        }
-        octets[i] = p.parse().ok()?;
-    }
-    Some(Ipv4Addr::from(octets))
-}
-
-#[derive(Debug)]
-pub(crate) enum CidrError {
-    Syntax,
-    HostBits(String),
-}
-
-impl CidrError {
-    fn message(&self, s: &str) -> String {
-        match self {
-            CidrError::Syntax => format!("{s:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\""),
-            CidrError::HostBits(_) => {
-                format!("{s:?} has host bits set: a CIDR block must start at its network address")
-            }
-        }
-    }
-    fn suggestion(&self) -> Option<String> {
-        match self {
-            CidrError::Syntax => None,
-            CidrError::HostBits(n) => Some(format!("did you mean \"{n}\"?")),
-        }
-    }
-}
-
-/// `a.b.c.d/n` with the host bits zero: (network address as u32, prefix length).
-pub(crate) fn parse_cidr(s: &str) -> Result<(u32, u8), CidrError> {
-    let (ip, len) = s.split_once('/').ok_or(CidrError::Syntax)?;
-    let ip = parse_ipv4(ip).ok_or(CidrError::Syntax)?;
-    if len.is_empty() || len.len() > 2 || !len.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CidrError::Syntax);
-    }
-    let len: u8 = len.parse().map_err(|_| CidrError::Syntax)?;
-    if len > 32 {
-        return Err(CidrError::Syntax);
-    }
-    let addr = u32::from(ip);
-    let mask = mask_of(len);
-    if addr & !mask != 0 {
-        return Err(CidrError::HostBits(format!(
-            "{}/{len}",
-            Ipv4Addr::from(addr & mask)
-        )));
-    }
-    Ok((addr, len))
-}
-
-fn mask_of(len: u8) -> u32 {
-    if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len))
-    }
-}
-
-/// The inclusive address range of a CIDR.
-fn range_of(net: u32, len: u8) -> (u32, u32) {
-    (net, net | !mask_of(len))
-}
-
 /// Why an address cannot be a customer gateway's public IP (FACTS: not all-zero, broadcast,
 /// multicast 224/4, loopback 127/8, link-local 169.254/16, or a classful host part of all
 /// zeros or all ones).
@@ -403,220 +328,29 @@ pub(crate) fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> 
     None
 }
 
-/// ASNs Tencent Cloud documents as unavailable.
-const RESERVED_ASNS: &[i64] = &[139_341, 45_090, 58_835];
-/// Documented quotas of one tunnel: SPD entries, and remote blocks per entry.
-const MAX_SPD_PER_TUNNEL: usize = 10;
-const MAX_CIDRS_PER_SPD: usize = 50;
-
-/// Rules across several arguments of one instance. Each problem is keyed by the attribute path
-/// whose span it should point at.
+/// Rules across several arguments of one instance (the kind's own rules). Each problem is keyed
+/// by the attribute path whose span it should point at.
 pub(crate) fn cross_checks(
     kind: InstanceKind,
     attrs: &BTreeMap<String, Value>,
 ) -> Vec<(String, Problem)> {
-    let mut out = Vec::new();
-    if matches!(
-        kind,
-        InstanceKind::Managed(ResourceKind::VpnGateway | ResourceKind::CustomerGateway)
-    ) {
-        if let Some(n) = attrs.get("bgp_asn").and_then(|v| v.unmarked().as_i64()) {
-            let problem = if !(1..=i64::from(u32::MAX)).contains(&n) {
-                Some(format!(
-                    "an ASN is a number from 1 to {}, got {n}",
-                    u32::MAX
-                ))
-            } else if RESERVED_ASNS.contains(&n) {
-                Some(format!(
-                    "{n} is reserved by Tencent Cloud (the API refuses it: InvalidParameterValue.Reserved)"
-                ))
-            } else {
-                None
-            };
-            if let Some(detail) = problem {
-                out.push((
-                    "bgp_asn".into(),
-                    Problem::new("Invalid value for \"bgp_asn\"", detail).help(Some(
-                        "use a private ASN: 64512-65534 or 4200000000-4294967294".into(),
-                    )),
-                ));
-            }
-        }
-    }
-    if kind != InstanceKind::Managed(ResourceKind::VpnConnection) {
-        return out;
-    }
-
-    // SPD quotas: entries per tunnel, remote blocks per entry.
-    if let Some(spds) = attrs
-        .get("security_group_policy")
-        .and_then(|v| v.unmarked().as_list())
-    {
-        if spds.len() > MAX_SPD_PER_TUNNEL {
-            out.push((
-                format!("security_group_policy.{MAX_SPD_PER_TUNNEL}"),
-                Problem::new(
-                    "Too many SPD entries",
-                    format!(
-                        "a tunnel has at most {MAX_SPD_PER_TUNNEL} security_group_policy blocks (the API's quota), this one has {}",
-                        spds.len()
-                    ),
-                )
-                .help(Some("merge entries with the same local_cidr_block, or split the traffic over several tunnels".into())),
-            ));
-        }
-        for (i, spd) in spds.iter().enumerate() {
-            let n = spd
-                .unmarked()
-                .get("remote_cidr_block")
-                .and_then(|v| v.unmarked().as_list())
-                .map_or(0, <[Value]>::len);
-            if n > MAX_CIDRS_PER_SPD {
-                out.push((
-                    format!("security_group_policy.{i}.remote_cidr_block"),
-                    Problem::new(
-                        "Too many remote CIDR blocks",
-                        format!(
-                            "an SPD entry has at most {MAX_CIDRS_PER_SPD} remote_cidr_block values (the API's quota), this one has {n}"
-                        ),
-                    )
-                    .help(Some("summarise adjacent blocks into larger ones, or use another SPD entry".into())),
-                ));
-            }
-        }
-    }
-    let known_str = |k: &str| {
-        attrs
-            .get(k)
-            .and_then(|v| v.unmarked().as_str().map(str::to_string))
+    let InstanceKind::Managed(kind) = kind else {
+        return Vec::new();
     };
-    let is_set = |k: &str| attrs.get(k).is_some_and(|v| !v.is_null());
-
-    // BGP: the addresses inside the /30.
-    let bgp = attrs.get("bgp_config").and_then(|v| v.unmarked().as_map());
-    if let Some(bgp) = bgp {
-        let s = |k: &str| bgp.get(k).and_then(|v| v.unmarked().as_str());
-        if let Some(Ok((net, len))) = s("tunnel_cidr").map(parse_cidr) {
-            let (lo, hi) = range_of(net, len);
-            let mut ips = Vec::new();
-            for key in ["local_bgp_ip", "remote_bgp_ip"] {
-                if let Some(ip) = s(key).and_then(parse_ipv4) {
-                    let n = u32::from(ip);
-                    if n < lo || n > hi {
-                        out.push((
-                            format!("bgp_config.{key}"),
-                            Problem::new(
-                                format!("Invalid value for \"{key}\""),
-                                format!(
-                                    "{ip} is not inside the BGP tunnel block {}",
-                                    s("tunnel_cidr").unwrap_or("")
-                                ),
-                            )
-                            .help(Some(format!(
-                                "use an address of {}: {} or {}",
-                                s("tunnel_cidr").unwrap_or(""),
-                                Ipv4Addr::from(lo.saturating_add(1)),
-                                Ipv4Addr::from(lo.saturating_add(2))
-                            ))),
-                        ));
-                    }
-                    ips.push(n);
-                }
-            }
-            if ips.len() == 2 && ips[0] == ips[1] {
-                out.push((
-                    "bgp_config.remote_bgp_ip".into(),
-                    Problem::new(
-                        "Invalid value for \"remote_bgp_ip\"",
-                        "the local and remote BGP addresses must differ",
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(rt) = known_str("route_type") {
-        if rt == "Bgp" && !is_set("bgp_config") {
-            out.push((
-                "route_type".into(),
-                Problem::new(
-                    "Missing bgp_config",
-                    "a tunnel with route_type = \"Bgp\" needs a bgp_config { tunnel_cidr, local_bgp_ip, remote_bgp_ip } block",
-                ),
-            ));
-        }
-    }
-    if is_set("bgp_config")
-        && attrs
-            .get("route_type")
-            .is_none_or(|v| v.unmarked().as_str().is_some_and(|s| s != "Bgp"))
-    {
-        out.push((
-            "bgp_config".into(),
-            Problem::new(
-                "bgp_config needs route_type = \"Bgp\"",
-                "the BGP settings are only used by tunnels whose route_type is \"Bgp\"",
+    kind.def()
+        .check(attrs)
+        .into_iter()
+        .map(|p| {
+            (
+                p.path,
+                Problem {
+                    summary: p.summary,
+                    detail: Some(p.detail),
+                    help: p.help,
+                },
             )
-            .help(Some(
-                "add route_type = \"Bgp\" or remove the bgp_config block".into(),
-            )),
-        ));
-    }
-
-    // IKE identities: ADDRESS uses ike_*_address, FQDN uses ike_*_fqdn_name.
-    for (ident_key, addr_key, fqdn_key) in [
-        (
-            "ike_local_identity",
-            "ike_local_address",
-            "ike_local_fqdn_name",
-        ),
-        (
-            "ike_remote_identity",
-            "ike_remote_address",
-            "ike_remote_fqdn_name",
-        ),
-    ] {
-        if attrs.get(ident_key).is_some_and(Value::is_unknown) {
-            continue;
-        }
-        let identity = attrs
-            .get(ident_key)
-            .and_then(|v| v.unmarked().as_str())
-            .unwrap_or("ADDRESS");
-        match identity {
-            "ADDRESS" if is_set(fqdn_key) => out.push((
-                fqdn_key.to_string(),
-                Problem::new(
-                    format!("Conflicting arguments \"{fqdn_key}\" and \"{ident_key}\""),
-                    format!("{fqdn_key} is only used when {ident_key} = \"FQDN\" ({ident_key} is \"ADDRESS\"{})",
-                        if attrs.contains_key(ident_key) { "" } else { " by default" }),
-                )
-                .help(Some(format!("set {ident_key} = \"FQDN\", or use {addr_key} instead"))),
-            )),
-            "FQDN" => {
-                if is_set(addr_key) {
-                    out.push((
-                        addr_key.to_string(),
-                        Problem::new(
-                            format!("Conflicting arguments \"{addr_key}\" and \"{ident_key}\""),
-                            format!("{addr_key} is only used when {ident_key} = \"ADDRESS\""),
-                        )
-                        .help(Some(format!("remove {addr_key}, or set {ident_key} = \"ADDRESS\""))),
-                    ));
-                }
-                if !is_set(fqdn_key) {
-                    out.push((
-                        ident_key.to_string(),
-                        Problem::new(
-                            format!("Missing argument \"{fqdn_key}\""),
-                            format!("{ident_key} = \"FQDN\" needs {fqdn_key}"),
-                        ),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 /// Cross-instance validation over all expanded instances (call after expanding every block):
@@ -955,7 +689,7 @@ mod tests {
         assert_eq!(p.summary, "Invalid value for \"x\"");
         assert_eq!(p.detail.as_deref(), Some("must be at least 10, got 3"));
         assert!(check_one("x", &Check::IntMin(10), &Value::int(10), false).is_none());
-        let schema = tunnelform_model::ResourceKind::VpnConnection
+        let schema = tunnelform_kinds::ResourceKind::VpnConnection
             .schema()
             .attr("pre_share_key")
             .unwrap();
@@ -976,25 +710,6 @@ mod tests {
         )
         .unwrap_err();
         assert!(!format!("{p:?}").contains("abc"));
-    }
-
-    #[test]
-    fn cidr_parsing_is_strict() {
-        assert_eq!(parse_cidr("10.0.0.0/16").unwrap(), (0x0a00_0000, 16));
-        assert!(
-            matches!(parse_cidr("10.0.0.1/16"), Err(CidrError::HostBits(ref s)) if s == "10.0.0.0/16")
-        );
-        for bad in [
-            "10.0.0.0",
-            "10.0.0/8",
-            "10.0.0.0/33",
-            "010.0.0.0/8",
-            "a.b.c.d/8",
-            "10.0.0.0/",
-            "10.0.0.0/x",
-        ] {
-            assert!(matches!(parse_cidr(bad), Err(CidrError::Syntax)), "{bad}");
-        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ use ipnet::Ipv4Net;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Value};
 
 use crate::types::{Action, Attrs, ObjectKind, Plan, ResourceChange};
 
