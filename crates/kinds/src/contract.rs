@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ipnet::Ipv4Net;
 use tunnelform_model::{Attrs, BlockSchema};
 use tunnelform_tencent_api::{ApiError, Client};
 
@@ -90,6 +91,46 @@ impl Problem {
     }
 }
 
+/// Something an object holds exclusively within a scope (an address range on a VPN gateway, the
+/// one tunnel between two gateways). Two objects cannot hold conflicting claims at once, so the
+/// engine orders a release before a claim it conflicts with, and refuses a replacement that would
+/// hold both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// Where the claim is exclusive, as a message names it (`VPN gateway vpngw-1`).
+    pub scope: String,
+    pub held: Held,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    /// An address range: overlapping ranges of the same `what` (`SPD range`) conflict.
+    Range { what: &'static str, net: Ipv4Net },
+    /// A single thing identified by `key`: holding it twice conflicts, for the reason `why`.
+    One { key: String, why: String },
+}
+
+impl Claim {
+    /// Why holding `self` and `other` at once is refused, if it is (`noun`: what holds them).
+    pub fn conflict(&self, other: &Claim, noun: &str) -> Option<String> {
+        if self.scope != other.scope {
+            return None;
+        }
+        match (&self.held, &other.held) {
+            (Held::Range { what: a, net: x }, Held::Range { what: b, net: y })
+                if a == b && (x.contains(y) || y.contains(x)) =>
+            {
+                Some(format!(
+                    "the new {noun}'s {b} {x} would overlap the old {noun}'s on {}",
+                    self.scope
+                ))
+            }
+            (Held::One { key: a, why }, Held::One { key: b, .. }) if a == b => Some(why.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// How an object migrated from a Terraform state that does not record its region finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegionHint {
@@ -119,6 +160,16 @@ pub trait Kind: Send + Sync + 'static {
     /// (values still unknown are skipped).
     fn check(&self, _attrs: &Attrs) -> Vec<Problem> {
         Vec::new()
+    }
+
+    /// What an object with these attributes holds exclusively ([`Claim`]).
+    fn claims(&self, _attrs: &Attrs) -> Vec<Claim> {
+        Vec::new()
+    }
+
+    /// What one object of this kind is called in messages (`tunnel`).
+    fn noun(&self) -> &'static str {
+        "object"
     }
 
     /// Attributes that deleting an object needs besides its id (a tunnel's delete names its VPN

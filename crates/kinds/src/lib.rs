@@ -18,7 +18,9 @@ pub mod tags;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 
-pub use contract::{Call, CallError, Created, Deleted, Kind, Observed, Problem, RegionHint};
+pub use contract::{
+    Call, CallError, Claim, Created, Deleted, Held, Kind, Observed, Problem, RegionHint,
+};
 pub use registry::{DataKind, ObjectKind, ResourceKind};
 pub use tags::Ownership;
 

@@ -118,7 +118,7 @@ pub fn same(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
 mod tests {
     use super::*;
     use tunnelform_kinds::ResourceKind;
-    
+
     fn spd(local: &str, remotes: &[&str]) -> Value {
         Value::Map(BTreeMap::from([
             ("local_cidr_block".to_string(), Value::from(local)),

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use tunnelform_model::{Address, Value};
 
-
 pub use tunnelform_model::Attrs;
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;

@@ -22,7 +22,9 @@ use tunnelform_tencent_api::vpc::{
 use tunnelform_tencent_api::{ApiError, Client, Secret};
 
 use crate::attrs::{self, get_bool, get_int, get_str, opt_s, s, secret_of};
-use crate::contract::{Call, CallError, Created, Deleted, Kind, Observed, Problem, RegionHint};
+use crate::contract::{
+    Call, CallError, Claim, Created, Deleted, Held, Kind, Observed, Problem, RegionHint,
+};
 use crate::tags::{split_tags, Tag};
 
 pub mod rules;
@@ -566,6 +568,59 @@ impl Kind for VpnConnectionKind {
 
     fn schema(&self) -> &'static BlockSchema {
         &SCHEMA
+    }
+
+    fn noun(&self) -> &'static str {
+        "tunnel"
+    }
+
+    // On its VPN gateway a tunnel holds its SPD remote ranges, its BGP tunnel range and the pair
+    // (customer gateway, VPN gateway): the API refuses overlaps and a second tunnel per pair.
+    fn claims(&self, attrs: &Attrs) -> Vec<Claim> {
+        let Some(gw) = get_str(attrs, "vpn_gateway_id") else {
+            return Vec::new();
+        };
+        let scope = format!("VPN gateway {gw}");
+        let mut out = Vec::new();
+        let range = |what, net| Claim {
+            scope: scope.clone(),
+            held: Held::Range { what, net },
+        };
+        for entry in attrs
+            .get("security_group_policy")
+            .and_then(Value::as_list)
+            .into_iter()
+            .flatten()
+        {
+            for r in entry
+                .get("remote_cidr_block")
+                .and_then(Value::as_list)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(net) = r.as_str().and_then(|r| r.parse().ok()) {
+                    out.push(range("SPD range", net));
+                }
+            }
+        }
+        if let Some(net) = attrs
+            .get("bgp_config")
+            .and_then(|b| b.get("tunnel_cidr"))
+            .and_then(Value::as_str)
+            .and_then(|c| c.parse().ok())
+        {
+            out.push(range("BGP range", net));
+        }
+        if let Some(cgw) = get_str(attrs, "customer_gateway_id") {
+            out.push(Claim {
+                scope: scope.clone(),
+                held: Held::One {
+                    why: format!("the new tunnel would connect the same customer gateway ({cgw}) and VPN gateway ({gw}) as the old one, and Tencent Cloud allows one tunnel per pair"),
+                    key: cgw,
+                },
+            });
+        }
+        out
     }
 
     fn delete_needs(&self) -> &'static [&'static str] {
