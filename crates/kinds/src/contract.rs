@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use ipnet::Ipv4Net;
-use tunnelform_model::{Attrs, BlockSchema};
+use tunnelform_model::{Address, Attrs, BlockSchema};
 use tunnelform_tencent_api::{ApiError, Client};
 
 use crate::tags::{Ownership, Tag};
@@ -91,6 +91,24 @@ impl Problem {
     }
 }
 
+/// An instance as the rules across instances see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    pub address: &'a Address,
+    pub attrs: &'a Attrs,
+}
+
+/// A rule broken between instances of a kind: at an attribute of one of them (`at`: index into
+/// the members and attribute path), because of another (`other`), or about the set as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub at: Option<(usize, String)>,
+    pub other: Option<(usize, String)>,
+    pub summary: String,
+    pub detail: String,
+    pub help: Option<String>,
+}
+
 /// Something an object holds exclusively within a scope (an address range on a VPN gateway, the
 /// one tunnel between two gateways). Two objects cannot hold conflicting claims at once, so the
 /// engine orders a release before a claim it conflicts with, and refuses a replacement that would
@@ -159,6 +177,12 @@ pub trait Kind: Send + Sync + 'static {
     /// Rules across several arguments of one instance, beyond the schema's per-value checks
     /// (values still unknown are skipped).
     fn check(&self, _attrs: &Attrs) -> Vec<Problem> {
+        Vec::new()
+    }
+
+    /// Rules across all the configuration's instances of this kind (values still unknown are
+    /// skipped).
+    fn check_together(&self, _members: &[Member<'_>]) -> Vec<Conflict> {
         Vec::new()
     }
 

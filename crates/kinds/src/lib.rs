@@ -19,7 +19,8 @@ pub mod vpn_connection;
 pub mod vpn_gateway;
 
 pub use contract::{
-    Call, CallError, Claim, Created, Deleted, Held, Kind, Observed, Problem, RegionHint,
+    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Problem,
+    RegionHint,
 };
 pub use registry::{DataKind, ObjectKind, ResourceKind};
 pub use tags::Ownership;

@@ -23,11 +23,13 @@ use tunnelform_tencent_api::{ApiError, Client, Secret};
 
 use crate::attrs::{self, get_bool, get_int, get_str, opt_s, s, secret_of};
 use crate::contract::{
-    Call, CallError, Claim, Created, Deleted, Held, Kind, Observed, Problem, RegionHint,
+    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Problem,
+    RegionHint,
 };
 use crate::tags::{split_tags, Tag};
 
 pub mod rules;
+pub mod together;
 
 const STR: T = T::String;
 const STR_SET: T = T::Set(&T::String);
@@ -568,6 +570,10 @@ impl Kind for VpnConnectionKind {
 
     fn schema(&self) -> &'static BlockSchema {
         &SCHEMA
+    }
+
+    fn check_together(&self, members: &[Member<'_>]) -> Vec<Conflict> {
+        together::check(members)
     }
 
     fn noun(&self) -> &'static str {
