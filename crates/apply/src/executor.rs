@@ -35,7 +35,6 @@ use tunnelform_tencent_api::{resource_name, ApiError, Client, ErrorCode, ErrorKi
 
 use crate::data::read_data;
 use crate::mapping::{self, tags_for_create, user_tags};
-use crate::planner::lifecycle_of;
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::{resource_state, StateStore, StoreError};
 use crate::watch::{Expect, Settled, Watcher};
@@ -556,7 +555,6 @@ fn resolved_after(
             None,
         ));
     }
-    let lc = lifecycle_of(&inst);
     let existing = change
         .before
         .as_ref()
@@ -566,7 +564,7 @@ fn resolved_after(
         kind,
         &inst.attrs,
         existing,
-        &lc,
+        &inst.lifecycle,
     )))
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sha2::Digest as _;
 use tunnelform_model::schema::{AttrSchema, Nesting};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Span, Value};
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Lifecycle, Mode, Span, Value};
 
 use crate::ast::Expr;
 use crate::decode;
@@ -14,8 +14,8 @@ use crate::session::Session;
 use crate::source::{BSpan, Sources};
 use crate::vars::VariableDecl;
 use crate::{
-    ImportBlock, Instance, InstanceKind, Lifecycle, Lookup, OutputValue, ProviderConfig,
-    ProviderRef, VarInputs,
+    ImportBlock, Instance, InstanceKind, Lookup, OutputValue, ProviderConfig, ProviderRef,
+    VarInputs,
 };
 
 /// The parsed and checked configuration of one directory. Cheap to clone and to share between

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use tunnelform_model::schema::{BlockSchema, Nesting};
 use tunnelform_model::{
-    Address, DataKind, Diagnostic, Diagnostics, InstanceKey, Mode, ResourceKind, Span, Value,
+    Address, DataKind, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode,
+    ResourceKind, Span, Value,
 };
 
 use crate::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
@@ -23,7 +24,7 @@ use crate::suggest::{self, did_you_mean};
 use crate::types::{convert, parse_type};
 use crate::values::{primitive_string, to_bool, weight};
 use crate::vars::{eval_error, Resolver, ValidationRule, VariableDecl};
-use crate::{InstanceKind, Lifecycle, VarInputs, MAX_CONFIG_BYTES};
+use crate::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
     "terraform",
@@ -995,15 +996,15 @@ impl Decoder {
         l
     }
 
-    fn ignore_changes(&mut self, a: &Attribute, schema: &'static BlockSchema) -> Vec<String> {
+    fn ignore_changes(&mut self, a: &Attribute, schema: &'static BlockSchema) -> IgnoreChanges {
         if a.expr.as_keyword() == Some("all") || a.expr.as_literal_str() == Some("all") {
-            return vec!["all".to_string()];
+            return IgnoreChanges::All;
         }
         let ExprKind::Tuple(items) = &a.expr.kind else {
             let d = Diagnostic::error("Invalid ignore_changes")
                 .with_help("write ignore_changes = [ARGUMENT, ...] or ignore_changes = all");
             self.error(d, a.expr.span);
-            return Vec::new();
+            return IgnoreChanges::default();
         };
         let args: Vec<&str> = schema.argument_names().collect();
         let mut out = Vec::new();
@@ -1033,7 +1034,7 @@ impl Decoder {
                 }
             }
         }
-        out
+        IgnoreChanges::Attributes(out)
     }
 
     /// Checks a body against its schema (unknown or read-only arguments, blocks, nesting,

@@ -53,7 +53,7 @@ mod vars;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tunnelform_model::{Address, DataKind, ResourceKind, Span, Value};
+use tunnelform_model::{Address, DataKind, Lifecycle, ResourceKind, Span, Value};
 
 pub use config::Config;
 pub use fmt::format_source;
@@ -160,22 +160,6 @@ impl InstanceKind {
             InstanceKind::Managed(k) => k.type_name(),
             InstanceKind::Data(k) => k.type_name(),
         }
-    }
-}
-
-/// `lifecycle { ... }` of a resource block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Lifecycle {
-    pub prevent_destroy: bool,
-    pub create_before_destroy: bool,
-    /// Attribute names (top-level arguments), or the single entry `"all"` for `ignore_changes = all`.
-    pub ignore_changes: Vec<String>,
-}
-
-impl Lifecycle {
-    /// Whether changes to the top-level argument `attr` are ignored.
-    pub fn ignores(&self, attr: &str) -> bool {
-        self.ignore_changes.iter().any(|a| a == "all" || a == attr)
     }
 }
 

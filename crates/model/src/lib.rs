@@ -5,10 +5,12 @@
 
 pub mod address;
 pub mod diagnostic;
+pub mod lifecycle;
 pub mod schema;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
+pub use lifecycle::{IgnoreChanges, Lifecycle};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DataKind, Nesting, ResourceKind};
 pub use value::{Number, Value};
