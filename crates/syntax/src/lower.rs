@@ -2,48 +2,29 @@
 //!
 //! hcl-edit bounds nesting (64 levels) and operator chains (128) while parsing, but its parser
 //! and its trees are recursive, so parsing, lowering and dropping its tree run on a thread with a
-//! large stack. The lowered tree is checked against [`crate::MAX_EXPRESSION_DEPTH`].
+//! large stack. The lowered tree is checked against [`MAX_EXPRESSION_DEPTH`].
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{BlockLabel, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
-use tunnelform_model::{Diagnostic, Value};
+use tunnelform_model::Value;
 
 use std::collections::HashMap;
 
 use crate::ast::{
     Attribute, BinOp, Block, Body, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart,
-    TraverseOp, UnaryOp,
+    TraverseOp, UnaryOp, MAX_EXPRESSION_DEPTH,
 };
 use crate::bigobj;
-use crate::source::{BSpan, Sources};
-use crate::values::number_value;
-use crate::MAX_EXPRESSION_DEPTH;
+use crate::error::LowerError;
+use crate::source::BSpan;
 
 /// Stack for the parsing thread. Only touched pages are committed.
 const PARSE_STACK: usize = 64 * 1024 * 1024;
 
-/// A problem found while lowering, located later against the sources.
-#[derive(Debug, Clone)]
-pub(crate) struct LowerError {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub help: Option<String>,
-    pub span: BSpan,
-}
-
-impl LowerError {
-    pub fn into_diag(self, sources: &Sources) -> Diagnostic {
-        let mut d = Diagnostic::error(self.summary);
-        d.detail = self.detail;
-        d.help = self.help;
-        sources.locate(d, self.span)
-    }
-}
-
 /// Runs `f` on a thread with a large stack (falls back to the current thread if none can be made).
-pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let slot = std::sync::Mutex::new(Some(f));
     let take = || slot.lock().ok().and_then(|mut g| g.take());
     let from_thread = std::thread::scope(|scope| {
@@ -80,7 +61,7 @@ fn unreachable_none<T>() -> T {
 }
 
 /// Parses a whole file into a body. A syntax error comes back as one located error.
-pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
     let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -116,7 +97,7 @@ fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), Low
 }
 
 /// Parses a standalone expression (a `--var` value).
-pub(crate) fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
+pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
     let prepared = bigobj::prepare(file, src, true, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -474,7 +455,7 @@ impl Lowerer {
                 let n = n.value();
                 let v = match n.as_i64() {
                     Some(i) => Value::int(i),
-                    None => n.as_f64().map(number_value).unwrap_or(Value::Null),
+                    None => n.as_f64().map(Value::number).unwrap_or(Value::Null),
                 };
                 ExprKind::Literal(v)
             }

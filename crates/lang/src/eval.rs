@@ -11,67 +11,25 @@ use std::sync::Arc;
 
 use tunnelform_model::{Mode, Value};
 
-use crate::ast::{
+use tunnelform_syntax::ast::{
     BinOp, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart, TraverseOp, UnaryOp,
 };
+use tunnelform_syntax::BSpan;
+
+use crate::error::{error, too_large, EResult, WithHelp};
 use crate::functions;
-use crate::source::BSpan;
 use crate::suggest;
 use crate::values::{
-    self, equal, mark_if, number_value, primitive_string, show, to_bool, to_number, unmark,
+    self, equal, mark_if, primitive_string, show, to_bool, to_number, unmark, MAX_VALUE_WEIGHT,
 };
 
 /// Evaluation steps allowed per evaluator (each expression node and loop iteration is one).
 const MAX_STEPS: u64 = 2_000_000;
 /// Nested evaluation calls allowed (the lowered tree is at most 256 deep).
 const MAX_DEPTH: usize = 320;
-/// Largest value (in nodes) a single list/map construction may produce.
-pub(crate) const MAX_VALUE_WEIGHT: usize = 1_000_000;
-
-#[derive(Debug, Clone)]
-pub(crate) struct EvalError {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub help: Option<String>,
-    pub span: BSpan,
-}
-
-pub(crate) type EResult<T> = Result<T, Box<EvalError>>;
-
-pub(crate) fn error(summary: impl Into<String>, span: BSpan) -> Box<EvalError> {
-    Box::new(EvalError {
-        summary: summary.into(),
-        detail: None,
-        help: None,
-        span,
-    })
-}
-
-pub(crate) trait WithHelp {
-    fn help(self, help: impl Into<String>) -> Self;
-    fn help_opt(self, help: Option<String>) -> Self;
-    fn detail(self, detail: impl Into<String>) -> Self;
-}
-
-impl WithHelp for Box<EvalError> {
-    fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-    fn help_opt(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
-        }
-        self
-    }
-    fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-}
 
 /// Names bound while evaluating: for-expression variables, `each`, `count`.
-pub(crate) struct Scope<'s> {
+pub struct Scope<'s> {
     parent: Option<&'s Scope<'s>>,
     bindings: Vec<(&'s str, Cow<'s, Value>)>,
     each: Option<(&'s Value, &'s Value)>,
@@ -173,7 +131,7 @@ impl<'s> Scope<'s> {
 }
 
 /// Locals and resources, provided by the configuration during a session.
-pub(crate) trait Refs {
+pub trait Refs {
     fn local(&self, ev: &Evaluator<'_>, name: &str, span: BSpan) -> EResult<Arc<Value>>;
     /// Evaluates a reference to a managed (`TYPE.NAME...`) or data (`data.TYPE.NAME...`)
     /// resource, applying the remaining traversal `ops`.
@@ -190,7 +148,7 @@ pub(crate) trait Refs {
     ) -> EResult<Value>;
 }
 
-pub(crate) struct Evaluator<'a> {
+pub struct Evaluator<'a> {
     pub vars: Option<&'a HashMap<String, Arc<Value>>>,
     pub refs: Option<&'a dyn Refs>,
     pub path_module: &'a str,
@@ -811,7 +769,7 @@ impl<'a> Evaluator<'a> {
                 for a in args {
                     match self.eval(a, sc) {
                         Ok(v) => return Ok(v),
-                        Err(e) if is_budget_error(&e) => return Err(e),
+                        Err(e) if e.is_budget_error() => return Err(e),
                         Err(e) => last = Some(e),
                     }
                 }
@@ -827,7 +785,7 @@ impl<'a> Evaluator<'a> {
                 return match self.eval(&args[0], sc) {
                     Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown),
                     Ok(_) => Ok(Value::Bool(true)),
-                    Err(e) if is_budget_error(&e) => Err(e),
+                    Err(e) if e.is_budget_error() => Err(e),
                     Err(_) => Ok(Value::Bool(false)),
                 };
             }
@@ -894,7 +852,7 @@ impl<'a> Evaluator<'a> {
                 })?;
                 match n.as_i64().and_then(i64::checked_neg) {
                     Some(i) => Value::int(i),
-                    None => number_value(-n.as_f64().unwrap_or(0.0)),
+                    None => Value::number(-n.as_f64().unwrap_or(0.0)),
                 }
             }
             UnaryOp::Not => {
@@ -981,24 +939,24 @@ impl<'a> Evaluator<'a> {
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_add(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf + yf)),
+                .unwrap_or_else(|| Value::number(xf + yf)),
             BinOp::Sub => xi
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_sub(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf - yf)),
+                .unwrap_or_else(|| Value::number(xf - yf)),
             BinOp::Mul => xi
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_mul(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf * yf)),
+                .unwrap_or_else(|| Value::number(xf * yf)),
             BinOp::Div => {
                 if yf == 0.0 {
                     return Err(
                         error("Division by zero", span).help("the right operand of / is zero")
                     );
                 }
-                number_value(xf / yf)
+                Value::number(xf / yf)
             }
             BinOp::Mod => {
                 if yf == 0.0 {
@@ -1010,8 +968,8 @@ impl<'a> Evaluator<'a> {
                     (Some(p), Some(q)) => p
                         .checked_rem(q)
                         .map(Value::int)
-                        .unwrap_or_else(|| number_value(xf % yf)),
-                    _ => number_value(xf % yf),
+                        .unwrap_or_else(|| Value::number(xf % yf)),
+                    _ => Value::number(xf % yf),
                 }
             }
             BinOp::Lt => Value::Bool(xf < yf),
@@ -1140,18 +1098,6 @@ enum Walked<'v> {
     Owned(Value),
 }
 
-fn is_budget_error(e: &EvalError) -> bool {
-    e.summary == "Evaluation too expensive"
-        || e.summary == "Expression nested too deeply"
-        || e.summary == "Value too large"
-}
-
-pub(crate) fn too_large(span: BSpan) -> Box<EvalError> {
-    error("Value too large", span).detail(format!(
-        "the expression builds a value of more than {MAX_VALUE_WEIGHT} elements"
-    ))
-}
-
 fn bool_operand(v: &Value, op: BinOp, span: BSpan) -> EResult<bool> {
     to_bool(v).ok_or_else(|| {
         error("Invalid operand", span).detail(format!(
@@ -1163,7 +1109,7 @@ fn bool_operand(v: &Value, op: BinOp, span: BSpan) -> EResult<bool> {
 }
 
 /// (key, element) pairs of a list (index keys) or map (string keys).
-pub(crate) fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
+pub fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
     match v.unmarked() {
         Value::List(items) => Some(
             items

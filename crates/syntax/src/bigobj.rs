@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ast::{Expr, ExprKind, ObjKey};
-use crate::lower::LowerError;
+use crate::error::LowerError;
 use crate::source::BSpan;
 
 /// Parses one entry value: its text and its offset in the source.

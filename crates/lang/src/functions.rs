@@ -13,15 +13,17 @@ use ipnet::IpNet;
 use sha2::Digest as _;
 use tunnelform_model::Value;
 
-use crate::eval::{error, EResult, Evaluator, WithHelp};
-use crate::source::BSpan;
+use tunnelform_syntax::BSpan;
+
+use crate::error::{error, too_large, EResult, EvalError, WithHelp};
+use crate::eval::Evaluator;
 use crate::values::{
-    self, as_f64, equal, format_number, mark_if, number_value, parse_number, primitive_string,
-    to_bool, to_number,
+    self, as_f64, equal, format_number, mark_if, parse_number, primitive_string, to_bool,
+    to_number, MAX_VALUE_WEIGHT,
 };
 
 /// Every function name (for "did you mean").
-pub(crate) const NAMES: &[&str] = &[
+pub const NAMES: &[&str] = &[
     "abs",
     "alltrue",
     "anytrue",
@@ -101,17 +103,17 @@ pub(crate) const NAMES: &[&str] = &[
 ];
 
 /// Functions whose first argument is read in place rather than cloned (big maps in locals).
-pub(crate) const BORROWING: &[&str] = &["lookup", "element", "contains", "length", "keys", "index"];
+pub const BORROWING: &[&str] = &["lookup", "element", "contains", "length", "keys", "index"];
 
 const MAX_RANGE: usize = 100_000;
 
-pub(crate) fn exists(name: &str) -> bool {
+pub fn exists(name: &str) -> bool {
     NAMES.contains(&name)
 }
 
 type Args<'x> = [(&'x Value, BSpan)];
 
-fn arg_err(span: BSpan, fname: &str, detail: impl Into<String>) -> Box<crate::eval::EvalError> {
+fn arg_err(span: BSpan, fname: &str, detail: impl Into<String>) -> Box<EvalError> {
     error(format!("Invalid function argument to {fname}()"), span).detail(detail)
 }
 
@@ -190,7 +192,7 @@ fn map_arg<'v>(fname: &str, (v, span): (&'v Value, BSpan)) -> EResult<&'v BTreeM
     }
 }
 
-pub(crate) fn call(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult<Value> {
+pub fn call(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult<Value> {
     call_inner(ev, name, args, span).map_err(|mut e| {
         // Error details may quote argument values: never a sensitive one.
         if args.iter().any(|(v, _)| v.contains_sensitive()) {
@@ -207,11 +209,10 @@ fn call_inner(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> E
     if matches!(
         v.unmarked(),
         Value::List(_) | Value::Map(_) | Value::String(_)
-    ) && !crate::functions::BORROWING.contains(&name)
-        && crate::values::weight(&v, crate::eval::MAX_VALUE_WEIGHT).0
-            > crate::eval::MAX_VALUE_WEIGHT
+    ) && !BORROWING.contains(&name)
+        && values::weight(&v, MAX_VALUE_WEIGHT).0 > MAX_VALUE_WEIGHT
     {
-        return Err(crate::eval::too_large(span));
+        return Err(too_large(span));
     }
     Ok(v)
 }
@@ -874,7 +875,7 @@ fn pure(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult
             }
             Value::List(
                 (0..count as usize)
-                    .map(|i| number_value(start + step * i as f64))
+                    .map(|i| Value::number(start + step * i as f64))
                     .collect(),
             )
         }
@@ -889,7 +890,7 @@ fn pure(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult
             } else {
                 nums.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
             };
-            number_value(r)
+            Value::number(r)
         }
         "sum" => {
             arity(name, args, 1, 1, span)?;
@@ -901,19 +902,19 @@ fn pure(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult
             for it in items {
                 total += num_arg(name, (it, a(0).1))?;
             }
-            number_value(total)
+            Value::number(total)
         }
-        "abs" => number_value(one_num(name, args, span)?.abs()),
-        "ceil" => number_value(one_num(name, args, span)?.ceil()),
-        "floor" => number_value(one_num(name, args, span)?.floor()),
-        "signum" => number_value(one_num(name, args, span)?.signum()),
+        "abs" => Value::number(one_num(name, args, span)?.abs()),
+        "ceil" => Value::number(one_num(name, args, span)?.ceil()),
+        "floor" => Value::number(one_num(name, args, span)?.floor()),
+        "signum" => Value::number(one_num(name, args, span)?.signum()),
         "pow" => {
             arity(name, args, 2, 2, span)?;
             let r = num_arg(name, a(0))?.powf(num_arg(name, a(1))?);
             if !r.is_finite() {
                 return Err(arg_err(span, name, "the result is not a finite number"));
             }
-            number_value(r)
+            Value::number(r)
         }
         "log" => {
             arity(name, args, 2, 2, span)?;
@@ -921,7 +922,7 @@ fn pure(ev: &Evaluator<'_>, name: &str, args: &Args<'_>, span: BSpan) -> EResult
             if !r.is_finite() {
                 return Err(arg_err(span, name, "the result is not a finite number"));
             }
-            number_value(r)
+            Value::number(r)
         }
         "parseint" => {
             arity(name, args, 2, 2, span)?;
@@ -1237,7 +1238,7 @@ fn num_addr(net: &IpNet, n: u128) -> IpAddr {
     }
 }
 
-pub(crate) fn cidr_subnet(net: &IpNet, newbits: i64, netnum: i64) -> Result<String, String> {
+pub fn cidr_subnet(net: &IpNet, newbits: i64, netnum: i64) -> Result<String, String> {
     let max = i64::from(max_len(net));
     let new_len = i64::from(net.prefix_len()) + newbits;
     if newbits < 0 || new_len > max {

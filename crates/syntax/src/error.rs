@@ -1,0 +1,23 @@
+//! A syntax problem, located later against the sources.
+
+use tunnelform_model::Diagnostic;
+
+use crate::source::{BSpan, Sources};
+
+/// A problem found while parsing or lowering: what, why, how to fix it, and where.
+#[derive(Debug, Clone)]
+pub struct LowerError {
+    pub summary: String,
+    pub detail: Option<String>,
+    pub help: Option<String>,
+    pub span: BSpan,
+}
+
+impl LowerError {
+    pub fn into_diag(self, sources: &Sources) -> Diagnostic {
+        let mut d = Diagnostic::error(self.summary);
+        d.detail = self.detail;
+        d.help = self.help;
+        sources.locate(d, self.span)
+    }
+}
