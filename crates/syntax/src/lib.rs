@@ -5,6 +5,8 @@
 //!   back as one [`LowerError`] with a byte span, located against [`Sources`] into a
 //!   `Diagnostic` naming file:line:column.
 //! - [`format_source`] is `tunnelform fmt`: canonical layout that keeps comments.
+//! - [`lexer`] is the one tokenizer of the language, for what works below the syntax tree: the
+//!   formatter, the entry-by-entry parsing of big objects and the location of syntax errors.
 //! - [`source`] keeps the loaded texts and turns byte spans into `model::Span`s with their
 //!   source lines ([`clip_line`] makes a line safe to show).
 //!
@@ -16,6 +18,7 @@ pub mod ast;
 mod bigobj;
 mod error;
 mod fmt;
+pub mod lexer;
 mod lower;
 pub mod source;
 

@@ -18,6 +18,7 @@ use crate::ast::{
 };
 use crate::bigobj;
 use crate::error::LowerError;
+use crate::lexer::{tokenize, TokenKind};
 use crate::source::BSpan;
 
 /// Stack for the parsing thread. Only touched pages are committed.
@@ -193,33 +194,19 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
     }
 }
 
-/// A number literal with an exponent too large for a 64-bit float (`1e400`) ending at or around
+/// A number literal with an exponent too large for a 64-bit float (`1e400`) at or around
 /// `offset`, which the parser reports as an unexpected character after a number: its start and
 /// length.
 fn out_of_range_number(src: &str, offset: usize) -> Option<(usize, usize)> {
-    let b = src.as_bytes();
-    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-');
-    let mut start = offset.min(b.len());
-    while start > 0 && is_num(b[start - 1]) {
-        start -= 1;
-    }
-    // The literal begins at a digit (not inside a name such as `var.e1`).
-    while start < b.len() && !b[start].is_ascii_digit() {
-        start += 1;
-    }
-    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
-        return None;
-    }
-    let mut end = start;
-    while end < b.len() && is_num(b[end]) {
-        end += 1;
-    }
-    let text = src.get(start..end)?;
-    if !text.contains(['e', 'E']) || end <= offset.saturating_sub(1) {
+    let t = tokenize(src)
+        .into_iter()
+        .find(|t| t.kind == TokenKind::Number && t.start <= offset && offset <= t.end)?;
+    let text = t.text(src);
+    if !text.contains(['e', 'E']) {
         return None;
     }
     match text.parse::<f64>() {
-        Ok(v) if v.is_infinite() => Some((start, end - start)),
+        Ok(v) if v.is_infinite() => Some((t.start, t.end - t.start)),
         _ => None,
     }
 }
@@ -280,82 +267,15 @@ fn explain_syntax_error(msg: &str) -> (String, Option<String>) {
 }
 
 /// The offset of the opening quote of a string that is not closed on its line (or of a heredoc
-/// that is never closed), if any. Skips comments; used only to improve a syntax error's location.
+/// that is never closed), if any; used only to improve a syntax error's location.
 fn find_unterminated(src: &str) -> Option<(usize, bool)> {
-    let bytes = src.as_bytes();
-    let mut i = 0;
-    let mut in_heredoc: Option<(String, usize)> = None;
-    while i < bytes.len() {
-        if let Some((delim, _)) = &in_heredoc {
-            // Skip whole lines until the delimiter line.
-            let end = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-            if src[i..end].trim() == delim {
-                in_heredoc = None;
-            }
-            i = end + 1;
-            continue;
-        }
-        let b = bytes[i];
-        match b {
-            b'#' => {
-                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..]
-                    .find("*/")
-                    .map(|n| i + 2 + n + 2)
-                    .unwrap_or(src.len());
-                continue;
-            }
-            b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                let rest = &src[i + 2..];
-                let rest = rest.strip_prefix('-').unwrap_or(rest);
-                let ident: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .collect();
-                if !ident.is_empty() {
-                    in_heredoc = Some((ident, i));
-                    i = src[i..].find('\n').map(|n| i + n + 1).unwrap_or(src.len());
-                    continue;
-                }
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                let mut depth = 0usize;
-                loop {
-                    match bytes.get(i) {
-                        None => return Some((start, false)),
-                        Some(b'\n') if depth == 0 => return Some((start, false)),
-                        Some(b'\\') => i += 2,
-                        Some(b'$') | Some(b'%') if bytes.get(i + 1) == Some(&b'{') => {
-                            depth += 1;
-                            i += 2;
-                        }
-                        Some(b'}') if depth > 0 => {
-                            depth -= 1;
-                            i += 1;
-                        }
-                        Some(b'"') if depth == 0 => {
-                            i += 1;
-                            break;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    in_heredoc.map(|(_, at)| (at, true))
+    tokenize(src).into_iter().find_map(|t| match t.kind {
+        TokenKind::Str { terminated: false } => Some((t.start, false)),
+        TokenKind::Heredoc {
+            terminated: false, ..
+        } => Some((t.start, true)),
+        _ => None,
+    })
 }
 
 struct Lowerer {
@@ -705,6 +625,39 @@ mod tests {
         let e = parse_body(0, "a = 1\na = 2\n").unwrap_err();
         assert_eq!(e.summary, "Duplicate argument");
         assert_eq!(e.span.start, 6);
+    }
+
+    #[test]
+    fn big_objects_are_masked_and_small_ones_left_alone() {
+        let mut src = String::from("locals {\n  big = {\n");
+        for i in 0..200 {
+            src.push_str(&format!("    k{i} = \"v{i}\" # c\n"));
+        }
+        src.push_str("  }\n  small = { a = 1 }\n}\n");
+        let mut calls = 0;
+        let p = bigobj::prepare(0, &src, false, &mut |text, off| {
+            calls += 1;
+            assert!(src[off..].starts_with(text));
+            let (e, errs) = parse_expr(0, text).ok()?;
+            Some((e, errs))
+        });
+        assert_eq!(calls, 200);
+        let masked = p.masked.unwrap();
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masked.lines().count(), src.lines().count());
+        assert!(masked.contains("big = {\n"));
+        assert!(!masked.contains("k0"));
+        assert!(masked.contains("small = { a = 1 }"));
+        let start = src.find("{\n    k0").unwrap();
+        assert!(matches!(&p.objects[&start].kind, ExprKind::Object(items) if items.len() == 200));
+    }
+
+    #[test]
+    fn an_escaped_interpolation_does_not_hide_an_unterminated_string() {
+        // `$${` is a literal `${`: the first string is closed, the second one is not.
+        let e = parse_body(0, "a = \"$${x\"\nb = \"open\nc = 1\n").unwrap_err();
+        assert_eq!(e.summary, "Unterminated string", "{e:?}");
+        assert_eq!(e.span.start, 15, "{e:?}");
     }
 
     #[test]
