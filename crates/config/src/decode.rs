@@ -285,7 +285,7 @@ impl Decoder {
     }
 
     fn const_eval(&mut self, e: &Expr, what: &'static str) -> Option<Value> {
-        let ev = Evaluator::new(None, None, ".", what);
+        let ev = Evaluator::new(None, None, Path::new("."), what);
         match ev.eval(e, &Scope::root()) {
             Ok(v) => Some(v),
             Err(err) => {
@@ -570,7 +570,7 @@ impl Decoder {
             nullable: true,
             validations: Vec::new(),
         };
-        let type_ev = Evaluator::new(None, None, ".", "a type constraint");
+        let type_ev = Evaluator::new(None, None, Path::new("."), "a type constraint");
         let mut default_attr = None;
         for a in &b.body.attrs {
             match a.name.as_str() {
@@ -1530,7 +1530,7 @@ impl Decoder {
             self.blocks.iter().map(|b| b.dep_blocks.clone()).collect();
         let order = graph::topo_order(&block_deps, &block_nodes);
 
-        let path_module = self.dir.display().to_string();
+        let module_dir = self.dir.clone();
         let mut pure_values: Vec<Option<Arc<Value>>> = vec![None; n_locals];
         if !self.diags.has_errors() {
             // Locals that do not depend on resources: evaluated once, here.
@@ -1542,12 +1542,8 @@ impl Decoder {
                     pure: &pure_values,
                     index: &self.local_index,
                 };
-                let ev = Evaluator::new(
-                    Some(&var_values),
-                    Some(&refs),
-                    &path_module,
-                    "a local value",
-                );
+                let ev =
+                    Evaluator::new(Some(&var_values), Some(&refs), &module_dir, "a local value");
                 match ev.eval(&self.locals[li].expr, &Scope::root()) {
                     Ok(v) => match check_size(&v) {
                         Ok(()) => pure_values[li] = Some(Arc::new(v)),
@@ -1594,7 +1590,7 @@ impl Decoder {
                 let ev = Evaluator::new(
                     Some(&var_values),
                     Some(&lrefs),
-                    &path_module,
+                    &module_dir,
                     "count and for_each",
                 );
                 match compute_expansion(&ev, b, unset_unknown) {
@@ -1617,7 +1613,7 @@ impl Decoder {
                     let ev = Evaluator::new(
                         Some(&var_values),
                         Some(&refs),
-                        &path_module,
+                        &module_dir,
                         "a provider block",
                     );
                     match ev.eval(r, &Scope::root()) {
@@ -1663,7 +1659,6 @@ impl Decoder {
         let inner = Inner {
             unset_unknown,
             dir: self.dir,
-            path_module,
             sources: self.sources,
             tf_files: self.tf_files,
             var_decls: self.var_decls,

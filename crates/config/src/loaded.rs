@@ -43,7 +43,6 @@ impl std::fmt::Debug for Config {
 
 pub(crate) struct Inner {
     pub dir: PathBuf,
-    pub path_module: String,
     pub sources: Sources,
     /// Source ids of the `*.tf` files, in name order.
     pub tf_files: Vec<u32>,

@@ -53,7 +53,7 @@ impl<'c> Session<'c> {
         Evaluator::new(
             Some(&inner.var_values),
             Some(self as &dyn Refs),
-            &inner.path_module,
+            &inner.dir,
             "this context",
         )
     }

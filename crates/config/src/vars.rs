@@ -221,7 +221,12 @@ impl<'a> Resolver<'a> {
             if decl.validations.is_empty() || !out.contains_key(&decl.name) {
                 continue;
             }
-            let ev = Evaluator::new(Some(&out), None, ".", "a variable validation rule");
+            let ev = Evaluator::new(
+                Some(&out),
+                None,
+                Path::new("."),
+                "a variable validation rule",
+            );
             for rule in &decl.validations {
                 let ok = match ev.eval(&rule.condition, &Scope::root()) {
                     Ok(v) => match to_bool(&v) {
@@ -302,7 +307,7 @@ impl<'a> Resolver<'a> {
                         .push(self.hide(e.into_diag(self.sources), sensitive));
                     return None;
                 }
-                let ev = Evaluator::new(None, None, ".", "a variable value");
+                let ev = Evaluator::new(None, None, Path::new("."), "a variable value");
                 match ev.eval(&expr, &Scope::root()) {
                     Ok(v) => Some(Given {
                         value: v,
@@ -405,7 +410,7 @@ impl<'a> Resolver<'a> {
                 .with_help("a .tfvars file holds only NAME = VALUE lines");
             self.diags.push(self.sources.locate(d, b.header));
         }
-        let ev = Evaluator::new(None, None, ".", "a variable file");
+        let ev = Evaluator::new(None, None, Path::new("."), "a variable file");
         for a in &body.attrs {
             let Some(decl) = self.decl(&a.name) else {
                 let d = Diagnostic::error(format!("Value for undeclared variable \"{}\"", a.name))

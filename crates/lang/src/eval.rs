@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use tunnelform_model::{Mode, Value};
@@ -17,7 +18,7 @@ use tunnelform_syntax::ast::{
 use tunnelform_syntax::BSpan;
 
 use crate::error::{error, too_large, EResult, WithHelp};
-use crate::functions;
+use crate::functions::{self, Body, Context, Evaluate};
 use crate::suggest;
 use crate::values::{
     self, equal, mark_if, primitive_string, show, to_bool, to_number, unmark, MAX_VALUE_WEIGHT,
@@ -151,7 +152,8 @@ pub trait Refs {
 pub struct Evaluator<'a> {
     pub vars: Option<&'a HashMap<String, Arc<Value>>>,
     pub refs: Option<&'a dyn Refs>,
-    pub path_module: &'a str,
+    /// The directory of the module being evaluated (`path.module`).
+    pub module_dir: &'a Path,
     /// For "... may not be used in {what}".
     pub what: &'static str,
     steps: Cell<u64>,
@@ -170,13 +172,13 @@ impl<'a> Evaluator<'a> {
     pub fn new(
         vars: Option<&'a HashMap<String, Arc<Value>>>,
         refs: Option<&'a dyn Refs>,
-        path_module: &'a str,
+        module_dir: &'a Path,
         what: &'static str,
     ) -> Evaluator<'a> {
         Evaluator {
             vars,
             refs,
-            path_module,
+            module_dir,
             what,
             steps: Cell::new(0),
             depth: Cell::new(0),
@@ -495,7 +497,7 @@ impl<'a> Evaluator<'a> {
             "path" => {
                 let (what, aspan) = attr(0)?;
                 let v = match what {
-                    "module" | "root" => Value::from(self.path_module),
+                    "module" | "root" => Value::from(self.module_dir.display().to_string()),
                     "cwd" => Value::from(
                         std::env::current_dir()
                             .map(|p| p.display().to_string())
@@ -759,48 +761,23 @@ impl<'a> Evaluator<'a> {
         sc: &Scope<'_>,
         span: BSpan,
     ) -> EResult<Value> {
-        match name {
-            "try" => {
-                if args.is_empty() {
-                    return Err(error("Not enough function arguments", span)
-                        .help("try() needs at least one argument"));
-                }
-                let mut last = None;
-                for a in args {
-                    match self.eval(a, sc) {
-                        Ok(v) => return Ok(v),
-                        Err(e) if e.is_budget_error() => return Err(e),
-                        Err(e) => last = Some(e),
-                    }
-                }
-                let last = last.map(|e| e.summary).unwrap_or_default();
-                return Err(error("No expression in try() succeeded", span)
-                    .detail(format!("the last one failed with: {last}")));
-            }
-            "can" => {
-                if args.len() != 1 {
-                    return Err(error("Wrong number of function arguments", span)
-                        .help("can() takes exactly one argument"));
-                }
-                return match self.eval(&args[0], sc) {
-                    Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown),
-                    Ok(_) => Ok(Value::Bool(true)),
-                    Err(e) if e.is_budget_error() => Err(e),
-                    Err(_) => Ok(Value::Bool(false)),
-                };
-            }
-            _ => {}
-        }
-        if !functions::exists(name) {
+        let Some(f) = functions::lookup(name) else {
             return Err(
                 error(format!("Call to unknown function \"{name}\""), name_span).help(
-                    suggest::did_you_mean(name, functions::NAMES.iter().copied()).unwrap_or_else(
-                        || format!("available functions: {}", functions::NAMES.join(", ")),
-                    ),
+                    suggest::did_you_mean(name, functions::names()).unwrap_or_else(|| {
+                        format!(
+                            "available functions: {}",
+                            functions::names().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
                 ),
             );
+        };
+        if let Body::Lazy(lazy) = f.body {
+            f.arity.check(f.name, args.len(), span)?;
+            return lazy(&InScope { ev: self, sc }, args, span);
         }
-        if functions::BORROWING.contains(&name) && !expand_final && !args.is_empty() {
+        if f.borrows_first && !expand_final && !args.is_empty() {
             let mut rest: Vec<(Value, BSpan)> = Vec::with_capacity(args.len() - 1);
             for a in &args[1..] {
                 rest.push((self.eval(a, sc)?, a.span));
@@ -809,7 +786,7 @@ impl<'a> Evaluator<'a> {
                 let mut refs: Vec<(&Value, BSpan)> = Vec::with_capacity(args.len());
                 refs.push((first, args[0].span));
                 refs.extend(rest.iter().map(|(v, s)| (v, *s)));
-                functions::call(self, name, &refs, span)
+                functions::call(self, f, &refs, span)
             });
         }
         let mut vals: Vec<(Value, BSpan)> = Vec::with_capacity(args.len());
@@ -834,7 +811,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let refs: Vec<(&Value, BSpan)> = vals.iter().map(|(v, s)| (v, *s)).collect();
-        functions::call(self, name, &refs, span)
+        functions::call(self, f, &refs, span)
     }
 
     fn eval_unary(&self, op: UnaryOp, inner: &Expr, sc: &Scope<'_>, span: BSpan) -> EResult<Value> {
@@ -1088,6 +1065,29 @@ impl<'a> Evaluator<'a> {
             Value::List(list)
         };
         Ok(mark_if(out, sens))
+    }
+}
+
+/// What functions see of an evaluator.
+impl Context for Evaluator<'_> {
+    fn step(&self, span: BSpan) -> EResult<()> {
+        Evaluator::step(self, span)
+    }
+
+    fn module_dir(&self) -> &Path {
+        self.module_dir
+    }
+}
+
+/// The arguments of a lazy function (`try`, `can`), evaluated in the caller's scope.
+struct InScope<'e, 'a, 's> {
+    ev: &'e Evaluator<'a>,
+    sc: &'e Scope<'s>,
+}
+
+impl Evaluate for InScope<'_, '_, '_> {
+    fn evaluate(&self, e: &Expr) -> EResult<Value> {
+        self.ev.eval(e, self.sc)
     }
 }
 

@@ -346,7 +346,7 @@ mod tests {
     fn ty(src: &str) -> Ty {
         let (e, errs) = parse_expr(0, src).unwrap();
         assert!(errs.is_empty());
-        let ev = Evaluator::new(None, None, ".", "a type");
+        let ev = Evaluator::new(None, None, std::path::Path::new("."), "a type");
         parse_type(&e, &ev).unwrap()
     }
 
