@@ -1,34 +1,18 @@
 //! Evaluation errors: what went wrong, why, how to fix it, and where (a byte span located later
 //! against the sources).
 
-use tunnelform_model::Diagnostic;
-use tunnelform_syntax::{BSpan, Sources};
+use tunnelform_syntax::{BSpan, SpanError};
 
 use crate::values::MAX_VALUE_WEIGHT;
 
-#[derive(Debug, Clone)]
-pub struct EvalError {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub help: Option<String>,
-    pub span: BSpan,
-}
+/// An evaluation error: the same located problem as a syntax error.
+pub type EvalError = SpanError;
 
-impl EvalError {
-    /// The error as a diagnostic, located against the sources.
-    pub fn into_diag(self, sources: &Sources) -> Diagnostic {
-        let mut d = Diagnostic::error(self.summary);
-        d.detail = self.detail;
-        d.help = self.help;
-        sources.locate(d, self.span)
-    }
-
-    /// An error of the evaluation budget (steps, depth, size): `try` and `can` do not swallow it.
-    pub fn is_budget_error(&self) -> bool {
-        self.summary == "Evaluation too expensive"
-            || self.summary == "Expression nested too deeply"
-            || self.summary == "Value too large"
-    }
+/// An error of the evaluation budget (steps, depth, size): `try` and `can` do not swallow it.
+pub fn is_budget_error(e: &EvalError) -> bool {
+    e.summary == "Evaluation too expensive"
+        || e.summary == "Expression nested too deeply"
+        || e.summary == "Value too large"
 }
 
 pub type EResult<T> = Result<T, Box<EvalError>>;

@@ -12,12 +12,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ast::{Expr, ExprKind, ObjKey};
-use crate::error::LowerError;
+use crate::error::SpanError;
 use crate::lexer::{tokenize, TokenKind};
 use crate::source::BSpan;
 
 /// Parses one entry value: its text and its offset in the source.
-pub(crate) type ParseValue<'a> = dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)> + 'a;
+pub(crate) type ParseValue<'a> = dyn FnMut(&str, usize) -> Option<(Expr, Vec<SpanError>)> + 'a;
 
 /// Objects with at least this many entries are parsed entry by entry.
 pub(crate) const BIG_OBJECT: usize = 64;
@@ -78,7 +78,7 @@ fn lex(src: &str) -> Vec<Tok> {
 pub(crate) struct Prepared {
     pub masked: Option<String>,
     pub objects: HashMap<usize, Expr>,
-    pub errors: Vec<LowerError>,
+    pub errors: Vec<SpanError>,
 }
 
 /// Finds big object constructors in `src` and parses them entry by entry. `expr_mode`: `src` is
@@ -171,7 +171,7 @@ fn object(
     src: &str,
     toks: &[Tok],
     parse_value: &mut ParseValue<'_>,
-    errors: &mut Vec<LowerError>,
+    errors: &mut Vec<SpanError>,
 ) -> Option<Expr> {
     let inner = &toks[1..toks.len() - 1];
     if inner
@@ -254,8 +254,8 @@ fn object(
     })
 }
 
-fn duplicate(file: u32, k: &Tok) -> LowerError {
-    LowerError {
+fn duplicate(file: u32, k: &Tok) -> SpanError {
+    SpanError {
         summary: "Duplicate object key".into(),
         detail: None,
         help: Some(

@@ -1,19 +1,20 @@
-//! A syntax problem, located later against the sources.
+//! A problem at a byte span (a syntax error, an evaluation error), located later against the
+//! sources.
 
 use tunnelform_model::Diagnostic;
 
 use crate::source::{BSpan, Sources};
 
-/// A problem found while parsing or lowering: what, why, how to fix it, and where.
+/// A problem found while parsing, lowering or evaluating: what, why, how to fix it, and where.
 #[derive(Debug, Clone)]
-pub struct LowerError {
+pub struct SpanError {
     pub summary: String,
     pub detail: Option<String>,
     pub help: Option<String>,
     pub span: BSpan,
 }
 
-impl LowerError {
+impl SpanError {
     pub fn into_diag(self, sources: &Sources) -> Diagnostic {
         let mut d = Diagnostic::error(self.summary);
         d.detail = self.detail;

@@ -2,7 +2,7 @@
 //! (which keeps spans) and lowered into tunnelform's own spanned tree ([`ast`]).
 //!
 //! - [`parse_body`] and [`parse_expr`] parse a file or a standalone expression; syntax errors come
-//!   back as one [`LowerError`] with a byte span, located against [`Sources`] into a
+//!   back as one [`SpanError`] with a byte span, located against [`Sources`] into a
 //!   `Diagnostic` naming file:line:column.
 //! - [`format_source`] is `tunnelform fmt`: canonical layout that keeps comments.
 //! - [`lexer`] is the one tokenizer of the language, for what works below the syntax tree: the
@@ -23,7 +23,7 @@ mod lower;
 pub mod source;
 
 pub use ast::MAX_EXPRESSION_DEPTH;
-pub use error::LowerError;
+pub use error::SpanError;
 pub use fmt::format_source;
 pub use lower::{parse_body, parse_expr, with_big_stack};
 pub use source::{clip_line, BSpan, SourceFile, Sources};

@@ -17,7 +17,7 @@ use crate::ast::{
     TraverseOp, UnaryOp, MAX_EXPRESSION_DEPTH,
 };
 use crate::bigobj;
-use crate::error::LowerError;
+use crate::error::SpanError;
 use crate::lexer::{tokenize, TokenKind};
 use crate::source::BSpan;
 
@@ -62,7 +62,7 @@ fn unreachable_none<T>() -> T {
 }
 
 /// Parses a whole file into a body. A syntax error comes back as one located error.
-pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -84,7 +84,7 @@ pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), Lower
     Ok((body, l.errors))
 }
 
-fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let parsed = hcl_edit::parser::parse_body(src).map_err(|e| syntax_error(file, src, &e))?;
     let mut l = Lowerer {
         file,
@@ -98,7 +98,7 @@ fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), Low
 }
 
 /// Parses a standalone expression (a `--var` value).
-pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
+pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<SpanError>), SpanError> {
     let prepared = bigobj::prepare(file, src, true, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -128,7 +128,7 @@ pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), Lower
 }
 
 /// One entry value of a big object, at offset `off` of the file.
-fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<LowerError>)> {
+fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<SpanError>)> {
     let parsed = hcl_edit::parser::parse_expr(text).ok()?;
     let mut l = Lowerer {
         file,
@@ -141,7 +141,7 @@ fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<LowerErro
     Some((e, l.errors))
 }
 
-fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError {
+fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> SpanError {
     let offset = e.location().offset().min(src.len());
     let end = src[offset..]
         .chars()
@@ -150,7 +150,7 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
         .unwrap_or(offset);
     let msg = e.message();
     if let Some((start, len)) = out_of_range_number(src, offset) {
-        return LowerError {
+        return SpanError {
             summary: "Number out of range".into(),
             detail: Some(format!(
                 "{} is too large to be a number (numbers must be finite: at most about 1.8e308)",
@@ -179,14 +179,14 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
                 "close the string with a double quote on the same line",
             )
         };
-        return LowerError {
+        return SpanError {
             summary: summary.into(),
             detail: Some(format!("the parser said: {msg}")),
             help: Some(help.into()),
             span: BSpan::new(file, pos..pos + 1),
         };
     }
-    LowerError {
+    SpanError {
         summary,
         detail: Some(format!("the parser said: {msg}")),
         help,
@@ -282,7 +282,7 @@ struct Lowerer {
     file: u32,
     /// Offset of the parsed text in the file (entries of big objects are parsed alone).
     base: usize,
-    errors: Vec<LowerError>,
+    errors: Vec<SpanError>,
     /// Big objects parsed beforehand, by start offset (see [`bigobj`]).
     prepared: HashMap<usize, Expr>,
 }
@@ -294,7 +294,7 @@ impl Lowerer {
     }
 
     fn err(&mut self, summary: impl Into<String>, help: Option<&str>, span: BSpan) {
-        self.errors.push(LowerError {
+        self.errors.push(SpanError {
             summary: summary.into(),
             detail: None,
             help: help.map(str::to_string),

@@ -96,17 +96,21 @@ pub struct Function {
 }
 
 impl Function {
+    const fn new(name: &'static str, arity: Arity, body: Body) -> Self {
+        Function {
+            name,
+            arity,
+            body,
+            borrows_first: false,
+        }
+    }
+
     pub const fn known(
         name: &'static str,
         arity: Arity,
         f: fn(&Call<'_>) -> EResult<Value>,
     ) -> Self {
-        Function {
-            name,
-            arity,
-            body: Body::Known(f),
-            borrows_first: false,
-        }
+        Function::new(name, arity, Body::Known(f))
     }
 
     pub const fn marked(
@@ -114,12 +118,7 @@ impl Function {
         arity: Arity,
         f: fn(&Call<'_>) -> EResult<Value>,
     ) -> Self {
-        Function {
-            name,
-            arity,
-            body: Body::Marked(f),
-            borrows_first: false,
-        }
+        Function::new(name, arity, Body::Marked(f))
     }
 
     pub const fn lazy(
@@ -127,12 +126,7 @@ impl Function {
         arity: Arity,
         f: fn(&dyn Evaluate, &[Expr], BSpan) -> EResult<Value>,
     ) -> Self {
-        Function {
-            name,
-            arity,
-            body: Body::Lazy(f),
-            borrows_first: false,
-        }
+        Function::new(name, arity, Body::Lazy(f))
     }
 
     /// The same function, reading its first argument in place.

@@ -6,7 +6,7 @@ use tunnelform_syntax::BSpan;
 
 use super::call::{Call, Evaluate};
 use super::collections::set_of;
-use crate::error::{error, EResult, WithHelp};
+use crate::error::{error, is_budget_error, EResult, WithHelp};
 use crate::values::{self, mark_if, primitive_string, to_bool, to_number};
 
 /// A conversion of the only argument: unknown and null stay as they are, the top-level
@@ -103,7 +103,7 @@ pub(super) fn try_(ev: &dyn Evaluate, args: &[Expr], span: BSpan) -> EResult<Val
     for a in args {
         match ev.evaluate(a) {
             Ok(v) => return Ok(v),
-            Err(e) if e.is_budget_error() => return Err(e),
+            Err(e) if is_budget_error(&e) => return Err(e),
             Err(e) => last = Some(e),
         }
     }
@@ -117,7 +117,7 @@ pub(super) fn can(ev: &dyn Evaluate, args: &[Expr], _span: BSpan) -> EResult<Val
     match ev.evaluate(&args[0]) {
         Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown),
         Ok(_) => Ok(Value::Bool(true)),
-        Err(e) if e.is_budget_error() => Err(e),
+        Err(e) if is_budget_error(&e) => Err(e),
         Err(_) => Ok(Value::Bool(false)),
     }
 }
