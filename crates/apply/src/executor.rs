@@ -24,7 +24,6 @@ use tunnelform_state::{
 };
 use tunnelform_tencent_api::{ApiError, Client, ErrorKind};
 
-use crate::planner::lifecycle_of;
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::{resource_state, StateStore, StoreError};
 use crate::watch::{Expect, Settled, Watcher};
@@ -545,7 +544,6 @@ fn resolved_after(
             None,
         ));
     }
-    let lc = lifecycle_of(&inst);
     let existing = change
         .before
         .as_ref()
@@ -555,7 +553,7 @@ fn resolved_after(
         kind,
         &inst.attrs,
         existing,
-        &lc,
+        &inst.lifecycle,
     )))
 }
 

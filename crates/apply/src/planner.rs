@@ -113,14 +113,6 @@ impl tunnelform_config::Lookup for PlannedValues {
     }
 }
 
-pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
-    Lifecycle {
-        prevent_destroy: i.lifecycle.prevent_destroy,
-        create_before_destroy: i.lifecycle.create_before_destroy,
-        ignore_changes: i.lifecycle.ignore_changes.clone(),
-    }
-}
-
 /// Prior-state attributes for drift and display: sensitive attributes shown as markers.
 fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
     let mut a = rs.attributes.clone();
@@ -299,7 +291,6 @@ pub async fn plan_from(
                     } else {
                         remote.objects.get(&inst.address)
                     };
-                    let lc = lifecycle_of(&inst);
                     let change = diff_managed(DiffInput {
                         address: &inst.address,
                         kind,
@@ -308,7 +299,7 @@ pub async fn plan_from(
                         desired: Some(&inst.attrs),
                         remote: r.map(|o| (o.id.as_str(), &o.attrs)),
                         in_state: state.resources.contains_key(&inst.address),
-                        lifecycle: &lc,
+                        lifecycle: &inst.lifecycle,
                         depends_on: merged_deps(&inst, state),
                         importing: imports
                             .get(&inst.address)

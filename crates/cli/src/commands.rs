@@ -161,7 +161,7 @@ fn fmt(dir: &Path, check: bool) -> Result<u8> {
     for f in files {
         let src =
             std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-        let out = tunnelform_config::format_source(&src, &f.display().to_string())
+        let out = tunnelform_syntax::format_source(&src, &f.display().to_string())
             .map_err(|d| Rendered(d.to_string()))?;
         if out != src {
             unformatted.push(f.clone());

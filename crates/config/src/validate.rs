@@ -10,9 +10,11 @@ use tunnelform_model::{Diagnostic, Diagnostics, Span, Value};
 
 use tunnelform_kinds::net::{parse_cidr, parse_ipv4};
 
-use crate::suggest;
-use crate::values::{self, primitive_string, show, to_bool, to_number};
-use crate::{Instance, InstanceKind};
+use tunnelform_lang::suggest;
+use tunnelform_lang::values::{self, primitive_string, show, to_bool, to_number};
+use tunnelform_syntax::clip_line;
+
+use crate::api::{Instance, InstanceKind};
 
 /// A problem with one attribute value: (summary, detail, help).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,7 +374,7 @@ pub fn validate_instances(instances: &[Instance]) -> Diagnostics {
                 .as_deref();
             d.source_line = text
                 .and_then(|t| t.lines().nth(span.line.saturating_sub(1)))
-                .map(crate::source::clip_line);
+                .map(clip_line);
         }
     }
     diags

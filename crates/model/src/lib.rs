@@ -5,11 +5,13 @@
 
 pub mod address;
 pub mod diagnostic;
+pub mod lifecycle;
 pub mod schema;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
+pub use lifecycle::{IgnoreChanges, Lifecycle};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};
 pub use value::Attrs;
 pub use value::{Number, Value};

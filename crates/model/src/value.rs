@@ -47,6 +47,20 @@ impl Value {
         Value::Number(Number::from(i))
     }
 
+    /// A number: whole numbers within ±2^53 become integers, others stay floats. A non-finite
+    /// one becomes `Null` (callers report those as errors before they get here).
+    pub fn number(f: f64) -> Value {
+        if !f.is_finite() {
+            return Value::Null;
+        }
+        if f.fract() == 0.0 && (-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&f) {
+            return Value::int(f as i64);
+        }
+        Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+
     pub fn sensitive(v: Value) -> Value {
         match v {
             Value::Sensitive(_) => v,
