@@ -15,7 +15,7 @@ pub use executor::{
     apply_plan, ApplyError, ApplyOptions, ApplyReport, Event, EventSink, StepFailure,
 };
 pub use planner::{make_plan, plan_from, PlanError, PlanMode, PlanOptions, PlanTimings, Planned};
-pub use quota::{QuotaError, QuotaName, QuotaOverrides};
+pub use quota::{QuotaError, QuotaOverrides};
 pub use recover::{recover, Recovery};
 pub use refresh::{refresh, RemoteObject, RemoteSnapshot};
 pub use store::{StateStore, StoreError};

@@ -1,6 +1,7 @@
 //! The kind contract: what the engine may ask of a resource kind. The planner, the executor, the
 //! watcher, refresh, import and recovery call only this; everything a kind knows sits behind it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -8,6 +9,7 @@ use ipnet::Ipv4Net;
 use tunnelform_model::{Address, Attrs, BlockSchema};
 use tunnelform_tencent_api::{ApiError, Client};
 
+use crate::registry::ResourceKind;
 use crate::tags::{Ownership, Tag};
 
 /// One object as the cloud reports it, in the schema's vocabulary.
@@ -149,6 +151,37 @@ impl Claim {
     }
 }
 
+/// A documented quota on the objects of a kind (the API has no action that tells an account's
+/// quotas; a raised one is given with `--quota NAME=N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Quota {
+    /// The name `--quota NAME=N` takes (`tunnels-per-vpn-gateway`).
+    pub name: &'static str,
+    /// What it counts, in messages (`tunnels`).
+    pub objects: &'static str,
+    /// Tencent Cloud's documented default.
+    pub default: u64,
+    pub per: Per,
+}
+
+/// What a quota counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Per {
+    /// The objects of a region.
+    Region,
+    /// The objects with the same value of `attr` (VPN gateways per `vpc_id`); `place` names it.
+    Value {
+        attr: &'static str,
+        place: &'static str,
+    },
+    /// The objects whose `attr` names the same object of `kind` (tunnels per `vpn_gateway_id`).
+    Target {
+        attr: &'static str,
+        kind: ResourceKind,
+        place: &'static str,
+    },
+}
+
 /// How an object migrated from a Terraform state that does not record its region finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegionHint {
@@ -184,6 +217,23 @@ pub trait Kind: Send + Sync + 'static {
     /// skipped).
     fn check_together(&self, _members: &[Member<'_>]) -> Vec<Conflict> {
         Vec::new()
+    }
+
+    /// The quotas on objects of this kind.
+    fn quotas(&self) -> &'static [Quota] {
+        &[]
+    }
+
+    /// How many objects of this kind exist in `region`, for each quota in `asked` (one of
+    /// [`Kind::quotas`]) and each of its scope keys (the attribute values or target ids; a
+    /// [`Per::Region`] quota is counted under ""), in as few reads as the API allows.
+    fn count_existing<'a>(
+        &'a self,
+        _client: &'a Client,
+        _region: &'a str,
+        asked: &'a [(Quota, Vec<String>)],
+    ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
+        Box::pin(async move { Ok(vec![HashMap::new(); asked.len()]) })
     }
 
     /// What an object with these attributes holds exclusively ([`Claim`]).

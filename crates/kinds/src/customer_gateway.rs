@@ -15,7 +15,11 @@ use tunnelform_tencent_api::vpc::{
 use tunnelform_tencent_api::{ApiError, Client};
 
 use crate::attrs::{changed as has, get_int, get_str, get_u64, s};
-use crate::contract::{Call, CallError, Created, Deleted, Kind, Observed, Problem, RegionHint};
+use std::collections::HashMap;
+
+use crate::contract::{
+    Call, CallError, Created, Deleted, Kind, Observed, Per, Problem, Quota, RegionHint,
+};
 use crate::tags::{split_tags, Tag};
 
 const STR: T = T::String;
@@ -79,6 +83,31 @@ impl Kind for CustomerGatewayKind {
 
     fn region_hint(&self) -> RegionHint {
         RegionHint::FollowedBy("customer_gateway_id")
+    }
+
+    fn quotas(&self) -> &'static [Quota] {
+        &[Quota {
+            name: "customer-gateways-per-region",
+            objects: "customer gateways",
+            default: 20,
+            per: Per::Region,
+        }]
+    }
+
+    fn count_existing<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        asked: &'a [(Quota, Vec<String>)],
+    ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
+        async move {
+            let all = client
+                .describe_customer_gateways_by_filters(region, &[])
+                .await?;
+            let counts = HashMap::from([(String::new(), all.len() as u64)]);
+            Ok(vec![counts; asked.len()])
+        }
+        .boxed()
     }
 
     fn check(&self, attrs: &Attrs) -> Vec<Problem> {

@@ -19,8 +19,8 @@ pub mod vpn_connection;
 pub mod vpn_gateway;
 
 pub use contract::{
-    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Problem,
-    RegionHint,
+    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Per, Problem,
+    Quota, RegionHint,
 };
 pub use registry::{DataKind, ObjectKind, ResourceKind};
 pub use tags::Ownership;
@@ -31,4 +31,11 @@ use tunnelform_tencent_api::ApiError;
 /// delete that meets it has nothing left to do.
 pub fn is_gone(e: &ApiError) -> bool {
     e.is_not_found() || e.code().is_some_and(|c| c.as_str().ends_with(".NotExist"))
+}
+
+/// Every quota of every kind, in the registry's order.
+pub fn all_quotas() -> impl Iterator<Item = &'static Quota> {
+    ResourceKind::ALL
+        .into_iter()
+        .flat_map(|k| k.def().quotas().iter())
 }

@@ -12,13 +12,17 @@ use tunnelform_tencent_api::actions::{
     ResetVpnGatewayInternetMaxBandwidth,
 };
 use tunnelform_tencent_api::vpc::{
-    CreateVpnGatewayRequest, DeleteVpnGatewayRequest, InstanceChargePrepaid,
+    CreateVpnGatewayRequest, DeleteVpnGatewayRequest, Filter, InstanceChargePrepaid,
     ModifyVpnGatewayAttributeRequest, ResetVpnGatewayInternetMaxBandwidthRequest, VpnGateway,
 };
 use tunnelform_tencent_api::{ApiError, Client};
 
 use crate::attrs::{changed as has, get_int, get_str, get_u64, non_empty, s};
-use crate::contract::{Call, CallError, Created, Deleted, Kind, Observed, Problem, RegionHint};
+use std::collections::HashMap;
+
+use crate::contract::{
+    Call, CallError, Created, Deleted, Kind, Observed, Per, Problem, Quota, RegionHint,
+};
 use crate::tags::{split_tags, Tag};
 
 const STR: T = T::String;
@@ -174,6 +178,45 @@ impl Kind for VpnGatewayKind {
 
     fn region_hint(&self) -> RegionHint {
         RegionHint::Zone("zone")
+    }
+
+    fn quotas(&self) -> &'static [Quota] {
+        &[Quota {
+            name: "vpn-gateways-per-vpc",
+            objects: "VPN gateways",
+            default: 10,
+            per: Per::Value {
+                attr: "vpc_id",
+                place: "VPC",
+            },
+        }]
+    }
+
+    // The gateways of the VPCs asked about: one filtered, paged describe.
+    fn count_existing<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        asked: &'a [(Quota, Vec<String>)],
+    ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
+        async move {
+            let vpcs: Vec<String> = asked.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            if !vpcs.is_empty() {
+                let filter = Filter {
+                    name: "vpc-id".into(),
+                    values: vpcs,
+                };
+                for g in client
+                    .describe_vpn_gateways_by_filters(region, &[filter])
+                    .await?
+                {
+                    *counts.entry(g.vpc_id).or_default() += 1;
+                }
+            }
+            Ok(vec![counts; asked.len()])
+        }
+        .boxed()
     }
 
     fn check(&self, attrs: &Attrs) -> Vec<Problem> {

@@ -2,7 +2,7 @@
 //! SPD, IKE, IPsec, DPD, BGP and health-check settings. Its creation and deletion run as
 //! asynchronous tasks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -15,7 +15,7 @@ use tunnelform_tencent_api::actions::{
     CreateVpnConnection, DeleteVpnConnection, ModifyVpnConnectionAttribute,
 };
 use tunnelform_tencent_api::vpc::{
-    BgpConfig, CreateVpnConnectionRequest, DeleteVpnConnectionRequest, HealthCheckConfig,
+    BgpConfig, CreateVpnConnectionRequest, DeleteVpnConnectionRequest, Filter, HealthCheckConfig,
     IKEOptionsSpecification, IPSECOptionsSpecification, ModifyVpnConnectionAttributeRequest,
     SecurityPolicyDatabase, VpnConnection,
 };
@@ -23,9 +23,10 @@ use tunnelform_tencent_api::{ApiError, Client, Secret};
 
 use crate::attrs::{self, get_bool, get_int, get_str, opt_s, s, secret_of};
 use crate::contract::{
-    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Problem,
-    RegionHint,
+    Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Per, Problem,
+    Quota, RegionHint,
 };
+use crate::registry::ResourceKind;
 use crate::tags::{split_tags, Tag};
 
 pub mod rules;
@@ -574,6 +575,88 @@ impl Kind for VpnConnectionKind {
 
     fn check_together(&self, members: &[Member<'_>]) -> Vec<Conflict> {
         together::check(members)
+    }
+
+    fn quotas(&self) -> &'static [Quota] {
+        &[
+            Quota {
+                name: "tunnels-per-customer-gateway",
+                objects: "tunnels",
+                default: 10,
+                per: Per::Target {
+                    attr: "customer_gateway_id",
+                    kind: ResourceKind::CustomerGateway,
+                    place: "customer gateway",
+                },
+            },
+            Quota {
+                name: "tunnels-per-vpn-gateway",
+                objects: "tunnels",
+                default: 20,
+                per: Per::Target {
+                    attr: "vpn_gateway_id",
+                    kind: ResourceKind::VpnGateway,
+                    place: "VPN gateway",
+                },
+            },
+        ]
+    }
+
+    // A few gateways (a change that adds a site): only their tunnels are read, one filtered
+    // query for each quota; many: every tunnel of the region, once, for both.
+    fn count_existing<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        asked: &'a [(Quota, Vec<String>)],
+    ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
+        async move {
+            let filter_of = |q: &Quota| match q.per {
+                Per::Target { attr, .. } => attr.replace('_', "-"),
+                _ => String::new(),
+            };
+            let few = asked.iter().all(|(_, keys)| keys.len() <= 5);
+            let tunnels = if few {
+                let mut found: Vec<VpnConnection> = Vec::new();
+                for (q, keys) in asked.iter().filter(|(_, k)| !k.is_empty()) {
+                    let filter = Filter {
+                        name: filter_of(q),
+                        values: keys.clone(),
+                    };
+                    found.extend(
+                        client
+                            .describe_vpn_connections_by_filters(region, &[filter])
+                            .await?,
+                    );
+                }
+                // A tunnel found by both queries is counted once for each quota below.
+                let mut seen = std::collections::HashSet::new();
+                found.retain(|c| seen.insert(c.vpn_connection_id.clone()));
+                found
+            } else {
+                client
+                    .describe_vpn_connections_by_filters(region, &[])
+                    .await?
+            };
+            Ok(asked
+                .iter()
+                .map(|(q, _)| {
+                    let mut counts: HashMap<String, u64> = HashMap::new();
+                    for c in &tunnels {
+                        let key = match q.per {
+                            Per::Target {
+                                attr: "vpn_gateway_id",
+                                ..
+                            } => &c.vpn_gateway_id,
+                            _ => &c.customer_gateway_id,
+                        };
+                        *counts.entry(key.clone()).or_default() += 1;
+                    }
+                    counts
+                })
+                .collect())
+        }
+        .boxed()
     }
 
     fn noun(&self) -> &'static str {
