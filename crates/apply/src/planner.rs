@@ -336,7 +336,7 @@ pub async fn plan_from(
         diags.extend(crate::rules::check(config, &all, &plan.changes));
     }
     if let Some(client) = client.filter(|_| opts.mode == PlanMode::Normal && !diags.has_errors()) {
-        let vpcs = crate::rules::tunnel_vpcs(&plan.changes);
+        let vpcs = crate::rules::plan_vpcs(&all, &plan.changes);
         if !vpcs.is_empty() {
             let cidrs = crate::rules::vpc_cidrs(client, &vpcs).await?;
             diags.extend(crate::rules::check_vpc(config, &all, &plan.changes, &cidrs));

@@ -1,14 +1,15 @@
 //! The kind contract: what the engine may ask of a resource kind. The planner, the executor, the
 //! watcher, refresh, import and recovery call only this; everything a kind knows sits behind it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use ipnet::Ipv4Net;
-use tunnelform_model::{Address, Attrs, BlockSchema};
+use tunnelform_model::{Address, Attrs, BlockSchema, Diagnostic};
 use tunnelform_tencent_api::{ApiError, Client};
 
+use crate::plan_view::PlanView;
 use crate::registry::ResourceKind;
 use crate::tags::{Ownership, Tag};
 
@@ -216,6 +217,26 @@ pub trait Kind: Send + Sync + 'static {
     /// Rules across all the configuration's instances of this kind (values still unknown are
     /// skipped).
     fn check_together(&self, _members: &[Member<'_>]) -> Vec<Conflict> {
+        Vec::new()
+    }
+
+    /// Rules across the plan's objects that the API enforces only when the apply reaches the call
+    /// (a tunnel's BGP peer ASNs against its gateways'): checked on the plan, before any write.
+    fn check_plan(&self, _plan: &dyn PlanView) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    /// The VPCs (by region) whose CIDR blocks [`Kind::check_plan_vpcs`] needs.
+    fn plan_vpcs(&self, _plan: &dyn PlanView) -> BTreeMap<String, BTreeSet<String>> {
+        BTreeMap::new()
+    }
+
+    /// Rules that need the VPCs' CIDR blocks (`cidrs`, by VPC id, as read by the engine).
+    fn check_plan_vpcs(
+        &self,
+        _plan: &dyn PlanView,
+        _cidrs: &HashMap<String, Ipv4Net>,
+    ) -> Vec<Diagnostic> {
         Vec::new()
     }
 

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod customer_gateway;
 pub mod data;
 pub mod net;
+pub mod plan_view;
 pub mod registry;
 pub mod tags;
 pub mod vpn_connection;
@@ -22,6 +23,7 @@ pub use contract::{
     Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Per, Problem,
     Quota, RegionHint,
 };
+pub use plan_view::{PlanView, Step, Target};
 pub use registry::{DataKind, ObjectKind, ResourceKind};
 pub use tags::Ownership;
 

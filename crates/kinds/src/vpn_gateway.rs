@@ -25,6 +25,9 @@ use crate::contract::{
 };
 use crate::tags::{split_tags, Tag};
 
+/// The BGP ASN of a VPN gateway created without one (the API's documented default).
+pub const DEFAULT_ASN: i64 = 64551;
+
 const STR: T = T::String;
 const STR_MAP: T = T::Map(&T::String);
 

@@ -2,15 +2,16 @@
 //! SPD, IKE, IPsec, DPD, BGP and health-check settings. Its creation and deletion run as
 //! asynchronous tasks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
+use ipnet::Ipv4Net;
 use tunnelform_model::schema::{
     AttrSchema, AttrType as T, BlockSchema, Check as C, DefaultValue as D, Nesting,
 };
-use tunnelform_model::{Attrs, Value};
+use tunnelform_model::{Attrs, Diagnostic, Value};
 use tunnelform_tencent_api::actions::{
     CreateVpnConnection, DeleteVpnConnection, ModifyVpnConnectionAttribute,
 };
@@ -26,9 +27,11 @@ use crate::contract::{
     Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Per, Problem,
     Quota, RegionHint,
 };
+use crate::plan_view::PlanView;
 use crate::registry::ResourceKind;
 use crate::tags::{split_tags, Tag};
 
+pub mod plan_rules;
 pub mod rules;
 pub mod together;
 
@@ -575,6 +578,22 @@ impl Kind for VpnConnectionKind {
 
     fn check_together(&self, members: &[Member<'_>]) -> Vec<Conflict> {
         together::check(members)
+    }
+
+    fn check_plan(&self, plan: &dyn PlanView) -> Vec<Diagnostic> {
+        plan_rules::check(plan)
+    }
+
+    fn plan_vpcs(&self, plan: &dyn PlanView) -> BTreeMap<String, BTreeSet<String>> {
+        plan_rules::vpcs(plan)
+    }
+
+    fn check_plan_vpcs(
+        &self,
+        plan: &dyn PlanView,
+        cidrs: &HashMap<String, Ipv4Net>,
+    ) -> Vec<Diagnostic> {
+        plan_rules::check_vpcs(plan, cidrs)
     }
 
     fn quotas(&self) -> &'static [Quota] {
