@@ -97,7 +97,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             common,
         } => show(plan.as_deref(), json, &dir, &common),
-        Command::State { command } => state_cmd(command),
+        Command::State { command } => state_cmd(command).await,
         Command::Output {
             name,
             json,
@@ -305,7 +305,7 @@ async fn plan_cmd(
     // Held to the end: a plan made while another run writes the state would show a state that is
     // half-way through ("No changes" in the middle of a destroy).
     let lock = if lock {
-        Some(crate::gitops::lock_state(&spath, "plan", common)?)
+        Some(crate::gitops::lock_state(&spath, "plan", common).await?)
     } else {
         None
     };
@@ -402,7 +402,9 @@ async fn settle_in_memory(
             spath,
             tunnelform_state::LockInfo::new("plan"),
             None,
-        ) {
+        )
+        .await
+        {
             Ok(l) => Some(l),
             Err(_) => return Ok(()),
         }
@@ -529,7 +531,7 @@ async fn apply_cmd(
         PlanMode::Destroy => "destroy",
         _ => "apply",
     };
-    let _lock = crate::gitops::lock_state(&spath, op, common)?;
+    let _lock = crate::gitops::lock_state(&spath, op, common).await?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let mut state = file
         .load()
@@ -1062,7 +1064,7 @@ fn mentions_backend(dir: &Path) -> bool {
     })
 }
 
-fn state_cmd(cmd: StateCommand) -> Result<u8> {
+async fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
             let state = existing_state(&state_for(&dir, &common)?)?;
@@ -1089,7 +1091,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::MigrateTerraform { file, dir, common } => {
-            return crate::gitops::migrate_terraform(&dir, &file, &common)
+            return crate::gitops::migrate_terraform(&dir, &file, &common).await
         }
         StateCommand::Rm {
             address,
@@ -1101,7 +1103,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             if !spath.exists() {
                 return Err(Rendered(missing_state(&spath)).into());
             }
-            let _lock = crate::gitops::lock_state(&spath, "state rm", &common)?;
+            let _lock = crate::gitops::lock_state(&spath, "state rm", &common).await?;
             let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
             let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
             let removed: Vec<Address> = state

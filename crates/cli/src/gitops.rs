@@ -18,13 +18,17 @@ use crate::context::{
 /// Takes the lock of the state at `spath` for `operation`. With `--lock-timeout`, waits for the
 /// holder (saying so on stderr, with who holds it) up to that long; without, fails at once naming
 /// the holder.
-pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Result<StateLock> {
+pub(crate) async fn lock_state(
+    spath: &Path,
+    operation: &str,
+    common: &Common,
+) -> Result<StateLock> {
     let timeout = common
         .lock_timeout
         .as_deref()
         .map(parse_duration)
         .transpose()?;
-    let mut on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
+    let on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
         let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
         errln!(
             "Waiting for the state lock on {} (up to {}), held by {who}...",
@@ -32,11 +36,9 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
             timeout.map_or_else(String::new, human_duration),
         );
     };
-    // Waiting for the lock sleeps: the runtime is told this thread blocks, so the tasks already
-    // running (the embedded sandbox, signal listeners) move to other threads meanwhile.
-    let acquired = tokio::task::block_in_place(|| {
-        StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
-    });
+    // The wait is asynchronous: the tasks already running (the embedded sandbox, signal
+    // listeners) keep running meanwhile.
+    let acquired = StateLock::acquire_with(spath, LockInfo::new(operation), timeout, on_wait).await;
     acquired.map_err(|e| {
         let held = matches!(e, tunnelform_state::LockError::Held { .. });
         let e = anyhow::Error::new(e);
@@ -92,7 +94,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
         );
     }
     let spath = state_path(dir, Some(&config), common);
-    let _lock = lock_state(&spath, "import", common)?;
+    let _lock = lock_state(&spath, "import", common).await?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
     if let Some(existing) = state.resources.get(&addr) {
@@ -137,7 +139,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
 }
 
 /// `tunnelform state migrate-terraform FILE`: write tunnelform state from a Terraform state (v4).
-pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
+pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
     let text = std::fs::read_to_string(tf_state)
         .with_context(|| format!("reading {}", tf_state.display()))?;
     let config = match load_config(dir, common) {
@@ -169,7 +171,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
         errln!("warning: {w}");
     }
     let spath = state_path(dir, config.as_ref(), common);
-    let _lock = lock_state(&spath, "state migrate-terraform", common)?;
+    let _lock = lock_state(&spath, "state migrate-terraform", common).await?;
     let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
     let current = file.load().map_err(|e| anyhow!("{e}"))?;
     if !current.resources.is_empty() {
