@@ -41,6 +41,26 @@ pub fn render_error(e: &anyhow::Error) -> String {
     s
 }
 
+/// Context for an error that must be read on one line with what was being done (an API error's
+/// code and request id, which is what a support ticket needs): the message quotes the cause, which
+/// stays the error's source, so the chain is kept ([`render_error`] does not repeat a cause that its
+/// message quotes).
+pub(crate) trait ContextInline<T> {
+    fn context_inline(self, what: impl std::fmt::Display) -> Result<T>;
+}
+
+impl<T, E> ContextInline<T> for std::result::Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn context_inline(self, what: impl std::fmt::Display) -> Result<T> {
+        self.map_err(|e| {
+            let message = format!("{what}: {e}");
+            anyhow::Error::new(e).context(message)
+        })
+    }
+}
+
 pub fn var_inputs(common: &Common) -> Result<VarInputs> {
     let mut cli = Vec::new();
     // Command-line order matters; clap keeps each list in order, --var-file before --var.
@@ -189,11 +209,11 @@ pub async fn client(common: &Common, operation: &str) -> Result<(Client, Option<
                 c.region = std::env::var("TENCENTCLOUD_REGION").ok();
                 c.uin = std::env::var("TENCENTCLOUD_UIN").ok();
                 if std::env::var("TENCENTCLOUD_SECRET_ID").is_ok() {
-                    return Err(anyhow!(e));
+                    return Err(e.into());
                 }
                 c
             } else {
-                return Err(anyhow!(e).context(
+                return Err(anyhow::Error::new(e).context(
                     "no credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or try tunnelform with --sandbox",
                 ));
             }
@@ -238,12 +258,10 @@ pub async fn current_cloud(client: &Client, common: &Common) -> Result<Cloud> {
         .default_region()
         .unwrap_or("ap-guangzhou")
         .to_string();
-    let id = client.caller_identity(&region).await.map_err(|e| {
-        anyhow!(e).context(
-            "cannot tell which cloud account this run talks to (sts GetCallerIdentity failed); \
-             check the credentials and the --endpoint / --sandbox given",
-        )
-    })?;
+    let id = client.caller_identity(&region).await.context(
+        "cannot tell which cloud account this run talks to (sts GetCallerIdentity failed); \
+         check the credentials and the --endpoint / --sandbox given",
+    )?;
     Ok(Cloud {
         account: id.account_id,
         endpoint: endpoint_label(common, client),
@@ -346,7 +364,7 @@ async fn start_embedded_sandbox(cfg: SandboxConfig, common: &Common) -> Result<S
             }
         }
     };
-    let failed = |e: SandboxError| anyhow!(e).context("starting the embedded sandbox");
+    let failed = |e: SandboxError| anyhow::Error::new(e).context("starting the embedded sandbox");
     // A holder records who it is just after it takes the lock: give it a moment to say so.
     let found = Wait::new(Schedule {
         first: Duration::ZERO,
@@ -703,6 +721,32 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn an_inline_context_quotes_its_cause_once_and_keeps_it() {
+        let cause = std::io::Error::other("[InternalError] boom (request id r-1)");
+        let e = Err::<(), _>(cause)
+            .context_inline("resolving the operations an earlier run left unfinished")
+            .unwrap_err();
+        assert_eq!(
+            render_error(&e),
+            "error: resolving the operations an earlier run left unfinished: [InternalError] boom (request id r-1)"
+        );
+        assert!(e
+            .chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some()));
+    }
+
+    #[test]
+    fn a_context_is_rendered_with_every_cause() {
+        let e = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("writing the state")
+            .context("recording the import");
+        assert_eq!(
+            render_error(&e),
+            "error: recording the import\n  caused by: writing the state\n  caused by: disk full"
+        );
     }
 
     fn derive(state: &Path) -> Project {
