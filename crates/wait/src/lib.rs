@@ -171,11 +171,10 @@ impl Wait {
             Limit::At(at) => Some(at),
         };
         let mut last: Option<T> = None;
-        let mut polls = 0u32;
-        for delay in self.schedule.delays() {
+        for (n, delay) in self.schedule.delays().enumerate() {
             let wake = Instant::now() + delay;
             tokio::time::sleep_until(deadline.map_or(wake, |d| wake.min(d))).await;
-            polls += 1;
+            let polls = u32::try_from(n + 1).unwrap_or(u32::MAX);
             let value = observe(last.take()).await.map_err(WaitError::Failed)?;
             if done(&value) {
                 return Ok(value);
