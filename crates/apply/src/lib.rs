@@ -1,9 +1,7 @@
 //! tunnelform's engine (layer 3): refresh, the planning walk and the execution of a plan against
 //! the Tencent Cloud API (or the sandbox), recording every step in the state and its journal.
 
-pub mod data;
 pub mod executor;
-pub mod mapping;
 pub mod ownership;
 pub mod planner;
 pub mod quota;

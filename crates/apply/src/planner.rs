@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Value};
 use tunnelform_plan::{
     build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
     Lifecycle, OutputChange, Plan, Reason, ResourceChange,
@@ -14,7 +15,6 @@ use tunnelform_plan::{
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
 
-use crate::data::read_data;
 use crate::ownership::{Found, OwnershipIndex};
 use crate::refresh::{read_objects, refresh, RemoteObject, RemoteSnapshot};
 use crate::TUNNELFORM_VERSION;
@@ -176,7 +176,7 @@ pub async fn plan_from(
 
     // Drift: prior state against the refreshed objects.
     for (addr, rs) in &state.resources {
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+        let Some(kind) = rs.kind() else {
             continue;
         };
         if rs.mode != Mode::Managed {
@@ -241,7 +241,13 @@ pub async fn plan_from(
                     let args: Attrs = inst.attrs.clone();
                     let v = if Value::Map(args.clone()).is_wholly_known() {
                         let client = client.ok_or(PlanError::Offline("read a data source"))?;
-                        read_data(client, &inst.provider.region, kind, &args).await?
+                        tunnelform_kinds::data::read(
+                            kind.def(),
+                            client,
+                            &inst.provider.region,
+                            &args,
+                        )
+                        .await?
                     } else {
                         let mut change = diff_data(
                             &inst.address,
@@ -365,7 +371,7 @@ pub async fn plan_from(
         if rs.mode != Mode::Managed || instances.contains_key(addr) {
             continue;
         }
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+        let Some(kind) = rs.kind() else {
             continue;
         };
         let r = remote.objects.get(addr);
@@ -394,7 +400,7 @@ pub async fn plan_from(
             // Destroy: every managed object that exists goes, whatever the configuration says.
             let mut destroy = Vec::new();
             for (addr, rs) in &state.resources {
-                let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+                let Some(kind) = rs.kind() else {
                     continue;
                 };
                 // An object already gone stays in the plan as a no-op, so applying forgets it.
@@ -618,12 +624,12 @@ fn unclaimed_objects(
 ) -> Vec<ResourceChange> {
     let known: HashSet<String> = instances
         .keys()
-        .flat_map(crate::mapping::owner_address_values)
+        .flat_map(tunnelform_kinds::tags::owner_address_values)
         .collect();
     let mut changes = Vec::new();
     let mut unnamed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, o) in owners.unclaimed(&known) {
-        let address = crate::mapping::address_of_owner_value(tag)
+        let address = tunnelform_kinds::tags::address_of_owner_value(tag)
             .filter(|a| a.mode == Mode::Managed && a.type_name == o.kind.type_name());
         let Some(address) = address else {
             unnamed

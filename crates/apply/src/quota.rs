@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use tunnelform_config::{Config, Instance};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Value};
 use tunnelform_plan::{Action, ObjectKind, Plan, ResourceChange};
 use tunnelform_tencent_api::vpc::Filter;
 use tunnelform_tencent_api::{ApiError, Client};

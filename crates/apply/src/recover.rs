@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
     DeposedObject, Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
@@ -22,9 +23,9 @@ use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
-use crate::mapping::{owner_address_values, OWNER_ADDRESS_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
+use tunnelform_kinds::tags::{owner_address_values, OWNER_ADDRESS_TAG};
 
 /// What recovery did, for the CLI to report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -239,7 +240,7 @@ impl Objects {
 /// after a crash the journal may hold creates and deletes that completed after the last save.
 /// Everything is checked against the cloud, so settling an operation the state already reflects
 /// changes nothing. `project` is this configuration's project id (see
-/// [`crate::mapping::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
+/// [`tunnelform_kinds::tags::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
 /// lost is found by its address and lineage tags, or, when the state that sent it was never saved
 /// (a new lineage now), by its address and project tags.
 ///

@@ -21,12 +21,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::Ipv4Net;
+use tunnelform_kinds::ResourceKind;
 use tunnelform_tencent_api::actions::DescribeVpcs;
 use tunnelform_tencent_api::vpc::DescribeVpcsRequest;
 use tunnelform_tencent_api::{ApiError, Client};
 
 use tunnelform_config::{Config, Instance};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, ResourceKind, Span, Value};
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Span, Value};
 use tunnelform_plan::{Action, ObjectKind, ResourceChange};
 
 /// The BGP ASN of a VPN gateway created without one (the API's documented default).

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tunnelform_model::{Address, Mode, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Mode, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
     Journal, Origin, Record, ResourceState, SecretDigest, State, StateError, StateFile,

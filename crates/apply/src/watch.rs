@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tunnelform_model::{ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Value;
 use tunnelform_tencent_api::{ApiError, Client, TaskOutcome, WaitOptions};
 use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
@@ -127,7 +128,6 @@ fn verdict(
 pub struct Watcher {
     client: Client,
     regions: Arc<Mutex<HashMap<(String, ResourceKind), Region>>>,
-    interval: Duration,
     timeout: Duration,
 }
 
@@ -136,21 +136,20 @@ impl Watcher {
         Watcher {
             client,
             regions: Arc::default(),
-            interval: Duration::from_millis(250),
             timeout,
         }
     }
 
-    /// Waits until connection `id` (whose task is `task_id`) is AVAILABLE or gone.
-    pub async fn wait(&self, region: &str, id: &str, task_id: &str, expect: Expect) -> Settled {
-        self.wait_for(
-            region,
-            ResourceKind::VpnConnection,
-            id,
-            Some(task_id),
-            expect,
-        )
-        .await
+    /// Waits until object `id` (whose task is `task_id`) is AVAILABLE or gone.
+    pub async fn wait(
+        &self,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+        task_id: &str,
+        expect: Expect,
+    ) -> Settled {
+        self.wait_for(region, kind, id, Some(task_id), expect).await
     }
 
     /// Reads an object back (after a synchronous change), batched with the others.
@@ -198,13 +197,9 @@ impl Watcher {
     /// Polls for the waiters of `key` on a fixed interval, on the waiting helper, until none is
     /// left.
     async fn run(&self, key: (String, ResourceKind)) {
-        // Gateways are few and their describe allows 300/s (customer gateways: few): a shorter
-        // interval starts the tunnels waiting on a new gateway sooner. Connections can be
-        // thousands, 100 per call, against 100 calls/s shared with everything else.
-        let interval = match key.1 {
-            ResourceKind::VpnConnection => self.interval,
-            ResourceKind::VpnGateway | ResourceKind::CustomerGateway => self.interval / 2,
-        };
+        // Each kind says how often it is worth asking (a kind with thousands of objects per
+        // region less often than one with a few).
+        let interval = key.1.def().poll_interval();
         let key = &key;
         // No deadline: each waiter has its own, judged on every describe.
         let stopped: Result<bool, WaitError<bool, Infallible>> =
@@ -296,21 +291,20 @@ impl Watcher {
                     Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
                     Ok(TaskOutcome::Success { .. }) => match w.expect {
                         Expect::Gone => Settled::Gone,
-                        Expect::Available | Expect::Present => match read_objects(
-                            &client,
-                            &region,
-                            ResourceKind::VpnConnection,
-                            std::slice::from_ref(&w.id),
-                        )
-                        .await
-                        {
-                            Ok(mut v) if !v.is_empty() => Settled::Available(Box::new(v.remove(0))),
-                            Ok(_) => Settled::Failed(format!(
-                                "task {task_id} succeeded but {} does not exist",
-                                w.id
-                            )),
-                            Err(e) => Settled::Api(e),
-                        },
+                        Expect::Available | Expect::Present => {
+                            match read_objects(&client, &region, kind, std::slice::from_ref(&w.id))
+                                .await
+                            {
+                                Ok(mut v) if !v.is_empty() => {
+                                    Settled::Available(Box::new(v.remove(0)))
+                                }
+                                Ok(_) => Settled::Failed(format!(
+                                    "task {task_id} succeeded but {} does not exist",
+                                    w.id
+                                )),
+                                Err(e) => Settled::Api(e),
+                            }
+                        }
                     },
                     Err(tunnelform_tencent_api::WaitError::Api(e)) => Settled::Api(e),
                     Err(tunnelform_tencent_api::WaitError::Timeout { last_status, .. }) => {

@@ -489,10 +489,10 @@ pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
         return Ok(None);
     }
     if let Some(p) = &common.project {
-        if !tunnelform_apply::mapping::is_plain_tag_value(p) {
+        if !tunnelform_kinds::tags::is_plain_tag_value(p) {
             bail!(
                 "--project {p:?} (or TUNNELFORM_PROJECT) cannot be a tag value: use 1 to {} letters, digits, spaces and + - = . _ : / @",
-                tunnelform_apply::mapping::MAX_TAG_VALUE_LEN
+                tunnelform_kinds::tags::MAX_TAG_VALUE_LEN
             );
         }
         return Ok(Some(Project {
@@ -510,7 +510,7 @@ pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
         None => (abs.to_string_lossy().into_owned(), ProjectSource::Path(abs)),
     };
     Ok(Some(Project {
-        id: tunnelform_apply::mapping::tag_value_for(&text),
+        id: tunnelform_kinds::tags::tag_value_for(&text),
         source,
     }))
 }

@@ -5,10 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::{BlockSchema, Nesting};
-use tunnelform_model::{
-    Address, DataKind, Diagnostic, Diagnostics, InstanceKey, Mode, ResourceKind, Span, Value,
-};
+use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span, Value};
 
 use crate::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
 use crate::config::{

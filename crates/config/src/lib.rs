@@ -53,7 +53,7 @@ mod vars;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tunnelform_model::{Address, DataKind, ResourceKind, Span, Value};
+use tunnelform_model::{Address, Span, Value};
 
 pub use config::Config;
 pub use fmt::format_source;
@@ -140,28 +140,8 @@ impl<F: Fn(&Address) -> Option<Value>> Lookup for F {
     }
 }
 
-/// What an instance is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum InstanceKind {
-    Managed(ResourceKind),
-    Data(DataKind),
-}
-
-impl InstanceKind {
-    pub fn schema(self) -> &'static tunnelform_model::BlockSchema {
-        match self {
-            InstanceKind::Managed(k) => k.schema(),
-            InstanceKind::Data(k) => k.schema(),
-        }
-    }
-
-    pub fn type_name(self) -> &'static str {
-        match self {
-            InstanceKind::Managed(k) => k.type_name(),
-            InstanceKind::Data(k) => k.type_name(),
-        }
-    }
-}
+/// What an instance is (a managed resource or a data source, by kind).
+pub use tunnelform_kinds::ObjectKind as InstanceKind;
 
 /// `lifecycle { ... }` of a resource block.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -18,6 +18,9 @@ pub const UNKNOWN_SENTINEL: &str = "$tunnelform_unknown";
 /// Key used to represent a sensitive mark in tunnelform's own serialised documents (plan files).
 pub const SENSITIVE_SENTINEL: &str = "$tunnelform_sensitive";
 
+/// Attributes of one object, by name.
+pub type Attrs = BTreeMap<String, Value>;
+
 #[derive(Clone, PartialEq, Default)]
 pub enum Value {
     #[default]

@@ -1,7 +1,8 @@
 //! Diff of one object: desired (configuration) against the refreshed remote object.
 
+use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::AttrSchema;
-use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+use tunnelform_model::{Address, Value};
 
 use crate::normalize::same;
 use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange};
