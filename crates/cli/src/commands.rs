@@ -18,7 +18,8 @@ use tunnelform_state::{Cloud, Journal, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::context::{
-    check_cloud, client, load_config, project, record_cloud, state_path, Project, Rendered,
+    check_cloud, client, load_config, project, record_cloud, state_path, ContextInline as _,
+    Project, Rendered,
 };
 use crate::progress;
 
@@ -97,7 +98,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             common,
         } => show(plan.as_deref(), json, &dir, &common),
-        Command::State { command } => state_cmd(command),
+        Command::State { command } => state_cmd(command).await,
         Command::Output {
             name,
             json,
@@ -179,10 +180,10 @@ fn fmt(dir: &Path, check: bool) -> Result<u8> {
 }
 
 fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
-    targets
+    Ok(targets
         .iter()
-        .map(|t| t.parse::<Address>().map_err(|e| anyhow!(e)))
-        .collect()
+        .map(|t| t.parse::<Address>())
+        .collect::<Result<_, _>>()?)
 }
 
 /// The state at `path`, which must exist: for the commands that only read a state (`show`,
@@ -209,7 +210,6 @@ fn missing_state(path: &Path) -> String {
 fn load_state(path: &Path) -> Result<State> {
     StateFile::open(path)
         .and_then(|f| f.load())
-        .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", path.display()))
 }
 
@@ -233,7 +233,7 @@ async fn make(
         .await
         .map_err(|e| match e {
             tunnelform_apply::PlanError::Config(d) => anyhow::Error::from(Rendered(d.to_string())),
-            other => anyhow!(other),
+            other => anyhow::Error::new(other),
         })?;
     if !planned.warnings.is_empty() {
         errln!("{}", planned.warnings);
@@ -305,7 +305,7 @@ async fn plan_cmd(
     // Held to the end: a plan made while another run writes the state would show a state that is
     // half-way through ("No changes" in the middle of a destroy).
     let lock = if lock {
-        Some(crate::gitops::lock_state(&spath, "plan", common)?)
+        Some(crate::gitops::lock_state(&spath, "plan", common).await?)
     } else {
         None
     };
@@ -402,18 +402,20 @@ async fn settle_in_memory(
             spath,
             tunnelform_state::LockInfo::new("plan"),
             None,
-        ) {
+        )
+        .await
+        {
             Ok(l) => Some(l),
             Err(_) => return Ok(()),
         }
     };
-    let journal = Journal::open(spath).map_err(|e| anyhow!("{e}"))?;
+    let journal = Journal::open(spath)?;
     if journal.is_empty() {
         return Ok(());
     }
     let rec = tunnelform_apply::recover(client, state, &journal, project.map(|p| p.id.as_str()))
         .await
-        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        .context_inline("resolving the operations an earlier run left unfinished")?;
     if !rec.adopted.is_empty() || !rec.removed.is_empty() {
         errln!(
             "note: an earlier run was interrupted; this plan counts what it did ({} object(s) it created, {} it deleted), which the next apply records in the state.",
@@ -529,11 +531,10 @@ async fn apply_cmd(
         PlanMode::Destroy => "destroy",
         _ => "apply",
     };
-    let _lock = crate::gitops::lock_state(&spath, op, common)?;
-    let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
+    let _lock = crate::gitops::lock_state(&spath, op, common).await?;
+    let file = StateFile::open(&spath)?;
     let mut state = file
         .load()
-        .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", spath.display()))?;
     let project = project(&spath, common)?;
     let (client, sandbox) = client(common, op).await?;
@@ -550,7 +551,7 @@ async fn apply_cmd(
         }
     }
     // Settle what an interrupted run left in the journal before planning anything.
-    let mut journal = Journal::open(&spath).map_err(|e| anyhow!("{e}"))?;
+    let mut journal = Journal::open(&spath)?;
     if !journal.is_empty() {
         let rec = tunnelform_apply::recover(
             &client,
@@ -559,7 +560,7 @@ async fn apply_cmd(
             project.as_ref().map(|p| p.id.as_str()),
         )
         .await
-        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        .context_inline("resolving the operations an earlier run left unfinished")?;
         for (a, id) in &rec.adopted {
             errln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
         }
@@ -572,8 +573,8 @@ async fn apply_cmd(
             errln!("warning: {u}");
         }
         record_cloud(&client, common, &mut state).await?;
-        file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
-        journal.clear().map_err(|e| anyhow!("{e}"))?;
+        file.save(&mut state)?;
+        journal.clear()?;
     }
     let planned = make(
         &client,
@@ -675,15 +676,12 @@ async fn apply_cmd(
         opts,
         sink,
     )
-    .await
-    .map_err(|e| anyhow!("{e}"))?;
+    .await?;
     view.finish();
     if refresh_only {
         // Accept the refreshed objects into state.
-        store
-            .update(|s| accept_refreshed(s, &planned.remote))
-            .map_err(|e| anyhow!("{e}"))?;
-        store.flush().map_err(|e| anyhow!("{e}"))?;
+        store.update(|s| accept_refreshed(s, &planned.remote))?;
+        store.flush()?;
     }
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
@@ -1062,7 +1060,7 @@ fn mentions_backend(dir: &Path) -> bool {
     })
 }
 
-fn state_cmd(cmd: StateCommand) -> Result<u8> {
+async fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
             let state = existing_state(&state_for(&dir, &common)?)?;
@@ -1075,7 +1073,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             dir,
             common,
         } => {
-            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let addr: Address = address.parse()?;
             let state = existing_state(&state_for(&dir, &common)?)?;
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
@@ -1089,21 +1087,21 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::MigrateTerraform { file, dir, common } => {
-            return crate::gitops::migrate_terraform(&dir, &file, &common)
+            return crate::gitops::migrate_terraform(&dir, &file, &common).await
         }
         StateCommand::Rm {
             address,
             dir,
             common,
         } => {
-            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let addr: Address = address.parse()?;
             let spath = state_for(&dir, &common)?;
             if !spath.exists() {
                 return Err(Rendered(missing_state(&spath)).into());
             }
-            let _lock = crate::gitops::lock_state(&spath, "state rm", &common)?;
-            let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
-            let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
+            let _lock = crate::gitops::lock_state(&spath, "state rm", &common).await?;
+            let file = StateFile::open(&spath)?;
+            let mut state = file.load()?;
             let removed: Vec<Address> = state
                 .resources
                 .keys()
@@ -1117,7 +1115,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
                 state.resources.remove(a);
                 outln!("Removed {a}");
             }
-            file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
+            file.save(&mut state)?;
         }
     }
     Ok(0)
@@ -1193,13 +1191,50 @@ fn graph(dir: &Path, common: &Common) -> Result<u8> {
 }
 
 async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
-    let mut config = args.into_config().map_err(|e| anyhow!("{e}"))?;
+    let mut config = args.into_config()?;
     config.data_holder = Some("tunnelform sandbox".to_string());
     let handle = tunnelform_sandbox::Sandbox::start(config)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .context("starting the sandbox")?;
     outln!("listening on {}", handle.url());
     let _ = tokio::signal::ctrl_c().await;
-    handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
+    handle.shutdown().await.context("stopping the sandbox")?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::render_error;
+
+    #[test]
+    fn a_state_error_keeps_its_type_under_its_context() {
+        // A directory where the state file should be.
+        let dir = std::env::temp_dir();
+        let e = load_state(&dir).unwrap_err();
+        assert!(
+            e.chain()
+                .any(|c| c.downcast_ref::<tunnelform_state::StateError>().is_some()),
+            "{e:?}"
+        );
+        let text = render_error(&e);
+        assert!(
+            text.starts_with(&format!("error: reading the state {}", dir.display())),
+            "{text}"
+        );
+        assert!(text.contains("--state must name a file"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_target_keeps_the_address_error() {
+        let e = parse_targets(&["nope".to_string()]).unwrap_err();
+        assert!(e
+            .downcast_ref::<tunnelform_model::AddressParseError>()
+            .is_some());
+        assert!(
+            render_error(&e).starts_with("error: invalid resource address \"nope\""),
+            "{}",
+            render_error(&e)
+        );
+    }
 }

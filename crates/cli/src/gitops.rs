@@ -12,19 +12,24 @@ use tunnelform_state::{LockInfo, Origin, StateFile, StateLock};
 
 use crate::args::Common;
 use crate::context::{
-    check_cloud, client, load_config, parse_duration, record_cloud, state_path, Rendered,
+    check_cloud, client, load_config, parse_duration, record_cloud, state_path, ContextInline as _,
+    Rendered,
 };
 
 /// Takes the lock of the state at `spath` for `operation`. With `--lock-timeout`, waits for the
 /// holder (saying so on stderr, with who holds it) up to that long; without, fails at once naming
 /// the holder.
-pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Result<StateLock> {
+pub(crate) async fn lock_state(
+    spath: &Path,
+    operation: &str,
+    common: &Common,
+) -> Result<StateLock> {
     let timeout = common
         .lock_timeout
         .as_deref()
         .map(parse_duration)
         .transpose()?;
-    let mut on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
+    let on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
         let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
         errln!(
             "Waiting for the state lock on {} (up to {}), held by {who}...",
@@ -32,11 +37,9 @@ pub(crate) fn lock_state(spath: &Path, operation: &str, common: &Common) -> Resu
             timeout.map_or_else(String::new, human_duration),
         );
     };
-    // Waiting for the lock sleeps: the runtime is told this thread blocks, so the tasks already
-    // running (the embedded sandbox, signal listeners) move to other threads meanwhile.
-    let acquired = tokio::task::block_in_place(|| {
-        StateLock::acquire_with(spath, LockInfo::new(operation), timeout, &mut on_wait)
-    });
+    // The wait is asynchronous: the tasks already running (the embedded sandbox, signal
+    // listeners) keep running meanwhile.
+    let acquired = StateLock::acquire_with(spath, LockInfo::new(operation), timeout, on_wait).await;
     acquired.map_err(|e| {
         let held = matches!(e, tunnelform_state::LockError::Held { .. });
         let e = anyhow::Error::new(e);
@@ -65,7 +68,7 @@ pub(crate) fn human_duration(d: Duration) -> String {
 
 /// `tunnelform import ADDR ID`: record an existing object in state (no write to the cloud).
 pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Result<u8> {
-    let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+    let addr: Address = address.parse()?;
     let config = load_config(dir, common)?;
     // The address must be in the configuration: that is where its region and kind come from.
     let mut found = None;
@@ -92,9 +95,9 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
         );
     }
     let spath = state_path(dir, Some(&config), common);
-    let _lock = lock_state(&spath, "import", common)?;
-    let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
-    let mut state = file.load().map_err(|e| anyhow!("{e}"))?;
+    let _lock = lock_state(&spath, "import", common).await?;
+    let file = StateFile::open(&spath)?;
+    let mut state = file.load()?;
     if let Some(existing) = state.resources.get(&addr) {
         bail!("{addr} is already in the state (id {}); `tunnelform state rm {addr}` first to import another object there", existing.id);
     }
@@ -105,7 +108,10 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     check_cloud(&client, common, &spath, &mut state, false).await?;
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .context_inline(format!(
+            "cannot import {addr}: reading {id} in region {} failed",
+            inst.provider.region
+        ))?;
     let obj = objects.into_iter().find(|o| o.id == id).ok_or_else(|| {
         anyhow!(
             "cannot import {addr}: no {} with id {id} in region {}",
@@ -128,7 +134,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     );
     state.resources.insert(addr.clone(), rs);
     record_cloud(&client, common, &mut state).await?;
-    file.save(&mut state).map_err(|e| anyhow!("{e}"))?;
+    file.save(&mut state)?;
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
@@ -137,7 +143,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
 }
 
 /// `tunnelform state migrate-terraform FILE`: write tunnelform state from a Terraform state (v4).
-pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
+pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
     let text = std::fs::read_to_string(tf_state)
         .with_context(|| format!("reading {}", tf_state.display()))?;
     let config = match load_config(dir, common) {
@@ -163,15 +169,15 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
             .find(|p| p.alias.is_none())
             .map(|p| p.region.clone());
     }
-    let (mut migrated, warnings) =
-        tunnelform_state::migrate_terraform_with(&text, &opts).map_err(|e| anyhow!("{e}"))?;
+    let (mut migrated, warnings) = tunnelform_state::migrate_terraform_with(&text, &opts)
+        .with_context(|| format!("cannot migrate the Terraform state {}", tf_state.display()))?;
     for w in &warnings {
         errln!("warning: {w}");
     }
     let spath = state_path(dir, config.as_ref(), common);
-    let _lock = lock_state(&spath, "state migrate-terraform", common)?;
-    let file = StateFile::open(&spath).map_err(|e| anyhow!("{e}"))?;
-    let current = file.load().map_err(|e| anyhow!("{e}"))?;
+    let _lock = lock_state(&spath, "state migrate-terraform", common).await?;
+    let file = StateFile::open(&spath)?;
+    let current = file.load()?;
     if !current.resources.is_empty() {
         bail!(
             "{} already holds {} object(s); migrate into an empty state (use --state NEW_FILE)",
@@ -181,7 +187,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
     }
     migrated.lineage = current.lineage.clone();
     migrated.serial = current.serial;
-    file.save(&mut migrated).map_err(|e| anyhow!("{e}"))?;
+    file.save(&mut migrated)?;
     outln!(
         "Migrated {} object(s) from {} into {}. Pre-shared keys were not copied: only their salted digests.\nRun `tunnelform plan` to check that the configuration matches.",
         migrated.resources.len(),
@@ -195,7 +201,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
 pub fn force_unlock(dir: &Path, lock_id: &str, common: &Common) -> Result<u8> {
     let config = load_config(dir, common).ok();
     let spath = state_path(dir, config.as_ref(), common);
-    let record = tunnelform_state::force_unlock(&spath, lock_id).map_err(|e| anyhow!("{e}"))?;
+    let record = tunnelform_state::force_unlock(&spath, lock_id)?;
     outln!(
         "Released the lock {lock_id} on {} (it was held by {record}).",
         spath.display()
