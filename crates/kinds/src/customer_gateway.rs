@@ -187,14 +187,13 @@ impl Kind for CustomerGatewayKind {
             let req = DeleteCustomerGatewayRequest {
                 customer_gateway_id: id.to_string(),
             };
-            match client.call::<DeleteCustomerGateway>(region, &req).await {
-                Ok(r) => Ok(Some(Deleted {
-                    request_id: r.request_id,
-                    task_id: None,
-                })),
-                Err(e) if crate::is_gone(&e) => Ok(None),
-                Err(e) => Err(e),
-            }
+            crate::deleted(
+                client
+                    .call::<DeleteCustomerGateway>(region, &req)
+                    .await
+                    .map(|r| r.request_id),
+                false,
+            )
         }
         .boxed()
     }

@@ -29,6 +29,23 @@ pub use tags::Ownership;
 
 use tunnelform_tencent_api::ApiError;
 
+/// The outcome of a delete request (`answer`: its request id, or the error): `None` when the
+/// object was already gone; `with_task`: the API runs the deletion as a task named by the
+/// request id.
+pub fn deleted(
+    answer: Result<String, ApiError>,
+    with_task: bool,
+) -> Result<Option<Deleted>, ApiError> {
+    match answer {
+        Ok(request_id) => Ok(Some(Deleted {
+            task_id: with_task.then(|| request_id.clone()),
+            request_id,
+        })),
+        Err(e) if is_gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether an error says the object is not there (any `*NotFound*` code, or `*.NotExist`): a
 /// delete that meets it has nothing left to do.
 pub fn is_gone(e: &ApiError) -> bool {

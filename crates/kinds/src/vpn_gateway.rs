@@ -305,14 +305,13 @@ impl Kind for VpnGatewayKind {
             let req = DeleteVpnGatewayRequest {
                 vpn_gateway_id: id.to_string(),
             };
-            match client.call::<DeleteVpnGateway>(region, &req).await {
-                Ok(r) => Ok(Some(Deleted {
-                    request_id: r.request_id,
-                    task_id: None,
-                })),
-                Err(e) if crate::is_gone(&e) => Ok(None),
-                Err(e) => Err(e),
-            }
+            crate::deleted(
+                client
+                    .call::<DeleteVpnGateway>(region, &req)
+                    .await
+                    .map(|r| r.request_id),
+                false,
+            )
         }
         .boxed()
     }

@@ -7,7 +7,7 @@ use tunnelform_model::{Attrs, Value};
 use tunnelform_tencent_api::vpc::CustomerGateway;
 use tunnelform_tencent_api::{ApiError, Client};
 
-use super::{arg, matches, DataSource};
+use super::{arg, DataSource};
 
 const STR: T = T::String;
 const STR_MAP: T = T::Map(&T::String);
@@ -45,6 +45,10 @@ impl DataSource for CustomerGateways {
         "gateway_list"
     }
 
+    fn filters(&self) -> &'static [&'static str] {
+        &["id", "name", "public_ip_address"]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -64,16 +68,7 @@ impl DataSource for CustomerGateways {
                         .await?
                 }
             };
-            let fields = [
-                ("id", "id"),
-                ("name", "name"),
-                ("public_ip_address", "public_ip_address"),
-            ];
-            Ok(found
-                .iter()
-                .map(item)
-                .filter(|i| matches(i, args, &fields))
-                .collect())
+            Ok(found.iter().map(item).collect())
         }
         .boxed()
     }

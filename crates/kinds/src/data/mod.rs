@@ -16,7 +16,11 @@ pub trait DataSource: Send + Sync + 'static {
     fn schema(&self) -> &'static BlockSchema;
     /// The name of the result list attribute (`gateway_list`).
     fn list_name(&self) -> &'static str;
-    /// The items matching the arguments.
+    /// The arguments that filter the items by equality with the item's field of the same name
+    /// (`tags` and `tag_key` always filter).
+    fn filters(&self) -> &'static [&'static str];
+    /// The items the arguments select before filtering (by id when one is given, else all or
+    /// a server-side filter).
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -32,7 +36,12 @@ pub async fn read(
     region: &str,
     args: &Attrs,
 ) -> Result<Value, ApiError> {
-    let items = source.items(client, region, args).await?;
+    let items: Vec<Value> = source
+        .items(client, region, args)
+        .await?
+        .into_iter()
+        .filter(|i| matches(i, args, source.filters()))
+        .collect();
     let mut out: Attrs = args.clone();
     out.insert(source.list_name().to_string(), Value::List(items));
     out.insert(
@@ -47,8 +56,9 @@ pub(crate) fn arg<'a>(args: &'a Attrs, k: &str) -> Option<&'a str> {
 }
 
 /// Whether an item matches every filter argument given (exact match; tags: every pair present).
-pub(crate) fn matches(item: &Value, args: &Attrs, fields: &[(&str, &str)]) -> bool {
-    for (arg_name, item_field) in fields {
+fn matches(item: &Value, args: &Attrs, fields: &[&str]) -> bool {
+    for name in fields {
+        let (arg_name, item_field) = (name, name);
         if let Some(want) = args.get(*arg_name).filter(|v| !v.is_null()) {
             if item.get(item_field).map(|v| v.to_json()) != Some(want.to_json()) {
                 return false;

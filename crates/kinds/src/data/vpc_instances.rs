@@ -10,7 +10,7 @@ use tunnelform_tencent_api::actions::DescribeVpcs;
 use tunnelform_tencent_api::vpc::{DescribeVpcsRequest, Vpc};
 use tunnelform_tencent_api::{ApiError, Client};
 
-use super::{arg, matches, DataSource};
+use super::{arg, DataSource};
 
 const STR: T = T::String;
 const STR_MAP: T = T::Map(&T::String);
@@ -66,6 +66,10 @@ impl DataSource for VpcInstances {
         "instance_list"
     }
 
+    fn filters(&self) -> &'static [&'static str] {
+        &["vpc_id", "name", "cidr_block", "is_default", "is_multicast"]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -90,18 +94,7 @@ impl DataSource for VpcInstances {
                     break;
                 }
             }
-            let fields = [
-                ("vpc_id", "vpc_id"),
-                ("name", "name"),
-                ("cidr_block", "cidr_block"),
-                ("is_default", "is_default"),
-                ("is_multicast", "is_multicast"),
-            ];
-            Ok(all
-                .iter()
-                .map(item)
-                .filter(|i| matches(i, args, &fields))
-                .collect())
+            Ok(all.iter().map(item).collect())
         }
         .boxed()
     }

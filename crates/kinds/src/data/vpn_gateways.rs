@@ -7,7 +7,7 @@ use tunnelform_model::{Attrs, Value};
 use tunnelform_tencent_api::vpc::{Filter, VpnGateway};
 use tunnelform_tencent_api::{ApiError, Client};
 
-use super::{arg, matches, DataSource};
+use super::{arg, DataSource};
 
 const STR: T = T::String;
 const STR_MAP: T = T::Map(&T::String);
@@ -48,6 +48,10 @@ impl DataSource for VpnGateways {
         "gateway_list"
     }
 
+    fn filters(&self) -> &'static [&'static str] {
+        &["id", "name", "vpc_id", "public_ip_address", "zone"]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -75,18 +79,7 @@ impl DataSource for VpnGateways {
                         .await?
                 }
             };
-            let fields = [
-                ("id", "id"),
-                ("name", "name"),
-                ("vpc_id", "vpc_id"),
-                ("public_ip_address", "public_ip_address"),
-                ("zone", "zone"),
-            ];
-            Ok(found
-                .iter()
-                .map(item)
-                .filter(|i| matches(i, args, &fields))
-                .collect())
+            Ok(found.iter().map(item).collect())
         }
         .boxed()
     }

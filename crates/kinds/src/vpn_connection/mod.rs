@@ -820,14 +820,13 @@ impl Kind for VpnConnectionKind {
                     .unwrap_or_default(),
                 vpn_connection_id: id.to_string(),
             };
-            match client.call::<DeleteVpnConnection>(region, &req).await {
-                Ok(r) => Ok(Some(Deleted {
-                    task_id: Some(r.request_id.clone()),
-                    request_id: r.request_id,
-                })),
-                Err(e) if crate::is_gone(&e) => Ok(None),
-                Err(e) => Err(e),
-            }
+            crate::deleted(
+                client
+                    .call::<DeleteVpnConnection>(region, &req)
+                    .await
+                    .map(|r| r.request_id),
+                true,
+            )
         }
         .boxed()
     }
