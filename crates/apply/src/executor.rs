@@ -192,7 +192,11 @@ pub async fn apply_plan(
     opts: ApplyOptions,
     sink: Arc<dyn EventSink>,
 ) -> Result<ApplyReport, ApplyError> {
-    let graph = build_graph(&plan)?;
+    // The graph made with the plan is the one executed; a plan saved without one gets it built.
+    let graph = match &plan.graph {
+        Some(data) => ExecGraph::from_data(data, &plan)?,
+        None => build_graph(&plan)?,
+    };
     let mut values = state_values(&store.snapshot());
     values.extend(data);
     let ctx = Arc::new(Ctx {

@@ -518,7 +518,7 @@ pub async fn plan_from(
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     lap(&mut timings.outputs_digests);
-    build_graph(&plan)?;
+    plan.graph = Some(build_graph(&plan)?.to_data());
     lap(&mut timings.graph);
     Ok(Planned {
         plan,

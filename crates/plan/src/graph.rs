@@ -17,9 +17,12 @@ use petgraph::Direction;
 use tunnelform_kinds::{Claim, Held, Kind};
 use tunnelform_model::{Address, Value};
 
+use serde::{Deserialize, Serialize};
+
 use crate::types::{Action, Attrs, Plan, ResourceChange};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Create,
     Update,
@@ -53,6 +56,16 @@ pub enum GraphError {
     CreateBeforeDestroyConflict { address: String, reason: String },
     #[error("dependency cycle between {}: each must be changed before the other. Break the cycle (remove a reference or depends_on, or split the change into two applies)", .0.join(", "))]
     Cycle(Vec<String>),
+    #[error("the plan's execution graph does not fit its changes ({0}): the plan file was edited or damaged. Run `tunnelform plan --out FILE` again")]
+    Damaged(String),
+}
+
+/// The execution graph as plain data, made once by the plan and saved with it: the steps (a
+/// change's index and the step) and the edges between them (indices into `steps`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphData {
+    pub steps: Vec<(usize, StepKind)>,
+    pub edges: Vec<(u32, u32)>,
 }
 
 /// The steps of a plan and their order.
@@ -90,6 +103,52 @@ impl ExecGraph {
     /// Whether `a` must finish before `b` starts (directly or through other steps).
     pub fn precedes(&self, a: NodeIndex, b: NodeIndex) -> bool {
         petgraph::algo::has_path_connecting(&self.graph, a, b, None)
+    }
+
+    /// The graph as plain data ([`GraphData`]).
+    pub fn to_data(&self) -> GraphData {
+        GraphData {
+            steps: self
+                .graph
+                .node_weights()
+                .map(|s| (s.change, s.kind))
+                .collect(),
+            edges: self
+                .graph
+                .edge_indices()
+                .filter_map(|e| self.graph.edge_endpoints(e))
+                .map(|(a, b)| (a.index() as u32, b.index() as u32))
+                .collect(),
+        }
+    }
+
+    /// The graph saved with `plan`, checked against it: every step names one of its changes,
+    /// every edge two of its steps, and no cycle.
+    pub fn from_data(data: &GraphData, plan: &Plan) -> Result<ExecGraph, GraphError> {
+        let mut g: DiGraph<Step, ()> = DiGraph::with_capacity(data.steps.len(), data.edges.len());
+        for &(change, kind) in &data.steps {
+            if change >= plan.changes.len() {
+                return Err(GraphError::Damaged(format!(
+                    "a step names change {change} of {}",
+                    plan.changes.len()
+                )));
+            }
+            g.add_node(Step { change, kind });
+        }
+        for &(a, b) in &data.edges {
+            if a as usize >= data.steps.len() || b as usize >= data.steps.len() {
+                return Err(GraphError::Damaged(format!(
+                    "an edge names step {} of {}",
+                    a.max(b),
+                    data.steps.len()
+                )));
+            }
+            g.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+        }
+        if toposort(&g, None).is_err() {
+            return Err(GraphError::Damaged("its edges make a cycle".into()));
+        }
+        Ok(ExecGraph { graph: g })
     }
 
     pub fn find(&self, change: usize, kind: StepKind) -> Option<NodeIndex> {
@@ -471,6 +530,60 @@ mod tests {
             node(&g, &p, "tencentcloud_vpn_gateway.gw", StepKind::Create),
             node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete)
         ));
+    }
+
+    #[test]
+    fn the_graph_travels_with_the_plan_and_a_damaged_one_is_refused() {
+        let mut p = plan(vec![
+            change(
+                "tencentcloud_vpn_gateway.gw",
+                ResourceKind::VpnGateway,
+                Action::Create,
+                None,
+                None,
+                None,
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.t",
+                ResourceKind::VpnConnection,
+                Action::Create,
+                None,
+                None,
+                None,
+                &["tencentcloud_vpn_gateway.gw"],
+            ),
+        ]);
+        let built = build_graph(&p).unwrap();
+        p.graph = Some(built.to_data());
+        // Saved and read back (as a plan file is), the same steps in the same order.
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        let g = ExecGraph::from_data(back.graph.as_ref().unwrap(), &back).unwrap();
+        assert_eq!(g.to_data(), built.to_data());
+        assert!(g.precedes(
+            node(&g, &back, "tencentcloud_vpn_gateway.gw", StepKind::Create),
+            node(&g, &back, "tencentcloud_vpn_connection.t", StepKind::Create)
+        ));
+        // A plan file whose graph was edited: a step of a change it does not have, an edge to
+        // nowhere, a cycle.
+        let mut bad = built.to_data();
+        bad.steps[0].0 = 7;
+        assert!(matches!(
+            ExecGraph::from_data(&bad, &p),
+            Err(GraphError::Damaged(_))
+        ));
+        let mut bad = built.to_data();
+        bad.edges.push((0, 9));
+        assert!(matches!(
+            ExecGraph::from_data(&bad, &p),
+            Err(GraphError::Damaged(_))
+        ));
+        let mut bad = built.to_data();
+        let (a, b) = bad.edges[0];
+        bad.edges.push((b, a));
+        let err = ExecGraph::from_data(&bad, &p).unwrap_err();
+        assert!(err.to_string().contains("edited or damaged"), "{err}");
     }
 
     #[test]

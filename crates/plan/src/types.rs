@@ -196,6 +196,10 @@ pub struct Plan {
     /// Digest of the configuration (files and variables) the plan was made from.
     #[serde(default)]
     pub config_digest: String,
+    /// The execution graph, made once with the plan and executed as it is (plans saved before it
+    /// travelled with them have none: it is built when they are applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<crate::graph::GraphData>,
 }
 
 impl Plan {
@@ -211,6 +215,7 @@ impl Plan {
             lineage: None,
             serial: None,
             config_digest: String::new(),
+            graph: None,
         }
     }
 
