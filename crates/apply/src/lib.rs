@@ -8,6 +8,7 @@ pub mod quota;
 pub mod recover;
 pub mod refresh;
 pub mod rules;
+pub mod saved;
 pub mod store;
 pub mod watch;
 

@@ -95,7 +95,7 @@ pub struct PlanTimings {
 pub(crate) struct PlannedValues(Mutex<HashMap<Address, Arc<Value>>>);
 
 impl PlannedValues {
-    fn insert(&self, addr: Address, v: Value) {
+    pub(crate) fn insert(&self, addr: Address, v: Value) {
         self.0
             .lock()
             .expect("planned values")
