@@ -64,15 +64,29 @@ fn errors_of_file_functions_are_located_at_the_call() {
             .outputs(&tunnelform_config::NoLookup)
             .expect_err("expected errors"),
     };
-    let t = assert_diag(&diags, "Unknown template variable \"b\"", &d.file("main.tf"), 2, 11);
+    let t = assert_diag(
+        &diags,
+        "Unknown template variable \"b\"",
+        &d.file("main.tf"),
+        2,
+        11,
+    );
     let detail = t.detail.unwrap_or_default();
     assert!(
         detail.contains("t.tftpl") && detail.contains("line 2, column 5"),
         "{detail}"
     );
-    let f = assert_diag(&diags, "Invalid function argument to file()", &d.file("main.tf"), 6, 16);
+    let f = assert_diag(
+        &diags,
+        "Invalid function argument to file()",
+        &d.file("main.tf"),
+        6,
+        16,
+    );
     assert!(
-        f.detail.unwrap_or_default().contains("no file exists at \"missing.csv\""),
+        f.detail
+            .unwrap_or_default()
+            .contains("no file exists at \"missing.csv\""),
         "{diags}"
     );
 }
