@@ -115,12 +115,18 @@ moved {
         sb.stats()
     );
     let now = w.state_ids();
-    assert_eq!(now["tencentcloud_vpn_connection.tunnel"], ids["tencentcloud_vpn_connection.t"]);
+    assert_eq!(
+        now["tencentcloud_vpn_connection.tunnel"],
+        ids["tencentcloud_vpn_connection.t"]
+    );
     assert_eq!(
         now["tencentcloud_vpn_customer_gateway.site[\"a\"]"],
         ids["tencentcloud_vpn_customer_gateway.a"]
     );
-    assert!(!now.contains_key("tencentcloud_vpn_connection.t"), "{now:?}");
+    assert!(
+        !now.contains_key("tencentcloud_vpn_connection.t"),
+        "{now:?}"
+    );
     // The moved blocks may stay: they are no-ops once applied.
     w.assert_no_changes(&[]);
 
@@ -135,13 +141,17 @@ moved {
     ]);
     mv.success();
     assert!(
-        mv.stdout.contains("Move \"tencentcloud_vpn_gateway.gw\" to \"tencentcloud_vpn_gateway.main\""),
+        mv.stdout
+            .contains("Move \"tencentcloud_vpn_gateway.gw\" to \"tencentcloud_vpn_gateway.main\""),
         "{}",
         mv.stdout
     );
     w.config(&config("main", CGW_SITES, "tunnel", ""));
     w.assert_no_changes(&[]);
-    assert_eq!(w.state_id("tencentcloud_vpn_gateway.main"), ids["tencentcloud_vpn_gateway.gw"]);
+    assert_eq!(
+        w.state_id("tencentcloud_vpn_gateway.main"),
+        ids["tencentcloud_vpn_gateway.gw"]
+    );
     // Onto an address the state holds: refused, nothing changes.
     let bad = w.tf(&[
         "state",
@@ -174,7 +184,8 @@ fn replace_and_removed_blocks() {
     ] {
         assert!(p.stdout.contains(needle), "{needle:?} not in\n{}", p.stdout);
     }
-    w.apply(&["--replace", "tencentcloud_vpn_connection.t"]).success();
+    w.apply(&["--replace", "tencentcloud_vpn_connection.t"])
+        .success();
     let new = w.state_id("tencentcloud_vpn_connection.t");
     assert_ne!(new, old);
     w.assert_no_changes(&[]);
