@@ -26,6 +26,7 @@ mod lifecycle;
 mod ordering;
 mod plan_rules;
 mod projects;
+mod refactor;
 mod reliability;
 mod sandbox;
 mod snapshots;

@@ -197,6 +197,17 @@ pub async fn apply_plan(
         Some(data) => ExecGraph::from_data(data, &plan)?,
         None => build_graph(&plan)?,
     };
+    // `moved` blocks and `removed { destroy = false }`: the state changes, the cloud is not asked.
+    let renames = plan.renames();
+    let forgotten: Vec<Address> = plan.forgotten().cloned().collect();
+    if !renames.is_empty() || !forgotten.is_empty() {
+        store.update(|s| {
+            tunnelform_state::apply_renames(s, &renames);
+            for a in &forgotten {
+                s.resources.remove(a);
+            }
+        })?;
+    }
     let mut values = state_values(&store.snapshot());
     values.extend(data);
     let ctx = Arc::new(Ctx {

@@ -2,6 +2,7 @@
 //! the Tencent Cloud API (or the sandbox), recording every step in the state and its journal.
 
 pub mod executor;
+mod moves;
 pub mod ownership;
 pub mod planner;
 pub mod quota;

@@ -39,6 +39,8 @@ pub struct PlanOptions {
     pub project: Option<String>,
     /// Quotas raised for this account (`--quota NAME=N`).
     pub quotas: crate::quota::QuotaOverrides,
+    /// `-replace=ADDR`: replace these objects even if nothing changed.
+    pub replace: Vec<Address>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,10 @@ pub async fn plan_from(
     plan.config_digest = config.digest();
     plan.destroy = opts.mode == PlanMode::Destroy;
     plan.refresh_only = opts.mode == PlanMode::RefreshOnly;
+    // `moved` blocks: the prior state's objects take their new addresses before any comparison.
+    let (moved_state, renamed, move_warnings) =
+        crate::moves::apply_moved(config, state, &mut remote);
+    let state = moved_state.as_ref().unwrap_or(state);
 
     // Drift: prior state against the refreshed objects.
     for (addr, rs) in &state.resources {
@@ -198,7 +204,7 @@ pub async fn plan_from(
 
     let values = PlannedValues::default();
     let mut data = BTreeMap::new();
-    let mut diags = Diagnostics::new();
+    let mut diags = move_warnings;
     let mut imports: BTreeMap<Address, String> = BTreeMap::new();
     for ib in config.imports()? {
         imports.insert(ib.to, ib.id);
@@ -311,6 +317,11 @@ pub async fn plan_from(
                     if adopted.contains_key(&inst.address) {
                         change.reasons.push(Reason::AdoptedLostState);
                     }
+                    if opts.mode == PlanMode::Normal
+                        && opts.replace.iter().any(|r| r.contains(&inst.address))
+                    {
+                        tunnelform_plan::force_replace(&mut change, &inst.attrs, &inst.lifecycle);
+                    }
                     let planned = match change.action {
                         Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
                             if keep_values =>
@@ -351,7 +362,9 @@ pub async fn plan_from(
     // state's, for addresses the configuration no longer names): nothing will manage them.
     let untracked = match &opts.project {
         Some(project) if opts.mode != PlanMode::RefreshOnly => {
-            unclaimed_objects(&owners, project, &instances, &mut diags)
+            let mut u = unclaimed_objects(&owners, project, &instances, &mut diags);
+            u.retain(|c| !crate::moves::kept_by_removed(config, &c.address));
+            u
         }
         _ => Vec::new(),
     };
@@ -516,6 +529,10 @@ pub async fn plan_from(
             }
         }
     }
+    if opts.mode != PlanMode::Destroy {
+        crate::moves::forget_removed(&mut plan, config);
+    }
+    crate::moves::annotate(&mut plan, &renamed, &instances, config)?;
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     lap(&mut timings.outputs_digests);
     plan.graph = Some(build_graph(&plan)?.to_data());

@@ -26,12 +26,12 @@ fn parse_parallelism(s: &str) -> Result<usize, String> {
 }
 
 /// Terraform's single-dash spellings of the options tunnelform shares with it (`-chdir=DIR`,
-/// `-lock=false`, `-lock-timeout=30s`) become the double-dash ones clap knows. Only these exact
+/// `-lock=false`, `-lock-timeout=30s`, `-replace=ADDR`) become the double-dash ones clap knows. Only these exact
 /// names are rewritten (so a value such as `-1` is left alone), and nothing after `--`.
 pub fn terraform_style(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Vec<std::ffi::OsString> {
-    const NAMES: [&str; 3] = ["chdir", "lock", "lock-timeout"];
+    const NAMES: [&str; 4] = ["chdir", "lock", "lock-timeout", "replace"];
     let mut out = Vec::new();
     let mut rest = false;
     for a in args {
@@ -130,6 +130,9 @@ pub enum Command {
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        /// Replace this object even if nothing changed (repeatable; Terraform's -replace=ADDR).
+        #[arg(long = "replace", value_name = "ADDR")]
+        replace: Vec<String>,
         /// Exit 0 with no changes, 1 on error, 2 with changes.
         #[arg(long = "detailed-exitcode")]
         detailed_exitcode: bool,
@@ -159,6 +162,9 @@ pub enum Command {
         /// Only these resources (and what they depend on).
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        /// Replace this object even if nothing changed (repeatable; Terraform's -replace=ADDR).
+        #[arg(long = "replace", value_name = "ADDR")]
+        replace: Vec<String>,
         /// Accept changes made outside tunnelform into state without changing the cloud.
         #[arg(long = "refresh-only")]
         refresh_only: bool,
@@ -262,6 +268,16 @@ pub enum StateCommand {
     #[command(name = "migrate-terraform")]
     MigrateTerraform {
         file: PathBuf,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Move objects to another address (a rename in the state; the cloud is not touched).
+    Mv {
+        /// `TYPE.NAME` (every instance) or `TYPE.NAME[KEY]` (one instance).
+        source: String,
+        destination: String,
         #[arg(default_value = ".", long)]
         dir: PathBuf,
         #[command(flatten)]

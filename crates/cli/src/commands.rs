@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             json,
             format,
             targets,
+            replace,
             detailed_exitcode,
             refresh_only,
             destroy,
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     detailed: detailed_exitcode,
                     mode,
                     lock,
+                    replace,
                 },
                 &common,
             )
@@ -66,6 +68,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             auto_approve,
             parallelism,
             targets,
+            replace,
             refresh_only,
             common,
         } => {
@@ -74,7 +77,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
             } else {
                 PlanMode::Normal
             };
-            apply_cmd(&target, auto_approve, parallelism, &targets, mode, &common).await
+            let sel = Selection {
+                targets: &targets,
+                replace: &replace,
+            };
+            apply_cmd(&target, auto_approve, parallelism, sel, mode, &common).await
         }
         Command::Destroy {
             dir,
@@ -86,7 +93,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 &dir,
                 auto_approve,
                 parallelism,
-                &[],
+                Selection {
+                    targets: &[],
+                    replace: &[],
+                },
                 PlanMode::Destroy,
                 &common,
             )
@@ -213,18 +223,26 @@ fn load_state(path: &Path) -> Result<State> {
         .with_context(|| format!("reading the state {}", path.display()))
 }
 
+/// `--target` and `--replace` addresses of a plan.
+#[derive(Clone, Copy)]
+struct Selection<'a> {
+    targets: &'a [String],
+    replace: &'a [String],
+}
+
 async fn make(
     client: &tunnelform_tencent_api::Client,
     config: &tunnelform_config::Config,
     state: &State,
     mode: PlanMode,
-    targets: &[String],
+    sel: Selection<'_>,
     project: Option<&Project>,
     common: &Common,
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
-        targets: parse_targets(targets)?,
+        targets: parse_targets(sel.targets)?,
+        replace: parse_targets(sel.replace)?,
         imports: vec![],
         project: project.map(|p| p.id.clone()),
         quotas: crate::context::quota_overrides(common)?,
@@ -285,6 +303,8 @@ struct PlanRun {
     detailed: bool,
     mode: PlanMode,
     lock: bool,
+    /// `--replace` addresses.
+    replace: Vec<String>,
 }
 
 async fn plan_cmd(
@@ -299,6 +319,7 @@ async fn plan_cmd(
         detailed,
         mode,
         lock,
+        replace,
     } = run;
     let config = load_config(dir, common)?;
     let spath = state_path(dir, Some(&config), common);
@@ -326,7 +347,10 @@ async fn plan_cmd(
         &config,
         &state,
         mode,
-        targets,
+        Selection {
+            targets,
+            replace: &replace,
+        },
         project.as_ref(),
         common,
     )
@@ -352,6 +376,7 @@ async fn plan_cmd(
             dir: dir.to_path_buf(),
             state: spath.clone(),
             targets: targets.to_vec(),
+            replace: replace.clone(),
             cloud: Some(cloud),
             digest: String::new(),
         }
@@ -462,6 +487,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
         )
         .chain(p.outputs.iter().map(|o| o.name.clone()))
         .chain(saved.targets.iter().cloned())
+        .chain(saved.replace.iter().cloned())
         .chain([
             saved.dir.to_string_lossy().into_owned(),
             saved.state.to_string_lossy().into_owned(),
@@ -500,6 +526,9 @@ struct SavedPlan {
     /// The `--target`s the plan was made with (applied again with the same ones).
     #[serde(default)]
     targets: Vec<String>,
+    /// The `--replace` addresses it was made with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    replace: Vec<String>,
     /// The cloud the plan was made against (absent from plans saved before plans recorded it).
     #[serde(default)]
     cloud: Option<Cloud>,
@@ -539,18 +568,21 @@ async fn apply_cmd(
     target: &Path,
     auto_approve: bool,
     parallelism: usize,
-    targets: &[String],
+    sel: Selection<'_>,
     mode: PlanMode,
     common: &Common,
 ) -> Result<u8> {
+    let targets = sel.targets;
     // `apply PLANFILE`: the configuration and state the plan was made from.
     let saved: Option<SavedPlan> = if target.is_file() {
         Some(read_saved_plan(target)?)
     } else {
         None
     };
-    if saved.is_some() && (!targets.is_empty() || mode == PlanMode::RefreshOnly) {
-        bail!("{} is a saved plan: it is applied as it was made, so --target and --refresh-only belong to the `tunnelform plan` that makes it", target.display());
+    if saved.is_some()
+        && (!targets.is_empty() || !sel.replace.is_empty() || mode == PlanMode::RefreshOnly)
+    {
+        bail!("{} is a saved plan: it is applied as it was made, so --target, --replace and --refresh-only belong to the `tunnelform plan` that makes it", target.display());
     }
     let dir = saved
         .as_ref()
@@ -644,7 +676,7 @@ async fn apply_cmd(
                 &config,
                 &state,
                 mode,
-                targets,
+                sel,
                 project.as_ref(),
                 common,
             )
@@ -991,6 +1023,12 @@ async fn state_cmd(cmd: StateCommand) -> Result<u8> {
         StateCommand::MigrateTerraform { file, dir, common } => {
             return crate::gitops::migrate_terraform(&dir, &file, &common).await
         }
+        StateCommand::Mv {
+            source,
+            destination,
+            dir,
+            common,
+        } => return state_mv(&source, &destination, &state_for(&dir, &common)?, &common).await,
         StateCommand::Rm {
             address,
             dir,
@@ -1020,6 +1058,33 @@ async fn state_cmd(cmd: StateCommand) -> Result<u8> {
             file.save(&mut state)?;
         }
     }
+    Ok(0)
+}
+
+/// `state mv SRC DST`: renames in the state, under its lock; the state is validated when saved.
+async fn state_mv(source: &str, destination: &str, spath: &Path, common: &Common) -> Result<u8> {
+    let parse = |s: &str| -> Result<Address> { Ok(s.parse()?) };
+    let (from, to) = (parse(source)?, parse(destination)?);
+    if !spath.exists() {
+        return Err(Rendered(missing_state(spath)).into());
+    }
+    let _lock = crate::gitops::lock_state(spath, "state mv", common).await?;
+    let journal = Journal::open(spath)?;
+    if !journal.is_empty() {
+        bail!("the state {} has operations an interrupted run left unfinished: run `tunnelform plan` (or apply) first to settle them, then move", spath.display());
+    }
+    let file = StateFile::open(spath)?;
+    let mut state = file.load()?;
+    let renames = tunnelform_state::plan_move(&state, &from, &to)?;
+    if renames.is_empty() {
+        bail!("{from} is not in the state (tunnelform state list shows what is)");
+    }
+    tunnelform_state::apply_renames(&mut state, &renames);
+    file.save(&mut state)?;
+    for (old, new) in &renames {
+        outln!("Move \"{old}\" to \"{new}\"");
+    }
+    outln!("Successfully moved {} object(s).", renames.len());
     Ok(0)
 }
 

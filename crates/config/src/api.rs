@@ -146,3 +146,20 @@ pub struct ImportBlock {
     pub id: String,
     pub span: Span,
 }
+
+/// A `moved { from = ..., to = ... }` block: the objects at `from` are now at `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
+    pub span: Span,
+}
+
+/// A `removed { from = ... lifecycle { destroy = ... } }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub from: Address,
+    /// false: the objects leave the state and stay in the cloud.
+    pub destroy: bool,
+    pub span: Span,
+}

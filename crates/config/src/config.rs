@@ -216,6 +216,16 @@ impl Config {
         Session::new(self, &NoLookup).imports()
     }
 
+    /// `moved` blocks, in the order they apply (a chain `a -> b`, `b -> c` takes `a` to `c`).
+    pub fn moved(&self) -> &[crate::api::Moved] {
+        &self.inner.moved
+    }
+
+    /// `removed` blocks.
+    pub fn removed(&self) -> &[crate::api::Removed] {
+        &self.inner.removed
+    }
+
     /// Stable digest of the configuration: file names and contents, and variable values
     /// (sensitive ones folded in only as a salted digest, never in clear).
     pub fn digest(&self) -> String {

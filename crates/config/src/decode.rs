@@ -30,6 +30,8 @@ use crate::regions::region_problem;
 use crate::session::compute_expansion;
 use crate::vars::{Resolver, ValidationRule, VariableDecl};
 
+mod refactor;
+
 const TOP_LEVEL_BLOCKS: &[&str] = &[
     "terraform",
     "provider",
@@ -39,19 +41,13 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "data",
     "output",
     "import",
+    "moved",
+    "removed",
 ];
 const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[
     (
         "module",
         "modules are not supported: tunnelform loads the *.tf files of one directory",
-    ),
-    (
-        "moved",
-        "moved blocks are not supported; use `tunnelform state rm` and an import block",
-    ),
-    (
-        "removed",
-        "removed blocks are not supported; use `tunnelform state rm`",
     ),
     ("check", "check blocks are not supported"),
 ];
@@ -137,6 +133,7 @@ struct Decoder {
     providers: Vec<RawProvider>,
     backend_path: Option<(PathBuf, BSpan)>,
     imports: Vec<(Expr, Expr, BSpan)>,
+    refactors: refactor::Raw,
 }
 
 /// `unset_unknown`: a variable without a value and without a default is unknown (for `validate`)
@@ -163,6 +160,7 @@ pub(crate) fn load(
         providers: Vec::new(),
         backend_path: None,
         imports: Vec::new(),
+        refactors: refactor::Raw::default(),
     };
     let bodies = d.read_files()?;
     for (file, body) in &bodies {
@@ -364,6 +362,8 @@ impl Decoder {
                 "data" => self.decode_resource(b, Mode::Data),
                 "output" => self.decode_output(b),
                 "import" => self.decode_import(b),
+                "moved" => self.decode_moved(b),
+                "removed" => self.decode_removed(b),
                 other => {
                     if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == other) {
                         let d = Diagnostic::error(format!("Unsupported block type \"{other}\""))
@@ -1369,6 +1369,7 @@ impl Decoder {
                 }
             }
         }
+        let (moved, removed) = self.check_refactors();
         let imports = std::mem::take(&mut self.imports);
         let mut import_decls = Vec::new();
         for (to, id, span) in &imports {
@@ -1676,6 +1677,8 @@ impl Decoder {
             provider_decls,
             backend_path: self.backend_path.map(|(p, _)| p),
             imports: import_decls,
+            moved,
+            removed,
         };
         Ok((inner, self.diags.sorted()))
     }

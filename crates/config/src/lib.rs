@@ -45,8 +45,8 @@ mod validate;
 mod vars;
 
 pub use api::{
-    ImportBlock, Instance, InstanceKind, Lookup, NoLookup, OutputValue, ProviderConfig,
-    ProviderRef, VarArg, VarInputs, DEFAULT_REGION, MAX_CONFIG_BYTES,
+    ImportBlock, Instance, InstanceKind, Lookup, Moved, NoLookup, OutputValue, ProviderConfig,
+    ProviderRef, Removed, VarArg, VarInputs, DEFAULT_REGION, MAX_CONFIG_BYTES,
 };
 pub use loaded::Config;
 pub use regions::{is_known_region, region_problem, REGIONS};

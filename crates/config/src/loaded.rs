@@ -66,6 +66,10 @@ pub(crate) struct Inner {
     pub provider_decls: Vec<ProviderDecl>,
     pub backend_path: Option<PathBuf>,
     pub imports: Vec<ImportDecl>,
+    /// `moved` blocks, in the order they apply (chains resolved).
+    pub moved: Vec<crate::api::Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<crate::api::Removed>,
     /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
     /// of a block.
     pub unset_unknown: bool,

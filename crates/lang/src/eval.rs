@@ -156,6 +156,9 @@ pub struct Evaluator<'a> {
     pub module_dir: &'a Path,
     /// For "... may not be used in {what}".
     pub what: &'static str,
+    /// Evaluating a template file or string (`templatefile`, `templatestring`): names are the
+    /// template's variables only, and templates may not be rendered recursively.
+    in_template: bool,
     steps: Cell<u64>,
     depth: Cell<usize>,
 }
@@ -180,6 +183,7 @@ impl<'a> Evaluator<'a> {
             refs,
             module_dir,
             what,
+            in_template: false,
             steps: Cell::new(0),
             depth: Cell::new(0),
         }
@@ -415,6 +419,23 @@ impl<'a> Evaluator<'a> {
     ) -> EResult<Value> {
         if let Some(v) = sc.binding(name) {
             return self.walk(v, ops, sc);
+        }
+        if self.in_template {
+            let mut known = sc.bound_names();
+            known.sort_unstable();
+            known.dedup();
+            return Err(error(
+                format!("Unknown template variable \"{name}\""),
+                span,
+            )
+            .detail(format!("the vars map does not contain the key \"{name}\""))
+            .help(
+                suggest::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "a template sees only the variables passed to it; add \"{name}\" to the vars map"
+                    )
+                }),
+            ));
         }
         let full = ops.last().map(|o| span.to(o.span)).unwrap_or(span);
         let attr =
@@ -1077,6 +1098,34 @@ impl Context for Evaluator<'_> {
     fn module_dir(&self) -> &Path {
         self.module_dir
     }
+
+    fn in_template(&self) -> bool {
+        self.in_template
+    }
+}
+
+/// Renders a parsed template (`templatefile`, `templatestring`) with `vars` as its only names.
+/// A template that is one interpolation (`${x}`) gives `x` itself, whatever its type, as in
+/// Terraform. Functions called in the template resolve relative paths against `module_dir`.
+pub fn render_template(
+    module_dir: &Path,
+    parts: Vec<TemplatePart>,
+    vars: &BTreeMap<String, Value>,
+    span: BSpan,
+) -> EResult<Value> {
+    let mut ev = Evaluator::new(None, None, module_dir, "a template");
+    ev.in_template = true;
+    let bindings: Vec<(&str, Cow<'_, Value>)> = vars
+        .iter()
+        .map(|(k, v)| (k.as_str(), Cow::Borrowed(v)))
+        .collect();
+    let root = Scope::root();
+    let sc = root.child(bindings);
+    let e = Expr {
+        kind: ExprKind::Template(parts),
+        span,
+    };
+    ev.eval(&e, &sc)
 }
 
 /// The arguments of a lazy function (`try`, `can`), evaluated in the caller's scope.
@@ -1088,6 +1137,10 @@ struct InScope<'e, 'a, 's> {
 impl Evaluate for InScope<'_, '_, '_> {
     fn evaluate(&self, e: &Expr) -> EResult<Value> {
         self.ev.eval(e, self.sc)
+    }
+
+    fn context(&self) -> &dyn Context {
+        self.ev
     }
 }
 

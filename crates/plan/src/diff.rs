@@ -120,6 +120,8 @@ pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
         importing: input.importing.clone(),
         depends_on: input.depends_on.clone(),
         deposed: false,
+        moved_from: None,
+        forget: false,
     };
     if let Some(id) = &input.importing {
         change.reasons.push(Reason::Import { id: id.clone() });
@@ -170,6 +172,23 @@ pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
     change
 }
 
+/// `-replace=ADDR`: an existing object the plan would keep or update is replaced instead
+/// (delete and create, in the order `create_before_destroy` says), its computed attributes
+/// unknown until the new object exists. A create, delete or replacement is left as it is.
+pub fn force_replace(change: &mut ResourceChange, desired: &Attrs, lifecycle: &Lifecycle) {
+    let ObjectKind::Managed(kind) = change.kind else {
+        return;
+    };
+    if change.before.is_none() || !matches!(change.action, Action::NoOp | Action::Update) {
+        return;
+    }
+    change.action = Action::Replace {
+        create_before_destroy: lifecycle.create_before_destroy,
+    };
+    change.after = Some(planned_after(kind, desired, None, lifecycle));
+    change.reasons.push(Reason::ReplaceByRequest);
+}
+
 /// A data source whose arguments are not known until apply: read during apply.
 pub fn diff_data(
     address: &Address,
@@ -197,6 +216,8 @@ pub fn diff_data(
         importing: None,
         depends_on: Vec::new(),
         deposed: false,
+        moved_from: None,
+        forget: false,
     }
 }
 

@@ -435,6 +435,8 @@ mod tests {
             importing: None,
             depends_on: deps.iter().map(|d| d.parse().unwrap()).collect(),
             deposed: false,
+            moved_from: None,
+            forget: false,
         }
     }
 

@@ -87,6 +87,8 @@ pub enum Reason {
     Deposed,
     /// Data sources are read on every plan.
     ReadDataSource,
+    /// `plan/apply -replace=ADDR` asked for it.
+    ReplaceByRequest,
     /// The data source's arguments depend on values known only after apply.
     ReadDeferredUntilApply,
 }
@@ -128,11 +130,22 @@ pub struct ResourceChange {
     /// object is another change.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deposed: bool,
+    /// The object was at this address before: a `moved` block took it to `address` (the state is
+    /// updated on apply; the cloud is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
+    /// A `removed` block with `destroy = false`: the object leaves the state and stays in the
+    /// cloud (no longer managed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forget: bool,
 }
 
 impl ResourceChange {
     pub fn is_noop(&self) -> bool {
-        self.action == Action::NoOp && self.importing.is_none()
+        self.action == Action::NoOp
+            && self.importing.is_none()
+            && self.moved_from.is_none()
+            && !self.forget
     }
 }
 
@@ -243,10 +256,12 @@ impl Plan {
     /// Whether applying would change the cloud or the state (drift counts: `--detailed-exitcode`).
     pub fn has_changes(&self) -> bool {
         !self.drift.is_empty()
-            || self
-                .changes
-                .iter()
-                .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.importing.is_some())
+            || self.changes.iter().any(|c| {
+                !matches!(c.action, Action::NoOp | Action::Read)
+                    || c.importing.is_some()
+                    || c.moved_from.is_some()
+                    || c.forget
+            })
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
     }
 
@@ -270,6 +285,19 @@ impl Plan {
                     && c.reasons.contains(&Reason::DeletedOutsideTunnelform)
             })
             .map(|c| &c.address)
+    }
+
+    /// The state renames the plan's `moved` blocks make (old address, new address).
+    pub fn renames(&self) -> Vec<(Address, Address)> {
+        self.changes
+            .iter()
+            .filter_map(|c| c.moved_from.clone().map(|from| (from, c.address.clone())))
+            .collect()
+    }
+
+    /// Objects a `removed { lifecycle { destroy = false } }` block takes out of the state.
+    pub fn forgotten(&self) -> impl Iterator<Item = &Address> {
+        self.changes.iter().filter(|c| c.forget).map(|c| &c.address)
     }
 
     pub fn change(&self, address: &Address) -> Option<&ResourceChange> {

@@ -88,6 +88,8 @@ fn change(address: &str, kind: ObjectKind, action: Action) -> ResourceChange {
         importing: None,
         depends_on: Vec::new(),
         deposed: false,
+        moved_from: None,
+        forget: false,
     }
 }
 

@@ -17,6 +17,7 @@ mod fsutil;
 pub mod journal;
 pub mod lock;
 pub mod migrate;
+pub mod moves;
 pub mod secret;
 pub mod state;
 pub mod timestamp;
@@ -33,6 +34,7 @@ pub use lock::{
 pub use migrate::{
     migrate_terraform, migrate_terraform_with, MigrateError, MigrateOptions, MigrateWarning,
 };
+pub use moves::{apply_renames, plan_move, MoveError};
 pub use secret::{
     as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest,
 };

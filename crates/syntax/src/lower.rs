@@ -127,6 +127,24 @@ pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<SpanError>), SpanEr
     Ok((e, l.errors))
 }
 
+/// Parses a template file (`templatefile`): literal text with `${...}` interpolations and
+/// `%{...}` directives, `~` strip markers applied. Nesting is bounded as for expressions.
+pub fn parse_template(
+    file: u32,
+    src: &str,
+) -> Result<(Vec<TemplatePart>, Vec<SpanError>), SpanError> {
+    let parsed = hcl_edit::parser::parse_template(src).map_err(|e| syntax_error(file, src, &e))?;
+    let mut l = Lowerer {
+        file,
+        base: 0,
+        errors: Vec::new(),
+        prepared: HashMap::new(),
+    };
+    let parts = l.template(&parsed, BSpan::new(file, 0..src.len()), 0);
+    drop(parsed);
+    Ok((parts, l.errors))
+}
+
 /// One entry value of a big object, at offset `off` of the file.
 fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<SpanError>)> {
     let parsed = hcl_edit::parser::parse_expr(text).ok()?;
@@ -658,6 +676,32 @@ mod tests {
         let e = parse_body(0, "a = \"$${x\"\nb = \"open\nc = 1\n").unwrap_err();
         assert_eq!(e.summary, "Unterminated string", "{e:?}");
         assert_eq!(e.span.start, 15, "{e:?}");
+    }
+
+    #[test]
+    fn templates_parse_directives_and_strip_markers() {
+        let (parts, errs) =
+            parse_template(0, "a ${x} %{ for i in l ~}\n  [${i}]\n%{~ endfor }!").unwrap();
+        assert!(errs.is_empty());
+        assert!(matches!(&parts[0], TemplatePart::Lit(s) if s == "a "));
+        assert!(matches!(&parts[1], TemplatePart::Interp(_)));
+        match &parts[3] {
+            TemplatePart::For { value, body, .. } => {
+                assert_eq!(value, "i");
+                assert!(
+                    matches!(&body[0], TemplatePart::Lit(s) if s == "["),
+                    "{body:?}"
+                );
+                assert!(
+                    matches!(&body[2], TemplatePart::Lit(s) if s == "]"),
+                    "{body:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&parts[4], TemplatePart::Lit(s) if s == "!"));
+        let e = parse_template(0, "ok\n%{ if x }open").unwrap_err();
+        assert!(e.span.start >= 3, "{e:?}");
     }
 
     #[test]

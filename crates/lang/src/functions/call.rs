@@ -20,11 +20,17 @@ pub trait Context {
     /// The directory of the module whose expression makes the call (`path.module`): where
     /// functions that read files resolve relative paths.
     fn module_dir(&self) -> &Path;
+    /// Whether the call is made from inside a template (`templatefile` may not recurse).
+    fn in_template(&self) -> bool {
+        false
+    }
 }
 
 /// Evaluates the arguments of a [`Body::Lazy`] function, in the caller's scope.
 pub trait Evaluate {
     fn evaluate(&self, e: &Expr) -> EResult<Value>;
+    /// The calling evaluation, as other functions see it.
+    fn context(&self) -> &dyn Context;
 }
 
 /// How many arguments a function takes.

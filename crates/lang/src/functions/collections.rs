@@ -484,3 +484,50 @@ pub(super) fn transpose(c: &Call<'_>) -> EResult<Value> {
         out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
     ))
 }
+
+/// `chunklist(list, size)`: consecutive chunks of at most `size` elements (0: one chunk).
+pub(super) fn chunklist(c: &Call<'_>) -> EResult<Value> {
+    let items = c.list(c.arg(0))?;
+    let size = c.int(c.arg(1))?;
+    if size < 0 {
+        return Err(c.err(c.arg(1).1, "the chunk size must not be negative"));
+    }
+    if items.is_empty() {
+        return Ok(Value::List(Vec::new()));
+    }
+    if size == 0 {
+        return Ok(Value::List(vec![Value::List(items.to_vec())]));
+    }
+    Ok(Value::List(
+        items
+            .chunks(size as usize)
+            .map(|ch| Value::List(ch.to_vec()))
+            .collect(),
+    ))
+}
+
+/// `matchkeys(values, keys, searchset)`: the elements of `values` whose corresponding element
+/// of `keys` is in `searchset`.
+pub(super) fn matchkeys(c: &Call<'_>) -> EResult<Value> {
+    let vals = c.list(c.arg(0))?;
+    let keys = c.list(c.arg(1))?;
+    let search = c.list(c.arg(2))?;
+    if vals.len() != keys.len() {
+        return Err(c.err(
+            c.arg(1).1,
+            format!(
+                "the values and keys lists must have the same length ({} and {})",
+                vals.len(),
+                keys.len()
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    for (v, k) in vals.iter().zip(keys) {
+        c.ctx.step(c.span)?;
+        if search.iter().any(|s| equal(s, k) == Some(true)) {
+            out.push(v.clone());
+        }
+    }
+    Ok(Value::List(out))
+}

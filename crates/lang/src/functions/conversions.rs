@@ -121,3 +121,13 @@ pub(super) fn can(ev: &dyn Evaluate, args: &[Expr], _span: BSpan) -> EResult<Val
         Err(_) => Ok(Value::Bool(false)),
     }
 }
+
+/// `issensitive(v)`: whether the value is marked sensitive.
+pub(super) fn issensitive(c: &Call<'_>) -> EResult<Value> {
+    Ok(Value::Bool(c.arg(0).0.is_sensitive()))
+}
+
+/// `ephemeralasnull(v)`: tunnelform has no ephemeral values, so the value itself.
+pub(super) fn ephemeralasnull(c: &Call<'_>) -> EResult<Value> {
+    Ok(c.arg(0).0.clone())
+}

@@ -14,7 +14,9 @@
 mod call;
 mod collections;
 mod conversions;
+mod dates;
 mod encoding;
+mod files;
 mod network;
 mod numbers;
 mod strings;
@@ -23,6 +25,7 @@ use tunnelform_model::Value;
 use tunnelform_syntax::BSpan;
 
 pub use call::{arg_err, Args, Arity, Body, Call, Context, Evaluate, Function};
+pub use files::MAX_FILE_BYTES;
 
 use crate::error::{too_large, EResult};
 use crate::values::{self, mark_if, MAX_VALUE_WEIGHT};
@@ -34,13 +37,20 @@ const THREE: Arity = Arity::exactly(3);
 /// Every built-in function, sorted by name.
 pub static TABLE: &[Function] = &[
     Function::known("abs", ONE, numbers::abs),
+    Function::known("abspath", ONE, files::abspath),
     Function::known("alltrue", ONE, collections::alltrue),
     Function::known("anytrue", ONE, collections::anytrue),
     Function::known("base64decode", ONE, encoding::base64decode),
     Function::known("base64encode", ONE, encoding::base64encode),
+    Function::known("base64gzip", ONE, encoding::base64gzip),
+    Function::known("base64sha256", ONE, encoding::base64sha256),
+    Function::known("base64sha512", ONE, encoding::base64sha512),
+    Function::known("basename", ONE, files::basename),
+    Function::marked("bcrypt", Arity::between(1, 2), dates::impure),
     Function::lazy("can", ONE, conversions::can),
     Function::known("ceil", ONE, numbers::ceil),
     Function::known("chomp", ONE, strings::chomp),
+    Function::known("chunklist", TWO, collections::chunklist),
     Function::known("cidrhost", TWO, network::cidrhost),
     Function::known("cidrnetmask", ONE, network::cidrnetmask),
     Function::known("cidrsubnet", THREE, network::cidrsubnet),
@@ -54,14 +64,30 @@ pub static TABLE: &[Function] = &[
     Function::known("compact", ONE, collections::compact),
     Function::marked("concat", Arity::at_least(0), collections::concat),
     Function::marked("contains", TWO, collections::contains).borrowing(),
+    Function::known("csvdecode", ONE, encoding::csvdecode),
+    Function::known("dirname", ONE, files::dirname),
     Function::known("distinct", ONE, collections::distinct),
     Function::marked("element", TWO, collections::element).borrowing(),
     Function::known("endswith", TWO, strings::endswith),
+    Function::marked("ephemeralasnull", ONE, conversions::ephemeralasnull),
+    Function::known("file", ONE, files::file),
+    Function::known("filebase64", ONE, files::filebase64),
+    Function::known("filebase64sha256", ONE, files::filebase64sha256),
+    Function::known("filebase64sha512", ONE, files::filebase64sha512),
+    Function::known("fileexists", ONE, files::fileexists),
+    Function::known("filemd5", ONE, files::filemd5),
+    Function::known("fileset", TWO, files::fileset),
+    Function::known("filesha1", ONE, files::filesha1),
+    Function::known("filesha256", ONE, files::filesha256),
+    Function::known("filesha512", ONE, files::filesha512),
     Function::known("flatten", ONE, collections::flatten),
     Function::known("floor", ONE, numbers::floor),
     Function::known("format", Arity::at_least(1), strings::format),
+    Function::known("formatdate", TWO, dates::formatdate),
     Function::known("formatlist", Arity::at_least(1), strings::formatlist),
+    Function::known("indent", TWO, strings::indent),
     Function::marked("index", TWO, collections::index).borrowing(),
+    Function::marked("issensitive", ONE, conversions::issensitive),
     Function::known("join", Arity::at_least(2), strings::join),
     Function::known("jsondecode", ONE, encoding::jsondecode),
     Function::known("jsonencode", ONE, encoding::jsonencode),
@@ -70,18 +96,23 @@ pub static TABLE: &[Function] = &[
     Function::known("log", TWO, numbers::log),
     Function::marked("lookup", Arity::between(2, 3), collections::lookup).borrowing(),
     Function::known("lower", ONE, strings::lower),
+    Function::known("matchkeys", THREE, collections::matchkeys),
     Function::known("max", Arity::at_least(1), numbers::max),
+    Function::known("md5", ONE, encoding::md5),
     Function::marked("merge", Arity::at_least(0), collections::merge),
     Function::known("min", Arity::at_least(1), numbers::min),
     Function::marked("nonsensitive", ONE, conversions::nonsensitive),
     Function::marked("one", ONE, collections::one),
     Function::known("parseint", TWO, numbers::parseint),
+    Function::known("pathexpand", ONE, files::pathexpand),
+    Function::marked("plantimestamp", Arity::exactly(0), dates::impure),
     Function::known("pow", TWO, numbers::pow),
     Function::known("range", Arity::between(1, 3), collections::range),
     Function::known("regex", TWO, strings::regex),
     Function::known("regexall", TWO, strings::regexall),
     Function::known("replace", THREE, strings::replace),
     Function::known("reverse", ONE, collections::reverse),
+    Function::marked("rsadecrypt", TWO, dates::unsupported),
     Function::marked("sensitive", ONE, conversions::sensitive),
     Function::known(
         "setintersection",
@@ -91,7 +122,9 @@ pub static TABLE: &[Function] = &[
     Function::known("setproduct", Arity::at_least(2), collections::setproduct),
     Function::known("setsubtract", Arity::at_least(2), collections::setsubtract),
     Function::known("setunion", Arity::at_least(2), collections::setunion),
+    Function::known("sha1", ONE, encoding::sha1),
     Function::known("sha256", ONE, encoding::sha256),
+    Function::known("sha512", ONE, encoding::sha512),
     Function::known("signum", ONE, numbers::signum),
     Function::known("slice", THREE, collections::slice),
     Function::known("sort", ONE, collections::sort),
@@ -101,6 +134,11 @@ pub static TABLE: &[Function] = &[
     Function::known("strrev", ONE, strings::strrev),
     Function::known("substr", THREE, strings::substr),
     Function::known("sum", ONE, numbers::sum),
+    Function::known("templatefile", TWO, files::templatefile),
+    Function::lazy("templatestring", TWO, files::templatestring),
+    Function::known("timeadd", TWO, dates::timeadd),
+    Function::known("timecmp", TWO, dates::timecmp),
+    Function::marked("timestamp", Arity::exactly(0), dates::impure),
     Function::known("title", ONE, strings::title),
     Function::marked("tobool", ONE, conversions::tobool),
     Function::marked("tolist", ONE, conversions::tolist),
@@ -115,7 +153,12 @@ pub static TABLE: &[Function] = &[
     Function::known("trimsuffix", TWO, strings::trimsuffix),
     Function::lazy("try", Arity::at_least(1), conversions::try_),
     Function::known("upper", ONE, strings::upper),
+    Function::known("urlencode", ONE, encoding::urlencode),
+    Function::marked("uuid", Arity::exactly(0), dates::impure),
+    Function::known("uuidv5", TWO, encoding::uuidv5),
     Function::marked("values", ONE, collections::values),
+    Function::known("yamldecode", ONE, encoding::yamldecode),
+    Function::known("yamlencode", ONE, encoding::yamlencode),
     Function::marked("zipmap", TWO, collections::zipmap),
 ];
 
@@ -210,7 +253,7 @@ mod tests {
             assert_eq!(lookup(f.name).map(|g| g.name), Some(f.name));
         }
         assert!(lookup("nosuchfunction").is_none());
-        assert_eq!(TABLE.len(), 76);
+        assert_eq!(TABLE.len(), 116);
     }
 
     struct Here;

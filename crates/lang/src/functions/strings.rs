@@ -418,3 +418,17 @@ fn format_verbs(f: &str, args: &Args<'_>, fspan: BSpan) -> EResult<String> {
     }
     Ok(out)
 }
+
+/// `indent(n, s)`: every line but the first prefixed with `n` spaces.
+pub(super) fn indent(c: &Call<'_>) -> EResult<Value> {
+    let n = c.int(c.arg(0))?;
+    if !(0..=1024).contains(&n) {
+        return Err(c.err(
+            c.arg(0).1,
+            format!("the number of spaces must be between 0 and 1024, got {n}"),
+        ));
+    }
+    let s = c.str(c.arg(1))?;
+    let pad = format!("\n{}", " ".repeat(n as usize));
+    Ok(Value::String(s.replace('\n', &pad)))
+}

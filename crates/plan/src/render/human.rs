@@ -109,8 +109,14 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let forget = plan.forgotten().count();
+    let forget = if forget > 0 {
+        format!(", {forget} to forget")
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {import}{} to add, {} to change, {} to destroy.",
+        "Plan: {import}{} to add, {} to change, {} to destroy{forget}.",
         s.add, s.change, s.destroy
     )
 }
@@ -306,13 +312,20 @@ pub(crate) fn action_sym(action: Action) -> Sym {
 
 /// `<address> will be created`, and so on.
 pub(crate) fn change_header(c: &ResourceChange) -> String {
+    if c.forget {
+        return format!("{} will no longer be managed by tunnelform", c.address);
+    }
+    if let (Some(from), Action::NoOp, None) = (&c.moved_from, c.action, &c.importing) {
+        return format!("{from} has moved to {}", c.address);
+    }
     let what = match c.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
         Action::Replace { .. } => "must be replaced",
         Action::Delete => "will be destroyed",
         Action::Read => "will be read during apply",
-        Action::NoOp => "will be imported",
+        Action::NoOp if c.importing.is_some() => "will be imported",
+        Action::NoOp => "is unchanged",
     };
     match (&c.id, c.deposed) {
         (Some(id), true) => format!("{} (deposed object {id}) {what}", c.address),
@@ -323,6 +336,15 @@ pub(crate) fn change_header(c: &ResourceChange) -> String {
 /// The reasons in plain words, as `# (...)` comment lines.
 pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(from) = c.moved_from.as_ref().filter(|_| c.action != Action::NoOp) {
+        out.push(format!("# (moved from {from})"));
+    }
+    if c.forget {
+        out.push(
+            "# (a removed block with destroy = false: the object leaves the state and stays in the cloud)"
+                .to_string(),
+        );
+    }
     if let Some(id) = &c.importing {
         if c.action != Action::NoOp {
             out.push(format!("# (imported from {})", text::quote(id)));
@@ -351,6 +373,7 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
                 "# (not in the state, which is stale or was lost: found by this project's ownership tags)"
                     .to_string(),
             ),
+            Reason::ReplaceByRequest => out.push("# (replaced as requested with -replace)".to_string()),
             Reason::AdoptedLostState => out.push(
                 "# (adopted: carries this project's ownership tags; its state was lost or is stale)"
                     .to_string(),

@@ -90,6 +90,7 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
             Some("replace_because_cannot_update")
         }
         (Reason::ReadDeferredUntilApply, Action::Read) => Some("read_because_config_unknown"),
+        (Reason::ReplaceByRequest, Action::Replace { .. }) => Some("replace_by_request"),
         _ => None,
     })
 }
@@ -97,12 +98,12 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
 fn resource_change(c: &ResourceChange) -> J {
     let schema = c.kind.schema();
     let before = c.before.as_ref().map(|b| with_id(b, c.id.as_deref()));
-    let mut change = change_object(
-        c.action.json_actions(),
-        before.as_ref(),
-        c.after.as_ref(),
-        schema,
-    );
+    let actions: &[&str] = if c.forget {
+        &["forget"]
+    } else {
+        c.action.json_actions()
+    };
+    let mut change = change_object(actions, before.as_ref(), c.after.as_ref(), schema);
     if !c.replace_paths.is_empty() {
         change.insert(
             "replace_paths".into(),
@@ -114,6 +115,9 @@ fn resource_change(c: &ResourceChange) -> J {
     }
     let mut obj = Map::new();
     identity(&mut obj, &c.address);
+    if let Some(from) = &c.moved_from {
+        obj.insert("previous_address".into(), J::String(from.to_string()));
+    }
     if c.deposed {
         // Terraform names a deposed object by a key; ours is the object's id.
         obj.insert("deposed".into(), json!(c.id));
