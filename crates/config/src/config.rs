@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub outputs: Vec<OutputDecl>,
     pub provider_decls: Vec<ProviderDecl>,
     pub backend_path: Option<PathBuf>,
+    /// `backend "pg"`'s settings, when configured.
+    pub backend_pg: Option<std::collections::BTreeMap<String, String>>,
     pub imports: Vec<ImportDecl>,
     /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
     /// of a block.
@@ -252,6 +254,12 @@ impl Config {
     /// `terraform { backend "local" { path = "..." } }`, resolved relative to the config dir.
     pub fn backend_path(&self) -> Option<PathBuf> {
         self.inner.backend_path.clone()
+    }
+
+    /// `terraform { backend "pg" { conn_str = "...", schema_name = "..." } }`: its settings (the
+    /// state is then kept in PostgreSQL; see the `tunnelform-state-pg` crate).
+    pub fn backend_pg(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.inner.backend_pg.as_ref()
     }
 
     /// Provider configurations: one per `provider "tencentcloud"` block, plus an implicit

@@ -107,6 +107,8 @@ pub struct PgBackend {
     journal: Mutex<Option<(Journal, i64)>>,
     bytes_written: Arc<AtomicU64>,
     lock_key: i64,
+    /// Signalled when the connection's thread has ended its session.
+    done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
 
 impl std::fmt::Debug for PgBackend {
@@ -124,9 +126,10 @@ impl PgBackend {
         let (tx, rx) = mpsc::unbounded_channel();
         let bytes_written = Arc::new(AtomicU64::new(0));
         let session = session::Session::new(settings.clone(), connector, bytes_written.clone());
+        let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("tunnelform-pg".into())
-            .spawn(move || session.run(rx))
+            .spawn(move || session.run(rx, done_tx))
             .map_err(|e| PgError::Connect {
                 server: settings.server(),
                 cause: format!("cannot start its thread: {e}"),
@@ -139,6 +142,7 @@ impl PgBackend {
             journal: Mutex::new(None),
             bytes_written,
             lock_key,
+            done: Mutex::new(Some(done)),
         })
     }
 
@@ -603,6 +607,17 @@ impl StateBackend for PgBackend {
                 }
             }
         })
+    }
+}
+
+impl Drop for PgBackend {
+    /// Ends the session before returning (jobs already sent, such as a lock's release, run first),
+    /// so the next runner finds the lock free at once.
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Job::Shutdown);
+        if let Some(done) = self.done.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = done.recv_timeout(Duration::from_secs(5));
+        }
     }
 }
 

@@ -91,6 +91,8 @@ pub(crate) enum Job {
     Unlock(i64, String, Option<R<()>>),
     ForceUnlock(i64, String, R<ForceUnlock>),
     Workspaces(R<Vec<String>>),
+    /// Close the session (ending it at once on the server, and with it the lock) and stop.
+    Shutdown,
 }
 
 /// The schema version this build writes; each entry of [`MIGRATIONS`] brings it one further.
@@ -141,6 +143,8 @@ pub(crate) struct Session {
     held: Option<(i64, LockRecord)>,
     bytes: Arc<AtomicU64>,
     schema: String,
+    /// The task driving the connection (awaited on shutdown, so the server is told goodbye).
+    conn_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 fn is_connection_error(e: &tokio_postgres::Error) -> bool {
@@ -196,10 +200,11 @@ impl Session {
             held: None,
             bytes,
             schema,
+            conn_task: None,
         }
     }
 
-    pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+    pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>, done: std::sync::mpsc::Sender<()>) {
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -212,9 +217,19 @@ impl Session {
         };
         rt.block_on(async move {
             while let Some(job) = rx.recv().await {
+                if matches!(job, Job::Shutdown) {
+                    break;
+                }
                 self.handle(job).await;
             }
+            // Dropping the client ends the session (a Terminate message): the server releases the
+            // lock now rather than when it notices the socket closed.
+            self.client = None;
+            if let Some(task) = self.conn_task.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+            }
         });
+        let _ = done.send(());
     }
 
     fn sql(&self, text: &str) -> String {
@@ -268,20 +283,20 @@ impl Session {
                     .connect(tls.clone())
                     .await
                     .map_err(fail)?;
-                tokio::spawn(async move {
+                self.conn_task = Some(tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "pg backend: connection ended");
                     }
-                });
+                }));
                 client
             }
             None => {
                 let (client, conn) = self.settings.config.connect(NoTls).await.map_err(fail)?;
-                tokio::spawn(async move {
+                self.conn_task = Some(tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "pg backend: connection ended");
                     }
-                });
+                }));
                 client
             }
         };
@@ -493,6 +508,7 @@ impl Session {
                 let res = retrying!(self, "clearing the state lock", self.force_unlock(key, &id));
                 r.send(res);
             }
+            Job::Shutdown => {}
             Job::Workspaces(r) => {
                 let sql = self.sql("SELECT workspace FROM {s}.states ORDER BY workspace");
                 let res = retrying!(self, "listing the workspaces", async {

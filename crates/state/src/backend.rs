@@ -116,7 +116,15 @@ impl LocalBackend {
         }
     }
 
-    fn with_journal<T>(
+    /// The backend of `file` with its journal already open.
+    pub fn with_journal(file: StateFile, journal: Journal) -> LocalBackend {
+        LocalBackend {
+            file,
+            journal: Mutex::new(Some(journal)),
+        }
+    }
+
+    fn journal_do<T>(
         &self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T, BackendError> {
@@ -200,7 +208,7 @@ impl StateBackend for LocalBackend {
     }
 
     fn append(&self, record: &Record) -> Result<(), BackendError> {
-        self.with_journal(|j| j.append(record))
+        self.journal_do(|j| j.append(record))
     }
 
     fn settle(
@@ -211,7 +219,7 @@ impl StateBackend for LocalBackend {
         if let Some(s) = state {
             self.file.save(s)?;
         }
-        self.with_journal(|j| {
+        self.journal_do(|j| {
             if keep_unfinished && !j.unfinished().is_empty() {
                 j.compact()
             } else {
