@@ -32,8 +32,8 @@ pub enum StoreError {
 impl From<BackendError> for StoreError {
     fn from(e: BackendError) -> Self {
         match e {
-            BackendError::State(e) => StoreError::State(e),
-            BackendError::Journal(e) => StoreError::Journal(e),
+            BackendError::State(e) => StoreError::State(*e),
+            BackendError::Journal(e) => StoreError::Journal(*e),
             other => StoreError::Backend(other),
         }
     }

@@ -112,8 +112,8 @@ pub fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn
     });
     acquired.map_err(|e| {
         let held = matches!(
-            e,
-            tunnelform_state::BackendError::Lock(tunnelform_state::LockError::Held { .. })
+            &e,
+            tunnelform_state::BackendError::Lock(l) if matches!(**l, tunnelform_state::LockError::Held { .. })
         );
         let e = anyhow::Error::new(e);
         if !held {

@@ -157,7 +157,7 @@ impl PgBackend {
 
     /// Workspaces with a state in this schema.
     pub fn workspaces(&self) -> Result<Vec<String>, BackendError> {
-        Ok(self.call(Job::Workspaces)?)
+        self.call(Job::Workspaces)
     }
 
     fn call<T: Send + 'static>(

@@ -176,7 +176,7 @@ impl PgSettings {
             }
         }
         if config.get_application_name().is_none() {
-            config.application_name(&env("PGAPPNAME").unwrap_or_else(|| "tunnelform".into()));
+            config.application_name(env("PGAPPNAME").unwrap_or_else(|| "tunnelform".into()));
         }
         if config.get_connect_timeout().is_none() {
             let secs = match env("PGCONNECT_TIMEOUT") {

@@ -117,7 +117,7 @@ fn a_stale_serial_and_another_lineage_are_refused() {
     sb.resources.insert(addr, rs);
     let e = b.save(&mut sb).unwrap_err();
     assert!(
-        matches!(e, BackendError::State(StateError::StaleSerial { on_disk: 2, ours: 1, .. })),
+        matches!(&e, BackendError::State(s) if matches!(**s, StateError::StaleSerial { on_disk: 2, ours: 1, .. })),
         "{e}"
     );
     let msg = e.to_string();
@@ -230,7 +230,7 @@ fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
             .force_unlock(&taken.as_ref().unwrap().record().id.clone())
             .await
             .unwrap_err();
-        assert!(matches!(e, BackendError::Lock(LockError::StillHeld { .. })), "{e}");
+        assert!(matches!(&e, BackendError::Lock(l) if matches!(**l, LockError::StillHeld { .. })), "{e}");
     });
 }
 

@@ -29,14 +29,32 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(transparent)]
-    State(#[from] StateError),
+    State(Box<StateError>),
     #[error(transparent)]
-    Journal(#[from] JournalError),
+    Journal(Box<JournalError>),
     #[error(transparent)]
-    Lock(#[from] LockError),
+    Lock(Box<LockError>),
     /// A backend's own failure (its message says what, where and how to fix it; never a secret).
     #[error("{0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<StateError> for BackendError {
+    fn from(e: StateError) -> Self {
+        BackendError::State(Box::new(e))
+    }
+}
+
+impl From<JournalError> for BackendError {
+    fn from(e: JournalError) -> Self {
+        BackendError::Journal(Box::new(e))
+    }
+}
+
+impl From<LockError> for BackendError {
+    fn from(e: LockError) -> Self {
+        BackendError::Lock(Box::new(e))
+    }
 }
 
 /// Called once, with the holder, when a lock is found held and the caller is going to wait.
