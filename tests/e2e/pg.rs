@@ -235,6 +235,15 @@ fn plan_apply_show_and_destroy_keep_the_state_in_postgres_and_no_secret_anywhere
     assert_eq!(w.addresses().len(), 6);
     w.tf(&["import", t2, &ids[t2], "--dir", "cfg"]).success();
     assert_eq!(w.state_ids()[t2], ids[t2]);
+    // Drift: a tunnel changed in the console is seen, accepted into the state, then undone.
+    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
+    sb.cloud().modify_connection(REGION, &ids[t0], "changed-in-console", 45);
+    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"]).expect_code(2);
+    w.tf(&["apply", "cfg", "--refresh-only", "--auto-approve"]).success();
+    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"]).expect_code(0);
+    assert!(w.tf(&["state", "show", t0, "--dir", "cfg"]).stdout.contains("changed-in-console"));
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    w.assert_no_changes();
     // The pre-shared key is kept as a salted digest only; the password nowhere.
     let rows = c.psql("SELECT string_agg(body, '') FROM lifecycle.resources");
     assert!(rows.contains("hmac-sha256:") && !rows.contains(PSK), "{rows}");
