@@ -412,6 +412,7 @@ fn the_server_restarted_in_the_middle_of_an_apply_leaves_a_consistent_state_that
     own.restart();
     let (status, out, err) = run.finish();
     // It resumed (connected again, took its lock again) or failed cleanly, saying why.
+    eprintln!("the apply across the server's restart exited with {status}");
     if !status.success() {
         assert_eq!(status.code(), Some(1), "{out}\n{err}");
         assert!(err.contains("pg backend") || err.contains("journal"), "{err}");

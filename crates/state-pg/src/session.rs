@@ -383,6 +383,42 @@ impl Session {
         let Some(client) = self.client.as_mut() else {
             return Err(PgError::Gone.into());
         };
+        // Already up to date (the usual case): nothing to lock or create, so a role without the
+        // CREATE privilege can use a schema set up for it.
+        let current: Result<Option<i32>, tokio_postgres::Error> = async {
+            let table = format!("{}.tunnelform_schema_migrations", schema_sql_name(&schema));
+            let exists: bool = client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+                .await?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            Ok(Some(client.query_one(&version_sql, &[]).await?.get(0)))
+        }
+        .await;
+        match current {
+            Ok(Some(v)) if v == known => return Ok(()),
+            Ok(Some(v)) if v > known => {
+                return Err(PgError::FutureSchema {
+                    schema: schema.clone(),
+                    server: server.clone(),
+                    found: v,
+                    known,
+                }
+                .into())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(self.query_error(
+                    &format!("reading the schema version of {}", self.settings.schema),
+                    &e,
+                ))
+            }
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Err(PgError::Gone.into());
+        };
         let result: Result<Result<(), PgError>, tokio_postgres::Error> = async {
             let tx = client.transaction().await?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -735,6 +771,11 @@ impl Session {
         self.client()?.execute(&delete, &[&ws, &id]).await?;
         Ok(ForceUnlock::Cleared(Box::new(record)))
     }
+}
+
+/// The schema's name quoted as SQL text for `to_regclass`.
+fn schema_sql_name(schema: &str) -> String {
+    format!("\"{schema}\"")
 }
 
 /// A bigint advisory key as pg_locks shows it: high half in `classid`, low half in `objid`.

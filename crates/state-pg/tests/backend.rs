@@ -310,3 +310,21 @@ fn a_server_restart_is_survived_by_a_holder_that_keeps_its_lock() {
         assert!(e.contains(&held.record().id), "{e}");
     });
 }
+
+#[test]
+#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+fn a_role_without_create_uses_a_schema_set_up_for_it_and_is_told_why_it_cannot_set_one_up() {
+    let c = cluster();
+    backend("prepared", "default").load().unwrap();
+    c.psql("CREATE ROLE limited_runner LOGIN PASSWORD 'limited-Secret-42'");
+    c.psql("GRANT USAGE ON SCHEMA prepared TO limited_runner; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA prepared TO limited_runner");
+    let conn = format!("host=127.0.0.1 port={} user=limited_runner dbname=postgres sslmode=disable", c.port);
+    let b = PgBackend::new(settings(&conn, "prepared", "default", "limited-Secret-42")).unwrap();
+    let mut s = b.load().unwrap();
+    s.resources.insert(tunnel(1).0, tunnel(1).1);
+    b.save(&mut s).unwrap();
+    let fresh = PgBackend::new(settings(&conn, "not_prepared", "default", "limited-Secret-42")).unwrap();
+    let e = fresh.load().unwrap_err().to_string();
+    assert!(e.contains("creating or migrating the schema not_prepared") && e.contains("permission denied"), "{e}");
+    assert!(!e.contains("limited-Secret-42"), "{e}");
+}
