@@ -11,7 +11,9 @@ fn bindir() -> Option<PathBuf> {
             return Some(d);
         }
     }
-    let versions = std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten();
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten();
     for e in versions.flatten() {
         let bin = e.path().join("bin");
         if bin.join("initdb").is_file() {

@@ -108,7 +108,10 @@ impl PgWork {
     }
 
     fn env(&self) -> Vec<(&str, &str)> {
-        self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     fn tf(&self, args: &[&str]) -> Run {
@@ -203,7 +206,10 @@ fn assert_no_duplicates(sb: &SandboxProc, prefix: &str, ctx: &str) -> BTreeSet<S
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn plan_apply_show_and_destroy_keep_the_state_in_postgres_and_no_secret_anywhere() {
     let c = cluster();
     let sb = SandboxProc::start(0, &[]);
@@ -216,16 +222,30 @@ fn plan_apply_show_and_destroy_keep_the_state_in_postgres_and_no_secret_anywhere
     apply.success();
     // Nothing on disk: the state, its journal and its lock are in the database.
     assert!(!w.work.path().join("state/cfg.tfstate.json").exists());
-    assert!(!w.work.path().join("state/cfg.tfstate.json.journal").exists());
+    assert!(!w
+        .work
+        .path()
+        .join("state/cfg.tfstate.json.journal")
+        .exists());
     let addrs = w.addresses();
     assert_eq!(addrs.len(), 7, "{addrs:?}");
     let ids = w.state_ids();
     let cloud = assert_no_duplicates(&sb, "life", "after apply");
     assert_eq!(ids.values().cloned().collect::<BTreeSet<_>>(), cloud);
     w.assert_no_changes();
-    let show = w.tf(&["state", "show", "tencentcloud_vpn_connection.t[\"o1\"]", "--dir", "cfg"]);
+    let show = w.tf(&[
+        "state",
+        "show",
+        "tencentcloud_vpn_connection.t[\"o1\"]",
+        "--dir",
+        "cfg",
+    ]);
     show.success();
-    assert!(show.stdout.contains("pre_share_key = (sensitive value)"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("pre_share_key = (sensitive value)"),
+        "{}",
+        show.stdout
+    );
     let out = w.tf(&["output", "gateway", "--dir", "cfg"]);
     out.success();
     assert_eq!(out.stdout.trim(), ids["tencentcloud_vpn_gateway.gw"]);
@@ -237,22 +257,36 @@ fn plan_apply_show_and_destroy_keep_the_state_in_postgres_and_no_secret_anywhere
     assert_eq!(w.state_ids()[t2], ids[t2]);
     // Drift: a tunnel changed in the console is seen, accepted into the state, then undone.
     let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
-    sb.cloud().modify_connection(REGION, &ids[t0], "changed-in-console", 45);
-    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"]).expect_code(2);
-    w.tf(&["apply", "cfg", "--refresh-only", "--auto-approve"]).success();
-    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"]).expect_code(0);
-    assert!(w.tf(&["state", "show", t0, "--dir", "cfg"]).stdout.contains("changed-in-console"));
+    sb.cloud()
+        .modify_connection(REGION, &ids[t0], "changed-in-console", 45);
+    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"])
+        .expect_code(2);
+    w.tf(&["apply", "cfg", "--refresh-only", "--auto-approve"])
+        .success();
+    w.tf(&["plan", "cfg", "--refresh-only", "--detailed-exitcode"])
+        .expect_code(0);
+    assert!(w
+        .tf(&["state", "show", t0, "--dir", "cfg"])
+        .stdout
+        .contains("changed-in-console"));
     w.tf(&["apply", "cfg", "--auto-approve"]).success();
     w.assert_no_changes();
     // The pre-shared key is kept as a salted digest only; the password nowhere.
     let rows = c.psql("SELECT string_agg(body, '') FROM lifecycle.resources");
-    assert!(rows.contains("hmac-sha256:") && !rows.contains(PSK), "{rows}");
+    assert!(
+        rows.contains("hmac-sha256:") && !rows.contains(PSK),
+        "{rows}"
+    );
     let destroy = w.tf_env(&["destroy", "cfg", "--auto-approve"], &trace);
     destroy.success();
     assert!(assert_no_duplicates(&sb, "life", "after destroy").is_empty());
     assert!(w.addresses().is_empty());
     for r in [&plan, &apply, &destroy] {
-        assert!(r.stderr.contains("TRACE") || r.stderr.contains("DEBUG"), "no trace logs: {}", r.stderr);
+        assert!(
+            r.stderr.contains("TRACE") || r.stderr.contains("DEBUG"),
+            "no trace logs: {}",
+            r.stderr
+        );
         for text in [&r.stdout, &r.stderr] {
             assert!(!text.contains(PASSWORD), "the password leaked: {text}");
             assert!(!text.contains(PSK), "the pre-shared key leaked: {text}");
@@ -261,13 +295,27 @@ fn plan_apply_show_and_destroy_keep_the_state_in_postgres_and_no_secret_anywhere
     let saved = std::fs::read_to_string(w.work.path().join("p.json")).unwrap();
     assert!(!saved.contains(PSK) && !saved.contains(PASSWORD));
     // --backend-config wins over the block: another schema is another (empty) state.
-    let other = w.tf(&["state", "list", "--dir", "cfg", "--backend-config", "schema_name=elsewhere"]);
+    let other = w.tf(&[
+        "state",
+        "list",
+        "--dir",
+        "cfg",
+        "--backend-config",
+        "schema_name=elsewhere",
+    ]);
     other.expect_code(1);
-    assert!(other.stderr.contains("No state in pg:elsewhere/default"), "{}", other.stderr);
+    assert!(
+        other.stderr.contains("No state in pg:elsewhere/default"),
+        "{}",
+        other.stderr
+    );
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn two_applies_racing_one_proceeds_and_the_other_names_the_holder() {
     let c = cluster();
     let sb = SandboxProc::start(150, &[]);
@@ -280,7 +328,10 @@ fn two_applies_racing_one_proceeds_and_the_other_names_the_holder() {
     second.expect_code(1);
     let e = &second.stderr;
     assert!(e.contains("the state pg:race/default is locked by"), "{e}");
-    assert!(e.contains("operation \"apply\"") && e.contains("lock id ") && e.contains("since "), "{e}");
+    assert!(
+        e.contains("operation \"apply\"") && e.contains("lock id ") && e.contains("since "),
+        "{e}"
+    );
     assert!(e.contains("--lock-timeout"), "{e}");
     let (status, out, err) = first.finish();
     assert!(status.success(), "{out}\n{err}");
@@ -289,8 +340,18 @@ fn two_applies_racing_one_proceeds_and_the_other_names_the_holder() {
     first.wait_for_line("Plan: ");
     let waited = b.tf(&["plan", "cfg", "--lock-timeout", "60s"]);
     waited.success();
-    assert!(waited.stderr.contains("Waiting for the state lock on pg:race/default"), "{}", waited.stderr);
-    assert!(waited.stderr.contains("operation \"destroy\""), "{}", waited.stderr);
+    assert!(
+        waited
+            .stderr
+            .contains("Waiting for the state lock on pg:race/default"),
+        "{}",
+        waited.stderr
+    );
+    assert!(
+        waited.stderr.contains("operation \"destroy\""),
+        "{}",
+        waited.stderr
+    );
     let (status, out, err) = first.finish();
     assert!(status.success(), "{out}\n{err}");
     b.tf(&["apply", "cfg", "--auto-approve"]).success();
@@ -299,14 +360,22 @@ fn two_applies_racing_one_proceeds_and_the_other_names_the_holder() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn eight_runners_apply_eight_workspaces_at_once() {
     let c = cluster();
     let sb = SandboxProc::start(20, &[]);
     let runners: Vec<PgWork> = (0..8)
         .map(|i| {
-            PgWork::new(&sb, c, "fleet", &tunnels(&format!("ws{i}"), &format!("203.0.{}", 100 + i), 2))
-                .with_env("TF_WORKSPACE", &format!("site-{i}"))
+            PgWork::new(
+                &sb,
+                c,
+                "fleet",
+                &tunnels(&format!("ws{i}"), &format!("203.0.{}", 100 + i), 2),
+            )
+            .with_env("TF_WORKSPACE", &format!("site-{i}"))
         })
         .collect();
     let start = Instant::now();
@@ -324,12 +393,22 @@ fn eight_runners_apply_eight_workspaces_at_once() {
         let ids = r.state_ids();
         assert_eq!(ids.len(), 5, "workspace site-{i}: {ids:?}");
         let cloud = assert_no_duplicates(&sb, &format!("ws{i}"), "after the fleet");
-        assert_eq!(ids.values().cloned().collect::<BTreeSet<_>>(), cloud, "site-{i}");
+        assert_eq!(
+            ids.values().cloned().collect::<BTreeSet<_>>(),
+            cloud,
+            "site-{i}"
+        );
         all_ids.extend(cloud);
     }
     assert_eq!(all_ids.len(), 40);
     let listed = c.psql("SELECT string_agg(workspace, ',' ORDER BY workspace) FROM fleet.states");
-    assert_eq!(listed.trim(), (0..8).map(|i| format!("site-{i}")).collect::<Vec<_>>().join(","));
+    assert_eq!(
+        listed.trim(),
+        (0..8)
+            .map(|i| format!("site-{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     runners[3].assert_no_changes();
 }
 
@@ -343,11 +422,16 @@ fn mix(seed: u64) -> u64 {
 
 fn is_progress(line: &str) -> bool {
     line.starts_with("tencentcloud_")
-        && (line.ends_with("...") || line.contains(" complete after ") || line.contains(" failed after "))
+        && (line.ends_with("...")
+            || line.contains(" complete after ")
+            || line.contains(" failed after "))
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_holder_killed_with_sigkill_frees_the_lock_at_once_and_the_next_runner_recovers_its_journal() {
     let c = cluster();
     let sb = SandboxProc::start(60, &[]);
@@ -374,13 +458,21 @@ fn a_holder_killed_with_sigkill_frees_the_lock_at_once_and_the_next_runner_recov
             run.wait_for_count(k, is_progress);
         }
         let (status, out, err) = run.kill();
-        assert!(status.code().is_none() || status.success(), "round {round}: {out}\n{err}");
+        assert!(
+            status.code().is_none() || status.success(),
+            "round {round}: {out}\n{err}"
+        );
         let ctx = format!("round {round} (k = {k}, {})", cmd[0]);
         assert_no_duplicates(&sb, "kill", &ctx);
         // Runner B proceeds at once (no lock timeout): the killed session's lock went with it.
         let started = Instant::now();
         let r = b.tf(cmd);
-        assert!(r.code() == Some(0), "{ctx}: runner B failed:\n{}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.code() == Some(0),
+            "{ctx}: runner B failed:\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
         assert!(started.elapsed() < Duration::from_secs(30), "{ctx}");
         assert!(!r.stderr.contains("locked"), "{ctx}: {}", r.stderr);
         let cloud = assert_no_duplicates(&sb, "kill", &ctx);
@@ -394,7 +486,8 @@ fn a_holder_killed_with_sigkill_frees_the_lock_at_once_and_the_next_runner_recov
         let journal = c.psql("SELECT count(*) FROM killed.journal");
         assert_eq!(journal.trim(), "0", "{ctx}: the journal was not settled");
         if destroy {
-            b.tf(&["plan", "cfg", "--destroy", "--detailed-exitcode"]).expect_code(0);
+            b.tf(&["plan", "cfg", "--destroy", "--detailed-exitcode"])
+                .expect_code(0);
         } else {
             b.assert_no_changes();
         }
@@ -402,7 +495,10 @@ fn a_holder_killed_with_sigkill_frees_the_lock_at_once_and_the_next_runner_recov
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn the_server_restarted_in_the_middle_of_an_apply_leaves_a_consistent_state_that_converges() {
     let own = Cluster::start();
     let sb = SandboxProc::start(100, &[]);
@@ -415,7 +511,10 @@ fn the_server_restarted_in_the_middle_of_an_apply_leaves_a_consistent_state_that
     eprintln!("the apply across the server's restart exited with {status}");
     if !status.success() {
         assert_eq!(status.code(), Some(1), "{out}\n{err}");
-        assert!(err.contains("pg backend") || err.contains("journal"), "{err}");
+        assert!(
+            err.contains("pg backend") || err.contains("journal"),
+            "{err}"
+        );
     }
     assert!(!err.contains("panicked"), "{err}");
     let again = w.tf(&["apply", "cfg", "--auto-approve"]);
@@ -428,13 +527,22 @@ fn the_server_restarted_in_the_middle_of_an_apply_leaves_a_consistent_state_that
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_stale_serial_is_refused_naming_both_serials() {
     let c = cluster();
     let sb = SandboxProc::start(150, &[]);
     let w = PgWork::new(&sb, c, "stale", &tunnels("stale", "198.18.0", 4));
-    w.tf(&["apply", "cfg", "--auto-approve", "--target", "tencentcloud_vpn_gateway.gw"])
-        .success();
+    w.tf(&[
+        "apply",
+        "cfg",
+        "--auto-approve",
+        "--target",
+        "tencentcloud_vpn_gateway.gw",
+    ])
+    .success();
     let before: u64 = w.pulled()["serial"].as_u64().unwrap();
     // Someone writes the state behind this run's back (a runner without the lock).
     let mut run = w.spawn(&["apply", "cfg", "--auto-approve"]);
@@ -454,17 +562,24 @@ fn a_stale_serial_is_refused_naming_both_serials() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{line}"));
     assert!(found >= before + 10, "{line}");
-    assert!(line.contains(" on disk, ") && line.contains(" when read)"), "{line}");
+    assert!(
+        line.contains(" on disk, ") && line.contains(" when read)"),
+        "{line}"
+    );
     // A pushed file older than the database is refused too, naming both serials.
     let pulled = w.tf(&["state", "pull", "--dir", "cfg"]);
     let mut old: serde_json::Value = serde_json::from_str(&pulled.stdout).unwrap();
     let now = old["serial"].as_u64().unwrap();
     old["serial"] = (now - 1).into();
-    w.work.write("old.json", &serde_json::to_string_pretty(&old).unwrap());
+    w.work
+        .write("old.json", &serde_json::to_string_pretty(&old).unwrap());
     let push = w.tf(&["state", "push", "old.json", "--dir", "cfg"]);
     push.expect_code(1);
     assert!(
-        push.stderr.contains(&format!("serial {now}; the state given has serial {}", now - 1)),
+        push.stderr.contains(&format!(
+            "serial {now}; the state given has serial {}",
+            now - 1
+        )),
         "{}",
         push.stderr
     );
@@ -475,7 +590,10 @@ fn a_stale_serial_is_refused_naming_both_serials() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_state_moves_local_to_pg_to_local_with_its_lineage_and_serial() {
     let c = cluster();
     let sb = SandboxProc::start(0, &[]);
@@ -487,41 +605,73 @@ fn a_state_moves_local_to_pg_to_local_with_its_lineage_and_serial() {
     let local = w.work.state();
     let (lineage, serial) = (local["lineage"].clone(), local["serial"].clone());
     // Then the backend block, and the move.
-    w.work.config(&format!("{}{resources}", backend_block(c, "migrated")));
+    w.work
+        .config(&format!("{}{resources}", backend_block(c, "migrated")));
     let m = w.tf(&["state", "migrate", "--to", "pg", "--dir", "cfg"]);
     m.success();
     assert!(m.stdout.contains("to pg:migrated/default"), "{}", m.stdout);
     let pg = w.pulled();
-    assert_eq!((pg["lineage"].clone(), pg["serial"].clone()), (lineage.clone(), serial.clone()));
+    assert_eq!(
+        (pg["lineage"].clone(), pg["serial"].clone()),
+        (lineage.clone(), serial.clone())
+    );
     assert_eq!(pg["resources"], local["resources"]);
     w.assert_no_changes();
     // Again: the same state is already there, nothing to do.
-    w.tf(&["state", "migrate", "--to", "pg", "--dir", "cfg"]).success();
+    w.tf(&["state", "migrate", "--to", "pg", "--dir", "cfg"])
+        .success();
     // A different state (another lineage) is never clobbered.
     let other = w.work.write(
         "other.json",
-        &String::from_utf8(
-            {
-                let mut s = local.clone();
-                s["lineage"] = "0b8c6d9e-1111-4222-8333-944455556666".into();
-                serde_json::to_vec_pretty(&s).unwrap()
-            },
-        )
+        &String::from_utf8({
+            let mut s = local.clone();
+            s["lineage"] = "0b8c6d9e-1111-4222-8333-944455556666".into();
+            serde_json::to_vec_pretty(&s).unwrap()
+        })
         .unwrap(),
     );
-    let refused = w.tf(&["state", "migrate", "--to", "pg", "--dir", "cfg", "--state", other.to_str().unwrap()]);
+    let refused = w.tf(&[
+        "state",
+        "migrate",
+        "--to",
+        "pg",
+        "--dir",
+        "cfg",
+        "--state",
+        other.to_str().unwrap(),
+    ]);
     refused.expect_code(1);
-    assert!(refused.stderr.contains("different state (lineage"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("different state (lineage"),
+        "{}",
+        refused.stderr
+    );
     let push = w.tf(&["state", "push", "other.json", "--dir", "cfg"]);
     push.expect_code(1);
-    assert!(push.stderr.contains("different state (lineage"), "{}", push.stderr);
+    assert!(
+        push.stderr.contains("different state (lineage"),
+        "{}",
+        push.stderr
+    );
     // And back to a local file.
     let back = w.work.path().join("back.tfstate.json");
-    w.tf(&["state", "migrate", "--to", "local", "--dir", "cfg", "--state", back.to_str().unwrap()])
-        .success();
+    w.tf(&[
+        "state",
+        "migrate",
+        "--to",
+        "local",
+        "--dir",
+        "cfg",
+        "--state",
+        back.to_str().unwrap(),
+    ])
+    .success();
     let text = std::fs::read_to_string(&back).unwrap();
     let round_trip: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!((round_trip["lineage"].clone(), round_trip["serial"].clone()), (lineage, serial));
+    assert_eq!(
+        (round_trip["lineage"].clone(), round_trip["serial"].clone()),
+        (lineage, serial)
+    );
     assert_eq!(round_trip["resources"], local["resources"]);
     assert!(!text.contains(PSK));
 }

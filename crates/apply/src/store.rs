@@ -118,8 +118,7 @@ impl StateStore {
     pub fn finish(&self) -> Result<(), StoreError> {
         let mut g = self.inner.lock().expect("state lock");
         let dirty = g.dirty;
-        self.backend
-            .settle(dirty.then_some(&mut g.state), true)?;
+        self.backend.settle(dirty.then_some(&mut g.state), true)?;
         g.dirty = false;
         g.last_save = Instant::now();
         Ok(())

@@ -60,7 +60,11 @@ impl PgResults {
             format!(
                 "| {what} | {l:.3} s | {p:.3} s | {:.2}x | {} |\n",
                 p / l,
-                if p <= l * 1.10 { "within 10 %" } else { "over 10 %" }
+                if p <= l * 1.10 {
+                    "within 10 %"
+                } else {
+                    "over 10 %"
+                }
             )
         };
         let mut md = format!(
@@ -70,7 +74,11 @@ impl PgResults {
             self.plan_local.len()
         );
         md.push_str(&row("plan", &self.plan_local, &self.plan_pg));
-        md.push_str(&row("apply (no changes)", &self.apply_local, &self.apply_pg));
+        md.push_str(&row(
+            "apply (no changes)",
+            &self.apply_local,
+            &self.apply_pg,
+        ));
         md.push_str(&format!(
             "\nBytes written to PostgreSQL per completed step at {} tunnels: {:.0} bytes (the \
              tunnel's row, the small state row, and the step's three journal records), against \
@@ -133,7 +141,10 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
         bail!("benchmark 5 needs the PostgreSQL server binaries (apt-get install postgresql, or TUNNELFORM_PG_BINDIR)");
     }
     let layout = ctx.layout(n)?;
-    eprintln!("\n[5] the pg backend against the local file: {}", layout.describe());
+    eprintln!(
+        "\n[5] the pg backend against the local file: {}",
+        layout.describe()
+    );
     let (w, _) = ctx.build_world(layout, &format!("pg-world-{n}"))?;
     let cluster = Cluster::start();
     let pg_dir = ctx.tmp.join(format!("pg-config-{n}"));
@@ -141,7 +152,12 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
     let dir = pg_dir.display().to_string();
     let local_dir = w.dir.display().to_string();
     let state = w.state.display().to_string();
-    timed(ctx, &["state", "push", &state, "--dir", &dir], true, "pg-push")?;
+    timed(
+        ctx,
+        &["state", "push", &state, "--dir", &dir],
+        true,
+        "pg-push",
+    )?;
     let sb: Sandbox = ctx.start_sandbox(&measure_args(Some(&w.data)), &format!("pg-{n}"))?;
     let url = sb.url.clone();
     let mut r = PgResults {
@@ -155,9 +171,25 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
         whole_state_bytes: 0,
     };
     // One untimed warm-up each (page cache, the schema's first use).
-    let plan_local: Vec<&str> = vec!["plan", &local_dir, "--endpoint", &url, "--detailed-exitcode", "--state", &state];
+    let plan_local: Vec<&str> = vec![
+        "plan",
+        &local_dir,
+        "--endpoint",
+        &url,
+        "--detailed-exitcode",
+        "--state",
+        &state,
+    ];
     let plan_pg: Vec<&str> = vec!["plan", &dir, "--endpoint", &url, "--detailed-exitcode"];
-    let apply_local: Vec<&str> = vec!["apply", &local_dir, "--auto-approve", "--endpoint", &url, "--state", &state];
+    let apply_local: Vec<&str> = vec![
+        "apply",
+        &local_dir,
+        "--auto-approve",
+        "--endpoint",
+        &url,
+        "--state",
+        &state,
+    ];
     let apply_pg: Vec<&str> = vec!["apply", &dir, "--auto-approve", "--endpoint", &url];
     timed(ctx, &plan_local, false, "pg-warm-local")?;
     timed(ctx, &plan_pg, true, "pg-warm-pg")?;
@@ -191,28 +223,40 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
         .find(|(a, _)| a.type_name == "tencentcloud_vpn_connection")
         .map(|(_, rs)| rs)
         .ok_or_else(|| anyhow!("the world has no tunnel to copy"))?;
-    let settings = settings(&cluster)?.with_workspace("bytes").map_err(|e| anyhow!("{e}"))?;
+    let settings = settings(&cluster)?
+        .with_workspace("bytes")
+        .map_err(|e| anyhow!("{e}"))?;
     let backend = PgBackend::new(settings).map_err(|e| anyhow!("{e}"))?;
     let mut s = backend.load().map_err(|e| anyhow!("{e}"))?;
     for i in 0..bytes_n {
-        let addr: Address = format!("tencentcloud_vpn_connection.t[\"t{i}\"]").parse().map_err(|e| anyhow!("{e:?}"))?;
+        let addr: Address = format!("tencentcloud_vpn_connection.t[\"t{i}\"]")
+            .parse()
+            .map_err(|e| anyhow!("{e:?}"))?;
         let mut rs = template.clone();
         rs.id = format!("vpnx-{i:08x}");
         s.resources.insert(addr, rs);
     }
     let t = Instant::now();
     backend.save(&mut s).map_err(|e| anyhow!("{e}"))?;
-    eprintln!("  first save of {bytes_n} tunnels: {:.2} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "  first save of {bytes_n} tunnels: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     r.whole_state_bytes = s.to_json_bytes().map_err(|e| anyhow!("{e}"))?.len();
     let before = backend.bytes_written();
     for step in 0..STEPS {
-        let addr: Address = format!("tencentcloud_vpn_connection.t[\"t{}\"]", step * 97 % bytes_n)
-            .parse()
-            .map_err(|e| anyhow!("{e:?}"))?;
+        let addr: Address = format!(
+            "tencentcloud_vpn_connection.t[\"t{}\"]",
+            step * 97 % bytes_n
+        )
+        .parse()
+        .map_err(|e| anyhow!("{e:?}"))?;
         let kind = tunnelform_model::ResourceKind::VpnConnection;
         let intent = Intent::new(addr.clone(), JournalAction::Update, kind, "ap-guangzhou");
         let op = intent.op_id.clone();
-        backend.append(&Record::Intent(intent)).map_err(|e| anyhow!("{e}"))?;
+        backend
+            .append(&Record::Intent(intent))
+            .map_err(|e| anyhow!("{e}"))?;
         backend
             .append(&Record::Sent(Sent {
                 op_id: op.clone(),

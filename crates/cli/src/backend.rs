@@ -134,11 +134,11 @@ pub fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn
 pub fn try_lock(opened: &Opened, operation: &str) -> Option<Box<dyn HeldLock>> {
     let handle = tokio::runtime::Handle::current();
     tokio::task::block_in_place(|| {
-        handle.block_on(opened.backend.lock(
-            LockInfo::new(operation),
-            None,
-            Box::new(|_| {}),
-        ))
+        handle.block_on(
+            opened
+                .backend
+                .lock(LockInfo::new(operation), None, Box::new(|_| {})),
+        )
     })
     .ok()
 }

@@ -162,8 +162,9 @@ pub fn force_unlock(dir: &Path, lock_id: &str, common: &Common) -> Result<u8> {
     let opened = crate::backend::open(dir, config.as_ref(), common)?;
     let spath = opened.name.clone();
     let handle = tokio::runtime::Handle::current();
-    let record = tokio::task::block_in_place(|| handle.block_on(opened.backend.force_unlock(lock_id)))
-        .map_err(|e| anyhow!("{e}"))?;
+    let record =
+        tokio::task::block_in_place(|| handle.block_on(opened.backend.force_unlock(lock_id)))
+            .map_err(|e| anyhow!("{e}"))?;
     outln!(
         "Released the lock {lock_id} on {} (it was held by {record}).",
         spath.display()

@@ -384,9 +384,21 @@ fn backend_pg_settings_are_read_and_checked() {
     assert!(cfg.backend_pg().is_none());
     // Unknown settings and a second backend are located errors.
     let (d, e) = load_err("terraform {\n  backend \"pg\" {\n    conn_string = \"x\"\n  }\n}\n");
-    assert_diag(&e, "Unsupported argument \"conn_string\"", &d.file("main.tf"), 3, 5);
+    assert_diag(
+        &e,
+        "Unsupported argument \"conn_string\"",
+        &d.file("main.tf"),
+        3,
+        5,
+    );
     let (d, e) = load_err(
         "terraform {\n  backend \"local\" {\n    path = \"s.json\"\n  }\n  backend \"pg\" {}\n}\n",
     );
-    assert_diag(&e, "Duplicate backend configuration", &d.file("main.tf"), 5, 3);
+    assert_diag(
+        &e,
+        "Duplicate backend configuration",
+        &d.file("main.tf"),
+        5,
+        3,
+    );
 }

@@ -23,8 +23,8 @@
 //!
 //! Nothing here prints; the password never appears in messages or `Debug`.
 
-mod settings;
 mod session;
+mod settings;
 mod tls;
 
 #[cfg(feature = "test-cluster")]
@@ -44,10 +44,12 @@ use tunnelform_state::{
     Record, ResourceState, State, StateBackend, StateError, Timestamp,
 };
 
-pub use settings::{PgSettings, SettingsError, Sources, SslMode, DEFAULT_SCHEMA, DEFAULT_WORKSPACE};
+pub use settings::{
+    PgSettings, SettingsError, Sources, SslMode, DEFAULT_SCHEMA, DEFAULT_WORKSPACE,
+};
 pub use tls::TlsError;
 
-use session::{Job, Loaded, Reply, Write, JournalDelete};
+use session::{Job, JournalDelete, Loaded, Reply, Write};
 
 /// Errors of the backend itself (connection, schema, data), as messages that say what and where.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,9 @@ pub enum PgError {
     },
     #[error("the state {name} holds damaged data: {detail}. Restore it from a backup of the database, or push a good copy with `tunnelform state push FILE`")]
     Damaged { name: String, detail: String },
-    #[error("the state {name} was deleted from the database since it was read; run the command again")]
+    #[error(
+        "the state {name} was deleted from the database since it was read; run the command again"
+    )]
     Vanished { name: String },
     #[error("lost the state lock on {name} when the connection to {server} dropped, and {holder} took it meanwhile; this run stopped writing. Run the command again (its journal is settled then)")]
     LockLost {
@@ -201,7 +205,11 @@ impl PgBackend {
             .and_then(|m| m.strip_suffix('}'))
             .ok_or_else(|| self.damaged("its envelope is not a JSON object"))?;
         let mut doc = String::with_capacity(
-            64 + meta.len() + l.rows.iter().map(|(a, b)| a.len() + b.len() + 8).sum::<usize>(),
+            64 + meta.len()
+                + l.rows
+                    .iter()
+                    .map(|(a, b)| a.len() + b.len() + 8)
+                    .sum::<usize>(),
         );
         doc.push_str("{\"format\":\"tunnelform-state\",\"lineage\":");
         doc.push_str(&serde_json::to_string(&l.lineage).unwrap_or_default());
@@ -234,7 +242,9 @@ impl PgBackend {
     ) -> Result<(Write, Vec<Address>, Vec<Address>), BackendError> {
         state.validate().map_err(StateError::from)?;
         let base = self.baseline.lock().unwrap_or_else(|p| p.into_inner());
-        let base = base.as_ref().filter(|b| b.lineage == state.lineage && !force_full);
+        let base = base
+            .as_ref()
+            .filter(|b| b.lineage == state.lineage && !force_full);
         let mut upserts = Vec::new();
         let mut changed = Vec::new();
         for (addr, rs) in &state.resources {
@@ -446,8 +456,8 @@ impl StateBackend for PgBackend {
     fn append(&self, record: &Record) -> Result<(), BackendError> {
         self.with_journal(|j, next| {
             j.check_sequence(record)?;
-            let text = serde_json::to_string(record)
-                .map_err(|e| BackendError::Other(Box::new(e)))?;
+            let text =
+                serde_json::to_string(record).map_err(|e| BackendError::Other(Box::new(e)))?;
             let seq = *next;
             let op = record.op_id().0.clone();
             self.call(|r| Job::Append(seq, op, text, r))?;
@@ -459,11 +469,8 @@ impl StateBackend for PgBackend {
 
     fn settle(&self, state: Option<&mut State>, keep_unfinished: bool) -> Result<(), BackendError> {
         let (delete, unfinished) = self.with_journal(|j, _| {
-            let unfinished: BTreeSet<OpId> = j
-                .unfinished()
-                .into_iter()
-                .map(|u| u.intent.op_id)
-                .collect();
+            let unfinished: BTreeSet<OpId> =
+                j.unfinished().into_iter().map(|u| u.intent.op_id).collect();
             if !keep_unfinished || unfinished.is_empty() {
                 return Ok((JournalDelete::All, unfinished));
             }
@@ -639,7 +646,9 @@ impl HeldLock for PgLock {
         let jobs = self.jobs.clone();
         let key = self.key;
         let id = self.record.id.clone();
-        Box::pin(async move { PgBackend::call_async(&jobs, |r| Job::Unlock(key, id, Some(r))).await })
+        Box::pin(
+            async move { PgBackend::call_async(&jobs, |r| Job::Unlock(key, id, Some(r))).await },
+        )
     }
 }
 

@@ -204,7 +204,11 @@ impl Session {
         }
     }
 
-    pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>, done: std::sync::mpsc::Sender<()>) {
+    pub(crate) fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Job>,
+        done: std::sync::mpsc::Sender<()>,
+    ) {
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -375,8 +379,10 @@ impl Session {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )",
         );
-        let version_sql = self.sql("SELECT coalesce(max(version), 0) FROM {s}.tunnelform_schema_migrations");
-        let insert_sql = self.sql("INSERT INTO {s}.tunnelform_schema_migrations (version) VALUES ($1)");
+        let version_sql =
+            self.sql("SELECT coalesce(max(version), 0) FROM {s}.tunnelform_schema_migrations");
+        let insert_sql =
+            self.sql("INSERT INTO {s}.tunnelform_schema_migrations (version) VALUES ($1)");
         let steps: Vec<String> = MIGRATIONS.iter().map(|m| self.sql(m)).collect();
         let server = self.settings.server();
         let schema = self.settings.schema.clone();
@@ -471,14 +477,18 @@ impl Session {
                 let res = retrying!(self, "writing the state", self.write(&ws, &w));
                 if let Ok(Ok(())) = &res {
                     let n = w.meta.len()
-                        + w.upserts.iter().map(|(a, b)| a.len() + b.len()).sum::<usize>()
+                        + w.upserts
+                            .iter()
+                            .map(|(a, b)| a.len() + b.len())
+                            .sum::<usize>()
                         + w.deletes.iter().map(String::len).sum::<usize>();
                     self.bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 r.send(res);
             }
             Job::ReadJournal(r) => {
-                let sql = self.sql("SELECT seq, record FROM {s}.journal WHERE workspace = $1 ORDER BY seq");
+                let sql = self
+                    .sql("SELECT seq, record FROM {s}.journal WHERE workspace = $1 ORDER BY seq");
                 let res = retrying!(self, "reading the journal", async {
                     let rows = self.client()?.query(&sql, &[&ws]).await?;
                     Ok::<_, tokio_postgres::Error>(
@@ -495,9 +505,7 @@ impl Session {
                      ON CONFLICT (workspace, seq) DO NOTHING",
                 );
                 let res = retrying!(self, "appending to the journal", async {
-                    self.client()?
-                        .execute(&sql, &[&ws, &seq, &op, &text])
-                        .await
+                    self.client()?.execute(&sql, &[&ws, &seq, &op, &text]).await
                 });
                 if res.is_ok() {
                     self.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
@@ -506,7 +514,8 @@ impl Session {
             }
             Job::DeleteJournal(d, r) => {
                 let all = self.sql("DELETE FROM {s}.journal WHERE workspace = $1");
-                let some = self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
+                let some =
+                    self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
                 let res = retrying!(self, "clearing the journal", async {
                     let c = self.client()?;
                     match &d {
@@ -550,7 +559,9 @@ impl Session {
                 let res = retrying!(self, "listing the workspaces", async {
                     let rows = self.client()?.query(&sql, &[]).await?;
                     Ok::<_, tokio_postgres::Error>(
-                        rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(),
+                        rows.iter()
+                            .map(|r| r.get::<_, String>(0))
+                            .collect::<Vec<_>>(),
                     )
                 });
                 r.send(res);
@@ -560,8 +571,8 @@ impl Session {
 
     async fn load(&mut self, ws: &str) -> Result<Option<Loaded>, tokio_postgres::Error> {
         let head = self.sql("SELECT lineage, serial, meta FROM {s}.states WHERE workspace = $1");
-        let rows_sql =
-            self.sql("SELECT address, body FROM {s}.resources WHERE workspace = $1 ORDER BY address");
+        let rows_sql = self
+            .sql("SELECT address, body FROM {s}.resources WHERE workspace = $1 ORDER BY address");
         let client = match self.client.as_mut() {
             Some(c) => c,
             None => return unreachable_closed(),
@@ -626,8 +637,11 @@ impl Session {
                 if !w.may_create {
                     return Ok(Err(WriteRefused::Vanished));
                 }
-                tx.execute(&insert, &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id])
-                    .await?;
+                tx.execute(
+                    &insert,
+                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
+                )
+                .await?;
             }
             Some(row) => {
                 let lineage: String = row.get(0);
@@ -649,8 +663,11 @@ impl Session {
                         ours: w.base_serial,
                     }));
                 }
-                tx.execute(&update, &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id])
-                    .await?;
+                tx.execute(
+                    &update,
+                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
+                )
+                .await?;
             }
         }
         if w.full {

@@ -139,9 +139,10 @@ impl PgSettings {
         let mut config: tokio_postgres::Config = if rest.trim().is_empty() {
             tokio_postgres::Config::new()
         } else {
-            rest.parse().map_err(|e: tokio_postgres::Error| SettingsError::ConnStr {
-                reason: e.to_string(),
-            })?
+            rest.parse()
+                .map_err(|e: tokio_postgres::Error| SettingsError::ConnStr {
+                    reason: e.to_string(),
+                })?
         };
         // libpq's variables fill in what the string leaves out.
         if config.get_hosts().is_empty() {
@@ -180,10 +181,13 @@ impl PgSettings {
         }
         if config.get_connect_timeout().is_none() {
             let secs = match env("PGCONNECT_TIMEOUT") {
-                Some(s) => s.trim().parse::<u64>().map_err(|_| SettingsError::Invalid {
-                    what: "PGCONNECT_TIMEOUT".into(),
-                    help: "a number of seconds".into(),
-                })?,
+                Some(s) => s
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| SettingsError::Invalid {
+                        what: "PGCONNECT_TIMEOUT".into(),
+                        help: "a number of seconds".into(),
+                    })?,
                 None => 10,
             };
             config.connect_timeout(Duration::from_secs(secs.max(1)));
@@ -282,8 +286,7 @@ fn check_identifier(schema: &str) -> Result<(), SettingsError> {
 fn check_workspace(w: &str) -> Result<(), SettingsError> {
     let ok = !w.is_empty()
         && w.len() <= 90
-        && w
-            .chars()
+        && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
@@ -463,13 +466,27 @@ mod tests {
         let s = resolve(
             &[("conn_str", "host=10.9.9.9 port=1"), ("schema_name", "blk")],
             &["schema_name=cli"],
-            &[("PG_CONN_STR", "host=127.0.0.2"), ("PG_SCHEMA_NAME", "envs")],
+            &[
+                ("PG_CONN_STR", "host=127.0.0.2"),
+                ("PG_SCHEMA_NAME", "envs"),
+            ],
         )
         .unwrap();
         assert_eq!(s.schema, "cli");
         assert_eq!(s.server(), "10.9.9.9:1/postgres");
-        let s = resolve(&[], &[], &[("PG_CONN_STR", "host=127.0.0.2 dbname=x user=u"), ("PG_SCHEMA_NAME", "envs")]).unwrap();
-        assert_eq!((s.schema.as_str(), s.server()), ("envs", "127.0.0.2:5432/x".to_string()));
+        let s = resolve(
+            &[],
+            &[],
+            &[
+                ("PG_CONN_STR", "host=127.0.0.2 dbname=x user=u"),
+                ("PG_SCHEMA_NAME", "envs"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.schema.as_str(), s.server()),
+            ("envs", "127.0.0.2:5432/x".to_string())
+        );
         let s = resolve(&[], &[], &[]).unwrap();
         assert_eq!(s.schema, DEFAULT_SCHEMA);
         assert_eq!(s.workspace, "default");
@@ -485,7 +502,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.ssl_mode, SslMode::VerifyFull);
-        assert_eq!(s.root_cert.as_deref(), Some(std::path::Path::new("/tmp/ca.pem")));
+        assert_eq!(
+            s.root_cert.as_deref(),
+            Some(std::path::Path::new("/tmp/ca.pem"))
+        );
         assert_eq!(s.server(), "127.0.0.1:6543/tf");
         assert_eq!(s.config.get_password(), Some(&b"hunter2-secret"[..]));
         assert_eq!(s.name(), "pg:tunnelform_remote_state/prod");
@@ -493,7 +513,10 @@ mod tests {
         assert!(!dbg.contains("hunter2"), "{dbg}");
         // key=value form, quoted values, a password in the string itself.
         let s = resolve(
-            &[("conn_str", "host=127.0.0.1 port=7 user=bob password='p w\\'d-secret' sslmode=require")],
+            &[(
+                "conn_str",
+                "host=127.0.0.1 port=7 user=bob password='p w\\'d-secret' sslmode=require",
+            )],
             &[],
             &[],
         )

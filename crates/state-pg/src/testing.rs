@@ -110,7 +110,13 @@ impl Cluster {
         set_mode(&certs.join("server.key"), 0o600);
         set_mode(&pwfile, 0o644);
         if as_postgres {
-            for p in [&base, &certs, &certs.join("server.key"), &certs.join("server.crt"), &pwfile] {
+            for p in [
+                &base,
+                &certs,
+                &certs.join("server.key"),
+                &certs.join("server.crt"),
+                &pwfile,
+            ] {
                 chown_postgres(p);
             }
         }
@@ -129,7 +135,13 @@ impl Cluster {
             .arg(&data)
             .args(["-U", USER, "--pwfile"])
             .arg(&pwfile)
-            .args(["--auth=scram-sha-256", "-E", "UTF8", "--no-sync", "--locale=C"])
+            .args([
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ])
             .output()
             .expect("running initdb");
         assert!(
@@ -270,7 +282,19 @@ impl Cluster {
     /// Runs SQL as the superuser through psql (when present) and returns its output.
     pub fn psql(&self, sql: &str) -> String {
         let out = Command::new(self.bindir.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER, "-d", "postgres", "-At", "-c", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                USER,
+                "-d",
+                "postgres",
+                "-At",
+                "-c",
+                sql,
+            ])
             .env("PGPASSWORD", PASSWORD)
             .env("PGSSLMODE", "disable")
             .output()
@@ -306,5 +330,10 @@ fn chown_postgres(p: &Path) {
         .arg(p)
         .output()
         .expect("running chown");
-    assert!(out.status.success(), "chown postgres {}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chown postgres {}: {}",
+        p.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

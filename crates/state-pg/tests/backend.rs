@@ -43,14 +43,28 @@ fn settings(conn: &str, schema: &str, workspace: &str, password: &str) -> PgSett
 
 fn backend(schema: &str, workspace: &str) -> PgBackend {
     let c = cluster();
-    PgBackend::new(settings(&c.conn_str("disable"), schema, workspace, PASSWORD)).unwrap()
+    PgBackend::new(settings(
+        &c.conn_str("disable"),
+        schema,
+        workspace,
+        PASSWORD,
+    ))
+    .unwrap()
 }
 
 fn tunnel(i: usize) -> (Address, ResourceState) {
-    let addr: Address = format!("tencentcloud_vpn_connection.t[{i}]").parse().unwrap();
-    let mut rs = ResourceState::new(ResourceKind::VpnConnection, "ap-guangzhou", format!("vpnx-{i:08}"));
-    rs.attributes
-        .insert("name".into(), tunnelform_model::Value::from(format!("t{i}").as_str()));
+    let addr: Address = format!("tencentcloud_vpn_connection.t[{i}]")
+        .parse()
+        .unwrap();
+    let mut rs = ResourceState::new(
+        ResourceKind::VpnConnection,
+        "ap-guangzhou",
+        format!("vpnx-{i:08}"),
+    );
+    rs.attributes.insert(
+        "name".into(),
+        tunnelform_model::Value::from(format!("t{i}").as_str()),
+    );
     (addr, rs)
 }
 
@@ -62,10 +76,14 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-const NO_PG: &str = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)";
+const NO_PG: &str =
+    "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)";
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_state_round_trips_and_a_step_writes_only_its_resource() {
     let _ = NO_PG;
     let b = backend("rt_schema", "default");
@@ -103,7 +121,10 @@ fn a_state_round_trips_and_a_step_writes_only_its_resource() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_stale_serial_and_another_lineage_are_refused() {
     let a = backend("stale", "default");
     let b = backend("stale", "default");
@@ -121,7 +142,10 @@ fn a_stale_serial_and_another_lineage_are_refused() {
         "{e}"
     );
     let msg = e.to_string();
-    assert!(msg.contains("serial 2") && msg.contains("1 when read") && msg.contains("pg:stale/default"), "{msg}");
+    assert!(
+        msg.contains("serial 2") && msg.contains("1 when read") && msg.contains("pg:stale/default"),
+        "{msg}"
+    );
     assert_eq!(sb.serial, 1, "a refused save leaves the state as it was");
     // A state of another lineage cannot overwrite it.
     let c = backend("stale", "default");
@@ -132,13 +156,21 @@ fn a_stale_serial_and_another_lineage_are_refused() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn the_journal_is_kept_in_the_database_and_cleared_with_the_save() {
     let a = backend("journal", "default");
     let mut s = a.load().unwrap();
     assert!(a.journal().unwrap().is_empty());
     let (addr, rs) = tunnel(3);
-    let intent = Intent::new(addr.clone(), JournalAction::Create, ResourceKind::VpnConnection, "ap-guangzhou");
+    let intent = Intent::new(
+        addr.clone(),
+        JournalAction::Create,
+        ResourceKind::VpnConnection,
+        "ap-guangzhou",
+    );
     let op = intent.op_id.clone();
     a.append(&Record::Intent(intent)).unwrap();
     // An outcome for an unknown operation is refused, as in the file journal.
@@ -165,7 +197,12 @@ fn the_journal_is_kept_in_the_database_and_cleared_with_the_save() {
     assert!(b.journal().unwrap().is_empty());
     assert_eq!(b.load().unwrap().resources.len(), 1);
     // Unfinished operations survive a settle that keeps them.
-    let intent = Intent::new(tunnel(4).0, JournalAction::Create, ResourceKind::VpnConnection, "ap-guangzhou");
+    let intent = Intent::new(
+        tunnel(4).0,
+        JournalAction::Create,
+        ResourceKind::VpnConnection,
+        "ap-guangzhou",
+    );
     a.append(&Record::Intent(intent)).unwrap();
     a.settle(None, true).unwrap();
     assert_eq!(b.journal().unwrap().unfinished().len(), 1);
@@ -174,7 +211,10 @@ fn the_journal_is_kept_in_the_database_and_cleared_with_the_save() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
     let rt = rt();
     rt.block_on(async {
@@ -185,12 +225,18 @@ fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
             .unwrap();
         let id = held.record().id.clone();
         let b = backend("locks", "default");
-        let e = match b.lock(LockInfo::new("destroy"), None, Box::new(|_| {})).await {
+        let e = match b
+            .lock(LockInfo::new("destroy"), None, Box::new(|_| {}))
+            .await
+        {
             Err(e) => e,
             Ok(_) => panic!("two holders"),
         };
         let msg = e.to_string();
-        assert!(msg.contains("is locked by") && msg.contains(&id) && msg.contains("\"apply\""), "{msg}");
+        assert!(
+            msg.contains("is locked by") && msg.contains(&id) && msg.contains("\"apply\""),
+            "{msg}"
+        );
         assert!(msg.contains(&tunnelform_state::current_who()), "{msg}");
         let holder = b.lock_holder().await.unwrap().unwrap();
         assert_eq!(holder.id, id);
@@ -215,12 +261,20 @@ fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
         assert_eq!(rx.recv().unwrap(), Some(id));
         // The holder's session ends (its runner is cut off, and the server gives up on it): the
         // lock is free without force-unlock. (A killed process: see the end-to-end tests.)
-        let holder_pid = cluster().psql("SELECT backend_pid FROM locks.locks WHERE workspace = 'default'");
-        cluster().psql(&format!("SELECT pg_terminate_backend({})", holder_pid.trim()));
+        let holder_pid =
+            cluster().psql("SELECT backend_pid FROM locks.locks WHERE workspace = 'default'");
+        cluster().psql(&format!(
+            "SELECT pg_terminate_backend({})",
+            holder_pid.trim()
+        ));
         let d = backend("locks", "default");
         let start = Instant::now();
         let taken = d
-            .lock(LockInfo::new("apply"), Some(Duration::from_secs(10)), Box::new(|_| {}))
+            .lock(
+                LockInfo::new("apply"),
+                Some(Duration::from_secs(10)),
+                Box::new(|_| {}),
+            )
             .await;
         assert!(taken.is_ok(), "{:?}", taken.err().map(|e| e.to_string()));
         assert!(start.elapsed() < Duration::from_secs(5));
@@ -230,12 +284,18 @@ fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
             .force_unlock(&taken.as_ref().unwrap().record().id.clone())
             .await
             .unwrap_err();
-        assert!(matches!(&e, BackendError::Lock(l) if matches!(**l, LockError::StillHeld { .. })), "{e}");
+        assert!(
+            matches!(&e, BackendError::Lock(l) if matches!(**l, LockError::StillHeld { .. })),
+            "{e}"
+        );
     });
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn tls_require_and_verify_full_work_and_an_unknown_ca_is_refused() {
     let c = cluster();
     let b = PgBackend::new(settings(&c.conn_str("require"), "tls", "default", PASSWORD)).unwrap();
@@ -243,23 +303,35 @@ fn tls_require_and_verify_full_work_and_an_unknown_ca_is_refused() {
     let b = PgBackend::new(settings(&c.url_verify_full(), "tls", "default", PASSWORD)).unwrap();
     b.load().unwrap();
     // The server's certificate is not signed by a public CA: verify-full without its CA fails.
-    let url = format!("postgres://tunnelform@localhost:{}/postgres?sslmode=verify-full", c.port);
+    let url = format!(
+        "postgres://tunnelform@localhost:{}/postgres?sslmode=verify-full",
+        c.port
+    );
     let b = PgBackend::new(settings(&url, "tls", "default", PASSWORD)).unwrap();
     let e = b.load().unwrap_err().to_string();
-    assert!(e.contains("cannot connect") && e.to_lowercase().contains("certificate"), "{e}");
+    assert!(
+        e.contains("cannot connect") && e.to_lowercase().contains("certificate"),
+        "{e}"
+    );
     // Who the server is (its name) is checked too: the certificate names localhost and 127.0.0.1.
     let url = format!(
         "postgres://tunnelform@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={}",
         c.port,
         c.ca_pem.display()
     );
-    PgBackend::new(settings(&url, "tls", "default", PASSWORD)).unwrap().load().unwrap();
+    PgBackend::new(settings(&url, "tls", "default", PASSWORD))
+        .unwrap()
+        .load()
+        .unwrap();
     let sessions = c.psql("SELECT count(*) FROM pg_stat_ssl WHERE ssl");
     assert!(sessions.trim().parse::<u32>().unwrap() >= 1, "{sessions}");
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_wrong_password_is_reported_without_the_password() {
     let c = cluster();
     let wrong = "Wrong-Password-0a1b2c";
@@ -273,25 +345,47 @@ fn a_wrong_password_is_reported_without_the_password() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn the_schema_is_versioned_and_a_newer_one_is_refused() {
     let c = cluster();
     backend("versioned", "default").load().unwrap();
-    assert_eq!(c.psql("SELECT max(version) FROM versioned.tunnelform_schema_migrations").trim(), "1");
+    assert_eq!(
+        c.psql("SELECT max(version) FROM versioned.tunnelform_schema_migrations")
+            .trim(),
+        "1"
+    );
     c.psql("INSERT INTO versioned.tunnelform_schema_migrations (version) VALUES (99)");
-    let e = backend("versioned", "default").load().unwrap_err().to_string();
+    let e = backend("versioned", "default")
+        .load()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("newer tunnelform") && e.contains("99"), "{e}");
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_server_restart_is_survived_by_a_holder_that_keeps_its_lock() {
     // Its own cluster: restarting the shared one would disturb the other tests.
     let own = Cluster::start();
     let rt = rt();
     rt.block_on(async {
-        let a = PgBackend::new(settings(&own.conn_str("disable"), "restart", "default", PASSWORD)).unwrap();
-        let held = a.lock(LockInfo::new("apply"), None, Box::new(|_| {})).await.unwrap();
+        let a = PgBackend::new(settings(
+            &own.conn_str("disable"),
+            "restart",
+            "default",
+            PASSWORD,
+        ))
+        .unwrap();
+        let held = a
+            .lock(LockInfo::new("apply"), None, Box::new(|_| {}))
+            .await
+            .unwrap();
         let mut s = tokio::task::block_in_place(|| a.load()).unwrap();
         let (addr, rs) = tunnel(1);
         s.resources.insert(addr, rs);
@@ -301,8 +395,20 @@ fn a_server_restart_is_survived_by_a_holder_that_keeps_its_lock() {
         let (addr, rs) = tunnel(2);
         s.resources.insert(addr, rs);
         tokio::task::block_in_place(|| a.save(&mut s)).unwrap();
-        let b = PgBackend::new(settings(&own.conn_str("disable"), "restart", "default", PASSWORD)).unwrap();
-        assert_eq!(tokio::task::block_in_place(|| b.load()).unwrap().resources.len(), 2);
+        let b = PgBackend::new(settings(
+            &own.conn_str("disable"),
+            "restart",
+            "default",
+            PASSWORD,
+        ))
+        .unwrap();
+        assert_eq!(
+            tokio::task::block_in_place(|| b.load())
+                .unwrap()
+                .resources
+                .len(),
+            2
+        );
         let e = match b.lock(LockInfo::new("apply"), None, Box::new(|_| {})).await {
             Err(e) => e.to_string(),
             Ok(_) => panic!("the lock was not taken again after the restart"),
@@ -312,19 +418,35 @@ fn a_server_restart_is_survived_by_a_holder_that_keeps_its_lock() {
 }
 
 #[test]
-#[cfg_attr(not(pg_binaries), ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)")]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_role_without_create_uses_a_schema_set_up_for_it_and_is_told_why_it_cannot_set_one_up() {
     let c = cluster();
     backend("prepared", "default").load().unwrap();
     c.psql("CREATE ROLE limited_runner LOGIN PASSWORD 'limited-Secret-42'");
     c.psql("GRANT USAGE ON SCHEMA prepared TO limited_runner; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA prepared TO limited_runner");
-    let conn = format!("host=127.0.0.1 port={} user=limited_runner dbname=postgres sslmode=disable", c.port);
+    let conn = format!(
+        "host=127.0.0.1 port={} user=limited_runner dbname=postgres sslmode=disable",
+        c.port
+    );
     let b = PgBackend::new(settings(&conn, "prepared", "default", "limited-Secret-42")).unwrap();
     let mut s = b.load().unwrap();
     s.resources.insert(tunnel(1).0, tunnel(1).1);
     b.save(&mut s).unwrap();
-    let fresh = PgBackend::new(settings(&conn, "not_prepared", "default", "limited-Secret-42")).unwrap();
+    let fresh = PgBackend::new(settings(
+        &conn,
+        "not_prepared",
+        "default",
+        "limited-Secret-42",
+    ))
+    .unwrap();
     let e = fresh.load().unwrap_err().to_string();
-    assert!(e.contains("creating or migrating the schema not_prepared") && e.contains("permission denied"), "{e}");
+    assert!(
+        e.contains("creating or migrating the schema not_prepared")
+            && e.contains("permission denied"),
+        "{e}"
+    );
     assert!(!e.contains("limited-Secret-42"), "{e}");
 }

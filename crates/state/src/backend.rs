@@ -98,8 +98,7 @@ pub trait StateBackend: Send + Sync {
     /// Saves `state` (when given) and drops from the journal the operations the state now holds:
     /// all of them, or all but the unfinished ones when `keep_unfinished`. The PostgreSQL backend
     /// does both in one transaction.
-    fn settle(&self, state: Option<&mut State>, keep_unfinished: bool)
-        -> Result<(), BackendError>;
+    fn settle(&self, state: Option<&mut State>, keep_unfinished: bool) -> Result<(), BackendError>;
 
     /// Takes the lock: fails at once naming the holder when `timeout` is `None` or zero, else waits
     /// up to `timeout` (calling `on_wait` once before waiting).
@@ -114,8 +113,10 @@ pub trait StateBackend: Send + Sync {
     fn lock_holder(&self) -> BoxFuture<'_, Result<Option<LockRecord>, BackendError>>;
 
     /// Clears the record of a lock whose holder is gone, if its id is `lock_id`.
-    fn force_unlock<'a>(&'a self, lock_id: &'a str)
-        -> BoxFuture<'a, Result<LockRecord, BackendError>>;
+    fn force_unlock<'a>(
+        &'a self,
+        lock_id: &'a str,
+    ) -> BoxFuture<'a, Result<LockRecord, BackendError>>;
 }
 
 /// The state file, its journal and its lock file, side by side (the default backend).
@@ -229,11 +230,7 @@ impl StateBackend for LocalBackend {
         self.journal_do(|j| j.append(record))
     }
 
-    fn settle(
-        &self,
-        state: Option<&mut State>,
-        keep_unfinished: bool,
-    ) -> Result<(), BackendError> {
+    fn settle(&self, state: Option<&mut State>, keep_unfinished: bool) -> Result<(), BackendError> {
         if let Some(s) = state {
             self.file.save(s)?;
         }
@@ -254,7 +251,8 @@ impl StateBackend for LocalBackend {
     ) -> BoxFuture<'a, Result<Box<dyn HeldLock>, BackendError>> {
         Box::pin(async move {
             // The OS lock is taken by a blocking call (the caller runs it where blocking is fine).
-            let lock = StateLock::acquire_with(self.file.path(), info, timeout, &mut |h| on_wait(h))?;
+            let lock =
+                StateLock::acquire_with(self.file.path(), info, timeout, &mut |h| on_wait(h))?;
             Ok(Box::new(LocalLock(Some(lock))) as Box<dyn HeldLock>)
         })
     }

@@ -25,7 +25,8 @@ pub mod state;
 pub mod timestamp;
 
 pub use backend::{
-    check_replace, BackendError, BoxFuture, HeldLock, LocalBackend, OnWait, ReplaceError, StateBackend,
+    check_replace, BackendError, BoxFuture, HeldLock, LocalBackend, OnWait, ReplaceError,
+    StateBackend,
 };
 pub use file::{StateError, StateFile};
 pub use fsutil::{backup_path, journal_path, lock_path};

@@ -10,10 +10,16 @@ use tunnelform_state::{
 };
 
 fn tunnel(i: usize) -> (Address, ResourceState) {
-    let addr: Address = format!("tencentcloud_vpn_connection.t[{i}]").parse().unwrap();
+    let addr: Address = format!("tencentcloud_vpn_connection.t[{i}]")
+        .parse()
+        .unwrap();
     (
         addr,
-        ResourceState::new(ResourceKind::VpnConnection, "ap-guangzhou", format!("vpnx-{i:08}")),
+        ResourceState::new(
+            ResourceKind::VpnConnection,
+            "ap-guangzhou",
+            format!("vpnx-{i:08}"),
+        ),
     )
 }
 
@@ -41,7 +47,12 @@ fn the_local_backend_saves_journals_and_settles_like_the_files() {
     b.save(&mut s).unwrap();
     assert_eq!(s.serial, 1);
     assert_eq!(StateFile::open(&path).unwrap().load().unwrap(), s);
-    let intent = Intent::new(a, JournalAction::Delete, ResourceKind::VpnConnection, "ap-guangzhou");
+    let intent = Intent::new(
+        a,
+        JournalAction::Delete,
+        ResourceKind::VpnConnection,
+        "ap-guangzhou",
+    );
     b.append(&tunnelform_state::Record::Intent(intent)).unwrap();
     assert_eq!(b.journal().unwrap().unfinished().len(), 1);
     assert!(path.with_extension("json.journal").exists());
@@ -63,7 +74,10 @@ fn replace_keeps_lineage_and_serial_and_refuses_to_clobber() {
     let b = LocalBackend::open(dir.path().join("pushed.json")).unwrap();
     b.replace(&s).unwrap();
     let read = b.load().unwrap();
-    assert_eq!((read.lineage.as_str(), read.serial), (s.lineage.as_str(), 7));
+    assert_eq!(
+        (read.lineage.as_str(), read.serial),
+        (s.lineage.as_str(), 7)
+    );
     assert_eq!(read.resources, s.resources);
     // The same state again: nothing to do.
     b.replace(&s).unwrap();
@@ -103,8 +117,14 @@ fn the_local_lock_is_taken_through_the_backend_and_names_its_holder() {
         Err(e) => e.to_string(),
         Ok(_) => panic!("two holders"),
     };
-    assert!(e.contains(&held.record().id) && e.contains("timed out"), "{e}");
-    assert_eq!(block_on(b.lock_holder()).unwrap().unwrap().id, held.record().id);
+    assert!(
+        e.contains(&held.record().id) && e.contains("timed out"),
+        "{e}"
+    );
+    assert_eq!(
+        block_on(b.lock_holder()).unwrap().unwrap().id,
+        held.record().id
+    );
     block_on(held.unlock()).unwrap();
     assert!(block_on(b.lock_holder()).unwrap().is_none());
     block_on(b.lock(LockInfo::new("plan"), None, Box::new(|_| {}))).unwrap();
