@@ -370,6 +370,21 @@ impl PgBackend {
     }
 }
 
+/// How long a lock whose holder's process is known to be gone is waited for, without a timeout.
+const DEAD_HOLDER_GRACE: Duration = Duration::from_secs(10);
+
+/// Whether `holder` ran on this machine (same `user@host`) in a process that no longer exists.
+/// Only where `/proc` tells (Linux); elsewhere, false.
+fn gone_from_this_machine(holder: &LockRecord) -> bool {
+    if holder.pid == std::process::id()
+        || holder.who != tunnelform_state::current_who()
+        || !std::path::Path::new("/proc/self").exists()
+    {
+        return false;
+    }
+    !std::path::Path::new(&format!("/proc/{}", holder.pid)).exists()
+}
+
 /// The advisory lock key of a workspace: 64 bits of SHA-256 of `tunnelform:SCHEMA/WORKSPACE`.
 fn lock_key(schema: &str, workspace: &str) -> i64 {
     let d = Sha256::digest(format!("tunnelform:{schema}/{workspace}").as_bytes());
@@ -554,6 +569,15 @@ impl StateBackend for PgBackend {
                     Some(h) => h.map(Box::new),
                 };
                 if holder.is_none() && Instant::now() < record_deadline {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                // A holder on this machine whose process is gone (killed): the server ends its
+                // session as soon as it reads the closed socket, which a loaded server may take a
+                // moment to do. Its lock is as good as free: give the server that moment.
+                if holder.as_deref().is_some_and(gone_from_this_machine)
+                    && start.elapsed() < DEAD_HOLDER_GRACE
+                {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
