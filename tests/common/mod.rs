@@ -882,13 +882,10 @@ impl Cloud {
 
     /// The six-segment resource name of an object (what the tag API takes).
     pub fn resource_name(&self, region: &str, id: &str) -> String {
-        use tunnelform_tencent_api::ResourceKind as K;
-        let kind = match id.split('-').next() {
-            Some("vpnx") => K::VpnConnection,
-            Some("vpngw") => K::VpnGateway,
-            Some("cgw") => K::CustomerGateway,
+        let prefix = match id.split('-').next() {
+            Some(p @ ("vpnx" | "vpngw" | "cgw")) => p,
             _ => panic!("no resource kind for {id}"),
         };
-        tunnelform_tencent_api::resource_name(region, &self.account(), kind, id)
+        tunnelform_tencent_api::resource_name(region, &self.account(), prefix, id)
     }
 }

@@ -10,7 +10,10 @@ use petgraph::graph::NodeIndex;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tunnelform_config::{Config, Instance};
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::tags::{retag, tags_for_create, user_tags, RetagError};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_kinds::{Call, CallError};
+use tunnelform_model::{Address, Value};
 use tunnelform_plan::diff::planned_after;
 use tunnelform_plan::{
     build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, StepKind,
@@ -19,23 +22,8 @@ use tunnelform_state::{
     DeposedObject, Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State,
     Timestamp,
 };
-use tunnelform_tencent_api::actions::{
-    CreateCustomerGateway, CreateVpnConnection, CreateVpnGateway, DeleteCustomerGateway,
-    DeleteVpnConnection, DeleteVpnGateway, ModifyCustomerGatewayAttribute,
-    ModifyVpnConnectionAttribute, ModifyVpnGatewayAttribute, ResetVpnGatewayInternetMaxBandwidth,
-    TagResources, UnTagResources,
-};
-use tunnelform_tencent_api::tag::{Tag as TagTag, TagResourcesRequest, UnTagResourcesRequest};
-use tunnelform_tencent_api::vpc::{
-    DeleteCustomerGatewayRequest, DeleteVpnConnectionRequest, DeleteVpnGatewayRequest,
-    ModifyCustomerGatewayAttributeRequest, ModifyVpnGatewayAttributeRequest,
-    ResetVpnGatewayInternetMaxBandwidthRequest,
-};
-use tunnelform_tencent_api::{resource_name, ApiError, Client, ErrorCode, ErrorKind};
+use tunnelform_tencent_api::{ApiError, Client, ErrorKind};
 
-use crate::data::read_data;
-use crate::mapping::{self, tags_for_create, user_tags};
-use crate::planner::lifecycle_of;
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::{resource_state, StateStore, StoreError};
 use crate::watch::{Expect, Settled, Watcher};
@@ -204,7 +192,11 @@ pub async fn apply_plan(
     opts: ApplyOptions,
     sink: Arc<dyn EventSink>,
 ) -> Result<ApplyReport, ApplyError> {
-    let graph = build_graph(&plan)?;
+    // The graph made with the plan is the one executed; a plan saved without one gets it built.
+    let graph = match &plan.graph {
+        Some(data) => ExecGraph::from_data(data, &plan)?,
+        None => build_graph(&plan)?,
+    };
     let mut values = state_values(&store.snapshot());
     values.extend(data);
     let ctx = Arc::new(Ctx {
@@ -556,7 +548,6 @@ fn resolved_after(
             None,
         ));
     }
-    let lc = lifecycle_of(&inst);
     let existing = change
         .before
         .as_ref()
@@ -566,7 +557,7 @@ fn resolved_after(
         kind,
         &inst.attrs,
         existing,
-        &lc,
+        &inst.lifecycle,
     )))
 }
 
@@ -738,73 +729,40 @@ async fn create(
     let tags = tags_for_create(&a, owner, ctx.opts.project.as_deref());
     let op = begin(ctx, change, kind, step)?;
     let result = async {
-        let (id, request_id) = match kind {
-            ResourceKind::VpnConnection => {
-                let r = ctx
-                    .client
-                    .call::<CreateVpnConnection>(
-                        &change.region,
-                        &mapping::create_connection_request(&a, tags),
-                    )
-                    .await
-                    .map_err(|e| api_failure(change, step, &e))?;
-                (r.vpn_connection.vpn_connection_id, r.request_id)
-            }
-            ResourceKind::VpnGateway => {
-                let r = ctx
-                    .client
-                    .call::<CreateVpnGateway>(
-                        &change.region,
-                        &mapping::create_gateway_request(&a, tags),
-                    )
-                    .await
-                    .map_err(|e| api_failure(change, step, &e))?;
-                (r.vpn_gateway.vpn_gateway_id, r.request_id)
-            }
-            ResourceKind::CustomerGateway => {
-                let r = ctx
-                    .client
-                    .call::<CreateCustomerGateway>(
-                        &change.region,
-                        &mapping::create_customer_gateway_request(&a, tags),
-                    )
-                    .await
-                    .map_err(|e| api_failure(change, step, &e))?;
-                (r.customer_gateway.customer_gateway_id, r.request_id)
-            }
-        };
-        let task = (kind == ResourceKind::VpnConnection).then_some(request_id.as_str());
-        sent(ctx, change, step, &op, &request_id, Some(&id), task)?;
-        let obj = match kind {
-            ResourceKind::VpnConnection => {
-                match ctx
-                    .watcher
-                    .wait(&change.region, &id, &request_id, Expect::Available)
-                    .await
-                {
-                    Settled::Available(o) => *o,
-                    other => {
-                        let f = settled_failure(change, step, &id, &request_id, other);
-                        // A failed create leaves nothing behind; if something is there, keep track of it.
-                        if let Ok(Some(o)) = describe(ctx, change, kind, step, &id).await {
-                            record_object(
-                                ctx,
-                                change,
-                                kind,
-                                &o,
-                                Some(&after),
-                                Origin::Created,
-                                step,
-                            )?;
-                        }
-                        return Err(f);
+        let created = kind
+            .def()
+            .create(&ctx.client, &change.region, &a, tags)
+            .await
+            .map_err(|e| api_failure(change, step, &e))?;
+        let (id, request_id) = (created.id, created.request_id);
+        sent(
+            ctx,
+            change,
+            step,
+            &op,
+            &request_id,
+            Some(&id),
+            created.task_id.as_deref(),
+        )?;
+        let obj = match &created.task_id {
+            // The task says when the object is there (or why it is not).
+            Some(task_id) => match ctx
+                .watcher
+                .wait(&change.region, kind, &id, task_id, Expect::Available)
+                .await
+            {
+                Settled::Available(o) => *o,
+                other => {
+                    let f = settled_failure(change, step, &id, task_id, other);
+                    // A failed create leaves nothing behind; if something is there, keep track of it.
+                    if let Ok(Some(o)) = describe(ctx, change, kind, step, &id).await {
+                        record_object(ctx, change, kind, &o, Some(&after), Origin::Created, step)?;
                     }
+                    return Err(f);
                 }
-            }
-            // Batched with every other new gateway of the region (PENDING, then AVAILABLE).
-            ResourceKind::VpnGateway | ResourceKind::CustomerGateway => {
-                wait_available(ctx, change, kind, step, &id, Some(&request_id)).await?
-            }
+            },
+            // Without a task: batched with the region's other new objects until AVAILABLE.
+            None => wait_available(ctx, change, kind, step, &id, Some(&request_id)).await?,
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         if change.action
@@ -846,95 +804,31 @@ async fn update(
         .map(|(k, v)| (k.clone(), v.deep_unmarked()))
         .collect::<Attrs>();
     let changed = &change.changed;
-    let has = |k: &str| changed.iter().any(|c| c == k);
     let op = begin(ctx, change, kind, step)?;
     let result = async {
-        match kind {
-            ResourceKind::VpnConnection => {
-                if let Some(req) = mapping::modify_connection_request(&id, &a, changed) {
-                    let r = ctx
-                        .client
-                        .call::<ModifyVpnConnectionAttribute>(&change.region, &req)
-                        .await
-                        .map_err(|e| api_failure(change, step, &e))?;
-                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
-                }
-            }
-            ResourceKind::VpnGateway => {
-                if has("name") || has("charge_type") || has("bgp_asn") || has("max_connection") {
-                    let req = ModifyVpnGatewayAttributeRequest {
-                        vpn_gateway_id: id.clone(),
-                        vpn_gateway_name: a.get("name").and_then(Value::as_str).map(str::to_string),
-                        instance_charge_type: if has("charge_type") {
-                            a.get("charge_type")
-                                .and_then(Value::as_str)
-                                .map(str::to_string)
-                        } else {
-                            None
-                        },
-                        bgp_asn: if has("bgp_asn") {
-                            a.get("bgp_asn").and_then(Value::as_i64).map(|v| v as u64)
-                        } else {
-                            None
-                        },
-                        max_connection: if has("max_connection") {
-                            a.get("max_connection")
-                                .and_then(Value::as_i64)
-                                .map(|v| v as u64)
-                        } else {
-                            None
-                        },
-                    };
-                    let r = ctx
-                        .client
-                        .call::<ModifyVpnGatewayAttribute>(&change.region, &req)
-                        .await
-                        .map_err(|e| api_failure(change, step, &e))?;
-                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
-                }
-                if has("bandwidth") {
-                    let req = ResetVpnGatewayInternetMaxBandwidthRequest {
-                        vpn_gateway_id: id.clone(),
-                        internet_max_bandwidth_out: a
-                            .get("bandwidth")
-                            .and_then(Value::as_i64)
-                            .unwrap_or(5)
-                            as u64,
-                    };
-                    let r = ctx
-                        .client
-                        .call::<ResetVpnGatewayInternetMaxBandwidth>(&change.region, &req)
-                        .await
-                        .map_err(|e| api_failure(change, step, &e))?;
-                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
-                }
-            }
-            ResourceKind::CustomerGateway => {
-                if has("name") || has("bgp_asn") {
-                    let req = ModifyCustomerGatewayAttributeRequest {
-                        customer_gateway_id: id.clone(),
-                        customer_gateway_name: a
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                        bgp_asn: if has("bgp_asn") {
-                            a.get("bgp_asn").and_then(Value::as_i64).map(|v| v as u64)
-                        } else {
-                            None
-                        },
-                    };
-                    let r = ctx
-                        .client
-                        .call::<ModifyCustomerGatewayAttribute>(&change.region, &req)
-                        .await
-                        .map_err(|e| api_failure(change, step, &e))?;
-                    sent(ctx, change, step, &op, &r.request_id, Some(&id), None)?;
-                }
-            }
-        }
-        if has("tags") {
-            update_tags(ctx, change, kind, step, &op, &id, &a).await?;
+        let record_sent = |request_id: &str| {
+            sent(ctx, change, step, &op, request_id, Some(&id), None).map_err(|f| f.message)
+        };
+        let call = Call {
+            client: &ctx.client,
+            region: &change.region,
+            sent: &record_sent,
+        };
+        kind.def()
+            .update(&call, &id, &a, changed)
+            .await
+            .map_err(|e| call_failure(change, step, &e))?;
+        if changed.iter().any(|c| c == "tags") {
+            let have = change.before.as_ref().map(user_tags).unwrap_or_default();
+            retag(&call, kind.id_prefix(), &id, &have, &user_tags(&a))
+                .await
+                .map_err(|e| match e {
+                    RetagError::Uin(e) => failure(change, step, None, e.to_string(), None),
+                    RetagError::Call(e) => call_failure(change, step, &e),
+                    RetagError::Failed(f) => {
+                        failure(change, step, f.code, f.message, Some(f.request_id))
+                    }
+                })?;
         }
         // Read back with the other objects being changed (batched describes).
         let obj = match ctx.watcher.read_back(&change.region, kind, &id).await {
@@ -967,99 +861,11 @@ async fn update(
     result
 }
 
-fn api_kind(kind: ResourceKind) -> tunnelform_tencent_api::ResourceKind {
-    match kind {
-        ResourceKind::VpnConnection => tunnelform_tencent_api::ResourceKind::VpnConnection,
-        ResourceKind::VpnGateway => tunnelform_tencent_api::ResourceKind::VpnGateway,
-        ResourceKind::CustomerGateway => tunnelform_tencent_api::ResourceKind::CustomerGateway,
+fn call_failure(change: &ResourceChange, step: StepKind, e: &CallError) -> StepFailure {
+    match e {
+        CallError::Api(e) => api_failure(change, step, e),
+        CallError::Record(message) => failure(change, step, None, message.clone(), None),
     }
-}
-
-/// Tags of an existing object change through the tag service.
-async fn update_tags(
-    ctx: &Ctx,
-    change: &ResourceChange,
-    kind: ResourceKind,
-    step: StepKind,
-    op: &OpId,
-    id: &str,
-    a: &Attrs,
-) -> Result<(), StepFailure> {
-    let want = user_tags(a);
-    let have = change.before.as_ref().map(user_tags).unwrap_or_default();
-    let uin = ctx
-        .client
-        .uin(&change.region)
-        .await
-        .map_err(|e| failure(change, step, None, e.to_string(), None))?;
-    let name = resource_name(&change.region, &uin, api_kind(kind), id);
-    let set: Vec<TagTag> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| TagTag {
-            tag_key: k.clone(),
-            tag_value: v.clone(),
-            category: None,
-        })
-        .collect();
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !set.is_empty() {
-        let r = ctx
-            .client
-            .call::<TagResources>(
-                &change.region,
-                &TagResourcesRequest {
-                    resource_list: vec![name.clone()],
-                    tags: set,
-                },
-            )
-            .await
-            .map_err(|e| api_failure(change, step, &e))?;
-        if let Some(f) = r.failed_resources.first() {
-            return Err(failure(
-                change,
-                step,
-                f.code.clone(),
-                f.message.clone().unwrap_or_else(|| "tagging failed".into()),
-                Some(r.request_id),
-            ));
-        }
-        sent(ctx, change, step, op, &r.request_id, Some(id), None)?;
-    }
-    if !remove.is_empty() {
-        let r = ctx
-            .client
-            .call::<UnTagResources>(
-                &change.region,
-                &UnTagResourcesRequest {
-                    resource_list: vec![name],
-                    tag_keys: remove,
-                },
-            )
-            .await
-            .map_err(|e| api_failure(change, step, &e))?;
-        if let Some(f) = r.failed_resources.first() {
-            return Err(failure(
-                change,
-                step,
-                f.code.clone(),
-                f.message
-                    .clone()
-                    .unwrap_or_else(|| "untagging failed".into()),
-                Some(r.request_id),
-            ));
-        }
-        sent(ctx, change, step, op, &r.request_id, Some(id), None)?;
-    }
-    Ok(())
-}
-
-fn is_not_found(e: &ApiError) -> bool {
-    matches!(&e.kind, ErrorKind::Api { code, .. } if matches!(code, ErrorCode::ResourceNotFound) || code.as_str().starts_with("ResourceNotFound") || code.as_str() == "InvalidParameterValue.NotFound" || code.as_str().ends_with("NotFound") || code.as_str().ends_with(".NotExist"))
 }
 
 async fn delete(
@@ -1073,79 +879,32 @@ async fn delete(
     };
     let op = begin(ctx, change, kind, step)?;
     let result = async {
-        let outcome = match kind {
-            ResourceKind::VpnConnection => {
-                let gw = change
-                    .before
-                    .as_ref()
-                    .and_then(|b| b.get("vpn_gateway_id"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
+        let deleted = kind
+            .def()
+            .delete(&ctx.client, &change.region, &id, change.before.as_ref())
+            .await
+            .map_err(|e| api_failure(change, step, &e))?;
+        if let Some(d) = deleted {
+            sent(
+                ctx,
+                change,
+                step,
+                &op,
+                &d.request_id,
+                Some(&id),
+                d.task_id.as_deref(),
+            )?;
+            if let Some(task_id) = &d.task_id {
                 match ctx
-                    .client
-                    .call::<DeleteVpnConnection>(
-                        &change.region,
-                        &DeleteVpnConnectionRequest {
-                            vpn_gateway_id: gw,
-                            vpn_connection_id: id.clone(),
-                        },
-                    )
+                    .watcher
+                    .wait(&change.region, kind, &id, task_id, Expect::Gone)
                     .await
                 {
-                    Ok(r) => {
-                        sent(
-                            ctx,
-                            change,
-                            step,
-                            &op,
-                            &r.request_id,
-                            Some(&id),
-                            Some(&r.request_id),
-                        )?;
-                        match ctx
-                            .watcher
-                            .wait(&change.region, &id, &r.request_id, Expect::Gone)
-                            .await
-                        {
-                            Settled::Gone => Ok(()),
-                            other => Err(settled_failure(change, step, &id, &r.request_id, other)),
-                        }
-                    }
-                    Err(e) if is_not_found(&e) => Ok(()),
-                    Err(e) => Err(api_failure(change, step, &e)),
+                    Settled::Gone => {}
+                    other => return Err(settled_failure(change, step, &id, task_id, other)),
                 }
             }
-            ResourceKind::VpnGateway => match ctx
-                .client
-                .call::<DeleteVpnGateway>(
-                    &change.region,
-                    &DeleteVpnGatewayRequest {
-                        vpn_gateway_id: id.clone(),
-                    },
-                )
-                .await
-            {
-                Ok(r) => sent(ctx, change, step, &op, &r.request_id, Some(&id), None),
-                Err(e) if is_not_found(&e) => Ok(()),
-                Err(e) => Err(api_failure(change, step, &e)),
-            },
-            ResourceKind::CustomerGateway => match ctx
-                .client
-                .call::<DeleteCustomerGateway>(
-                    &change.region,
-                    &DeleteCustomerGatewayRequest {
-                        customer_gateway_id: id.clone(),
-                    },
-                )
-                .await
-            {
-                Ok(r) => sent(ctx, change, step, &op, &r.request_id, Some(&id), None),
-                Err(e) if is_not_found(&e) => Ok(()),
-                Err(e) => Err(api_failure(change, step, &e)),
-            },
-        };
-        outcome?;
+        }
         // For a replacement the new object may already sit at this address (create_before_destroy).
         ctx.store
             .update(|s| {
@@ -1226,7 +985,7 @@ async fn wait_available(
 async fn read_deferred(
     ctx: &Ctx,
     change: &ResourceChange,
-    kind: tunnelform_model::DataKind,
+    kind: tunnelform_kinds::DataKind,
 ) -> Result<Option<String>, StepFailure> {
     let step = StepKind::Read;
     let Some(cfg) = &ctx.config else {
@@ -1235,7 +994,7 @@ async fn read_deferred(
     let inst = cfg
         .eval_instance(&change.address, ctx)
         .map_err(|d| failure(change, step, None, d.to_string(), None))?;
-    let v = read_data(&ctx.client, &change.region, kind, &inst.attrs)
+    let v = tunnelform_kinds::data::read(kind.def(), &ctx.client, &change.region, &inst.attrs)
         .await
         .map_err(|e| api_failure(change, step, &e))?;
     ctx.values

@@ -9,13 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 use tunnelform_state::State;
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::mapping::{owner_address_values, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
 use crate::refresh::{read_objects, RemoteObject};
+use tunnelform_kinds::tags::{owner_address_values, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
 
 /// One object carrying a `tunnelform:address` tag, as the tag service lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,10 +183,7 @@ async fn list_tagged(client: &Client, region: &str) -> Result<Vec<Tagged>, ApiEr
         if name.region != region {
             continue;
         }
-        let Some(kind) = ResourceKind::ALL
-            .into_iter()
-            .find(|k| k.id_prefix() == name.prefix)
-        else {
+        let Some(kind) = ResourceKind::of_id(&name.id) else {
             continue;
         };
         let tag = |key: &str| {

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Value};
 use tunnelform_plan::{
     build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
     Lifecycle, OutputChange, Plan, Reason, ResourceChange,
@@ -14,7 +15,6 @@ use tunnelform_plan::{
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
 
-use crate::data::read_data;
 use crate::ownership::{Found, OwnershipIndex};
 use crate::refresh::{read_objects, refresh, RemoteObject, RemoteSnapshot};
 use crate::TUNNELFORM_VERSION;
@@ -95,7 +95,7 @@ pub struct PlanTimings {
 pub(crate) struct PlannedValues(Mutex<HashMap<Address, Arc<Value>>>);
 
 impl PlannedValues {
-    fn insert(&self, addr: Address, v: Value) {
+    pub(crate) fn insert(&self, addr: Address, v: Value) {
         self.0
             .lock()
             .expect("planned values")
@@ -110,14 +110,6 @@ impl tunnelform_config::Lookup for PlannedValues {
 
     fn instance_shared(&self, addr: &Address) -> Option<Arc<Value>> {
         self.0.lock().ok()?.get(addr).cloned()
-    }
-}
-
-pub(crate) fn lifecycle_of(i: &Instance) -> Lifecycle {
-    Lifecycle {
-        prevent_destroy: i.lifecycle.prevent_destroy,
-        create_before_destroy: i.lifecycle.create_before_destroy,
-        ignore_changes: i.lifecycle.ignore_changes.clone(),
     }
 }
 
@@ -176,7 +168,7 @@ pub async fn plan_from(
 
     // Drift: prior state against the refreshed objects.
     for (addr, rs) in &state.resources {
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+        let Some(kind) = rs.kind() else {
             continue;
         };
         if rs.mode != Mode::Managed {
@@ -241,7 +233,13 @@ pub async fn plan_from(
                     let args: Attrs = inst.attrs.clone();
                     let v = if Value::Map(args.clone()).is_wholly_known() {
                         let client = client.ok_or(PlanError::Offline("read a data source"))?;
-                        read_data(client, &inst.provider.region, kind, &args).await?
+                        tunnelform_kinds::data::read(
+                            kind.def(),
+                            client,
+                            &inst.provider.region,
+                            &args,
+                        )
+                        .await?
                     } else {
                         let mut change = diff_data(
                             &inst.address,
@@ -293,7 +291,6 @@ pub async fn plan_from(
                     } else {
                         remote.objects.get(&inst.address)
                     };
-                    let lc = lifecycle_of(&inst);
                     let change = diff_managed(DiffInput {
                         address: &inst.address,
                         kind,
@@ -302,7 +299,7 @@ pub async fn plan_from(
                         desired: Some(&inst.attrs),
                         remote: r.map(|o| (o.id.as_str(), &o.attrs)),
                         in_state: state.resources.contains_key(&inst.address),
-                        lifecycle: &lc,
+                        lifecycle: &inst.lifecycle,
                         depends_on: merged_deps(&inst, state),
                         importing: imports
                             .get(&inst.address)
@@ -339,7 +336,7 @@ pub async fn plan_from(
         diags.extend(crate::rules::check(config, &all, &plan.changes));
     }
     if let Some(client) = client.filter(|_| opts.mode == PlanMode::Normal && !diags.has_errors()) {
-        let vpcs = crate::rules::tunnel_vpcs(&plan.changes);
+        let vpcs = crate::rules::plan_vpcs(&all, &plan.changes);
         if !vpcs.is_empty() {
             let cidrs = crate::rules::vpc_cidrs(client, &vpcs).await?;
             diags.extend(crate::rules::check_vpc(config, &all, &plan.changes, &cidrs));
@@ -365,7 +362,7 @@ pub async fn plan_from(
         if rs.mode != Mode::Managed || instances.contains_key(addr) {
             continue;
         }
-        let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+        let Some(kind) = rs.kind() else {
             continue;
         };
         let r = remote.objects.get(addr);
@@ -394,7 +391,7 @@ pub async fn plan_from(
             // Destroy: every managed object that exists goes, whatever the configuration says.
             let mut destroy = Vec::new();
             for (addr, rs) in &state.resources {
-                let Some(kind) = ResourceKind::from_type_name(&rs.type_name) else {
+                let Some(kind) = rs.kind() else {
                     continue;
                 };
                 // An object already gone stays in the plan as a no-op, so applying forgets it.
@@ -521,7 +518,7 @@ pub async fn plan_from(
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     lap(&mut timings.outputs_digests);
-    build_graph(&plan)?;
+    plan.graph = Some(build_graph(&plan)?.to_data());
     lap(&mut timings.graph);
     Ok(Planned {
         plan,
@@ -618,12 +615,12 @@ fn unclaimed_objects(
 ) -> Vec<ResourceChange> {
     let known: HashSet<String> = instances
         .keys()
-        .flat_map(crate::mapping::owner_address_values)
+        .flat_map(tunnelform_kinds::tags::owner_address_values)
         .collect();
     let mut changes = Vec::new();
     let mut unnamed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, o) in owners.unclaimed(&known) {
-        let address = crate::mapping::address_of_owner_value(tag)
+        let address = tunnelform_kinds::tags::address_of_owner_value(tag)
             .filter(|a| a.mode == Mode::Managed && a.type_name == o.kind.type_name());
         let Some(address) = address else {
             unnamed

@@ -11,19 +11,21 @@
 //!   duplicates; objects of another project with the same address are left alone.)
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
     DeposedObject, Intent, Journal, JournalAction, OpId, OpResult, Origin, Record, Sent, State,
 };
 use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
+use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
-use crate::mapping::{owner_address_values, OWNER_ADDRESS_TAG};
 use crate::refresh::{read_objects, RemoteObject};
 use crate::store::resource_state;
+use tunnelform_kinds::tags::{owner_address_values, OWNER_ADDRESS_TAG};
 
 /// What recovery did, for the CLI to report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -238,7 +240,7 @@ impl Objects {
 /// after a crash the journal may hold creates and deletes that completed after the last save.
 /// Everything is checked against the cloud, so settling an operation the state already reflects
 /// changes nothing. `project` is this configuration's project id (see
-/// [`crate::mapping::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
+/// [`tunnelform_kinds::tags::OWNER_PROJECT_TAG`]), when ownership tags are on: a create whose answer was
 /// lost is found by its address and lineage tags, or, when the state that sent it was never saved
 /// (a new lineage now), by its address and project tags.
 ///
@@ -475,38 +477,78 @@ impl Settle<'_> {
 /// Reads `wanted` in batches and waits, all together, for those PENDING (a new VPN gateway, a
 /// tunnel whose create task runs) or DELETING (a deletion in progress) to settle, as the executor
 /// would have: the plan's dependents can then start. `None` for an object that does not exist
-/// (a create that failed, a deletion that finished). After [`SETTLE_TIMEOUT`] objects are taken
-/// as they are.
+/// (a create that failed, a deletion that finished). After [`SETTLE_TIMEOUT`] (one deadline for
+/// all) objects are taken as they are.
 async fn read_settled(
     client: &Client,
     wanted: Wanted,
 ) -> Result<Vec<((String, ResourceKind), Vec<(String, Option<RemoteObject>)>)>, ApiError> {
+    /// What the reads of one (region, kind) found so far.
+    struct Progress {
+        settled: Vec<(String, Option<RemoteObject>)>,
+        /// Still PENDING or DELETING at the last read: read again.
+        busy: Vec<RemoteObject>,
+    }
     let mut out = Vec::new();
     let deadline = Instant::now() + SETTLE_TIMEOUT;
+    // Read at once, then again after 200 ms, 300 ms... up to every 2 s.
+    let schedule = Schedule {
+        first: Duration::ZERO,
+        then: Duration::from_millis(200),
+        factor: 1.5,
+        max: Duration::from_secs(2),
+    };
     for ((region, kind), ids) in wanted {
-        let mut settled: Vec<(String, Option<RemoteObject>)> = Vec::new();
-        let mut pending: Vec<String> = ids.into_iter().collect();
-        let mut delay = Duration::from_millis(200);
-        while !pending.is_empty() {
-            let mut found: HashMap<String, RemoteObject> =
-                read_objects(client, &region, kind, &pending)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id.clone(), o))
-                    .collect();
-            let mut still = Vec::new();
-            for id in pending {
-                match found.remove(&id) {
-                    Some(o) if busy(&o) && Instant::now() < deadline => still.push(id),
-                    o => settled.push((id, o)),
-                }
+        let (region_ref, ids) = (&region, &ids);
+        let read = Wait::new(schedule)
+            .deadline(deadline)
+            .until(
+                |prev: Option<Progress>| {
+                    let (pending, mut progress): (Vec<String>, Progress) = match prev {
+                        None => (
+                            ids.iter().cloned().collect(),
+                            Progress {
+                                settled: Vec::new(),
+                                busy: Vec::new(),
+                            },
+                        ),
+                        Some(mut p) => (
+                            std::mem::take(&mut p.busy)
+                                .into_iter()
+                                .map(|o| o.id)
+                                .collect(),
+                            p,
+                        ),
+                    };
+                    async move {
+                        let mut found: HashMap<String, RemoteObject> =
+                            read_objects(client, region_ref, kind, &pending)
+                                .await?
+                                .into_iter()
+                                .map(|o| (o.id.clone(), o))
+                                .collect();
+                        for id in pending {
+                            match found.remove(&id) {
+                                Some(o) if busy(&o) => progress.busy.push(o),
+                                o => progress.settled.push((id, o)),
+                            }
+                        }
+                        Ok(progress)
+                    }
+                },
+                |p| p.busy.is_empty(),
+            )
+            .await;
+        let settled = match read {
+            Ok(p) => p.settled,
+            // Still busy at the deadline: taken as they are.
+            Err(WaitError::TimedOut { last, .. }) => {
+                let mut settled = last.settled;
+                settled.extend(last.busy.into_iter().map(|o| (o.id.clone(), Some(o))));
+                settled
             }
-            pending = still;
-            if !pending.is_empty() {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 3 / 2).min(Duration::from_secs(2));
-            }
-        }
+            Err(WaitError::Failed(e)) => return Err(e),
+        };
         out.push(((region, kind), settled));
     }
     Ok(out)

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use futures::future::try_join_all;
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 use tunnelform_plan::Attrs;
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
 
-use crate::mapping::{connection_attrs, customer_gateway_attrs, gateway_attrs, Ownership};
+use tunnelform_kinds::Ownership;
 
 /// One object as the cloud reports it.
 #[derive(Debug, Clone)]
@@ -37,33 +38,19 @@ pub async fn read_objects(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mk = |id: String, (attrs, ownership): (Attrs, Ownership)| RemoteObject {
-        id,
-        kind,
-        region: region.to_string(),
-        attrs,
-        ownership,
-    };
-    Ok(match kind {
-        ResourceKind::VpnConnection => client
-            .describe_vpn_connections_by_ids(region, ids)
-            .await?
-            .iter()
-            .map(|c| mk(c.vpn_connection_id.clone(), connection_attrs(c)))
-            .collect(),
-        ResourceKind::VpnGateway => client
-            .describe_vpn_gateways_by_ids(region, ids)
-            .await?
-            .iter()
-            .map(|g| mk(g.vpn_gateway_id.clone(), gateway_attrs(g)))
-            .collect(),
-        ResourceKind::CustomerGateway => client
-            .describe_customer_gateways_by_ids(region, ids)
-            .await?
-            .iter()
-            .map(|c| mk(c.customer_gateway_id.clone(), customer_gateway_attrs(c)))
-            .collect(),
-    })
+    Ok(kind
+        .def()
+        .read(client, region, ids)
+        .await?
+        .into_iter()
+        .map(|o| RemoteObject {
+            id: o.id,
+            kind,
+            region: region.to_string(),
+            attrs: o.attrs,
+            ownership: o.ownership,
+        })
+        .collect())
 }
 
 /// Refreshes every managed object in `state`.
@@ -71,7 +58,7 @@ pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, A
     // (region, kind) -> [(address, id)]
     let mut groups: HashMap<(String, ResourceKind), Vec<(Address, String)>> = HashMap::new();
     for (addr, rs) in &state.resources {
-        if let Some(kind) = ResourceKind::from_type_name(&rs.type_name) {
+        if let Some(kind) = rs.kind() {
             if rs.mode == tunnelform_model::Mode::Managed && !rs.id.is_empty() {
                 groups
                     .entry((rs.region.clone(), kind))

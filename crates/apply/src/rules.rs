@@ -1,36 +1,20 @@
-//! API rules across objects that only the plan can check: they need the planned values of other
-//! objects (a tunnel's customer gateway is often created in the same plan, or exists and has an ASN
-//! the configuration does not set). Each rule is one the API enforces when the apply reaches the
-//! call; checked here, a plan that would fail half-way is refused before the first write.
-//!
-//! BGP rules (CreateVpnConnection / ModifyCustomerGateway / ModifyVpnGatewayAttribute):
-//! - a BGP tunnel's customer gateway has a BGP ASN (`VpnUnsupportedUsrGwNotExistBgpAsn`);
-//! - the customer gateway's ASN differs from the VPN gateway's (`VpnUnsupportedBgpAsnEqual`);
-//! - two BGP tunnels on one VPN gateway whose customer gateways differ have different peer ASNs
-//!   (`VpnUnsupportedBgpAsnEqual`);
-//! - the ASN of a customer gateway or VPN gateway with BGP tunnels is not changed in place
-//!   (`VpnUnsupportedModifyBgpAsn`).
-//!
-//! Health-check addresses: a tunnel's two differ, and two tunnels of one VPN gateway never share
-//! one (`VpnConnHealthCheckIpConflict`).
-//!
-//! Against the tunnel's VPC (its CIDR read once per region, see [`vpc_cidrs`]): no SPD remote block
-//! overlaps the VPC (`VpcCidrConflict`), and no health-check address lies inside it
-//! (`VpnConnHealthCheckIpConflict`).
+//! The plan as the kinds' rules across objects see it ([`Topology`], a [`PlanView`]), and the
+//! checks that run them: each kind's [`tunnelform_kinds::Kind::check_plan`] (rules the API enforces only when the
+//! apply reaches the call, e.g. a tunnel's BGP peers), then, with the VPCs' CIDR blocks read once
+//! per region ([`vpc_cidrs`]), [`tunnelform_kinds::Kind::check_plan_vpcs`]. A plan that would fail half-way is
+//! refused before the first write.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::Ipv4Net;
+use tunnelform_kinds::{PlanView, ResourceKind, Step, Target};
 use tunnelform_tencent_api::actions::DescribeVpcs;
 use tunnelform_tencent_api::vpc::DescribeVpcsRequest;
 use tunnelform_tencent_api::{ApiError, Client};
 
 use tunnelform_config::{Config, Instance};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, ResourceKind, Span, Value};
-use tunnelform_plan::{Action, ObjectKind, ResourceChange};
-
-/// The BGP ASN of a VPN gateway created without one (the API's documented default).
-pub const DEFAULT_VPN_GATEWAY_ASN: i64 = 64551;
+use tunnelform_model::{Address, Diagnostics, Span, Value};
+use tunnelform_plan::{Action, ResourceChange};
 
 /// An object a reference points at: a planned object of the configuration (by address), or an
 /// object the configuration does not manage (by id).
@@ -55,6 +39,7 @@ pub(crate) struct Topology<'a> {
     pub changes: Vec<&'a ResourceChange>,
     pub instances: HashMap<&'a Address, &'a Instance>,
     by_id: HashMap<&'a str, &'a Address>,
+    index: HashMap<&'a Address, usize>,
 }
 
 impl<'a> Topology<'a> {
@@ -72,10 +57,16 @@ impl<'a> Topology<'a> {
                 by_id.insert(id, &c.address);
             }
         }
+        let index = changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (&c.address, i))
+            .collect();
         Topology {
             changes,
             instances: instances.into_iter().map(|i| (&i.address, i)).collect(),
             by_id,
+            index,
         }
     }
 
@@ -130,267 +121,90 @@ impl<'a> Topology<'a> {
     }
 }
 
-fn kind_of(c: &ResourceChange) -> Option<ResourceKind> {
-    match c.kind {
-        ObjectKind::Managed(k) => Some(k),
-        ObjectKind::Data(_) => None,
+impl PlanView for Topology<'_> {
+    fn len(&self) -> usize {
+        self.changes.len()
     }
-}
 
-/// A gateway's BGP ASN as it will be when the tunnel is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Asn {
-    Is(i64),
-    /// The customer gateway will have none.
-    None,
-    /// Not known before apply (or the object is not one of the configuration's).
-    Unknown,
-}
+    fn address(&self, i: usize) -> &Address {
+        &self.changes[i].address
+    }
 
-fn asn_of(t: &Topology<'_>, node: &Node, kind: ResourceKind) -> Asn {
-    let Node::Addr(addr) = node else {
-        return Asn::Unknown;
-    };
-    let Some(c) = t.change(addr) else {
-        return Asn::Unknown;
-    };
-    match t.value(c, "bgp_asn") {
-        Some(v) if v.as_i64().is_some() => match v.as_i64() {
-            // The API shows a customer gateway without an ASN as 0.
-            Some(0) if kind == ResourceKind::CustomerGateway => Asn::None,
-            Some(n) => Asn::Is(n),
-            None => Asn::Unknown,
-        },
-        // Created without one: the VPN gateway gets the default, the customer gateway none.
-        Some(Value::Null | Value::Unknown) | None
-            if c.id.is_none() && !configured(t, c, "bgp_asn") =>
-        {
-            match kind {
-                ResourceKind::VpnGateway => Asn::Is(DEFAULT_VPN_GATEWAY_ASN),
-                _ => Asn::None,
-            }
+    fn kind(&self, i: usize) -> Option<ResourceKind> {
+        self.changes[i].kind.managed()
+    }
+
+    fn region(&self, i: usize) -> &str {
+        &self.changes[i].region
+    }
+
+    fn id(&self, i: usize) -> Option<&str> {
+        self.changes[i].id.as_deref()
+    }
+
+    fn step(&self, i: usize) -> Step {
+        match self.changes[i].action {
+            Action::Create => Step::Create,
+            Action::Update => Step::Update,
+            Action::Replace { .. } => Step::Replace,
+            Action::NoOp | Action::Read | Action::Delete => Step::Keep,
         }
-        _ => Asn::Unknown,
+    }
+
+    fn before(&self, i: usize, attr: &str) -> Option<&Value> {
+        self.changes[i].before.as_ref()?.get(attr)
+    }
+
+    fn after(&self, i: usize, attr: &str) -> Option<&Value> {
+        self.changes[i].after.as_ref()?.get(attr)
+    }
+
+    fn value(&self, i: usize, attr: &str) -> Option<Value> {
+        Topology::value(self, self.changes[i], attr)
+    }
+
+    fn configured(&self, i: usize, attr: &str) -> bool {
+        self.instances
+            .get(&self.changes[i].address)
+            .is_some_and(|inst| inst.attrs.contains_key(attr))
+    }
+
+    fn target(&self, i: usize, attr: &str, kind: ResourceKind) -> Option<Target> {
+        Some(match Topology::target(self, self.changes[i], attr, kind)? {
+            Node::Addr(a) => Target::Planned(*self.index.get(&a)?),
+            Node::Id(id) => Target::Id(id),
+        })
+    }
+
+    fn span(&self, i: usize, attr: &str) -> Option<Span> {
+        Topology::span(self, &self.changes[i].address, attr)
     }
 }
 
-fn configured(t: &Topology<'_>, c: &ResourceChange, attr: &str) -> bool {
-    t.instances
-        .get(&c.address)
-        .is_some_and(|i| i.attrs.contains_key(attr))
-}
-
-fn is_bgp(t: &Topology<'_>, c: &ResourceChange) -> bool {
-    matches!(t.value(c, "route_type"), Some(Value::String(s)) if s == "Bgp")
-        || t.value(c, "bgp_config")
-            .is_some_and(|v| !v.is_null() && !v.is_unknown())
-}
-
-/// Checks the BGP rules above on a plan's changes (deletes excluded), with the instances of the
-/// configuration for spans and references. Source lines come from `config`.
+/// Each kind's rules across the plan's objects (deletes excluded), with the configuration's
+/// instances for spans and references. Source lines come from `config`.
 pub fn check(config: &Config, instances: &[Instance], changes: &[ResourceChange]) -> Diagnostics {
     let t = Topology::new(instances, changes);
     let mut diags = Diagnostics::new();
-    // VPN gateway -> peer ASN -> (first tunnel, its customer gateway).
-    let mut peers: BTreeMap<Node, BTreeMap<i64, (&Address, Node)>> = BTreeMap::new();
-    // Gateways (of either kind) with BGP tunnels that exist and stay.
-    let mut with_bgp: BTreeMap<Node, &Address> = BTreeMap::new();
-    for c in &t.changes {
-        if kind_of(c) != Some(ResourceKind::VpnConnection) || !is_bgp(&t, c) {
-            continue;
-        }
-        let gw = t.target(c, "vpn_gateway_id", ResourceKind::VpnGateway);
-        let cgw = t.target(c, "customer_gateway_id", ResourceKind::CustomerGateway);
-        if c.id.is_some() && matches!(c.action, Action::NoOp | Action::Update) {
-            for n in gw.iter().chain(cgw.iter()) {
-                with_bgp.entry(n.clone()).or_insert(&c.address);
-            }
-        }
-        let Some(cgw) = cgw else { continue };
-        let span = t.span(&c.address, "customer_gateway_id");
-        let cgw_asn = asn_of(&t, &cgw, ResourceKind::CustomerGateway);
-        if cgw_asn == Asn::None {
-            diags.push(
-                Diagnostic::error("BGP tunnel to a customer gateway without a BGP ASN")
-                    .with_span_opt(span.clone())
-                    .with_detail(format!(
-                        "{} uses BGP, but its customer gateway {cgw} has no bgp_asn (the API refuses the tunnel: VpnUnsupportedUsrGwNotExistBgpAsn)",
-                        c.address
-                    ))
-                    .with_help(format!("set bgp_asn on {cgw} (the ASN of the on-premises BGP router), or use route_type = \"StaticRoute\"")),
-            );
-            continue;
-        }
-        let Asn::Is(asn) = cgw_asn else { continue };
-        let Some(gw) = gw else { continue };
-        if let Asn::Is(gw_asn) = asn_of(&t, &gw, ResourceKind::VpnGateway) {
-            if gw_asn == asn {
-                let gw_default = matches!(&gw, Node::Addr(a)
-                    if t.change(a).is_some_and(|g| !configured(&t, g, "bgp_asn")));
-                diags.push(
-                    Diagnostic::error("Customer gateway and VPN gateway have the same BGP ASN")
-                        .with_span_opt(span.clone())
-                        .with_detail(format!(
-                            "{} connects customer gateway {cgw} (bgp_asn {asn}) to VPN gateway {gw}, whose BGP ASN is also {asn}{} (the API refuses the tunnel: VpnUnsupportedBgpAsnEqual)",
-                            c.address,
-                            if gw_default { " (the default)" } else { "" }
-                        ))
-                        .with_help(format!("give {cgw} the ASN of the on-premises router, different from the VPN gateway's")),
-                );
-                continue;
-            }
-        }
-        let on_gw = peers.entry(gw.clone()).or_default();
-        match on_gw.get(&asn) {
-            Some((first, first_cgw)) if *first_cgw != cgw => {
-                let where_first = t
-                    .span(first, "customer_gateway_id")
-                    .map(|s| format!(" (at {s})"))
-                    .unwrap_or_default();
-                diags.push(
-                    Diagnostic::error("Two BGP tunnels of one VPN gateway have peers with the same ASN")
-                        .with_span_opt(span)
-                        .with_detail(format!(
-                            "{first}{where_first} and {} are BGP tunnels of VPN gateway {gw}, and their customer gateways {first_cgw} and {cgw} both have bgp_asn {asn}; the API refuses the second tunnel created (VpnUnsupportedBgpAsnEqual), so each apply would leave one of them missing",
-                            c.address
-                        ))
-                        .with_help("give each site's customer gateway its own ASN (private ASNs 64512-65534 or 4200000000-4294967294), or put the two sites on different VPN gateways"),
-                );
-            }
-            Some(_) => {}
-            None => {
-                on_gw.insert(asn, (&c.address, cgw));
-            }
+    for kind in ResourceKind::ALL {
+        for d in kind.def().check_plan(&t) {
+            diags.push(d);
         }
     }
-
-    // An ASN changed in place on a gateway that keeps BGP tunnels.
-    for c in &t.changes {
-        let kind = kind_of(c);
-        if c.action != Action::Update
-            || !matches!(
-                kind,
-                Some(ResourceKind::CustomerGateway | ResourceKind::VpnGateway)
-            )
-        {
-            continue;
-        }
-        let before = c
-            .before
-            .as_ref()
-            .and_then(|b| b.get("bgp_asn"))
-            .and_then(|v| v.unmarked().as_i64());
-        let after = t.value(c, "bgp_asn").and_then(|v| v.as_i64());
-        let (Some(before), Some(after)) = (before, after) else {
-            continue;
-        };
-        if before == after {
-            continue;
-        }
-        if let Some(tunnel) = with_bgp.get(&Node::Addr(c.address.clone())) {
-            diags.push(
-                Diagnostic::error("BGP ASN of a gateway with BGP tunnels cannot change")
-                    .with_span_opt(t.span(&c.address, "bgp_asn"))
-                    .with_detail(format!(
-                        "the plan changes the bgp_asn of {} from {before} to {after}, but {tunnel} is a BGP tunnel on it (the API refuses the change: VpnUnsupportedModifyBgpAsn)",
-                        c.address
-                    ))
-                    .with_help(format!("keep bgp_asn = {before}, or replace the BGP tunnels too (for example with -replace / by changing their route_type)")),
-            );
-        }
-    }
-    health_check_addresses(&t, &mut diags);
     config.attach_source_lines(&mut diags);
     diags
 }
 
-/// Health-check addresses (CreateVpnConnection / ModifyVpnConnectionAttribute refuse both with
-/// `VpnConnHealthCheckIpConflict`): a tunnel's local and remote addresses differ, and no address is
-/// used by two tunnels of one VPN gateway. Addresses the API picks (none configured) are left out.
-fn health_check_addresses(t: &Topology<'_>, diags: &mut Diagnostics) {
-    // VPN gateway -> address -> the first tunnel using it.
-    let mut used: BTreeMap<Node, BTreeMap<String, &Address>> = BTreeMap::new();
-    for c in &t.changes {
-        if kind_of(c) != Some(ResourceKind::VpnConnection) {
-            continue;
-        }
-        let ip = |attr: &str| match t.value(c, attr) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s),
-            _ => None,
-        };
-        let (local, remote) = (ip("health_check_local_ip"), ip("health_check_remote_ip"));
-        if let (Some(l), Some(r)) = (&local, &remote) {
-            if l == r {
-                diags.push(
-                    Diagnostic::error("Health-check addresses must differ")
-                        .with_span_opt(t.span(&c.address, "health_check_remote_ip"))
-                        .with_detail(format!(
-                            "{} uses {l} as both its local and its remote health-check address (the API refuses it: VpnConnHealthCheckIpConflict)",
-                            c.address
-                        ))
-                        .with_help("give the two ends different addresses (by default the API picks free ones in 169.254.128.0/17)"),
-                );
-                continue;
-            }
-        }
-        let Some(gw) = t.target(c, "vpn_gateway_id", ResourceKind::VpnGateway) else {
-            continue;
-        };
-        let on_gw = used.entry(gw.clone()).or_default();
-        for (attr, addr) in [
-            ("health_check_local_ip", local),
-            ("health_check_remote_ip", remote),
-        ] {
-            let Some(addr) = addr else { continue };
-            match on_gw.get(&addr) {
-                Some(first) if *first != &c.address => {
-                    diags.push(
-                        Diagnostic::error("Two tunnels of one VPN gateway use the same health-check address")
-                            .with_span_opt(t.span(&c.address, attr))
-                            .with_detail(format!(
-                                "{first} and {} are tunnels of VPN gateway {gw} and both use the health-check address {addr}; the API refuses the second one created (VpnConnHealthCheckIpConflict)",
-                                c.address
-                            ))
-                            .with_help("give every tunnel of a gateway its own health-check addresses, or leave them out and let the API pick free ones"),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    on_gw.insert(addr, &c.address);
-                }
-            }
-        }
-    }
-}
-
-/// `with_span` for a span that may be missing (an object without configuration).
-trait WithSpanOpt {
-    fn with_span_opt(self, span: Option<Span>) -> Self;
-}
-
-impl WithSpanOpt for Diagnostic {
-    fn with_span_opt(mut self, span: Option<Span>) -> Self {
-        if span.is_some() {
-            self.span = span;
-        }
-        self
-    }
-}
-
-/// The VPCs of the tunnels a plan creates or changes, by region.
-pub fn tunnel_vpcs(changes: &[ResourceChange]) -> BTreeMap<String, BTreeSet<String>> {
+/// The VPCs (by region) whose CIDR blocks the kinds' rules need.
+pub fn plan_vpcs(
+    instances: &[Instance],
+    changes: &[ResourceChange],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let t = Topology::new(instances, changes);
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for c in changes {
-        if kind_of(c) != Some(ResourceKind::VpnConnection)
-            || !matches!(
-                c.action,
-                Action::Create | Action::Update | Action::Replace { .. }
-            )
-        {
-            continue;
-        }
-        if let Some(Value::String(vpc)) = c.after.as_ref().and_then(|a| a.get("vpc_id")) {
-            out.entry(c.region.clone()).or_default().insert(vpc.clone());
+    for kind in ResourceKind::ALL {
+        for (region, vpcs) in kind.def().plan_vpcs(&t) {
+            out.entry(region).or_default().extend(vpcs);
         }
     }
     out
@@ -420,8 +234,7 @@ pub async fn vpc_cidrs(
     Ok(out)
 }
 
-/// The rules that need the tunnel's VPC CIDR (`cidrs`, by VPC id), on the tunnels the plan
-/// creates or changes.
+/// Each kind's rules that need the VPCs' CIDR blocks (`cidrs`, by VPC id).
 pub fn check_vpc(
     config: &Config,
     instances: &[Instance],
@@ -430,76 +243,9 @@ pub fn check_vpc(
 ) -> Diagnostics {
     let t = Topology::new(instances, changes);
     let mut diags = Diagnostics::new();
-    for c in &t.changes {
-        if kind_of(c) != Some(ResourceKind::VpnConnection)
-            || !matches!(
-                c.action,
-                Action::Create | Action::Update | Action::Replace { .. }
-            )
-        {
-            continue;
-        }
-        let Some(Value::String(vpc_id)) = t.value(c, "vpc_id") else {
-            continue;
-        };
-        let Some(vpc) = cidrs.get(&vpc_id) else {
-            continue;
-        };
-        for attr in ["health_check_local_ip", "health_check_remote_ip"] {
-            let Some(ip) = t.value(c, attr).and_then(|v| {
-                v.as_str()
-                    .and_then(|s| s.parse::<std::net::Ipv4Addr>().ok())
-            }) else {
-                continue;
-            };
-            if vpc.contains(&ip) {
-                diags.push(
-                    Diagnostic::error("Health-check address inside the VPC")
-                        .with_span_opt(t.span(&c.address, attr))
-                        .with_detail(format!(
-                            "{attr} of {} is {ip}, inside {vpc_id}'s CIDR {vpc} (the API refuses it: VpnConnHealthCheckIpConflict)",
-                            c.address
-                        ))
-                        .with_help("use an address outside the VPC (by default the API picks one in 169.254.128.0/17)"),
-                );
-            }
-        }
-        let spds = t
-            .value(c, "security_group_policy")
-            .and_then(|v| v.as_list().map(<[Value]>::to_vec))
-            .unwrap_or_default();
-        for (i, spd) in spds.iter().enumerate() {
-            let remotes = spd
-                .unmarked()
-                .get("remote_cidr_block")
-                .and_then(|v| v.unmarked().as_list().map(<[Value]>::to_vec))
-                .unwrap_or_default();
-            for r in remotes {
-                let Some(net) = r
-                    .unmarked()
-                    .as_str()
-                    .and_then(|s| s.parse::<Ipv4Net>().ok())
-                else {
-                    continue;
-                };
-                if net.prefix_len() == 0 {
-                    continue;
-                }
-                if net.contains(&vpc.network()) || vpc.contains(&net.network()) {
-                    diags.push(
-                        Diagnostic::error("SPD remote block overlaps the VPC")
-                            .with_span_opt(
-                                t.span(&c.address, &format!("security_group_policy.{i}.remote_cidr_block"))
-                                    .or_else(|| t.span(&c.address, "security_group_policy")),
-                            )
-                            .with_detail(format!(
-                                "{}: remote_cidr_block {net} overlaps {vpc_id}'s CIDR {vpc}; the remote side of a tunnel is the on-premises network (the API refuses it: VpcCidrConflict)",
-                                c.address
-                            ))
-                            .with_help("list the on-premises ranges in remote_cidr_block, and the VPC's ranges in local_cidr_block"),
-                    );
-                }
-            }
+    for kind in ResourceKind::ALL {
+        for d in kind.def().check_plan_vpcs(&t, cidrs) {
+            diags.push(d);
         }
     }
     config.attach_source_lines(&mut diags);

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tunnelform_model::{Address, Mode, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Mode, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
     BackendError, Journal, LocalBackend, Origin, Record, ResourceState, SecretDigest, State,

@@ -6,14 +6,20 @@
 //! connection whose task ran, a new VPN gateway leaving PENDING, a new customer gateway becoming
 //! visible. Only when a connection vanishes or does not settle in time is its task asked for, so
 //! every failure is still reported with the task's `Output`.
+//!
+//! Each region's loop, and each task asked, waits on the one waiting helper ([`tunnelform_wait`]);
+//! dropping a wait (a cancelled step) drops its waiter at the next describe.
 
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tunnelform_model::{ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Value;
 use tunnelform_tencent_api::{ApiError, Client, TaskOutcome, WaitOptions};
+use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
 use crate::refresh::{read_objects, RemoteObject};
 
@@ -122,7 +128,6 @@ fn verdict(
 pub struct Watcher {
     client: Client,
     regions: Arc<Mutex<HashMap<(String, ResourceKind), Region>>>,
-    interval: Duration,
     timeout: Duration,
 }
 
@@ -131,21 +136,20 @@ impl Watcher {
         Watcher {
             client,
             regions: Arc::default(),
-            interval: Duration::from_millis(250),
             timeout,
         }
     }
 
-    /// Waits until connection `id` (whose task is `task_id`) is AVAILABLE or gone.
-    pub async fn wait(&self, region: &str, id: &str, task_id: &str, expect: Expect) -> Settled {
-        self.wait_for(
-            region,
-            ResourceKind::VpnConnection,
-            id,
-            Some(task_id),
-            expect,
-        )
-        .await
+    /// Waits until object `id` (whose task is `task_id`) is AVAILABLE or gone.
+    pub async fn wait(
+        &self,
+        region: &str,
+        kind: ResourceKind,
+        id: &str,
+        task_id: &str,
+        expect: Expect,
+    ) -> Settled {
+        self.wait_for(region, kind, id, Some(task_id), expect).await
     }
 
     /// Reads an object back (after a synchronous change), batched with the others.
@@ -190,100 +194,106 @@ impl Watcher {
             .unwrap_or_else(|_| Settled::TimedOut("the watcher stopped".into()))
     }
 
+    /// Polls for the waiters of `key` on a fixed interval, on the waiting helper, until none is
+    /// left.
     async fn run(&self, key: (String, ResourceKind)) {
+        // Each kind says how often it is worth asking (a kind with thousands of objects per
+        // region less often than one with a few).
+        let interval = key.1.def().poll_interval();
+        let key = &key;
+        // No deadline: each waiter has its own, judged on every describe.
+        let stopped: Result<bool, WaitError<bool, Infallible>> =
+            Wait::new(Schedule::every(interval))
+                .until(|_| self.describe_once(key), |more| !*more)
+                .await;
+        debug_assert!(matches!(stopped, Ok(false)));
+    }
+
+    /// One batched describe of every object waited for under `key`, settling the waiters it can.
+    /// Returns whether waiters remain (when none does, the region's loop is marked stopped under the
+    /// same lock that registers waiters, so a new waiter starts a new loop).
+    async fn describe_once(&self, key: &(String, ResourceKind)) -> Result<bool, Infallible> {
         let (region, kind) = (&key.0, key.1);
-        loop {
-            // Gateways are few and their describe allows 300/s (customer gateways: few): a shorter
-            // interval starts the tunnels waiting on a new gateway sooner. Connections can be
-            // thousands, 100 per call, against 100 calls/s shared with everything else.
-            let interval = match kind {
-                ResourceKind::VpnConnection => self.interval,
-                ResourceKind::VpnGateway | ResourceKind::CustomerGateway => self.interval / 2,
-            };
-            tokio::time::sleep(interval).await;
-            let ids: Vec<String> = {
-                let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&key).expect("region");
-                if r.waiters.is_empty() {
-                    r.running = false;
-                    return;
-                }
-                let mut ids: Vec<String> = r.waiters.iter().map(|w| w.id.clone()).collect();
-                ids.sort();
-                ids.dedup();
-                ids
-            };
-            let seen = match read_objects(&self.client, region, kind, &ids).await {
-                Ok(objs) => objs,
-                Err(e) => {
-                    // Reads are retried inside the client; a persistent error ends these waits.
-                    let waiters = std::mem::take(
-                        &mut self
-                            .regions
-                            .lock()
-                            .expect("watcher lock")
-                            .get_mut(&key)
-                            .expect("region")
-                            .waiters,
-                    );
-                    for w in waiters {
-                        let _ = w.tx.send(Settled::Api(e.clone()));
-                    }
-                    continue;
-                }
-            };
-            let by_id: HashMap<&str, &RemoteObject> =
-                seen.iter().map(|o| (o.id.as_str(), o)).collect();
-            let asked: HashSet<&str> = ids.iter().map(String::as_str).collect();
-            let now = Instant::now();
-            let mut to_ask: Vec<Waiter> = Vec::new();
-            {
-                let mut regions = self.regions.lock().expect("watcher lock");
-                let r = regions.get_mut(&key).expect("region");
-                let mut keep = Vec::with_capacity(r.waiters.len());
-                for w in r.waiters.drain(..) {
-                    let asked_for = asked.contains(w.id.as_str());
-                    let obj = by_id.get(w.id.as_str()).copied();
-                    match verdict(
-                        w.expect,
-                        w.task_id.is_some(),
-                        &w.id,
-                        asked_for,
-                        obj,
-                        now >= w.deadline,
-                    ) {
-                        Verdict::Wait => keep.push(w),
-                        Verdict::AskTask => to_ask.push(w),
-                        Verdict::Settled(s) => {
-                            let _ = w.tx.send(s);
-                        }
-                    }
-                }
-                r.waiters = keep;
+        let ids: Vec<String> = {
+            let mut regions = self.regions.lock().expect("watcher lock");
+            let r = regions.get_mut(key).expect("region");
+            // A waiter whose wait was dropped (its step cancelled) is not read for any more.
+            r.waiters.retain(|w| !w.tx.is_closed());
+            if r.waiters.is_empty() {
+                r.running = false;
+                return Ok(false);
             }
-            for w in to_ask {
-                let Some(task_id) = w.task_id.clone() else {
-                    continue;
+            let mut ids: Vec<String> = r.waiters.iter().map(|w| w.id.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let seen = match read_objects(&self.client, region, kind, &ids).await {
+            Ok(objs) => objs,
+            Err(e) => {
+                // Reads are retried inside the client; a persistent error ends these waits.
+                let waiters = std::mem::take(
+                    &mut self
+                        .regions
+                        .lock()
+                        .expect("watcher lock")
+                        .get_mut(key)
+                        .expect("region")
+                        .waiters,
+                );
+                for w in waiters {
+                    let _ = w.tx.send(Settled::Api(e.clone()));
+                }
+                return Ok(true);
+            }
+        };
+        let by_id: HashMap<&str, &RemoteObject> = seen.iter().map(|o| (o.id.as_str(), o)).collect();
+        let asked: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let now = Instant::now();
+        let mut to_ask: Vec<Waiter> = Vec::new();
+        {
+            let mut regions = self.regions.lock().expect("watcher lock");
+            let r = regions.get_mut(key).expect("region");
+            let mut keep = Vec::with_capacity(r.waiters.len());
+            for w in r.waiters.drain(..) {
+                let asked_for = asked.contains(w.id.as_str());
+                let obj = by_id.get(w.id.as_str()).copied();
+                match verdict(
+                    w.expect,
+                    w.task_id.is_some(),
+                    &w.id,
+                    asked_for,
+                    obj,
+                    now >= w.deadline,
+                ) {
+                    Verdict::Wait => keep.push(w),
+                    Verdict::AskTask => to_ask.push(w),
+                    Verdict::Settled(s) => {
+                        let _ = w.tx.send(s);
+                    }
+                }
+            }
+            r.waiters = keep;
+        }
+        for w in to_ask {
+            let Some(task_id) = w.task_id.clone() else {
+                continue;
+            };
+            let client = self.client.clone();
+            let region = region.clone();
+            tokio::spawn(async move {
+                let opts = WaitOptions {
+                    timeout: Duration::from_secs(30),
+                    initial_delay: Duration::ZERO,
+                    max_delay: Duration::from_secs(2),
                 };
-                let client = self.client.clone();
-                let region = region.clone();
-                tokio::spawn(async move {
-                    let opts = WaitOptions {
-                        timeout: Duration::from_secs(30),
-                        initial_delay: Duration::ZERO,
-                        max_delay: Duration::from_secs(2),
-                    };
-                    let settled = match client.wait_task(&region, &task_id, opts).await {
-                        Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
-                        Ok(TaskOutcome::Success { .. }) => match w.expect {
-                            Expect::Gone => Settled::Gone,
-                            Expect::Available | Expect::Present => match read_objects(
-                                &client,
-                                &region,
-                                ResourceKind::VpnConnection,
-                                std::slice::from_ref(&w.id),
-                            )
-                            .await
+                let settled = match client.wait_task(&region, &task_id, opts).await {
+                    Ok(TaskOutcome::Failed { output }) => Settled::Failed(output),
+                    Ok(TaskOutcome::Success { .. }) => match w.expect {
+                        Expect::Gone => Settled::Gone,
+                        Expect::Available | Expect::Present => {
+                            match read_objects(&client, &region, kind, std::slice::from_ref(&w.id))
+                                .await
                             {
                                 Ok(mut v) if !v.is_empty() => {
                                     Settled::Available(Box::new(v.remove(0)))
@@ -293,17 +303,18 @@ impl Watcher {
                                     w.id
                                 )),
                                 Err(e) => Settled::Api(e),
-                            },
-                        },
-                        Err(tunnelform_tencent_api::WaitError::Api(e)) => Settled::Api(e),
-                        Err(tunnelform_tencent_api::WaitError::Timeout { last_status, .. }) => {
-                            Settled::TimedOut(last_status)
+                            }
                         }
-                    };
-                    let _ = w.tx.send(settled);
-                });
-            }
+                    },
+                    Err(tunnelform_tencent_api::WaitError::Api(e)) => Settled::Api(e),
+                    Err(tunnelform_tencent_api::WaitError::Timeout { last_status, .. }) => {
+                        Settled::TimedOut(last_status)
+                    }
+                };
+                let _ = w.tx.send(settled);
+            });
         }
+        Ok(true)
     }
 }
 

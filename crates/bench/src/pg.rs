@@ -251,7 +251,7 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
         )
         .parse()
         .map_err(|e| anyhow!("{e:?}"))?;
-        let kind = tunnelform_model::ResourceKind::VpnConnection;
+        let kind = tunnelform_kinds::ResourceKind::VpnConnection;
         let intent = Intent::new(addr.clone(), JournalAction::Update, kind, "ap-guangzhou");
         let op = intent.op_id.clone();
         backend

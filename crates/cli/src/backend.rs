@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use tunnelform_config::Config;
 use tunnelform_state::{HeldLock, LocalBackend, LockInfo, State, StateBackend};
 use tunnelform_state_pg::{PgBackend, PgSettings, Sources};
@@ -61,7 +61,8 @@ fn open_pg(settings: PgSettings) -> Result<Opened> {
 }
 
 pub fn open_local(path: &Path) -> Result<Opened> {
-    let backend = LocalBackend::open(path).map_err(|e| anyhow!("{e}"))?;
+    let backend = LocalBackend::open(path)
+        .with_context(|| format!("reading the state {}", path.display()))?;
     Ok(Opened {
         backend: Arc::new(backend),
         name: path.to_path_buf(),
@@ -85,7 +86,7 @@ pub fn open(dir: &Path, config: Option<&Config>, common: &Common) -> Result<Open
 
 /// Takes the state lock for `operation`. With `--lock-timeout`, waits for the holder (saying so on
 /// stderr, with who holds it) up to that long; without, fails at once naming the holder.
-pub fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn HeldLock>> {
+pub async fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn HeldLock>> {
     let timeout = common
         .lock_timeout
         .as_deref()
@@ -99,17 +100,12 @@ pub fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn
             timeout.map_or_else(String::new, crate::gitops::human_duration),
         );
     });
-    // Waiting for the lock sleeps (the local lock blocks its thread): the runtime is told this
-    // thread blocks, so the tasks already running (the embedded sandbox, signal listeners) move to
-    // other threads meanwhile.
-    let handle = tokio::runtime::Handle::current();
-    let acquired = tokio::task::block_in_place(|| {
-        handle.block_on(
-            opened
-                .backend
-                .lock(LockInfo::new(operation), timeout, on_wait),
-        )
-    });
+    // The wait is asynchronous: the tasks already running (the embedded sandbox, signal
+    // listeners) keep running meanwhile.
+    let acquired = opened
+        .backend
+        .lock(LockInfo::new(operation), timeout, on_wait)
+        .await;
     acquired.map_err(|e| {
         let held = matches!(
             &e,
@@ -131,16 +127,12 @@ pub fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn
 }
 
 /// Tries the lock once, for a reader that goes on without it when it is held.
-pub fn try_lock(opened: &Opened, operation: &str) -> Option<Box<dyn HeldLock>> {
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::block_in_place(|| {
-        handle.block_on(
-            opened
-                .backend
-                .lock(LockInfo::new(operation), None, Box::new(|_| {})),
-        )
-    })
-    .ok()
+pub async fn try_lock(opened: &Opened, operation: &str) -> Option<Box<dyn HeldLock>> {
+    opened
+        .backend
+        .lock(LockInfo::new(operation), None, Box::new(|_| {}))
+        .await
+        .ok()
 }
 
 /// Loads the state, saying which.
@@ -148,14 +140,13 @@ pub fn load(opened: &Opened) -> Result<State> {
     opened
         .backend
         .load()
-        .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", opened.name.display()))
 }
 
 /// `tunnelform state migrate --to local|pg`: copies the state (lineage and serial kept) from one
 /// backend of the configuration to the other, both locked, refusing to clobber another lineage or a
 /// newer serial, and refusing a source whose journal still lists unsettled operations.
-pub fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> Result<u8> {
+pub async fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> Result<u8> {
     let Some(block) = config.backend_pg() else {
         bail!(
             "the configuration in {} has no backend \"pg\": add terraform {{ backend \"pg\" {{ conn_str = \"...\" }} }} first (the local side is --state FILE, or the default state file)",
@@ -180,12 +171,12 @@ pub fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> Result
         "local" => (&pg, &local),
         other => bail!("--to {other:?}: use --to pg (local file to PostgreSQL) or --to local (PostgreSQL to the local file)"),
     };
-    let _from_lock = lock(from, "state migrate", common)?;
-    let _into_lock = lock(into, "state migrate", common)?;
-    if !from.backend.exists().map_err(|e| anyhow!("{e}"))? {
+    let _from_lock = lock(from, "state migrate", common).await?;
+    let _into_lock = lock(into, "state migrate", common).await?;
+    if !from.backend.exists()? {
         bail!("there is no state in {} to migrate", from.name.display());
     }
-    let journal = from.backend.journal().map_err(|e| anyhow!("{e}"))?;
+    let journal = from.backend.journal()?;
     if !journal.is_empty() {
         bail!(
             "the journal of {} lists operations of an interrupted run: run `tunnelform apply` (or plan) against it first so they are settled, then migrate",
@@ -195,7 +186,6 @@ pub fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> Result
     let state = load(from)?;
     into.backend
         .replace(&state)
-        .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("writing the state to {}", into.name.display()))?;
     outln!(
         "Migrated the state (lineage {}, serial {}, {} object(s)) from {} to {}.",

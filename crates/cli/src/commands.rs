@@ -19,7 +19,8 @@ use tunnelform_state::{Cloud, State, StateFile};
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
 use crate::backend::{open_local, Opened};
 use crate::context::{
-    check_cloud, client, load_config, project_of, record_cloud, state_path, Project, Rendered,
+    check_cloud, client, load_config, project_of, record_cloud, state_path, ContextInline as _,
+    Project, Rendered,
 };
 use crate::progress;
 
@@ -98,7 +99,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             common,
         } => show(plan.as_deref(), json, &dir, &common),
-        Command::State { command } => state_cmd(command),
+        Command::State { command } => state_cmd(command).await,
         Command::Output {
             name,
             json,
@@ -162,7 +163,7 @@ fn fmt(dir: &Path, check: bool) -> Result<u8> {
     for f in files {
         let src =
             std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-        let out = tunnelform_config::format_source(&src, &f.display().to_string())
+        let out = tunnelform_syntax::format_source(&src, &f.display().to_string())
             .map_err(|d| Rendered(d.to_string()))?;
         if out != src {
             unformatted.push(f.clone());
@@ -180,10 +181,10 @@ fn fmt(dir: &Path, check: bool) -> Result<u8> {
 }
 
 fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
-    targets
+    Ok(targets
         .iter()
-        .map(|t| t.parse::<Address>().map_err(|e| anyhow!(e)))
-        .collect()
+        .map(|t| t.parse::<Address>())
+        .collect::<Result<_, _>>()?)
 }
 
 /// The state, which must exist: for the commands that only read a state (`show`, `output`,
@@ -199,7 +200,6 @@ fn state_exists(opened: &Opened) -> Result<bool> {
     opened
         .backend
         .exists()
-        .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("reading the state {}", opened.name.display()))
 }
 
@@ -245,7 +245,7 @@ async fn make(
         .await
         .map_err(|e| match e {
             tunnelform_apply::PlanError::Config(d) => anyhow::Error::from(Rendered(d.to_string())),
-            other => anyhow!(other),
+            other => anyhow::Error::new(other),
         })?;
     if !planned.warnings.is_empty() {
         errln!("{}", planned.warnings);
@@ -318,7 +318,7 @@ async fn plan_cmd(
     // Held to the end: a plan made while another run writes the state would show a state that is
     // half-way through ("No changes" in the middle of a destroy).
     let lock = if lock {
-        Some(crate::backend::lock(&opened, "plan", common)?)
+        Some(crate::backend::lock(&opened, "plan", common).await?)
     } else {
         None
     };
@@ -411,18 +411,18 @@ async fn settle_in_memory(
     let _lock = if locked {
         None
     } else {
-        match crate::backend::try_lock(opened, "plan") {
+        match crate::backend::try_lock(opened, "plan").await {
             Some(l) => Some(l),
             None => return Ok(()),
         }
     };
-    let journal = opened.backend.journal().map_err(|e| anyhow!("{e}"))?;
+    let journal = opened.backend.journal()?;
     if journal.is_empty() {
         return Ok(());
     }
     let rec = tunnelform_apply::recover(client, state, &journal, project.map(|p| p.id.as_str()))
         .await
-        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        .context_inline("resolving the operations an earlier run left unfinished")?;
     if !rec.adopted.is_empty() || !rec.removed.is_empty() {
         errln!(
             "note: an earlier run was interrupted; this plan counts what it did ({} object(s) it created, {} it deleted), which the next apply records in the state.",
@@ -540,7 +540,7 @@ async fn apply_cmd(
         PlanMode::Destroy => "destroy",
         _ => "apply",
     };
-    let _lock = crate::backend::lock(&opened, op, common)?;
+    let _lock = crate::backend::lock(&opened, op, common).await?;
     let mut state = crate::backend::load(&opened)?;
     let project = project_of(&opened, common)?;
     let (client, sandbox) = client(common, op).await?;
@@ -557,7 +557,7 @@ async fn apply_cmd(
         }
     }
     // Settle what an interrupted run left in the journal before planning anything.
-    let journal = opened.backend.journal().map_err(|e| anyhow!("{e}"))?;
+    let journal = opened.backend.journal()?;
     if !journal.is_empty() {
         let rec = tunnelform_apply::recover(
             &client,
@@ -566,7 +566,7 @@ async fn apply_cmd(
             project.as_ref().map(|p| p.id.as_str()),
         )
         .await
-        .map_err(|e| anyhow!("resolving the operations an earlier run left unfinished: {e}"))?;
+        .context_inline("resolving the operations an earlier run left unfinished")?;
         for (a, id) in &rec.adopted {
             errln!("Recovered {a} [id={id}], created by an earlier run that was interrupted.");
         }
@@ -580,10 +580,7 @@ async fn apply_cmd(
         }
         record_cloud(&client, common, &mut state).await?;
         // The settled state and the emptied journal: one transaction with the pg backend.
-        opened
-            .backend
-            .settle(Some(&mut state), false)
-            .map_err(|e| anyhow!("{e}"))?;
+        opened.backend.settle(Some(&mut state), false)?;
     }
     let planned = make(
         &client,
@@ -685,15 +682,12 @@ async fn apply_cmd(
         opts,
         sink,
     )
-    .await
-    .map_err(|e| anyhow!("{e}"))?;
+    .await?;
     view.finish();
     if refresh_only {
         // Accept the refreshed objects into state.
-        store
-            .update(|s| accept_refreshed(s, &planned.remote))
-            .map_err(|e| anyhow!("{e}"))?;
-        store.flush().map_err(|e| anyhow!("{e}"))?;
+        store.update(|s| accept_refreshed(s, &planned.remote))?;
+        store.flush()?;
     }
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
@@ -1072,7 +1066,7 @@ fn mentions_backend(dir: &Path) -> bool {
     })
 }
 
-fn state_cmd(cmd: StateCommand) -> Result<u8> {
+async fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
             let state = existing_state(&backend_for(&dir, &common)?)?;
@@ -1085,7 +1079,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             dir,
             common,
         } => {
-            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let addr: Address = address.parse()?;
             let state = existing_state(&backend_for(&dir, &common)?)?;
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
@@ -1099,19 +1093,19 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::MigrateTerraform { file, dir, common } => {
-            return crate::gitops::migrate_terraform(&dir, &file, &common)
+            return crate::gitops::migrate_terraform(&dir, &file, &common).await
         }
         StateCommand::Rm {
             address,
             dir,
             common,
         } => {
-            let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+            let addr: Address = address.parse()?;
             let opened = backend_for(&dir, &common)?;
             if !state_exists(&opened)? {
                 return Err(Rendered(missing_state(&opened)).into());
             }
-            let _lock = crate::backend::lock(&opened, "state rm", &common)?;
+            let _lock = crate::backend::lock(&opened, "state rm", &common).await?;
             let mut state = crate::backend::load(&opened)?;
             let removed: Vec<Address> = state
                 .resources
@@ -1126,14 +1120,11 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
                 state.resources.remove(a);
                 outln!("Removed {a}");
             }
-            opened
-                .backend
-                .save(&mut state)
-                .map_err(|e| anyhow!("{e}"))?;
+            opened.backend.save(&mut state)?;
         }
         StateCommand::Pull { dir, common } => {
             let state = existing_state(&backend_for(&dir, &common)?)?;
-            let bytes = state.to_json_bytes().map_err(|e| anyhow!("{e}"))?;
+            let bytes = state.to_json_bytes()?;
             crate::output::stdout_bytes(&bytes).context("writing to standard output")?;
         }
         StateCommand::Push { file, dir, common } => {
@@ -1142,14 +1133,10 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
             }
             let pushed = StateFile::open(&file)
                 .and_then(|f| f.load())
-                .map_err(|e| anyhow!("{e}"))
                 .with_context(|| format!("reading {}", file.display()))?;
             let opened = backend_for(&dir, &common)?;
-            let _lock = crate::backend::lock(&opened, "state push", &common)?;
-            opened
-                .backend
-                .replace(&pushed)
-                .map_err(|e| anyhow!("{e}"))?;
+            let _lock = crate::backend::lock(&opened, "state push", &common).await?;
+            opened.backend.replace(&pushed)?;
             outln!(
                 "Pushed {} (lineage {}, serial {}, {} object(s)) to {}.",
                 file.display(),
@@ -1161,7 +1148,7 @@ fn state_cmd(cmd: StateCommand) -> Result<u8> {
         }
         StateCommand::Migrate { to, dir, common } => {
             let config = load_config(&dir, &common)?;
-            return crate::backend::migrate(&dir, &to, &config, &common);
+            return crate::backend::migrate(&dir, &to, &config, &common).await;
         }
     }
     Ok(0)
@@ -1238,13 +1225,52 @@ fn graph(dir: &Path, common: &Common) -> Result<u8> {
 }
 
 async fn sandbox(args: tunnelform_sandbox::SandboxArgs) -> Result<u8> {
-    let mut config = args.into_config().map_err(|e| anyhow!("{e}"))?;
+    let mut config = args.into_config()?;
     config.data_holder = Some("tunnelform sandbox".to_string());
     let handle = tunnelform_sandbox::Sandbox::start(config)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .context("starting the sandbox")?;
     outln!("listening on {}", handle.url());
     let _ = tokio::signal::ctrl_c().await;
-    handle.shutdown().await.map_err(|e| anyhow!("{e}"))?;
+    handle.shutdown().await.context("stopping the sandbox")?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::render_error;
+
+    #[test]
+    fn a_state_error_keeps_its_type_under_its_context() {
+        // A directory where the state file should be.
+        let dir = std::env::temp_dir();
+        let e = open_local(&dir)
+            .and_then(|o| crate::backend::load(&o))
+            .unwrap_err();
+        assert!(
+            e.chain()
+                .any(|c| c.downcast_ref::<tunnelform_state::StateError>().is_some()),
+            "{e:?}"
+        );
+        let text = render_error(&e);
+        assert!(
+            text.starts_with(&format!("error: reading the state {}", dir.display())),
+            "{text}"
+        );
+        assert!(text.contains("--state must name a file"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_target_keeps_the_address_error() {
+        let e = parse_targets(&["nope".to_string()]).unwrap_err();
+        assert!(e
+            .downcast_ref::<tunnelform_model::AddressParseError>()
+            .is_some());
+        assert!(
+            render_error(&e).starts_with("error: invalid resource address \"nope\""),
+            "{}",
+            render_error(&e)
+        );
+    }
 }

@@ -1,13 +1,14 @@
 //! Shared plumbing: configuration, state location, the API client (or an embedded sandbox).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use tunnelform_config::{Config, VarArg, VarInputs};
 use tunnelform_sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
 use tunnelform_state::{Cloud, State};
 use tunnelform_tencent_api::{Client, ClientConfig, Credentials, Endpoint};
+use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
 use crate::args::Common;
 
@@ -38,6 +39,26 @@ pub fn render_error(e: &anyhow::Error) -> String {
         s.push_str(&format!("\n  caused by: {text}"));
     }
     s
+}
+
+/// Context for an error that must be read on one line with what was being done (an API error's
+/// code and request id, which is what a support ticket needs): the message quotes the cause, which
+/// stays the error's source, so the chain is kept ([`render_error`] does not repeat a cause that its
+/// message quotes).
+pub(crate) trait ContextInline<T> {
+    fn context_inline(self, what: impl std::fmt::Display) -> Result<T>;
+}
+
+impl<T, E> ContextInline<T> for std::result::Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn context_inline(self, what: impl std::fmt::Display) -> Result<T> {
+        self.map_err(|e| {
+            let message = format!("{what}: {e}");
+            anyhow::Error::new(e).context(message)
+        })
+    }
 }
 
 pub fn var_inputs(common: &Common) -> Result<VarInputs> {
@@ -188,11 +209,11 @@ pub async fn client(common: &Common, operation: &str) -> Result<(Client, Option<
                 c.region = std::env::var("TENCENTCLOUD_REGION").ok();
                 c.uin = std::env::var("TENCENTCLOUD_UIN").ok();
                 if std::env::var("TENCENTCLOUD_SECRET_ID").is_ok() {
-                    return Err(anyhow!(e));
+                    return Err(e.into());
                 }
                 c
             } else {
-                return Err(anyhow!(e).context(
+                return Err(anyhow::Error::new(e).context(
                     "no credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or try tunnelform with --sandbox",
                 ));
             }
@@ -237,12 +258,10 @@ pub async fn current_cloud(client: &Client, common: &Common) -> Result<Cloud> {
         .default_region()
         .unwrap_or("ap-guangzhou")
         .to_string();
-    let id = client.caller_identity(&region).await.map_err(|e| {
-        anyhow!(e).context(
-            "cannot tell which cloud account this run talks to (sts GetCallerIdentity failed); \
-             check the credentials and the --endpoint / --sandbox given",
-        )
-    })?;
+    let id = client.caller_identity(&region).await.context(
+        "cannot tell which cloud account this run talks to (sts GetCallerIdentity failed); \
+         check the credentials and the --endpoint / --sandbox given",
+    )?;
     Ok(Cloud {
         account: id.account_id,
         endpoint: endpoint_label(common, client),
@@ -317,6 +336,15 @@ pub async fn record_cloud(client: &Client, common: &Common, state: &mut State) -
 /// directory would otherwise overwrite each other's changes): when another run holds it, this fails at
 /// once naming the holder, or with `--lock-timeout` waits for it up to that long (saying so on stderr).
 async fn start_embedded_sandbox(cfg: SandboxConfig, common: &Common) -> Result<SandboxHandle> {
+    /// What one start found.
+    enum Start {
+        Started(Box<SandboxHandle>),
+        /// The data file is locked by another sandbox (its holder, once it has recorded itself).
+        Locked {
+            path: PathBuf,
+            holder: Option<String>,
+        },
+    }
     let timeout = common
         .lock_timeout
         .as_deref()
@@ -324,49 +352,91 @@ async fn start_embedded_sandbox(cfg: SandboxConfig, common: &Common) -> Result<S
         .transpose()?
         .filter(|t| !t.is_zero());
     let start = Instant::now();
-    let mut pause = Duration::from_millis(10);
-    let mut announced = false;
-    loop {
-        let err = match Sandbox::start(cfg.clone()).await {
-            Ok(handle) => return Ok(handle),
-            Err(e) => e,
-        };
-        let SandboxError::DataLocked { path, holder, .. } = &err else {
-            return Err(anyhow!(err).context("starting the embedded sandbox"));
-        };
-        // A holder records who it is just after it takes the lock: give it a moment to say so.
-        if holder.is_none() && start.elapsed() < Duration::from_secs(1) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            continue;
+    let attempt = |_: Option<Start>| {
+        let cfg = cfg.clone();
+        async move {
+            match Sandbox::start(cfg).await {
+                Ok(handle) => Ok(Start::Started(Box::new(handle))),
+                Err(SandboxError::DataLocked { path, holder, .. }) => {
+                    Ok(Start::Locked { path, holder })
+                }
+                Err(e) => Err(e),
+            }
         }
-        let who = holder
-            .clone()
-            .unwrap_or_else(|| "another process".to_string());
-        let Some(limit) = timeout else {
-            bail!(
-                "the embedded sandbox's data file {} is in use by {who}. Wait for that run to finish, or \
-                 retry with --lock-timeout DURATION (e.g. --lock-timeout 2m) to wait for it",
-                path.display()
-            );
-        };
-        let waited = start.elapsed();
-        if waited >= limit {
-            bail!(
-                "timed out after {:.1}s waiting for the embedded sandbox's data file {}, in use by {who}",
-                waited.as_secs_f64(),
-                path.display()
-            );
-        }
-        if !announced {
-            announced = true;
-            eprintln!(
-                "Waiting for the embedded sandbox's data file {} (up to {}), in use by {who}...",
-                path.display(),
-                crate::gitops::human_duration(limit)
-            );
-        }
-        tokio::time::sleep(pause.min(limit - waited)).await;
-        pause = (pause * 2).min(Duration::from_millis(250));
+    };
+    let failed = |e: SandboxError| anyhow::Error::new(e).context("starting the embedded sandbox");
+    // A holder records who it is just after it takes the lock: give it a moment to say so.
+    let found = Wait::new(Schedule {
+        first: Duration::ZERO,
+        then: Duration::from_millis(20),
+        factor: 1.0,
+        max: Duration::from_millis(20),
+    })
+    .deadline(start + Duration::from_secs(1))
+    .until(attempt, |s| {
+        !matches!(s, Start::Locked { holder: None, .. })
+    })
+    .await;
+    let (path, holder) = match found {
+        Ok(Start::Started(handle))
+        | Err(WaitError::TimedOut {
+            last: Start::Started(handle),
+            ..
+        }) => return Ok(*handle),
+        Ok(Start::Locked { path, holder })
+        | Err(WaitError::TimedOut {
+            last: Start::Locked { path, holder },
+            ..
+        }) => (path, holder),
+        Err(WaitError::Failed(e)) => return Err(failed(e)),
+    };
+    let who = |holder: Option<String>| holder.unwrap_or_else(|| "another process".to_string());
+    let Some(limit) = timeout else {
+        bail!(
+            "the embedded sandbox's data file {} is in use by {}. Wait for that run to finish, or \
+             retry with --lock-timeout DURATION (e.g. --lock-timeout 2m) to wait for it",
+            path.display(),
+            who(holder)
+        );
+    };
+    let timed_out = |path: PathBuf, holder: Option<String>| {
+        anyhow!(
+            "timed out after {:.1}s waiting for the embedded sandbox's data file {}, in use by {}",
+            start.elapsed().as_secs_f64(),
+            path.display(),
+            who(holder)
+        )
+    };
+    if start.elapsed() >= limit {
+        return Err(timed_out(path, holder));
+    }
+    eprintln!(
+        "Waiting for the embedded sandbox's data file {} (up to {}), in use by {}...",
+        path.display(),
+        crate::gitops::human_duration(limit),
+        who(holder)
+    );
+    let freed = Wait::new(Schedule {
+        first: Duration::from_millis(10),
+        then: Duration::from_millis(20),
+        factor: 2.0,
+        max: Duration::from_millis(250),
+    })
+    .deadline(start + limit)
+    .until(attempt, |s| matches!(s, Start::Started(_)))
+    .await;
+    match freed {
+        Ok(Start::Started(handle))
+        | Err(WaitError::TimedOut {
+            last: Start::Started(handle),
+            ..
+        }) => Ok(*handle),
+        Ok(Start::Locked { path, holder })
+        | Err(WaitError::TimedOut {
+            last: Start::Locked { path, holder },
+            ..
+        }) => Err(timed_out(path, holder)),
+        Err(WaitError::Failed(e)) => Err(failed(e)),
     }
 }
 
@@ -430,7 +500,7 @@ pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
         None => (abs.to_string_lossy().into_owned(), ProjectSource::Path(abs)),
     };
     Ok(Some(Project {
-        id: tunnelform_apply::mapping::tag_value_for(&text),
+        id: tunnelform_kinds::tags::tag_value_for(&text),
         source,
     }))
 }
@@ -445,7 +515,7 @@ pub fn project_of(opened: &crate::backend::Opened, common: &Common) -> Result<Op
                 return Ok(explicit);
             }
             Ok(Some(Project {
-                id: tunnelform_apply::mapping::tag_value_for(id),
+                id: tunnelform_kinds::tags::tag_value_for(id),
                 source: ProjectSource::Backend(id.clone()),
             }))
         }
@@ -458,10 +528,10 @@ fn explicit_project(common: &Common) -> Result<Option<Option<Project>>> {
         return Ok(Some(None));
     }
     if let Some(p) = &common.project {
-        if !tunnelform_apply::mapping::is_plain_tag_value(p) {
+        if !tunnelform_kinds::tags::is_plain_tag_value(p) {
             bail!(
                 "--project {p:?} (or TUNNELFORM_PROJECT) cannot be a tag value: use 1 to {} letters, digits, spaces and + - = . _ : / @",
-                tunnelform_apply::mapping::MAX_TAG_VALUE_LEN
+                tunnelform_kinds::tags::MAX_TAG_VALUE_LEN
             );
         }
         return Ok(Some(Some(Project {
@@ -678,6 +748,32 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn an_inline_context_quotes_its_cause_once_and_keeps_it() {
+        let cause = std::io::Error::other("[InternalError] boom (request id r-1)");
+        let e = Err::<(), _>(cause)
+            .context_inline("resolving the operations an earlier run left unfinished")
+            .unwrap_err();
+        assert_eq!(
+            render_error(&e),
+            "error: resolving the operations an earlier run left unfinished: [InternalError] boom (request id r-1)"
+        );
+        assert!(e
+            .chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some()));
+    }
+
+    #[test]
+    fn a_context_is_rendered_with_every_cause() {
+        let e = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("writing the state")
+            .context("recording the import");
+        assert_eq!(
+            render_error(&e),
+            "error: recording the import\n  caused by: writing the state\n  caused by: disk full"
+        );
     }
 
     fn derive(state: &Path) -> Project {

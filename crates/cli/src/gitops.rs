@@ -11,7 +11,9 @@ use tunnelform_model::Address;
 use tunnelform_state::Origin;
 
 use crate::args::Common;
-use crate::context::{check_cloud, client, load_config, record_cloud, Rendered};
+use crate::context::{
+    check_cloud, client, load_config, record_cloud, ContextInline as _, Rendered,
+};
 
 pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
@@ -24,7 +26,7 @@ pub(crate) fn human_duration(d: Duration) -> String {
 
 /// `tunnelform import ADDR ID`: record an existing object in state (no write to the cloud).
 pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Result<u8> {
-    let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
+    let addr: Address = address.parse()?;
     let config = load_config(dir, common)?;
     // The address must be in the configuration: that is where its region and kind come from.
     let mut found = None;
@@ -52,7 +54,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     }
     let opened = crate::backend::open(dir, Some(&config), common)?;
     let spath = opened.name.clone();
-    let _lock = crate::backend::lock(&opened, "import", common)?;
+    let _lock = crate::backend::lock(&opened, "import", common).await?;
     let mut state = crate::backend::load(&opened)?;
     if let Some(existing) = state.resources.get(&addr) {
         bail!("{addr} is already in the state (id {}); `tunnelform state rm {addr}` first to import another object there", existing.id);
@@ -64,7 +66,10 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     check_cloud(&client, common, &spath, &mut state, false).await?;
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .context_inline(format!(
+            "cannot import {addr}: reading {id} in region {} failed",
+            inst.provider.region
+        ))?;
     let obj = objects.into_iter().find(|o| o.id == id).ok_or_else(|| {
         anyhow!(
             "cannot import {addr}: no {} with id {id} in region {}",
@@ -87,10 +92,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     );
     state.resources.insert(addr.clone(), rs);
     record_cloud(&client, common, &mut state).await?;
-    opened
-        .backend
-        .save(&mut state)
-        .map_err(|e| anyhow!("{e}"))?;
+    opened.backend.save(&mut state)?;
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
@@ -99,7 +101,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
 }
 
 /// `tunnelform state migrate-terraform FILE`: write tunnelform state from a Terraform state (v4).
-pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
+pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result<u8> {
     let text = std::fs::read_to_string(tf_state)
         .with_context(|| format!("reading {}", tf_state.display()))?;
     let config = match load_config(dir, common) {
@@ -125,14 +127,14 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
             .find(|p| p.alias.is_none())
             .map(|p| p.region.clone());
     }
-    let (mut migrated, warnings) =
-        tunnelform_state::migrate_terraform_with(&text, &opts).map_err(|e| anyhow!("{e}"))?;
+    let (mut migrated, warnings) = tunnelform_state::migrate_terraform_with(&text, &opts)
+        .with_context(|| format!("cannot migrate the Terraform state {}", tf_state.display()))?;
     for w in &warnings {
         errln!("warning: {w}");
     }
     let opened = crate::backend::open(dir, config.as_ref(), common)?;
     let spath = opened.name.clone();
-    let _lock = crate::backend::lock(&opened, "state migrate-terraform", common)?;
+    let _lock = crate::backend::lock(&opened, "state migrate-terraform", common).await?;
     let current = crate::backend::load(&opened)?;
     if !current.resources.is_empty() {
         bail!(
@@ -143,10 +145,7 @@ pub fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> Result
     }
     migrated.lineage = current.lineage.clone();
     migrated.serial = current.serial;
-    opened
-        .backend
-        .save(&mut migrated)
-        .map_err(|e| anyhow!("{e}"))?;
+    opened.backend.save(&mut migrated)?;
     outln!(
         "Migrated {} object(s) from {} into {}. Pre-shared keys were not copied: only their salted digests.\nRun `tunnelform plan` to check that the configuration matches.",
         migrated.resources.len(),
@@ -163,8 +162,7 @@ pub fn force_unlock(dir: &Path, lock_id: &str, common: &Common) -> Result<u8> {
     let spath = opened.name.clone();
     let handle = tokio::runtime::Handle::current();
     let record =
-        tokio::task::block_in_place(|| handle.block_on(opened.backend.force_unlock(lock_id)))
-            .map_err(|e| anyhow!("{e}"))?;
+        tokio::task::block_in_place(|| handle.block_on(opened.backend.force_unlock(lock_id)))?;
     outln!(
         "Released the lock {lock_id} on {} (it was held by {record}).",
         spath.display()

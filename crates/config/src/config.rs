@@ -1,176 +1,20 @@
-//! The loaded configuration and its public API.
+//! The public API of the loaded [`Config`].
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::Digest as _;
-use tunnelform_model::schema::{AttrSchema, Nesting};
-use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Span, Value};
+use tunnelform_lang::suggest;
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Lifecycle, Span, Value};
 
-use crate::ast::Expr;
-use crate::decode;
-use crate::session::Session;
-use crate::source::{BSpan, Sources};
-use crate::vars::VariableDecl;
-use crate::{
-    ImportBlock, Instance, InstanceKind, Lifecycle, Lookup, OutputValue, ProviderConfig,
-    ProviderRef, VarInputs,
+use crate::api::{
+    ImportBlock, Instance, InstanceKind, Lookup, NoLookup, OutputValue, ProviderConfig, VarInputs,
+    DEFAULT_REGION,
 };
-
-/// The parsed and checked configuration of one directory. Cheap to clone and to share between
-/// threads.
-#[derive(Clone)]
-pub struct Config {
-    pub(crate) inner: Arc<Inner>,
-    providers: Vec<ProviderConfig>,
-    default_region: String,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("dir", &self.inner.dir)
-            .field(
-                "blocks",
-                &self
-                    .inner
-                    .blocks
-                    .iter()
-                    .map(|b| b.addr.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .field("providers", &self.providers)
-            .finish_non_exhaustive()
-    }
-}
-
-pub(crate) struct Inner {
-    pub dir: PathBuf,
-    pub path_module: String,
-    pub sources: Sources,
-    /// Source ids of the `*.tf` files, in name order.
-    pub tf_files: Vec<u32>,
-    pub var_decls: Vec<VariableDecl>,
-    pub var_values: HashMap<String, Arc<Value>>,
-    pub locals: Vec<LocalDecl>,
-    pub local_index: HashMap<String, usize>,
-    /// Locals in dependency order.
-    pub local_order: Vec<usize>,
-    /// Values of locals that do not depend on resources, computed once at load.
-    pub pure_values: Vec<Option<Arc<Value>>>,
-    /// Locals that depend (transitively) on resources or data sources.
-    pub impure: Vec<bool>,
-    /// Per block: whether another block, a local or an output reads its values.
-    pub referenced: Vec<bool>,
-    pub blocks: Vec<ResourceBlock>,
-    pub block_index: HashMap<(Mode, String, String), usize>,
-    /// Blocks in dependency order.
-    pub order: Vec<usize>,
-    pub outputs: Vec<OutputDecl>,
-    pub provider_decls: Vec<ProviderDecl>,
-    pub backend_path: Option<PathBuf>,
-    /// `backend "pg"`'s settings, when configured.
-    pub backend_pg: Option<std::collections::BTreeMap<String, String>>,
-    pub imports: Vec<ImportDecl>,
-    /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
-    /// of a block.
-    pub unset_unknown: bool,
-}
-
-pub(crate) struct LocalDecl {
-    pub name: String,
-    pub expr: Expr,
-    pub name_span: BSpan,
-}
-
-pub(crate) struct ProviderDecl {
-    pub alias: Option<String>,
-    /// None when the block does not set `region` (the default region applies).
-    pub region: Option<String>,
-    pub span: Span,
-}
-
-pub(crate) struct OutputDecl {
-    pub name: String,
-    pub value: Expr,
-    pub description: Option<String>,
-    pub sensitive: bool,
-}
-
-pub(crate) struct ImportDecl {
-    pub to: Address,
-    pub id: Expr,
-    pub span: BSpan,
-}
-
-pub(crate) struct ResourceBlock {
-    pub kind: InstanceKind,
-    pub addr: Address,
-    pub header: BSpan,
-    pub header_span: Span,
-    pub count: Option<Expr>,
-    pub for_each: Option<Expr>,
-    pub provider_alias: Option<String>,
-    /// Block-level dependencies (references, also through locals, and depends_on), sorted.
-    pub depends_on: Vec<Address>,
-    pub dep_blocks: Vec<usize>,
-    /// `depends_on` without the blocks that every reference names by a key known from the
-    /// instance's own scope (`gw[each.value.gw]`): those become instance dependencies, see
-    /// [`ResourceBlock::key_refs`].
-    pub coarse_deps: Vec<Address>,
-    /// For each such reference: the block and its key expression, evaluated per instance.
-    pub key_refs: Vec<(usize, KeyRef)>,
-    /// The instances, when count / for_each depend only on variables and locals (computed
-    /// once at load instead of once per evaluation).
-    pub static_expansion: Option<Arc<crate::session::Expansion>>,
-    pub lifecycle: Lifecycle,
-    pub body: BodyPlan,
-}
-
-/// The key of a resource reference `block[KEY]`, known without any resource value.
-#[derive(Debug, Clone)]
-pub(crate) enum KeyRef {
-    Expr(Expr),
-    Index(u64),
-}
-
-impl ResourceBlock {
-    pub fn is_multi(&self) -> bool {
-        self.count.is_some() || self.for_each.is_some()
-    }
-}
-
-/// A block body checked against its schema.
-#[derive(Default)]
-pub(crate) struct BodyPlan {
-    pub attrs: Vec<AttrPlan>,
-    pub blocks: Vec<BlockPlan>,
-}
-
-pub(crate) struct AttrPlan {
-    pub name: String,
-    pub schema: &'static AttrSchema,
-    pub expr: Expr,
-    /// The value expression.
-    pub span: Span,
-}
-
-pub(crate) struct BlockPlan {
-    pub name: String,
-    pub nesting: Nesting,
-    pub kind: BlockPlanKind,
-    pub span: Span,
-}
-
-pub(crate) enum BlockPlanKind {
-    Static(BodyPlan),
-    Dynamic {
-        for_each: Expr,
-        iterator: String,
-        content: BodyPlan,
-    },
-}
+use crate::decode;
+use crate::loaded::Config;
+use crate::session::Session;
+use crate::validate;
 
 impl Config {
     /// Loads every `*.tf` in `dir` (not recursive; sorted by name), parses, resolves variables
@@ -198,13 +42,13 @@ impl Config {
         unset_unknown: bool,
     ) -> Result<(Config, Diagnostics), Diagnostics> {
         let (inner, warnings) =
-            crate::lower::with_big_stack(|| decode::load(dir, vars, unset_unknown))?;
+            tunnelform_syntax::with_big_stack(|| decode::load(dir, vars, unset_unknown))?;
         let mut cfg = Config {
             inner: Arc::new(inner),
             providers: Vec::new(),
             default_region: String::new(),
         };
-        cfg.set_default_region(crate::DEFAULT_REGION);
+        cfg.set_default_region(DEFAULT_REGION);
         Ok((cfg, warnings))
     }
 
@@ -266,19 +110,6 @@ impl Config {
     /// default one when no block without `alias` exists.
     pub fn providers(&self) -> &[ProviderConfig] {
         &self.providers
-    }
-
-    pub(crate) fn provider_ref(&self, alias: Option<&str>) -> ProviderRef {
-        let region = self
-            .providers
-            .iter()
-            .find(|p| p.alias.as_deref() == alias)
-            .map(|p| p.region.clone())
-            .unwrap_or_else(|| self.default_region.clone());
-        ProviderRef {
-            alias: alias.map(str::to_string),
-            region,
-        }
     }
 
     /// Resource and data blocks, ordered so that each comes after every block it references
@@ -374,8 +205,7 @@ impl Config {
                 .collect();
             let resource = addr.resource().to_string();
             let mut d = Diagnostic::error(format!("No block {resource} in the configuration"));
-            if let Some(s) = crate::suggest::did_you_mean(&resource, all.iter().map(String::as_str))
-            {
+            if let Some(s) = suggest::did_you_mean(&resource, all.iter().map(String::as_str)) {
                 d = d.with_help(s);
             }
             d.into()
@@ -389,7 +219,7 @@ impl Config {
 
     /// `import { to = ADDR, id = "..." }` blocks.
     pub fn imports(&self) -> Result<Vec<ImportBlock>, Diagnostics> {
-        Session::new(self, &crate::NoLookup).imports()
+        Session::new(self, &NoLookup).imports()
     }
 
     /// Stable digest of the configuration: file names and contents, and variable values
@@ -456,7 +286,7 @@ impl Config {
     /// Cross-instance validation ([`crate::validate_instances`]) with source lines taken from
     /// the loaded files.
     pub fn validate_instances(&self, instances: &[Instance]) -> Diagnostics {
-        let mut d = crate::validate::cross_instance(instances);
+        let mut d = validate::cross_instance(instances);
         self.attach_source_lines(&mut d);
         d
     }

@@ -5,25 +5,30 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::{BlockSchema, Nesting};
 use tunnelform_model::{
-    Address, DataKind, Diagnostic, Diagnostics, InstanceKey, Mode, ResourceKind, Span, Value,
+    Address, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode, Span, Value,
 };
 
-use crate::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
-use crate::config::{
-    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, ImportDecl, Inner, LocalDecl, OutputDecl,
+use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
+use tunnelform_lang::eval::{Evaluator, Refs, Scope};
+use tunnelform_lang::graph::{self, RefKind, RefUse};
+use tunnelform_lang::suggest::{self, did_you_mean};
+use tunnelform_lang::types::{convert, parse_type};
+use tunnelform_lang::values::{self, check_size, primitive_string, to_bool};
+use tunnelform_syntax::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
+use tunnelform_syntax::{BSpan, SourceFile, Sources};
+
+use crate::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
+use crate::files::read_source_file;
+use crate::loaded::{
+    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, ImportDecl, Inner, KeyRef, LocalDecl, OutputDecl,
     ProviderDecl, ResourceBlock,
 };
-use crate::eval::{EResult, EvalError, Evaluator, Refs, Scope, WithHelp};
-use crate::graph::{self, RefKind, RefUse};
-use crate::lower;
-use crate::source::{read_source_file, BSpan, SourceFile, Sources};
-use crate::suggest::{self, did_you_mean};
-use crate::types::{convert, parse_type};
-use crate::values::{primitive_string, to_bool, weight};
-use crate::vars::{eval_error, Resolver, ValidationRule, VariableDecl};
-use crate::{InstanceKind, Lifecycle, VarInputs, MAX_CONFIG_BYTES};
+use crate::regions::region_problem;
+use crate::session::compute_expansion;
+use crate::vars::{Resolver, ValidationRule, VariableDecl};
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
     "terraform",
@@ -81,8 +86,6 @@ const RESERVED_VAR_NAMES: &[&str] = &[
 ];
 /// Entries in dependency sets across all locals and blocks (guards against quadratic blow-up).
 const MAX_DEP_ENTRIES: usize = 20_000_000;
-/// Deepest value a local may hold.
-const MAX_VALUE_DEPTH: usize = 100;
 
 fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
@@ -189,7 +192,7 @@ impl Decoder {
 
     #[allow(clippy::boxed_local)]
     fn eval_err(&mut self, e: Box<EvalError>) {
-        let d = eval_error(&self.sources, *e);
+        let d = e.into_diag(&self.sources);
         self.diags.push(d);
     }
 
@@ -239,7 +242,7 @@ impl Decoder {
                         Some(f) => f.text.clone(),
                         None => continue,
                     };
-                    match lower::parse_body(id, &text) {
+                    match tunnelform_syntax::parse_body(id, &text) {
                         Ok((body, errs)) => {
                             for e in errs {
                                 let d = e.into_diag(&self.sources);
@@ -285,7 +288,7 @@ impl Decoder {
     }
 
     fn const_eval(&mut self, e: &Expr, what: &'static str) -> Option<Value> {
-        let ev = Evaluator::new(None, None, ".", what);
+        let ev = Evaluator::new(None, None, Path::new("."), what);
         match ev.eval(e, &Scope::root()) {
             Ok(v) => Some(v),
             Err(err) => {
@@ -301,7 +304,7 @@ impl Decoder {
             Some(b) => Some(b),
             None => {
                 let d = Diagnostic::error(format!("Invalid value for \"{}\"", a.name)).with_detail(
-                    format!("true or false is required, got {}", crate::values::show(&v)),
+                    format!("true or false is required, got {}", values::show(&v)),
                 );
                 self.error(d, a.expr.span);
                 None
@@ -315,10 +318,7 @@ impl Decoder {
             Some(s) => Some(s.into_owned()),
             None => {
                 let d = Diagnostic::error(format!("Invalid value for \"{}\"", a.name)).with_detail(
-                    format!(
-                        "a string is required, got {}",
-                        crate::values::describe_type(&v)
-                    ),
+                    format!("a string is required, got {}", values::describe_type(&v)),
                 );
                 self.error(d, a.expr.span);
                 None
@@ -612,7 +612,7 @@ impl Decoder {
             nullable: true,
             validations: Vec::new(),
         };
-        let type_ev = Evaluator::new(None, None, ".", "a type constraint");
+        let type_ev = Evaluator::new(None, None, Path::new("."), "a type constraint");
         let mut default_attr = None;
         for a in &b.body.attrs {
             match a.name.as_str() {
@@ -1037,15 +1037,15 @@ impl Decoder {
         l
     }
 
-    fn ignore_changes(&mut self, a: &Attribute, schema: &'static BlockSchema) -> Vec<String> {
+    fn ignore_changes(&mut self, a: &Attribute, schema: &'static BlockSchema) -> IgnoreChanges {
         if a.expr.as_keyword() == Some("all") || a.expr.as_literal_str() == Some("all") {
-            return vec!["all".to_string()];
+            return IgnoreChanges::All;
         }
         let ExprKind::Tuple(items) = &a.expr.kind else {
             let d = Diagnostic::error("Invalid ignore_changes")
                 .with_help("write ignore_changes = [ARGUMENT, ...] or ignore_changes = all");
             self.error(d, a.expr.span);
-            return Vec::new();
+            return IgnoreChanges::default();
         };
         let args: Vec<&str> = schema.argument_names().collect();
         let mut out = Vec::new();
@@ -1075,7 +1075,7 @@ impl Decoder {
                 }
             }
         }
-        out
+        IgnoreChanges::Attributes(out)
     }
 
     /// Checks a body against its schema (unknown or read-only arguments, blocks, nesting,
@@ -1572,7 +1572,7 @@ impl Decoder {
             self.blocks.iter().map(|b| b.dep_blocks.clone()).collect();
         let order = graph::topo_order(&block_deps, &block_nodes);
 
-        let path_module = self.dir.display().to_string();
+        let module_dir = self.dir.clone();
         let mut pure_values: Vec<Option<Arc<Value>>> = vec![None; n_locals];
         if !self.diags.has_errors() {
             // Locals that do not depend on resources: evaluated once, here.
@@ -1584,12 +1584,8 @@ impl Decoder {
                     pure: &pure_values,
                     index: &self.local_index,
                 };
-                let ev = Evaluator::new(
-                    Some(&var_values),
-                    Some(&refs),
-                    &path_module,
-                    "a local value",
-                );
+                let ev =
+                    Evaluator::new(Some(&var_values), Some(&refs), &module_dir, "a local value");
                 match ev.eval(&self.locals[li].expr, &Scope::root()) {
                     Ok(v) => match check_size(&v) {
                         Ok(()) => pure_values[li] = Some(Arc::new(v)),
@@ -1636,10 +1632,10 @@ impl Decoder {
                 let ev = Evaluator::new(
                     Some(&var_values),
                     Some(&lrefs),
-                    &path_module,
+                    &module_dir,
                     "count and for_each",
                 );
-                match crate::session::compute_expansion(&ev, b, unset_unknown) {
+                match compute_expansion(&ev, b, unset_unknown) {
                     Ok(e) => self.blocks[bi].static_expansion = Some(Arc::new(e)),
                     Err(e) => self.eval_err(e),
                 }
@@ -1659,15 +1655,14 @@ impl Decoder {
                     let ev = Evaluator::new(
                         Some(&var_values),
                         Some(&refs),
-                        &path_module,
+                        &module_dir,
                         "a provider block",
                     );
                     match ev.eval(r, &Scope::root()) {
                         Ok(v) => {
                             match v.unmarked() {
                                 Value::String(s) if !s.is_empty() => {
-                                    if let Some((detail, help)) = crate::regions::region_problem(s)
-                                    {
+                                    if let Some((detail, help)) = region_problem(s) {
                                         let d = Diagnostic::error("Unknown provider region")
                                             .with_detail(detail)
                                             .with_help(help);
@@ -1678,7 +1673,7 @@ impl Decoder {
                                 Value::Null => None,
                                 other => {
                                     let d = Diagnostic::error("Invalid provider region")
-                                    .with_detail(format!("a region name such as \"ap-guangzhou\" is required, got {}", crate::values::show(other)));
+                                    .with_detail(format!("a region name such as \"ap-guangzhou\" is required, got {}", values::show(other)));
                                     self.error(d, r.span);
                                     None
                                 }
@@ -1706,7 +1701,6 @@ impl Decoder {
         let inner = Inner {
             unset_unknown,
             dir: self.dir,
-            path_module,
             sources: self.sources,
             tf_files: self.tf_files,
             var_decls: self.var_decls,
@@ -1760,8 +1754,7 @@ impl Decoder {
         bi: usize,
         whole: &BTreeSet<usize>,
         impure: &[bool],
-    ) -> Vec<(usize, crate::config::KeyRef)> {
-        use crate::config::KeyRef;
+    ) -> Vec<(usize, KeyRef)> {
         let mut keyed: Vec<(usize, KeyRef)> = Vec::new();
         let mut blocked: BTreeSet<usize> = whole.clone();
         let pure_key = |e: &Expr| {
@@ -2174,26 +2167,6 @@ fn block_exprs(b: &ResourceBlock) -> Vec<(&Expr, Vec<&str>, Ctx)> {
     out
 }
 
-fn check_size(v: &Value) -> Result<(), String> {
-    let (w, depth) = weight(v, crate::eval::MAX_VALUE_WEIGHT);
-    if w > crate::eval::MAX_VALUE_WEIGHT {
-        return Err(format!(
-            "the value has more than {} elements",
-            crate::eval::MAX_VALUE_WEIGHT
-        ));
-    }
-    if depth > MAX_VALUE_DEPTH {
-        return Err(format!(
-            "the value is nested {depth} levels deep (at most {MAX_VALUE_DEPTH})"
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_value_size(v: &Value) -> Result<(), String> {
-    check_size(v)
-}
-
 /// Locals available while loading: only those that do not depend on resources.
 struct LoadRefs<'a> {
     pure: &'a [Option<Arc<Value>>],
@@ -2209,10 +2182,8 @@ impl Refs for LoadRefs<'_> {
             .and_then(|v| v.clone())
         {
             Some(v) => Ok(v),
-            None => Err(
-                crate::eval::error(format!("local.{name} is not available here"), span)
-                    .help("it depends on resource attributes, which are only known while planning"),
-            ),
+            None => Err(error(format!("local.{name} is not available here"), span)
+                .help("it depends on resource attributes, which are only known while planning")),
         }
     }
 
@@ -2226,10 +2197,7 @@ impl Refs for LoadRefs<'_> {
         span: BSpan,
         _ops: &[TraverseOp],
     ) -> EResult<Value> {
-        Err(
-            crate::eval::error("Resource references are not allowed here", span).help(
-                "this value must be known before planning: use literals, variables or locals",
-            ),
-        )
+        Err(error("Resource references are not allowed here", span)
+            .help("this value must be known before planning: use literals, variables or locals"))
     }
 }

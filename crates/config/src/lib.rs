@@ -1,4 +1,6 @@
-//! tunnelform's configuration language (layer 2): a Terraform-compatible subset of HCL.
+//! tunnelform's configuration loading (layer 3): the blocks of a Terraform-compatible subset of
+//! HCL, variables, `count`/`for_each` expansion and validation. The syntax is
+//! `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s.
 //!
 //! [`Config::load`] reads every `*.tf` file of a directory, resolves variables, checks what can be
 //! checked without resource values, and keeps the parsed blocks. The plan and apply crates then
@@ -32,210 +34,23 @@
 //! steps and values of 1 million elements per instance, local or output; `count` at most
 //! 1,000,000; `range()` at most 100,000 elements.
 
-mod ast;
-mod bigobj;
+mod api;
 mod config;
 mod decode;
-mod eval;
-mod fmt;
-mod functions;
-mod graph;
-mod lower;
+mod files;
+mod loaded;
 mod regions;
 mod session;
-mod source;
-mod suggest;
-mod types;
 mod validate;
-mod values;
 mod vars;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-use tunnelform_model::{Address, DataKind, ResourceKind, Span, Value};
-
-pub use config::Config;
-pub use fmt::format_source;
+pub use api::{
+    ImportBlock, Instance, InstanceKind, Lookup, NoLookup, OutputValue, ProviderConfig,
+    ProviderRef, VarArg, VarInputs, DEFAULT_REGION, MAX_CONFIG_BYTES,
+};
+pub use loaded::Config;
 pub use regions::{is_known_region, region_problem, REGIONS};
 pub use tunnelform_model::{Diagnostic, Diagnostics};
+/// `tunnelform fmt`, re-exported for the callers of the loader.
+pub use tunnelform_syntax::{format_source, MAX_EXPRESSION_DEPTH};
 pub use validate::validate_instances;
-
-/// Total size of all configuration and variable files read by one [`Config::load`].
-pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
-/// The deepest expression nesting accepted (the parser itself stops at 64 nested brackets).
-pub const MAX_EXPRESSION_DEPTH: usize = 256;
-/// The region of a `provider "tencentcloud"` block without `region` (the provider's documented default).
-pub const DEFAULT_REGION: &str = "ap-guangzhou";
-
-/// One `--var NAME=VALUE` or `--var-file FILE` argument, in command-line order.
-#[derive(Clone, PartialEq, Eq)]
-pub enum VarArg {
-    /// `--var NAME=VALUE`: the name and the raw value text.
-    Pair(String, String),
-    /// `--var-file FILE`.
-    File(PathBuf),
-}
-
-/// Values may be secrets: never printed.
-impl std::fmt::Debug for VarArg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            VarArg::Pair(name, _) => write!(f, "Pair({name:?}, ** redacted **)"),
-            VarArg::File(p) => write!(f, "File({p:?})"),
-        }
-    }
-}
-
-/// Where variable values come from. Precedence, lowest first (as Terraform): a variable's
-/// `default`, `TF_VAR_NAME` from `env`, `terraform.tfvars` (and `terraform.tfvars.json`),
-/// `*.auto.tfvars` / `*.auto.tfvars.json` in lexical order, then `cli` in the order given.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct VarInputs {
-    pub cli: Vec<VarArg>,
-    /// `TF_VAR_*` environment variables already read by the caller: (full variable name incl.
-    /// the `TF_VAR_` prefix, or the bare name; both are accepted), raw value.
-    pub env: Vec<(String, String)>,
-}
-
-impl std::fmt::Debug for VarInputs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VarInputs")
-            .field("cli", &self.cli)
-            .field(
-                "env",
-                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            )
-            .finish()
-    }
-}
-
-/// Resolves references to resources and data sources.
-pub trait Lookup {
-    /// The current object value (a `Value::Map` of attributes incl. "id") of a managed or data
-    /// resource instance, or None when it does not exist / is not known yet (the evaluator then
-    /// treats the whole object as `Value::Unknown`).
-    fn instance(&self, addr: &Address) -> Option<Value>;
-
-    /// The same value, shared: a lookup that keeps its values in `Arc`s answers without copying
-    /// the object (the evaluator reads one attribute of it, usually its id).
-    fn instance_shared(&self, addr: &Address) -> Option<std::sync::Arc<Value>> {
-        self.instance(addr).map(std::sync::Arc::new)
-    }
-}
-
-/// A [`Lookup`] that knows nothing (every resource reference is Unknown): for `validate`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoLookup;
-
-impl Lookup for NoLookup {
-    fn instance(&self, _addr: &Address) -> Option<Value> {
-        None
-    }
-}
-
-impl<F: Fn(&Address) -> Option<Value>> Lookup for F {
-    fn instance(&self, addr: &Address) -> Option<Value> {
-        self(addr)
-    }
-}
-
-/// What an instance is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum InstanceKind {
-    Managed(ResourceKind),
-    Data(DataKind),
-}
-
-impl InstanceKind {
-    pub fn schema(self) -> &'static tunnelform_model::BlockSchema {
-        match self {
-            InstanceKind::Managed(k) => k.schema(),
-            InstanceKind::Data(k) => k.schema(),
-        }
-    }
-
-    pub fn type_name(self) -> &'static str {
-        match self {
-            InstanceKind::Managed(k) => k.type_name(),
-            InstanceKind::Data(k) => k.type_name(),
-        }
-    }
-}
-
-/// `lifecycle { ... }` of a resource block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Lifecycle {
-    pub prevent_destroy: bool,
-    pub create_before_destroy: bool,
-    /// Attribute names (top-level arguments), or the single entry `"all"` for `ignore_changes = all`.
-    pub ignore_changes: Vec<String>,
-}
-
-impl Lifecycle {
-    /// Whether changes to the top-level argument `attr` are ignored.
-    pub fn ignores(&self, attr: &str) -> bool {
-        self.ignore_changes.iter().any(|a| a == "all" || a == attr)
-    }
-}
-
-/// One `provider "tencentcloud"` block. When the configuration has no default (alias-less)
-/// provider block, [`Config::providers`] includes an implicit one with [`DEFAULT_REGION`], whose
-/// span points at the first line of the first file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderConfig {
-    pub alias: Option<String>,
-    pub region: String,
-    pub span: Span,
-}
-
-/// The provider configuration an instance uses.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProviderRef {
-    pub alias: Option<String>,
-    pub region: String,
-}
-
-/// One instance of a resource or data block, evaluated and validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Instance {
-    /// With key for count/for_each instances.
-    pub address: Address,
-    pub kind: InstanceKind,
-    pub provider: ProviderRef,
-    /// Only arguments set in configuration (null means unset and is left out), converted to the
-    /// schema's types. Nested blocks: `Nesting::Single` -> `Value::Map`, List/Set -> `Value::List`
-    /// of `Value::Map` in source order. Schema defaults are NOT filled in. Sensitive schema
-    /// attributes (`pre_share_key`) are always marked `Value::Sensitive`.
-    pub attrs: BTreeMap<String, Value>,
-    /// What the instance depends on, sorted: a block address (key None) stands for every instance
-    /// of the block (references through locals, `depends_on`, splats, keys that need resource
-    /// values); an instance address for a reference whose key is known from the instance's own
-    /// scope (`tencentcloud_vpn_gateway.gw[each.value.gateway].id`).
-    pub depends_on: Vec<Address>,
-    pub lifecycle: Lifecycle,
-    /// The block header (`resource "TYPE" "NAME"`).
-    pub span: Span,
-    /// Span of each argument's value expression. Top-level arguments by name; nested block
-    /// arguments as `block.attr` (Single nesting) or `block.N.attr` (List/Set, N = source index);
-    /// the nested blocks themselves as `block` / `block.N`.
-    pub attr_spans: BTreeMap<String, Span>,
-}
-
-/// An evaluated `output` block.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputValue {
-    pub name: String,
-    /// Marked `Value::Sensitive` when the output is sensitive.
-    pub value: Value,
-    pub sensitive: bool,
-    pub description: Option<String>,
-}
-
-/// An `import { to = ADDR, id = "..." }` block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportBlock {
-    pub to: Address,
-    pub id: String,
-    pub span: Span,
-}

@@ -46,7 +46,7 @@ pub fn region_problem(name: &str) -> Option<(String, String)> {
     }
     let detail = format!(
         "{:?} is not a Tencent Cloud region",
-        crate::source::clip_line(name)
+        tunnelform_syntax::clip_line(name)
     );
     let lower = name.to_ascii_lowercase();
     let mut best: Vec<(&str, usize)> = REGIONS
@@ -58,7 +58,7 @@ pub fn region_problem(name: &str) -> Option<(String, String)> {
     let help = match best.as_slice() {
         [(r, _)] => format!("did you mean \"{r}\"?"),
         [(r, d0), (_, d1), ..] if d0 < d1 => format!("did you mean \"{r}\"?"),
-        _ => format!("use one of {}", crate::suggest::one_of(REGIONS)),
+        _ => format!("use one of {}", tunnelform_lang::suggest::one_of(REGIONS)),
     };
     Some((detail, help))
 }

@@ -10,30 +10,21 @@ use std::sync::Arc;
 use tunnelform_model::schema::Nesting;
 use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span, Value};
 
-use crate::ast::{OpKind, TraverseOp};
-use crate::config::{BlockPlanKind, BodyPlan, Config, KeyRef, ResourceBlock};
-use crate::eval::{collection_pairs, error, EResult, EvalError, Evaluator, Refs, Scope, WithHelp};
-use crate::source::BSpan;
-use crate::suggest;
+use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
+use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
+use tunnelform_lang::suggest;
+use tunnelform_lang::values::{self, check_size, mark_if, primitive_string, unmark};
+use tunnelform_syntax::ast::{OpKind, TraverseOp};
+use tunnelform_syntax::BSpan;
+
+use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
+use crate::loaded::{BlockPlanKind, BodyPlan, Config, Expansion, KeyRef, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
-use crate::values::{self, mark_if, primitive_string, unmark};
-use crate::{ImportBlock, Instance, Lookup, OutputValue};
 
 /// Largest `count` accepted.
 const MAX_COUNT: i64 = 1_000_000;
 /// Diagnostics reported per expansion (identical ones from many instances are folded).
 const MAX_DIAGS: usize = 100;
-
-pub(crate) enum Expansion {
-    Single,
-    Count(u64),
-    /// A map (keys and values) or a set of strings (each element is key and value), shared with
-    /// the local or variable it comes from.
-    ForEach(Arc<Value>),
-    /// Not known: `validate` without a variable's value. One instance without a key stands for
-    /// the block, with `count.index` and `each` unknown.
-    Unknown,
-}
 
 type Memo<T> = Result<Arc<T>, Box<EvalError>>;
 
@@ -62,13 +53,13 @@ impl<'c> Session<'c> {
         Evaluator::new(
             Some(&inner.var_values),
             Some(self as &dyn Refs),
-            &inner.path_module,
+            &inner.dir,
             "this context",
         )
     }
 
     fn diag(&self, e: EvalError) -> Diagnostic {
-        crate::vars::eval_error(&self.cfg.inner.sources, e)
+        e.into_diag(&self.cfg.inner.sources)
     }
 
     fn ensure_impure(&self, ev: &Evaluator<'_>) {
@@ -84,7 +75,7 @@ impl<'c> Session<'c> {
             let r = ev
                 .eval(&inner.locals[li].expr, &Scope::root())
                 .and_then(|v| {
-                    crate::decode::check_value_size(&v).map_err(|m| {
+                    check_size(&v).map_err(|m| {
                         error(
                             format!("Value of local.{} too large", inner.locals[li].name),
                             inner.locals[li].expr.span,
@@ -784,7 +775,7 @@ impl Refs for Session<'_> {
 /// The instance key a value names in a count (whole number) or for_each (string) block.
 fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
     if b.count.is_some() {
-        crate::values::to_number(key)
+        values::to_number(key)
             .and_then(|n| n.as_i64())
             .and_then(|i| u64::try_from(i).ok())
             .map(InstanceKey::Index)
@@ -889,7 +880,7 @@ pub(crate) fn compute_expansion(
                     "count must be known while planning: use variables, locals or data sources",
                 ));
         }
-        let n = crate::values::to_number(&v)
+        let n = values::to_number(&v)
             .and_then(|n| n.as_i64())
             .ok_or_else(|| {
                 error("Invalid count argument", c.span).detail(format!(

@@ -7,14 +7,15 @@ use std::sync::Arc;
 
 use tunnelform_model::{Diagnostic, Diagnostics, Value};
 
-use crate::ast::Expr;
-use crate::eval::{EvalError, Evaluator, Scope};
-use crate::lower;
-use crate::source::{read_source_file, BSpan, SourceFile, Sources};
-use crate::suggest;
-use crate::types::{convert, Ty};
-use crate::values::{primitive_string, to_bool};
-use crate::{VarArg, VarInputs};
+use tunnelform_lang::eval::{Evaluator, Scope};
+use tunnelform_lang::suggest;
+use tunnelform_lang::types::{convert, Ty};
+use tunnelform_lang::values::{primitive_string, to_bool};
+use tunnelform_syntax::ast::Expr;
+use tunnelform_syntax::{clip_line, BSpan, SourceFile, Sources};
+
+use crate::api::{VarArg, VarInputs, MAX_CONFIG_BYTES};
+use crate::files::read_source_file;
 
 pub(crate) struct VariableDecl {
     pub name: String,
@@ -37,13 +38,6 @@ struct Given {
     value: Value,
     /// Where to point when the value is wrong.
     origin: BSpan,
-}
-
-pub(crate) fn eval_error(sources: &Sources, e: EvalError) -> Diagnostic {
-    let mut d = Diagnostic::error(e.summary);
-    d.detail = e.detail;
-    d.help = e.help;
-    sources.locate(d, e.span)
 }
 
 pub(crate) struct Resolver<'a> {
@@ -227,7 +221,12 @@ impl<'a> Resolver<'a> {
             if decl.validations.is_empty() || !out.contains_key(&decl.name) {
                 continue;
             }
-            let ev = Evaluator::new(Some(&out), None, ".", "a variable validation rule");
+            let ev = Evaluator::new(
+                Some(&out),
+                None,
+                Path::new("."),
+                "a variable validation rule",
+            );
             for rule in &decl.validations {
                 let ok = match ev.eval(&rule.condition, &Scope::root()) {
                     Ok(v) => match to_bool(&v) {
@@ -241,7 +240,7 @@ impl<'a> Resolver<'a> {
                         }
                     },
                     Err(e) => {
-                        self.diags.push(eval_error(self.sources, *e));
+                        self.diags.push(e.into_diag(self.sources));
                         continue;
                     }
                 };
@@ -253,7 +252,7 @@ impl<'a> Resolver<'a> {
                         .map(|s| s.into_owned())
                         .unwrap_or_else(|| "(no message)".into()),
                     Err(e) => {
-                        self.diags.push(eval_error(self.sources, *e));
+                        self.diags.push(e.into_diag(self.sources));
                         continue;
                     }
                 };
@@ -287,7 +286,7 @@ impl<'a> Resolver<'a> {
             self.diags.push(
                 Diagnostic::error(format!("Value of {label} too large")).with_help(format!(
                     "all configuration and variable input together may be at most {} MiB",
-                    crate::MAX_CONFIG_BYTES / (1024 * 1024)
+                    MAX_CONFIG_BYTES / (1024 * 1024)
                 )),
             );
             return None;
@@ -301,21 +300,21 @@ impl<'a> Resolver<'a> {
                 origin: whole,
             });
         }
-        match lower::parse_expr(file, raw) {
+        match tunnelform_syntax::parse_expr(file, raw) {
             Ok((expr, errs)) => {
                 if let Some(e) = errs.into_iter().next() {
                     self.diags
                         .push(self.hide(e.into_diag(self.sources), sensitive));
                     return None;
                 }
-                let ev = Evaluator::new(None, None, ".", "a variable value");
+                let ev = Evaluator::new(None, None, Path::new("."), "a variable value");
                 match ev.eval(&expr, &Scope::root()) {
                     Ok(v) => Some(Given {
                         value: v,
                         origin: expr.span,
                     }),
                     Err(e) => {
-                        let d = eval_error(self.sources, *e);
+                        let d = e.into_diag(self.sources);
                         self.diags.push(self.hide(d, sensitive));
                         None
                     }
@@ -390,13 +389,13 @@ impl<'a> Resolver<'a> {
                         .with_detail(e.to_string());
                     let src = self.sources.get(file).map(|f| f.text.clone());
                     let mut d = d.with_span(span, src.as_deref());
-                    d.source_line = d.source_line.as_deref().map(crate::source::clip_line);
+                    d.source_line = d.source_line.as_deref().map(clip_line);
                     self.diags.push(d);
                 }
             }
             return;
         }
-        let (body, errs) = match lower::parse_body(file, &text) {
+        let (body, errs) = match tunnelform_syntax::parse_body(file, &text) {
             Ok(b) => b,
             Err(e) => {
                 self.diags.push(e.into_diag(self.sources));
@@ -411,7 +410,7 @@ impl<'a> Resolver<'a> {
                 .with_help("a .tfvars file holds only NAME = VALUE lines");
             self.diags.push(self.sources.locate(d, b.header));
         }
-        let ev = Evaluator::new(None, None, ".", "a variable file");
+        let ev = Evaluator::new(None, None, Path::new("."), "a variable file");
         for a in &body.attrs {
             let Some(decl) = self.decl(&a.name) else {
                 let d = Diagnostic::error(format!("Value for undeclared variable \"{}\"", a.name))
@@ -431,7 +430,7 @@ impl<'a> Resolver<'a> {
                     );
                 }
                 Err(e) => {
-                    let d = eval_error(self.sources, *e);
+                    let d = e.into_diag(self.sources);
                     self.diags.push(self.hide(d, sensitive));
                 }
             }

@@ -3,8 +3,9 @@
 mod common;
 
 use common::*;
+use tunnelform_kinds::DataKind;
 use tunnelform_config::{Config, InstanceKind, NoLookup, ProviderRef};
-use tunnelform_model::{Address, DataKind, InstanceKey, Value};
+use tunnelform_model::{Address, InstanceKey, Value};
 
 #[test]
 fn config_is_cheap_to_share_between_threads() {

@@ -3,8 +3,9 @@
 mod common;
 
 use common::*;
+use tunnelform_kinds::ResourceKind;
 use tunnelform_config::{Config, InstanceKind, NoLookup, VarArg, VarInputs};
-use tunnelform_model::{InstanceKey, ResourceKind, Value};
+use tunnelform_model::{InstanceKey, Value};
 
 #[test]
 fn provider_documented_examples_load_unchanged() {

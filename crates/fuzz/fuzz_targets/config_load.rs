@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tunnelform_config::{format_source, Config, Diagnostics, NoLookup, VarInputs};
+use tunnelform_config::{Config, Diagnostics, NoLookup, VarInputs};
+use tunnelform_syntax::format_source;
 
 const TFVARS_MARKER: &[u8] = b"\n#--tfvars--\n";
 

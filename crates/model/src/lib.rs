@@ -1,14 +1,17 @@
-//! tunnelform's shared vocabulary (layer 0): resource kinds and their schemas, resource addresses,
+//! tunnelform's shared vocabulary (layer 0): the schema language, resource addresses,
 //! attribute values (with unknown and sensitive marks), and diagnostics with source spans.
 //!
 //! Nothing here does I/O; every other crate speaks in these types.
 
 pub mod address;
 pub mod diagnostic;
+pub mod lifecycle;
 pub mod schema;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
-pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DataKind, Nesting, ResourceKind};
+pub use lifecycle::{IgnoreChanges, Lifecycle};
+pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};
+pub use value::Attrs;
 pub use value::{Number, Value};

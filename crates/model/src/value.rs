@@ -18,6 +18,9 @@ pub const UNKNOWN_SENTINEL: &str = "$tunnelform_unknown";
 /// Key used to represent a sensitive mark in tunnelform's own serialised documents (plan files).
 pub const SENSITIVE_SENTINEL: &str = "$tunnelform_sensitive";
 
+/// Attributes of one object, by name.
+pub type Attrs = BTreeMap<String, Value>;
+
 #[derive(Clone, PartialEq, Default)]
 pub enum Value {
     #[default]
@@ -42,6 +45,20 @@ impl Value {
 
     pub fn int(i: i64) -> Value {
         Value::Number(Number::from(i))
+    }
+
+    /// A number: whole numbers within ±2^53 become integers, others stay floats. A non-finite
+    /// one becomes `Null` (callers report those as errors before they get here).
+    pub fn number(f: f64) -> Value {
+        if !f.is_finite() {
+            return Value::Null;
+        }
+        if f.fract() == 0.0 && (-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&f) {
+            return Value::int(f as i64);
+        }
+        Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 
     pub fn sensitive(v: Value) -> Value {

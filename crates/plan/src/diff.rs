@@ -1,25 +1,11 @@
 //! Diff of one object: desired (configuration) against the refreshed remote object.
 
+use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::AttrSchema;
-use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+use tunnelform_model::{Address, Lifecycle, Value};
 
 use crate::normalize::same;
 use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange};
-
-/// The `lifecycle` block of a resource.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Lifecycle {
-    pub prevent_destroy: bool,
-    pub create_before_destroy: bool,
-    /// Argument names, or `all`.
-    pub ignore_changes: Vec<String>,
-}
-
-impl Lifecycle {
-    fn ignores(&self, attr: &str) -> bool {
-        self.ignore_changes.iter().any(|a| a == attr || a == "all")
-    }
-}
 
 /// Everything known about one managed object.
 #[derive(Debug, Clone)]
@@ -370,7 +356,7 @@ mod tests {
         let mut d = desired();
         d.insert("name".into(), Value::from("renamed"));
         let lc = Lifecycle {
-            ignore_changes: vec!["name".into()],
+            ignore_changes: tunnelform_model::IgnoreChanges::Attributes(vec!["name".into()]),
             ..Default::default()
         };
         assert_eq!(run(Some(&d), Some(&remote()), &lc).action, Action::NoOp);

@@ -3,7 +3,8 @@
 //! Only arguments are compared: read-only attributes such as `state` or `net_status` change on
 //! their own and are not drift (a drift job would otherwise page on every tunnel flap).
 
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Value};
 
 use crate::normalize::same;
 use crate::types::{Attrs, Drift, ObjectKind};

@@ -11,15 +11,18 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ipnet::Ipv4Net;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::{Claim, Held, Kind};
+use tunnelform_model::{Address, Value};
 
-use crate::types::{Action, Attrs, ObjectKind, Plan, ResourceChange};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+use crate::types::{Action, Attrs, Plan, ResourceChange};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Create,
     Update,
@@ -53,6 +56,16 @@ pub enum GraphError {
     CreateBeforeDestroyConflict { address: String, reason: String },
     #[error("dependency cycle between {}: each must be changed before the other. Break the cycle (remove a reference or depends_on, or split the change into two applies)", .0.join(", "))]
     Cycle(Vec<String>),
+    #[error("the plan's execution graph does not fit its changes ({0}): the plan file was edited or damaged. Run `tunnelform plan --out FILE` again")]
+    Damaged(String),
+}
+
+/// The execution graph as plain data, made once by the plan and saved with it: the steps (a
+/// change's index and the step) and the edges between them (indices into `steps`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphData {
+    pub steps: Vec<(usize, StepKind)>,
+    pub edges: Vec<(u32, u32)>,
 }
 
 /// The steps of a plan and their order.
@@ -90,6 +103,52 @@ impl ExecGraph {
     /// Whether `a` must finish before `b` starts (directly or through other steps).
     pub fn precedes(&self, a: NodeIndex, b: NodeIndex) -> bool {
         petgraph::algo::has_path_connecting(&self.graph, a, b, None)
+    }
+
+    /// The graph as plain data ([`GraphData`]).
+    pub fn to_data(&self) -> GraphData {
+        GraphData {
+            steps: self
+                .graph
+                .node_weights()
+                .map(|s| (s.change, s.kind))
+                .collect(),
+            edges: self
+                .graph
+                .edge_indices()
+                .filter_map(|e| self.graph.edge_endpoints(e))
+                .map(|(a, b)| (a.index() as u32, b.index() as u32))
+                .collect(),
+        }
+    }
+
+    /// The graph saved with `plan`, checked against it: every step names one of its changes,
+    /// every edge two of its steps, and no cycle.
+    pub fn from_data(data: &GraphData, plan: &Plan) -> Result<ExecGraph, GraphError> {
+        let mut g: DiGraph<Step, ()> = DiGraph::with_capacity(data.steps.len(), data.edges.len());
+        for &(change, kind) in &data.steps {
+            if change >= plan.changes.len() {
+                return Err(GraphError::Damaged(format!(
+                    "a step names change {change} of {}",
+                    plan.changes.len()
+                )));
+            }
+            g.add_node(Step { change, kind });
+        }
+        for &(a, b) in &data.edges {
+            if a as usize >= data.steps.len() || b as usize >= data.steps.len() {
+                return Err(GraphError::Damaged(format!(
+                    "an edge names step {} of {}",
+                    a.max(b),
+                    data.steps.len()
+                )));
+            }
+            g.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+        }
+        if toposort(&g, None).is_err() {
+            return Err(GraphError::Damaged("its edges make a cycle".into()));
+        }
+        Ok(ExecGraph { graph: g })
     }
 
     pub fn find(&self, change: usize, kind: StepKind) -> Option<NodeIndex> {
@@ -225,29 +284,25 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
         }
     }
 
-    // 4. Conflicts on one gateway: release before claim.
-    let tunnels: Vec<(usize, &ResourceChange)> = changes
+    // 4. Exclusive claims (ranges on a gateway, one tunnel per pair): release before claim.
+    let holders: Vec<(usize, &ResourceChange, &'static dyn Kind)> = changes
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.kind == ObjectKind::Managed(ResourceKind::VpnConnection))
+        .filter_map(|(i, c)| Some((i, c, c.kind.managed()?.def())))
         .collect();
-    let claims: Vec<(usize, Claims)> = tunnels
+    let claims: Vec<(usize, Vec<Claim>)> = holders
         .iter()
-        .filter_map(|&(i, c)| {
-            nodes
-                .forward
-                .get(&i)
-                .map(|_| (i, Claims::of(c.after.as_ref(), released_base(c))))
-        })
+        .filter(|(i, _, _)| nodes.forward.contains_key(i))
+        .map(|&(i, c, k)| (i, claimed(k, c.after.as_ref(), released_base(c))))
         .filter(|(_, cl)| !cl.is_empty())
         .collect();
-    for &(i, c) in &tunnels {
+    for &(i, c, k) in &holders {
         let release_node = match (nodes.delete.get(&i), nodes.forward.get(&i), c.action) {
             (Some(&d), _, _) => d,
             (None, Some(&f), Action::Update) => f,
             _ => continue,
         };
-        let released = Claims::released(c);
+        let released = released(k, c);
         if released.is_empty() {
             continue;
         }
@@ -255,7 +310,7 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
             if *j == i {
                 continue;
             }
-            if released.conflicts_with(claim) {
+            if conflict(&released, claim, k.noun()).is_some() {
                 if let Some(&claim_node) = nodes.forward.get(j) {
                     edge(&mut g, release_node, claim_node);
                 }
@@ -263,8 +318,8 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
         }
     }
 
-    // A tunnel replaced new-first would hold what its old self still holds: the API refuses that.
-    for &(_, c) in &tunnels {
+    // An object replaced new-first would hold what its old self still holds: the API refuses that.
+    for &(_, c, k) in &holders {
         if c.action
             != (Action::Replace {
                 create_before_destroy: true,
@@ -272,9 +327,9 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
         {
             continue;
         }
-        let old = Claims::released(c);
-        let new = Claims::of(c.after.as_ref(), None);
-        if let Some(reason) = old.conflict_reason(&new) {
+        let old = released(k, c);
+        let new = claimed(k, c.after.as_ref(), None);
+        if let Some(reason) = conflict(&old, &new, k.noun()) {
             return Err(GraphError::CreateBeforeDestroyConflict {
                 address: c.address.to_string(),
                 reason,
@@ -307,136 +362,54 @@ fn released_base(c: &ResourceChange) -> Option<&Attrs> {
     }
 }
 
-/// Ranges a tunnel holds on its gateway.
-#[derive(Debug, Default)]
-struct Claims {
-    gateway: Option<String>,
-    customer_gateway: Option<String>,
-    spd_remote: Vec<Ipv4Net>,
-    bgp: Vec<Ipv4Net>,
+/// What an object newly claims: its claims in `after`, minus those it already held (`base`).
+fn claimed(kind: &dyn Kind, after: Option<&Attrs>, base: Option<&Attrs>) -> Vec<Claim> {
+    let Some(after) = after else {
+        return Vec::new();
+    };
+    let mut claims = kind.claims(after);
+    if let Some(base) = base {
+        let old = kind.claims(base);
+        claims.retain(|c| !old.contains(c));
+    }
+    claims
 }
 
-impl Claims {
-    fn is_empty(&self) -> bool {
-        self.gateway.is_none()
-            || (self.spd_remote.is_empty()
-                && self.bgp.is_empty()
-                && self.customer_gateway.is_none())
+/// What a change gives up: everything for a delete, what disappears for an update.
+fn released(kind: &dyn Kind, c: &ResourceChange) -> Vec<Claim> {
+    let Some(before) = c.before.as_ref() else {
+        return Vec::new();
+    };
+    let mut claims = kind.claims(before);
+    if c.action == Action::Update {
+        if let Some(after) = c.after.as_ref() {
+            let kept = kind.claims(after);
+            claims.retain(|c| !kept.contains(c));
+        }
     }
+    claims
+}
 
-    fn from_attrs(attrs: &Attrs) -> Claims {
-        let s = |k: &str| attrs.get(k).and_then(Value::as_str).map(str::to_string);
-        let mut c = Claims {
-            gateway: s("vpn_gateway_id"),
-            customer_gateway: s("customer_gateway_id"),
-            ..Default::default()
-        };
-        if let Some(entries) = attrs.get("security_group_policy").and_then(Value::as_list) {
-            for e in entries {
-                if let Some(remotes) = e.get("remote_cidr_block").and_then(Value::as_list) {
-                    c.spd_remote.extend(
-                        remotes
-                            .iter()
-                            .filter_map(|r| r.as_str()?.parse::<Ipv4Net>().ok()),
-                    );
-                }
-            }
-        }
-        if let Some(cidr) = attrs
-            .get("bgp_config")
-            .and_then(|b| b.get("tunnel_cidr"))
-            .and_then(Value::as_str)
-        {
-            c.bgp.extend(cidr.parse::<Ipv4Net>().ok());
-        }
-        c
-    }
-
-    /// What the new object claims, minus what the old one already held.
-    fn of(after: Option<&Attrs>, base: Option<&Attrs>) -> Claims {
-        let Some(after) = after else {
-            return Claims::default();
-        };
-        let mut c = Claims::from_attrs(after);
-        if let Some(base) = base {
-            let old = Claims::from_attrs(base);
-            c.spd_remote.retain(|n| !old.spd_remote.contains(n));
-            c.bgp.retain(|n| !old.bgp.contains(n));
-            if old.customer_gateway == c.customer_gateway {
-                c.customer_gateway = None;
-            }
-        }
-        c
-    }
-
-    /// What a change gives up: everything for a delete, what disappears for an update.
-    fn released(c: &ResourceChange) -> Claims {
-        let Some(before) = c.before.as_ref() else {
-            return Claims::default();
-        };
-        let mut r = Claims::from_attrs(before);
-        if c.action == Action::Update {
-            if let Some(after) = c.after.as_ref() {
-                let new = Claims::from_attrs(after);
-                r.spd_remote.retain(|n| !new.spd_remote.contains(n));
-                r.bgp.retain(|n| !new.bgp.contains(n));
-                if new.customer_gateway == r.customer_gateway {
-                    r.customer_gateway = None;
-                }
-            }
-        }
-        r
-    }
-
-    /// Why holding `self` and `claim` at once is refused, if it is.
-    fn conflict_reason(&self, claim: &Claims) -> Option<String> {
-        if self.gateway.is_none() || self.gateway != claim.gateway {
-            return None;
-        }
-        let gw = self.gateway.as_deref().unwrap_or_default();
-        if self.customer_gateway.is_some() && self.customer_gateway == claim.customer_gateway {
-            return Some(format!(
-                "the new tunnel would connect the same customer gateway ({}) and VPN gateway ({gw}) as the old one, and Tencent Cloud allows one tunnel per pair",
-                self.customer_gateway.as_deref().unwrap_or_default()
-            ));
-        }
-        let overlap = |a: &[Ipv4Net], b: &[Ipv4Net]| {
-            a.iter()
-                .find(|x| b.iter().any(|y| x.contains(y) || y.contains(*x)))
-                .copied()
-        };
-        if let Some(n) = overlap(&self.spd_remote, &claim.spd_remote) {
-            return Some(format!(
-                "the new tunnel's SPD range {n} would overlap the old tunnel's on VPN gateway {gw}"
-            ));
-        }
-        if let Some(n) = overlap(&self.bgp, &claim.bgp) {
-            return Some(format!(
-                "the new tunnel's BGP range {n} would overlap the old tunnel's on VPN gateway {gw}"
-            ));
-        }
-        None
-    }
-
-    fn conflicts_with(&self, claim: &Claims) -> bool {
-        if self.gateway.is_none() || self.gateway != claim.gateway {
-            return false;
-        }
-        let overlap = |a: &[Ipv4Net], b: &[Ipv4Net]| {
-            a.iter()
-                .any(|x| b.iter().any(|y| x.contains(y) || y.contains(x)))
-        };
-        overlap(&self.spd_remote, &claim.spd_remote)
-            || overlap(&self.bgp, &claim.bgp)
-            || (self.customer_gateway.is_some() && self.customer_gateway == claim.customer_gateway)
-    }
+/// Why holding `held` and `wanted` at once is refused, if it is: a single thing held twice
+/// first, then overlapping ranges.
+fn conflict(held: &[Claim], wanted: &[Claim], noun: &str) -> Option<String> {
+    let single = |c: &&Claim| matches!(c.held, Held::One { .. });
+    let held_first = held
+        .iter()
+        .filter(single)
+        .chain(held.iter().filter(|c| !single(c)));
+    held_first
+        .flat_map(|h| wanted.iter().map(move |w| (h, w)))
+        .find_map(|(h, w)| h.conflict(w, noun))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ObjectKind;
     use crate::types::Reason;
     use std::collections::BTreeMap;
+    use tunnelform_kinds::ResourceKind;
 
     fn change(
         addr: &str,
@@ -557,6 +530,60 @@ mod tests {
             node(&g, &p, "tencentcloud_vpn_gateway.gw", StepKind::Create),
             node(&g, &p, "tencentcloud_vpn_connection.old", StepKind::Delete)
         ));
+    }
+
+    #[test]
+    fn the_graph_travels_with_the_plan_and_a_damaged_one_is_refused() {
+        let mut p = plan(vec![
+            change(
+                "tencentcloud_vpn_gateway.gw",
+                ResourceKind::VpnGateway,
+                Action::Create,
+                None,
+                None,
+                None,
+                &[],
+            ),
+            change(
+                "tencentcloud_vpn_connection.t",
+                ResourceKind::VpnConnection,
+                Action::Create,
+                None,
+                None,
+                None,
+                &["tencentcloud_vpn_gateway.gw"],
+            ),
+        ]);
+        let built = build_graph(&p).unwrap();
+        p.graph = Some(built.to_data());
+        // Saved and read back (as a plan file is), the same steps in the same order.
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        let g = ExecGraph::from_data(back.graph.as_ref().unwrap(), &back).unwrap();
+        assert_eq!(g.to_data(), built.to_data());
+        assert!(g.precedes(
+            node(&g, &back, "tencentcloud_vpn_gateway.gw", StepKind::Create),
+            node(&g, &back, "tencentcloud_vpn_connection.t", StepKind::Create)
+        ));
+        // A plan file whose graph was edited: a step of a change it does not have, an edge to
+        // nowhere, a cycle.
+        let mut bad = built.to_data();
+        bad.steps[0].0 = 7;
+        assert!(matches!(
+            ExecGraph::from_data(&bad, &p),
+            Err(GraphError::Damaged(_))
+        ));
+        let mut bad = built.to_data();
+        bad.edges.push((0, 9));
+        assert!(matches!(
+            ExecGraph::from_data(&bad, &p),
+            Err(GraphError::Damaged(_))
+        ));
+        let mut bad = built.to_data();
+        let (a, b) = bad.edges[0];
+        bad.edges.push((b, a));
+        let err = ExecGraph::from_data(&bad, &p).unwrap_err();
+        assert!(err.to_string().contains("edited or damaged"), "{err}");
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub mod normalize;
 pub mod render;
 pub mod types;
 
-pub use diff::{diff_data, diff_managed, DiffInput, Lifecycle};
+pub use diff::{diff_data, diff_managed, DiffInput};
 pub use drift::detect_drift;
-pub use graph::{build_graph, ExecGraph, GraphError, Step, StepKind};
+pub use graph::{build_graph, ExecGraph, GraphData, GraphError, Step, StepKind};
+/// The diff reads it; the model owns it.
+pub use tunnelform_model::Lifecycle;
 pub use types::*;

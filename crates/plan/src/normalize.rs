@@ -117,7 +117,7 @@ pub fn same(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tunnelform_model::ResourceKind;
+    use tunnelform_kinds::ResourceKind;
 
     fn spd(local: &str, remotes: &[&str]) -> Value {
         Value::Map(BTreeMap::from([

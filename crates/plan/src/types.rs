@@ -1,60 +1,13 @@
 //! The plan as plain, serialisable data.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+use tunnelform_model::{Address, Value};
 
-/// Attributes of one object, by name.
-pub type Attrs = BTreeMap<String, Value>;
+pub use tunnelform_model::Attrs;
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
-/// What kind of object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ObjectKind {
-    Managed(ResourceKind),
-    Data(DataKind),
-}
-
-impl ObjectKind {
-    pub fn type_name(self) -> &'static str {
-        match self {
-            ObjectKind::Managed(k) => k.type_name(),
-            ObjectKind::Data(k) => k.type_name(),
-        }
-    }
-
-    pub fn schema(self) -> &'static tunnelform_model::BlockSchema {
-        match self {
-            ObjectKind::Managed(k) => k.schema(),
-            ObjectKind::Data(k) => k.schema(),
-        }
-    }
-
-    pub fn managed(self) -> Option<ResourceKind> {
-        match self {
-            ObjectKind::Managed(k) => Some(k),
-            ObjectKind::Data(_) => None,
-        }
-    }
-}
-
-impl Serialize for ObjectKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.type_name())
-    }
-}
-
-impl<'de> Deserialize<'de> for ObjectKind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ResourceKind::from_type_name(&s)
-            .map(ObjectKind::Managed)
-            .or_else(|| DataKind::from_type_name(&s).map(ObjectKind::Data))
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown resource type {s:?}")))
-    }
-}
+pub use tunnelform_kinds::ObjectKind;
 
 /// The small closed set of actions (as Terraform's `plans.Action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -243,6 +196,10 @@ pub struct Plan {
     /// Digest of the configuration (files and variables) the plan was made from.
     #[serde(default)]
     pub config_digest: String,
+    /// The execution graph, made once with the plan and executed as it is (plans saved before it
+    /// travelled with them have none: it is built when they are applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<crate::graph::GraphData>,
 }
 
 impl Plan {
@@ -258,6 +215,7 @@ impl Plan {
             lineage: None,
             serial: None,
             config_digest: String::new(),
+            graph: None,
         }
     }
 

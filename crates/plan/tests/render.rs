@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use tunnelform_model::{Address, DataKind, ResourceKind, Value};
+use tunnelform_kinds::{DataKind, ResourceKind};
+use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, render_markdown, RenderOptions};
 use tunnelform_plan::{
     Action, Attrs, Drift, ObjectKind, OutputChange, Plan, Reason, ResourceChange,

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 use tunnelform_state::{
     BackendError, Intent, JournalAction, LockError, LockInfo, OpResult, Outcome, Record,
     ResourceState, State, StateBackend, StateError, Timestamp,

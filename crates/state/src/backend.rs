@@ -10,7 +10,8 @@
 //!
 //! Reads and writes are blocking calls (the local backend fsyncs; the PostgreSQL backend waits for
 //! its connection's thread): they are made where a blocking fsync was acceptable before. Taking the
-//! lock is asynchronous, because it may wait for another holder.
+//! lock is asynchronous, because it may wait for another holder (the local lock waits through
+//! `StateLock`'s asynchronous wait).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,18 +26,37 @@ use crate::state::State;
 /// A boxed future, for the asynchronous methods of the (object-safe) backend traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Why a backend could not read or write.
-#[derive(Debug, thiserror::Error)]
+/// Why a backend could not read or write. Each case shows its cause's message and keeps the cause
+/// as its source (so a caller can still find, say, the [`StateError`] in the chain).
+#[derive(Debug)]
 pub enum BackendError {
-    #[error(transparent)]
     State(Box<StateError>),
-    #[error(transparent)]
     Journal(Box<JournalError>),
-    #[error(transparent)]
     Lock(Box<LockError>),
     /// A backend's own failure (its message says what, where and how to fix it; never a secret).
-    #[error("{0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::State(e) => e.fmt(f),
+            BackendError::Journal(e) => e.fmt(f),
+            BackendError::Lock(e) => e.fmt(f),
+            BackendError::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BackendError::State(e) => Some(e.as_ref()),
+            BackendError::Journal(e) => Some(e.as_ref()),
+            BackendError::Lock(e) => Some(e.as_ref()),
+            BackendError::Other(e) => e.source(),
+        }
+    }
 }
 
 impl From<StateError> for BackendError {
@@ -250,9 +270,9 @@ impl StateBackend for LocalBackend {
         mut on_wait: OnWait<'a>,
     ) -> BoxFuture<'a, Result<Box<dyn HeldLock>, BackendError>> {
         Box::pin(async move {
-            // The OS lock is taken by a blocking call (the caller runs it where blocking is fine).
             let lock =
-                StateLock::acquire_with(self.file.path(), info, timeout, &mut |h| on_wait(h))?;
+                StateLock::acquire_with(self.file.path(), info, timeout, move |h| on_wait(h))
+                    .await?;
             Ok(Box::new(LocalLock(Some(lock))) as Box<dyn HeldLock>)
         })
     }

@@ -26,7 +26,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 
 use crate::fsutil;
 use crate::state::excerpt;

@@ -10,14 +10,18 @@
 //! process, which is what the tests use. The lock file itself is never deleted (deleting it would let
 //! two processes lock two different files under the same name); it is emptied on release.
 //!
+//! Waiting for a holder is asynchronous (on [`tunnelform_wait`], tokio's timers): [`StateLock::acquire`]
+//! never blocks a runtime thread.
+//!
 //! Limits: on a network filesystem flock is only as good as the server's lock support.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
 use crate::fsutil;
 use crate::state::TUNNELFORM_VERSION;
@@ -149,25 +153,48 @@ pub struct StateLock {
     released: bool,
 }
 
+/// What one attempt at the OS lock found.
+enum Attempt {
+    Acquired,
+    /// Held by another open file; its holder's record, if it has written one yet.
+    Held(Option<Box<LockRecord>>),
+}
+
+fn try_lock_once(file: &File, lock_path: &Path) -> Result<Attempt, LockError> {
+    match file.try_lock() {
+        Ok(()) => Ok(Attempt::Acquired),
+        Err(TryLockError::WouldBlock) => Ok(Attempt::Held(read_record(lock_path).map(Box::new))),
+        Err(TryLockError::Error(e)) => Err(LockError::Io {
+            op: "lock",
+            path: lock_path.to_path_buf(),
+            cause: e,
+        }),
+    }
+}
+
+/// A holder writes its record just after it takes the lock: a lock found held without a record is
+/// given this long to show who holds it (and may be released meanwhile).
+const RECORD_GRACE: Duration = Duration::from_secs(1);
+
 impl StateLock {
     /// Takes the lock on `state_path`. With `timeout` `None` (or zero), fails at once with
-    /// [`LockError::Held`] naming the holder; otherwise retries until the timeout, then fails with
-    /// [`LockError::Timeout`].
-    pub fn acquire(
+    /// [`LockError::Held`] naming the holder; otherwise waits (asynchronously: the runtime thread is
+    /// never blocked) until the timeout, then fails with [`LockError::Timeout`].
+    pub async fn acquire(
         state_path: &Path,
         info: LockInfo,
         timeout: Option<Duration>,
     ) -> Result<StateLock, LockError> {
-        StateLock::acquire_with(state_path, info, timeout, &mut |_| {})
+        StateLock::acquire_with(state_path, info, timeout, |_| {}).await
     }
 
     /// Like [`StateLock::acquire`], calling `on_wait` once with the holder when the lock is found held
     /// and the call is going to wait (so a caller can say "waiting for the lock held by ...").
-    pub fn acquire_with(
+    pub async fn acquire_with(
         state_path: &Path,
         info: LockInfo,
         timeout: Option<Duration>,
-        on_wait: &mut dyn FnMut(Option<&LockRecord>),
+        on_wait: impl FnOnce(Option<&LockRecord>),
     ) -> Result<StateLock, LockError> {
         let lock_path = fsutil::lock_path(state_path);
         let dir = fsutil::parent_dir(&lock_path);
@@ -181,48 +208,73 @@ impl StateLock {
             .map_err(io("open", &lock_path))?;
         let start = Instant::now();
         let timeout = timeout.filter(|t| !t.is_zero());
-        let mut pause = Duration::from_millis(10);
-        let mut announced = false;
-        // A holder writes its record just after it takes the lock: a lock found held without a
-        // record is given this long to show who holds it (and may be released meanwhile).
-        let record_deadline = start + Duration::from_secs(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) => {
-                    let holder = read_record(&lock_path).map(Box::new);
-                    if holder.is_none() && Instant::now() < record_deadline {
-                        std::thread::sleep(Duration::from_millis(20));
-                        continue;
-                    }
-                    let Some(limit) = timeout else {
-                        return Err(LockError::Held {
-                            state: state_path.to_path_buf(),
-                            holder,
-                        });
-                    };
-                    let waited = start.elapsed();
-                    if waited >= limit {
-                        return Err(LockError::Timeout {
-                            state: state_path.to_path_buf(),
-                            waited,
-                            holder,
-                        });
-                    }
-                    if !announced {
-                        announced = true;
-                        on_wait(holder.as_deref());
-                    }
-                    std::thread::sleep(pause.min(limit - waited));
-                    pause = (pause * 2).min(Duration::from_millis(250));
+        let attempt = || std::future::ready(try_lock_once(&file, &lock_path));
+        // First: at once, then every 20 ms while the holder has not written its record yet.
+        let found = Wait::new(Schedule {
+            first: Duration::ZERO,
+            then: Duration::from_millis(20),
+            factor: 1.0,
+            max: Duration::from_millis(20),
+        })
+        .deadline(start + RECORD_GRACE)
+        .until(|_| attempt(), |a| !matches!(a, Attempt::Held(None)))
+        .await;
+        let holder = match found {
+            Ok(Attempt::Acquired) => None,
+            Ok(Attempt::Held(h))
+            | Err(WaitError::TimedOut {
+                last: Attempt::Held(h),
+                ..
+            }) => Some(h),
+            Err(WaitError::TimedOut {
+                last: Attempt::Acquired,
+                ..
+            }) => None,
+            Err(WaitError::Failed(e)) => return Err(e),
+        };
+        if let Some(holder) = holder {
+            let Some(limit) = timeout else {
+                return Err(LockError::Held {
+                    state: state_path.to_path_buf(),
+                    holder,
+                });
+            };
+            let waited = start.elapsed();
+            if waited >= limit {
+                return Err(LockError::Timeout {
+                    state: state_path.to_path_buf(),
+                    waited,
+                    holder,
+                });
+            }
+            on_wait(holder.as_deref());
+            // Then: every 10 ms, 20 ms... up to 250 ms, until the lock is free or the timeout.
+            let freed = Wait::new(Schedule {
+                first: Duration::from_millis(10),
+                then: Duration::from_millis(20),
+                factor: 2.0,
+                max: Duration::from_millis(250),
+            })
+            .deadline(start + limit)
+            .until(|_| attempt(), |a| matches!(a, Attempt::Acquired))
+            .await;
+            match freed {
+                Ok(_)
+                | Err(WaitError::TimedOut {
+                    last: Attempt::Acquired,
+                    ..
+                }) => {}
+                Err(WaitError::TimedOut {
+                    last: Attempt::Held(holder),
+                    ..
+                }) => {
+                    return Err(LockError::Timeout {
+                        state: state_path.to_path_buf(),
+                        waited: start.elapsed(),
+                        holder,
+                    });
                 }
-                Err(TryLockError::Error(e)) => {
-                    return Err(LockError::Io {
-                        op: "lock",
-                        path: lock_path,
-                        cause: e,
-                    })
-                }
+                Err(WaitError::Failed(e)) => return Err(e),
             }
         }
         let record = LockRecord {

@@ -23,8 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value as Json;
+use tunnelform_kinds::{RegionHint, ResourceKind};
 use tunnelform_model::schema::{AttrSchema, AttrType, BlockSchema, Nesting};
-use tunnelform_model::{Address, InstanceKey, Mode, ResourceKind, Value};
+use tunnelform_model::{Address, InstanceKey, Mode, Value};
 
 use crate::secret::SecretDigest;
 use crate::state::{excerpt, Origin, ResourceState, State};
@@ -572,49 +573,55 @@ fn resolve_dependencies(
     }
 }
 
-/// Fills empty regions from what the attributes say: a gateway's zone, a tunnel's gateway, a customer
-/// gateway's tunnels.
+/// Fills empty regions from what each kind says they follow ([`RegionHint`]): a zone, the object
+/// an attribute names (a tunnel's gateway), or the objects naming this one (a customer gateway's
+/// tunnels, when they agree).
 fn infer_regions(state: &mut State, warnings: &mut Vec<MigrateWarning>) {
+    let hint = |r: &ResourceState| r.kind().map_or(RegionHint::None, |k| k.def().region_hint());
     let str_attr = |r: &ResourceState, name: &str| {
         r.attributes
             .get(name)
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    // Gateways, from their zone.
     for r in state.resources.values_mut() {
-        if r.region.is_empty() && r.kind() == Some(ResourceKind::VpnGateway) {
-            if let Some(region) = str_attr(r, "zone").as_deref().and_then(region_of_zone) {
+        if let (true, RegionHint::Zone(attr)) = (r.region.is_empty(), hint(r)) {
+            if let Some(region) = str_attr(r, attr).as_deref().and_then(region_of_zone) {
                 r.region = region;
             }
         }
     }
-    let gateway_region: BTreeMap<String, String> = state
+    let region_of_id: BTreeMap<String, String> = state
         .resources
         .values()
-        .filter(|r| r.kind() == Some(ResourceKind::VpnGateway) && !r.region.is_empty())
+        .filter(|r| !r.region.is_empty())
         .map(|r| (r.id.clone(), r.region.clone()))
         .collect();
     for r in state.resources.values_mut() {
-        if r.region.is_empty() && r.kind() == Some(ResourceKind::VpnConnection) {
-            if let Some(region) =
-                str_attr(r, "vpn_gateway_id").and_then(|g| gateway_region.get(&g).cloned())
-            {
+        if let (true, RegionHint::Follows(attr)) = (r.region.is_empty(), hint(r)) {
+            if let Some(region) = str_attr(r, attr).and_then(|id| region_of_id.get(&id).cloned()) {
                 r.region = region;
             }
         }
     }
-    let mut cgw_regions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in state.resources.values() {
-        if r.kind() == Some(ResourceKind::VpnConnection) && !r.region.is_empty() {
-            if let Some(cgw) = str_attr(r, "customer_gateway_id") {
-                cgw_regions.entry(cgw).or_default().insert(r.region.clone());
+    // (attribute, id named) -> regions of the objects naming it.
+    let mut named_from: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for r in state.resources.values().filter(|r| !r.region.is_empty()) {
+        for (name, v) in &r.attributes {
+            if let Some(id) = v.as_str() {
+                named_from
+                    .entry((name.clone(), id.to_string()))
+                    .or_default()
+                    .insert(r.region.clone());
             }
         }
     }
     for (address, r) in state.resources.iter_mut() {
-        if r.region.is_empty() && r.kind() == Some(ResourceKind::CustomerGateway) {
-            if let Some(regions) = cgw_regions.get(&r.id).filter(|s| s.len() == 1) {
+        if let (true, RegionHint::FollowedBy(attr)) = (r.region.is_empty(), hint(r)) {
+            if let Some(regions) = named_from
+                .get(&(attr.to_string(), r.id.clone()))
+                .filter(|s| s.len() == 1)
+            {
                 r.region = regions.iter().next().cloned().unwrap_or_default();
             }
         }

@@ -37,8 +37,9 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
+use tunnelform_kinds::ResourceKind;
 use tunnelform_model::value::{SENSITIVE_SENTINEL, UNKNOWN_SENTINEL};
-use tunnelform_model::{Address, Mode, ResourceKind, Value};
+use tunnelform_model::{Address, Mode, Value};
 
 use crate::secret::{as_digest_marker, mask_sensitive_reusing, SecretDigest, SENSITIVE_DIGEST_KEY};
 
@@ -695,13 +696,16 @@ impl ResourceState {
                 }
             }
             for d in &self.deposed {
-                // Deleting a tunnel names its VPN gateway: without it the delete could only fail,
-                // half-way through an apply.
-                if kind == ResourceKind::VpnConnection
-                    && !d.attributes.contains_key("vpn_gateway_id")
+                // What deleting it needs (a tunnel's VPN gateway): without it the delete could
+                // only fail, half-way through an apply.
+                if let Some(missing) = kind
+                    .def()
+                    .delete_needs()
+                    .iter()
+                    .find(|a| !d.attributes.contains_key(**a))
                 {
                     return Err(inconsistent(format!(
-                        "its deposed object {} has no vpn_gateway_id, which deleting it needs: add it to the entry's attributes, or delete the tunnel in the console and remove the entry",
+                        "its deposed object {} has no {missing}, which deleting it needs: add it to the entry's attributes, or delete the object in the console and remove the entry",
                         excerpt(&d.id)
                     )));
                 }

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 use tunnelform_state::{
     check_replace, Intent, JournalAction, LocalBackend, LockInfo, ResourceState, State,
     StateBackend, StateFile,
@@ -21,18 +22,6 @@ fn tunnel(i: usize) -> (Address, ResourceState) {
             format!("vpnx-{i:08}"),
         ),
     )
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    // The local backend's futures complete without a runtime (the lock is a blocking call).
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 #[test]
@@ -102,18 +91,24 @@ fn replace_keeps_lineage_and_serial_and_refuses_to_clobber() {
     assert_eq!(b.load().unwrap().serial, 12);
 }
 
-#[test]
-fn the_local_lock_is_taken_through_the_backend_and_names_its_holder() {
+#[tokio::test]
+async fn the_local_lock_is_taken_through_the_backend_and_names_its_holder() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.json");
     let a = LocalBackend::open(&path).unwrap();
     let b = LocalBackend::open(&path).unwrap();
-    let held = block_on(a.lock(LockInfo::new("apply"), None, Box::new(|_| {}))).unwrap();
-    let e = match block_on(b.lock(
-        LockInfo::new("plan"),
-        Some(Duration::from_millis(100)),
-        Box::new(|_| {}),
-    )) {
+    let held = a
+        .lock(LockInfo::new("apply"), None, Box::new(|_| {}))
+        .await
+        .unwrap();
+    let e = match b
+        .lock(
+            LockInfo::new("plan"),
+            Some(Duration::from_millis(100)),
+            Box::new(|_| {}),
+        )
+        .await
+    {
         Err(e) => e.to_string(),
         Ok(_) => panic!("two holders"),
     };
@@ -121,11 +116,10 @@ fn the_local_lock_is_taken_through_the_backend_and_names_its_holder() {
         e.contains(&held.record().id) && e.contains("timed out"),
         "{e}"
     );
-    assert_eq!(
-        block_on(b.lock_holder()).unwrap().unwrap().id,
-        held.record().id
-    );
-    block_on(held.unlock()).unwrap();
-    assert!(block_on(b.lock_holder()).unwrap().is_none());
-    block_on(b.lock(LockInfo::new("plan"), None, Box::new(|_| {}))).unwrap();
+    assert_eq!(b.lock_holder().await.unwrap().unwrap().id, held.record().id);
+    held.unlock().await.unwrap();
+    assert!(b.lock_holder().await.unwrap().is_none());
+    b.lock(LockInfo::new("plan"), None, Box::new(|_| {}))
+        .await
+        .unwrap();
 }

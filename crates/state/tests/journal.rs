@@ -3,7 +3,8 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 
-use tunnelform_model::{Address, ResourceKind};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::Address;
 use tunnelform_state::{
     journal_path, Intent, Journal, JournalAction, JournalError, OpId, OpResult, Outcome, Record,
     Sent, Timestamp,

@@ -5,7 +5,6 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use tunnelform_state::{
@@ -20,14 +19,18 @@ fn info(operation: &str, who: &str) -> LockInfo {
     }
 }
 
-#[test]
-fn second_writer_fails_at_once_naming_the_holder() {
+#[tokio::test]
+async fn second_writer_fails_at_once_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state/net.tfstate.json");
-    let held = StateLock::acquire(&state, info("apply", "alice@ci-runner-3"), None).unwrap();
+    let held = StateLock::acquire(&state, info("apply", "alice@ci-runner-3"), None)
+        .await
+        .unwrap();
     assert!(state.with_file_name("net.tfstate.json.lock").is_file());
 
-    let err = StateLock::acquire(&state, info("destroy", "bob@laptop"), None).unwrap_err();
+    let err = StateLock::acquire(&state, info("destroy", "bob@laptop"), None)
+        .await
+        .unwrap_err();
     let LockError::Held {
         holder: Some(holder),
         ..
@@ -51,31 +54,40 @@ fn second_writer_fails_at_once_naming_the_holder() {
 
     drop(held);
     assert_eq!(lock_holder(&state).unwrap(), None);
-    let again = StateLock::acquire(&state, info("destroy", "bob@laptop"), None).unwrap();
+    let again = StateLock::acquire(&state, info("destroy", "bob@laptop"), None)
+        .await
+        .unwrap();
     assert_eq!(again.record().who, "bob@laptop");
 }
 
-#[test]
-fn zero_timeout_fails_at_once() {
+#[tokio::test]
+async fn zero_timeout_fails_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let _held = StateLock::acquire(&state, info("apply", "a@h"), None).unwrap();
-    let err = StateLock::acquire(&state, info("apply", "b@h"), Some(Duration::ZERO)).unwrap_err();
+    let _held = StateLock::acquire(&state, info("apply", "a@h"), None)
+        .await
+        .unwrap();
+    let err = StateLock::acquire(&state, info("apply", "b@h"), Some(Duration::ZERO))
+        .await
+        .unwrap_err();
     assert!(matches!(err, LockError::Held { .. }), "{err}");
 }
 
-#[test]
-fn timeout_expires_while_held() {
+#[tokio::test]
+async fn timeout_expires_while_held() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None).unwrap();
+    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None)
+        .await
+        .unwrap();
     let mut waited_for = None;
     let err = StateLock::acquire_with(
         &state,
         info("plan", "bob@ci"),
         Some(Duration::from_millis(150)),
-        &mut |h| waited_for = h.cloned(),
+        &mut |h: Option<&LockRecord>| waited_for = h.cloned(),
     )
+    .await
     .unwrap_err();
     let LockError::Timeout {
         waited,
@@ -99,27 +111,30 @@ fn timeout_expires_while_held() {
     );
 }
 
-#[test]
-fn waiting_writer_gets_the_lock_when_it_is_released() {
+#[tokio::test]
+async fn waiting_writer_gets_the_lock_when_it_is_released() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let held = StateLock::acquire(&state, info("apply", "first@h"), None).unwrap();
-    let (tx, rx) = mpsc::channel();
+    let held = StateLock::acquire(&state, info("apply", "first@h"), None)
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
     let path = state.clone();
-    let waiter = std::thread::spawn(move || {
+    let waiter = tokio::spawn(async move {
         StateLock::acquire_with(
             &path,
             info("apply", "second@h"),
             Some(Duration::from_secs(30)),
-            &mut |h| {
+            move |h| {
                 tx.send(h.map(|h| h.who.clone())).unwrap();
             },
         )
+        .await
     });
     // The waiter reports that it found the lock held and is waiting; only then release.
-    assert_eq!(rx.recv().unwrap().as_deref(), Some("first@h"));
+    assert_eq!(rx.await.unwrap().as_deref(), Some("first@h"));
     held.release().unwrap();
-    let second = waiter.join().unwrap().unwrap();
+    let second = waiter.await.unwrap().unwrap();
     assert_eq!(second.record().who, "second@h");
     assert_eq!(
         lock_holder(&state).unwrap().map(|h| h.who),
@@ -127,14 +142,16 @@ fn waiting_writer_gets_the_lock_when_it_is_released() {
     );
 }
 
-#[test]
-fn force_unlock_checks_the_id_and_refuses_a_live_holder() {
+#[tokio::test]
+async fn force_unlock_checks_the_id_and_refuses_a_live_holder() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
     let err = force_unlock(&state, "whatever").unwrap_err();
     assert!(matches!(err, LockError::NotLocked { .. }), "{err}");
 
-    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None).unwrap();
+    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None)
+        .await
+        .unwrap();
     let err = force_unlock(&state, "not-the-id").unwrap_err();
     assert!(matches!(err, LockError::WrongId { .. }), "{err}");
     assert!(err.to_string().contains(held.id()) && err.to_string().contains("not-the-id"));
@@ -144,13 +161,13 @@ fn force_unlock_checks_the_id_and_refuses_a_live_holder() {
     assert!(err.to_string().contains("Stop that process"), "{err}");
     // Still held after the refused attempts.
     assert!(matches!(
-        StateLock::acquire(&state, info("apply", "b@h"), None),
+        StateLock::acquire(&state, info("apply", "b@h"), None).await,
         Err(LockError::Held { .. })
     ));
 }
 
-#[test]
-fn force_unlock_clears_the_record_of_a_dead_holder() {
+#[tokio::test]
+async fn force_unlock_clears_the_record_of_a_dead_holder() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
     // What a holder killed before it could clean up leaves behind: a record, and no OS lock.
@@ -184,16 +201,20 @@ fn force_unlock_clears_the_record_of_a_dead_holder() {
 
     // And a stale record never blocks a new writer.
     fs::write(&lock_file, serde_json::to_vec(&stale).unwrap()).unwrap();
-    let lock = StateLock::acquire(&state, info("apply", "new@h"), None).unwrap();
+    let lock = StateLock::acquire(&state, info("apply", "new@h"), None)
+        .await
+        .unwrap();
     assert_ne!(lock.id(), stale.id);
 }
 
-#[test]
-fn release_on_drop_empties_the_record() {
+#[tokio::test]
+async fn release_on_drop_empties_the_record() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
     {
-        let _l = StateLock::acquire(&state, info("apply", "a@h"), None).unwrap();
+        let _l = StateLock::acquire(&state, info("apply", "a@h"), None)
+            .await
+            .unwrap();
         assert!(!fs::read(dir.path().join("s.json.lock")).unwrap().is_empty());
     }
     assert_eq!(fs::read(dir.path().join("s.json.lock")).unwrap(), b"");
@@ -210,20 +231,22 @@ fn lock_info_new_fills_who_and_version() {
 const CHILD_ENV: &str = "TUNNELFORM_STATE_TEST_LOCK_CHILD";
 
 /// Run only as a child of the test below: takes the lock, says so, and waits until killed.
-#[test]
-fn lock_holder_child_process() {
+#[tokio::test]
+async fn lock_holder_child_process() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let lock = StateLock::acquire(Path::new(&path), info("apply", "child@test"), None).unwrap();
+    let lock = StateLock::acquire(Path::new(&path), info("apply", "child@test"), None)
+        .await
+        .unwrap();
     println!("LOCKED {}", lock.id());
     // Block until the parent kills us (or closes stdin).
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
 }
 
-#[test]
-fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
+#[tokio::test]
+async fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -251,7 +274,9 @@ fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
         }
     };
 
-    let err = StateLock::acquire(&state, info("apply", "parent@test"), None).unwrap_err();
+    let err = StateLock::acquire(&state, info("apply", "parent@test"), None)
+        .await
+        .unwrap_err();
     let LockError::Held {
         holder: Some(holder),
         ..
@@ -272,17 +297,21 @@ fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
 
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
-    let lock = StateLock::acquire(&state, info("apply", "parent@test"), None).unwrap();
+    let lock = StateLock::acquire(&state, info("apply", "parent@test"), None)
+        .await
+        .unwrap();
     assert_eq!(lock.record().pid, std::process::id());
 }
 
 /// A holder writes its record just after taking the lock: a second writer arriving in between
 /// waits a moment for the record instead of reporting an anonymous holder.
-#[test]
-fn a_holder_that_has_not_written_its_record_yet_is_still_named() {
+#[tokio::test]
+async fn a_holder_that_has_not_written_its_record_yet_is_still_named() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("net.tfstate.json");
-    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None).unwrap();
+    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None)
+        .await
+        .unwrap();
     let lock_path = state.with_file_name("net.tfstate.json.lock");
     let record = fs::read(&lock_path).unwrap();
     // As if the holder had only just taken the lock: empty record, written 200 ms later.
@@ -294,10 +323,82 @@ fn a_holder_that_has_not_written_its_record_yet_is_still_named() {
             fs::write(&lock_path, record).unwrap();
         }
     });
-    let err = StateLock::acquire(&state, info("apply", "bob@ci"), None).unwrap_err();
+    let err = StateLock::acquire(&state, info("apply", "bob@ci"), None)
+        .await
+        .unwrap_err();
     writer.join().unwrap();
     let msg = err.to_string();
     assert!(msg.contains("alice@ci"), "{msg}");
     assert!(msg.contains("operation \"apply\""), "{msg}");
     drop(held);
+}
+
+/// Waiting for the lock is asynchronous: on a single-threaded runtime, other tasks keep running
+/// while a writer waits (a blocking sleep would starve them until the timeout).
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_for_the_lock_does_not_block_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let _held = StateLock::acquire(&state, info("apply", "alice@ci"), None)
+        .await
+        .unwrap();
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let err = StateLock::acquire(
+        &state,
+        info("apply", "bob@ci"),
+        Some(Duration::from_millis(300)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, LockError::Timeout { .. }), "{err}");
+    let n = ticks.load(std::sync::atomic::Ordering::SeqCst);
+    ticker.abort();
+    assert!(n >= 10, "only {n} ticks of 10 ms during a 300 ms wait");
+}
+
+/// The wait runs on tokio's clock: under paused time a ten-minute lock timeout passes at once, and
+/// the error still names the holder.
+#[tokio::test(start_paused = true)]
+async fn a_long_lock_timeout_runs_on_tokio_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let held = StateLock::acquire(&state, info("apply", "alice@ci"), None)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut announced = None;
+    let err = StateLock::acquire_with(
+        &state,
+        info("apply", "bob@ci"),
+        Some(Duration::from_secs(600)),
+        |h: Option<&LockRecord>| announced = h.map(|h| h.who.clone()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let LockError::Timeout {
+        waited,
+        holder: Some(holder),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(*waited >= Duration::from_secs(600), "{waited:?}");
+    assert_eq!(holder.id, held.id());
+    assert_eq!(announced.as_deref(), Some("alice@ci"));
+    assert!(err.to_string().contains("timed out after 600.0s"), "{err}");
 }

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use tunnelform_model::{Address, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, Value};
 use tunnelform_state::{
     migrate_terraform, migrate_terraform_with, MigrateError, MigrateOptions, Origin, State,
     StateFile,

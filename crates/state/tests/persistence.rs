@@ -6,7 +6,8 @@ use std::fs;
 use std::path::Path;
 
 use rand::{Rng, SeedableRng};
-use tunnelform_model::{Address, InstanceKey, ResourceKind, Value};
+use tunnelform_kinds::ResourceKind;
+use tunnelform_model::{Address, InstanceKey, Value};
 use tunnelform_state::{
     as_digest_marker, Cloud, OutputState, ParseError, ResourceState, State, StateError, StateFile,
     WriteError, STATE_FORMAT_VERSION,

@@ -46,7 +46,7 @@ pub use config::{ClientConfig, ConfigError, Endpoint};
 pub use error::{ApiError, ErrorCode, ErrorKind};
 pub use limiter::RateLimits;
 pub use metrics::MetricsSnapshot;
-pub use names::{parse_resource_name, resource_name, ResourceKind, ResourceName, UinError};
+pub use names::{parse_resource_name, resource_name, ResourceName, UinError};
 pub use retry::{should_retry, Decision, RetryPolicy};
 pub use secret::Secret;
 pub use tunnelform_tc3::Credentials;

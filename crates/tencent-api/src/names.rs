@@ -7,40 +7,10 @@ use crate::tag::GetResourcesRequest;
 use crate::Client;
 use std::fmt;
 
-/// The kinds of vpc resources tunnelform tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResourceKind {
-    VpnConnection,
-    VpnGateway,
-    CustomerGateway,
-    Vpc,
-}
-
-impl ResourceKind {
-    /// The resource prefix in six-segment names (`vpnx`, `vpngw`, `cgw`, `vpc`).
-    pub const fn prefix(self) -> &'static str {
-        match self {
-            ResourceKind::VpnConnection => "vpnx",
-            ResourceKind::VpnGateway => "vpngw",
-            ResourceKind::CustomerGateway => "cgw",
-            ResourceKind::Vpc => "vpc",
-        }
-    }
-
-    pub fn from_prefix(p: &str) -> Option<Self> {
-        Some(match p {
-            "vpnx" => ResourceKind::VpnConnection,
-            "vpngw" => ResourceKind::VpnGateway,
-            "cgw" => ResourceKind::CustomerGateway,
-            "vpc" => ResourceKind::Vpc,
-            _ => return None,
-        })
-    }
-}
-
-/// `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>`.
-pub fn resource_name(region: &str, uin: &str, kind: ResourceKind, id: &str) -> String {
-    format!("qcs::vpc:{region}:uin/{uin}:{}/{id}", kind.prefix())
+/// `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>`, where `prefix` is the resource's id prefix
+/// (`vpnx`, `vpngw`, `cgw`, `vpc`).
+pub fn resource_name(region: &str, uin: &str, prefix: &str, id: &str) -> String {
+    format!("qcs::vpc:{region}:uin/{uin}:{prefix}/{id}")
 }
 
 /// The parts of a six-segment name `qcs::<service>:<region>:uin/<uin>:<prefix>/<id>`.
@@ -136,10 +106,10 @@ impl Client {
     pub async fn resource_name(
         &self,
         region: &str,
-        kind: ResourceKind,
+        prefix: &str,
         id: &str,
     ) -> Result<String, UinError> {
-        Ok(resource_name(region, &self.uin(region).await?, kind, id))
+        Ok(resource_name(region, &self.uin(region).await?, prefix, id))
     }
 }
 
@@ -152,7 +122,7 @@ mod tests {
         let n = resource_name(
             "ap-guangzhou",
             "100000558920",
-            ResourceKind::VpnConnection,
+            "vpnx",
             "vpnx-abcd1234",
         );
         assert_eq!(
@@ -165,15 +135,11 @@ mod tests {
         assert_eq!(p.id, "vpnx-abcd1234");
         assert_eq!(p.to_string(), n);
         assert_eq!(
-            ResourceKind::from_prefix(&p.prefix),
-            Some(ResourceKind::VpnConnection)
-        );
-        assert_eq!(
-            resource_name("ap-beijing", "1", ResourceKind::VpnGateway, "vpngw-x"),
+            resource_name("ap-beijing", "1", "vpngw", "vpngw-x"),
             "qcs::vpc:ap-beijing:uin/1:vpngw/vpngw-x"
         );
         assert_eq!(
-            resource_name("r", "1", ResourceKind::CustomerGateway, "cgw-x"),
+            resource_name("r", "1", "cgw", "cgw-x"),
             "qcs::vpc:r:uin/1:cgw/cgw-x"
         );
         let cvm = parse_resource_name("qcs::cvm:ap-beijing:uin/1234567:instance/ins-123").unwrap();

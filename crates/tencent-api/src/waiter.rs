@@ -1,14 +1,15 @@
 //! Waiting for asynchronous tasks (`CreateVpnConnection`, `DeleteVpnConnection`) with
-//! `DescribeVpcTaskResult`. Polls go through the client, hence through the action's 20/s limiter shared by
-//! every waiter, with a growing delay between polls.
+//! `DescribeVpcTaskResult`, on the one waiting helper ([`tunnelform_wait::Wait`]). Polls go through the
+//! client, hence through the action's 20/s limiter shared by every waiter, with a growing delay between
+//! polls.
 
 use crate::action::DescribeVpcTaskResult;
 use crate::error::ApiError;
 use crate::vpc::DescribeVpcTaskResultRequest;
 use crate::Client;
 use std::time::Duration;
-use tokio::time::Instant;
 use tracing::debug;
+use tunnelform_wait::{self as wait, Instant, Schedule, Wait};
 
 /// How to wait for a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +89,26 @@ pub enum WaitError {
     Api(#[from] ApiError),
 }
 
+impl WaitOptions {
+    /// The poll schedule: `initial_delay` before the first poll, then delays growing 1.5 times up to
+    /// `max_delay`. After an immediate first poll (a zero `initial_delay`) the delays grow from
+    /// 100 ms, so a wait never polls as fast as the rate limiter lets it.
+    pub fn schedule(&self) -> Schedule {
+        let max = self.max_delay.max(Duration::from_millis(1));
+        let then = if self.initial_delay.is_zero() {
+            Duration::from_millis(100)
+        } else {
+            self.initial_delay.mul_f64(1.5)
+        };
+        Schedule {
+            first: self.initial_delay,
+            then: then.min(max),
+            factor: 1.5,
+            max,
+        }
+    }
+}
+
 impl Client {
     /// Polls `DescribeVpcTaskResult` until the task (id = the `RequestId` of the async call) is `SUCCESS` or
     /// `FAILED`, or `opts.timeout` passes. Poll errors are retried by the client's retry policy (it is a
@@ -99,55 +120,83 @@ impl Client {
         opts: WaitOptions,
     ) -> Result<TaskOutcome, WaitError> {
         let start = Instant::now();
-        let deadline = start + opts.timeout;
-        let mut delay = opts.initial_delay;
         let req = DescribeVpcTaskResultRequest {
             task_id: task_id.to_string(),
         };
+        let req = &req;
         let mut polls = 0u32;
-        loop {
-            let wake = (Instant::now() + delay).min(deadline);
-            tokio::time::sleep_until(wake).await;
-            polls += 1;
-            let resp = self.call::<DescribeVpcTaskResult>(region, &req).await?;
-            match TaskStatus::parse(&resp.status) {
-                TaskStatus::Success => {
-                    debug!(
-                        task_id,
-                        region,
-                        polls,
-                        waited_ms = start.elapsed().as_millis() as u64,
-                        "task succeeded"
-                    );
-                    return Ok(TaskOutcome::Success {
-                        output: resp.output,
-                    });
-                }
-                TaskStatus::Failed => {
-                    debug!(
-                        task_id,
-                        region,
-                        polls,
-                        waited_ms = start.elapsed().as_millis() as u64,
-                        "task failed"
-                    );
-                    return Ok(TaskOutcome::Failed {
-                        output: resp.output,
-                    });
-                }
-                TaskStatus::Running | TaskStatus::Other(_) => {
-                    if Instant::now() >= deadline {
-                        return Err(WaitError::Timeout {
-                            task_id: task_id.to_string(),
-                            waited: start.elapsed(),
-                            last_status: resp.status,
-                        });
-                    }
-                }
+        let waited = Wait::new(opts.schedule())
+            .timeout(opts.timeout)
+            .until(
+                |_| {
+                    polls += 1;
+                    self.call::<DescribeVpcTaskResult>(region, req)
+                },
+                |resp| {
+                    matches!(
+                        TaskStatus::parse(&resp.status),
+                        TaskStatus::Success | TaskStatus::Failed
+                    )
+                },
+            )
+            .await;
+        let resp = match waited {
+            Ok(resp) => resp,
+            Err(wait::WaitError::Failed(e)) => return Err(WaitError::Api(e)),
+            Err(wait::WaitError::TimedOut { last, waited, .. }) => {
+                return Err(WaitError::Timeout {
+                    task_id: task_id.to_string(),
+                    waited,
+                    last_status: last.status,
+                })
             }
-            delay = delay
-                .mul_f64(1.5)
-                .min(opts.max_delay.max(Duration::from_millis(1)));
-        }
+        };
+        let success = TaskStatus::parse(&resp.status) == TaskStatus::Success;
+        debug!(
+            task_id,
+            region,
+            polls,
+            waited_ms = start.elapsed().as_millis() as u64,
+            "task {}",
+            if success { "succeeded" } else { "failed" }
+        );
+        let output = resp.output;
+        Ok(if success {
+            TaskOutcome::Success { output }
+        } else {
+            TaskOutcome::Failed { output }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delays_ms(opts: &WaitOptions, n: usize) -> Vec<u128> {
+        opts.schedule()
+            .delays()
+            .take(n)
+            .map(|d| d.as_millis())
+            .collect()
+    }
+
+    #[test]
+    fn polls_back_off_from_the_initial_delay_to_the_max() {
+        assert_eq!(
+            delays_ms(&WaitOptions::default(), 8),
+            [500, 750, 1125, 1687, 2531, 3796, 5000, 5000]
+        );
+    }
+
+    #[test]
+    fn an_immediate_first_poll_is_followed_by_growing_delays() {
+        // Not one poll per limiter slot: the task limit (20/s) is shared by every waiter.
+        let opts = WaitOptions {
+            timeout: Duration::from_secs(30),
+            initial_delay: Duration::ZERO,
+            max_delay: Duration::from_secs(2),
+        };
+        assert_eq!(delays_ms(&opts, 5), [0, 100, 150, 225, 337]);
     }
 }

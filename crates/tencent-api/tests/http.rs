@@ -731,7 +731,7 @@ async fn get_resources_follows_tokens_and_discovers_uin() {
     // Cached.
     assert_eq!(
         client
-            .resource_name("ap-guangzhou", ResourceKind::VpnConnection, "vpnx-9")
+            .resource_name("ap-guangzhou", "vpnx", "vpnx-9")
             .await
             .unwrap(),
         "qcs::vpc:ap-guangzhou:uin/100000558920:vpnx/vpnx-9"

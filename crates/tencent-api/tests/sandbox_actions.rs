@@ -1910,13 +1910,13 @@ async fn tags_through_the_tag_service() {
     // The uin is discovered from the tagged tunnel.
     let uin = c.uin(REGION).await.unwrap();
     assert_eq!(uin, UIN);
-    let name = |kind, id: &str| resource_name(REGION, &uin, kind, id);
-    let conn_name = name(ResourceKind::VpnConnection, &t.vpn_connection_id);
+    let name = |prefix: &str, id: &str| resource_name(REGION, &uin, prefix, id);
+    let conn_name = name("vpnx", &t.vpn_connection_id);
     let names = vec![
         conn_name.clone(),
-        name(ResourceKind::VpnGateway, &gw.vpn_gateway_id),
-        name(ResourceKind::CustomerGateway, &cgw.customer_gateway_id),
-        name(ResourceKind::Vpc, VPC),
+        name("vpngw", &gw.vpn_gateway_id),
+        name("cgw", &cgw.customer_gateway_id),
+        name("vpc", VPC),
     ];
     let kv = |k: &str, v: &str| TagKv {
         tag_key: k.into(),
@@ -2053,7 +2053,7 @@ async fn tags_through_the_tag_service() {
                 resource_list: vec![resource_name(
                     REGION,
                     "999",
-                    ResourceKind::VpnConnection,
+                    "vpnx",
                     &t.vpn_connection_id,
                 )],
                 tag_keys: vec!["env".into()],

@@ -2,48 +2,30 @@
 //!
 //! hcl-edit bounds nesting (64 levels) and operator chains (128) while parsing, but its parser
 //! and its trees are recursive, so parsing, lowering and dropping its tree run on a thread with a
-//! large stack. The lowered tree is checked against [`crate::MAX_EXPRESSION_DEPTH`].
+//! large stack. The lowered tree is checked against [`MAX_EXPRESSION_DEPTH`].
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{BlockLabel, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
-use tunnelform_model::{Diagnostic, Value};
+use tunnelform_model::Value;
 
 use std::collections::HashMap;
 
 use crate::ast::{
     Attribute, BinOp, Block, Body, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart,
-    TraverseOp, UnaryOp,
+    TraverseOp, UnaryOp, MAX_EXPRESSION_DEPTH,
 };
 use crate::bigobj;
-use crate::source::{BSpan, Sources};
-use crate::values::number_value;
-use crate::MAX_EXPRESSION_DEPTH;
+use crate::error::SpanError;
+use crate::lexer::{tokenize, TokenKind};
+use crate::source::BSpan;
 
 /// Stack for the parsing thread. Only touched pages are committed.
 const PARSE_STACK: usize = 64 * 1024 * 1024;
 
-/// A problem found while lowering, located later against the sources.
-#[derive(Debug, Clone)]
-pub(crate) struct LowerError {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub help: Option<String>,
-    pub span: BSpan,
-}
-
-impl LowerError {
-    pub fn into_diag(self, sources: &Sources) -> Diagnostic {
-        let mut d = Diagnostic::error(self.summary);
-        d.detail = self.detail;
-        d.help = self.help;
-        sources.locate(d, self.span)
-    }
-}
-
 /// Runs `f` on a thread with a large stack (falls back to the current thread if none can be made).
-pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let slot = std::sync::Mutex::new(Some(f));
     let take = || slot.lock().ok().and_then(|mut g| g.take());
     let from_thread = std::thread::scope(|scope| {
@@ -80,7 +62,7 @@ fn unreachable_none<T>() -> T {
 }
 
 /// Parses a whole file into a body. A syntax error comes back as one located error.
-pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -102,7 +84,7 @@ pub(crate) fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<LowerError>)
     Ok((body, l.errors))
 }
 
-fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), LowerError> {
+fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let parsed = hcl_edit::parser::parse_body(src).map_err(|e| syntax_error(file, src, &e))?;
     let mut l = Lowerer {
         file,
@@ -116,7 +98,7 @@ fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<LowerError>), Low
 }
 
 /// Parses a standalone expression (a `--var` value).
-pub(crate) fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>), LowerError> {
+pub fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<SpanError>), SpanError> {
     let prepared = bigobj::prepare(file, src, true, &mut |text, off| {
         parse_entry(file, text, off)
     });
@@ -146,7 +128,7 @@ pub(crate) fn parse_expr(file: u32, src: &str) -> Result<(Expr, Vec<LowerError>)
 }
 
 /// One entry value of a big object, at offset `off` of the file.
-fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<LowerError>)> {
+fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<SpanError>)> {
     let parsed = hcl_edit::parser::parse_expr(text).ok()?;
     let mut l = Lowerer {
         file,
@@ -159,7 +141,7 @@ fn parse_entry(file: u32, text: &str, off: usize) -> Option<(Expr, Vec<LowerErro
     Some((e, l.errors))
 }
 
-fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError {
+fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> SpanError {
     let offset = e.location().offset().min(src.len());
     let end = src[offset..]
         .chars()
@@ -168,7 +150,7 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
         .unwrap_or(offset);
     let msg = e.message();
     if let Some((start, len)) = out_of_range_number(src, offset) {
-        return LowerError {
+        return SpanError {
             summary: "Number out of range".into(),
             detail: Some(format!(
                 "{} is too large to be a number (numbers must be finite: at most about 1.8e308)",
@@ -197,14 +179,14 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
                 "close the string with a double quote on the same line",
             )
         };
-        return LowerError {
+        return SpanError {
             summary: summary.into(),
             detail: Some(format!("the parser said: {msg}")),
             help: Some(help.into()),
             span: BSpan::new(file, pos..pos + 1),
         };
     }
-    LowerError {
+    SpanError {
         summary,
         detail: Some(format!("the parser said: {msg}")),
         help,
@@ -212,33 +194,19 @@ fn syntax_error(file: u32, src: &str, e: &hcl_edit::parser::Error) -> LowerError
     }
 }
 
-/// A number literal with an exponent too large for a 64-bit float (`1e400`) ending at or around
+/// A number literal with an exponent too large for a 64-bit float (`1e400`) at or around
 /// `offset`, which the parser reports as an unexpected character after a number: its start and
 /// length.
 fn out_of_range_number(src: &str, offset: usize) -> Option<(usize, usize)> {
-    let b = src.as_bytes();
-    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-');
-    let mut start = offset.min(b.len());
-    while start > 0 && is_num(b[start - 1]) {
-        start -= 1;
-    }
-    // The literal begins at a digit (not inside a name such as `var.e1`).
-    while start < b.len() && !b[start].is_ascii_digit() {
-        start += 1;
-    }
-    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
-        return None;
-    }
-    let mut end = start;
-    while end < b.len() && is_num(b[end]) {
-        end += 1;
-    }
-    let text = src.get(start..end)?;
-    if !text.contains(['e', 'E']) || end <= offset.saturating_sub(1) {
+    let t = tokenize(src)
+        .into_iter()
+        .find(|t| t.kind == TokenKind::Number && t.start <= offset && offset <= t.end)?;
+    let text = t.text(src);
+    if !text.contains(['e', 'E']) {
         return None;
     }
     match text.parse::<f64>() {
-        Ok(v) if v.is_infinite() => Some((start, end - start)),
+        Ok(v) if v.is_infinite() => Some((t.start, t.end - t.start)),
         _ => None,
     }
 }
@@ -299,89 +267,22 @@ fn explain_syntax_error(msg: &str) -> (String, Option<String>) {
 }
 
 /// The offset of the opening quote of a string that is not closed on its line (or of a heredoc
-/// that is never closed), if any. Skips comments; used only to improve a syntax error's location.
+/// that is never closed), if any; used only to improve a syntax error's location.
 fn find_unterminated(src: &str) -> Option<(usize, bool)> {
-    let bytes = src.as_bytes();
-    let mut i = 0;
-    let mut in_heredoc: Option<(String, usize)> = None;
-    while i < bytes.len() {
-        if let Some((delim, _)) = &in_heredoc {
-            // Skip whole lines until the delimiter line.
-            let end = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-            if src[i..end].trim() == delim {
-                in_heredoc = None;
-            }
-            i = end + 1;
-            continue;
-        }
-        let b = bytes[i];
-        match b {
-            b'#' => {
-                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = src[i..].find('\n').map(|n| i + n).unwrap_or(src.len());
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..]
-                    .find("*/")
-                    .map(|n| i + 2 + n + 2)
-                    .unwrap_or(src.len());
-                continue;
-            }
-            b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                let rest = &src[i + 2..];
-                let rest = rest.strip_prefix('-').unwrap_or(rest);
-                let ident: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .collect();
-                if !ident.is_empty() {
-                    in_heredoc = Some((ident, i));
-                    i = src[i..].find('\n').map(|n| i + n + 1).unwrap_or(src.len());
-                    continue;
-                }
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                let mut depth = 0usize;
-                loop {
-                    match bytes.get(i) {
-                        None => return Some((start, false)),
-                        Some(b'\n') if depth == 0 => return Some((start, false)),
-                        Some(b'\\') => i += 2,
-                        Some(b'$') | Some(b'%') if bytes.get(i + 1) == Some(&b'{') => {
-                            depth += 1;
-                            i += 2;
-                        }
-                        Some(b'}') if depth > 0 => {
-                            depth -= 1;
-                            i += 1;
-                        }
-                        Some(b'"') if depth == 0 => {
-                            i += 1;
-                            break;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    in_heredoc.map(|(_, at)| (at, true))
+    tokenize(src).into_iter().find_map(|t| match t.kind {
+        TokenKind::Str { terminated: false } => Some((t.start, false)),
+        TokenKind::Heredoc {
+            terminated: false, ..
+        } => Some((t.start, true)),
+        _ => None,
+    })
 }
 
 struct Lowerer {
     file: u32,
     /// Offset of the parsed text in the file (entries of big objects are parsed alone).
     base: usize,
-    errors: Vec<LowerError>,
+    errors: Vec<SpanError>,
     /// Big objects parsed beforehand, by start offset (see [`bigobj`]).
     prepared: HashMap<usize, Expr>,
 }
@@ -393,7 +294,7 @@ impl Lowerer {
     }
 
     fn err(&mut self, summary: impl Into<String>, help: Option<&str>, span: BSpan) {
-        self.errors.push(LowerError {
+        self.errors.push(SpanError {
             summary: summary.into(),
             detail: None,
             help: help.map(str::to_string),
@@ -474,7 +375,7 @@ impl Lowerer {
                 let n = n.value();
                 let v = match n.as_i64() {
                     Some(i) => Value::int(i),
-                    None => n.as_f64().map(number_value).unwrap_or(Value::Null),
+                    None => n.as_f64().map(Value::number).unwrap_or(Value::Null),
                 };
                 ExprKind::Literal(v)
             }
@@ -724,6 +625,39 @@ mod tests {
         let e = parse_body(0, "a = 1\na = 2\n").unwrap_err();
         assert_eq!(e.summary, "Duplicate argument");
         assert_eq!(e.span.start, 6);
+    }
+
+    #[test]
+    fn big_objects_are_masked_and_small_ones_left_alone() {
+        let mut src = String::from("locals {\n  big = {\n");
+        for i in 0..200 {
+            src.push_str(&format!("    k{i} = \"v{i}\" # c\n"));
+        }
+        src.push_str("  }\n  small = { a = 1 }\n}\n");
+        let mut calls = 0;
+        let p = bigobj::prepare(0, &src, false, &mut |text, off| {
+            calls += 1;
+            assert!(src[off..].starts_with(text));
+            let (e, errs) = parse_expr(0, text).ok()?;
+            Some((e, errs))
+        });
+        assert_eq!(calls, 200);
+        let masked = p.masked.unwrap();
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masked.lines().count(), src.lines().count());
+        assert!(masked.contains("big = {\n"));
+        assert!(!masked.contains("k0"));
+        assert!(masked.contains("small = { a = 1 }"));
+        let start = src.find("{\n    k0").unwrap();
+        assert!(matches!(&p.objects[&start].kind, ExprKind::Object(items) if items.len() == 200));
+    }
+
+    #[test]
+    fn an_escaped_interpolation_does_not_hide_an_unterminated_string() {
+        // `$${` is a literal `${`: the first string is closed, the second one is not.
+        let e = parse_body(0, "a = \"$${x\"\nb = \"open\nc = 1\n").unwrap_err();
+        assert_eq!(e.summary, "Unterminated string", "{e:?}");
+        assert_eq!(e.span.start, 15, "{e:?}");
     }
 
     #[test]

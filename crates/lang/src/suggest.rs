@@ -1,7 +1,7 @@
 //! "Did you mean ...?" suggestions.
 
 /// The candidate closest to `input`, if it is close enough to be a plausible typo.
-pub(crate) fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
+pub fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -39,7 +39,7 @@ fn digits(s: &str) -> String {
 }
 
 /// ` Did you mean "x"?` or an empty string.
-pub(crate) fn did_you_mean<'a, I>(input: &str, candidates: I) -> Option<String>
+pub fn did_you_mean<'a, I>(input: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -47,7 +47,7 @@ where
 }
 
 /// A readable list: `"a", "b" or "c"`.
-pub(crate) fn one_of(items: &[&str]) -> String {
+pub fn one_of(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
     match quoted.len() {
         0 => String::new(),

@@ -12,11 +12,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ast::{Expr, ExprKind, ObjKey};
-use crate::lower::LowerError;
+use crate::error::SpanError;
+use crate::lexer::{tokenize, TokenKind};
 use crate::source::BSpan;
 
 /// Parses one entry value: its text and its offset in the source.
-pub(crate) type ParseValue<'a> = dyn FnMut(&str, usize) -> Option<(Expr, Vec<LowerError>)> + 'a;
+pub(crate) type ParseValue<'a> = dyn FnMut(&str, usize) -> Option<(Expr, Vec<SpanError>)> + 'a;
 
 /// Objects with at least this many entries are parsed entry by entry.
 pub(crate) const BIG_OBJECT: usize = 64;
@@ -27,7 +28,7 @@ enum T {
     Close(u8),
     Newline,
     Comma,
-    /// A single `=` (not `==`, `=>`).
+    /// A single `=` (not `==`, `=>`, `<=`...).
     Eq,
     Colon,
     Ident,
@@ -43,151 +44,41 @@ struct Tok {
     end: usize,
 }
 
+/// The tokens that matter for finding object constructors and their entries (comments are left
+/// out; numbers, heredocs and operators are all `Other`).
 fn lex(src: &str) -> Vec<Tok> {
-    let b = src.as_bytes();
-    let n = b.len();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let push = |out: &mut Vec<Tok>, t, start, end| out.push(Tok { t, start, end });
-    while i < n {
-        let c = b[i];
-        match c {
-            b'\n' => {
-                push(&mut out, T::Newline, i, i + 1);
-                i += 1;
-            }
-            b' ' | b'\t' | b'\r' => i += 1,
-            b'#' => i = line_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'/') => i = line_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..].find("*/").map(|p| i + 2 + p + 2).unwrap_or(n);
-            }
-            b'"' => {
-                let s = i;
-                i = string_end(b, i);
-                push(&mut out, T::Str, s, i);
-            }
-            b'<' if b.get(i + 1) == Some(&b'<') => {
-                let s = i;
-                let mut j = i + 2;
-                if b.get(j) == Some(&b'-') {
-                    j += 1;
-                }
-                let id = j;
-                while j < n && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-') {
-                    j += 1;
-                }
-                let delim = &src[id..j];
-                let nl = line_end(b, j);
-                if delim.is_empty() || src[j..nl].trim() != "" {
-                    push(&mut out, T::Other, i, i + 2);
-                    i += 2;
-                    continue;
-                }
-                // Skip whole lines up to the delimiter line.
-                let mut k = nl + 1;
-                let mut end = n;
-                while k < n {
-                    let e = line_end(b, k);
-                    if src[k..e].trim() == delim {
-                        end = e;
-                        break;
-                    }
-                    k = e + 1;
-                }
-                push(&mut out, T::Other, s, end);
-                i = end;
-            }
-            b'{' | b'[' | b'(' => {
-                push(&mut out, T::Open(c), i, i + 1);
-                i += 1;
-            }
-            b'}' | b']' | b')' => {
-                push(&mut out, T::Close(c), i, i + 1);
-                i += 1;
-            }
-            b',' => {
-                push(&mut out, T::Comma, i, i + 1);
-                i += 1;
-            }
-            b':' if b.get(i + 1) != Some(&b':') => {
-                push(&mut out, T::Colon, i, i + 1);
-                i += 1;
-            }
-            b'=' if b.get(i + 1) != Some(&b'=')
-                && b.get(i + 1) != Some(&b'>')
-                && i > 0
-                && !b"=!<>".contains(&b[i - 1]) =>
-            {
-                push(&mut out, T::Eq, i, i + 1);
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                let s = i;
-                while i < n
-                    && (b[i].is_ascii_alphanumeric()
-                        || b[i] == b'_'
-                        || b[i] == b'-'
-                        || b[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                push(&mut out, T::Ident, s, i);
-            }
-            _ => {
-                push(&mut out, T::Other, i, i + 1);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn line_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i] != b'\n' {
-        i += 1;
-    }
-    i
-}
-
-fn string_end(b: &[u8], mut i: usize) -> usize {
-    let n = b.len();
-    i += 1;
-    while i < n {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            b'\n' => return i,
-            b'$' | b'%' if b.get(i + 1) == Some(&b[i]) && b.get(i + 2) == Some(&b'{') => i += 3,
-            b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
-                i += 2;
-                let mut depth = 1usize;
-                while i < n && depth > 0 {
-                    match b[i] {
-                        b'"' => i = string_end(b, i),
-                        b'{' => {
-                            depth += 1;
-                            i += 1;
-                        }
-                        b'}' => {
-                            depth -= 1;
-                            i += 1;
-                        }
-                        _ => i += 1,
-                    }
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    n.min(i)
+    tokenize(src)
+        .into_iter()
+        .filter_map(|t| {
+            let kind = match t.kind {
+                TokenKind::Newline => T::Newline,
+                TokenKind::Comment => return None,
+                TokenKind::Str { .. } => T::Str,
+                TokenKind::Ident => T::Ident,
+                TokenKind::Number | TokenKind::Heredoc { .. } => T::Other,
+                TokenKind::Punct => match t.text(src) {
+                    p @ ("{" | "[" | "(") => T::Open(p.as_bytes()[0]),
+                    p @ ("}" | "]" | ")") => T::Close(p.as_bytes()[0]),
+                    "," => T::Comma,
+                    ":" => T::Colon,
+                    "=" => T::Eq,
+                    _ => T::Other,
+                },
+            };
+            Some(Tok {
+                t: kind,
+                start: t.start,
+                end: t.end,
+            })
+        })
+        .collect()
 }
 
 /// The source with big objects blanked out, and their lowered replacements by start offset.
 pub(crate) struct Prepared {
     pub masked: Option<String>,
     pub objects: HashMap<usize, Expr>,
-    pub errors: Vec<LowerError>,
+    pub errors: Vec<SpanError>,
 }
 
 /// Finds big object constructors in `src` and parses them entry by entry. `expr_mode`: `src` is
@@ -280,7 +171,7 @@ fn object(
     src: &str,
     toks: &[Tok],
     parse_value: &mut ParseValue<'_>,
-    errors: &mut Vec<LowerError>,
+    errors: &mut Vec<SpanError>,
 ) -> Option<Expr> {
     let inner = &toks[1..toks.len() - 1];
     if inner
@@ -363,8 +254,8 @@ fn object(
     })
 }
 
-fn duplicate(file: u32, k: &Tok) -> LowerError {
-    LowerError {
+fn duplicate(file: u32, k: &Tok) -> SpanError {
+    SpanError {
         summary: "Duplicate object key".into(),
         detail: None,
         help: Some(
@@ -378,31 +269,6 @@ fn duplicate(file: u32, k: &Tok) -> LowerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn big_objects_are_masked_and_small_ones_left_alone() {
-        let mut src = String::from("locals {\n  big = {\n");
-        for i in 0..200 {
-            src.push_str(&format!("    k{i} = \"v{i}\" # c\n"));
-        }
-        src.push_str("  }\n  small = { a = 1 }\n}\n");
-        let mut calls = 0;
-        let p = prepare(0, &src, false, &mut |text, off| {
-            calls += 1;
-            assert!(src[off..].starts_with(text));
-            let (e, errs) = crate::lower::parse_expr(0, text).ok()?;
-            Some((e, errs))
-        });
-        assert_eq!(calls, 200);
-        let masked = p.masked.unwrap();
-        assert_eq!(masked.len(), src.len());
-        assert_eq!(masked.lines().count(), src.lines().count());
-        assert!(masked.contains("big = {\n"));
-        assert!(!masked.contains("k0"));
-        assert!(masked.contains("small = { a = 1 }"));
-        let start = src.find("{\n    k0").unwrap();
-        assert!(matches!(&p.objects[&start].kind, ExprKind::Object(items) if items.len() == 200));
-    }
 
     #[test]
     fn deep_nesting_is_linear() {

@@ -5,11 +5,11 @@ use std::collections::BinaryHeap;
 
 use tunnelform_model::Mode;
 
-use crate::ast::{Expr, ExprKind, ObjKey, OpKind, TemplatePart, TraverseOp};
-use crate::source::BSpan;
+use tunnelform_syntax::ast::{Expr, ExprKind, ObjKey, OpKind, TemplatePart, TraverseOp};
+use tunnelform_syntax::BSpan;
 
 #[derive(Debug, Clone)]
-pub(crate) enum RefKind<'a> {
+pub enum RefKind<'a> {
     Var(&'a str),
     Local(&'a str),
     Resource {
@@ -30,7 +30,7 @@ pub(crate) enum RefKind<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct RefUse<'a> {
+pub struct RefUse<'a> {
     pub kind: RefKind<'a>,
     /// The whole reference (root and its static attributes).
     pub span: BSpan,
@@ -39,7 +39,7 @@ pub(crate) struct RefUse<'a> {
 }
 
 /// Every reference in `e` (names bound by for expressions and in `bound` excluded).
-pub(crate) fn collect_refs<'a>(e: &'a Expr, bound: &[&'a str], out: &mut Vec<RefUse<'a>>) {
+pub fn collect_refs<'a>(e: &'a Expr, bound: &[&'a str], out: &mut Vec<RefUse<'a>>) {
     let mut bound = bound.to_vec();
     visit(e, &mut bound, out);
 }
@@ -246,7 +246,7 @@ fn classify<'a>(
 
 /// Strongly connected components that form cycles (more than one node, or a self-loop), each
 /// in a stable order. Iterative Tarjan: no recursion on hostile graphs.
-pub(crate) fn find_cycles(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub fn find_cycles(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = adj.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0usize; n];
@@ -308,7 +308,7 @@ pub(crate) fn find_cycles(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
 
 /// Orders `nodes` so that each comes after its dependencies (`deps[v]`, restricted to `nodes`),
 /// preferring lower indices (source order) among the ready ones. Nodes on cycles are left out.
-pub(crate) fn topo_order(deps: &[Vec<usize>], nodes: &[usize]) -> Vec<usize> {
+pub fn topo_order(deps: &[Vec<usize>], nodes: &[usize]) -> Vec<usize> {
     let n = deps.len();
     let mut member = vec![false; n];
     for &v in nodes {

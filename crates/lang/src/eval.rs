@@ -7,71 +7,30 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use tunnelform_model::{Mode, Value};
 
-use crate::ast::{
+use tunnelform_syntax::ast::{
     BinOp, Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart, TraverseOp, UnaryOp,
 };
-use crate::functions;
-use crate::source::BSpan;
+use tunnelform_syntax::BSpan;
+
+use crate::error::{error, too_large, EResult, WithHelp};
+use crate::functions::{self, Body, Context, Evaluate};
 use crate::suggest;
 use crate::values::{
-    self, equal, mark_if, number_value, primitive_string, show, to_bool, to_number, unmark,
+    self, equal, mark_if, primitive_string, show, to_bool, to_number, unmark, MAX_VALUE_WEIGHT,
 };
 
 /// Evaluation steps allowed per evaluator (each expression node and loop iteration is one).
 const MAX_STEPS: u64 = 2_000_000;
 /// Nested evaluation calls allowed (the lowered tree is at most 256 deep).
 const MAX_DEPTH: usize = 320;
-/// Largest value (in nodes) a single list/map construction may produce.
-pub(crate) const MAX_VALUE_WEIGHT: usize = 1_000_000;
-
-#[derive(Debug, Clone)]
-pub(crate) struct EvalError {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub help: Option<String>,
-    pub span: BSpan,
-}
-
-pub(crate) type EResult<T> = Result<T, Box<EvalError>>;
-
-pub(crate) fn error(summary: impl Into<String>, span: BSpan) -> Box<EvalError> {
-    Box::new(EvalError {
-        summary: summary.into(),
-        detail: None,
-        help: None,
-        span,
-    })
-}
-
-pub(crate) trait WithHelp {
-    fn help(self, help: impl Into<String>) -> Self;
-    fn help_opt(self, help: Option<String>) -> Self;
-    fn detail(self, detail: impl Into<String>) -> Self;
-}
-
-impl WithHelp for Box<EvalError> {
-    fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-    fn help_opt(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
-        }
-        self
-    }
-    fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-}
 
 /// Names bound while evaluating: for-expression variables, `each`, `count`.
-pub(crate) struct Scope<'s> {
+pub struct Scope<'s> {
     parent: Option<&'s Scope<'s>>,
     bindings: Vec<(&'s str, Cow<'s, Value>)>,
     each: Option<(&'s Value, &'s Value)>,
@@ -173,7 +132,7 @@ impl<'s> Scope<'s> {
 }
 
 /// Locals and resources, provided by the configuration during a session.
-pub(crate) trait Refs {
+pub trait Refs {
     fn local(&self, ev: &Evaluator<'_>, name: &str, span: BSpan) -> EResult<Arc<Value>>;
     /// Evaluates a reference to a managed (`TYPE.NAME...`) or data (`data.TYPE.NAME...`)
     /// resource, applying the remaining traversal `ops`.
@@ -190,10 +149,11 @@ pub(crate) trait Refs {
     ) -> EResult<Value>;
 }
 
-pub(crate) struct Evaluator<'a> {
+pub struct Evaluator<'a> {
     pub vars: Option<&'a HashMap<String, Arc<Value>>>,
     pub refs: Option<&'a dyn Refs>,
-    pub path_module: &'a str,
+    /// The directory of the module being evaluated (`path.module`).
+    pub module_dir: &'a Path,
     /// For "... may not be used in {what}".
     pub what: &'static str,
     steps: Cell<u64>,
@@ -212,13 +172,13 @@ impl<'a> Evaluator<'a> {
     pub fn new(
         vars: Option<&'a HashMap<String, Arc<Value>>>,
         refs: Option<&'a dyn Refs>,
-        path_module: &'a str,
+        module_dir: &'a Path,
         what: &'static str,
     ) -> Evaluator<'a> {
         Evaluator {
             vars,
             refs,
-            path_module,
+            module_dir,
             what,
             steps: Cell::new(0),
             depth: Cell::new(0),
@@ -537,7 +497,7 @@ impl<'a> Evaluator<'a> {
             "path" => {
                 let (what, aspan) = attr(0)?;
                 let v = match what {
-                    "module" | "root" => Value::from(self.path_module),
+                    "module" | "root" => Value::from(self.module_dir.display().to_string()),
                     "cwd" => Value::from(
                         std::env::current_dir()
                             .map(|p| p.display().to_string())
@@ -801,48 +761,23 @@ impl<'a> Evaluator<'a> {
         sc: &Scope<'_>,
         span: BSpan,
     ) -> EResult<Value> {
-        match name {
-            "try" => {
-                if args.is_empty() {
-                    return Err(error("Not enough function arguments", span)
-                        .help("try() needs at least one argument"));
-                }
-                let mut last = None;
-                for a in args {
-                    match self.eval(a, sc) {
-                        Ok(v) => return Ok(v),
-                        Err(e) if is_budget_error(&e) => return Err(e),
-                        Err(e) => last = Some(e),
-                    }
-                }
-                let last = last.map(|e| e.summary).unwrap_or_default();
-                return Err(error("No expression in try() succeeded", span)
-                    .detail(format!("the last one failed with: {last}")));
-            }
-            "can" => {
-                if args.len() != 1 {
-                    return Err(error("Wrong number of function arguments", span)
-                        .help("can() takes exactly one argument"));
-                }
-                return match self.eval(&args[0], sc) {
-                    Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown),
-                    Ok(_) => Ok(Value::Bool(true)),
-                    Err(e) if is_budget_error(&e) => Err(e),
-                    Err(_) => Ok(Value::Bool(false)),
-                };
-            }
-            _ => {}
-        }
-        if !functions::exists(name) {
+        let Some(f) = functions::lookup(name) else {
             return Err(
                 error(format!("Call to unknown function \"{name}\""), name_span).help(
-                    suggest::did_you_mean(name, functions::NAMES.iter().copied()).unwrap_or_else(
-                        || format!("available functions: {}", functions::NAMES.join(", ")),
-                    ),
+                    suggest::did_you_mean(name, functions::names()).unwrap_or_else(|| {
+                        format!(
+                            "available functions: {}",
+                            functions::names().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
                 ),
             );
+        };
+        if let Body::Lazy(lazy) = f.body {
+            f.arity.check(f.name, args.len(), span)?;
+            return lazy(&InScope { ev: self, sc }, args, span);
         }
-        if functions::BORROWING.contains(&name) && !expand_final && !args.is_empty() {
+        if f.borrows_first && !expand_final && !args.is_empty() {
             let mut rest: Vec<(Value, BSpan)> = Vec::with_capacity(args.len() - 1);
             for a in &args[1..] {
                 rest.push((self.eval(a, sc)?, a.span));
@@ -851,7 +786,7 @@ impl<'a> Evaluator<'a> {
                 let mut refs: Vec<(&Value, BSpan)> = Vec::with_capacity(args.len());
                 refs.push((first, args[0].span));
                 refs.extend(rest.iter().map(|(v, s)| (v, *s)));
-                functions::call(self, name, &refs, span)
+                functions::call(self, f, &refs, span)
             });
         }
         let mut vals: Vec<(Value, BSpan)> = Vec::with_capacity(args.len());
@@ -876,7 +811,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let refs: Vec<(&Value, BSpan)> = vals.iter().map(|(v, s)| (v, *s)).collect();
-        functions::call(self, name, &refs, span)
+        functions::call(self, f, &refs, span)
     }
 
     fn eval_unary(&self, op: UnaryOp, inner: &Expr, sc: &Scope<'_>, span: BSpan) -> EResult<Value> {
@@ -894,7 +829,7 @@ impl<'a> Evaluator<'a> {
                 })?;
                 match n.as_i64().and_then(i64::checked_neg) {
                     Some(i) => Value::int(i),
-                    None => number_value(-n.as_f64().unwrap_or(0.0)),
+                    None => Value::number(-n.as_f64().unwrap_or(0.0)),
                 }
             }
             UnaryOp::Not => {
@@ -981,24 +916,24 @@ impl<'a> Evaluator<'a> {
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_add(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf + yf)),
+                .unwrap_or_else(|| Value::number(xf + yf)),
             BinOp::Sub => xi
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_sub(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf - yf)),
+                .unwrap_or_else(|| Value::number(xf - yf)),
             BinOp::Mul => xi
                 .zip(yi)
                 .and_then(|(p, q)| p.checked_mul(q))
                 .map(Value::int)
-                .unwrap_or_else(|| number_value(xf * yf)),
+                .unwrap_or_else(|| Value::number(xf * yf)),
             BinOp::Div => {
                 if yf == 0.0 {
                     return Err(
                         error("Division by zero", span).help("the right operand of / is zero")
                     );
                 }
-                number_value(xf / yf)
+                Value::number(xf / yf)
             }
             BinOp::Mod => {
                 if yf == 0.0 {
@@ -1010,8 +945,8 @@ impl<'a> Evaluator<'a> {
                     (Some(p), Some(q)) => p
                         .checked_rem(q)
                         .map(Value::int)
-                        .unwrap_or_else(|| number_value(xf % yf)),
-                    _ => number_value(xf % yf),
+                        .unwrap_or_else(|| Value::number(xf % yf)),
+                    _ => Value::number(xf % yf),
                 }
             }
             BinOp::Lt => Value::Bool(xf < yf),
@@ -1133,23 +1068,34 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// What functions see of an evaluator.
+impl Context for Evaluator<'_> {
+    fn step(&self, span: BSpan) -> EResult<()> {
+        Evaluator::step(self, span)
+    }
+
+    fn module_dir(&self) -> &Path {
+        self.module_dir
+    }
+}
+
+/// The arguments of a lazy function (`try`, `can`), evaluated in the caller's scope.
+struct InScope<'e, 'a, 's> {
+    ev: &'e Evaluator<'a>,
+    sc: &'e Scope<'s>,
+}
+
+impl Evaluate for InScope<'_, '_, '_> {
+    fn evaluate(&self, e: &Expr) -> EResult<Value> {
+        self.ev.eval(e, self.sc)
+    }
+}
+
 static UNKNOWN: Value = Value::Unknown;
 
 enum Walked<'v> {
     Ref(&'v Value, bool),
     Owned(Value),
-}
-
-fn is_budget_error(e: &EvalError) -> bool {
-    e.summary == "Evaluation too expensive"
-        || e.summary == "Expression nested too deeply"
-        || e.summary == "Value too large"
-}
-
-pub(crate) fn too_large(span: BSpan) -> Box<EvalError> {
-    error("Value too large", span).detail(format!(
-        "the expression builds a value of more than {MAX_VALUE_WEIGHT} elements"
-    ))
 }
 
 fn bool_operand(v: &Value, op: BinOp, span: BSpan) -> EResult<bool> {
@@ -1163,7 +1109,7 @@ fn bool_operand(v: &Value, op: BinOp, span: BSpan) -> EResult<bool> {
 }
 
 /// (key, element) pairs of a list (index keys) or map (string keys).
-pub(crate) fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
+pub fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
     match v.unmarked() {
         Value::List(items) => Some(
             items

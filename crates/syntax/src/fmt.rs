@@ -1,7 +1,7 @@
 //! `tunnelform fmt`: canonical layout that keeps every comment and every line break the author
 //! chose inside expressions.
 //!
-//! The formatter works on tokens, not on the syntax tree: it re-indents each line (two spaces
+//! The formatter works on the tokens of [`crate::lexer`], not on the syntax tree: it re-indents each line (two spaces
 //! per open bracket level), normalises the spacing between tokens, aligns the `=` of
 //! consecutive arguments, collapses blank lines and puts one blank line after each top-level
 //! block. Strings, heredocs and comments are copied verbatim. The result is parsed again and
@@ -10,6 +10,7 @@
 
 use tunnelform_model::Diagnostics;
 
+use crate::lexer::{tokenize, TokenKind};
 use crate::lower;
 use crate::source::{SourceFile, Sources};
 
@@ -49,193 +50,34 @@ impl Tok {
     }
 }
 
-fn is_id_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_'
-}
-
-fn is_id_continue(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '-'
-}
-
-/// Splits valid HCL into tokens. Only used on input that hcl-edit accepted.
+/// The formatter's view of the tokens: their text, owned.
 fn lex(src: &str) -> Vec<Tok> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut toks = Vec::new();
-    let mut i = 0;
-    let n = chars.len();
-    let collect = |a: usize, b: usize| -> String { chars[a..b.min(n)].iter().collect() };
-    while i < n {
-        let c = chars[i];
-        match c {
-            '\n' => {
-                toks.push(Tok::Newline);
-                i += 1;
+    tokenize(src)
+        .into_iter()
+        .map(|t| {
+            let text = t.text(src);
+            match t.kind {
+                TokenKind::Newline => Tok::Newline,
+                // Line comments lose trailing blanks; block comments are verbatim.
+                TokenKind::Comment if text.starts_with("/*") => Tok::Comment(text.to_string()),
+                TokenKind::Comment => Tok::Comment(text.trim_end().to_string()),
+                TokenKind::Str { .. } => Tok::Str(text.to_string()),
+                TokenKind::Heredoc {
+                    header_end,
+                    body_start,
+                    ..
+                } => Tok::Heredoc {
+                    header: src[t.start..header_end].to_string(),
+                    body: src[body_start.min(t.end)..t.end]
+                        .trim_end_matches('\r')
+                        .to_string(),
+                },
+                TokenKind::Ident => Tok::Ident(text.to_string()),
+                TokenKind::Number => Tok::Number(text.to_string()),
+                TokenKind::Punct => Tok::Punct(text.to_string()),
             }
-            ' ' | '\t' | '\r' | '\u{feff}' => i += 1,
-            '#' => {
-                let s = i;
-                while i < n && chars[i] != '\n' {
-                    i += 1;
-                }
-                toks.push(Tok::Comment(collect(s, i).trim_end().to_string()));
-            }
-            '/' if i + 1 < n && chars[i + 1] == '/' => {
-                let s = i;
-                while i < n && chars[i] != '\n' {
-                    i += 1;
-                }
-                toks.push(Tok::Comment(collect(s, i).trim_end().to_string()));
-            }
-            '/' if i + 1 < n && chars[i + 1] == '*' => {
-                let s = i;
-                i += 2;
-                while i < n && !(chars[i] == '*' && i + 1 < n && chars[i + 1] == '/') {
-                    i += 1;
-                }
-                i = (i + 2).min(n);
-                toks.push(Tok::Comment(collect(s, i)));
-            }
-            '"' => {
-                let s = i;
-                i = scan_string(&chars, i);
-                toks.push(Tok::Str(collect(s, i)));
-            }
-            '<' if i + 1 < n && chars[i + 1] == '<' => {
-                // Heredoc: <<ID or <<-ID, then a newline.
-                let s = i;
-                let mut j = i + 2;
-                if j < n && chars[j] == '-' {
-                    j += 1;
-                }
-                let id_start = j;
-                while j < n && is_id_continue(chars[j]) {
-                    j += 1;
-                }
-                let delim = collect(id_start, j);
-                let mut k = j;
-                while k < n && (chars[k] == ' ' || chars[k] == '\t' || chars[k] == '\r') {
-                    k += 1;
-                }
-                if delim.is_empty() || k >= n || chars[k] != '\n' {
-                    toks.push(Tok::Punct("<".into()));
-                    i += 1;
-                    continue;
-                }
-                let header = collect(s, j);
-                // Body: whole lines until one that holds only the delimiter.
-                let body_start = k + 1;
-                let mut line_start = body_start;
-                let mut end = n;
-                while line_start < n {
-                    let mut e = line_start;
-                    while e < n && chars[e] != '\n' {
-                        e += 1;
-                    }
-                    let line = collect(line_start, e);
-                    if line.trim() == delim {
-                        end = e;
-                        break;
-                    }
-                    line_start = e + 1;
-                }
-                let body = collect(body_start, end).trim_end_matches('\r').to_string();
-                toks.push(Tok::Heredoc { header, body });
-                i = end;
-            }
-            c if c.is_ascii_digit() => {
-                let s = i;
-                while i < n && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-                if i + 1 < n && chars[i] == '.' && chars[i + 1].is_ascii_digit() {
-                    i += 1;
-                    while i < n && chars[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                }
-                if i < n && (chars[i] == 'e' || chars[i] == 'E') {
-                    let mut j = i + 1;
-                    if j < n && (chars[j] == '+' || chars[j] == '-') {
-                        j += 1;
-                    }
-                    if j < n && chars[j].is_ascii_digit() {
-                        i = j;
-                        while i < n && chars[i].is_ascii_digit() {
-                            i += 1;
-                        }
-                    }
-                }
-                toks.push(Tok::Number(collect(s, i)));
-            }
-            c if is_id_start(c) => {
-                let s = i;
-                while i < n && is_id_continue(chars[i]) {
-                    i += 1;
-                }
-                toks.push(Tok::Ident(collect(s, i)));
-            }
-            _ => {
-                let three = collect(i, i + 3);
-                let two = collect(i, i + 2);
-                if three == "..." {
-                    toks.push(Tok::Punct(three));
-                    i += 3;
-                } else if ["=>", "==", "!=", "<=", ">=", "&&", "||", "::"].contains(&two.as_str()) {
-                    toks.push(Tok::Punct(two));
-                    i += 2;
-                } else {
-                    toks.push(Tok::Punct(c.to_string()));
-                    i += 1;
-                }
-            }
-        }
-    }
-    toks
-}
-
-/// The index just past the closing quote of the string starting at `i`.
-fn scan_string(chars: &[char], mut i: usize) -> usize {
-    let n = chars.len();
-    i += 1;
-    while i < n {
-        match chars[i] {
-            '\\' => i += 2,
-            '"' => return i + 1,
-            '\n' => return i,
-            '$' | '%'
-                if i + 1 < n && chars[i + 1] == chars[i] && i + 2 < n && chars[i + 2] == '{' =>
-            {
-                i += 3
-            }
-            '$' | '%' if i + 1 < n && chars[i + 1] == '{' => i = scan_interp(chars, i + 2),
-            _ => i += 1,
-        }
-    }
-    n
-}
-
-/// The index just past the `}` closing an interpolation whose content starts at `i`.
-fn scan_interp(chars: &[char], mut i: usize) -> usize {
-    let n = chars.len();
-    let mut depth = 1usize;
-    while i < n {
-        match chars[i] {
-            '"' => i = scan_string(chars, i),
-            '{' => {
-                depth += 1;
-                i += 1;
-            }
-            '}' => {
-                depth -= 1;
-                i += 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    n
+        })
+        .collect()
 }
 
 const BINARY: &[&str] = &[

@@ -5,8 +5,12 @@ use tunnelform_model::Value;
 
 use crate::source::BSpan;
 
+/// The deepest expression nesting accepted once lowered (the parser itself stops at 64 nested
+/// brackets).
+pub const MAX_EXPRESSION_DEPTH: usize = 256;
+
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Body {
+pub struct Body {
     pub attrs: Vec<Attribute>,
     pub blocks: Vec<Block>,
 }
@@ -18,14 +22,14 @@ impl Body {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Attribute {
+pub struct Attribute {
     pub name: String,
     pub name_span: BSpan,
     pub expr: Expr,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Block {
+pub struct Block {
     pub kind: String,
     pub kind_span: BSpan,
     pub labels: Vec<(String, BSpan)>,
@@ -35,19 +39,19 @@ pub(crate) struct Block {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Expr {
+pub struct Expr {
     pub kind: ExprKind,
     pub span: BSpan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnaryOp {
+pub enum UnaryOp {
     Neg,
     Not,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinOp {
+pub enum BinOp {
     Add,
     Sub,
     Mul,
@@ -84,7 +88,7 @@ impl BinOp {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum ExprKind {
+pub enum ExprKind {
     Literal(Value),
     Tuple(Vec<Expr>),
     Object(Vec<(ObjKey, Expr)>),
@@ -105,20 +109,20 @@ pub(crate) enum ExprKind {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum ObjKey {
+pub enum ObjKey {
     /// A bare identifier key: the literal string.
     Ident(String, BSpan),
     Expr(Expr),
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct TraverseOp {
+pub struct TraverseOp {
     pub kind: OpKind,
     pub span: BSpan,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum OpKind {
+pub enum OpKind {
     Attr(String),
     Index(Expr),
     /// `.0` legacy index.
@@ -130,7 +134,7 @@ pub(crate) enum OpKind {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum TemplatePart {
+pub enum TemplatePart {
     Lit(String),
     Interp(Expr),
     If {
@@ -147,7 +151,7 @@ pub(crate) enum TemplatePart {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct ForExpr {
+pub struct ForExpr {
     pub key_var: Option<String>,
     pub value_var: String,
     pub coll: Expr,

@@ -6,12 +6,14 @@ use std::fmt;
 
 use tunnelform_model::Value;
 
-use crate::ast::{Expr, ExprKind, ObjKey};
-use crate::eval::{error, EResult, Evaluator, Scope, WithHelp};
+use tunnelform_syntax::ast::{Expr, ExprKind, ObjKey};
+
+use crate::error::{error, EResult, WithHelp};
+use crate::eval::{Evaluator, Scope};
 use crate::values::{primitive_string, to_bool, to_number};
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Ty {
+pub enum Ty {
     Any,
     String,
     Number,
@@ -24,7 +26,7 @@ pub(crate) enum Ty {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ObjAttr {
+pub struct ObjAttr {
     pub name: String,
     pub ty: Ty,
     pub optional: bool,
@@ -81,7 +83,7 @@ const TYPE_HELP: &str =
     "a type is string, number, bool, any, list(TYPE), set(TYPE), map(TYPE), object({NAME = TYPE, ...}) or tuple([TYPE, ...])";
 
 /// Reads a type expression. `ev` evaluates `optional(TYPE, DEFAULT)` defaults (constants only).
-pub(crate) fn parse_type(e: &Expr, ev: &Evaluator<'_>) -> EResult<Ty> {
+pub fn parse_type(e: &Expr, ev: &Evaluator<'_>) -> EResult<Ty> {
     parse(e, ev, false).map(|(t, _, _)| t)
 }
 
@@ -202,7 +204,7 @@ fn parse(e: &Expr, ev: &Evaluator<'_>, in_object: bool) -> EResult<(Ty, bool, Op
 
 /// Converts `v` to `ty` as Terraform does (strings <-> numbers <-> bools, lists <-> sets,
 /// objects with optional attributes). The error names the path of the offending element.
-pub(crate) fn convert(v: &Value, ty: &Ty) -> Result<Value, String> {
+pub fn convert(v: &Value, ty: &Ty) -> Result<Value, String> {
     let mut path = String::new();
     conv(v, ty, &mut path, 0)
 }
@@ -339,12 +341,12 @@ fn conv(v: &Value, ty: &Ty, path: &mut String, depth: usize) -> Result<Value, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lower::parse_expr;
+    use tunnelform_syntax::parse_expr;
 
     fn ty(src: &str) -> Ty {
         let (e, errs) = parse_expr(0, src).unwrap();
         assert!(errs.is_empty());
-        let ev = Evaluator::new(None, None, ".", "a type");
+        let ev = Evaluator::new(None, None, std::path::Path::new("."), "a type");
         parse_type(&e, &ev).unwrap()
     }
 

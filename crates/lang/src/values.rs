@@ -4,29 +4,20 @@ use std::borrow::Cow;
 
 use tunnelform_model::{Number, Value};
 
-/// A number value: whole numbers in the i64 range become integers, others stay floats.
-/// Non-finite results become `Null` (callers report them as errors before they get here).
-pub(crate) fn number_value(f: f64) -> Value {
-    if !f.is_finite() {
-        return Value::Null;
-    }
-    if f.fract() == 0.0 && (-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&f) {
-        return Value::int(f as i64);
-    }
-    Number::from_f64(f)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
-}
+/// Largest value (in nodes) a single list/map construction may produce.
+pub const MAX_VALUE_WEIGHT: usize = 1_000_000;
+/// Deepest value a local may hold.
+pub const MAX_VALUE_DEPTH: usize = 100;
 
 /// A number as f64 (integers beyond 2^53 lose precision, as everywhere in JSON).
-pub(crate) fn as_f64(n: &Number) -> f64 {
+pub fn as_f64(n: &Number) -> f64 {
     n.as_i64()
         .map(|i| i as f64)
         .or_else(|| n.as_f64())
         .unwrap_or(0.0)
 }
 
-pub(crate) fn format_number(n: &Number) -> String {
+pub fn format_number(n: &Number) -> String {
     if let Some(i) = n.as_i64() {
         return i.to_string();
     }
@@ -42,7 +33,7 @@ pub(crate) fn format_number(n: &Number) -> String {
 }
 
 /// Parses a number the way Terraform converts a string to a number.
-pub(crate) fn parse_number(s: &str) -> Option<Value> {
+pub fn parse_number(s: &str) -> Option<Value> {
     let b = s.as_bytes();
     let mut i = 0;
     if b.get(i) == Some(&b'-') || b.get(i) == Some(&b'+') {
@@ -84,11 +75,11 @@ pub(crate) fn parse_number(s: &str) -> Option<Value> {
         return Some(Value::int(n));
     }
     let f: f64 = s.parse().ok()?;
-    f.is_finite().then(|| number_value(f))
+    f.is_finite().then(|| Value::number(f))
 }
 
 /// The string form of a primitive (string, number, bool); None for others.
-pub(crate) fn primitive_string(v: &Value) -> Option<Cow<'_, str>> {
+pub fn primitive_string(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Number(n) => Some(Cow::Owned(format_number(n))),
@@ -99,7 +90,7 @@ pub(crate) fn primitive_string(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// A value as a number (numbers, and strings holding one).
-pub(crate) fn to_number(v: &Value) -> Option<Value> {
+pub fn to_number(v: &Value) -> Option<Value> {
     match v.unmarked() {
         Value::Number(_) => Some(v.unmarked().clone()),
         Value::String(s) => parse_number(s),
@@ -107,7 +98,7 @@ pub(crate) fn to_number(v: &Value) -> Option<Value> {
     }
 }
 
-pub(crate) fn to_bool(v: &Value) -> Option<bool> {
+pub fn to_bool(v: &Value) -> Option<bool> {
     match v.unmarked() {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s == "true" => Some(true),
@@ -117,14 +108,14 @@ pub(crate) fn to_bool(v: &Value) -> Option<bool> {
 }
 
 /// Removes the top-level sensitive mark, telling whether there was one.
-pub(crate) fn unmark(v: Value) -> (Value, bool) {
+pub fn unmark(v: Value) -> (Value, bool) {
     match v {
         Value::Sensitive(inner) => (inner.into_unmarked(), true),
         v => (v, false),
     }
 }
 
-pub(crate) fn mark_if(v: Value, sensitive: bool) -> Value {
+pub fn mark_if(v: Value, sensitive: bool) -> Value {
     if sensitive {
         Value::sensitive(v)
     } else {
@@ -133,7 +124,7 @@ pub(crate) fn mark_if(v: Value, sensitive: bool) -> Value {
 }
 
 /// Deep equality ignoring marks; None when an unknown value makes it undecidable.
-pub(crate) fn equal(a: &Value, b: &Value) -> Option<bool> {
+pub fn equal(a: &Value, b: &Value) -> Option<bool> {
     match (a.unmarked(), b.unmarked()) {
         (Value::Unknown, _) | (_, Value::Unknown) => None,
         (Value::Number(x), Value::Number(y)) => Some(x == y || as_f64(x) == as_f64(y)),
@@ -178,7 +169,7 @@ pub(crate) fn equal(a: &Value, b: &Value) -> Option<bool> {
 }
 
 /// A short type description for messages.
-pub(crate) fn describe_type(v: &Value) -> &'static str {
+pub fn describe_type(v: &Value) -> &'static str {
     match v.unmarked() {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -192,7 +183,7 @@ pub(crate) fn describe_type(v: &Value) -> &'static str {
 }
 
 /// A value for messages: quoted strings, short; `(sensitive value)` when marked.
-pub(crate) fn show(v: &Value) -> String {
+pub fn show(v: &Value) -> String {
     if v.is_sensitive() {
         return "(sensitive value)".into();
     }
@@ -214,7 +205,7 @@ pub(crate) fn show(v: &Value) -> String {
 }
 
 /// Size of a value (nodes plus string bytes / 16) and its depth, counted iteratively up to `limit`.
-pub(crate) fn weight(v: &Value, limit: usize) -> (usize, usize) {
+pub fn weight(v: &Value, limit: usize) -> (usize, usize) {
     let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
     let mut total = 0usize;
     let mut max_depth = 0usize;
@@ -240,16 +231,33 @@ pub(crate) fn weight(v: &Value, limit: usize) -> (usize, usize) {
     (total, max_depth)
 }
 
+/// Whether a value a local or an output holds is within the limits ([`MAX_VALUE_WEIGHT`] nodes,
+/// [`MAX_VALUE_DEPTH`] levels); the error says which is exceeded.
+pub fn check_size(v: &Value) -> Result<(), String> {
+    let (w, depth) = weight(v, MAX_VALUE_WEIGHT);
+    if w > MAX_VALUE_WEIGHT {
+        return Err(format!(
+            "the value has more than {MAX_VALUE_WEIGHT} elements"
+        ));
+    }
+    if depth > MAX_VALUE_DEPTH {
+        return Err(format!(
+            "the value is nested {depth} levels deep (at most {MAX_VALUE_DEPTH})"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn numbers() {
-        assert_eq!(number_value(3.0), Value::int(3));
+        assert_eq!(Value::number(3.0), Value::int(3));
         assert_eq!(format_number(&Number::from_f64(2.5).unwrap()), "2.5");
         assert_eq!(parse_number("42"), Some(Value::int(42)));
-        assert_eq!(parse_number("-1.5"), Some(number_value(-1.5)));
+        assert_eq!(parse_number("-1.5"), Some(Value::number(-1.5)));
         assert_eq!(parse_number("1e3"), Some(Value::int(1000)));
         assert_eq!(parse_number(""), None);
         assert_eq!(parse_number("1x"), None);
@@ -260,7 +268,7 @@ mod tests {
 
     #[test]
     fn equality_ignores_marks_and_int_float() {
-        assert_eq!(equal(&Value::int(1), &number_value(1.0)), Some(true));
+        assert_eq!(equal(&Value::int(1), &Value::number(1.0)), Some(true));
         assert_eq!(
             equal(&Value::sensitive("a".into()), &"a".into()),
             Some(true)

@@ -1,0 +1,148 @@
+//! The types of the crate's interface: what callers pass in (variable inputs, a lookup of
+//! resource values) and what they get back (instances, outputs, imports, providers).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tunnelform_model::{Address, Lifecycle, Span, Value};
+
+/// Total size of all configuration and variable files read by one `Config::load`.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
+/// The region of a `provider "tencentcloud"` block without `region` (the provider's documented default).
+pub const DEFAULT_REGION: &str = "ap-guangzhou";
+
+/// One `--var NAME=VALUE` or `--var-file FILE` argument, in command-line order.
+#[derive(Clone, PartialEq, Eq)]
+pub enum VarArg {
+    /// `--var NAME=VALUE`: the name and the raw value text.
+    Pair(String, String),
+    /// `--var-file FILE`.
+    File(PathBuf),
+}
+
+/// Values may be secrets: never printed.
+impl std::fmt::Debug for VarArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarArg::Pair(name, _) => write!(f, "Pair({name:?}, ** redacted **)"),
+            VarArg::File(p) => write!(f, "File({p:?})"),
+        }
+    }
+}
+
+/// Where variable values come from. Precedence, lowest first (as Terraform): a variable's
+/// `default`, `TF_VAR_NAME` from `env`, `terraform.tfvars` (and `terraform.tfvars.json`),
+/// `*.auto.tfvars` / `*.auto.tfvars.json` in lexical order, then `cli` in the order given.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct VarInputs {
+    pub cli: Vec<VarArg>,
+    /// `TF_VAR_*` environment variables already read by the caller: (full variable name incl.
+    /// the `TF_VAR_` prefix, or the bare name; both are accepted), raw value.
+    pub env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for VarInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VarInputs")
+            .field("cli", &self.cli)
+            .field(
+                "env",
+                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Resolves references to resources and data sources.
+pub trait Lookup {
+    /// The current object value (a `Value::Map` of attributes incl. "id") of a managed or data
+    /// resource instance, or None when it does not exist / is not known yet (the evaluator then
+    /// treats the whole object as `Value::Unknown`).
+    fn instance(&self, addr: &Address) -> Option<Value>;
+
+    /// The same value, shared: a lookup that keeps its values in `Arc`s answers without copying
+    /// the object (the evaluator reads one attribute of it, usually its id).
+    fn instance_shared(&self, addr: &Address) -> Option<std::sync::Arc<Value>> {
+        self.instance(addr).map(std::sync::Arc::new)
+    }
+}
+
+/// A [`Lookup`] that knows nothing (every resource reference is Unknown): for `validate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoLookup;
+
+impl Lookup for NoLookup {
+    fn instance(&self, _addr: &Address) -> Option<Value> {
+        None
+    }
+}
+
+impl<F: Fn(&Address) -> Option<Value>> Lookup for F {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self(addr)
+    }
+}
+
+/// What an instance is (a managed resource or a data source, by kind).
+pub use tunnelform_kinds::ObjectKind as InstanceKind;
+
+/// One `provider "tencentcloud"` block. When the configuration has no default (alias-less)
+/// provider block, [`crate::Config::providers`] includes an implicit one with [`DEFAULT_REGION`], whose
+/// span points at the first line of the first file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderConfig {
+    pub alias: Option<String>,
+    pub region: String,
+    pub span: Span,
+}
+
+/// The provider configuration an instance uses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderRef {
+    pub alias: Option<String>,
+    pub region: String,
+}
+
+/// One instance of a resource or data block, evaluated and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// With key for count/for_each instances.
+    pub address: Address,
+    pub kind: InstanceKind,
+    pub provider: ProviderRef,
+    /// Only arguments set in configuration (null means unset and is left out), converted to the
+    /// schema's types. Nested blocks: `Nesting::Single` -> `Value::Map`, List/Set -> `Value::List`
+    /// of `Value::Map` in source order. Schema defaults are NOT filled in. Sensitive schema
+    /// attributes (`pre_share_key`) are always marked `Value::Sensitive`.
+    pub attrs: BTreeMap<String, Value>,
+    /// What the instance depends on, sorted: a block address (key None) stands for every instance
+    /// of the block (references through locals, `depends_on`, splats, keys that need resource
+    /// values); an instance address for a reference whose key is known from the instance's own
+    /// scope (`tencentcloud_vpn_gateway.gw[each.value.gateway].id`).
+    pub depends_on: Vec<Address>,
+    pub lifecycle: Lifecycle,
+    /// The block header (`resource "TYPE" "NAME"`).
+    pub span: Span,
+    /// Span of each argument's value expression. Top-level arguments by name; nested block
+    /// arguments as `block.attr` (Single nesting) or `block.N.attr` (List/Set, N = source index);
+    /// the nested blocks themselves as `block` / `block.N`.
+    pub attr_spans: BTreeMap<String, Span>,
+}
+
+/// An evaluated `output` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputValue {
+    pub name: String,
+    /// Marked `Value::Sensitive` when the output is sensitive.
+    pub value: Value,
+    pub sensitive: bool,
+    pub description: Option<String>,
+}
+
+/// An `import { to = ADDR, id = "..." }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportBlock {
+    pub to: Address,
+    pub id: String,
+    pub span: Span,
+}

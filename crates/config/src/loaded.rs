@@ -1,0 +1,195 @@
+//! The loaded configuration: [`Config`] and what it keeps of the parsed blocks, checked against
+//! their schemas, for evaluation. `config.rs` holds its public methods, `decode.rs` builds it,
+//! `session.rs` evaluates it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tunnelform_model::schema::{AttrSchema, Nesting};
+use tunnelform_model::{Address, Lifecycle, Mode, Span, Value};
+use tunnelform_syntax::ast::Expr;
+use tunnelform_syntax::{BSpan, Sources};
+
+use crate::api::{InstanceKind, ProviderConfig, ProviderRef};
+use crate::vars::VariableDecl;
+
+/// The parsed and checked configuration of one directory. Cheap to clone and to share between
+/// threads.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) providers: Vec<ProviderConfig>,
+    pub(crate) default_region: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("dir", &self.inner.dir)
+            .field(
+                "blocks",
+                &self
+                    .inner
+                    .blocks
+                    .iter()
+                    .map(|b| b.addr.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub dir: PathBuf,
+    pub sources: Sources,
+    /// Source ids of the `*.tf` files, in name order.
+    pub tf_files: Vec<u32>,
+    pub var_decls: Vec<VariableDecl>,
+    pub var_values: HashMap<String, Arc<Value>>,
+    pub locals: Vec<LocalDecl>,
+    pub local_index: HashMap<String, usize>,
+    /// Locals in dependency order.
+    pub local_order: Vec<usize>,
+    /// Values of locals that do not depend on resources, computed once at load.
+    pub pure_values: Vec<Option<Arc<Value>>>,
+    /// Locals that depend (transitively) on resources or data sources.
+    pub impure: Vec<bool>,
+    /// Per block: whether another block, a local or an output reads its values.
+    pub referenced: Vec<bool>,
+    pub blocks: Vec<ResourceBlock>,
+    pub block_index: HashMap<(Mode, String, String), usize>,
+    /// Blocks in dependency order.
+    pub order: Vec<usize>,
+    pub outputs: Vec<OutputDecl>,
+    pub provider_decls: Vec<ProviderDecl>,
+    pub backend_path: Option<PathBuf>,
+    /// `backend "pg"`'s settings, when configured.
+    pub backend_pg: Option<std::collections::BTreeMap<String, String>>,
+    pub imports: Vec<ImportDecl>,
+    /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
+    /// of a block.
+    pub unset_unknown: bool,
+}
+
+pub(crate) struct LocalDecl {
+    pub name: String,
+    pub expr: Expr,
+    pub name_span: BSpan,
+}
+
+pub(crate) struct ProviderDecl {
+    pub alias: Option<String>,
+    /// None when the block does not set `region` (the default region applies).
+    pub region: Option<String>,
+    pub span: Span,
+}
+
+pub(crate) struct OutputDecl {
+    pub name: String,
+    pub value: Expr,
+    pub description: Option<String>,
+    pub sensitive: bool,
+}
+
+pub(crate) struct ImportDecl {
+    pub to: Address,
+    pub id: Expr,
+    pub span: BSpan,
+}
+
+pub(crate) struct ResourceBlock {
+    pub kind: InstanceKind,
+    pub addr: Address,
+    pub header: BSpan,
+    pub header_span: Span,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub provider_alias: Option<String>,
+    /// Block-level dependencies (references, also through locals, and depends_on), sorted.
+    pub depends_on: Vec<Address>,
+    pub dep_blocks: Vec<usize>,
+    /// `depends_on` without the blocks that every reference names by a key known from the
+    /// instance's own scope (`gw[each.value.gw]`): those become instance dependencies, see
+    /// [`ResourceBlock::key_refs`].
+    pub coarse_deps: Vec<Address>,
+    /// For each such reference: the block and its key expression, evaluated per instance.
+    pub key_refs: Vec<(usize, KeyRef)>,
+    /// The instances, when count / for_each depend only on variables and locals (computed
+    /// once at load instead of once per evaluation).
+    pub static_expansion: Option<Arc<Expansion>>,
+    pub lifecycle: Lifecycle,
+    pub body: BodyPlan,
+}
+
+/// The key of a resource reference `block[KEY]`, known without any resource value.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyRef {
+    Expr(Expr),
+    Index(u64),
+}
+
+impl ResourceBlock {
+    pub fn is_multi(&self) -> bool {
+        self.count.is_some() || self.for_each.is_some()
+    }
+}
+
+/// A block body checked against its schema.
+#[derive(Default)]
+pub(crate) struct BodyPlan {
+    pub attrs: Vec<AttrPlan>,
+    pub blocks: Vec<BlockPlan>,
+}
+
+pub(crate) struct AttrPlan {
+    pub name: String,
+    pub schema: &'static AttrSchema,
+    pub expr: Expr,
+    /// The value expression.
+    pub span: Span,
+}
+
+pub(crate) struct BlockPlan {
+    pub name: String,
+    pub nesting: Nesting,
+    pub kind: BlockPlanKind,
+    pub span: Span,
+}
+
+pub(crate) enum BlockPlanKind {
+    Static(BodyPlan),
+    Dynamic {
+        for_each: Expr,
+        iterator: String,
+        content: BodyPlan,
+    },
+}
+
+/// How many instances a block has.
+pub(crate) enum Expansion {
+    Single,
+    Count(u64),
+    /// A map (keys and values) or a set of strings (each element is key and value), shared with
+    /// the local or variable it comes from.
+    ForEach(Arc<Value>),
+    /// Not known: `validate` without a variable's value. One instance without a key stands for
+    /// the block, with `count.index` and `each` unknown.
+    Unknown,
+}
+
+impl Config {
+    pub(crate) fn provider_ref(&self, alias: Option<&str>) -> ProviderRef {
+        let region = self
+            .providers
+            .iter()
+            .find(|p| p.alias.as_deref() == alias)
+            .map(|p| p.region.clone())
+            .unwrap_or_else(|| self.default_region.clone());
+        ProviderRef {
+            alias: alias.map(str::to_string),
+            region,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Data sources: objects managed elsewhere, read and filtered by id, name or tags as the
+//! provider does. One module per data source; [`crate::DataKind`] lists them.
+
+use futures::future::BoxFuture;
+use tunnelform_model::{Attrs, BlockSchema, Value};
+use tunnelform_tencent_api::{ApiError, Client};
+
+pub mod customer_gateways;
+pub mod vpc_instances;
+pub mod vpn_gateways;
+
+/// A data source kind.
+pub trait DataSource: Send + Sync + 'static {
+    /// The provider's type name (`tencentcloud_vpn_gateways`).
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &'static BlockSchema;
+    /// The name of the result list attribute (`gateway_list`).
+    fn list_name(&self) -> &'static str;
+    /// The arguments that filter the items by equality with the item's field of the same name
+    /// (`tags` and `tag_key` always filter).
+    fn filters(&self) -> &'static [&'static str];
+    /// The items the arguments select before filtering (by id when one is given, else all or
+    /// a server-side filter).
+    fn items<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        args: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Vec<Value>, ApiError>>;
+}
+
+/// Reads a data source: its arguments, its result list, and an id naming the source and region.
+pub async fn read(
+    source: &dyn DataSource,
+    client: &Client,
+    region: &str,
+    args: &Attrs,
+) -> Result<Value, ApiError> {
+    let items: Vec<Value> = source
+        .items(client, region, args)
+        .await?
+        .into_iter()
+        .filter(|i| matches(i, args, source.filters()))
+        .collect();
+    let mut out: Attrs = args.clone();
+    out.insert(source.list_name().to_string(), Value::List(items));
+    out.insert(
+        "id".to_string(),
+        Value::from(format!("{}-{}", source.type_name(), region)),
+    );
+    Ok(Value::Map(out))
+}
+
+pub(crate) fn arg<'a>(args: &'a Attrs, k: &str) -> Option<&'a str> {
+    args.get(k).and_then(Value::as_str)
+}
+
+/// Whether an item matches every filter argument given (exact match; tags: every pair present).
+fn matches(item: &Value, args: &Attrs, fields: &[&str]) -> bool {
+    for name in fields {
+        let (arg_name, item_field) = (name, name);
+        if let Some(want) = args.get(*arg_name).filter(|v| !v.is_null()) {
+            if item.get(item_field).map(|v| v.to_json()) != Some(want.to_json()) {
+                return false;
+            }
+        }
+    }
+    if let Some(want) = args.get("tags").and_then(Value::as_map) {
+        let have = item.get("tags").and_then(Value::as_map);
+        for (k, v) in want {
+            if have.and_then(|h| h.get(k)).map(|x| x.as_str()) != Some(v.as_str()) {
+                return false;
+            }
+        }
+    }
+    if let Some(key) = arg(args, "tag_key") {
+        if !item
+            .get("tags")
+            .and_then(Value::as_map)
+            .is_some_and(|h| h.contains_key(key))
+        {
+            return false;
+        }
+    }
+    true
+}

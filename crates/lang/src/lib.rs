@@ -1,0 +1,21 @@
+//! tunnelform's expression language (layer 2): Terraform's values, type constraints, expression
+//! evaluation with unknown and sensitive marks, and the built-in functions.
+//!
+//! - [`eval::Evaluator`] evaluates a lowered expression (`tunnelform_syntax::ast`) in a
+//!   [`eval::Scope`]; variables come as a map, locals and resources through [`eval::Refs`], which
+//!   the configuration implements.
+//! - [`functions`] is the table of built-in functions.
+//! - [`types`] parses `variable` type constraints and converts values to them.
+//! - [`graph`] finds the static references of expressions, cycles and a topological order.
+//! - [`values`] and [`suggest`] are small helpers over values and for "did you mean" hints.
+//!
+//! Every evaluation counts steps and depth, and values are bounded in size, so hostile
+//! expressions end with an [`error::EvalError`], never by exhausting time, memory or stack.
+
+pub mod error;
+pub mod eval;
+pub mod functions;
+pub mod graph;
+pub mod suggest;
+pub mod types;
+pub mod values;
