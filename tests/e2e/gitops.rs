@@ -1353,3 +1353,43 @@ fn import_blocks_of_many_instances_are_read_in_one_batch() {
         .unwrap_or(0);
     assert_eq!(after - before, 1, "{}", sb.stats());
 }
+
+/// `apply PLANFILE` executes the saved plan: it checks it against what it was made from, but does
+/// not make the plan again. Planning a new estate looks for this project's objects by their
+/// ownership tags (GetResources) and reads the quotas (Describe*); applying the saved plan does
+/// neither, and creates exactly what the file says.
+#[test]
+fn a_saved_plan_is_executed_as_it_was_made_not_planned_again() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config(BASE));
+    let v = var(KEY);
+    let count = |action: &str| sb.stats()["requests"][action].as_u64().unwrap_or(0);
+
+    let before = count("GetResources");
+    w.plan(&["--out", "tfplan", "--var", &v]).success();
+    assert!(
+        count("GetResources") > before,
+        "planning a new estate looks for its objects by their tags: {}",
+        sb.stats()
+    );
+    let (tags, cgws) = (count("GetResources"), count("DescribeCustomerGateways"));
+    let r = w.tf(&["apply", "tfplan", "--var", &v]);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(count("GetResources"), tags, "{}", sb.stats());
+    // The customer gateway quota read (a paged DescribeCustomerGateways of the region) is the
+    // plan's; the apply describes only what it created, to see it settle.
+    assert!(
+        count("DescribeCustomerGateways") <= cgws + 1,
+        "{}",
+        sb.stats()
+    );
+    assert_eq!(sb.cloud().all_ids(REGION).len(), 3);
+    w.assert_no_changes(&["--var", &v]);
+}

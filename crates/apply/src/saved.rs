@@ -85,13 +85,15 @@ pub async fn prepare(
             state.serial
         )));
     }
+    // The sensitive values first: their digests say which one changed, where the configuration's
+    // digest (which covers them too) could only say that something did.
+    let (instances, data) = evaluate(client, config, &plan).await?;
+    restore_sensitive(&mut plan, &instances)?;
     if plan.config_digest != config.digest() {
         return Err(stale(
             "the configuration or its variables changed since it was made",
         ));
     }
-    let (instances, data) = evaluate(client, config, &plan).await?;
-    restore_sensitive(&mut plan, &instances)?;
     check_remote(client, &plan).await?;
     Ok(Prepared {
         plan,

@@ -366,7 +366,9 @@ async fn plan_cmd(
             state: spath.clone(),
             targets: targets.to_vec(),
             cloud: Some(cloud),
-        };
+            digest: String::new(),
+        }
+        .seal()?;
         std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
             .with_context(|| format!("writing {}", out.display()))?;
         let note = format!(
@@ -482,10 +484,22 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
             );
         }
     }
+    if saved.digest.is_empty() {
+        bail!(
+            "{} has no content digest: it was written by an earlier version of tunnelform, or edited. Run `tunnelform plan --out FILE` again",
+            path.display()
+        );
+    }
+    if saved.digest != saved.content_digest()? {
+        bail!(
+            "{} was edited or damaged since tunnelform wrote it (its content does not match its digest), and a saved plan is applied exactly as it was written. Run `tunnelform plan --out FILE` again",
+            path.display()
+        );
+    }
     Ok(saved)
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct SavedPlan {
     plan: Plan,
     dir: PathBuf,
@@ -496,6 +510,26 @@ struct SavedPlan {
     /// The cloud the plan was made against (absent from plans saved before plans recorded it).
     #[serde(default)]
     cloud: Option<Cloud>,
+    /// SHA-256 of the file's content with this field empty: a plan is applied as it was written,
+    /// so a file edited or damaged since is refused rather than executed.
+    #[serde(default)]
+    digest: String,
+}
+
+impl SavedPlan {
+    fn content_digest(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let unsealed = SavedPlan {
+            digest: String::new(),
+            ..self.clone()
+        };
+        Ok(hex::encode(Sha256::digest(serde_json::to_vec(&unsealed)?)))
+    }
+
+    fn seal(mut self) -> Result<SavedPlan> {
+        self.digest = self.content_digest()?;
+        Ok(self)
+    }
 }
 
 fn confirm(what: &str) -> Result<bool> {
@@ -582,31 +616,49 @@ async fn apply_cmd(
         // The settled state and the emptied journal: one transaction with the pg backend.
         opened.backend.settle(Some(&mut state), false)?;
     }
-    let planned = make(
-        &client,
-        &config,
-        &state,
-        saved
-            .as_ref()
-            .map(|s| {
-                if s.plan.destroy {
-                    PlanMode::Destroy
-                } else if s.plan.refresh_only {
-                    PlanMode::RefreshOnly
-                } else {
-                    PlanMode::Normal
-                }
-            })
-            .unwrap_or(mode),
-        saved.as_ref().map_or(targets, |s| s.targets.as_slice()),
-        project.as_ref(),
-        common,
-    )
-    .await?;
+    // A saved plan is applied as it was made (checked against what it was made from); otherwise
+    // the plan is made now, shown and confirmed.
+    let planned = match &saved {
+        Some(saved) => {
+            let prepared =
+                tunnelform_apply::saved::prepare(&client, &config, &state, saved.plan.clone())
+                    .await
+                    .map_err(|e| match e {
+                        tunnelform_apply::saved::SavedError::Config(d) => {
+                            anyhow::Error::from(Rendered(d.to_string()))
+                        }
+                        other => anyhow::Error::new(other),
+                    })?;
+            // A refresh-only plan takes the objects as they are now into the state.
+            let remote = if prepared.plan.refresh_only {
+                tunnelform_apply::refresh(&client, &state).await?
+            } else {
+                Default::default()
+            };
+            tunnelform_apply::Planned {
+                plan: prepared.plan,
+                remote,
+                instances: prepared.instances,
+                data: prepared.data,
+                warnings: Default::default(),
+                timings: Default::default(),
+            }
+        }
+        None => {
+            make(
+                &client,
+                &config,
+                &state,
+                mode,
+                targets,
+                project.as_ref(),
+                common,
+            )
+            .await?
+        }
+    };
 
-    if let Some(saved) = &saved {
-        check_saved(&saved.plan, &planned.plan)?;
-    } else {
+    if saved.is_none() {
         out!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })
@@ -809,138 +861,6 @@ fn finish_report(report: &ApplyReport, op: &str) -> u8 {
     0
 }
 
-/// A saved plan applies only if nothing moved on since it was made: the state (lineage and
-/// serial), the sensitive values and the configuration (digests), and the arguments of the remote
-/// objects in the plan. What changes on its own (a tunnel's `net_status`, a health-check status)
-/// does not make a plan stale.
-fn check_saved(saved: &Plan, now: &Plan) -> Result<()> {
-    const AGAIN: &str = "Run `tunnelform plan --out FILE` again and review it";
-    if saved.lineage.is_some() && saved.lineage != now.lineage {
-        bail!("the saved plan is stale: it was made against another state (lineage {} then, {} now). {AGAIN}",
-            saved.lineage.as_deref().unwrap_or("none"),
-            now.lineage.as_deref().unwrap_or("none"));
-    }
-    if saved.lineage != now.lineage || saved.serial != now.serial {
-        let serial = |s: Option<u64>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
-        bail!(
-            "the saved plan is stale: the state has changed since it was made (serial {} then, {} now: another run wrote it). {AGAIN}",
-            serial(saved.serial),
-            serial(now.serial)
-        );
-    }
-    check_sensitive(saved, now)?;
-    if saved.config_digest != now.config_digest {
-        bail!("the saved plan is stale: the configuration or its variables changed since it was made. {AGAIN}");
-    }
-    for c in &saved.changes {
-        let Some(before) = &c.before else { continue };
-        let Some(now_change) = now.change(&c.address) else {
-            // Not even in the plan made again from the saved plan's own configuration, state
-            // and targets: the file says something its inputs do not.
-            bail!(
-                "the saved plan does not match what it was made from: it changes {}, which a plan of its own configuration, state and targets does not touch (the plan file was edited or damaged). {AGAIN}",
-                c.address
-            );
-        };
-        let Some(current) = now_change.before.as_ref() else {
-            bail!("the saved plan is stale: {} was deleted outside tunnelform since the plan was made. {AGAIN}", c.address);
-        };
-        let changed: Vec<&str> = c
-            .kind
-            .schema()
-            .attrs
-            .iter()
-            .filter(|a| a.is_argument())
-            .filter(|a| {
-                let null = Value::Null;
-                !same_as_saved(
-                    before.get(a.name).unwrap_or(&null),
-                    current.get(a.name).unwrap_or(&null),
-                )
-            })
-            .map(|a| a.name)
-            .collect();
-        if !changed.is_empty() {
-            bail!(
-                "the saved plan is stale: {} changed in the cloud since the plan was made ({}). {AGAIN}",
-                c.address,
-                changed.join(", ")
-            );
-        }
-    }
-    if comparable(&masked_plan(now).changes)? != comparable(&saved.changes)? {
-        bail!("the saved plan no longer matches what the configuration asks for. {AGAIN}");
-    }
-    Ok(())
-}
-
-/// Whether a value as saved in a plan (sensitive parts as digests) is `now`'s value.
-fn same_as_saved(saved: &Value, now: &Value) -> bool {
-    if let Some(d) = tunnelform_state::secret::as_digest_marker(saved) {
-        return !now.is_null() && d.matches_value(now);
-    }
-    match (saved, now.unmarked()) {
-        (Value::Map(a), Value::Map(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(k, v)| b.get(k).is_some_and(|w| same_as_saved(v, w)))
-        }
-        (Value::List(a), Value::List(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same_as_saved(v, w))
-        }
-        (a, b) => *a == b.deep_unmarked(),
-    }
-}
-
-/// Changes as compared between a saved plan and the plan made again at apply time: digests by
-/// presence (they are salted), read-only attributes left out (they change on their own).
-fn comparable(changes: &[tunnelform_plan::ResourceChange]) -> Result<serde_json::Value> {
-    let mut changes = changes.to_vec();
-    for c in &mut changes {
-        let schema = c.kind.schema();
-        let keep = |k: &String| schema.attr(k).is_none_or(|a| a.is_argument());
-        for attrs in [c.before.as_mut(), c.after.as_mut()].into_iter().flatten() {
-            attrs.retain(|k, _| keep(k));
-        }
-    }
-    Ok(strip_digests(serde_json::to_value(&changes)?))
-}
-
-/// The sensitive values the plan would write (read again from the configuration and variables)
-/// must be the ones the saved plan was made with: each is checked against its digest in the plan.
-fn check_sensitive(saved: &Plan, now: &Plan) -> Result<()> {
-    /// Whether `now` does not match a digest of `saved` somewhere.
-    fn differs(saved: &Value, now: &Value) -> bool {
-        if let Some(d) = tunnelform_state::secret::as_digest_marker(saved) {
-            return !matches!(now, Value::Unknown) && !d.matches_value(now);
-        }
-        match (saved, now.unmarked()) {
-            (Value::Map(a), Value::Map(b)) => a
-                .iter()
-                .any(|(k, v)| b.get(k).is_some_and(|w| differs(v, w))),
-            (Value::List(a), Value::List(b)) => a.iter().zip(b).any(|(v, w)| differs(v, w)),
-            _ => false,
-        }
-    }
-    for c in &saved.changes {
-        let (Some(after), Some(current)) = (
-            c.after.as_ref(),
-            now.change(&c.address).and_then(|n| n.after.as_ref()),
-        ) else {
-            continue;
-        };
-        for (k, v) in after {
-            if current.get(k).is_some_and(|w| differs(v, w)) {
-                bail!(
-                    "the saved plan is stale: the sensitive value of {addr}.{k} is not the one the plan was made with (a variable or secret changed since). Give the same values as when planning (--var, --var-file, TF_VAR_*), or run `tunnelform plan --out FILE` again and review it",
-                    addr = c.address
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A saved plan as `show` renders it: the digests of sensitive values stand for values that are
 /// not shown.
 fn for_display(plan: &Plan) -> Plan {
@@ -979,24 +899,6 @@ fn for_display(plan: &Plan) -> Plan {
         o.after = o.after.as_ref().map(unmask);
     }
     p
-}
-
-/// Digests are salted per masking: compare their presence, not their bytes.
-fn strip_digests(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m)
-            if m.contains_key(tunnelform_state::secret::SENSITIVE_DIGEST_KEY) =>
-        {
-            serde_json::Value::String("(sensitive)".into())
-        }
-        serde_json::Value::Object(m) => {
-            serde_json::Value::Object(m.into_iter().map(|(k, v)| (k, strip_digests(v))).collect())
-        }
-        serde_json::Value::Array(a) => {
-            serde_json::Value::Array(a.into_iter().map(strip_digests).collect())
-        }
-        other => other,
-    }
 }
 
 fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<u8> {
