@@ -24,6 +24,7 @@ mod identity;
 mod interrupt;
 mod lifecycle;
 mod ordering;
+mod pg;
 mod plan_rules;
 mod projects;
 mod refactor;
