@@ -255,6 +255,11 @@ pub(crate) async fn check<'a>(
                     }
                 }
             }
+            // Route quotas (per table, per gateway) are not counted before the apply: the API
+            // answers LimitExceeded for them.
+            ResourceKind::VpnGatewayRoute
+            | ResourceKind::RouteTable
+            | ResourceKind::RouteTableEntry => {}
         }
         if creates {
             for (q, s) in add {

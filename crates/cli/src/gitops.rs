@@ -84,11 +84,11 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     let InstanceKind::Managed(kind) = inst.kind else {
         bail!("{addr} is a data source; only managed resources can be imported")
     };
-    if !id.starts_with(&format!("{}-", kind.id_prefix())) {
+    if !kind.owns_id(&id) {
         bail!(
-            "{id:?} is not the id of a {} (those start with {}-)",
+            "{id:?} is not the id of a {} (those {})",
             kind.type_name(),
-            kind.id_prefix()
+            kind.def().id_form()
         );
     }
     let spath = state_path(dir, Some(&config), common);

@@ -5,7 +5,10 @@ use futures::future::BoxFuture;
 use tunnelform_model::{Attrs, BlockSchema, Value};
 use tunnelform_tencent_api::{ApiError, Client};
 
+pub mod configuration_download;
+pub mod customer_gateway_vendors;
 pub mod customer_gateways;
+pub mod route_tables;
 pub mod vpc_instances;
 pub mod vpn_gateways;
 
@@ -23,6 +26,23 @@ pub trait DataSource: Send + Sync + 'static {
         region: &'a str,
         args: &'a Attrs,
     ) -> BoxFuture<'a, Result<Vec<Value>, ApiError>>;
+
+    /// What the source computes beside its arguments. Default: its items under
+    /// [`DataSource::list_name`]; a source whose result is not a list (a configuration text)
+    /// says so here.
+    fn computed<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        args: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Attrs, ApiError>> {
+        Box::pin(async move {
+            let items = self.items(client, region, args).await?;
+            let mut out = Attrs::new();
+            out.insert(self.list_name().to_string(), Value::List(items));
+            Ok(out)
+        })
+    }
 }
 
 /// Reads a data source: its arguments, its result list, and an id naming the source and region.
@@ -32,9 +52,9 @@ pub async fn read(
     region: &str,
     args: &Attrs,
 ) -> Result<Value, ApiError> {
-    let items = source.items(client, region, args).await?;
+    let computed = source.computed(client, region, args).await?;
     let mut out: Attrs = args.clone();
-    out.insert(source.list_name().to_string(), Value::List(items));
+    out.extend(computed);
     out.insert(
         "id".to_string(),
         Value::from(format!("{}-{}", source.type_name(), region)),
