@@ -27,6 +27,7 @@ mod ordering;
 mod plan_rules;
 mod projects;
 mod reliability;
+mod routes;
 mod sandbox;
 mod snapshots;
 mod state_checks;

@@ -106,13 +106,21 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     let objects = read_objects(&client, &inst.provider.region, kind, &[id.to_string()])
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let obj = objects.into_iter().find(|o| o.id == id).ok_or_else(|| {
+    // One id asked, so at most one object; its id may be the kind's full form of the one given
+    // (a gateway route imported by its bare vpnr- id is recorded as <vpngw-id>#<vpnr-id>).
+    let obj = objects.into_iter().next().ok_or_else(|| {
         anyhow!(
             "cannot import {addr}: no {} with id {id} in region {}",
             kind.type_name(),
             inst.provider.region
         )
     })?;
+    if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == obj.id) {
+        bail!(
+            "{} is already managed as {other}: one object cannot be managed at two addresses",
+            obj.id
+        );
+    }
     let rs = resource_state(
         kind,
         &obj.id,
@@ -132,7 +140,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    outln!("{addr}: Import complete [id={id}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.");
+    outln!("{addr}: Import complete [id={}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.", obj.id);
     Ok(0)
 }
 
