@@ -29,6 +29,7 @@ mod plan_rules;
 mod projects;
 mod refactor;
 mod reliability;
+mod routes;
 mod sandbox;
 mod snapshots;
 mod state_checks;

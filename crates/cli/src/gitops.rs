@@ -45,11 +45,11 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     let InstanceKind::Managed(kind) = inst.kind else {
         bail!("{addr} is a data source; only managed resources can be imported")
     };
-    if !id.starts_with(&format!("{}-", kind.id_prefix())) {
+    if !kind.owns_id(&id) {
         bail!(
-            "{id:?} is not the id of a {} (those start with {}-)",
+            "{id:?} is not the id of a {} (those {})",
             kind.type_name(),
-            kind.id_prefix()
+            kind.def().id_form()
         );
     }
     let opened = crate::backend::open(dir, Some(&config), common)?;
@@ -70,13 +70,21 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
             "cannot import {addr}: reading {id} in region {} failed",
             inst.provider.region
         ))?;
-    let obj = objects.into_iter().find(|o| o.id == id).ok_or_else(|| {
+    // One id asked, so at most one object; its id may be the kind's full form of the one given
+    // (a gateway route imported by its bare vpnr- id is recorded as <vpngw-id>#<vpnr-id>).
+    let obj = objects.into_iter().next().ok_or_else(|| {
         anyhow!(
             "cannot import {addr}: no {} with id {id} in region {}",
             kind.type_name(),
             inst.provider.region
         )
     })?;
+    if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == obj.id) {
+        bail!(
+            "{} is already managed as {other}: one object cannot be managed at two addresses",
+            obj.id
+        );
+    }
     let rs = resource_state(
         kind,
         &obj.id,
@@ -96,7 +104,7 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    outln!("{addr}: Import complete [id={id}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.");
+    outln!("{addr}: Import complete [id={}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.", obj.id);
     Ok(0)
 }
 
