@@ -28,5 +28,6 @@ mod plan_rules;
 mod projects;
 mod reliability;
 mod sandbox;
+mod shapes;
 mod snapshots;
 mod state_checks;

@@ -45,6 +45,14 @@ impl DataSource for CustomerGateways {
         "gateway_list"
     }
 
+    fn fields(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("id", "id"),
+            ("name", "name"),
+            ("public_ip_address", "public_ip_address"),
+        ]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -64,15 +72,10 @@ impl DataSource for CustomerGateways {
                         .await?
                 }
             };
-            let fields = [
-                ("id", "id"),
-                ("name", "name"),
-                ("public_ip_address", "public_ip_address"),
-            ];
             Ok(found
                 .iter()
                 .map(item)
-                .filter(|i| matches(i, args, &fields))
+                .filter(|i| matches(i, args, self.fields()))
                 .collect())
         }
         .boxed()

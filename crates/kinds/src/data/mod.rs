@@ -1,6 +1,8 @@
 //! Data sources: objects managed elsewhere, read and filtered by id, name or tags as the
 //! provider does. One module per data source; [`crate::DataKind`] lists them.
 
+use std::collections::HashMap;
+
 use futures::future::BoxFuture;
 use tunnelform_model::{Attrs, BlockSchema, Value};
 use tunnelform_tencent_api::{ApiError, Client};
@@ -16,6 +18,10 @@ pub trait DataSource: Send + Sync + 'static {
     fn schema(&self) -> &'static BlockSchema;
     /// The name of the result list attribute (`gateway_list`).
     fn list_name(&self) -> &'static str;
+    /// The filter arguments matched exactly against an item's fields: (argument, item field).
+    /// [`DataSource::items`] keeps the items matching them (and the tags), whatever the API
+    /// filtered, so the region's whole listing filtered by them gives the same items.
+    fn fields(&self) -> &'static [(&'static str, &'static str)];
     /// The items matching the arguments.
     fn items<'a>(
         &'a self,
@@ -33,13 +39,67 @@ pub async fn read(
     args: &Attrs,
 ) -> Result<Value, ApiError> {
     let items = source.items(client, region, args).await?;
+    Ok(result(source, region, args, items))
+}
+
+fn result(source: &dyn DataSource, region: &str, args: &Attrs, items: Vec<Value>) -> Value {
     let mut out: Attrs = args.clone();
     out.insert(source.list_name().to_string(), Value::List(items));
     out.insert(
         "id".to_string(),
         Value::from(format!("{}-{}", source.type_name(), region)),
     );
-    Ok(Value::Map(out))
+    Value::Map(out)
+}
+
+/// The data sources read by one plan, so that reading many of them costs what a region's listing
+/// costs, however many blocks there are: the first read of a source in a region asks the API with
+/// its arguments (one filtered call); from the second on, the region's whole listing is read once
+/// (paged) and every read of that source in that region is answered from it. At most 1 + pages
+/// calls per (source, region).
+#[derive(Debug, Default)]
+pub struct DataReads {
+    seen: HashMap<(&'static str, String), Seen>,
+}
+
+#[derive(Debug)]
+enum Seen {
+    Once,
+    All(Vec<Value>),
+}
+
+impl DataReads {
+    /// [`read`], answered from the region's listing when this source was read there before.
+    pub async fn read(
+        &mut self,
+        source: &dyn DataSource,
+        client: &Client,
+        region: &str,
+        args: &Attrs,
+    ) -> Result<Value, ApiError> {
+        let key = (source.type_name(), region.to_string());
+        match self.seen.get(&key) {
+            None => {
+                self.seen.insert(key, Seen::Once);
+                read(source, client, region, args).await
+            }
+            Some(seen) => {
+                if let Seen::Once = seen {
+                    let all = source.items(client, region, &Attrs::new()).await?;
+                    self.seen.insert(key.clone(), Seen::All(all));
+                }
+                let Some(Seen::All(all)) = self.seen.get(&key) else {
+                    unreachable!("the listing was just stored")
+                };
+                let items = all
+                    .iter()
+                    .filter(|i| matches(i, args, source.fields()))
+                    .cloned()
+                    .collect();
+                Ok(result(source, region, args, items))
+            }
+        }
+    }
 }
 
 pub(crate) fn arg<'a>(args: &'a Attrs, k: &str) -> Option<&'a str> {

@@ -66,6 +66,16 @@ impl DataSource for VpcInstances {
         "instance_list"
     }
 
+    fn fields(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("vpc_id", "vpc_id"),
+            ("name", "name"),
+            ("cidr_block", "cidr_block"),
+            ("is_default", "is_default"),
+            ("is_multicast", "is_multicast"),
+        ]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -90,17 +100,10 @@ impl DataSource for VpcInstances {
                     break;
                 }
             }
-            let fields = [
-                ("vpc_id", "vpc_id"),
-                ("name", "name"),
-                ("cidr_block", "cidr_block"),
-                ("is_default", "is_default"),
-                ("is_multicast", "is_multicast"),
-            ];
             Ok(all
                 .iter()
                 .map(item)
-                .filter(|i| matches(i, args, &fields))
+                .filter(|i| matches(i, args, self.fields()))
                 .collect())
         }
         .boxed()

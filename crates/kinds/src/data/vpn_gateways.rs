@@ -48,6 +48,16 @@ impl DataSource for VpnGateways {
         "gateway_list"
     }
 
+    fn fields(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("id", "id"),
+            ("name", "name"),
+            ("vpc_id", "vpc_id"),
+            ("public_ip_address", "public_ip_address"),
+            ("zone", "zone"),
+        ]
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
@@ -75,17 +85,10 @@ impl DataSource for VpnGateways {
                         .await?
                 }
             };
-            let fields = [
-                ("id", "id"),
-                ("name", "name"),
-                ("vpc_id", "vpc_id"),
-                ("public_ip_address", "public_ip_address"),
-                ("zone", "zone"),
-            ];
             Ok(found
                 .iter()
                 .map(item)
-                .filter(|i| matches(i, args, &fields))
+                .filter(|i| matches(i, args, self.fields()))
                 .collect())
         }
         .boxed()
