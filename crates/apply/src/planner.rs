@@ -9,8 +9,8 @@ use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Value};
 use tunnelform_plan::{
-    build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
-    Lifecycle, OutputChange, Plan, Reason, ResourceChange,
+    build_graph, detect_drift, diff_data, diff_managed, diff_managed_owned, Action, Attrs,
+    DiffInput, GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -63,6 +63,8 @@ impl From<Diagnostics> for PlanError {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub plan: Plan,
+    /// The objects read. In a normal plan, the attributes of the objects the configuration
+    /// still has moved into their changes' `before` (their ids and kinds stay here).
     pub remote: RemoteSnapshot,
     /// Every expanded managed instance of the configuration, by address.
     pub instances: BTreeMap<Address, Instance>,
@@ -295,12 +297,21 @@ pub async fn plan_from(
                             }
                         }
                     }
-                    let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {
-                        None
-                    } else {
-                        remote.objects.get(&inst.address)
+                    // A normal plan gives the refreshed object's attributes to the change (its
+                    // `before`) instead of copying them: nothing reads them from the snapshot
+                    // afterwards (memory: one attribute map per object).
+                    let taken = match opts.mode {
+                        PlanMode::Normal => remote
+                            .objects
+                            .get_mut(&inst.address)
+                            .map(|o| (o.id.clone(), std::mem::take(&mut o.attrs))),
+                        _ => None,
                     };
-                    let change = diff_managed(DiffInput {
+                    let r: Option<&RemoteObject> = match opts.mode {
+                        PlanMode::Destroy | PlanMode::Normal => None,
+                        PlanMode::RefreshOnly => remote.objects.get(&inst.address),
+                    };
+                    let input = DiffInput {
                         address: &inst.address,
                         kind,
                         region: &inst.provider.region,
@@ -315,8 +326,11 @@ pub async fn plan_from(
                             .filter(|_| !state.resources.contains_key(&inst.address))
                             .or_else(|| adopted.get(&inst.address))
                             .cloned(),
-                    });
-                    let mut change = change;
+                    };
+                    let mut change = match taken {
+                        Some((id, attrs)) => diff_managed_owned(input, Some((&id, attrs))),
+                        None => diff_managed(input),
+                    };
                     if adopted.contains_key(&inst.address) {
                         change.reasons.push(Reason::AdoptedLostState);
                     }
