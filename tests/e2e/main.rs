@@ -31,5 +31,6 @@ mod refactor;
 mod reliability;
 mod routes;
 mod sandbox;
+mod shapes;
 mod snapshots;
 mod state_checks;

@@ -948,9 +948,30 @@ async fn import(
         .clone()
         .or_else(|| change.id.clone())
         .unwrap_or_default();
-    let mut obj = describe(ctx, change, kind, step, &id)
-        .await?
-        .ok_or_else(|| failure(change, step, None, format!("{id} does not exist"), None))?;
+    // Read with the other objects being imported or adopted (batched describes, 100 ids per
+    // call): importing or adopting N objects costs N/100 describes, not N.
+    let mut obj = match ctx.watcher.read_back(&change.region, kind, &id).await {
+        Settled::Available(o) => *o,
+        Settled::Api(e) => return Err(api_failure(change, step, &e)),
+        Settled::Gone => {
+            return Err(failure(
+                change,
+                step,
+                None,
+                format!("{id} does not exist"),
+                None,
+            ))
+        }
+        Settled::Failed(why) | Settled::TimedOut(why) => {
+            return Err(failure(
+                change,
+                step,
+                None,
+                format!("{id} could not be read: {why}"),
+                None,
+            ))
+        }
+    };
     // An object still being created (an earlier run that died left it PENDING) is waited for, as
     // its create would have been, before anything that depends on it starts.
     if obj.attrs.get("state").and_then(Value::as_str) == Some("PENDING") {

@@ -9,8 +9,8 @@ use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Value};
 use tunnelform_plan::{
-    build_graph, detect_drift, diff_data, diff_managed, Action, Attrs, DiffInput, GraphError,
-    Lifecycle, OutputChange, Plan, Reason, ResourceChange,
+    build_graph, detect_drift, diff_data, diff_managed, diff_managed_owned, Action, Attrs,
+    DiffInput, GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
@@ -65,6 +65,8 @@ impl From<Diagnostics> for PlanError {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub plan: Plan,
+    /// The objects read. In a normal plan, the attributes of the objects the configuration
+    /// still has moved into their changes' `before` (their ids and kinds stay here).
     pub remote: RemoteSnapshot,
     /// Every expanded managed instance of the configuration, by address.
     pub instances: BTreeMap<Address, Instance>,
@@ -219,6 +221,10 @@ pub async fn plan_from(
     // Address -> id of this project's objects the state did not hold, adopted by this plan.
     let mut adopted: BTreeMap<Address, String> = BTreeMap::new();
     let mut all: Vec<Instance> = Vec::new();
+    // The objects to import, read once per region and kind for every block.
+    let mut imported = ImportReads::default();
+    // Data sources: at most one filtered read, then one paged listing, per source and region.
+    let mut data_reads = tunnelform_kinds::data::DataReads::default();
     for block in &order {
         let expanded = match config.expand_block(block, &values) {
             Ok(e) => e,
@@ -232,20 +238,25 @@ pub async fn plan_from(
         let keep_values = config.is_referenced(block);
         // The block's objects to import that the state does not hold: read now, as if refreshed
         // (before any instance is diffed), together: one batched read per region and kind.
-        read_imports(client, &expanded, &imports, state, &mut remote, &mut diags).await?;
+        read_imports(
+            client,
+            &expanded,
+            &imports,
+            state,
+            &mut imported,
+            &mut remote,
+            &mut diags,
+        )
+        .await?;
         for inst in expanded {
             match inst.kind {
                 InstanceKind::Data(kind) => {
                     let args: Attrs = inst.attrs.clone();
                     let v = if Value::Map(args.clone()).is_wholly_known() {
                         let client = client.ok_or(PlanError::Offline("read a data source"))?;
-                        tunnelform_kinds::data::read(
-                            kind.def(),
-                            client,
-                            &inst.provider.region,
-                            &args,
-                        )
-                        .await?
+                        data_reads
+                            .read(kind.def(), client, &inst.provider.region, &args)
+                            .await?
                     } else {
                         let mut change = diff_data(
                             &inst.address,
@@ -292,12 +303,21 @@ pub async fn plan_from(
                             }
                         }
                     }
-                    let r: Option<&RemoteObject> = if opts.mode == PlanMode::Destroy {
-                        None
-                    } else {
-                        remote.objects.get(&inst.address)
+                    // A normal plan gives the refreshed object's attributes to the change (its
+                    // `before`) instead of copying them: nothing reads them from the snapshot
+                    // afterwards (memory: one attribute map per object).
+                    let taken = match opts.mode {
+                        PlanMode::Normal => remote
+                            .objects
+                            .get_mut(&inst.address)
+                            .map(|o| (o.id.clone(), std::mem::take(&mut o.attrs))),
+                        _ => None,
                     };
-                    let change = diff_managed(DiffInput {
+                    let r: Option<&RemoteObject> = match opts.mode {
+                        PlanMode::Destroy | PlanMode::Normal => None,
+                        PlanMode::RefreshOnly => remote.objects.get(&inst.address),
+                    };
+                    let input = DiffInput {
                         address: &inst.address,
                         kind,
                         region: &inst.provider.region,
@@ -312,8 +332,11 @@ pub async fn plan_from(
                             .filter(|_| !state.resources.contains_key(&inst.address))
                             .or_else(|| adopted.get(&inst.address))
                             .cloned(),
-                    });
-                    let mut change = change;
+                    };
+                    let mut change = match taken {
+                        Some((id, attrs)) => diff_managed_owned(input, Some((&id, attrs))),
+                        None => diff_managed(input),
+                    };
                     if adopted.contains_key(&inst.address) {
                         change.reasons.push(Reason::AdoptedLostState);
                     }
@@ -711,54 +734,70 @@ fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
     out
 }
 
+/// The objects to import, by region and kind: each (region, kind) is read once, on first use, for
+/// every address of that kind to import (whichever block it is in), so a configuration of many
+/// blocks costs one batched read (100 ids per call) per region and kind, as one `for_each` block
+/// does.
+#[derive(Default)]
+struct ImportReads(HashMap<(String, ResourceKind), HashMap<String, RemoteObject>>);
+
 /// Reads the objects that `instances` import (by `import` blocks or `tunnelform import`) and that
-/// the state does not hold, in batches per region and kind, into `remote`; an id that does not
-/// exist is an error naming the address.
+/// the state does not hold into `remote` (through `cache`); an id that does not exist is an error
+/// naming the address.
 async fn read_imports(
     client: Option<&Client>,
     instances: &[Instance],
     imports: &BTreeMap<Address, String>,
     state: &State,
+    cache: &mut ImportReads,
     remote: &mut RemoteSnapshot,
     diags: &mut Diagnostics,
 ) -> Result<(), PlanError> {
-    let mut to_read: HashMap<(&str, ResourceKind), Vec<(&Address, &String)>> = HashMap::new();
     for inst in instances {
         let InstanceKind::Managed(kind) = inst.kind else {
             continue;
         };
-        if let Some(id) = imports.get(&inst.address) {
-            if !state.resources.contains_key(&inst.address) {
-                to_read
-                    .entry((inst.provider.region.as_str(), kind))
-                    .or_default()
-                    .push((&inst.address, id));
-            }
+        let Some(id) = imports.get(&inst.address) else {
+            continue;
+        };
+        if state.resources.contains_key(&inst.address) {
+            continue;
         }
-    }
-    for ((region, kind), members) in to_read {
-        let client = client.ok_or(PlanError::Offline("read an object to import"))?;
-        let ids: Vec<String> = members.iter().map(|(_, id)| (*id).clone()).collect();
-        let found: HashMap<String, RemoteObject> = read_objects(client, region, kind, &ids)
-            .await?
-            .into_iter()
-            .map(|o| (o.id.clone(), o))
-            .collect();
-        for (a, id) in members {
-            match found.get(id) {
-                Some(o) => {
-                    remote.objects.insert(a.clone(), o.clone());
-                }
-                None => diags.push(
-                    Diagnostic::error(format!(
-                        "Cannot import {a}: no {} with id {id:?} in {region}",
-                        kind.type_name()
-                    ))
-                    .with_help(
-                        "check the id and the provider region (tccli or the console show it)",
-                    ),
-                ),
+        let region = inst.provider.region.as_str();
+        let key = (region.to_string(), kind);
+        if !cache.0.contains_key(&key) {
+            let client = client.ok_or(PlanError::Offline("read an object to import"))?;
+            // Every id of this kind to import: those of other regions are simply not found here.
+            let mut ids: Vec<String> = imports
+                .iter()
+                .filter(|(a, _)| {
+                    a.mode == Mode::Managed
+                        && a.type_name == kind.type_name()
+                        && !state.resources.contains_key(*a)
+                })
+                .map(|(_, id)| id.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            let found = read_objects(client, region, kind, &ids)
+                .await?
+                .into_iter()
+                .map(|o| (o.id.clone(), o))
+                .collect();
+            cache.0.insert(key.clone(), found);
+        }
+        match cache.0[&key].get(id) {
+            Some(o) => {
+                remote.objects.insert(inst.address.clone(), o.clone());
             }
+            None => diags.push(
+                Diagnostic::error(format!(
+                    "Cannot import {}: no {} with id {id:?} in {region}",
+                    inst.address,
+                    kind.type_name()
+                ))
+                .with_help("check the id and the provider region (tccli or the console show it)"),
+            ),
         }
     }
     Ok(())

@@ -98,23 +98,20 @@ pub fn engine_setup(
     dir: &Path,
     state_path: &Path,
     layout: &Layout,
+    shape: gen::Shape,
     chunk: usize,
 ) -> Result<SetupReport> {
     let parse = |s: String| {
         s.parse::<Address>()
             .map_err(|e| anyhow!("bad address {s}: {e}"))
     };
-    let mut groups: Vec<Vec<Address>> = vec![vec![
-        parse("tencentcloud_vpn_gateway.gw".into())?,
-        parse("tencentcloud_vpn_customer_gateway.office".into())?,
-    ]];
+    let mut groups: Vec<Vec<Address>> = vec![shape
+        .gateway_targets(layout)
+        .into_iter()
+        .map(parse)
+        .collect::<Result<_>>()?];
     let tunnels: Vec<Address> = (0..layout.tunnels)
-        .map(|i| {
-            parse(format!(
-                "tencentcloud_vpn_connection.tunnel[\"{}\"]",
-                gen::tunnel_key(layout, i)
-            ))
-        })
+        .map(|i| parse(shape.tunnel_address(layout, i)))
         .collect::<Result<_>>()?;
     groups.extend(tunnels.chunks(chunk.max(1)).map(<[Address]>::to_vec));
     let rt = runtime()?;

@@ -155,7 +155,9 @@ variable "dpd_timeout" {
   default = DPD_TIMEOUT
 }
 
-resource "tencentcloud_vpn_gateway" "gw" {
+"#;
+
+const FOR_EACH_TF: &str = r#"resource "tencentcloud_vpn_gateway" "gw" {
   for_each  = local.gateways
   name      = "bench-${each.key}"
   vpc_id    = local.vpc_id
@@ -203,10 +205,83 @@ resource "tencentcloud_vpn_connection" "tunnel" {
 }
 "#;
 
-/// `main.tf` (provider, variables, resources).
+/// How the configuration is written. Every shape declares the same objects with the same
+/// arguments (the API sees the same requests); only the addresses differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Shape {
+    /// Three `for_each` blocks over `locals` maps (`tencentcloud_vpn_connection.tunnel["g001-o01"]`).
+    ForEach,
+    /// One `resource` block per object, as a script would generate them
+    /// (`tencentcloud_vpn_connection.g001_o01`), with literal arguments.
+    Explicit,
+    // TODO(modules): a module-shaped configuration (one module per site, called with for_each
+    // or once per gateway) once the language supports `module` blocks; the harness then runs
+    // benchmarks 1, 2 and the first plan for it too.
+}
+
+impl Shape {
+    pub const ALL: [Shape; 2] = [Shape::ForEach, Shape::Explicit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::ForEach => "for_each",
+            Shape::Explicit => "explicit",
+        }
+    }
+
+    /// The value of `--shape` that names it.
+    pub fn name_arg(self) -> &'static str {
+        match self {
+            Shape::ForEach => "for-each",
+            Shape::Explicit => "explicit",
+        }
+    }
+
+    /// The addresses a setup applies first (every VPN gateway and customer gateway).
+    pub fn gateway_targets(self, layout: &Layout) -> Vec<String> {
+        match self {
+            Shape::ForEach => vec![
+                "tencentcloud_vpn_gateway.gw".into(),
+                "tencentcloud_vpn_customer_gateway.office".into(),
+            ],
+            Shape::Explicit => (0..layout.gateways())
+                .map(|g| format!("tencentcloud_vpn_gateway.{}", gateway_key(layout, g)))
+                .chain((0..layout.customer_gateways).map(|c| {
+                    format!(
+                        "tencentcloud_vpn_customer_gateway.{}",
+                        office_key(layout, c)
+                    )
+                }))
+                .collect(),
+        }
+    }
+
+    /// The address of tunnel `i`.
+    pub fn tunnel_address(self, layout: &Layout, i: usize) -> String {
+        match self {
+            Shape::ForEach => format!(
+                "tencentcloud_vpn_connection.tunnel[\"{}\"]",
+                tunnel_key(layout, i)
+            ),
+            Shape::Explicit => format!(
+                "tencentcloud_vpn_connection.{}",
+                tunnel_key(layout, i).replace('-', "_")
+            ),
+        }
+    }
+}
+
+/// `main.tf` (provider, variables, and the `for_each` resources).
 pub fn main_tf(layout: &Layout) -> String {
+    header_tf(layout, Shape::ForEach) + FOR_EACH_TF
+}
+
+fn header_tf(layout: &Layout, shape: Shape) -> String {
     MAIN_TF
-        .replace("LAYOUT", &layout.describe())
+        .replace(
+            "LAYOUT",
+            &format!("{}, {} blocks", layout.describe(), shape.name()),
+        )
         .replace("REGION", REGION)
         .replace("PRE_SHARE_KEY", PRE_SHARE_KEY)
         .replace("DPD_TIMEOUT", &DPD_TIMEOUT.to_string())
@@ -251,13 +326,102 @@ pub fn locals_tf(layout: &Layout) -> String {
     s
 }
 
-/// Writes `main.tf` and `locals.tf` into `dir` (created if needed).
-pub fn write_config(dir: &Path, layout: &Layout) -> Result<()> {
+/// `resources.tf` of the explicit shape: one block per object, arguments written out (the same
+/// values the `for_each` blocks compute).
+pub fn explicit_tf(layout: &Layout) -> String {
+    let mut s = String::with_capacity(layout.tunnels * 1100 + layout.gateways() * 200 + 4096);
+    for g in 0..layout.gateways() {
+        let key = gateway_key(layout, g);
+        let _ = write!(
+            s,
+            r#"resource "tencentcloud_vpn_gateway" "{key}" {{
+  name      = "bench-{key}"
+  vpc_id    = "{VPC_ID}"
+  bandwidth = 100
+  tags = {{
+    team = "network"
+  }}
+}}
+
+"#
+        );
+    }
+    for c in 0..layout.customer_gateways {
+        let key = office_key(layout, c);
+        let _ = write!(
+            s,
+            r#"resource "tencentcloud_vpn_customer_gateway" "{key}" {{
+  name              = "office-{key}"
+  public_ip_address = "{}"
+}}
+
+"#,
+            office_ip(c)
+        );
+    }
+    for i in 0..layout.tunnels {
+        let (g, c) = layout.tunnel(i);
+        let (gw, office) = (gateway_key(layout, g), office_key(layout, c));
+        let key = tunnel_key(layout, i);
+        let _ = write!(
+            s,
+            r#"resource "tencentcloud_vpn_connection" "{name}" {{
+  name                = "bench-{key}"
+  vpc_id              = "{VPC_ID}"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.{gw}.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.{office}.id
+  pre_share_key       = var.pre_share_key
+
+  security_group_policy {{
+    local_cidr_block  = "{local}"
+    remote_cidr_block = ["{remote}"]
+  }}
+
+  ike_proto_encry_algorithm  = "AES-CBC-256"
+  ike_proto_authen_algorithm = "SHA-256"
+  ike_dh_group_name          = "GROUP14"
+  ike_sa_lifetime_seconds    = 28800
+  ipsec_encrypt_algorithm    = "AES-CBC-256"
+  ipsec_integrity_algorithm  = "SHA-256"
+  ipsec_pfs_dh_group         = "DH-GROUP14"
+  ipsec_sa_lifetime_seconds  = 3600
+  dpd_enable                 = 1
+  dpd_timeout                = var.dpd_timeout
+  dpd_action                 = "restart"
+
+  tags = {{
+    team = "network"
+    site = "{office}"
+  }}
+}}
+
+"#,
+            name = key.replace('-', "_"),
+            local = gateway_cidr(layout, g),
+            remote = office_cidr(layout, c),
+        );
+    }
+    s
+}
+
+/// Writes the configuration of `shape` into `dir` (created if needed): `main.tf` and
+/// `locals.tf` (for_each), or `main.tf` (provider, variables) and `resources.tf` (explicit).
+pub fn write_config(dir: &Path, layout: &Layout, shape: Shape) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(dir.join("main.tf"), main_tf(layout))
-        .with_context(|| format!("writing {}/main.tf", dir.display()))?;
-    std::fs::write(dir.join("locals.tf"), locals_tf(layout))
-        .with_context(|| format!("writing {}/locals.tf", dir.display()))?;
+    let files = match shape {
+        Shape::ForEach => [
+            ("main.tf", main_tf(layout)),
+            ("locals.tf", locals_tf(layout)),
+        ],
+        Shape::Explicit => [
+            ("main.tf", header_tf(layout, shape)),
+            ("resources.tf", explicit_tf(layout)),
+        ],
+    };
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("writing {}/{name}", dir.display()))?;
+    }
     Ok(())
 }
 
@@ -368,7 +532,7 @@ mod tests {
     fn generated_configuration_loads_and_expands() {
         let l = Layout::new(60, 20, Some(20)).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        write_config(dir.path(), &l).unwrap();
+        write_config(dir.path(), &l, Shape::ForEach).unwrap();
         let (config, warnings) =
             tunnelform_config::Config::load(dir.path(), &Default::default()).unwrap();
         assert!(!warnings.has_errors());
@@ -397,5 +561,63 @@ mod tests {
         assert!(inst
             .iter()
             .all(|i| i.attrs.get("dpd_timeout").and_then(|v| v.as_i64()) == Some(45)));
+    }
+
+    /// Every instance of a configuration: address -> arguments.
+    fn instances(dir: &Path) -> std::collections::BTreeMap<String, tunnelform_model::Attrs> {
+        let (config, warnings) = tunnelform_config::Config::load(dir, &Default::default()).unwrap();
+        assert!(!warnings.has_errors(), "{warnings}");
+        let mut all = Vec::new();
+        for block in config.block_order().unwrap() {
+            all.extend(
+                config
+                    .expand_block(&block, &tunnelform_config::NoLookup)
+                    .unwrap(),
+            );
+        }
+        let diags = tunnelform_config::validate_instances(&all);
+        assert!(!diags.has_errors(), "{diags}");
+        all.into_iter()
+            .map(|i| (i.address.to_string(), i.attrs))
+            .collect()
+    }
+
+    #[test]
+    fn every_shape_declares_the_same_objects_with_the_same_arguments() {
+        let l = Layout::new(45, 20, Some(20)).unwrap();
+        let dirs: Vec<_> = Shape::ALL
+            .iter()
+            .map(|&shape| {
+                let dir = tempfile::tempdir().unwrap();
+                write_config(dir.path(), &l, shape).unwrap();
+                (shape, dir)
+            })
+            .collect();
+        let for_each = instances(dirs[0].1.path());
+        assert_eq!(for_each.len(), l.objects());
+        for (shape, dir) in &dirs[1..] {
+            let other = instances(dir.path());
+            assert_eq!(other.len(), l.objects(), "{shape:?}");
+            // The same arguments, object by object (matched through the setup's addresses).
+            for i in 0..l.tunnels {
+                let a = &for_each[&Shape::ForEach.tunnel_address(&l, i)];
+                let b = &other[&shape.tunnel_address(&l, i)];
+                assert_eq!(a, b, "tunnel {i} ({shape:?})");
+            }
+            let targets: Vec<String> = shape.gateway_targets(&l);
+            assert_eq!(targets.len(), l.gateways() + l.customer_gateways);
+            for t in &targets {
+                assert!(other.contains_key(t), "{t} ({shape:?})");
+            }
+            let names = |m: &std::collections::BTreeMap<String, tunnelform_model::Attrs>| {
+                let mut v: Vec<String> = m
+                    .values()
+                    .map(|a| a.get("name").and_then(|n| n.as_str()).unwrap().to_string())
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(names(&for_each), names(&other), "{shape:?}");
+        }
     }
 }

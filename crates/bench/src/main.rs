@@ -22,7 +22,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Parser, ValueEnum};
 
 use crate::bound::Limits;
-use crate::gen::Layout;
+use crate::gen::{Layout, Shape};
 use crate::proc::{command, run_measured, Outcome, Sandbox, Stats, StatsPoller};
 use crate::report::{Header, Sample};
 
@@ -30,8 +30,11 @@ use crate::report::{Header, Sample};
 enum Bench {
     /// Every benchmark.
     All,
-    /// 1. `tunnelform plan` with no changes, for each --sizes N.
+    /// 1. `tunnelform plan` with no changes, for each --sizes N and each shape.
     PlanNoop,
+    /// 1b. The first `tunnelform plan` on an empty state (everything to create), for each --sizes N
+    /// and each shape.
+    PlanFirst,
     /// 2. `tunnelform apply` creating --apply-tunnels tunnels (gateways and customer gateways included).
     ApplyCreate,
     /// 3. `tunnelform apply` changing dpd_timeout on every tunnel (creates them first, untimed).
@@ -88,6 +91,12 @@ struct Args {
     /// --tunnels-per-gateway) or `per-tunnel`.
     #[arg(long, default_value = "20")]
     cgws: String,
+    /// Configuration shapes of benchmarks 1, 1b and 2 (default: every shape).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    shapes: Option<Vec<Shape>>,
+    /// (setup-worker) the shape of the configuration.
+    #[arg(long, value_enum, hide = true, default_value = "for-each")]
+    shape: Shape,
     /// Passed as `tunnelform apply --parallelism P` (default: tunnelform's own default).
     #[arg(long)]
     parallelism: Option<usize>,
@@ -179,7 +188,7 @@ fn setup_worker(args: &Args) -> Result<()> {
         bail!("setup-worker needs --dir, --state, --endpoint and --tunnels");
     };
     let layout = Layout::new(n, args.tunnels_per_gateway, parse_cgws(&args.cgws)?)?;
-    let rep = engine::engine_setup(url, dir, state, &layout, 1000)?;
+    let rep = engine::engine_setup(url, dir, state, &layout, args.shape, 1000)?;
     if rep.added != layout.objects() {
         bail!(
             "the setup created {} objects, expected {}",
@@ -201,6 +210,7 @@ struct Ctx {
     parallelism: Option<usize>,
     taskset: Option<PathBuf>,
     limits: Limits,
+    shapes: Vec<Shape>,
 }
 
 /// A configuration, its state and the sandbox data holding its objects.
@@ -329,19 +339,20 @@ impl Ctx {
     }
 
     /// Creates the objects of `layout` fast (see `engine`), leaving a state file and sandbox data.
-    fn build_world(&self, layout: Layout, name: &str) -> Result<(World, f64)> {
+    fn build_world(&self, layout: Layout, shape: Shape, name: &str) -> Result<(World, f64)> {
         let base = self.tmp.join(name);
         let w = World {
             dir: base.join("config"),
             state: base.join("state.tfstate.json"),
             data: base.join("sandbox.json"),
         };
-        gen::write_config(&w.dir, &layout)?;
+        gen::write_config(&w.dir, &layout, shape)?;
         let t = Instant::now();
         eprintln!(
-            "  setup: creating {} objects ({}) through the engine against an unthrottled setup sandbox...",
+            "  setup: creating {} objects ({}, {} blocks) through the engine against an unthrottled setup sandbox...",
             layout.objects(),
-            layout.describe()
+            layout.describe(),
+            shape.name()
         );
         let sb = self.start_sandbox(&setup_args(&w.data), &format!("{name}-setup"))?;
         let exe = std::env::current_exe().context("locating this binary")?;
@@ -355,6 +366,7 @@ impl Ctx {
             .args(["--tunnels", &layout.tunnels.to_string()])
             .args(["--tunnels-per-gateway", &layout.per_gateway.to_string()])
             .args(["--cgws", &layout.customer_gateways.to_string()])
+            .args(["--shape", shape.name_arg()])
             .current_dir(&self.tmp);
         let (o, e) = self.out(&format!("{name}-setup"));
         let out = run_measured(cmd, self.timeout, &o, &e)?;
@@ -441,67 +453,132 @@ fn bench_plan_noop(
 ) -> Result<Vec<report::PlanNoop>> {
     let mut results = Vec::new();
     for &n in sizes {
-        let layout = ctx.layout(n)?;
-        eprintln!("\n[1] plan with no changes: {}", layout.describe());
-        let (w, setup_secs) = ctx.build_world(layout, &format!("world-{n}"))?;
-        let sb = ctx.start_sandbox(&measure_args(Some(&w.data)), &format!("plan-{n}"))?;
-        let warm = ctx.plan(&sb, &w, &format!("plan-{n}-warmup"), false)?;
-        if !warm.ok() {
-            return Err(
-                warm.failure("`tunnelform plan --detailed-exitcode` (expected exit 0: no changes)")
+        for &shape in &ctx.shapes {
+            let layout = ctx.layout(n)?;
+            let sh = shape.name();
+            eprintln!(
+                "\n[1] plan with no changes: {}, {sh} blocks",
+                layout.describe()
             );
-        }
-        let mut samples = Vec::new();
-        let mut calls = Vec::new();
-        for r in 0..ctx.runs {
-            let before = sb.stats()?;
-            let o = ctx.plan(&sb, &w, &format!("plan-{n}-{r}"), false)?;
-            let after = sb.stats()?;
-            if !o.ok() {
-                return Err(o.failure(
+            let (w, setup_secs) = ctx.build_world(layout, shape, &format!("world-{sh}-{n}"))?;
+            let sb = ctx.start_sandbox(&measure_args(Some(&w.data)), &format!("plan-{sh}-{n}"))?;
+            let warm = ctx.plan(&sb, &w, &format!("plan-{sh}-{n}-warmup"), false)?;
+            if !warm.ok() {
+                return Err(warm.failure(
                     "`tunnelform plan --detailed-exitcode` (expected exit 0: no changes)",
                 ));
             }
-            let d = after.since(&before);
-            eprintln!(
-                "  run {}: {:.3} s, peak RSS {:.1} MB, {} calls ({})",
-                r + 1,
-                o.wall.as_secs_f64(),
-                report::mb(o.max_rss_kib),
-                d.total_requests(),
-                d.requests_line()
-            );
-            samples.push(Sample::from(&o));
-            calls.push(d);
-        }
-        let mut pinned = Vec::new();
-        if n == keep_for && ctx.taskset.is_some() {
+            let mut samples = Vec::new();
+            let mut calls = Vec::new();
             for r in 0..ctx.runs {
-                let o = ctx.plan(&sb, &w, &format!("plan-{n}-pinned-{r}"), true)?;
+                let before = sb.stats()?;
+                let o = ctx.plan(&sb, &w, &format!("plan-{sh}-{n}-{r}"), false)?;
+                let after = sb.stats()?;
                 if !o.ok() {
-                    return Err(o.failure("`taskset -c 0 tunnelform plan`"));
+                    return Err(o.failure(
+                        "`tunnelform plan --detailed-exitcode` (expected exit 0: no changes)",
+                    ));
                 }
+                let d = after.since(&before);
                 eprintln!(
-                    "  pinned run {}: {:.3} s, CPU {:.3} s",
+                    "  run {}: {:.3} s, peak RSS {:.1} MB, {} calls ({})",
                     r + 1,
                     o.wall.as_secs_f64(),
-                    (o.user + o.sys).as_secs_f64()
+                    report::mb(o.max_rss_kib),
+                    d.total_requests(),
+                    d.requests_line()
                 );
-                pinned.push(Sample::from(&o));
+                samples.push(Sample::from(&o));
+                calls.push(d);
+            }
+            let mut pinned = Vec::new();
+            // Benchmark 4 uses the for_each world (and this pinned run) at its N.
+            let keep = n == keep_for && shape == Shape::ForEach;
+            if keep && ctx.taskset.is_some() {
+                for r in 0..ctx.runs {
+                    let o = ctx.plan(&sb, &w, &format!("plan-{sh}-{n}-pinned-{r}"), true)?;
+                    if !o.ok() {
+                        return Err(o.failure("`taskset -c 0 tunnelform plan`"));
+                    }
+                    eprintln!(
+                        "  pinned run {}: {:.3} s, CPU {:.3} s",
+                        r + 1,
+                        o.wall.as_secs_f64(),
+                        (o.user + o.sys).as_secs_f64()
+                    );
+                    pinned.push(Sample::from(&o));
+                }
+            }
+            sb.stop()?;
+            results.push(report::PlanNoop {
+                shape,
+                layout,
+                samples,
+                calls,
+                expected_calls: bound::refresh_calls(&layout, &ctx.limits).total(),
+                refresh_floor: bound::refresh_bound(&layout, &ctx.limits),
+                setup_secs,
+                pinned,
+            });
+            if keep {
+                worlds.insert(n, w);
             }
         }
-        sb.stop()?;
-        results.push(report::PlanNoop {
-            layout,
-            samples,
-            calls,
-            expected_calls: bound::refresh_calls(&layout, &ctx.limits).total(),
-            refresh_floor: bound::refresh_bound(&layout, &ctx.limits),
-            setup_secs,
-            pinned,
-        });
-        if n == keep_for {
-            worlds.insert(n, w);
+    }
+    Ok(results)
+}
+
+/// Benchmark 1b: the first plan on an empty state against an empty sandbox (every object to
+/// create): what a new user's first `tunnelform plan` costs, per shape.
+fn bench_plan_first(ctx: &Ctx, sizes: &[usize]) -> Result<Vec<report::PlanFirst>> {
+    let mut results = Vec::new();
+    for &n in sizes {
+        for &shape in &ctx.shapes {
+            let layout = ctx.layout(n)?;
+            let sh = shape.name();
+            eprintln!(
+                "\n[1b] first plan on an empty state: {}, {sh} blocks",
+                layout.describe()
+            );
+            let base = ctx.tmp.join(format!("first-{sh}-{n}"));
+            let w = World {
+                dir: base.join("config"),
+                state: base.join("state.tfstate.json"),
+                data: PathBuf::new(),
+            };
+            gen::write_config(&w.dir, &layout, shape)?;
+            let sb = ctx.start_sandbox(&measure_args(None), &format!("first-{sh}-{n}"))?;
+            let mut samples = Vec::new();
+            let mut calls = Vec::new();
+            for r in 0..ctx.runs {
+                let before = sb.stats()?;
+                let o = ctx.plan(&sb, &w, &format!("first-{sh}-{n}-{r}"), false)?;
+                let after = sb.stats()?;
+                // --detailed-exitcode: 2 means changes (everything to create).
+                if o.code != Some(2) {
+                    return Err(o.failure(
+                        "`tunnelform plan --detailed-exitcode` (expected exit 2: changes)",
+                    ));
+                }
+                let d = after.since(&before);
+                eprintln!(
+                    "  run {}: {:.3} s, peak RSS {:.1} MB, {} calls ({})",
+                    r + 1,
+                    o.wall.as_secs_f64(),
+                    report::mb(o.max_rss_kib),
+                    d.total_requests(),
+                    d.requests_line()
+                );
+                samples.push(Sample::from(&o));
+                calls.push(d);
+            }
+            sb.stop()?;
+            results.push(report::PlanFirst {
+                shape,
+                layout,
+                samples,
+                calls,
+            });
         }
     }
     Ok(results)
@@ -555,7 +632,10 @@ fn bench_offline(
     eprintln!("\n[4] offline planning cost: {}", layout.describe());
     let w = match worlds.remove(&n) {
         Some(w) => w,
-        None => ctx.build_world(layout, &format!("world-{n}"))?.0,
+        None => {
+            ctx.build_world(layout, Shape::ForEach, &format!("world-{n}"))?
+                .0
+        }
     };
     let sb = ctx.start_sandbox(&measure_args(Some(&w.data)), &format!("offline-{n}"))?;
     let mut no_change = Vec::new();
@@ -644,11 +724,16 @@ struct Live {
 
 type Timeline = Vec<(String, f64, f64, u64)>;
 
-fn one_create(ctx: &Ctx, layout: Layout, tag: &str) -> Result<(Outcome, Stats, Timeline, Live)> {
+fn one_create(
+    ctx: &Ctx,
+    layout: Layout,
+    shape: Shape,
+    tag: &str,
+) -> Result<(Outcome, Stats, Timeline, Live)> {
     let base = ctx.tmp.join(tag);
     let dir = base.join("config");
     let state = base.join("state.tfstate.json");
-    gen::write_config(&dir, &layout)?;
+    gen::write_config(&dir, &layout, shape)?;
     let sb = ctx.start_sandbox(&measure_args(None), tag)?;
     let before = sb.stats()?;
     let (o, samples) = ctx.apply(&sb, &dir, &state, tag)?;
@@ -672,11 +757,13 @@ fn one_create(ctx: &Ctx, layout: Layout, tag: &str) -> Result<(Outcome, Stats, T
     ))
 }
 
-fn bench_apply_create(ctx: &Ctx, n: usize) -> Result<(report::ApplyRuns, Live)> {
+/// Benchmark 2 for `shape`; the live world of the last run is kept for benchmark 3.
+fn bench_apply_create(ctx: &Ctx, n: usize, shape: Shape) -> Result<(report::ApplyRuns, Live)> {
     let layout = ctx.layout(n)?;
     let b = bound::create_bound(&layout, &ctx.limits);
+    let sh = shape.name();
     eprintln!(
-        "\n[2] apply creating {} from scratch; lower bound {:.2} s",
+        "\n[2] apply creating {}, {sh} blocks, from scratch; lower bound {:.2} s",
         layout.describe(),
         b.total
     );
@@ -685,7 +772,7 @@ fn bench_apply_create(ctx: &Ctx, n: usize) -> Result<(report::ApplyRuns, Live)> 
     let mut live = None;
     let mut timeline = Vec::new();
     for r in 0..ctx.runs {
-        let (o, d, tl, l) = one_create(ctx, layout, &format!("apply-create-{r}"))?;
+        let (o, d, tl, l) = one_create(ctx, layout, shape, &format!("apply-create-{sh}-{r}"))?;
         timeline = tl;
         eprintln!(
             "  run {}: {:.2} s ({:.2}x the bound), peak RSS {:.1} MB, RequestLimitExceeded {}; {}",
@@ -706,6 +793,7 @@ fn bench_apply_create(ctx: &Ctx, n: usize) -> Result<(report::ApplyRuns, Live)> 
     let live = live.ok_or_else(|| anyhow!("--runs must be at least 1"))?;
     Ok((
         report::ApplyRuns {
+            shape,
             layout,
             samples,
             calls,
@@ -732,7 +820,7 @@ fn bench_apply_modify(ctx: &Ctx, n: usize, live: Option<Live>) -> Result<report:
                 l.sb.stop()?;
             }
             eprintln!("  setup: creating the tunnels with `tunnelform apply` (untimed)...");
-            let (o, _, _, l) = one_create(ctx, layout, "apply-modify-setup")?;
+            let (o, _, _, l) = one_create(ctx, layout, Shape::ForEach, "apply-modify-setup")?;
             note = format!(
                 "(Setup, untimed: the tunnels were created by `tunnelform apply` in {:.1} s.)",
                 o.wall.as_secs_f64()
@@ -777,6 +865,7 @@ fn bench_apply_modify(ctx: &Ctx, n: usize, live: Option<Live>) -> Result<report:
     }
     live.sb.stop()?;
     Ok(report::ApplyRuns {
+        shape: Shape::ForEach,
         layout,
         samples,
         calls,
@@ -859,6 +948,12 @@ fn run(args: Args) -> Result<()> {
         parallelism: args.parallelism,
         taskset: proc::taskset(),
         limits: Limits::default(),
+        shapes: {
+            let mut v = args.shapes.clone().unwrap_or_else(|| Shape::ALL.to_vec());
+            v.sort();
+            v.dedup();
+            v
+        },
     };
     // Check every layout before spending time.
     for &n in sizes.iter().chain([apply_n, offline_n].iter()) {
@@ -899,6 +994,20 @@ fn run(args: Args) -> Result<()> {
             report::plan_noop_md(&h, &plan_results),
         ));
     }
+    if sel(Bench::PlanFirst) {
+        let start_load = loadavg();
+        let r = bench_plan_first(&ctx, &sizes)?;
+        let h = Header {
+            load: format!("{start_load} at start, {} at end", loadavg()),
+            date: now_utc(),
+            ..header_start_clone(&header_start)
+        };
+        sections.push((
+            "plan-first",
+            "### 1b. First plan on an empty state",
+            report::plan_first_md(&h, &r),
+        ));
+    }
     if sel(Bench::Offline) {
         let cli_pinned = plan_results
             .iter()
@@ -922,18 +1031,28 @@ fn run(args: Args) -> Result<()> {
     let mut live = None;
     if sel(Bench::ApplyCreate) {
         let start_load = loadavg();
-        let (r, l) = bench_apply_create(&ctx, apply_n)?;
-        live = Some(l);
+        let mut runs = Vec::new();
+        // The for_each shape runs last, so that its live world serves benchmark 3.
+        let mut shapes = ctx.shapes.clone();
+        shapes.sort_by_key(|s| *s == Shape::ForEach);
+        for shape in shapes {
+            let (r, l) = bench_apply_create(&ctx, apply_n, shape)?;
+            if let Some(old) = live.replace(l) {
+                old.sb.stop()?;
+            }
+            runs.push(r);
+        }
+        runs.sort_by_key(|r| r.shape);
         let h = Header {
             load: format!("{start_load} at start, {} at end", loadavg()),
             date: now_utc(),
             ..header_start_clone(&header_start)
         };
-        let bnd = bound::create_bound(&r.layout, &ctx.limits);
+        let bnd = bound::create_bound(&runs[0].layout, &ctx.limits);
         sections.push((
             "apply-create",
             "### 2. Apply creating everything from scratch",
-            report::apply_create_md(&h, &r, &bnd),
+            report::apply_create_shapes_md(&h, &runs, &bnd),
         ));
     }
     if sel(Bench::ApplyModify) {
@@ -974,7 +1093,14 @@ fn run(args: Args) -> Result<()> {
     }
 
     // The results, in the order.
-    let order = ["plan-noop", "apply-create", "apply-modify", "offline", "pg"];
+    let order = [
+        "plan-noop",
+        "plan-first",
+        "apply-create",
+        "apply-modify",
+        "offline",
+        "pg",
+    ];
     sections.sort_by_key(|(n, _, _)| order.iter().position(|o| o == n));
     println!("\n# tunnelform-bench results\n");
     for (_, heading, md) in &sections {

@@ -145,7 +145,7 @@ pub fn bench_pg(ctx: &Ctx, n: usize, bytes_n: usize) -> Result<PgResults> {
         "\n[5] the pg backend against the local file: {}",
         layout.describe()
     );
-    let (w, _) = ctx.build_world(layout, &format!("pg-world-{n}"))?;
+    let (w, _) = ctx.build_world(layout, crate::gen::Shape::ForEach, &format!("pg-world-{n}"))?;
     let cluster = Cluster::start();
     let pg_dir = ctx.tmp.join(format!("pg-config-{n}"));
     pg_config(&w.dir, &pg_dir, &cluster)?;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::bound::{CreateBound, ModifyBound};
 use crate::engine::OfflineResult;
-use crate::gen::Layout;
+use crate::gen::{Layout, Shape};
 use crate::proc::{Outcome, Stats};
 
 /// The limit a request of `action` is subject to (FACTS.md; unlisted: 20/s).
@@ -78,6 +78,7 @@ pub fn verdict(measured: f64, target: f64, unit: &str) -> String {
 
 #[derive(Debug, Clone)]
 pub struct PlanNoop {
+    pub shape: Shape,
     pub layout: Layout,
     pub samples: Vec<Sample>,
     /// Calls of every timed run (they should be identical).
@@ -91,6 +92,7 @@ pub struct PlanNoop {
 
 #[derive(Debug, Clone)]
 pub struct ApplyRuns {
+    pub shape: Shape,
     pub layout: Layout,
     pub samples: Vec<Sample>,
     pub calls: Vec<Stats>,
@@ -193,7 +195,7 @@ pub fn calls_floor(s: &Stats) -> (f64, String) {
 pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
     let runs = results.first().map(|r| r.samples.len()).unwrap_or(0);
     let mut s = h.line(runs);
-    s.push_str("| N tunnels | G gateways | C cust. gw | wall (median) | min..max | peak RSS | CPU (user+sys) | API calls | target calls | rate-limit floor |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("| shape | N tunnels | G gateways | C cust. gw | wall (median) | min..max | peak RSS | CPU (user+sys) | API calls | target calls | rate-limit floor |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in results {
         let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
         let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
@@ -201,7 +203,8 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
         let calls = r.calls.first().map(|c| c.total_requests()).unwrap_or(0);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.3}..{:.3} s | {:.1} MB | {} | {} | <= {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.3}..{:.3} s | {:.1} MB | {} | {} | <= {} | {} |",
+            r.shape.name(),
             r.layout.tunnels,
             r.layout.gateways(),
             r.layout.customer_gateways,
@@ -221,7 +224,8 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
         let same = r.calls.iter().all(|c| c.requests == first.requests);
         let _ = writeln!(
             s,
-            "- N={}: {}; errors: {}{}",
+            "- {} N={}: {}; errors: {}{}",
+            r.shape.name(),
             r.layout.tunnels,
             first.requests_line(),
             first.errors_line(),
@@ -231,22 +235,170 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
     s.push_str("\nSetup (untimed: tunnelform's engine in a setup-worker process against an unthrottled setup sandbox, see above): ");
     let setups: Vec<String> = results
         .iter()
-        .map(|r| format!("N={} {}", r.layout.tunnels, secs(r.setup_secs)))
+        .map(|r| {
+            format!(
+                "{} N={} {}",
+                r.shape.name(),
+                r.layout.tunnels,
+                secs(r.setup_secs)
+            )
+        })
         .collect();
     s.push_str(&setups.join(", "));
     s.push_str(".\n\n");
-    if let Some(r) = results.iter().find(|r| r.layout.tunnels == 10_000) {
+    s.push_str(&same_calls_md(
+        results
+            .iter()
+            .map(|r| (r.shape, r.layout.tunnels, r.calls.first())),
+    ));
+    let mut any = false;
+    for r in results.iter().filter(|r| r.layout.tunnels == 10_000) {
+        any = true;
         let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
         let calls = r.calls.first().map(|c| c.total_requests()).unwrap_or(0) as f64;
         let _ = writeln!(
             s,
-            "Target (N=10,000 under 3 s with no more than {} calls): wall {}; calls {}.",
+            "Target, {} blocks (N=10,000 under 1.5 s with no more than {} calls): wall {}; calls {}.",
+            r.shape.name(),
             r.expected_calls,
-            verdict(median(&walls), 3.0, "s"),
+            verdict(median(&walls), 1.5, "s"),
             verdict(calls, r.expected_calls as f64, "calls")
         );
-    } else {
-        s.push_str("Target (N=10,000 under 3 s): not measured in this run.\n");
+    }
+    if !any {
+        s.push_str("Target (N=10,000 under 1.5 s): not measured in this run.\n");
+    }
+    s
+}
+
+/// "Calls by action are the same for every shape" (per N), or which differ.
+fn same_calls_md<'a>(rows: impl Iterator<Item = (Shape, usize, Option<&'a Stats>)>) -> String {
+    let mut by_n: std::collections::BTreeMap<usize, Vec<(Shape, Option<&Stats>)>> =
+        Default::default();
+    for (shape, n, c) in rows {
+        by_n.entry(n).or_default().push((shape, c));
+    }
+    let mut out = String::new();
+    for (n, v) in by_n {
+        if v.len() < 2 {
+            continue;
+        }
+        let first = v[0].1.map(|c| &c.requests);
+        let differ: Vec<&str> = v
+            .iter()
+            .filter(|(_, c)| c.map(|c| &c.requests) != first)
+            .map(|(shape, _)| shape.name())
+            .collect();
+        if differ.is_empty() {
+            let _ = writeln!(out, "N={n}: the same calls by action for every shape.");
+        } else {
+            let _ = writeln!(
+                out,
+                "N={n}: calls DIFFER between shapes ({} against {}).",
+                differ.join(", "),
+                v[0].0.name()
+            );
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// Benchmark 1b: the first plan of a configuration on an empty state (everything to create).
+#[derive(Debug, Clone)]
+pub struct PlanFirst {
+    pub shape: Shape,
+    pub layout: Layout,
+    pub samples: Vec<Sample>,
+    pub calls: Vec<Stats>,
+}
+
+pub fn plan_first_md(h: &Header, results: &[PlanFirst]) -> String {
+    let runs = results.first().map(|r| r.samples.len()).unwrap_or(0);
+    let mut s = h.line(runs);
+    s.push_str("| shape | N tunnels | objects to create | wall (median) | min..max | peak RSS | CPU (user+sys) | API calls | rate-limit floor of those calls |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in results {
+        let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
+        let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
+        let cpu: Vec<f64> = r.samples.iter().map(|x| x.cpu).collect();
+        let first = r.calls.first().cloned().unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.3}..{:.3} s | {:.1} MB | {} | {} | {} |",
+            r.shape.name(),
+            r.layout.tunnels,
+            r.layout.objects(),
+            secs(median(&walls)),
+            walls.iter().copied().fold(f64::INFINITY, f64::min),
+            walls.iter().copied().fold(0.0, f64::max),
+            mb(median_u64(&rss)),
+            secs(median(&cpu)),
+            first.total_requests(),
+            secs(calls_floor(&first).0),
+        );
+    }
+    s.push_str("\nAPI calls by action (one plan run; identical in every run unless said):\n\n");
+    for r in results {
+        let first = r.calls.first().cloned().unwrap_or_default();
+        let same = r.calls.iter().all(|c| c.requests == first.requests);
+        let _ = writeln!(
+            s,
+            "- {} N={}: {}; errors: {}{}",
+            r.shape.name(),
+            r.layout.tunnels,
+            first.requests_line(),
+            first.errors_line(),
+            if same { "" } else { " (varied between runs)" }
+        );
+    }
+    s.push('\n');
+    s.push_str(&same_calls_md(
+        results
+            .iter()
+            .map(|r| (r.shape, r.layout.tunnels, r.calls.first())),
+    ));
+    s
+}
+
+/// Benchmark 2 for every shape: a summary (ratio to the bound, calls) then each shape's details.
+pub fn apply_create_shapes_md(h: &Header, runs: &[ApplyRuns], b: &CreateBound) -> String {
+    let mut s = String::new();
+    if runs.len() > 1 {
+        s.push_str("| shape | wall (median) | lower bound | ratio | writes | reads |\n|---|---:|---:|---:|---:|---:|\n");
+        for r in runs {
+            let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
+            let m = median(&walls);
+            let (w, rd) = r
+                .calls
+                .last()
+                .map(|c| {
+                    let w: u64 = c
+                        .requests
+                        .iter()
+                        .filter(|(a, _)| !a.starts_with("Describe") && !a.starts_with("Get"))
+                        .map(|(_, n)| n)
+                        .sum();
+                    (w, c.total_requests() - w)
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.2}x | {w} | {rd} |",
+                r.shape.name(),
+                secs(m),
+                secs(b.total),
+                m / b.total
+            );
+        }
+        s.push_str("\n(Writes must be equal for every shape; reads include the watcher's polls, which depend on timing.)\n\n");
+    }
+    for r in runs {
+        if runs.len() > 1 {
+            let _ = writeln!(s, "#### {} blocks\n", r.shape.name());
+        }
+        s.push_str(&apply_create_md(h, r, b));
     }
     s
 }

@@ -105,6 +105,29 @@ fn changed_arguments(
 
 /// Plans one managed object.
 pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
+    let before = input.remote.map(|(id, r)| with_id(id, r));
+    let mut change = diff(&input);
+    change.before = before;
+    change
+}
+
+/// [`diff_managed`] for a remote object the caller gives away (`input.remote` is not read): its
+/// attributes become the change's `before` instead of a copy of them (a plan of N unchanged
+/// objects holds N attribute maps fewer).
+pub fn diff_managed_owned(input: DiffInput<'_>, remote: Option<(&str, Attrs)>) -> ResourceChange {
+    let mut change = diff(&DiffInput {
+        remote: remote.as_ref().map(|(id, r)| (*id, r)),
+        ..input
+    });
+    change.before = remote.map(|(id, mut r)| {
+        r.insert("id".to_string(), Value::from(id));
+        r
+    });
+    change
+}
+
+/// Everything but `before`.
+fn diff(input: &DiffInput<'_>) -> ResourceChange {
     let mut change = ResourceChange {
         address: input.address.clone(),
         kind: ObjectKind::Managed(input.kind),
@@ -112,7 +135,7 @@ pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
         provider_alias: input.provider_alias.map(str::to_string),
         action: Action::NoOp,
         id: input.remote.map(|(id, _)| id.to_string()),
-        before: input.remote.map(|(id, r)| with_id(id, r)),
+        before: None,
         after: None,
         changed: Vec::new(),
         replace_paths: Vec::new(),
@@ -305,6 +328,44 @@ mod tests {
             depends_on: vec![],
             importing: None,
         })
+    }
+
+    #[test]
+    fn giving_the_remote_object_away_plans_the_same_change() {
+        let mut changed = desired();
+        changed.insert("dpd_timeout".into(), Value::int(45));
+        let mut renamed = desired();
+        renamed.insert("vpc_id".into(), Value::from("vpc-other"));
+        let lc = Lifecycle::default();
+        for (d, r) in [
+            (Some(desired()), Some(remote())),
+            (Some(changed), Some(remote())),
+            (Some(renamed), Some(remote())),
+            (Some(desired()), None),
+            (None, Some(remote())),
+            (None, None),
+        ] {
+            let a = addr();
+            let input = |remote| DiffInput {
+                address: &a,
+                kind: ResourceKind::VpnConnection,
+                region: "ap-guangzhou",
+                provider_alias: None,
+                desired: d.as_ref(),
+                remote,
+                in_state: r.is_some(),
+                lifecycle: &lc,
+                depends_on: vec![],
+                importing: None,
+            };
+            let copied = diff_managed(input(r.as_ref().map(|r| ("vpnx-12345678", r))));
+            let owned = diff_managed_owned(input(None), r.clone().map(|r| ("vpnx-12345678", r)));
+            assert_eq!(copied, owned);
+            assert_eq!(
+                owned.before.as_ref().map(|b| b.get("id").cloned()),
+                r.as_ref().map(|_| Some(Value::from("vpnx-12345678")))
+            );
+        }
     }
 
     #[test]

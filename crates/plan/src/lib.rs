@@ -15,7 +15,7 @@ pub mod normalize;
 pub mod render;
 pub mod types;
 
-pub use diff::{diff_data, diff_managed, force_replace, DiffInput};
+pub use diff::{diff_data, diff_managed, diff_managed_owned, force_replace, DiffInput};
 pub use drift::detect_drift;
 pub use graph::{build_graph, ExecGraph, GraphData, GraphError, Step, StepKind};
 /// The diff reads it; the model owns it.

@@ -49,6 +49,10 @@ impl DataSource for CustomerGateways {
         &["id", "name", "public_ip_address"]
     }
 
+    fn listable(&self) -> bool {
+        true
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,

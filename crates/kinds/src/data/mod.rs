@@ -1,6 +1,8 @@
 //! Data sources: objects managed elsewhere, read and filtered by id, name or tags as the
 //! provider does. One module per data source; [`crate::DataKind`] lists them.
 
+use std::collections::HashMap;
+
 use futures::future::BoxFuture;
 use tunnelform_model::{Attrs, BlockSchema, Value};
 use tunnelform_tencent_api::{ApiError, Client};
@@ -20,7 +22,8 @@ pub trait DataSource: Send + Sync + 'static {
     /// The name of the result list attribute (`gateway_list`).
     fn list_name(&self) -> &'static str;
     /// The arguments that filter the items by equality with the item's field of the same name
-    /// (`tags` and `tag_key` always filter).
+    /// (`tags` and `tag_key` always filter). A source with such filters can also be answered from
+    /// the region's whole listing filtered by them (see [`DataReads`]).
     fn filters(&self) -> &'static [&'static str] {
         &[]
     }
@@ -32,6 +35,13 @@ pub trait DataSource: Send + Sync + 'static {
         region: &'a str,
         args: &'a Attrs,
     ) -> BoxFuture<'a, Result<Vec<Value>, ApiError>>;
+
+    /// Whether the region's whole listing (its items without arguments), filtered by
+    /// [`DataSource::filters`] and the tags, is the answer to any arguments: then many reads of
+    /// the source in one plan cost one listing ([`DataReads`]).
+    fn listable(&self) -> bool {
+        false
+    }
 
     /// What the source computes beside its arguments. Default: its items under
     /// [`DataSource::list_name`]; a source whose result is not a list (a configuration text)
@@ -64,13 +74,71 @@ pub async fn read(
     args: &Attrs,
 ) -> Result<Value, ApiError> {
     let computed = source.computed(client, region, args).await?;
+    Ok(result(source, region, args, computed))
+}
+
+fn result(source: &dyn DataSource, region: &str, args: &Attrs, computed: Attrs) -> Value {
     let mut out: Attrs = args.clone();
     out.extend(computed);
     out.insert(
         "id".to_string(),
         Value::from(format!("{}-{}", source.type_name(), region)),
     );
-    Ok(Value::Map(out))
+    Value::Map(out)
+}
+
+/// The data sources read by one plan, so that reading many of them costs what a region's listing
+/// costs, however many blocks there are: the first read of a source in a region asks the API with
+/// its arguments (one filtered call); from the second on, the region's whole listing is read once
+/// (paged) and every read of that source in that region is answered from it. At most 1 + pages
+/// calls per (source, region).
+#[derive(Debug, Default)]
+pub struct DataReads {
+    seen: HashMap<(&'static str, String), Seen>,
+}
+
+#[derive(Debug)]
+enum Seen {
+    Once,
+    All(Vec<Value>),
+}
+
+impl DataReads {
+    /// [`read`], answered from the region's listing when this source was read there before.
+    pub async fn read(
+        &mut self,
+        source: &dyn DataSource,
+        client: &Client,
+        region: &str,
+        args: &Attrs,
+    ) -> Result<Value, ApiError> {
+        if !source.listable() {
+            return read(source, client, region, args).await;
+        }
+        let key = (source.type_name(), region.to_string());
+        match self.seen.get(&key) {
+            None => {
+                self.seen.insert(key, Seen::Once);
+                read(source, client, region, args).await
+            }
+            Some(seen) => {
+                if let Seen::Once = seen {
+                    let all = source.items(client, region, &Attrs::new()).await?;
+                    self.seen.insert(key.clone(), Seen::All(all));
+                }
+                let Some(Seen::All(all)) = self.seen.get(&key) else {
+                    unreachable!("the listing was just stored")
+                };
+                let items = all
+                    .iter()
+                    .filter(|i| matches(i, args, source.filters()))
+                    .cloned()
+                    .collect();
+                let computed = Attrs::from([(source.list_name().to_string(), Value::List(items))]);
+                Ok(result(source, region, args, computed))
+            }
+        }
+    }
 }
 
 pub(crate) fn arg<'a>(args: &'a Attrs, k: &str) -> Option<&'a str> {

@@ -70,6 +70,10 @@ impl DataSource for VpcInstances {
         &["vpc_id", "name", "cidr_block", "is_default", "is_multicast"]
     }
 
+    fn listable(&self) -> bool {
+        true
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,

@@ -52,6 +52,10 @@ impl DataSource for VpnGateways {
         &["id", "name", "vpc_id", "public_ip_address", "zone"]
     }
 
+    fn listable(&self) -> bool {
+        true
+    }
+
     fn items<'a>(
         &'a self,
         client: &'a Client,
