@@ -733,6 +733,16 @@ impl Running {
         }
     }
 
+    /// Sends SIGTERM (as a service manager stopping it would).
+    pub fn terminate(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .expect("running kill")
+            .success();
+        assert!(ok, "kill -TERM failed");
+    }
+
     /// Sends SIGINT (as Ctrl-C in a terminal would).
     pub fn interrupt(&self) {
         let ok = Command::new("kill")

@@ -33,3 +33,4 @@ mod routes;
 mod sandbox;
 mod snapshots;
 mod state_checks;
+mod watch;
