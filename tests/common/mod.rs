@@ -733,14 +733,14 @@ impl Running {
         }
     }
 
-    /// Sends SIGTERM (as a service manager stopping it would).
-    pub fn terminate(&self) {
+    /// Sends a signal by name (`TERM`, as a service manager stopping it; `HUP`, a reload).
+    pub fn signal(&self, name: &str) {
         let ok = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
+            .args([&format!("-{name}"), &self.pid.to_string()])
             .status()
             .expect("running kill")
             .success();
-        assert!(ok, "kill -TERM failed");
+        assert!(ok, "kill -{name} failed");
     }
 
     /// Sends SIGINT (as Ctrl-C in a terminal would).

@@ -95,11 +95,15 @@ fn wait_metric(addr: &str, line: &str) -> String {
 }
 
 fn start(w: &Work, extra: &[&str]) -> (Running, String) {
+    start_every(w, "1s", extra)
+}
+
+fn start_every(w: &Work, interval: &str, extra: &[&str]) -> (Running, String) {
     let mut args = vec![
         "watch",
         "cfg",
         "--interval",
-        "1s",
+        interval,
         "--listen",
         "127.0.0.1:0",
     ];
@@ -112,7 +116,7 @@ fn start(w: &Work, extra: &[&str]) -> (Running, String) {
 }
 
 fn stop(r: Running) -> Vec<J> {
-    r.terminate();
+    r.signal("TERM");
     let (status, out, err) = r.finish();
     assert_eq!(status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
     out.lines()
@@ -181,15 +185,12 @@ fn drift_and_pending_changes_are_events_and_metrics() {
         Some("tencentcloud_vpn_gateway.gw"),
     );
     assert_eq!(e["action"], "update", "{e}");
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
     let body = wait_metric(
         &addr,
-        r#"tunnelform_pending_change{address="tencentcloud_vpn_gateway.gw""#,
-    );
-    assert!(
-        body.lines().any(|l| l
-            .starts_with(r#"tunnelform_pending_change{address="tencentcloud_vpn_gateway.gw""#)
-            && l.ends_with(" 1")),
-        "{body}"
+        &format!(
+            r#"tunnelform_pending_change{{address="tencentcloud_vpn_gateway.gw",kind="tencentcloud_vpn_gateway",id="{gw}"}} 1"#
+        ),
     );
     assert!(
         body.contains("tunnelform_api_requests_total{action=\"DescribeVpnConnections\"}"),
@@ -279,4 +280,68 @@ fn auto_apply_refuses_a_plan_that_deletes_without_allow_destroy() {
         "{all:?}"
     );
     assert!(sb.cloud().connection(REGION, &id).is_some());
+}
+
+/// Sets a tunnel's NetStatus and HealthCheckStatus through the sandbox's loopback control endpoint.
+fn set_status(sb: &SandboxProc, id: &str, net: &str, health: &str) {
+    let addr = sb.url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connecting to the sandbox");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST /_sandbox/connection-status?id={id}&net_status={net}&health_check_status={health} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sending the request");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("reading the answer");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+#[test]
+fn a_tunnel_going_down_is_health_not_drift() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    // A long interval: only SIGHUP makes the cycles that see the changes.
+    let (mut r, addr) = start_every(&w, "10m", &[]);
+    wait_metric(
+        &addr,
+        &format!(r#"tunnelform_tunnel_up{{address="{TUNNEL}",id="{id}"}} 1"#),
+    );
+
+    // The peer goes down: an event and a gauge, and no drift.
+    set_status(&sb, &id, "UNAVAILABLE", "UNAVAILABLE");
+    r.signal("HUP");
+    let e = wait_event(&mut r, "tunnel_down", Some(TUNNEL));
+    assert_eq!(e["net_status"], "UNAVAILABLE", "{e}");
+    assert_eq!(e["health_check_status"], "UNAVAILABLE", "{e}");
+    let body = wait_metric(
+        &addr,
+        &format!(r#"tunnelform_tunnel_up{{address="{TUNNEL}",id="{id}"}} 0"#),
+    );
+    assert!(
+        body.contains(&format!(
+            r#"tunnelform_tunnel_health_check_up{{address="{TUNNEL}",id="{id}"}} 0"#
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            r#"tunnelform_drift{{address="{TUNNEL}",kind="tencentcloud_vpn_connection",id="{id}"}} 0"#
+        )),
+        "{body}"
+    );
+
+    // It comes back.
+    set_status(&sb, &id, "AVAILABLE", "AVAILABLE");
+    r.signal("HUP");
+    wait_event(&mut r, "tunnel_up", Some(TUNNEL));
+    let all = stop(r);
+    assert!(
+        !all.iter().any(|e| e["event"] == "drift_appeared"),
+        "{all:?}"
+    );
 }
