@@ -733,6 +733,16 @@ impl Running {
         }
     }
 
+    /// Sends a signal by name (`TERM`, as a service manager stopping it; `HUP`, a reload).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid.to_string()])
+            .status()
+            .expect("running kill")
+            .success();
+        assert!(ok, "kill -{name} failed");
+    }
+
     /// Sends SIGINT (as Ctrl-C in a terminal would).
     pub fn interrupt(&self) {
         let ok = Command::new("kill")

@@ -34,3 +34,4 @@ mod sandbox;
 mod shapes;
 mod snapshots;
 mod state_checks;
+mod watch;

@@ -238,6 +238,30 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Watch continuously: every interval (and on SIGHUP) reload the configuration, plan, and report
+    /// drift, pending changes and tunnel health as events on stdout and metrics on /metrics.
+    Watch {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Time between the starts of two cycles, e.g. 30s, 5m (a slower cycle delays the next).
+        #[arg(long, value_name = "DURATION", default_value = "60s")]
+        interval: String,
+        /// Address of the HTTP endpoints (/metrics, /healthz, /readyz).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+        /// Apply plans of drift corrections and configuration changes (never deletes or
+        /// replacements without --allow-destroy).
+        #[arg(long = "auto-apply")]
+        auto_apply: bool,
+        /// With --auto-apply, also apply plans that delete or replace objects.
+        #[arg(long = "allow-destroy", requires = "auto_apply")]
+        allow_destroy: bool,
+        /// How many operations an apply runs at once, 1 to 10000.
+        #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
+        parallelism: usize,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Run the local emulator of the Tencent Cloud VPC and tag APIs.
     Sandbox(tunnelform_sandbox::SandboxArgs),
     /// Print shell completions.

@@ -128,6 +128,29 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             common,
         } => crate::gitops::force_unlock(&dir, &lock_id, &common),
+        Command::Watch {
+            dir,
+            interval,
+            listen,
+            auto_apply,
+            allow_destroy,
+            parallelism,
+            common,
+        } => {
+            let interval = crate::context::parse_duration(&interval)
+                .context("--interval")?
+                .max(Duration::from_millis(100));
+            crate::watch::watch(crate::watch::WatchArgs {
+                dir,
+                interval,
+                listen,
+                auto_apply,
+                allow_destroy,
+                parallelism,
+                common,
+            })
+            .await
+        }
         Command::Sandbox(args) => sandbox(args).await,
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics when a write fails.

@@ -607,6 +607,85 @@ pub(crate) async fn stats_handler(
     json_response(StatusCode::OK, body)
 }
 
+/// `POST /_sandbox/connection-status?id=vpnx-...&net_status=UNAVAILABLE&health_check_status=UNAVAILABLE`
+/// (unsigned, loopback only): sets a tunnel's `NetStatus` and/or `HealthCheckStatus`, as the peer
+/// going down or coming back would. 404 when no region holds the tunnel.
+pub(crate) async fn connection_status_handler(
+    State(shared): State<Arc<Shared>>,
+    Extension(conn): Extension<ConnInfo>,
+    req: Request,
+) -> Response<Body> {
+    let fail = |status: StatusCode, msg: &str| {
+        let mut resp = json_response(
+            status,
+            serde_json::json!({ "error": msg }).to_string().into_bytes(),
+        );
+        *resp.status_mut() = status;
+        resp
+    };
+    if !crate::stats_peer_allowed(conn.peer) {
+        return fail(
+            StatusCode::FORBIDDEN,
+            "the control endpoint answers loopback clients only",
+        );
+    }
+    let (mut id, mut net, mut health) = (None, None, None);
+    for pair in req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "values are letters, digits, '-' and '_'",
+            );
+        }
+        match k {
+            "id" => id = Some(v.to_string()),
+            "net_status" => net = Some(v.to_string()),
+            "health_check_status" => health = Some(v.to_string()),
+            _ => {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    "parameters: id, net_status, health_check_status",
+                )
+            }
+        }
+    }
+    let Some(id) = id else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "id (the tunnel's vpnx- id) is required",
+        );
+    };
+    let mut inner = shared.lock();
+    let mut found = false;
+    for region in inner.world.regions.values_mut() {
+        if let Some(c) = region.connection_mut(&id) {
+            if let Some(n) = &net {
+                c.net_status = n.clone();
+            }
+            if let Some(h) = &health {
+                c.health_check_status = h.clone();
+            }
+            found = true;
+        }
+    }
+    if !found {
+        return fail(StatusCode::NOT_FOUND, "no such tunnel");
+    }
+    inner.generation += 1;
+    json_response(StatusCode::OK, b"{}".to_vec())
+}
+
 /// The `X-TC-Action` and `X-TC-Version` headers, each required and non-empty.
 fn action_and_version(parts: &http::request::Parts) -> Result<(&str, &str), ApiError> {
     let action = header(&parts.headers, "x-tc-action")

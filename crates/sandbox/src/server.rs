@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::rngs::StdRng;
@@ -232,6 +232,10 @@ impl Sandbox {
         let shared = Arc::new(Shared::new(&config, world, rng, specs, persister.clone()));
         let router = Router::new()
             .route("/_sandbox/stats", get(stats_handler))
+            .route(
+                "/_sandbox/connection-status",
+                post(crate::protocol::connection_status_handler),
+            )
             .fallback(api_handler)
             .with_state(shared.clone());
         let max_connections = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
