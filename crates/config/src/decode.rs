@@ -847,6 +847,7 @@ impl Decoder {
         if let Some(&first) = self.block_index.get(&key) {
             let first = self.blocks[first].header_span.clone();
             let addr = Address {
+                module: Vec::new(),
                 mode,
                 type_name,
                 name,
@@ -901,6 +902,7 @@ impl Decoder {
         }
         let body = self.plan_body(&b.body, kind.schema(), &type_name, meta, b.header);
         let addr = Address {
+            module: Vec::new(),
             mode,
             type_name: type_name.clone(),
             name: name.clone(),
@@ -1819,6 +1821,7 @@ impl Decoder {
                         }
                         None => {
                             let addr = Address {
+                                module: Vec::new(),
                                 mode: *mode,
                                 type_name: type_name.to_string(),
                                 name: name.to_string(),
@@ -2058,6 +2061,7 @@ impl Decoder {
             .get(&(mode, type_name.clone(), name.clone()))
         else {
             let addr = Address {
+                module: Vec::new(),
                 mode,
                 type_name,
                 name,

@@ -639,6 +639,7 @@ impl Refs for Session<'_> {
             .get(&(mode, type_name.to_string(), name.to_string()))
         else {
             let addr = Address {
+                module: Vec::new(),
                 mode,
                 type_name: type_name.to_string(),
                 name: name.to_string(),

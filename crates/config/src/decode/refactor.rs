@@ -61,6 +61,7 @@ fn static_address(e: &Expr) -> Option<Address> {
         _ => return None,
     };
     Some(Address {
+        module: Vec::new(),
         mode,
         type_name,
         name,
