@@ -83,6 +83,38 @@ const RESERVED_VAR_NAMES: &[&str] = &[
 /// Entries in dependency sets across all locals and blocks (guards against quadratic blow-up).
 const MAX_DEP_ENTRIES: usize = 20_000_000;
 
+/// What kind of non-local module source `source` is, or None for a local path (`./x`, `../x`).
+fn non_local_source(source: &str) -> Option<&'static str> {
+    let local = ["./", "../", ".\\", "..\\"];
+    if local.iter().any(|p| source.starts_with(p)) {
+        return None;
+    }
+    let lower = source.to_ascii_lowercase();
+    let kind = if lower.starts_with("git::")
+        || lower.starts_with("git@")
+        || lower.starts_with("github.com/")
+        || lower.starts_with("bitbucket.org/")
+        || lower.contains(".git")
+    {
+        "git repository"
+    } else if lower.starts_with("http://") || lower.starts_with("https://") {
+        "HTTP URL"
+    } else if lower.starts_with("s3::") || lower.starts_with("gcs::") || lower.starts_with("hg::") {
+        "remote archive"
+    } else if source.starts_with('/')
+        || source.get(1..3) == Some(":\\")
+        || source == "."
+        || source == ".."
+    {
+        "path that does not start with ./ or ../"
+    } else if source.split('/').count() >= 3 {
+        "module registry address"
+    } else {
+        "source that is not a local path"
+    };
+    Some(kind)
+}
+
 fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
@@ -364,6 +396,7 @@ impl Decoder {
                 "import" => self.decode_import(b),
                 "moved" => self.decode_moved(b),
                 "removed" => self.decode_removed(b),
+                "module" => self.decode_module(b),
                 other => {
                     if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == other) {
                         let d = Diagnostic::error(format!("Unsupported block type \"{other}\""))
@@ -378,6 +411,36 @@ impl Decoder {
                     }
                 }
             }
+        }
+    }
+
+    /// `module "NAME" { source = ... }`. Only local sources (a path starting with `./` or `../`)
+    /// can ever be loaded: a registry, git or http source is refused with what to do instead.
+    fn decode_module(&mut self, b: &Block) {
+        let Some(source) = b.body.attr("source") else {
+            let d = Diagnostic::error("Missing \"source\" in a module block").with_help(
+                "write source = \"./modules/NAME\" (a directory relative to this module's directory)",
+            );
+            self.error(d, b.header);
+            return;
+        };
+        let Some(path) = self.const_string(source, "a module source") else {
+            return;
+        };
+        if let Some(kind) = non_local_source(&path) {
+            let d = Diagnostic::error(format!("Unsupported module source {path:?}"))
+                .with_detail(format!(
+                    "this is a {kind}; only local module sources are supported (tunnelform never downloads modules)"
+                ))
+                .with_help(
+                    "copy the module into this repository and write source = \"./modules/NAME\", a path starting with ./ or ../ relative to this module's directory",
+                );
+            self.error(d, source.expr.span);
+            return;
+        }
+        if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == "module") {
+            let d = Diagnostic::error("Unsupported block type \"module\"").with_help(*why);
+            self.error(d, b.kind_span);
         }
     }
 
