@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::{BlockSchema, Nesting};
 use tunnelform_model::{
-    Address, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode, Span, Value,
+    Address, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode, ModuleStep,
+    Span, Value,
 };
 
 use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
@@ -30,6 +31,7 @@ use crate::regions::region_problem;
 use crate::session::compute_expansion;
 use crate::vars::{Resolver, ValidationRule, VariableDecl};
 
+mod module;
 mod refactor;
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
@@ -44,13 +46,7 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "moved",
     "removed",
 ];
-const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[
-    (
-        "module",
-        "modules are not supported: tunnelform loads the *.tf files of one directory",
-    ),
-    ("check", "check blocks are not supported"),
-];
+const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[("check", "check blocks are not supported")];
 const PROVIDER_CREDENTIALS: &[&str] = &["secret_id", "secret_key", "security_token"];
 const PROVIDER_IGNORED_ARGS: &[&str] = &[
     "profile",
@@ -166,6 +162,12 @@ struct Decoder {
     backend_path: Option<(PathBuf, BSpan)>,
     imports: Vec<(Expr, Expr, BSpan)>,
     refactors: refactor::Raw,
+    /// The module instance being decoded (the root outside module calls).
+    scope: module::ModuleScope,
+    /// Module calls by their full path, for duplicates.
+    module_calls: HashMap<String, BSpan>,
+    /// Files of modules and the call chains they were loaded for (diagnostics name them).
+    module_files: HashMap<String, Vec<String>>,
 }
 
 /// `unset_unknown`: a variable without a value and without a default is unknown (for `validate`)
@@ -193,13 +195,35 @@ pub(crate) fn load(
         backend_path: None,
         imports: Vec::new(),
         refactors: refactor::Raw::default(),
+        scope: module::ModuleScope {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        },
+        module_calls: HashMap::new(),
+        module_files: HashMap::new(),
     };
-    let bodies = d.read_files()?;
+    let mut bodies = d.read_files()?;
+    {
+        let rw = module::Rewriter::new(&d.scope);
+        for (_, body) in &mut bodies {
+            rw.body(body);
+        }
+    }
     for (file, body) in &bodies {
         d.decode_top(*file, body);
     }
     drop(bodies);
-    d.finish(inputs, unset_unknown)
+    let module_files = std::mem::take(&mut d.module_files);
+    match d.finish(inputs, unset_unknown) {
+        Ok((inner, mut warnings)) => {
+            module::add_call_chains(&mut warnings, &module_files);
+            Ok((inner, warnings))
+        }
+        Err(mut e) => {
+            module::add_call_chains(&mut e, &module_files);
+            Err(e)
+        }
+    }
 }
 
 impl Decoder {
@@ -228,11 +252,16 @@ impl Decoder {
     }
 
     fn read_files(&mut self) -> Result<Vec<(u32, Body)>, Diagnostics> {
-        let rd = std::fs::read_dir(&self.dir).map_err(|e| {
+        let dir = self.dir.clone();
+        self.read_dir_files(&dir)
+    }
+
+    fn read_dir_files(&mut self, dir: &Path) -> Result<Vec<(u32, Body)>, Diagnostics> {
+        let rd = std::fs::read_dir(dir).map_err(|e| {
             Diagnostics::from(
                 Diagnostic::error(format!(
                     "Cannot read the configuration directory {}: {e}",
-                    self.dir.display()
+                    dir.display()
                 ))
                 .with_help("give the directory that holds your *.tf files"),
             )
@@ -249,14 +278,14 @@ impl Decoder {
             .collect();
         names.sort();
         if names.is_empty() {
-            return Err(Diagnostic::error(format!("No configuration files in {}", self.dir.display()))
+            return Err(Diagnostic::error(format!("No configuration files in {}", dir.display()))
                 .with_help("tunnelform reads the *.tf files of the directory; create main.tf or give another directory")
                 .into());
         }
         let mut fatal = false;
         let mut bodies = Vec::new();
         for name in names {
-            let path = self.dir.join(&name);
+            let path = dir.join(&name);
             let shown = path.display().to_string();
             match read_source_file(&path, &mut self.budget) {
                 Ok(text) => {
@@ -438,9 +467,176 @@ impl Decoder {
             self.error(d, source.expr.span);
             return;
         }
-        if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == "module") {
-            let d = Diagnostic::error("Unsupported block type \"module\"").with_help(*why);
-            self.error(d, b.kind_span);
+        self.decode_local_module(b, &path, source.expr.span);
+    }
+
+    fn decode_local_module(&mut self, b: &Block, source: &str, source_span: BSpan) {
+        let Some(labels) = self.labels(b, 1, "module \"NAME\" { source = \"./modules/NAME\" }")
+        else {
+            return;
+        };
+        let name = labels[0].clone();
+        if !is_ident(&name) {
+            let d = Diagnostic::error(format!("Invalid module name {name:?}")).with_help(
+                "a name starts with a letter or underscore and holds letters, digits, _ and -",
+            );
+            self.error(d, b.labels[0].1);
+            return;
+        }
+        let full = self.scope.output_name(&name, "");
+        if let Some(first) = self.module_calls.get(&full) {
+            let first = self.span_of(*first);
+            let d = Diagnostic::error(format!("Duplicate module call \"{name}\""))
+                .with_detail(format!("module \"{name}\" is already called at {first}"))
+                .with_help("each module call needs a unique name; rename one of them");
+            self.error(d, b.header);
+            return;
+        }
+        self.module_calls.insert(full, b.header);
+        if self.scope.path.len() >= module::MAX_MODULE_DEPTH {
+            let d = Diagnostic::error(format!("Modules nested too deeply at module \"{name}\""))
+                .with_detail(format!(
+                    "at most {} levels of module calls are supported (does a module call itself?)",
+                    module::MAX_MODULE_DEPTH
+                ))
+                .with_help("check the source paths of the module calls");
+            self.error(d, b.header);
+            return;
+        }
+        let mut args = HashMap::new();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "source" => {}
+                "version" => {
+                    let d = Diagnostic::error("\"version\" is not allowed for a local module")
+                        .with_help("version only applies to registry modules; remove it");
+                    self.error(d, a.name_span);
+                }
+                "count" | "for_each" | "depends_on" | "providers" => {
+                    let d = Diagnostic::error(format!(
+                        "\"{}\" on a module call is not supported yet",
+                        a.name
+                    ))
+                    .with_help("call the module once per instance, or write the resources in the root module");
+                    self.error(d, a.name_span);
+                }
+                _ => {
+                    args.insert(a.name.clone(), a.clone());
+                }
+            }
+        }
+        for inner in &b.body.blocks {
+            self.unsupported_block(inner, "a module block", &[]);
+        }
+        let dir = module::module_dir(&self.scope.dir, source);
+        let mut bodies = match self.read_dir_files(&dir) {
+            Ok(bodies) => bodies,
+            Err(diags) => {
+                for d in diags.0 {
+                    let d = if d.span.is_none() {
+                        self.locate(d, source_span)
+                    } else {
+                        d
+                    };
+                    self.diags.push(d);
+                }
+                return;
+            }
+        };
+        let caller = self.scope.clone();
+        let mut path = caller.path.clone();
+        path.push(ModuleStep {
+            name: name.clone(),
+            key: None,
+        });
+        let prefix = if caller.prefix.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{}.module.{name}", caller.prefix)
+        };
+        let mut chain = caller.chain.clone();
+        chain.insert(0, format!("{prefix} at {}", self.span_of(b.header)));
+        let scope = module::ModuleScope {
+            path,
+            prefix,
+            dir,
+            args,
+            chain,
+            call_header: Some(b.header),
+        };
+        let caller = std::mem::replace(&mut self.scope, scope);
+        let files: Vec<u32> = bodies.iter().map(|(f, _)| *f).collect();
+        self.note_module_files(&files);
+        {
+            let rw = module::Rewriter::new(&self.scope);
+            for (_, body) in &mut bodies {
+                rw.body(body);
+            }
+        }
+        for (_, body) in &bodies {
+            for blk in body.blocks.iter().filter(|x| x.kind == "variable") {
+                self.decode_module_variable(blk);
+            }
+        }
+        for (_, body) in &bodies {
+            for a in &body.attrs {
+                let d = Diagnostic::error(format!(
+                    "Unexpected argument \"{}\" at the top level",
+                    a.name
+                ))
+                .with_help("arguments belong inside a block");
+                self.error(d, a.name_span);
+            }
+            for blk in &body.blocks {
+                match blk.kind.as_str() {
+                    "variable" | "terraform" => {}
+                    "output" => self.decode_module_output(blk, &name, &caller),
+                    "locals" => self.decode_locals(blk),
+                    "resource" => self.decode_resource(blk, Mode::Managed),
+                    "data" => self.decode_resource(blk, Mode::Data),
+                    "module" => self.decode_module(blk),
+                    "provider" => {
+                        let d = Diagnostic::error("Provider configurations inside a module are not supported")
+                            .with_help("configure providers in the root module; a module's resources use the root's default provider or the alias named with provider = tencentcloud.ALIAS");
+                        self.error(d, blk.header);
+                    }
+                    "import" | "moved" | "removed" => {
+                        let d = Diagnostic::error(format!(
+                            "{} blocks inside a module are not supported",
+                            blk.kind
+                        ))
+                        .with_help(
+                            "write it in the root module, with the module path in the address",
+                        );
+                        self.error(d, blk.kind_span);
+                    }
+                    _ => self.unsupported_block(
+                        blk,
+                        "a module",
+                        &[
+                            "variable",
+                            "locals",
+                            "resource",
+                            "data",
+                            "output",
+                            "module",
+                            "terraform",
+                        ],
+                    ),
+                }
+            }
+        }
+        let unused: Vec<Attribute> = self.scope.args.drain().map(|(_, a)| a).collect();
+        self.scope = caller;
+        let mut unused = unused;
+        unused.sort_by_key(|a| a.name_span.start);
+        for a in unused {
+            let d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name))
+                .with_detail(format!("module \"{name}\" has no variable \"{}\"", a.name))
+                .with_help(
+                    "declare it with a variable block in the module, or remove the argument",
+                );
+            self.error(d, a.name_span);
         }
     }
 
@@ -745,7 +941,8 @@ impl Decoder {
             self.error(d, inner.header);
         }
         for a in &b.body.attrs {
-            if let Some(&first) = self.local_index.get(&a.name) {
+            let lname = self.scope.local_name(&a.name);
+            if let Some(&first) = self.local_index.get(&lname) {
                 let first = self.span_of(self.locals[first].name_span);
                 let d = Diagnostic::error(format!("Duplicate local value \"{}\"", a.name))
                     .with_detail(format!("local.{} is already defined at {first}", a.name))
@@ -753,9 +950,9 @@ impl Decoder {
                 self.error(d, a.name_span);
                 continue;
             }
-            self.local_index.insert(a.name.clone(), self.locals.len());
+            self.local_index.insert(lname.clone(), self.locals.len());
             self.locals.push(LocalDecl {
-                name: a.name.clone(),
+                name: lname,
                 expr: a.expr.clone(),
                 name_span: a.name_span,
             });
@@ -906,11 +1103,11 @@ impl Decoder {
             self.error(d, b.labels[1].1);
             return;
         }
-        let key = (mode, type_name.clone(), name.clone());
+        let key = (mode, type_name.clone(), self.scope.resource_name(&name));
         if let Some(&first) = self.block_index.get(&key) {
             let first = self.blocks[first].header_span.clone();
             let addr = Address {
-                module: Vec::new(),
+                module: self.scope.path.clone(),
                 mode,
                 type_name,
                 name,
@@ -965,7 +1162,7 @@ impl Decoder {
         }
         let body = self.plan_body(&b.body, kind.schema(), &type_name, meta, b.header);
         let addr = Address {
-            module: Vec::new(),
+            module: self.scope.path.clone(),
             mode,
             type_name: type_name.clone(),
             name: name.clone(),
@@ -1857,6 +2054,16 @@ impl Decoder {
                 }
                 RefKind::Local(name) => match self.local_index.get(*name) {
                     Some(&i) => locals.push(i),
+                    None if name.contains('.') => {
+                        let (summary, help) = module::undeclared(name).unwrap_or_else(|| {
+                            (
+                                format!("Reference to undeclared local value \"{name}\""),
+                                "check the name".to_string(),
+                            )
+                        });
+                        let d = Diagnostic::error(summary).with_help(help);
+                        diags.push(self.locate(d, r.span));
+                    }
                     None => {
                         let d = Diagnostic::error(format!(
                             "Reference to undeclared local value \"{name}\""

@@ -181,6 +181,18 @@ pub(crate) enum Expansion {
     Unknown,
 }
 
+/// The key of a resource block in `Inner::block_index`: a block inside a module is indexed by
+/// its name prefixed with the module path (`module.site.gw`), the name references to it are
+/// rewritten to when the module is loaded.
+pub(crate) fn index_key(a: &Address) -> (Mode, String, String) {
+    let name = if a.module.is_empty() {
+        a.name.clone()
+    } else {
+        format!("{}.{}", a.module_path(), a.name)
+    };
+    (a.mode, a.type_name.clone(), name)
+}
+
 impl Config {
     pub(crate) fn provider_ref(&self, alias: Option<&str>) -> ProviderRef {
         let region = self

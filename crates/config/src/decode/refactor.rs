@@ -167,8 +167,7 @@ impl Decoder {
     }
 
     fn declared(&self, a: &Address) -> bool {
-        self.block_index
-            .contains_key(&(a.mode, a.type_name.clone(), a.name.clone()))
+        self.block_index.contains_key(&crate::loaded::index_key(a))
     }
 
     /// Checks the blocks against each other and the resource blocks; the moves come back in the

@@ -1,0 +1,437 @@
+//! Local module calls: loading, addresses, inputs, outputs, nesting and their diagnostics.
+
+use std::path::Path;
+
+use tunnelform_config::{Config, Lookup, NoLookup, VarInputs};
+use tunnelform_model::{Address, Value};
+
+const SITE: &str = r#"
+variable "name" {
+  type = string
+}
+
+variable "public_ip" {
+  type = string
+}
+
+variable "gateway_id" {
+  type = string
+}
+
+variable "psk" {
+  type      = string
+  sensitive = true
+}
+
+variable "bandwidth" {
+  type    = number
+  default = 10
+}
+
+locals {
+  label = "site-${var.name}"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = local.label
+  public_ip_address = var.public_ip
+}
+
+resource "tencentcloud_vpn_connection" "primary" {
+  name                = "${local.label}-primary"
+  vpc_id              = "vpc-12345678"
+  vpn_gateway_id      = var.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.cgw.id
+  pre_share_key       = var.psk
+
+  security_group_policy {
+    local_cidr_block  = "10.0.0.0/16"
+    remote_cidr_block = ["172.16.0.0/16"]
+  }
+}
+
+output "cgw_name" {
+  value = tencentcloud_vpn_customer_gateway.cgw.name
+}
+
+output "label" {
+  value = "${local.label}/${var.bandwidth}/${basename(path.module)}"
+}
+
+output "psk" {
+  value     = var.psk
+  sensitive = true
+}
+"#;
+
+const ROOT: &str = r#"
+resource "tencentcloud_vpn_gateway" "gw" {
+  name      = "hub"
+  vpc_id    = "vpc-12345678"
+  bandwidth = 10
+  zone      = "ap-guangzhou-3"
+}
+
+module "site" {
+  source     = "./modules/site"
+  name       = "sh"
+  public_ip  = "203.0.113.10"
+  gateway_id = tencentcloud_vpn_gateway.gw.id
+  psk        = "s3cr3t-key"
+}
+
+output "label" {
+  value = module.site.label
+}
+
+output "cgw_name" {
+  value = module.site.cgw_name
+}
+
+output "psk" {
+  value     = module.site.psk
+  sensitive = true
+}
+"#;
+
+/// A configuration directory with files at relative paths (subdirectories created).
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = tmp.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    tmp
+}
+
+fn load(dir: &Path) -> Config {
+    Config::load(dir, &VarInputs::default())
+        .unwrap_or_else(|e| panic!("load failed:\n{e}"))
+        .0
+}
+
+fn load_errors(dir: &Path) -> tunnelform_config::Diagnostics {
+    match Config::load(dir, &VarInputs::default()) {
+        Ok((c, _)) => panic!("expected errors, loaded {c:?}"),
+        Err(e) => e,
+    }
+}
+
+struct Known(Vec<(Address, Value)>);
+
+impl Lookup for Known {
+    fn instance(&self, addr: &Address) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(a, _)| a == addr)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn obj(pairs: &[(&str, &str)]) -> Value {
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect(),
+    )
+}
+
+#[test]
+fn module_resources_have_module_addresses_and_get_their_inputs() {
+    let dir = tree(&[("main.tf", ROOT), ("modules/site/main.tf", SITE)]);
+    let cfg = load(dir.path());
+    let order: Vec<String> = cfg
+        .block_order()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "tencentcloud_vpn_gateway.gw",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw",
+            "module.site.tencentcloud_vpn_connection.primary",
+        ]
+        .map(String::from)
+        .iter()
+        .filter(|a| order.contains(a))
+        .cloned()
+        .collect::<Vec<_>>()
+    );
+    assert_eq!(order.len(), 3, "{order:?}");
+    let pos = |s: &str| order.iter().position(|a| a == s).unwrap();
+    assert!(
+        pos("tencentcloud_vpn_gateway.gw") < pos("module.site.tencentcloud_vpn_connection.primary")
+    );
+    assert!(
+        pos("module.site.tencentcloud_vpn_customer_gateway.cgw")
+            < pos("module.site.tencentcloud_vpn_connection.primary")
+    );
+
+    let known = Known(vec![
+        (
+            "tencentcloud_vpn_gateway.gw".parse().unwrap(),
+            obj(&[("id", "vpngw-11112222")]),
+        ),
+        (
+            "module.site.tencentcloud_vpn_customer_gateway.cgw"
+                .parse()
+                .unwrap(),
+            obj(&[("id", "cgw-33334444"), ("name", "site-sh")]),
+        ),
+    ]);
+    let conn: Address = "module.site.tencentcloud_vpn_connection.primary"
+        .parse()
+        .unwrap();
+    let inst = cfg.expand_block(&conn, &known).unwrap();
+    assert_eq!(inst.len(), 1);
+    let i = &inst[0];
+    assert_eq!(i.address, conn);
+    assert_eq!(i.attrs["name"], Value::from("site-sh-primary"));
+    assert_eq!(i.attrs["vpn_gateway_id"], Value::from("vpngw-11112222"));
+    assert_eq!(i.attrs["customer_gateway_id"], Value::from("cgw-33334444"));
+    assert!(matches!(i.attrs["pre_share_key"], Value::Sensitive(_)));
+    let deps: Vec<String> = i.depends_on.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        deps,
+        [
+            "tencentcloud_vpn_gateway.gw",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw",
+        ]
+    );
+    assert!(i.span.file.ends_with("modules/site/main.tf"), "{}", i.span);
+
+    // Outputs flow back to the root; a sensitive module output stays sensitive.
+    let outs = cfg.outputs(&known).unwrap();
+    let get = |n: &str| outs.iter().find(|o| o.name == n).unwrap().value.clone();
+    assert_eq!(get("label"), Value::from("site-sh/10/site"));
+    assert_eq!(get("cgw_name"), Value::from("site-sh"));
+    assert!(matches!(get("psk"), Value::Sensitive(_)));
+    let outs = cfg.outputs(&NoLookup).unwrap();
+    assert_eq!(
+        outs.iter().find(|o| o.name == "cgw_name").unwrap().value,
+        Value::Unknown
+    );
+}
+
+#[test]
+fn nested_modules_and_same_names_in_different_modules() {
+    let inner = r#"
+variable "n" {}
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "inner-${var.n}"
+  public_ip_address = "203.0.113.20"
+}
+output "id" {
+  value = tencentcloud_vpn_customer_gateway.cgw.id
+}
+"#;
+    let outer = r#"
+variable "n" {}
+module "inner" {
+  source = "../inner"
+  n      = "${var.n}-x"
+}
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "outer-${var.n}"
+  public_ip_address = "203.0.113.21"
+}
+output "inner_id" {
+  value = module.inner.id
+}
+"#;
+    let root = r#"
+module "a" {
+  source = "./modules/outer"
+  n      = "a"
+}
+module "b" {
+  source = "./modules/outer"
+  n      = "b"
+}
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "root"
+  public_ip_address = "203.0.113.22"
+}
+output "ids" {
+  value = [module.a.inner_id, module.b.inner_id]
+}
+"#;
+    let dir = tree(&[
+        ("main.tf", root),
+        ("modules/outer/main.tf", outer),
+        ("modules/inner/main.tf", inner),
+    ]);
+    let cfg = load(dir.path());
+    let mut order: Vec<String> = cfg
+        .block_order()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    order.sort();
+    assert_eq!(
+        order,
+        [
+            "module.a.module.inner.tencentcloud_vpn_customer_gateway.cgw",
+            "module.a.tencentcloud_vpn_customer_gateway.cgw",
+            "module.b.module.inner.tencentcloud_vpn_customer_gateway.cgw",
+            "module.b.tencentcloud_vpn_customer_gateway.cgw",
+            "tencentcloud_vpn_customer_gateway.cgw",
+        ]
+    );
+    let a: Address = "module.b.module.inner.tencentcloud_vpn_customer_gateway.cgw"
+        .parse()
+        .unwrap();
+    let inst = cfg.expand_block(&a, &NoLookup).unwrap();
+    assert_eq!(inst[0].attrs["name"], Value::from("inner-b-x"));
+    let known = Known(vec![
+        (
+            "module.a.module.inner.tencentcloud_vpn_customer_gateway.cgw"
+                .parse()
+                .unwrap(),
+            obj(&[("id", "cgw-aaaaaaaa")]),
+        ),
+        (a.clone(), obj(&[("id", "cgw-bbbbbbbb")])),
+    ]);
+    assert_eq!(
+        output_with(&cfg, &known, "ids"),
+        Value::List(vec!["cgw-aaaaaaaa".into(), "cgw-bbbbbbbb".into()])
+    );
+}
+
+fn output_with(cfg: &Config, l: &dyn Lookup, name: &str) -> Value {
+    cfg.outputs(l)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == name)
+        .unwrap()
+        .value
+}
+
+#[test]
+fn module_call_errors_name_the_place_and_the_call_chain() {
+    // A missing required input, an argument the module does not declare.
+    let dir = tree(&[
+        (
+            "main.tf",
+            "module \"site\" {\n  source = \"./modules/site\"\n  nmae   = \"sh\"\n}\n",
+        ),
+        ("modules/site/main.tf", "variable \"name\" {}\n"),
+    ]);
+    let e = load_errors(dir.path());
+    let main = dir.path().join("main.tf").display().to_string();
+    let d = e
+        .iter()
+        .find(|d| d.summary == "Missing required argument \"name\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    let span = d.span.as_ref().unwrap();
+    assert_eq!(
+        (span.file.as_ref(), span.line, span.column),
+        (main.as_str(), 1, 1)
+    );
+    let d = e
+        .iter()
+        .find(|d| d.summary == "Unsupported argument \"nmae\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    let span = d.span.as_ref().unwrap();
+    assert_eq!(
+        (span.file.as_ref(), span.line, span.column),
+        (main.as_str(), 3, 3)
+    );
+    assert!(d
+        .detail
+        .as_ref()
+        .unwrap()
+        .contains("has no variable \"nmae\""));
+
+    // An error inside a nested module names the module's file and the chain of calls.
+    let dir = tree(&[
+        ("main.tf", "module \"outer\" {\n  source = \"./modules/outer\"\n}\n"),
+        (
+            "modules/outer/main.tf",
+            "module \"inner\" {\n  source = \"../inner\"\n}\n",
+        ),
+        (
+            "modules/inner/main.tf",
+            "resource \"tencentcloud_vpn_customer_gateway\" \"cgw\" {\n  name = \"x\"\n  public_ip_address = local.nope\n}\n",
+        ),
+    ]);
+    let e = load_errors(dir.path());
+    let inner = dir
+        .path()
+        .join("modules/inner/main.tf")
+        .display()
+        .to_string();
+    let d = e
+        .iter()
+        .find(|d| d.summary.contains("undeclared local value"))
+        .unwrap_or_else(|| panic!("{e}"));
+    let span = d.span.as_ref().unwrap();
+    assert_eq!(
+        (span.file.as_ref(), span.line, span.column),
+        (inner.as_str(), 3, 23)
+    );
+    let detail = d.detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("module.outer.module.inner at ")
+            && detail.contains("modules/outer/main.tf:1:1")
+            && detail.contains("called from module.outer at "),
+        "{detail}"
+    );
+
+    // Undeclared outputs and variables are named as written.
+    let dir = tree(&[
+        (
+            "main.tf",
+            "module \"site\" {\n  source = \"./modules/site\"\n}\noutput \"x\" {\n  value = module.site.nope\n}\n",
+        ),
+        ("modules/site/main.tf", "output \"y\" {\n  value = var.missing\n}\n"),
+    ]);
+    let e = load_errors(dir.path());
+    assert!(
+        e.iter()
+            .any(|d| d.summary == "Reference to undeclared output \"nope\" of module \"site\""),
+        "{e}"
+    );
+    assert!(
+        e.iter()
+            .any(|d| d.summary == "Reference to undeclared input variable \"missing\""),
+        "{e}"
+    );
+
+    // A module directory that does not exist.
+    let dir = tree(&[(
+        "main.tf",
+        "module \"site\" {\n  source = \"./modules/nope\"\n}\n",
+    )]);
+    let e = load_errors(dir.path());
+    let d = e
+        .iter()
+        .find(|d| d.summary.contains("modules/nope"))
+        .unwrap_or_else(|| panic!("{e}"));
+    assert!(d.span.is_some(), "{d}");
+}
+
+#[test]
+fn a_module_calling_itself_is_refused() {
+    let dir = tree(&[
+        (
+            "main.tf",
+            "module \"loop\" {\n  source = \"./modules/loop\"\n}\n",
+        ),
+        (
+            "modules/loop/main.tf",
+            "module \"again\" {\n  source = \"./\"\n}\n",
+        ),
+    ]);
+    let e = load_errors(dir.path());
+    assert!(
+        e.iter()
+            .any(|d| d.summary.contains("Modules nested too deeply")),
+        "{e}"
+    );
+}
