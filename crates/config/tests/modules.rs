@@ -435,3 +435,50 @@ fn a_module_calling_itself_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn moved_blocks_name_resources_inside_modules() {
+    let dir = tree(&[
+        (
+            "main.tf",
+            r#"
+module "site" {
+  source = "./modules/site"
+}
+
+moved {
+  from = tencentcloud_vpn_customer_gateway.old
+  to   = module.site.tencentcloud_vpn_customer_gateway.cgw
+}
+
+moved {
+  from = module.legacy["x"].module.inner.tencentcloud_vpn_customer_gateway.cgw[0]
+  to   = tencentcloud_vpn_customer_gateway.kept
+}
+
+resource "tencentcloud_vpn_customer_gateway" "kept" {
+  name              = "kept"
+  public_ip_address = "203.0.113.30"
+}
+"#,
+        ),
+        (
+            "modules/site/main.tf",
+            "resource \"tencentcloud_vpn_customer_gateway\" \"cgw\" {\n  name = \"c\"\n  public_ip_address = \"203.0.113.31\"\n}\n",
+        ),
+    ]);
+    let cfg = load(dir.path());
+    let moves: Vec<(String, String)> = cfg
+        .moved()
+        .iter()
+        .map(|m| (m.from.to_string(), m.to.to_string()))
+        .collect();
+    assert!(moves.contains(&(
+        "tencentcloud_vpn_customer_gateway.old".into(),
+        "module.site.tencentcloud_vpn_customer_gateway.cgw".into()
+    )));
+    assert!(moves.contains(&(
+        "module.legacy[\"x\"].module.inner.tencentcloud_vpn_customer_gateway.cgw[0]".into(),
+        "tencentcloud_vpn_customer_gateway.kept".into()
+    )));
+}
