@@ -24,11 +24,11 @@ use tunnelform_syntax::{BSpan, SourceFile, Sources};
 use crate::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
 use crate::files::read_source_file;
 use crate::loaded::{
-    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, ImportDecl, Inner, KeyRef, LocalDecl, OutputDecl,
-    ProviderDecl, ResourceBlock,
+    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, KeyRef, LocalDecl,
+    OutputDecl, ProviderDecl, ResourceBlock,
 };
 use crate::regions::region_problem;
-use crate::session::compute_expansion;
+use crate::session::{compute_expansion, expansion_of};
 use crate::vars::{Resolver, ValidationRule, VariableDecl};
 
 mod module;
@@ -168,6 +168,18 @@ struct Decoder {
     module_calls: HashMap<String, BSpan>,
     /// Files of modules and the call chains they were loaded for (diagnostics name them).
     module_files: HashMap<String, Vec<String>>,
+    /// Module calls with count or for_each, decoded once variables are known.
+    pending_modules: Vec<PendingCall>,
+    /// Variable values, resolved before the pending module calls are decoded.
+    early_vars: Option<HashMap<String, Arc<Value>>>,
+    unset_unknown: bool,
+}
+
+struct PendingCall {
+    block: Block,
+    source: String,
+    source_span: BSpan,
+    scope: module::ModuleScope,
 }
 
 /// `unset_unknown`: a variable without a value and without a default is unknown (for `validate`)
@@ -201,6 +213,9 @@ pub(crate) fn load(
         },
         module_calls: HashMap::new(),
         module_files: HashMap::new(),
+        pending_modules: Vec::new(),
+        early_vars: None,
+        unset_unknown,
     };
     let mut bodies = d.read_files()?;
     {
@@ -213,14 +228,37 @@ pub(crate) fn load(
         d.decode_top(*file, body);
     }
     drop(bodies);
+    if !d.pending_modules.is_empty() {
+        let vars = d.resolve_vars(inputs, unset_unknown);
+        d.early_vars = Some(vars);
+        let pending = std::mem::take(&mut d.pending_modules);
+        for p in pending {
+            let root = std::mem::replace(&mut d.scope, p.scope);
+            d.decode_local_module(&p.block, &p.source, p.source_span);
+            d.scope = root;
+        }
+    }
     let module_files = std::mem::take(&mut d.module_files);
+    let finish = |diags: &mut Diagnostics| {
+        // A module call's depends_on is checked once per resource of the module: one report.
+        let mut seen = BTreeSet::new();
+        diags.0.retain(|d| {
+            seen.insert((
+                d.summary.clone(),
+                d.detail.clone(),
+                d.help.clone(),
+                d.span.as_ref().map(|s| s.to_string()),
+            ))
+        });
+        module::add_call_chains(diags, &module_files);
+    };
     match d.finish(inputs, unset_unknown) {
         Ok((inner, mut warnings)) => {
-            module::add_call_chains(&mut warnings, &module_files);
+            finish(&mut warnings);
             Ok((inner, warnings))
         }
         Err(mut e) => {
-            module::add_call_chains(&mut e, &module_files);
+            finish(&mut e);
             Err(e)
         }
     }
@@ -471,6 +509,17 @@ impl Decoder {
     }
 
     fn decode_local_module(&mut self, b: &Block, source: &str, source_span: BSpan) {
+        let multi = b.body.attr("count").is_some() || b.body.attr("for_each").is_some();
+        if multi && self.early_vars.is_none() {
+            // Its instances come from variables and locals: decoded once they are all known.
+            self.pending_modules.push(PendingCall {
+                block: b.clone(),
+                source: source.to_string(),
+                source_span,
+                scope: self.scope.clone(),
+            });
+            return;
+        }
         let Some(labels) = self.labels(b, 1, "module \"NAME\" { source = \"./modules/NAME\" }")
         else {
             return;
@@ -483,7 +532,7 @@ impl Decoder {
             self.error(d, b.labels[0].1);
             return;
         }
-        let full = self.scope.output_name(&name, "");
+        let full = self.scope.call_object(&name);
         if let Some(first) = self.module_calls.get(&full) {
             let first = self.span_of(*first);
             let d = Diagnostic::error(format!("Duplicate module call \"{name}\""))
@@ -492,7 +541,7 @@ impl Decoder {
             self.error(d, b.header);
             return;
         }
-        self.module_calls.insert(full, b.header);
+        self.module_calls.insert(full.clone(), b.header);
         if self.scope.path.len() >= module::MAX_MODULE_DEPTH {
             let d = Diagnostic::error(format!("Modules nested too deeply at module \"{name}\""))
                 .with_detail(format!(
@@ -504,6 +553,9 @@ impl Decoder {
             return;
         }
         let mut args = HashMap::new();
+        let (mut count, mut for_each) = (None, None);
+        let mut depends = self.scope.depends.clone();
+        let mut providers = self.scope.providers.clone();
         for a in &b.body.attrs {
             match a.name.as_str() {
                 "source" => {}
@@ -512,24 +564,90 @@ impl Decoder {
                         .with_help("version only applies to registry modules; remove it");
                     self.error(d, a.name_span);
                 }
-                "count" | "for_each" | "depends_on" | "providers" => {
-                    let d = Diagnostic::error(format!(
-                        "\"{}\" on a module call is not supported yet",
-                        a.name
-                    ))
-                    .with_help("call the module once per instance, or write the resources in the root module");
-                    self.error(d, a.name_span);
-                }
+                "count" => count = Some(a.expr.clone()),
+                "for_each" => for_each = Some(a.expr.clone()),
+                "depends_on" => depends.push(a.expr.clone()),
+                "providers" => providers = self.module_providers(a),
                 _ => {
                     args.insert(a.name.clone(), a.clone());
                 }
             }
         }
+        if let (Some(_), Some(fe)) = (&count, &for_each) {
+            let d = Diagnostic::error("Invalid combination of \"count\" and \"for_each\"")
+                .with_help("a module call may use count or for_each, not both");
+            self.error(d, fe.span);
+            return;
+        }
         for inner in &b.body.blocks {
             self.unsupported_block(inner, "a module block", &[]);
         }
+        // The instances: (key, each.key / each.value, count.index).
+        type Inst = (Option<InstanceKey>, Option<(Value, Value)>, Option<Value>);
+        let instances: Vec<Inst> = if count.is_none() && for_each.is_none() {
+            vec![(None, None, None)]
+        } else {
+            let vars = self.early_vars.clone().unwrap_or_default();
+            let refs = module::EarlyRefs {
+                locals: &self.locals,
+                index: &self.local_index,
+                active: Default::default(),
+            };
+            let ev = Evaluator::new(
+                Some(&vars),
+                Some(&refs),
+                &self.dir,
+                "the count or for_each of a module call",
+            );
+            let exp = expansion_of(&ev, count.as_ref(), for_each.as_ref(), self.unset_unknown);
+            drop(ev);
+            match exp {
+                Err(e) => {
+                    self.eval_err(e);
+                    return;
+                }
+                Ok(Expansion::Single) => vec![(None, None, None)],
+                Ok(Expansion::Unknown) => vec![(
+                    None,
+                    Some((Value::Unknown, Value::Unknown)),
+                    Some(Value::Unknown),
+                )],
+                Ok(Expansion::Count(n)) => (0..n)
+                    .map(|i| {
+                        (
+                            Some(InstanceKey::Index(i)),
+                            None,
+                            Some(Value::int(i as i64)),
+                        )
+                    })
+                    .collect(),
+                Ok(Expansion::ForEach(v)) => {
+                    let pairs: Vec<(String, Value)> = match &*v {
+                        Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        Value::List(items) => items
+                            .iter()
+                            .filter_map(|i| match i.unmarked() {
+                                Value::String(s) => Some((s.clone(), i.clone())),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            (
+                                Some(InstanceKey::Key(k.clone())),
+                                Some((Value::from(k), v)),
+                                None,
+                            )
+                        })
+                        .collect()
+                }
+            }
+        };
         let dir = module::module_dir(&self.scope.dir, source);
-        let mut bodies = match self.read_dir_files(&dir) {
+        let bodies = match self.read_dir_files(&dir) {
             Ok(bodies) => bodies,
             Err(diags) => {
                 for d in diags.0 {
@@ -543,27 +661,102 @@ impl Decoder {
                 return;
             }
         };
+        let mut outputs: Vec<String> = bodies
+            .iter()
+            .flat_map(|(_, body)| body.blocks.iter())
+            .filter(|x| x.kind == "output")
+            .filter_map(|x| x.labels.first().map(|l| l.0.clone()))
+            .collect();
+        outputs.sort();
+        outputs.dedup();
         let caller = self.scope.clone();
-        let mut path = caller.path.clone();
-        path.push(ModuleStep {
-            name: name.clone(),
-            key: None,
-        });
-        let prefix = if caller.prefix.is_empty() {
-            format!("module.{name}")
+        let mut objects = Vec::new();
+        for (key, each, index) in instances {
+            let step = ModuleStep {
+                name: name.clone(),
+                key: key.clone(),
+            };
+            let mut args = args.clone();
+            if each.is_some() || index.is_some() {
+                for a in args.values_mut() {
+                    module::substitute_instance(
+                        &mut a.expr,
+                        each.as_ref().map(|(k, v)| (k, v)),
+                        index.as_ref(),
+                    );
+                }
+            }
+            let mut path = caller.path.clone();
+            path.push(step.clone());
+            let prefix = caller.join(&step.to_string());
+            let mut chain = caller.chain.clone();
+            chain.insert(0, format!("{prefix} at {}", self.span_of(b.header)));
+            let scope = module::ModuleScope {
+                path,
+                prefix,
+                dir: dir.clone(),
+                args,
+                chain,
+                call_header: Some(b.header),
+                depends: depends.clone(),
+                providers: providers.clone(),
+            };
+            self.decode_module_instance(&name, &step, scope, bodies.clone());
+            let object = module::outputs_object(&caller, &step, &outputs, b.header);
+            objects.push((key, object));
+        }
+        // module.NAME as a whole: the object of its outputs, or a map / list of them.
+        let whole = if count.is_none() && for_each.is_none() {
+            objects.pop().map(|(_, o)| o)
+        } else if count.is_some() {
+            Some(Expr {
+                kind: ExprKind::Tuple(objects.into_iter().map(|(_, o)| o).collect()),
+                span: b.header,
+            })
         } else {
-            format!("{}.module.{name}", caller.prefix)
+            Some(Expr {
+                kind: ExprKind::Object(
+                    objects
+                        .into_iter()
+                        .map(|(k, o)| {
+                            let k = match k {
+                                Some(InstanceKey::Key(k)) => k,
+                                Some(InstanceKey::Index(i)) => i.to_string(),
+                                None => String::new(),
+                            };
+                            (
+                                tunnelform_syntax::ast::ObjKey::Expr(Expr {
+                                    kind: ExprKind::Literal(Value::from(k)),
+                                    span: b.header,
+                                }),
+                                o,
+                            )
+                        })
+                        .collect(),
+                ),
+                span: b.header,
+            })
         };
-        let mut chain = caller.chain.clone();
-        chain.insert(0, format!("{prefix} at {}", self.span_of(b.header)));
-        let scope = module::ModuleScope {
-            path,
-            prefix,
-            dir,
-            args,
-            chain,
-            call_header: Some(b.header),
-        };
+        if let Some(whole) = whole {
+            if !self.local_index.contains_key(&full) {
+                self.local_index.insert(full.clone(), self.locals.len());
+                self.locals.push(LocalDecl {
+                    name: full,
+                    expr: whole,
+                    name_span: b.labels[0].1,
+                });
+            }
+        }
+    }
+
+    /// Decodes one instance of a module call in `scope`.
+    fn decode_module_instance(
+        &mut self,
+        name: &str,
+        step: &ModuleStep,
+        scope: module::ModuleScope,
+        mut bodies: Vec<(u32, Body)>,
+    ) {
         let caller = std::mem::replace(&mut self.scope, scope);
         let files: Vec<u32> = bodies.iter().map(|(f, _)| *f).collect();
         self.note_module_files(&files);
@@ -590,14 +783,16 @@ impl Decoder {
             for blk in &body.blocks {
                 match blk.kind.as_str() {
                     "variable" | "terraform" => {}
-                    "output" => self.decode_module_output(blk, &name, &caller),
+                    "output" => self.decode_module_output(blk, step, &caller),
                     "locals" => self.decode_locals(blk),
                     "resource" => self.decode_resource(blk, Mode::Managed),
                     "data" => self.decode_resource(blk, Mode::Data),
                     "module" => self.decode_module(blk),
                     "provider" => {
-                        let d = Diagnostic::error("Provider configurations inside a module are not supported")
-                            .with_help("configure providers in the root module; a module's resources use the root's default provider or the alias named with provider = tencentcloud.ALIAS");
+                        let d = Diagnostic::error(
+                            "Provider configurations inside a module are not supported",
+                        )
+                        .with_help("configure providers in the root module and pass them with providers = { tencentcloud = tencentcloud.ALIAS } in the module block");
                         self.error(d, blk.header);
                     }
                     "import" | "moved" | "removed" => {
@@ -626,9 +821,8 @@ impl Decoder {
                 }
             }
         }
-        let unused: Vec<Attribute> = self.scope.args.drain().map(|(_, a)| a).collect();
+        let mut unused: Vec<Attribute> = self.scope.args.drain().map(|(_, a)| a).collect();
         self.scope = caller;
-        let mut unused = unused;
         unused.sort_by_key(|a| a.name_span.start);
         for a in unused {
             let d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name))
@@ -638,6 +832,49 @@ impl Decoder {
                 );
             self.error(d, a.name_span);
         }
+    }
+
+    /// `providers = { tencentcloud = tencentcloud.sh, tencentcloud.hk = tencentcloud.hk }`:
+    /// the provider each of the module's provider aliases stands for (resolved to the root's).
+    fn module_providers(&mut self, a: &Attribute) -> HashMap<Option<String>, Option<String>> {
+        let mut out = HashMap::new();
+        let bad = |this: &mut Self, span: BSpan| {
+            let d = Diagnostic::error("Invalid providers map")
+                .with_help("write providers = { tencentcloud = tencentcloud.ALIAS } (no quotes)");
+            this.error(d, span);
+        };
+        let ExprKind::Object(items) = &a.expr.kind else {
+            bad(self, a.expr.span);
+            return out;
+        };
+        let parse = |e: &Expr| -> Option<Option<String>> {
+            let (root, ops) = e.as_static_traversal()?;
+            if root != "tencentcloud" {
+                return None;
+            }
+            match ops {
+                [] => Some(None),
+                [TraverseOp {
+                    kind: OpKind::Attr(alias),
+                    ..
+                }] => Some(Some(alias.clone())),
+                _ => None,
+            }
+        };
+        for (k, v) in items {
+            let child = match k {
+                tunnelform_syntax::ast::ObjKey::Ident(n, _) if n == "tencentcloud" => Some(None),
+                tunnelform_syntax::ast::ObjKey::Ident(..) => None,
+                tunnelform_syntax::ast::ObjKey::Expr(e) => parse(e),
+            };
+            let (Some(child), Some(parent)) = (child, parse(v)) else {
+                bad(self, v.span);
+                continue;
+            };
+            let parent = self.scope.providers.get(&parent).cloned().unwrap_or(parent);
+            out.insert(child, parent);
+        }
+        out
     }
 
     fn decode_terraform(&mut self, b: &Block) {
@@ -1143,6 +1380,10 @@ impl Decoder {
                 _ => {}
             }
         }
+        depends.extend(self.scope.depends.iter().cloned());
+        if let Some(mapped) = self.scope.providers.get(&provider_alias) {
+            provider_alias = mapped.clone();
+        }
         if let (Some(_), Some(fe)) = (count, for_each) {
             let d = Diagnostic::error("Invalid combination of \"count\" and \"for_each\"")
                 .with_help("a block may use count or for_each, not both");
@@ -1536,20 +1777,29 @@ impl Decoder {
     // ---------------------------------------------------------------------------------------
     // After decoding: variables, references, cycles, locals, providers.
 
+    fn resolve_vars(
+        &mut self,
+        inputs: &VarInputs,
+        unset_unknown: bool,
+    ) -> HashMap<String, Arc<Value>> {
+        let mut r = Resolver {
+            decls: &self.var_decls,
+            sources: &mut self.sources,
+            budget: &mut self.budget,
+            diags: &mut self.diags,
+            unset_unknown,
+        };
+        r.resolve(&self.dir, inputs)
+    }
+
     fn finish(
         mut self,
         inputs: &VarInputs,
         unset_unknown: bool,
     ) -> Result<(Inner, Diagnostics), Diagnostics> {
-        let var_values = {
-            let mut r = Resolver {
-                decls: &self.var_decls,
-                sources: &mut self.sources,
-                budget: &mut self.budget,
-                diags: &mut self.diags,
-                unset_unknown,
-            };
-            r.resolve(&self.dir, inputs)
+        let var_values = match self.early_vars.take() {
+            Some(v) => v,
+            None => self.resolve_vars(inputs, unset_unknown),
         };
 
         let n_locals = self.locals.len();
@@ -2269,9 +2519,24 @@ impl Decoder {
                     let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
                     out.extend(bs);
                 }
+                // `module.NAME`: every resource of the module's instances.
+                Some(RefKind::Local(call)) if ok && self.module_calls.contains_key(*call) => {
+                    let inside = |name: &str| {
+                        name.strip_prefix(*call)
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+                    };
+                    let mut found: Vec<usize> = self
+                        .block_index
+                        .iter()
+                        .filter(|((_, _, name), _)| inside(name))
+                        .map(|(_, &i)| i)
+                        .collect();
+                    found.sort_unstable();
+                    out.extend(found);
+                }
                 _ => {
                     let d = Diagnostic::error("Invalid depends_on entry").with_help(
-                        "each entry names a resource or data block: TYPE.NAME or data.TYPE.NAME",
+                        "each entry names a resource or data block (TYPE.NAME or data.TYPE.NAME) or a module call (module.NAME)",
                     );
                     self.error(d, it.span);
                 }

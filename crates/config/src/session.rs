@@ -14,7 +14,7 @@ use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
 use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
 use tunnelform_lang::suggest;
 use tunnelform_lang::values::{self, check_size, mark_if, primitive_string, unmark};
-use tunnelform_syntax::ast::{OpKind, TraverseOp};
+use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
@@ -864,7 +864,17 @@ pub(crate) fn compute_expansion(
     b: &ResourceBlock,
     unknown_ok: bool,
 ) -> EResult<Expansion> {
-    if let Some(c) = &b.count {
+    expansion_of(ev, b.count.as_ref(), b.for_each.as_ref(), unknown_ok)
+}
+
+/// [`compute_expansion`] for any block with these `count` and `for_each` expressions.
+pub(crate) fn expansion_of(
+    ev: &Evaluator<'_>,
+    count: Option<&Expr>,
+    for_each: Option<&Expr>,
+    unknown_ok: bool,
+) -> EResult<Expansion> {
+    if let Some(c) = count {
         let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
         if sens {
             return Err(error("Invalid count argument", c.span).detail(
@@ -895,7 +905,7 @@ pub(crate) fn compute_expansion(
         }
         return Ok(Expansion::Count(n as u64));
     }
-    let Some(fe) = &b.for_each else {
+    let Some(fe) = for_each else {
         return Ok(Expansion::Single);
     };
     let shared = ev.eval_shared(fe, &Scope::root())?;

@@ -482,3 +482,204 @@ resource "tencentcloud_vpn_customer_gateway" "kept" {
         "tencentcloud_vpn_customer_gateway.kept".into()
     )));
 }
+
+const SITE_WITH_GATEWAY: &str = r#"
+variable "name" {}
+variable "public_ip" {}
+variable "lan" {}
+
+resource "tencentcloud_vpn_gateway" "gw" {
+  name      = "gw-${var.name}"
+  vpc_id    = "vpc-12345678"
+  bandwidth = 5
+}
+
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "cgw-${var.name}"
+  public_ip_address = var.public_ip
+}
+
+resource "tencentcloud_vpn_connection" "primary" {
+  name                = "${var.name}-primary"
+  vpc_id              = "vpc-12345678"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.cgw.id
+  pre_share_key       = "k"
+  security_group_policy {
+    local_cidr_block  = "10.0.0.0/16"
+    remote_cidr_block = [var.lan]
+  }
+}
+
+output "tunnel_name" {
+  value = tencentcloud_vpn_connection.primary.name
+}
+"#;
+
+#[test]
+fn for_each_over_a_csv_of_sites_and_count_on_module_calls() {
+    let root = r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+provider "tencentcloud" {
+  alias  = "sh"
+  region = "ap-shanghai"
+}
+
+locals {
+  sites = { for s in csvdecode(file("${path.module}/sites.csv")) : s.name => s }
+}
+
+module "site" {
+  source    = "./modules/site"
+  for_each  = local.sites
+  name      = each.key
+  public_ip = each.value.public_ip
+  lan       = each.value.lan
+}
+
+module "backup" {
+  source    = "./modules/site"
+  count     = 2
+  name      = "backup${count.index}"
+  public_ip = "198.51.100.${count.index + 1}"
+  lan       = "172.30.${count.index}.0/24"
+  providers = {
+    tencentcloud = tencentcloud.sh
+  }
+  depends_on = [module.site]
+}
+
+output "sh" {
+  value = module.site["sh"].tunnel_name
+}
+
+output "all" {
+  value = [for k, m in module.site : m.tunnel_name]
+}
+
+output "backups" {
+  value = module.backup[*].tunnel_name
+}
+"#;
+    let dir = tree(&[
+        ("main.tf", root),
+        (
+            "sites.csv",
+            "name,public_ip,lan\nsh,203.0.113.1,192.168.1.0/24\nbj,203.0.113.2,192.168.2.0/24\n",
+        ),
+        ("modules/site/main.tf", SITE_WITH_GATEWAY),
+    ]);
+    let cfg = load(dir.path());
+    let mut blocks: Vec<String> = cfg
+        .block_order()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    blocks.sort();
+    assert_eq!(blocks.len(), 12, "{blocks:#?}");
+    for want in [
+        "module.site[\"sh\"].tencentcloud_vpn_connection.primary",
+        "module.site[\"bj\"].tencentcloud_vpn_gateway.gw",
+        "module.backup[1].tencentcloud_vpn_customer_gateway.cgw",
+    ] {
+        assert!(
+            blocks.iter().any(|b| b == want),
+            "{want} not in {blocks:#?}"
+        );
+    }
+
+    // A tunnel waits for its own site's gateway, not every gateway.
+    let sh: Address = "module.site[\"sh\"].tencentcloud_vpn_connection.primary"
+        .parse()
+        .unwrap();
+    let i = cfg.expand_block(&sh, &NoLookup).unwrap().remove(0);
+    assert_eq!(i.address, sh);
+    assert_eq!(i.attrs["name"], Value::from("sh-primary"));
+    assert_eq!(
+        i.attrs["security_group_policy"].as_list().unwrap()[0].get("remote_cidr_block"),
+        Some(&Value::List(vec!["192.168.1.0/24".into()]))
+    );
+    let deps: Vec<String> = i.depends_on.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        deps,
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.cgw",
+            "module.site[\"sh\"].tencentcloud_vpn_gateway.gw",
+        ]
+    );
+    assert_eq!(i.provider.region, "ap-guangzhou");
+
+    // count, providers and depends_on.
+    let b1: Address = "module.backup[1].tencentcloud_vpn_connection.primary"
+        .parse()
+        .unwrap();
+    let i = cfg.expand_block(&b1, &NoLookup).unwrap().remove(0);
+    assert_eq!(i.attrs["name"], Value::from("backup1-primary"));
+    assert_eq!(i.provider.alias.as_deref(), Some("sh"));
+    assert_eq!(i.provider.region, "ap-shanghai");
+    let deps: Vec<String> = i.depends_on.iter().map(|a| a.to_string()).collect();
+    assert!(
+        deps.contains(&"module.site[\"bj\"].tencentcloud_vpn_connection.primary".to_string()),
+        "{deps:?}"
+    );
+    let cgw: Address = "module.backup[0].tencentcloud_vpn_customer_gateway.cgw"
+        .parse()
+        .unwrap();
+    let i = cfg.expand_block(&cgw, &NoLookup).unwrap().remove(0);
+    assert_eq!(i.attrs["public_ip_address"], Value::from("198.51.100.1"));
+
+    // Outputs of one instance, of all instances.
+    let known = Known(vec![
+        (sh.clone(), obj(&[("id", "vpnx-1"), ("name", "sh-primary")])),
+        (
+            "module.site[\"bj\"].tencentcloud_vpn_connection.primary"
+                .parse()
+                .unwrap(),
+            obj(&[("id", "vpnx-2"), ("name", "bj-primary")]),
+        ),
+    ]);
+    assert_eq!(output_with(&cfg, &known, "sh"), Value::from("sh-primary"));
+    assert_eq!(
+        output_with(&cfg, &known, "all"),
+        Value::List(vec!["bj-primary".into(), "sh-primary".into()])
+    );
+    assert_eq!(
+        output_with(&cfg, &NoLookup, "backups"),
+        Value::List(vec![Value::Unknown, Value::Unknown])
+    );
+}
+
+#[test]
+fn a_module_for_each_may_not_depend_on_resources() {
+    let root = r#"
+resource "tencentcloud_vpn_customer_gateway" "c" {
+  name              = "c"
+  public_ip_address = "203.0.113.9"
+}
+module "site" {
+  source   = "./modules/site"
+  for_each = toset([tencentcloud_vpn_customer_gateway.c.id])
+  name      = each.key
+  public_ip = "203.0.113.10"
+  lan       = "192.168.0.0/24"
+}
+"#;
+    let dir = tree(&[
+        ("main.tf", root),
+        ("modules/site/main.tf", SITE_WITH_GATEWAY),
+    ]);
+    let e = load_errors(dir.path());
+    let d = e
+        .iter()
+        .find(|d| {
+            d.summary
+                .contains("Resource references are not allowed in a module call")
+        })
+        .unwrap_or_else(|| panic!("{e}"));
+    let span = d.span.as_ref().unwrap();
+    assert_eq!((span.line, span.column), (8, 21));
+}

@@ -13,7 +13,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use tunnelform_model::{Diagnostic, Mode, ModuleStep};
+use std::sync::Arc;
+
+use tunnelform_lang::error::{error, EResult, WithHelp};
+use tunnelform_lang::eval::{Evaluator, Refs, Scope};
+use tunnelform_model::{Diagnostic, InstanceKey, Mode, ModuleStep, Value};
 use tunnelform_syntax::ast::{
     Attribute, Block, Body, Expr, ExprKind, ObjKey, OpKind, TemplatePart, TraverseOp,
 };
@@ -39,6 +43,12 @@ pub(super) struct ModuleScope {
     /// Where the call is, for diagnostics: `module.site (main.tf:3:1)`, outermost first.
     pub chain: Vec<String>,
     pub call_header: Option<BSpan>,
+    /// `depends_on` of the calls this module instance is in (caller's scope), added to each of
+    /// its resources.
+    pub depends: Vec<Expr>,
+    /// `providers = { tencentcloud = tencentcloud.sh }`: the root provider alias (None: the
+    /// default provider) each provider alias of the module stands for.
+    pub providers: HashMap<Option<String>, Option<String>>,
 }
 
 impl ModuleScope {
@@ -46,7 +56,7 @@ impl ModuleScope {
         self.path.is_empty()
     }
 
-    fn join(&self, what: &str) -> String {
+    pub fn join(&self, what: &str) -> String {
         if self.prefix.is_empty() {
             what.to_string()
         } else {
@@ -69,7 +79,24 @@ impl ModuleScope {
 
     /// The local holding output `output` of the call `module.CALL` made from this module.
     pub fn output_name(&self, call: &str, output: &str) -> String {
-        self.join(&format!("module.{call}.output.{output}"))
+        self.instance_output(
+            &ModuleStep {
+                name: call.to_string(),
+                key: None,
+            },
+            output,
+        )
+    }
+
+    /// The local holding output `output` of one instance of a call made from this module.
+    pub fn instance_output(&self, step: &ModuleStep, output: &str) -> String {
+        self.join(&format!("{step}.output.{output}"))
+    }
+
+    /// The local holding the object of all outputs of the call `module.CALL` (a map or list of
+    /// them for a call with for_each or count).
+    pub fn call_object(&self, call: &str) -> String {
+        self.join(&format!("module.{call}"))
     }
 
     /// The name a resource of this module is indexed by.
@@ -168,13 +195,27 @@ impl<'a> Rewriter<'a> {
             )
         };
         if root == "module" {
-            let (call, _) = attr(0)?;
-            let (output, ospan) = attr(1)?;
-            return Some(local(
-                self.scope.output_name(call, output),
-                ospan,
-                &ops[2..],
-            ));
+            let (call, cspan) = attr(0)?;
+            if let Some((output, ospan)) = attr(1) {
+                return Some(local(
+                    self.scope.output_name(call, output),
+                    ospan,
+                    &ops[2..],
+                ));
+            }
+            if let (Some(key), Some((output, ospan))) = (ops.get(1).and_then(literal_key), attr(2))
+            {
+                let step = ModuleStep {
+                    name: call.to_string(),
+                    key: Some(key),
+                };
+                return Some(local(
+                    self.scope.instance_output(&step, output),
+                    ospan,
+                    &ops[3..],
+                ));
+            }
+            return Some(local(self.scope.call_object(call), cspan, &ops[1..]));
         }
         if self.scope.is_root() {
             return None;
@@ -236,71 +277,204 @@ impl<'a> Rewriter<'a> {
     }
 
     pub fn expr(&self, e: &mut Expr) {
-        if let Some((root, ops)) = e.as_static_traversal() {
-            if let Some(kind) = self.reference(root, ops, e.span) {
-                e.kind = kind;
+        visit_exprs(e, &mut |x: &mut Expr| {
+            if let Some((root, ops)) = x.as_static_traversal() {
+                if let Some(kind) = self.reference(root, ops, x.span) {
+                    x.kind = kind;
+                }
+            }
+        });
+    }
+}
+
+/// The instance key written as a literal index: `["sh"]`, `[0]`, `.0`.
+fn literal_key(op: &TraverseOp) -> Option<InstanceKey> {
+    match &op.kind {
+        OpKind::LegacyIndex(i) => Some(InstanceKey::Index(*i)),
+        OpKind::Index(ie) => match &ie.kind {
+            ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
+            _ => Some(InstanceKey::Key(ie.as_literal_str()?.to_string())),
+        },
+        _ => None,
+    }
+}
+
+/// Calls `f` on `e` and then on every expression inside it (after `f` may have replaced it).
+pub(super) fn visit_exprs(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    f(e);
+    match &mut e.kind {
+        ExprKind::Literal(_) | ExprKind::Var(_) => {}
+        ExprKind::Tuple(items) => items.iter_mut().for_each(|x| visit_exprs(x, f)),
+        ExprKind::Object(items) => {
+            for (k, v) in items {
+                if let ObjKey::Expr(k) = k {
+                    visit_exprs(k, f);
+                }
+                visit_exprs(v, f);
             }
         }
-        match &mut e.kind {
-            ExprKind::Literal(_) | ExprKind::Var(_) => {}
-            ExprKind::Tuple(items) => items.iter_mut().for_each(|x| self.expr(x)),
-            ExprKind::Object(items) => {
-                for (k, v) in items {
-                    if let ObjKey::Expr(k) = k {
-                        self.expr(k);
-                    }
-                    self.expr(v);
+        ExprKind::Template(parts) => visit_template(parts, f),
+        ExprKind::Traversal(base, ops) => {
+            visit_exprs(base, f);
+            for op in ops {
+                if let OpKind::Index(i) = &mut op.kind {
+                    visit_exprs(i, f);
                 }
             }
-            ExprKind::Template(parts) => self.template(parts),
-            ExprKind::Traversal(base, ops) => {
-                self.expr(base);
-                for op in ops {
-                    if let OpKind::Index(i) = &mut op.kind {
-                        self.expr(i);
-                    }
-                }
+        }
+        ExprKind::Call { args, .. } => args.iter_mut().for_each(|x| visit_exprs(x, f)),
+        ExprKind::Unary(_, x) => visit_exprs(x, f),
+        ExprKind::Binary(_, a, b) => {
+            visit_exprs(a, f);
+            visit_exprs(b, f);
+        }
+        ExprKind::Cond(a, b, c) => {
+            visit_exprs(a, f);
+            visit_exprs(b, f);
+            visit_exprs(c, f);
+        }
+        ExprKind::For(fe) => {
+            visit_exprs(&mut fe.coll, f);
+            if let Some(k) = &mut fe.key_expr {
+                visit_exprs(k, f);
             }
-            ExprKind::Call { args, .. } => args.iter_mut().for_each(|x| self.expr(x)),
-            ExprKind::Unary(_, x) => self.expr(x),
-            ExprKind::Binary(_, a, b) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            ExprKind::Cond(a, b, c) => {
-                self.expr(a);
-                self.expr(b);
-                self.expr(c);
-            }
-            ExprKind::For(f) => {
-                self.expr(&mut f.coll);
-                if let Some(k) = &mut f.key_expr {
-                    self.expr(k);
-                }
-                self.expr(&mut f.value_expr);
-                if let Some(c) = &mut f.cond {
-                    self.expr(c);
-                }
+            visit_exprs(&mut fe.value_expr, f);
+            if let Some(c) = &mut fe.cond {
+                visit_exprs(c, f);
             }
         }
     }
+}
 
-    fn template(&self, parts: &mut [TemplatePart]) {
-        for p in parts {
-            match p {
-                TemplatePart::Lit(_) => {}
-                TemplatePart::Interp(e) => self.expr(e),
-                TemplatePart::If { cond, then, els } => {
-                    self.expr(cond);
-                    self.template(then);
-                    self.template(els);
-                }
-                TemplatePart::For { coll, body, .. } => {
-                    self.expr(coll);
-                    self.template(body);
-                }
+fn visit_template(parts: &mut [TemplatePart], f: &mut dyn FnMut(&mut Expr)) {
+    for p in parts {
+        match p {
+            TemplatePart::Lit(_) => {}
+            TemplatePart::Interp(e) => visit_exprs(e, f),
+            TemplatePart::If { cond, then, els } => {
+                visit_exprs(cond, f);
+                visit_template(then, f);
+                visit_template(els, f);
+            }
+            TemplatePart::For { coll, body, .. } => {
+                visit_exprs(coll, f);
+                visit_template(body, f);
             }
         }
+    }
+}
+
+/// Replaces `each.key`, `each.value` and `count.index` in an argument of a module call with
+/// the values of one instance.
+pub(super) fn substitute_instance(
+    e: &mut Expr,
+    each: Option<(&Value, &Value)>,
+    index: Option<&Value>,
+) {
+    visit_exprs(e, &mut |x: &mut Expr| {
+        let Some((root, ops)) = x.as_static_traversal() else {
+            return;
+        };
+        let what = match ops.first() {
+            Some(TraverseOp {
+                kind: OpKind::Attr(a),
+                ..
+            }) => a.as_str(),
+            _ => return,
+        };
+        let value = match (root, what) {
+            ("each", "key") => each.map(|(k, _)| k),
+            ("each", "value") => each.map(|(_, v)| v),
+            ("count", "index") => index,
+            _ => None,
+        };
+        let Some(value) = value else { return };
+        let lit = Expr {
+            kind: ExprKind::Literal(value.clone()),
+            span: x.span,
+        };
+        x.kind = if ops.len() == 1 {
+            lit.kind
+        } else {
+            ExprKind::Traversal(Box::new(lit), ops[1..].to_vec())
+        };
+    });
+}
+
+/// Evaluates a module call's `count` or `for_each` at load: variables and locals (evaluated on
+/// demand), never resources.
+pub(super) struct EarlyRefs<'a> {
+    pub locals: &'a [crate::loaded::LocalDecl],
+    pub index: &'a HashMap<String, usize>,
+    pub active: std::cell::RefCell<Vec<usize>>,
+}
+
+impl Refs for EarlyRefs<'_> {
+    fn local(&self, ev: &Evaluator<'_>, name: &str, span: BSpan) -> EResult<Arc<Value>> {
+        let Some(&i) = self.index.get(name) else {
+            return Err(error(
+                format!("Reference to undeclared local value \"{name}\""),
+                span,
+            ));
+        };
+        if self.active.borrow().contains(&i) || self.active.borrow().len() > 256 {
+            return Err(error(format!("local.{name} refers to itself"), span)
+                .help("break the cycle between the locals"));
+        }
+        self.active.borrow_mut().push(i);
+        let v = ev.eval(&self.locals[i].expr, &Scope::root());
+        self.active.borrow_mut().pop();
+        v.map(Arc::new)
+    }
+
+    fn resource(
+        &self,
+        _ev: &Evaluator<'_>,
+        _sc: &Scope<'_>,
+        _mode: Mode,
+        _type_name: &str,
+        _name: &str,
+        span: BSpan,
+        _ops: &[TraverseOp],
+    ) -> EResult<Value> {
+        Err(error(
+            "Resource references are not allowed in a module call's count or for_each",
+            span,
+        )
+        .detail("the instances of a module are known when the configuration is loaded")
+        .help("build count and for_each from variables, locals and files (csvdecode(file(...)))"))
+    }
+}
+
+/// The object of a module instance's outputs, each read from its local.
+pub(super) fn outputs_object(
+    scope: &ModuleScope,
+    step: &ModuleStep,
+    outputs: &[String],
+    span: BSpan,
+) -> Expr {
+    let items = outputs
+        .iter()
+        .map(|o| {
+            let value = Expr {
+                kind: ExprKind::Traversal(
+                    Box::new(Expr {
+                        kind: ExprKind::Var("local".into()),
+                        span,
+                    }),
+                    vec![TraverseOp {
+                        kind: OpKind::Attr(scope.instance_output(step, o)),
+                        span,
+                    }],
+                ),
+                span,
+            };
+            (ObjKey::Ident(o.clone(), span), value)
+        })
+        .collect();
+    Expr {
+        kind: ExprKind::Object(items),
+        span,
     }
 }
 
@@ -385,12 +559,17 @@ impl Decoder {
     }
 
     /// An `output` block of a module: a local the caller reads as `module.NAME.OUTPUT`.
-    pub(super) fn decode_module_output(&mut self, b: &Block, call: &str, caller: &ModuleScope) {
+    pub(super) fn decode_module_output(
+        &mut self,
+        b: &Block,
+        step: &ModuleStep,
+        caller: &ModuleScope,
+    ) {
         let Some(labels) = self.labels(b, 1, "output \"NAME\" { value = ... }") else {
             return;
         };
         let name = labels[0].clone();
-        let lname = caller.output_name(call, &name);
+        let lname = caller.instance_output(step, &name);
         let mut sensitive = false;
         let mut value = None;
         for a in &b.body.attrs {
