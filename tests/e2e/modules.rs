@@ -224,3 +224,142 @@ fn a_remote_module_source_is_refused_saying_only_local_sources_are_supported() {
     );
     assert!(out.contains("main.tf:2:13"), "{out}");
 }
+
+const SITES_CSV: &str =
+    "name,public_ip,lan_cidr\nsh,203.0.113.81,192.168.81.0/24\nbj,203.0.113.82,192.168.82.0/24\n";
+
+/// The sites of the CSV, written flat with for_each in the root module.
+fn flat_sites() -> String {
+    format!(
+        r#"{GATEWAY}
+locals {{
+  sites = {{ for s in csvdecode(file("${{path.module}}/sites.csv")) : s.name => s }}
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "site" {{
+  for_each          = local.sites
+  name              = "site-${{each.key}}"
+  public_ip_address = each.value.public_ip
+}}
+
+resource "tencentcloud_vpn_connection" "site" {{
+  for_each            = local.sites
+  name                = "site-${{each.key}}-primary"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.hub.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.site[each.key].id
+  pre_share_key       = "{PSK}"
+  security_group_policy {{
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = [each.value.lan_cidr]
+  }}
+}}
+"#
+    )
+}
+
+/// The same sites through `modules/site` called with for_each, and the moves.
+fn module_sites() -> String {
+    let mut moves = String::new();
+    for site in ["sh", "bj"] {
+        moves.push_str(&format!(
+            r#"
+moved {{
+  from = tencentcloud_vpn_customer_gateway.site["{site}"]
+  to   = module.site["{site}"].tencentcloud_vpn_customer_gateway.cgw
+}}
+
+moved {{
+  from = tencentcloud_vpn_connection.site["{site}"]
+  to   = module.site["{site}"].tencentcloud_vpn_connection.primary
+}}
+"#
+        ));
+    }
+    format!(
+        r#"{GATEWAY}
+locals {{
+  sites = {{ for s in csvdecode(file("${{path.module}}/sites.csv")) : s.name => s }}
+}}
+
+module "site" {{
+  source        = "./modules/site"
+  for_each      = local.sites
+  name          = each.key
+  public_ip     = each.value.public_ip
+  lan_cidr      = each.value.lan_cidr
+  gateway_id    = tencentcloud_vpn_gateway.hub.id
+  pre_share_key = "{PSK}"
+}}
+{moves}
+output "tunnels" {{
+  value = {{ for name, site in module.site : name => site.tunnel_id }}
+}}
+
+output "sh_cgw" {{
+  value = module.site["sh"].customer_gateway_name
+}}
+"#
+    )
+}
+
+#[test]
+fn sites_from_a_csv_move_into_a_module_called_with_for_each_without_a_write() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.files(&[("main.tf", &flat_sites()), ("sites.csv", SITES_CSV)]);
+    w.apply(&[]).success();
+    let ids = w.state_ids();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+
+    w.files(&[("main.tf", &module_sites()), ("sites.csv", SITES_CSV)]);
+    w.write("cfg/modules/site/main.tf", SITE_MODULE);
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    for needle in [
+        "# tencentcloud_vpn_connection.site[\"sh\"] has moved to module.site[\"sh\"].tencentcloud_vpn_connection.primary",
+        "# tencentcloud_vpn_customer_gateway.site[\"bj\"] has moved to module.site[\"bj\"].tencentcloud_vpn_customer_gateway.cgw",
+        "Plan: 0 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(needle), "{needle:?} not in\n{}", p.stdout);
+    }
+    let writes = sb.write_request_count();
+    let a = w.apply(&[]);
+    a.success();
+    assert_eq!(
+        sb.write_request_count(),
+        writes,
+        "the move into the module wrote to the cloud:\n{}\n{}",
+        a.stdout,
+        sb.stats()
+    );
+    let now = w.state_ids();
+    for site in ["sh", "bj"] {
+        assert_eq!(
+            now[&format!("module.site[\"{site}\"].tencentcloud_vpn_connection.primary")],
+            ids[&format!("tencentcloud_vpn_connection.site[\"{site}\"]")]
+        );
+    }
+    let state = w.state();
+    assert_eq!(
+        state["outputs"]["tunnels"]["value"]["bj"],
+        ids["tencentcloud_vpn_connection.site[\"bj\"]"].as_str(),
+        "{}",
+        state["outputs"]
+    );
+    assert_eq!(state["outputs"]["sh_cgw"]["value"], "site-sh");
+    w.assert_no_changes(&[]);
+
+    // The plan JSON and the graph name the module instances.
+    let json = w.plan(&["--json"]);
+    assert!(
+        json.stdout
+            .contains("module.site[\\\"sh\\\"].tencentcloud_vpn_connection.primary"),
+        "{}",
+        json.stdout
+    );
+
+    w.destroy(&[]).success();
+    assert!(w.state_ids().is_empty(), "{:?}", w.state_ids());
+    assert!(sb.cloud().all_ids("ap-guangzhou").is_empty());
+}
