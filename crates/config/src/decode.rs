@@ -2552,56 +2552,18 @@ impl Decoder {
             s.error(d, to.span);
             None
         };
-        let Some((root, ops)) = to.as_static_traversal() else {
+        let Some(target) = refactor::static_address(to) else {
             return bad(self);
         };
-        let (mode, type_name, name, rest) = match (root, ops) {
-            ("data", _) => {
-                let d = Diagnostic::error("Data sources cannot be imported")
-                    .with_help("import managed resources only");
-                self.error(d, to.span);
-                return None;
-            }
-            (
-                t,
-                [TraverseOp {
-                    kind: OpKind::Attr(n),
-                    ..
-                }, rest @ ..],
-            ) => (Mode::Managed, t.to_string(), n.clone(), rest),
-            _ => return bad(self),
-        };
-        let key = match rest {
-            [] => None,
-            [TraverseOp {
-                kind: OpKind::LegacyIndex(i),
-                ..
-            }] => Some(InstanceKey::Index(*i)),
-            [TraverseOp {
-                kind: OpKind::Index(ie),
-                ..
-            }] => match &ie.kind {
-                ExprKind::Literal(Value::Number(n)) if n.as_u64().is_some() => {
-                    n.as_u64().map(InstanceKey::Index)
-                }
-                _ => match ie.as_literal_str() {
-                    Some(s) => Some(InstanceKey::Key(s.to_string())),
-                    None => return bad(self),
-                },
-            },
-            _ => return bad(self),
-        };
-        let Some(&bi) = self
-            .block_index
-            .get(&(mode, type_name.clone(), name.clone()))
-        else {
-            let addr = Address {
-                module: Vec::new(),
-                mode,
-                type_name,
-                name,
-                key: None,
-            };
+        if target.mode == Mode::Data {
+            let d = Diagnostic::error("Data sources cannot be imported")
+                .with_help("import managed resources only");
+            self.error(d, to.span);
+            return None;
+        }
+        let key = target.key.clone();
+        let Some(&bi) = self.block_index.get(&crate::loaded::index_key(&target)) else {
+            let addr = target.resource();
             let declared: Vec<String> = self.blocks.iter().map(|b| b.addr.to_string()).collect();
             let d = Diagnostic::error(format!("Import target {addr} is not declared")).with_help(
                 did_you_mean(&addr.to_string(), declared.iter().map(String::as_str))

@@ -683,3 +683,43 @@ module "site" {
     let span = d.span.as_ref().unwrap();
     assert_eq!((span.line, span.column), (8, 21));
 }
+
+#[test]
+fn import_blocks_name_resources_inside_modules() {
+    let root = r#"
+module "site" {
+  source   = "./modules/site"
+  for_each = toset(["sh"])
+  name      = each.key
+  public_ip = "203.0.113.10"
+  lan       = "192.168.0.0/24"
+}
+
+import {
+  to = module.site["sh"].tencentcloud_vpn_customer_gateway.cgw
+  id = "cgw-12345678"
+}
+"#;
+    let dir = tree(&[
+        ("main.tf", root),
+        ("modules/site/main.tf", SITE_WITH_GATEWAY),
+    ]);
+    let cfg = load(dir.path());
+    let imports = cfg.imports().unwrap();
+    assert_eq!(
+        imports[0].to.to_string(),
+        "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.cgw"
+    );
+
+    let bad = root.replace("module.site[\"sh\"]", "module.nope[\"sh\"]");
+    let dir = tree(&[
+        ("main.tf", &bad),
+        ("modules/site/main.tf", SITE_WITH_GATEWAY),
+    ]);
+    let e = load_errors(dir.path());
+    assert!(
+        e.iter().any(|d| d.summary
+            == "Import target module.nope[\"sh\"].tencentcloud_vpn_customer_gateway.cgw is not declared"),
+        "{e}"
+    );
+}

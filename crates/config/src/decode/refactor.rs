@@ -20,7 +20,7 @@ pub(super) struct Raw {
 
 /// A static address expression (`TYPE.NAME`, `TYPE.NAME[KEY]`, `data.TYPE.NAME`, any of them
 /// after a module path `module.NAME.` or `module.NAME[KEY].`).
-fn static_address(e: &Expr) -> Option<Address> {
+pub(super) fn static_address(e: &Expr) -> Option<Address> {
     let (root, ops) = e.as_static_traversal()?;
     let mut module = Vec::new();
     let (root, ops) = if root == "module" {
