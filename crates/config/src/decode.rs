@@ -744,6 +744,7 @@ impl Decoder {
                     name: full,
                     expr: whole,
                     name_span: b.labels[0].1,
+                    var: None,
                 });
             }
         }
@@ -1192,6 +1193,7 @@ impl Decoder {
                 name: lname,
                 expr: a.expr.clone(),
                 name_span: a.name_span,
+                var: None,
             });
         }
     }
@@ -2057,7 +2059,10 @@ impl Decoder {
                 };
                 let ev =
                     Evaluator::new(Some(&var_values), Some(&refs), &module_dir, "a local value");
-                match ev.eval(&self.locals[li].expr, &Scope::root()) {
+                match ev
+                    .eval(&self.locals[li].expr, &Scope::root())
+                    .and_then(|v| self.locals[li].finish(v, &module_dir))
+                {
                     Ok(v) => match check_size(&v) {
                         Ok(()) => pure_values[li] = Some(Arc::new(v)),
                         Err(msg) => {

@@ -11,6 +11,11 @@ use tunnelform_model::{Address, Lifecycle, Mode, Span, Value};
 use tunnelform_syntax::ast::Expr;
 use tunnelform_syntax::{BSpan, Sources};
 
+use tunnelform_lang::error::{error, EResult, WithHelp};
+use tunnelform_lang::eval::{Evaluator, Scope};
+use tunnelform_lang::types::convert;
+use tunnelform_lang::values::{primitive_string, unmark};
+
 use crate::api::{InstanceKind, ProviderConfig, ProviderRef};
 use crate::vars::VariableDecl;
 
@@ -79,6 +84,67 @@ pub(crate) struct LocalDecl {
     pub name: String,
     pub expr: Expr,
     pub name_span: BSpan,
+    /// For the local holding a module's input variable: its type and validation rules.
+    pub var: Option<Box<ModuleVar>>,
+}
+
+/// A module's input variable: the value given in the call (or the default) is converted to
+/// `ty` and checked against `validations` (which see the variable as `var.NAME`).
+pub(crate) struct ModuleVar {
+    pub name: String,
+    pub ty: Option<tunnelform_lang::types::Ty>,
+    pub validations: Vec<crate::vars::ValidationRule>,
+}
+
+impl LocalDecl {
+    /// The local's value from its expression's value: a module variable's is converted to its
+    /// type and checked against its validation rules (errors at the value given in the call).
+    pub fn finish(&self, v: Value, dir: &std::path::Path) -> EResult<Value> {
+        let Some(var) = &self.var else {
+            return Ok(v);
+        };
+        let invalid = || format!("Invalid value for module variable \"{}\"", var.name);
+        let v = match &var.ty {
+            Some(ty) => convert(&v, ty).map_err(|m| {
+                let m = if v.contains_sensitive() {
+                    "the value does not have the variable's type (the value is sensitive and not shown)".to_string()
+                } else {
+                    m
+                };
+                error(invalid(), self.expr.span)
+                    .detail(m)
+                    .help(format!("the variable's type is {ty}"))
+            })?,
+            None => v,
+        };
+        if var.validations.is_empty() || v.is_unknown() {
+            return Ok(v);
+        }
+        let vars = HashMap::from([(var.name.clone(), Arc::new(v.clone()))]);
+        let ev = Evaluator::new(Some(&vars), None, dir, "a validation rule");
+        for rule in &var.validations {
+            let ok = ev.eval(&rule.condition, &Scope::root())?;
+            match unmark(ok).0 {
+                Value::Bool(true) | Value::Unknown => {}
+                Value::Bool(false) => {
+                    let msg = ev
+                        .eval(&rule.message, &Scope::root())
+                        .ok()
+                        .map(|m| unmark(m).0)
+                        .and_then(|m| primitive_string(&m).map(|s| s.into_owned()))
+                        .unwrap_or_else(|| "the validation rule failed".into());
+                    return Err(error(invalid(), self.expr.span)
+                        .detail(msg)
+                        .help("give a value the module's validation rule accepts"));
+                }
+                _ => {
+                    return Err(error("Invalid validation condition", rule.condition.span)
+                        .detail("the condition must be true or false"))
+                }
+            }
+        }
+        Ok(v)
+    }
 }
 
 pub(crate) struct ProviderDecl {

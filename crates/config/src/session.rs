@@ -74,6 +74,7 @@ impl<'c> Session<'c> {
             }
             let r = ev
                 .eval(&inner.locals[li].expr, &Scope::root())
+                .and_then(|v| inner.locals[li].finish(v, ev.module_dir))
                 .and_then(|v| {
                     check_size(&v).map_err(|m| {
                         error(

@@ -723,3 +723,71 @@ import {
         "{e}"
     );
 }
+
+#[test]
+fn module_variables_are_converted_to_their_type_and_validated() {
+    let module = r#"
+variable "bandwidth" {
+  type = number
+  validation {
+    condition     = contains([5, 10, 20], var.bandwidth)
+    error_message = "bandwidth must be 5, 10 or 20 Mbps."
+  }
+}
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+resource "tencentcloud_vpn_gateway" "gw" {
+  name      = "gw"
+  vpc_id    = "vpc-12345678"
+  bandwidth = var.bandwidth
+  tags      = var.tags
+}
+output "bandwidth" {
+  value = var.bandwidth
+}
+"#;
+    let root = |bw: &str| {
+        format!(
+            "module \"m\" {{\n  source    = \"./modules/m\"\n  bandwidth = {bw}\n  tags      = {{ n = 1 }}\n}}\noutput \"bw\" {{\n  value = module.m.bandwidth\n}}\n"
+        )
+    };
+    let dir = tree(&[("main.tf", &root("\"10\"")), ("modules/m/main.tf", module)]);
+    let cfg = load(dir.path());
+    assert_eq!(output_with(&cfg, &NoLookup, "bw"), Value::int(10));
+    let gw: Address = "module.m.tencentcloud_vpn_gateway.gw".parse().unwrap();
+    let i = cfg.expand_block(&gw, &NoLookup).unwrap().remove(0);
+    assert_eq!(
+        i.attrs["tags"],
+        Value::Map([("n".to_string(), Value::from("1"))].into())
+    );
+
+    let dir = tree(&[("main.tf", &root("7")), ("modules/m/main.tf", module)]);
+    let e = load_errors(dir.path());
+    let d = e
+        .iter()
+        .find(|d| d.summary == "Invalid value for module variable \"bandwidth\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    assert_eq!(
+        d.detail.as_deref(),
+        Some("bandwidth must be 5, 10 or 20 Mbps.")
+    );
+    let span = d.span.as_ref().unwrap();
+    assert_eq!(
+        (span.line, span.column),
+        (3, 15),
+        "at the value in the call"
+    );
+
+    let dir = tree(&[
+        ("main.tf", &root("\"wide\"")),
+        ("modules/m/main.tf", module),
+    ]);
+    let e = load_errors(dir.path());
+    let d = e
+        .iter()
+        .find(|d| d.summary == "Invalid value for module variable \"bandwidth\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    assert!(d.help.as_deref().unwrap().contains("number"), "{d}");
+}

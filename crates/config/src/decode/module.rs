@@ -160,8 +160,9 @@ impl<'a> Rewriter<'a> {
 
     pub fn block(&self, b: &mut Block) {
         // Addresses in import, moved and removed blocks are written as they are, with the
-        // module path (`module.site.TYPE.NAME`), not references.
-        if matches!(b.kind.as_str(), "import" | "moved" | "removed") {
+        // module path (`module.site.TYPE.NAME`), not references. A variable's default and
+        // validation rules see only the variable itself (`var.NAME`).
+        if matches!(b.kind.as_str(), "import" | "moved" | "removed" | "variable") {
             return;
         }
         self.body(&mut b.body);
@@ -422,7 +423,9 @@ impl Refs for EarlyRefs<'_> {
                 .help("break the cycle between the locals"));
         }
         self.active.borrow_mut().push(i);
-        let v = ev.eval(&self.locals[i].expr, &Scope::root());
+        let v = ev
+            .eval(&self.locals[i].expr, &Scope::root())
+            .and_then(|v| self.locals[i].finish(v, ev.module_dir));
         self.active.borrow_mut().pop();
         v.map(Arc::new)
     }
@@ -506,15 +509,44 @@ impl Decoder {
         }
         let mut sensitive = false;
         let mut default = None;
+        let mut ty = None;
+        let mut validations = Vec::new();
+        for inner in &b.body.blocks {
+            if inner.kind != "validation" {
+                self.unsupported_block(inner, "a variable block", &["validation"]);
+                continue;
+            }
+            match (
+                inner.body.attr("condition"),
+                inner.body.attr("error_message"),
+            ) {
+                (Some(c), Some(m)) => validations.push(crate::vars::ValidationRule {
+                    condition: c.expr.clone(),
+                    message: m.expr.clone(),
+                }),
+                _ => {
+                    let d = Diagnostic::error("Incomplete validation block")
+                        .with_help("write condition = ... and error_message = \"...\"");
+                    self.error(d, inner.header);
+                }
+            }
+        }
         for a in &b.body.attrs {
             match a.name.as_str() {
+                "type" => {
+                    let type_ev = Evaluator::new(None, None, Path::new("."), "a type constraint");
+                    match tunnelform_lang::types::parse_type(&a.expr, &type_ev) {
+                        Ok(t) => ty = Some(t),
+                        Err(e) => self.eval_err(e),
+                    }
+                }
                 "default" => default = Some(a.expr.clone()),
                 "sensitive" => {
                     sensitive = self
                         .const_bool(a, "a variable declaration")
                         .unwrap_or(false)
                 }
-                "type" | "description" | "nullable" | "ephemeral" => {}
+                "description" | "nullable" | "ephemeral" => {}
                 _ => self.unsupported_arg(
                     a,
                     "a variable block",
@@ -555,6 +587,11 @@ impl Decoder {
             name: lname,
             expr,
             name_span,
+            var: Some(Box::new(crate::loaded::ModuleVar {
+                name: name.clone(),
+                ty,
+                validations,
+            })),
         });
     }
 
@@ -608,6 +645,7 @@ impl Decoder {
             name: lname,
             expr: value,
             name_span: b.labels[0].1,
+            var: None,
         });
     }
 }
