@@ -253,8 +253,9 @@ pub(crate) fn load(
         module::add_call_chains(diags, &module_files);
     };
     match d.finish(inputs, unset_unknown) {
-        Ok((inner, mut warnings)) => {
+        Ok((mut inner, mut warnings)) => {
             finish(&mut warnings);
+            inner.module_files = module_files;
             Ok((inner, warnings))
         }
         Err(mut e) => {
@@ -2176,6 +2177,7 @@ impl Decoder {
         }
         let inner = Inner {
             unset_unknown,
+            module_files: HashMap::new(),
             dir: self.dir,
             sources: self.sources,
             tf_files: self.tf_files,

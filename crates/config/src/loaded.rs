@@ -78,6 +78,27 @@ pub(crate) struct Inner {
     /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
     /// of a block.
     pub unset_unknown: bool,
+    /// The files of modules and the chains of module calls they were loaded for.
+    pub module_files: HashMap<String, Vec<String>>,
+}
+
+/// Adds the chain of module calls to a diagnostic located in a module's file.
+pub(crate) fn add_call_chain(
+    d: &mut tunnelform_model::Diagnostic,
+    files: &HashMap<String, Vec<String>>,
+) {
+    let Some(span) = &d.span else { return };
+    let Some(calls) = files.get(span.file.as_ref()) else {
+        return;
+    };
+    let note = format!("in module call {}", calls.join("; and in module call "));
+    if d.detail.as_deref().is_some_and(|x| x.contains(&note)) {
+        return;
+    }
+    d.detail = Some(match d.detail.take() {
+        Some(x) => format!("{x} ({note})"),
+        None => note,
+    });
 }
 
 pub(crate) struct LocalDecl {

@@ -59,7 +59,9 @@ impl<'c> Session<'c> {
     }
 
     fn diag(&self, e: EvalError) -> Diagnostic {
-        e.into_diag(&self.cfg.inner.sources)
+        let mut d = e.into_diag(&self.cfg.inner.sources);
+        crate::loaded::add_call_chain(&mut d, &self.cfg.inner.module_files);
+        d
     }
 
     fn ensure_impure(&self, ev: &Evaluator<'_>) {

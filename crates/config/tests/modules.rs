@@ -791,3 +791,51 @@ output "bandwidth" {
         .unwrap_or_else(|| panic!("{e}"));
     assert!(d.help.as_deref().unwrap().contains("number"), "{d}");
 }
+
+#[test]
+fn errors_found_while_planning_inside_a_module_name_the_call_chain() {
+    // The name is known only from a resource's value: the error comes at expansion time.
+    let module = r#"
+variable "gw" {}
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "cgw"
+  public_ip_address = "203.0.113.40"
+  bgp_asn           = 1 / var.gw
+}
+"#;
+    let root = r#"
+resource "tencentcloud_vpn_gateway" "gw" {
+  name      = "gw"
+  vpc_id    = "vpc-12345678"
+  bandwidth = 5
+}
+module "site" {
+  source = "./modules/site"
+  gw     = tencentcloud_vpn_gateway.gw.bandwidth
+}
+"#;
+    let dir = tree(&[("main.tf", root), ("modules/site/main.tf", module)]);
+    let cfg = load(dir.path());
+    let known = Known(vec![(
+        "tencentcloud_vpn_gateway.gw".parse().unwrap(),
+        Value::Map([("bandwidth".to_string(), Value::int(0))].into()),
+    )]);
+    let cgw: Address = "module.site.tencentcloud_vpn_customer_gateway.cgw"
+        .parse()
+        .unwrap();
+    let e = cfg.expand_block(&cgw, &known).unwrap_err();
+    let d = e.iter().next().unwrap();
+    let file = dir
+        .path()
+        .join("modules/site/main.tf")
+        .display()
+        .to_string();
+    assert_eq!(d.span.as_ref().unwrap().file.as_ref(), file.as_str(), "{d}");
+    assert!(
+        d.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("in module call module.site at "),
+        "{d}"
+    );
+}

@@ -656,15 +656,7 @@ pub(super) fn add_call_chains(
     files: &HashMap<String, Vec<String>>,
 ) {
     for d in &mut diags.0 {
-        let Some(span) = &d.span else { continue };
-        let Some(calls) = files.get(span.file.as_ref()) else {
-            continue;
-        };
-        let note = format!("in module call {}", calls.join("; and in module call "));
-        d.detail = Some(match d.detail.take() {
-            Some(x) => format!("{x} ({note})"),
-            None => note,
-        });
+        crate::loaded::add_call_chain(d, files);
     }
 }
 
