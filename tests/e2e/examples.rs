@@ -156,6 +156,43 @@ fn modules() {
 }
 
 #[test]
+fn route_based() {
+    let w = Work::new();
+    w.copy_example("route-based");
+    has_changes(&w, "examples/route-based");
+    let r = w.embedded(&["apply", "examples/route-based", "--auto-approve"]);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 11 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("route-based-demo-key-0001"));
+    no_changes(&w, "examples/route-based");
+    let out = w.tf(&[
+        "output",
+        "gateway_route_ids",
+        "--json",
+        "--dir",
+        "examples/route-based",
+    ]);
+    out.success();
+    let ids: Vec<String> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(ids.len(), 4);
+    assert!(ids.iter().all(|i| i.contains("#vpnr-")), "{ids:?}");
+    let d = w.embedded(&["destroy", "examples/route-based", "--auto-approve"]);
+    d.success();
+    assert!(
+        d.stdout
+            .contains("Destroy complete! Resources: 11 destroyed."),
+        "{}",
+        d.stdout
+    );
+    assert!(resources(&w.state_of("route-based")).is_empty());
+}
+
+#[test]
 fn multi_site() {
     let w = Work::new();
     w.copy_example("multi-site");

@@ -470,6 +470,76 @@ def main():
 
     r.check("ModifyCustomerGatewayAttribute renames the customer gateway (non-ASCII name)", modify_cgw)
 
+    # --- routes ---------------------------------------------------------------------------------------------
+
+    def default_route_table():
+        req = vpc_models.DescribeRouteTablesRequest()
+        f1 = vpc_models.Filter()
+        f1.Name, f1.Values = "vpc-id", ["vpc-sandbox1"]
+        f2 = vpc_models.Filter()
+        f2.Name, f2.Values = "association.main", ["true"]
+        req.Filters = [f1, f2]
+        req.Offset, req.Limit = "0", "100"
+        resp = vpc.DescribeRouteTables(req)
+        tables = resp.RouteTableSet or []
+        expect(resp.TotalCount == 1 and len(tables) == 1 and tables[0].Main,
+               "default route table of vpc-sandbox1: %s" % [t.to_json_string() for t in tables])
+        st["rtb"] = tables[0].RouteTableId
+
+    r.check("DescribeRouteTables (string Offset/Limit) finds the VPC's default route table",
+            default_route_table)
+
+    def create_routes():
+        rtb = need(st.get("rtb"), "no route table")
+        gw_id = need(st.get("gw_ok") and st.get("gw"), "no available gateway")
+        req = vpc_models.CreateRoutesRequest()
+        req.RouteTableId = rtb
+        routes = []
+        for dest in ("192.168.10.0/24", "192.168.11.0/24"):
+            rt = vpc_models.Route()
+            rt.DestinationCidrBlock, rt.GatewayType, rt.GatewayId = dest, "VPN", gw_id
+            rt.RouteDescription = "interop"
+            routes.append(rt)
+        req.Routes = routes
+        resp = vpc.CreateRoutes(req)
+        expect(resp.TotalCount == 2, "TotalCount %r" % resp.TotalCount)
+        got = [x for t in (resp.RouteTableSet or []) for x in (t.RouteSet or [])]
+        expect(len(got) == 2 and all(x.RouteId and x.RouteItemId for x in got),
+               "RouteSet %s" % [x.to_json_string() for x in got])
+        st["route_ids"] = [x.RouteId for x in got]
+
+    r.check("CreateRoutes adds two VPN routes in one call (RouteId, RouteItemId)", create_routes)
+
+    def delete_routes():
+        rtb = need(st.get("rtb"), "no route table")
+        ids = need(st.get("route_ids"), "no routes")
+        req = vpc_models.DeleteRoutesRequest()
+        req.RouteTableId = rtb
+        routes = []
+        for i in ids:
+            rt = vpc_models.Route()
+            rt.RouteId = i
+            routes.append(rt)
+        req.Routes = routes
+        resp = vpc.DeleteRoutes(req)
+        expect(len(resp.RouteSet or []) == 2, "RouteSet %r" % resp.RouteSet)
+
+    r.check("DeleteRoutes by RouteId alone", delete_routes)
+
+    def vendors_and_configuration():
+        conn_id = need(st.get("conn_ok") and st.get("conn"), "no available connection")
+        vendors = vpc.DescribeCustomerGatewayVendors(
+            vpc_models.DescribeCustomerGatewayVendorsRequest()).CustomerGatewayVendorSet or []
+        expect(vendors, "no vendors")
+        req = vpc_models.DownloadCustomerGatewayConfigurationRequest()
+        req.VpnGatewayId, req.VpnConnectionId = st["gw"], conn_id
+        req.CustomerGatewayVendor = vendors[0]
+        req.InterfaceName = "eth0"
+        text = vpc.DownloadCustomerGatewayConfiguration(req).CustomerGatewayConfiguration or ""
+        expect(conn_id in text, "configuration does not name the tunnel: %r" % text[:200])
+
+    r.check("DescribeCustomerGatewayVendors and DownloadCustomerGatewayConfiguration", vendors_and_configuration)
+
     # --- tag service ----------------------------------------------------------------------------------------
 
     def six_segment():

@@ -1,9 +1,12 @@
 //! The state being applied: shared by the workers, saved atomically as steps complete.
 //!
-//! Every completed step is first recorded durably in the journal (one small fsynced append); the
-//! state file itself is rewritten at most every `save_interval` (and always at the end), because
-//! rewriting a large state after each of thousands of steps would cost more than the work itself.
-//! Together they lose nothing: what the state file does not have yet, the journal does.
+//! Every completed step is first recorded durably in the journal (one small fsynced append, or one
+//! insert with the PostgreSQL backend); the state itself is saved at most every `save_interval`
+//! (and always at the end), because rewriting a large state after each of thousands of steps would
+//! cost more than the work itself (the PostgreSQL backend writes only the resources that changed).
+//! Together they lose nothing: what the saved state does not have yet, the journal does.
+//!
+//! This is where the engine meets the [`StateBackend`]: the local files or PostgreSQL.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +16,8 @@ use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{Address, Mode, Value};
 use tunnelform_plan::Attrs;
 use tunnelform_state::{
-    Journal, Origin, Record, ResourceState, SecretDigest, State, StateError, StateFile,
+    BackendError, Journal, LocalBackend, Origin, Record, ResourceState, SecretDigest, State,
+    StateBackend, StateError, StateFile,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +26,18 @@ pub enum StoreError {
     State(#[from] StateError),
     #[error("writing the journal failed: {0}")]
     Journal(#[from] tunnelform_state::JournalError),
+    #[error("writing the state failed: {0}")]
+    Backend(BackendError),
+}
+
+impl From<BackendError> for StoreError {
+    fn from(e: BackendError) -> Self {
+        match e {
+            BackendError::State(e) => StoreError::State(*e),
+            BackendError::Journal(e) => StoreError::Journal(*e),
+            other => StoreError::Backend(other),
+        }
+    }
 }
 
 struct Inner {
@@ -30,25 +46,29 @@ struct Inner {
     last_save: Instant,
 }
 
-/// The state, its file and its journal.
+/// The state and the backend keeping it (with its journal).
 #[derive(Clone)]
 pub struct StateStore {
     inner: Arc<Mutex<Inner>>,
-    file: Arc<StateFile>,
-    journal: Arc<Mutex<Journal>>,
+    backend: Arc<dyn StateBackend>,
     save_interval: Duration,
 }
 
 impl StateStore {
+    /// A state kept in its local file, with its journal beside it.
     pub fn new(file: StateFile, state: State, journal: Journal) -> Self {
+        StateStore::with_backend(Arc::new(LocalBackend::with_journal(file, journal)), state)
+    }
+
+    /// A state kept by `backend` (read from it by the caller).
+    pub fn with_backend(backend: Arc<dyn StateBackend>, state: State) -> Self {
         StateStore {
             inner: Arc::new(Mutex::new(Inner {
                 state,
                 dirty: false,
                 last_save: Instant::now(),
             })),
-            file: Arc::new(file),
-            journal: Arc::new(Mutex::new(journal)),
+            backend,
             save_interval: Duration::from_millis(250),
         }
     }
@@ -68,7 +88,7 @@ impl StateStore {
 
     /// Appends a journal record durably.
     pub fn journal(&self, record: &Record) -> Result<(), StoreError> {
-        self.journal.lock().expect("journal lock").append(record)?;
+        self.backend.append(record)?;
         Ok(())
     }
 
@@ -95,19 +115,18 @@ impl StateStore {
     /// Saves now and empties the journal of what the state now holds: all of it when no operation
     /// is left open, else the finished operations (so the next run's recovery settles only what
     /// this one could not).
+    /// (With the PostgreSQL backend, the save and the journal's cleaning are one transaction.)
     pub fn finish(&self) -> Result<(), StoreError> {
-        self.flush()?;
-        let mut j = self.journal.lock().expect("journal lock");
-        if j.unfinished().is_empty() {
-            j.clear()?;
-        } else {
-            j.compact()?;
-        }
+        let mut g = self.inner.lock().expect("state lock");
+        let dirty = g.dirty;
+        self.backend.settle(dirty.then_some(&mut g.state), true)?;
+        g.dirty = false;
+        g.last_save = Instant::now();
         Ok(())
     }
 
     fn save_locked(&self, g: &mut Inner) -> Result<(), StoreError> {
-        self.file.save(&mut g.state)?;
+        self.backend.save(&mut g.state)?;
         g.dirty = false;
         g.last_save = Instant::now();
         Ok(())

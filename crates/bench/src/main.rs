@@ -9,6 +9,7 @@
 mod bound;
 mod engine;
 mod gen;
+mod pg;
 mod proc;
 mod report;
 
@@ -37,6 +38,10 @@ enum Bench {
     ApplyModify,
     /// 4. The planning pipeline in-process, without the network, on one core.
     Offline,
+    /// 5. The PostgreSQL state backend against the local file: no-change plan and apply of
+    ///    --pg-tunnels tunnels, and bytes written per step at --pg-bytes-tunnels (only when named:
+    ///    it needs the PostgreSQL server binaries).
+    Pg,
     /// Internal: the process benchmark 4 measures.
     #[value(hide = true)]
     OfflineWorker,
@@ -70,6 +75,12 @@ struct Args {
     /// Tunnels of benchmark 4. Default 10000 (1000 with --quick).
     #[arg(long)]
     offline_tunnels: Option<usize>,
+    /// Tunnels of benchmark 5a. Default 1000 (100 with --quick).
+    #[arg(long)]
+    pg_tunnels: Option<usize>,
+    /// Tunnels of benchmark 5b (bytes per step). Default 10000 (1000 with --quick).
+    #[arg(long)]
+    pg_bytes_tunnels: Option<usize>,
     /// Tunnels per VPN gateway (G = ceil(N / this)).
     #[arg(long, default_value_t = 20)]
     tunnels_per_gateway: usize,
@@ -943,9 +954,27 @@ fn run(args: Args) -> Result<()> {
     if let Some(l) = live {
         l.sb.stop()?;
     }
+    if args.benches.contains(&Bench::Pg) {
+        let start_load = loadavg();
+        let n = args.pg_tunnels.unwrap_or(if quick { 100 } else { 1000 });
+        let m = args
+            .pg_bytes_tunnels
+            .unwrap_or(if quick { 1000 } else { 10_000 });
+        let r = pg::bench_pg(&ctx, n, m)?;
+        let h = Header {
+            load: format!("{start_load} at start, {} at end", loadavg()),
+            date: now_utc(),
+            ..header_start_clone(&header_start)
+        };
+        sections.push((
+            "pg",
+            "### 5. The PostgreSQL state backend",
+            format!("{}{}", h.line(ctx.runs), r.markdown()),
+        ));
+    }
 
     // The results, in the order.
-    let order = ["plan-noop", "apply-create", "apply-modify", "offline"];
+    let order = ["plan-noop", "apply-create", "apply-modify", "offline", "pg"];
     sections.sort_by_key(|(n, _, _)| order.iter().position(|o| o == n));
     println!("\n# tunnelform-bench results\n");
     for (_, heading, md) in &sections {

@@ -145,7 +145,7 @@ pub struct Header {
 }
 
 impl Header {
-    fn line(&self, runs: usize) -> String {
+    pub fn line(&self, runs: usize) -> String {
         // ru_maxrss of a child counts from fork, so it can never be below the harness's own RSS.
         let harness = crate::engine::proc_status_kib("VmHWM:").unwrap_or(0);
         format!(

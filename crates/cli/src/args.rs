@@ -91,6 +91,10 @@ pub struct Common {
         global = true
     )]
     pub quotas: Vec<String>,
+    /// A setting of the configuration's backend "pg" kept out of the *.tf files: KEY=VALUE with KEY
+    /// conn_str or schema_name (repeatable; wins over the block and PG_CONN_STR / PG_SCHEMA_NAME).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE", global = true)]
+    pub backend_config: Vec<String>,
     /// Use a state that records another cloud account than the one this run talks to, and record this
     /// one in it (its objects are then looked up in this account).
     #[arg(long = "allow-other-account", global = true)]
@@ -278,6 +282,33 @@ pub enum StateCommand {
         /// `TYPE.NAME` (every instance) or `TYPE.NAME[KEY]` (one instance).
         source: String,
         destination: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the state (as a state file holds it) to standard output, from whichever backend keeps it.
+    Pull {
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write a state file into the configuration's backend, keeping its lineage and serial (refuses
+    /// another lineage, an older serial, and a different state with the same serial).
+    Push {
+        file: PathBuf,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Move the state between the local file (--state FILE, or the default path) and the
+    /// configuration's backend "pg", keeping its lineage and serial.
+    Migrate {
+        /// Where the state goes: `pg` (from the local file) or `local` (from PostgreSQL).
+        #[arg(long, value_name = "local|pg")]
+        to: String,
         #[arg(default_value = ".", long)]
         dir: PathBuf,
         #[command(flatten)]

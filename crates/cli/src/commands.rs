@@ -14,11 +14,12 @@ use tunnelform_apply::{
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{ObjectKind, Plan};
-use tunnelform_state::{Cloud, Journal, State, StateFile};
+use tunnelform_state::{Cloud, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
+use crate::backend::{open_local, Opened};
 use crate::context::{
-    check_cloud, client, load_config, project, record_cloud, state_path, ContextInline as _,
+    check_cloud, client, load_config, project_of, record_cloud, state_path, ContextInline as _,
     Project, Rendered,
 };
 use crate::progress;
@@ -196,16 +197,33 @@ fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// The state at `path`, which must exist: for the commands that only read a state (`show`,
-/// `output`, `state ...`), a missing file is said, never shown as an empty state.
-fn existing_state(path: &Path) -> Result<State> {
-    if !path.exists() {
-        return Err(Rendered(missing_state(path)).into());
+/// The state, which must exist: for the commands that only read a state (`show`, `output`,
+/// `state ...`), a missing state is said, never shown as an empty state.
+fn existing_state(opened: &Opened) -> Result<State> {
+    if !state_exists(opened)? {
+        return Err(Rendered(missing_state(opened)).into());
     }
-    load_state(path)
+    crate::backend::load(opened)
 }
 
-fn missing_state(path: &Path) -> String {
+fn state_exists(opened: &Opened) -> Result<bool> {
+    opened
+        .backend
+        .exists()
+        .with_context(|| format!("reading the state {}", opened.name.display()))
+}
+
+fn missing_state(opened: &Opened) -> String {
+    if !opened.is_local() {
+        return format!(
+            "error: No state in {p}\n\n\
+             Nothing has been applied to this workspace of the pg backend (the workspace is \
+             TF_WORKSPACE, else \"default\"; the schema is schema_name). Check the backend \"pg\" \
+             settings, --backend-config and TF_WORKSPACE.",
+            p = opened.name.display()
+        );
+    }
+    let path = &opened.name;
     format!(
         "error: No state file at {p}\n\n\
          Nothing has been applied with this state, or tunnelform runs in another directory than the \
@@ -215,12 +233,6 @@ fn missing_state(path: &Path) -> String {
          name the file with --state FILE.",
         p = path.display()
     )
-}
-
-fn load_state(path: &Path) -> Result<State> {
-    StateFile::open(path)
-        .and_then(|f| f.load())
-        .with_context(|| format!("reading the state {}", path.display()))
 }
 
 /// `--target` and `--replace` addresses of a plan.
@@ -322,21 +334,22 @@ async fn plan_cmd(
         replace,
     } = run;
     let config = load_config(dir, common)?;
-    let spath = state_path(dir, Some(&config), common);
+    let opened = crate::backend::open(dir, Some(&config), common)?;
+    let spath = opened.name.clone();
     // Held to the end: a plan made while another run writes the state would show a state that is
     // half-way through ("No changes" in the middle of a destroy).
     let lock = if lock {
-        Some(crate::gitops::lock_state(&spath, "plan", common).await?)
+        Some(crate::backend::lock(&opened, "plan", common).await?)
     } else {
         None
     };
-    let mut state = load_state(&spath)?;
-    let project = project(&spath, common)?;
+    let mut state = crate::backend::load(&opened)?;
+    let project = project_of(&opened, common)?;
     let (client, sandbox) = client(common, "plan").await?;
     check_cloud(&client, common, &spath, &mut state, false).await?;
     settle_in_memory(
         &client,
-        &spath,
+        &opened,
         &mut state,
         project.as_ref(),
         lock.is_some(),
@@ -414,29 +427,23 @@ async fn plan_cmd(
 /// `--lock=false`, skipped when another run holds the state lock (its journal is in use).
 async fn settle_in_memory(
     client: &tunnelform_tencent_api::Client,
-    spath: &Path,
+    opened: &Opened,
     state: &mut State,
     project: Option<&Project>,
     locked: bool,
 ) -> Result<()> {
-    if !tunnelform_state::journal_path(spath).exists() {
+    if opened.is_local() && !tunnelform_state::journal_path(&opened.name).exists() {
         return Ok(());
     }
     let _lock = if locked {
         None
     } else {
-        match tunnelform_state::StateLock::acquire(
-            spath,
-            tunnelform_state::LockInfo::new("plan"),
-            None,
-        )
-        .await
-        {
-            Ok(l) => Some(l),
-            Err(_) => return Ok(()),
+        match crate::backend::try_lock(opened, "plan").await {
+            Some(l) => Some(l),
+            None => return Ok(()),
         }
     };
-    let journal = Journal::open(spath)?;
+    let journal = opened.backend.journal()?;
     if journal.is_empty() {
         return Ok(());
     }
@@ -589,20 +596,19 @@ async fn apply_cmd(
         .map(|s| s.dir.clone())
         .unwrap_or_else(|| target.to_path_buf());
     let config = load_config(&dir, common)?;
-    let spath = saved
-        .as_ref()
-        .map(|s| s.state.clone())
-        .unwrap_or_else(|| state_path(&dir, Some(&config), common));
+    // A saved plan names its state file; a configuration with backend "pg" keeps its state there.
+    let opened = match &saved {
+        Some(s) if common.state.is_some() || config.backend_pg().is_none() => open_local(&s.state)?,
+        _ => crate::backend::open(&dir, Some(&config), common)?,
+    };
+    let spath = opened.name.clone();
     let op = match mode {
         PlanMode::Destroy => "destroy",
         _ => "apply",
     };
-    let _lock = crate::gitops::lock_state(&spath, op, common).await?;
-    let file = StateFile::open(&spath)?;
-    let mut state = file
-        .load()
-        .with_context(|| format!("reading the state {}", spath.display()))?;
-    let project = project(&spath, common)?;
+    let _lock = crate::backend::lock(&opened, op, common).await?;
+    let mut state = crate::backend::load(&opened)?;
+    let project = project_of(&opened, common)?;
     let (client, sandbox) = client(common, op).await?;
     let made = saved.as_ref().and_then(|s| s.cloud.as_ref());
     let cloud = check_cloud(&client, common, &spath, &mut state, made.is_some()).await?;
@@ -617,7 +623,7 @@ async fn apply_cmd(
         }
     }
     // Settle what an interrupted run left in the journal before planning anything.
-    let mut journal = Journal::open(&spath)?;
+    let journal = opened.backend.journal()?;
     if !journal.is_empty() {
         let rec = tunnelform_apply::recover(
             &client,
@@ -639,8 +645,8 @@ async fn apply_cmd(
             errln!("warning: {u}");
         }
         record_cloud(&client, common, &mut state).await?;
-        file.save(&mut state)?;
-        journal.clear()?;
+        // The settled state and the emptied journal: one transaction with the pg backend.
+        opened.backend.settle(Some(&mut state), false)?;
     }
     // A saved plan is applied as it was made (checked against what it was made from); otherwise
     // the plan is made now, shown and confirmed.
@@ -707,7 +713,7 @@ async fn apply_cmd(
     }
 
     record_cloud(&client, common, &mut state).await?;
-    let store = StateStore::new(file, state, journal);
+    let store = StateStore::with_backend(opened.backend.clone(), state);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let store_sig = store.clone();
     let total = planned
@@ -948,7 +954,7 @@ fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<
             }
         }
         None => {
-            let state = existing_state(&state_for(dir, common)?)?;
+            let state = existing_state(&backend_for(dir, common)?)?;
             for (addr, rs) in &state.resources {
                 outln!("# {addr}: {}", rs.id);
             }
@@ -957,17 +963,17 @@ fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<
     Ok(0)
 }
 
-/// The state file of the configuration in `dir`. A `backend "local"` path is only known once the
-/// configuration loads (variables included): when the configuration does not load and one of its
-/// `*.tf` files mentions a backend, that is an error, not a silent fall-back to the default path
-/// (which would show another, often empty, state). Without a backend the default path is right
-/// whether or not the variables were given.
-fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
+/// The state of the configuration in `dir`. A `backend "local"` path (or a `backend "pg"`) is only
+/// known once the configuration loads (variables included): when the configuration does not load
+/// and one of its `*.tf` files mentions a backend, that is an error, not a silent fall-back to the
+/// default path (which would show another, often empty, state). Without a backend the default
+/// path is right whether or not the variables were given.
+fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
     if let Some(p) = &common.state {
-        return Ok(p.clone());
+        return open_local(p);
     }
     match load_config(dir, common) {
-        Ok(config) => Ok(state_path(dir, Some(&config), common)),
+        Ok(config) => crate::backend::open(dir, Some(&config), common),
         Err(e) if mentions_backend(dir) => {
             let why = format!(
                 "the configuration in {} must load to locate its state: pass its variables with --var/--var-file, or give --state FILE",
@@ -978,7 +984,7 @@ fn state_for(dir: &Path, common: &Common) -> Result<PathBuf> {
                 Err(e) => Err(e.context(why)),
             }
         }
-        Err(_) => Ok(state_path(dir, None, common)),
+        Err(_) => open_local(&state_path(dir, None, common)),
     }
 }
 
@@ -997,7 +1003,7 @@ fn mentions_backend(dir: &Path) -> bool {
 async fn state_cmd(cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { dir, common } => {
-            let state = existing_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&backend_for(&dir, &common)?)?;
             for addr in state.resources.keys() {
                 outln!("{addr}");
             }
@@ -1008,7 +1014,7 @@ async fn state_cmd(cmd: StateCommand) -> Result<u8> {
             common,
         } => {
             let addr: Address = address.parse()?;
-            let state = existing_state(&state_for(&dir, &common)?)?;
+            let state = existing_state(&backend_for(&dir, &common)?)?;
             let rs = state.resources.get(&addr).ok_or_else(|| {
                 anyhow!("{addr} is not in the state (tunnelform state list shows what is)")
             })?;
@@ -1028,20 +1034,19 @@ async fn state_cmd(cmd: StateCommand) -> Result<u8> {
             destination,
             dir,
             common,
-        } => return state_mv(&source, &destination, &state_for(&dir, &common)?, &common).await,
+        } => return state_mv(&source, &destination, &backend_for(&dir, &common)?, &common).await,
         StateCommand::Rm {
             address,
             dir,
             common,
         } => {
             let addr: Address = address.parse()?;
-            let spath = state_for(&dir, &common)?;
-            if !spath.exists() {
-                return Err(Rendered(missing_state(&spath)).into());
+            let opened = backend_for(&dir, &common)?;
+            if !state_exists(&opened)? {
+                return Err(Rendered(missing_state(&opened)).into());
             }
-            let _lock = crate::gitops::lock_state(&spath, "state rm", &common).await?;
-            let file = StateFile::open(&spath)?;
-            let mut state = file.load()?;
+            let _lock = crate::backend::lock(&opened, "state rm", &common).await?;
+            let mut state = crate::backend::load(&opened)?;
             let removed: Vec<Address> = state
                 .resources
                 .keys()
@@ -1055,32 +1060,63 @@ async fn state_cmd(cmd: StateCommand) -> Result<u8> {
                 state.resources.remove(a);
                 outln!("Removed {a}");
             }
-            file.save(&mut state)?;
+            opened.backend.save(&mut state)?;
+        }
+        StateCommand::Pull { dir, common } => {
+            let state = existing_state(&backend_for(&dir, &common)?)?;
+            let bytes = state.to_json_bytes()?;
+            crate::output::stdout_bytes(&bytes).context("writing to standard output")?;
+        }
+        StateCommand::Push { file, dir, common } => {
+            if !file.is_file() {
+                bail!("{} is not a state file (it does not exist)", file.display());
+            }
+            let pushed = StateFile::open(&file)
+                .and_then(|f| f.load())
+                .with_context(|| format!("reading {}", file.display()))?;
+            let opened = backend_for(&dir, &common)?;
+            let _lock = crate::backend::lock(&opened, "state push", &common).await?;
+            opened.backend.replace(&pushed)?;
+            outln!(
+                "Pushed {} (lineage {}, serial {}, {} object(s)) to {}.",
+                file.display(),
+                pushed.lineage,
+                pushed.serial,
+                pushed.resources.len(),
+                opened.name.display()
+            );
+        }
+        StateCommand::Migrate { to, dir, common } => {
+            let config = load_config(&dir, &common)?;
+            return crate::backend::migrate(&dir, &to, &config, &common).await;
         }
     }
     Ok(0)
 }
 
 /// `state mv SRC DST`: renames in the state, under its lock; the state is validated when saved.
-async fn state_mv(source: &str, destination: &str, spath: &Path, common: &Common) -> Result<u8> {
+async fn state_mv(
+    source: &str,
+    destination: &str,
+    opened: &crate::backend::Opened,
+    common: &Common,
+) -> Result<u8> {
     let parse = |s: &str| -> Result<Address> { Ok(s.parse()?) };
     let (from, to) = (parse(source)?, parse(destination)?);
-    if !spath.exists() {
-        return Err(Rendered(missing_state(spath)).into());
+    if !state_exists(opened)? {
+        return Err(Rendered(missing_state(opened)).into());
     }
-    let _lock = crate::gitops::lock_state(spath, "state mv", common).await?;
-    let journal = Journal::open(spath)?;
-    if !journal.is_empty() {
-        bail!("the state {} has operations an interrupted run left unfinished: run `tunnelform plan` (or apply) first to settle them, then move", spath.display());
+    let _lock = crate::backend::lock(opened, "state mv", common).await?;
+    if !opened.backend.journal()?.is_empty() {
+        bail!("the state {} has operations an interrupted run left unfinished: run `tunnelform plan` (or apply) first to settle them, then move", opened.name.display());
     }
-    let file = StateFile::open(spath)?;
-    let mut state = file.load()?;
+    let mut state = crate::backend::load(opened)?;
     let renames = tunnelform_state::plan_move(&state, &from, &to)?;
     if renames.is_empty() {
         bail!("{from} is not in the state (tunnelform state list shows what is)");
     }
     tunnelform_state::apply_renames(&mut state, &renames);
-    file.save(&mut state)?;
+    opened.backend.save(&mut state)?;
     for (old, new) in &renames {
         outln!("Move \"{old}\" to \"{new}\"");
     }
@@ -1097,11 +1133,12 @@ fn output(dir: &Path, name: Option<&str>, json: bool, common: &Common) -> Result
                 "{n:?} is a directory, not an output name: to print the outputs of the configuration in {n}, run `tunnelform output --dir {n}`"
             )
         });
-    let spath = state_for(dir, common)?;
-    if let (Some(hint), false) = (&dir_hint, spath.exists()) {
+    let opened = backend_for(dir, common)?;
+    let spath = opened.name.clone();
+    if let (Some(hint), false) = (&dir_hint, state_exists(&opened)?) {
         bail!("{hint}");
     }
-    let state = existing_state(&spath)?;
+    let state = existing_state(&opened)?;
     let show = |v: &tunnelform_state::OutputState| {
         if v.sensitive {
             serde_json::Value::String("(sensitive value)".into())
@@ -1178,7 +1215,9 @@ mod tests {
     fn a_state_error_keeps_its_type_under_its_context() {
         // A directory where the state file should be.
         let dir = std::env::temp_dir();
-        let e = load_state(&dir).unwrap_err();
+        let e = open_local(&dir)
+            .and_then(|o| crate::backend::load(&o))
+            .unwrap_err();
         assert!(
             e.chain()
                 .any(|c| c.downcast_ref::<tunnelform_state::StateError>().is_some()),

@@ -453,6 +453,8 @@ pub enum ProjectSource {
     Git { origin: String, path: String },
     /// The state file's absolute path (no git repository with an `origin` remote around it).
     Path(PathBuf),
+    /// A state kept by a backend: its identity (`pg://HOST:PORT/DB/SCHEMA/WORKSPACE`).
+    Backend(String),
 }
 
 /// This configuration's project id: the value of the `tunnelform:project` tag put on every object
@@ -485,20 +487,8 @@ pub struct Project {
 /// A derived id that is not a valid tag value (too long, other characters) becomes
 /// `sha256:<40 hex digits>` of it.
 pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
-    if common.no_ownership_tags {
-        return Ok(None);
-    }
-    if let Some(p) = &common.project {
-        if !tunnelform_kinds::tags::is_plain_tag_value(p) {
-            bail!(
-                "--project {p:?} (or TUNNELFORM_PROJECT) cannot be a tag value: use 1 to {} letters, digits, spaces and + - = . _ : / @",
-                tunnelform_kinds::tags::MAX_TAG_VALUE_LEN
-            );
-        }
-        return Ok(Some(Project {
-            id: p.clone(),
-            source: ProjectSource::Explicit,
-        }));
+    if let Some(explicit) = explicit_project(common)? {
+        return Ok(explicit);
     }
     let abs = absolute_path(state)
         .with_context(|| format!("locating the state file {}", state.display()))?;
@@ -513,6 +503,43 @@ pub fn project(state: &Path, common: &Common) -> Result<Option<Project>> {
         id: tunnelform_kinds::tags::tag_value_for(&text),
         source,
     }))
+}
+
+/// The project id of an opened state: [`project`] for a file; for a state in PostgreSQL, its
+/// identity `pg://HOST:PORT/DB/SCHEMA/WORKSPACE` (one per workspace), unless given explicitly.
+pub fn project_of(opened: &crate::backend::Opened, common: &Common) -> Result<Option<Project>> {
+    match &opened.identity {
+        crate::backend::Identity::File(p) => project(p, common),
+        crate::backend::Identity::Remote(id) => {
+            if let Some(explicit) = explicit_project(common)? {
+                return Ok(explicit);
+            }
+            Ok(Some(Project {
+                id: tunnelform_kinds::tags::tag_value_for(id),
+                source: ProjectSource::Backend(id.clone()),
+            }))
+        }
+    }
+}
+
+/// `Some(None)` with `--no-ownership-tags`, `Some(Some(..))` with `--project`, else `None`.
+fn explicit_project(common: &Common) -> Result<Option<Option<Project>>> {
+    if common.no_ownership_tags {
+        return Ok(Some(None));
+    }
+    if let Some(p) = &common.project {
+        if !tunnelform_kinds::tags::is_plain_tag_value(p) {
+            bail!(
+                "--project {p:?} (or TUNNELFORM_PROJECT) cannot be a tag value: use 1 to {} letters, digits, spaces and + - = . _ : / @",
+                tunnelform_kinds::tags::MAX_TAG_VALUE_LEN
+            );
+        }
+        return Ok(Some(Some(Project {
+            id: p.clone(),
+            source: ProjectSource::Explicit,
+        })));
+    }
+    Ok(None)
 }
 
 /// `path` made absolute, with its longest existing ancestor resolved (symbolic links, `..`) and

@@ -8,54 +8,12 @@ use tunnelform_apply::refresh::read_objects;
 use tunnelform_apply::store::resource_state;
 use tunnelform_config::InstanceKind;
 use tunnelform_model::Address;
-use tunnelform_state::{LockInfo, Origin, StateFile, StateLock};
+use tunnelform_state::Origin;
 
 use crate::args::Common;
 use crate::context::{
-    check_cloud, client, load_config, parse_duration, record_cloud, state_path, ContextInline as _,
-    Rendered,
+    check_cloud, client, load_config, record_cloud, ContextInline as _, Rendered,
 };
-
-/// Takes the lock of the state at `spath` for `operation`. With `--lock-timeout`, waits for the
-/// holder (saying so on stderr, with who holds it) up to that long; without, fails at once naming
-/// the holder.
-pub(crate) async fn lock_state(
-    spath: &Path,
-    operation: &str,
-    common: &Common,
-) -> Result<StateLock> {
-    let timeout = common
-        .lock_timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()?;
-    let on_wait = |holder: Option<&tunnelform_state::LockRecord>| {
-        let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
-        errln!(
-            "Waiting for the state lock on {} (up to {}), held by {who}...",
-            spath.display(),
-            timeout.map_or_else(String::new, human_duration),
-        );
-    };
-    // The wait is asynchronous: the tasks already running (the embedded sandbox, signal
-    // listeners) keep running meanwhile.
-    let acquired = StateLock::acquire_with(spath, LockInfo::new(operation), timeout, on_wait).await;
-    acquired.map_err(|e| {
-        let held = matches!(e, tunnelform_state::LockError::Held { .. });
-        let e = anyhow::Error::new(e);
-        if !held {
-            return e;
-        }
-        let no_lock = if operation == "plan" {
-            ", or plan without the lock with --lock=false"
-        } else {
-            ""
-        };
-        e.context(format!(
-            "cannot {operation}: another run holds the state lock. Wait for it with --lock-timeout DURATION (e.g. --lock-timeout 5m){no_lock}"
-        ))
-    })
-}
 
 pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
@@ -87,17 +45,17 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     let InstanceKind::Managed(kind) = inst.kind else {
         bail!("{addr} is a data source; only managed resources can be imported")
     };
-    if !id.starts_with(&format!("{}-", kind.id_prefix())) {
+    if !kind.owns_id(&id) {
         bail!(
-            "{id:?} is not the id of a {} (those start with {}-)",
+            "{id:?} is not the id of a {} (those {})",
             kind.type_name(),
-            kind.id_prefix()
+            kind.def().id_form()
         );
     }
-    let spath = state_path(dir, Some(&config), common);
-    let _lock = lock_state(&spath, "import", common).await?;
-    let file = StateFile::open(&spath)?;
-    let mut state = file.load()?;
+    let opened = crate::backend::open(dir, Some(&config), common)?;
+    let spath = opened.name.clone();
+    let _lock = crate::backend::lock(&opened, "import", common).await?;
+    let mut state = crate::backend::load(&opened)?;
     if let Some(existing) = state.resources.get(&addr) {
         bail!("{addr} is already in the state (id {}); `tunnelform state rm {addr}` first to import another object there", existing.id);
     }
@@ -112,13 +70,21 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
             "cannot import {addr}: reading {id} in region {} failed",
             inst.provider.region
         ))?;
-    let obj = objects.into_iter().find(|o| o.id == id).ok_or_else(|| {
+    // One id asked, so at most one object; its id may be the kind's full form of the one given
+    // (a gateway route imported by its bare vpnr- id is recorded as <vpngw-id>#<vpnr-id>).
+    let obj = objects.into_iter().next().ok_or_else(|| {
         anyhow!(
             "cannot import {addr}: no {} with id {id} in region {}",
             kind.type_name(),
             inst.provider.region
         )
     })?;
+    if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == obj.id) {
+        bail!(
+            "{} is already managed as {other}: one object cannot be managed at two addresses",
+            obj.id
+        );
+    }
     let rs = resource_state(
         kind,
         &obj.id,
@@ -134,11 +100,11 @@ pub async fn import(dir: &Path, address: &str, id: &str, common: &Common) -> Res
     );
     state.resources.insert(addr.clone(), rs);
     record_cloud(&client, common, &mut state).await?;
-    file.save(&mut state)?;
+    opened.backend.save(&mut state)?;
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
-    outln!("{addr}: Import complete [id={id}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.");
+    outln!("{addr}: Import complete [id={}]\n\nThe object is now in the state. Run `tunnelform plan` to compare it with the configuration.", obj.id);
     Ok(0)
 }
 
@@ -174,10 +140,10 @@ pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> 
     for w in &warnings {
         errln!("warning: {w}");
     }
-    let spath = state_path(dir, config.as_ref(), common);
-    let _lock = lock_state(&spath, "state migrate-terraform", common).await?;
-    let file = StateFile::open(&spath)?;
-    let current = file.load()?;
+    let opened = crate::backend::open(dir, config.as_ref(), common)?;
+    let spath = opened.name.clone();
+    let _lock = crate::backend::lock(&opened, "state migrate-terraform", common).await?;
+    let current = crate::backend::load(&opened)?;
     if !current.resources.is_empty() {
         bail!(
             "{} already holds {} object(s); migrate into an empty state (use --state NEW_FILE)",
@@ -187,7 +153,7 @@ pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> 
     }
     migrated.lineage = current.lineage.clone();
     migrated.serial = current.serial;
-    file.save(&mut migrated)?;
+    opened.backend.save(&mut migrated)?;
     outln!(
         "Migrated {} object(s) from {} into {}. Pre-shared keys were not copied: only their salted digests.\nRun `tunnelform plan` to check that the configuration matches.",
         migrated.resources.len(),
@@ -200,8 +166,11 @@ pub async fn migrate_terraform(dir: &Path, tf_state: &Path, common: &Common) -> 
 /// `tunnelform force-unlock LOCK_ID`: clear the record of a lock whose holder died.
 pub fn force_unlock(dir: &Path, lock_id: &str, common: &Common) -> Result<u8> {
     let config = load_config(dir, common).ok();
-    let spath = state_path(dir, config.as_ref(), common);
-    let record = tunnelform_state::force_unlock(&spath, lock_id)?;
+    let opened = crate::backend::open(dir, config.as_ref(), common)?;
+    let spath = opened.name.clone();
+    let handle = tokio::runtime::Handle::current();
+    let record =
+        tokio::task::block_in_place(|| handle.block_on(opened.backend.force_unlock(lock_id)))?;
     outln!(
         "Released the lock {lock_id} on {} (it was held by {record}).",
         spath.display()

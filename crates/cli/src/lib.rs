@@ -3,6 +3,7 @@
 #[macro_use]
 mod output;
 mod args;
+mod backend;
 mod commands;
 mod context;
 mod gitops;

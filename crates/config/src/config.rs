@@ -100,6 +100,12 @@ impl Config {
         self.inner.backend_path.clone()
     }
 
+    /// `terraform { backend "pg" { conn_str = "...", schema_name = "..." } }`: its settings (the
+    /// state is then kept in PostgreSQL; see the `tunnelform-state-pg` crate).
+    pub fn backend_pg(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.inner.backend_pg.as_ref()
+    }
+
     /// Provider configurations: one per `provider "tencentcloud"` block, plus an implicit
     /// default one when no block without `alias` exists.
     pub fn providers(&self) -> &[ProviderConfig] {

@@ -1,7 +1,7 @@
 //! The load pipeline: read files, decode blocks, resolve variables, check references, detect
 //! cycles, evaluate locals that do not depend on resources, evaluate provider settings.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -160,6 +160,8 @@ struct Decoder {
     output_index: HashMap<String, BSpan>,
     providers: Vec<RawProvider>,
     backend_path: Option<(PathBuf, BSpan)>,
+    /// `backend "pg"`: its settings (conn_str, schema_name) and where it was configured.
+    backend_pg: Option<(BTreeMap<String, String>, BSpan)>,
     imports: Vec<(Expr, Expr, BSpan)>,
     refactors: refactor::Raw,
     /// The module instance being decoded (the root outside module calls).
@@ -205,6 +207,7 @@ pub(crate) fn load(
         output_index: HashMap::new(),
         providers: Vec::new(),
         backend_path: None,
+        backend_pg: None,
         imports: Vec::new(),
         refactors: refactor::Raw::default(),
         scope: module::ModuleScope {
@@ -898,14 +901,18 @@ impl Decoder {
                     else {
                         continue;
                     };
+                    if labels[0] == "pg" {
+                        self.decode_pg_backend(inner);
+                        continue;
+                    }
                     if labels[0] != "local" {
                         let d = Diagnostic::error(format!("Unsupported backend \"{}\"", labels[0]))
-                            .with_help("only the \"local\" backend is supported: backend \"local\" { path = \"state/x.tfstate.json\" }");
+                            .with_help("the backends are \"local\" (backend \"local\" { path = \"state/x.tfstate.json\" }) and \"pg\" (backend \"pg\" { conn_str = \"postgres://...\" })");
                         self.error(d, inner.header);
                         continue;
                     }
-                    if let Some((_, first)) = &self.backend_path {
-                        let first = self.span_of(*first);
+                    if let Some(first) = self.backend_span() {
+                        let first = self.span_of(first);
                         let d = Diagnostic::error("Duplicate backend configuration")
                             .with_detail(format!("a backend is already configured at {first}"))
                             .with_help("keep one backend block");
@@ -946,6 +953,41 @@ impl Decoder {
                 ),
             }
         }
+    }
+
+    fn backend_span(&self) -> Option<BSpan> {
+        self.backend_path
+            .as_ref()
+            .map(|(_, s)| *s)
+            .or(self.backend_pg.as_ref().map(|(_, s)| *s))
+    }
+
+    /// `backend "pg" { conn_str = "...", schema_name = "..." }` (Terraform's names); the values must
+    /// be constant strings (as every backend setting: they are read before anything else).
+    fn decode_pg_backend(&mut self, inner: &Block) {
+        if let Some(first) = self.backend_span() {
+            let first = self.span_of(first);
+            let d = Diagnostic::error("Duplicate backend configuration")
+                .with_detail(format!("a backend is already configured at {first}"))
+                .with_help("keep one backend block");
+            self.error(d, inner.header);
+            return;
+        }
+        let mut settings = BTreeMap::new();
+        for ba in &inner.body.attrs {
+            match ba.name.as_str() {
+                "conn_str" | "schema_name" => {
+                    if let Some(v) = self.const_string(ba, "a backend block") {
+                        settings.insert(ba.name.to_string(), v);
+                    }
+                }
+                _ => self.unsupported_arg(ba, "the pg backend", &["conn_str", "schema_name"]),
+            }
+        }
+        for bb in &inner.body.blocks {
+            self.unsupported_block(bb, "the pg backend", &[]);
+        }
+        self.backend_pg = Some((settings, inner.header));
     }
 
     fn decode_provider(&mut self, b: &Block) {
@@ -2195,6 +2237,7 @@ impl Decoder {
             outputs: outputs.into_iter().map(|o| o.decl).collect(),
             provider_decls,
             backend_path: self.backend_path.map(|(p, _)| p),
+            backend_pg: self.backend_pg.map(|(s, _)| s),
             imports: import_decls,
             moved,
             removed,

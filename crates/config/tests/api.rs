@@ -367,3 +367,39 @@ output "office" {
     assert!(!r("tencentcloud_vpn_gateway.reader"));
     assert!(!r("tencentcloud_vpn_gateway.unread"));
 }
+
+#[test]
+fn backend_pg_settings_are_read_and_checked() {
+    let (_d, cfg) = load_ok(
+        "terraform {\n  backend \"pg\" {\n    conn_str    = \"postgres://ci@db/state\"\n    schema_name = \"vpn\"\n  }\n}\n",
+    );
+    let pg = cfg.backend_pg().expect("the pg backend");
+    assert_eq!(pg["conn_str"], "postgres://ci@db/state");
+    assert_eq!(pg["schema_name"], "vpn");
+    assert_eq!(cfg.backend_path(), None);
+    // Settings may all come from --backend-config and the environment.
+    let (_d, cfg) = load_ok("terraform {\n  backend \"pg\" {}\n}\n");
+    assert!(cfg.backend_pg().is_some_and(|s| s.is_empty()));
+    // Without a backend block: none.
+    let (_d, cfg) = load_ok("locals {\n  a = 1\n}\n");
+    assert!(cfg.backend_pg().is_none());
+    // Unknown settings and a second backend are located errors.
+    let (d, e) = load_err("terraform {\n  backend \"pg\" {\n    conn_string = \"x\"\n  }\n}\n");
+    assert_diag(
+        &e,
+        "Unsupported argument \"conn_string\"",
+        &d.file("main.tf"),
+        3,
+        5,
+    );
+    let (d, e) = load_err(
+        "terraform {\n  backend \"local\" {\n    path = \"s.json\"\n  }\n  backend \"pg\" {}\n}\n",
+    );
+    assert_diag(
+        &e,
+        "Duplicate backend configuration",
+        &d.file("main.tf"),
+        5,
+        3,
+    );
+}

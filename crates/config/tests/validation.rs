@@ -481,7 +481,7 @@ fn static_schema_errors() {
         1,
         10,
     );
-    assert!(diag.detail.unwrap().contains("\"tencentcloud_vpn_gateway\", \"tencentcloud_vpn_customer_gateway\" or \"tencentcloud_vpn_connection\""));
+    assert!(diag.detail.unwrap().contains("\"tencentcloud_vpn_gateway\", \"tencentcloud_vpn_customer_gateway\", \"tencentcloud_vpn_connection\", \"tencentcloud_vpn_gateway_route\", \"tencentcloud_route_table\" or \"tencentcloud_route_table_entry\""));
     assert_eq!(
         diag.help.as_deref(),
         Some("did you mean \"tencentcloud_vpn_gateway\"?")

@@ -204,6 +204,20 @@ pub trait Kind: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     /// The id prefix (`vpnx`), which is also the tag service's resource prefix.
     fn id_prefix(&self) -> &'static str;
+    /// Whether `id` is the id of an object of this kind. Default: `<prefix>-` and one or more
+    /// letters and digits. Kinds whose ids name their parent too (`<route id>.<rtb-id>`) say so
+    /// here.
+    fn owns_id(&self, id: &str) -> bool {
+        id.strip_prefix(self.id_prefix())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    }
+
+    /// How this kind's ids look, completing "the ids of a <type> ..." in messages.
+    fn id_form(&self) -> String {
+        format!("start with \"{}-\"", self.id_prefix())
+    }
+
     /// Arguments and attributes: types, defaults the API fills in, which force replacement,
     /// which are sensitive, value checks.
     fn schema(&self) -> &'static BlockSchema;

@@ -9,15 +9,19 @@
 
 pub mod asn;
 pub mod attrs;
+pub mod coalesce;
 pub mod contract;
 pub mod customer_gateway;
 pub mod data;
 pub mod net;
 pub mod plan_view;
 pub mod registry;
+pub mod route_table;
+pub mod route_table_entry;
 pub mod tags;
 pub mod vpn_connection;
 pub mod vpn_gateway;
+pub mod vpn_gateway_route;
 
 pub use contract::{
     Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Per, Problem,

@@ -6,7 +6,10 @@ use tunnelform_model::BlockSchema;
 
 use crate::contract::Kind;
 use crate::data::{self, DataSource};
-use crate::{customer_gateway, vpn_connection, vpn_gateway};
+use crate::{
+    customer_gateway, route_table, route_table_entry, vpn_connection, vpn_gateway,
+    vpn_gateway_route,
+};
 
 /// A managed resource kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,13 +17,19 @@ pub enum ResourceKind {
     VpnGateway,
     CustomerGateway,
     VpnConnection,
+    VpnGatewayRoute,
+    RouteTable,
+    RouteTableEntry,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 3] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::VpnGateway,
         ResourceKind::CustomerGateway,
         ResourceKind::VpnConnection,
+        ResourceKind::VpnGatewayRoute,
+        ResourceKind::RouteTable,
+        ResourceKind::RouteTableEntry,
     ];
 
     /// The kind's implementation.
@@ -29,6 +38,9 @@ impl ResourceKind {
             ResourceKind::VpnGateway => &vpn_gateway::VpnGatewayKind,
             ResourceKind::CustomerGateway => &customer_gateway::CustomerGatewayKind,
             ResourceKind::VpnConnection => &vpn_connection::VpnConnectionKind,
+            ResourceKind::VpnGatewayRoute => &vpn_gateway_route::VpnGatewayRouteKind,
+            ResourceKind::RouteTable => &route_table::RouteTableKind,
+            ResourceKind::RouteTableEntry => &route_table_entry::RouteTableEntryKind,
         }
     }
 
@@ -51,8 +63,12 @@ impl ResourceKind {
 
     /// The kind whose ids look like `id` (`vpngw-1a2b3c4d`).
     pub fn of_id(id: &str) -> Option<Self> {
-        let (prefix, _) = id.split_once('-')?;
-        Self::ALL.into_iter().find(|k| k.id_prefix() == prefix)
+        Self::ALL.into_iter().find(|k| k.def().owns_id(id))
+    }
+
+    /// Whether `id` is the id of an object of this kind.
+    pub fn owns_id(self, id: &str) -> bool {
+        self.def().owns_id(id)
     }
 }
 
@@ -62,13 +78,19 @@ pub enum DataKind {
     VpnGateways,
     CustomerGateways,
     VpcInstances,
+    RouteTables,
+    CustomerGatewayVendors,
+    ConfigurationDownload,
 }
 
 impl DataKind {
-    pub const ALL: [DataKind; 3] = [
+    pub const ALL: [DataKind; 6] = [
         DataKind::VpnGateways,
         DataKind::CustomerGateways,
         DataKind::VpcInstances,
+        DataKind::RouteTables,
+        DataKind::CustomerGatewayVendors,
+        DataKind::ConfigurationDownload,
     ];
 
     /// The data source's implementation.
@@ -77,6 +99,11 @@ impl DataKind {
             DataKind::VpnGateways => &data::vpn_gateways::VpnGateways,
             DataKind::CustomerGateways => &data::customer_gateways::CustomerGateways,
             DataKind::VpcInstances => &data::vpc_instances::VpcInstances,
+            DataKind::RouteTables => &data::route_tables::RouteTables,
+            DataKind::CustomerGatewayVendors => {
+                &data::customer_gateway_vendors::CustomerGatewayVendors
+            }
+            DataKind::ConfigurationDownload => &data::configuration_download::ConfigurationDownload,
         }
     }
 
@@ -151,10 +178,12 @@ mod tests {
     fn names_round_trip() {
         for k in ResourceKind::ALL {
             assert_eq!(ResourceKind::from_type_name(k.type_name()), Some(k));
-            assert_eq!(
-                ResourceKind::of_id(&format!("{}-1a2b", k.id_prefix())),
-                Some(k)
-            );
+            if k.def().owns_id(&format!("{}-1a2b", k.id_prefix())) {
+                assert_eq!(
+                    ResourceKind::of_id(&format!("{}-1a2b", k.id_prefix())),
+                    Some(k)
+                );
+            }
         }
         for k in DataKind::ALL {
             assert_eq!(DataKind::from_type_name(k.type_name()), Some(k));
@@ -199,6 +228,21 @@ mod tests {
                 .unwrap()
                 .force_new
         );
+    }
+
+    #[test]
+    fn composite_ids_belong_to_their_kind_only() {
+        assert_eq!(
+            ResourceKind::of_id("12345.rtb-1a2b3c4d"),
+            Some(ResourceKind::RouteTableEntry)
+        );
+        assert_eq!(
+            ResourceKind::of_id("vpngw-1a2b3c4d#vpnr-5e6f7a8b"),
+            Some(ResourceKind::VpnGatewayRoute)
+        );
+        assert_eq!(ResourceKind::of_id("rtb-1a2b3c4d"), Some(ResourceKind::RouteTable));
+        assert_eq!(ResourceKind::of_id("vpngw-1a2b3c4d"), Some(ResourceKind::VpnGateway));
+        assert!(!ResourceKind::VpnGateway.owns_id("vpngw-1a2b3c4d#vpnr-5e6f7a8b"));
     }
 
     #[test]

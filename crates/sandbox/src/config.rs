@@ -37,6 +37,12 @@ pub struct Quotas {
     pub cidrs_per_spd: u32,
     /// `vpcs-per-region` (20, Tencent's default VPC quota; `VpcLimitExceeded`).
     pub vpcs_per_region: u32,
+    /// `route-tables-per-vpc` (10, the default one included).
+    pub route_tables_per_vpc: u32,
+    /// `routes-per-table` (200).
+    pub routes_per_table: u32,
+    /// `routes-per-vpn-gateway` (100; `LimitExceeded.VpnGatewayRoutesLimitExceeded`).
+    pub routes_per_vpn_gateway: u32,
 }
 
 impl Default for Quotas {
@@ -49,6 +55,9 @@ impl Default for Quotas {
             spd_per_tunnel: 10,
             cidrs_per_spd: 50,
             vpcs_per_region: 20,
+            route_tables_per_vpc: 10,
+            routes_per_table: 200,
+            routes_per_vpn_gateway: 100,
         }
     }
 }
@@ -63,6 +72,9 @@ impl Quotas {
         "spd-per-tunnel",
         "cidrs-per-spd",
         "vpcs-per-region",
+        "route-tables-per-vpc",
+        "routes-per-table",
+        "routes-per-vpn-gateway",
     ];
 
     /// Sets one quota by its command-line name.
@@ -75,6 +87,9 @@ impl Quotas {
             "spd-per-tunnel" => &mut self.spd_per_tunnel,
             "cidrs-per-spd" => &mut self.cidrs_per_spd,
             "vpcs-per-region" => &mut self.vpcs_per_region,
+            "route-tables-per-vpc" => &mut self.route_tables_per_vpc,
+            "routes-per-table" => &mut self.routes_per_table,
+            "routes-per-vpn-gateway" => &mut self.routes_per_vpn_gateway,
             _ => {
                 return Err(ConfigError::UnknownQuota {
                     name: name.to_string(),
@@ -100,7 +115,8 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     /// The documented limits: CreateVpnConnection 100/s, DescribeVpnConnections 100/s, DescribeVpnGateways 300/s,
-    /// ModifyVpnGatewayAttribute 100/s, DescribeVpcTaskResult 20/s, everything else 20/s.
+    /// ModifyVpnGatewayAttribute 100/s, DescribeVpcTaskResult 20/s, CreateRoutes, DeleteRoutes,
+    /// DescribeRouteTables and DownloadCustomerGatewayConfiguration 100/s, everything else 20/s.
     fn default() -> Self {
         let per_action = [
             ("CreateVpnConnection", 100),
@@ -108,6 +124,10 @@ impl Default for RateLimits {
             ("DescribeVpnGateways", 300),
             ("ModifyVpnGatewayAttribute", 100),
             ("DescribeVpcTaskResult", 20),
+            ("CreateRoutes", 100),
+            ("DeleteRoutes", 100),
+            ("DescribeRouteTables", 100),
+            ("DownloadCustomerGatewayConfiguration", 100),
         ]
         .into_iter()
         .map(|(a, n)| (a.to_string(), n))

@@ -141,6 +141,21 @@ pub(crate) mod codes {
         "UnsupportedOperation.VpnUnsupportedModifyBgpAsn";
     pub const UO_VPN_UNSUPPORTED_MODIFY_BANDWIDTH: &str =
         "UnsupportedOperation.VpnUnsupportedModifyBandwidth";
+    // route tables, route entries and VPN gateway routes
+    pub const INVALID_ROUTE_TABLE_ID_MALFORMED: &str = "InvalidRouteTableId.Malformed";
+    pub const INVALID_ROUTE_TABLE_ID_NOT_FOUND: &str = "InvalidRouteTableId.NotFound";
+    pub const INVALID_ROUTE_ID_NOT_FOUND: &str = "InvalidRouteId.NotFound";
+    pub const INVALID_PARAMETER_NEXT_HOP_MISMATCH: &str = "InvalidParameter.NextHopMismatch";
+    pub const IPV_ROUTE_NEXT_HOP_INVALID: &str = "InvalidParameterValue.RouteNextHopInvalid";
+    pub const IPV_VPN_GATEWAY_ROUTE_DUPLICATE: &str =
+        "InvalidParameterValue.VpnGatewayRouteDuplicate";
+    pub const LIMIT_EXCEEDED_VPN_GATEWAY_ROUTES: &str =
+        "LimitExceeded.VpnGatewayRoutesLimitExceeded";
+    pub const UO_DEL_DEFAULT_ROUTE: &str = "UnsupportedOperation.DelDefaultRoute";
+    pub const UO_DEL_ROUTE_WITH_SUBNET: &str = "UnsupportedOperation.DelRouteWithSubnet";
+    pub const UO_SYSTEM_ROUTE: &str = "UnsupportedOperation.SystemRoute";
+    pub const UO_ECMP_WITH_USER_ROUTE: &str = "UnsupportedOperation.EcmpWithUserRoute";
+    pub const UO_INSTANCE_AND_RTB_NOT_MATCH: &str = "UnsupportedOperation.InstanceAndRtbNotMatch";
     // tag service (2018-08-13)
     pub const TAG_RESOURCE_DESCRIPTION_ERROR: &str =
         "InvalidParameterValue.ResourceDescriptionError";

@@ -18,6 +18,15 @@ use crate::error::{codes, ApiError, ApiResult};
 mod flat;
 
 const VPC_SPEC: &str = include_str!("../spec/vpc-vpn-api.json");
+const VPC_ROUTE_SPEC: &str = include_str!("../spec/vpc-route-api.json");
+/// Members the spec marks required that the API does not require everywhere the object is used:
+/// `DeleteRoutes` names its routes by `RouteId` alone (and CreateRoutes/ReplaceRoutes check the
+/// others in their handlers, with the same `MissingParameter`).
+const NOT_REQUIRED: &[(&str, &str)] = &[
+    ("Route", "DestinationCidrBlock"),
+    ("Route", "GatewayType"),
+    ("Route", "GatewayId"),
+];
 const TAG_SPEC: &str = include_str!("../spec/tag-api.json");
 const STS_SPEC: &str = include_str!("../spec/sts-api.json");
 
@@ -63,7 +72,8 @@ pub(crate) struct Specs {
 impl Specs {
     pub fn load() -> Result<Specs, String> {
         Ok(Specs {
-            vpc: ServiceSpec::parse(VPC_SPEC).map_err(|e| format!("vpc-vpn-api.json: {e}"))?,
+            vpc: ServiceSpec::parse_merged(&[VPC_SPEC, VPC_ROUTE_SPEC], NOT_REQUIRED)
+                .map_err(|e| format!("vpc-vpn-api.json + vpc-route-api.json: {e}"))?,
             tag: ServiceSpec::parse(TAG_SPEC).map_err(|e| format!("tag-api.json: {e}"))?,
             sts: ServiceSpec::parse(STS_SPEC).map_err(|e| format!("sts-api.json: {e}"))?,
         })
@@ -90,12 +100,12 @@ struct RawAction {
     input: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, PartialEq)]
 struct RawObject {
     members: Vec<RawMember>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, PartialEq)]
 struct RawMember {
     name: String,
     #[serde(rename = "type")]
@@ -118,7 +128,39 @@ fn scalar(member: &str) -> Option<Ty> {
 
 impl ServiceSpec {
     fn parse(text: &str) -> Result<ServiceSpec, String> {
-        let raw: RawSpec = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Self::parse_merged(&[text], &[])
+    }
+
+    /// One service's schema from several spec files (their actions and objects together; an
+    /// object declared twice must be declared alike), with `not_required` members made optional.
+    fn parse_merged(
+        texts: &[&str],
+        not_required: &[(&str, &str)],
+    ) -> Result<ServiceSpec, String> {
+        let mut raw = RawSpec {
+            actions: HashMap::new(),
+            objects: HashMap::new(),
+        };
+        for text in texts {
+            let part: RawSpec = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            raw.actions.extend(part.actions);
+            for (name, obj) in part.objects {
+                if let Some(seen) = raw.objects.get(&name) {
+                    if seen != &obj {
+                        return Err(format!("object `{name}` is declared differently twice"));
+                    }
+                }
+                raw.objects.insert(name, obj);
+            }
+        }
+        for (object, member) in not_required {
+            let m = raw
+                .objects
+                .get_mut(*object)
+                .and_then(|o| o.members.iter_mut().find(|m| m.name == *member))
+                .ok_or_else(|| format!("no member `{object}.{member}` to make optional"))?;
+            m.required = Some(false);
+        }
         let mut names: Vec<&String> = raw.objects.keys().collect();
         names.sort();
         let index: HashMap<&str, usize> = names

@@ -226,6 +226,8 @@ pub struct Journal {
     /// Each operation seen and whether its outcome is recorded (so an append checks in O(1)).
     ops: std::collections::HashMap<OpId, bool>,
     warnings: Vec<String>,
+    /// Kept in memory only (a journal another backend stores): appends and rewrites touch no file.
+    detached: bool,
 }
 
 fn index_ops(records: &[Record]) -> std::collections::HashMap<OpId, bool> {
@@ -255,6 +257,7 @@ impl Journal {
             records: Vec::new(),
             ops: Default::default(),
             warnings: Vec::new(),
+            detached: false,
         };
         let bytes = match fs::read(&journal.path) {
             Ok(b) => b,
@@ -310,6 +313,20 @@ impl Journal {
         Ok(journal)
     }
 
+    /// A journal held in memory, with `records` (in the order written), named `label` in messages:
+    /// for a backend that stores the records itself. Appends check the sequence as usual and
+    /// nothing is written anywhere.
+    pub fn detached(label: impl Into<PathBuf>, records: Vec<Record>) -> Journal {
+        Journal {
+            path: label.into(),
+            file: None,
+            ops: index_ops(&records),
+            records,
+            warnings: Vec::new(),
+            detached: true,
+        }
+    }
+
     fn io(&self, op: &'static str) -> impl FnOnce(io::Error) -> JournalError + '_ {
         move |cause| JournalError::Io {
             op,
@@ -340,6 +357,14 @@ impl Journal {
     /// follow its operation's `Intent`, and nothing may follow an `Outcome`.
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
         self.check_sequence(record)?;
+        if self.detached {
+            let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
+            if let Record::Outcome(_) = record {
+                *finished = true;
+            }
+            self.records.push(record.clone());
+            return Ok(());
+        }
         let mut line = serde_json::to_vec(record).unwrap_or_default();
         line.push(b'\n');
         let path = self.path.clone();
@@ -364,7 +389,9 @@ impl Journal {
         Ok(())
     }
 
-    fn check_sequence(&self, record: &Record) -> Result<(), JournalError> {
+    /// Checks that `record` may follow the records so far (an intent first, nothing after an
+    /// outcome), without appending it.
+    pub fn check_sequence(&self, record: &Record) -> Result<(), JournalError> {
         let op = record.op_id();
         let seen = self.ops.get(op).copied();
         if seen == Some(true) {
@@ -475,6 +502,11 @@ impl Journal {
     }
 
     fn rewrite(&mut self, records: Vec<Record>) -> Result<(), JournalError> {
+        if self.detached {
+            self.ops = index_ops(&records);
+            self.records = records;
+            return Ok(());
+        }
         if self.file.is_none() && records.is_empty() && !self.path.exists() {
             self.records.clear();
             self.ops.clear();

@@ -7,11 +7,14 @@
 //! - [`StateFile`]: atomic saves (temp file, fsync, rename, fsync of the directory) with the previous
 //!   version kept as `<path>.backup`; unreadable files are never overwritten.
 //! - [`StateLock`]: one writer at a time, through an OS lock that dies with its process.
+//! - [`StateBackend`]: where a state lives ([`LocalBackend`]: the files above; PostgreSQL in the
+//!   `tunnelform-state-pg` crate), read, written, journaled and locked through one interface.
 //! - [`Journal`]: the append-only record of cloud operations in flight, for crash recovery.
 //! - [`migrate_terraform`]: a Terraform v4 state of the Tencent Cloud provider to a tunnelform state.
 //!
 //! Nothing here prints or talks to the network; logs go through `tracing`.
 
+pub mod backend;
 pub mod file;
 mod fsutil;
 pub mod journal;
@@ -22,6 +25,10 @@ pub mod secret;
 pub mod state;
 pub mod timestamp;
 
+pub use backend::{
+    check_replace, BackendError, BoxFuture, HeldLock, LocalBackend, OnWait, ReplaceError,
+    StateBackend,
+};
 pub use file::{StateError, StateFile};
 pub use fsutil::{backup_path, journal_path, lock_path};
 pub use journal::{

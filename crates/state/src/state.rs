@@ -267,12 +267,13 @@ pub enum WriteError {
     SerialOverflow { serial: u64 },
     #[error("the recorded cloud is invalid: {detail}")]
     InvalidCloud { detail: String },
-    #[error("the state holds the id {id:?} at {address}, but the ids of a {type_name} start with \"{prefix}-\"{}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {address}` and record the right object with `tunnelform import {address} ID`", looks_like.as_ref().map(|k| format!(" ({id:?} is the id of a {k})")).unwrap_or_default())]
+    #[error("the state holds the id {id:?} at {address}, but the ids of a {type_name} {form}{}: the state was edited or merged wrongly. Restore it from version control, or forget the address with `tunnelform state rm {address}` and record the right object with `tunnelform import {address} ID`", looks_like.as_ref().map(|k| format!(" ({id:?} is the id of a {k})")).unwrap_or_default())]
     WrongKindId {
         address: String,
         id: String,
         type_name: &'static str,
-        prefix: &'static str,
+        /// How the kind's ids look (`start with "cgw-"`).
+        form: String,
         /// The kind whose ids look like this one.
         looks_like: Option<&'static str>,
     },
@@ -677,21 +678,14 @@ impl ResourceState {
         if let Some(kind) = self.kind().filter(|_| self.mode == Mode::Managed) {
             // An id of another kind (a gateway's id at a tunnel's address) would reach the API as
             // a request about the wrong object.
-            let prefix = kind.id_prefix();
             for id in std::iter::once(&self.id).chain(self.deposed.iter().map(|d| &d.id)) {
-                let of_kind = id
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1);
-                if !of_kind {
+                if !kind.owns_id(id) {
                     return Err(WriteError::WrongKindId {
                         address: address.to_string(),
                         id: excerpt(id),
                         type_name: kind.type_name(),
-                        prefix,
-                        looks_like: ResourceKind::ALL
-                            .into_iter()
-                            .find(|k| id.starts_with(&format!("{}-", k.id_prefix())))
-                            .map(ResourceKind::type_name),
+                        form: kind.def().id_form(),
+                        looks_like: ResourceKind::of_id(id).map(ResourceKind::type_name),
                     });
                 }
             }

@@ -116,6 +116,24 @@ actions! {
     CreateVpc: Vpc, Write, vpc::CreateVpcRequest => CreateVpcResponse;
     DescribeVpcs: Vpc, Read, vpc::DescribeVpcsRequest => DescribeVpcsResponse;
     DeleteVpc: Vpc, Write, vpc::DeleteVpcRequest => DeleteVpcResponse;
+    CreateRouteTable: Vpc, Write, vpc::CreateRouteTableRequest => CreateRouteTableResponse;
+    DeleteRouteTable: Vpc, Write, vpc::DeleteRouteTableRequest => DeleteRouteTableResponse;
+    DescribeRouteTables: Vpc, Read, vpc::DescribeRouteTablesRequest => DescribeRouteTablesResponse;
+    ModifyRouteTableAttribute: Vpc, Write, vpc::ModifyRouteTableAttributeRequest => ModifyRouteTableAttributeResponse;
+    /// Many entries of one table per call.
+    CreateRoutes: Vpc, Write, vpc::CreateRoutesRequest => CreateRoutesResponse;
+    DeleteRoutes: Vpc, Write, vpc::DeleteRoutesRequest => DeleteRoutesResponse;
+    ReplaceRoutes: Vpc, Write, vpc::ReplaceRoutesRequest => ReplaceRoutesResponse;
+    EnableRoutes: Vpc, Write, vpc::EnableRoutesRequest => EnableRoutesResponse;
+    DisableRoutes: Vpc, Write, vpc::DisableRoutesRequest => DisableRoutesResponse;
+    /// Many routes of one gateway per call.
+    CreateVpnGatewayRoutes: Vpc, Write, vpc::CreateVpnGatewayRoutesRequest => CreateVpnGatewayRoutesResponse;
+    DescribeVpnGatewayRoutes: Vpc, Read, vpc::DescribeVpnGatewayRoutesRequest => DescribeVpnGatewayRoutesResponse;
+    ModifyVpnGatewayRoutes: Vpc, Write, vpc::ModifyVpnGatewayRoutesRequest => ModifyVpnGatewayRoutesResponse;
+    DeleteVpnGatewayRoutes: Vpc, Write, vpc::DeleteVpnGatewayRoutesRequest => DeleteVpnGatewayRoutesResponse;
+    DescribeCustomerGatewayVendors: Vpc, Read, vpc::DescribeCustomerGatewayVendorsRequest => DescribeCustomerGatewayVendorsResponse;
+    /// Only reads, but its answer holds the tunnel's pre-shared key.
+    DownloadCustomerGatewayConfiguration: Vpc, Read, vpc::DownloadCustomerGatewayConfigurationRequest => DownloadCustomerGatewayConfigurationResponse;
     TagResources: Tag, Write, tag::TagResourcesRequest => TagResourcesResponse;
     UnTagResources: Tag, Write, tag::UnTagResourcesRequest => UnTagResourcesResponse;
     ModifyResourceTags: Tag, Write, tag::ModifyResourceTagsRequest => ModifyResourceTagsResponse;

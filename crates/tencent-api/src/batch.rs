@@ -3,13 +3,15 @@
 //! The client's rate limiter paces all of it.
 
 use crate::action::{
-    Action, DescribeCustomerGateways, DescribeVpnConnections, DescribeVpnGateways, GetResources,
+    Action, DescribeCustomerGateways, DescribeRouteTables, DescribeVpnConnections,
+    DescribeVpnGatewayRoutes, DescribeVpnGateways, GetResources,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::tag::{GetResourcesRequest, ResourceTagMapping};
 use crate::vpc::{
-    CustomerGateway, DescribeCustomerGatewaysRequest, DescribeVpnConnectionsRequest,
-    DescribeVpnGatewaysRequest, Filter, VpnConnection, VpnGateway,
+    CustomerGateway, DescribeCustomerGatewaysRequest, DescribeRouteTablesRequest,
+    DescribeVpnConnectionsRequest, DescribeVpnGatewayRoutesRequest, DescribeVpnGatewaysRequest,
+    Filter, RouteTable, VpnConnection, VpnGateway, VpnGatewayRoute,
 };
 use crate::Client;
 use futures::future::try_join_all;
@@ -112,6 +114,31 @@ impl Paged for DescribeCustomerGateways {
     }
 }
 
+impl Paged for DescribeRouteTables {
+    type Item = RouteTable;
+    fn request(
+        ids: Option<Vec<String>>,
+        filters: Option<Vec<Filter>>,
+        offset: u64,
+        limit: u64,
+    ) -> Self::Request {
+        // This action takes Offset and Limit as strings.
+        DescribeRouteTablesRequest {
+            route_table_ids: ids,
+            filters,
+            offset: Some(offset.to_string()),
+            limit: Some(limit.to_string()),
+            need_router_info: None,
+        }
+    }
+    fn split(resp: Self::Response) -> (u64, Vec<Self::Item>) {
+        (resp.total_count, resp.route_table_set)
+    }
+    fn id(item: &Self::Item) -> &str {
+        &item.route_table_id
+    }
+}
+
 impl Client {
     /// The connections with these ids (missing ones are simply absent from the result). Ids are
     /// de-duplicated and asked in chunks of 100, concurrently. If the API rejects a chunk because one of
@@ -171,6 +198,91 @@ impl Client {
     ) -> Result<Vec<CustomerGateway>, ApiError> {
         self.by_filters::<DescribeCustomerGateways>(region, filters)
             .await
+    }
+
+    /// The route tables with these ids, each with its entries (see
+    /// [`Client::describe_vpn_connections_by_ids`]).
+    pub async fn describe_route_tables_by_ids(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<RouteTable>, ApiError> {
+        self.by_ids::<DescribeRouteTables>(region, ids).await
+    }
+
+    /// See [`Client::describe_vpn_connections_by_filters`] (`vpc-id`, `route-table-name`,
+    /// `association.main`, `tag-key`, `tag:<key>`, ...).
+    pub async fn describe_route_tables_by_filters(
+        &self,
+        region: &str,
+        filters: &[Filter],
+    ) -> Result<Vec<RouteTable>, ApiError> {
+        self.by_filters::<DescribeRouteTables>(region, filters)
+            .await
+    }
+
+    /// Every route of VPN gateway `gateway_id` (100 per page: the first page, then the rest
+    /// concurrently). A gateway that does not exist has no routes.
+    pub async fn describe_vpn_gateway_routes(
+        &self,
+        region: &str,
+        gateway_id: &str,
+    ) -> Result<Vec<VpnGatewayRoute>, ApiError> {
+        let req = |offset: u64, limit: u64| DescribeVpnGatewayRoutesRequest {
+            vpn_gateway_id: gateway_id.to_string(),
+            filters: None,
+            offset: Some(offset as i64),
+            limit: Some(limit as i64),
+        };
+        let first = match self
+            .call::<DescribeVpnGatewayRoutes>(region, &req(0, MAX_LIMIT))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let total = first.total_count;
+        let mut routes = first.routes;
+        let got = routes.len() as u64;
+        if got == 0 || got >= total {
+            return Ok(routes);
+        }
+        let page = got.min(MAX_LIMIT);
+        let offsets: Vec<u64> = (1..).map(|i| i * page).take_while(|o| *o < total).collect();
+        let rest = try_join_all(offsets.into_iter().map(|offset| {
+            let r = req(offset, page);
+            async move {
+                let resp = self.call::<DescribeVpnGatewayRoutes>(region, &r).await?;
+                Ok::<_, ApiError>(resp.routes)
+            }
+        }))
+        .await?;
+        let mut seen: HashSet<String> = routes.iter().filter_map(|r| r.route_id.clone()).collect();
+        for r in rest.into_iter().flatten() {
+            if r.route_id.as_ref().is_none_or(|id| seen.insert(id.clone())) {
+                routes.push(r);
+            }
+        }
+        Ok(routes)
+    }
+
+    /// Every route of each of these VPN gateways, by gateway (one paged query per gateway, all
+    /// concurrently).
+    pub async fn describe_vpn_gateway_routes_of(
+        &self,
+        region: &str,
+        gateway_ids: &[String],
+    ) -> Result<Vec<(String, Vec<VpnGatewayRoute>)>, ApiError> {
+        let mut seen = HashSet::new();
+        let ids: Vec<&String> = gateway_ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .collect();
+        try_join_all(ids.into_iter().map(|gw| async move {
+            Ok::<_, ApiError>((gw.clone(), self.describe_vpn_gateway_routes(region, gw).await?))
+        }))
+        .await
     }
 
     /// Every resource mapping of a `GetResources` query, following `PaginationToken` (200 per page).

@@ -29,12 +29,16 @@ mod waiter;
 /// The action types, e.g. `actions::CreateVpnConnection`.
 pub mod actions {
     pub use crate::action::{
-        CreateCustomerGateway, CreateVpc, CreateVpnConnection, CreateVpnGateway,
-        DeleteCustomerGateway, DeleteVpc, DeleteVpnConnection, DeleteVpnGateway,
-        DescribeCustomerGateways, DescribeResourceTagsByResourceIds, DescribeVpcTaskResult,
-        DescribeVpcs, DescribeVpnConnections, DescribeVpnGateways, GetCallerIdentity, GetResources,
-        ModifyCustomerGatewayAttribute, ModifyResourceTags, ModifyVpnConnectionAttribute,
-        ModifyVpnGatewayAttribute, ResetVpnGatewayInternetMaxBandwidth, TagResources,
+        CreateCustomerGateway, CreateRouteTable, CreateRoutes, CreateVpc, CreateVpnConnection,
+        CreateVpnGateway, CreateVpnGatewayRoutes, DeleteCustomerGateway, DeleteRouteTable,
+        DeleteRoutes, DeleteVpc, DeleteVpnConnection, DeleteVpnGateway, DeleteVpnGatewayRoutes,
+        DescribeCustomerGatewayVendors, DescribeCustomerGateways,
+        DescribeResourceTagsByResourceIds, DescribeRouteTables, DescribeVpcTaskResult,
+        DescribeVpcs, DescribeVpnConnections, DescribeVpnGatewayRoutes, DescribeVpnGateways,
+        DisableRoutes, DownloadCustomerGatewayConfiguration, EnableRoutes, GetCallerIdentity,
+        GetResources, ModifyCustomerGatewayAttribute, ModifyResourceTags,
+        ModifyRouteTableAttribute, ModifyVpnConnectionAttribute, ModifyVpnGatewayAttribute,
+        ModifyVpnGatewayRoutes, ReplaceRoutes, ResetVpnGatewayInternetMaxBandwidth, TagResources,
         UnTagResources,
     };
 }

@@ -35,6 +35,10 @@ impl Default for RateLimits {
             ("DescribeVpnGateways", 300.0),
             ("ModifyVpnGatewayAttribute", 100.0),
             ("DescribeVpcTaskResult", 20.0),
+            ("CreateRoutes", 100.0),
+            ("DeleteRoutes", 100.0),
+            ("DescribeRouteTables", 100.0),
+            ("DownloadCustomerGatewayConfiguration", 100.0),
         ]
         .into_iter()
         .map(|(a, l)| (a.to_string(), l))

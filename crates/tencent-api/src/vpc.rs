@@ -16,6 +16,9 @@
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
+mod routes;
+pub use routes::*;
+
 /// `AssistantCidr` (VPC辅助CIDR信息。).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssistantCidr {

@@ -1286,6 +1286,7 @@ async fn quotas_answer_limit_exceeded() {
             spd_per_tunnel: 1,
             cidrs_per_spd: 2,
             vpcs_per_region: 2,
+            ..Quotas::default()
         },
         ..sandbox_config()
     })

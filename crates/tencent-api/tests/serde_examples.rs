@@ -101,6 +101,42 @@ fn vpc_examples_round_trip() {
 }
 
 #[test]
+fn route_examples_round_trip() {
+    let all = examples("vpc-route-examples.json", "actions");
+    let mut n = 0;
+    n += check::<CreateRouteTable>(&all);
+    n += check::<DeleteRouteTable>(&all);
+    n += check::<DescribeRouteTables>(&all);
+    n += check::<ModifyRouteTableAttribute>(&all);
+    n += check::<CreateRoutes>(&all);
+    n += check::<DeleteRoutes>(&all);
+    n += check::<ReplaceRoutes>(&all);
+    n += check::<EnableRoutes>(&all);
+    n += check::<DisableRoutes>(&all);
+    let vpn = examples("vpc-vpn-examples.json", "actions");
+    n += check::<CreateVpnGatewayRoutes>(&vpn);
+    n += check::<DescribeVpnGatewayRoutes>(&vpn);
+    n += check::<ModifyVpnGatewayRoutes>(&vpn);
+    n += check::<DeleteVpnGatewayRoutes>(&vpn);
+    n += check::<DescribeCustomerGatewayVendors>(&vpn);
+    n += check::<DownloadCustomerGatewayConfiguration>(&vpn);
+    assert!(n >= 15, "{n}");
+}
+
+#[test]
+fn downloaded_configuration_is_redacted_in_debug() {
+    let r: <DownloadCustomerGatewayConfiguration as Action>::Response = serde_json::from_str(
+        r#"{"CustomerGatewayConfiguration":"pre-shared-key s3cr3t-psk","RequestId":"r"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        r.customer_gateway_configuration.expose(),
+        "pre-shared-key s3cr3t-psk"
+    );
+    assert!(!format!("{r:?}").contains("s3cr3t"));
+}
+
+#[test]
 fn tag_examples_round_trip() {
     let all = examples("tag-examples.json", "examples");
     check::<TagResources>(&all);

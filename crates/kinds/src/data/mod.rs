@@ -5,7 +5,10 @@ use futures::future::BoxFuture;
 use tunnelform_model::{Attrs, BlockSchema, Value};
 use tunnelform_tencent_api::{ApiError, Client};
 
+pub mod configuration_download;
+pub mod customer_gateway_vendors;
 pub mod customer_gateways;
+pub mod route_tables;
 pub mod vpc_instances;
 pub mod vpn_gateways;
 
@@ -18,7 +21,9 @@ pub trait DataSource: Send + Sync + 'static {
     fn list_name(&self) -> &'static str;
     /// The arguments that filter the items by equality with the item's field of the same name
     /// (`tags` and `tag_key` always filter).
-    fn filters(&self) -> &'static [&'static str];
+    fn filters(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The items the arguments select before filtering (by id when one is given, else all or
     /// a server-side filter).
     fn items<'a>(
@@ -27,6 +32,28 @@ pub trait DataSource: Send + Sync + 'static {
         region: &'a str,
         args: &'a Attrs,
     ) -> BoxFuture<'a, Result<Vec<Value>, ApiError>>;
+
+    /// What the source computes beside its arguments. Default: its items under
+    /// [`DataSource::list_name`]; a source whose result is not a list (a configuration text)
+    /// says so here.
+    fn computed<'a>(
+        &'a self,
+        client: &'a Client,
+        region: &'a str,
+        args: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Attrs, ApiError>> {
+        Box::pin(async move {
+            let items: Vec<Value> = self
+                .items(client, region, args)
+                .await?
+                .into_iter()
+                .filter(|i| matches(i, args, self.filters()))
+                .collect();
+            let mut out = Attrs::new();
+            out.insert(self.list_name().to_string(), Value::List(items));
+            Ok(out)
+        })
+    }
 }
 
 /// Reads a data source: its arguments, its result list, and an id naming the source and region.
@@ -36,14 +63,9 @@ pub async fn read(
     region: &str,
     args: &Attrs,
 ) -> Result<Value, ApiError> {
-    let items: Vec<Value> = source
-        .items(client, region, args)
-        .await?
-        .into_iter()
-        .filter(|i| matches(i, args, source.filters()))
-        .collect();
+    let computed = source.computed(client, region, args).await?;
     let mut out: Attrs = args.clone();
-    out.insert(source.list_name().to_string(), Value::List(items));
+    out.extend(computed);
     out.insert(
         "id".to_string(),
         Value::from(format!("{}-{}", source.type_name(), region)),

@@ -473,10 +473,38 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
             ),
         ));
     }
-    ctx.world
-        .region_mut(ctx.region)
-        .gateways
-        .shift_remove(&req.id);
+    // Route table entries that send traffic to it.
+    let routes: Vec<String> = region
+        .into_iter()
+        .flat_map(|r| r.routes_to("VPN", &req.id))
+        .map(|r| format!("{} in {}", r.destination, r.route_table_id))
+        .collect();
+    if !routes.is_empty() {
+        return Err(ApiError::new(
+            codes::RESOURCE_IN_USE,
+            format!(
+                "The VPN gateway `{}` is the next hop of {} route(s) ({}); delete them first.",
+                req.id,
+                routes.len(),
+                routes.join(", ")
+            ),
+        ));
+    }
+    let region = ctx.world.region_mut(ctx.region);
+    region.gateways.shift_remove(&req.id);
+    // Its own routes (to the cloud connect network) go with it.
+    let own: Vec<String> = region
+        .gateway_routes
+        .values()
+        .filter(|r| r.gateway_id == req.id)
+        .map(|r| r.route.id.clone())
+        .collect();
+    for id in &own {
+        region.gateway_routes.shift_remove(id);
+    }
+    for id in own {
+        ctx.world.release_id(&id);
+    }
     ctx.world.release_id(&req.id);
     ctx.reply_empty()
 }

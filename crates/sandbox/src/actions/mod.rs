@@ -3,10 +3,13 @@
 mod connection;
 mod customer_gateway;
 mod gateway;
+mod gateway_route;
 mod identity;
 mod query;
+mod route_table;
 mod tag;
 mod task;
+mod vendor;
 mod vpc;
 
 use std::time::Duration;
@@ -99,6 +102,21 @@ actions! {
     DeleteVpnConnection => Vpc, true;
     DescribeVpcTaskResult => Vpc, false;
     GenerateVpnConnectionDefaultHealthCheckIp => Vpc, false;
+    CreateRouteTable => Vpc, true;
+    DeleteRouteTable => Vpc, true;
+    DescribeRouteTables => Vpc, false;
+    ModifyRouteTableAttribute => Vpc, true;
+    CreateRoutes => Vpc, true;
+    DeleteRoutes => Vpc, true;
+    ReplaceRoutes => Vpc, true;
+    EnableRoutes => Vpc, true;
+    DisableRoutes => Vpc, true;
+    CreateVpnGatewayRoutes => Vpc, true;
+    DescribeVpnGatewayRoutes => Vpc, false;
+    ModifyVpnGatewayRoutes => Vpc, true;
+    DeleteVpnGatewayRoutes => Vpc, true;
+    DescribeCustomerGatewayVendors => Vpc, false;
+    DownloadCustomerGatewayConfiguration => Vpc, false;
     TagResources => Tag, true;
     UnTagResources => Tag, true;
     ModifyResourceTags => Tag, true;
@@ -223,6 +241,21 @@ pub(crate) fn dispatch(
         Action::ModifyVpnConnectionAttribute => connection::modify(ctx, parse(body)?),
         Action::DeleteVpnConnection => connection::delete(ctx, parse(body)?),
         Action::DescribeVpcTaskResult => task::describe(ctx, parse(body)?),
+        Action::CreateRouteTable => route_table::create_table(ctx, parse(body)?),
+        Action::DeleteRouteTable => route_table::delete_table(ctx, parse(body)?),
+        Action::DescribeRouteTables => route_table::describe_tables(ctx, parse(body)?),
+        Action::ModifyRouteTableAttribute => route_table::modify_table(ctx, parse(body)?),
+        Action::CreateRoutes => route_table::create_routes(ctx, parse(body)?),
+        Action::DeleteRoutes => route_table::delete_routes(ctx, parse(body)?),
+        Action::ReplaceRoutes => route_table::replace_routes(ctx, parse(body)?),
+        Action::EnableRoutes => route_table::switch_routes(ctx, parse(body)?, true),
+        Action::DisableRoutes => route_table::switch_routes(ctx, parse(body)?, false),
+        Action::CreateVpnGatewayRoutes => gateway_route::create(ctx, parse(body)?),
+        Action::DescribeVpnGatewayRoutes => gateway_route::describe(ctx, parse(body)?),
+        Action::ModifyVpnGatewayRoutes => gateway_route::modify(ctx, parse(body)?),
+        Action::DeleteVpnGatewayRoutes => gateway_route::delete(ctx, parse(body)?),
+        Action::DescribeCustomerGatewayVendors => vendor::describe_vendors(ctx, parse(body)?),
+        Action::DownloadCustomerGatewayConfiguration => vendor::download(ctx, parse(body)?),
         Action::TagResources => tag::tag_resources(ctx, parse(body)?),
         Action::UnTagResources => tag::untag_resources(ctx, parse(body)?),
         Action::ModifyResourceTags => tag::modify_resource_tags(ctx, parse(body)?),

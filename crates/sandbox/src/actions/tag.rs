@@ -1,6 +1,7 @@
 //! The tag service (2018-08-13): TagResources, UnTagResources, ModifyResourceTags, GetResources and
 //! DescribeResourceTagsByResourceIds, over the sandbox's VPC resources named by six-segment names
-//! `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>` with the prefixes `vpc`, `vpngw`, `cgw` and `vpnx`.
+//! `qcs::vpc:<region>:uin/<uin>:<prefix>/<id>` with the prefixes `vpc`, `vpngw`, `cgw`, `vpnx` and
+//! `rtb`.
 //!
 //! A malformed name, a wrong uin or an unknown resource rejects the whole request (nothing is changed), so
 //! `FailedResources` is always empty on success.
@@ -31,14 +32,16 @@ enum Kind {
     VpnGateway,
     CustomerGateway,
     VpnConnection,
+    RouteTable,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
+    const ALL: [Kind; 5] = [
         Kind::Vpc,
         Kind::VpnGateway,
         Kind::CustomerGateway,
         Kind::VpnConnection,
+        Kind::RouteTable,
     ];
 
     fn prefix(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Kind {
             Kind::VpnGateway => "vpngw",
             Kind::CustomerGateway => "cgw",
             Kind::VpnConnection => "vpnx",
+            Kind::RouteTable => "rtb",
         }
     }
 
@@ -110,7 +114,7 @@ fn parse_name(name: &str, uin: &str) -> ApiResult<Name> {
         ApiError::new(
             codes::TAG_RESOURCE_PREFIX_INVALID,
             format!(
-                "The resource prefix `{prefix}` of `{name}` is not one of vpc, vpngw, cgw, vpnx."
+                "The resource prefix `{prefix}` of `{name}` is not one of vpc, vpngw, cgw, vpnx, rtb."
             ),
         )
     })?;
@@ -137,6 +141,7 @@ fn tags_of<'a>(region: &'a Region, kind: Kind, id: &str) -> Option<&'a Vec<Tag>>
         Kind::VpnGateway => region.gateways.get(id).map(|g| &g.info.tags),
         Kind::CustomerGateway => region.customer_gateways.get(id).map(|c| &c.tags),
         Kind::VpnConnection => region.connections().get(id).map(|c| &c.tags),
+        Kind::RouteTable => region.route_tables.get(id).map(|t| &t.tags),
     }
 }
 
@@ -150,6 +155,7 @@ fn tags_of_mut<'a>(world: &'a mut World, name: &Name) -> Option<&'a mut Vec<Tag>
             .get_mut(&name.id)
             .map(|c| &mut c.tags),
         Kind::VpnConnection => region.connection_mut(&name.id).map(|c| &mut c.tags),
+        Kind::RouteTable => region.route_tables.get_mut(&name.id).map(|t| &mut t.tags),
     }
 }
 
@@ -543,6 +549,12 @@ pub(crate) fn get_resources(ctx: &mut Ctx<'_>, req: GetResourcesReq) -> ApiResul
                         .connections()
                         .values()
                         .map(|c| (Kind::VpnConnection, c.id.as_str(), c.tags.as_slice())),
+                )
+                .chain(
+                    region
+                        .route_tables
+                        .values()
+                        .map(|t| (Kind::RouteTable, t.id.as_str(), t.tags.as_slice())),
                 );
             for (kind, id, tags) in all {
                 if !tags.is_empty() && matches(tags) {
@@ -655,7 +667,7 @@ pub(crate) fn describe_resource_tags_by_resource_ids(
         ApiError::new(
             codes::TAG_RESOURCE_PREFIX_INVALID,
             format!(
-                "The resource prefix `{}` is not one of vpc, vpngw, cgw, vpnx.",
+                "The resource prefix `{}` is not one of vpc, vpngw, cgw, vpnx, rtb.",
                 req.prefix
             ),
         )

@@ -121,7 +121,12 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>>
         vpc: &'a Vpc,
     }
     let body = ctx.reply(&Out { vpc: &vpc })?;
-    ctx.world.region_mut(ctx.region).vpcs.insert(id, vpc);
+    // Every VPC is born with its default route table.
+    let table_id = ctx.world.new_id(ctx.rng, "rtb");
+    let table = crate::world::main_route_table(&table_id, &id, &vpc.created_time);
+    let region = ctx.world.region_mut(ctx.region);
+    region.vpcs.insert(id, vpc);
+    region.route_tables.insert(table_id, table);
     Ok(body)
 }
 
@@ -218,7 +223,37 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteVpcReq) -> ApiResult<Vec<u8>>
             ),
         ));
     }
+    let tables = region
+        .route_tables
+        .values()
+        .filter(|t| t.vpc_id == req.id && !t.main)
+        .count();
+    if tables > 0 {
+        return Err(ApiError::new(
+            codes::RESOURCE_IN_USE,
+            format!(
+                "The VPC `{}` still has {tables} route table(s) besides its default one; delete them first.",
+                req.id
+            ),
+        ));
+    }
     region.vpcs.shift_remove(&req.id);
-    ctx.world.release_id(&req.id);
+    // Its default route table goes with it.
+    let main: Vec<String> = region
+        .route_tables
+        .values()
+        .filter(|t| t.vpc_id == req.id)
+        .map(|t| t.id.clone())
+        .collect();
+    let mut released = vec![req.id.clone()];
+    for t in main {
+        if let Some(t) = region.route_tables.shift_remove(&t) {
+            released.extend(t.routes.into_iter().map(|r| r.item_id));
+            released.push(t.id);
+        }
+    }
+    for id in released {
+        ctx.world.release_id(&id);
+    }
     ctx.reply_empty()
 }

@@ -14,8 +14,8 @@ use serde_json::value::RawValue;
 use crate::clock;
 use crate::config::DEFAULT_UIN;
 use model::{
-    ConnectionState, CustomerGateway, GatewayState, Task, TaskKind, TaskStatus, Vpc, VpnConnection,
-    VpnGateway,
+    ConnectionState, CustomerGateway, GatewayState, RouteTable, StoredGatewayRoute, Task, TaskKind,
+    TaskStatus, Vpc, VpnConnection, VpnGateway,
 };
 
 /// Regions the sandbox accepts (a request for another region answers `UnsupportedRegion`).
@@ -97,6 +97,13 @@ pub(crate) struct Region {
     pub gateways: IndexMap<String, VpnGateway>,
     #[serde(rename = "CustomerGateways")]
     pub customer_gateways: IndexMap<String, CustomerGateway>,
+    /// Route tables (each VPC's default one among them), with their entries. Absent from data files
+    /// written before routes: each VPC then gets its default table at load.
+    #[serde(rename = "RouteTables", default)]
+    pub route_tables: IndexMap<String, RouteTable>,
+    /// VPN gateway routes by route id (`vpnr-...`).
+    #[serde(rename = "VpnGatewayRoutes", default)]
+    pub gateway_routes: IndexMap<String, StoredGatewayRoute>,
     /// Private so that every change goes through [`Region::connection_mut`] and friends, which keep the
     /// index and the rendered-JSON cache right.
     #[serde(rename = "VpnConnections")]
@@ -228,6 +235,35 @@ impl Region {
             .count()
     }
 
+    /// The default route table of a VPC.
+    pub fn main_route_table(&self, vpc_id: &str) -> Option<&RouteTable> {
+        self.route_tables
+            .values()
+            .find(|t| t.main && t.vpc_id == vpc_id)
+    }
+
+    /// Route table entries anywhere in the region whose next hop is `gateway_type` `gateway_id`.
+    pub fn routes_to<'a>(
+        &'a self,
+        gateway_type: &'a str,
+        gateway_id: &'a str,
+    ) -> impl Iterator<Item = &'a model::RouteEntry> + 'a {
+        self.route_tables
+            .values()
+            .flat_map(|t| t.routes.iter())
+            .filter(move |r| r.gateway_type == gateway_type && r.gateway_id == gateway_id)
+    }
+
+    /// VPN gateway routes whose next hop is instance `id`.
+    pub fn gateway_routes_to<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> impl Iterator<Item = &'a StoredGatewayRoute> + 'a {
+        self.gateway_routes
+            .values()
+            .filter(move |r| r.route.instance_id == id)
+    }
+
     /// Positions (in creation order) of the connections whose ids are in any of `sets`.
     pub fn connection_positions<'a>(&self, ids: impl Iterator<Item = &'a String>) -> Vec<usize> {
         let mut positions: Vec<usize> = ids
@@ -260,7 +296,12 @@ pub(crate) struct World {
     /// The account (uin) the world belongs to: answered by `GetCallerIdentity`, carried by six-segment
     /// resource names. Fixed when the world is made and kept in its data file.
     pub uin: String,
+    /// The next numeric route table entry id (`RouteId`); never reused.
+    pub next_route_id: u64,
 }
+
+/// The first numeric route id of a new world.
+const FIRST_ROUTE_ID: u64 = 10_000;
 
 /// The data file.
 #[derive(Serialize)]
@@ -277,6 +318,8 @@ struct SnapshotOut<'a> {
     regions: &'a BTreeMap<String, Region>,
     #[serde(rename = "Tasks")]
     tasks: Vec<&'a Task>,
+    #[serde(rename = "NextRouteId")]
+    next_route_id: u64,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +337,9 @@ struct SnapshotIn {
     regions: BTreeMap<String, Region>,
     #[serde(rename = "Tasks")]
     tasks: Vec<Task>,
+    /// Absent from data files written before routes.
+    #[serde(rename = "NextRouteId", default)]
+    next_route_id: u64,
 }
 
 const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -303,6 +349,7 @@ impl World {
     pub fn new_default(now_ms: i64, uin: String) -> World {
         let mut world = World {
             uin,
+            next_route_id: FIRST_ROUTE_ID,
             ..World::default()
         };
         let created = clock::format_time(now_ms);
@@ -337,7 +384,34 @@ impl World {
                 .vpcs
                 .insert(id.to_string(), vpc);
         }
+        world.add_missing_main_route_tables(now_ms);
         world
+    }
+
+    /// Gives every VPC without a default route table its own (a new world's VPCs, and those of a
+    /// data file written before route tables). Ids are derived from the VPC's, so that loading the
+    /// same file twice gives the same ids.
+    fn add_missing_main_route_tables(&mut self, now_ms: i64) {
+        let created = clock::format_time(now_ms);
+        for region in self.regions.values_mut() {
+            let missing: Vec<String> = region
+                .vpcs
+                .keys()
+                .filter(|v| region.main_route_table(v).is_none())
+                .cloned()
+                .collect();
+            for vpc_id in missing {
+                let suffix = vpc_id.strip_prefix("vpc-").unwrap_or(&vpc_id);
+                let mut id = format!("rtb-{suffix}");
+                while self.ids.contains(&id) {
+                    id.push('0');
+                }
+                self.ids.insert(id.clone());
+                region
+                    .route_tables
+                    .insert(id.clone(), main_route_table(&id, &vpc_id, &created));
+            }
+        }
     }
 
     /// Reads a data file's contents. Every inconsistency is an error: the sandbox never starts silently empty.
@@ -360,6 +434,7 @@ impl World {
             regions: snap.regions,
             epoch: snap.epoch.wrapping_add(1),
             uin,
+            next_route_id: snap.next_route_id.max(FIRST_ROUTE_ID),
             ..World::default()
         };
         for (name, region) in world.regions.iter_mut() {
@@ -407,7 +482,32 @@ impl World {
                 }
                 world.ids.insert(c.id.clone());
             }
+            for (key, t) in &region.route_tables {
+                check_key(key, &t.id)?;
+                if !region.vpcs.contains_key(&t.vpc_id) {
+                    return Err(format!(
+                        "route table {} refers to a missing VPC {}",
+                        t.id, t.vpc_id
+                    ));
+                }
+                world.ids.insert(t.id.clone());
+                for r in &t.routes {
+                    world.ids.insert(r.item_id.clone());
+                    world.next_route_id = world.next_route_id.max(r.route_id + 1);
+                }
+            }
+            for (key, r) in &region.gateway_routes {
+                check_key(key, &r.route.id)?;
+                if !region.gateways.contains_key(&r.gateway_id) {
+                    return Err(format!(
+                        "VPN gateway route {} refers to a missing VPN gateway {}",
+                        r.route.id, r.gateway_id
+                    ));
+                }
+                world.ids.insert(r.route.id.clone());
+            }
         }
+        world.add_missing_main_route_tables(now_ms);
         let mut finished: Vec<(i64, String)> = Vec::new();
         for task in snap.tasks {
             if world.tasks.contains_key(&task.id) {
@@ -442,6 +542,7 @@ impl World {
             uin: &self.uin,
             regions: &self.regions,
             tasks,
+            next_route_id: self.next_route_id,
         })
     }
 
@@ -466,6 +567,13 @@ impl World {
                 return id;
             }
         }
+    }
+
+    /// A new numeric route table entry id.
+    pub fn new_route_id(&mut self) -> u64 {
+        let id = self.next_route_id.max(FIRST_ROUTE_ID);
+        self.next_route_id = id + 1;
+        id
     }
 
     /// Registers an id chosen elsewhere (task ids are request ids). Returns false if it is taken.
@@ -606,6 +714,21 @@ impl World {
                 self.ids.remove(&id);
             }
         }
+    }
+}
+
+/// A VPC's default route table, with no entries.
+pub(crate) fn main_route_table(id: &str, vpc_id: &str, created: &str) -> RouteTable {
+    RouteTable {
+        vpc_id: vpc_id.to_string(),
+        id: id.to_string(),
+        name: "default".to_string(),
+        associations: Vec::new(),
+        routes: Vec::new(),
+        main: true,
+        created_time: created.to_string(),
+        tags: Vec::new(),
+        local_cidr_for_ccn: Vec::new(),
     }
 }
 

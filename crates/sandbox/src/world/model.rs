@@ -401,3 +401,103 @@ pub(crate) struct Task {
     )]
     pub finished_ms: Option<i64>,
 }
+
+/// A route table entry as the API shows it (`Route`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RouteEntry {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination: String,
+    #[serde(rename = "GatewayType")]
+    pub gateway_type: String,
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteId")]
+    pub route_id: u64,
+    #[serde(rename = "RouteDescription")]
+    pub description: String,
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    /// `USER` (the only kind a user can change), `NETD`, `CCN`.
+    #[serde(rename = "RouteType")]
+    pub route_type: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationIpv6CidrBlock")]
+    pub destination_ipv6: String,
+    #[serde(rename = "RouteItemId")]
+    pub item_id: String,
+    #[serde(rename = "PublishedToVbc")]
+    pub published_to_vbc: bool,
+    #[serde(rename = "CreatedTime")]
+    pub created_time: String,
+    #[serde(rename = "CdcId")]
+    pub cdc_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RouteTableAssociation {
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+/// A route table with its entries (`RouteTable`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RouteTable {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub id: String,
+    #[serde(rename = "RouteTableName")]
+    pub name: String,
+    #[serde(rename = "AssociationSet")]
+    pub associations: Vec<RouteTableAssociation>,
+    #[serde(rename = "RouteSet")]
+    pub routes: Vec<RouteEntry>,
+    /// The VPC's default table.
+    #[serde(rename = "Main")]
+    pub main: bool,
+    #[serde(rename = "CreatedTime")]
+    pub created_time: String,
+    #[serde(rename = "TagSet")]
+    pub tags: Vec<Tag>,
+    #[serde(rename = "LocalCidrForCcn")]
+    pub local_cidr_for_ccn: Vec<serde_json::Value>,
+}
+
+/// A VPN gateway's destination route (`VpnGatewayRoute`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct GatewayRoute {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination: String,
+    /// `VPNCONN` or `CCN`.
+    #[serde(rename = "InstanceType")]
+    pub instance_type: String,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Priority")]
+    pub priority: i64,
+    #[serde(rename = "Status")]
+    pub status: String,
+    #[serde(rename = "RouteId")]
+    pub id: String,
+    /// `Static` for the routes a user creates.
+    #[serde(rename = "Type")]
+    pub route_type: String,
+    #[serde(rename = "CreateTime")]
+    pub create_time: String,
+    #[serde(rename = "UpdateTime")]
+    pub update_time: String,
+    #[serde(rename = "Description")]
+    pub description: String,
+}
+
+/// A stored VPN gateway route: the route and its gateway.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredGatewayRoute {
+    #[serde(rename = "VpnGatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "Route")]
+    pub route: GatewayRoute,
+}

@@ -218,7 +218,7 @@ async fn common_parameters() {
         Some("InvalidAction")
     );
     assert_eq!(
-        c.send(Req::vpc("CreateVpnGatewayRoutes", json!({})))
+        c.send(Req::vpc("DescribeVpnGatewayCcnRoutes", json!({})))
             .await
             .error_code(),
         Some("InvalidAction")

@@ -465,6 +465,22 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
             ),
         ));
     }
+    let routes: Vec<String> = region
+        .into_iter()
+        .flat_map(|r| r.gateway_routes_to(&req.id))
+        .map(|r| format!("{} ({})", r.route.id, r.route.destination))
+        .collect();
+    if !routes.is_empty() {
+        return Err(ApiError::new(
+            codes::RESOURCE_IN_USE,
+            format!(
+                "The VPN connection `{}` is the next hop of {} VPN gateway route(s): {}; delete them first.",
+                req.id,
+                routes.len(),
+                routes.join(", ")
+            ),
+        ));
+    }
     start_task(ctx, TaskKind::DeleteVpnConnection, &req.id)?;
     if let Some(c) = ctx.world.region_mut(ctx.region).connection_mut(&req.id) {
         c.state = ConnectionState::Deleting;

@@ -1,0 +1,44 @@
+//! Tells the tests whether PostgreSQL server binaries are here (`cfg(pg_binaries)`): without them
+//! the tests that need a real server are reported as ignored, with the reason. With
+//! `TUNNELFORM_REQUIRE_PG` set (CI), their absence is an error instead.
+
+use std::path::{Path, PathBuf};
+
+fn bindir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("TUNNELFORM_PG_BINDIR") {
+        let d = PathBuf::from(d);
+        if d.join("initdb").is_file() {
+            return Some(d);
+        }
+    }
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten();
+    for e in versions.flatten() {
+        let bin = e.path().join("bin");
+        if bin.join("initdb").is_file() {
+            return Some(bin);
+        }
+    }
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p).find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+    })
+}
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(pg_binaries)");
+    println!("cargo::rerun-if-env-changed=TUNNELFORM_PG_BINDIR");
+    println!("cargo::rerun-if-env-changed=TUNNELFORM_REQUIRE_PG");
+    println!("cargo::rerun-if-env-changed=PATH");
+    if Path::new("/usr/lib/postgresql").exists() {
+        println!("cargo::rerun-if-changed=/usr/lib/postgresql");
+    }
+    println!("cargo::rerun-if-changed=build.rs");
+    match bindir() {
+        Some(_) => println!("cargo::rustc-cfg=pg_binaries"),
+        None if std::env::var_os("TUNNELFORM_REQUIRE_PG").is_some_and(|v| !v.is_empty()) => {
+            panic!("TUNNELFORM_REQUIRE_PG is set but no PostgreSQL server binaries were found (initdb, pg_ctl in /usr/lib/postgresql/*/bin, TUNNELFORM_PG_BINDIR or PATH): install postgresql (apt-get install -y postgresql)")
+        }
+        None => {}
+    }
+}

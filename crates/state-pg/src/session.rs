@@ -1,0 +1,808 @@
+//! The connection's thread: one session, the schema's migrations, and every query the backend
+//! sends, run one job at a time in the order they were sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::{Client, IsolationLevel, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+use tunnelform_state::{BackendError, LockRecord};
+
+use crate::settings::PgSettings;
+use crate::PgError;
+
+/// Where an answer goes: a blocked caller, or an awaiting one.
+pub(crate) enum Reply<T> {
+    Sync(std::sync::mpsc::Sender<T>),
+    Async(oneshot::Sender<T>),
+}
+
+impl<T> Reply<T> {
+    fn send(self, v: T) {
+        match self {
+            Reply::Sync(tx) => {
+                let _ = tx.send(v);
+            }
+            Reply::Async(tx) => {
+                let _ = tx.send(v);
+            }
+        }
+    }
+}
+
+type R<T> = Reply<Result<T, BackendError>>;
+
+/// A state's rows as read in one snapshot.
+pub(crate) struct Loaded {
+    pub lineage: String,
+    pub serial: u64,
+    pub meta: String,
+    pub rows: Vec<(String, String)>,
+}
+
+pub(crate) enum JournalDelete {
+    None,
+    All,
+    Ops(Vec<String>),
+}
+
+/// One transaction's worth of writes.
+pub(crate) struct Write {
+    pub lineage: String,
+    /// The serial the writer read: the row must not hold a newer one.
+    pub base_serial: u64,
+    pub new_serial: u64,
+    pub meta: String,
+    pub upserts: Vec<(String, String)>,
+    pub deletes: Vec<String>,
+    /// Replace every resource row (no baseline to diff against).
+    pub full: bool,
+    /// The state row may be created (it did not exist when read).
+    pub may_create: bool,
+    pub journal: JournalDelete,
+    /// Makes a retried commit (its answer lost with the connection) a no-op.
+    pub write_id: String,
+}
+
+pub(crate) enum WriteRefused {
+    Lineage { on_disk: String, ours: String },
+    Serial { on_disk: u64, ours: u64 },
+    Vanished,
+}
+
+pub(crate) enum ForceUnlock {
+    Cleared(Box<LockRecord>),
+    NotLocked,
+    WrongId(Box<LockRecord>),
+    StillHeld(Box<LockRecord>),
+}
+
+pub(crate) enum Job {
+    Exists(R<bool>),
+    Load(R<Option<Loaded>>),
+    Write(Box<Write>, R<Result<(), WriteRefused>>),
+    ReadJournal(R<Vec<(i64, String)>>),
+    Append(i64, String, String, R<()>),
+    DeleteJournal(JournalDelete, R<()>),
+    TryLock(i64, Box<LockRecord>, R<Option<Option<LockRecord>>>),
+    Holder(i64, R<Option<LockRecord>>),
+    Unlock(i64, String, Option<R<()>>),
+    ForceUnlock(i64, String, R<ForceUnlock>),
+    Workspaces(R<Vec<String>>),
+    /// Close the session (ending it at once on the server, and with it the lock) and stop.
+    Shutdown,
+}
+
+/// The schema version this build writes; each entry of [`MIGRATIONS`] brings it one further.
+const MIGRATIONS: &[&str] = &[
+    // 1: states by workspace, resources by address, the journal, the lock holders.
+    "CREATE TABLE {s}.states (
+        workspace text PRIMARY KEY,
+        lineage text NOT NULL,
+        serial bigint NOT NULL,
+        meta text NOT NULL,
+        write_id text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE {s}.resources (
+        workspace text NOT NULL REFERENCES {s}.states (workspace) ON DELETE CASCADE,
+        address text NOT NULL,
+        body text NOT NULL,
+        PRIMARY KEY (workspace, address)
+    );
+    CREATE TABLE {s}.journal (
+        workspace text NOT NULL,
+        seq bigint NOT NULL,
+        op_id text NOT NULL,
+        record text NOT NULL,
+        PRIMARY KEY (workspace, seq)
+    );
+    CREATE INDEX journal_by_op ON {s}.journal (workspace, op_id);
+    CREATE TABLE {s}.locks (
+        workspace text PRIMARY KEY,
+        lock_id text NOT NULL,
+        backend_pid integer NOT NULL,
+        record text NOT NULL
+    );",
+];
+
+/// Serialises schema migrations of every tunnelform across the database.
+const MIGRATION_LOCK: i64 = 0x7475_6e6e_656c_666d; // "tunnelfm"
+
+/// How long a lost connection is tried again before the job fails.
+const RECONNECT_FOR: Duration = Duration::from_secs(20);
+
+pub(crate) struct Session {
+    settings: PgSettings,
+    connector: Option<MakeRustlsConnect>,
+    client: Option<Client>,
+    migrated: bool,
+    ever_connected: bool,
+    held: Option<(i64, LockRecord)>,
+    bytes: Arc<AtomicU64>,
+    schema: String,
+    /// The task driving the connection (awaited on shutdown, so the server is told goodbye).
+    conn_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn is_connection_error(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        None => true,
+        Some(db) => {
+            let c = db.code().code();
+            c.starts_with("57P") || c.starts_with("08")
+        }
+    }
+}
+
+macro_rules! retrying {
+    ($self:ident, $doing:expr, $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            if let Err(e) = $self.ensure().await {
+                break Err(e);
+            }
+            match $body.await {
+                Ok(v) => break Ok(v),
+                Err(e) if attempt == 0 && is_connection_error(&e) => {
+                    tracing::debug!(error = %e, "pg backend: connection lost; connecting again");
+                    attempt += 1;
+                    $self.client = None;
+                }
+                Err(e) => break Err($self.query_error($doing, &e)),
+            }
+        }
+    }};
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Session {
+    pub(crate) fn new(
+        settings: PgSettings,
+        connector: Option<MakeRustlsConnect>,
+        bytes: Arc<AtomicU64>,
+    ) -> Session {
+        let schema = format!("\"{}\"", settings.schema);
+        Session {
+            settings,
+            connector,
+            client: None,
+            migrated: false,
+            ever_connected: false,
+            held: None,
+            bytes,
+            schema,
+            conn_task: None,
+        }
+    }
+
+    pub(crate) fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Job>,
+        done: std::sync::mpsc::Sender<()>,
+    ) {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!(error = %e, "pg backend: cannot start its runtime");
+                return;
+            }
+        };
+        rt.block_on(async move {
+            while let Some(job) = rx.recv().await {
+                if matches!(job, Job::Shutdown) {
+                    break;
+                }
+                self.handle(job).await;
+            }
+            // Dropping the client ends the session (a Terminate message): the server releases the
+            // lock now rather than when it notices the socket closed.
+            self.client = None;
+            if let Some(task) = self.conn_task.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+            }
+        });
+        let _ = done.send(());
+    }
+
+    fn sql(&self, text: &str) -> String {
+        text.replace("{s}", &self.schema)
+    }
+
+    fn query_error(&self, doing: &str, e: &tokio_postgres::Error) -> BackendError {
+        let cause = match e.as_db_error() {
+            Some(db) => {
+                let mut s = format!("{}: {}", db.severity(), db.message());
+                if let Some(d) = db.detail() {
+                    s.push_str(&format!(" ({d})"));
+                }
+                if let Some(h) = db.hint() {
+                    s.push_str(&format!("; hint: {h}"));
+                }
+                s
+            }
+            None => e.to_string(),
+        };
+        PgError::Query {
+            server: self.settings.server(),
+            doing: doing.to_string(),
+            cause,
+        }
+        .into()
+    }
+
+    async fn connect_once(&mut self) -> Result<Client, PgError> {
+        let server = self.settings.server();
+        let fail = |e: tokio_postgres::Error| PgError::Connect {
+            server: server.clone(),
+            cause: match e.as_db_error() {
+                Some(db) => format!("{}: {}", db.severity(), db.message()),
+                None => {
+                    let mut s = e.to_string();
+                    let mut src = std::error::Error::source(&e);
+                    while let Some(c) = src {
+                        s.push_str(&format!(": {c}"));
+                        src = c.source();
+                    }
+                    s
+                }
+            },
+        };
+        let client = match &self.connector {
+            Some(tls) => {
+                let (client, conn) = self
+                    .settings
+                    .config
+                    .connect(tls.clone())
+                    .await
+                    .map_err(fail)?;
+                self.conn_task = Some(tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "pg backend: connection ended");
+                    }
+                }));
+                client
+            }
+            None => {
+                let (client, conn) = self.settings.config.connect(NoTls).await.map_err(fail)?;
+                self.conn_task = Some(tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "pg backend: connection ended");
+                    }
+                }));
+                client
+            }
+        };
+        // The server, too, notices a runner that vanished from the network (and drops its lock).
+        client
+            .batch_execute(
+                "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
+                 SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000",
+            )
+            .await
+            .map_err(fail)?;
+        Ok(client)
+    }
+
+    /// A live connection, with the schema migrated and the lock taken again if it was held.
+    async fn ensure(&mut self) -> Result<(), BackendError> {
+        if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Ok(());
+        }
+        self.client = None;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(200);
+        let client = loop {
+            match self.connect_once().await {
+                Ok(c) => break c,
+                Err(e) if self.ever_connected && start.elapsed() < RECONNECT_FOR => {
+                    tracing::debug!(error = %e, "pg backend: server unreachable; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if self.ever_connected {
+            tracing::info!(server = %self.settings.server(), "pg backend: connected again");
+        }
+        self.ever_connected = true;
+        self.client = Some(client);
+        if !self.migrated {
+            self.migrate().await?;
+            self.migrated = true;
+        }
+        if let Some((key, record)) = self.held.clone() {
+            match self.try_lock(key, &record).await {
+                Ok(None) => {}
+                Ok(Some(holder)) => {
+                    self.held = None;
+                    return Err(PgError::LockLost {
+                        name: self.settings.name(),
+                        server: self.settings.server(),
+                        holder: holder
+                            .map_or_else(|| "another process".to_string(), |h| h.to_string()),
+                    }
+                    .into());
+                }
+                Err(e) => return Err(self.query_error("taking the state lock again", &e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn client(&self) -> Result<&Client, tokio_postgres::Error> {
+        // `ensure` ran just before; a missing client is reported as a closed connection.
+        match self.client.as_ref() {
+            Some(c) => Ok(c),
+            None => unreachable_closed(),
+        }
+    }
+
+    async fn migrate(&mut self) -> Result<(), BackendError> {
+        let known = MIGRATIONS.len() as i32;
+        let schema_sql = self.sql("CREATE SCHEMA IF NOT EXISTS {s}");
+        let table_sql = self.sql(
+            "CREATE TABLE IF NOT EXISTS {s}.tunnelform_schema_migrations (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        );
+        let version_sql =
+            self.sql("SELECT coalesce(max(version), 0) FROM {s}.tunnelform_schema_migrations");
+        let insert_sql =
+            self.sql("INSERT INTO {s}.tunnelform_schema_migrations (version) VALUES ($1)");
+        let steps: Vec<String> = MIGRATIONS.iter().map(|m| self.sql(m)).collect();
+        let server = self.settings.server();
+        let schema = self.settings.schema.clone();
+        let Some(client) = self.client.as_mut() else {
+            return Err(PgError::Gone.into());
+        };
+        // Already up to date (the usual case): nothing to lock or create, so a role without the
+        // CREATE privilege can use a schema set up for it.
+        let current: Result<Option<i32>, tokio_postgres::Error> = async {
+            let table = format!("{}.tunnelform_schema_migrations", schema_sql_name(&schema));
+            let exists: bool = client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+                .await?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            Ok(Some(client.query_one(&version_sql, &[]).await?.get(0)))
+        }
+        .await;
+        match current {
+            Ok(Some(v)) if v == known => return Ok(()),
+            Ok(Some(v)) if v > known => {
+                return Err(PgError::FutureSchema {
+                    schema: schema.clone(),
+                    server: server.clone(),
+                    found: v,
+                    known,
+                }
+                .into())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(self.query_error(
+                    &format!("reading the schema version of {}", self.settings.schema),
+                    &e,
+                ))
+            }
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Err(PgError::Gone.into());
+        };
+        let result: Result<Result<(), PgError>, tokio_postgres::Error> = async {
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await?;
+            tx.batch_execute(&schema_sql).await?;
+            tx.batch_execute(&table_sql).await?;
+            let current: i32 = tx.query_one(&version_sql, &[]).await?.get(0);
+            if current > known {
+                return Ok(Err(PgError::FutureSchema {
+                    schema: schema.clone(),
+                    server: server.clone(),
+                    found: current,
+                    known,
+                }));
+            }
+            for (i, step) in steps.iter().enumerate().skip(current as usize) {
+                tx.batch_execute(step).await?;
+                tx.execute(&insert_sql, &[&(i as i32 + 1)]).await?;
+                tracing::info!(schema = %schema, version = i + 1, "pg backend: schema migrated");
+            }
+            tx.commit().await?;
+            Ok(Ok(()))
+        }
+        .await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.into()),
+            Err(e) => Err(self.query_error(
+                &format!("creating or migrating the schema {}", self.settings.schema),
+                &e,
+            )),
+        }
+    }
+
+    async fn handle(&mut self, job: Job) {
+        let ws = self.settings.workspace.clone();
+        match job {
+            Job::Exists(r) => {
+                let sql = self.sql("SELECT 1 FROM {s}.states WHERE workspace = $1");
+                let res = retrying!(self, "reading the state", async {
+                    self.client()?.query_opt(&sql, &[&ws]).await
+                });
+                r.send(res.map(|row| row.is_some()));
+            }
+            Job::Load(r) => {
+                let res = retrying!(self, "reading the state", self.load(&ws));
+                r.send(res);
+            }
+            Job::Write(w, r) => {
+                let res = retrying!(self, "writing the state", self.write(&ws, &w));
+                if let Ok(Ok(())) = &res {
+                    let n = w.meta.len()
+                        + w.upserts
+                            .iter()
+                            .map(|(a, b)| a.len() + b.len())
+                            .sum::<usize>()
+                        + w.deletes.iter().map(String::len).sum::<usize>();
+                    self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                r.send(res);
+            }
+            Job::ReadJournal(r) => {
+                let sql = self
+                    .sql("SELECT seq, record FROM {s}.journal WHERE workspace = $1 ORDER BY seq");
+                let res = retrying!(self, "reading the journal", async {
+                    let rows = self.client()?.query(&sql, &[&ws]).await?;
+                    Ok::<_, tokio_postgres::Error>(
+                        rows.iter()
+                            .map(|row| (row.get::<_, i64>(0), row.get::<_, String>(1)))
+                            .collect::<Vec<_>>(),
+                    )
+                });
+                r.send(res);
+            }
+            Job::Append(seq, op, text, r) => {
+                let sql = self.sql(
+                    "INSERT INTO {s}.journal (workspace, seq, op_id, record) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (workspace, seq) DO NOTHING",
+                );
+                let res = retrying!(self, "appending to the journal", async {
+                    self.client()?.execute(&sql, &[&ws, &seq, &op, &text]).await
+                });
+                if res.is_ok() {
+                    self.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+                }
+                r.send(res.map(|_| ()));
+            }
+            Job::DeleteJournal(d, r) => {
+                let all = self.sql("DELETE FROM {s}.journal WHERE workspace = $1");
+                let some =
+                    self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
+                let res = retrying!(self, "clearing the journal", async {
+                    let c = self.client()?;
+                    match &d {
+                        JournalDelete::None => Ok(0),
+                        JournalDelete::All => c.execute(&all, &[&ws]).await,
+                        JournalDelete::Ops(ops) => c.execute(&some, &[&ws, ops]).await,
+                    }
+                });
+                r.send(res.map(|_| ()));
+            }
+            Job::TryLock(key, record, r) => {
+                if let Some((k, rec)) = &self.held {
+                    if *k == key {
+                        // Held by this process already: a second holder here waits like any other.
+                        r.send(Ok(Some(Some(rec.clone()))));
+                        return;
+                    }
+                }
+                let res = retrying!(self, "taking the state lock", self.try_lock(key, &record));
+                r.send(res);
+            }
+            Job::Holder(key, r) => {
+                let res = retrying!(self, "reading the state lock", self.holder(key));
+                r.send(res);
+            }
+            Job::Unlock(key, id, r) => {
+                let res = self.unlock(key, &id).await;
+                if let Some(r) = r {
+                    r.send(res);
+                } else if let Err(e) = res {
+                    tracing::warn!(error = %e, "releasing the state lock");
+                }
+            }
+            Job::ForceUnlock(key, id, r) => {
+                let res = retrying!(self, "clearing the state lock", self.force_unlock(key, &id));
+                r.send(res);
+            }
+            Job::Shutdown => {}
+            Job::Workspaces(r) => {
+                let sql = self.sql("SELECT workspace FROM {s}.states ORDER BY workspace");
+                let res = retrying!(self, "listing the workspaces", async {
+                    let rows = self.client()?.query(&sql, &[]).await?;
+                    Ok::<_, tokio_postgres::Error>(
+                        rows.iter()
+                            .map(|r| r.get::<_, String>(0))
+                            .collect::<Vec<_>>(),
+                    )
+                });
+                r.send(res);
+            }
+        }
+    }
+
+    async fn load(&mut self, ws: &str) -> Result<Option<Loaded>, tokio_postgres::Error> {
+        let head = self.sql("SELECT lineage, serial, meta FROM {s}.states WHERE workspace = $1");
+        let rows_sql = self
+            .sql("SELECT address, body FROM {s}.resources WHERE workspace = $1 ORDER BY address");
+        let client = match self.client.as_mut() {
+            Some(c) => c,
+            None => return unreachable_closed(),
+        };
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let Some(row) = tx.query_opt(&head, &[&ws]).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let serial: i64 = row.get(1);
+        let rows = tx.query(&rows_sql, &[&ws]).await?;
+        tx.commit().await?;
+        Ok(Some(Loaded {
+            lineage: row.get(0),
+            serial: u64::try_from(serial).unwrap_or_default(),
+            meta: row.get(2),
+            rows: rows
+                .into_iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect(),
+        }))
+    }
+
+    async fn write(
+        &mut self,
+        ws: &str,
+        w: &Write,
+    ) -> Result<Result<(), WriteRefused>, tokio_postgres::Error> {
+        let select = self.sql(
+            "SELECT lineage, serial, write_id FROM {s}.states WHERE workspace = $1 FOR UPDATE",
+        );
+        let insert = self.sql(
+            "INSERT INTO {s}.states (workspace, lineage, serial, meta, write_id) VALUES ($1, $2, $3, $4, $5)",
+        );
+        let update = self.sql(
+            "UPDATE {s}.states SET lineage = $2, serial = $3, meta = $4, write_id = $5, updated_at = now() WHERE workspace = $1",
+        );
+        let delete_all = self.sql("DELETE FROM {s}.resources WHERE workspace = $1");
+        let delete_some =
+            self.sql("DELETE FROM {s}.resources WHERE workspace = $1 AND address = ANY($2)");
+        let upsert = self.sql(
+            "INSERT INTO {s}.resources (workspace, address, body) \
+             SELECT $1, a, b FROM unnest($2::text[], $3::text[]) AS t(a, b) \
+             ON CONFLICT (workspace, address) DO UPDATE SET body = EXCLUDED.body",
+        );
+        let journal_all = self.sql("DELETE FROM {s}.journal WHERE workspace = $1");
+        let journal_some =
+            self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
+        let client = match self.client.as_mut() {
+            Some(c) => c,
+            None => return unreachable_closed(),
+        };
+        let tx = client.transaction().await?;
+        let new_serial = to_i64(w.new_serial);
+        match tx.query_opt(&select, &[&ws]).await? {
+            None => {
+                if !w.may_create {
+                    return Ok(Err(WriteRefused::Vanished));
+                }
+                tx.execute(
+                    &insert,
+                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
+                )
+                .await?;
+            }
+            Some(row) => {
+                let lineage: String = row.get(0);
+                let serial = u64::try_from(row.get::<_, i64>(1)).unwrap_or_default();
+                let write_id: String = row.get(2);
+                if write_id == w.write_id {
+                    // This very write committed; its answer was lost with the connection.
+                    return Ok(Ok(()));
+                }
+                if lineage != w.lineage {
+                    return Ok(Err(WriteRefused::Lineage {
+                        on_disk: lineage,
+                        ours: w.lineage.clone(),
+                    }));
+                }
+                if serial > w.base_serial {
+                    return Ok(Err(WriteRefused::Serial {
+                        on_disk: serial,
+                        ours: w.base_serial,
+                    }));
+                }
+                tx.execute(
+                    &update,
+                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
+                )
+                .await?;
+            }
+        }
+        if w.full {
+            tx.execute(&delete_all, &[&ws]).await?;
+        }
+        if !w.deletes.is_empty() {
+            tx.execute(&delete_some, &[&ws, &w.deletes]).await?;
+        }
+        if !w.upserts.is_empty() {
+            let (addrs, bodies): (Vec<&str>, Vec<&str>) = w
+                .upserts
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .unzip();
+            tx.execute(&upsert, &[&ws, &addrs, &bodies]).await?;
+        }
+        match &w.journal {
+            JournalDelete::None => {}
+            JournalDelete::All => {
+                tx.execute(&journal_all, &[&ws]).await?;
+            }
+            JournalDelete::Ops(ops) => {
+                tx.execute(&journal_some, &[&ws, ops]).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Takes the advisory lock and records the holder: `None` when taken, else the holder (if its
+    /// row is written yet).
+    async fn try_lock(
+        &mut self,
+        key: i64,
+        record: &LockRecord,
+    ) -> Result<Option<Option<LockRecord>>, tokio_postgres::Error> {
+        let upsert = self.sql(
+            "INSERT INTO {s}.locks (workspace, lock_id, backend_pid, record) VALUES ($1, $2, pg_backend_pid(), $3) \
+             ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, backend_pid = EXCLUDED.backend_pid, record = EXCLUDED.record",
+        );
+        let ws = self.settings.workspace.clone();
+        let got: bool = self
+            .client()?
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await?
+            .get(0);
+        if !got {
+            return Ok(Some(self.holder(key).await?));
+        }
+        let text = serde_json::to_string(record).unwrap_or_default();
+        self.client()?
+            .execute(&upsert, &[&ws, &record.id, &text])
+            .await?;
+        self.held = Some((key, record.clone()));
+        Ok(None)
+    }
+
+    /// The recorded holder of the lock, if its session still holds it.
+    async fn holder(&mut self, key: i64) -> Result<Option<LockRecord>, tokio_postgres::Error> {
+        let sql = self.sql(
+            "SELECT l.record FROM {s}.locks l WHERE l.workspace = $1 AND EXISTS (
+                SELECT 1 FROM pg_locks p
+                WHERE p.locktype = 'advisory' AND p.granted AND p.pid = l.backend_pid
+                  AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND p.classid = $2::bigint::oid AND p.objid = $3::bigint::oid AND p.objsubid = 1)",
+        );
+        let (hi, lo) = halves(key);
+        let ws = self.settings.workspace.clone();
+        let row = self.client()?.query_opt(&sql, &[&ws, &hi, &lo]).await?;
+        Ok(row.and_then(|r| serde_json::from_str(&r.get::<_, String>(0)).ok()))
+    }
+
+    async fn unlock(&mut self, key: i64, id: &str) -> Result<(), BackendError> {
+        if self.held.as_ref().is_none_or(|(k, _)| *k != key) {
+            return Ok(());
+        }
+        self.held = None;
+        // Without a connection the lock is gone already (it lived in the session).
+        let Some(client) = self.client.as_ref().filter(|c| !c.is_closed()) else {
+            return Ok(());
+        };
+        let delete = self.sql("DELETE FROM {s}.locks WHERE workspace = $1 AND lock_id = $2");
+        let ws = self.settings.workspace.clone();
+        let res: Result<(), tokio_postgres::Error> = async {
+            client.execute(&delete, &[&ws, &id]).await?;
+            client
+                .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+                .await?;
+            Ok(())
+        }
+        .await;
+        res.map_err(|e| self.query_error("releasing the state lock", &e))?;
+        tracing::debug!(lock_id = %id, "state lock released");
+        Ok(())
+    }
+
+    async fn force_unlock(
+        &mut self,
+        key: i64,
+        id: &str,
+    ) -> Result<ForceUnlock, tokio_postgres::Error> {
+        let select = self.sql("SELECT lock_id, record FROM {s}.locks WHERE workspace = $1");
+        let delete = self.sql("DELETE FROM {s}.locks WHERE workspace = $1 AND lock_id = $2");
+        let ws = self.settings.workspace.clone();
+        let Some(row) = self.client()?.query_opt(&select, &[&ws]).await? else {
+            return Ok(ForceUnlock::NotLocked);
+        };
+        let lock_id: String = row.get(0);
+        let Ok(record) = serde_json::from_str::<LockRecord>(&row.get::<_, String>(1)) else {
+            return Ok(ForceUnlock::NotLocked);
+        };
+        if lock_id != id {
+            return Ok(ForceUnlock::WrongId(Box::new(record)));
+        }
+        if self.holder(key).await?.is_some() {
+            return Ok(ForceUnlock::StillHeld(Box::new(record)));
+        }
+        self.client()?.execute(&delete, &[&ws, &id]).await?;
+        Ok(ForceUnlock::Cleared(Box::new(record)))
+    }
+}
+
+/// The schema's name quoted as SQL text for `to_regclass`.
+fn schema_sql_name(schema: &str) -> String {
+    format!("\"{schema}\"")
+}
+
+/// A bigint advisory key as pg_locks shows it: high half in `classid`, low half in `objid`.
+fn halves(key: i64) -> (i64, i64) {
+    let k = key as u64;
+    ((k >> 32) as i64, (k & 0xffff_ffff) as i64)
+}
+
+/// `ensure` always leaves a client; should it not, the job fails as if the connection closed
+/// (which `retrying!` answers by connecting again once).
+fn unreachable_closed<T>() -> Result<T, tokio_postgres::Error> {
+    Err(tokio_postgres::Error::__private_api_timeout())
+}

@@ -1,0 +1,350 @@
+//! Routes: a whole site (gateway, customer gateway, route-based tunnel, gateway route, VPC route
+//! table entries, the peer's configuration) in one apply; the batching of route entries; drift of
+//! routes changed in the console (an extra route is shown but never deleted); import by id; a
+//! destination moving to another next hop; plan-time conflicts; destroy.
+
+use tunnelform_tencent_api::actions::{
+    CreateRoutes, DeleteVpnGatewayRoutes, DescribeRouteTables, DisableRoutes,
+};
+use tunnelform_tencent_api::vpc::{
+    CreateRoutesRequest, DeleteVpnGatewayRoutesRequest, DescribeRouteTablesRequest, Filter,
+    Route, RouteSwitchRequest, RouteTable,
+};
+
+use crate::common::{Cloud, SandboxProc, Work};
+
+const REGION: &str = "ap-guangzhou";
+const PSK: &str = "site-psk-Zq8wLm3xR2";
+const ENTRY: &str = "tencentcloud_route_table_entry.to_dc";
+const GW_ROUTE: &str = "tencentcloud_vpn_gateway_route.to_dc";
+
+/// A site: gateway, customer gateway, a StaticRoute tunnel, the gateway route into it, the default
+/// route table's entry to the gateway, a table of its own with `n` entries, and the peer's
+/// configuration as a sensitive output.
+fn site(n: usize, main_hub: &str) -> String {
+    let app: Vec<String> = (0..n).map(|i| format!("\"172.20.{i}.0/24\"")).collect();
+    format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+
+resource "tencentcloud_vpn_gateway" "gw" {{
+  name      = "site-gw"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "dc" {{
+  name              = "dc"
+  public_ip_address = "203.0.113.10"
+}}
+
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "dc-tunnel"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.dc.id
+  pre_share_key       = "{PSK}"
+  route_type          = "StaticRoute"
+}}
+
+resource "tencentcloud_vpn_gateway_route" "to_dc" {{
+  vpn_gateway_id         = tencentcloud_vpn_gateway.gw.id
+  destination_cidr_block = "192.168.0.0/16"
+  instance_type          = "VPNCONN"
+  instance_id            = tencentcloud_vpn_connection.t.id
+  priority               = 0
+  status                 = "ENABLE"
+}}
+
+data "tencentcloud_vpc_route_tables" "main" {{
+  vpc_id           = "vpc-sandbox1"
+  association_main = true
+}}
+
+resource "tencentcloud_route_table_entry" "to_dc" {{
+  route_table_id         = data.tencentcloud_vpc_route_tables.main.instance_list[0].route_table_id
+  destination_cidr_block = "192.168.0.0/16"
+  next_type              = "{hub_type}"
+  next_hub               = {main_hub}
+  description            = "on-premises"
+}}
+
+resource "tencentcloud_route_table" "app" {{
+  vpc_id = "vpc-sandbox1"
+  name   = "app"
+  tags = {{
+    team = "net"
+  }}
+}}
+
+resource "tencentcloud_route_table_entry" "app" {{
+  for_each               = toset([{app}])
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = each.value
+  next_type              = "VPN"
+  next_hub               = tencentcloud_vpn_gateway.gw.id
+}}
+
+data "tencentcloud_vpn_customer_gateway_configuration_download" "dc" {{
+  vpn_gateway_id    = tencentcloud_vpn_gateway.gw.id
+  vpn_connection_id = tencentcloud_vpn_connection.t.id
+  customer_gateway_vendor {{
+    platform         = "comware"
+    software_version = "V1.0"
+    vendor_name      = "h3c"
+  }}
+  interface_name = "GigabitEthernet1/0/1"
+}}
+
+output "peer_config" {{
+  value     = data.tencentcloud_vpn_customer_gateway_configuration_download.dc.customer_gateway_configuration
+  sensitive = true
+}}
+"#,
+        app = app.join(", "),
+        hub_type = if main_hub.starts_with('"') { "NORMAL_CVM" } else { "VPN" },
+    )
+}
+
+fn table_of(cloud: &Cloud, id: &str) -> RouteTable {
+    let mut t = cloud
+        .call::<DescribeRouteTables>(
+            REGION,
+            &DescribeRouteTablesRequest {
+                route_table_ids: Some(vec![id.to_string()]),
+                ..Default::default()
+            },
+        )
+        .route_table_set;
+    assert_eq!(t.len(), 1, "{id}");
+    t.remove(0)
+}
+
+fn main_table(cloud: &Cloud) -> RouteTable {
+    let mut t = cloud
+        .call::<DescribeRouteTables>(
+            REGION,
+            &DescribeRouteTablesRequest {
+                filters: Some(vec![
+                    Filter {
+                        name: "vpc-id".into(),
+                        values: vec!["vpc-sandbox1".into()],
+                    },
+                    Filter {
+                        name: "association.main".into(),
+                        values: vec!["true".into()],
+                    },
+                ]),
+                ..Default::default()
+            },
+        )
+        .route_table_set;
+    t.remove(0)
+}
+
+fn calls(sb: &SandboxProc, action: &str) -> u64 {
+    sb.stats()["requests"][action].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_whole_site_carries_traffic_after_one_apply() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&site(20, "tencentcloud_vpn_gateway.gw.id"));
+    let r = w.apply(&[]);
+    r.success();
+    assert!(r.stdout.contains("Resources: 26 added"), "{}", r.stdout);
+    assert!(!r.stdout.contains(PSK) && !r.stderr.contains(PSK));
+    let cloud = sb.cloud();
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
+    let tunnel = w.state_id("tencentcloud_vpn_connection.t");
+
+    // The VPC's default table sends the on-premises range to the gateway, the gateway sends it
+    // into the tunnel.
+    let main = main_table(&cloud);
+    let to_dc: Vec<&Route> = main
+        .route_set
+        .iter()
+        .filter(|r| r.destination_cidr_block.as_deref() == Some("192.168.0.0/16"))
+        .collect();
+    assert_eq!(to_dc.len(), 1);
+    assert_eq!(to_dc[0].gateway_type.as_deref(), Some("VPN"));
+    assert_eq!(to_dc[0].gateway_id.as_deref(), Some(gw.as_str()));
+    assert_eq!(
+        w.state_id(ENTRY),
+        format!("{}.{}", to_dc[0].route_id.unwrap(), main.route_table_id)
+    );
+    let gw_route = w.state_id(GW_ROUTE);
+    assert!(gw_route.starts_with(&format!("{gw}#vpnr-")), "{gw_route}");
+    let app = table_of(&cloud, &w.state_id("tencentcloud_route_table.app"));
+    assert_eq!(app.route_set.len(), 20);
+
+    // 21 entries in two tables: batched (one call per table when they start together, never
+    // one call per entry).
+    let creates = calls(&sb, "CreateRoutes");
+    assert!((2..=6).contains(&creates), "CreateRoutes calls: {creates}");
+
+    // Nothing to do; the peer configuration is in no state and no output unless asked for.
+    w.assert_no_changes(&[]);
+    let state = std::fs::read_to_string(w.state_path()).unwrap();
+    assert!(!state.contains(PSK) && !state.contains("ike proposal"));
+    let out = w.tf(&["output", "peer_config", "--dir", "cfg"]);
+    assert!(!out.stdout.contains(PSK), "{}", out.stdout);
+    assert!(tunnel.starts_with("vpnx-"));
+
+    // Destroy: routes go before what they point at.
+    let d = w.destroy(&[]);
+    d.success();
+    assert!(cloud.gateways(REGION).is_empty());
+    assert!(main_table(&cloud)
+        .route_set
+        .iter()
+        .all(|r| r.destination_cidr_block.as_deref() != Some("192.168.0.0/16")));
+}
+
+#[test]
+fn routes_changed_in_the_console_are_drift_and_an_extra_route_is_left_alone() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&site(2, "tencentcloud_vpn_gateway.gw.id"));
+    w.apply(&[]).success();
+    let cloud = sb.cloud();
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
+    let entry = w.state_id(ENTRY);
+    let (route_id, rtb) = entry.split_once('.').unwrap();
+    let app = w.state_id("tencentcloud_route_table.app");
+
+    // In the console: the entry disabled, the gateway route deleted, an extra route added.
+    cloud.call::<DisableRoutes>(
+        REGION,
+        &RouteSwitchRequest {
+            route_table_id: rtb.into(),
+            route_ids: Some(vec![route_id.parse().unwrap()]),
+            route_item_ids: None,
+        },
+    );
+    let gw_route = w.state_id(GW_ROUTE);
+    cloud.call::<DeleteVpnGatewayRoutes>(
+        REGION,
+        &DeleteVpnGatewayRoutesRequest {
+            vpn_gateway_id: gw.clone(),
+            route_ids: vec![gw_route.split_once('#').unwrap().1.to_string()],
+        },
+    );
+    cloud.call::<CreateRoutes>(
+        REGION,
+        &CreateRoutesRequest {
+            route_table_id: app.clone(),
+            routes: vec![Route {
+                destination_cidr_block: Some("172.31.0.0/24".into()),
+                gateway_type: Some("VPN".into()),
+                gateway_id: Some(gw.clone()),
+                ..Default::default()
+            }],
+        },
+    );
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    for needle in [ENTRY, "disabled", GW_ROUTE, "1 to add, 1 to change"] {
+        assert!(p.stdout.contains(needle), "{needle:?} not in:\n{}", p.stdout);
+    }
+    w.apply(&[]).success();
+    w.assert_no_changes(&[]);
+    assert!(main_table(&cloud)
+        .route_set
+        .iter()
+        .any(|r| r.route_id == Some(route_id.parse().unwrap()) && r.enabled == Some(true)));
+    // The route tunnelform does not own is still there.
+    assert!(table_of(&cloud, &app)
+        .route_set
+        .iter()
+        .any(|r| r.destination_cidr_block.as_deref() == Some("172.31.0.0/24")));
+
+    // Import: forget two routes, import them back by id (the gateway route by its bare vpnr- id).
+    let new_gw_route = w.state_id(GW_ROUTE);
+    for addr in [ENTRY, GW_ROUTE] {
+        w.tf(&["state", "rm", addr, "--dir", "cfg"]).success();
+    }
+    w.tf(&["import", ENTRY, &entry, "--dir", "cfg"]).success();
+    let bare = new_gw_route.split_once('#').unwrap().1.to_string();
+    w.tf(&["import", GW_ROUTE, &bare, "--dir", "cfg"]).success();
+    assert_eq!(w.state_id(GW_ROUTE), new_gw_route);
+    w.assert_no_changes(&[]);
+    let bad = w.tf(&["import", ENTRY, "rtb-12345678", "--dir", "cfg"]);
+    bad.expect_code(1);
+    assert!(bad.stderr.contains("<route id>.<rtb-id>"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_destination_moves_to_another_next_hop_in_one_apply() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&site(1, "tencentcloud_vpn_gateway.gw.id"));
+    w.apply(&[]).success();
+    let before = w.state_id(ENTRY);
+    // Same destination, now to an instance: the old entry goes before the new one comes.
+    w.config(&site(1, "\"10.0.3.7\""));
+    let r = w.apply(&[]);
+    r.success();
+    assert!(r.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", r.stdout);
+    assert_ne!(w.state_id(ENTRY), before);
+    let main = main_table(&sb.cloud());
+    let to_dc: Vec<&Route> = main
+        .route_set
+        .iter()
+        .filter(|r| r.destination_cidr_block.as_deref() == Some("192.168.0.0/16"))
+        .collect();
+    assert_eq!(to_dc.len(), 1);
+    assert_eq!(to_dc[0].gateway_id.as_deref(), Some("10.0.3.7"));
+    w.assert_no_changes(&[]);
+}
+
+#[test]
+fn two_routes_for_one_destination_fail_the_plan_with_their_locations() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tf = r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+# The default route table of the sandbox's vpc-sandbox1.
+resource "tencentcloud_route_table_entry" "a" {
+  route_table_id         = "rtb-sandbox1"
+  destination_cidr_block = "192.168.0.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+
+resource "tencentcloud_route_table_entry" "b" {
+  route_table_id         = "rtb-sandbox1"
+  destination_cidr_block = "192.168.0.0/24"
+  next_type              = "VPN"
+  next_hub               = "10.0.0.6"
+}
+"#;
+    w.config(tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Next hop does not match its type",
+        "cfg/main.tf:18:28",
+        "(vpngw-...)",
+    ] {
+        assert!(p.stderr.contains(needle), "{needle:?} not in:\n{}", p.stderr);
+    }
+    w.config(&tf.replace("\"10.0.0.6\"", "\"vpngw-12345678\""));
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Two routes for one destination in a route table",
+        "tencentcloud_route_table_entry.a",
+        "tencentcloud_route_table_entry.b",
+        "cfg/main.tf:16:",
+    ] {
+        assert!(p.stderr.contains(needle), "{needle:?} not in:\n{}", p.stderr);
+    }
+    assert_eq!(sb.write_request_count(), 0);
+}
