@@ -177,7 +177,7 @@ impl FromStr for Address {
         let mut rest = input;
         while let Some(after) = rest.strip_prefix("module.") {
             let name_end = after
-                .find(|c: char| c == '.' || c == '[')
+                .find(['.', '['])
                 .ok_or_else(|| err("a module path must be followed by a resource"))?;
             let name = &after[..name_end];
             if !is_ident(name) {

@@ -56,13 +56,12 @@ fn resolve(c: &Call<'_>, raw: &str, span: BSpan) -> EResult<PathBuf> {
     let expanded = expand_home(c, raw, span)?;
     let p = Path::new(&expanded);
     let dir = c.ctx.module_dir();
-    Ok(if p.is_absolute() {
-        p.to_path_buf()
-    } else if dir.is_relative()
-        && dir != Path::new(".")
-        && dir != Path::new("")
-        && p.starts_with(dir)
-    {
+    let as_written = p.is_absolute()
+        || (dir.is_relative()
+            && dir != Path::new(".")
+            && dir != Path::new("")
+            && p.starts_with(dir));
+    Ok(if as_written {
         p.to_path_buf()
     } else {
         dir.join(p)
