@@ -456,6 +456,20 @@ pub struct Work {
     pub endpoint: Option<String>,
 }
 
+/// Copies a directory tree (an example with its modules).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("examples dir");
+    for entry in std::fs::read_dir(from).expect("reading the example") {
+        let entry = entry.expect("entry");
+        let kind = entry.file_type().expect("file type");
+        if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copying");
+        } else if kind.is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        }
+    }
+}
+
 impl Work {
     pub fn new() -> Work {
         Work {
@@ -534,13 +548,7 @@ impl Work {
             .join("examples")
             .join(name);
         let to = self.path().join("examples").join(name);
-        std::fs::create_dir_all(&to).expect("examples dir");
-        for entry in std::fs::read_dir(&from).expect("reading the example") {
-            let entry = entry.expect("entry");
-            if entry.file_type().expect("file type").is_file() {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copying");
-            }
-        }
+        copy_dir(&from, &to);
     }
 
     /// The state file of a configuration directory named `name` (the default location).

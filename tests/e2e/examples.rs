@@ -86,6 +86,76 @@ fn quickstart() {
 }
 
 #[test]
+fn modules() {
+    let w = Work::new();
+    w.copy_example("modules");
+    has_changes(&w, "examples/modules");
+    let r = w.embedded(&["apply", "examples/modules", "--auto-approve"]);
+    r.success();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let res = resources(&w.state_of("modules"));
+    for a in [
+        "tencentcloud_vpn_gateway.hub",
+        r#"module.site["shanghai"].tencentcloud_vpn_customer_gateway.office"#,
+        r#"module.site["shanghai"].tencentcloud_vpn_connection.primary"#,
+        r#"module.site["beijing"].tencentcloud_vpn_connection.primary"#,
+    ] {
+        assert!(res.contains_key(a), "{a} not in {res:?}");
+    }
+    no_changes(&w, "examples/modules");
+    let out = w.tf(&[
+        "output",
+        "tunnel_ids",
+        "--json",
+        "--dir",
+        "examples/modules",
+    ]);
+    out.success();
+    let ids: BTreeMap<String, String> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        ids["beijing"],
+        res[r#"module.site["beijing"].tencentcloud_vpn_connection.primary"#].0
+    );
+    assert_eq!(ids.len(), 2);
+
+    // One more office in the CSV: exactly its two objects to add.
+    let csv = w.path().join("examples/modules/sites.csv");
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("shenzhen,203.0.113.73,192.168.73.0/24\n");
+    std::fs::write(&csv, text).unwrap();
+    let p = w.embedded(&["plan", "examples/modules", "--detailed-exitcode"]);
+    p.expect_code(2);
+    assert!(
+        p.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        p.stdout
+    );
+    assert!(
+        p.stdout.contains(
+            r#"# module.site["shenzhen"].tencentcloud_vpn_connection.primary will be created"#
+        ),
+        "{}",
+        p.stdout
+    );
+
+    let d = w.embedded(&["destroy", "examples/modules", "--auto-approve"]);
+    d.success();
+    assert!(
+        d.stdout
+            .contains("Destroy complete! Resources: 5 destroyed."),
+        "{}",
+        d.stdout
+    );
+    assert!(resources(&w.state_of("modules")).is_empty());
+}
+
+#[test]
 fn route_based() {
     let w = Work::new();
     w.copy_example("route-based");

@@ -23,6 +23,7 @@ mod hostile;
 mod identity;
 mod interrupt;
 mod lifecycle;
+mod modules;
 mod ordering;
 mod pg;
 mod plan_rules;

@@ -160,7 +160,7 @@ impl Config {
     pub(crate) fn block_idx(&self, addr: &Address) -> Option<usize> {
         self.inner
             .block_index
-            .get(&(addr.mode, addr.type_name.clone(), addr.name.clone()))
+            .get(&crate::loaded::index_key(addr))
             .copied()
     }
 

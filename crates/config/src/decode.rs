@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::{BlockSchema, Nesting};
 use tunnelform_model::{
-    Address, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode, Span, Value,
+    Address, Diagnostic, Diagnostics, IgnoreChanges, InstanceKey, Lifecycle, Mode, ModuleStep,
+    Span, Value,
 };
 
 use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
@@ -23,13 +24,14 @@ use tunnelform_syntax::{BSpan, SourceFile, Sources};
 use crate::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
 use crate::files::read_source_file;
 use crate::loaded::{
-    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, ImportDecl, Inner, KeyRef, LocalDecl, OutputDecl,
-    ProviderDecl, ResourceBlock,
+    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, KeyRef, LocalDecl,
+    OutputDecl, ProviderDecl, ResourceBlock,
 };
 use crate::regions::region_problem;
-use crate::session::compute_expansion;
+use crate::session::{compute_expansion, expansion_of};
 use crate::vars::{Resolver, ValidationRule, VariableDecl};
 
+mod module;
 mod refactor;
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
@@ -44,13 +46,7 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "moved",
     "removed",
 ];
-const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[
-    (
-        "module",
-        "modules are not supported: tunnelform loads the *.tf files of one directory",
-    ),
-    ("check", "check blocks are not supported"),
-];
+const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[("check", "check blocks are not supported")];
 const PROVIDER_CREDENTIALS: &[&str] = &["secret_id", "secret_key", "security_token"];
 const PROVIDER_IGNORED_ARGS: &[&str] = &[
     "profile",
@@ -82,6 +78,38 @@ const RESERVED_VAR_NAMES: &[&str] = &[
 ];
 /// Entries in dependency sets across all locals and blocks (guards against quadratic blow-up).
 const MAX_DEP_ENTRIES: usize = 20_000_000;
+
+/// What kind of non-local module source `source` is, or None for a local path (`./x`, `../x`).
+fn non_local_source(source: &str) -> Option<&'static str> {
+    let local = ["./", "../", ".\\", "..\\"];
+    if local.iter().any(|p| source.starts_with(p)) {
+        return None;
+    }
+    let lower = source.to_ascii_lowercase();
+    let kind = if lower.starts_with("git::")
+        || lower.starts_with("git@")
+        || lower.starts_with("github.com/")
+        || lower.starts_with("bitbucket.org/")
+        || lower.contains(".git")
+    {
+        "git repository"
+    } else if lower.starts_with("http://") || lower.starts_with("https://") {
+        "HTTP URL"
+    } else if lower.starts_with("s3::") || lower.starts_with("gcs::") || lower.starts_with("hg::") {
+        "remote archive"
+    } else if source.starts_with('/')
+        || source.get(1..3) == Some(":\\")
+        || source == "."
+        || source == ".."
+    {
+        "path that does not start with ./ or ../"
+    } else if source.split('/').count() >= 3 {
+        "module registry address"
+    } else {
+        "source that is not a local path"
+    };
+    Some(kind)
+}
 
 fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
@@ -136,6 +164,24 @@ struct Decoder {
     backend_pg: Option<(BTreeMap<String, String>, BSpan)>,
     imports: Vec<(Expr, Expr, BSpan)>,
     refactors: refactor::Raw,
+    /// The module instance being decoded (the root outside module calls).
+    scope: module::ModuleScope,
+    /// Module calls by their full path, for duplicates.
+    module_calls: HashMap<String, BSpan>,
+    /// Files of modules and the call chains they were loaded for (diagnostics name them).
+    module_files: HashMap<String, Vec<String>>,
+    /// Module calls with count or for_each, decoded once variables are known.
+    pending_modules: Vec<PendingCall>,
+    /// Variable values, resolved before the pending module calls are decoded.
+    early_vars: Option<HashMap<String, Arc<Value>>>,
+    unset_unknown: bool,
+}
+
+struct PendingCall {
+    block: Block,
+    source: String,
+    source_span: BSpan,
+    scope: module::ModuleScope,
 }
 
 /// `unset_unknown`: a variable without a value and without a default is unknown (for `validate`)
@@ -164,13 +210,62 @@ pub(crate) fn load(
         backend_pg: None,
         imports: Vec::new(),
         refactors: refactor::Raw::default(),
+        scope: module::ModuleScope {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        },
+        module_calls: HashMap::new(),
+        module_files: HashMap::new(),
+        pending_modules: Vec::new(),
+        early_vars: None,
+        unset_unknown,
     };
-    let bodies = d.read_files()?;
+    let mut bodies = d.read_files()?;
+    {
+        let rw = module::Rewriter::new(&d.scope);
+        for (_, body) in &mut bodies {
+            rw.body(body);
+        }
+    }
     for (file, body) in &bodies {
         d.decode_top(*file, body);
     }
     drop(bodies);
-    d.finish(inputs, unset_unknown)
+    if !d.pending_modules.is_empty() {
+        let vars = d.resolve_vars(inputs, unset_unknown);
+        d.early_vars = Some(vars);
+        let pending = std::mem::take(&mut d.pending_modules);
+        for p in pending {
+            let root = std::mem::replace(&mut d.scope, p.scope);
+            d.decode_local_module(&p.block, &p.source, p.source_span);
+            d.scope = root;
+        }
+    }
+    let module_files = std::mem::take(&mut d.module_files);
+    let finish = |diags: &mut Diagnostics| {
+        // A module call's depends_on is checked once per resource of the module: one report.
+        let mut seen = BTreeSet::new();
+        diags.0.retain(|d| {
+            seen.insert((
+                d.summary.clone(),
+                d.detail.clone(),
+                d.help.clone(),
+                d.span.as_ref().map(|s| s.to_string()),
+            ))
+        });
+        module::add_call_chains(diags, &module_files);
+    };
+    match d.finish(inputs, unset_unknown) {
+        Ok((mut inner, mut warnings)) => {
+            finish(&mut warnings);
+            inner.module_files = module_files;
+            Ok((inner, warnings))
+        }
+        Err(mut e) => {
+            finish(&mut e);
+            Err(e)
+        }
+    }
 }
 
 impl Decoder {
@@ -199,11 +294,16 @@ impl Decoder {
     }
 
     fn read_files(&mut self) -> Result<Vec<(u32, Body)>, Diagnostics> {
-        let rd = std::fs::read_dir(&self.dir).map_err(|e| {
+        let dir = self.dir.clone();
+        self.read_dir_files(&dir)
+    }
+
+    fn read_dir_files(&mut self, dir: &Path) -> Result<Vec<(u32, Body)>, Diagnostics> {
+        let rd = std::fs::read_dir(dir).map_err(|e| {
             Diagnostics::from(
                 Diagnostic::error(format!(
                     "Cannot read the configuration directory {}: {e}",
-                    self.dir.display()
+                    dir.display()
                 ))
                 .with_help("give the directory that holds your *.tf files"),
             )
@@ -220,14 +320,14 @@ impl Decoder {
             .collect();
         names.sort();
         if names.is_empty() {
-            return Err(Diagnostic::error(format!("No configuration files in {}", self.dir.display()))
+            return Err(Diagnostic::error(format!("No configuration files in {}", dir.display()))
                 .with_help("tunnelform reads the *.tf files of the directory; create main.tf or give another directory")
                 .into());
         }
         let mut fatal = false;
         let mut bodies = Vec::new();
         for name in names {
-            let path = self.dir.join(&name);
+            let path = dir.join(&name);
             let shown = path.display().to_string();
             match read_source_file(&path, &mut self.budget) {
                 Ok(text) => {
@@ -367,6 +467,7 @@ impl Decoder {
                 "import" => self.decode_import(b),
                 "moved" => self.decode_moved(b),
                 "removed" => self.decode_removed(b),
+                "module" => self.decode_module(b),
                 other => {
                     if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == other) {
                         let d = Diagnostic::error(format!("Unsupported block type \"{other}\""))
@@ -382,6 +483,403 @@ impl Decoder {
                 }
             }
         }
+    }
+
+    /// `module "NAME" { source = ... }`. Only local sources (a path starting with `./` or `../`)
+    /// can ever be loaded: a registry, git or http source is refused with what to do instead.
+    fn decode_module(&mut self, b: &Block) {
+        let Some(source) = b.body.attr("source") else {
+            let d = Diagnostic::error("Missing \"source\" in a module block").with_help(
+                "write source = \"./modules/NAME\" (a directory relative to this module's directory)",
+            );
+            self.error(d, b.header);
+            return;
+        };
+        let Some(path) = self.const_string(source, "a module source") else {
+            return;
+        };
+        if let Some(kind) = non_local_source(&path) {
+            let d = Diagnostic::error(format!("Unsupported module source {path:?}"))
+                .with_detail(format!(
+                    "this is a {kind}; only local module sources are supported (tunnelform never downloads modules)"
+                ))
+                .with_help(
+                    "copy the module into this repository and write source = \"./modules/NAME\", a path starting with ./ or ../ relative to this module's directory",
+                );
+            self.error(d, source.expr.span);
+            return;
+        }
+        self.decode_local_module(b, &path, source.expr.span);
+    }
+
+    fn decode_local_module(&mut self, b: &Block, source: &str, source_span: BSpan) {
+        let multi = b.body.attr("count").is_some() || b.body.attr("for_each").is_some();
+        if multi && self.early_vars.is_none() {
+            // Its instances come from variables and locals: decoded once they are all known.
+            self.pending_modules.push(PendingCall {
+                block: b.clone(),
+                source: source.to_string(),
+                source_span,
+                scope: self.scope.clone(),
+            });
+            return;
+        }
+        let Some(labels) = self.labels(b, 1, "module \"NAME\" { source = \"./modules/NAME\" }")
+        else {
+            return;
+        };
+        let name = labels[0].clone();
+        if !is_ident(&name) {
+            let d = Diagnostic::error(format!("Invalid module name {name:?}")).with_help(
+                "a name starts with a letter or underscore and holds letters, digits, _ and -",
+            );
+            self.error(d, b.labels[0].1);
+            return;
+        }
+        let full = self.scope.call_object(&name);
+        if let Some(first) = self.module_calls.get(&full) {
+            let first = self.span_of(*first);
+            let d = Diagnostic::error(format!("Duplicate module call \"{name}\""))
+                .with_detail(format!("module \"{name}\" is already called at {first}"))
+                .with_help("each module call needs a unique name; rename one of them");
+            self.error(d, b.header);
+            return;
+        }
+        self.module_calls.insert(full.clone(), b.header);
+        if self.scope.path.len() >= module::MAX_MODULE_DEPTH {
+            let d = Diagnostic::error(format!("Modules nested too deeply at module \"{name}\""))
+                .with_detail(format!(
+                    "at most {} levels of module calls are supported (does a module call itself?)",
+                    module::MAX_MODULE_DEPTH
+                ))
+                .with_help("check the source paths of the module calls");
+            self.error(d, b.header);
+            return;
+        }
+        let mut args = HashMap::new();
+        let (mut count, mut for_each) = (None, None);
+        let mut depends = self.scope.depends.clone();
+        let mut providers = self.scope.providers.clone();
+        for a in &b.body.attrs {
+            match a.name.as_str() {
+                "source" => {}
+                "version" => {
+                    let d = Diagnostic::error("\"version\" is not allowed for a local module")
+                        .with_help("version only applies to registry modules; remove it");
+                    self.error(d, a.name_span);
+                }
+                "count" => count = Some(a.expr.clone()),
+                "for_each" => for_each = Some(a.expr.clone()),
+                "depends_on" => depends.push(a.expr.clone()),
+                "providers" => providers = self.module_providers(a),
+                _ => {
+                    args.insert(a.name.clone(), a.clone());
+                }
+            }
+        }
+        if let (Some(_), Some(fe)) = (&count, &for_each) {
+            let d = Diagnostic::error("Invalid combination of \"count\" and \"for_each\"")
+                .with_help("a module call may use count or for_each, not both");
+            self.error(d, fe.span);
+            return;
+        }
+        for inner in &b.body.blocks {
+            self.unsupported_block(inner, "a module block", &[]);
+        }
+        // The instances: (key, each.key / each.value, count.index).
+        type Inst = (Option<InstanceKey>, Option<(Value, Value)>, Option<Value>);
+        let instances: Vec<Inst> = if count.is_none() && for_each.is_none() {
+            vec![(None, None, None)]
+        } else {
+            let vars = self.early_vars.clone().unwrap_or_default();
+            let refs = module::EarlyRefs {
+                locals: &self.locals,
+                index: &self.local_index,
+                active: Default::default(),
+            };
+            let ev = Evaluator::new(
+                Some(&vars),
+                Some(&refs),
+                &self.dir,
+                "the count or for_each of a module call",
+            );
+            let exp = expansion_of(&ev, count.as_ref(), for_each.as_ref(), self.unset_unknown);
+            drop(ev);
+            match exp {
+                Err(e) => {
+                    self.eval_err(e);
+                    return;
+                }
+                Ok(Expansion::Single) => vec![(None, None, None)],
+                Ok(Expansion::Unknown) => vec![(
+                    None,
+                    Some((Value::Unknown, Value::Unknown)),
+                    Some(Value::Unknown),
+                )],
+                Ok(Expansion::Count(n)) => (0..n)
+                    .map(|i| {
+                        (
+                            Some(InstanceKey::Index(i)),
+                            None,
+                            Some(Value::int(i as i64)),
+                        )
+                    })
+                    .collect(),
+                Ok(Expansion::ForEach(v)) => {
+                    let pairs: Vec<(String, Value)> = match &*v {
+                        Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        Value::List(items) => items
+                            .iter()
+                            .filter_map(|i| match i.unmarked() {
+                                Value::String(s) => Some((s.clone(), i.clone())),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            (
+                                Some(InstanceKey::Key(k.clone())),
+                                Some((Value::from(k), v)),
+                                None,
+                            )
+                        })
+                        .collect()
+                }
+            }
+        };
+        let dir = module::module_dir(&self.scope.dir, source);
+        let bodies = match self.read_dir_files(&dir) {
+            Ok(bodies) => bodies,
+            Err(diags) => {
+                for d in diags.0 {
+                    let d = if d.span.is_none() {
+                        self.locate(d, source_span)
+                    } else {
+                        d
+                    };
+                    self.diags.push(d);
+                }
+                return;
+            }
+        };
+        let mut outputs: Vec<String> = bodies
+            .iter()
+            .flat_map(|(_, body)| body.blocks.iter())
+            .filter(|x| x.kind == "output")
+            .filter_map(|x| x.labels.first().map(|l| l.0.clone()))
+            .collect();
+        outputs.sort();
+        outputs.dedup();
+        let caller = self.scope.clone();
+        let mut objects = Vec::new();
+        for (key, each, index) in instances {
+            let step = ModuleStep {
+                name: name.clone(),
+                key: key.clone(),
+            };
+            let mut args = args.clone();
+            if each.is_some() || index.is_some() {
+                for a in args.values_mut() {
+                    module::substitute_instance(
+                        &mut a.expr,
+                        each.as_ref().map(|(k, v)| (k, v)),
+                        index.as_ref(),
+                    );
+                }
+            }
+            let mut path = caller.path.clone();
+            path.push(step.clone());
+            let prefix = caller.join(&step.to_string());
+            let mut chain = caller.chain.clone();
+            chain.insert(0, format!("{prefix} at {}", self.span_of(b.header)));
+            let scope = module::ModuleScope {
+                path,
+                prefix,
+                dir: dir.clone(),
+                args,
+                chain,
+                call_header: Some(b.header),
+                depends: depends.clone(),
+                providers: providers.clone(),
+            };
+            self.decode_module_instance(&name, &step, scope, bodies.clone());
+            let object = module::outputs_object(&caller, &step, &outputs, b.header);
+            objects.push((key, object));
+        }
+        // module.NAME as a whole: the object of its outputs, or a map / list of them.
+        let whole = if count.is_none() && for_each.is_none() {
+            objects.pop().map(|(_, o)| o)
+        } else if count.is_some() {
+            Some(Expr {
+                kind: ExprKind::Tuple(objects.into_iter().map(|(_, o)| o).collect()),
+                span: b.header,
+            })
+        } else {
+            Some(Expr {
+                kind: ExprKind::Object(
+                    objects
+                        .into_iter()
+                        .map(|(k, o)| {
+                            let k = match k {
+                                Some(InstanceKey::Key(k)) => k,
+                                Some(InstanceKey::Index(i)) => i.to_string(),
+                                None => String::new(),
+                            };
+                            (
+                                tunnelform_syntax::ast::ObjKey::Expr(Expr {
+                                    kind: ExprKind::Literal(Value::from(k)),
+                                    span: b.header,
+                                }),
+                                o,
+                            )
+                        })
+                        .collect(),
+                ),
+                span: b.header,
+            })
+        };
+        if let Some(whole) = whole {
+            if !self.local_index.contains_key(&full) {
+                self.local_index.insert(full.clone(), self.locals.len());
+                self.locals.push(LocalDecl {
+                    name: full,
+                    expr: whole,
+                    name_span: b.labels[0].1,
+                    var: None,
+                });
+            }
+        }
+    }
+
+    /// Decodes one instance of a module call in `scope`.
+    fn decode_module_instance(
+        &mut self,
+        name: &str,
+        step: &ModuleStep,
+        scope: module::ModuleScope,
+        mut bodies: Vec<(u32, Body)>,
+    ) {
+        let caller = std::mem::replace(&mut self.scope, scope);
+        let files: Vec<u32> = bodies.iter().map(|(f, _)| *f).collect();
+        self.note_module_files(&files);
+        {
+            let rw = module::Rewriter::new(&self.scope);
+            for (_, body) in &mut bodies {
+                rw.body(body);
+            }
+        }
+        for (_, body) in &bodies {
+            for blk in body.blocks.iter().filter(|x| x.kind == "variable") {
+                self.decode_module_variable(blk);
+            }
+        }
+        for (_, body) in &bodies {
+            for a in &body.attrs {
+                let d = Diagnostic::error(format!(
+                    "Unexpected argument \"{}\" at the top level",
+                    a.name
+                ))
+                .with_help("arguments belong inside a block");
+                self.error(d, a.name_span);
+            }
+            for blk in &body.blocks {
+                match blk.kind.as_str() {
+                    "variable" | "terraform" => {}
+                    "output" => self.decode_module_output(blk, step, &caller),
+                    "locals" => self.decode_locals(blk),
+                    "resource" => self.decode_resource(blk, Mode::Managed),
+                    "data" => self.decode_resource(blk, Mode::Data),
+                    "module" => self.decode_module(blk),
+                    "provider" => {
+                        let d = Diagnostic::error(
+                            "Provider configurations inside a module are not supported",
+                        )
+                        .with_help("configure providers in the root module and pass them with providers = { tencentcloud = tencentcloud.ALIAS } in the module block");
+                        self.error(d, blk.header);
+                    }
+                    "import" | "moved" | "removed" => {
+                        let d = Diagnostic::error(format!(
+                            "{} blocks inside a module are not supported",
+                            blk.kind
+                        ))
+                        .with_help(
+                            "write it in the root module, with the module path in the address",
+                        );
+                        self.error(d, blk.kind_span);
+                    }
+                    _ => self.unsupported_block(
+                        blk,
+                        "a module",
+                        &[
+                            "variable",
+                            "locals",
+                            "resource",
+                            "data",
+                            "output",
+                            "module",
+                            "terraform",
+                        ],
+                    ),
+                }
+            }
+        }
+        let mut unused: Vec<Attribute> = self.scope.args.drain().map(|(_, a)| a).collect();
+        self.scope = caller;
+        unused.sort_by_key(|a| a.name_span.start);
+        for a in unused {
+            let d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name))
+                .with_detail(format!("module \"{name}\" has no variable \"{}\"", a.name))
+                .with_help(
+                    "declare it with a variable block in the module, or remove the argument",
+                );
+            self.error(d, a.name_span);
+        }
+    }
+
+    /// `providers = { tencentcloud = tencentcloud.sh, tencentcloud.hk = tencentcloud.hk }`:
+    /// the provider each of the module's provider aliases stands for (resolved to the root's).
+    fn module_providers(&mut self, a: &Attribute) -> HashMap<Option<String>, Option<String>> {
+        let mut out = HashMap::new();
+        let bad = |this: &mut Self, span: BSpan| {
+            let d = Diagnostic::error("Invalid providers map")
+                .with_help("write providers = { tencentcloud = tencentcloud.ALIAS } (no quotes)");
+            this.error(d, span);
+        };
+        let ExprKind::Object(items) = &a.expr.kind else {
+            bad(self, a.expr.span);
+            return out;
+        };
+        let parse = |e: &Expr| -> Option<Option<String>> {
+            let (root, ops) = e.as_static_traversal()?;
+            if root != "tencentcloud" {
+                return None;
+            }
+            match ops {
+                [] => Some(None),
+                [TraverseOp {
+                    kind: OpKind::Attr(alias),
+                    ..
+                }] => Some(Some(alias.clone())),
+                _ => None,
+            }
+        };
+        for (k, v) in items {
+            let child = match k {
+                tunnelform_syntax::ast::ObjKey::Ident(n, _) if n == "tencentcloud" => Some(None),
+                tunnelform_syntax::ast::ObjKey::Ident(..) => None,
+                tunnelform_syntax::ast::ObjKey::Expr(e) => parse(e),
+            };
+            let (Some(child), Some(parent)) = (child, parse(v)) else {
+                bad(self, v.span);
+                continue;
+            };
+            let parent = self.scope.providers.get(&parent).cloned().unwrap_or(parent);
+            out.insert(child, parent);
+        }
+        out
     }
 
     fn decode_terraform(&mut self, b: &Block) {
@@ -724,7 +1222,8 @@ impl Decoder {
             self.error(d, inner.header);
         }
         for a in &b.body.attrs {
-            if let Some(&first) = self.local_index.get(&a.name) {
+            let lname = self.scope.local_name(&a.name);
+            if let Some(&first) = self.local_index.get(&lname) {
                 let first = self.span_of(self.locals[first].name_span);
                 let d = Diagnostic::error(format!("Duplicate local value \"{}\"", a.name))
                     .with_detail(format!("local.{} is already defined at {first}", a.name))
@@ -732,11 +1231,12 @@ impl Decoder {
                 self.error(d, a.name_span);
                 continue;
             }
-            self.local_index.insert(a.name.clone(), self.locals.len());
+            self.local_index.insert(lname.clone(), self.locals.len());
             self.locals.push(LocalDecl {
-                name: a.name.clone(),
+                name: lname,
                 expr: a.expr.clone(),
                 name_span: a.name_span,
+                var: None,
             });
         }
     }
@@ -885,10 +1385,11 @@ impl Decoder {
             self.error(d, b.labels[1].1);
             return;
         }
-        let key = (mode, type_name.clone(), name.clone());
+        let key = (mode, type_name.clone(), self.scope.resource_name(&name));
         if let Some(&first) = self.block_index.get(&key) {
             let first = self.blocks[first].header_span.clone();
             let addr = Address {
+                module: self.scope.path.clone(),
                 mode,
                 type_name,
                 name,
@@ -924,6 +1425,10 @@ impl Decoder {
                 _ => {}
             }
         }
+        depends.extend(self.scope.depends.iter().cloned());
+        if let Some(mapped) = self.scope.providers.get(&provider_alias) {
+            provider_alias = mapped.clone();
+        }
         if let (Some(_), Some(fe)) = (count, for_each) {
             let d = Diagnostic::error("Invalid combination of \"count\" and \"for_each\"")
                 .with_help("a block may use count or for_each, not both");
@@ -943,6 +1448,7 @@ impl Decoder {
         }
         let body = self.plan_body(&b.body, kind.schema(), &type_name, meta, b.header);
         let addr = Address {
+            module: self.scope.path.clone(),
             mode,
             type_name: type_name.clone(),
             name: name.clone(),
@@ -1316,20 +1822,29 @@ impl Decoder {
     // ---------------------------------------------------------------------------------------
     // After decoding: variables, references, cycles, locals, providers.
 
+    fn resolve_vars(
+        &mut self,
+        inputs: &VarInputs,
+        unset_unknown: bool,
+    ) -> HashMap<String, Arc<Value>> {
+        let mut r = Resolver {
+            decls: &self.var_decls,
+            sources: &mut self.sources,
+            budget: &mut self.budget,
+            diags: &mut self.diags,
+            unset_unknown,
+        };
+        r.resolve(&self.dir, inputs)
+    }
+
     fn finish(
         mut self,
         inputs: &VarInputs,
         unset_unknown: bool,
     ) -> Result<(Inner, Diagnostics), Diagnostics> {
-        let var_values = {
-            let mut r = Resolver {
-                decls: &self.var_decls,
-                sources: &mut self.sources,
-                budget: &mut self.budget,
-                diags: &mut self.diags,
-                unset_unknown,
-            };
-            r.resolve(&self.dir, inputs)
+        let var_values = match self.early_vars.take() {
+            Some(v) => v,
+            None => self.resolve_vars(inputs, unset_unknown),
         };
 
         let n_locals = self.locals.len();
@@ -1587,7 +2102,10 @@ impl Decoder {
                 };
                 let ev =
                     Evaluator::new(Some(&var_values), Some(&refs), &module_dir, "a local value");
-                match ev.eval(&self.locals[li].expr, &Scope::root()) {
+                match ev
+                    .eval(&self.locals[li].expr, &Scope::root())
+                    .and_then(|v| self.locals[li].finish(v, &module_dir))
+                {
                     Ok(v) => match check_size(&v) {
                         Ok(()) => pure_values[li] = Some(Arc::new(v)),
                         Err(msg) => {
@@ -1701,6 +2219,7 @@ impl Decoder {
         }
         let inner = Inner {
             unset_unknown,
+            module_files: HashMap::new(),
             dir: self.dir,
             sources: self.sources,
             tf_files: self.tf_files,
@@ -1835,6 +2354,16 @@ impl Decoder {
                 }
                 RefKind::Local(name) => match self.local_index.get(*name) {
                     Some(&i) => locals.push(i),
+                    None if name.contains('.') => {
+                        let (summary, help) = module::undeclared(name).unwrap_or_else(|| {
+                            (
+                                format!("Reference to undeclared local value \"{name}\""),
+                                "check the name".to_string(),
+                            )
+                        });
+                        let d = Diagnostic::error(summary).with_help(help);
+                        diags.push(self.locate(d, r.span));
+                    }
                     None => {
                         let d = Diagnostic::error(format!(
                             "Reference to undeclared local value \"{name}\""
@@ -1862,6 +2391,7 @@ impl Decoder {
                         }
                         None => {
                             let addr = Address {
+                                module: Vec::new(),
                                 mode: *mode,
                                 type_name: type_name.to_string(),
                                 name: name.to_string(),
@@ -2039,9 +2569,24 @@ impl Decoder {
                     let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
                     out.extend(bs);
                 }
+                // `module.NAME`: every resource of the module's instances.
+                Some(RefKind::Local(call)) if ok && self.module_calls.contains_key(*call) => {
+                    let inside = |name: &str| {
+                        name.strip_prefix(*call)
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+                    };
+                    let mut found: Vec<usize> = self
+                        .block_index
+                        .iter()
+                        .filter(|((_, _, name), _)| inside(name))
+                        .map(|(_, &i)| i)
+                        .collect();
+                    found.sort_unstable();
+                    out.extend(found);
+                }
                 _ => {
                     let d = Diagnostic::error("Invalid depends_on entry").with_help(
-                        "each entry names a resource or data block: TYPE.NAME or data.TYPE.NAME",
+                        "each entry names a resource or data block (TYPE.NAME or data.TYPE.NAME) or a module call (module.NAME)",
                     );
                     self.error(d, it.span);
                 }
@@ -2057,55 +2602,18 @@ impl Decoder {
             s.error(d, to.span);
             None
         };
-        let Some((root, ops)) = to.as_static_traversal() else {
+        let Some(target) = refactor::static_address(to) else {
             return bad(self);
         };
-        let (mode, type_name, name, rest) = match (root, ops) {
-            ("data", _) => {
-                let d = Diagnostic::error("Data sources cannot be imported")
-                    .with_help("import managed resources only");
-                self.error(d, to.span);
-                return None;
-            }
-            (
-                t,
-                [TraverseOp {
-                    kind: OpKind::Attr(n),
-                    ..
-                }, rest @ ..],
-            ) => (Mode::Managed, t.to_string(), n.clone(), rest),
-            _ => return bad(self),
-        };
-        let key = match rest {
-            [] => None,
-            [TraverseOp {
-                kind: OpKind::LegacyIndex(i),
-                ..
-            }] => Some(InstanceKey::Index(*i)),
-            [TraverseOp {
-                kind: OpKind::Index(ie),
-                ..
-            }] => match &ie.kind {
-                ExprKind::Literal(Value::Number(n)) if n.as_u64().is_some() => {
-                    n.as_u64().map(InstanceKey::Index)
-                }
-                _ => match ie.as_literal_str() {
-                    Some(s) => Some(InstanceKey::Key(s.to_string())),
-                    None => return bad(self),
-                },
-            },
-            _ => return bad(self),
-        };
-        let Some(&bi) = self
-            .block_index
-            .get(&(mode, type_name.clone(), name.clone()))
-        else {
-            let addr = Address {
-                mode,
-                type_name,
-                name,
-                key: None,
-            };
+        if target.mode == Mode::Data {
+            let d = Diagnostic::error("Data sources cannot be imported")
+                .with_help("import managed resources only");
+            self.error(d, to.span);
+            return None;
+        }
+        let key = target.key.clone();
+        let Some(&bi) = self.block_index.get(&crate::loaded::index_key(&target)) else {
+            let addr = target.resource();
             let declared: Vec<String> = self.blocks.iter().map(|b| b.addr.to_string()).collect();
             let d = Diagnostic::error(format!("Import target {addr} is not declared")).with_help(
                 did_you_mean(&addr.to_string(), declared.iter().map(String::as_str))

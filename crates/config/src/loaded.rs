@@ -11,6 +11,11 @@ use tunnelform_model::{Address, Lifecycle, Mode, Span, Value};
 use tunnelform_syntax::ast::Expr;
 use tunnelform_syntax::{BSpan, Sources};
 
+use tunnelform_lang::error::{error, EResult, WithHelp};
+use tunnelform_lang::eval::{Evaluator, Scope};
+use tunnelform_lang::types::convert;
+use tunnelform_lang::values::{primitive_string, unmark};
+
 use crate::api::{InstanceKind, ProviderConfig, ProviderRef};
 use crate::vars::VariableDecl;
 
@@ -75,12 +80,94 @@ pub(crate) struct Inner {
     /// Loaded for `validate`: variables without a value are unknown, and so may be the instances
     /// of a block.
     pub unset_unknown: bool,
+    /// The files of modules and the chains of module calls they were loaded for.
+    pub module_files: HashMap<String, Vec<String>>,
+}
+
+/// Adds the chain of module calls to a diagnostic located in a module's file.
+pub(crate) fn add_call_chain(
+    d: &mut tunnelform_model::Diagnostic,
+    files: &HashMap<String, Vec<String>>,
+) {
+    let Some(span) = &d.span else { return };
+    let Some(calls) = files.get(span.file.as_ref()) else {
+        return;
+    };
+    let note = format!("in module call {}", calls.join("; and in module call "));
+    if d.detail.as_deref().is_some_and(|x| x.contains(&note)) {
+        return;
+    }
+    d.detail = Some(match d.detail.take() {
+        Some(x) => format!("{x} ({note})"),
+        None => note,
+    });
 }
 
 pub(crate) struct LocalDecl {
     pub name: String,
     pub expr: Expr,
     pub name_span: BSpan,
+    /// For the local holding a module's input variable: its type and validation rules.
+    pub var: Option<Box<ModuleVar>>,
+}
+
+/// A module's input variable: the value given in the call (or the default) is converted to
+/// `ty` and checked against `validations` (which see the variable as `var.NAME`).
+pub(crate) struct ModuleVar {
+    pub name: String,
+    pub ty: Option<tunnelform_lang::types::Ty>,
+    pub validations: Vec<crate::vars::ValidationRule>,
+}
+
+impl LocalDecl {
+    /// The local's value from its expression's value: a module variable's is converted to its
+    /// type and checked against its validation rules (errors at the value given in the call).
+    pub fn finish(&self, v: Value, dir: &std::path::Path) -> EResult<Value> {
+        let Some(var) = &self.var else {
+            return Ok(v);
+        };
+        let invalid = || format!("Invalid value for module variable \"{}\"", var.name);
+        let v = match &var.ty {
+            Some(ty) => convert(&v, ty).map_err(|m| {
+                let m = if v.contains_sensitive() {
+                    "the value does not have the variable's type (the value is sensitive and not shown)".to_string()
+                } else {
+                    m
+                };
+                error(invalid(), self.expr.span)
+                    .detail(m)
+                    .help(format!("the variable's type is {ty}"))
+            })?,
+            None => v,
+        };
+        if var.validations.is_empty() || v.is_unknown() {
+            return Ok(v);
+        }
+        let vars = HashMap::from([(var.name.clone(), Arc::new(v.clone()))]);
+        let ev = Evaluator::new(Some(&vars), None, dir, "a validation rule");
+        for rule in &var.validations {
+            let ok = ev.eval(&rule.condition, &Scope::root())?;
+            match unmark(ok).0 {
+                Value::Bool(true) | Value::Unknown => {}
+                Value::Bool(false) => {
+                    let msg = ev
+                        .eval(&rule.message, &Scope::root())
+                        .ok()
+                        .map(|m| unmark(m).0)
+                        .and_then(|m| primitive_string(&m).map(|s| s.into_owned()))
+                        .unwrap_or_else(|| "the validation rule failed".into());
+                    return Err(error(invalid(), self.expr.span)
+                        .detail(msg)
+                        .help("give a value the module's validation rule accepts"));
+                }
+                _ => {
+                    return Err(error("Invalid validation condition", rule.condition.span)
+                        .detail("the condition must be true or false"))
+                }
+            }
+        }
+        Ok(v)
+    }
 }
 
 pub(crate) struct ProviderDecl {
@@ -181,6 +268,18 @@ pub(crate) enum Expansion {
     /// Not known: `validate` without a variable's value. One instance without a key stands for
     /// the block, with `count.index` and `each` unknown.
     Unknown,
+}
+
+/// The key of a resource block in `Inner::block_index`: a block inside a module is indexed by
+/// its name prefixed with the module path (`module.site.gw`), the name references to it are
+/// rewritten to when the module is loaded.
+pub(crate) fn index_key(a: &Address) -> (Mode, String, String) {
+    let name = if a.module.is_empty() {
+        a.name.clone()
+    } else {
+        format!("{}.{}", a.module_path(), a.name)
+    };
+    (a.mode, a.type_name.clone(), name)
 }
 
 impl Config {

@@ -14,7 +14,7 @@ use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
 use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
 use tunnelform_lang::suggest;
 use tunnelform_lang::values::{self, check_size, mark_if, primitive_string, unmark};
-use tunnelform_syntax::ast::{OpKind, TraverseOp};
+use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
@@ -59,7 +59,9 @@ impl<'c> Session<'c> {
     }
 
     fn diag(&self, e: EvalError) -> Diagnostic {
-        e.into_diag(&self.cfg.inner.sources)
+        let mut d = e.into_diag(&self.cfg.inner.sources);
+        crate::loaded::add_call_chain(&mut d, &self.cfg.inner.module_files);
+        d
     }
 
     fn ensure_impure(&self, ev: &Evaluator<'_>) {
@@ -74,6 +76,7 @@ impl<'c> Session<'c> {
             }
             let r = ev
                 .eval(&inner.locals[li].expr, &Scope::root())
+                .and_then(|v| inner.locals[li].finish(v, ev.module_dir))
                 .and_then(|v| {
                     check_size(&v).map_err(|m| {
                         error(
@@ -639,6 +642,7 @@ impl Refs for Session<'_> {
             .get(&(mode, type_name.to_string(), name.to_string()))
         else {
             let addr = Address {
+                module: Vec::new(),
                 mode,
                 type_name: type_name.to_string(),
                 name: name.to_string(),
@@ -863,7 +867,17 @@ pub(crate) fn compute_expansion(
     b: &ResourceBlock,
     unknown_ok: bool,
 ) -> EResult<Expansion> {
-    if let Some(c) = &b.count {
+    expansion_of(ev, b.count.as_ref(), b.for_each.as_ref(), unknown_ok)
+}
+
+/// [`compute_expansion`] for any block with these `count` and `for_each` expressions.
+pub(crate) fn expansion_of(
+    ev: &Evaluator<'_>,
+    count: Option<&Expr>,
+    for_each: Option<&Expr>,
+    unknown_ok: bool,
+) -> EResult<Expansion> {
+    if let Some(c) = count {
         let (v, sens) = unmark(ev.eval(c, &Scope::root())?);
         if sens {
             return Err(error("Invalid count argument", c.span).detail(
@@ -894,7 +908,7 @@ pub(crate) fn compute_expansion(
         }
         return Ok(Expansion::Count(n as u64));
     }
-    let Some(fe) = &b.for_each else {
+    let Some(fe) = for_each else {
         return Ok(Expansion::Single);
     };
     let shared = ev.eval_shared(fe, &Scope::root())?;

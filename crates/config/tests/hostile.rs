@@ -52,15 +52,60 @@ fn syntax_errors_are_located() {
 
 #[test]
 fn unsupported_language_features() {
+    // A local module whose directory does not exist: the error points at the source.
     let (d, e) = load_err("module \"m\" {\n  source = \"./m\"\n}\n");
-    let diag = assert_diag(
+    assert_diag(
         &e,
-        "Unsupported block type \"module\"",
+        "Cannot read the configuration directory",
+        &d.file("main.tf"),
+        2,
+        12,
+    );
+    for (source, kind) in [
+        ("hashicorp/consul/aws", "module registry address"),
+        (
+            "app.terraform.io/corp/site/tencentcloud",
+            "module registry address",
+        ),
+        ("git::https://example.com/vpn.git?ref=v1", "git repository"),
+        ("github.com/corp/vpn-site", "git repository"),
+        ("https://example.com/vpn-site.zip", "HTTP URL"),
+        (
+            "s3::https://s3.amazonaws.com/bucket/site.zip",
+            "remote archive",
+        ),
+        (
+            "/opt/modules/site",
+            "path that does not start with ./ or ../",
+        ),
+        ("modules/site", "source that is not a local path"),
+    ] {
+        let (d, e) = load_err(&format!(
+            "module \"site\" {{\n  source = \"{source}\"\n}}\n"
+        ));
+        let diag = assert_diag(
+            &e,
+            &format!("Unsupported module source {source:?}"),
+            &d.file("main.tf"),
+            2,
+            12,
+        );
+        let detail = diag.detail.clone().unwrap();
+        assert!(detail.contains(kind), "{source}: {detail}");
+        assert!(
+            detail.contains("only local module sources are supported"),
+            "{detail}"
+        );
+        assert!(diag.help.as_deref().unwrap().contains("./modules/NAME"));
+    }
+    let (d, e) = load_err("module \"site\" {\n  version = \"1.0\"\n}\n");
+    assert_diag(
+        &e,
+        "Missing \"source\" in a module block",
         &d.file("main.tf"),
         1,
         1,
     );
-    assert!(diag.help.unwrap().contains("modules are not supported"));
     let (d, e) = load_err("terraform {\n  backend \"s3\" {\n    bucket = \"b\"\n  }\n}\n");
     assert_diag(&e, "Unsupported backend \"s3\"", &d.file("main.tf"), 2, 3);
     let (d, e) = load_err("provider \"aws\" {\n  region = \"us-east-1\"\n}\n");

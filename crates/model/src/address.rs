@@ -1,4 +1,5 @@
-//! Resource addresses: `tencentcloud_vpn_connection.office["sh"]`, `data.tencentcloud_vpn_gateways.all`.
+//! Resource addresses: `tencentcloud_vpn_connection.office["sh"]`, `data.tencentcloud_vpn_gateways.all`,
+//! and inside modules Terraform's `module.site["sh"].tencentcloud_vpn_connection.primary`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -41,9 +42,29 @@ impl fmt::Display for InstanceKey {
     }
 }
 
+/// One step of a module path: `module.NAME` or, for a call with `count`/`for_each`,
+/// `module.NAME[KEY]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleStep {
+    pub name: String,
+    pub key: Option<InstanceKey>,
+}
+
+impl fmt::Display for ModuleStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module.{}", self.name)?;
+        if let Some(k) = &self.key {
+            write!(f, "{k}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The address of a resource instance (or, with `key: None`, of a resource without count/for_each).
+/// `module` is the path of module instances the resource is declared in, empty at the root.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address {
+    pub module: Vec<ModuleStep>,
     pub mode: Mode,
     pub type_name: String,
     pub name: String,
@@ -53,6 +74,7 @@ pub struct Address {
 impl Address {
     pub fn managed(type_name: impl Into<String>, name: impl Into<String>) -> Self {
         Address {
+            module: Vec::new(),
             mode: Mode::Managed,
             type_name: type_name.into(),
             name: name.into(),
@@ -62,6 +84,7 @@ impl Address {
 
     pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
         Address {
+            module: Vec::new(),
             mode: Mode::Data,
             type_name: type_name.into(),
             name: name.into(),
@@ -74,6 +97,27 @@ impl Address {
         self
     }
 
+    /// The same address inside the module instance `step` (prepended to the module path).
+    pub fn in_module(mut self, step: ModuleStep) -> Self {
+        self.module.insert(0, step);
+        self
+    }
+
+    /// Whether the resource is declared in the root module.
+    pub fn is_root(&self) -> bool {
+        self.module.is_empty()
+    }
+
+    /// The module path as written in front of the resource (`module.a["x"].module.b`), empty at
+    /// the root.
+    pub fn module_path(&self) -> String {
+        self.module
+            .iter()
+            .map(ModuleStep::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
     /// The address of the resource block this instance comes from (key dropped).
     pub fn resource(&self) -> Address {
         Address {
@@ -84,7 +128,8 @@ impl Address {
 
     /// Whether `self` (possibly a whole-resource address) selects `other`.
     pub fn contains(&self, other: &Address) -> bool {
-        self.mode == other.mode
+        self.module == other.module
+            && self.mode == other.mode
             && self.type_name == other.type_name
             && self.name == other.name
             && (self.key.is_none() || self.key == other.key)
@@ -93,6 +138,9 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.module {
+            write!(f, "{step}.")?;
+        }
         if self.mode == Mode::Data {
             f.write_str("data.")?;
         }
@@ -105,7 +153,7 @@ impl fmt::Display for Address {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid resource address {input:?}: {reason} (expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"], with data. in front for a data source)")]
+#[error("invalid resource address {input:?}: {reason} (expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"], with data. in front for a data source and module.NAME. or module.NAME[\"key\"]. in front for a resource in a module)")]
 pub struct AddressParseError {
     pub input: String,
     pub reason: &'static str,
@@ -125,9 +173,36 @@ impl FromStr for Address {
             input: input.to_string(),
             reason,
         };
-        let (mode, rest) = match input.strip_prefix("data.") {
+        let mut module = Vec::new();
+        let mut rest = input;
+        while let Some(after) = rest.strip_prefix("module.") {
+            let name_end = after
+                .find(['.', '['])
+                .ok_or_else(|| err("a module path must be followed by a resource"))?;
+            let name = &after[..name_end];
+            if !is_ident(name) {
+                return Err(err("a module name must be an identifier"));
+            }
+            let mut tail = &after[name_end..];
+            let key = if tail.starts_with('[') {
+                let close = key_end(tail).ok_or_else(|| err("unbalanced brackets"))?;
+                let key = parse_key(&tail[1..close]).map_err(err)?;
+                tail = &tail[close + 1..];
+                Some(key)
+            } else {
+                None
+            };
+            rest = tail
+                .strip_prefix('.')
+                .ok_or_else(|| err("a module path must be followed by a resource"))?;
+            module.push(ModuleStep {
+                name: name.to_string(),
+                key,
+            });
+        }
+        let (mode, rest) = match rest.strip_prefix("data.") {
             Some(rest) => (Mode::Data, rest),
-            None => (Mode::Managed, input),
+            None => (Mode::Managed, rest),
         };
         let (head, key) = match rest.find('[') {
             Some(i) => {
@@ -135,33 +210,7 @@ impl FromStr for Address {
                     .strip_prefix('[')
                     .and_then(|s| s.strip_suffix(']'))
                     .ok_or_else(|| err("unbalanced brackets"))?;
-                let key = if let Some(q) = inner.strip_prefix('"') {
-                    let body = q
-                        .strip_suffix('"')
-                        .ok_or_else(|| err("unterminated string key"))?;
-                    let mut out = String::new();
-                    let mut chars = body.chars();
-                    while let Some(c) = chars.next() {
-                        if c == '\\' {
-                            match chars.next() {
-                                Some('n') => out.push('\n'),
-                                Some(c) => out.push(c),
-                                None => return Err(err("dangling escape in key")),
-                            }
-                        } else if c == '"' {
-                            return Err(err("unescaped quote in key"));
-                        } else {
-                            out.push(c);
-                        }
-                    }
-                    InstanceKey::Key(out)
-                } else {
-                    InstanceKey::Index(
-                        inner
-                            .parse()
-                            .map_err(|_| err("an index must be a whole number"))?,
-                    )
-                };
+                let key = parse_key(inner).map_err(err)?;
                 (&rest[..i], Some(key))
             }
             None => (rest, None),
@@ -173,11 +222,62 @@ impl FromStr for Address {
             return Err(err("type and name must be identifiers"));
         }
         Ok(Address {
+            module,
             mode,
             type_name: type_name.to_string(),
             name: name.to_string(),
             key,
         })
+    }
+}
+
+/// The index of the `]` that closes the `[` at the start of `s` (a quoted key may contain brackets).
+fn key_end(s: &str) -> Option<usize> {
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == ']' {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The key between brackets: `"quoted"` (with `\"`, `\\`, `\n` escapes) or a whole number.
+fn parse_key(inner: &str) -> Result<InstanceKey, &'static str> {
+    if let Some(q) = inner.strip_prefix('"') {
+        let body = q.strip_suffix('"').ok_or("unterminated string key")?;
+        let mut out = String::new();
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some(c) => out.push(c),
+                    None => return Err("dangling escape in key"),
+                }
+            } else if c == '"' {
+                return Err("unescaped quote in key");
+            } else {
+                out.push(c);
+            }
+        }
+        Ok(InstanceKey::Key(out))
+    } else {
+        inner
+            .parse()
+            .map(InstanceKey::Index)
+            .map_err(|_| "an index must be a whole number")
     }
 }
 
@@ -206,17 +306,78 @@ mod tests {
             "tencentcloud_vpn_connection.office[3]",
             "data.tencentcloud_vpn_gateways.all",
             "tencentcloud_vpn_connection.x[\"a \\\"quoted\\\" key\"]",
+            "module.site.tencentcloud_vpn_connection.primary",
+            "module.site[\"sh\"].tencentcloud_vpn_connection.primary",
+            "module.site[2].module.inner.data.tencentcloud_vpn_gateways.all",
+            "module.site[\"a.b]\"].tencentcloud_vpn_gateway.gw[0]",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
         let a: Address = "data.tencentcloud_vpn_gateways.all".parse().unwrap();
         assert_eq!(a.mode, Mode::Data);
+        assert!(a.is_root());
+        let m: Address = "module.site[\"sh\"].module.inner.tencentcloud_vpn_gateway.gw"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            m.module,
+            vec![
+                ModuleStep {
+                    name: "site".into(),
+                    key: Some(InstanceKey::Key("sh".into()))
+                },
+                ModuleStep {
+                    name: "inner".into(),
+                    key: None
+                }
+            ]
+        );
+        assert_eq!(m.module_path(), "module.site[\"sh\"].module.inner");
+        assert_eq!(m.type_name, "tencentcloud_vpn_gateway");
+        assert_eq!(m.name, "gw");
+    }
+
+    #[test]
+    fn module_addresses_are_distinct_from_root_ones() {
+        let root: Address = "tencentcloud_vpn_gateway.gw".parse().unwrap();
+        let inner: Address = "module.site.tencentcloud_vpn_gateway.gw".parse().unwrap();
+        assert_ne!(root, inner);
+        assert!(!root.contains(&inner));
+        assert!(!inner.contains(&root));
+        let one: Address = "module.site.tencentcloud_vpn_gateway.gw[1]"
+            .parse()
+            .unwrap();
+        assert!(inner.contains(&one));
+        assert_eq!(
+            root.clone().in_module(ModuleStep {
+                name: "site".into(),
+                key: None
+            }),
+            inner
+        );
+        let json = serde_json::to_string(&one).unwrap();
+        assert_eq!(json, "\"module.site.tencentcloud_vpn_gateway.gw[1]\"");
+        assert_eq!(serde_json::from_str::<Address>(&json).unwrap(), one);
     }
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "nodot", "a.b[", "a.b[x]", "a.b[\"x]", "1a.b", "a.b.c[0"] {
+        for s in [
+            "",
+            "nodot",
+            "a.b[",
+            "a.b[x]",
+            "a.b[\"x]",
+            "1a.b",
+            "a.b.c[0",
+            "module.site",
+            "module.site.",
+            "module.site[\"sh\"]",
+            "module.site[\"sh\"]a.b",
+            "module.1x.a.b",
+            "module.site[x].a.b",
+        ] {
             assert!(s.parse::<Address>().is_err(), "{s} should not parse");
         }
     }

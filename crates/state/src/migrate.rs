@@ -2,8 +2,9 @@
 //! the Tencent Cloud provider into a tunnelform state.
 //!
 //! Taken: managed `tencentcloud_vpn_gateway`, `tencentcloud_vpn_customer_gateway` and
-//! `tencentcloud_vpn_connection` instances at the root module, with their `count` (number) and
-//! `for_each` (string) keys. Attributes are converted to tunnelform's representation, guided by the
+//! `tencentcloud_vpn_connection` instances, at the root module or inside modules (the address keeps
+//! Terraform's module path, `module.site["sh"].tencentcloud_vpn_connection.primary`), with their
+//! `count` (number) and `for_each` (string) keys. Attributes are converted to tunnelform's representation, guided by the
 //! provider schema in [`tunnelform_model::schema`]:
 //! - scalars are coerced to the schema's type (the provider stores some numbers as strings);
 //! - single nested blocks (`bgp_config`, `health_check_config`), which Terraform keeps as one-element
@@ -13,7 +14,7 @@
 //! - `pre_share_key` (kept in clear by Terraform) becomes a salted digest in `secret_digests`, and so
 //!   does any attribute Terraform lists in `sensitive_attributes`; the clear text is not kept.
 //!
-//! Skipped with a warning: other resource types, data sources, resources in modules, deposed objects.
+//! Skipped with a warning: other resource types, data sources, deposed objects.
 //!
 //! The region is not in a Terraform state. It is taken from [`MigrateOptions`] (by provider alias, then
 //! a default), else inferred (a gateway's `zone` such as `ap-guangzhou-3`; a tunnel from its gateway;
@@ -192,10 +193,25 @@ fn migrate_resource(
         Some(m) => format!("{m}.{display}"),
         None => display,
     };
-    if res.contains_key("module") {
-        warn(warnings, display, "resources inside modules are not migrated (tunnelform has no modules); move it to the root module in Terraform first, or import it with `tunnelform import`");
-        return Ok(());
-    }
+    // `module.site["sh"].module.inner`: the module path in Terraform's own notation.
+    let module = match res.get("module") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::String(m)) => match format!("{m}.{type_name}.{name}").parse::<Address>() {
+            Ok(a) if !a.module.is_empty() => a.module,
+            _ => {
+                return Err(MigrateError::BadInstance {
+                    address: excerpt(&display),
+                    detail: "the module path is not a module address (module.NAME or module.NAME[KEY], one step per nested module)".into(),
+                })
+            }
+        },
+        Some(_) => {
+            return Err(MigrateError::Malformed(format!(
+                "{}: \"module\" is not a string",
+                excerpt(&display)
+            )))
+        }
+    };
     if mode != "managed" {
         warn(
             warnings,
@@ -219,7 +235,8 @@ fn migrate_resource(
         .cloned()
         .or_else(|| options.default_region.clone())
         .unwrap_or_default();
-    let base = Address::managed(type_name, name);
+    let mut base = Address::managed(type_name, name);
+    base.module = module;
     if base.to_string().parse::<Address>().ok().as_ref() != Some(&base) {
         return Err(MigrateError::BadInstance {
             address: excerpt(&display),

@@ -36,6 +36,7 @@ fn fixture_migrates_the_vpn_resources_with_their_keys() {
         "tencentcloud_vpn_connection.site[\"shanghai\"]",
         "tencentcloud_vpn_connection.backup[0]",
         "tencentcloud_vpn_connection.backup[1]",
+        "module.legacy.tencentcloud_vpn_gateway.old",
     ];
     expected.sort_by_key(|s| addr(s));
     assert_eq!(addresses, expected);
@@ -49,7 +50,6 @@ fn fixture_migrates_the_vpn_resources_with_their_keys() {
     for skipped in [
         "tencentcloud_vpc.main",
         "data.tencentcloud_vpc_instances.main",
-        "module.legacy.tencentcloud_vpn_gateway.old",
     ] {
         assert!(
             text.iter().any(|w| w.starts_with(skipped)),
@@ -84,6 +84,53 @@ fn fixture_migrates_the_vpn_resources_with_their_keys() {
         );
     }
     assert!(!format!("{state:?}").contains(KEYS[0]));
+}
+
+#[test]
+fn resources_in_modules_keep_their_module_path() {
+    let (state, warnings) = migrate_terraform(FIXTURE).unwrap();
+    let old = &state.resources[&addr("module.legacy.tencentcloud_vpn_gateway.old")];
+    assert_eq!(old.id, "vpngw-old1old2");
+    assert_eq!(old.region, "ap-guangzhou", "from its zone");
+    assert!(!state
+        .resources
+        .contains_key(&addr("tencentcloud_vpn_gateway.old")));
+    assert!(!warnings
+        .iter()
+        .any(|w| w.to_string().starts_with("module.legacy")));
+
+    // Keys of module instances, nested modules and dependencies inside a module.
+    let nested = r#"{"version": 4, "terraform_version": "1.6.0", "serial": 1, "lineage": "x", "outputs": {}, "resources": [
+      {"module": "module.site[\"sh\"]", "mode": "managed", "type": "tencentcloud_vpn_gateway", "name": "gw",
+       "provider": "provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]",
+       "instances": [{"schema_version": 0, "attributes": {"id": "vpngw-aaaaaaaa", "name": "sh", "bandwidth": 5, "vpc_id": "vpc-1", "zone": "ap-shanghai-2"}}]},
+      {"module": "module.site[\"sh\"].module.edge[0]", "mode": "managed", "type": "tencentcloud_vpn_gateway", "name": "gw",
+       "provider": "provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]",
+       "instances": [{"schema_version": 0, "attributes": {"id": "vpngw-bbbbbbbb", "name": "edge", "bandwidth": 5, "vpc_id": "vpc-1", "zone": "ap-shanghai-2"},
+                      "dependencies": ["module.site[\"sh\"].tencentcloud_vpn_gateway.gw"]}]}
+    ]}"#;
+    let (state, _) = migrate_terraform(nested).unwrap();
+    let keys: Vec<String> = state.resources.keys().map(|a| a.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_gateway.gw",
+            "module.site[\"sh\"].module.edge[0].tencentcloud_vpn_gateway.gw",
+        ]
+    );
+    let edge =
+        &state.resources[&addr("module.site[\"sh\"].module.edge[0].tencentcloud_vpn_gateway.gw")];
+    let deps: Vec<String> = edge.dependencies.iter().map(|d| d.to_string()).collect();
+    assert_eq!(deps, ["module.site[\"sh\"].tencentcloud_vpn_gateway.gw"]);
+
+    let bad = nested.replace("module.site[\\\"sh\\\"].module.edge[0]", "modul.edge");
+    assert!(bad.contains("modul.edge"));
+    match migrate_terraform(&bad) {
+        Err(MigrateError::BadInstance { detail, .. }) => {
+            assert!(detail.contains("module path"), "{detail}")
+        }
+        other => panic!("expected a bad module path error, got {other:?}"),
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use tunnelform_model::{Address, Diagnostic, InstanceKey, Mode, Value};
+use tunnelform_model::{Address, Diagnostic, InstanceKey, Mode, ModuleStep, Value};
 use tunnelform_syntax::ast::{Block, Expr, ExprKind, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
@@ -18,9 +18,51 @@ pub(super) struct Raw {
     removed: Vec<(Address, BSpan, bool, BSpan)>,
 }
 
-/// A static address expression (`TYPE.NAME`, `TYPE.NAME[KEY]`, `data.TYPE.NAME`).
-fn static_address(e: &Expr) -> Option<Address> {
+/// A static address expression (`TYPE.NAME`, `TYPE.NAME[KEY]`, `data.TYPE.NAME`, any of them
+/// after a module path `module.NAME.` or `module.NAME[KEY].`).
+pub(super) fn static_address(e: &Expr) -> Option<Address> {
     let (root, ops) = e.as_static_traversal()?;
+    let mut module = Vec::new();
+    let (root, ops) = if root == "module" {
+        let mut ops = ops;
+        loop {
+            let [TraverseOp {
+                kind: OpKind::Attr(name),
+                ..
+            }, rest @ ..] = ops
+            else {
+                return None;
+            };
+            let (key, rest) = match rest {
+                [op @ TraverseOp {
+                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
+                    ..
+                }, rest @ ..] => (Some(instance_key(op)?), rest),
+                _ => (None, rest),
+            };
+            module.push(ModuleStep {
+                name: name.clone(),
+                key,
+            });
+            match rest {
+                [TraverseOp {
+                    kind: OpKind::Attr(next),
+                    ..
+                }, rest @ ..]
+                    if next == "module" =>
+                {
+                    ops = rest
+                }
+                [TraverseOp {
+                    kind: OpKind::Attr(next),
+                    ..
+                }, rest @ ..] => break (next.as_str(), rest),
+                _ => return None,
+            }
+        }
+    } else {
+        (root, ops)
+    };
     if matches!(
         root,
         "var" | "local" | "each" | "count" | "path" | "module" | "self" | "terraform"
@@ -47,25 +89,27 @@ fn static_address(e: &Expr) -> Option<Address> {
     };
     let key = match rest {
         [] => None,
-        [TraverseOp {
-            kind: OpKind::LegacyIndex(i),
-            ..
-        }] => Some(InstanceKey::Index(*i)),
-        [TraverseOp {
-            kind: OpKind::Index(ie),
-            ..
-        }] => match &ie.kind {
-            ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
-            _ => Some(InstanceKey::Key(ie.as_literal_str()?.to_string())),
-        },
+        [op] => Some(instance_key(op)?),
         _ => return None,
     };
     Some(Address {
+        module,
         mode,
         type_name,
         name,
         key,
     })
+}
+
+fn instance_key(op: &TraverseOp) -> Option<InstanceKey> {
+    match &op.kind {
+        OpKind::LegacyIndex(i) => Some(InstanceKey::Index(*i)),
+        OpKind::Index(ie) => match &ie.kind {
+            ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
+            _ => Some(InstanceKey::Key(ie.as_literal_str()?.to_string())),
+        },
+        _ => None,
+    }
 }
 
 impl Decoder {
@@ -166,8 +210,7 @@ impl Decoder {
     }
 
     fn declared(&self, a: &Address) -> bool {
-        self.block_index
-            .contains_key(&(a.mode, a.type_name.clone(), a.name.clone()))
+        self.block_index.contains_key(&crate::loaded::index_key(a))
     }
 
     /// Checks the blocks against each other and the resource blocks; the moves come back in the

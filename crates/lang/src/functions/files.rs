@@ -49,13 +49,22 @@ fn expand_home(c: &Call<'_>, raw: &str, span: BSpan) -> EResult<String> {
 }
 
 /// The path a file function reads: absolute as given, or relative to the module's directory.
+/// A relative path that already starts with the module's directory (`"${path.module}/x"` when
+/// the directory was given relative to the working directory) is taken as it is, as Terraform
+/// does.
 fn resolve(c: &Call<'_>, raw: &str, span: BSpan) -> EResult<PathBuf> {
     let expanded = expand_home(c, raw, span)?;
     let p = Path::new(&expanded);
-    Ok(if p.is_absolute() {
+    let dir = c.ctx.module_dir();
+    let as_written = p.is_absolute()
+        || (dir.is_relative()
+            && dir != Path::new(".")
+            && dir != Path::new("")
+            && p.starts_with(dir));
+    Ok(if as_written {
         p.to_path_buf()
     } else {
-        c.ctx.module_dir().join(p)
+        dir.join(p)
     })
 }
 

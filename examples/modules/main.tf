@@ -1,0 +1,46 @@
+# Modules: one hub VPN gateway, and the `modules/site` module called once per office listed in
+# sites.csv (a customer gateway and a tunnel to the hub per office). Adding an office is one line
+# in the CSV. The module's outputs are read by the root's outputs.
+
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+variable "pre_share_key" {
+  description = "Pre-shared key of the tunnels (use TF_VAR_pre_share_key in real life)."
+  type        = string
+  default     = "modules-demo-key-change-me"
+  sensitive   = true
+}
+
+locals {
+  # name,public_ip,lan_cidr -> { name = { name, public_ip, lan_cidr } }
+  sites = { for s in csvdecode(file("${path.module}/sites.csv")) : s.name => s }
+}
+
+resource "tencentcloud_vpn_gateway" "hub" {
+  name      = "modules-hub"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 10
+}
+
+module "site" {
+  source   = "./modules/site"
+  for_each = local.sites
+
+  name          = each.key
+  public_ip     = each.value.public_ip
+  lan_cidr      = each.value.lan_cidr
+  vpc_id        = tencentcloud_vpn_gateway.hub.vpc_id
+  gateway_id    = tencentcloud_vpn_gateway.hub.id
+  pre_share_key = var.pre_share_key
+}
+
+output "tunnel_ids" {
+  description = "Tunnel id by office."
+  value       = { for name, site in module.site : name => site.tunnel_id }
+}
+
+output "shanghai_customer_gateway" {
+  value = module.site["shanghai"].customer_gateway_id
+}

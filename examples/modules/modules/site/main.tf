@@ -1,0 +1,66 @@
+# One office: its customer gateway (the office's VPN device) and a tunnel to the hub.
+
+variable "name" {
+  description = "Office name, used in the names of its objects."
+  type        = string
+}
+
+variable "public_ip" {
+  description = "Public IP of the office's VPN device."
+  type        = string
+}
+
+variable "lan_cidr" {
+  description = "The office's LAN, reached through the tunnel."
+  type        = string
+}
+
+variable "vpc_id" {
+  type = string
+}
+
+variable "gateway_id" {
+  description = "The hub VPN gateway the tunnel ends on."
+  type        = string
+}
+
+variable "local_cidr" {
+  description = "The cloud side of the tunnel."
+  type        = string
+  default     = "10.0.0.0/16"
+}
+
+variable "pre_share_key" {
+  type      = string
+  sensitive = true
+}
+
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "office-${var.name}"
+  public_ip_address = var.public_ip
+}
+
+resource "tencentcloud_vpn_connection" "primary" {
+  name                = "office-${var.name}"
+  vpc_id              = var.vpc_id
+  vpn_gateway_id      = var.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = var.pre_share_key
+
+  security_group_policy {
+    local_cidr_block  = var.local_cidr
+    remote_cidr_block = [var.lan_cidr]
+  }
+
+  tags = {
+    office = var.name
+  }
+}
+
+output "tunnel_id" {
+  value = tencentcloud_vpn_connection.primary.id
+}
+
+output "customer_gateway_id" {
+  value = tencentcloud_vpn_customer_gateway.office.id
+}
