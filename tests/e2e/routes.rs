@@ -7,8 +7,8 @@ use tunnelform_tencent_api::actions::{
     CreateRoutes, DeleteVpnGatewayRoutes, DescribeRouteTables, DisableRoutes,
 };
 use tunnelform_tencent_api::vpc::{
-    CreateRoutesRequest, DeleteVpnGatewayRoutesRequest, DescribeRouteTablesRequest, Filter,
-    Route, RouteSwitchRequest, RouteTable,
+    CreateRoutesRequest, DeleteVpnGatewayRoutesRequest, DescribeRouteTablesRequest, Filter, Route,
+    RouteSwitchRequest, RouteTable,
 };
 
 use crate::common::{Cloud, SandboxProc, Work};
@@ -104,7 +104,11 @@ output "peer_config" {{
 }}
 "#,
         app = app.join(", "),
-        hub_type = if main_hub.starts_with('"') { "NORMAL_CVM" } else { "VPN" },
+        hub_type = if main_hub.starts_with('"') {
+            "NORMAL_CVM"
+        } else {
+            "VPN"
+        },
     )
 }
 
@@ -248,7 +252,11 @@ fn routes_changed_in_the_console_are_drift_and_an_extra_route_is_left_alone() {
     let p = w.plan(&["--detailed-exitcode"]);
     p.expect_code(2);
     for needle in [ENTRY, "disabled", GW_ROUTE, "1 to add, 1 to change"] {
-        assert!(p.stdout.contains(needle), "{needle:?} not in:\n{}", p.stdout);
+        assert!(
+            p.stdout.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stdout
+        );
     }
     w.apply(&[]).success();
     w.assert_no_changes(&[]);
@@ -288,7 +296,11 @@ fn a_destination_moves_to_another_next_hop_in_one_apply() {
     w.config(&site(1, "\"10.0.3.7\""));
     let r = w.apply(&[]);
     r.success();
-    assert!(r.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
     assert_ne!(w.state_id(ENTRY), before);
     let main = main_table(&sb.cloud());
     let to_dc: Vec<&Route> = main
@@ -333,7 +345,11 @@ resource "tencentcloud_route_table_entry" "b" {
         "cfg/main.tf:18:28",
         "(vpngw-...)",
     ] {
-        assert!(p.stderr.contains(needle), "{needle:?} not in:\n{}", p.stderr);
+        assert!(
+            p.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
     }
     w.config(&tf.replace("\"10.0.0.6\"", "\"vpngw-12345678\""));
     let p = w.plan(&[]);
@@ -344,7 +360,11 @@ resource "tencentcloud_route_table_entry" "b" {
         "tencentcloud_route_table_entry.b",
         "cfg/main.tf:16:",
     ] {
-        assert!(p.stderr.contains(needle), "{needle:?} not in:\n{}", p.stderr);
+        assert!(
+            p.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
     }
     assert_eq!(sb.write_request_count(), 0);
 }

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use tunnelform_kinds::ResourceKind;
 use tunnelform_apply::watch::{Settled, Watcher};
+use tunnelform_kinds::ResourceKind;
 use tunnelform_sandbox::{Sandbox, SandboxConfig};
 use tunnelform_tencent_api::actions::CreateVpnGateway;
 use tunnelform_tencent_api::vpc::CreateVpnGatewayRequest;

@@ -193,13 +193,14 @@ fn observe(state: &tunnelform_state::State, planned: &tunnelform_apply::Planned)
     }
     // A normal plan hands each refreshed object's attributes to its change (`before`) rather than
     // copying them: they are read there, and from the snapshot for what the plan did not take.
-    let refreshed: std::collections::HashMap<&tunnelform_model::Address, &tunnelform_plan::Attrs> = planned
-        .plan
-        .changes
-        .iter()
-        .filter(|c| !c.deposed)
-        .filter_map(|c| Some((&c.address, c.before.as_ref()?)))
-        .collect();
+    let refreshed: std::collections::HashMap<&tunnelform_model::Address, &tunnelform_plan::Attrs> =
+        planned
+            .plan
+            .changes
+            .iter()
+            .filter(|c| !c.deposed)
+            .filter_map(|c| Some((&c.address, c.before.as_ref()?)))
+            .collect();
     for (addr, r) in &planned.remote.objects {
         if r.kind != ResourceKind::VpnConnection {
             continue;

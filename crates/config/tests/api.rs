@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use tunnelform_kinds::DataKind;
 use tunnelform_config::{Config, InstanceKind, NoLookup, ProviderRef};
+use tunnelform_kinds::DataKind;
 use tunnelform_model::{Address, InstanceKey, Value};
 
 #[test]

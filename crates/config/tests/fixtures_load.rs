@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use tunnelform_kinds::ResourceKind;
 use tunnelform_config::{Config, InstanceKind, NoLookup, VarArg, VarInputs};
+use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{InstanceKey, Value};
 
 #[test]

@@ -240,8 +240,14 @@ mod tests {
             ResourceKind::of_id("vpngw-1a2b3c4d#vpnr-5e6f7a8b"),
             Some(ResourceKind::VpnGatewayRoute)
         );
-        assert_eq!(ResourceKind::of_id("rtb-1a2b3c4d"), Some(ResourceKind::RouteTable));
-        assert_eq!(ResourceKind::of_id("vpngw-1a2b3c4d"), Some(ResourceKind::VpnGateway));
+        assert_eq!(
+            ResourceKind::of_id("rtb-1a2b3c4d"),
+            Some(ResourceKind::RouteTable)
+        );
+        assert_eq!(
+            ResourceKind::of_id("vpngw-1a2b3c4d"),
+            Some(ResourceKind::VpnGateway)
+        );
         assert!(!ResourceKind::VpnGateway.owns_id("vpngw-1a2b3c4d#vpnr-5e6f7a8b"));
     }
 

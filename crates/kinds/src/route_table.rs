@@ -6,7 +6,9 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tunnelform_model::schema::{AttrSchema, AttrType as T, BlockSchema, Check as C};
 use tunnelform_model::{Attrs, Value};
-use tunnelform_tencent_api::actions::{CreateRouteTable, DeleteRouteTable, ModifyRouteTableAttribute};
+use tunnelform_tencent_api::actions::{
+    CreateRouteTable, DeleteRouteTable, ModifyRouteTableAttribute,
+};
 use tunnelform_tencent_api::vpc::{
     CreateRouteTableRequest, DeleteRouteTableRequest, ModifyRouteTableAttributeRequest, RouteTable,
 };
@@ -204,10 +206,7 @@ mod tests {
         };
         let o = observe(&t);
         assert_eq!(o.id, "rtb-1");
-        assert_eq!(
-            o.attrs["route_entry_ids"],
-            Value::List(vec![s("42.rtb-1")])
-        );
+        assert_eq!(o.attrs["route_entry_ids"], Value::List(vec![s("42.rtb-1")]));
         assert_eq!(o.attrs["is_default"], Value::Bool(false));
         assert_eq!(o.attrs["tags"].get("team"), Some(&s("net")));
     }

@@ -11,10 +11,14 @@ use std::sync::LazyLock;
 
 use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
-use tunnelform_model::schema::{AttrSchema, AttrType as T, BlockSchema, Check as C, DefaultValue as D};
+use tunnelform_model::schema::{
+    AttrSchema, AttrType as T, BlockSchema, Check as C, DefaultValue as D,
+};
 use tunnelform_model::{Attrs, Value};
 use tunnelform_tencent_api::actions::{CreateRoutes, DeleteRoutes, DisableRoutes, EnableRoutes};
-use tunnelform_tencent_api::vpc::{CreateRoutesRequest, DeleteRoutesRequest, Route, RouteSwitchRequest, RouteTable};
+use tunnelform_tencent_api::vpc::{
+    CreateRoutesRequest, DeleteRoutesRequest, Route, RouteSwitchRequest, RouteTable,
+};
 use tunnelform_tencent_api::{ApiError, Client};
 
 use crate::attrs::{changed as has, get_bool, get_str, s};
@@ -51,7 +55,9 @@ pub const MAX_ROUTES_PER_CALL: usize = 100;
 
 pub const SCHEMA: BlockSchema = BlockSchema {
     attrs: &[
-        AttrSchema::new("route_table_id", STR).required().force_new(),
+        AttrSchema::new("route_table_id", STR)
+            .required()
+            .force_new(),
         AttrSchema::new("destination_cidr_block", STR)
             .required()
             .force_new()
@@ -88,8 +94,14 @@ pub fn observe(table: &RouteTable, r: &Route) -> Option<Observed> {
         "destination_cidr_block".into(),
         s(r.destination_cidr_block.as_deref().unwrap_or_default()),
     );
-    a.insert("next_type".into(), s(r.gateway_type.as_deref().unwrap_or_default()));
-    a.insert("next_hub".into(), s(r.gateway_id.as_deref().unwrap_or_default()));
+    a.insert(
+        "next_type".into(),
+        s(r.gateway_type.as_deref().unwrap_or_default()),
+    );
+    a.insert(
+        "next_hub".into(),
+        s(r.gateway_id.as_deref().unwrap_or_default()),
+    );
     a.insert(
         "description".into(),
         s(r.route_description.as_deref().unwrap_or_default()),
@@ -145,7 +157,11 @@ async fn create_many(
     };
     match client.call::<CreateRoutes>(region, &req).await {
         Ok(r) => {
-            let entries: Vec<&Route> = r.route_table_set.iter().flat_map(|t| &t.route_set).collect();
+            let entries: Vec<&Route> = r
+                .route_table_set
+                .iter()
+                .flat_map(|t| &t.route_set)
+                .collect();
             routes
                 .iter()
                 .map(|want| {
@@ -159,9 +175,16 @@ async fn create_many(
                 .collect()
         }
         Err(e) if routes.len() > 1 && !e.is_outcome_unknown() => {
-            join_all(routes.into_iter().map(|r| create_one(client, region, table, r))).await
+            join_all(
+                routes
+                    .into_iter()
+                    .map(|r| create_one(client, region, table, r)),
+            )
+            .await
         }
-        Err(e) if routes.len() == 1 => vec![adopt_duplicate(client, region, table, &routes[0], e).await],
+        Err(e) if routes.len() == 1 => {
+            vec![adopt_duplicate(client, region, table, &routes[0], e).await]
+        }
         Err(e) => routes.iter().map(|_| Err(e.clone())).collect(),
     }
 }
@@ -340,7 +363,8 @@ impl Kind for RouteTableEntryKind {
                     .get(k)
                     .and_then(|v| v.unmarked().as_str().map(str::to_string))
             };
-            let (Some(table), Some(dest)) = (get("route_table_id"), get("destination_cidr_block")) else {
+            let (Some(table), Some(dest)) = (get("route_table_id"), get("destination_cidr_block"))
+            else {
                 continue;
             };
             let key = (table.clone(), normalise_cidr(&dest));
@@ -520,8 +544,18 @@ mod tests {
 
     #[test]
     fn ids_are_the_providers_form() {
-        assert_eq!(parse_id("12345.rtb-1a2b3c4d"), Some((12345, "rtb-1a2b3c4d")));
-        for bad in ["rtb-1", "x.rtb-1", "12.vpc-1", "12.rtb-", "12", "12.rtb-a#b"] {
+        assert_eq!(
+            parse_id("12345.rtb-1a2b3c4d"),
+            Some((12345, "rtb-1a2b3c4d"))
+        );
+        for bad in [
+            "rtb-1",
+            "x.rtb-1",
+            "12.vpc-1",
+            "12.rtb-",
+            "12",
+            "12.rtb-a#b",
+        ] {
             assert_eq!(parse_id(bad), None, "{bad}");
         }
         assert!(RouteTableEntryKind.owns_id("7.rtb-abc"));
@@ -535,36 +569,70 @@ mod tests {
     #[test]
     fn next_hop_must_match_its_type() {
         let k = RouteTableEntryKind;
-        assert!(k.check(&attrs(&[("next_type", "VPN"), ("next_hub", "vpngw-1")])).is_empty());
+        assert!(k
+            .check(&attrs(&[("next_type", "VPN"), ("next_hub", "vpngw-1")]))
+            .is_empty());
         assert_eq!(
             k.check(&attrs(&[("next_type", "VPN"), ("next_hub", "10.0.0.1")]))[0].path,
             "next_hub"
         );
-        assert!(k.check(&attrs(&[("next_type", "NORMAL_CVM"), ("next_hub", "10.0.0.1")])).is_empty());
-        assert!(!k.check(&attrs(&[("next_type", "EIP"), ("next_hub", "1")])).is_empty());
+        assert!(k
+            .check(&attrs(&[
+                ("next_type", "NORMAL_CVM"),
+                ("next_hub", "10.0.0.1")
+            ]))
+            .is_empty());
+        assert!(!k
+            .check(&attrs(&[("next_type", "EIP"), ("next_hub", "1")]))
+            .is_empty());
     }
 
     #[test]
     fn one_destination_per_table() {
         let a: Address = "tencentcloud_route_table_entry.a".parse().unwrap();
         let b: Address = "tencentcloud_route_table_entry.b".parse().unwrap();
-        let x = attrs(&[("route_table_id", "rtb-1"), ("destination_cidr_block", "192.168.0.0/24")]);
-        let y = attrs(&[("route_table_id", "rtb-1"), ("destination_cidr_block", "192.168.0.0/24")]);
-        let z = attrs(&[("route_table_id", "rtb-2"), ("destination_cidr_block", "192.168.0.0/24")]);
+        let x = attrs(&[
+            ("route_table_id", "rtb-1"),
+            ("destination_cidr_block", "192.168.0.0/24"),
+        ]);
+        let y = attrs(&[
+            ("route_table_id", "rtb-1"),
+            ("destination_cidr_block", "192.168.0.0/24"),
+        ]);
+        let z = attrs(&[
+            ("route_table_id", "rtb-2"),
+            ("destination_cidr_block", "192.168.0.0/24"),
+        ]);
         let k = RouteTableEntryKind;
         let c = k.check_together(&[
-            Member { address: &a, attrs: &x },
-            Member { address: &b, attrs: &y },
+            Member {
+                address: &a,
+                attrs: &x,
+            },
+            Member {
+                address: &b,
+                attrs: &y,
+            },
         ]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].at, Some((1, "destination_cidr_block".into())));
         assert!(k
             .check_together(&[
-                Member { address: &a, attrs: &x },
-                Member { address: &b, attrs: &z },
+                Member {
+                    address: &a,
+                    attrs: &x
+                },
+                Member {
+                    address: &b,
+                    attrs: &z
+                },
             ])
             .is_empty());
-        assert!(k.claims(&x)[0].conflict(&k.claims(&y)[0], "route").is_some());
-        assert!(k.claims(&x)[0].conflict(&k.claims(&z)[0], "route").is_none());
+        assert!(k.claims(&x)[0]
+            .conflict(&k.claims(&y)[0], "route")
+            .is_some());
+        assert!(k.claims(&x)[0]
+            .conflict(&k.claims(&z)[0], "route")
+            .is_none());
     }
 }

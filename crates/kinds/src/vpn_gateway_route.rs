@@ -34,7 +34,9 @@ pub const MAX_ROUTES_PER_CALL: usize = 100;
 
 pub const SCHEMA: BlockSchema = BlockSchema {
     attrs: &[
-        AttrSchema::new("vpn_gateway_id", STR).required().force_new(),
+        AttrSchema::new("vpn_gateway_id", STR)
+            .required()
+            .force_new(),
         AttrSchema::new("destination_cidr_block", STR)
             .required()
             .force_new()
@@ -83,13 +85,19 @@ pub fn observe(gateway: &str, r: &VpnGatewayRoute) -> Option<Observed> {
     let rid = r.route_id.as_deref()?;
     let mut a = Attrs::new();
     a.insert("vpn_gateway_id".into(), s(gateway));
-    a.insert("destination_cidr_block".into(), s(&r.destination_cidr_block));
+    a.insert(
+        "destination_cidr_block".into(),
+        s(&r.destination_cidr_block),
+    );
     a.insert("instance_type".into(), s(&r.instance_type));
     a.insert("instance_id".into(), s(&r.instance_id));
     a.insert("priority".into(), Value::int(r.priority));
     a.insert("status".into(), s(&r.status));
     a.insert("route_id".into(), s(rid));
-    a.insert("type".into(), s(r.route_type.as_deref().unwrap_or_default()));
+    a.insert(
+        "type".into(),
+        s(r.route_type.as_deref().unwrap_or_default()),
+    );
     a.insert(
         "create_time".into(),
         s(r.create_time.as_deref().unwrap_or_default()),
@@ -139,7 +147,8 @@ async fn create_many(
         vpn_gateway_id: gateway.to_string(),
         routes,
     };
-    let answer = |want: &VpnGatewayRoute, r: &tunnelform_tencent_api::vpc::VpnGatewayRoutesResponse| {
+    let answer = |want: &VpnGatewayRoute,
+                  r: &tunnelform_tencent_api::vpc::VpnGatewayRoutesResponse| {
         r.routes
             .iter()
             .find(|have| same_route(want, have))
@@ -224,7 +233,10 @@ async fn delete_many(
         Ok(r) => ids.iter().map(|_| Ok(Some(r.request_id.clone()))).collect(),
         Err(e) if ids.len() > 1 && !e.is_outcome_unknown() => {
             join_all(ids.into_iter().map(|id| async move {
-                match client.call::<DeleteVpnGatewayRoutes>(region, &req(vec![id])).await {
+                match client
+                    .call::<DeleteVpnGatewayRoutes>(region, &req(vec![id]))
+                    .await
+                {
                     Ok(r) => Ok(Some(r.request_id)),
                     Err(e) if gone(&e) => Ok(None),
                     Err(e) => Err(e),
@@ -348,7 +360,9 @@ impl Kind for VpnGatewayRouteKind {
                 let all = client.describe_vpn_gateways_by_filters(region, &[]).await?;
                 gateways = all.into_iter().map(|g| g.vpn_gateway_id).collect();
             }
-            let found = client.describe_vpn_gateway_routes_of(region, &gateways).await?;
+            let found = client
+                .describe_vpn_gateway_routes_of(region, &gateways)
+                .await?;
             let mut out = Vec::new();
             for (gw, routes) in &found {
                 let wanted = by_gw.get(gw);
@@ -476,7 +490,14 @@ mod tests {
             Some((Some("vpngw-1a2b"), "vpnr-3c4d"))
         );
         assert_eq!(parse_id("vpnr-3c4d"), Some((None, "vpnr-3c4d")));
-        for bad in ["vpngw-1", "vpngw-1#", "#vpnr-1", "vpnx-1#vpnr-1", "vpnr-", "vpngw-1#vpnr-1#x"] {
+        for bad in [
+            "vpngw-1",
+            "vpngw-1#",
+            "#vpnr-1",
+            "vpnx-1#vpnr-1",
+            "vpnr-",
+            "vpngw-1#vpnr-1#x",
+        ] {
             assert_eq!(parse_id(bad), None, "{bad}");
         }
         // Not a VPN gateway's id.

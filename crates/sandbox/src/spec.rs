@@ -133,10 +133,7 @@ impl ServiceSpec {
 
     /// One service's schema from several spec files (their actions and objects together; an
     /// object declared twice must be declared alike), with `not_required` members made optional.
-    fn parse_merged(
-        texts: &[&str],
-        not_required: &[(&str, &str)],
-    ) -> Result<ServiceSpec, String> {
+    fn parse_merged(texts: &[&str], not_required: &[(&str, &str)]) -> Result<ServiceSpec, String> {
         let mut raw = RawSpec {
             actions: HashMap::new(),
             objects: HashMap::new(),

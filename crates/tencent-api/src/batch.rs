@@ -280,7 +280,10 @@ impl Client {
             .filter(|id| seen.insert(id.as_str()))
             .collect();
         try_join_all(ids.into_iter().map(|gw| async move {
-            Ok::<_, ApiError>((gw.clone(), self.describe_vpn_gateway_routes(region, gw).await?))
+            Ok::<_, ApiError>((
+                gw.clone(),
+                self.describe_vpn_gateway_routes(region, gw).await?,
+            ))
         }))
         .await
     }

@@ -119,12 +119,7 @@ mod tests {
 
     #[test]
     fn build_and_parse() {
-        let n = resource_name(
-            "ap-guangzhou",
-            "100000558920",
-            "vpnx",
-            "vpnx-abcd1234",
-        );
+        let n = resource_name("ap-guangzhou", "100000558920", "vpnx", "vpnx-abcd1234");
         assert_eq!(
             n,
             "qcs::vpc:ap-guangzhou:uin/100000558920:vpnx/vpnx-abcd1234"

@@ -1870,12 +1870,7 @@ async fn tags_through_the_tag_service() {
         .call::<UnTagResources>(
             "",
             &UnTagResourcesRequest {
-                resource_list: vec![resource_name(
-                    REGION,
-                    "999",
-                    "vpnx",
-                    &t.vpn_connection_id,
-                )],
+                resource_list: vec![resource_name(REGION, "999", "vpnx", &t.vpn_connection_id)],
                 tag_keys: vec!["env".into()],
             },
         )

@@ -5,7 +5,6 @@
 //! Every test starts its own sandbox on 127.0.0.1:0 with 50 ms tasks and the documented rate limits.
 #![allow(dead_code)]
 
-
 use tunnelform_sandbox::{Quotas, SandboxConfig};
 use tunnelform_tencent_api::actions::*;
 use tunnelform_tencent_api::vpc::*;
@@ -38,7 +37,10 @@ async fn main_table(c: &Client, vpc: &str) -> RouteTable {
     let mut t = c
         .describe_route_tables_by_filters(
             REGION,
-            &[filter("vpc-id", &[vpc]), filter("association.main", &["true"])],
+            &[
+                filter("vpc-id", &[vpc]),
+                filter("association.main", &["true"]),
+            ],
         )
         .await
         .unwrap();
@@ -172,18 +174,30 @@ async fn route_tables_create_describe_modify_delete() {
         tags: None,
     };
     assert_eq!(
-        code(c.call::<CreateRouteTable>(REGION, &create("vpc-nothere1", "x")).await).as_str(),
+        code(
+            c.call::<CreateRouteTable>(REGION, &create("vpc-nothere1", "x"))
+                .await
+        )
+        .as_str(),
         "InvalidVpcId.NotFound"
     );
     assert_eq!(
-        code(c.call::<CreateRouteTable>(REGION, &create(VPC, &"n".repeat(61))).await).as_str(),
+        code(
+            c.call::<CreateRouteTable>(REGION, &create(VPC, &"n".repeat(61)))
+                .await
+        )
+        .as_str(),
         "InvalidParameterValue.TooLong"
     );
     c.call::<CreateRouteTable>(REGION, &create(VPC, "third"))
         .await
         .unwrap();
     assert_eq!(
-        code(c.call::<CreateRouteTable>(REGION, &create(VPC, "fourth")).await).as_str(),
+        code(
+            c.call::<CreateRouteTable>(REGION, &create(VPC, "fourth"))
+                .await
+        )
+        .as_str(),
         "LimitExceeded"
     );
     let del = |id: &str| DeleteRouteTableRequest {
@@ -194,7 +208,11 @@ async fn route_tables_create_describe_modify_delete() {
         "InvalidRouteTableId.Malformed"
     );
     assert_eq!(
-        code(c.call::<DeleteRouteTable>(REGION, &del("rtb-nothere1")).await).as_str(),
+        code(
+            c.call::<DeleteRouteTable>(REGION, &del("rtb-nothere1"))
+                .await
+        )
+        .as_str(),
         "InvalidRouteTableId.NotFound"
     );
     // A VPC with tables of its own cannot be deleted.
@@ -265,21 +283,42 @@ async fn route_entries_go_in_many_per_call_and_are_validated_as_documented() {
 
     // Each rule, with its code; a refused request adds nothing.
     let cases: Vec<(Route, &str)> = vec![
-        (route("10.0.5.0/24", "VPN", &gw_id), "InvalidParameterValue.VpcCidrConflict"),
-        (route("192.168.0.0/24", "VPN", &gw_id), "InvalidParameterValue.Duplicate"),
+        (
+            route("10.0.5.0/24", "VPN", &gw_id),
+            "InvalidParameterValue.VpcCidrConflict",
+        ),
+        (
+            route("192.168.0.0/24", "VPN", &gw_id),
+            "InvalidParameterValue.Duplicate",
+        ),
         (
             route("192.168.0.0/24", "NORMAL_CVM", "10.0.0.9"),
             "UnsupportedOperation.EcmpWithUserRoute",
         ),
-        (route("192.168.9.0/24", "VPN", "pcx-12345678"), "InvalidParameter.NextHopMismatch"),
-        (route("192.168.9.0/24", "VPN", "vpngw-nothere1"), "ResourceNotFound"),
+        (
+            route("192.168.9.0/24", "VPN", "pcx-12345678"),
+            "InvalidParameter.NextHopMismatch",
+        ),
+        (
+            route("192.168.9.0/24", "VPN", "vpngw-nothere1"),
+            "ResourceNotFound",
+        ),
         (
             route("192.168.9.0/24", "NORMAL_CVM", "172.16.0.1"),
             "InvalidParameterValue.RouteNextHopInvalid",
         ),
-        (route("192.168.9.0/24", "EIP", "eip-1"), "InvalidParameterValue.RouteNextHopInvalid"),
-        (route("192.168.9.0/24", "WORMHOLE", "x"), "InvalidParameterValue.Range"),
-        (route("192.168.9.1/24", "VPN", &gw_id), "InvalidParameterValue.Malformed"),
+        (
+            route("192.168.9.0/24", "EIP", "eip-1"),
+            "InvalidParameterValue.RouteNextHopInvalid",
+        ),
+        (
+            route("192.168.9.0/24", "WORMHOLE", "x"),
+            "InvalidParameterValue.Range",
+        ),
+        (
+            route("192.168.9.1/24", "VPN", &gw_id),
+            "InvalidParameterValue.Malformed",
+        ),
         (
             Route {
                 gateway_id: None,
@@ -330,7 +369,11 @@ async fn route_entries_go_in_many_per_call_and_are_validated_as_documented() {
         code(
             c.call::<CreateRoutes>(
                 REGION,
-                &create(vec![route("192.168.8.0/24", "VPN", &pending.vpn_gateway_id)])
+                &create(vec![route(
+                    "192.168.8.0/24",
+                    "VPN",
+                    &pending.vpn_gateway_id
+                )])
             )
             .await
         )
@@ -435,14 +478,23 @@ async fn route_entries_go_in_many_per_call_and_are_validated_as_documented() {
         )
         .await
         .unwrap();
-    assert_eq!(replaced.old_route_set[0].gateway_id.as_deref(), Some(gw_id.as_str()));
-    assert_eq!(replaced.new_route_set[0].gateway_id.as_deref(), Some("10.0.3.8"));
+    assert_eq!(
+        replaced.old_route_set[0].gateway_id.as_deref(),
+        Some(gw_id.as_str())
+    );
+    assert_eq!(
+        replaced.new_route_set[0].gateway_id.as_deref(),
+        Some("10.0.3.8")
+    );
     assert_eq!(replaced.new_route_set[0].route_id, Some(rid));
 
     // The gateway is no next hop any more: a new entry to it blocks its deletion.
-    c.call::<CreateRoutes>(REGION, &create(vec![route("192.168.7.0/24", "VPN", &gw_id)]))
-        .await
-        .unwrap();
+    c.call::<CreateRoutes>(
+        REGION,
+        &create(vec![route("192.168.7.0/24", "VPN", &gw_id)]),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         code(
             c.call::<DeleteVpnGateway>(
@@ -517,8 +569,12 @@ async fn vpn_gateway_routes_lifecycle_rules_and_dependencies() {
     let h = start(config).await;
     let c = client(&h);
     let gw = ready_gateway(&c, "gw").await.vpn_gateway_id;
-    let cgw_a = create_cgw(&c, "a", "203.0.113.10", None).await.customer_gateway_id;
-    let cgw_b = create_cgw(&c, "b", "203.0.113.11", None).await.customer_gateway_id;
+    let cgw_a = create_cgw(&c, "a", "203.0.113.10", None)
+        .await
+        .customer_gateway_id;
+    let cgw_b = create_cgw(&c, "b", "203.0.113.11", None)
+        .await
+        .customer_gateway_id;
     let a = ready_tunnel(
         &c,
         CreateVpnConnectionRequest {
@@ -560,10 +616,22 @@ async fn vpn_gateway_routes_lifecycle_rules_and_dependencies() {
         assert_eq!(r.status, "ENABLE");
     }
     let cases: Vec<(VpnGatewayRoute, &str)> = vec![
-        (gw_route("192.168.0.0/16", &a, 0), "InvalidParameterValue.VpnGatewayRouteDuplicate"),
-        (gw_route("192.168.1.0/24", &a, 50), "InvalidParameterValue.Range"),
-        (gw_route("192.168.1.1/24", &a, 0), "InvalidParameterValue.Malformed"),
-        (gw_route("192.168.1.0/24", "vpnx-nothere1", 0), "ResourceNotFound"),
+        (
+            gw_route("192.168.0.0/16", &a, 0),
+            "InvalidParameterValue.VpnGatewayRouteDuplicate",
+        ),
+        (
+            gw_route("192.168.1.0/24", &a, 50),
+            "InvalidParameterValue.Range",
+        ),
+        (
+            gw_route("192.168.1.1/24", &a, 0),
+            "InvalidParameterValue.Malformed",
+        ),
+        (
+            gw_route("192.168.1.0/24", "vpnx-nothere1", 0),
+            "ResourceNotFound",
+        ),
         (
             VpnGatewayRoute {
                 status: "ON".into(),
@@ -582,13 +650,19 @@ async fn vpn_gateway_routes_lifecycle_rules_and_dependencies() {
     ];
     for (bad, want) in cases {
         assert_eq!(
-            code(c.call::<CreateVpnGatewayRoutes>(REGION, &create(vec![bad.clone()])).await).as_str(),
+            code(
+                c.call::<CreateVpnGatewayRoutes>(REGION, &create(vec![bad.clone()]))
+                    .await
+            )
+            .as_str(),
             want,
             "{bad:?}"
         );
     }
     // A policy-based tunnel takes no destination routes.
-    let cgw_c = create_cgw(&c, "c", "203.0.113.12", None).await.customer_gateway_id;
+    let cgw_c = create_cgw(&c, "c", "203.0.113.12", None)
+        .await
+        .customer_gateway_id;
     let policy = ready_tunnel(
         &c,
         CreateVpnConnectionRequest {
@@ -641,7 +715,13 @@ async fn vpn_gateway_routes_lifecycle_rules_and_dependencies() {
         .unwrap();
     assert_eq!(by_b.total_count, 1);
     assert_eq!(by_b.routes[0].priority, 100);
-    assert_eq!(c.describe_vpn_gateway_routes(REGION, &gw).await.unwrap().len(), 2);
+    assert_eq!(
+        c.describe_vpn_gateway_routes(REGION, &gw)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Status is what changes in place.
     let id_a = created[0].route_id.clone().unwrap();
@@ -685,7 +765,11 @@ async fn vpn_gateway_routes_lifecycle_rules_and_dependencies() {
         vpn_connection_id: id.into(),
     };
     assert_eq!(
-        code(c.call::<DeleteVpnConnection>(REGION, &delete_tunnel(&a)).await).as_str(),
+        code(
+            c.call::<DeleteVpnConnection>(REGION, &delete_tunnel(&a))
+                .await
+        )
+        .as_str(),
         "ResourceInUse"
     );
     c.call::<DeleteVpnGatewayRoutes>(
@@ -727,8 +811,12 @@ async fn gateway_routes_are_read_in_pages_of_100() {
     let h = start(config).await;
     let c = client(&h);
     let gw = ready_gateway(&c, "gw").await.vpn_gateway_id;
-    let cgw = create_cgw(&c, "a", "203.0.113.10", None).await.customer_gateway_id;
-    let a = ready_tunnel(&c, tunnel_req(&gw, &cgw, "a")).await.vpn_connection_id;
+    let cgw = create_cgw(&c, "a", "203.0.113.10", None)
+        .await
+        .customer_gateway_id;
+    let a = ready_tunnel(&c, tunnel_req(&gw, &cgw, "a"))
+        .await
+        .vpn_connection_id;
     let routes: Vec<VpnGatewayRoute> = (0..250)
         .map(|i| gw_route(&format!("172.{}.{}.0/24", 20 + i / 256, i % 256), &a, 0))
         .collect();
@@ -769,7 +857,9 @@ async fn vendors_and_the_peer_configuration_of_a_tunnel() {
     assert!(vendors.len() >= 3);
     assert!(vendors.iter().any(|v| v.vendor_name == "cisco"));
     let gw = ready_gateway(&c, "gw").await;
-    let cgw = create_cgw(&c, "a", "203.0.113.10", None).await.customer_gateway_id;
+    let cgw = create_cgw(&c, "a", "203.0.113.10", None)
+        .await
+        .customer_gateway_id;
     let conn = ready_tunnel(
         &c,
         CreateVpnConnectionRequest {
@@ -778,14 +868,13 @@ async fn vendors_and_the_peer_configuration_of_a_tunnel() {
         },
     )
     .await;
-    let download = |vendor: &CustomerGatewayVendor, conn: &str| {
-        DownloadCustomerGatewayConfigurationRequest {
+    let download =
+        |vendor: &CustomerGatewayVendor, conn: &str| DownloadCustomerGatewayConfigurationRequest {
             vpn_gateway_id: gw.vpn_gateway_id.clone(),
             vpn_connection_id: conn.into(),
             customer_gateway_vendor: vendor.clone(),
             interface_name: "GigabitEthernet0/1".into(),
-        }
-    };
+        };
     for v in &vendors {
         let text = c
             .call::<DownloadCustomerGatewayConfiguration>(
@@ -802,7 +891,11 @@ async fn vendors_and_the_peer_configuration_of_a_tunnel() {
             "172.30.0.0/24",
             "10.0.0.0/24",
         ] {
-            assert!(text.contains(needle), "{}: no {needle} in\n{text}", v.vendor_name);
+            assert!(
+                text.contains(needle),
+                "{}: no {needle} in\n{text}",
+                v.vendor_name
+            );
         }
     }
     let unknown = CustomerGatewayVendor {

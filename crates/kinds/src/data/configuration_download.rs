@@ -7,7 +7,9 @@ use futures::FutureExt;
 use tunnelform_model::schema::{AttrSchema, AttrType as T, BlockSchema, Nesting};
 use tunnelform_model::{Attrs, Value};
 use tunnelform_tencent_api::actions::DownloadCustomerGatewayConfiguration;
-use tunnelform_tencent_api::vpc::{CustomerGatewayVendor, DownloadCustomerGatewayConfigurationRequest};
+use tunnelform_tencent_api::vpc::{
+    CustomerGatewayVendor, DownloadCustomerGatewayConfigurationRequest,
+};
 use tunnelform_tencent_api::{ApiError, Client};
 
 use super::{arg, DataSource};
@@ -82,7 +84,9 @@ impl DataSource for ConfigurationDownload {
             };
             let req = DownloadCustomerGatewayConfigurationRequest {
                 vpn_gateway_id: arg(args, "vpn_gateway_id").unwrap_or_default().to_string(),
-                vpn_connection_id: arg(args, "vpn_connection_id").unwrap_or_default().to_string(),
+                vpn_connection_id: arg(args, "vpn_connection_id")
+                    .unwrap_or_default()
+                    .to_string(),
                 customer_gateway_vendor: CustomerGatewayVendor {
                     platform: field("platform"),
                     software_version: field("software_version"),

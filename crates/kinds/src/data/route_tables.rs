@@ -42,12 +42,20 @@ pub fn item(t: &RouteTable) -> Value {
                     let o = crate::route_table_entry::observe(t, r)?;
                     let mut m: BTreeMap<String, Value> = BTreeMap::new();
                     m.insert("route_entry_id".into(), s(&o.id));
-                    for k in ["destination_cidr_block", "next_type", "next_hub", "description"] {
+                    for k in [
+                        "destination_cidr_block",
+                        "next_type",
+                        "next_hub",
+                        "description",
+                    ] {
                         m.insert(k.into(), o.attrs.get(k).cloned().unwrap_or(Value::Null));
                     }
                     m.insert(
                         "disabled".into(),
-                        o.attrs.get("disabled").cloned().unwrap_or(Value::Bool(false)),
+                        o.attrs
+                            .get("disabled")
+                            .cloned()
+                            .unwrap_or(Value::Bool(false)),
                     );
                     Some(Value::Map(m))
                 })

@@ -240,7 +240,10 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
     let offset = req.offset.unwrap_or(0);
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if offset < 0 {
-        return Err(ApiError::range("Offset", format_args!("{offset} is negative")));
+        return Err(ApiError::range(
+            "Offset",
+            format_args!("{offset} is negative"),
+        ));
     }
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::range(
@@ -325,7 +328,11 @@ pub(crate) struct ModifyReq {
 pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let g = find_gateway(ctx.world.region(ctx.region), "VpnGatewayId", &req.gateway)?;
     require_available(g)?;
-    check_ids(ctx, &req.gateway, req.routes.iter().map(|r| &r.id).enumerate())?;
+    check_ids(
+        ctx,
+        &req.gateway,
+        req.routes.iter().map(|r| &r.id).enumerate(),
+    )?;
     for (n, r) in req.routes.iter().enumerate() {
         if let Some(s) = &r.status {
             validate::one_of(&format!("Routes.{n}.Status"), s, STATUSES)?;

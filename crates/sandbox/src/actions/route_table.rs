@@ -54,7 +54,11 @@ enum NextHop {
 /// At most this many ids per EnableRoutes / DisableRoutes call.
 const MAX_SWITCH_IDS: usize = 100;
 
-pub(crate) fn find<'a>(region: Option<&'a Region>, param: &str, id: &str) -> ApiResult<&'a RouteTable> {
+pub(crate) fn find<'a>(
+    region: Option<&'a Region>,
+    param: &str,
+    id: &str,
+) -> ApiResult<&'a RouteTable> {
     check_id_format(param, id, "rtb", codes::INVALID_ROUTE_TABLE_ID_MALFORMED)?;
     region
         .and_then(|r| r.route_tables.get(id))
@@ -304,12 +308,7 @@ struct Target {
 }
 
 /// Checks one route of a create or replace request (`n`: its index) against the table's VPC.
-fn check_route(
-    region: &Region,
-    vpc: &Vpc,
-    n: usize,
-    r: &RouteIn,
-) -> ApiResult<Target> {
+fn check_route(region: &Region, vpc: &Vpc, n: usize, r: &RouteIn) -> ApiResult<Target> {
     let param = |m: &str| format!("Routes.{n}.{m}");
     if r.destination_ipv6.as_deref().is_some_and(|v| !v.is_empty()) {
         return Err(ApiError::new(
@@ -331,7 +330,10 @@ fn check_route(
         .ok_or_else(|| ApiError::missing(&param("GatewayId")))?;
     let net = validate::cidr(&param("DestinationCidrBlock"), destination)?;
     if net.trunc() != net {
-        return Err(ApiError::malformed(&param("DestinationCidrBlock"), destination));
+        return Err(ApiError::malformed(
+            &param("DestinationCidrBlock"),
+            destination,
+        ));
     }
     if vpc.cidr.contains(&net) {
         return Err(ApiError::new(
@@ -387,7 +389,9 @@ fn check_route(
             let ok = gateway_id
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+                .is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
             if !ok {
                 return Err(mismatch());
             }
@@ -397,7 +401,10 @@ fn check_route(
         let Some(g) = region.gateways.get(gateway_id) else {
             return Err(ApiError::new(
                 codes::RESOURCE_NOT_FOUND,
-                format!("The VPN gateway `{gateway_id}` of {} does not exist.", param("GatewayId")),
+                format!(
+                    "The VPN gateway `{gateway_id}` of {} does not exist.",
+                    param("GatewayId")
+                ),
             ));
         };
         if g.info.vpc_id != vpc.id {
@@ -412,7 +419,9 @@ fn check_route(
         if g.info.state != GatewayState::Available {
             return Err(ApiError::new(
                 codes::UO_INVALID_STATE,
-                format!("The VPN gateway `{gateway_id}` is not AVAILABLE yet (it is being created)."),
+                format!(
+                    "The VPN gateway `{gateway_id}` is not AVAILABLE yet (it is being created)."
+                ),
             ));
         }
     }
@@ -420,7 +429,10 @@ fn check_route(
     if description.chars().count() > 100 {
         return Err(ApiError::new(
             codes::IPV_TOO_LONG,
-            format!("{} is longer than 100 characters.", param("RouteDescription")),
+            format!(
+                "{} is longer than 100 characters.",
+                param("RouteDescription")
+            ),
         ));
     }
     Ok(Target {
@@ -494,13 +506,17 @@ pub(crate) fn create_routes(ctx: &mut Ctx<'_>, req: CreateRoutesReq) -> ApiResul
             .iter()
             .find(|e| e.destination == target.destination.to_string())
         {
-            let same = old.gateway_type == target.gateway_type && old.gateway_id == target.gateway_id;
+            let same =
+                old.gateway_type == target.gateway_type && old.gateway_id == target.gateway_id;
             return Err(clash(&target.destination, same, &t.id));
         }
         if !seen.insert(target.destination) {
             return Err(ApiError::new(
                 codes::IPV_DUPLICATE,
-                format!("The destination {} appears twice in `Routes`.", target.destination),
+                format!(
+                    "The destination {} appears twice in `Routes`.",
+                    target.destination
+                ),
             ));
         }
         targets.push(target);
@@ -642,7 +658,13 @@ pub(crate) fn replace_routes(ctx: &mut Ctx<'_>, req: ReplaceRoutesReq) -> ApiRes
     let mut after: Vec<(String, String, String)> = t
         .routes
         .iter()
-        .map(|e| (e.destination.clone(), e.gateway_type.clone(), e.gateway_id.clone()))
+        .map(|e| {
+            (
+                e.destination.clone(),
+                e.gateway_type.clone(),
+                e.gateway_id.clone(),
+            )
+        })
         .collect();
     for (pos, target) in &changes {
         after[*pos] = (
@@ -656,7 +678,10 @@ pub(crate) fn replace_routes(ctx: &mut Ctx<'_>, req: ReplaceRoutesReq) -> ApiRes
         if !seen.insert(dest.clone()) {
             return Err(ApiError::new(
                 codes::IPV_DUPLICATE,
-                format!("The route table `{}` would have two routes to {dest}.", t.id),
+                format!(
+                    "The route table `{}` would have two routes to {dest}.",
+                    t.id
+                ),
             ));
         }
     }
@@ -705,12 +730,10 @@ pub(crate) fn switch_routes(
     let ids = req.route_ids.filter(|v| !v.is_empty());
     let items = req.item_ids.filter(|v| !v.is_empty());
     let wanted: Vec<RouteIn> = match (ids, items) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::new(
-                codes::INVALID_PARAMETER_COEXIST,
-                "The parameters `RouteIds` and `RouteItemIds` cannot be specified at the same time.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(ApiError::new(
+            codes::INVALID_PARAMETER_COEXIST,
+            "The parameters `RouteIds` and `RouteItemIds` cannot be specified at the same time.",
+        )),
         (None, None) => return Err(ApiError::missing("RouteIds")),
         (Some(ids), None) => ids
             .into_iter()

@@ -67,7 +67,12 @@ pub(crate) struct DownloadReq {
 pub(crate) fn download(ctx: &mut Ctx<'_>, req: DownloadReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let g = find_gateway(region, "VpnGatewayId", &req.gateway)?;
-    check_id_format("VpnConnectionId", &req.connection, "vpnx", codes::IPV_MALFORMED)?;
+    check_id_format(
+        "VpnConnectionId",
+        &req.connection,
+        "vpnx",
+        codes::IPV_MALFORMED,
+    )?;
     let Some(region) = region else {
         return Err(ApiError::internal("no region"));
     };
@@ -85,9 +90,10 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, req: DownloadReq) -> ApiResult<Vec<u8>
             )
         })?;
     let v = &req.vendor;
-    let Some(&(vendor, _, _)) = VENDORS.iter().find(|(n, p, s)| {
-        *n == v.vendor_name && *p == v.platform && *s == v.software_version
-    }) else {
+    let Some(&(vendor, _, _)) = VENDORS
+        .iter()
+        .find(|(n, p, s)| *n == v.vendor_name && *p == v.platform && *s == v.software_version)
+    else {
         return Err(ApiError::new(
             codes::INVALID_PARAMETER_VALUE,
             format!(
@@ -192,9 +198,17 @@ fn lifetime_kb(c: &VpnConnection) -> u64 {
 fn cisco(out: &mut String, t: &Tunnel<'_>, interface: &str) {
     let c = t.conn;
     let _ = writeln!(out, "crypto isakmp policy 10\r");
-    let _ = writeln!(out, " encryption {}\r", c.ike.encrypt_algorithm.to_lowercase());
+    let _ = writeln!(
+        out,
+        " encryption {}\r",
+        c.ike.encrypt_algorithm.to_lowercase()
+    );
     let _ = writeln!(out, " hash {}\r", c.ike.authen_algorithm.to_lowercase());
-    let _ = writeln!(out, " group {}\r", c.ike.dh_group_name.trim_start_matches("GROUP"));
+    let _ = writeln!(
+        out,
+        " group {}\r",
+        c.ike.dh_group_name.trim_start_matches("GROUP")
+    );
     let _ = writeln!(out, " lifetime {}\r", c.ike.sa_lifetime_seconds);
     let _ = writeln!(
         out,
@@ -242,8 +256,16 @@ fn cisco(out: &mut String, t: &Tunnel<'_>, interface: &str) {
 fn comware(out: &mut String, t: &Tunnel<'_>, interface: &str, huawei: bool) {
     let c = t.conn;
     let _ = writeln!(out, "ike proposal 10\r");
-    let _ = writeln!(out, " encryption-algorithm {}\r", c.ike.encrypt_algorithm.to_lowercase());
-    let _ = writeln!(out, " authentication-algorithm {}\r", c.ike.authen_algorithm.to_lowercase());
+    let _ = writeln!(
+        out,
+        " encryption-algorithm {}\r",
+        c.ike.encrypt_algorithm.to_lowercase()
+    );
+    let _ = writeln!(
+        out,
+        " authentication-algorithm {}\r",
+        c.ike.authen_algorithm.to_lowercase()
+    );
     let _ = writeln!(out, " dh {}\r", c.ike.dh_group_name.to_lowercase());
     let _ = writeln!(out, " sa duration {}\r", c.ike.sa_lifetime_seconds);
     let keyword = if huawei { "ike peer" } else { "ike keychain" };
@@ -254,18 +276,34 @@ fn comware(out: &mut String, t: &Tunnel<'_>, interface: &str, huawei: bool) {
         t.cloud_ip, c.pre_share_key.0
     );
     let _ = writeln!(out, "ipsec transform-set tencent\r");
-    let _ = writeln!(out, " esp encryption-algorithm {}\r", c.ipsec.encrypt_algorithm.to_lowercase());
-    let _ = writeln!(out, " esp authentication-algorithm {}\r", c.ipsec.integrity_algorithm.to_lowercase());
+    let _ = writeln!(
+        out,
+        " esp encryption-algorithm {}\r",
+        c.ipsec.encrypt_algorithm.to_lowercase()
+    );
+    let _ = writeln!(
+        out,
+        " esp authentication-algorithm {}\r",
+        c.ipsec.integrity_algorithm.to_lowercase()
+    );
     let _ = writeln!(out, "acl advanced 3000\r");
     for (n, p) in t.peer_nets.iter().enumerate() {
         for q in &t.cloud_nets {
-            let _ = writeln!(out, " rule {} permit ip source {p} destination {q}\r", n * 5);
+            let _ = writeln!(
+                out,
+                " rule {} permit ip source {p} destination {q}\r",
+                n * 5
+            );
         }
     }
     let _ = writeln!(out, "ipsec policy tencent 10 isakmp\r");
     let _ = writeln!(out, " security acl 3000\r");
     let _ = writeln!(out, " remote-address {}\r", t.cloud_ip);
-    let _ = writeln!(out, " sa duration time-based {}\r", c.ipsec.sa_lifetime_seconds);
+    let _ = writeln!(
+        out,
+        " sa duration time-based {}\r",
+        c.ipsec.sa_lifetime_seconds
+    );
     let _ = writeln!(out, " sa duration traffic-based {}\r", lifetime_kb(c));
     let _ = writeln!(out, "interface {interface}\r");
     let _ = writeln!(out, " ipsec apply policy tencent\r");

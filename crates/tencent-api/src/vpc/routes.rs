@@ -11,11 +11,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Route {
     /// IPv4 destination; may not lie inside the VPC's range.
-    #[serde(rename = "DestinationCidrBlock", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DestinationCidrBlock",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub destination_cidr_block: Option<String>,
     /// Next hop type: `CVM`, `VPN`, `DIRECTCONNECT`, `PEERCONNECTION`, `HAVIP`, `NAT`,
     /// `NORMAL_CVM`, `EIP`, `LOCAL_GATEWAY`, `CCN`, ...
-    #[serde(rename = "GatewayType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "GatewayType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gateway_type: Option<String>,
     /// Next hop id (`NORMAL_CVM`: the instance's private address; `EIP`: `0`).
     #[serde(rename = "GatewayId", default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +56,11 @@ pub struct Route {
     )]
     pub destination_ipv6_cidr_block: Option<String>,
     /// The unique string id (`rti-...`).
-    #[serde(rename = "RouteItemId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RouteItemId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub route_item_id: Option<String>,
     #[serde(
         rename = "PublishedToVbc",
@@ -56,7 +68,11 @@ pub struct Route {
         skip_serializing_if = "Option::is_none"
     )]
     pub published_to_vbc: Option<bool>,
-    #[serde(rename = "CreatedTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CreatedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_time: Option<String>,
     #[serde(rename = "CdcId", default, skip_serializing_if = "Option::is_none")]
     pub cdc_id: Option<String>,
@@ -65,7 +81,11 @@ pub struct Route {
 /// `RouteTableAssociation` (路由表关联关系).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RouteTableAssociation {
-    #[serde(rename = "SubnetId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "SubnetId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub subnet_id: String,
     #[serde(
         rename = "RouteTableId",
@@ -78,7 +98,11 @@ pub struct RouteTableAssociation {
 /// `RouteTable` (路由表对象).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RouteTable {
-    #[serde(rename = "VpcId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "VpcId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub vpc_id: String,
     #[serde(
         rename = "RouteTableId",
@@ -98,7 +122,11 @@ pub struct RouteTable {
         deserialize_with = "crate::de::null_default"
     )]
     pub association_set: Vec<RouteTableAssociation>,
-    #[serde(rename = "RouteSet", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RouteSet",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub route_set: Vec<Route>,
     /// Whether this is the VPC's default route table.
     #[serde(rename = "Main", default, deserialize_with = "crate::de::null_default")]
@@ -109,7 +137,11 @@ pub struct RouteTable {
         deserialize_with = "crate::de::null_default"
     )]
     pub created_time: String,
-    #[serde(rename = "TagSet", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "TagSet",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub tag_set: Vec<Tag>,
     /// Whether the local routes are published to the cloud connect network.
     #[serde(
@@ -154,7 +186,11 @@ pub struct CreateRouteTableResponse {
         deserialize_with = "crate::de::null_default"
     )]
     pub route_table: RouteTable,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -168,7 +204,11 @@ pub struct DeleteRouteTableRequest {
 /// A response with nothing but its request id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestIdOnly {
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -206,7 +246,11 @@ pub struct DescribeRouteTablesRequest {
 /// `DescribeRouteTablesResponse`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeRouteTablesResponse {
-    #[serde(rename = "TotalCount", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "TotalCount",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub total_count: u64,
     #[serde(
         rename = "RouteTableSet",
@@ -214,7 +258,11 @@ pub struct DescribeRouteTablesResponse {
         deserialize_with = "crate::de::null_default"
     )]
     pub route_table_set: Vec<RouteTable>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -239,7 +287,11 @@ pub struct CreateRoutesRequest {
 /// `CreateRoutesResponse`: the table with its entries (the new ones among them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateRoutesResponse {
-    #[serde(rename = "TotalCount", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "TotalCount",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub total_count: u64,
     #[serde(
         rename = "RouteTableSet",
@@ -247,7 +299,11 @@ pub struct CreateRoutesResponse {
         deserialize_with = "crate::de::null_default"
     )]
     pub route_table_set: Vec<RouteTable>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -263,9 +319,17 @@ pub struct DeleteRoutesRequest {
 /// `DeleteRoutesResponse`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteRoutesResponse {
-    #[serde(rename = "RouteSet", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RouteSet",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub route_set: Vec<Route>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -293,7 +357,11 @@ pub struct ReplaceRoutesResponse {
         deserialize_with = "crate::de::null_default"
     )]
     pub new_route_set: Vec<Route>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -331,13 +399,25 @@ pub struct VpnGatewayRoute {
         deserialize_with = "crate::de::null_default"
     )]
     pub instance_type: String,
-    #[serde(rename = "InstanceId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "InstanceId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub instance_id: String,
     /// 0 or 100.
-    #[serde(rename = "Priority", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "Priority",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub priority: i64,
     /// `ENABLE` or `DISABLE`.
-    #[serde(rename = "Status", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "Status",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub status: String,
     /// `vpnr-...` (output).
     #[serde(rename = "RouteId", default, skip_serializing_if = "Option::is_none")]
@@ -345,9 +425,17 @@ pub struct VpnGatewayRoute {
     /// `VPC`, `CCN`, `Static`, `BGP` (output).
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub route_type: Option<String>,
-    #[serde(rename = "CreateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CreateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
-    #[serde(rename = "UpdateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "UpdateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<String>,
     #[serde(
         rename = "Description",
@@ -384,9 +472,17 @@ pub struct CreateVpnGatewayRoutesRequest {
 /// The answer of Create/ModifyVpnGatewayRoutes: the routes as they now are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VpnGatewayRoutesResponse {
-    #[serde(rename = "Routes", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "Routes",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub routes: Vec<VpnGatewayRoute>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -410,11 +506,23 @@ pub struct DescribeVpnGatewayRoutesRequest {
 /// `DescribeVpnGatewayRoutesResponse`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeVpnGatewayRoutesResponse {
-    #[serde(rename = "Routes", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "Routes",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub routes: Vec<VpnGatewayRoute>,
-    #[serde(rename = "TotalCount", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "TotalCount",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub total_count: u64,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -439,7 +547,11 @@ pub struct DeleteVpnGatewayRoutesRequest {
 /// `CustomerGatewayVendor` (对端网关厂商信息对象).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CustomerGatewayVendor {
-    #[serde(rename = "Platform", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "Platform",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub platform: String,
     #[serde(
         rename = "SoftwareVersion",
@@ -447,7 +559,11 @@ pub struct CustomerGatewayVendor {
         deserialize_with = "crate::de::null_default"
     )]
     pub software_version: String,
-    #[serde(rename = "VendorName", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "VendorName",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub vendor_name: String,
 }
 
@@ -464,7 +580,11 @@ pub struct DescribeCustomerGatewayVendorsResponse {
         deserialize_with = "crate::de::null_default"
     )]
     pub customer_gateway_vendor_set: Vec<CustomerGatewayVendor>,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
 
@@ -488,6 +608,10 @@ pub struct DownloadCustomerGatewayConfigurationRequest {
 pub struct DownloadCustomerGatewayConfigurationResponse {
     #[serde(rename = "CustomerGatewayConfiguration", default)]
     pub customer_gateway_configuration: crate::Secret,
-    #[serde(rename = "RequestId", default, deserialize_with = "crate::de::null_default")]
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
     pub request_id: String,
 }
