@@ -134,3 +134,29 @@ impl<I: Send, O: Send> Coalescer<I, O> {
         }
     }
 }
+
+/// Deletes `ids` with one request (`send` of all of them); when the API refuses the whole request
+/// (not an answer lost on the way), each id is sent on its own, so each object gets its own
+/// outcome. Per id: the request id, `None` when the object was already gone, or the error.
+pub async fn delete_batch<I, F, Fut>(ids: &[I], send: F) -> Vec<Result<Option<String>, ApiError>>
+where
+    I: Clone,
+    F: Fn(Vec<I>) -> Fut,
+    Fut: Future<Output = Result<String, ApiError>>,
+{
+    let one =
+        |r: Result<String, ApiError>| crate::deleted(r, false).map(|d| d.map(|d| d.request_id));
+    match send(ids.to_vec()).await {
+        Err(e) if ids.len() > 1 && !e.is_outcome_unknown() => {
+            futures::future::join_all(ids.iter().map(|id| send(vec![id.clone()])))
+                .await
+                .into_iter()
+                .map(one)
+                .collect()
+        }
+        r => {
+            let r = one(r);
+            ids.iter().map(|_| r.clone()).collect()
+        }
+    }
+}

@@ -259,32 +259,24 @@ async fn delete_many(
     table: &str,
     ids: Vec<u64>,
 ) -> Vec<Result<Option<String>, ApiError>> {
-    let req = |ids: &[u64]| DeleteRoutesRequest {
-        route_table_id: table.to_string(),
-        routes: Some(
-            ids.iter()
-                .map(|id| Route {
-                    route_id: Some(*id),
-                    ..Default::default()
-                })
-                .collect(),
-        ),
-    };
-    match client.call::<DeleteRoutes>(region, &req(&ids)).await {
-        Ok(r) => ids.iter().map(|_| Ok(Some(r.request_id.clone()))).collect(),
-        Err(e) if ids.len() > 1 && !e.is_outcome_unknown() => {
-            join_all(ids.iter().map(|id| async move {
-                match client.call::<DeleteRoutes>(region, &req(&[*id])).await {
-                    Ok(r) => Ok(Some(r.request_id)),
-                    Err(e) if crate::is_gone(&e) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }))
+    crate::coalesce::delete_batch(&ids, |ids| async move {
+        let req = DeleteRoutesRequest {
+            route_table_id: table.to_string(),
+            routes: Some(
+                ids.iter()
+                    .map(|id| Route {
+                        route_id: Some(*id),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+        };
+        client
+            .call::<DeleteRoutes>(region, &req)
             .await
-        }
-        Err(e) if crate::is_gone(&e) => ids.iter().map(|_| Ok(None)).collect(),
-        Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
-    }
+            .map(|r| r.request_id)
+    })
+    .await
 }
 
 /// The kind.

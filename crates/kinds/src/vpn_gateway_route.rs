@@ -222,36 +222,17 @@ async fn delete_many(
     gateway: &str,
     ids: Vec<String>,
 ) -> Vec<Result<Option<String>, ApiError>> {
-    let req = |ids: Vec<String>| DeleteVpnGatewayRoutesRequest {
-        vpn_gateway_id: gateway.to_string(),
-        route_ids: ids,
-    };
-    match client
-        .call::<DeleteVpnGatewayRoutes>(region, &req(ids.clone()))
-        .await
-    {
-        Ok(r) => ids.iter().map(|_| Ok(Some(r.request_id.clone()))).collect(),
-        Err(e) if ids.len() > 1 && !e.is_outcome_unknown() => {
-            join_all(ids.into_iter().map(|id| async move {
-                match client
-                    .call::<DeleteVpnGatewayRoutes>(region, &req(vec![id]))
-                    .await
-                {
-                    Ok(r) => Ok(Some(r.request_id)),
-                    Err(e) if gone(&e) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }))
+    crate::coalesce::delete_batch(&ids, |route_ids| async move {
+        let req = DeleteVpnGatewayRoutesRequest {
+            vpn_gateway_id: gateway.to_string(),
+            route_ids,
+        };
+        client
+            .call::<DeleteVpnGatewayRoutes>(region, &req)
             .await
-        }
-        Err(e) if gone(&e) => ids.iter().map(|_| Ok(None)).collect(),
-        Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
-    }
-}
-
-/// The route (or its gateway) is not there any more.
-fn gone(e: &ApiError) -> bool {
-    crate::is_gone(e) || e.code().is_some_and(|c| c.as_str() == "ResourceNotFound")
+            .map(|r| r.request_id)
+    })
+    .await
 }
 
 /// The kind.
