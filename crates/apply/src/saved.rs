@@ -117,18 +117,16 @@ async fn evaluate(
     }
     let mut instances = BTreeMap::new();
     let mut data = BTreeMap::new();
+    // As when planning: many reads of one data source in a region cost one listing.
+    let mut reads = tunnelform_kinds::data::DataReads::default();
     for block in config.block_order()? {
         for inst in config.expand_block(&block, &values)? {
             match inst.kind {
                 InstanceKind::Data(kind) => {
                     let v = if Value::Map(inst.attrs.clone()).is_wholly_known() {
-                        tunnelform_kinds::data::read(
-                            kind.def(),
-                            client,
-                            &inst.provider.region,
-                            &inst.attrs,
-                        )
-                        .await?
+                        reads
+                            .read(kind.def(), client, &inst.provider.region, &inst.attrs)
+                            .await?
                     } else {
                         // Read during the apply, as the plan says.
                         Value::Unknown
