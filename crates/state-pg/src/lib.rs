@@ -23,6 +23,7 @@
 //!
 //! Nothing here prints; the password never appears in messages or `Debug`.
 
+mod leader;
 mod session;
 mod settings;
 mod tls;
@@ -44,6 +45,7 @@ use tunnelform_state::{
     Record, ResourceState, State, StateBackend, StateError, Timestamp,
 };
 
+pub use leader::{LeaderElection, Leadership};
 pub use settings::{
     PgSettings, SettingsError, Sources, SslMode, DEFAULT_SCHEMA, DEFAULT_WORKSPACE,
 };
