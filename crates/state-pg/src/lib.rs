@@ -12,6 +12,8 @@
 //!   holder (who, pid, since, operation, lock id). The server drops the lock when the holder's
 //!   session ends: a runner killed with SIGKILL at once, one cut off from the network when the TCP
 //!   keepalives (set on both ends) give up, within about 30 seconds. No `force-unlock` is needed.
+//! - **Leader election** of `watch` replicas ([`LeaderElection`]): another session advisory lock, held on
+//!   a connection of its own for as long as the process leads, freed the same way when it dies.
 //! - The schema is created on first use and versioned (`tunnelform_schema_migrations`), under a
 //!   transaction-level advisory lock so that runners starting together migrate it once.
 //!
