@@ -751,6 +751,11 @@ impl Running {
         assert!(ok, "kill -{name} failed");
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Sends SIGINT (as Ctrl-C in a terminal would).
     pub fn interrupt(&self) {
         let ok = Command::new("kill")

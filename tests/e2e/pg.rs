@@ -675,3 +675,96 @@ fn a_state_moves_local_to_pg_to_local_with_its_lineage_and_serial() {
     assert_eq!(round_trip["resources"], local["resources"]);
     assert!(!text.contains(PSK));
 }
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is_killed() {
+    use crate::watch::{get, stop, wait_event, wait_metric};
+    let c = cluster();
+    let sb = SandboxProc::start(20, &[]);
+    let w = PgWork::new(&sb, c, "watchleader", &tunnels("lead", "198.51.100", 1));
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
+    let id = w.state_ids()[t0].clone();
+    let watcher = || {
+        let mut r = w.spawn(&[
+            "watch",
+            "cfg",
+            "--interval",
+            "1s",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-apply",
+        ]);
+        let addr = wait_event(&mut r, "started", None)["listen"]
+            .as_str()
+            .expect("listen")
+            .to_string();
+        (r, addr)
+    };
+    let (mut a, addr_a) = watcher();
+    wait_event(&mut a, "leader_acquired", None);
+    let (mut b, addr_b) = watcher();
+    let e = wait_event(&mut b, "follower", None);
+    assert!(
+        e["reason"].as_str().is_some_and(
+            |s| s.contains(&format!("pid {} leads", a.pid())) && s.contains("tunnelform watch")
+        ),
+        "{e}"
+    );
+    // Ready once a cycle went through; the role shows there and as a gauge.
+    let ready = |addr: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, body) = get(addr, "/readyz");
+            if code == 200 || Instant::now() > deadline {
+                return body;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert_eq!(ready(&addr_a), "ready (leader)\n");
+    assert_eq!(ready(&addr_b), "ready (follower)\n");
+    wait_metric(&addr_a, "tunnelform_leader 1");
+    wait_metric(&addr_b, "tunnelform_leader 0");
+
+    // Drift: the leader heals it, the follower only sees it.
+    sb.cloud().modify_connection(REGION, &id, "by-hand-1", 45);
+    let done = wait_event(&mut a, "apply_finished", None);
+    assert_eq!(done["outcome"], "success", "{done}");
+    let healed = |sb: &SandboxProc| {
+        sb.cloud()
+            .connection(REGION, &id)
+            .expect("tunnel")
+            .vpn_connection_name
+            == "lead-o0"
+    };
+    assert!(healed(&sb));
+    // The follower's next cycles see the healed state, and it never applied.
+    wait_metric(&addr_b, r#"tunnelform_cycles_total{outcome="ok"} 3"#);
+    assert!(
+        !b.out.iter().any(|l| l.contains("\"apply_started\"")),
+        "{:?}",
+        b.out
+    );
+
+    // The leader dies without a word: the follower takes over and heals the next drift.
+    let (_, a_out, _) = a.kill();
+    assert_eq!(a_out.matches("\"apply_started\"").count(), 1, "{a_out}");
+    wait_event(&mut b, "leader_acquired", None);
+    wait_metric(&addr_b, "tunnelform_leader 1");
+    sb.cloud().modify_connection(REGION, &id, "by-hand-2", 45);
+    let done = wait_event(&mut b, "apply_finished", None);
+    assert_eq!(done["outcome"], "success", "{done}");
+    assert!(healed(&sb));
+    let all = stop(b);
+    assert_eq!(
+        all.iter().filter(|e| e["event"] == "cycle_error").count(),
+        0,
+        "{all:?}"
+    );
+    w.assert_no_changes();
+}

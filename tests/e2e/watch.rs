@@ -1,8 +1,12 @@
 //! `tunnelform watch`: drift made through the API appears as an event and in `/metrics`, and
 //! clears when `--auto-apply` heals it; configuration changed on disk shows as a pending change;
-//! SIGTERM stops the watcher with exit code 0.
+//! SIGTERM stops the watcher with exit code 0, and one that lands mid-apply loses nothing; events
+//! reach a `--webhook` receiver (retried when it fails, never holding the loop up when it hangs);
+//! a second watcher on a local state does not act while the first holds the lock.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
@@ -38,7 +42,7 @@ resource "tencentcloud_vpn_connection" "t" {{
 }
 
 /// `GET path` on 127.0.0.1: (status code, body).
-fn get(addr: &str, path: &str) -> (u16, String) {
+pub(crate) fn get(addr: &str, path: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).expect("connecting to the watcher");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
@@ -61,7 +65,7 @@ fn get(addr: &str, path: &str) -> (u16, String) {
 /// Waits for an event `name` (about `address` when given), unless one was read already; returns
 /// the last one.
 #[track_caller]
-fn wait_event(r: &mut Running, name: &str, address: Option<&str>) -> J {
+pub(crate) fn wait_event(r: &mut Running, name: &str, address: Option<&str>) -> J {
     let matches = |l: &str| {
         serde_json::from_str::<J>(l)
             .is_ok_and(|e| e["event"] == name && address.is_none_or(|a| e["address"] == a))
@@ -78,7 +82,7 @@ fn wait_event(r: &mut Running, name: &str, address: Option<&str>) -> J {
 
 /// Scrapes `/metrics` until `line` appears (the cycle that sees a change may still be running).
 #[track_caller]
-fn wait_metric(addr: &str, line: &str) -> String {
+pub(crate) fn wait_metric(addr: &str, line: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (code, body) = get(addr, "/metrics");
@@ -115,7 +119,7 @@ fn start_every(w: &Work, interval: &str, extra: &[&str]) -> (Running, String) {
     (r, addr)
 }
 
-fn stop(r: Running) -> Vec<J> {
+pub(crate) fn stop(r: Running) -> Vec<J> {
     r.signal("TERM");
     let (status, out, err) = r.finish();
     assert_eq!(status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
@@ -344,4 +348,272 @@ fn a_tunnel_going_down_is_health_not_drift() {
         !all.iter().any(|e| e["event"] == "drift_appeared"),
         "{all:?}"
     );
+}
+
+/// An HTTP receiver on 127.0.0.1 for `--webhook`: answers 500 to the first `fail_first` requests,
+/// then 200 (keeping each body), or never answers at all when `hang`.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<J>>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Receiver {
+    fn start(fail_first: usize, hang: bool) -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the receiver");
+        let url = format!(
+            "http://{}/hook?token=HOOK-TOKEN-7f3a",
+            listener.local_addr().expect("address")
+        );
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (b, n) = (bodies.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { break };
+                let (b, n) = (b.clone(), n.clone());
+                std::thread::spawn(move || serve_hook(conn, fail_first, hang, &b, &n));
+            }
+        });
+        Receiver {
+            url,
+            bodies,
+            requests,
+        }
+    }
+
+    fn events(&self) -> Vec<J> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// Waits until an event `name` was received; returns all received so far.
+    #[track_caller]
+    fn wait_for(&self, name: &str) -> Vec<J> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let all = self.events();
+            if all.iter().any(|e| e["event"] == name) {
+                return all;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the receiver got no {name} event: {all:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn serve_hook(
+    conn: std::net::TcpStream,
+    fail_first: usize,
+    hang: bool,
+    bodies: &Mutex<Vec<J>>,
+    requests: &AtomicUsize,
+) {
+    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+    let mut conn = conn;
+    loop {
+        let mut length = 0usize;
+        let mut first = true;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if first {
+                assert!(line.starts_with("POST /hook?token="), "{line}");
+                first = false;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().expect("content length");
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).expect("body");
+        let n = requests.fetch_add(1, Ordering::SeqCst);
+        if hang {
+            // Holds the connection open without a word.
+            std::thread::sleep(Duration::from_secs(600));
+            return;
+        }
+        let status = if n < fail_first {
+            "500 Internal Server Error"
+        } else {
+            bodies
+                .lock()
+                .unwrap()
+                .push(serde_json::from_slice(&body).expect("a JSON body"));
+            "200 OK"
+        };
+        if write!(conn, "HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn every_event_is_posted_to_the_webhook_and_a_failing_receiver_gets_it_again() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    let hook = Receiver::start(2, false);
+    let (mut r, addr) = start(&w, &["--auto-apply", "--webhook", &hook.url]);
+    let started = wait_event(&mut r, "started", None);
+    // The URL's token is never shown.
+    assert_eq!(
+        started["webhook"],
+        hook.url.split("/hook").next().unwrap(),
+        "{started}"
+    );
+
+    sb.cloud()
+        .modify_connection(REGION, &id, "renamed-by-hand", 50);
+    wait_event(&mut r, "drift_cleared", Some(TUNNEL));
+    let got = hook.wait_for("drift_cleared");
+    // The first event was refused twice, then delivered: the same object as its line on stdout.
+    assert_eq!(got[0], started, "{got:?}");
+    let body = wait_metric(&addr, "tunnelform_webhook_retries_total 2");
+    assert!(
+        body.contains(r#"tunnelform_webhook_events_total{outcome="failed"} 0"#),
+        "{body}"
+    );
+    let all = stop(r);
+    // Everything the watcher printed reached the receiver, in order, the last one on stop.
+    let got = hook.wait_for("stopped");
+    assert_eq!(got, all, "received {got:?}\nprinted {all:?}");
+    for e in ["drift_appeared", "apply_started", "apply_finished"] {
+        assert!(got.iter().any(|x| x["event"] == e), "no {e}: {got:?}");
+    }
+    assert_eq!(hook.requests.load(Ordering::SeqCst), got.len() + 2);
+    let text = serde_json::to_string(&got).unwrap();
+    assert!(!text.contains("watch-key-Xr4mQ9vL2p"), "{text}");
+    assert!(!text.contains("HOOK-TOKEN"), "{text}");
+}
+
+#[test]
+fn a_webhook_that_never_answers_does_not_hold_the_loop_up() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    let hook = Receiver::start(0, true);
+    let (mut r, addr) = start(&w, &["--webhook", &hook.url]);
+    // Cycles go on while the first delivery waits for an answer that never comes.
+    wait_metric(&addr, r#"tunnelform_cycles_total{outcome="ok"} 3"#);
+    sb.cloud()
+        .modify_connection(REGION, &id, "renamed-by-hand", 50);
+    wait_event(&mut r, "drift_appeared", Some(TUNNEL));
+    let body = wait_metric(
+        &addr,
+        r#"tunnelform_webhook_events_total{outcome="sent"} 0"#,
+    );
+    assert!(hook.requests.load(Ordering::SeqCst) >= 1, "{body}");
+    // It stops (exit 0) after at most a bounded flush; what was not delivered counts as dropped.
+    let all = stop(r);
+    assert!(all.iter().any(|e| e["event"] == "stopped"), "{all:?}");
+    assert!(hook.events().is_empty());
+}
+
+#[test]
+fn a_webhook_must_be_an_http_url() {
+    let w = Work::new();
+    w.config(&config("tunnel-one"));
+    for bad in ["ftp://example.com/x", "not a url"] {
+        let r = w.tf(&["watch", "cfg", "--listen", "127.0.0.1:0", "--webhook", bad]);
+        r.expect_code(1);
+        assert!(
+            r.stderr.contains("--webhook") && r.stderr.contains("http://"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn sigterm_mid_apply_lets_the_operations_in_flight_finish_and_loses_nothing() {
+    // A new VPN gateway stays PENDING for 3 s: the apply is caught with it in flight.
+    let sb = SandboxProc::start(3000, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    let (mut r, _addr) = start(&w, &["--auto-apply"]);
+    wait_event(&mut r, "apply_started", None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sb.cloud().gateways(REGION).is_empty() {
+        assert!(Instant::now() < deadline, "the gateway was never created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    r.signal("TERM");
+    let (status, out, err) = r.finish();
+    assert_eq!(status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let events: Vec<J> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let finished = events
+        .iter()
+        .find(|e| e["event"] == "apply_finished")
+        .unwrap_or_else(|| panic!("no apply_finished: {out}"));
+    assert_eq!(finished["interrupted"], true, "{finished}");
+    assert_eq!(events.last().unwrap()["event"], "stopped", "{out}");
+    // The gateway in flight was awaited; the tunnel that needs it never started.
+    assert_eq!(sb.cloud().gateways(REGION)[0].state, "AVAILABLE");
+    assert!(sb.cloud().connection_ids(REGION).is_empty());
+    // No orphan: every object in the cloud is in the state.
+    let ids = w.state_ids();
+    let mut from_state: Vec<String> = ids.values().cloned().collect();
+    from_state.sort();
+    assert_eq!(sb.cloud().all_ids(REGION), from_state, "{ids:?}");
+    assert!(ids.contains_key("tencentcloud_vpn_gateway.gw"), "{ids:?}");
+    // A new plan shows only what was not started.
+    let plan = w.plan(&[]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!("{TUNNEL} will be created")),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn a_watcher_waits_while_another_run_holds_the_local_state_lock() {
+    // The apply below holds the lock for about 3 s (a new gateway stays PENDING that long).
+    let sb = SandboxProc::start(3000, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    let mut apply = Running::spawn(&w, &["apply", "cfg", "--auto-approve"], &[]);
+    apply.wait_for_line("tencentcloud_vpn_gateway.gw: Creating...");
+    let (mut r, addr) = start_every(&w, "200ms", &["--auto-apply"]);
+    let e = wait_event(&mut r, "follower", None);
+    assert!(
+        e["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("the state lock is held by") && s.contains("apply")),
+        "{e}"
+    );
+    let (code, body) = get(&addr, "/readyz");
+    assert!(code != 200 || body.contains("follower"), "{code} {body}");
+    let (status, out, err) = apply.finish();
+    assert!(status.success(), "stdout:\n{out}\nstderr:\n{err}");
+    // Once the apply is done the watcher may act; it finds nothing to do.
+    wait_event(&mut r, "leader_acquired", None);
+    wait_metric(&addr, "tunnelform_leader 1");
+    let all = stop(r);
+    let count = |name: &str| all.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(count("follower"), 1, "{all:?}");
+    assert_eq!(count("cycle_error"), 0, "{all:?}");
+    assert_eq!(count("apply_started"), 0, "{all:?}");
+    w.assert_no_changes(&[]);
 }

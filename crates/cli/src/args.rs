@@ -259,6 +259,10 @@ pub enum Command {
         /// How many operations an apply runs at once, 1 to 10000.
         #[arg(long, default_value_t = 200, value_parser = parse_parallelism)]
         parallelism: usize,
+        /// Also POST every event as JSON to this http(s) URL (bounded queue, retries with
+        /// backoff; never slows the loop).
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
         #[command(flatten)]
         common: Common,
     },

@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             auto_apply,
             allow_destroy,
             parallelism,
+            webhook,
             common,
         } => {
             let interval = crate::context::parse_duration(&interval)
@@ -147,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 auto_apply,
                 allow_destroy,
                 parallelism,
+                webhook,
                 common,
             })
             .await

@@ -7,8 +7,10 @@ mod backend;
 mod commands;
 mod context;
 mod gitops;
+mod leader;
 mod progress;
 mod watch;
+mod webhook;
 
 use std::process::ExitCode;
 

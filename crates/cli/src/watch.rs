@@ -33,7 +33,16 @@ pub struct WatchArgs {
     pub auto_apply: bool,
     pub allow_destroy: bool,
     pub parallelism: usize,
+    pub webhook: Option<String>,
     pub common: Common,
+}
+
+impl WatchArgs {
+    /// Whether this watcher may ever act (apply, reset): only such a watcher takes the state lock
+    /// and joins the leader election ([`crate::leader::Actor::decide`]).
+    fn wants_to_act(&self) -> bool {
+        self.auto_apply
+    }
 }
 
 /// One object as a metric label set.
@@ -110,6 +119,7 @@ struct Shared {
     last_duration: f64,
     last_success: f64,
     applies: BTreeMap<String, u64>,
+    role: crate::leader::Role,
 }
 
 fn now_unix() -> f64 {
@@ -125,6 +135,11 @@ fn emit(event: &str, mut fields: serde_json::Map<String, serde_json::Value>) {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     if std::io::stdout().is_terminal() {
+        let mut line = serde_json::Map::new();
+        line.insert("time".into(), json!(time));
+        line.insert("event".into(), json!(event));
+        line.extend(fields.clone());
+        crate::webhook::push(&serde_json::Value::Object(line));
         let rest: Vec<String> = fields
             .iter()
             .map(|(k, v)| match v {
@@ -142,7 +157,9 @@ fn emit(event: &str, mut fields: serde_json::Map<String, serde_json::Value>) {
     line.insert("time".into(), json!(time));
     line.insert("event".into(), json!(event));
     line.append(&mut fields);
-    crate::output::stdout_lossy(format_args!("{}\n", serde_json::Value::Object(line)));
+    let line = serde_json::Value::Object(line);
+    crate::webhook::push(&line);
+    crate::output::stdout_lossy(format_args!("{line}\n"));
 }
 
 macro_rules! fields {
@@ -445,6 +462,42 @@ fn render_metrics(shared: &Shared, api: &tunnelform_tencent_api::MetricsSnapshot
         "Time spent waiting for the client-side rate limiter",
         wait,
     );
+    let leader = Gauge::<i64>::default();
+    leader.set(i64::from(shared.role == crate::leader::Role::Leader));
+    reg.register(
+        "leader",
+        "1 when this watcher may act (it leads the replicas of its state and holds the state lock)",
+        leader,
+    );
+    if let Some(w) = crate::webhook::stats() {
+        let events = Family::<OutcomeLabels, Counter>::default();
+        for (outcome, n) in [
+            ("sent", w.sent),
+            ("failed", w.failed),
+            ("dropped", w.dropped),
+        ] {
+            events
+                .get_or_create(&OutcomeLabels {
+                    outcome: outcome.into(),
+                })
+                .inc_by(n);
+        }
+        reg.register(
+            "webhook_events",
+            "Events for --webhook, by outcome: sent, failed (every retry failed), dropped (queue full, or left at stop)",
+            events,
+        );
+        let retries = Counter::<u64>::default();
+        retries.inc_by(w.retries);
+        reg.register("webhook_retries", "Webhook deliveries tried again", retries);
+        let queued = Gauge::<i64>::default();
+        queued.set(i64::try_from(w.queued).unwrap_or(i64::MAX));
+        reg.register(
+            "webhook_queue",
+            "Events waiting for webhook delivery",
+            queued,
+        );
+    }
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &reg);
@@ -487,11 +540,14 @@ async fn serve(
             get(move || {
                 let s2 = s2.clone();
                 async move {
-                    let ready = s2.lock().unwrap_or_else(|e| e.into_inner()).last.is_some();
-                    if ready {
-                        (StatusCode::OK, "ready\n")
+                    let g = s2.lock().unwrap_or_else(|e| e.into_inner());
+                    if g.last.is_some() {
+                        (StatusCode::OK, format!("ready ({})\n", g.role.as_str()))
                     } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "no successful cycle yet\n")
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "no successful cycle yet\n".to_string(),
+                        )
                     }
                 }
             }),
@@ -569,9 +625,15 @@ struct Cycle {
     observation: Observation,
     /// `Some(outcome)` when an apply ran.
     applied: Option<String>,
+    role: crate::leader::Role,
 }
 
 pub async fn watch(args: WatchArgs) -> Result<u8> {
+    let webhook = args
+        .webhook
+        .as_deref()
+        .map(crate::webhook::start)
+        .transpose()?;
     let (client, sandbox) = client(&args.common, "watch").await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -592,19 +654,21 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             "listen": local.to_string(),
             "interval_seconds": args.interval.as_secs_f64(),
             "auto_apply": args.auto_apply,
+            "webhook": webhook,
         ),
     );
     let mut hangup = Hangup::listen()?;
     let mut stop_signal = Stop::listen()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut prev: Option<Observation> = None;
+    let mut actor = crate::leader::Actor::default();
     loop {
         let started = Instant::now();
         // Planning is only reading: a stop drops it. An apply in flight is told to stop and
         // finishes its in-flight operations (as `apply` does on Ctrl-C).
         let mut stopping = false;
         let result = {
-            let cycle = cycle(&args, &client, prev.as_ref(), stop_rx.clone());
+            let cycle = cycle(&args, &client, prev.as_ref(), &mut actor, stop_rx.clone());
             tokio::pin!(cycle);
             loop {
                 tokio::select! {
@@ -631,6 +695,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 if let Some(outcome) = c.applied {
                     *g.applies.entry(outcome).or_default() += 1;
                 }
+                g.role = c.role;
                 g.last = Some(c.observation.clone());
                 prev = Some(c.observation);
             }
@@ -666,10 +731,12 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             }
         }
     }
+    actor.resign();
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
     emit("stopped", fields!());
+    crate::webhook::flush().await;
     Ok(0)
 }
 
@@ -683,15 +750,22 @@ async fn cycle(
     args: &WatchArgs,
     client: &tunnelform_tencent_api::Client,
     prev: Option<&Observation>,
+    actor: &mut crate::leader::Actor,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Cycle> {
     let common = &args.common;
     let config = load_config(&args.dir, common)?;
     let opened = crate::backend::open(&args.dir, Some(&config), common)?;
     let spath = opened.name.clone();
-    // The lock is held for the whole cycle: a plan made while another run writes the state would
-    // show a state half-way through, and only one watcher acts on a state.
-    let lock = crate::backend::lock(&opened, "watch", common).await?;
+    // The watcher that may act holds the state lock for the whole cycle; the others plan without
+    // it (a state is saved whole, or in one transaction with pg, so they never read half of one).
+    let permit = actor
+        .decide(&opened, &config, common, args.wants_to_act())
+        .await?;
+    if let Some((event, reason)) = actor.change(&permit) {
+        emit(event, fields!("reason": reason));
+    }
+    let role = permit.role;
     let mut state = crate::backend::load(&opened)?;
     let project = project_of(&opened, common)?;
     check_cloud(client, common, &spath, &mut state, false).await?;
@@ -705,7 +779,7 @@ async fn cycle(
         )
         .await
         .context("resolving the operations an earlier run left unfinished")?;
-        if args.auto_apply {
+        if permit.may_act() {
             record_cloud(client, common, &mut state).await?;
             opened.backend.settle(Some(&mut state), false)?;
         }
@@ -733,7 +807,7 @@ async fn cycle(
     let mut applied = None;
     let wants_apply = planned.plan.has_changes()
         && (!observation.drift.is_empty() || !observation.pending.is_empty());
-    if args.auto_apply && wants_apply && !*stop.borrow() {
+    if args.auto_apply && permit.may_act() && wants_apply && !*stop.borrow() {
         if let Some(why) = refuse_apply(&planned.plan, args.allow_destroy) {
             emit("apply_refused", fields!("reason": why));
             applied = Some("refused".to_string());
@@ -776,10 +850,11 @@ async fn cycle(
             applied = Some(outcome.to_string());
         }
     }
-    let _ = lock.unlock().await;
+    permit.release().await;
     Ok(Cycle {
         observation,
         applied,
+        role,
     })
 }
 

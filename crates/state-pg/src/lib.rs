@@ -12,6 +12,8 @@
 //!   holder (who, pid, since, operation, lock id). The server drops the lock when the holder's
 //!   session ends: a runner killed with SIGKILL at once, one cut off from the network when the TCP
 //!   keepalives (set on both ends) give up, within about 30 seconds. No `force-unlock` is needed.
+//! - **Leader election** of `watch` replicas ([`LeaderElection`]): another session advisory lock, held on
+//!   a connection of its own for as long as the process leads, freed the same way when it dies.
 //! - The schema is created on first use and versioned (`tunnelform_schema_migrations`), under a
 //!   transaction-level advisory lock so that runners starting together migrate it once.
 //!
@@ -23,6 +25,7 @@
 //!
 //! Nothing here prints; the password never appears in messages or `Debug`.
 
+mod leader;
 mod session;
 mod settings;
 mod tls;
@@ -44,6 +47,7 @@ use tunnelform_state::{
     Record, ResourceState, State, StateBackend, StateError, Timestamp,
 };
 
+pub use leader::{LeaderElection, Leadership};
 pub use settings::{
     PgSettings, SettingsError, Sources, SslMode, DEFAULT_SCHEMA, DEFAULT_WORKSPACE,
 };
