@@ -39,6 +39,7 @@ impl Default for RateLimits {
             ("DeleteRoutes", 100.0),
             ("DescribeRouteTables", 100.0),
             ("DownloadCustomerGatewayConfiguration", 100.0),
+            ("ResetVpnConnection", 100.0),
         ]
         .into_iter()
         .map(|(a, l)| (a.to_string(), l))
