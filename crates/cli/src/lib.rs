@@ -8,6 +8,7 @@ mod commands;
 mod context;
 mod gitops;
 mod progress;
+mod reset;
 mod watch;
 
 use std::process::ExitCode;
