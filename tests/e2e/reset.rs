@@ -136,3 +136,67 @@ fn a_for_each_instance_is_reset_by_its_address_and_the_whole_block_is_refused() 
     assert!(r.stdout.contains(&id), "{}", r.stdout);
     assert_eq!(resets(&sb), 1);
 }
+
+const SITE: &str = r#"
+variable "gateway_id" {
+  type = string
+}
+
+variable "public_ip" {
+  type = string
+}
+
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "reset-site"
+  public_ip_address = var.public_ip
+}
+
+resource "tencentcloud_vpn_connection" "t" {
+  name                = "reset-site"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = var.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.cgw.id
+  pre_share_key       = "reset-key-Qm3vX8pL2w"
+  security_group_policy {
+    local_cidr_block  = "10.0.1.0/24"
+    remote_cidr_block = ["192.168.71.0/24"]
+  }
+}
+"#;
+
+#[test]
+fn a_tunnel_in_a_module_instance_is_reset_by_its_module_address() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+{}
+module "site" {{
+  for_each   = {{ sh = "203.0.113.71" }}
+  source     = "./modules/site"
+  gateway_id = tencentcloud_vpn_gateway.gw.id
+  public_ip  = each.value
+}}
+"#,
+        crate::common::gateway_block("reset-gw")
+    ));
+    w.write("cfg/modules/site/main.tf", SITE);
+    w.apply(&[]).success();
+    let addr = "module.site[\"sh\"].tencentcloud_vpn_connection.t";
+    let id = w.state_id(addr);
+    set_status(&sb, &id, "UNAVAILABLE", "UNAVAILABLE");
+    let r = w.tf(&["reset", addr, "--dir", "cfg"]);
+    r.success();
+    assert!(
+        r.stdout.contains(addr)
+            && r.stdout.contains(&id)
+            && r.stdout
+                .contains("after:  state=AVAILABLE net_status=AVAILABLE"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(resets(&sb), 1);
+}

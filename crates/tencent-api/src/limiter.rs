@@ -240,6 +240,11 @@ mod tests {
         best
     }
 
+    #[test]
+    fn reset_vpn_connection_has_its_documented_limit() {
+        assert_eq!(RateLimits::default().limit_for("ResetVpnConnection"), 100.0);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn keeps_under_the_limit_in_every_window() {
         for (action, limit) in [
