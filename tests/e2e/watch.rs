@@ -16,7 +16,7 @@ use crate::common::{customer_gateway_block, gateway_block, Running, SandboxProc,
 const REGION: &str = "ap-guangzhou";
 const TUNNEL: &str = "tencentcloud_vpn_connection.t";
 
-fn config(name: &str) -> String {
+pub(crate) fn config(name: &str) -> String {
     format!(
         r#"
 provider "tencentcloud" {{
@@ -264,7 +264,7 @@ fn auto_apply_refuses_a_plan_that_deletes_without_allow_destroy() {
     w.config(&config("tunnel-one"));
     w.apply(&[]).success();
     let id = w.state_id(TUNNEL);
-    let (mut r, _addr) = start(&w, &["--auto-apply"]);
+    let (mut r, addr) = start(&w, &["--auto-apply"]);
     // The tunnel leaves the configuration: the plan deletes it.
     let text = config("tunnel-one");
     let cut = text
@@ -278,16 +278,32 @@ fn auto_apply_refuses_a_plan_that_deletes_without_allow_destroy() {
             .is_some_and(|s| s.contains(TUNNEL) && s.contains("--allow-destroy")),
         "{e}"
     );
+    // The refusal stands through later cycles: said once, shown by a gauge.
+    let cycles = |body: &str| -> u64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix(r#"tunnelform_cycles_total{outcome="ok"} "#))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let seen = cycles(&wait_metric(&addr, "tunnelform_apply_refused 1"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cycles(&get(&addr, "/metrics").1) < seen + 3 {
+        assert!(Instant::now() < deadline, "the watcher stopped cycling");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_metric(&addr, "tunnelform_apply_refused 1");
     let all = stop(r);
     assert!(
         !all.iter().any(|e| e["event"] == "apply_started"),
         "{all:?}"
     );
+    let refused = all.iter().filter(|e| e["event"] == "apply_refused").count();
+    assert_eq!(refused, 1, "{all:?}");
     assert!(sb.cloud().connection(REGION, &id).is_some());
 }
 
 /// Sets a tunnel's NetStatus and HealthCheckStatus through the sandbox's loopback control endpoint.
-fn set_status(sb: &SandboxProc, id: &str, net: &str, health: &str) {
+pub(crate) fn set_status(sb: &SandboxProc, id: &str, net: &str, health: &str) {
     let addr = sb.url.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).expect("connecting to the sandbox");
     s.set_read_timeout(Some(Duration::from_secs(10)))
@@ -616,4 +632,94 @@ fn a_watcher_waits_while_another_run_holds_the_local_state_lock() {
     assert_eq!(count("cycle_error"), 0, "{all:?}");
     assert_eq!(count("apply_started"), 0, "{all:?}");
     w.assert_no_changes(&[]);
+}
+
+fn reset_calls(sb: &SandboxProc) -> u64 {
+    sb.stats()["requests"]["ResetVpnConnection"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+fn events(r: &Running, name: &str) -> Vec<J> {
+    r.out
+        .iter()
+        .filter_map(|l| serde_json::from_str::<J>(l).ok())
+        .filter(|e| e["event"] == name)
+        .collect()
+}
+
+#[test]
+fn a_tunnel_down_too_long_is_reset_once_and_comes_back() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    let (mut r, addr) = start_every(&w, "200ms", &["--reset-down-after", "1s"]);
+    wait_metric(
+        &addr,
+        &format!(r#"tunnelform_tunnel_up{{address="{TUNNEL}",id="{id}"}} 1"#),
+    );
+    assert_eq!(reset_calls(&sb), 0, "an up tunnel is not reset");
+
+    set_status(&sb, &id, "UNAVAILABLE", "UNAVAILABLE");
+    wait_event(&mut r, "tunnel_down", Some(TUNNEL));
+    let e = wait_event(&mut r, "tunnel_reset", Some(TUNNEL));
+    assert_eq!(e["id"], id.as_str(), "{e}");
+    assert_eq!(e["outcome"], "success", "{e}");
+    assert!(e["down_seconds"].as_f64().is_some_and(|s| s >= 1.0), "{e}");
+    // The sandbox brings it back after the task latency.
+    wait_event(&mut r, "tunnel_up", Some(TUNNEL));
+    let body = wait_metric(
+        &addr,
+        &format!(r#"tunnelform_tunnel_up{{address="{TUNNEL}",id="{id}"}} 1"#),
+    );
+    assert!(
+        body.contains(&format!(
+            r#"tunnelform_tunnel_resets_total{{address="{TUNNEL}",id="{id}",outcome="success"}} 1"#
+        )),
+        "{body}"
+    );
+    let all = stop(r);
+    let resets: Vec<&J> = all
+        .iter()
+        .filter(|e| e["event"] == "tunnel_reset")
+        .collect();
+    assert_eq!(resets.len(), 1, "{all:?}");
+    assert_eq!(reset_calls(&sb), 1);
+}
+
+#[test]
+fn a_tunnel_that_stays_down_is_reset_at_most_once_per_window() {
+    let data = tempfile::tempdir().unwrap();
+    let data_file = data.path().join("sandbox.json");
+    let data_arg = data_file.to_str().unwrap();
+    let ok = SandboxProc::start(20, &["--data", data_arg]);
+    let mut w = Work::with_sandbox(&ok);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    drop(ok);
+    // From now on the peer never answers a new negotiation: a reset leaves the tunnel down.
+    let sb = SandboxProc::start(20, &["--data", data_arg, "--task-failure-rate", "1"]);
+    w.endpoint = Some(sb.url.clone());
+    set_status(&sb, &id, "UNAVAILABLE", "UNAVAILABLE");
+    let (mut r, _addr) = start_every(&w, "200ms", &["--reset-down-after", "2s"]);
+    wait_event(&mut r, "tunnel_reset", Some(TUNNEL));
+    // Cycles go on seeing it down; the next reset waits a whole window.
+    assert!(
+        r.wait_for_count(2, |l| l.contains("\"tunnel_reset\"")),
+        "no second reset; stdout:\n{}",
+        r.out.join("\n")
+    );
+    let resets = events(&r, "tunnel_reset");
+    let down = |e: &J| e["down_seconds"].as_f64().expect("down_seconds");
+    assert!(down(&resets[0]) >= 2.0, "{resets:?}");
+    assert!(
+        down(&resets[1]) - down(&resets[0]) >= 2.0,
+        "two resets within one window: {resets:?}"
+    );
+    let all = stop(r);
+    let n = all.iter().filter(|e| e["event"] == "tunnel_reset").count() as u64;
+    assert_eq!(reset_calls(&sb), n, "one call per reset event");
 }

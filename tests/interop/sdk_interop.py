@@ -540,6 +540,22 @@ def main():
 
     r.check("DescribeCustomerGatewayVendors and DownloadCustomerGatewayConfiguration", vendors_and_configuration)
 
+    def reset_conn():
+        conn_id = need(st.get("conn_ok") and st.get("conn"), "no available connection")
+        req = vpc_models.ResetVpnConnectionRequest()
+        req.VpnGatewayId, req.VpnConnectionId = st["gw"], conn_id
+        resp = vpc.ResetVpnConnection(req)
+        expect(resp.RequestId, "no RequestId")
+        poll(lambda: describe_conn(conn_id),
+             lambda x: len(x.VpnConnectionSet or []) == 1 and x.VpnConnectionSet[0].NetStatus == "AVAILABLE",
+             "tunnel NetStatus AVAILABLE again after the reset")
+        missing = vpc_models.ResetVpnConnectionRequest()
+        missing.VpnGatewayId, missing.VpnConnectionId = st["gw"], "vpnx-0000zz00"
+        expect_sdk_error(lambda: vpc.ResetVpnConnection(missing), lambda c: c == "ResourceNotFound",
+                         "ResetVpnConnection of a non-existent tunnel")
+
+    r.check("ResetVpnConnection: the tunnel comes back AVAILABLE; unknown tunnel -> ResourceNotFound", reset_conn)
+
     # --- tag service ----------------------------------------------------------------------------------------
 
     def six_segment():

@@ -8,6 +8,7 @@ pub mod planner;
 pub mod quota;
 pub mod recover;
 pub mod refresh;
+pub mod reset;
 pub mod rules;
 pub mod saved;
 pub mod store;

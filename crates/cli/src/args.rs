@@ -229,6 +229,23 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Reset one tunnel of the state (ResetVpnConnection) and show its state and net_status before
+    /// and after. Asks first when the tunnel is up (the reset interrupts its traffic).
+    Reset {
+        /// The tunnel's address in the state, e.g. tencentcloud_vpn_connection.main or
+        /// module.site["sh"].tencentcloud_vpn_connection.t["a"].
+        address: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        /// Do not ask for confirmation before resetting a tunnel that is up.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// How long to wait for the tunnel to come back up, e.g. 90s, 5m.
+        #[arg(long, value_name = "DURATION", default_value = "5m")]
+        timeout: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Clear a lock left by a process that died (LOCK_ID is in the lock error message).
     #[command(name = "force-unlock")]
     ForceUnlock {
@@ -263,6 +280,10 @@ pub enum Command {
         /// backoff; never slows the loop).
         #[arg(long, value_name = "URL")]
         webhook: Option<String>,
+        /// Reset (ResetVpnConnection) a tunnel whose NetStatus has been down for longer than
+        /// this, e.g. 5m; at most once per tunnel per this window.
+        #[arg(long = "reset-down-after", value_name = "DURATION")]
+        reset_down_after: Option<String>,
         #[command(flatten)]
         common: Common,
     },

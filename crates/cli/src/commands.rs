@@ -123,6 +123,23 @@ pub async fn run(cli: Cli) -> Result<u8> {
             dir,
             common,
         } => crate::gitops::import(&dir, &address, &id, &common).await,
+        Command::Reset {
+            address,
+            dir,
+            auto_approve,
+            timeout,
+            common,
+        } => {
+            let timeout = crate::context::parse_duration(&timeout).context("--timeout")?;
+            crate::reset::reset(crate::reset::ResetArgs {
+                address: &address,
+                dir: &dir,
+                auto_approve,
+                timeout,
+                common: &common,
+            })
+            .await
+        }
         Command::ForceUnlock {
             lock_id,
             dir,
@@ -136,11 +153,17 @@ pub async fn run(cli: Cli) -> Result<u8> {
             allow_destroy,
             parallelism,
             webhook,
+            reset_down_after,
             common,
         } => {
             let interval = crate::context::parse_duration(&interval)
                 .context("--interval")?
                 .max(Duration::from_millis(100));
+            let reset_down_after = reset_down_after
+                .as_deref()
+                .map(crate::context::parse_duration)
+                .transpose()
+                .context("--reset-down-after")?;
             crate::watch::watch(crate::watch::WatchArgs {
                 dir,
                 interval,
@@ -149,6 +172,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 allow_destroy,
                 parallelism,
                 webhook,
+                reset_down_after,
                 common,
             })
             .await
@@ -224,7 +248,7 @@ fn parse_targets(targets: &[String]) -> Result<Vec<Address>> {
 
 /// The state, which must exist: for the commands that only read a state (`show`, `output`,
 /// `state ...`), a missing state is said, never shown as an empty state.
-fn existing_state(opened: &Opened) -> Result<State> {
+pub(crate) fn existing_state(opened: &Opened) -> Result<State> {
     if !state_exists(opened)? {
         return Err(Rendered(missing_state(opened)).into());
     }
@@ -993,7 +1017,7 @@ fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<
 /// and one of its `*.tf` files mentions a backend, that is an error, not a silent fall-back to the
 /// default path (which would show another, often empty, state). Without a backend the default
 /// path is right whether or not the variables were given.
-fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
+pub(crate) fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
     if let Some(p) = &common.state {
         return open_local(p);
     }

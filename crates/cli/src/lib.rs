@@ -9,6 +9,7 @@ mod context;
 mod gitops;
 mod leader;
 mod progress;
+mod reset;
 mod watch;
 mod webhook;
 

@@ -2,7 +2,11 @@
 //! configuration from disk, plans with the same engine as `plan`, and reports drift (objects
 //! changed outside tunnelform), pending changes (files ahead of the cloud) and tunnel health,
 //! as events on stdout and as Prometheus metrics on `GET /metrics`. With `--auto-apply` it applies
-//! plans it is allowed to (no deletes or replacements without `--allow-destroy`).
+//! plans it is allowed to (no deletes or replacements without `--allow-destroy`); with
+//! `--reset-down-after` it resets tunnels that stay down (`resets`).
+
+mod refusal;
+mod resets;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -34,6 +38,8 @@ pub struct WatchArgs {
     pub allow_destroy: bool,
     pub parallelism: usize,
     pub webhook: Option<String>,
+    /// Reset a tunnel down for longer than this (at most once per this window).
+    pub reset_down_after: Option<Duration>,
     pub common: Common,
 }
 
@@ -41,7 +47,7 @@ impl WatchArgs {
     /// Whether this watcher may ever act (apply, reset): only such a watcher takes the state lock
     /// and joins the leader election ([`crate::leader::Actor::decide`]).
     fn wants_to_act(&self) -> bool {
-        self.auto_apply
+        self.auto_apply || self.reset_down_after.is_some()
     }
 }
 
@@ -66,6 +72,13 @@ struct TunnelStatusLabels {
     state: String,
     net_status: String,
     health_check_status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct TunnelOutcomeLabels {
+    address: String,
+    id: String,
+    outcome: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -120,6 +133,10 @@ struct Shared {
     last_success: f64,
     applies: BTreeMap<String, u64>,
     role: crate::leader::Role,
+    /// ResetVpnConnection calls made by `--reset-down-after`, by tunnel and outcome.
+    resets: BTreeMap<TunnelOutcomeLabels, u64>,
+    /// Whether the last cycle's plan was refused by `--auto-apply` (and the refusal stands).
+    apply_refused: bool,
 }
 
 fn now_unix() -> f64 {
@@ -428,6 +445,22 @@ fn render_metrics(shared: &Shared, api: &tunnelform_tencent_api::MetricsSnapshot
         "Applies run by --auto-apply, by outcome",
         applies,
     );
+    let refused = Gauge::<i64>::default();
+    refused.set(i64::from(shared.apply_refused));
+    reg.register(
+        "apply_refused",
+        "1 while --auto-apply refuses the plan (the apply_refused event is emitted once, when the refusal is new or changed)",
+        refused,
+    );
+    let resets = Family::<TunnelOutcomeLabels, Counter>::default();
+    for (l, n) in &shared.resets {
+        resets.get_or_create(l).inc_by(*n);
+    }
+    reg.register(
+        "tunnel_resets",
+        "ResetVpnConnection calls made by --reset-down-after, by tunnel and outcome (success: the reset was accepted; error)",
+        resets,
+    );
     let calls = Family::<ActionLabels, Counter>::default();
     for (action, n) in &api.calls {
         calls
@@ -626,6 +659,14 @@ struct Cycle {
     /// `Some(outcome)` when an apply ran.
     applied: Option<String>,
     role: crate::leader::Role,
+    /// Resets made by `--reset-down-after`.
+    resets: Vec<TunnelOutcomeLabels>,
+}
+
+/// What the watcher carries from one cycle to the next besides the last observation.
+struct Memory {
+    refusal: refusal::Refusal,
+    resets: Option<resets::Resets>,
 }
 
 pub async fn watch(args: WatchArgs) -> Result<u8> {
@@ -655,6 +696,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             "interval_seconds": args.interval.as_secs_f64(),
             "auto_apply": args.auto_apply,
             "webhook": webhook,
+            "reset_down_after_seconds": args.reset_down_after.map(|d| d.as_secs_f64()),
         ),
     );
     let mut hangup = Hangup::listen()?;
@@ -662,13 +704,24 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut prev: Option<Observation> = None;
     let mut actor = crate::leader::Actor::default();
+    let mut memory = Memory {
+        refusal: refusal::Refusal::default(),
+        resets: args.reset_down_after.map(resets::Resets::new),
+    };
     loop {
         let started = Instant::now();
         // Planning is only reading: a stop drops it. An apply in flight is told to stop and
         // finishes its in-flight operations (as `apply` does on Ctrl-C).
         let mut stopping = false;
         let result = {
-            let cycle = cycle(&args, &client, prev.as_ref(), &mut actor, stop_rx.clone());
+            let cycle = cycle(
+                &args,
+                &client,
+                prev.as_ref(),
+                &mut actor,
+                &mut memory,
+                stop_rx.clone(),
+            );
             tokio::pin!(cycle);
             loop {
                 tokio::select! {
@@ -696,6 +749,10 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                     *g.applies.entry(outcome).or_default() += 1;
                 }
                 g.role = c.role;
+                for r in c.resets {
+                    *g.resets.entry(r).or_default() += 1;
+                }
+                g.apply_refused = memory.refusal.standing();
                 g.last = Some(c.observation.clone());
                 prev = Some(c.observation);
             }
@@ -751,6 +808,7 @@ async fn cycle(
     client: &tunnelform_tencent_api::Client,
     prev: Option<&Observation>,
     actor: &mut crate::leader::Actor,
+    memory: &mut Memory,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Cycle> {
     let common = &args.common;
@@ -804,12 +862,26 @@ async fn cycle(
     let observation = observe(&state, &planned);
     // What changed is said before anything is done about it.
     report_changes(prev, &observation);
+    // Who may act is decided once, by the permit (`crate::leader::Actor::decide`).
+    let acting = permit.may_act() && !*stop.borrow();
+    let resets = match memory.resets.as_mut() {
+        Some(r) if acting => reset_down_tunnels(client, r, &state, &observation).await,
+        _ => Vec::new(),
+    };
     let mut applied = None;
     let wants_apply = planned.plan.has_changes()
         && (!observation.drift.is_empty() || !observation.pending.is_empty());
-    if args.auto_apply && permit.may_act() && wants_apply && !*stop.borrow() {
-        if let Some(why) = refuse_apply(&planned.plan, args.allow_destroy) {
-            emit("apply_refused", fields!("reason": why));
+    let refusal = (args.auto_apply && wants_apply && acting)
+        .then(|| refuse_apply(&planned.plan, args.allow_destroy))
+        .flatten();
+    if args.auto_apply && acting && memory.refusal.note(refusal.as_deref()) {
+        emit(
+            "apply_refused",
+            fields!("reason": refusal.as_deref().unwrap_or_default()),
+        );
+    }
+    if args.auto_apply && wants_apply && acting {
+        if refusal.is_some() {
             applied = Some("refused".to_string());
         } else {
             let s = planned.plan.summary();
@@ -855,7 +927,49 @@ async fn cycle(
         observation,
         applied,
         role,
+        resets,
     })
+}
+
+/// `--reset-down-after`: resets the tunnels down for too long, each an event (`tunnel_reset`) and
+/// a metric.
+async fn reset_down_tunnels(
+    client: &tunnelform_tencent_api::Client,
+    memory: &mut resets::Resets,
+    state: &tunnelform_state::State,
+    observation: &Observation,
+) -> Vec<TunnelOutcomeLabels> {
+    let place = |address: &str| {
+        let rs = state
+            .resources
+            .iter()
+            .find(|(a, _)| a.to_string() == address)?
+            .1;
+        let gateway = rs.attributes.get("vpn_gateway_id")?.as_str()?.to_string();
+        (!rs.region.is_empty() && !gateway.is_empty()).then(|| (rs.region.clone(), gateway))
+    };
+    let due = memory.due(&observation.tunnels, place, Instant::now());
+    let mut out = Vec::new();
+    for (d, result) in resets::run(client, due).await {
+        memory.record(&d.id, Instant::now());
+        let outcome = if result.is_ok() { "success" } else { "error" };
+        let mut f = fields!(
+            "address": d.address,
+            "id": d.id,
+            "outcome": outcome,
+            "down_seconds": d.down_for.as_secs_f64(),
+        );
+        if let Err(e) = &result {
+            f.insert("error".into(), json!(e.to_string()));
+        }
+        emit("tunnel_reset", f);
+        out.push(TunnelOutcomeLabels {
+            address: d.address,
+            id: d.id,
+            outcome: outcome.to_string(),
+        });
+    }
+    out
 }
 
 async fn run_apply(

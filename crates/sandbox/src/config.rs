@@ -116,7 +116,8 @@ pub struct RateLimits {
 impl Default for RateLimits {
     /// The documented limits: CreateVpnConnection 100/s, DescribeVpnConnections 100/s, DescribeVpnGateways 300/s,
     /// ModifyVpnGatewayAttribute 100/s, DescribeVpcTaskResult 20/s, CreateRoutes, DeleteRoutes,
-    /// DescribeRouteTables and DownloadCustomerGatewayConfiguration 100/s, everything else 20/s.
+    /// DescribeRouteTables, DownloadCustomerGatewayConfiguration and ResetVpnConnection 100/s, everything
+    /// else 20/s.
     fn default() -> Self {
         let per_action = [
             ("CreateVpnConnection", 100),
@@ -128,6 +129,7 @@ impl Default for RateLimits {
             ("DeleteRoutes", 100),
             ("DescribeRouteTables", 100),
             ("DownloadCustomerGatewayConfiguration", 100),
+            ("ResetVpnConnection", 100),
         ]
         .into_iter()
         .map(|(a, n)| (a.to_string(), n))

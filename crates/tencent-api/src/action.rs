@@ -103,6 +103,9 @@ actions! {
     ModifyVpnConnectionAttribute: Vpc, Write, vpc::ModifyVpnConnectionAttributeRequest => ModifyVpnConnectionAttributeResponse;
     /// Asynchronous: confirm with `DescribeVpcTaskResult` (task id = the response's `RequestId`).
     DeleteVpnConnection: Vpc, Write, vpc::DeleteVpnConnectionRequest => DeleteVpnConnectionResponse;
+    /// Renegotiates a tunnel (documented limit: 100 requests/s). Returns no task: the tunnel's
+    /// `NetStatus` shows when it is back.
+    ResetVpnConnection: Vpc, Write, vpc::ResetVpnConnectionRequest => ResetVpnConnectionResponse;
     CreateVpnGateway: Vpc, Write, vpc::CreateVpnGatewayRequest => CreateVpnGatewayResponse;
     DescribeVpnGateways: Vpc, Read, vpc::DescribeVpnGatewaysRequest => DescribeVpnGatewaysResponse;
     ModifyVpnGatewayAttribute: Vpc, Write, vpc::ModifyVpnGatewayAttributeRequest => ModifyVpnGatewayAttributeResponse;

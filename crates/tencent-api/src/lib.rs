@@ -38,8 +38,8 @@ pub mod actions {
         DisableRoutes, DownloadCustomerGatewayConfiguration, EnableRoutes, GetCallerIdentity,
         GetResources, ModifyCustomerGatewayAttribute, ModifyResourceTags,
         ModifyRouteTableAttribute, ModifyVpnConnectionAttribute, ModifyVpnGatewayAttribute,
-        ModifyVpnGatewayRoutes, ReplaceRoutes, ResetVpnGatewayInternetMaxBandwidth, TagResources,
-        UnTagResources,
+        ModifyVpnGatewayRoutes, ReplaceRoutes, ResetVpnConnection,
+        ResetVpnGatewayInternetMaxBandwidth, TagResources, UnTagResources,
     };
 }
 

@@ -39,6 +39,7 @@ impl Default for RateLimits {
             ("DeleteRoutes", 100.0),
             ("DescribeRouteTables", 100.0),
             ("DownloadCustomerGatewayConfiguration", 100.0),
+            ("ResetVpnConnection", 100.0),
         ]
         .into_iter()
         .map(|(a, l)| (a.to_string(), l))
@@ -237,6 +238,11 @@ mod tests {
             best = best.max(n);
         }
         best
+    }
+
+    #[test]
+    fn reset_vpn_connection_has_its_documented_limit() {
+        assert_eq!(RateLimits::default().limit_for("ResetVpnConnection"), 100.0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1326,6 +1326,31 @@ pub struct DeleteVpnConnectionResponse {
     pub request_id: String,
 }
 
+/// `ResetVpnConnectionRequest` (ResetVpnConnection请求参数结构体).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetVpnConnectionRequest {
+    /// VPN网关实例ID。
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    /// VPN通道实例ID。形如：vpnx-f49l6u0z。
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+}
+
+/// `ResetVpnConnectionResponse` (ResetVpnConnection返回参数结构体): only the request id. The
+/// documentation describes no task: the tunnel renegotiates on its own and its `NetStatus` shows
+/// when it is back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetVpnConnectionResponse {
+    /// 唯一请求 ID，由服务端生成，每次请求都会返回（若请求因其他原因未能抵达服务端，则该次请求不会获得 RequestId）。定位问题时需要提供该次请求的 RequestId。
+    #[serde(
+        rename = "RequestId",
+        default,
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub request_id: String,
+}
+
 /// `CreateVpnGatewayRequest` (CreateVpnGateway请求参数结构体).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVpnGatewayRequest {

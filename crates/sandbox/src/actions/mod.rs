@@ -100,6 +100,7 @@ actions! {
     DescribeVpnConnections => Vpc, false;
     ModifyVpnConnectionAttribute => Vpc, true;
     DeleteVpnConnection => Vpc, true;
+    ResetVpnConnection => Vpc, true;
     DescribeVpcTaskResult => Vpc, false;
     GenerateVpnConnectionDefaultHealthCheckIp => Vpc, false;
     CreateRouteTable => Vpc, true;
@@ -240,6 +241,7 @@ pub(crate) fn dispatch(
         Action::DescribeVpnConnections => connection::describe(ctx, parse(body)?),
         Action::ModifyVpnConnectionAttribute => connection::modify(ctx, parse(body)?),
         Action::DeleteVpnConnection => connection::delete(ctx, parse(body)?),
+        Action::ResetVpnConnection => connection::reset(ctx, parse(body)?),
         Action::DescribeVpcTaskResult => task::describe(ctx, parse(body)?),
         Action::CreateRouteTable => route_table::create_table(ctx, parse(body)?),
         Action::DeleteRouteTable => route_table::delete_table(ctx, parse(body)?),

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::error::{codes, ApiError, ApiResult};
+use crate::world::model::TaskKind;
 
 #[derive(Deserialize)]
 pub(crate) struct DescribeReq {
@@ -24,7 +25,7 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
         .world
         .tasks
         .get(&req.task_id)
-        .filter(|t| t.region == ctx.region)
+        .filter(|t| t.region == ctx.region && t.kind != TaskKind::ResetVpnConnection)
         .ok_or_else(|| {
             ApiError::new(
                 codes::RESOURCE_NOT_FOUND,

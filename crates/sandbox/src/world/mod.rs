@@ -637,12 +637,24 @@ impl World {
     /// Completes a task whose deadline has passed; `now_ms` is when it is processed (a task whose deadline
     /// passed while the sandbox was down finishes at load time, and is kept from then on).
     fn finish_task(&mut self, task_id: &str, now_ms: i64) {
-        let Some(task) = self.tasks.get_mut(task_id) else {
+        let Some(task) = self.tasks.get(task_id) else {
             return;
         };
         if task.status != TaskStatus::Running {
             return;
         }
+        // A later reset of the same tunnel, still running, decides when it comes back.
+        let superseded = task.kind == TaskKind::ResetVpnConnection
+            && self.tasks.values().any(|t| {
+                t.kind == TaskKind::ResetVpnConnection
+                    && t.status == TaskStatus::Running
+                    && t.resource_id == task.resource_id
+                    && t.id != task.id
+                    && t.deadline_ms > task.deadline_ms
+            });
+        let Some(task) = self.tasks.get_mut(task_id) else {
+            return;
+        };
         let region = self.regions.get_mut(&task.region);
         let (status, output) = match task.kind {
             TaskKind::CreateVpnConnection => {
@@ -695,6 +707,28 @@ impl World {
                 }
                 None => (TaskStatus::Success, "SUCCESS".to_string()),
             },
+            TaskKind::ResetVpnConnection => {
+                let conn = region.and_then(|r| r.connection_mut(&task.resource_id));
+                match conn {
+                    Some(_) if superseded => (TaskStatus::Success, "SUCCESS".to_string()),
+                    Some(_) if task.will_fail => (
+                        TaskStatus::Failed,
+                        format!(
+                            "reset vpn connection {}: the peer did not answer the new negotiation (injected task failure)",
+                            task.resource_id
+                        ),
+                    ),
+                    Some(c) => {
+                        // The peer negotiated again: the tunnel is up.
+                        c.net_status = "AVAILABLE".to_string();
+                        (TaskStatus::Success, "SUCCESS".to_string())
+                    }
+                    None => (
+                        TaskStatus::Failed,
+                        format!("vpn connection {} no longer exists", task.resource_id),
+                    ),
+                }
+            }
         };
         task.status = status;
         task.output = output;

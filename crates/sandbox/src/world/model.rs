@@ -352,6 +352,10 @@ pub(crate) fn is_bgp_route_type(route_type: &str) -> bool {
 pub(crate) enum TaskKind {
     CreateVpnConnection,
     DeleteVpnConnection,
+    /// A tunnel renegotiating after ResetVpnConnection. Internal: the API documents no task for a
+    /// reset, so `DescribeVpcTaskResult` does not show it; it is a task for its timer and its
+    /// persistence.
+    ResetVpnConnection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

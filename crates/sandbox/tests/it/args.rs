@@ -25,6 +25,7 @@ fn defaults() {
     assert_eq!(config.rate_limits.limit_for("DescribeVpnGateways"), 300);
     assert_eq!(config.rate_limits.limit_for("CreateVpnConnection"), 100);
     assert_eq!(config.rate_limits.limit_for("DeleteVpnConnection"), 20);
+    assert_eq!(config.rate_limits.limit_for("ResetVpnConnection"), 100);
     assert!(config.data_file.is_none());
     // Constructed without clap, the defaults are the same.
     let config = SandboxArgs::default().into_config().unwrap();

@@ -10,5 +10,6 @@ mod hostile;
 mod identity;
 mod persistence;
 mod protocol;
+mod reset;
 mod resources;
 mod tags;

@@ -487,3 +487,67 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     }
     ctx.reply_empty()
 }
+
+#[derive(Deserialize)]
+pub(crate) struct ResetReq {
+    #[serde(rename = "VpnGatewayId")]
+    gateway_id: String,
+    #[serde(rename = "VpnConnectionId")]
+    id: String,
+}
+
+/// ResetVpnConnection: the tunnel renegotiates. It answers at once with only a request id (the
+/// page documents no task); the tunnel's `NetStatus` is `UNAVAILABLE` for the task latency, then
+/// `AVAILABLE` again as the peer reconnects (unless an injected task failure keeps it down). A
+/// reset during a reset starts over. Codes are the page's: `InvalidParameterValue.Malformed`,
+/// `ResourceNotFound` (gateway, tunnel, or a tunnel of another gateway),
+/// `UnsupportedOperation.InvalidState` (the gateway is not AVAILABLE) and
+/// `UnsupportedOperation.VpnConnInvalidState` (the tunnel is being created or deleted).
+pub(crate) fn reset(ctx: &mut Ctx<'_>, req: ResetReq) -> ApiResult<Vec<u8>> {
+    check_id_format(
+        "VpnGatewayId",
+        &req.gateway_id,
+        "vpngw",
+        codes::IPV_MALFORMED,
+    )?;
+    check_id_format("VpnConnectionId", &req.id, "vpnx", codes::IPV_MALFORMED)?;
+    let region = ctx.world.region(ctx.region);
+    let gw = region
+        .and_then(|r| r.gateways.get(&req.gateway_id))
+        .ok_or_else(|| {
+            ApiError::new(
+                codes::RESOURCE_NOT_FOUND,
+                format!("The VPN gateway `{}` does not exist.", req.gateway_id),
+            )
+        })?;
+    let conn = find_connection(region, "VpnConnectionId", &req.id)?;
+    if conn.gateway_id != req.gateway_id {
+        return Err(ApiError::new(
+            codes::RESOURCE_NOT_FOUND,
+            format!(
+                "The VPN connection `{}` does not belong to the VPN gateway `{}`.",
+                req.id, req.gateway_id
+            ),
+        ));
+    }
+    if gw.info.state != crate::world::model::GatewayState::Available {
+        return Err(ApiError::new(
+            codes::UO_INVALID_STATE,
+            format!("The VPN gateway `{}` is not AVAILABLE.", req.gateway_id),
+        ));
+    }
+    if conn.state != ConnectionState::Available {
+        return Err(ApiError::new(
+            codes::UO_VPN_CONN_INVALID_STATE,
+            format!(
+                "The VPN connection `{}` is being created or deleted; it cannot be reset now.",
+                req.id
+            ),
+        ));
+    }
+    start_task(ctx, TaskKind::ResetVpnConnection, &req.id)?;
+    if let Some(c) = ctx.world.region_mut(ctx.region).connection_mut(&req.id) {
+        c.net_status = "UNAVAILABLE".to_string();
+    }
+    ctx.reply_empty()
+}
