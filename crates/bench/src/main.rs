@@ -12,6 +12,7 @@ mod gen;
 mod pg;
 mod proc;
 mod report;
+mod soak;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ enum Bench {
     ///    --pg-tunnels tunnels, and bytes written per step at --pg-bytes-tunnels (only when named:
     ///    it needs the PostgreSQL server binaries).
     Pg,
+    /// 6. The watch soak: `tunnelform watch` over --soak-tunnels tunnels for --soak-duration, with
+    ///    faults injected; cycle time, API calls per cycle, memory over time (only when named).
+    Soak,
     /// Internal: the process benchmark 4 measures.
     #[value(hide = true)]
     OfflineWorker,
@@ -84,6 +88,21 @@ struct Args {
     /// Tunnels of benchmark 5b (bytes per step). Default 10000 (1000 with --quick).
     #[arg(long)]
     pg_bytes_tunnels: Option<usize>,
+    /// Tunnels of the watch soak (6). Default 1000 (100 with --quick).
+    #[arg(long)]
+    soak_tunnels: Option<usize>,
+    /// How long the watch soak runs, e.g. 30m, 180s. Default 30m (1m with --quick).
+    #[arg(long)]
+    soak_duration: Option<String>,
+    /// The watch's --interval in the soak.
+    #[arg(long, default_value = "10s")]
+    soak_interval: String,
+    /// The sandbox's --fault-rate in the soak (fraction of signed requests given a fault).
+    #[arg(long, default_value_t = 0.02)]
+    soak_fault_rate: f64,
+    /// How often the soak scrapes the watch's /metrics and reads its RSS.
+    #[arg(long, default_value = "2s")]
+    soak_scrape_every: String,
     /// Tunnels per VPN gateway (G = ceil(N / this)).
     #[arg(long, default_value_t = 20)]
     tunnels_per_gateway: usize,
@@ -1092,6 +1111,37 @@ fn run(args: Args) -> Result<()> {
         ));
     }
 
+    if args.benches.contains(&Bench::Soak) {
+        let start_load = loadavg();
+        let opts = soak::SoakOpts {
+            tunnels: args.soak_tunnels.unwrap_or(if quick { 100 } else { 1000 }),
+            interval: soak::parse_duration(&args.soak_interval).context("--soak-interval")?,
+            duration: soak::parse_duration(args.soak_duration.as_deref().unwrap_or(if quick {
+                "1m"
+            } else {
+                "30m"
+            }))
+            .context("--soak-duration")?,
+            fault_rate: args.soak_fault_rate,
+            scrape_every: soak::parse_duration(&args.soak_scrape_every)
+                .context("--soak-scrape-every")?,
+        };
+        if !(0.0..=1.0).contains(&opts.fault_rate) {
+            bail!("--soak-fault-rate must be between 0 and 1");
+        }
+        let r = soak::bench_soak(&ctx, opts)?;
+        let h = Header {
+            load: format!("{start_load} at start, {} at end", loadavg()),
+            date: now_utc(),
+            ..header_start_clone(&header_start)
+        };
+        sections.push((
+            "soak",
+            "### 6. Watch soak",
+            format!("{}{}", h.line(1), r.markdown()),
+        ));
+    }
+
     // The results, in the order.
     let order = [
         "plan-noop",
@@ -1100,6 +1150,7 @@ fn run(args: Args) -> Result<()> {
         "apply-modify",
         "offline",
         "pg",
+        "soak",
     ];
     sections.sort_by_key(|(n, _, _)| order.iter().position(|o| o == n));
     println!("\n# tunnelform-bench results\n");

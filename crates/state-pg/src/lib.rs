@@ -16,6 +16,12 @@
 //!   a connection of its own for as long as the process leads, freed the same way when it dies.
 //! - The schema is created on first use and versioned (`tunnelform_schema_migrations`), under a
 //!   transaction-level advisory lock so that runners starting together migrate it once.
+//! - **Few round trips**: statements go with their parameter types (no separate prepare), and
+//!   those that do not depend on each other's answers are sent together. A command's start costs
+//!   the connection, one round trip for the session's settings and the schema's version, and one
+//!   for the lock with the state and the journal read in its transaction (kept for the `load` and
+//!   `journal` that follow, valid while the lock is held and nothing was written); a save costs
+//!   two (the state row checked `FOR UPDATE`, then every write and the COMMIT); the release, one.
 //!
 //! The connection lives on a thread of its own with its own runtime; the [`StateBackend`] calls
 //! send it jobs (blocking for reads and writes, awaited for the lock), so the engine's synchronous

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::{Client, IsolationLevel, NoTls};
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tunnelform_state::{BackendError, LockRecord};
 
@@ -141,11 +142,26 @@ pub(crate) struct Session {
     migrated: bool,
     ever_connected: bool,
     held: Option<(i64, LockRecord)>,
+    /// The state and journal read in the round trip that took the lock, for the `load` and
+    /// `journal` that follow it. Valid while this session holds the lock and has written nothing
+    /// since (every writer holds the lock, so nobody else can have changed them).
+    prefetched: Option<Prefetched>,
     bytes: Arc<AtomicU64>,
     schema: String,
     /// The task driving the connection (awaited on shutdown, so the server is told goodbye).
     conn_task: Option<tokio::task::JoinHandle<()>>,
 }
+
+struct Prefetched {
+    /// `None` once a load took it.
+    state: Option<Option<Loaded>>,
+    /// `None` once a journal read took it.
+    journal: Option<Vec<(i64, String)>>,
+}
+
+/// The server, too, notices a runner that vanished from the network (and drops its lock).
+const KEEPALIVES: &str = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
+                          SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000";
 
 fn is_connection_error(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
@@ -180,8 +196,31 @@ macro_rules! retrying {
     }};
 }
 
+/// A statement's parameter with its type (sent without a separate prepare).
+type Param<'a> = (&'a (dyn tokio_postgres::types::ToSql + Sync), Type);
+
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The first error of statements sent together (later ones fail because of it, or ran after it
+/// in a transaction that the closing COMMIT then rolled back).
+fn first_error<const N: usize>(
+    results: [Result<(), tokio_postgres::Error>; N],
+) -> Result<(), tokio_postgres::Error> {
+    results.into_iter().collect()
+}
+
+/// A statement that may be left out of a pipeline.
+async fn maybe<F: std::future::Future<Output = Result<u64, tokio_postgres::Error>>>(
+    run: bool,
+    f: F,
+) -> Result<(), tokio_postgres::Error> {
+    if run {
+        f.await.map(|_| ())
+    } else {
+        Ok(())
+    }
 }
 
 impl Session {
@@ -198,6 +237,7 @@ impl Session {
             migrated: false,
             ever_connected: false,
             held: None,
+            prefetched: None,
             bytes,
             schema,
             conn_task: None,
@@ -304,14 +344,6 @@ impl Session {
                 client
             }
         };
-        // The server, too, notices a runner that vanished from the network (and drops its lock).
-        client
-            .batch_execute(
-                "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
-                 SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000",
-            )
-            .await
-            .map_err(fail)?;
         Ok(client)
     }
 
@@ -321,28 +353,43 @@ impl Session {
             return Ok(());
         }
         self.client = None;
+        // What was read on the lost connection may be stale by now.
+        self.prefetched = None;
         let start = Instant::now();
         let mut pause = Duration::from_millis(200);
-        let client = loop {
+        let version = loop {
+            let retry = self.ever_connected && start.elapsed() < RECONNECT_FOR;
             match self.connect_once().await {
-                Ok(c) => break c,
-                Err(e) if self.ever_connected && start.elapsed() < RECONNECT_FOR => {
+                Ok(c) => {
+                    self.client = Some(c);
+                    match self.set_up_session().await {
+                        Ok(v) => break v,
+                        Err(e) if retry && is_connection_error(&e) => {
+                            tracing::debug!(error = %e, "pg backend: session lost while setting it up; trying again");
+                            self.client = None;
+                        }
+                        Err(e) => {
+                            self.client = None;
+                            return Err(self.query_error("setting up the session", &e));
+                        }
+                    }
+                }
+                Err(e) if retry => {
                     tracing::debug!(error = %e, "pg backend: server unreachable; trying again");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(2));
                 }
                 Err(e) => return Err(e.into()),
             }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
         };
         if self.ever_connected {
             tracing::info!(server = %self.settings.server(), "pg backend: connected again");
         }
         self.ever_connected = true;
-        self.client = Some(client);
-        if !self.migrated {
-            self.migrate().await?;
-            self.migrated = true;
+        if let Some(version) = version {
+            self.check_schema(version).await?;
         }
+        self.migrated = true;
         if let Some((key, record)) = self.held.clone() {
             match self.try_lock(key, &record).await {
                 Ok(None) => {}
@@ -370,6 +417,84 @@ impl Session {
         }
     }
 
+    /// A new session's settings (TCP keepalives) and, until the schema was found up to date once,
+    /// its version (`Ok(None)` when the table of versions does not exist), sent together in one
+    /// round trip. The outer error is the session's; the inner, the version's.
+    #[allow(clippy::type_complexity)]
+    async fn set_up_session(
+        &mut self,
+    ) -> Result<Option<Result<Option<i32>, tokio_postgres::Error>>, tokio_postgres::Error> {
+        let check = !self.migrated;
+        let version_sql =
+            self.sql("SELECT coalesce(max(version), 0) FROM {s}.tunnelform_schema_migrations");
+        let table = format!(
+            "{}.tunnelform_schema_migrations",
+            schema_sql_name(&self.settings.schema)
+        );
+        let client = self.client()?;
+        // The version is read whether or not its table exists: when it does not, that read fails
+        // and is ignored (it changes nothing; each statement is its own transaction).
+        let (set, exists, version) = tokio::join!(
+            client.batch_execute(KEEPALIVES),
+            async {
+                match check {
+                    true => Some(
+                        client
+                            .query_typed_one(
+                                "SELECT to_regclass($1) IS NOT NULL",
+                                &[(&table, Type::TEXT)],
+                            )
+                            .await,
+                    ),
+                    false => None,
+                }
+            },
+            async {
+                match check {
+                    true => Some(client.query_typed_one(&version_sql, &[]).await),
+                    false => None,
+                }
+            },
+        );
+        set?;
+        Ok(match (exists, version) {
+            (None, _) => None,
+            (Some(Err(e)), _) => Some(Err(e)),
+            (Some(Ok(row)), version) => Some(match (row.get::<_, bool>(0), version) {
+                (false, _) | (true, None) => Ok(None),
+                (true, Some(Ok(v))) => Ok(Some(v.get(0))),
+                (true, Some(Err(e))) => Err(e),
+            }),
+        })
+    }
+
+    /// Acts on the schema's version: nothing when up to date (the usual case: nothing to lock or
+    /// create, so a role without the CREATE privilege can use a schema set up for it), a refusal
+    /// when newer than this build, else the migrations.
+    async fn check_schema(
+        &mut self,
+        version: Result<Option<i32>, tokio_postgres::Error>,
+    ) -> Result<(), BackendError> {
+        let known = MIGRATIONS.len() as i32;
+        match version {
+            Ok(Some(v)) if v == known => Ok(()),
+            Ok(Some(v)) if v > known => Err(PgError::FutureSchema {
+                schema: self.settings.schema.clone(),
+                server: self.settings.server(),
+                found: v,
+                known,
+            }
+            .into()),
+            Ok(_) => self.migrate().await,
+            Err(e) => Err(self.query_error(
+                &format!("reading the schema version of {}", self.settings.schema),
+                &e,
+            )),
+        }
+    }
+
+    /// Creates or migrates the schema, under a transaction-level advisory lock so that runners
+    /// starting together migrate it once.
     async fn migrate(&mut self) -> Result<(), BackendError> {
         let known = MIGRATIONS.len() as i32;
         let schema_sql = self.sql("CREATE SCHEMA IF NOT EXISTS {s}");
@@ -386,42 +511,6 @@ impl Session {
         let steps: Vec<String> = MIGRATIONS.iter().map(|m| self.sql(m)).collect();
         let server = self.settings.server();
         let schema = self.settings.schema.clone();
-        let Some(client) = self.client.as_mut() else {
-            return Err(PgError::Gone.into());
-        };
-        // Already up to date (the usual case): nothing to lock or create, so a role without the
-        // CREATE privilege can use a schema set up for it.
-        let current: Result<Option<i32>, tokio_postgres::Error> = async {
-            let table = format!("{}.tunnelform_schema_migrations", schema_sql_name(&schema));
-            let exists: bool = client
-                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
-                .await?
-                .get(0);
-            if !exists {
-                return Ok(None);
-            }
-            Ok(Some(client.query_one(&version_sql, &[]).await?.get(0)))
-        }
-        .await;
-        match current {
-            Ok(Some(v)) if v == known => return Ok(()),
-            Ok(Some(v)) if v > known => {
-                return Err(PgError::FutureSchema {
-                    schema: schema.clone(),
-                    server: server.clone(),
-                    found: v,
-                    known,
-                }
-                .into())
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Err(self.query_error(
-                    &format!("reading the schema version of {}", self.settings.schema),
-                    &e,
-                ))
-            }
-        }
         let Some(client) = self.client.as_mut() else {
             return Err(PgError::Gone.into());
         };
@@ -463,17 +552,28 @@ impl Session {
         let ws = self.settings.workspace.clone();
         match job {
             Job::Exists(r) => {
+                if let Some(Some(state)) = self.prefetched.as_ref().map(|p| p.state.as_ref()) {
+                    r.send(Ok(state.is_some()));
+                    return;
+                }
                 let sql = self.sql("SELECT 1 FROM {s}.states WHERE workspace = $1");
                 let res = retrying!(self, "reading the state", async {
-                    self.client()?.query_opt(&sql, &[&ws]).await
+                    self.client()?
+                        .query_typed_opt(&sql, &[(&ws, Type::TEXT)])
+                        .await
                 });
                 r.send(res.map(|row| row.is_some()));
             }
             Job::Load(r) => {
+                if let Some(state) = self.prefetched.as_mut().and_then(|p| p.state.take()) {
+                    r.send(Ok(state));
+                    return;
+                }
                 let res = retrying!(self, "reading the state", self.load(&ws));
                 r.send(res);
             }
             Job::Write(w, r) => {
+                self.prefetched = None;
                 let res = retrying!(self, "writing the state", self.write(&ws, &w));
                 if let Ok(Ok(())) = &res {
                     let n = w.meta.len()
@@ -487,25 +587,38 @@ impl Session {
                 r.send(res);
             }
             Job::ReadJournal(r) => {
-                let sql = self
-                    .sql("SELECT seq, record FROM {s}.journal WHERE workspace = $1 ORDER BY seq");
+                if let Some(rows) = self.prefetched.as_mut().and_then(|p| p.journal.take()) {
+                    r.send(Ok(rows));
+                    return;
+                }
+                let sql = self.sql(JOURNAL_SQL);
                 let res = retrying!(self, "reading the journal", async {
-                    let rows = self.client()?.query(&sql, &[&ws]).await?;
-                    Ok::<_, tokio_postgres::Error>(
-                        rows.iter()
-                            .map(|row| (row.get::<_, i64>(0), row.get::<_, String>(1)))
-                            .collect::<Vec<_>>(),
-                    )
+                    let rows = self
+                        .client()?
+                        .query_typed(&sql, &[(&ws, Type::TEXT)])
+                        .await?;
+                    Ok::<_, tokio_postgres::Error>(journal_rows(&rows))
                 });
                 r.send(res);
             }
             Job::Append(seq, op, text, r) => {
+                self.prefetched = None;
                 let sql = self.sql(
                     "INSERT INTO {s}.journal (workspace, seq, op_id, record) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (workspace, seq) DO NOTHING",
                 );
                 let res = retrying!(self, "appending to the journal", async {
-                    self.client()?.execute(&sql, &[&ws, &seq, &op, &text]).await
+                    self.client()?
+                        .execute_typed(
+                            &sql,
+                            &[
+                                (&ws, Type::TEXT),
+                                (&seq, Type::INT8),
+                                (&op, Type::TEXT),
+                                (&text, Type::TEXT),
+                            ],
+                        )
+                        .await
                 });
                 if res.is_ok() {
                     self.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
@@ -513,6 +626,7 @@ impl Session {
                 r.send(res.map(|_| ()));
             }
             Job::DeleteJournal(d, r) => {
+                self.prefetched = None;
                 let all = self.sql("DELETE FROM {s}.journal WHERE workspace = $1");
                 let some =
                     self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
@@ -520,8 +634,11 @@ impl Session {
                     let c = self.client()?;
                     match &d {
                         JournalDelete::None => Ok(0),
-                        JournalDelete::All => c.execute(&all, &[&ws]).await,
-                        JournalDelete::Ops(ops) => c.execute(&some, &[&ws, ops]).await,
+                        JournalDelete::All => c.execute_typed(&all, &[(&ws, Type::TEXT)]).await,
+                        JournalDelete::Ops(ops) => {
+                            c.execute_typed(&some, &[(&ws, Type::TEXT), (ops, Type::TEXT_ARRAY)])
+                                .await
+                        }
                     }
                 });
                 r.send(res.map(|_| ()));
@@ -534,7 +651,11 @@ impl Session {
                         return;
                     }
                 }
-                let res = retrying!(self, "taking the state lock", self.try_lock(key, &record));
+                let res = retrying!(
+                    self,
+                    "taking the state lock",
+                    self.try_lock_and_read(key, &record)
+                );
                 r.send(res);
             }
             Job::Holder(key, r) => {
@@ -542,6 +663,7 @@ impl Session {
                 r.send(res);
             }
             Job::Unlock(key, id, r) => {
+                self.prefetched = None;
                 let res = self.unlock(key, &id).await;
                 if let Some(r) = r {
                     r.send(res);
@@ -557,7 +679,7 @@ impl Session {
             Job::Workspaces(r) => {
                 let sql = self.sql("SELECT workspace FROM {s}.states ORDER BY workspace");
                 let res = retrying!(self, "listing the workspaces", async {
-                    let rows = self.client()?.query(&sql, &[]).await?;
+                    let rows = self.client()?.query_typed(&sql, &[]).await?;
                     Ok::<_, tokio_postgres::Error>(
                         rows.iter()
                             .map(|r| r.get::<_, String>(0))
@@ -569,38 +691,29 @@ impl Session {
         }
     }
 
+    /// The state's rows in one snapshot: the transaction and its reads sent together, one round
+    /// trip.
     async fn load(&mut self, ws: &str) -> Result<Option<Loaded>, tokio_postgres::Error> {
-        let head = self.sql("SELECT lineage, serial, meta FROM {s}.states WHERE workspace = $1");
-        let rows_sql = self
-            .sql("SELECT address, body FROM {s}.resources WHERE workspace = $1 ORDER BY address");
-        let client = match self.client.as_mut() {
-            Some(c) => c,
-            None => return unreachable_closed(),
-        };
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let Some(row) = tx.query_opt(&head, &[&ws]).await? else {
-            tx.commit().await?;
-            return Ok(None);
-        };
-        let serial: i64 = row.get(1);
-        let rows = tx.query(&rows_sql, &[&ws]).await?;
-        tx.commit().await?;
-        Ok(Some(Loaded {
-            lineage: row.get(0),
-            serial: u64::try_from(serial).unwrap_or_default(),
-            meta: row.get(2),
-            rows: rows
-                .into_iter()
-                .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
-                .collect(),
-        }))
+        let head = self.sql(HEAD_SQL);
+        let rows_sql = self.sql(ROWS_SQL);
+        let client = self.client()?;
+        let by_ws: [Param; 1] = [(&ws, Type::TEXT)];
+        let (begin, head, rows, commit) = tokio::join!(
+            client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            client.query_typed_opt(&head, &by_ws),
+            client.query_typed(&rows_sql, &by_ws),
+            client.batch_execute("COMMIT"),
+        );
+        begin?;
+        let head = head?;
+        let rows = rows?;
+        commit?;
+        Ok(head.map(|row| loaded(&row, rows)))
     }
 
+    /// One transaction's writes in two round trips: the state row read `FOR UPDATE` (checked
+    /// against the writer's lineage, serial and write id), then every change and the COMMIT sent
+    /// together.
     async fn write(
         &mut self,
         ws: &str,
@@ -626,22 +739,30 @@ impl Session {
         let journal_all = self.sql("DELETE FROM {s}.journal WHERE workspace = $1");
         let journal_some =
             self.sql("DELETE FROM {s}.journal WHERE workspace = $1 AND op_id = ANY($2)");
-        let client = match self.client.as_mut() {
-            Some(c) => c,
-            None => return unreachable_closed(),
+        let client = self.client()?;
+        let by_ws: [Param; 1] = [(&ws, Type::TEXT)];
+        let (begin, current) = tokio::join!(
+            client.batch_execute("BEGIN"),
+            client.query_typed_opt(&select, &by_ws),
+        );
+        let rollback = || client.batch_execute("ROLLBACK");
+        if let Err(e) = begin {
+            return Err(e);
+        }
+        let current = match current {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = rollback().await;
+                return Err(e);
+            }
         };
-        let tx = client.transaction().await?;
-        let new_serial = to_i64(w.new_serial);
-        match tx.query_opt(&select, &[&ws]).await? {
+        let exists = match current {
             None => {
                 if !w.may_create {
+                    rollback().await?;
                     return Ok(Err(WriteRefused::Vanished));
                 }
-                tx.execute(
-                    &insert,
-                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
-                )
-                .await?;
+                false
             }
             Some(row) => {
                 let lineage: String = row.get(0);
@@ -649,79 +770,198 @@ impl Session {
                 let write_id: String = row.get(2);
                 if write_id == w.write_id {
                     // This very write committed; its answer was lost with the connection.
+                    rollback().await?;
                     return Ok(Ok(()));
                 }
                 if lineage != w.lineage {
+                    rollback().await?;
                     return Ok(Err(WriteRefused::Lineage {
                         on_disk: lineage,
                         ours: w.lineage.clone(),
                     }));
                 }
                 if serial > w.base_serial {
+                    rollback().await?;
                     return Ok(Err(WriteRefused::Serial {
                         on_disk: serial,
                         ours: w.base_serial,
                     }));
                 }
-                tx.execute(
-                    &update,
-                    &[&ws, &w.lineage, &new_serial, &w.meta, &w.write_id],
-                )
-                .await?;
+                true
             }
-        }
-        if w.full {
-            tx.execute(&delete_all, &[&ws]).await?;
-        }
-        if !w.deletes.is_empty() {
-            tx.execute(&delete_some, &[&ws, &w.deletes]).await?;
-        }
-        if !w.upserts.is_empty() {
-            let (addrs, bodies): (Vec<&str>, Vec<&str>) = w
-                .upserts
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .unzip();
-            tx.execute(&upsert, &[&ws, &addrs, &bodies]).await?;
-        }
-        match &w.journal {
-            JournalDelete::None => {}
-            JournalDelete::All => {
-                tx.execute(&journal_all, &[&ws]).await?;
-            }
-            JournalDelete::Ops(ops) => {
-                tx.execute(&journal_some, &[&ws, ops]).await?;
-            }
-        }
-        tx.commit().await?;
+        };
+        let new_serial = to_i64(w.new_serial);
+        let head_params: [Param; 5] = [
+            (&ws, Type::TEXT),
+            (&w.lineage, Type::TEXT),
+            (&new_serial, Type::INT8),
+            (&w.meta, Type::TEXT),
+            (&w.write_id, Type::TEXT),
+        ];
+        let (addrs, bodies): (Vec<&str>, Vec<&str>) = w
+            .upserts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .unzip();
+        let no_ops: Vec<String> = Vec::new();
+        let (journal_sql, ops) = match &w.journal {
+            JournalDelete::None | JournalDelete::All => (&journal_all, &no_ops),
+            JournalDelete::Ops(ops) => (&journal_some, ops),
+        };
+        let journal_params: Vec<Param> = match &w.journal {
+            JournalDelete::Ops(_) => vec![(&ws, Type::TEXT), (ops, Type::TEXT_ARRAY)],
+            _ => vec![(&ws, Type::TEXT)],
+        };
+        let deletes: [Param; 2] = [(&ws, Type::TEXT), (&w.deletes, Type::TEXT_ARRAY)];
+        let upserts: [Param; 3] = [
+            (&ws, Type::TEXT),
+            (&addrs, Type::TEXT_ARRAY),
+            (&bodies, Type::TEXT_ARRAY),
+        ];
+        let (head, delete_all, delete_some, upsert, journal, commit) = tokio::join!(
+            client.execute_typed(if exists { &update } else { &insert }, &head_params),
+            maybe(w.full, client.execute_typed(&delete_all, &by_ws)),
+            maybe(
+                !w.deletes.is_empty(),
+                client.execute_typed(&delete_some, &deletes)
+            ),
+            maybe(
+                !w.upserts.is_empty(),
+                client.execute_typed(&upsert, &upserts)
+            ),
+            maybe(
+                !matches!(w.journal, JournalDelete::None),
+                client.execute_typed(journal_sql, &journal_params)
+            ),
+            client.batch_execute("COMMIT"),
+        );
+        first_error([
+            head.map(|_| ()),
+            delete_all,
+            delete_some,
+            upsert,
+            journal,
+            commit,
+        ])?;
         Ok(Ok(()))
     }
 
     /// Takes the advisory lock and records the holder: `None` when taken, else the holder (if its
-    /// row is written yet).
+    /// row is written yet). One statement.
     async fn try_lock(
         &mut self,
         key: i64,
         record: &LockRecord,
     ) -> Result<Option<Option<LockRecord>>, tokio_postgres::Error> {
-        let upsert = self.sql(
-            "INSERT INTO {s}.locks (workspace, lock_id, backend_pid, record) VALUES ($1, $2, pg_backend_pid(), $3) \
-             ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, backend_pid = EXCLUDED.backend_pid, record = EXCLUDED.record",
-        );
+        let sql = self.sql(LOCK_SQL);
         let ws = self.settings.workspace.clone();
+        let text = serde_json::to_string(record).unwrap_or_default();
         let got: bool = self
             .client()?
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .query_typed_one(
+                &sql,
+                &[
+                    (&key, Type::INT8),
+                    (&ws, Type::TEXT),
+                    (&record.id, Type::TEXT),
+                    (&text, Type::TEXT),
+                ],
+            )
             .await?
             .get(0);
         if !got {
             return Ok(Some(self.holder(key).await?));
         }
-        let text = serde_json::to_string(record).unwrap_or_default();
-        self.client()?
-            .execute(&upsert, &[&ws, &record.id, &text])
-            .await?;
         self.held = Some((key, record.clone()));
+        Ok(None)
+    }
+
+    /// [`Session::try_lock`] and, in the same round trip, the state and the journal as they are
+    /// once the lock is taken (kept for the `load` and `journal` that follow). The reads run in
+    /// the lock's transaction, after it, and only find rows when the lock was taken (they are
+    /// tied to the lock row this statement writes), so a holder waiting for the lock reads
+    /// nothing.
+    async fn try_lock_and_read(
+        &mut self,
+        key: i64,
+        record: &LockRecord,
+    ) -> Result<Option<Option<LockRecord>>, tokio_postgres::Error> {
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|(k, r)| *k == key && r.id == record.id)
+        {
+            // Taken already: the connection dropped after the lock was taken, and `ensure` took
+            // it again on the new one (taking it twice would need two releases).
+            return Ok(None);
+        }
+        let lock_sql = self.sql(LOCK_SQL);
+        let mine = self.sql(
+            "EXISTS (SELECT 1 FROM {s}.locks k WHERE k.workspace = $1 AND k.lock_id = $2 \
+             AND k.backend_pid = pg_backend_pid())",
+        );
+        let head = self.sql(&format!("{HEAD_SQL} AND {mine}"));
+        let rows_sql = self.sql(&format!(
+            "SELECT address, body FROM {{s}}.resources WHERE workspace = $1 AND {mine} ORDER BY address"
+        ));
+        let journal_sql = self.sql(&format!(
+            "SELECT seq, record FROM {{s}}.journal WHERE workspace = $1 AND {mine} ORDER BY seq"
+        ));
+        let ws = self.settings.workspace.clone();
+        let text = serde_json::to_string(record).unwrap_or_default();
+        let id = &record.id;
+        let client = self.client()?;
+        let lock_params: [Param; 4] = [
+            (&key, Type::INT8),
+            (&ws, Type::TEXT),
+            (id, Type::TEXT),
+            (&text, Type::TEXT),
+        ];
+        let read_params: [Param; 2] = [(&ws, Type::TEXT), (id, Type::TEXT)];
+        let (begin, got, head, rows, journal, commit) = tokio::join!(
+            // Read committed: each read sees what was committed before it ran, which is after
+            // the lock was taken, so after the previous holder's last write.
+            client.batch_execute("BEGIN"),
+            client.query_typed_one(&lock_sql, &lock_params),
+            client.query_typed_opt(&head, &read_params),
+            client.query_typed(&rows_sql, &read_params),
+            client.query_typed(&journal_sql, &read_params),
+            client.batch_execute("COMMIT"),
+        );
+        begin?;
+        let got: bool = got?.get(0);
+        // A session-level advisory lock outlives a failed transaction: taken is taken.
+        if got {
+            self.held = Some((key, record.clone()));
+        }
+        let reads = (|| {
+            commit?;
+            Ok::<_, tokio_postgres::Error>((head?, rows?, journal?))
+        })();
+        if !got {
+            return Ok(Some(self.holder(key).await?));
+        }
+        match reads {
+            Ok((head, rows, journal)) => {
+                self.prefetched = Some(Prefetched {
+                    state: Some(head.map(|row| loaded(&row, rows))),
+                    journal: Some(journal_rows(&journal)),
+                });
+            }
+            Err(e) => {
+                // The lock row did not commit: write it on its own (the reads are done again
+                // by the load that follows).
+                tracing::debug!(error = %e, "pg backend: reading with the lock failed");
+                self.prefetched = None;
+                let upsert = self.sql(UPSERT_LOCK_ROW_SQL);
+                self.client()?
+                    .execute_typed(
+                        &upsert,
+                        &[(&ws, Type::TEXT), (id, Type::TEXT), (&text, Type::TEXT)],
+                    )
+                    .await?;
+            }
+        }
         Ok(None)
     }
 
@@ -736,7 +976,13 @@ impl Session {
         );
         let (hi, lo) = halves(key);
         let ws = self.settings.workspace.clone();
-        let row = self.client()?.query_opt(&sql, &[&ws, &hi, &lo]).await?;
+        let row = self
+            .client()?
+            .query_typed_opt(
+                &sql,
+                &[(&ws, Type::TEXT), (&hi, Type::INT8), (&lo, Type::INT8)],
+            )
+            .await?;
         Ok(row.and_then(|r| serde_json::from_str(&r.get::<_, String>(0)).ok()))
     }
 
@@ -749,17 +995,25 @@ impl Session {
         let Some(client) = self.client.as_ref().filter(|c| !c.is_closed()) else {
             return Ok(());
         };
-        let delete = self.sql("DELETE FROM {s}.locks WHERE workspace = $1 AND lock_id = $2");
+        // The row and the lock go in one statement (in either order another runner taking the
+        // lock meanwhile keeps its own row: the delete is for this lock id only).
+        let sql = self.sql(
+            "WITH gone AS (DELETE FROM {s}.locks WHERE workspace = $1 AND lock_id = $2) \
+             SELECT pg_advisory_unlock($3)",
+        );
         let ws = self.settings.workspace.clone();
-        let res: Result<(), tokio_postgres::Error> = async {
-            client.execute(&delete, &[&ws, &id]).await?;
-            client
-                .query_one("SELECT pg_advisory_unlock($1)", &[&key])
-                .await?;
-            Ok(())
-        }
-        .await;
-        res.map_err(|e| self.query_error("releasing the state lock", &e))?;
+        let id_text = id.to_string();
+        client
+            .query_typed_one(
+                &sql,
+                &[
+                    (&ws, Type::TEXT),
+                    (&id_text, Type::TEXT),
+                    (&key, Type::INT8),
+                ],
+            )
+            .await
+            .map_err(|e| self.query_error("releasing the state lock", &e))?;
         tracing::debug!(lock_id = %id, "state lock released");
         Ok(())
     }
@@ -772,7 +1026,12 @@ impl Session {
         let select = self.sql("SELECT lock_id, record FROM {s}.locks WHERE workspace = $1");
         let delete = self.sql("DELETE FROM {s}.locks WHERE workspace = $1 AND lock_id = $2");
         let ws = self.settings.workspace.clone();
-        let Some(row) = self.client()?.query_opt(&select, &[&ws]).await? else {
+        let id_text = id.to_string();
+        let Some(row) = self
+            .client()?
+            .query_typed_opt(&select, &[(&ws, Type::TEXT)])
+            .await?
+        else {
             return Ok(ForceUnlock::NotLocked);
         };
         let lock_id: String = row.get(0);
@@ -785,9 +1044,53 @@ impl Session {
         if self.holder(key).await?.is_some() {
             return Ok(ForceUnlock::StillHeld(Box::new(record)));
         }
-        self.client()?.execute(&delete, &[&ws, &id]).await?;
+        self.client()?
+            .execute_typed(&delete, &[(&ws, Type::TEXT), (&id_text, Type::TEXT)])
+            .await?;
         Ok(ForceUnlock::Cleared(Box::new(record)))
     }
+}
+
+/// The state row of a workspace.
+const HEAD_SQL: &str = "SELECT lineage, serial, meta FROM {s}.states WHERE workspace = $1";
+/// Its resources, in address order.
+const ROWS_SQL: &str =
+    "SELECT address, body FROM {s}.resources WHERE workspace = $1 ORDER BY address";
+/// Its journal, in order.
+const JOURNAL_SQL: &str = "SELECT seq, record FROM {s}.journal WHERE workspace = $1 ORDER BY seq";
+/// Takes the session advisory lock $1 and, when taken, records the holder ($3, $4) in the
+/// workspace's ($2) lock row; answers whether it was taken. The lock function is volatile, so its
+/// CTE runs once, before the insert that reads it.
+const LOCK_SQL: &str = "WITH got AS (SELECT pg_try_advisory_lock($1) AS ok), \
+     recorded AS (INSERT INTO {s}.locks (workspace, lock_id, backend_pid, record) \
+         SELECT $2, $3, pg_backend_pid(), $4 FROM got WHERE got.ok \
+         ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
+             backend_pid = EXCLUDED.backend_pid, record = EXCLUDED.record \
+         RETURNING 1) \
+     SELECT ok FROM got";
+/// The lock row alone ($1 workspace, $2 lock id, $3 record).
+const UPSERT_LOCK_ROW_SQL: &str =
+    "INSERT INTO {s}.locks (workspace, lock_id, backend_pid, record) VALUES ($1, $2, pg_backend_pid(), $3) \
+     ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
+         backend_pid = EXCLUDED.backend_pid, record = EXCLUDED.record";
+
+fn loaded(head: &tokio_postgres::Row, rows: Vec<tokio_postgres::Row>) -> Loaded {
+    let serial: i64 = head.get(1);
+    Loaded {
+        lineage: head.get(0),
+        serial: u64::try_from(serial).unwrap_or_default(),
+        meta: head.get(2),
+        rows: rows
+            .into_iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect(),
+    }
+}
+
+fn journal_rows(rows: &[tokio_postgres::Row]) -> Vec<(i64, String)> {
+    rows.iter()
+        .map(|row| (row.get::<_, i64>(0), row.get::<_, String>(1)))
+        .collect()
 }
 
 /// The schema's name quoted as SQL text for `to_regclass`.

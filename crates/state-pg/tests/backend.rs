@@ -451,3 +451,179 @@ fn a_role_without_create_uses_a_schema_set_up_for_it_and_is_told_why_it_cannot_s
     );
     assert!(!e.contains("limited-Secret-42"), "{e}");
 }
+
+/// A TCP relay between a backend and the cluster that counts round trips: the times the client
+/// spoke again after the server had answered (the first message included).
+struct Relay {
+    port: u16,
+    turns: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Relay {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let turns = Arc::new(AtomicUsize::new(0));
+        let counted = turns.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { return };
+                let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                // Whether the server spoke last: the client's next bytes start a round trip.
+                let answered = Arc::new(AtomicBool::new(true));
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (a, t) = (answered.clone(), counted.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while let Ok(n) = c_in.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        if a.swap(false, Ordering::SeqCst) {
+                            t.fetch_add(1, Ordering::SeqCst);
+                        }
+                        if s_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_out.shutdown(Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while let Ok(n) = s_in.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        // Marked before it is passed on: the client cannot answer earlier.
+                        answered.store(true, Ordering::SeqCst);
+                        if c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = c_out.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        Relay { port, turns }
+    }
+
+    fn turns(&self) -> usize {
+        self.turns.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The count once the relay has passed on everything sent so far (a client's last message,
+    /// which gets no answer, may still be on its way through the relay).
+    fn settled(&self) -> usize {
+        loop {
+            let n = self.turns();
+            std::thread::sleep(Duration::from_millis(300));
+            if self.turns() == n {
+                return n;
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn a_command_takes_the_lock_and_reads_the_state_and_journal_in_one_round_trip() {
+    let c = cluster();
+    // The schema exists (a first use creates it, which takes more round trips).
+    backend("round_trips", "default").load().unwrap();
+    let relay = Relay::start(c.port);
+    let conn = format!(
+        "host=127.0.0.1 port={} user=tunnelform dbname=postgres sslmode=disable",
+        relay.port
+    );
+    let open = || PgBackend::new(settings(&conn, "round_trips", "default", PASSWORD)).unwrap();
+    let rt = rt();
+    // A first run writes a state and leaves an unfinished operation in the journal.
+    let first = open();
+    let held = rt
+        .block_on(first.lock(LockInfo::new("apply"), None, Box::new(|_| {})))
+        .unwrap();
+    let mut s = first.load().unwrap();
+    for i in 0..50 {
+        let (a, r) = tunnel(i);
+        s.resources.insert(a, r);
+    }
+    first.save(&mut s).unwrap();
+    let (addr, _) = tunnel(60);
+    let intent = Intent::new(
+        addr.clone(),
+        JournalAction::Create,
+        ResourceKind::VpnConnection,
+        "ap-guangzhou",
+    );
+    first.append(&Record::Intent(intent)).unwrap();
+    // Another runner waits for the lock meanwhile: it reads nothing while it is held.
+    let second = open();
+    rt.block_on(async {
+        let waiter = second.lock(
+            LockInfo::new("plan"),
+            Some(Duration::from_secs(20)),
+            Box::new(|_| {}),
+        );
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // The last write before the release: the waiter must see it.
+            let (a, mut r) = tunnel(7);
+            r.attributes
+                .insert("name".into(), tunnelform_model::Value::from("last write"));
+            s.resources.insert(a, r);
+            tokio::task::block_in_place(|| first.save(&mut s)).unwrap();
+            held.unlock().await.unwrap();
+        };
+        let (got, ()) = tokio::join!(waiter, release);
+        drop(got.unwrap());
+    });
+    drop(second);
+    drop(first);
+
+    // A command as the CLI runs it: open, lock, load, read the journal, release, close.
+    let before = relay.settled();
+    let b = open();
+    let lock = rt
+        .block_on(b.lock(LockInfo::new("plan"), None, Box::new(|_| {})))
+        .unwrap();
+    let setup_and_lock = relay.turns() - before;
+    let loaded = b.load().unwrap();
+    let journal = b.journal().unwrap();
+    let reads = relay.turns() - before - setup_and_lock;
+    assert_eq!(loaded, s, "the state as the last holder left it");
+    assert_eq!(journal.unfinished().len(), 1);
+    assert_eq!(journal.unfinished()[0].intent.address, addr);
+    // Connecting (start-up and password exchange: 3), the session's set-up with the schema's
+    // version (1), and the lock with the state and journal read in its transaction (1).
+    assert!(
+        setup_and_lock <= 5,
+        "connecting and taking the lock took {setup_and_lock} round trips"
+    );
+    assert_eq!(reads, 0, "the state and journal were read again");
+    // A save of one changed resource: the state row checked, then the writes and the commit.
+    let mut s = loaded;
+    let (a, mut r) = tunnel(8);
+    r.attributes
+        .insert("name".into(), tunnelform_model::Value::from("changed"));
+    s.resources.insert(a, r);
+    let before_save = relay.turns();
+    b.save(&mut s).unwrap();
+    let save = relay.turns() - before_save;
+    assert!(save <= 2, "a save took {save} round trips");
+    // Released in one statement; the session then ends.
+    let before_unlock = relay.turns();
+    rt.block_on(lock.unlock()).unwrap();
+    drop(b);
+    let end = relay.settled() - before_unlock;
+    assert!(end <= 2, "releasing and closing took {end} round trips");
+    assert_eq!(backend("round_trips", "default").load().unwrap(), s);
+}
