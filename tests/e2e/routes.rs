@@ -368,3 +368,225 @@ resource "tencentcloud_route_table_entry" "b" {
     }
     assert_eq!(sb.write_request_count(), 0);
 }
+
+// -------------------------------------------------------------------------------------------------
+// The tunnel's own route (`CreateVpnConnection.Route`): write-only
+
+const TUNNEL: &str = "tencentcloud_vpn_connection.t";
+
+/// A gateway, a customer gateway and one route-based tunnel with `route` (HCL of the block, or
+/// "" for none) and `route_type`.
+fn tunnel_with_route(route: &str, route_type: &str) -> String {
+    format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+
+resource "tencentcloud_vpn_gateway" "gw" {{
+  name      = "site-gw"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "dc" {{
+  name              = "dc"
+  public_ip_address = "203.0.113.10"
+}}
+
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "dc-tunnel"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.dc.id
+  pre_share_key       = "{PSK}"
+  route_type          = "{route_type}"
+{route}
+}}
+"#
+    )
+}
+
+fn route_block(dest: &str, priority: i64) -> String {
+    format!(
+        r#"  route {{
+    destination_cidr_block = "{dest}"
+    priority               = {priority}
+    description            = "data centre"
+  }}"#
+    )
+}
+
+/// The routes the sandbox keeps for its tunnels (from its data file: the API never returns them),
+/// by tunnel id.
+fn kept_routes(data: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(data).expect("reading the sandbox data file");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let mut out = serde_json::Map::new();
+    for region in v["Regions"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        if let Some(m) = region["VpnConnectionRoutes"].as_object() {
+            out.extend(m.clone());
+        }
+    }
+    out
+}
+
+/// `file:line:column` of the first `needle` in the configuration `tf` (written as cfg/main.tf).
+fn location(tf: &str, needle: &str) -> String {
+    let at = tf
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the configuration"));
+    let line = tf[..at].matches('\n').count() + 1;
+    let column = at - tf[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+    format!("cfg/main.tf:{line}:{column}")
+}
+
+#[test]
+fn a_tunnel_keeps_its_route_as_planned_and_a_changed_route_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox.json");
+    let sb = SandboxProc::start(20, &["--data", data.to_str().unwrap()]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&tunnel_with_route(
+        &route_block("192.168.50.0/24", 100),
+        "StaticRoute",
+    ));
+    let r = w.apply(&[]);
+    r.success();
+    let first = w.state_id(TUNNEL);
+
+    // Sent on create: the sandbox has it with the tunnel; DescribeVpnConnections does not return it.
+    let kept = kept_routes(&data);
+    assert_eq!(
+        kept[&first]["DestinationCidrBlock"], "192.168.50.0/24",
+        "{kept:?}"
+    );
+    assert_eq!(kept[&first]["Priority"], 100);
+    assert_eq!(kept[&first]["Description"], "data centre");
+    // Kept in the state as planned, and no change on the next plan (nothing to read back).
+    let state = w.state();
+    let route = &state["resources"][TUNNEL]["attributes"]["route"];
+    assert_eq!(
+        route["destination_cidr_block"], "192.168.50.0/24",
+        "{state}"
+    );
+    assert_eq!(route["priority"], 100);
+    w.assert_no_changes(&[]);
+
+    // ModifyVpnConnectionAttribute takes no Route: a changed route replaces the tunnel.
+    w.config(&tunnel_with_route(
+        &route_block("192.168.50.0/24", 0),
+        "StaticRoute",
+    ));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    for needle in [
+        "tencentcloud_vpn_connection.t must be replaced",
+        "route",
+        "Plan: 1 to add, 0 to change, 1 to destroy.",
+    ] {
+        assert!(
+            p.stdout.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stdout
+        );
+    }
+    w.apply(&[]).success();
+    let second = w.state_id(TUNNEL);
+    assert_ne!(second, first);
+    let kept = kept_routes(&data);
+    assert_eq!(kept[&second]["Priority"], 0);
+    assert!(
+        !kept.contains_key(&first),
+        "the old tunnel's route outlived it: {kept:?}"
+    );
+    w.assert_no_changes(&[]);
+
+    // Removing the route is a replacement too (the API cannot drop it from a tunnel).
+    w.config(&tunnel_with_route("", "StaticRoute"));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    assert!(
+        p.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        p.stdout
+    );
+}
+
+#[test]
+fn an_imported_tunnel_takes_the_configured_route_without_a_change() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tf = tunnel_with_route(&route_block("192.168.60.0/24", 100), "StaticRoute");
+    w.config(&tf);
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+
+    // The route cannot be read from the cloud: an imported tunnel records the configuration's.
+    w.tf(&["state", "rm", TUNNEL, "--dir", "cfg"]).success();
+    w.tf(&["import", TUNNEL, &id, "--dir", "cfg"]).success();
+    assert_eq!(w.state_id(TUNNEL), id);
+    let state = w.state();
+    assert_eq!(
+        state["resources"][TUNNEL]["attributes"]["route"]["destination_cidr_block"],
+        "192.168.60.0/24",
+        "{state}"
+    );
+    w.assert_no_changes(&[]);
+    // From then on the recorded value is the tunnel's: a change replaces it.
+    w.config(&tunnel_with_route(
+        &route_block("192.168.61.0/24", 100),
+        "StaticRoute",
+    ));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    assert!(
+        p.stdout
+            .contains("tencentcloud_vpn_connection.t must be replaced"),
+        "{}",
+        p.stdout
+    );
+}
+
+#[test]
+fn a_route_on_a_policy_tunnel_or_inside_the_vpc_fails_the_plan_before_any_write() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tf = tunnel_with_route(&route_block("192.168.50.0/24", 0), "Policy");
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "A route needs a route-based tunnel".to_string(),
+        "route_type = \"StaticRoute\"".to_string(),
+        location(&tf, "route {"),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    // vpc-sandbox1 is 10.0.0.0/16.
+    let tf = tunnel_with_route(&route_block("10.0.8.0/24", 0), "StaticRoute");
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Tunnel route overlaps the VPC".to_string(),
+        "10.0.0.0/16".to_string(),
+        location(&tf, "\"10.0.8.0/24\""),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), 0);
+}
