@@ -590,3 +590,95 @@ fn a_route_on_a_policy_tunnel_or_inside_the_vpc_fails_the_plan_before_any_write(
     }
     assert_eq!(sb.write_request_count(), 0);
 }
+
+// -------------------------------------------------------------------------------------------------
+// Plan-time route checks
+
+#[test]
+fn route_entries_inside_the_vpc_and_gateway_routes_into_policy_tunnels_fail_the_plan() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // The default table by id (not managed here), and a table this plan creates: both in
+    // vpc-sandbox1 (10.0.0.0/16).
+    let tf = r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+resource "tencentcloud_route_table" "app" {
+  vpc_id = "vpc-sandbox1"
+  name   = "app"
+}
+
+resource "tencentcloud_route_table_entry" "default" {
+  route_table_id         = "rtb-sandbox1"
+  destination_cidr_block = "10.0.3.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+
+resource "tencentcloud_route_table_entry" "app" {
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "10.0.200.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+
+resource "tencentcloud_route_table_entry" "outside" {
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "192.168.0.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+"#;
+    w.config(tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Route destination inside the VPC".to_string(),
+        location(tf, "\"10.0.3.0/24\""),
+        location(tf, "\"10.0.200.0/24\""),
+        "InvalidParameterValue.VpcCidrConflict".to_string(),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert!(!p.stderr.contains("192.168.0.0/24"), "{}", p.stderr);
+
+    // A gateway route into a tunnel of the configuration that is not route-based.
+    let tf = format!(
+        "{}{}",
+        tunnel_with_route("", "Policy").replace(
+            "  route_type          = \"Policy\"\n",
+            "  route_type          = \"Policy\"\n  security_group_policy {\n    local_cidr_block  = \"10.0.1.0/24\"\n    remote_cidr_block = [\"192.168.7.0/24\"]\n  }\n",
+        ),
+        r#"
+resource "tencentcloud_vpn_gateway_route" "to_dc" {
+  vpn_gateway_id         = tencentcloud_vpn_gateway.gw.id
+  destination_cidr_block = "192.168.7.0/24"
+  instance_type          = "VPNCONN"
+  instance_id            = tencentcloud_vpn_connection.t.id
+  priority               = 0
+  status                 = "ENABLE"
+}
+"#
+    );
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "VPN gateway route into a tunnel that is not route-based".to_string(),
+        "route_type is \"Policy\"".to_string(),
+        location(&tf, "tencentcloud_vpn_connection.t.id"),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), 0);
+}
