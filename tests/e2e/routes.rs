@@ -682,3 +682,185 @@ resource "tencentcloud_vpn_gateway_route" "to_dc" {
     }
     assert_eq!(sb.write_request_count(), 0);
 }
+
+// -------------------------------------------------------------------------------------------------
+// Terraform-state migration of the three route kinds
+
+/// One managed resource of a Terraform v4 state.
+fn tf_resource(type_name: &str, name: &str, attributes: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "mode": "managed",
+        "type": type_name,
+        "name": name,
+        "provider": "provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]",
+        "instances": [{
+            "schema_version": 0,
+            "attributes": attributes,
+            "sensitive_attributes": [],
+            "private": "bnVsbA=="
+        }]
+    })
+}
+
+#[test]
+fn a_terraform_state_of_route_tables_entries_and_gateway_routes_migrates_with_no_changes() {
+    use tunnelform_tencent_api::actions::{CreateRouteTable, CreateVpnGatewayRoutes};
+    use tunnelform_tencent_api::vpc::{
+        CreateRouteTableRequest, CreateVpnGatewayRoutesRequest, VpnGatewayRoute,
+    };
+
+    let sb = SandboxProc::start(20, &[]);
+    let cloud = sb.cloud();
+    // The gateway and its route-based tunnel, made by tunnelform in another directory.
+    let base = Work::with_sandbox(&sb);
+    base.config(&tunnel_with_route("", "StaticRoute"));
+    base.apply(&[]).success();
+    let gw = base.state_id("tencentcloud_vpn_gateway.gw");
+    let tunnel = base.state_id(TUNNEL);
+
+    // What Terraform made: a route table, an entry in it and a gateway route into the tunnel.
+    let table = cloud
+        .call::<CreateRouteTable>(
+            REGION,
+            &CreateRouteTableRequest {
+                vpc_id: "vpc-sandbox1".into(),
+                route_table_name: "tf-app".into(),
+                tags: None,
+            },
+        )
+        .route_table;
+    let rtb = table.route_table_id.clone();
+    let created = cloud.call::<CreateRoutes>(
+        REGION,
+        &CreateRoutesRequest {
+            route_table_id: rtb.clone(),
+            routes: vec![Route {
+                destination_cidr_block: Some("192.168.70.0/24".into()),
+                gateway_type: Some("VPN".into()),
+                gateway_id: Some(gw.clone()),
+                route_description: Some("tf".into()),
+                ..Default::default()
+            }],
+        },
+    );
+    let entry = created.route_table_set[0]
+        .route_set
+        .iter()
+        .find(|r| r.destination_cidr_block.as_deref() == Some("192.168.70.0/24"))
+        .unwrap()
+        .clone();
+    let gw_route = cloud
+        .call::<CreateVpnGatewayRoutes>(
+            REGION,
+            &CreateVpnGatewayRoutesRequest {
+                vpn_gateway_id: gw.clone(),
+                routes: vec![VpnGatewayRoute {
+                    destination_cidr_block: "192.168.70.0/24".into(),
+                    instance_type: "VPNCONN".into(),
+                    instance_id: tunnel.clone(),
+                    priority: 100,
+                    status: "DISABLE".into(),
+                    ..Default::default()
+                }],
+            },
+        )
+        .routes
+        .remove(0);
+    let vpnr = gw_route.route_id.clone().unwrap();
+
+    // The provider's ids: the table's, `<route id>.<rtb-id>`, `<vpngw-id>#<vpnr-id>`.
+    let entry_id = format!("{}.{rtb}", entry.route_id.unwrap());
+    let gw_route_id = format!("{gw}#{vpnr}");
+    let tfstate = serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.5.7",
+        "serial": 7,
+        "lineage": "0c4d5e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5",
+        "outputs": {},
+        "resources": [
+            tf_resource("tencentcloud_route_table", "app", serde_json::json!({
+                "id": rtb,
+                "vpc_id": "vpc-sandbox1",
+                "name": "tf-app",
+                "tags": {},
+                "is_default": false,
+                "subnet_ids": [],
+                "route_entry_ids": [entry_id.clone()],
+                "create_time": table.created_time,
+            })),
+            tf_resource("tencentcloud_route_table_entry", "to_dc", serde_json::json!({
+                "id": entry_id,
+                "route_table_id": rtb,
+                "destination_cidr_block": "192.168.70.0/24",
+                "next_type": "VPN",
+                "next_hub": gw,
+                "description": "tf",
+                "disabled": false,
+                "route_item_id": entry.route_item_id,
+            })),
+            tf_resource("tencentcloud_vpn_gateway_route", "to_dc", serde_json::json!({
+                "id": gw_route_id,
+                "vpn_gateway_id": gw,
+                "destination_cidr_block": "192.168.70.0/24",
+                "instance_type": "VPNCONN",
+                "instance_id": tunnel,
+                "priority": 100,
+                "status": "DISABLE",
+                "route_id": vpnr,
+                "type": gw_route.route_type,
+                "create_time": gw_route.create_time,
+                "update_time": gw_route.update_time,
+            })),
+        ]
+    });
+
+    // The same files Terraform used (the gateway and tunnel are not managed here).
+    let w = Work::with_sandbox(&sb);
+    w.config(&format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+
+resource "tencentcloud_route_table" "app" {{
+  vpc_id = "vpc-sandbox1"
+  name   = "tf-app"
+}}
+
+resource "tencentcloud_route_table_entry" "to_dc" {{
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "192.168.70.0/24"
+  next_type              = "VPN"
+  next_hub               = "{gw}"
+  description            = "tf"
+}}
+
+resource "tencentcloud_vpn_gateway_route" "to_dc" {{
+  vpn_gateway_id         = "{gw}"
+  destination_cidr_block = "192.168.70.0/24"
+  instance_type          = "VPNCONN"
+  instance_id            = "{tunnel}"
+  priority               = 100
+  status                 = "DISABLE"
+}}
+"#
+    ));
+    w.write("terraform.tfstate", &tfstate.to_string());
+    let writes = sb.write_request_count();
+    let r = w.tf(&[
+        "state",
+        "migrate-terraform",
+        "terraform.tfstate",
+        "--dir",
+        "cfg",
+    ]);
+    r.success();
+    assert!(r.stdout.contains("Migrated 3 object(s)"), "{}", r.stdout);
+    assert_eq!(sb.write_request_count(), writes);
+    let ids = w.state_ids();
+    assert_eq!(ids["tencentcloud_route_table.app"], rtb);
+    assert_eq!(ids[ENTRY], entry_id);
+    assert_eq!(ids[GW_ROUTE], gw_route_id);
+    w.assert_no_changes(&[]);
+    assert_eq!(sb.write_request_count(), writes);
+}
