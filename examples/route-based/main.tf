@@ -1,5 +1,6 @@
 # Route-based VPN: two redundant StaticRoute tunnels from one VPN gateway to two customer gateways
-# (a primary and a backup router in the data centre), with health checks. The gateway sends the
+# (a primary and a backup router in the data centre), with health checks. Each tunnel carries its
+# own route to its router's loopback (`route`, write-only). The gateway sends the
 # data centre's ranges into the primary tunnel (priority 0) and falls back to the backup one
 # (priority 100); the VPC's default route table sends them to the gateway. The primary router's
 # configuration (it holds the pre-shared key) is a sensitive output: plans, logs and the state
@@ -24,8 +25,8 @@ locals {
   # The data centre's ranges: reached through the tunnels.
   dc_ranges = ["192.168.0.0/20", "172.20.0.0/16"]
   routers = {
-    primary = { ip = "203.0.113.10", priority = 0 }
-    backup  = { ip = "203.0.113.11", priority = 100 }
+    primary = { ip = "203.0.113.10", priority = 0, loopback = "192.168.255.1/32" }
+    backup  = { ip = "203.0.113.11", priority = 100, loopback = "192.168.255.2/32" }
   }
   # Every (router, range) pair: one gateway route each.
   gateway_routes = {
@@ -62,6 +63,14 @@ resource "tencentcloud_vpn_connection" "dc" {
   ipsec_encrypt_algorithm    = "AES-CBC-256"
   ipsec_integrity_algorithm  = "SHA-256"
   ipsec_pfs_dh_group         = "DH-GROUP14"
+
+  # The tunnel's own route (sent on create only; a change replaces the tunnel): each router's
+  # loopback, for monitoring it through its own tunnel.
+  route {
+    destination_cidr_block = each.value.loopback
+    priority               = each.value.priority
+    description            = "dc-${each.key} loopback"
+  }
 
   dpd_enable          = 1
   dpd_timeout         = 30

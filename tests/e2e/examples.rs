@@ -169,6 +169,14 @@ fn route_based() {
         r.stdout
     );
     assert!(!r.stdout.contains("route-based-demo-key-0001"));
+    // Each tunnel's own route (write-only) is kept as planned.
+    let state = w.state_of("route-based");
+    assert_eq!(
+        state["resources"][r#"tencentcloud_vpn_connection.dc["primary"]"#]["attributes"]["route"]
+            ["destination_cidr_block"],
+        "192.168.255.1/32",
+        "{state}"
+    );
     no_changes(&w, "examples/route-based");
     let out = w.tf(&[
         "output",

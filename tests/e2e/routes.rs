@@ -368,3 +368,499 @@ resource "tencentcloud_route_table_entry" "b" {
     }
     assert_eq!(sb.write_request_count(), 0);
 }
+
+// -------------------------------------------------------------------------------------------------
+// The tunnel's own route (`CreateVpnConnection.Route`): write-only
+
+const TUNNEL: &str = "tencentcloud_vpn_connection.t";
+
+/// A gateway, a customer gateway and one route-based tunnel with `route` (HCL of the block, or
+/// "" for none) and `route_type`.
+fn tunnel_with_route(route: &str, route_type: &str) -> String {
+    format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+
+resource "tencentcloud_vpn_gateway" "gw" {{
+  name      = "site-gw"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}}
+
+resource "tencentcloud_vpn_customer_gateway" "dc" {{
+  name              = "dc"
+  public_ip_address = "203.0.113.10"
+}}
+
+resource "tencentcloud_vpn_connection" "t" {{
+  name                = "dc-tunnel"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.dc.id
+  pre_share_key       = "{PSK}"
+  route_type          = "{route_type}"
+{route}
+}}
+"#
+    )
+}
+
+fn route_block(dest: &str, priority: i64) -> String {
+    format!(
+        r#"  route {{
+    destination_cidr_block = "{dest}"
+    priority               = {priority}
+    description            = "data centre"
+  }}"#
+    )
+}
+
+/// The routes the sandbox keeps for its tunnels (from its data file: the API never returns them),
+/// by tunnel id.
+fn kept_routes(data: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(data).expect("reading the sandbox data file");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let mut out = serde_json::Map::new();
+    for region in v["Regions"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        if let Some(m) = region["VpnConnectionRoutes"].as_object() {
+            out.extend(m.clone());
+        }
+    }
+    out
+}
+
+/// `file:line:column` of the first `needle` in the configuration `tf` (written as cfg/main.tf).
+fn location(tf: &str, needle: &str) -> String {
+    let at = tf
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the configuration"));
+    let line = tf[..at].matches('\n').count() + 1;
+    let column = at - tf[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+    format!("cfg/main.tf:{line}:{column}")
+}
+
+#[test]
+fn a_tunnel_keeps_its_route_as_planned_and_a_changed_route_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox.json");
+    let sb = SandboxProc::start(20, &["--data", data.to_str().unwrap()]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&tunnel_with_route(
+        &route_block("192.168.50.0/24", 100),
+        "StaticRoute",
+    ));
+    let r = w.apply(&[]);
+    r.success();
+    let first = w.state_id(TUNNEL);
+
+    // Sent on create: the sandbox has it with the tunnel; DescribeVpnConnections does not return it.
+    let kept = kept_routes(&data);
+    assert_eq!(
+        kept[&first]["DestinationCidrBlock"], "192.168.50.0/24",
+        "{kept:?}"
+    );
+    assert_eq!(kept[&first]["Priority"], 100);
+    assert_eq!(kept[&first]["Description"], "data centre");
+    // Kept in the state as planned, and no change on the next plan (nothing to read back).
+    let state = w.state();
+    let route = &state["resources"][TUNNEL]["attributes"]["route"];
+    assert_eq!(
+        route["destination_cidr_block"], "192.168.50.0/24",
+        "{state}"
+    );
+    assert_eq!(route["priority"], 100);
+    w.assert_no_changes(&[]);
+
+    // ModifyVpnConnectionAttribute takes no Route: a changed route replaces the tunnel.
+    w.config(&tunnel_with_route(
+        &route_block("192.168.50.0/24", 0),
+        "StaticRoute",
+    ));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    for needle in [
+        "tencentcloud_vpn_connection.t must be replaced",
+        "route",
+        "Plan: 1 to add, 0 to change, 1 to destroy.",
+    ] {
+        assert!(
+            p.stdout.contains(needle),
+            "{needle:?} not in:\n{}",
+            p.stdout
+        );
+    }
+    w.apply(&[]).success();
+    let second = w.state_id(TUNNEL);
+    assert_ne!(second, first);
+    let kept = kept_routes(&data);
+    assert_eq!(kept[&second]["Priority"], 0);
+    assert!(
+        !kept.contains_key(&first),
+        "the old tunnel's route outlived it: {kept:?}"
+    );
+    w.assert_no_changes(&[]);
+
+    // Removing the route is a replacement too (the API cannot drop it from a tunnel).
+    w.config(&tunnel_with_route("", "StaticRoute"));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    assert!(
+        p.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        p.stdout
+    );
+}
+
+#[test]
+fn an_imported_tunnel_takes_the_configured_route_without_a_change() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tf = tunnel_with_route(&route_block("192.168.60.0/24", 100), "StaticRoute");
+    w.config(&tf);
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+
+    // The route cannot be read from the cloud: an imported tunnel records the configuration's.
+    w.tf(&["state", "rm", TUNNEL, "--dir", "cfg"]).success();
+    w.tf(&["import", TUNNEL, &id, "--dir", "cfg"]).success();
+    assert_eq!(w.state_id(TUNNEL), id);
+    let state = w.state();
+    assert_eq!(
+        state["resources"][TUNNEL]["attributes"]["route"]["destination_cidr_block"],
+        "192.168.60.0/24",
+        "{state}"
+    );
+    w.assert_no_changes(&[]);
+    // From then on the recorded value is the tunnel's: a change replaces it.
+    w.config(&tunnel_with_route(
+        &route_block("192.168.61.0/24", 100),
+        "StaticRoute",
+    ));
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(2);
+    assert!(
+        p.stdout
+            .contains("tencentcloud_vpn_connection.t must be replaced"),
+        "{}",
+        p.stdout
+    );
+}
+
+#[test]
+fn a_route_on_a_policy_tunnel_or_inside_the_vpc_fails_the_plan_before_any_write() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    let tf = tunnel_with_route(&route_block("192.168.50.0/24", 0), "Policy");
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "A route needs a route-based tunnel".to_string(),
+        "route_type = \"StaticRoute\"".to_string(),
+        location(&tf, "route {"),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    // vpc-sandbox1 is 10.0.0.0/16.
+    let tf = tunnel_with_route(&route_block("10.0.8.0/24", 0), "StaticRoute");
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Tunnel route overlaps the VPC".to_string(),
+        "10.0.0.0/16".to_string(),
+        location(&tf, "\"10.0.8.0/24\""),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), 0);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Plan-time route checks
+
+#[test]
+fn route_entries_inside_the_vpc_and_gateway_routes_into_policy_tunnels_fail_the_plan() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // The default table by id (not managed here), and a table this plan creates: both in
+    // vpc-sandbox1 (10.0.0.0/16).
+    let tf = r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+resource "tencentcloud_route_table" "app" {
+  vpc_id = "vpc-sandbox1"
+  name   = "app"
+}
+
+resource "tencentcloud_route_table_entry" "default" {
+  route_table_id         = "rtb-sandbox1"
+  destination_cidr_block = "10.0.3.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+
+resource "tencentcloud_route_table_entry" "app" {
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "10.0.200.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+
+resource "tencentcloud_route_table_entry" "outside" {
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "192.168.0.0/24"
+  next_type              = "NORMAL_CVM"
+  next_hub               = "10.0.0.5"
+}
+"#;
+    w.config(tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "Route destination inside the VPC".to_string(),
+        location(tf, "\"10.0.3.0/24\""),
+        location(tf, "\"10.0.200.0/24\""),
+        "InvalidParameterValue.VpcCidrConflict".to_string(),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert!(!p.stderr.contains("192.168.0.0/24"), "{}", p.stderr);
+
+    // A gateway route into a tunnel of the configuration that is not route-based.
+    let tf = format!(
+        "{}{}",
+        tunnel_with_route("", "Policy").replace(
+            "  route_type          = \"Policy\"\n",
+            "  route_type          = \"Policy\"\n  security_group_policy {\n    local_cidr_block  = \"10.0.1.0/24\"\n    remote_cidr_block = [\"192.168.7.0/24\"]\n  }\n",
+        ),
+        r#"
+resource "tencentcloud_vpn_gateway_route" "to_dc" {
+  vpn_gateway_id         = tencentcloud_vpn_gateway.gw.id
+  destination_cidr_block = "192.168.7.0/24"
+  instance_type          = "VPNCONN"
+  instance_id            = tencentcloud_vpn_connection.t.id
+  priority               = 0
+  status                 = "ENABLE"
+}
+"#
+    );
+    w.config(&tf);
+    let p = w.plan(&[]);
+    p.expect_code(1);
+    for needle in [
+        "VPN gateway route into a tunnel that is not route-based".to_string(),
+        "route_type is \"Policy\"".to_string(),
+        location(&tf, "tencentcloud_vpn_connection.t.id"),
+    ] {
+        assert!(
+            p.stderr.contains(&needle),
+            "{needle:?} not in:\n{}",
+            p.stderr
+        );
+    }
+    assert_eq!(sb.write_request_count(), 0);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Terraform-state migration of the three route kinds
+
+/// One managed resource of a Terraform v4 state.
+fn tf_resource(type_name: &str, name: &str, attributes: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "mode": "managed",
+        "type": type_name,
+        "name": name,
+        "provider": "provider[\"registry.terraform.io/tencentcloudstack/tencentcloud\"]",
+        "instances": [{
+            "schema_version": 0,
+            "attributes": attributes,
+            "sensitive_attributes": [],
+            "private": "bnVsbA=="
+        }]
+    })
+}
+
+#[test]
+fn a_terraform_state_of_route_tables_entries_and_gateway_routes_migrates_with_no_changes() {
+    use tunnelform_tencent_api::actions::{CreateRouteTable, CreateVpnGatewayRoutes};
+    use tunnelform_tencent_api::vpc::{
+        CreateRouteTableRequest, CreateVpnGatewayRoutesRequest, VpnGatewayRoute,
+    };
+
+    let sb = SandboxProc::start(20, &[]);
+    let cloud = sb.cloud();
+    // The gateway and its route-based tunnel, made by tunnelform in another directory.
+    let base = Work::with_sandbox(&sb);
+    base.config(&tunnel_with_route("", "StaticRoute"));
+    base.apply(&[]).success();
+    let gw = base.state_id("tencentcloud_vpn_gateway.gw");
+    let tunnel = base.state_id(TUNNEL);
+
+    // What Terraform made: a route table, an entry in it and a gateway route into the tunnel.
+    let table = cloud
+        .call::<CreateRouteTable>(
+            REGION,
+            &CreateRouteTableRequest {
+                vpc_id: "vpc-sandbox1".into(),
+                route_table_name: "tf-app".into(),
+                tags: None,
+            },
+        )
+        .route_table;
+    let rtb = table.route_table_id.clone();
+    let created = cloud.call::<CreateRoutes>(
+        REGION,
+        &CreateRoutesRequest {
+            route_table_id: rtb.clone(),
+            routes: vec![Route {
+                destination_cidr_block: Some("192.168.70.0/24".into()),
+                gateway_type: Some("VPN".into()),
+                gateway_id: Some(gw.clone()),
+                route_description: Some("tf".into()),
+                ..Default::default()
+            }],
+        },
+    );
+    let entry = created.route_table_set[0]
+        .route_set
+        .iter()
+        .find(|r| r.destination_cidr_block.as_deref() == Some("192.168.70.0/24"))
+        .unwrap()
+        .clone();
+    let gw_route = cloud
+        .call::<CreateVpnGatewayRoutes>(
+            REGION,
+            &CreateVpnGatewayRoutesRequest {
+                vpn_gateway_id: gw.clone(),
+                routes: vec![VpnGatewayRoute {
+                    destination_cidr_block: "192.168.70.0/24".into(),
+                    instance_type: "VPNCONN".into(),
+                    instance_id: tunnel.clone(),
+                    priority: 100,
+                    status: "DISABLE".into(),
+                    ..Default::default()
+                }],
+            },
+        )
+        .routes
+        .remove(0);
+    let vpnr = gw_route.route_id.clone().unwrap();
+
+    // The provider's ids: the table's, `<route id>.<rtb-id>`, `<vpngw-id>#<vpnr-id>`.
+    let entry_id = format!("{}.{rtb}", entry.route_id.unwrap());
+    let gw_route_id = format!("{gw}#{vpnr}");
+    let tfstate = serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.5.7",
+        "serial": 7,
+        "lineage": "0c4d5e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5",
+        "outputs": {},
+        "resources": [
+            tf_resource("tencentcloud_route_table", "app", serde_json::json!({
+                "id": rtb,
+                "vpc_id": "vpc-sandbox1",
+                "name": "tf-app",
+                "tags": {},
+                "is_default": false,
+                "subnet_ids": [],
+                "route_entry_ids": [entry_id.clone()],
+                "create_time": table.created_time,
+            })),
+            tf_resource("tencentcloud_route_table_entry", "to_dc", serde_json::json!({
+                "id": entry_id,
+                "route_table_id": rtb,
+                "destination_cidr_block": "192.168.70.0/24",
+                "next_type": "VPN",
+                "next_hub": gw,
+                "description": "tf",
+                "disabled": false,
+                "route_item_id": entry.route_item_id,
+            })),
+            tf_resource("tencentcloud_vpn_gateway_route", "to_dc", serde_json::json!({
+                "id": gw_route_id,
+                "vpn_gateway_id": gw,
+                "destination_cidr_block": "192.168.70.0/24",
+                "instance_type": "VPNCONN",
+                "instance_id": tunnel,
+                "priority": 100,
+                "status": "DISABLE",
+                "route_id": vpnr,
+                "type": gw_route.route_type,
+                "create_time": gw_route.create_time,
+                "update_time": gw_route.update_time,
+            })),
+        ]
+    });
+
+    // The same files Terraform used (the gateway and tunnel are not managed here).
+    let w = Work::with_sandbox(&sb);
+    w.config(&format!(
+        r#"
+provider "tencentcloud" {{
+  region = "ap-guangzhou"
+}}
+
+resource "tencentcloud_route_table" "app" {{
+  vpc_id = "vpc-sandbox1"
+  name   = "tf-app"
+}}
+
+resource "tencentcloud_route_table_entry" "to_dc" {{
+  route_table_id         = tencentcloud_route_table.app.id
+  destination_cidr_block = "192.168.70.0/24"
+  next_type              = "VPN"
+  next_hub               = "{gw}"
+  description            = "tf"
+}}
+
+resource "tencentcloud_vpn_gateway_route" "to_dc" {{
+  vpn_gateway_id         = "{gw}"
+  destination_cidr_block = "192.168.70.0/24"
+  instance_type          = "VPNCONN"
+  instance_id            = "{tunnel}"
+  priority               = 100
+  status                 = "DISABLE"
+}}
+"#
+    ));
+    w.write("terraform.tfstate", &tfstate.to_string());
+    let writes = sb.write_request_count();
+    let r = w.tf(&[
+        "state",
+        "migrate-terraform",
+        "terraform.tfstate",
+        "--dir",
+        "cfg",
+    ]);
+    r.success();
+    assert!(r.stdout.contains("Migrated 3 object(s)"), "{}", r.stdout);
+    assert_eq!(sb.write_request_count(), writes);
+    let ids = w.state_ids();
+    assert_eq!(ids["tencentcloud_route_table.app"], rtb);
+    assert_eq!(ids[ENTRY], entry_id);
+    assert_eq!(ids[GW_ROUTE], gw_route_id);
+    w.assert_no_changes(&[]);
+    assert_eq!(sb.write_request_count(), writes);
+}

@@ -53,6 +53,17 @@ pub async fn read_objects(
         .collect())
 }
 
+/// Completes an object read from the cloud with its write-only arguments as `recorded` (the
+/// state's): the API never returns them, so the state's value is the object's. An argument the
+/// state never recorded stays absent (the plan then takes the configuration's value).
+pub fn with_write_only(obj: &mut RemoteObject, recorded: &Attrs) {
+    for attr in obj.kind.schema().attrs.iter().filter(|a| a.write_only) {
+        if let Some(v) = recorded.get(attr.name) {
+            obj.attrs.insert(attr.name.to_string(), v.clone());
+        }
+    }
+}
+
 /// Refreshes every managed object in `state`.
 pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, ApiError> {
     // (region, kind) -> [(address, id)]
@@ -89,7 +100,10 @@ pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, A
                     }
                     _ => by_id.remove(&id),
                 };
-                if let Some(o) = obj {
+                if let Some(mut o) = obj {
+                    if let Some(rs) = state.resources.get(&addr) {
+                        with_write_only(&mut o, &rs.attributes);
+                    }
                     out.push((addr, o));
                 }
             }

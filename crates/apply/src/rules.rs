@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::Ipv4Net;
 use tunnelform_kinds::{PlanView, ResourceKind, Step, Target};
-use tunnelform_tencent_api::actions::DescribeVpcs;
-use tunnelform_tencent_api::vpc::DescribeVpcsRequest;
 use tunnelform_tencent_api::{ApiError, Client};
 
 use tunnelform_config::{Config, Instance};
@@ -210,28 +208,13 @@ pub fn plan_vpcs(
     out
 }
 
-/// The CIDR blocks of `vpcs` (region -> ids): one DescribeVpcs per region (100 ids per call).
+/// The CIDR blocks of `vpcs` (region -> VPC or route table ids), read by the kinds' helper
+/// ([`tunnelform_kinds::vpcs::read_cidrs`]: batched, per region).
 pub async fn vpc_cidrs(
     client: &Client,
     vpcs: &BTreeMap<String, BTreeSet<String>>,
 ) -> Result<HashMap<String, Ipv4Net>, ApiError> {
-    let mut out = HashMap::new();
-    for (region, ids) in vpcs {
-        let ids: Vec<String> = ids.iter().cloned().collect();
-        for chunk in ids.chunks(100) {
-            let req = DescribeVpcsRequest {
-                vpc_ids: Some(chunk.to_vec()),
-                limit: Some("100".to_string()),
-                ..Default::default()
-            };
-            for vpc in client.call::<DescribeVpcs>(region, &req).await?.vpc_set {
-                if let Ok(net) = vpc.cidr_block.parse::<Ipv4Net>() {
-                    out.insert(vpc.vpc_id, net);
-                }
-            }
-        }
-    }
-    Ok(out)
+    tunnelform_kinds::vpcs::read_cidrs(client, vpcs).await
 }
 
 /// Each kind's rules that need the VPCs' CIDR blocks (`cidrs`, by VPC id).

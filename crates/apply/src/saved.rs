@@ -275,7 +275,7 @@ async fn check_remote(client: &Client, plan: &Plan) -> Result<(), SavedError> {
             .schema()
             .attrs
             .iter()
-            .filter(|a| a.is_argument())
+            .filter(|a| a.is_argument() && a.is_read_back())
             .filter(|a| {
                 let null = Value::Null;
                 !same_as_saved(

@@ -201,6 +201,19 @@ pub fn resource_state(
         let prev = previous.and_then(|p| p.attributes.get(k));
         attributes.insert(k.clone(), tunnelform_state::mask_sensitive_reusing(v, prev));
     }
+    // Write-only arguments are never read back: the planned value, else the one recorded before.
+    for attr in kind.schema().attrs.iter().filter(|a| a.write_only) {
+        if attributes.contains_key(attr.name) || secret_digests.contains_key(attr.name) {
+            continue;
+        }
+        let kept = planned
+            .and_then(|p| p.get(attr.name))
+            .filter(|v| !v.is_unknown() && !v.contains_sensitive())
+            .or_else(|| previous.and_then(|p| p.attributes.get(attr.name)));
+        if let Some(v) = kept {
+            attributes.insert(attr.name.to_string(), v.deep_unmarked());
+        }
+    }
     ResourceState {
         attributes,
         create_before_destroy,

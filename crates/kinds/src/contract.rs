@@ -240,12 +240,14 @@ pub trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// The VPCs (by region) whose CIDR blocks [`Kind::check_plan_vpcs`] needs.
+    /// The VPCs (by region) whose CIDR blocks [`Kind::check_plan_vpcs`] needs: VPC ids, or route
+    /// table ids standing for their table's VPC (see [`crate::vpcs::read_cidrs`]).
     fn plan_vpcs(&self, _plan: &dyn PlanView) -> BTreeMap<String, BTreeSet<String>> {
         BTreeMap::new()
     }
 
-    /// Rules that need the VPCs' CIDR blocks (`cidrs`, by VPC id, as read by the engine).
+    /// Rules that need the VPCs' CIDR blocks (`cidrs`, by the ids [`Kind::plan_vpcs`] gave, as
+    /// read by the engine).
     fn check_plan_vpcs(
         &self,
         _plan: &dyn PlanView,

@@ -5,7 +5,8 @@
 //! mapping to and from the API (batched read, create, update, delete) and how it settles (a task,
 //! or a state to reach). The engine (plan, apply) asks kinds through [`Kind`] and knows none of
 //! them. Shared helpers sit beside the kinds: [`tags`] (ownership and user tags, the tag
-//! service), [`attrs`] (value conversions), [`net`] (CIDR arithmetic), [`asn`].
+//! service), [`attrs`] (value conversions), [`net`] (CIDR arithmetic), [`asn`], [`vpcs`] (the
+//! CIDR blocks plan rules need).
 
 pub mod asn;
 pub mod attrs;
@@ -19,6 +20,7 @@ pub mod registry;
 pub mod route_table;
 pub mod route_table_entry;
 pub mod tags;
+pub mod vpcs;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 pub mod vpn_gateway_route;

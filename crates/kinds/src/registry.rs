@@ -211,6 +211,8 @@ mod tests {
                 "vpn_gateway_id",
                 "customer_gateway_id",
                 "route_type",
+                // The provider's (commented-out) `route` is ForceNew too: the API cannot change it.
+                "route",
                 "bgp_config"
             ]
         );

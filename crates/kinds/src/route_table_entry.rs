@@ -6,15 +6,16 @@
 //! A create that meets `InvalidParameterValue.Duplicate` (an earlier run's create whose answer was
 //! lost, or a lost state) adopts the entry that is there with the same destination and next hop.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
+use ipnet::Ipv4Net;
 use tunnelform_model::schema::{
     AttrSchema, AttrType as T, BlockSchema, Check as C, DefaultValue as D,
 };
-use tunnelform_model::{Attrs, Value};
+use tunnelform_model::{Attrs, Diagnostic, Value};
 use tunnelform_tencent_api::actions::{CreateRoutes, DeleteRoutes, DisableRoutes, EnableRoutes};
 use tunnelform_tencent_api::vpc::{
     CreateRoutesRequest, DeleteRoutesRequest, Route, RouteSwitchRequest, RouteTable,
@@ -27,6 +28,8 @@ use crate::contract::{
     Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, Problem,
     RegionHint,
 };
+use crate::plan_view::{PlanView, Step, Target};
+use crate::registry::ResourceKind;
 use crate::route_table::entry_id;
 use crate::tags::Tag;
 
@@ -76,6 +79,23 @@ pub const SCHEMA: BlockSchema = BlockSchema {
         AttrSchema::new("create_time", STR).read_only(),
     ],
 };
+
+/// Whether the plan creates entry `i` (entries are replaced, never changed, but for `disabled`).
+fn creates_entry(plan: &dyn PlanView, i: usize) -> bool {
+    plan.kind(i) == Some(ResourceKind::RouteTableEntry)
+        && matches!(plan.step(i), Step::Create | Step::Replace)
+}
+
+/// What stands for entry `i`'s VPC in [`crate::vpcs::read_cidrs`]: the VPC of a table the plan
+/// manages, else the table's id.
+fn vpc_key(plan: &dyn PlanView, i: usize) -> Option<String> {
+    match plan.target(i, "route_table_id", ResourceKind::RouteTable)? {
+        Target::Planned(t) => plan
+            .value(t, "vpc_id")
+            .and_then(|v| v.as_str().map(str::to_string)),
+        Target::Id(id) => id.starts_with("rtb-").then_some(id),
+    }
+}
 
 /// `(route id, table id)` of an entry id `<route id>.<rtb-id>`.
 pub fn parse_id(id: &str) -> Option<(u64, &str)> {
@@ -344,6 +364,60 @@ impl Kind for RouteTableEntryKind {
             "Next hop does not match its type",
             format!("a {t} route's next_hub is {want}, not {hub:?}"),
         )]
+    }
+
+    fn plan_vpcs(&self, plan: &dyn PlanView) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for i in (0..plan.len()).filter(|&i| creates_entry(plan, i)) {
+            if let Some(key) = vpc_key(plan, i) {
+                out.entry(plan.region(i).to_string())
+                    .or_default()
+                    .insert(key);
+            }
+        }
+        out
+    }
+
+    // CreateRoutes refuses a destination inside the table's VPC (InvalidParameterValue.VpcCidrConflict):
+    // the VPC's own ranges are routed by its local route.
+    fn check_plan_vpcs(
+        &self,
+        plan: &dyn PlanView,
+        cidrs: &HashMap<String, Ipv4Net>,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for i in (0..plan.len()).filter(|&i| creates_entry(plan, i)) {
+            let Some(key) = vpc_key(plan, i) else {
+                continue;
+            };
+            let Some(vpc) = cidrs.get(&key) else {
+                continue;
+            };
+            let Some(dest) = plan
+                .value(i, "destination_cidr_block")
+                .and_then(|v| v.as_str().and_then(|s| s.parse::<Ipv4Net>().ok()))
+            else {
+                continue;
+            };
+            if !vpc.contains(&dest) {
+                continue;
+            }
+            let table = plan
+                .value(i, "route_table_id")
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "its route table".to_string());
+            let mut d = Diagnostic::error("Route destination inside the VPC")
+                .with_detail(format!(
+                    "{}: destination_cidr_block {dest} lies inside the VPC's CIDR {vpc} (of {table}); the VPC's own ranges follow its local route, and the API refuses the entry (InvalidParameterValue.VpcCidrConflict)",
+                    plan.address(i)
+                ))
+                .with_help("route a range outside the VPC (the on-premises or peer network)");
+            if let Some(span) = plan.span(i, "destination_cidr_block") {
+                d.span = Some(span);
+            }
+            out.push(d);
+        }
+        out
     }
 
     fn check_together(&self, members: &[Member<'_>]) -> Vec<Conflict> {

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use futures::future::{join_all, try_join_all, BoxFuture};
 use futures::FutureExt;
 use tunnelform_model::schema::{AttrSchema, AttrType as T, BlockSchema, Check as C};
-use tunnelform_model::{Attrs, Value};
+use tunnelform_model::{Attrs, Diagnostic, Value};
 use tunnelform_tencent_api::actions::{
     CreateVpnGatewayRoutes, DeleteVpnGatewayRoutes, ModifyVpnGatewayRoutes,
 };
@@ -25,6 +25,8 @@ use crate::coalesce::{client_key, Coalescer};
 use crate::contract::{
     Call, CallError, Claim, Conflict, Created, Deleted, Held, Kind, Member, Observed, RegionHint,
 };
+use crate::plan_view::{PlanView, Step, Target};
+use crate::registry::ResourceKind;
 use crate::tags::Tag;
 
 const STR: T = T::String;
@@ -265,6 +267,57 @@ impl Kind for VpnGatewayRouteKind {
 
     fn region_hint(&self) -> RegionHint {
         RegionHint::Follows("vpn_gateway_id")
+    }
+
+    // CreateVpnGatewayRoutes sends a destination into a tunnel only when the tunnel is
+    // route-based: a route to a policy-based or BGP tunnel of the configuration is refused here.
+    fn check_plan(&self, plan: &dyn PlanView) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for i in 0..plan.len() {
+            if plan.kind(i) != Some(ResourceKind::VpnGatewayRoute)
+                || !matches!(plan.step(i), Step::Create | Step::Replace)
+                || plan
+                    .value(i, "instance_type")
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    != Some("VPNCONN")
+            {
+                continue;
+            }
+            let Some(Target::Planned(t)) =
+                plan.target(i, "instance_id", ResourceKind::VpnConnection)
+            else {
+                continue;
+            };
+            let Some(route_type) = plan
+                .value(t, "route_type")
+                .and_then(|v| v.as_str().map(str::to_string))
+            else {
+                continue;
+            };
+            if route_type == "StaticRoute" {
+                continue;
+            }
+            let mut d = Diagnostic::error("VPN gateway route into a tunnel that is not route-based")
+                .with_detail(format!(
+                    "{} sends {} into {}, whose route_type is \"{route_type}\"; a VPN gateway's destination routes go into route-based tunnels only (the API refuses it: UnsupportedOperation)",
+                    plan.address(i),
+                    plan.value(i, "destination_cidr_block")
+                        .as_ref()
+                        .and_then(Value::as_str)
+                        .unwrap_or("its destination"),
+                    plan.address(t)
+                ))
+                .with_help(format!(
+                    "set route_type = \"StaticRoute\" on {} (that replaces the tunnel), or route through another tunnel",
+                    plan.address(t)
+                ));
+            if let Some(span) = plan.span(i, "instance_id") {
+                d.span = Some(span);
+            }
+            out.push(d);
+        }
+        out
     }
 
     fn check_together(&self, members: &[Member<'_>]) -> Vec<Conflict> {

@@ -79,6 +79,11 @@ pub struct AttrSchema {
     /// A change replaces the resource.
     pub force_new: bool,
     pub sensitive: bool,
+    /// Write-only: sent to the API but never returned by it (`CreateVpnConnection.Route`). The
+    /// value kept is the one planned; it is compared with the prior state, never with the cloud,
+    /// and an object whose state never recorded it (imported, adopted, migrated) takes the
+    /// configuration's value without a change.
+    pub write_only: bool,
     pub default: Option<DefaultValue>,
     pub checks: &'static [Check],
     pub description: &'static str,
@@ -94,6 +99,7 @@ impl AttrSchema {
             computed: false,
             force_new: false,
             sensitive: false,
+            write_only: false,
             default: None,
             checks: &[],
             description: "",
@@ -122,6 +128,11 @@ impl AttrSchema {
         self.sensitive = true;
         self
     }
+    /// Never read back from the API (see [`AttrSchema::write_only`]).
+    pub const fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
     pub const fn default(mut self, d: DefaultValue) -> Self {
         self.default = Some(d);
         self
@@ -138,6 +149,12 @@ impl AttrSchema {
     /// Whether the user may set it.
     pub fn is_argument(&self) -> bool {
         self.required || self.optional
+    }
+
+    /// Whether reading the object from the API gives this attribute (all but write-only ones):
+    /// what drift and staleness checks compare.
+    pub fn is_read_back(&self) -> bool {
+        !self.write_only
     }
 
     /// Whether the value is unordered (set semantics).

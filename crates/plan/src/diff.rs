@@ -87,6 +87,11 @@ fn changed_arguments(
     let mut changed = Vec::new();
     let mut forced = Vec::new();
     for attr in kind.schema().attrs.iter().filter(|a| a.is_argument()) {
+        // A write-only argument the state never recorded (an imported, adopted or migrated
+        // object) cannot be read from the cloud: the configuration's value is taken as it is.
+        if attr.write_only && !remote.contains_key(attr.name) {
+            continue;
+        }
         let a = after.get(attr.name).unwrap_or(&Value::Null);
         let b = remote.get(attr.name).unwrap_or(&Value::Null);
         if !same(attr, a, b) {

@@ -35,7 +35,13 @@ pub fn detect_drift(
     };
     let mut changed = Vec::new();
     let mut digested = Vec::new();
-    for attr in kind.schema().attrs.iter().filter(|a| a.is_argument()) {
+    // Write-only arguments are not read back: nothing to compare.
+    for attr in kind
+        .schema()
+        .attrs
+        .iter()
+        .filter(|a| a.is_argument() && a.is_read_back())
+    {
         let r = remote.get(attr.name).unwrap_or(&Value::Null);
         // Attributes the state keeps only as digests (keys, values from sensitive variables).
         let differs = match secret_matches(attr.name, r) {

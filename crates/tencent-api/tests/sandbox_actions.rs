@@ -1373,7 +1373,8 @@ async fn validation_rules_answer_their_documented_codes() {
         .await;
     assert_eq!(code(r), ErrorCode::InvalidParameterValueTagDuplicateKey);
 
-    // Value ranges.
+    // Value ranges (CreateVpnConnection's page lists no InvalidParameterValue.Range: the common
+    // InvalidParameterValue).
     let r = c
         .call::<CreateVpnConnection>(
             REGION,
@@ -1386,7 +1387,7 @@ async fn validation_rules_answer_their_documented_codes() {
             },
         )
         .await;
-    assert_eq!(code(r), ErrorCode::InvalidParameterValueRange);
+    assert_eq!(code(r), ErrorCode::InvalidParameterValue);
     let r = c
         .call::<CreateVpnConnection>(
             REGION,
@@ -1397,7 +1398,7 @@ async fn validation_rules_answer_their_documented_codes() {
             },
         )
         .await;
-    assert_eq!(code(r), ErrorCode::InvalidParameterValueRange);
+    assert_eq!(code(r), ErrorCode::InvalidParameterValue);
     let r = c
         .call::<CreateVpnConnection>(
             REGION,
@@ -1410,7 +1411,7 @@ async fn validation_rules_answer_their_documented_codes() {
             },
         )
         .await;
-    assert_eq!(code(r), ErrorCode::InvalidParameterValueRange);
+    assert_eq!(code(r), ErrorCode::InvalidParameterValue);
 
     // SPD: remote inside the VPC, local overlapping remote.
     let r = c
@@ -1459,7 +1460,9 @@ async fn validation_rules_answer_their_documented_codes() {
             &tunnel_req("gateway-1", &c1.customer_gateway_id, "x"),
         )
         .await;
-    assert_eq!(code(r), ErrorCode::InvalidVpnGatewayIdMalformed);
+    // CreateVpnConnection's page lists InvalidParameterValue.Malformed, not the gateway actions'
+    // InvalidVpnGatewayId.Malformed.
+    assert_eq!(code(r), ErrorCode::InvalidParameterValueMalformed);
 
     // SPD conflict between two tunnels of one gateway: a 60-character name is fine.
     let a = ready_tunnel(
@@ -1661,12 +1664,14 @@ async fn unknown_resources_are_not_found() {
         )
         .await
         .map(|_| ()),
-        c.call::<CreateVpnConnection>(REGION, &tunnel_req("vpngw-00000000", "cgw-00000000", "x"))
-            .await
-            .map(|_| ()),
     ] {
         assert_eq!(code(r), ErrorCode::InvalidVpnGatewayIdNotFound);
     }
+    // CreateVpnConnection answers the code its own page lists for a missing gateway.
+    let r = c
+        .call::<CreateVpnConnection>(REGION, &tunnel_req("vpngw-00000000", "cgw-00000000", "x"))
+        .await;
+    assert_eq!(code(r), ErrorCode::ResourceNotFound);
     // A gateway of another region is unknown here.
     let r = c
         .call::<DeleteVpnGateway>(

@@ -15,8 +15,8 @@
 //! Health-check addresses: a tunnel's two differ, and two tunnels of one VPN gateway never share
 //! one (`VpnConnHealthCheckIpConflict`).
 //!
-//! Against the tunnel's VPC (its CIDR read by the engine, see [`vpcs`]): no SPD remote block
-//! overlaps the VPC (`VpcCidrConflict`), and no health-check address lies inside it
+//! Against the tunnel's VPC (its CIDR read by the engine, see [`vpcs`]): no SPD remote block and
+//! no destination of the tunnel's own `route` overlaps the VPC (`VpcCidrConflict`), and no health-check address lies inside it
 //! (`VpnConnHealthCheckIpConflict`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -292,6 +292,26 @@ pub fn check_vpcs(v: &dyn PlanView, cidrs: &HashMap<String, Ipv4Net>) -> Vec<Dia
                         ))
                         .with_help("use an address outside the VPC (by default the API picks one in 169.254.128.0/17)"),
                     v.span(c, attr),
+                ));
+            }
+        }
+        if let Some(net) = v
+            .value(c, "route")
+            .and_then(|r| {
+                r.get("destination_cidr_block")
+                    .and_then(|d| d.unmarked().as_str().map(str::to_string))
+            })
+            .and_then(|d| d.parse::<Ipv4Net>().ok())
+        {
+            if net.contains(&vpc.network()) || vpc.contains(&net.network()) {
+                diags.push(at(
+                    Diagnostic::error("Tunnel route overlaps the VPC")
+                        .with_detail(format!(
+                            "{address}: the route's destination_cidr_block {net} overlaps {vpc_id}'s CIDR {vpc}; the route sends on-premises ranges into the tunnel (the API refuses it: InvalidParameterValue.VpcCidrConflict)"
+                        ))
+                        .with_help("route an on-premises range outside the VPC"),
+                    v.span(c, "route.destination_cidr_block")
+                        .or_else(|| v.span(c, "route")),
                 ));
             }
         }

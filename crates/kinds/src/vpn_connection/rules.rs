@@ -55,6 +55,22 @@ pub fn check(attrs: &Attrs) -> Vec<Problem> {
     };
     let is_set = |k: &str| attrs.get(k).is_some_and(|v| !v.is_null());
 
+    // The tunnel's own route exists only on route-based tunnels (the API: InvalidParameter.Coexist).
+    if is_set("route") {
+        if let Some(rt) = known_str("route_type").filter(|t| t != "StaticRoute") {
+            out.push(
+                Problem::new(
+                    "route",
+                    "A route needs a route-based tunnel",
+                    format!(
+                        "route is only accepted with route_type = \"StaticRoute\", and this tunnel's route_type is \"{rt}\""
+                    ),
+                )
+                .help("set route_type = \"StaticRoute\", or remove the route block (a policy-based tunnel's traffic follows its security_group_policy)".into()),
+            );
+        }
+    }
+
     // BGP: the addresses inside the /30.
     let bgp = attrs.get("bgp_config").and_then(|v| v.unmarked().as_map());
     if let Some(bgp) = bgp {

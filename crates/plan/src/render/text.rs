@@ -20,18 +20,7 @@ static NULL: Value = Value::Null;
 static EMPTY: Attrs = BTreeMap::new();
 
 /// `id` is not in the schemas (every object has one); it behaves as a computed string.
-static ID_ATTR: AttrSchema = AttrSchema {
-    name: "id",
-    ty: AttrType::String,
-    required: false,
-    optional: false,
-    computed: true,
-    force_new: false,
-    sensitive: false,
-    default: None,
-    checks: &[],
-    description: "",
-};
+static ID_ATTR: AttrSchema = AttrSchema::new("id", AttrType::String).read_only();
 
 /// The action symbol printed in front of a line, right-aligned on three columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

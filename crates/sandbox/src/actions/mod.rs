@@ -2,6 +2,7 @@
 
 mod connection;
 mod customer_gateway;
+mod documented;
 mod gateway;
 mod gateway_route;
 mod identity;
@@ -221,6 +222,10 @@ pub(crate) fn dispatch(
     action: Action,
     body: Map<String, Value>,
 ) -> ApiResult<Vec<u8>> {
+    run(ctx, action, body).map_err(|e| documented::conform(action, e))
+}
+
+fn run(ctx: &mut Ctx<'_>, action: Action, body: Map<String, Value>) -> ApiResult<Vec<u8>> {
     match action {
         Action::CreateVpc => vpc::create(ctx, parse(body)?),
         Action::DescribeVpcs => vpc::describe(ctx, parse(body)?),

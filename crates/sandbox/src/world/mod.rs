@@ -14,8 +14,8 @@ use serde_json::value::RawValue;
 use crate::clock;
 use crate::config::DEFAULT_UIN;
 use model::{
-    ConnectionState, CustomerGateway, GatewayState, RouteTable, StoredGatewayRoute, Task, TaskKind,
-    TaskStatus, Vpc, VpnConnection, VpnGateway,
+    ConnectionRoute, ConnectionState, CustomerGateway, GatewayState, RouteTable,
+    StoredGatewayRoute, Task, TaskKind, TaskStatus, Vpc, VpnConnection, VpnGateway,
 };
 
 /// Regions the sandbox accepts (a request for another region answers `UnsupportedRegion`).
@@ -104,6 +104,10 @@ pub(crate) struct Region {
     /// VPN gateway routes by route id (`vpnr-...`).
     #[serde(rename = "VpnGatewayRoutes", default)]
     pub gateway_routes: IndexMap<String, StoredGatewayRoute>,
+    /// The routes tunnels were created with (`CreateVpnConnection.Route`), by tunnel id: kept,
+    /// never described (the API does not return them), removed with the tunnel.
+    #[serde(rename = "VpnConnectionRoutes", default)]
+    pub connection_routes: IndexMap<String, ConnectionRoute>,
     /// Private so that every change goes through [`Region::connection_mut`] and friends, which keep the
     /// index and the rendered-JSON cache right.
     #[serde(rename = "VpnConnections")]
@@ -172,6 +176,7 @@ impl Region {
     pub fn remove_connection(&mut self, id: &str) -> Option<VpnConnection> {
         self.rendered.remove(id);
         let conn = self.connections.shift_remove(id)?;
+        self.connection_routes.shift_remove(id);
         index_remove(&mut self.index.by_gateway, &conn.gateway_id, id);
         index_remove(
             &mut self.index.by_customer_gateway,

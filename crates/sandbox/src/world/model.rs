@@ -497,6 +497,23 @@ pub(crate) struct GatewayRoute {
     pub description: String,
 }
 
+/// The route a tunnel was created with (`CreateVpnConnection.Route`). The API takes it on create
+/// only and never describes it: the sandbox keeps it with the tunnel (in its data file) until the
+/// tunnel is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ConnectionRoute {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u64>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+}
+
 /// A stored VPN gateway route: the route and its gateway.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StoredGatewayRoute {

@@ -16,8 +16,8 @@ use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
 use crate::validate::{self, TagIn};
 use crate::world::model::{
-    is_bgp_route_type, ConnectionState, IkeOptions, IpsecOptions, Secret, Task, TaskKind,
-    TaskStatus, VpnConnection,
+    is_bgp_route_type, ConnectionRoute, ConnectionState, IkeOptions, IpsecOptions, Secret, Task,
+    TaskKind, TaskStatus, VpnConnection,
 };
 use crate::world::Region;
 use rules::{
@@ -69,17 +69,50 @@ fn start_task(ctx: &mut Ctx<'_>, kind: TaskKind, resource_id: &str) -> ApiResult
     Ok(())
 }
 
+/// `Route` (a `CreateVpnConnRoute`): a destination range, priority 0 or 100, a description; only
+/// on a route-based (`StaticRoute`) tunnel.
+fn check_route(r: RouteIn, route_type: &str) -> ApiResult<ConnectionRoute> {
+    if route_type != "StaticRoute" {
+        return Err(ApiError::new(
+            codes::INVALID_PARAMETER_COEXIST,
+            format!("Route cannot be given with RouteType `{route_type}`: only a StaticRoute tunnel has routes."),
+        ));
+    }
+    if r.destination_cidr_block.is_empty() {
+        return Err(ApiError::new(
+            codes::IPV_EMPTY,
+            "Route.DestinationCidrBlock is empty.",
+        ));
+    }
+    validate::cidr("Route.DestinationCidrBlock", &r.destination_cidr_block)?;
+    if let Some(p) = r.priority.filter(|p| *p != 0 && *p != 100) {
+        return Err(ApiError::malformed("Route.Priority", &p.to_string()));
+    }
+    if let Some(d) = r.description.as_deref().filter(|d| d.chars().count() > 100) {
+        return Err(ApiError::new(
+            codes::IPV_TOO_LONG,
+            format!(
+                "Route.Description is {} characters long, at most 100.",
+                d.chars().count()
+            ),
+        ));
+    }
+    Ok(ConnectionRoute {
+        destination_cidr_block: r.destination_cidr_block,
+        priority: r.priority,
+        description: r.description,
+    })
+}
+
 pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     validate::name("VpnConnectionName", &req.name)?;
     check_pre_share_key(&req.pre_share_key)?;
     let route_type = req.route_type.unwrap_or_else(|| "StaticRoute".to_string());
     validate::one_of("RouteType", &route_type, ROUTE_TYPES)?;
-    if let Some(route) = &req.route {
-        validate::cidr("Route.DestinationCidrBlock", &route.destination_cidr_block)?;
-        if let Some(p) = route.priority {
-            validate::one_of("Route.Priority", &p.to_string(), &["0", "100"])?;
-        }
-    }
+    let route = match req.route {
+        Some(r) => Some(check_route(r, &route_type)?),
+        None => None,
+    };
     let tags = validate::vpc_tags("Tags", req.tags)?;
     let region = ctx.world.region(ctx.region);
     let gw = gateway::find(region, "VpnGatewayId", &req.gateway_id)?;
@@ -114,6 +147,18 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         }
     };
     let vpc_cidr = region.vpcs.get(&vpc_id).map(|v| v.cidr);
+    if let (Some(r), Some(vpc)) = (&route, vpc_cidr) {
+        if let Ok(net) = r.destination_cidr_block.parse::<ipnet::Ipv4Net>() {
+            if net.contains(&vpc.network()) || vpc.contains(&net.network()) {
+                return Err(ApiError::new(
+                    codes::IPV_VPC_CIDR_CONFLICT,
+                    format!(
+                        "Route.DestinationCidrBlock `{net}` conflicts with the CIDR `{vpc}` of the VPC `{vpc_id}`."
+                    ),
+                ));
+            }
+        }
+    }
     if is_bgp_route_type(&route_type) != req.changes.bgp.is_some() {
         return Err(if req.changes.bgp.is_some() {
             ApiError::new(
@@ -196,7 +241,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         conn: &'a VpnConnection,
     }
     let body = ctx.reply(&Out { conn: &conn })?;
-    ctx.world.region_mut(ctx.region).insert_connection(conn);
+    let region = ctx.world.region_mut(ctx.region);
+    if let Some(r) = route {
+        region.connection_routes.insert(conn.id.clone(), r);
+    }
+    region.insert_connection(conn);
     Ok(body)
 }
 

@@ -94,6 +94,8 @@ pub(crate) struct RouteIn {
     pub(super) destination_cidr_block: String,
     #[serde(rename = "Priority")]
     pub(super) priority: Option<u64>,
+    #[serde(rename = "Description")]
+    pub(super) description: Option<String>,
 }
 
 /// The settings both create and modify take.
