@@ -36,3 +36,4 @@ mod shapes;
 mod snapshots;
 mod state_checks;
 mod watch;
+mod workspaces;

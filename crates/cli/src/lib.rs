@@ -9,6 +9,7 @@ mod context;
 mod gitops;
 mod progress;
 mod watch;
+mod workspace;
 
 use std::process::ExitCode;
 

@@ -48,6 +48,8 @@ impl std::fmt::Debug for Config {
 
 pub(crate) struct Inner {
     pub dir: PathBuf,
+    /// The selected workspace (`terraform.workspace`).
+    pub workspace: String,
     pub sources: Sources,
     /// Source ids of the `*.tf` files, in name order.
     pub tf_files: Vec<u32>,

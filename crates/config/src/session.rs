@@ -50,12 +50,14 @@ impl<'c> Session<'c> {
 
     fn evaluator(&self) -> Evaluator<'_> {
         let inner = &self.cfg.inner;
-        Evaluator::new(
+        let mut ev = Evaluator::new(
             Some(&inner.var_values),
             Some(self as &dyn Refs),
             &inner.dir,
             "this context",
-        )
+        );
+        ev.workspace = &inner.workspace;
+        ev
     }
 
     fn diag(&self, e: EvalError) -> Diagnostic {
