@@ -277,7 +277,11 @@ async fn make(
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
-        targets: parse_targets(sel.targets)?,
+        targets: sel
+            .targets
+            .iter()
+            .map(|t| t.parse::<tunnelform_model::Target>())
+            .collect::<Result<_, _>>()?,
         replace: parse_targets(sel.replace)?,
         imports: vec![],
         project: project.map(|p| p.id.clone()),
