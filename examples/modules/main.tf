@@ -35,10 +35,10 @@ module "site" {
   source   = "./modules/site"
   for_each = local.sites
 
-  name          = each.key
-  public_ip     = each.value.public_ip
-  lan_cidr      = each.value.lan_cidr
-  vpc_id        = tencentcloud_vpn_gateway.hub.vpc_id
+  name           = each.key
+  public_ip      = each.value.public_ip
+  lan_cidr       = each.value.lan_cidr
+  vpc_id         = tencentcloud_vpn_gateway.hub.vpc_id
   gateway_id     = tencentcloud_vpn_gateway.hub.id
   route_table_id = data.tencentcloud_vpc_route_tables.main.instance_list[0].route_table_id
   pre_share_key  = var.pre_share_key

@@ -2239,7 +2239,6 @@ impl Decoder {
             var_values,
             locals: self.locals,
             local_index: self.local_index,
-            local_order,
             pure_values,
             impure,
             referenced,

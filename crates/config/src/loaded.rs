@@ -57,8 +57,6 @@ pub(crate) struct Inner {
     pub var_values: HashMap<String, Arc<Value>>,
     pub locals: Vec<LocalDecl>,
     pub local_index: HashMap<String, usize>,
-    /// Locals in dependency order.
-    pub local_order: Vec<usize>,
     /// Values of locals that do not depend on resources, computed once at load.
     pub pure_values: Vec<Option<Arc<Value>>>,
     /// Locals that depend (transitively) on resources or data sources.
