@@ -1,6 +1,7 @@
 # Modules: one hub VPN gateway, and the `modules/site` module called once per office listed in
-# sites.csv (a customer gateway and a tunnel to the hub per office). Adding an office is one line
-# in the CSV. The module's outputs are read by the root's outputs.
+# sites.csv (a customer gateway, a tunnel to the hub and the routes to the office's LAN per
+# office). Adding an office is one line in the CSV. The module's outputs are read by the root's
+# outputs.
 
 provider "tencentcloud" {
   region = "ap-guangzhou"
@@ -24,16 +25,23 @@ resource "tencentcloud_vpn_gateway" "hub" {
   bandwidth = 10
 }
 
+# The VPC's main route table: each office's module adds its LAN's route to the hub there.
+data "tencentcloud_vpc_route_tables" "main" {
+  vpc_id           = tencentcloud_vpn_gateway.hub.vpc_id
+  association_main = true
+}
+
 module "site" {
   source   = "./modules/site"
   for_each = local.sites
 
-  name          = each.key
-  public_ip     = each.value.public_ip
-  lan_cidr      = each.value.lan_cidr
-  vpc_id        = tencentcloud_vpn_gateway.hub.vpc_id
-  gateway_id    = tencentcloud_vpn_gateway.hub.id
-  pre_share_key = var.pre_share_key
+  name           = each.key
+  public_ip      = each.value.public_ip
+  lan_cidr       = each.value.lan_cidr
+  vpc_id         = tencentcloud_vpn_gateway.hub.vpc_id
+  gateway_id     = tencentcloud_vpn_gateway.hub.id
+  route_table_id = data.tencentcloud_vpc_route_tables.main.instance_list[0].route_table_id
+  pre_share_key  = var.pre_share_key
 }
 
 output "tunnel_ids" {

@@ -94,7 +94,7 @@ fn modules() {
     r.success();
     assert!(
         r.stdout
-            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 9 added, 0 changed, 0 destroyed."),
         "{}",
         r.stdout
     );
@@ -104,9 +104,12 @@ fn modules() {
         r#"module.site["shanghai"].tencentcloud_vpn_customer_gateway.office"#,
         r#"module.site["shanghai"].tencentcloud_vpn_connection.primary"#,
         r#"module.site["beijing"].tencentcloud_vpn_connection.primary"#,
+        r#"module.site["beijing"].tencentcloud_vpn_gateway_route.lan"#,
+        r#"module.site["shanghai"].tencentcloud_route_table_entry.lan"#,
     ] {
         assert!(res.contains_key(a), "{a} not in {res:?}");
     }
+    assert_eq!(res.len(), 9, "{res:?}");
     no_changes(&w, "examples/modules");
     let out = w.tf(&[
         "output",
@@ -123,7 +126,7 @@ fn modules() {
     );
     assert_eq!(ids.len(), 2);
 
-    // One more office in the CSV: exactly its two objects to add.
+    // One more office in the CSV: exactly its four objects to add.
     let csv = w.path().join("examples/modules/sites.csv");
     let mut text = std::fs::read_to_string(&csv).unwrap();
     text.push_str("shenzhen,203.0.113.73,192.168.73.0/24\n");
@@ -132,7 +135,7 @@ fn modules() {
     p.expect_code(2);
     assert!(
         p.stdout
-            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 4 to add, 0 to change, 0 to destroy."),
         "{}",
         p.stdout
     );
@@ -143,12 +146,19 @@ fn modules() {
         "{}",
         p.stdout
     );
+    assert!(
+        p.stdout.contains(
+            r#"# module.site["shenzhen"].tencentcloud_route_table_entry.lan will be created"#
+        ),
+        "{}",
+        p.stdout
+    );
 
     let d = w.embedded(&["destroy", "examples/modules", "--auto-approve"]);
     d.success();
     assert!(
         d.stdout
-            .contains("Destroy complete! Resources: 5 destroyed."),
+            .contains("Destroy complete! Resources: 9 destroyed."),
         "{}",
         d.stdout
     );

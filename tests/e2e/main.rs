@@ -37,3 +37,4 @@ mod shapes;
 mod snapshots;
 mod state_checks;
 mod watch;
+mod workspaces;

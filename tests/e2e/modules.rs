@@ -363,3 +363,68 @@ fn sites_from_a_csv_move_into_a_module_called_with_for_each_without_a_write() {
     assert!(w.state_ids().is_empty(), "{:?}", w.state_ids());
     assert!(sb.cloud().all_ids("ap-guangzhou").is_empty());
 }
+
+#[test]
+fn a_whole_module_instance_is_targeted_with_what_it_depends_on() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    // The module configuration without the moves (nothing to move: a fresh estate).
+    let config = module_sites();
+    let config = config
+        .split("\nmoved {")
+        .next()
+        .map(|head| format!("{head}\n"))
+        .unwrap_or_default();
+    assert!(!config.contains("moved"), "{config}");
+    w.files(&[("main.tf", &config), ("sites.csv", SITES_CSV)]);
+    w.write("cfg/modules/site/main.tf", SITE_MODULE);
+
+    // One instance: its customer gateway and tunnel, and the hub its tunnel depends on.
+    let p = w.plan(&["--detailed-exitcode", "--target", r#"module.site["sh"]"#]);
+    p.expect_code(2);
+    for needle in [
+        "# module.site[\"sh\"].tencentcloud_vpn_customer_gateway.cgw will be created",
+        "# module.site[\"sh\"].tencentcloud_vpn_connection.primary will be created",
+        "# tencentcloud_vpn_gateway.hub will be created",
+        "Plan: 3 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(needle), "{needle:?} not in\n{}", p.stdout);
+    }
+    assert!(!p.stdout.contains("module.site[\"bj\"]"), "{}", p.stdout);
+    w.apply(&["--target", r#"module.site["sh"]"#]).success();
+    let ids = w.state_ids();
+    assert_eq!(
+        ids.keys().cloned().collect::<Vec<_>>(),
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_connection.primary",
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.cgw",
+            "tencentcloud_vpn_gateway.hub",
+        ]
+    );
+
+    // The whole call: every instance (only bj's are left to create).
+    let p = w.plan(&["--target", "module.site"]);
+    p.success();
+    assert!(
+        p.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        p.stdout
+    );
+    assert!(
+        p.stdout
+            .contains("# module.site[\"bj\"].tencentcloud_vpn_connection.primary will be created"),
+        "{}",
+        p.stdout
+    );
+    w.apply(&["--target", "module.site"]).success();
+    assert_eq!(w.state_ids().len(), 5);
+    w.assert_no_changes(&[]);
+
+    // A module that is not called is not a silent no-op target of something else.
+    let p = w.plan(&["--target", "module.nope", "--detailed-exitcode"]);
+    p.expect_code(0);
+
+    w.destroy(&[]).success();
+    assert!(sb.cloud().all_ids("ap-guangzhou").is_empty());
+}

@@ -768,3 +768,135 @@ fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is
     );
     w.assert_no_changes();
 }
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn workspace_commands_keep_staging_and_production_apart_in_postgres() {
+    let c = cluster();
+    let sb = SandboxProc::start(150, &[]);
+    let w = PgWork::new(&sb, c, "envs", crate::workspaces::CONFIG);
+    let list = |w: &PgWork| {
+        let r = w.tf(&["workspace", "list", "--dir", "cfg"]);
+        r.success();
+        r.stdout.clone()
+    };
+    assert_eq!(list(&w), "* default\n");
+    w.tf(&["workspace", "new", "staging", "--dir", "cfg"])
+        .success();
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    w.tf(&["workspace", "new", "production", "--dir", "cfg"])
+        .success();
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    assert_eq!(list(&w), "  default\n* production\n  staging\n");
+    let ids_prod = w.state_ids();
+    assert_eq!(ids_prod.len(), 3, "{ids_prod:?}");
+    let staging = w.tf_env(
+        &["state", "pull", "--dir", "cfg"],
+        &[("TF_WORKSPACE", "staging")],
+    );
+    staging.success();
+    let staging: serde_json::Value = serde_json::from_str(&staging.stdout).unwrap();
+    let ids_staging: BTreeSet<String> = staging["resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids_staging.len(), 3);
+    assert!(ids_prod.values().all(|id| !ids_staging.contains(id)));
+    let objects = cloud_objects(&sb);
+    for env in ["staging", "production"] {
+        for what in ["hub", "office", "tunnel"] {
+            let n = format!("ws-{env}-{what}");
+            assert!(
+                objects.iter().any(|(_, name)| *name == n),
+                "{n}: {objects:?}"
+            );
+        }
+    }
+
+    // delete: refused while non-empty, for the selected workspace and for default.
+    let r = w.tf(&["workspace", "delete", "staging", "--dir", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("is not empty"), "{}", r.stderr);
+    let r = w.tf(&["workspace", "delete", "production", "--dir", "cfg"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("is the selected one"), "{}", r.stderr);
+    let r = w.tf(&["workspace", "delete", "default", "--dir", "cfg"]);
+    r.expect_code(1);
+
+    // delete takes the workspace's lock: refused while a destroy of staging holds it.
+    w.tf(&["workspace", "select", "staging", "--dir", "cfg"])
+        .success();
+    let mut destroy = w.spawn(&["destroy", "cfg", "--auto-approve"]);
+    destroy.wait_for_line("Plan: ");
+    w.tf(&["workspace", "select", "production", "--dir", "cfg"])
+        .success();
+    let r = w.tf(&["workspace", "delete", "staging", "--force", "--dir", "cfg"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("pg:envs/staging is locked by") && r.stderr.contains("destroy"),
+        "{}",
+        r.stderr
+    );
+    let (status, out, err) = destroy.finish();
+    assert!(status.success(), "{out}\n{err}");
+    // Destroying staging left production as it was.
+    assert_eq!(w.state_ids(), ids_prod);
+    w.assert_no_changes();
+    let objects = cloud_objects(&sb);
+    assert!(
+        !objects.iter().any(|(_, n)| n.starts_with("ws-staging")),
+        "{objects:?}"
+    );
+
+    w.tf(&["workspace", "delete", "staging", "--dir", "cfg"])
+        .success();
+    assert_eq!(list(&w), "  default\n* production\n");
+    let rows = c.psql("SELECT count(*) FROM envs.states WHERE workspace = 'staging'");
+    assert_eq!(rows.trim(), "0");
+    w.tf(&["destroy", "cfg", "--auto-approve"]).success();
+}
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn each_workspace_elects_its_own_leader_whichever_way_it_is_selected() {
+    use crate::watch::{stop, wait_event};
+    let c = cluster();
+    let sb = SandboxProc::start(20, &[]);
+    let w = PgWork::new(&sb, c, "wsleader", &tunnels("wsl", "198.51.100", 1));
+    // `staging` is selected through `.terraform/environment` (no TF_WORKSPACE).
+    w.tf(&["workspace", "new", "staging", "--dir", "cfg"])
+        .success();
+    // Watchers that may act (resets) but never apply: the states stay as they are.
+    let args = [
+        "watch",
+        "cfg",
+        "--interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+        "--reset-down-after",
+        "1h",
+    ];
+    let mut staging = w.spawn(&args);
+    wait_event(&mut staging, "leader_acquired", None);
+    // A watcher of `default` (chosen by TF_WORKSPACE) elects the leader of another state: it leads
+    // too, it is not a follower of the `staging` watcher.
+    let mut env = w.env();
+    env.push(("TF_WORKSPACE", "default"));
+    let mut default = Running::spawn(&w.work, &args, &env);
+    wait_event(&mut default, "leader_acquired", None);
+    let a = stop(staging);
+    let b = stop(default);
+    for all in [&a, &b] {
+        assert!(!all.iter().any(|e| e["event"] == "follower"), "{all:?}");
+        assert!(!all.iter().any(|e| e["event"] == "cycle_error"), "{all:?}");
+    }
+}

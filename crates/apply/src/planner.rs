@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tunnelform_config::{Config, Instance, InstanceKind};
 use tunnelform_kinds::ResourceKind;
-use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Value};
+use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Target, Value};
 use tunnelform_plan::{
     build_graph, detect_drift, diff_data, diff_managed, diff_managed_owned, Action, Attrs,
     DiffInput, GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
@@ -30,8 +30,8 @@ pub enum PlanMode {
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub mode: PlanMode,
-    /// `--target`: only these (and what they depend on).
-    pub targets: Vec<Address>,
+    /// `--target`: only these resources or module instances (and what they depend on).
+    pub targets: Vec<Target>,
     /// `tunnelform import ADDR ID`: import these (in addition to `import` blocks).
     pub imports: Vec<(Address, String)>,
     /// This configuration's project id (the `tunnelform:project` tag value), when ownership tags
@@ -813,10 +813,10 @@ fn merged_deps(inst: &Instance, state: &State) -> Vec<Address> {
 }
 
 /// Keeps the targeted changes and everything they depend on.
-fn apply_targets(changes: &mut Vec<ResourceChange>, targets: &[Address]) {
+fn apply_targets(changes: &mut Vec<ResourceChange>, targets: &[Target]) {
     let mut keep: BTreeSet<Address> = changes
         .iter()
-        .filter(|c| targets.iter().any(|t| t.contains(&c.address)))
+        .filter(|c| targets.iter().any(|t| t.selects(&c.address)))
         .map(|c| c.address.clone())
         .collect();
     loop {

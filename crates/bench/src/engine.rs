@@ -19,7 +19,7 @@ use tunnelform_apply::{
     StateStore,
 };
 use tunnelform_config::{Config, VarInputs};
-use tunnelform_model::Address;
+use tunnelform_model::{Address, Target};
 use tunnelform_plan::render::{render_human, RenderOptions};
 use tunnelform_plan::{build_graph, Plan};
 use tunnelform_state::{Journal, State, StateFile};
@@ -123,7 +123,7 @@ pub fn engine_setup(
             let file = StateFile::open(state_path).map_err(|e| anyhow!("{e}"))?;
             let state = file.load().map_err(|e| anyhow!("{e}"))?;
             let opts = PlanOptions {
-                targets,
+                targets: targets.into_iter().map(Target::Resource).collect(),
                 quotas: tunnelform_apply::QuotaOverrides::parse(RAISED_QUOTAS)
                     .map_err(|e| anyhow!("{e}"))?,
                 ..PlanOptions::default()

@@ -214,18 +214,20 @@ pub enum Shape {
     /// One `resource` block per object, as a script would generate them
     /// (`tencentcloud_vpn_connection.g001_o01`), with literal arguments.
     Explicit,
-    // TODO(modules): a module-shaped configuration (one module per site, called with for_each
-    // or once per gateway) once the language supports `module` blocks; the harness then runs
-    // benchmarks 1, 2 and the first plan for it too.
+    /// The gateways as in `for_each`, and one `modules/site` per office called with `for_each`:
+    /// the office's customer gateway and its tunnels
+    /// (`module.site["o01"].tencentcloud_vpn_connection.tunnel["g001-o01"]`).
+    Module,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 2] = [Shape::ForEach, Shape::Explicit];
+    pub const ALL: [Shape; 3] = [Shape::ForEach, Shape::Explicit, Shape::Module];
 
     pub fn name(self) -> &'static str {
         match self {
             Shape::ForEach => "for_each",
             Shape::Explicit => "explicit",
+            Shape::Module => "module",
         }
     }
 
@@ -234,6 +236,7 @@ impl Shape {
         match self {
             Shape::ForEach => "for-each",
             Shape::Explicit => "explicit",
+            Shape::Module => "module",
         }
     }
 
@@ -253,6 +256,20 @@ impl Shape {
                     )
                 }))
                 .collect(),
+            Shape::Module => (0..layout.gateways())
+                .map(|g| {
+                    format!(
+                        "tencentcloud_vpn_gateway.gw[\"{}\"]",
+                        gateway_key(layout, g)
+                    )
+                })
+                .chain((0..layout.customer_gateways).map(|c| {
+                    format!(
+                        "module.site[\"{}\"].tencentcloud_vpn_customer_gateway.office",
+                        office_key(layout, c)
+                    )
+                }))
+                .collect(),
         }
     }
 
@@ -266,6 +283,11 @@ impl Shape {
             Shape::Explicit => format!(
                 "tencentcloud_vpn_connection.{}",
                 tunnel_key(layout, i).replace('-', "_")
+            ),
+            Shape::Module => format!(
+                "module.site[\"{}\"].tencentcloud_vpn_connection.tunnel[\"{}\"]",
+                office_key(layout, layout.tunnel(i).1),
+                tunnel_key(layout, i)
             ),
         }
     }
@@ -325,6 +347,148 @@ pub fn locals_tf(layout: &Layout) -> String {
     s.push_str("  }\n}\n");
     s
 }
+
+/// `locals.tf` of the module shape: the gateways, and per office (site) its address, network and
+/// tunnels (each with its gateway and that gateway's slice of the VPC).
+pub fn module_locals_tf(layout: &Layout) -> String {
+    let mut per_office: Vec<Vec<usize>> = vec![Vec::new(); layout.customer_gateways];
+    for i in 0..layout.tunnels {
+        per_office[layout.tunnel(i).1].push(i);
+    }
+    let mut s = String::with_capacity(layout.tunnels * 80 + 1024);
+    s.push_str("locals {\n");
+    let _ = writeln!(s, "  vpc_id = \"{VPC_ID}\"\n");
+    s.push_str("  gateways = {\n");
+    for g in 0..layout.gateways() {
+        let _ = writeln!(
+            s,
+            "    {} = {{ cidr = \"{}\" }}",
+            gateway_key(layout, g),
+            gateway_cidr(layout, g)
+        );
+    }
+    s.push_str("  }\n\n  sites = {\n");
+    for (c, tunnels) in per_office.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    {} = {{\n      ip    = \"{}\"\n      cidr  = \"{}\"\n      tunnels = {{",
+            office_key(layout, c),
+            office_ip(c),
+            office_cidr(layout, c)
+        );
+        for &i in tunnels {
+            let g = layout.tunnel(i).0;
+            let _ = writeln!(
+                s,
+                "        \"{}\" = {{ gateway = \"{}\", local_cidr = \"{}\" }}",
+                tunnel_key(layout, i),
+                gateway_key(layout, g),
+                gateway_cidr(layout, g)
+            );
+        }
+        s.push_str("      }\n    }\n");
+    }
+    s.push_str("  }\n}\n");
+    s
+}
+
+/// `sites.tf` of the module shape: the gateways (as in `for_each`) and the module call.
+const MODULE_ROOT_TF: &str = r#"resource "tencentcloud_vpn_gateway" "gw" {
+  for_each  = local.gateways
+  name      = "bench-${each.key}"
+  vpc_id    = local.vpc_id
+  bandwidth = 100
+  tags = {
+    team = "network"
+  }
+}
+
+module "site" {
+  source   = "./modules/site"
+  for_each = local.sites
+
+  name   = each.key
+  ip     = each.value.ip
+  cidr   = each.value.cidr
+  vpc_id = local.vpc_id
+  tunnels = {
+    for k, t in each.value.tunnels : k => {
+      gateway_id = tencentcloud_vpn_gateway.gw[t.gateway].id
+      local_cidr = t.local_cidr
+    }
+  }
+  pre_share_key = var.pre_share_key
+  dpd_timeout   = var.dpd_timeout
+}
+"#;
+
+/// `modules/site/main.tf`: one office's customer gateway and its tunnels.
+const SITE_MODULE_TF: &str = r#"# Generated by tunnelform-bench: one office and its tunnels.
+variable "name" {
+  type = string
+}
+
+variable "ip" {
+  type = string
+}
+
+variable "cidr" {
+  type = string
+}
+
+variable "vpc_id" {
+  type = string
+}
+
+variable "tunnels" {
+  type = map(object({ gateway_id = string, local_cidr = string }))
+}
+
+variable "pre_share_key" {
+  type      = string
+  sensitive = true
+}
+
+variable "dpd_timeout" {
+  type = number
+}
+
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "office-${var.name}"
+  public_ip_address = var.ip
+}
+
+resource "tencentcloud_vpn_connection" "tunnel" {
+  for_each            = var.tunnels
+  name                = "bench-${each.key}"
+  vpc_id              = var.vpc_id
+  vpn_gateway_id      = each.value.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = var.pre_share_key
+
+  security_group_policy {
+    local_cidr_block  = each.value.local_cidr
+    remote_cidr_block = [var.cidr]
+  }
+
+  ike_proto_encry_algorithm  = "AES-CBC-256"
+  ike_proto_authen_algorithm = "SHA-256"
+  ike_dh_group_name          = "GROUP14"
+  ike_sa_lifetime_seconds    = 28800
+  ipsec_encrypt_algorithm    = "AES-CBC-256"
+  ipsec_integrity_algorithm  = "SHA-256"
+  ipsec_pfs_dh_group         = "DH-GROUP14"
+  ipsec_sa_lifetime_seconds  = 3600
+  dpd_enable                 = 1
+  dpd_timeout                = var.dpd_timeout
+  dpd_action                 = "restart"
+
+  tags = {
+    team = "network"
+    site = var.name
+  }
+}
+"#;
 
 /// `resources.tf` of the explicit shape: one block per object, arguments written out (the same
 /// values the `for_each` blocks compute).
@@ -409,14 +573,25 @@ pub fn explicit_tf(layout: &Layout) -> String {
 pub fn write_config(dir: &Path, layout: &Layout, shape: Shape) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let files = match shape {
-        Shape::ForEach => [
+        Shape::ForEach => vec![
             ("main.tf", main_tf(layout)),
             ("locals.tf", locals_tf(layout)),
         ],
-        Shape::Explicit => [
+        Shape::Explicit => vec![
             ("main.tf", header_tf(layout, shape)),
             ("resources.tf", explicit_tf(layout)),
         ],
+        Shape::Module => {
+            let module = dir.join("modules").join("site");
+            std::fs::create_dir_all(&module)
+                .with_context(|| format!("creating {}", module.display()))?;
+            vec![
+                ("main.tf", header_tf(layout, shape)),
+                ("locals.tf", module_locals_tf(layout)),
+                ("sites.tf", MODULE_ROOT_TF.to_string()),
+                ("modules/site/main.tf", SITE_MODULE_TF.to_string()),
+            ]
+        }
     };
     for (name, text) in files {
         std::fs::write(dir.join(name), text)

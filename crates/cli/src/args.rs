@@ -203,6 +203,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StateCommand,
     },
+    /// Manage workspaces: one state per workspace for the same configuration.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
     /// Print output values.
     Output {
         name: Option<String>,
@@ -366,6 +371,54 @@ pub enum StateCommand {
     /// Forget an object (it is not destroyed).
     Rm {
         address: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// List the workspaces (the selected one marked with *).
+    List {
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Create a workspace (with an empty state) and select it.
+    New {
+        name: String,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Select a workspace: later commands use its state.
+    Select {
+        name: String,
+        /// Create the workspace when it does not exist.
+        #[arg(long = "or-create")]
+        or_create: bool,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete a workspace's state (refused while it holds objects, unless --force).
+    Delete {
+        name: String,
+        /// Delete it even though its state holds objects (they stay in the cloud, unmanaged).
+        #[arg(long)]
+        force: bool,
+        #[arg(default_value = ".", long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the selected workspace.
+    Show {
         #[arg(default_value = ".", long)]
         dir: PathBuf,
         #[command(flatten)]

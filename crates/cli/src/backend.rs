@@ -21,6 +21,10 @@ pub struct Opened {
     /// The state's identity for the project id: the file's path, or the pg state's
     /// `pg://HOST:PORT/DB/SCHEMA/WORKSPACE`.
     pub identity: Identity,
+    /// The pg backend itself, for what only it does (listing and deleting workspaces).
+    pub pg: Option<Arc<PgBackend>>,
+    /// A local state: the `default` workspace's file (other workspaces' files derive from it).
+    pub default_path: Option<PathBuf>,
 }
 
 pub enum Identity {
@@ -52,11 +56,13 @@ pub fn pg_settings(block: &BTreeMap<String, String>, common: &Common) -> Result<
 fn open_pg(settings: PgSettings) -> Result<Opened> {
     let name = PathBuf::from(settings.name());
     let identity = Identity::Remote(settings.identity());
-    let backend = PgBackend::new(settings).context("opening the pg backend")?;
+    let backend = Arc::new(PgBackend::new(settings).context("opening the pg backend")?);
     Ok(Opened {
-        backend: Arc::new(backend),
+        backend: backend.clone(),
         name,
         identity,
+        pg: Some(backend),
+        default_path: None,
     })
 }
 
@@ -67,21 +73,35 @@ pub fn open_local(path: &Path) -> Result<Opened> {
         backend: Arc::new(backend),
         name: path.to_path_buf(),
         identity: Identity::File(path.to_path_buf()),
+        pg: None,
+        default_path: Some(path.to_path_buf()),
     })
 }
 
-/// The backend of the configuration in `dir`: `--state FILE` (always a local file), else
-/// `backend "pg"`, else the local file of [`state_path`].
+/// The local state of workspace `ws`, whose `default` workspace's file is `default`.
+pub fn open_local_in(default: &Path, ws: &str) -> Result<Opened> {
+    let mut opened = open_local(&crate::workspace::local_path(default, ws))?;
+    opened.default_path = Some(default.to_path_buf());
+    Ok(opened)
+}
+
+/// The backend of the configuration in `dir`, in its selected workspace: `--state FILE` (always
+/// a local file), else `backend "pg"`, else the local file of [`state_path`].
 pub fn open(dir: &Path, config: Option<&Config>, common: &Common) -> Result<Opened> {
+    open_in(dir, config, common, &crate::workspace::current(dir)?)
+}
+
+/// [`open`] in workspace `ws`.
+pub fn open_in(dir: &Path, config: Option<&Config>, common: &Common, ws: &str) -> Result<Opened> {
     if common.state.is_none() {
         if let Some(block) = config.and_then(Config::backend_pg) {
-            return open_pg(pg_settings(block, common)?);
+            return open_pg(pg_settings(block, common)?.with_workspace(ws)?);
         }
     }
     if !common.backend_config.is_empty() {
         bail!("--backend-config is for the pg backend, and this configuration does not use one (add terraform {{ backend \"pg\" {{}} }}, or drop --backend-config)");
     }
-    open_local(&state_path(dir, config, common))
+    open_local_in(&state_path(dir, config, common), ws)
 }
 
 /// Takes the state lock for `operation`. With `--lock-timeout`, waits for the holder (saying so on
@@ -164,8 +184,9 @@ pub async fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> 
             state_path(dir, None, &no_backend)
         }
     };
-    let local = open_local(&local_path)?;
-    let pg = open_pg(pg_settings(block, common)?)?;
+    let ws = crate::workspace::current(dir)?;
+    let local = open_local_in(&local_path, &ws)?;
+    let pg = open_pg(pg_settings(block, common)?.with_workspace(&ws)?)?;
     let (from, into) = match to {
         "pg" => (&local, &pg),
         "local" => (&pg, &local),

@@ -110,6 +110,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             common,
         } => show(plan.as_deref(), json, &dir, &common),
         Command::State { command } => state_cmd(command).await,
+        Command::Workspace { command } => crate::workspace::run(command).await,
         Command::Output {
             name,
             json,
@@ -302,7 +303,11 @@ async fn make(
 ) -> Result<Planned> {
     let opts = PlanOptions {
         mode,
-        targets: parse_targets(sel.targets)?,
+        targets: sel
+            .targets
+            .iter()
+            .map(|t| t.parse::<tunnelform_model::Target>())
+            .collect::<Result<_, _>>()?,
         replace: parse_targets(sel.replace)?,
         imports: vec![],
         project: project.map(|p| p.id.clone()),
@@ -1018,11 +1023,16 @@ fn show(plan: Option<&Path>, json: bool, dir: &Path, common: &Common) -> Result<
 /// default path (which would show another, often empty, state). Without a backend the default
 /// path is right whether or not the variables were given.
 pub(crate) fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
+    backend_in(dir, common, &crate::workspace::current(dir)?)
+}
+
+/// [`backend_for`] in workspace `ws`.
+pub(crate) fn backend_in(dir: &Path, common: &Common, ws: &str) -> Result<Opened> {
     if let Some(p) = &common.state {
-        return open_local(p);
+        return crate::backend::open_local_in(p, ws);
     }
     match load_config(dir, common) {
-        Ok(config) => crate::backend::open(dir, Some(&config), common),
+        Ok(config) => crate::backend::open_in(dir, Some(&config), common, ws),
         Err(e) if mentions_backend(dir) => {
             let why = format!(
                 "the configuration in {} must load to locate its state: pass its variables with --var/--var-file, or give --state FILE",
@@ -1033,7 +1043,7 @@ pub(crate) fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
                 Err(e) => Err(e.context(why)),
             }
         }
-        Err(_) => open_local(&state_path(dir, None, common)),
+        Err(_) => crate::backend::open_local_in(&state_path(dir, None, common), ws),
     }
 }
 

@@ -76,7 +76,11 @@ pub fn var_inputs(common: &Common) -> Result<VarInputs> {
     let env = std::env::vars()
         .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|n| (n.to_string(), v)))
         .collect();
-    Ok(VarInputs { cli, env })
+    Ok(VarInputs {
+        cli,
+        env,
+        workspace: None,
+    })
 }
 
 pub fn load_config(dir: &Path, common: &Common) -> Result<Config> {
@@ -103,7 +107,8 @@ fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config>
             dir.display()
         );
     }
-    let vars = var_inputs(common)?;
+    let mut vars = var_inputs(common)?;
+    vars.workspace = Some(crate::workspace::current(dir)?);
     match load(dir, &vars) {
         Ok((config, warnings)) => {
             // Without a provider block, the region comes from TENCENTCLOUD_REGION (as with the provider).

@@ -10,7 +10,6 @@ use anyhow::Result;
 use tunnelform_state::HeldLock;
 use tunnelform_state_pg::{LeaderElection, Leadership};
 
-use crate::args::Common;
 use crate::backend::Opened;
 
 /// This watcher's role, as `/readyz` and the `tunnelform_leader` metric report it.
@@ -58,7 +57,8 @@ impl Permit {
 /// The watcher's side of the election, kept across cycles (the pg leader's connection lives here).
 #[derive(Default)]
 pub struct Actor {
-    election: Option<LeaderElection>,
+    /// The election joined, with the schema and workspace it elects a leader for.
+    election: Option<(LeaderElection, (String, String))>,
     /// The role last reported (events are emitted on changes only).
     reported: Option<Role>,
 }
@@ -66,13 +66,7 @@ pub struct Actor {
 impl Actor {
     /// The one decision of "may this watcher act this cycle?". `wants_to_act` is false for a
     /// watcher that only reports (it takes no lock and joins no election).
-    pub async fn decide(
-        &mut self,
-        opened: &Opened,
-        config: &tunnelform_config::Config,
-        common: &Common,
-        wants_to_act: bool,
-    ) -> Result<Permit> {
+    pub async fn decide(&mut self, opened: &Opened, wants_to_act: bool) -> Result<Permit> {
         if !wants_to_act {
             return Ok(Permit {
                 role: Role::Observer,
@@ -81,13 +75,19 @@ impl Actor {
             });
         }
         if !opened.is_local() {
-            if self.election.is_none() {
-                if let Some(block) = config.backend_pg() {
-                    let settings = crate::backend::pg_settings(block, common)?;
-                    self.election = Some(LeaderElection::new(&settings)?);
+            // The opened backend's own settings: the workspace this cycle works on (selected in
+            // `.terraform/environment` or by TF_WORKSPACE) is the one whose leader is elected. When
+            // the selection changes under a running watcher, it leaves the old election (its
+            // connection closes, freeing that lead) and joins the new one.
+            if let Some(pg) = opened.pg.as_ref() {
+                let settings = pg.settings();
+                let key = (settings.schema.clone(), settings.workspace.clone());
+                if self.election.as_ref().is_none_or(|(_, k)| *k != key) {
+                    self.election = None;
+                    self.election = Some((LeaderElection::new(settings)?, key));
                 }
             }
-            if let Some(e) = self.election.as_mut() {
+            if let Some((e, _)) = self.election.as_mut() {
                 match e.poll().await {
                     Ok(Leadership::Leader) => {}
                     Ok(Leadership::Follower { leader }) => {
@@ -153,7 +153,7 @@ impl Actor {
 
     /// Gives up the lead on stop, so another replica takes over at once.
     pub fn resign(&mut self) {
-        if let Some(e) = self.election.as_mut() {
+        if let Some((e, _)) = self.election.as_mut() {
             e.resign();
         }
     }

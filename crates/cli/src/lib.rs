@@ -12,6 +12,7 @@ mod progress;
 mod reset;
 mod watch;
 mod webhook;
+mod workspace;
 
 use std::process::ExitCode;
 

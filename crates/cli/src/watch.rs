@@ -817,9 +817,7 @@ async fn cycle(
     let spath = opened.name.clone();
     // The watcher that may act holds the state lock for the whole cycle; the others plan without
     // it (a state is saved whole, or in one transaction with pg, so they never read half of one).
-    let permit = actor
-        .decide(&opened, &config, common, args.wants_to_act())
-        .await?;
+    let permit = actor.decide(&opened, args.wants_to_act()).await?;
     if let Some((event, reason)) = actor.change(&permit) {
         emit(event, fields!("reason": reason));
     }

@@ -39,6 +39,8 @@ pub struct VarInputs {
     /// `TF_VAR_*` environment variables already read by the caller: (full variable name incl.
     /// the `TF_VAR_` prefix, or the bare name; both are accepted), raw value.
     pub env: Vec<(String, String)>,
+    /// The selected workspace, the value of `terraform.workspace` (`None`: "default").
+    pub workspace: Option<String>,
 }
 
 impl std::fmt::Debug for VarInputs {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for VarInputs {
                 "env",
                 &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
             )
+            .field("workspace", &self.workspace)
             .finish()
     }
 }

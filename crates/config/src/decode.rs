@@ -175,6 +175,8 @@ struct Decoder {
     /// Variable values, resolved before the pending module calls are decoded.
     early_vars: Option<HashMap<String, Arc<Value>>>,
     unset_unknown: bool,
+    /// The selected workspace (`terraform.workspace`).
+    workspace: String,
 }
 
 struct PendingCall {
@@ -219,6 +221,10 @@ pub(crate) fn load(
         pending_modules: Vec::new(),
         early_vars: None,
         unset_unknown,
+        workspace: inputs
+            .workspace
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
     };
     let mut bodies = d.read_files()?;
     {
@@ -597,12 +603,13 @@ impl Decoder {
                 index: &self.local_index,
                 active: Default::default(),
             };
-            let ev = Evaluator::new(
+            let mut ev = Evaluator::new(
                 Some(&vars),
                 Some(&refs),
                 &self.dir,
                 "the count or for_each of a module call",
             );
+            ev.workspace = &self.workspace;
             let exp = expansion_of(&ev, count.as_ref(), for_each.as_ref(), self.unset_unknown);
             drop(ev);
             match exp {
@@ -2089,6 +2096,7 @@ impl Decoder {
         let order = graph::topo_order(&block_deps, &block_nodes);
 
         let module_dir = self.dir.clone();
+        let workspace = self.workspace.clone();
         let mut pure_values: Vec<Option<Arc<Value>>> = vec![None; n_locals];
         if !self.diags.has_errors() {
             // Locals that do not depend on resources: evaluated once, here.
@@ -2100,8 +2108,9 @@ impl Decoder {
                     pure: &pure_values,
                     index: &self.local_index,
                 };
-                let ev =
+                let mut ev =
                     Evaluator::new(Some(&var_values), Some(&refs), &module_dir, "a local value");
+                ev.workspace = &workspace;
                 match ev
                     .eval(&self.locals[li].expr, &Scope::root())
                     .and_then(|v| self.locals[li].finish(v, &module_dir))
@@ -2148,12 +2157,13 @@ impl Decoder {
                     pure: &pure_values,
                     index: &self.local_index,
                 };
-                let ev = Evaluator::new(
+                let mut ev = Evaluator::new(
                     Some(&var_values),
                     Some(&lrefs),
                     &module_dir,
                     "count and for_each",
                 );
+                ev.workspace = &workspace;
                 match compute_expansion(&ev, b, unset_unknown) {
                     Ok(e) => self.blocks[bi].static_expansion = Some(Arc::new(e)),
                     Err(e) => self.eval_err(e),
@@ -2171,12 +2181,13 @@ impl Decoder {
                         pure: &pure_values,
                         index: &self.local_index,
                     };
-                    let ev = Evaluator::new(
+                    let mut ev = Evaluator::new(
                         Some(&var_values),
                         Some(&refs),
                         &module_dir,
                         "a provider block",
                     );
+                    ev.workspace = &workspace;
                     match ev.eval(r, &Scope::root()) {
                         Ok(v) => {
                             match v.unmarked() {
@@ -2223,11 +2234,11 @@ impl Decoder {
             dir: self.dir,
             sources: self.sources,
             tf_files: self.tf_files,
+            workspace: self.workspace.clone(),
             var_decls: self.var_decls,
             var_values,
             locals: self.locals,
             local_index: self.local_index,
-            local_order,
             pure_values,
             impure,
             referenced,

@@ -48,6 +48,8 @@ impl std::fmt::Debug for Config {
 
 pub(crate) struct Inner {
     pub dir: PathBuf,
+    /// The selected workspace (`terraform.workspace`).
+    pub workspace: String,
     pub sources: Sources,
     /// Source ids of the `*.tf` files, in name order.
     pub tf_files: Vec<u32>,
@@ -55,8 +57,6 @@ pub(crate) struct Inner {
     pub var_values: HashMap<String, Arc<Value>>,
     pub locals: Vec<LocalDecl>,
     pub local_index: HashMap<String, usize>,
-    /// Locals in dependency order.
-    pub local_order: Vec<usize>,
     /// Values of locals that do not depend on resources, computed once at load.
     pub pure_values: Vec<Option<Arc<Value>>>,
     /// Locals that depend (transitively) on resources or data sources.

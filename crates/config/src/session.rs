@@ -50,12 +50,14 @@ impl<'c> Session<'c> {
 
     fn evaluator(&self) -> Evaluator<'_> {
         let inner = &self.cfg.inner;
-        Evaluator::new(
+        let mut ev = Evaluator::new(
             Some(&inner.var_values),
             Some(self as &dyn Refs),
             &inner.dir,
             "this context",
-        )
+        );
+        ev.workspace = &inner.workspace;
+        ev
     }
 
     fn diag(&self, e: EvalError) -> Diagnostic {
@@ -64,16 +66,20 @@ impl<'c> Session<'c> {
         d
     }
 
-    fn ensure_impure(&self, ev: &Evaluator<'_>) {
-        if self.impure.borrow().is_some() {
-            return;
-        }
+    /// The value of the impure local `li`, evaluated at its first use in this session (with the
+    /// locals it reads, recursively: locals have no cycles). Only the locals an instance reads are
+    /// evaluated: evaluating every impure local for every instance made a module-shaped
+    /// configuration (one impure local per module input that names a resource) quadratic.
+    fn impure_local(&self, ev: &Evaluator<'_>, li: usize) -> Memo<Value> {
         let inner = &self.cfg.inner;
-        *self.impure.borrow_mut() = Some(vec![None; inner.locals.len()]);
-        for &li in &inner.local_order {
-            if !inner.impure[li] {
-                continue;
+        {
+            let mut slots = self.impure.borrow_mut();
+            let slots = slots.get_or_insert_with(|| vec![None; inner.locals.len()]);
+            if let Some(r) = &slots[li] {
+                return r.clone();
             }
+        }
+        {
             let r = ev
                 .eval(&inner.locals[li].expr, &Scope::root())
                 .and_then(|v| inner.locals[li].finish(v, ev.module_dir))
@@ -88,8 +94,9 @@ impl<'c> Session<'c> {
                     Ok(Arc::new(v))
                 });
             if let Some(slots) = self.impure.borrow_mut().as_mut() {
-                slots[li] = Some(r);
+                slots[li] = Some(r.clone());
             }
+            r
         }
     }
 
@@ -616,14 +623,11 @@ impl Refs for Session<'_> {
         if let Some(v) = &inner.pure_values[li] {
             return Ok(v.clone());
         }
-        self.ensure_impure(ev);
-        let slot = self.impure.borrow().as_ref().and_then(|s| s[li].clone());
-        match slot {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(e),
-            None => Err(error(format!("local.{name} is not available yet"), span)
-                .help("this is a bug in tunnelform's evaluation order; please report it")),
+        if !inner.impure[li] {
+            return Err(error(format!("local.{name} is not available yet"), span)
+                .help("this is a bug in tunnelform's evaluation order; please report it"));
         }
+        self.impure_local(ev, li)
     }
 
     fn resource(

@@ -251,6 +251,7 @@ fn multi_site_uses_tfvars_and_two_regions() {
         &VarInputs {
             cli: vec![VarArg::Pair("psk".into(), "from-cli".into())],
             env: vec![],
+            ..Default::default()
         },
     )
     .unwrap();

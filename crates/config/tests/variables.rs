@@ -82,6 +82,7 @@ fn precedence_default_env_tfvars_auto_cli() {
     let cli = |args: Vec<VarArg>| VarInputs {
         cli: args,
         env: env.env.clone(),
+        ..Default::default()
     };
     assert_eq!(
         get(&load(&cli(vec![VarArg::File(extra.clone())])), "name"),
@@ -397,7 +398,8 @@ variable "n" {
         "{:?}",
         VarInputs {
             cli: vec![VarArg::Pair("psk".into(), "long-enough-key".into())],
-            env: vec![("TF_VAR_psk".into(), "long-enough-key".into())]
+            env: vec![("TF_VAR_psk".into(), "long-enough-key".into())],
+            ..Default::default()
         }
     )
     .contains("long-enough-key"));

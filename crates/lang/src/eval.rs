@@ -156,6 +156,8 @@ pub struct Evaluator<'a> {
     pub module_dir: &'a Path,
     /// For "... may not be used in {what}".
     pub what: &'static str,
+    /// The selected workspace (`terraform.workspace`): "default" unless the caller sets it.
+    pub workspace: &'a str,
     /// Evaluating a template file or string (`templatefile`, `templatestring`): names are the
     /// template's variables only, and templates may not be rendered recursively.
     in_template: bool,
@@ -183,6 +185,7 @@ impl<'a> Evaluator<'a> {
             refs,
             module_dir,
             what,
+            workspace: "default",
             in_template: false,
             steps: Cell::new(0),
             depth: Cell::new(0),
@@ -541,9 +544,11 @@ impl<'a> Evaluator<'a> {
                         format!("Invalid \"terraform\" attribute \"{what}\""),
                         aspan,
                     )
-                    .help("only terraform.workspace is available (always \"default\")"));
+                    .help(
+                        "only terraform.workspace is available (the selected workspace's name)",
+                    ));
                 }
-                self.walk(&Value::from("default"), &ops[1..], sc)
+                self.walk(&Value::from(self.workspace), &ops[1..], sc)
             }
             "self" => Err(error("\"self\" is not supported", span)
                 .help("self is only meaningful in provisioners, which tunnelform does not run")),

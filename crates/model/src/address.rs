@@ -173,33 +173,8 @@ impl FromStr for Address {
             input: input.to_string(),
             reason,
         };
-        let mut module = Vec::new();
-        let mut rest = input;
-        while let Some(after) = rest.strip_prefix("module.") {
-            let name_end = after
-                .find(['.', '['])
-                .ok_or_else(|| err("a module path must be followed by a resource"))?;
-            let name = &after[..name_end];
-            if !is_ident(name) {
-                return Err(err("a module name must be an identifier"));
-            }
-            let mut tail = &after[name_end..];
-            let key = if tail.starts_with('[') {
-                let close = key_end(tail).ok_or_else(|| err("unbalanced brackets"))?;
-                let key = parse_key(&tail[1..close]).map_err(err)?;
-                tail = &tail[close + 1..];
-                Some(key)
-            } else {
-                None
-            };
-            rest = tail
-                .strip_prefix('.')
-                .ok_or_else(|| err("a module path must be followed by a resource"))?;
-            module.push(ModuleStep {
-                name: name.to_string(),
-                key,
-            });
-        }
+        let (module, rest) = parse_module_path(input).map_err(err)?;
+        let rest = rest.ok_or_else(|| err("a module path must be followed by a resource"))?;
         let (mode, rest) = match rest.strip_prefix("data.") {
             Some(rest) => (Mode::Data, rest),
             None => (Mode::Managed, rest),
@@ -228,6 +203,88 @@ impl FromStr for Address {
             name: name.to_string(),
             key,
         })
+    }
+}
+
+/// The leading module path of `input` (`module.a["k"].module.b.`) and what follows it, `None`
+/// when the input is nothing but a module path.
+fn parse_module_path(input: &str) -> Result<(Vec<ModuleStep>, Option<&str>), &'static str> {
+    let mut module = Vec::new();
+    let mut rest = input;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let name_end = after.find(['.', '[']).unwrap_or(after.len());
+        let name = &after[..name_end];
+        if !is_ident(name) {
+            return Err("a module name must be an identifier");
+        }
+        let mut tail = &after[name_end..];
+        let key = if tail.starts_with('[') {
+            let close = key_end(tail).ok_or("unbalanced brackets")?;
+            let key = parse_key(&tail[1..close])?;
+            tail = &tail[close + 1..];
+            Some(key)
+        } else {
+            None
+        };
+        module.push(ModuleStep {
+            name: name.to_string(),
+            key,
+        });
+        if tail.is_empty() {
+            return Ok((module, None));
+        }
+        rest = tail
+            .strip_prefix('.')
+            .ok_or("a module path must be followed by a resource")?;
+    }
+    Ok((module, Some(rest)))
+}
+
+/// What `--target` selects: a resource (every instance, or one), or a whole module instance with
+/// everything in it, nested modules included (`module.site`: every instance of the call;
+/// `module.site["sh"]`: that one).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Resource(Address),
+    Module(Vec<ModuleStep>),
+}
+
+impl Target {
+    /// Whether this target selects the resource instance `a`.
+    pub fn selects(&self, a: &Address) -> bool {
+        match self {
+            Target::Resource(r) => r.contains(a),
+            Target::Module(path) => {
+                a.module.len() >= path.len()
+                    && path
+                        .iter()
+                        .zip(&a.module)
+                        .all(|(t, m)| t.name == m.name && (t.key.is_none() || t.key == m.key))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Resource(a) => a.fmt(f),
+            Target::Module(path) => {
+                let steps: Vec<String> = path.iter().map(ModuleStep::to_string).collect();
+                f.write_str(&steps.join("."))
+            }
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = AddressParseError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if let Ok((module, None)) = parse_module_path(input) {
+            return Ok(Target::Module(module));
+        }
+        input.parse().map(Target::Resource)
     }
 }
 
@@ -297,6 +354,46 @@ impl<'de> Deserialize<'de> for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_target_selects_everything_in_that_module_instance() {
+        let a = |s: &str| s.parse::<Address>().unwrap();
+        let t = |s: &str| s.parse::<Target>().unwrap();
+        let inside = a(r#"module.site["sh"].tencentcloud_vpn_connection.primary"#);
+        let nested = a(r#"module.site["sh"].module.routes.tencentcloud_route_table_entry.r[0]"#);
+        let other = a(r#"module.site["bj"].tencentcloud_vpn_connection.primary"#);
+        let root = a("tencentcloud_vpn_gateway.hub");
+        let named = a("module.sitex.tencentcloud_vpn_gateway.hub");
+        let all = t("module.site");
+        assert_eq!(
+            all,
+            Target::Module(vec![ModuleStep {
+                name: "site".into(),
+                key: None
+            }])
+        );
+        assert!(all.selects(&inside) && all.selects(&nested) && all.selects(&other));
+        assert!(!all.selects(&root) && !all.selects(&named));
+        let sh = t(r#"module.site["sh"]"#);
+        assert_eq!(sh.to_string(), r#"module.site["sh"]"#);
+        assert!(sh.selects(&inside) && sh.selects(&nested) && !sh.selects(&other));
+        let deep = t(r#"module.site["sh"].module.routes"#);
+        assert!(deep.selects(&nested) && !deep.selects(&inside));
+        // A resource address is still a resource target.
+        assert_eq!(
+            t("module.site[\"sh\"].tencentcloud_vpn_connection.primary"),
+            Target::Resource(inside.clone())
+        );
+        assert!(t("tencentcloud_vpn_gateway.hub").selects(&root));
+        for bad in [
+            "module.",
+            "module.1x",
+            r#"module.site["sh""#,
+            "module.site.x",
+        ] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips() {

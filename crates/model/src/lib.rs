@@ -9,7 +9,7 @@ pub mod lifecycle;
 pub mod schema;
 pub mod value;
 
-pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};
+pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep, Target};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
 pub use lifecycle::{IgnoreChanges, Lifecycle};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};

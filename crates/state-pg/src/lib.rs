@@ -174,6 +174,15 @@ impl PgBackend {
         self.call(Job::Workspaces)
     }
 
+    /// Deletes this workspace's state (every resource row with it) and its journal. The caller
+    /// holds the workspace's lock; the lock's own row goes when it is released.
+    pub fn delete_workspace(&self) -> Result<(), BackendError> {
+        self.call(Job::DeleteWorkspace)?;
+        *self.baseline.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
     fn call<T: Send + 'static>(
         &self,
         job: impl FnOnce(Reply<Result<T, BackendError>>) -> Job,

@@ -92,6 +92,8 @@ pub(crate) enum Job {
     Unlock(i64, String, Option<R<()>>),
     ForceUnlock(i64, String, R<ForceUnlock>),
     Workspaces(R<Vec<String>>),
+    /// Delete this workspace's state (its resources with it) and journal.
+    DeleteWorkspace(R<()>),
     /// Close the session (ending it at once on the server, and with it the lock) and stop.
     Shutdown,
 }
@@ -676,6 +678,17 @@ impl Session {
                 r.send(res);
             }
             Job::Shutdown => {}
+            Job::DeleteWorkspace(r) => {
+                // One statement, so the state and its journal go together.
+                let sql = self.sql(
+                    "WITH j AS (DELETE FROM {s}.journal WHERE workspace = $1) \
+                     DELETE FROM {s}.states WHERE workspace = $1",
+                );
+                let res = retrying!(self, "deleting the workspace", async {
+                    self.client()?.execute(&sql, &[&ws]).await
+                });
+                r.send(res.map(|_| ()));
+            }
             Job::Workspaces(r) => {
                 let sql = self.sql("SELECT workspace FROM {s}.states ORDER BY workspace");
                 let res = retrying!(self, "listing the workspaces", async {

@@ -145,6 +145,7 @@ pub fn vars(cli: Vec<VarArg>, env: Vec<(&str, &str)>) -> VarInputs {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..Default::default()
     }
 }
 

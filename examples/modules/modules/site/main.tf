@@ -1,4 +1,6 @@
-# One office: its customer gateway (the office's VPN device) and a tunnel to the hub.
+# One office: its customer gateway (the office's VPN device), a tunnel to the hub, and the routes
+# that send the office's LAN through it (the hub's gateway route into the tunnel, and the VPC's
+# route table entry to the hub).
 
 variable "name" {
   description = "Office name, used in the names of its objects."
@@ -21,6 +23,11 @@ variable "vpc_id" {
 
 variable "gateway_id" {
   description = "The hub VPN gateway the tunnel ends on."
+  type        = string
+}
+
+variable "route_table_id" {
+  description = "The VPC route table that sends the office's LAN to the hub."
   type        = string
 }
 
@@ -55,6 +62,25 @@ resource "tencentcloud_vpn_connection" "primary" {
   tags = {
     office = var.name
   }
+}
+
+# The hub sends the office's LAN into this office's (route-based) tunnel.
+resource "tencentcloud_vpn_gateway_route" "lan" {
+  vpn_gateway_id         = var.gateway_id
+  destination_cidr_block = var.lan_cidr
+  instance_type          = "VPNCONN"
+  instance_id            = tencentcloud_vpn_connection.primary.id
+  priority               = 0
+  status                 = "ENABLE"
+}
+
+# The VPC sends the office's LAN to the hub.
+resource "tencentcloud_route_table_entry" "lan" {
+  route_table_id         = var.route_table_id
+  destination_cidr_block = var.lan_cidr
+  next_type              = "VPN"
+  next_hub               = var.gateway_id
+  description            = "office ${var.name} via VPN"
 }
 
 output "tunnel_id" {
