@@ -185,7 +185,9 @@ def main():
     # Errors come back as SDK exceptions with the documented codes.
     expect_error("ResourceInUse", vpc, models, "DeleteVpnGateway", {"VpnGatewayId": gw})
     expect_error("ResourceInUse", vpc, models, "DeleteCustomerGateway", {"CustomerGatewayId": cgw})
-    expect_error("InvalidParameterValue.Range", vpc, models, "CreateVpnConnection",
+    # CreateVpnConnection's page lists no `.Range` code: an out-of-range value is the common
+    # InvalidParameterValue (with the range in its message).
+    expect_error("InvalidParameterValue", vpc, models, "CreateVpnConnection",
                  {"VpnGatewayId": gw, "CustomerGatewayId": cgw, "VpnConnectionName": "x", "PreShareKey": "k",
                   "IKEOptionsSpecification": {"IKESaLifetimeSeconds": 10}})
     expect_error("InvalidParameterValue.TooLong", vpc, models, "CreateCustomerGateway",

@@ -5,7 +5,7 @@
 //! write.
 //!
 //! BGP rules (CreateVpnConnection / ModifyCustomerGateway / ModifyVpnGatewayAttribute):
-//! - a BGP tunnel's customer gateway has a BGP ASN (`VpnUnsupportedUsrGwNotExistBgpAsn`);
+//! - a BGP tunnel's customer gateway has a BGP ASN (the API refuses it: `UnsupportedOperation`);
 //! - the customer gateway's ASN differs from the VPN gateway's (`VpnUnsupportedBgpAsnEqual`);
 //! - two BGP tunnels on one VPN gateway whose customer gateways differ have different peer ASNs
 //!   (`VpnUnsupportedBgpAsnEqual`);
@@ -104,7 +104,7 @@ pub fn check(v: &dyn PlanView) -> Vec<Diagnostic> {
             diags.push(at(
                 Diagnostic::error("BGP tunnel to a customer gateway without a BGP ASN")
                     .with_detail(format!(
-                        "{address} uses BGP, but its customer gateway {cgw_name} has no bgp_asn (the API refuses the tunnel: VpnUnsupportedUsrGwNotExistBgpAsn)"
+                        "{address} uses BGP, but its customer gateway {cgw_name} has no bgp_asn (the API refuses the tunnel with UnsupportedOperation); set bgp_asn on the customer gateway"
                     ))
                     .with_help(format!("set bgp_asn on {cgw_name} (the ASN of the on-premises BGP router), or use route_type = \"StaticRoute\"")),
                 span,
