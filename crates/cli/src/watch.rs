@@ -8,7 +8,7 @@
 mod refusal;
 mod resets;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -937,12 +937,19 @@ async fn reset_down_tunnels(
     state: &tunnelform_state::State,
     observation: &Observation,
 ) -> Vec<TunnelOutcomeLabels> {
+    // The state indexed by address once, and only when some tunnel is due (a scan per due tunnel
+    // would be quadratic when many go down together).
+    let index = std::cell::OnceCell::new();
     let place = |address: &str| {
-        let rs = state
-            .resources
-            .iter()
-            .find(|(a, _)| a.to_string() == address)?
-            .1;
+        let rs = *index
+            .get_or_init(|| {
+                state
+                    .resources
+                    .iter()
+                    .map(|(a, rs)| (a.to_string(), rs))
+                    .collect::<HashMap<_, _>>()
+            })
+            .get(address)?;
         let gateway = rs.attributes.get("vpn_gateway_id")?.as_str()?.to_string();
         (!rs.region.is_empty() && !gateway.is_empty()).then(|| (rs.region.clone(), gateway))
     };
