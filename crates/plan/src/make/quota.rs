@@ -256,10 +256,13 @@ fn key_of(t: &Topology<'_>, s: &Scope) -> Option<String> {
     }
 }
 
+/// The quotas of one kind asked in a region, each with its scope keys.
+type QuotaKeys = Vec<(Quota, Vec<String>)>;
+
 /// What exists is counted by each kind, for the quotas asked in a region, in as few reads as it
 /// can (one paged describe, or a filtered one for a few scopes).
 fn asks(t: &Topology<'_>, tally: &BTreeMap<(Quota, String, Scope), Tally<'_>>) -> CountAsks {
-    let mut asked: BTreeMap<(&str, ResourceKind), Vec<(Quota, Vec<String>)>> = BTreeMap::new();
+    let mut asked: BTreeMap<(&str, ResourceKind), QuotaKeys> = BTreeMap::new();
     for (q, region, scope) in tally.keys() {
         let Some(kind) = kind_of_quota(q) else {
             continue;
