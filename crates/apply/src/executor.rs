@@ -24,9 +24,10 @@ use tunnelform_state::{
 };
 use tunnelform_tencent_api::{ApiError, Client, ErrorKind};
 
-use crate::refresh::{read_objects, RemoteObject};
 use crate::store::{resource_state, StateStore, StoreError};
 use crate::watch::{Expect, Settled, Watcher};
+use tunnelform_plan::make::RemoteObject;
+use tunnelform_planner::read_objects;
 
 /// How to apply.
 #[derive(Clone)]

@@ -23,8 +23,8 @@ use tunnelform_state::secret::as_digest_marker;
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
 
-use crate::planner::PlannedValues;
-use crate::refresh::read_objects;
+use tunnelform_plan::make::PlannedValues;
+use tunnelform_planner::read_objects;
 
 const AGAIN: &str = "Run `tunnelform plan --out FILE` again and review it";
 

@@ -21,7 +21,8 @@ use tunnelform_model::Value;
 use tunnelform_tencent_api::{ApiError, Client, TaskOutcome, WaitOptions};
 use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
-use crate::refresh::{read_objects, RemoteObject};
+use tunnelform_plan::make::RemoteObject;
+use tunnelform_planner::read_objects;
 
 /// What a waiter expects of its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

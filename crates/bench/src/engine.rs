@@ -5,7 +5,7 @@
 //!   client-side rate limiter off, against a setup sandbox whose rate limits are lifted and whose task latency
 //!   is 0. The objects and the state it leaves are the ones `tunnelform apply` would leave; only faster.
 //! - [`offline_plan`]: benchmark 4, the planning pipeline without the network: parse, evaluate, diff, graph,
-//!   render, with the refreshed remote objects already in memory: `tunnelform_apply::plan_from` without a
+//!   render, with the refreshed remote objects already in memory: `tunnelform_planner::plan_from` without a
 //!   client, the planning `tunnelform plan` runs after its refresh.
 
 use std::path::Path;
@@ -14,14 +14,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
-use tunnelform_apply::{
-    apply_plan, make_plan, plan_from, refresh, ApplyOptions, Event, PlanOptions, RemoteSnapshot,
-    StateStore,
-};
+use tunnelform_apply::{apply_plan, ApplyOptions, Event, StateStore};
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_model::{Address, Target};
 use tunnelform_plan::render::{render_human, RenderOptions};
 use tunnelform_plan::{build_graph, Plan};
+use tunnelform_planner::{make_plan, plan_from, refresh, PlanOptions, RemoteSnapshot};
 use tunnelform_state::{Journal, State, StateFile};
 use tunnelform_tencent_api::{Client, ClientConfig, Credentials, RateLimits};
 
@@ -124,7 +122,7 @@ pub fn engine_setup(
             let state = file.load().map_err(|e| anyhow!("{e}"))?;
             let opts = PlanOptions {
                 targets: targets.into_iter().map(Target::Resource).collect(),
-                quotas: tunnelform_apply::QuotaOverrides::parse(RAISED_QUOTAS)
+                quotas: tunnelform_planner::QuotaOverrides::parse(RAISED_QUOTAS)
                     .map_err(|e| anyhow!("{e}"))?,
                 ..PlanOptions::default()
             };
@@ -251,7 +249,7 @@ fn reset_peak_rss() -> bool {
 }
 
 /// The planning pipeline (see the module documentation): the configuration and state loads, then
-/// `tunnelform_apply::plan_from` without a client (what `tunnelform plan` runs after its refresh), then the
+/// `tunnelform_planner::plan_from` without a client (what `tunnelform plan` runs after its refresh), then the
 /// human rendering. `state_path`: plan against that state and the given remote objects (the no-change
 /// plan); without, plan from an empty state (every object created).
 pub fn offline_plan(

@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::CommandFactory;
-use tunnelform_apply::{
-    apply_plan, make_plan, ApplyOptions, ApplyReport, PlanMode, PlanOptions, Planned, StateStore,
-};
+use tunnelform_apply::{apply_plan, ApplyOptions, ApplyReport, StateStore};
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{ObjectKind, Plan};
+use tunnelform_planner::{make_plan, PlanMode, PlanOptions, Planned};
 use tunnelform_state::{Cloud, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
@@ -316,7 +315,9 @@ async fn make(
     let planned = make_plan(client, config, state, &opts)
         .await
         .map_err(|e| match e {
-            tunnelform_apply::PlanError::Config(d) => anyhow::Error::from(Rendered(d.to_string())),
+            tunnelform_planner::PlanError::Config(d) => {
+                anyhow::Error::from(Rendered(d.to_string()))
+            }
             other => anyhow::Error::new(other),
         })?;
     if !planned.warnings.is_empty() {
@@ -501,7 +502,7 @@ async fn settle_in_memory(
     if journal.is_empty() {
         return Ok(());
     }
-    let rec = tunnelform_apply::recover(client, state, &journal, project.map(|p| p.id.as_str()))
+    let rec = tunnelform_recover::recover(client, state, &journal, project.map(|p| p.id.as_str()))
         .await
         .context_inline("resolving the operations an earlier run left unfinished")?;
     if !rec.adopted.is_empty() || !rec.removed.is_empty() {
@@ -679,7 +680,7 @@ async fn apply_cmd(
     // Settle what an interrupted run left in the journal before planning anything.
     let journal = opened.backend.journal()?;
     if !journal.is_empty() {
-        let rec = tunnelform_apply::recover(
+        let rec = tunnelform_recover::recover(
             &client,
             &mut state,
             &journal,
@@ -717,11 +718,11 @@ async fn apply_cmd(
                     })?;
             // A refresh-only plan takes the objects as they are now into the state.
             let remote = if prepared.plan.refresh_only {
-                tunnelform_apply::refresh(&client, &state).await?
+                tunnelform_planner::refresh(&client, &state).await?
             } else {
                 Default::default()
             };
-            tunnelform_apply::Planned {
+            tunnelform_planner::Planned {
                 plan: prepared.plan,
                 remote,
                 instances: prepared.instances,
@@ -859,7 +860,7 @@ fn print_outputs(state: &State) {
 /// `apply --refresh-only`: the state takes the refreshed objects as they are (what the state
 /// keeps only as digests, such as a pre-shared key changed in the console, gets the digest of the
 /// remote value), and forgets the objects deleted outside tunnelform.
-fn accept_refreshed(state: &mut State, remote: &tunnelform_apply::refresh::RemoteSnapshot) {
+fn accept_refreshed(state: &mut State, remote: &tunnelform_planner::RemoteSnapshot) {
     for (addr, obj) in &remote.objects {
         let Some(rs) = state.resources.get_mut(addr) else {
             continue;

@@ -708,8 +708,8 @@ fn normalize_remote(url: &str) -> Option<String> {
 
 /// The quotas given with `--quota NAME=N` / `TUNNELFORM_QUOTA` (the others are the documented
 /// defaults).
-pub fn quota_overrides(common: &Common) -> Result<tunnelform_apply::QuotaOverrides> {
-    tunnelform_apply::QuotaOverrides::parse(&common.quotas)
+pub fn quota_overrides(common: &Common) -> Result<tunnelform_planner::QuotaOverrides> {
+    tunnelform_planner::QuotaOverrides::parse(&common.quotas)
         .context("reading --quota (or TUNNELFORM_QUOTA)")
 }
 

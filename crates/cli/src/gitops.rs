@@ -4,10 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use tunnelform_apply::refresh::read_objects;
 use tunnelform_apply::store::resource_state;
 use tunnelform_config::InstanceKind;
 use tunnelform_model::Address;
+use tunnelform_planner::read_objects;
 use tunnelform_state::Origin;
 
 use crate::args::Common;

@@ -22,9 +22,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde_json::json;
-use tunnelform_apply::{apply_plan, make_plan, ApplyOptions, PlanMode, PlanOptions, StateStore};
+use tunnelform_apply::{apply_plan, ApplyOptions, StateStore};
 use tunnelform_kinds::ResourceKind;
 use tunnelform_plan::{Action, Plan};
+use tunnelform_planner::{make_plan, PlanMode, PlanOptions};
 
 use crate::args::Common;
 use crate::context::{check_cloud, client, load_config, project_of, record_cloud, Rendered};
@@ -189,7 +190,7 @@ macro_rules! fields {
 }
 
 /// What the plan says, split into drift, pending changes and tunnel health.
-fn observe(state: &tunnelform_state::State, planned: &tunnelform_apply::Planned) -> Observation {
+fn observe(state: &tunnelform_state::State, planned: &tunnelform_planner::Planned) -> Observation {
     let mut o = Observation::default();
     for (addr, rs) in &state.resources {
         if let Some(kind) = rs.kind() {
@@ -827,7 +828,7 @@ async fn cycle(
     check_cloud(client, common, &spath, &mut state, false).await?;
     let journal = opened.backend.journal()?;
     if !journal.is_empty() {
-        let rec = tunnelform_apply::recover(
+        let rec = tunnelform_recover::recover(
             client,
             &mut state,
             &journal,
@@ -854,7 +855,9 @@ async fn cycle(
     let planned = make_plan(client, &config, &state, &opts)
         .await
         .map_err(|e| match e {
-            tunnelform_apply::PlanError::Config(d) => anyhow::Error::from(Rendered(d.to_string())),
+            tunnelform_planner::PlanError::Config(d) => {
+                anyhow::Error::from(Rendered(d.to_string()))
+            }
             other => anyhow::Error::new(other),
         })?;
     let observation = observe(&state, &planned);
@@ -982,7 +985,7 @@ async fn run_apply(
     client: &tunnelform_tencent_api::Client,
     config: &tunnelform_config::Config,
     mut state: tunnelform_state::State,
-    planned: tunnelform_apply::Planned,
+    planned: tunnelform_planner::Planned,
     project: Option<crate::context::Project>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tunnelform_apply::ApplyReport> {

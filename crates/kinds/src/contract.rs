@@ -170,16 +170,20 @@ pub struct Quota {
 pub enum Per {
     /// The objects of a region.
     Region,
-    /// The objects with the same value of `attr` (VPN gateways per `vpc_id`); `place` names it.
+    /// The objects with the same value of `attr` (VPN gateways per `vpc_id`); `place` names it;
+    /// `filter` is the Describe filter that selects the objects by that value (`vpc-id`).
     Value {
         attr: &'static str,
         place: &'static str,
+        filter: &'static str,
     },
-    /// The objects whose `attr` names the same object of `kind` (tunnels per `vpn_gateway_id`).
+    /// The objects whose `attr` names the same object of `kind` (tunnels per `vpn_gateway_id`);
+    /// `filter` is the Describe filter that selects them by it (`vpn-gateway-id`).
     Target {
         attr: &'static str,
         kind: ResourceKind,
         place: &'static str,
+        filter: &'static str,
     },
 }
 

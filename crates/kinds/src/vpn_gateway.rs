@@ -191,11 +191,14 @@ impl Kind for VpnGatewayKind {
             per: Per::Value {
                 attr: "vpc_id",
                 place: "VPC",
+                filter: "vpc-id",
             },
         }]
     }
 
-    // The gateways of the VPCs asked about: one filtered, paged describe.
+    // The gateways of the VPCs asked about: one filtered, paged describe per quota (the quota
+    // names its attribute and the Describe filter on it), each gateway counted under its
+    // attribute's value as the kind reads it (`observe`).
     fn count_existing<'a>(
         &'a self,
         client: &'a Client,
@@ -203,21 +206,26 @@ impl Kind for VpnGatewayKind {
         asked: &'a [(Quota, Vec<String>)],
     ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
         async move {
-            let vpcs: Vec<String> = asked.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
-            let mut counts: HashMap<String, u64> = HashMap::new();
-            if !vpcs.is_empty() {
-                let filter = Filter {
-                    name: "vpc-id".into(),
-                    values: vpcs,
-                };
-                for g in client
-                    .describe_vpn_gateways_by_filters(region, &[filter])
-                    .await?
-                {
-                    *counts.entry(g.vpc_id).or_default() += 1;
+            let mut out = Vec::with_capacity(asked.len());
+            for (q, keys) in asked {
+                let mut counts: HashMap<String, u64> = HashMap::new();
+                if let (Per::Value { attr, filter, .. }, false) = (q.per, keys.is_empty()) {
+                    let filter = Filter {
+                        name: filter.to_string(),
+                        values: keys.clone(),
+                    };
+                    for g in client
+                        .describe_vpn_gateways_by_filters(region, &[filter])
+                        .await?
+                    {
+                        if let Some(k) = observe(&g).attrs.get(attr).and_then(Value::as_str) {
+                            *counts.entry(k.to_string()).or_default() += 1;
+                        }
+                    }
                 }
+                out.push(counts);
             }
-            Ok(vec![counts; asked.len()])
+            Ok(out)
         }
         .boxed()
     }

@@ -1,4 +1,4 @@
-//! tunnelform's planner (layer 2, pure): given what the configuration wants, what the state last
+//! tunnelform's planner (layer 4, pure: no I/O): given what the configuration wants, what the state last
 //! recorded and what the cloud reports now, decide what to do and in which order.
 //!
 //! - [`diff`] compares one object: normalises API defaults, compares sets without order, decides
@@ -7,10 +7,13 @@
 //! - [`graph`] orders the operations in a petgraph DAG (references, reverse order for deletes, and
 //!   conflicts the API would reject mid-apply).
 //! - [`render`] turns a plan into Terraform-style text, JSON and Markdown.
+//! - [`make`] makes a whole plan from plain data (configuration, prior state, what was read from
+//!   the cloud), asking for the reads it needs ([`make::Planning`]); no I/O.
 
 pub mod diff;
 pub mod drift;
 pub mod graph;
+pub mod make;
 pub mod normalize;
 pub mod render;
 pub mod types;
@@ -21,3 +24,6 @@ pub use graph::{build_graph, ExecGraph, GraphData, GraphError, Step, StepKind};
 /// The diff reads it; the model owns it.
 pub use tunnelform_model::Lifecycle;
 pub use types::*;
+
+/// The version written into plans and state.
+pub const TUNNELFORM_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -646,6 +646,7 @@ impl Kind for VpnConnectionKind {
                     attr: "customer_gateway_id",
                     kind: ResourceKind::CustomerGateway,
                     place: "customer gateway",
+                    filter: "customer-gateway-id",
                 },
             },
             Quota {
@@ -656,6 +657,7 @@ impl Kind for VpnConnectionKind {
                     attr: "vpn_gateway_id",
                     kind: ResourceKind::VpnGateway,
                     place: "VPN gateway",
+                    filter: "vpn-gateway-id",
                 },
             },
         ]
@@ -670,16 +672,24 @@ impl Kind for VpnConnectionKind {
         asked: &'a [(Quota, Vec<String>)],
     ) -> BoxFuture<'a, Result<Vec<HashMap<String, u64>>, ApiError>> {
         async move {
-            let filter_of = |q: &Quota| match q.per {
-                Per::Target { attr, .. } => attr.replace('_', "-"),
-                _ => String::new(),
+            // Each quota names its attribute and the Describe filter on it (the kind contract's
+            // `Per`); an object is counted under its attribute's value as the kind reads it
+            // (`observe`, the mapping `read` uses), whatever the quota.
+            let scope_of = |q: &Quota| match q.per {
+                Per::Target { attr, filter, .. } | Per::Value { attr, filter, .. } => {
+                    Some((attr, filter))
+                }
+                Per::Region => None,
             };
             let few = asked.iter().all(|(_, keys)| keys.len() <= 5);
             let tunnels = if few {
                 let mut found: Vec<VpnConnection> = Vec::new();
                 for (q, keys) in asked.iter().filter(|(_, k)| !k.is_empty()) {
+                    let Some((_, name)) = scope_of(q) else {
+                        continue;
+                    };
                     let filter = Filter {
-                        name: filter_of(q),
+                        name: name.to_string(),
                         values: keys.clone(),
                     };
                     found.extend(
@@ -697,19 +707,20 @@ impl Kind for VpnConnectionKind {
                     .describe_vpn_connections_by_filters(region, &[])
                     .await?
             };
+            let observed: Vec<Observed> = tunnels.iter().map(observe).collect();
             Ok(asked
                 .iter()
                 .map(|(q, _)| {
                     let mut counts: HashMap<String, u64> = HashMap::new();
-                    for c in &tunnels {
-                        let key = match q.per {
-                            Per::Target {
-                                attr: "vpn_gateway_id",
-                                ..
-                            } => &c.vpn_gateway_id,
-                            _ => &c.customer_gateway_id,
+                    for o in &observed {
+                        let key = match scope_of(q) {
+                            Some((attr, _)) => match o.attrs.get(attr).and_then(Value::as_str) {
+                                Some(k) => k.to_string(),
+                                None => continue,
+                            },
+                            None => String::new(),
                         };
-                        *counts.entry(key.clone()).or_default() += 1;
+                        *counts.entry(key).or_default() += 1;
                     }
                     counts
                 })

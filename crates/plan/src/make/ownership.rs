@@ -5,18 +5,17 @@
 //! died mid-apply, restored from a backup) or lost, and creating again would duplicate what the
 //! earlier run made. The answer costs one paged tag query per region, however many blocks and
 //! instances the configuration has, plus batched reads (100 ids per call) of this project's objects
-//! the state does not know: the state's own objects are never read twice.
+//! the state does not know: the state's own objects are never read twice. The apply layer reads
+//! them; this index only takes what was read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use tunnelform_kinds::tags::owner_address_values;
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::Address;
 use tunnelform_state::State;
-use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
-use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 
-use crate::refresh::{read_objects, RemoteObject};
-use tunnelform_kinds::tags::{owner_address_values, OWNER_ADDRESS_TAG, OWNER_PROJECT_TAG};
+use super::RemoteObject;
 
 /// One object carrying a `tunnelform:address` tag, as the tag service lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,15 +72,21 @@ impl OwnershipIndex {
         }
     }
 
-    /// Loads `region` unless it is loaded: one paged tag query, then batched reads of this
-    /// project's objects that the state does not hold.
-    pub async fn load(&mut self, client: &Client, region: &str) -> Result<(), ApiError> {
-        if self.regions.contains_key(region) {
-            return Ok(());
-        }
-        let tagged = list_tagged(client, region).await?;
+    /// Whether `region`'s tags were given ([`OwnershipIndex::insert_tagged`]).
+    pub fn has_region(&self, region: &str) -> bool {
+        self.regions.contains_key(region)
+    }
+
+    /// Takes the tag listing of `region` (one paged tag query) and says which of its objects to
+    /// read (this project's that the state does not hold), by kind: give them to
+    /// [`OwnershipIndex::insert_read`].
+    pub fn insert_tagged(
+        &mut self,
+        region: &str,
+        tagged: Vec<Tagged>,
+    ) -> Vec<(ResourceKind, Vec<String>)> {
         let mut idx = RegionIndex::default();
-        let mut unknown: HashMap<ResourceKind, Vec<String>> = HashMap::new();
+        let mut unknown: BTreeMap<ResourceKind, Vec<String>> = BTreeMap::new();
         for (i, t) in tagged.iter().enumerate() {
             idx.by_address
                 .entry(t.address_tag.clone())
@@ -91,16 +96,22 @@ impl OwnershipIndex {
                 unknown.entry(t.kind).or_default().push(t.id.clone());
             }
         }
-        for (kind, ids) in unknown {
-            for o in read_objects(client, region, kind, &ids).await? {
-                if !being_deleted(&o) {
-                    idx.read.insert(o.id.clone(), o);
-                }
-            }
-        }
         idx.tagged = tagged;
         self.regions.insert(region.to_string(), idx);
-        Ok(())
+        unknown.into_iter().collect()
+    }
+
+    /// Takes the objects read for [`OwnershipIndex::insert_tagged`] (objects being deleted are
+    /// left out: they are not there to adopt).
+    pub fn insert_read(&mut self, region: &str, objects: Vec<RemoteObject>) {
+        let Some(idx) = self.regions.get_mut(region) else {
+            return;
+        };
+        for o in objects {
+            if !being_deleted(&o) {
+                idx.read.insert(o.id.clone(), o);
+            }
+        }
     }
 
     fn is_mine(&self, t: &Tagged) -> bool {
@@ -164,44 +175,4 @@ fn being_deleted(o: &RemoteObject) -> bool {
             .and_then(tunnelform_model::Value::as_str),
         Some("DELETING" | "DELETED")
     )
-}
-
-/// Every VPN object in `region` carrying a `tunnelform:address` tag: one paged query by tag key.
-async fn list_tagged(client: &Client, region: &str) -> Result<Vec<Tagged>, ApiError> {
-    let req = GetResourcesRequest {
-        tag_filters: Some(vec![TagFilter {
-            tag_key: OWNER_ADDRESS_TAG.to_string(),
-            tag_value: None,
-        }]),
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    for mapping in client.get_resources(region, req).await? {
-        let Some(name) = parse_resource_name(&mapping.resource) else {
-            continue;
-        };
-        if name.region != region {
-            continue;
-        }
-        let Some(kind) = ResourceKind::of_id(&name.id) else {
-            continue;
-        };
-        let tag = |key: &str| {
-            mapping
-                .tags
-                .iter()
-                .find(|t| t.tag_key == key)
-                .map(|t| t.tag_value.clone())
-        };
-        let Some(address_tag) = tag(OWNER_ADDRESS_TAG) else {
-            continue;
-        };
-        out.push(Tagged {
-            kind,
-            id: name.id.clone(),
-            address_tag,
-            project: tag(OWNER_PROJECT_TAG),
-        });
-    }
-    Ok(out)
 }

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use tunnelform_config::{Config, Instance};
 use tunnelform_model::{Address, Diagnostic, Diagnostics};
-use tunnelform_plan::Plan;
 use tunnelform_state::State;
 
-use crate::refresh::RemoteSnapshot;
+use super::RemoteSnapshot;
+use crate::Plan;
 
 /// The prior state with the configuration's moves made (None when nothing moves), the renames
 /// (new address -> old address), and warnings for moves that could not be made.
@@ -117,11 +117,11 @@ pub(crate) fn forget_removed(plan: &mut Plan, config: &Config) {
         return;
     }
     for c in &mut plan.changes {
-        if c.action == tunnelform_plan::Action::Delete
+        if c.action == crate::Action::Delete
             && !c.deposed
             && keep.iter().any(|r| r.contains(&c.address))
         {
-            c.action = tunnelform_plan::Action::NoOp;
+            c.action = crate::Action::NoOp;
             c.forget = true;
             c.reasons.clear();
         }

@@ -1,18 +1,17 @@
 //! The plan as the kinds' rules across objects see it ([`Topology`], a [`PlanView`]), and the
 //! checks that run them: each kind's [`tunnelform_kinds::Kind::check_plan`] (rules the API enforces only when the
 //! apply reaches the call, e.g. a tunnel's BGP peers), then, with the VPCs' CIDR blocks read once
-//! per region ([`vpc_cidrs`]), [`tunnelform_kinds::Kind::check_plan_vpcs`]. A plan that would fail half-way is
+//! per region by the apply layer ([`tunnelform_kinds::vpcs::read_cidrs`]), [`tunnelform_kinds::Kind::check_plan_vpcs`]. A plan that would fail half-way is
 //! refused before the first write.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::Ipv4Net;
-use tunnelform_kinds::{PlanView, ResourceKind, Step, Target};
-use tunnelform_tencent_api::{ApiError, Client};
-
 use tunnelform_config::{Config, Instance};
+use tunnelform_kinds::{PlanView, ResourceKind, Step, Target};
 use tunnelform_model::{Address, Diagnostics, Span, Value};
-use tunnelform_plan::{Action, ResourceChange};
+
+use crate::{Action, ResourceChange};
 
 /// An object a reference points at: a planned object of the configuration (by address), or an
 /// object the configuration does not manage (by id).
@@ -181,7 +180,11 @@ impl PlanView for Topology<'_> {
 
 /// Each kind's rules across the plan's objects (deletes excluded), with the configuration's
 /// instances for spans and references. Source lines come from `config`.
-pub fn check(config: &Config, instances: &[Instance], changes: &[ResourceChange]) -> Diagnostics {
+pub(crate) fn check(
+    config: &Config,
+    instances: &[Instance],
+    changes: &[ResourceChange],
+) -> Diagnostics {
     let t = Topology::new(instances, changes);
     let mut diags = Diagnostics::new();
     for kind in ResourceKind::ALL {
@@ -194,7 +197,7 @@ pub fn check(config: &Config, instances: &[Instance], changes: &[ResourceChange]
 }
 
 /// The VPCs (by region) whose CIDR blocks the kinds' rules need.
-pub fn plan_vpcs(
+pub(crate) fn plan_vpcs(
     instances: &[Instance],
     changes: &[ResourceChange],
 ) -> BTreeMap<String, BTreeSet<String>> {
@@ -208,17 +211,8 @@ pub fn plan_vpcs(
     out
 }
 
-/// The CIDR blocks of `vpcs` (region -> VPC or route table ids), read by the kinds' helper
-/// ([`tunnelform_kinds::vpcs::read_cidrs`]: batched, per region).
-pub async fn vpc_cidrs(
-    client: &Client,
-    vpcs: &BTreeMap<String, BTreeSet<String>>,
-) -> Result<HashMap<String, Ipv4Net>, ApiError> {
-    tunnelform_kinds::vpcs::read_cidrs(client, vpcs).await
-}
-
 /// Each kind's rules that need the VPCs' CIDR blocks (`cidrs`, by VPC id).
-pub fn check_vpc(
+pub(crate) fn check_vpc(
     config: &Config,
     instances: &[Instance],
     changes: &[ResourceChange],

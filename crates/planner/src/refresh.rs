@@ -1,32 +1,14 @@
 //! Refresh: read every object the state knows, in batches (ids in chunks of 100 per call, all
 //! regions and kinds concurrently), never one call per resource.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use futures::future::try_join_all;
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::Address;
-use tunnelform_plan::Attrs;
+use tunnelform_plan::make::{with_write_only, RemoteObject, RemoteSnapshot};
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client};
-
-use tunnelform_kinds::Ownership;
-
-/// One object as the cloud reports it.
-#[derive(Debug, Clone)]
-pub struct RemoteObject {
-    pub id: String,
-    pub kind: ResourceKind,
-    pub region: String,
-    pub attrs: Attrs,
-    pub ownership: Ownership,
-}
-
-/// What the cloud holds of the objects in state, by address; an address missing here was not found.
-#[derive(Debug, Clone, Default)]
-pub struct RemoteSnapshot {
-    pub objects: BTreeMap<Address, RemoteObject>,
-}
 
 /// Reads `ids` of one kind in one region (batched).
 pub async fn read_objects(
@@ -51,17 +33,6 @@ pub async fn read_objects(
             ownership: o.ownership,
         })
         .collect())
-}
-
-/// Completes an object read from the cloud with its write-only arguments as `recorded` (the
-/// state's): the API never returns them, so the state's value is the object's. An argument the
-/// state never recorded stays absent (the plan then takes the configuration's value).
-pub fn with_write_only(obj: &mut RemoteObject, recorded: &Attrs) {
-    for attr in obj.kind.schema().attrs.iter().filter(|a| a.write_only) {
-        if let Some(v) = recorded.get(attr.name) {
-            obj.attrs.insert(attr.name.to_string(), v.clone());
-        }
-    }
 }
 
 /// Refreshes every managed object in `state`.

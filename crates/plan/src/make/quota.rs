@@ -5,19 +5,17 @@
 //! The API has no action that tells these quotas (the VPN actions document none), so the limits
 //! are the documented defaults of the VPN product's limits page, which an account whose quota
 //! Tencent Cloud raised replaces with `--quota NAME=N` (or `TUNNELFORM_QUOTA`). What exists is
-//! read with one paged Describe per region and kind (never one call per object), and only for
-//! the quotas the plan adds objects to.
+//! read (by the apply layer, asked through [`CountAsks`]) with one paged Describe per region and
+//! kind (never one call per object), and only for the quotas the plan adds objects to.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::{Action, ObjectKind, ResourceChange};
 use tunnelform_config::{Config, Instance};
 use tunnelform_kinds::{all_quotas, Per, Quota, ResourceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Value};
-use tunnelform_plan::{Action, ObjectKind, Plan, ResourceChange};
-use tunnelform_tencent_api::{ApiError, Client};
 
-use crate::planner::{PlanError, PlanMode, PlanOptions};
-use crate::rules::{Node, Topology};
+use super::rules::{Node, Topology};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuotaError {
@@ -123,41 +121,24 @@ fn before_node(t: &Topology<'_>, c: &ResourceChange, attr: &str) -> Option<Node>
     )
 }
 
-/// The quota check of a plan ([`check`]), for a normal plan made with a connection to the cloud.
-pub(crate) async fn check_plan(
-    client: Option<&Client>,
-    config: &Config,
-    instances: &BTreeMap<Address, Instance>,
-    plan: &Plan,
-    opts: &PlanOptions,
-) -> Result<(), PlanError> {
-    let Some(client) = client.filter(|_| opts.mode == PlanMode::Normal) else {
-        return Ok(());
-    };
-    let diags = check(
-        client,
-        config,
-        instances.values(),
-        &plan.changes,
-        &opts.quotas,
-    )
-    .await?;
-    if diags.has_errors() {
-        return Err(PlanError::Config(diags));
-    }
-    Ok(())
-}
+/// What a quota check reads: for each region and kind, the quotas and scope keys to count
+/// ([`tunnelform_kinds::Kind::count_existing`]).
+pub type CountAsks = Vec<(String, ResourceKind, Vec<(Quota, Vec<String>)>)>;
+
+/// The answers to [`CountAsks`], in their order: for each quota asked, scope key -> count.
+pub type Counts = Vec<Vec<HashMap<String, u64>>>;
 
 /// Fails with one error per (quota, region, scope) that the plan takes over its quota: what
-/// exists (read from the cloud), what the plan creates and deletes, the quota and its source,
-/// and how to proceed.
-pub(crate) async fn check<'a>(
-    client: &Client,
+/// exists (`counts`, read from the cloud), what the plan creates and deletes, the quota and its
+/// source, and how to proceed. Without `counts`, says what to count (`Err`), unless the plan
+/// creates nothing that could go over a quota (then no error and nothing to read).
+pub(crate) fn check<'a>(
     config: &Config,
     instances: impl IntoIterator<Item = &'a Instance>,
     changes: &'a [ResourceChange],
     overrides: &QuotaOverrides,
-) -> Result<Diagnostics, ApiError> {
+    counts: Option<&Counts>,
+) -> Result<Diagnostics, CountAsks> {
     let t = Topology::new(instances, changes);
     let mut tally: BTreeMap<(Quota, String, Scope), Tally<'_>> = BTreeMap::new();
     for c in changes {
@@ -212,44 +193,15 @@ pub(crate) async fn check<'a>(
     if tally.is_empty() {
         return Ok(Diagnostics::new());
     }
+    let Some(counts) = counts else {
+        return Err(asks(&t, &tally));
+    };
 
-    // What exists: each kind counts its objects of a region for the quotas asked, in as few
-    // reads as it can (one paged describe, or a filtered one for a few scopes).
-    let id_of = |n: &Node| match n {
-        Node::Id(id) => Some(id.clone()),
-        Node::Addr(a) => t.change(a).and_then(|c| c.id.clone()),
-    };
-    let key_of = |s: &Scope| match s {
-        Scope::Region => Some(String::new()),
-        Scope::Value(v) => Some(v.clone()),
-        // A target the plan creates has no id yet, nor any object counted against it.
-        Scope::Target(n) => id_of(n),
-    };
-    let mut asked: BTreeMap<(&str, ResourceKind), Vec<(Quota, Vec<String>)>> = BTreeMap::new();
-    for (q, region, scope) in tally.keys() {
-        let Some(kind) = kind_of_quota(q) else {
-            continue;
-        };
-        let per_kind = asked.entry((region.as_str(), kind)).or_default();
-        let i = match per_kind.iter().position(|(x, _)| x == q) {
-            Some(i) => i,
-            None => {
-                per_kind.push((*q, Vec::new()));
-                per_kind.len() - 1
-            }
-        };
-        if let (Some(k), false) = (key_of(scope), matches!(scope, Scope::Region)) {
-            if !per_kind[i].1.contains(&k) {
-                per_kind[i].1.push(k);
-            }
-        }
-    }
     let mut existing: HashMap<(Quota, String, String), u64> = HashMap::new();
-    for ((region, kind), quotas) in &asked {
-        let counts = kind.def().count_existing(client, region, quotas).await?;
+    for ((region, _, quotas), counts) in asks(&t, &tally).iter().zip(counts) {
         for ((q, _), counts) in quotas.iter().zip(counts) {
             for (k, n) in counts {
-                existing.insert((*q, region.to_string(), k), n);
+                existing.insert((*q, region.to_string(), k.clone()), *n);
             }
         }
     }
@@ -257,7 +209,7 @@ pub(crate) async fn check<'a>(
     let mut diags = Diagnostics::new();
     for ((q, region, scope), v) in &tally {
         let (quota, source) = overrides.get(q);
-        let now = key_of(scope)
+        let now = key_of(&t, scope)
             .and_then(|k| existing.get(&(*q, region.clone(), k)).copied())
             .unwrap_or(0);
         let after = (now + v.creates).saturating_sub(v.deletes);
@@ -291,6 +243,48 @@ pub(crate) async fn check<'a>(
     }
     config.attach_source_lines(&mut diags);
     Ok(diags)
+}
+
+/// The scope key an existing object is counted under (a target by its id).
+fn key_of(t: &Topology<'_>, s: &Scope) -> Option<String> {
+    match s {
+        Scope::Region => Some(String::new()),
+        Scope::Value(v) => Some(v.clone()),
+        // A target the plan creates has no id yet, nor any object counted against it.
+        Scope::Target(Node::Id(id)) => Some(id.clone()),
+        Scope::Target(Node::Addr(a)) => t.change(a).and_then(|c| c.id.clone()),
+    }
+}
+
+/// The quotas of one kind asked in a region, each with its scope keys.
+type QuotaKeys = Vec<(Quota, Vec<String>)>;
+
+/// What exists is counted by each kind, for the quotas asked in a region, in as few reads as it
+/// can (one paged describe, or a filtered one for a few scopes).
+fn asks(t: &Topology<'_>, tally: &BTreeMap<(Quota, String, Scope), Tally<'_>>) -> CountAsks {
+    let mut asked: BTreeMap<(&str, ResourceKind), QuotaKeys> = BTreeMap::new();
+    for (q, region, scope) in tally.keys() {
+        let Some(kind) = kind_of_quota(q) else {
+            continue;
+        };
+        let per_kind = asked.entry((region.as_str(), kind)).or_default();
+        let i = match per_kind.iter().position(|(x, _)| x == q) {
+            Some(i) => i,
+            None => {
+                per_kind.push((*q, Vec::new()));
+                per_kind.len() - 1
+            }
+        };
+        if let (Some(k), false) = (key_of(t, scope), matches!(scope, Scope::Region)) {
+            if !per_kind[i].1.contains(&k) {
+                per_kind[i].1.push(k);
+            }
+        }
+    }
+    asked
+        .into_iter()
+        .map(|((region, kind), quotas)| (region.to_string(), kind, quotas))
+        .collect()
 }
 
 #[cfg(test)]

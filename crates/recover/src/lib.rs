@@ -6,7 +6,7 @@
 //!   is adopted by id; a create whose response never arrived is looked up by its ownership tags; a
 //!   delete is checked; whatever exists ends up in state exactly once.
 //! - [`find_owned`] finds objects carrying `tunnelform:address` tags for the addresses of creates
-//!   whose answer was lost. (The planner, through [`crate::ownership`], does the same for every
+//!   whose answer was lost. (The planner, through [`tunnelform_plan::make::OwnershipIndex`], does the same for every
 //!   create it plans, so a stale or lost state adopts its project's objects instead of creating
 //!   duplicates; objects of another project with the same address are left alone.)
 
@@ -23,9 +23,10 @@ use tunnelform_tencent_api::tag::{GetResourcesRequest, TagFilter};
 use tunnelform_tencent_api::{parse_resource_name, ApiError, Client};
 use tunnelform_wait::{Instant, Schedule, Wait, WaitError};
 
-use crate::refresh::{read_objects, RemoteObject};
-use crate::store::resource_state;
+use tunnelform_apply::store::resource_state;
 use tunnelform_kinds::tags::{owner_address_values, OWNER_ADDRESS_TAG};
+use tunnelform_plan::make::RemoteObject;
+use tunnelform_planner::read_objects;
 
 /// What recovery did, for the CLI to report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
