@@ -1474,6 +1474,8 @@ impl Decoder {
             dep_blocks: Vec::new(),
             coarse_deps: Vec::new(),
             key_refs: Vec::new(),
+            traced: false,
+            explicit_deps: Vec::new(),
             static_expansion: None,
             lifecycle,
             body,
@@ -2085,6 +2087,17 @@ impl Decoder {
                 .collect();
             self.blocks[bi].coarse_deps.sort();
             self.blocks[bi].key_refs = key_refs;
+            self.blocks[bi].traced = adj[n_locals + bi]
+                .iter()
+                .any(|&w| w < n_locals && impure[w]);
+            let mut explicit: Vec<Address> = explicit_blocks[bi]
+                .iter()
+                .filter(|&&b| b != bi)
+                .map(|&b| self.blocks[b].addr.clone())
+                .collect();
+            explicit.sort();
+            explicit.dedup();
+            self.blocks[bi].explicit_deps = explicit;
             self.blocks[bi].depends_on = addrs;
             self.blocks[bi].dep_blocks = set;
         }

@@ -207,6 +207,11 @@ pub(crate) struct ResourceBlock {
     pub coarse_deps: Vec<Address>,
     /// For each such reference: the block and its key expression, evaluated per instance.
     pub key_refs: Vec<(usize, KeyRef)>,
+    /// The block reads locals that depend on resources (module inputs among them): its
+    /// instances' dependencies are traced through them (`deps.rs`) instead of taken whole.
+    pub traced: bool,
+    /// `depends_on` (the block's and its module calls'): whole-block dependencies.
+    pub explicit_deps: Vec<Address>,
     /// The instances, when count / for_each depend only on variables and locals (computed
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<Expansion>>,
