@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub outputs: Vec<OutputDecl>,
     pub provider_decls: Vec<ProviderDecl>,
     pub backend_path: Option<PathBuf>,
+    /// `backend "local" { workspace_dir = "..." }`, resolved relative to the directory.
+    pub backend_workspace_dir: Option<PathBuf>,
     /// `backend "pg"`'s settings, when configured.
     pub backend_pg: Option<std::collections::BTreeMap<String, String>>,
     pub imports: Vec<ImportDecl>,

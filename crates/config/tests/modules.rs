@@ -1050,3 +1050,85 @@ fn a_tunnel_in_a_module_depends_on_its_own_gateway_through_the_modules_inputs() 
         .unwrap();
     assert!(gw < t, "{order:?}");
 }
+
+/// `terraform.workspace` is the workspace handed to the loader (`default` when none is), in the
+/// root module and inside a module, in a local known at load, a resource argument and a
+/// `for_each` key; and the local backend's `workspace_dir` is resolved next to `path`.
+#[test]
+fn terraform_workspace_is_the_workspace_handed_in() {
+    let module = r#"
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "cgw-${terraform.workspace}"
+  public_ip_address = "203.0.113.50"
+}
+"#;
+    let root = r#"
+terraform {
+  backend "local" {
+    path          = "states/main.tfstate"
+    workspace_dir = "envs"
+  }
+}
+
+locals {
+  env = terraform.workspace
+}
+
+resource "tencentcloud_vpn_gateway" "gw" {
+  for_each  = toset([local.env])
+  name      = "gw-${each.key}"
+  vpc_id    = "vpc-12345678"
+  bandwidth = terraform.workspace == "production" ? 100 : 10
+}
+
+module "site" {
+  source = "./modules/site"
+}
+"#;
+    let dir = tree(&[("main.tf", root), ("modules/site/main.tf", module)]);
+    let names = |cfg: &Config| -> Vec<String> {
+        let mut out = Vec::new();
+        for b in [
+            "tencentcloud_vpn_gateway.gw",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw",
+        ] {
+            for i in cfg.expand_block(&b.parse().unwrap(), &NoLookup).unwrap() {
+                out.push(format!("{} {}", i.address, i.attrs["name"].as_str().unwrap()));
+                if let Some(bw) = i.attrs.get("bandwidth") {
+                    out.push(format!("bandwidth {}", bw.as_i64().unwrap()));
+                }
+            }
+        }
+        out
+    };
+    let cfg = load(dir.path());
+    assert_eq!(
+        names(&cfg),
+        [
+            "tencentcloud_vpn_gateway.gw[\"default\"] gw-default",
+            "bandwidth 10",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw cgw-default",
+        ]
+    );
+    let (cfg, _) = Config::load(
+        dir.path(),
+        &VarInputs {
+            workspace: Some("production".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        names(&cfg),
+        [
+            "tencentcloud_vpn_gateway.gw[\"production\"] gw-production",
+            "bandwidth 100",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw cgw-production",
+        ]
+    );
+    assert_eq!(
+        cfg.backend_path(),
+        Some(dir.path().join("states/main.tfstate"))
+    );
+    assert_eq!(cfg.backend_workspace_dir(), Some(dir.path().join("envs")));
+}
