@@ -106,7 +106,8 @@ pub fn open_in(dir: &Path, config: Option<&Config>, common: &Common, ws: &str) -
         Some(_) => None,
         None => config.and_then(Config::backend_workspace_dir),
     };
-    let layout = crate::workspace::LocalLayout::new(&state_path(dir, config, common), workspace_dir);
+    let layout =
+        crate::workspace::LocalLayout::new(&state_path(dir, config, common), workspace_dir);
     open_local_in(layout, ws)
 }
 

@@ -1093,7 +1093,11 @@ module "site" {
             "module.site.tencentcloud_vpn_customer_gateway.cgw",
         ] {
             for i in cfg.expand_block(&b.parse().unwrap(), &NoLookup).unwrap() {
-                out.push(format!("{} {}", i.address, i.attrs["name"].as_str().unwrap()));
+                out.push(format!(
+                    "{} {}",
+                    i.address,
+                    i.attrs["name"].as_str().unwrap()
+                ));
                 if let Some(bw) = i.attrs.get("bandwidth") {
                     out.push(format!("bandwidth {}", bw.as_i64().unwrap()));
                 }
