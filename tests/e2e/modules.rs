@@ -428,3 +428,129 @@ fn a_whole_module_instance_is_targeted_with_what_it_depends_on() {
     w.destroy(&[]).success();
     assert!(sb.cloud().all_ids("ap-guangzhou").is_empty());
 }
+
+/// A site module taking one map of tunnels, each naming its gateway (as a repository with a
+/// hub of several gateways writes it).
+const TUNNELS_MODULE: &str = r#"
+variable "name" {
+  type = string
+}
+
+variable "public_ip" {
+  type = string
+}
+
+variable "tunnels" {
+  type = map(object({ gateway_id = string, local_cidr = string, remote_cidr = string }))
+}
+
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "site-${var.name}"
+  public_ip_address = var.public_ip
+}
+
+resource "tencentcloud_vpn_connection" "tunnel" {
+  for_each            = var.tunnels
+  name                = "site-${each.key}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = each.value.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = "modules-key-Vb6nQ3zL8pW2"
+  security_group_policy {
+    local_cidr_block  = each.value.local_cidr
+    remote_cidr_block = [each.value.remote_cidr]
+  }
+}
+"#;
+
+const TUNNELS_ROOT: &str = r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+locals {
+  gateways = {
+    g1 = "10.0.1.0/24"
+    g2 = "10.0.2.0/24"
+  }
+  sites = {
+    sh = {
+      ip      = "203.0.113.71"
+      tunnels = { "sh-g1" = { gateway = "g1", remote = "192.168.71.0/24" }, "sh-g2" = { gateway = "g2", remote = "192.168.72.0/24" } }
+    }
+  }
+}
+
+resource "tencentcloud_vpn_gateway" "gw" {
+  for_each  = local.gateways
+  name      = "modules-${each.key}"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}
+
+module "site" {
+  source    = "./modules/site"
+  for_each  = local.sites
+  name      = each.key
+  public_ip = each.value.ip
+  tunnels = {
+    for k, t in each.value.tunnels : k => {
+      gateway_id  = tencentcloud_vpn_gateway.gw[t.gateway].id
+      local_cidr  = local.gateways[t.gateway]
+      remote_cidr = t.remote
+    }
+  }
+}
+"#;
+
+#[test]
+fn a_tunnel_in_a_module_needs_only_its_own_gateway_from_the_modules_tunnels_input() {
+    let sb = SandboxProc::start(0, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.files(&[("main.tf", TUNNELS_ROOT)]);
+    w.write("cfg/modules/site/main.tf", TUNNELS_MODULE);
+
+    // The site's `tunnels` input names both gateways; the tunnel on g2 depends on g2 only, so
+    // targeting it creates g2, the office and the tunnel, and leaves g1 alone.
+    let target = r#"module.site["sh"].tencentcloud_vpn_connection.tunnel["sh-g2"]"#;
+    let p = w.plan(&["--detailed-exitcode", "--target", target]);
+    p.expect_code(2);
+    for needle in [
+        "# tencentcloud_vpn_gateway.gw[\"g2\"] will be created",
+        "# module.site[\"sh\"].tencentcloud_vpn_customer_gateway.office will be created",
+        "# module.site[\"sh\"].tencentcloud_vpn_connection.tunnel[\"sh-g2\"] will be created",
+        "Plan: 3 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(p.stdout.contains(needle), "{needle:?} not in\n{}", p.stdout);
+    }
+    assert!(!p.stdout.contains("gw[\"g1\"]"), "{}", p.stdout);
+    w.apply(&["--target", target]).success();
+    assert_eq!(
+        w.state_ids().keys().cloned().collect::<Vec<_>>(),
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_connection.tunnel[\"sh-g2\"]",
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g2\"]",
+        ]
+    );
+    // The state records the precise dependencies too (they order the deletes).
+    let state = w.state();
+    let deps = &state["resources"]
+        ["module.site[\"sh\"].tencentcloud_vpn_connection.tunnel[\"sh-g2\"]"]["dependencies"];
+    assert_eq!(
+        deps,
+        &serde_json::json!([
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g2\"]"
+        ]),
+        "{state:#}"
+    );
+
+    // The rest, then nothing to do, then everything goes.
+    w.apply(&[]).success();
+    assert_eq!(w.state_ids().len(), 5, "{:?}", w.state_ids());
+    w.assert_no_changes(&[]);
+    w.destroy(&[]).success();
+    assert!(w.state_ids().is_empty(), "{:?}", w.state_ids());
+    assert!(sb.cloud().all_ids("ap-guangzhou").is_empty());
+}

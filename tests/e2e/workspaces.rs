@@ -237,3 +237,72 @@ fn workspace_names_are_checked_and_a_non_empty_one_is_deleted_only_with_force() 
     // Forgotten, not destroyed.
     assert_eq!(names(&sb), of("staging"));
 }
+
+/// `backend "local" { path = ..., workspace_dir = ... }`: the default workspace's state at
+/// `path`, every other one at `<workspace_dir>/NAME/terraform.tfstate` (Terraform's layout),
+/// listed and deleted there; `--state FILE` replaces the backend's settings (`FILE.d/NAME/`).
+#[test]
+fn the_local_backend_keeps_other_workspaces_in_its_workspace_dir() {
+    let sb = SandboxProc::start(0, &[]);
+    let w = Work::with_sandbox(&sb);
+    let backend = r#"
+terraform {
+  backend "local" {
+    path          = "../states/main.tfstate"
+    workspace_dir = "../envs"
+  }
+}
+"#;
+    w.config(&format!("{backend}{CONFIG}"));
+    w.tf(&["workspace", "new", "staging", "--dir", "cfg"])
+        .success();
+    w.apply(&[]).success();
+    assert_eq!(names(&sb), of("staging"));
+
+    let file = w
+        .path()
+        .join("envs")
+        .join("staging")
+        .join("terraform.tfstate");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        state["resources"].as_object().map(|m| m.len()),
+        Some(3),
+        "{}",
+        file.display()
+    );
+    // Nothing in the default layout next to the default file, nor the default file itself.
+    assert!(!w.path().join("states").join("main.tfstate.d").exists());
+    assert!(!w.path().join("states").join("main.tfstate").exists());
+    w.assert_no_changes(&[]);
+
+    let r = w.tf(&["workspace", "list", "--dir", "cfg"]);
+    r.success();
+    assert_eq!(r.stdout, "  default\n* staging\n");
+
+    // `--state FILE` stands for the whole local backend: staging is looked for in FILE.d.
+    let other = w.path().join("other.tfstate");
+    let r = w.tf(&[
+        "workspace",
+        "list",
+        "--dir",
+        "cfg",
+        "--state",
+        other.to_str().unwrap(),
+    ]);
+    r.success();
+    assert_eq!(r.stdout, "  default\n");
+    let r = w.plan(&["--detailed-exitcode", "--state", other.to_str().unwrap()]);
+    r.expect_code(2);
+
+    w.destroy(&[]).success();
+    assert!(names(&sb).is_empty());
+    w.tf(&["workspace", "select", "default", "--dir", "cfg"])
+        .success();
+    w.tf(&["workspace", "delete", "staging", "--dir", "cfg"])
+        .success();
+    assert!(!w.path().join("envs").join("staging").exists());
+    let r = w.tf(&["workspace", "list", "--dir", "cfg"]);
+    assert_eq!(r.stdout, "* default\n");
+}

@@ -23,8 +23,8 @@ pub struct Opened {
     pub identity: Identity,
     /// The pg backend itself, for what only it does (listing and deleting workspaces).
     pub pg: Option<Arc<PgBackend>>,
-    /// A local state: the `default` workspace's file (other workspaces' files derive from it).
-    pub default_path: Option<PathBuf>,
+    /// A local state: where its workspaces' files are.
+    pub local: Option<crate::workspace::LocalLayout>,
 }
 
 pub enum Identity {
@@ -62,7 +62,7 @@ fn open_pg(settings: PgSettings) -> Result<Opened> {
         name,
         identity,
         pg: Some(backend),
-        default_path: None,
+        local: None,
     })
 }
 
@@ -74,14 +74,14 @@ pub fn open_local(path: &Path) -> Result<Opened> {
         name: path.to_path_buf(),
         identity: Identity::File(path.to_path_buf()),
         pg: None,
-        default_path: Some(path.to_path_buf()),
+        local: Some(crate::workspace::LocalLayout::new(path, None)),
     })
 }
 
-/// The local state of workspace `ws`, whose `default` workspace's file is `default`.
-pub fn open_local_in(default: &Path, ws: &str) -> Result<Opened> {
-    let mut opened = open_local(&crate::workspace::local_path(default, ws))?;
-    opened.default_path = Some(default.to_path_buf());
+/// The local state of workspace `ws` in `layout`.
+pub fn open_local_in(layout: crate::workspace::LocalLayout, ws: &str) -> Result<Opened> {
+    let mut opened = open_local(&layout.path(ws))?;
+    opened.local = Some(layout);
     Ok(opened)
 }
 
@@ -101,7 +101,14 @@ pub fn open_in(dir: &Path, config: Option<&Config>, common: &Common, ws: &str) -
     if !common.backend_config.is_empty() {
         bail!("--backend-config is for the pg backend, and this configuration does not use one (add terraform {{ backend \"pg\" {{}} }}, or drop --backend-config)");
     }
-    open_local_in(&state_path(dir, config, common), ws)
+    // `--state FILE` stands for the whole local backend: its other workspaces are in FILE.d.
+    let workspace_dir = match common.state {
+        Some(_) => None,
+        None => config.and_then(Config::backend_workspace_dir),
+    };
+    let layout =
+        crate::workspace::LocalLayout::new(&state_path(dir, config, common), workspace_dir);
+    open_local_in(layout, ws)
 }
 
 /// Takes the state lock for `operation`. With `--lock-timeout`, waits for the holder (saying so on
@@ -185,7 +192,7 @@ pub async fn migrate(dir: &Path, to: &str, config: &Config, common: &Common) -> 
         }
     };
     let ws = crate::workspace::current(dir)?;
-    let local = open_local_in(&local_path, &ws)?;
+    let local = open_local_in(crate::workspace::LocalLayout::new(&local_path, None), &ws)?;
     let pg = open_pg(pg_settings(block, common)?.with_workspace(&ws)?)?;
     let (from, into) = match to {
         "pg" => (&local, &pg),

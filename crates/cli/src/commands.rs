@@ -1030,7 +1030,7 @@ pub(crate) fn backend_for(dir: &Path, common: &Common) -> Result<Opened> {
 /// [`backend_for`] in workspace `ws`.
 pub(crate) fn backend_in(dir: &Path, common: &Common, ws: &str) -> Result<Opened> {
     if let Some(p) = &common.state {
-        return crate::backend::open_local_in(p, ws);
+        return crate::backend::open_local_in(crate::workspace::LocalLayout::new(p, None), ws);
     }
     match load_config(dir, common) {
         Ok(config) => crate::backend::open_in(dir, Some(&config), common, ws),
@@ -1044,7 +1044,10 @@ pub(crate) fn backend_in(dir: &Path, common: &Common, ws: &str) -> Result<Opened
                 Err(e) => Err(e.context(why)),
             }
         }
-        Err(_) => crate::backend::open_local_in(&state_path(dir, None, common), ws),
+        Err(_) => crate::backend::open_local_in(
+            crate::workspace::LocalLayout::new(&state_path(dir, None, common), None),
+            ws,
+        ),
     }
 }
 

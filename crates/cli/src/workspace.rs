@@ -7,7 +7,8 @@
 //! - Local files: the `default` workspace keeps the state file it always had (`--state FILE`, the
 //!   `backend "local"` path, or `state/<dir>.tfstate.json`); workspace `W` keeps its state in
 //!   `<that path>.d/W/<its file name>` (with `path = "terraform.tfstate"` that is Terraform's
-//!   `terraform.tfstate.d/W/terraform.tfstate`). A workspace exists when its directory does.
+//!   `terraform.tfstate.d/W/terraform.tfstate`); with `backend "local" { workspace_dir = "D" }`,
+//!   Terraform's `D/W/terraform.tfstate`. A workspace exists when its directory does.
 //! - PostgreSQL: the rows of workspace `W` in the schema (as before through `TF_WORKSPACE`).
 
 use std::path::{Path, PathBuf};
@@ -71,18 +72,48 @@ pub fn current(dir: &Path) -> Result<String> {
     }
 }
 
-/// The state file of workspace `ws`, given the `default` workspace's.
-pub fn local_path(default_path: &Path, ws: &str) -> PathBuf {
-    if ws == DEFAULT {
-        return default_path.to_path_buf();
+/// Where a local backend keeps the states of its workspaces.
+#[derive(Clone, Debug)]
+pub struct LocalLayout {
+    /// The `default` workspace's state file.
+    pub default: PathBuf,
+    /// `backend "local" { workspace_dir = "..." }`: the directory of the other workspaces'
+    /// states (Terraform's setting); None: tunnelform's `<default file>.d`.
+    pub workspace_dir: Option<PathBuf>,
+}
+
+impl LocalLayout {
+    pub fn new(default: &Path, workspace_dir: Option<PathBuf>) -> LocalLayout {
+        LocalLayout {
+            default: default.to_path_buf(),
+            workspace_dir,
+        }
     }
-    let file = default_path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "terraform.tfstate".into());
-    let mut dir = default_path.as_os_str().to_os_string();
-    dir.push(".d");
-    PathBuf::from(dir).join(ws).join(file)
+
+    /// The directory holding one directory per workspace other than `default`.
+    pub fn workspaces_dir(&self) -> PathBuf {
+        match &self.workspace_dir {
+            Some(d) => d.clone(),
+            None => {
+                let mut dir = self.default.as_os_str().to_os_string();
+                dir.push(".d");
+                PathBuf::from(dir)
+            }
+        }
+    }
+
+    /// The state file of workspace `ws`: the default file, `<workspace_dir>/W/terraform.tfstate`
+    /// (Terraform's layout) when `workspace_dir` is set, else `<default file>.d/W/<its name>`.
+    pub fn path(&self, ws: &str) -> PathBuf {
+        if ws == DEFAULT {
+            return self.default.clone();
+        }
+        let file = match (&self.workspace_dir, self.default.file_name()) {
+            (None, Some(name)) => name.to_os_string(),
+            _ => "terraform.tfstate".into(),
+        };
+        self.workspaces_dir().join(ws).join(file)
+    }
 }
 
 fn select(dir: &Path, ws: &str) -> Result<()> {
@@ -108,11 +139,10 @@ fn workspaces(dir: &Path, common: &Common, ws: &str) -> Result<(Vec<String>, Ope
     match (&opened.pg, &opened.identity) {
         (Some(pg), _) => names.extend(pg.workspaces().context("listing the workspaces")?),
         (None, crate::backend::Identity::File(path)) => {
-            // `path` is this workspace's file: the default one is found from it.
-            let default = opened.default_path.clone().unwrap_or_else(|| path.clone());
-            let mut d = default.as_os_str().to_os_string();
-            d.push(".d");
-            let d = PathBuf::from(d);
+            let d = match &opened.local {
+                Some(layout) => layout.workspaces_dir(),
+                None => LocalLayout::new(path, None).workspaces_dir(),
+            };
             match std::fs::read_dir(&d) {
                 Ok(entries) => {
                     for e in entries {

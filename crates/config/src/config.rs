@@ -100,6 +100,12 @@ impl Config {
         self.inner.backend_path.clone()
     }
 
+    /// `terraform { backend "local" { workspace_dir = "..." } }`, resolved relative to the config
+    /// dir: where the states of the workspaces other than `default` live (Terraform's setting).
+    pub fn backend_workspace_dir(&self) -> Option<PathBuf> {
+        self.inner.backend_workspace_dir.clone()
+    }
+
     /// `terraform { backend "pg" { conn_str = "...", schema_name = "..." } }`: its settings (the
     /// state is then kept in PostgreSQL; see the `tunnelform-state-pg` crate).
     pub fn backend_pg(&self) -> Option<&std::collections::BTreeMap<String, String>> {

@@ -160,6 +160,8 @@ struct Decoder {
     output_index: HashMap<String, BSpan>,
     providers: Vec<RawProvider>,
     backend_path: Option<(PathBuf, BSpan)>,
+    /// `backend "local" { workspace_dir = "..." }`, resolved relative to the directory.
+    backend_workspace_dir: Option<PathBuf>,
     /// `backend "pg"`: its settings (conn_str, schema_name) and where it was configured.
     backend_pg: Option<(BTreeMap<String, String>, BSpan)>,
     imports: Vec<(Expr, Expr, BSpan)>,
@@ -209,6 +211,7 @@ pub(crate) fn load(
         output_index: HashMap::new(),
         providers: Vec::new(),
         backend_path: None,
+        backend_workspace_dir: None,
         backend_pg: None,
         imports: Vec::new(),
         refactors: refactor::Raw::default(),
@@ -935,7 +938,19 @@ impl Decoder {
                                     self.backend_path = Some((p, inner.header));
                                 }
                             }
-                            "workspace_dir" => {}
+                            "workspace_dir" => {
+                                if let Some(p) = self.const_string(ba, "a backend block") {
+                                    if p.is_empty() {
+                                        let d = Diagnostic::error("Empty workspace_dir")
+                                            .with_help("name a directory, e.g. workspace_dir = \"terraform.tfstate.d\", or remove the setting");
+                                        self.error(d, ba.expr.span);
+                                        continue;
+                                    }
+                                    let p = PathBuf::from(p);
+                                    let p = if p.is_absolute() { p } else { self.dir.join(p) };
+                                    self.backend_workspace_dir = Some(p);
+                                }
+                            }
                             _ => self.unsupported_arg(
                                 ba,
                                 "the local backend",
@@ -1474,6 +1489,8 @@ impl Decoder {
             dep_blocks: Vec::new(),
             coarse_deps: Vec::new(),
             key_refs: Vec::new(),
+            traced: false,
+            explicit_deps: Vec::new(),
             static_expansion: None,
             lifecycle,
             body,
@@ -2085,6 +2102,17 @@ impl Decoder {
                 .collect();
             self.blocks[bi].coarse_deps.sort();
             self.blocks[bi].key_refs = key_refs;
+            self.blocks[bi].traced = adj[n_locals + bi]
+                .iter()
+                .any(|&w| w < n_locals && impure[w]);
+            let mut explicit: Vec<Address> = explicit_blocks[bi]
+                .iter()
+                .filter(|&&b| b != bi)
+                .map(|&b| self.blocks[b].addr.clone())
+                .collect();
+            explicit.sort();
+            explicit.dedup();
+            self.blocks[bi].explicit_deps = explicit;
             self.blocks[bi].depends_on = addrs;
             self.blocks[bi].dep_blocks = set;
         }
@@ -2248,6 +2276,7 @@ impl Decoder {
             outputs: outputs.into_iter().map(|o| o.decl).collect(),
             provider_decls,
             backend_path: self.backend_path.map(|(p, _)| p),
+            backend_workspace_dir: self.backend_workspace_dir,
             backend_pg: self.backend_pg.map(|(s, _)| s),
             imports: import_decls,
             moved,

@@ -37,6 +37,7 @@
 mod api;
 mod config;
 mod decode;
+mod deps;
 mod files;
 mod loaded;
 mod regions;

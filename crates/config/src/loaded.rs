@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub outputs: Vec<OutputDecl>,
     pub provider_decls: Vec<ProviderDecl>,
     pub backend_path: Option<PathBuf>,
+    /// `backend "local" { workspace_dir = "..." }`, resolved relative to the directory.
+    pub backend_workspace_dir: Option<PathBuf>,
     /// `backend "pg"`'s settings, when configured.
     pub backend_pg: Option<std::collections::BTreeMap<String, String>>,
     pub imports: Vec<ImportDecl>,
@@ -207,6 +209,11 @@ pub(crate) struct ResourceBlock {
     pub coarse_deps: Vec<Address>,
     /// For each such reference: the block and its key expression, evaluated per instance.
     pub key_refs: Vec<(usize, KeyRef)>,
+    /// The block reads locals that depend on resources (module inputs among them): its
+    /// instances' dependencies are traced through them (`deps.rs`) instead of taken whole.
+    pub traced: bool,
+    /// `depends_on` (the block's and its module calls'): whole-block dependencies.
+    pub explicit_deps: Vec<Address>,
     /// The instances, when count / for_each depend only on variables and locals (computed
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<Expansion>>,

@@ -18,6 +18,7 @@ use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
+use crate::deps::{TraceMemo, Tracer};
 use crate::loaded::{BlockPlanKind, BodyPlan, Config, Expansion, KeyRef, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
 
@@ -35,6 +36,8 @@ pub(crate) struct Session<'c> {
     impure: RefCell<Option<Vec<Option<Memo<Value>>>>>,
     expansions: RefCell<HashMap<usize, Memo<Expansion>>>,
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
+    /// What the dependency tracer (`deps.rs`) computed once for the session.
+    trace: RefCell<TraceMemo>,
 }
 
 impl<'c> Session<'c> {
@@ -45,7 +48,42 @@ impl<'c> Session<'c> {
             impure: RefCell::new(None),
             expansions: RefCell::new(HashMap::new()),
             wholes: RefCell::new(HashMap::new()),
+            trace: RefCell::new(TraceMemo::default()),
         }
+    }
+
+    pub(crate) fn cfg(&self) -> &'c Config {
+        self.cfg
+    }
+
+    /// The whole-value dependencies of impure local `li`, computed by `f` at first need.
+    pub(crate) fn local_deps(
+        &self,
+        li: usize,
+        f: impl FnOnce() -> BTreeSet<Address>,
+    ) -> Arc<BTreeSet<Address>> {
+        if let Some(d) = self.trace.borrow().locals.get(&li) {
+            return d.clone();
+        }
+        let d = Arc::new(f());
+        self.trace.borrow_mut().locals.insert(li, d.clone());
+        d
+    }
+
+    pub(crate) fn coll_memo(&self, key: usize) -> Option<Option<Arc<Value>>> {
+        self.trace.borrow().colls.get(&key).cloned()
+    }
+
+    pub(crate) fn set_coll_memo(&self, key: usize, v: Option<Arc<Value>>) {
+        self.trace.borrow_mut().colls.insert(key, v);
+    }
+
+    /// Whether block `idx` has an instance with key `k` (false when its instances are not
+    /// known).
+    pub(crate) fn block_has_key(&self, ev: &Evaluator<'_>, idx: usize, k: &InstanceKey) -> bool {
+        self.expansion(ev, idx)
+            .map(|exp| Self::has_key(&exp, k))
+            .unwrap_or(false)
     }
 
     fn evaluator(&self) -> Evaluator<'_> {
@@ -319,12 +357,13 @@ impl<'c> Session<'c> {
             }
             return Err(errs);
         }
+        let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
         Ok(Instance {
             address,
             kind: b.kind,
             provider: self.cfg.provider_ref(b.provider_alias.as_deref()),
             attrs,
-            depends_on: self.instance_deps(ev, sc, b),
+            depends_on: deps,
             lifecycle: b.lifecycle.clone(),
             span: b.header_span.clone(),
             attr_spans: spans,
@@ -334,7 +373,19 @@ impl<'c> Session<'c> {
     /// What one instance depends on: whole blocks, and single instances where the reference's key
     /// is known from the instance's own scope (`gw[each.value.gw]` depends on that gateway only).
     /// A key that cannot be evaluated falls back to the whole block.
-    fn instance_deps(&self, ev: &Evaluator<'_>, sc: &Scope<'_>, b: &ResourceBlock) -> Vec<Address> {
+    fn instance_deps(
+        &self,
+        ev: &Evaluator<'_>,
+        sc: &Scope<'_>,
+        b: &ResourceBlock,
+        key: Option<&InstanceKey>,
+    ) -> Vec<Address> {
+        if b.traced {
+            return match Tracer::instance_deps(self, ev, sc, b, key) {
+                Some(deps) => covered(deps, &b.addr),
+                None => b.depends_on.clone(),
+            };
+        }
         if b.key_refs.is_empty() {
             return b.depends_on.clone();
         }
@@ -359,11 +410,7 @@ impl<'c> Session<'c> {
                 None => deps.insert(t.addr.clone()),
             };
         }
-        // A whole-block dependency covers its instances.
-        let wholes: BTreeSet<Address> = deps.iter().filter(|a| a.key.is_none()).cloned().collect();
-        deps.into_iter()
-            .filter(|a| a.key.is_none() || !wholes.contains(&a.resource()))
-            .collect()
+        covered(deps, &b.addr)
     }
 
     fn problem(&self, p: Problem, span: Span) -> Diagnostic {
@@ -780,8 +827,18 @@ impl Refs for Session<'_> {
     }
 }
 
+/// Dependencies without the block itself, and without the instances of a block the set also
+/// holds whole (a whole-block dependency covers its instances).
+fn covered(deps: BTreeSet<Address>, own: &Address) -> Vec<Address> {
+    let wholes: BTreeSet<Address> = deps.iter().filter(|a| a.key.is_none()).cloned().collect();
+    deps.into_iter()
+        .filter(|a| a.resource() != *own)
+        .filter(|a| a.key.is_none() || !wholes.contains(&a.resource()))
+        .collect()
+}
+
 /// The instance key a value names in a count (whole number) or for_each (string) block.
-fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
+pub(crate) fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
     if b.count.is_some() {
         values::to_number(key)
             .and_then(|n| n.as_i64())

@@ -839,3 +839,300 @@ module "site" {
         "{d}"
     );
 }
+
+/// The tunnels of one site, each with its gateway, as a repository passes them to a site module
+/// (the shape of the bench's `module` configuration).
+const SITE_TUNNELS: &str = r#"
+variable "name" {
+  type = string
+}
+
+variable "tunnels" {
+  type = map(object({ gateway_id = string, local_cidr = string }))
+}
+
+locals {
+  first = var.tunnels["${var.name}-g1"]
+}
+
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  name              = "office-${var.name}"
+  public_ip_address = var.name == "sh" ? "203.0.113.1" : "203.0.113.2"
+}
+
+resource "tencentcloud_vpn_connection" "tunnel" {
+  for_each            = var.tunnels
+  name                = "t-${each.key}"
+  vpc_id              = "vpc-12345678"
+  vpn_gateway_id      = each.value.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = "k"
+
+  security_group_policy {
+    local_cidr_block  = each.value.local_cidr
+    remote_cidr_block = ["172.16.0.0/24"]
+  }
+}
+
+resource "tencentcloud_vpn_connection" "first" {
+  name                = "first-${var.name}"
+  vpc_id              = "vpc-12345678"
+  vpn_gateway_id      = local.first.gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = "k"
+
+  security_group_policy {
+    local_cidr_block  = "10.9.0.0/24"
+    remote_cidr_block = ["172.16.1.0/24"]
+  }
+}
+
+resource "tencentcloud_vpn_connection" "any" {
+  name                = "any-${var.name}"
+  vpc_id              = "vpc-12345678"
+  vpn_gateway_id      = values(var.tunnels)[0].gateway_id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.office.id
+  pre_share_key       = "k"
+
+  security_group_policy {
+    local_cidr_block  = "10.9.1.0/24"
+    remote_cidr_block = ["172.16.2.0/24"]
+  }
+}
+"#;
+
+const ROOT_TUNNELS: &str = r#"
+locals {
+  gateways = {
+    g1 = "10.0.1.0/24"
+    g2 = "10.0.2.0/24"
+    g3 = "10.0.3.0/24"
+  }
+  sites = {
+    sh = { tunnels = { "sh-g1" = { gateway = "g1" }, "sh-g2" = { gateway = "g2" } } }
+    bj = { tunnels = { "bj-g1" = { gateway = "g1" }, "bj-g3" = { gateway = "g3" } } }
+  }
+  hub = {
+    primary   = tencentcloud_vpn_gateway.gw["g2"].id
+    secondary = tencentcloud_vpn_gateway.gw["g3"].id
+  }
+}
+
+resource "tencentcloud_vpn_gateway" "gw" {
+  for_each  = local.gateways
+  name      = "gw-${each.key}"
+  vpc_id    = "vpc-12345678"
+  bandwidth = 10
+}
+
+module "site" {
+  source   = "./modules/site"
+  for_each = local.sites
+  name     = each.key
+  tunnels = {
+    for k, t in each.value.tunnels : k => {
+      gateway_id = tencentcloud_vpn_gateway.gw[t.gateway].id
+      local_cidr = local.gateways[t.gateway]
+    }
+  }
+}
+
+resource "tencentcloud_vpn_customer_gateway" "hub" {
+  name              = "hub"
+  public_ip_address = "203.0.113.9"
+  tags = {
+    gw = local.hub.secondary
+  }
+}
+
+resource "tencentcloud_vpn_customer_gateway" "both" {
+  name              = "both"
+  public_ip_address = "203.0.113.8"
+  tags = {
+    gw = join(",", values(local.hub))
+  }
+}
+"#;
+
+fn deps_of(cfg: &Config, addr: &str) -> Vec<String> {
+    let a: Address = addr.parse().unwrap();
+    let mut found = cfg.expand_block(&a.resource(), &NoLookup).unwrap();
+    let i = found
+        .iter()
+        .position(|i| i.address == a)
+        .unwrap_or_else(|| panic!("no instance {addr}"));
+    let mut deps: Vec<String> = found
+        .remove(i)
+        .depends_on
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    deps.sort();
+    deps
+}
+
+#[test]
+fn a_tunnel_in_a_module_depends_on_its_own_gateway_through_the_modules_inputs() {
+    let dir = tree(&[
+        ("main.tf", ROOT_TUNNELS),
+        ("modules/site/main.tf", SITE_TUNNELS),
+    ]);
+    let cfg = load(dir.path());
+    // `each.value.gateway_id`, where each iterates the `tunnels` input built by a `for`
+    // expression: the entry's gateway only, not every gateway the input names.
+    assert_eq!(
+        deps_of(
+            &cfg,
+            "module.site[\"sh\"].tencentcloud_vpn_connection.tunnel[\"sh-g2\"]"
+        ),
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g2\"]",
+        ]
+    );
+    assert_eq!(
+        deps_of(
+            &cfg,
+            "module.site[\"bj\"].tencentcloud_vpn_connection.tunnel[\"bj-g3\"]"
+        ),
+        [
+            "module.site[\"bj\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g3\"]",
+        ]
+    );
+    // Through a local of the module reading one entry by a static key.
+    assert_eq!(
+        deps_of(
+            &cfg,
+            "module.site[\"bj\"].tencentcloud_vpn_connection.first"
+        ),
+        [
+            "module.site[\"bj\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g1\"]",
+        ]
+    );
+    // A dynamic path (a function of the whole input) depends on everything the input names.
+    assert_eq!(
+        deps_of(&cfg, "module.site[\"sh\"].tencentcloud_vpn_connection.any"),
+        [
+            "module.site[\"sh\"].tencentcloud_vpn_customer_gateway.office",
+            "tencentcloud_vpn_gateway.gw[\"g1\"]",
+            "tencentcloud_vpn_gateway.gw[\"g2\"]",
+        ]
+    );
+    // A root local read through a static attribute: that entry's gateway; read whole: all of
+    // the local's.
+    assert_eq!(
+        deps_of(&cfg, "tencentcloud_vpn_customer_gateway.hub"),
+        ["tencentcloud_vpn_gateway.gw[\"g3\"]"]
+    );
+    assert_eq!(
+        deps_of(&cfg, "tencentcloud_vpn_customer_gateway.both"),
+        [
+            "tencentcloud_vpn_gateway.gw[\"g2\"]",
+            "tencentcloud_vpn_gateway.gw[\"g3\"]",
+        ]
+    );
+    // The block-level order is unchanged: every tunnel block after the gateways.
+    let order: Vec<String> = cfg
+        .block_order()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let gw = order
+        .iter()
+        .position(|a| a == "tencentcloud_vpn_gateway.gw")
+        .unwrap();
+    let t = order
+        .iter()
+        .position(|a| a == "module.site[\"sh\"].tencentcloud_vpn_connection.tunnel")
+        .unwrap();
+    assert!(gw < t, "{order:?}");
+}
+
+/// `terraform.workspace` is the workspace handed to the loader (`default` when none is), in the
+/// root module and inside a module, in a local known at load, a resource argument and a
+/// `for_each` key; and the local backend's `workspace_dir` is resolved next to `path`.
+#[test]
+fn terraform_workspace_is_the_workspace_handed_in() {
+    let module = r#"
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "cgw-${terraform.workspace}"
+  public_ip_address = "203.0.113.50"
+}
+"#;
+    let root = r#"
+terraform {
+  backend "local" {
+    path          = "states/main.tfstate"
+    workspace_dir = "envs"
+  }
+}
+
+locals {
+  env = terraform.workspace
+}
+
+resource "tencentcloud_vpn_gateway" "gw" {
+  for_each  = toset([local.env])
+  name      = "gw-${each.key}"
+  vpc_id    = "vpc-12345678"
+  bandwidth = terraform.workspace == "production" ? 100 : 10
+}
+
+module "site" {
+  source = "./modules/site"
+}
+"#;
+    let dir = tree(&[("main.tf", root), ("modules/site/main.tf", module)]);
+    let names = |cfg: &Config| -> Vec<String> {
+        let mut out = Vec::new();
+        for b in [
+            "tencentcloud_vpn_gateway.gw",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw",
+        ] {
+            for i in cfg.expand_block(&b.parse().unwrap(), &NoLookup).unwrap() {
+                out.push(format!(
+                    "{} {}",
+                    i.address,
+                    i.attrs["name"].as_str().unwrap()
+                ));
+                if let Some(bw) = i.attrs.get("bandwidth") {
+                    out.push(format!("bandwidth {}", bw.as_i64().unwrap()));
+                }
+            }
+        }
+        out
+    };
+    let cfg = load(dir.path());
+    assert_eq!(
+        names(&cfg),
+        [
+            "tencentcloud_vpn_gateway.gw[\"default\"] gw-default",
+            "bandwidth 10",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw cgw-default",
+        ]
+    );
+    let (cfg, _) = Config::load(
+        dir.path(),
+        &VarInputs {
+            workspace: Some("production".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        names(&cfg),
+        [
+            "tencentcloud_vpn_gateway.gw[\"production\"] gw-production",
+            "bandwidth 100",
+            "module.site.tencentcloud_vpn_customer_gateway.cgw cgw-production",
+        ]
+    );
+    assert_eq!(
+        cfg.backend_path(),
+        Some(dir.path().join("states/main.tfstate"))
+    );
+    assert_eq!(cfg.backend_workspace_dir(), Some(dir.path().join("envs")));
+}
