@@ -229,7 +229,7 @@ fn listed(a: Action) -> Option<(&'static [&'static str], bool)> {
 }
 
 /// Whether action `a`'s page lists `code` (or it is a common code). True for actions not checked.
-pub(crate) fn is_documented(a: Action, code: &str) -> bool {
+pub fn is_documented(a: Action, code: &str) -> bool {
     let Some((own, tags)) = listed(a) else {
         return true;
     };
@@ -240,7 +240,7 @@ pub(crate) fn is_documented(a: Action, code: &str) -> bool {
 }
 
 /// `e` as action `a` documents it: its own code when listed, else the documented code it refines.
-pub(crate) fn conform(a: Action, e: ApiError) -> ApiError {
+pub fn conform(a: Action, e: ApiError) -> ApiError {
     if is_documented(a, e.code) {
         return e;
     }
