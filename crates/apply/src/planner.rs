@@ -117,6 +117,45 @@ impl tunnelform_config::Lookup for PlannedValues {
     }
 }
 
+/// Objects that managed objects hold (a route table's entries) which neither the state nor an
+/// import of this plan accounts for: made outside tunnelform, reported and left alone.
+fn unowned(
+    state: &State,
+    remote: &RemoteSnapshot,
+    imports: &BTreeMap<Address, String>,
+) -> Vec<tunnelform_plan::Unowned> {
+    let known: BTreeSet<&str> = state
+        .resources
+        .values()
+        .map(|rs| rs.id.as_str())
+        .chain(imports.values().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for (addr, rs) in &state.resources {
+        if rs.mode != Mode::Managed {
+            continue;
+        }
+        let Some((attr, held)) = rs.kind().and_then(|k| k.def().holds()) else {
+            continue;
+        };
+        let Some(Value::List(ids)) = remote.objects.get(addr).and_then(|o| o.attrs.get(attr))
+        else {
+            continue;
+        };
+        for id in ids.iter().filter_map(Value::as_str) {
+            if !known.contains(id) {
+                out.push(tunnelform_plan::Unowned {
+                    holder: addr.clone(),
+                    holder_id: rs.id.clone(),
+                    type_name: held.def().type_name().to_string(),
+                    id: id.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Prior-state attributes for drift and display: sensitive attributes shown as markers.
 fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
     let mut a = rs.attributes.clone();
@@ -214,6 +253,7 @@ pub async fn plan_from(
     for (a, id) in &opts.imports {
         imports.insert(a.clone(), id.clone());
     }
+    plan.unowned = unowned(state, &remote, &imports);
 
     // Evaluate every block in dependency order.
     let order = config.block_order()?;
