@@ -286,6 +286,95 @@ fn routes_changed_in_the_console_are_drift_and_an_extra_route_is_left_alone() {
 }
 
 #[test]
+fn an_extra_route_in_a_managed_table_is_reported_as_not_owned_and_never_deleted() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&site(2, "tencentcloud_vpn_gateway.gw.id"));
+    w.apply(&[]).success();
+    let cloud = sb.cloud();
+    let gw = w.state_id("tencentcloud_vpn_gateway.gw");
+    let app = w.state_id("tencentcloud_route_table.app");
+    // In the console: a route of nobody's configuration added to the managed table.
+    cloud.call::<CreateRoutes>(
+        REGION,
+        &CreateRoutesRequest {
+            route_table_id: app.clone(),
+            routes: vec![Route {
+                destination_cidr_block: Some("172.31.9.0/24".into()),
+                gateway_type: Some("VPN".into()),
+                gateway_id: Some(gw.clone()),
+                ..Default::default()
+            }],
+        },
+    );
+    let extra = table_of(&cloud, &app)
+        .route_set
+        .iter()
+        .find(|r| r.destination_cidr_block.as_deref() == Some("172.31.9.0/24"))
+        .and_then(|r| r.route_id)
+        .map(|id| format!("{id}.{app}"))
+        .expect("the extra route");
+
+    // The human plan names it, with the table holding it, as not owned; nothing to do about it.
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(0);
+    let line = format!(
+        "tencentcloud_route_table.app ({app}) holds tencentcloud_route_table_entry {extra}, not owned by tunnelform"
+    );
+    assert!(p.stdout.contains(&line), "{line:?} not in:\n{}", p.stdout);
+    assert!(p.stdout.contains("never deletes them"), "{}", p.stdout);
+    // The owned entries of the same table are not reported.
+    let owned = w.state_id("tencentcloud_route_table_entry.app[\"172.20.0.0/24\"]");
+    assert!(!p.stdout.contains(&owned), "{}", p.stdout);
+
+    // JSON: the same, in `unowned_objects`.
+    let j = w.plan(&["--json"]);
+    j.success();
+    let doc: serde_json::Value = serde_json::from_str(&j.stdout).expect("plan JSON");
+    assert_eq!(
+        doc["unowned_objects"],
+        serde_json::json!([{
+            "holder": "tencentcloud_route_table.app",
+            "holder_id": app,
+            "type": "tencentcloud_route_table_entry",
+            "id": extra,
+        }])
+    );
+    assert_eq!(doc["has_changes"], serde_json::json!(false));
+
+    // Apply and destroy-free re-plan leave it in place and keep reporting it.
+    let a = w.apply(&[]);
+    a.success();
+    assert!(a.stdout.contains(&line), "{}", a.stdout);
+    assert!(table_of(&cloud, &app)
+        .route_set
+        .iter()
+        .any(|r| r.destination_cidr_block.as_deref() == Some("172.31.9.0/24")));
+
+    // Once imported, it is owned: no longer reported.
+    let tf = format!(
+        "{}\nresource \"tencentcloud_route_table_entry\" \"console\" {{\n  route_table_id         = tencentcloud_route_table.app.id\n  destination_cidr_block = \"172.31.9.0/24\"\n  next_type              = \"VPN\"\n  next_hub               = tencentcloud_vpn_gateway.gw.id\n}}\n",
+        site(2, "tencentcloud_vpn_gateway.gw.id")
+    );
+    w.config(&tf);
+    w.tf(&[
+        "import",
+        "tencentcloud_route_table_entry.console",
+        &extra,
+        "--dir",
+        "cfg",
+    ])
+    .success();
+    let p = w.plan(&["--detailed-exitcode"]);
+    p.expect_code(0);
+    assert!(
+        !p.stdout.contains("not owned by tunnelform"),
+        "{}",
+        p.stdout
+    );
+}
+
+#[test]
 fn a_destination_moves_to_another_next_hop_in_one_apply() {
     let sb = SandboxProc::start(20, &[]);
     let w = Work::with_sandbox(&sb);

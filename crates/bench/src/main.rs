@@ -12,6 +12,7 @@ mod gen;
 mod pg;
 mod proc;
 mod report;
+mod routes;
 mod soak;
 
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ enum Bench {
     ApplyCreate,
     /// 3. `tunnelform apply` changing dpd_timeout on every tunnel (creates them first, untimed).
     ApplyModify,
+    /// 7. `tunnelform apply` adding 1,000 route entries in 10 route tables and 1,000 VPN gateway
+    ///    routes on 50 gateways (their gateways and tunnels created first, untimed).
+    Routes,
     /// 4. The planning pipeline in-process, without the network, on one core.
     Offline,
     /// 5. The PostgreSQL state backend against the local file: no-change plan and apply of
@@ -1092,6 +1096,21 @@ fn run(args: Args) -> Result<()> {
     if let Some(l) = live {
         l.sb.stop()?;
     }
+    if sel(Bench::Routes) {
+        let start_load = loadavg();
+        let layout = if quick {
+            routes::RoutesLayout::QUICK
+        } else {
+            routes::RoutesLayout::ISSUE
+        };
+        let r = routes::bench_routes(&ctx, layout)?;
+        let h = Header {
+            load: format!("{start_load} at start, {} at end", loadavg()),
+            date: now_utc(),
+            ..header_start_clone(&header_start)
+        };
+        sections.push(("routes", "### 7. Routes", routes::routes_md(&h, &r)));
+    }
     if args.benches.contains(&Bench::Pg) {
         let start_load = loadavg();
         let n = args.pg_tunnels.unwrap_or(if quick { 100 } else { 1000 });
@@ -1151,6 +1170,7 @@ fn run(args: Args) -> Result<()> {
         "offline",
         "pg",
         "soak",
+        "routes",
     ];
     sections.sort_by_key(|(n, _, _)| order.iter().position(|o| o == n));
     println!("\n# tunnelform-bench results\n");

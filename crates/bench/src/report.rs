@@ -12,6 +12,7 @@ use crate::proc::{Outcome, Stats};
 pub fn documented_limit(action: &str) -> f64 {
     match action {
         "CreateVpnConnection" | "DescribeVpnConnections" | "ModifyVpnGatewayAttribute" => 100.0,
+        "CreateRoutes" | "DeleteRoutes" | "DescribeRouteTables" => 100.0,
         "DescribeVpnGateways" => 300.0,
         _ => 20.0,
     }
@@ -168,7 +169,7 @@ impl Header {
 }
 
 /// Table of requests by action with the time each needs at its documented limit.
-fn calls_table(s: &Stats) -> String {
+pub fn calls_table(s: &Stats) -> String {
     let mut out = String::from(
         "| action | requests | documented limit | seconds at the limit |\n|---|---:|---:|---:|\n",
     );

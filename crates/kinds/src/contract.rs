@@ -282,6 +282,13 @@ pub trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// A read-only attribute listing the ids of objects of another kind that this object holds
+    /// (a route table's `route_entry_ids`, its entries). Those the state does not hold were made
+    /// outside tunnelform: a plan reports them as not owned and never deletes them.
+    fn holds(&self) -> Option<(&'static str, ResourceKind)> {
+        None
+    }
+
     /// What one object of this kind is called in messages (`tunnel`).
     fn noun(&self) -> &'static str {
         "object"

@@ -91,6 +91,10 @@ impl Kind for RouteTableKind {
         "route table"
     }
 
+    fn holds(&self) -> Option<(&'static str, crate::ResourceKind)> {
+        Some(("route_entry_ids", crate::ResourceKind::RouteTableEntry))
+    }
+
     fn region_hint(&self) -> RegionHint {
         RegionHint::FollowedBy("route_table_id")
     }

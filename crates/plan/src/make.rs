@@ -345,6 +345,7 @@ impl<'a> Planning<'a> {
         for (a, id) in &opts.imports {
             imports.insert(a.clone(), id.clone());
         }
+        plan.unowned = unowned(prior, &remote, &imports);
         let order = config.block_order()?;
         let owners = OwnershipIndex::new(opts.project.as_deref(), prior);
         Ok(Planning {
@@ -1099,6 +1100,45 @@ fn drift(state: &State, remote: &RemoteSnapshot) -> Vec<crate::Drift> {
         ) {
             d.before = prior_attrs(rs);
             out.push(d);
+        }
+    }
+    out
+}
+
+/// Objects that managed objects hold (a route table's entries) which neither the state nor an
+/// import of this plan accounts for: made outside tunnelform, reported and left alone.
+fn unowned(
+    state: &State,
+    remote: &RemoteSnapshot,
+    imports: &BTreeMap<Address, String>,
+) -> Vec<crate::Unowned> {
+    let known: BTreeSet<&str> = state
+        .resources
+        .values()
+        .map(|rs| rs.id.as_str())
+        .chain(imports.values().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for (addr, rs) in &state.resources {
+        if rs.mode != Mode::Managed {
+            continue;
+        }
+        let Some((attr, held)) = rs.kind().and_then(|k| k.def().holds()) else {
+            continue;
+        };
+        let Some(Value::List(ids)) = remote.objects.get(addr).and_then(|o| o.attrs.get(attr))
+        else {
+            continue;
+        };
+        for id in ids.iter().filter_map(Value::as_str) {
+            if !known.contains(id) {
+                out.push(crate::Unowned {
+                    holder: addr.clone(),
+                    holder_id: rs.id.clone(),
+                    type_name: held.def().type_name().to_string(),
+                    id: id.to_string(),
+                });
+            }
         }
     }
     out

@@ -68,6 +68,10 @@ pub fn render_human(plan: &Plan, opts: &RenderOptions) -> String {
 ///   both `add` and `destroy`); all zero for a refresh-only plan.
 /// - `has_changes`: whether applying would change the cloud or the state (drift included): the
 ///   `--detailed-exitcode` answer.
+/// - `unowned_objects` (only when there are some): objects inside managed ones that tunnelform
+///   does not own, e.g. a route added in the console to a managed route table: `holder` (the
+///   managed object's address), `holder_id`, `type` and `id` (as `tunnelform import` takes it).
+///   They are never changed or deleted and do not count in `has_changes`.
 ///
 /// A resource change (and a drift entry, which has the same shape without `action_reason`,
 /// `reasons`, `replace_paths` and `importing`):

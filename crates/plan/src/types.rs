@@ -165,6 +165,19 @@ pub struct Drift {
     pub changed: Vec<String>,
 }
 
+/// An object inside a managed one that tunnelform does not own (a route added in the console to a
+/// route table tunnelform manages): reported with the drift, never changed or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unowned {
+    /// The managed object holding it, and its id.
+    pub holder: Address,
+    pub holder_id: String,
+    /// The object's type name and id (as `tunnelform import` takes it).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub id: String,
+}
+
 /// An output value change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputChange {
@@ -199,6 +212,10 @@ pub struct Plan {
     pub refresh_only: bool,
     pub changes: Vec<ResourceChange>,
     pub drift: Vec<Drift>,
+    /// Objects inside managed ones that tunnelform does not own: shown, never acted on (they do
+    /// not count as changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unowned: Vec<Unowned>,
     #[serde(default)]
     pub outputs: Vec<OutputChange>,
     /// Identity of the state the plan was made against.
@@ -224,6 +241,7 @@ impl Plan {
             refresh_only: false,
             changes: Vec::new(),
             drift: Vec::new(),
+            unowned: Vec::new(),
             outputs: Vec::new(),
             lineage: None,
             serial: None,

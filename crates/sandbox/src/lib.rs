@@ -80,20 +80,19 @@
 //! # Ok(()) }
 //! ```
 
-mod actions;
-mod clock;
 mod config;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-mod persist;
 mod protocol;
 mod ratelimit;
 mod server;
 mod spec;
 mod stats;
-mod validate;
-mod world;
+
+// The layers below the wire protocol: the actions (one module per API object) and the world they change.
+use tunnelform_sandbox_actions as actions;
+use tunnelform_sandbox_world::{self as world, clock, persist};
 
 pub use config::{
     parse_quota_arg, parse_rate_limit_arg, FaultKind, FaultWeights, Quotas, RateLimits,

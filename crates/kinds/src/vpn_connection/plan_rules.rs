@@ -5,7 +5,8 @@
 //! write.
 //!
 //! BGP rules (CreateVpnConnection / ModifyCustomerGateway / ModifyVpnGatewayAttribute):
-//! - a BGP tunnel's customer gateway has a BGP ASN (the API refuses it: `UnsupportedOperation`);
+//! - a BGP tunnel's customer gateway has a BGP ASN (the API refuses it: `UnsupportedOperation` on
+//!   create, `UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn` on a move in place);
 //! - the customer gateway's ASN differs from the VPN gateway's (`VpnUnsupportedBgpAsnEqual`);
 //! - two BGP tunnels on one VPN gateway whose customer gateways differ have different peer ASNs
 //!   (`VpnUnsupportedBgpAsnEqual`);
@@ -101,10 +102,18 @@ pub fn check(v: &dyn PlanView) -> Vec<Diagnostic> {
         let cgw_name = v.show(&cgw);
         let cgw_asn = asn_of(v, &cgw, ResourceKind::CustomerGateway);
         if cgw_asn == Asn::None {
+            // The code each action's page lists: CreateVpnConnection answers the plain
+            // UnsupportedOperation, ModifyVpnConnectionAttribute (a tunnel moved in place to
+            // this customer gateway) its own UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn.
+            let code = if v.step(c) == Step::Update {
+                "UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn from ModifyVpnConnectionAttribute"
+            } else {
+                "UnsupportedOperation"
+            };
             diags.push(at(
                 Diagnostic::error("BGP tunnel to a customer gateway without a BGP ASN")
                     .with_detail(format!(
-                        "{address} uses BGP, but its customer gateway {cgw_name} has no bgp_asn (the API refuses the tunnel with UnsupportedOperation); set bgp_asn on the customer gateway"
+                        "{address} uses BGP, but its customer gateway {cgw_name} has no bgp_asn (the API refuses the tunnel with {code}); set bgp_asn on the customer gateway"
                     ))
                     .with_help(format!("set bgp_asn on {cgw_name} (the ASN of the on-premises BGP router), or use route_type = \"StaticRoute\"")),
                 span,

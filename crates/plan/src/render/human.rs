@@ -18,6 +18,9 @@ pub(crate) const NO_CHANGES_REFRESH: &str =
 
 pub(crate) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     let mut w = Writer::new(opts.color);
+    if !plan.unowned.is_empty() {
+        unowned_section(&mut w, plan);
+    }
     if !plan.drift.is_empty() {
         drift_section(&mut w, plan);
     }
@@ -180,6 +183,34 @@ fn drift_section(w: &mut Writer, plan: &Plan) {
         w.text_line(0, &"─".repeat(RULE_WIDTH));
         w.blank();
     }
+}
+
+/// Objects made outside tunnelform inside objects it manages: reported, left alone.
+fn unowned_section(w: &mut Writer, plan: &Plan) {
+    let head = w.paint(
+        Style::Bold,
+        "Note: Objects tunnelform manages hold objects it does not own",
+    );
+    w.text_line(0, &head);
+    w.blank();
+    paragraph(
+        w,
+        "These were made outside tunnelform (in the console, or by another tool). tunnelform \
+         leaves them as they are and never deletes them; to manage one, declare it and run \
+         \"tunnelform import ADDRESS ID\" with the id shown.",
+    );
+    w.blank();
+    let mut items: Vec<&crate::types::Unowned> = plan.unowned.iter().collect();
+    items.sort_by(|a, b| (&a.holder, &a.id).cmp(&(&b.holder, &b.id)));
+    for u in items {
+        let line = format!(
+            "# {} ({}) holds {} {}, not owned by tunnelform",
+            u.holder, u.holder_id, u.type_name, u.id
+        );
+        let line = w.paint(Style::Bold, &line);
+        w.text_line(2, &line);
+    }
+    w.blank();
 }
 
 /// The header comment of a drifted object.

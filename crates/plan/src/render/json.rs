@@ -41,7 +41,7 @@ pub(crate) fn render(plan: &Plan) -> J {
             plan.has_changes(),
         )
     };
-    json!({
+    let mut doc = json!({
         "format_version": JSON_FORMAT_VERSION,
         "tunnelform_version": plan.tunnelform_version,
         "refresh_only": plan.refresh_only,
@@ -51,7 +51,24 @@ pub(crate) fn render(plan: &Plan) -> J {
         "output_changes": outputs,
         "summary": summary,
         "has_changes": has_changes,
-    })
+    });
+    if !plan.unowned.is_empty() {
+        let mut items: Vec<_> = plan.unowned.iter().collect();
+        items.sort_by(|a, b| (&a.holder, &a.id).cmp(&(&b.holder, &b.id)));
+        let unowned: Vec<J> = items
+            .into_iter()
+            .map(|u| {
+                json!({
+                    "holder": u.holder.to_string(),
+                    "holder_id": u.holder_id,
+                    "type": u.type_name,
+                    "id": u.id,
+                })
+            })
+            .collect();
+        doc["unowned_objects"] = J::Array(unowned);
+    }
+    doc
 }
 
 /// `address`, `mode`, `type`, `name` and (for count/for_each instances) `index`.

@@ -197,7 +197,8 @@ async fn vpn_gateway_lifecycle() {
     assert_eq!(
         c.vpc_err("DeleteVpnGateway", json!({"VpnGatewayId": id}))
             .await,
-        "UnsupportedOperation.InvalidState"
+        // DeleteVpnGateway's page lists no InvalidState code: the common one.
+        "UnsupportedOperation"
     );
     let g = c.wait_gateway(&id).await;
     assert_eq!(g["TagSet"], json!([{"Key": "env", "Value": "test"}]));
@@ -240,7 +241,8 @@ async fn vpn_gateway_lifecycle() {
             json!({"VpnGatewayId": id, "InternetMaxBandwidthOut": 7})
         )
         .await,
-        "InvalidParameterValue.Range"
+        // The page lists no .Range: the code it refines.
+        "InvalidParameterValue"
     );
     let r = c
         .vpc(
@@ -284,7 +286,8 @@ async fn vpn_gateway_validation_and_quota() {
     let body = |vpc: &str, bw: u64| json!({"VpcId": vpc, "VpnGatewayName": "g", "InternetMaxBandwidthOut": bw});
     assert_eq!(
         c.vpc_err("CreateVpnGateway", body(VPC, 7)).await,
-        "InvalidParameterValue.Range"
+        // CreateVpnGateway's page lists no .Range: the code it refines.
+        "InvalidParameterValue"
     );
     assert_eq!(
         c.vpc_err("CreateVpnGateway", body("vpc-zzzzzzzz", 5)).await,
@@ -435,7 +438,8 @@ async fn customer_gateway_rules_and_quota() {
     assert_eq!(
         c.vpc_err("CreateCustomerGateway", create("2001:db8::1"))
             .await,
-        "UnsupportedOperation.CustomerGatewayIpv6"
+        // CreateCustomerGateway's page does not list CustomerGatewayIpv6: the common code.
+        "UnsupportedOperation"
     );
     assert_eq!(
         c.vpc_err(
@@ -443,7 +447,8 @@ async fn customer_gateway_rules_and_quota() {
             json!({"CustomerGatewayName": "x", "IpAddress": "1.2.3.4", "BgpAsn": 45090})
         )
         .await,
-        "InvalidParameterValue.Reserved"
+        // The page lists no .Reserved: the code it refines.
+        "InvalidParameterValue"
     );
     c.create_cgw("1.2.3.4").await;
     assert_eq!(

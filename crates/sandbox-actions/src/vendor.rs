@@ -13,7 +13,7 @@ use crate::world::model::{VpnConnection, VpnGatewayInfo};
 use crate::world::Region;
 
 /// (vendor, platform, software version) of every device the sandbox renders configurations for.
-pub(crate) const VENDORS: &[(&str, &str, &str)] = &[
+pub const VENDORS: &[(&str, &str, &str)] = &[
     ("cisco", "ios", "V15.4"),
     ("h3c", "comware", "V1.0"),
     ("huawei", "vrp", "V5.x"),
@@ -22,7 +22,7 @@ pub(crate) const VENDORS: &[(&str, &str, &str)] = &[
 ];
 
 #[derive(Serialize, Deserialize, Clone)]
-pub(crate) struct VendorIo {
+pub struct VendorIo {
     #[serde(rename = "Platform")]
     platform: String,
     #[serde(rename = "SoftwareVersion")]
@@ -32,9 +32,9 @@ pub(crate) struct VendorIo {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeVendorsReq {}
+pub struct DescribeVendorsReq {}
 
-pub(crate) fn describe_vendors(ctx: &mut Ctx<'_>, _req: DescribeVendorsReq) -> ApiResult<Vec<u8>> {
+pub fn describe_vendors(ctx: &mut Ctx<'_>, _req: DescribeVendorsReq) -> ApiResult<Vec<u8>> {
     #[derive(Serialize)]
     struct Out {
         #[serde(rename = "CustomerGatewayVendorSet")]
@@ -53,7 +53,7 @@ pub(crate) fn describe_vendors(ctx: &mut Ctx<'_>, _req: DescribeVendorsReq) -> A
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DownloadReq {
+pub struct DownloadReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
     #[serde(rename = "VpnConnectionId")]
@@ -64,7 +64,7 @@ pub(crate) struct DownloadReq {
     interface: String,
 }
 
-pub(crate) fn download(ctx: &mut Ctx<'_>, req: DownloadReq) -> ApiResult<Vec<u8>> {
+pub fn download(ctx: &mut Ctx<'_>, req: DownloadReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let g = find_gateway(region, "VpnGatewayId", &req.gateway)?;
     check_id_format(

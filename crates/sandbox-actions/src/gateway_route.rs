@@ -27,7 +27,7 @@ const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
 
 #[derive(Deserialize)]
-pub(crate) struct RouteIn {
+pub struct RouteIn {
     #[serde(rename = "DestinationCidrBlock")]
     destination: String,
     #[serde(rename = "InstanceType")]
@@ -43,7 +43,7 @@ pub(crate) struct RouteIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CreateReq {
+pub struct CreateReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
     #[serde(rename = "Routes")]
@@ -56,7 +56,7 @@ struct RoutesOut<'a> {
     routes: &'a [GatewayRoute],
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
+pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let g = find_gateway(region, "VpnGatewayId", &req.gateway)?;
     require_available(g)?;
@@ -210,7 +210,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeReq {
+pub struct DescribeReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
     #[serde(rename = "Filters")]
@@ -221,7 +221,7 @@ pub(crate) struct DescribeReq {
     limit: Option<i64>,
 }
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     find_gateway(region, "VpnGatewayId", &req.gateway)?;
     let filters = req.filters.unwrap_or_default();
@@ -308,7 +308,7 @@ fn check_ids<'a>(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyRouteIn {
+pub struct ModifyRouteIn {
     #[serde(rename = "RouteId")]
     id: String,
     #[serde(rename = "Status")]
@@ -318,14 +318,14 @@ pub(crate) struct ModifyRouteIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyReq {
+pub struct ModifyReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
     #[serde(rename = "Routes")]
     routes: Vec<ModifyRouteIn>,
 }
 
-pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
+pub fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let g = find_gateway(ctx.world.region(ctx.region), "VpnGatewayId", &req.gateway)?;
     require_available(g)?;
     check_ids(
@@ -357,14 +357,14 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteReq {
+pub struct DeleteReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
     #[serde(rename = "RouteIds")]
     ids: Vec<String>,
 }
 
-pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
+pub fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     let g = find_gateway(ctx.world.region(ctx.region), "VpnGatewayId", &req.gateway)?;
     require_available(g)?;
     if req.ids.is_empty() {

@@ -20,7 +20,7 @@ const VPC_MAX_PREFIX: u8 = 28;
 const MAX_DNS_SERVERS: usize = 4;
 
 #[derive(Deserialize)]
-pub(crate) struct CreateVpcReq {
+pub struct CreateVpcReq {
     #[serde(rename = "VpcName")]
     name: String,
     #[serde(rename = "CidrBlock")]
@@ -58,7 +58,7 @@ fn vpc_cidr(value: &str) -> ApiResult<Ipv4Net> {
     Ok(net)
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>> {
+pub fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>> {
     validate::name("VpcName", &req.name)?;
     let cidr = match req.cidr.as_deref() {
         Some(c) => vpc_cidr(c)?,
@@ -131,7 +131,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>>
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeVpcsReq {
+pub struct DescribeVpcsReq {
     #[serde(rename = "VpcIds")]
     ids: Option<Vec<String>>,
     #[serde(rename = "Filters")]
@@ -152,7 +152,7 @@ const VPC_FILTERS: &[&str] = &[
     "address-type",
 ];
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeVpcsReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeVpcsReq) -> ApiResult<Vec<u8>> {
     let offset = parse_string_number("Offset", req.offset.as_deref())?;
     let limit = parse_string_number("Limit", req.limit.as_deref())?;
     let q = QuerySpec {
@@ -199,12 +199,12 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeVpcsReq) -> ApiResult<Vec
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteVpcReq {
+pub struct DeleteVpcReq {
     #[serde(rename = "VpcId")]
     id: String,
 }
 
-pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteVpcReq) -> ApiResult<Vec<u8>> {
+pub fn delete(ctx: &mut Ctx<'_>, req: DeleteVpcReq) -> ApiResult<Vec<u8>> {
     check_id_format("VpcId", &req.id, "vpc", codes::INVALID_VPC_ID_MALFORMED)?;
     let region = ctx.world.region_mut(ctx.region);
     if !region.vpcs.contains_key(&req.id) {

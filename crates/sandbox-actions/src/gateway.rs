@@ -24,11 +24,11 @@ const GATEWAY_TYPES: &[&str] = &["IPSEC", "SSL", "CCN", "SSL_CCN"];
 const CHARGE_TYPES: &[&str] = &["POSTPAID_BY_HOUR", "PREPAID"];
 const RENEW_FLAGS: &[&str] = &["NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW"];
 /// The ASN of a VPN gateway created without one (the documented default).
-pub(crate) const DEFAULT_GATEWAY_ASN: u64 = 64551;
+pub const DEFAULT_GATEWAY_ASN: u64 = 64551;
 const NO_TIME: &str = "0000-00-00 00:00:00";
 
 #[derive(Deserialize)]
-pub(crate) struct PrepaidIn {
+pub struct PrepaidIn {
     #[serde(rename = "Period")]
     period: u64,
     #[serde(rename = "RenewFlag")]
@@ -36,7 +36,7 @@ pub(crate) struct PrepaidIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CreateReq {
+pub struct CreateReq {
     #[serde(rename = "VpcId")]
     vpc_id: String,
     #[serde(rename = "VpnGatewayName")]
@@ -74,11 +74,7 @@ fn is_ssl_type(t: &str) -> bool {
 }
 
 /// Finds a gateway of the request's region, with the documented codes for malformed and unknown ids.
-pub(crate) fn find<'a>(
-    region: Option<&'a Region>,
-    param: &str,
-    id: &str,
-) -> ApiResult<&'a VpnGateway> {
+pub fn find<'a>(region: Option<&'a Region>, param: &str, id: &str) -> ApiResult<&'a VpnGateway> {
     check_id_format(param, id, "vpngw", codes::INVALID_VPN_GATEWAY_ID_MALFORMED)?;
     region
         .and_then(|r| r.gateways.get(id))
@@ -92,7 +88,7 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-pub(crate) fn require_available(g: &VpnGateway) -> ApiResult<()> {
+pub fn require_available(g: &VpnGateway) -> ApiResult<()> {
     if g.info.state == GatewayState::Available {
         Ok(())
     } else {
@@ -125,7 +121,7 @@ fn new_public_ip(world: &World, rng: &mut rand::rngs::StdRng) -> String {
     }
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
+pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     validate::name("VpnGatewayName", &req.name)?;
     if !CREATE_BANDWIDTHS.contains(&req.bandwidth) {
         return Err(ApiError::range(
@@ -276,7 +272,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeReq {
+pub struct DescribeReq {
     #[serde(rename = "VpnGatewayIds")]
     ids: Option<Vec<String>>,
     #[serde(rename = "Filters")]
@@ -297,7 +293,7 @@ const GATEWAY_FILTERS: &[&str] = &[
     "zone",
 ];
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let q = QuerySpec {
         ids_param: "VpnGatewayIds",
         filter_names: GATEWAY_FILTERS,
@@ -347,7 +343,7 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyReq {
+pub struct ModifyReq {
     #[serde(rename = "VpnGatewayId")]
     id: String,
     #[serde(rename = "VpnGatewayName")]
@@ -360,7 +356,7 @@ pub(crate) struct ModifyReq {
     max_connection: Option<u64>,
 }
 
-pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
+pub fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let g = find(region, "VpnGatewayId", &req.id)?;
     require_available(g)?;
@@ -418,14 +414,14 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ResetBandwidthReq {
+pub struct ResetBandwidthReq {
     #[serde(rename = "VpnGatewayId")]
     id: String,
     #[serde(rename = "InternetMaxBandwidthOut")]
     bandwidth: u64,
 }
 
-pub(crate) fn reset_bandwidth(ctx: &mut Ctx<'_>, req: ResetBandwidthReq) -> ApiResult<Vec<u8>> {
+pub fn reset_bandwidth(ctx: &mut Ctx<'_>, req: ResetBandwidthReq) -> ApiResult<Vec<u8>> {
     let g = find(ctx.world.region(ctx.region), "VpnGatewayId", &req.id)?;
     require_available(g)?;
     if !RESET_BANDWIDTHS.contains(&req.bandwidth) {
@@ -454,12 +450,12 @@ pub(crate) fn reset_bandwidth(ctx: &mut Ctx<'_>, req: ResetBandwidthReq) -> ApiR
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteReq {
+pub struct DeleteReq {
     #[serde(rename = "VpnGatewayId")]
     id: String,
 }
 
-pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
+pub fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let g = find(region, "VpnGatewayId", &req.id)?;
     require_available(g)?;
@@ -510,12 +506,12 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct GenerateHealthCheckIpReq {
+pub struct GenerateHealthCheckIpReq {
     #[serde(rename = "VpnGatewayId")]
     id: String,
 }
 
-pub(crate) fn generate_health_check_ip(
+pub fn generate_health_check_ip(
     ctx: &mut Ctx<'_>,
     req: GenerateHealthCheckIpReq,
 ) -> ApiResult<Vec<u8>> {

@@ -24,11 +24,11 @@ use rules::{
     bgp_info, check_against_gateway, check_pre_share_key, check_tunnel_quotas, check_values, Env,
     ROUTE_TYPES,
 };
-pub(crate) use settings::allocate_health_check_ips;
+pub use settings::allocate_health_check_ips;
 use settings::{apply_changes, Changes, RouteIn};
 
 #[derive(Deserialize)]
-pub(crate) struct CreateReq {
+pub struct CreateReq {
     #[serde(rename = "VpnGatewayId")]
     gateway_id: String,
     #[serde(rename = "CustomerGatewayId")]
@@ -104,7 +104,7 @@ fn check_route(r: RouteIn, route_type: &str) -> ApiResult<ConnectionRoute> {
     })
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
+pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     validate::name("VpnConnectionName", &req.name)?;
     check_pre_share_key(&req.pre_share_key)?;
     let route_type = req.route_type.unwrap_or_else(|| "StaticRoute".to_string());
@@ -250,7 +250,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeReq {
+pub struct DescribeReq {
     #[serde(rename = "VpnConnectionIds")]
     ids: Option<Vec<String>>,
     #[serde(rename = "Filters")]
@@ -269,7 +269,7 @@ const CONNECTION_FILTERS: &[&str] = &[
     "vpn-connection-id",
 ];
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let q = QuerySpec {
         ids_param: "VpnConnectionIds",
         filter_names: CONNECTION_FILTERS,
@@ -352,7 +352,7 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyReq {
+pub struct ModifyReq {
     #[serde(rename = "VpnConnectionId")]
     id: String,
     #[serde(rename = "VpnConnectionName")]
@@ -379,7 +379,7 @@ fn find_connection<'a>(
     })
 }
 
-pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
+pub fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let current = find_connection(region, "VpnConnectionId", &req.id)?;
     let Some(region) = region else {
@@ -485,14 +485,14 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteReq {
+pub struct DeleteReq {
     #[serde(rename = "VpnGatewayId")]
     gateway_id: String,
     #[serde(rename = "VpnConnectionId")]
     id: String,
 }
 
-pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
+pub fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     gateway::find(region, "VpnGatewayId", &req.gateway_id)?;
     let conn = find_connection(region, "VpnConnectionId", &req.id)?;
@@ -538,7 +538,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ResetReq {
+pub struct ResetReq {
     #[serde(rename = "VpnGatewayId")]
     gateway_id: String,
     #[serde(rename = "VpnConnectionId")]
@@ -552,7 +552,7 @@ pub(crate) struct ResetReq {
 /// `ResourceNotFound` (gateway, tunnel, or a tunnel of another gateway),
 /// `UnsupportedOperation.InvalidState` (the gateway is not AVAILABLE) and
 /// `UnsupportedOperation.VpnConnInvalidState` (the tunnel is being created or deleted).
-pub(crate) fn reset(ctx: &mut Ctx<'_>, req: ResetReq) -> ApiResult<Vec<u8>> {
+pub fn reset(ctx: &mut Ctx<'_>, req: ResetReq) -> ApiResult<Vec<u8>> {
     check_id_format(
         "VpnGatewayId",
         &req.gateway_id,

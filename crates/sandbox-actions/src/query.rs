@@ -7,14 +7,14 @@ use serde::Deserialize;
 use crate::error::{codes, ApiError, ApiResult};
 use crate::world::model::Tag;
 
-pub(crate) const MAX_IDS: usize = 100;
-pub(crate) const MAX_FILTERS: usize = 10;
-pub(crate) const MAX_FILTER_VALUES: usize = 5;
-pub(crate) const DEFAULT_LIMIT: u64 = 20;
-pub(crate) const MAX_LIMIT: u64 = 100;
+pub const MAX_IDS: usize = 100;
+pub const MAX_FILTERS: usize = 10;
+pub const MAX_FILTER_VALUES: usize = 5;
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
 
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct FilterIn {
+pub struct FilterIn {
     #[serde(rename = "Name")]
     pub name: String,
     #[serde(rename = "Values")]
@@ -22,7 +22,7 @@ pub(crate) struct FilterIn {
 }
 
 #[derive(Debug)]
-pub(crate) struct Query {
+pub struct Query {
     pub ids: Option<Vec<String>>,
     pub filters: Vec<FilterIn>,
     pub offset: usize,
@@ -30,7 +30,7 @@ pub(crate) struct Query {
 }
 
 /// What a query may filter on.
-pub(crate) struct QuerySpec<'a> {
+pub struct QuerySpec<'a> {
     pub ids_param: &'a str,
     pub filter_names: &'a [&'a str],
     /// Whether `tag-key` and `tag:<key>` filters are documented for this action.
@@ -160,7 +160,7 @@ impl Query {
 }
 
 /// `Offset` / `Limit` given as strings (DescribeVpcs declares them as String).
-pub(crate) fn parse_string_number(param: &str, value: Option<&str>) -> ApiResult<Option<u64>> {
+pub fn parse_string_number(param: &str, value: Option<&str>) -> ApiResult<Option<u64>> {
     match value {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),

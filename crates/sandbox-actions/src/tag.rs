@@ -190,7 +190,7 @@ fn existing_resources(ctx: &Ctx<'_>, names: &[String]) -> ApiResult<Vec<Name>> {
 
 /// A tag-service tag (`{"TagKey","TagValue"}`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub(crate) struct TagKv {
+pub struct TagKv {
     #[serde(rename = "TagKey")]
     key: String,
     #[serde(rename = "TagValue")]
@@ -198,7 +198,7 @@ pub(crate) struct TagKv {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct TagKeyObject {
+pub struct TagKeyObject {
     #[serde(rename = "TagKey")]
     key: String,
 }
@@ -314,14 +314,14 @@ struct FailedOut {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct TagResourcesReq {
+pub struct TagResourcesReq {
     #[serde(rename = "ResourceList")]
     resources: Vec<String>,
     #[serde(rename = "Tags")]
     tags: Vec<TagKv>,
 }
 
-pub(crate) fn tag_resources(ctx: &mut Ctx<'_>, req: TagResourcesReq) -> ApiResult<Vec<u8>> {
+pub fn tag_resources(ctx: &mut Ctx<'_>, req: TagResourcesReq) -> ApiResult<Vec<u8>> {
     check_tags(&req.tags)?;
     let names = existing_resources(ctx, &req.resources)?;
     check_capacity(ctx, &names, &req.tags, &[])?;
@@ -335,14 +335,14 @@ pub(crate) fn tag_resources(ctx: &mut Ctx<'_>, req: TagResourcesReq) -> ApiResul
 }
 
 #[derive(Deserialize)]
-pub(crate) struct UnTagResourcesReq {
+pub struct UnTagResourcesReq {
     #[serde(rename = "ResourceList")]
     resources: Vec<String>,
     #[serde(rename = "TagKeys")]
     keys: Vec<String>,
 }
 
-pub(crate) fn untag_resources(ctx: &mut Ctx<'_>, req: UnTagResourcesReq) -> ApiResult<Vec<u8>> {
+pub fn untag_resources(ctx: &mut Ctx<'_>, req: UnTagResourcesReq) -> ApiResult<Vec<u8>> {
     if req.keys.len() > MAX_TAGS_PER_REQUEST {
         return Err(ApiError::new(
             codes::TAG_INVALID_PARAMETER_TAG,
@@ -365,7 +365,7 @@ pub(crate) fn untag_resources(ctx: &mut Ctx<'_>, req: UnTagResourcesReq) -> ApiR
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyResourceTagsReq {
+pub struct ModifyResourceTagsReq {
     #[serde(rename = "Resource")]
     resource: String,
     #[serde(rename = "ReplaceTags")]
@@ -374,10 +374,7 @@ pub(crate) struct ModifyResourceTagsReq {
     delete: Option<Vec<TagKeyObject>>,
 }
 
-pub(crate) fn modify_resource_tags(
-    ctx: &mut Ctx<'_>,
-    req: ModifyResourceTagsReq,
-) -> ApiResult<Vec<u8>> {
+pub fn modify_resource_tags(ctx: &mut Ctx<'_>, req: ModifyResourceTagsReq) -> ApiResult<Vec<u8>> {
     if req.replace.is_none() && req.delete.is_none() {
         return Err(ApiError::new(
             codes::INVALID_PARAMETER,
@@ -426,7 +423,7 @@ pub(crate) fn modify_resource_tags(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct TagFilterIn {
+pub struct TagFilterIn {
     #[serde(rename = "TagKey")]
     key: String,
     #[serde(rename = "TagValue")]
@@ -434,7 +431,7 @@ pub(crate) struct TagFilterIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct GetResourcesReq {
+pub struct GetResourcesReq {
     #[serde(rename = "ResourceList")]
     resources: Option<Vec<String>>,
     #[serde(rename = "TagFilters")]
@@ -453,7 +450,7 @@ struct Mapping {
     tags: Vec<TagKv>,
 }
 
-pub(crate) fn get_resources(ctx: &mut Ctx<'_>, req: GetResourcesReq) -> ApiResult<Vec<u8>> {
+pub fn get_resources(ctx: &mut Ctx<'_>, req: GetResourcesReq) -> ApiResult<Vec<u8>> {
     let filters = req.filters.unwrap_or_default();
     if filters.len() > MAX_TAG_FILTERS {
         return Err(ApiError::new(
@@ -605,7 +602,7 @@ const DEFAULT_TAG_PAGE: u64 = 15;
 const MAX_TAG_PAGE: u64 = 100;
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeResourceTagsByResourceIdsReq {
+pub struct DescribeResourceTagsByResourceIdsReq {
     #[serde(rename = "ServiceType")]
     service_type: String,
     #[serde(rename = "ResourcePrefix")]
@@ -650,7 +647,7 @@ fn md5_hex(text: &str) -> String {
 }
 
 /// The tags of the given ids of one resource type in one region, one entry per (resource, tag), paged.
-pub(crate) fn describe_resource_tags_by_resource_ids(
+pub fn describe_resource_tags_by_resource_ids(
     ctx: &mut Ctx<'_>,
     req: DescribeResourceTagsByResourceIdsReq,
 ) -> ApiResult<Vec<u8>> {

@@ -8,7 +8,7 @@ use crate::error::ApiResult;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct GetCallerIdentityRequest {}
+pub struct GetCallerIdentityRequest {}
 
 #[derive(Debug, Serialize)]
 struct GetCallerIdentityResponse<'a> {
@@ -24,7 +24,7 @@ struct GetCallerIdentityResponse<'a> {
     kind: &'static str,
 }
 
-pub(crate) fn get_caller_identity(
+pub fn get_caller_identity(
     ctx: &mut Ctx<'_>,
     _req: GetCallerIdentityRequest,
 ) -> ApiResult<Vec<u8>> {

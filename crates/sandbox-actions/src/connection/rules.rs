@@ -4,11 +4,11 @@
 use ipnet::Ipv4Net;
 
 use super::settings::BgpIn;
-use crate::config::Quotas;
 use crate::error::{codes, ApiError, ApiResult};
 use crate::validate;
 use crate::world::model::{BgpInfo, Secret, Spd, VpnConnection};
 use crate::world::Region;
+use crate::Quotas;
 
 const IKE_ENCRYPT: &[&str] = &[
     "3DES-CBC",

@@ -20,7 +20,7 @@ struct View<'a> {
 }
 
 /// Finds a customer gateway of the request's region (`ResourceNotFound` when it does not exist).
-pub(crate) fn find<'a>(
+pub fn find<'a>(
     region: Option<&'a Region>,
     param: &str,
     id: &str,
@@ -37,7 +37,7 @@ pub(crate) fn find<'a>(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CreateReq {
+pub struct CreateReq {
     #[serde(rename = "CustomerGatewayName")]
     name: String,
     #[serde(rename = "IpAddress")]
@@ -55,7 +55,7 @@ fn asn(value: i64) -> ApiResult<u64> {
     Ok(asn)
 }
 
-pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
+pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     validate::name("CustomerGatewayName", &req.name)?;
     let ip = validate::customer_gateway_ip("IpAddress", &req.ip_address)?;
     let bgp_asn = req.bgp_asn.map(asn).transpose()?.unwrap_or(0);
@@ -114,7 +114,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeReq {
+pub struct DescribeReq {
     #[serde(rename = "CustomerGatewayIds")]
     ids: Option<Vec<String>>,
     #[serde(rename = "Filters")]
@@ -132,7 +132,7 @@ const CGW_FILTERS: &[&str] = &[
     "ip-version",
 ];
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let q = QuerySpec {
         ids_param: "CustomerGatewayIds",
         filter_names: CGW_FILTERS,
@@ -177,7 +177,7 @@ pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyReq {
+pub struct ModifyReq {
     #[serde(rename = "CustomerGatewayId")]
     id: String,
     #[serde(rename = "CustomerGatewayName")]
@@ -186,7 +186,7 @@ pub(crate) struct ModifyReq {
     bgp_asn: Option<i64>,
 }
 
-pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
+pub fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let cgw = find(region, "CustomerGatewayId", &req.id)?;
     validate::name("CustomerGatewayName", &req.name)?;
@@ -223,12 +223,12 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteReq {
+pub struct DeleteReq {
     #[serde(rename = "CustomerGatewayId")]
     id: String,
 }
 
-pub(crate) fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
+pub fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     find(region, "CustomerGatewayId", &req.id)?;
     let tunnels = region.map_or(0, |r| r.count_on_customer_gateway(&req.id));

@@ -54,11 +54,7 @@ enum NextHop {
 /// At most this many ids per EnableRoutes / DisableRoutes call.
 const MAX_SWITCH_IDS: usize = 100;
 
-pub(crate) fn find<'a>(
-    region: Option<&'a Region>,
-    param: &str,
-    id: &str,
-) -> ApiResult<&'a RouteTable> {
+pub fn find<'a>(region: Option<&'a Region>, param: &str, id: &str) -> ApiResult<&'a RouteTable> {
     check_id_format(param, id, "rtb", codes::INVALID_ROUTE_TABLE_ID_MALFORMED)?;
     region
         .and_then(|r| r.route_tables.get(id))
@@ -81,7 +77,7 @@ fn table_mut<'a>(ctx: &'a mut Ctx<'_>, id: &str) -> ApiResult<&'a mut RouteTable
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CreateTableReq {
+pub struct CreateTableReq {
     #[serde(rename = "VpcId")]
     vpc_id: String,
     #[serde(rename = "RouteTableName")]
@@ -96,7 +92,7 @@ struct TableOut<'a> {
     table: &'a RouteTable,
 }
 
-pub(crate) fn create_table(ctx: &mut Ctx<'_>, req: CreateTableReq) -> ApiResult<Vec<u8>> {
+pub fn create_table(ctx: &mut Ctx<'_>, req: CreateTableReq) -> ApiResult<Vec<u8>> {
     check_id_format("VpcId", &req.vpc_id, "vpc", codes::INVALID_VPC_ID_MALFORMED)?;
     validate::name("RouteTableName", &req.name)?;
     let tags = validate::vpc_tags("Tags", req.tags)?;
@@ -144,12 +140,12 @@ pub(crate) fn create_table(ctx: &mut Ctx<'_>, req: CreateTableReq) -> ApiResult<
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteTableReq {
+pub struct DeleteTableReq {
     #[serde(rename = "RouteTableId")]
     id: String,
 }
 
-pub(crate) fn delete_table(ctx: &mut Ctx<'_>, req: DeleteTableReq) -> ApiResult<Vec<u8>> {
+pub fn delete_table(ctx: &mut Ctx<'_>, req: DeleteTableReq) -> ApiResult<Vec<u8>> {
     let t = find(ctx.world.region(ctx.region), "RouteTableId", &req.id)?;
     if t.main {
         return Err(ApiError::new(
@@ -181,14 +177,14 @@ pub(crate) fn delete_table(ctx: &mut Ctx<'_>, req: DeleteTableReq) -> ApiResult<
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ModifyTableReq {
+pub struct ModifyTableReq {
     #[serde(rename = "RouteTableId")]
     id: String,
     #[serde(rename = "RouteTableName")]
     name: String,
 }
 
-pub(crate) fn modify_table(ctx: &mut Ctx<'_>, req: ModifyTableReq) -> ApiResult<Vec<u8>> {
+pub fn modify_table(ctx: &mut Ctx<'_>, req: ModifyTableReq) -> ApiResult<Vec<u8>> {
     find(ctx.world.region(ctx.region), "RouteTableId", &req.id)?;
     validate::name("RouteTableName", &req.name)?;
     table_mut(ctx, &req.id)?.name = req.name;
@@ -196,7 +192,7 @@ pub(crate) fn modify_table(ctx: &mut Ctx<'_>, req: ModifyTableReq) -> ApiResult<
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeTablesReq {
+pub struct DescribeTablesReq {
     #[serde(rename = "RouteTableIds")]
     ids: Option<Vec<String>>,
     #[serde(rename = "Filters")]
@@ -217,7 +213,7 @@ const TABLE_FILTERS: &[&str] = &[
     "association.subnet-id",
 ];
 
-pub(crate) fn describe_tables(ctx: &mut Ctx<'_>, req: DescribeTablesReq) -> ApiResult<Vec<u8>> {
+pub fn describe_tables(ctx: &mut Ctx<'_>, req: DescribeTablesReq) -> ApiResult<Vec<u8>> {
     let offset = parse_string_number("Offset", req.offset.as_deref())?;
     let limit = parse_string_number("Limit", req.limit.as_deref())?;
     let q = QuerySpec {
@@ -282,7 +278,7 @@ pub(crate) fn describe_tables(ctx: &mut Ctx<'_>, req: DescribeTablesReq) -> ApiR
 
 /// A route in a request (every member optional: DeleteRoutes names routes by id alone).
 #[derive(Deserialize, Clone)]
-pub(crate) struct RouteIn {
+pub struct RouteIn {
     #[serde(rename = "DestinationCidrBlock")]
     destination: Option<String>,
     #[serde(rename = "GatewayType")]
@@ -474,7 +470,7 @@ fn table_and_vpc<'a>(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CreateRoutesReq {
+pub struct CreateRoutesReq {
     #[serde(rename = "RouteTableId")]
     table: String,
     #[serde(rename = "Routes")]
@@ -489,7 +485,7 @@ struct CreateRoutesOut<'a> {
     set: [&'a RouteTable; 1],
 }
 
-pub(crate) fn create_routes(ctx: &mut Ctx<'_>, req: CreateRoutesReq) -> ApiResult<Vec<u8>> {
+pub fn create_routes(ctx: &mut Ctx<'_>, req: CreateRoutesReq) -> ApiResult<Vec<u8>> {
     let (region, t, vpc) = table_and_vpc(ctx, &req.table)?;
     if req.routes.is_empty() {
         return Err(ApiError::new(
@@ -600,14 +596,14 @@ fn entry_index(table: &RouteTable, n: usize, r: &RouteIn) -> ApiResult<usize> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct DeleteRoutesReq {
+pub struct DeleteRoutesReq {
     #[serde(rename = "RouteTableId")]
     table: String,
     #[serde(rename = "Routes")]
     routes: Option<Vec<RouteIn>>,
 }
 
-pub(crate) fn delete_routes(ctx: &mut Ctx<'_>, req: DeleteRoutesReq) -> ApiResult<Vec<u8>> {
+pub fn delete_routes(ctx: &mut Ctx<'_>, req: DeleteRoutesReq) -> ApiResult<Vec<u8>> {
     let t = find(ctx.world.region(ctx.region), "RouteTableId", &req.table)?;
     let routes = req.routes.unwrap_or_default();
     if routes.is_empty() {
@@ -639,14 +635,14 @@ pub(crate) fn delete_routes(ctx: &mut Ctx<'_>, req: DeleteRoutesReq) -> ApiResul
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ReplaceRoutesReq {
+pub struct ReplaceRoutesReq {
     #[serde(rename = "RouteTableId")]
     table: String,
     #[serde(rename = "Routes")]
     routes: Vec<RouteIn>,
 }
 
-pub(crate) fn replace_routes(ctx: &mut Ctx<'_>, req: ReplaceRoutesReq) -> ApiResult<Vec<u8>> {
+pub fn replace_routes(ctx: &mut Ctx<'_>, req: ReplaceRoutesReq) -> ApiResult<Vec<u8>> {
     let (region, t, vpc) = table_and_vpc(ctx, &req.table)?;
     let mut changes = Vec::with_capacity(req.routes.len());
     for (n, r) in req.routes.iter().enumerate() {
@@ -711,7 +707,7 @@ pub(crate) fn replace_routes(ctx: &mut Ctx<'_>, req: ReplaceRoutesReq) -> ApiRes
 }
 
 #[derive(Deserialize)]
-pub(crate) struct SwitchRoutesReq {
+pub struct SwitchRoutesReq {
     #[serde(rename = "RouteTableId")]
     table: String,
     #[serde(rename = "RouteIds")]
@@ -721,11 +717,7 @@ pub(crate) struct SwitchRoutesReq {
 }
 
 /// EnableRoutes (`enable`) and DisableRoutes.
-pub(crate) fn switch_routes(
-    ctx: &mut Ctx<'_>,
-    req: SwitchRoutesReq,
-    enable: bool,
-) -> ApiResult<Vec<u8>> {
+pub fn switch_routes(ctx: &mut Ctx<'_>, req: SwitchRoutesReq, enable: bool) -> ApiResult<Vec<u8>> {
     let t = find(ctx.world.region(ctx.region), "RouteTableId", &req.table)?;
     let ids = req.route_ids.filter(|v| !v.is_empty());
     let items = req.item_ids.filter(|v| !v.is_empty());

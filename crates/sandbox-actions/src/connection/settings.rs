@@ -15,7 +15,7 @@ const HEALTH_CHECK_BASE: u32 = u32::from_be_bytes([169, 254, 128, 0]);
 const HEALTH_CHECK_SIZE: u32 = 1 << 15;
 
 #[derive(Deserialize, Default)]
-pub(crate) struct IkeIn {
+pub struct IkeIn {
     #[serde(rename = "PropoEncryAlgorithm")]
     pub(super) encrypt_algorithm: Option<String>,
     #[serde(rename = "PropoAuthenAlgorithm")]
@@ -43,7 +43,7 @@ pub(crate) struct IkeIn {
 }
 
 #[derive(Deserialize, Default)]
-pub(crate) struct IpsecIn {
+pub struct IpsecIn {
     #[serde(rename = "EncryptAlgorithm")]
     pub(super) encrypt_algorithm: Option<String>,
     #[serde(rename = "IntegrityAlgorith")]
@@ -59,7 +59,7 @@ pub(crate) struct IpsecIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct SpdIn {
+pub struct SpdIn {
     #[serde(rename = "LocalCidrBlock")]
     pub(super) local: String,
     #[serde(rename = "RemoteCidrBlock")]
@@ -67,7 +67,7 @@ pub(crate) struct SpdIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct BgpIn {
+pub struct BgpIn {
     #[serde(rename = "TunnelCidr")]
     pub(super) tunnel_cidr: String,
     #[serde(rename = "LocalBgpIp")]
@@ -77,7 +77,7 @@ pub(crate) struct BgpIn {
 }
 
 #[derive(Deserialize, Default)]
-pub(crate) struct HealthCheckIn {
+pub struct HealthCheckIn {
     #[serde(rename = "ProbeType")]
     pub(super) probe_type: Option<String>,
     #[serde(rename = "ProbeInterval")]
@@ -89,7 +89,7 @@ pub(crate) struct HealthCheckIn {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct RouteIn {
+pub struct RouteIn {
     #[serde(rename = "DestinationCidrBlock")]
     pub(super) destination_cidr_block: String,
     #[serde(rename = "Priority")]
@@ -100,7 +100,7 @@ pub(crate) struct RouteIn {
 
 /// The settings both create and modify take.
 #[derive(Deserialize, Default)]
-pub(crate) struct Changes {
+pub struct Changes {
     #[serde(rename = "SecurityPolicyDatabases")]
     pub(super) spd: Option<Vec<SpdIn>>,
     #[serde(rename = "IKEOptionsSpecification")]
@@ -127,7 +127,7 @@ pub(crate) struct Changes {
     pub(super) bgp: Option<BgpIn>,
 }
 
-pub(crate) fn allocate_health_check_ips(
+pub fn allocate_health_check_ips(
     region: &Region,
     gateway_id: &str,
     rng: &mut StdRng,

@@ -10,24 +10,24 @@ use crate::error::{codes, ApiError, ApiResult};
 use crate::world::model::Tag;
 
 /// Names of VPCs, gateways, customer gateways and tunnels: 1 to 60 characters.
-pub(crate) const MAX_NAME_CHARS: usize = 60;
+pub const MAX_NAME_CHARS: usize = 60;
 const MAX_TAG_KEY_CHARS: usize = 127;
 const MAX_TAG_VALUE_CHARS: usize = 255;
 /// Tags per resource.
-pub(crate) const MAX_TAGS_PER_RESOURCE: usize = 50;
+pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 /// ASNs the documentation says are not available.
 const RESERVED_ASNS: &[u64] = &[139_341, 45_090, 58_835];
 
 /// A VPC-service tag in a request (`Value` is optional).
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct TagIn {
+pub struct TagIn {
     #[serde(rename = "Key")]
     pub key: String,
     #[serde(rename = "Value", default)]
     pub value: Option<String>,
 }
 
-pub(crate) fn name(param: &str, value: &str) -> ApiResult<()> {
+pub fn name(param: &str, value: &str) -> ApiResult<()> {
     if value.trim().is_empty() {
         return Err(ApiError::new(
             codes::IPV_EMPTY,
@@ -44,7 +44,7 @@ pub(crate) fn name(param: &str, value: &str) -> ApiResult<()> {
 }
 
 /// Checks the tags of a create call and converts them.
-pub(crate) fn vpc_tags(param: &str, tags: Option<Vec<TagIn>>) -> ApiResult<Vec<Tag>> {
+pub fn vpc_tags(param: &str, tags: Option<Vec<TagIn>>) -> ApiResult<Vec<Tag>> {
     let tags = tags.unwrap_or_default();
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(tags.len());
@@ -94,14 +94,14 @@ pub(crate) fn vpc_tags(param: &str, tags: Option<Vec<TagIn>>) -> ApiResult<Vec<T
     Ok(out)
 }
 
-pub(crate) fn ipv4(param: &str, value: &str) -> ApiResult<Ipv4Addr> {
+pub fn ipv4(param: &str, value: &str) -> ApiResult<Ipv4Addr> {
     value
         .parse::<Ipv4Addr>()
         .map_err(|_| ApiError::malformed(param, value))
 }
 
 /// An IPv4 CIDR (`a.b.c.d/n`); host bits may be set (the API's own example uses `10.0.0.5/24`).
-pub(crate) fn cidr(param: &str, value: &str) -> ApiResult<Ipv4Net> {
+pub fn cidr(param: &str, value: &str) -> ApiResult<Ipv4Net> {
     if !value.contains('/') {
         return Err(ApiError::malformed(param, value));
     }
@@ -110,7 +110,7 @@ pub(crate) fn cidr(param: &str, value: &str) -> ApiResult<Ipv4Net> {
         .map_err(|_| ApiError::malformed(param, value))
 }
 
-pub(crate) fn one_of(param: &str, value: &str, allowed: &[&str]) -> ApiResult<()> {
+pub fn one_of(param: &str, value: &str, allowed: &[&str]) -> ApiResult<()> {
     if allowed.contains(&value) {
         Ok(())
     } else {
@@ -121,7 +121,7 @@ pub(crate) fn one_of(param: &str, value: &str, allowed: &[&str]) -> ApiResult<()
     }
 }
 
-pub(crate) fn int_range<T: PartialOrd + std::fmt::Display + Copy>(
+pub fn int_range<T: PartialOrd + std::fmt::Display + Copy>(
     param: &str,
     value: T,
     lo: T,
@@ -138,7 +138,7 @@ pub(crate) fn int_range<T: PartialOrd + std::fmt::Display + Copy>(
 }
 
 /// A BGP ASN: 1..=4294967295, except the reserved 139341, 45090 and 58835.
-pub(crate) fn bgp_asn(param: &str, asn: u64) -> ApiResult<()> {
+pub fn bgp_asn(param: &str, asn: u64) -> ApiResult<()> {
     int_range(param, asn, 1, u64::from(u32::MAX))?;
     if RESERVED_ASNS.contains(&asn) {
         return Err(ApiError::new(
@@ -151,7 +151,7 @@ pub(crate) fn bgp_asn(param: &str, asn: u64) -> ApiResult<()> {
 
 /// A customer gateway's public IP: IPv4, not all-zero, broadcast, multicast, loopback, link-local, class E,
 /// nor an address whose host part is all zeros or all ones for its classful network.
-pub(crate) fn customer_gateway_ip(param: &str, value: &str) -> ApiResult<Ipv4Addr> {
+pub fn customer_gateway_ip(param: &str, value: &str) -> ApiResult<Ipv4Addr> {
     let ip = match value.parse::<IpAddr>() {
         Ok(IpAddr::V4(ip)) => ip,
         Ok(IpAddr::V6(_)) => {
@@ -199,13 +199,13 @@ pub(crate) fn customer_gateway_ip(param: &str, value: &str) -> ApiResult<Ipv4Add
 }
 
 /// Whether two networks share any address.
-pub(crate) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     let (a, b) = (a.trunc(), b.trunc());
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
 /// `0.0.0.0/0`, the "any" traffic selector of route-based tunnels, takes no part in conflict checks.
-pub(crate) fn is_any(net: &Ipv4Net) -> bool {
+pub fn is_any(net: &Ipv4Net) -> bool {
     net.prefix_len() == 0
 }
 

@@ -1,4 +1,11 @@
-//! The served actions: a closed [`Action`] enum, the context handlers run in, and the dispatcher.
+//! The sandbox's actions: a closed [`Action`] enum, the context handlers run in, the dispatcher, one
+//! module per API object (VPCs, VPN gateways, customer gateways, tunnels, route tables, gateway routes,
+//! tags, tasks, identity), the value rules they share ([`validate`]) and the error codes they answer
+//! with ([`error`]). They change the emulated world (`tunnelform-sandbox-world`); the wire protocol that
+//! calls them is `tunnelform-sandbox`'s.
+
+pub mod error;
+pub mod validate;
 
 mod connection;
 mod customer_gateway;
@@ -20,13 +27,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::Quotas;
 use crate::error::{codes, ApiError, ApiResult};
 use crate::world::World;
+pub use tunnelform_sandbox_world::quotas::Quotas;
+use tunnelform_sandbox_world::{self as world, clock};
 
 /// The services served on one port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Service {
+pub enum Service {
     Vpc,
     Tag,
     Sts,
@@ -63,7 +71,7 @@ macro_rules! actions {
     ($($name:ident => $service:ident, $write:expr;)*) => {
         /// Every action the sandbox serves.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub(crate) enum Action { $($name,)* }
+        pub enum Action { $($name,)* }
 
         impl Action {
             pub const ALL: &'static [Action] = &[$(Action::$name,)*];
@@ -143,7 +151,7 @@ impl Action {
 
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
-pub(crate) struct Settings {
+pub struct Settings {
     pub quotas: Quotas,
     /// The account of the world (its data file's, else the configured or a random one): what
     /// `GetCallerIdentity` answers and six-segment names carry.
@@ -154,7 +162,7 @@ pub(crate) struct Settings {
 
 /// What a handler works with: the world (under the sandbox's lock), the seeded random generator, the
 /// request's region, the time and the request id.
-pub(crate) struct Ctx<'a> {
+pub struct Ctx<'a> {
     pub world: &'a mut World,
     pub rng: &'a mut StdRng,
     pub region: &'a str,
@@ -188,7 +196,7 @@ impl Ctx<'_> {
 
 /// Serialises `{"Response":{...body, "RequestId":"..."}}`. `body` must serialise to a JSON object (every
 /// action's output struct does); its members are spliced into the envelope without a second pass.
-pub(crate) fn reply<T: Serialize>(request_id: &str, body: &T) -> ApiResult<Vec<u8>> {
+pub fn reply<T: Serialize>(request_id: &str, body: &T) -> ApiResult<Vec<u8>> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(b"{\"Response\":");
     serde_json::to_writer(&mut out, body)
@@ -207,7 +215,7 @@ pub(crate) fn reply<T: Serialize>(request_id: &str, body: &T) -> ApiResult<Vec<u
 }
 
 /// Deserialises a (spec-validated) request body into the action's typed request.
-pub(crate) fn parse<T: DeserializeOwned>(body: Map<String, Value>) -> ApiResult<T> {
+pub fn parse<T: DeserializeOwned>(body: Map<String, Value>) -> ApiResult<T> {
     serde_json::from_value(Value::Object(body)).map_err(|e| {
         ApiError::new(
             codes::INVALID_PARAMETER,
@@ -217,11 +225,7 @@ pub(crate) fn parse<T: DeserializeOwned>(body: Map<String, Value>) -> ApiResult<
 }
 
 /// Runs an action. The body has been validated against the spec.
-pub(crate) fn dispatch(
-    ctx: &mut Ctx<'_>,
-    action: Action,
-    body: Map<String, Value>,
-) -> ApiResult<Vec<u8>> {
+pub fn dispatch(ctx: &mut Ctx<'_>, action: Action, body: Map<String, Value>) -> ApiResult<Vec<u8>> {
     run(ctx, action, body).map_err(|e| documented::conform(action, e))
 }
 
@@ -275,12 +279,7 @@ fn run(ctx: &mut Ctx<'_>, action: Action, body: Map<String, Value>) -> ApiResult
 }
 
 /// Checks that an id has the `<prefix>-` form, answering `code` (a `*.Malformed` code) otherwise.
-pub(crate) fn check_id_format(
-    param: &str,
-    id: &str,
-    prefix: &str,
-    code: &'static str,
-) -> ApiResult<()> {
+pub fn check_id_format(param: &str, id: &str, prefix: &str, code: &'static str) -> ApiResult<()> {
     let well_formed = id
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('-'))

@@ -6,7 +6,7 @@ use time::macros::{format_description, offset};
 use time::OffsetDateTime;
 
 /// Milliseconds since the unix epoch.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -14,7 +14,7 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8), as Tencent Cloud shows times.
-pub(crate) fn format_time(ms: i64) -> String {
+pub fn format_time(ms: i64) -> String {
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
@@ -24,7 +24,7 @@ pub(crate) fn format_time(ms: i64) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`, for messages to the user.
-pub(crate) fn format_utc(ms: i64) -> String {
+pub fn format_utc(ms: i64) -> String {
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()

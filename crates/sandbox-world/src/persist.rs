@@ -20,13 +20,13 @@ use tokio::sync::{watch, Notify};
 
 /// The newest generation written (or that failed to be written).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Durable {
+pub struct Durable {
     pub written: u64,
     pub failed: u64,
 }
 
 #[derive(Debug)]
-pub(crate) struct Persister {
+pub struct Persister {
     pub path: PathBuf,
     wake: Notify,
     durable: watch::Sender<Durable>,
@@ -102,7 +102,7 @@ impl Persister {
 }
 
 /// Writes `bytes` to `path` atomically: temporary file in the same directory, fsync, rename, fsync directory.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -139,7 +139,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// lock file records who holds it (one line of text), so a second sandbox can say who is in the way. The
 /// lock file is never deleted (that would let two processes lock two different files under one name).
 #[derive(Debug)]
-pub(crate) struct DataLock {
+pub struct DataLock {
     file: File,
 }
 
@@ -151,7 +151,7 @@ impl Drop for DataLock {
 }
 
 /// `<data file>.lock`.
-pub(crate) fn data_lock_path(path: &Path) -> PathBuf {
+pub fn data_lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
@@ -159,14 +159,14 @@ pub(crate) fn data_lock_path(path: &Path) -> PathBuf {
 
 /// Why the data file's lock was not taken.
 #[derive(Debug)]
-pub(crate) enum DataLockError {
+pub enum DataLockError {
     /// Another open file description holds it; its record, when it has written one.
     Held(Option<String>),
     Io(std::io::Error),
 }
 
 /// Takes the lock of the data file at `path` without waiting, recording `holder` in the lock file.
-pub(crate) fn lock_data_file(path: &Path, holder: &str) -> Result<DataLock, DataLockError> {
+pub fn lock_data_file(path: &Path, holder: &str) -> Result<DataLock, DataLockError> {
     let lock_path = data_lock_path(path);
     let mut file = OpenOptions::new()
         .read(true)

@@ -1,7 +1,11 @@
-//! The emulated cloud: regions with their resources, secondary indexes, async tasks and timers, and the
-//! snapshot format of the data file.
+//! The sandbox's emulated cloud: regions with their resources, secondary indexes, async tasks and timers,
+//! the quotas of the account, the snapshot format of the data file and its durable persistence
+//! ([`persist`]). It knows nothing of the wire protocol or of the actions that change it.
 
-pub(crate) mod model;
+pub mod clock;
+pub mod model;
+pub mod persist;
+pub mod quotas;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -11,15 +15,16 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::clock;
-use crate::config::DEFAULT_UIN;
 use model::{
     ConnectionRoute, ConnectionState, CustomerGateway, GatewayState, RouteTable,
     StoredGatewayRoute, Task, TaskKind, TaskStatus, Vpc, VpnConnection, VpnGateway,
 };
 
+/// The account id (uin) of worlds whose data file records none (written before worlds had their own).
+pub const DEFAULT_UIN: &str = "100000000001";
+
 /// Regions the sandbox accepts (a request for another region answers `UnsupportedRegion`).
-pub(crate) const REGIONS: &[&str] = &[
+pub const REGIONS: &[&str] = &[
     "ap-guangzhou",
     "ap-shanghai",
     "ap-beijing",
@@ -44,17 +49,17 @@ pub(crate) const REGIONS: &[&str] = &[
     "sa-saopaulo",
 ];
 
-pub(crate) fn is_region(name: &str) -> bool {
+pub fn is_region(name: &str) -> bool {
     REGIONS.contains(&name)
 }
 
 /// Whether `s` can be an account id: 1 to 20 digits.
-pub(crate) fn is_uin(s: &str) -> bool {
+pub fn is_uin(s: &str) -> bool {
     !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A new world's account: 10 digits, the first not 0.
-pub(crate) fn random_uin(rng: &mut impl Rng) -> String {
+pub fn random_uin(rng: &mut impl Rng) -> String {
     rng.gen_range(1_000_000_000u64..=9_999_999_999).to_string()
 }
 
@@ -67,7 +72,7 @@ const MAX_FINISHED_TASKS: usize = 100_000;
 
 /// Connection ids per gateway / customer gateway / VPC.
 #[derive(Debug, Default)]
-pub(crate) struct ConnIndex {
+pub struct ConnIndex {
     pub by_gateway: HashMap<String, HashSet<String>>,
     pub by_customer_gateway: HashMap<String, HashSet<String>>,
     pub by_vpc: HashMap<String, HashSet<String>>,
@@ -90,7 +95,7 @@ fn index_remove(map: &mut HashMap<String, HashSet<String>>, key: &str, id: &str)
 
 /// One region's resources, in creation order.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Region {
+pub struct Region {
     #[serde(rename = "Vpcs")]
     pub vpcs: IndexMap<String, Vpc>,
     #[serde(rename = "VpnGateways")]
@@ -289,7 +294,7 @@ enum Timer {
 
 /// The whole emulated account.
 #[derive(Debug, Default)]
-pub(crate) struct World {
+pub struct World {
     pub regions: BTreeMap<String, Region>,
     pub tasks: HashMap<String, Task>,
     timers: BTreeSet<(i64, Timer)>,
@@ -757,7 +762,7 @@ impl World {
 }
 
 /// A VPC's default route table, with no entries.
-pub(crate) fn main_route_table(id: &str, vpc_id: &str, created: &str) -> RouteTable {
+pub fn main_route_table(id: &str, vpc_id: &str, created: &str) -> RouteTable {
     RouteTable {
         vpc_id: vpc_id.to_string(),
         id: id.to_string(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A secret string (pre-shared key): serialised as is, never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Secret(pub String);
+pub struct Secret(pub String);
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -19,7 +19,7 @@ impl fmt::Debug for Secret {
 
 /// A VPC-service tag (`{"Key","Value"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Tag {
+pub struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
     #[serde(rename = "Value")]
@@ -27,7 +27,7 @@ pub(crate) struct Tag {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Vpc {
+pub struct Vpc {
     #[serde(rename = "VpcName")]
     pub name: String,
     #[serde(rename = "VpcId")]
@@ -63,7 +63,7 @@ pub(crate) struct Vpc {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum GatewayState {
+pub enum GatewayState {
     #[serde(rename = "PENDING")]
     Pending,
     #[serde(rename = "AVAILABLE")]
@@ -72,7 +72,7 @@ pub(crate) enum GatewayState {
 
 /// The bandwidth quota list every VPN gateway shows (as in the official example).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct GatewayQuotaSet;
+pub struct GatewayQuotaSet;
 
 const GATEWAY_QUOTAS: &[(u64, &str, &str)] = &[
     (5, "微小型", "cdmini"),
@@ -118,7 +118,7 @@ impl<'de> Deserialize<'de> for GatewayQuotaSet {
 
 /// A VPN gateway as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct VpnGatewayInfo {
+pub struct VpnGatewayInfo {
     #[serde(rename = "VpnGatewayId")]
     pub id: String,
     #[serde(rename = "VpcId")]
@@ -169,7 +169,7 @@ pub(crate) struct VpnGatewayInfo {
 
 /// A stored VPN gateway: what the API shows plus when it becomes AVAILABLE.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct VpnGateway {
+pub struct VpnGateway {
     #[serde(rename = "VpnGateway")]
     pub info: VpnGatewayInfo,
     #[serde(rename = "ReadyAtMs", default, skip_serializing_if = "Option::is_none")]
@@ -177,7 +177,7 @@ pub(crate) struct VpnGateway {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CustomerGateway {
+pub struct CustomerGateway {
     #[serde(rename = "CustomerGatewayId")]
     pub id: String,
     #[serde(rename = "CustomerGatewayName")]
@@ -193,7 +193,7 @@ pub(crate) struct CustomerGateway {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum ConnectionState {
+pub enum ConnectionState {
     #[serde(rename = "PENDING")]
     Pending,
     #[serde(rename = "AVAILABLE")]
@@ -203,7 +203,7 @@ pub(crate) enum ConnectionState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Spd {
+pub struct Spd {
     #[serde(rename = "LocalCidrBlock")]
     pub local: String,
     #[serde(rename = "RemoteCidrBlock")]
@@ -211,7 +211,7 @@ pub(crate) struct Spd {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct IkeOptions {
+pub struct IkeOptions {
     #[serde(rename = "PropoEncryAlgorithm")]
     pub encrypt_algorithm: String,
     #[serde(rename = "PropoAuthenAlgorithm")]
@@ -239,7 +239,7 @@ pub(crate) struct IkeOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct IpsecOptions {
+pub struct IpsecOptions {
     #[serde(rename = "EncryptAlgorithm")]
     pub encrypt_algorithm: String,
     #[serde(rename = "IntegrityAlgorith")]
@@ -253,7 +253,7 @@ pub(crate) struct IpsecOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct BgpInfo {
+pub struct BgpInfo {
     #[serde(rename = "TunnelCidr")]
     pub tunnel_cidr: String,
     #[serde(rename = "LocalBgpIp")]
@@ -267,7 +267,7 @@ pub(crate) struct BgpInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct HealthCheckConfig {
+pub struct HealthCheckConfig {
     #[serde(rename = "ProbeType")]
     pub probe_type: String,
     #[serde(rename = "ProbeInterval")]
@@ -279,7 +279,7 @@ pub(crate) struct HealthCheckConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct VpnConnection {
+pub struct VpnConnection {
     #[serde(rename = "VpnConnectionId")]
     pub id: String,
     #[serde(rename = "VpnConnectionName")]
@@ -344,12 +344,12 @@ impl VpnConnection {
     }
 }
 
-pub(crate) fn is_bgp_route_type(route_type: &str) -> bool {
+pub fn is_bgp_route_type(route_type: &str) -> bool {
     route_type == "Bgp"
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum TaskKind {
+pub enum TaskKind {
     CreateVpnConnection,
     DeleteVpnConnection,
     /// A tunnel renegotiating after ResetVpnConnection. Internal: the API documents no task for a
@@ -359,7 +359,7 @@ pub(crate) enum TaskKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum TaskStatus {
+pub enum TaskStatus {
     #[serde(rename = "RUNNING")]
     Running,
     #[serde(rename = "SUCCESS")]
@@ -380,7 +380,7 @@ impl TaskStatus {
 
 /// An async task (`DescribeVpcTaskResult`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Task {
+pub struct Task {
     #[serde(rename = "TaskId")]
     pub id: String,
     #[serde(rename = "Region")]
@@ -408,7 +408,7 @@ pub(crate) struct Task {
 
 /// A route table entry as the API shows it (`Route`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RouteEntry {
+pub struct RouteEntry {
     #[serde(rename = "DestinationCidrBlock")]
     pub destination: String,
     #[serde(rename = "GatewayType")]
@@ -439,7 +439,7 @@ pub(crate) struct RouteEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RouteTableAssociation {
+pub struct RouteTableAssociation {
     #[serde(rename = "SubnetId")]
     pub subnet_id: String,
     #[serde(rename = "RouteTableId")]
@@ -448,7 +448,7 @@ pub(crate) struct RouteTableAssociation {
 
 /// A route table with its entries (`RouteTable`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct RouteTable {
+pub struct RouteTable {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
     #[serde(rename = "RouteTableId")]
@@ -472,7 +472,7 @@ pub(crate) struct RouteTable {
 
 /// A VPN gateway's destination route (`VpnGatewayRoute`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct GatewayRoute {
+pub struct GatewayRoute {
     #[serde(rename = "DestinationCidrBlock")]
     pub destination: String,
     /// `VPNCONN` or `CCN`.
@@ -501,7 +501,7 @@ pub(crate) struct GatewayRoute {
 /// only and never describes it: the sandbox keeps it with the tunnel (in its data file) until the
 /// tunnel is deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ConnectionRoute {
+pub struct ConnectionRoute {
     #[serde(rename = "DestinationCidrBlock")]
     pub destination_cidr_block: String,
     #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
@@ -516,7 +516,7 @@ pub(crate) struct ConnectionRoute {
 
 /// A stored VPN gateway route: the route and its gateway.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct StoredGatewayRoute {
+pub struct StoredGatewayRoute {
     #[serde(rename = "VpnGatewayId")]
     pub gateway_id: String,
     #[serde(rename = "Route")]

@@ -7,7 +7,7 @@ use crate::error::{codes, ApiError, ApiResult};
 use crate::world::model::TaskKind;
 
 #[derive(Deserialize)]
-pub(crate) struct DescribeReq {
+pub struct DescribeReq {
     #[serde(rename = "TaskId")]
     task_id: String,
 }
@@ -20,7 +20,7 @@ struct Detail<'a> {
     status: &'static str,
 }
 
-pub(crate) fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
+pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let task = ctx
         .world
         .tasks

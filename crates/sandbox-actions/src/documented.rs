@@ -1,5 +1,7 @@
-//! The error codes each action's public API page lists (the official SDKs carry the same lists),
-//! for the actions whose pages have been checked: CreateVpnConnection and the route actions. An
+//! The error codes each action's public API page lists (the official SDKs carry the same lists: the
+//! Go SDK's `vpc/v20170312/client.go` names them above each action's method), for the actions whose
+//! pages have been checked: CreateVpnConnection, ModifyVpnConnectionAttribute, the VPN gateway and
+//! customer gateway actions, and the route actions. An
 //! action answers one of its own codes or a common one; a finer code the sandbox's shared
 //! helpers use elsewhere (`InvalidVpnGatewayId.NotFound`, `InvalidParameterValue.Range`) becomes
 //! the documented code it refines (`ResourceNotFound`, `InvalidParameterValue`), message kept.
@@ -83,6 +85,121 @@ fn listed(a: Action) -> Option<(&'static [&'static str], bool)> {
                 "UnsupportedOperation.VpnUnsupportedNotExistBgpAsn",
             ],
             true,
+        ),
+        Action::ModifyVpnConnectionAttribute => (
+            &[
+                "InvalidParameterValue.LimitExceeded",
+                "InvalidParameterValue.Malformed",
+                "InvalidParameterValue.TooLong",
+                "InvalidParameterValue.VpnConnCidrConflict",
+                "InvalidParameterValue.VpnConnHealthCheckIpConflict",
+                "UnsupportedOperation.InvalidState",
+                "UnsupportedOperation.VpnConnCidrNotSupportedHealthCheck",
+                "UnsupportedOperation.VpnConnInvalidState",
+                "UnsupportedOperation.VpnConnSPDOverlap",
+                "UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn",
+            ],
+            false,
+        ),
+        Action::CreateVpnGateway => (
+            &[
+                "FailedOperation.CreateVpnGatewayFailed",
+                "InvalidParameterValue.AccessSubnetMask",
+                "InvalidParameterValue.AccessSubnetPrefix",
+                "InvalidParameterValue.Duplicate",
+                "InvalidParameterValue.Empty",
+                "InvalidParameterValue.Malformed",
+                "InvalidParameterValue.TooLong",
+                "InvalidParameterValue.VpnConnCidrConflict",
+                "InvalidVpcId.Malformed",
+                "InvalidVpcId.NotFound",
+                "UnauthorizedOperation.NoRealNameAuthentication",
+                "UnsupportedOperation.BillingFailed",
+                "UnsupportedOperation.InsufficientFunds",
+                "UnsupportedOperation.NotSupportCreateIpv6VpnGateway",
+                "UnsupportedOperation.PrivateBgpVpnGateway",
+                "UnsupportedOperation.PrivateSslVpnGateway",
+                "UnsupportedOperation.PrivateVpnGateway",
+                "UnsupportedOperation.VpnGatewayVpcNoIpv6Subnet",
+                "UnsupportedOperation.VpnGwVpcIdMustHave",
+                "UnsupportedOperation.VpnGwVpcIdNotHave",
+                "UnsupportedOperation.VpnUnsupportedBgp",
+            ],
+            true,
+        ),
+        Action::DescribeVpnGateways => (
+            &[
+                "InternalError.ModuleError",
+                "InvalidParameter.Coexist",
+                "InvalidParameter.FilterInvalidKey",
+                "InvalidParameter.FilterNotDict",
+                "InvalidParameter.FilterValuesNotList",
+                "InvalidParameterValue.LimitExceeded",
+                "InvalidParameterValue.Malformed",
+                "InvalidParameterValue.Range",
+                "InvalidVpnGatewayId.Malformed",
+                "InvalidVpnGatewayId.NotFound",
+            ],
+            false,
+        ),
+        Action::ModifyVpnGatewayAttribute => (
+            &[
+                "InvalidParameterValue.Malformed",
+                "InvalidParameterValue.TooLong",
+                "UnsupportedOperation.InvalidState",
+                "UnsupportedOperation.VpnUnsupportedModifyBgpAsn",
+            ],
+            false,
+        ),
+        Action::DeleteVpnGateway => (
+            &[
+                "InvalidParameterValue.Malformed",
+                "InvalidVpnGatewayId.Malformed",
+                "InvalidVpnGatewayId.NotFound",
+                "UnsupportedOperation.BindCloudFirewall",
+            ],
+            false,
+        ),
+        Action::ResetVpnGatewayInternetMaxBandwidth => (
+            &[
+                "InvalidParameterValue.Malformed",
+                "UnsupportedOperation.InvalidState",
+                "UnsupportedOperation.VpnUnsupportedModifyBandwidth",
+            ],
+            false,
+        ),
+        Action::CreateCustomerGateway => (
+            &[
+                "InvalidParameterValue.Duplicate",
+                "InvalidParameterValue.TooLong",
+                "UnsupportedOperation.RecordExists",
+                "UnsupportedOperation.VpnUnsupportedBgp",
+                "VpcLimitExceeded",
+            ],
+            true,
+        ),
+        Action::DescribeCustomerGateways => (
+            &[
+                "InternalError.ModuleError",
+                "InvalidParameter.FilterInvalidKey",
+                "InvalidParameterValue.Malformed",
+            ],
+            false,
+        ),
+        Action::ModifyCustomerGatewayAttribute => (
+            &[
+                "InvalidParameterValue.Malformed",
+                "InvalidParameterValue.TooLong",
+                "UnsupportedOperation.VpnUnsupportedModifyBgpAsn",
+            ],
+            false,
+        ),
+        Action::DeleteCustomerGateway => (
+            &[
+                "InvalidParameterValue.Malformed",
+                "UnsupportedOperation.RecordNotExists",
+            ],
+            false,
         ),
         Action::CreateRoutes => (
             &[
@@ -229,7 +346,7 @@ fn listed(a: Action) -> Option<(&'static [&'static str], bool)> {
 }
 
 /// Whether action `a`'s page lists `code` (or it is a common code). True for actions not checked.
-pub(crate) fn is_documented(a: Action, code: &str) -> bool {
+pub fn is_documented(a: Action, code: &str) -> bool {
     let Some((own, tags)) = listed(a) else {
         return true;
     };
@@ -240,7 +357,7 @@ pub(crate) fn is_documented(a: Action, code: &str) -> bool {
 }
 
 /// `e` as action `a` documents it: its own code when listed, else the documented code it refines.
-pub(crate) fn conform(a: Action, e: ApiError) -> ApiError {
+pub fn conform(a: Action, e: ApiError) -> ApiError {
     if is_documented(a, e.code) {
         return e;
     }
@@ -330,9 +447,39 @@ mod tests {
                 "InvalidRouteId.NotFound",
                 "ResourceNotFound",
             ),
-            // An action whose page is not checked keeps its codes.
             (
                 Action::ModifyVpnConnectionAttribute,
+                "InvalidParameterValue.Range",
+                "InvalidParameterValue",
+            ),
+            (
+                Action::ModifyVpnConnectionAttribute,
+                "UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn",
+                "UnsupportedOperation.VpnUnsupportedUsrGwNotExistBgpAsn",
+            ),
+            (
+                Action::DeleteVpnGateway,
+                "InvalidVpnGatewayId.NotFound",
+                "InvalidVpnGatewayId.NotFound",
+            ),
+            (
+                Action::ModifyVpnGatewayAttribute,
+                "InvalidVpnGatewayId.NotFound",
+                "ResourceNotFound",
+            ),
+            (
+                Action::CreateVpnGateway,
+                "InvalidVpcId.NotFound",
+                "InvalidVpcId.NotFound",
+            ),
+            (
+                Action::CreateCustomerGateway,
+                "InvalidParameterValue.Range",
+                "InvalidParameterValue",
+            ),
+            // An action whose page is not checked keeps its codes.
+            (
+                Action::DeleteVpnConnection,
                 "InvalidParameterValue.Range",
                 "InvalidParameterValue.Range",
             ),
