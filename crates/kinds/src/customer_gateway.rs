@@ -43,7 +43,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
 /// Attributes of a described customer gateway (ownership tags set apart).
 pub fn observe(c: &CustomerGateway) -> Observed {
     let (tags, own) = split_tags(c.tag_set.as_deref().unwrap_or_default());
-    let mut a = Attrs::new();
+    let mut a = crate::attrs::AttrsBuilder::with_capacity(6);
     a.insert("name".into(), s(&c.customer_gateway_name));
     a.insert("public_ip_address".into(), s(&c.ip_address));
     a.insert("tags".into(), tags);
@@ -51,7 +51,7 @@ pub fn observe(c: &CustomerGateway) -> Observed {
     a.insert("create_time".into(), s(&c.created_time));
     Observed {
         id: c.customer_gateway_id.clone(),
-        attrs: a,
+        attrs: a.build(),
         ownership: own,
     }
 }

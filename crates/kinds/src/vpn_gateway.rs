@@ -76,7 +76,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
 /// Attributes of a described VPN gateway (ownership tags set apart).
 pub fn observe(g: &VpnGateway) -> Observed {
     let (tags, own) = split_tags(g.tag_set.as_deref().unwrap_or_default());
-    let mut a = Attrs::new();
+    let mut a = crate::attrs::AttrsBuilder::with_capacity(24);
     a.insert("name".into(), s(&g.vpn_gateway_name));
     a.insert("vpc_id".into(), non_empty(&g.vpc_id));
     a.insert(
@@ -117,7 +117,7 @@ pub fn observe(g: &VpnGateway) -> Observed {
     a.insert("restrict_state".into(), s(&g.restrict_state));
     Observed {
         id: g.vpn_gateway_id.clone(),
-        attrs: a,
+        attrs: a.build(),
         ownership: own,
     }
 }

@@ -318,6 +318,32 @@ impl Serialize for Value {
     }
 }
 
+/// The entries of a JSON object as a map, built in one go once all are read: a map built from a
+/// list fills its nodes (an object read key by key leaves them about half full, and searches the
+/// tree for every key). Of keys given twice, the last one counts (as with inserting each).
+pub fn read_map<'de, A: MapAccess<'de>>(a: &mut A) -> Result<BTreeMap<String, Value>, A::Error> {
+    let mut entries: Vec<(String, Value)> = Vec::with_capacity(a.size_hint().unwrap_or(0).min(256));
+    while let Some(entry) = a.next_entry::<String, Value>()? {
+        entries.push(entry);
+    }
+    Ok(entries.into_iter().collect())
+}
+
+/// Deserialises an attribute map with [`read_map`] (for `#[serde(deserialize_with)]`).
+pub fn deserialize_attrs<'de, D: Deserializer<'de>>(d: D) -> Result<Attrs, D::Error> {
+    struct M;
+    impl<'de> Visitor<'de> for M {
+        type Value = Attrs;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Attrs, A::Error> {
+            read_map(&mut a)
+        }
+    }
+    d.deserialize_map(M)
+}
+
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -360,10 +386,7 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::List(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
-                let mut m = BTreeMap::new();
-                while let Some((k, v)) = a.next_entry::<String, Value>()? {
-                    m.insert(k, v);
-                }
+                let mut m = read_map(&mut a)?;
                 if m.len() == 1 {
                     if m.get(UNKNOWN_SENTINEL) == Some(&Value::Bool(true)) {
                         return Ok(Value::Unknown);
@@ -405,6 +428,47 @@ mod tests {
         let j = serde_json::to_string(&v).unwrap();
         let back: Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v, back);
+    }
+
+    #[test]
+    fn maps_read_as_a_whole_keep_the_last_of_repeated_keys_and_their_marks() {
+        let v: Value = serde_json::from_str(
+            r#"{"b": 1, "a": {"$tunnelform_sensitive": "k"}, "c": {"$tunnelform_unknown": true},
+                "b": 2, "d": {"x": [1, {"y": null}]}}"#,
+        )
+        .unwrap();
+        let mut expected = BTreeMap::new();
+        expected.insert("b".to_string(), Value::int(1));
+        expected.insert("a".to_string(), Value::sensitive("k".into()));
+        expected.insert("c".to_string(), Value::Unknown);
+        expected.insert("b".to_string(), Value::int(2));
+        expected.insert(
+            "d".to_string(),
+            Value::Map(BTreeMap::from([(
+                "x".to_string(),
+                Value::List(vec![
+                    Value::int(1),
+                    Value::Map(BTreeMap::from([("y".to_string(), Value::Null)])),
+                ]),
+            )])),
+        );
+        assert_eq!(v, Value::Map(expected.clone()));
+        #[derive(Deserialize)]
+        struct S {
+            #[serde(deserialize_with = "deserialize_attrs")]
+            attrs: Attrs,
+        }
+        let s: S = serde_json::from_str(
+            r#"{"attrs": {"b": 1, "a": {"$tunnelform_sensitive": "k"}, "c": {"$tunnelform_unknown": true},
+                "b": 2, "d": {"x": [1, {"y": null}]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.attrs, expected);
+        let e = serde_json::from_str::<S>(r#"{"attrs": [1]}"#)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("expected a map"), "{e}");
     }
 
     #[test]

@@ -92,12 +92,29 @@ fn canonical_block(block: &BlockSchema, m: &BTreeMap<String, Value>) -> Value {
 }
 
 fn sort_dedup(items: &mut Vec<Value>) {
-    items.sort_by_key(Value::canonical_key);
-    items.dedup_by(|a, b| a.canonical_key() == b.canonical_key());
+    if items.len() < 2 {
+        return;
+    }
+    // Each item's key is computed once (not once per comparison: a key is the item as JSON text).
+    let mut keyed: Vec<(String, Value)> = std::mem::take(items)
+        .into_iter()
+        .map(|v| (v.canonical_key(), v))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    items.extend(keyed.into_iter().map(|(_, v)| v));
 }
 
 /// Whether `a` and `b` are the same value of attribute `attr` (unknown is never equal).
 pub fn same(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
+    // Identical wholly known values have identical canonical forms (canonicalising never makes
+    // a value unknown): no need to build them. The common case of a plan with no changes.
+    if a == b && a.is_wholly_known() {
+        return true;
+    }
+    if let Some(equal) = same_scalar(&attr.ty, a.unmarked(), b.unmarked()) {
+        return equal;
+    }
     let (a, b) = (canonical(attr, a), canonical(attr, b));
     if !a.is_wholly_known() || !b.is_wholly_known() {
         return false;
@@ -114,6 +131,23 @@ pub fn same(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
     a == b
 }
 
+/// [`same`] for two scalars compared as their canonical forms would be, without building them;
+/// `None` when either side is not a plain scalar (the general comparison then decides).
+fn same_scalar(ty: &AttrType, a: &Value, b: &Value) -> Option<bool> {
+    match (ty, a, b) {
+        // Unknown is never equal to anything.
+        (_, Value::Unknown, _) | (_, _, Value::Unknown) => Some(false),
+        // A string that is not set ("") is the same as absent.
+        (AttrType::String, Value::String(x), Value::String(y)) => Some(x == y),
+        (AttrType::String, Value::String(x), Value::Null)
+        | (AttrType::String, Value::Null, Value::String(x)) => Some(x.is_empty()),
+        (AttrType::String | AttrType::Int | AttrType::Bool, Value::Null, Value::Null) => Some(true),
+        (AttrType::Int, Value::Number(x), Value::Number(y)) => Some(x == y),
+        (AttrType::Bool, Value::Bool(x), Value::Bool(y)) => Some(x == y),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +161,89 @@ mod tests {
                 Value::List(remotes.iter().map(|r| Value::from(*r)).collect()),
             ),
         ]))
+    }
+
+    /// `same` without its shortcuts: both canonical forms built and compared.
+    fn same_by_canonical_forms(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
+        let (ca, cb) = (canonical(attr, a), canonical(attr, b));
+        if !ca.is_wholly_known() || !cb.is_wholly_known() {
+            return false;
+        }
+        if let (AttrType::Block(Nesting::Single, _), Value::Map(am), Value::Map(bm)) =
+            (&attr.ty, &ca, &cb)
+        {
+            let subset = |x: &BTreeMap<String, Value>, y: &BTreeMap<String, Value>| {
+                x.iter().all(|(k, v)| y.get(k) == Some(v))
+            };
+            return subset(am, bm) || subset(bm, am);
+        }
+        ca == cb
+    }
+
+    #[test]
+    fn shortcuts_answer_as_the_canonical_forms_do() {
+        let values = [
+            Value::Null,
+            Value::Unknown,
+            Value::from(""),
+            Value::from("a"),
+            Value::from("b"),
+            Value::from("30"),
+            Value::from("x30"),
+            Value::from("true"),
+            Value::int(30),
+            Value::int(45),
+            Value::number(30.5),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::sensitive(Value::from("a")),
+            Value::sensitive(Value::Unknown),
+            Value::sensitive(Value::Null),
+            Value::List(vec![]),
+            Value::List(vec![Value::from("b"), Value::from("a"), Value::from("a")]),
+            Value::List(vec![Value::from("a"), Value::from("b")]),
+            Value::List(vec![Value::Unknown]),
+            Value::Map(BTreeMap::new()),
+            Value::Map(BTreeMap::from([("k".to_string(), Value::from("v"))])),
+            Value::Map(BTreeMap::from([("k".to_string(), Value::Unknown)])),
+            spd("10.0.1.0/24", &["192.168.1.0/24"]),
+        ];
+        let mut compared = 0;
+        for kind in [
+            ResourceKind::VpnConnection,
+            ResourceKind::VpnGateway,
+            ResourceKind::CustomerGateway,
+        ] {
+            for attr in kind.schema().attrs {
+                for a in &values {
+                    for b in &values {
+                        assert_eq!(
+                            same(attr, a, b),
+                            same_by_canonical_forms(attr, a, b),
+                            "{} {:?}: {a:?} against {b:?}",
+                            attr.name,
+                            attr.ty
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+    }
+
+    #[test]
+    fn sets_sort_and_drop_repeats_by_their_canonical_text() {
+        let mut items = vec![
+            Value::from("b"),
+            Value::int(1),
+            Value::from("a"),
+            Value::from("b"),
+            Value::from("1"),
+        ];
+        sort_dedup(&mut items);
+        let keys: Vec<String> = items.iter().map(Value::canonical_key).collect();
+        assert_eq!(keys, ["\"1\"", "\"a\"", "\"b\"", "1"]);
     }
 
     #[test]

@@ -133,6 +133,7 @@ pub struct ResourceState {
     /// The object's attributes as last read or written, by the provider schema's names. Never holds an
     /// unknown value or a sensitive value in clear: sensitive attributes live in `secret_digests`, and
     /// sensitive parts nested in other attributes are digest markers (see [`crate::secret`]).
+    #[serde(deserialize_with = "tunnelform_model::value::deserialize_attrs")]
     pub attributes: BTreeMap<String, Value>,
     pub create_before_destroy: bool,
     /// Objects this one depends on (written sorted by their text form).
@@ -705,6 +706,8 @@ impl ResourceState {
                 }
             }
         }
+        // The schema is looked up once per object, not once per attribute.
+        let schema = self.kind().map(|k| k.schema());
         for (name, v) in &self.attributes {
             // The location is written only for an error (formatting it for every attribute was
             // a third of a large state's load).
@@ -712,7 +715,10 @@ impl ResourceState {
                 let mut location = format!("{address} attribute {name}");
                 check_value(v, &mut location)?;
             }
-            if self.is_sensitive_attribute(name) && as_digest_marker(v).is_none() {
+            let sensitive = schema
+                .and_then(|s| s.attr(name))
+                .is_some_and(|a| a.sensitive);
+            if sensitive && as_digest_marker(v).is_none() {
                 return Err(WriteError::SensitiveInClear {
                     location: format!("{address} attribute {name}"),
                 });

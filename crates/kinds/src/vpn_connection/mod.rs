@@ -273,7 +273,7 @@ pub fn observe(c: &VpnConnection) -> Observed {
     let (tags, own) = split_tags(&c.tag_set);
     let ike = &c.ike_options_specification;
     let ipsec = &c.ipsec_options_specification;
-    let mut a = Attrs::new();
+    let mut a = crate::attrs::AttrsBuilder::with_capacity(40);
     a.insert("name".into(), s(&c.vpn_connection_name));
     a.insert("vpc_id".into(), attrs::non_empty(&c.vpc_id));
     a.insert("is_ccn_type".into(), Value::Bool(c.vpc_id.is_empty()));
@@ -423,7 +423,7 @@ pub fn observe(c: &VpnConnection) -> Observed {
     a.insert("health_check_status".into(), s(&c.health_check_status));
     Observed {
         id: c.vpn_connection_id.clone(),
-        attrs: a,
+        attrs: a.build(),
         ownership: own,
     }
 }
