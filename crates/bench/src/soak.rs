@@ -520,10 +520,8 @@ impl Injector {
                         reset_at.entry(id).or_insert(i);
                     }
                 }
-                "tunnel_up" => {
-                    if reset_at.get(&id).is_some_and(|at| *at < i) {
-                        up_after_reset.insert(id);
-                    }
+                "tunnel_up" if reset_at.get(&id).is_some_and(|at| *at < i) => {
+                    up_after_reset.insert(id);
                 }
                 _ => {}
             }
