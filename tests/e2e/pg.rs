@@ -676,6 +676,105 @@ fn a_state_moves_local_to_pg_to_local_with_its_lineage_and_serial() {
     assert!(!text.contains(PSK));
 }
 
+/// The value of an unlabelled (or fully spelled) sample `name` in a watcher's `/metrics`.
+fn metric(addr: &str, name: &str) -> u64 {
+    let (code, body) = crate::watch::get(addr, "/metrics");
+    assert_eq!(code, 200, "{body}");
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+}
+
+/// Waits until the watcher at `addr` has ended `n` more successful cycles than now.
+fn wait_cycles(addr: &str, n: u64) {
+    const OK: &str = "tunnelform_cycles_total{outcome=\"ok\"}";
+    let target = metric(addr, OK) + n;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while metric(addr, OK) < target {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher did not end {n} more cycles"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn a_watch_keeps_its_connections_across_cycles_and_connects_again_after_a_server_restart() {
+    use crate::watch::{stop, wait_event};
+    let own = Cluster::start();
+    let sb = SandboxProc::start(20, &[]);
+    let w = PgWork::new(&sb, &own, "watchconn", &tunnels("conn", "203.0.113", 1));
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
+    let id = w.state_ids()[t0].clone();
+    let mut r = w.spawn(&[
+        "watch",
+        "cfg",
+        "--interval",
+        "300ms",
+        "--listen",
+        "127.0.0.1:0",
+        "--auto-apply",
+    ]);
+    let addr = wait_event(&mut r, "started", None)["listen"]
+        .as_str()
+        .expect("listen")
+        .to_string();
+    // The server's client sessions other than this query's: (pid, start) of each.
+    let sessions = || {
+        own.psql(
+            "SELECT coalesce(string_agg(pid::text || '@' || backend_start::text, ',' ORDER BY pid), '') \
+             FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        )
+        .trim()
+        .to_string()
+    };
+    wait_event(&mut r, "leader_acquired", None);
+    wait_cycles(&addr, 2);
+    let first = sessions();
+    wait_cycles(&addr, 4);
+    // The same two sessions (the state's and the leader election's), cycle after cycle: no
+    // connection is opened per cycle.
+    assert_eq!(
+        sessions(),
+        first,
+        "the watch's sessions changed between cycles"
+    );
+    assert_eq!(first.split(',').count(), 2, "{first}");
+
+    // The server restarts between cycles: the watch connects again and goes on acting.
+    own.restart();
+    wait_cycles(&addr, 3);
+    let again = sessions();
+    assert_ne!(again, first, "the sessions after the restart are new ones");
+    wait_cycles(&addr, 4);
+    assert_eq!(
+        sessions(),
+        again,
+        "the watch's sessions changed between cycles"
+    );
+    assert_eq!(again.split(',').count(), 2, "{again}");
+    sb.cloud()
+        .modify_connection(REGION, &id, "by-hand-after-restart", 45);
+    let done = wait_event(&mut r, "apply_finished", None);
+    assert_eq!(done["outcome"], "success", "{done}");
+    assert_eq!(
+        sb.cloud()
+            .connection(REGION, &id)
+            .expect("tunnel")
+            .vpn_connection_name,
+        "conn-o0"
+    );
+    let all = stop(r);
+    assert!(all.iter().any(|e| e["event"] == "stopped"), "{all:?}");
+    w.assert_no_changes();
+}
+
 #[test]
 #[cfg_attr(
     not(pg_binaries),
@@ -751,10 +850,28 @@ fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is
         b.out
     );
 
-    // The leader dies without a word: the follower takes over and heals the next drift.
+    // The leader dies without a word: the follower takes over within one interval, that is in
+    // its first cycle that starts after the death (a design that needed two intervals, or two
+    // polls, would take it a cycle later), and heals the next drift. The cycles are counted: the
+    // kill comes just after a follower cycle ended, between two reads of the follower's
+    // `cycles_started`, so the first cycle to start after it is numbered at most one more than
+    // the second read.
+    let ended = metric(&addr_b, "tunnelform_cycles_total{outcome=\"ok\"}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&addr_b, "tunnelform_cycles_total{outcome=\"ok\"}") == ended {
+        assert!(Instant::now() < deadline, "the follower's cycles stopped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before_kill = metric(&addr_b, "tunnelform_cycles_started_total");
     let (_, a_out, _) = a.kill();
+    let after_kill = metric(&addr_b, "tunnelform_cycles_started_total");
     assert_eq!(a_out.matches("\"apply_started\"").count(), 1, "{a_out}");
-    wait_event(&mut b, "leader_acquired", None);
+    let took = wait_event(&mut b, "leader_acquired", None);
+    let cycle = took["cycle"].as_u64().expect("the event's cycle");
+    assert!(
+        cycle > before_kill && cycle <= after_kill + 1,
+        "the follower took the lead in its cycle {cycle}, not in the first one to start after the leader died (cycles begun: {before_kill} before the kill, {after_kill} after it): {took}"
+    );
     wait_metric(&addr_b, "tunnelform_leader 1");
     sb.cloud().modify_connection(REGION, &id, "by-hand-2", 45);
     let done = wait_event(&mut b, "apply_finished", None);

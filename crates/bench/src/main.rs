@@ -107,6 +107,19 @@ struct Args {
     /// How often the soak scrapes the watch's /metrics and reads its RSS.
     #[arg(long, default_value = "2s")]
     soak_scrape_every: String,
+    /// Soak with healing: the watch runs with --auto-apply and --reset-down-after, and the harness
+    /// renames tunnels (drift) and sets tunnels down every --soak-fault-every.
+    #[arg(long)]
+    soak_heal: bool,
+    /// How often the healing soak injects drift and downs.
+    #[arg(long, default_value = "60s")]
+    soak_fault_every: String,
+    /// Tunnels renamed and tunnels set down per injection round of the healing soak.
+    #[arg(long, default_value_t = 5)]
+    soak_faults_per_round: usize,
+    /// The watch's --reset-down-after in the healing soak.
+    #[arg(long, default_value = "30s")]
+    soak_reset_after: String,
     /// Tunnels per VPN gateway (G = ceil(N / this)).
     #[arg(long, default_value_t = 20)]
     tunnels_per_gateway: usize,
@@ -1144,6 +1157,18 @@ fn run(args: Args) -> Result<()> {
             fault_rate: args.soak_fault_rate,
             scrape_every: soak::parse_duration(&args.soak_scrape_every)
                 .context("--soak-scrape-every")?,
+            heal: if args.soak_heal {
+                Some(soak::HealOpts {
+                    every: soak::parse_duration(&args.soak_fault_every)
+                        .context("--soak-fault-every")?,
+                    drifts: args.soak_faults_per_round,
+                    downs: args.soak_faults_per_round,
+                    reset_after: soak::parse_duration(&args.soak_reset_after)
+                        .context("--soak-reset-after")?,
+                })
+            } else {
+                None
+            },
         };
         if !(0.0..=1.0).contains(&opts.fault_rate) {
             bail!("--soak-fault-rate must be between 0 and 1");

@@ -15,6 +15,12 @@
 //!   from the last cycle's end and duration), one cycle apart.
 //! - At the end the watch is stopped with SIGTERM (it must exit 0), and the sandbox's own counters
 //!   give the server's side: requests, `RequestLimitExceeded` answers, faults injected.
+//! - With healing on (`--soak-heal`), the watch runs with `--auto-apply --reset-down-after R`, and
+//!   every `--soak-fault-every` the harness renames a few tunnels through the API (drift, as a
+//!   hand edit in the console would) and sets a few others down through the sandbox's loopback
+//!   control endpoint (as the peer going down would). Each tunnel is hit once at most. The watch's
+//!   events then say what it healed (`drift_cleared` after an `apply_finished`) and reset
+//!   (`tunnel_reset`, then `tunnel_up`); the harness counts them against what it injected.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -38,6 +44,48 @@ pub struct SoakOpts {
     pub duration: Duration,
     pub fault_rate: f64,
     pub scrape_every: Duration,
+    /// `--auto-apply --reset-down-after` on, and drift and downs injected.
+    pub heal: Option<HealOpts>,
+}
+
+/// The injected faults of a healing soak.
+#[derive(Debug, Clone)]
+pub struct HealOpts {
+    /// A round of injections this often.
+    pub every: Duration,
+    /// Tunnels renamed per round.
+    pub drifts: usize,
+    /// Tunnels set down per round.
+    pub downs: usize,
+    /// The watch's `--reset-down-after`.
+    pub reset_after: Duration,
+}
+
+/// What the harness injected, and what the watch said it did about it.
+#[derive(Debug, Clone, Default)]
+pub struct HealResults {
+    pub rounds: usize,
+    /// Tunnel ids renamed / set down by the harness.
+    pub drifted: Vec<String>,
+    pub downed: Vec<String>,
+    /// Injections that failed (after retries), with why.
+    pub inject_failures: Vec<String>,
+    /// Addresses with a `drift_cleared` event; `drift_appeared` events.
+    pub drift_cleared: u64,
+    pub drift_appeared: u64,
+    /// `apply_finished` by outcome, and the objects they changed.
+    pub applies: BTreeMap<String, u64>,
+    pub changed: u64,
+    /// `tunnel_reset` events by outcome; distinct downed tunnels reset (successfully); downed
+    /// tunnels reset more than once; resets of tunnels the harness did not set down.
+    pub resets: BTreeMap<String, u64>,
+    pub downed_reset: usize,
+    pub reset_twice: usize,
+    pub reset_unasked: usize,
+    /// Downed tunnels seen `tunnel_up` again after their reset.
+    pub back_up: usize,
+    /// Drifted tunnels whose name, read back through the API at the end, is the configured one.
+    pub drift_healed_in_cloud: Option<usize>,
 }
 
 /// One completed cycle.
@@ -77,6 +125,7 @@ pub struct SoakResults {
     pub events: BTreeMap<String, u64>,
     /// The first few cycle errors, as the watch said them.
     pub errors_seen: Vec<String>,
+    pub heal: Option<HealResults>,
 }
 
 /// `30m`, `180s`, `2h`, `1500ms`, or plain seconds.
@@ -304,6 +353,228 @@ fn diff(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> BTreeMap<String
         .collect()
 }
 
+/// A POST to the sandbox's loopback control endpoint, setting tunnel `id` down or up.
+fn set_status(host_port: &str, id: &str, status: &str) -> Result<()> {
+    let mut s =
+        TcpStream::connect(host_port).with_context(|| format!("connecting to {host_port}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    s.set_write_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "POST /_sandbox/connection-status?id={id}&net_status={status}&health_check_status={status} HTTP/1.1\r\nHost: {host_port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let (code, body) = parse_http_response(&raw)?;
+    if code != 200 {
+        bail!(
+            "the control endpoint answered HTTP {code}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(())
+}
+
+/// The harness's side of a healing soak: renames tunnels through the API and sets others down
+/// through the control endpoint, each tunnel at most once.
+struct Injector {
+    rt: tokio::runtime::Runtime,
+    client: tunnelform_tencent_api::Client,
+    host_port: String,
+    /// (address, id) of every tunnel, in a fixed order; taken from `next` on.
+    tunnels: Vec<(String, String)>,
+    next: usize,
+    opts: HealOpts,
+    results: HealResults,
+}
+
+/// The tunnels of a state file: (address, id).
+fn tunnels_of(state: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let bytes = std::fs::read(state).with_context(|| format!("reading {}", state.display()))?;
+    let state = tunnelform_state::State::from_json_bytes(&bytes)
+        .map_err(|e| anyhow!("{}: {e}", state.display()))?;
+    Ok(state
+        .resources
+        .iter()
+        .filter(|(_, rs)| rs.id.starts_with("vpnx-"))
+        .map(|(a, rs)| (a.to_string(), rs.id.clone()))
+        .collect())
+}
+
+impl Injector {
+    fn new(url: &str, host_port: &str, state: &std::path::Path, opts: HealOpts) -> Result<Self> {
+        use tunnelform_tencent_api::{ClientConfig, Credentials};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting a tokio runtime")?;
+        let cc = ClientConfig::new(Credentials::new(
+            crate::engine::SANDBOX_SECRET_ID,
+            crate::engine::SANDBOX_SECRET_KEY,
+            None,
+        ))
+        .with_endpoint(url)
+        .map_err(|e| anyhow!("{e}"))?;
+        let client = tunnelform_tencent_api::Client::new(cc).map_err(|e| anyhow!("{e}"))?;
+        let mut tunnels = tunnels_of(state)?;
+        if tunnels.is_empty() {
+            bail!("no tunnel in {}", state.display());
+        }
+        // Spread the picks over the gateways: a fixed shuffle (stride coprime with the count).
+        let n = tunnels.len();
+        let stride = (1..n)
+            .rev()
+            .find(|k| gcd(*k, n) == 1 && *k <= n / 3 + 1)
+            .unwrap_or(1);
+        tunnels = (0..n).map(|i| tunnels[(i * stride) % n].clone()).collect();
+        Ok(Injector {
+            rt,
+            client,
+            host_port: host_port.to_string(),
+            tunnels,
+            next: 0,
+            opts,
+            results: HealResults::default(),
+        })
+    }
+
+    fn take(&mut self) -> Option<(String, String)> {
+        let t = self.tunnels.get(self.next).cloned();
+        self.next += 1;
+        t
+    }
+
+    /// Tries `f` up to 6 times (the sandbox injects faults into the harness's calls too).
+    fn retrying(&mut self, what: &str, mut f: impl FnMut(&mut Self) -> Result<()>) -> bool {
+        let mut last = String::new();
+        for attempt in 0..6 {
+            match f(self) {
+                Ok(()) => return true,
+                Err(e) => last = format!("{e:#}"),
+            }
+            std::thread::sleep(Duration::from_millis(300 * (attempt + 1)));
+        }
+        self.results.inject_failures.push(format!("{what}: {last}"));
+        false
+    }
+
+    fn round(&mut self) {
+        use tunnelform_tencent_api::actions::ModifyVpnConnectionAttribute;
+        use tunnelform_tencent_api::vpc::ModifyVpnConnectionAttributeRequest;
+        let round = self.results.rounds;
+        self.results.rounds += 1;
+        for j in 0..self.opts.drifts {
+            let Some((_, id)) = self.take() else { return };
+            let req = ModifyVpnConnectionAttributeRequest {
+                vpn_connection_id: id.clone(),
+                vpn_connection_name: Some(format!("soak-drift-{round}-{j}")),
+                ..Default::default()
+            };
+            if self.retrying(&format!("renaming {id}"), |me| {
+                me.rt
+                    .block_on(
+                        me.client
+                            .call::<ModifyVpnConnectionAttribute>(crate::gen::REGION, &req),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| anyhow!("{e}"))
+            }) {
+                self.results.drifted.push(id);
+            }
+        }
+        for _ in 0..self.opts.downs {
+            let Some((_, id)) = self.take() else { return };
+            let hp = self.host_port.clone();
+            if self.retrying(&format!("setting {id} down"), |_| {
+                set_status(&hp, &id, "UNAVAILABLE")
+            }) {
+                self.results.downed.push(id);
+            }
+        }
+    }
+
+    /// What the watch's events say about the injected faults; the drifted tunnels' names read
+    /// back through the API.
+    fn finish(mut self, events: &[serde_json::Value]) -> HealResults {
+        let r = &mut self.results;
+        let downed: std::collections::BTreeSet<&str> =
+            r.downed.iter().map(String::as_str).collect();
+        let mut resets_by_id: BTreeMap<String, u64> = BTreeMap::new();
+        let mut reset_at: BTreeMap<String, usize> = BTreeMap::new();
+        let mut up_after_reset: std::collections::BTreeSet<String> = Default::default();
+        for (i, e) in events.iter().enumerate() {
+            let id = e["id"].as_str().unwrap_or_default().to_string();
+            match e["event"].as_str().unwrap_or_default() {
+                "drift_cleared" => r.drift_cleared += 1,
+                "drift_appeared" => r.drift_appeared += 1,
+                "apply_finished" => {
+                    let o = e["outcome"].as_str().unwrap_or("?").to_string();
+                    *r.applies.entry(o).or_default() += 1;
+                    r.changed += e["changed"].as_u64().unwrap_or(0);
+                }
+                "tunnel_reset" => {
+                    let o = e["outcome"].as_str().unwrap_or("?").to_string();
+                    *r.resets.entry(o.clone()).or_default() += 1;
+                    if o == "success" {
+                        *resets_by_id.entry(id.clone()).or_default() += 1;
+                        reset_at.entry(id).or_insert(i);
+                    }
+                }
+                "tunnel_up" if reset_at.get(&id).is_some_and(|at| *at < i) => {
+                    up_after_reset.insert(id);
+                }
+                _ => {}
+            }
+        }
+        r.downed_reset = resets_by_id
+            .keys()
+            .filter(|k| downed.contains(k.as_str()))
+            .count();
+        r.reset_twice = resets_by_id.values().filter(|n| **n > 1).count();
+        r.reset_unasked = resets_by_id
+            .keys()
+            .filter(|k| !downed.contains(k.as_str()))
+            .count();
+        r.back_up = up_after_reset
+            .iter()
+            .filter(|k| downed.contains(k.as_str()))
+            .count();
+        let drifted: std::collections::BTreeSet<&str> =
+            r.drifted.iter().map(String::as_str).collect();
+        let names = self.rt.block_on(
+            self.client
+                .describe_vpn_connections_by_filters(crate::gen::REGION, &[]),
+        );
+        r.drift_healed_in_cloud = names.ok().map(|cs| {
+            cs.iter()
+                .filter(|c| drifted.contains(c.vpn_connection_id.as_str()))
+                .filter(|c| !c.vpn_connection_name.starts_with("soak-drift-"))
+                .count()
+        });
+        self.results
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The watch's healing flags of a healing soak.
+fn heal_args(heal: Option<&HealOpts>) -> Vec<String> {
+    match heal {
+        Some(h) => vec![
+            "--auto-apply".into(),
+            "--reset-down-after".into(),
+            format!("{}ms", h.reset_after.as_millis()),
+        ],
+        None => Vec::new(),
+    }
+}
+
 pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
     let layout = ctx.layout(opts.tunnels)?;
     eprintln!(
@@ -327,6 +598,10 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
     ]);
     let sb: Sandbox = ctx.start_sandbox(&sb_args, "soak")?;
     let server_before = sb.stats()?;
+    let mut injector = match &opts.heal {
+        Some(h) => Some(Injector::new(&sb.url, &sb.host_port, &w.state, h.clone())?),
+        None => None,
+    };
     let (out, err) = ctx.out("soak-watch");
     let mut cmd = command(&ctx.tf);
     cmd.arg("watch")
@@ -335,6 +610,7 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
         .args(["--listen", "127.0.0.1:0", "--endpoint", &sb.url, "--state"])
         .arg(&w.state)
         .args(quotas())
+        .args(heal_args(opts.heal.as_ref()))
         .current_dir(&ctx.tmp)
         .stdin(Stdio::null())
         .stdout(File::create(&out).with_context(|| format!("creating {}", out.display()))?)
@@ -362,7 +638,17 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
     let mut scrape_failures = 0;
     let end = t0 + opts.duration;
     let mut next_report = t0 + Duration::from_secs(60);
+    // Injections start after the first minute and stop two minutes before the end (so that the
+    // last ones are healed and reset while the harness still watches).
+    let mut next_fault = t0 + Duration::from_secs(60);
+    let last_fault = end.checked_sub(Duration::from_secs(120)).unwrap_or(t0);
     while Instant::now() < end {
+        if let (Some(inj), Some(h)) = (injector.as_mut(), opts.heal.as_ref()) {
+            if Instant::now() >= next_fault && Instant::now() < last_fault {
+                next_fault += h.every;
+                inj.round();
+            }
+        }
         std::thread::sleep(
             opts.scrape_every
                 .min(end.saturating_duration_since(Instant::now())),
@@ -427,6 +713,12 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
     let elapsed = t0.elapsed().as_secs_f64();
     let exit_code = watch.stop(Duration::from_secs(120))?;
     let server = sb.stats()?.since(&server_before);
+    let all_events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let heal = injector.map(|i| i.finish(&all_events));
     sb.stop()?;
 
     let (calls_by_action, calls_cycles) = match (&base, &quiet) {
@@ -466,6 +758,7 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
         exit_code,
         events,
         errors_seen,
+        heal,
     };
     if r.exit_code != Some(0) {
         bail!(
@@ -475,6 +768,60 @@ pub fn bench_soak(ctx: &Ctx, opts: SoakOpts) -> Result<SoakResults> {
         );
     }
     Ok(r)
+}
+
+fn counts(m: &BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        return "none".to_string();
+    }
+    m.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn heal_markdown(h: &HealResults, o: &HealOpts, interval: Duration) -> String {
+    let mut md = format!(
+        "\nHealing on: the watch ran with `--auto-apply --reset-down-after {:.0}s`; every {:.0} s \
+         (from minute 1 to two minutes before the end) the harness renamed {} tunnel(s) through \
+         `ModifyVpnConnectionAttribute` and set {} other(s) down (`NetStatus` and health check \
+         `UNAVAILABLE`) through the sandbox's control endpoint, each tunnel hit once at most \
+         (interval {:.0} s).\n\n| healing | value |\n| --- | --- |\n",
+        o.reset_after.as_secs_f64(),
+        o.every.as_secs_f64(),
+        o.drifts,
+        o.downs,
+        interval.as_secs_f64(),
+    );
+    md.push_str(&format!(
+        "| injection rounds | {} ({} injections failed after retries) |\n",
+        h.rounds,
+        h.inject_failures.len()
+    ));
+    md.push_str(&format!(
+        "| drift injected / healed | {} tunnels renamed; {} `drift_appeared`, {} `drift_cleared`; \
+         applies {} ({} objects changed); {} renamed tunnels carry their configured name again at the end |\n",
+        h.drifted.len(),
+        h.drift_appeared,
+        h.drift_cleared,
+        counts(&h.applies),
+        h.changed,
+        h.drift_healed_in_cloud
+            .map_or("(not read)".to_string(), |n| format!("{n} of {}", h.drifted.len())),
+    ));
+    md.push_str(&format!(
+        "| downs injected / reset | {} tunnels set down; `tunnel_reset` {}; {} of them reset, {} reset more than once, {} resets of tunnels not set down; {} seen `tunnel_up` after their reset |\n",
+        h.downed.len(),
+        counts(&h.resets),
+        h.downed_reset,
+        h.reset_twice,
+        h.reset_unasked,
+        h.back_up,
+    ));
+    for f in h.inject_failures.iter().take(3) {
+        md.push_str(&format!("\nInjection failed: `{}`\n", f.replace('`', "'")));
+    }
+    md
 }
 
 fn quantile(v: &[f64], q: f64) -> f64 {
@@ -653,6 +1000,9 @@ impl SoakResults {
                 md.push_str(&format!(" {:.1} |", mb(*k)));
             }
             md.push('\n');
+        }
+        if let (Some(h), Some(ho)) = (&self.heal, &o.heal) {
+            md.push_str(&heal_markdown(h, ho, o.interval));
         }
         if !self.errors_seen.is_empty() {
             md.push_str("\nFirst cycle errors:\n\n");

@@ -111,6 +111,137 @@ pub fn open_in(dir: &Path, config: Option<&Config>, common: &Common, ws: &str) -
     open_local_in(layout, ws)
 }
 
+/// A pg backend opened, and connecting, from a quick early read of the configuration's
+/// `backend "pg"` block while the whole configuration loads ([`prestart`], [`open_early`]).
+pub struct Early(Option<std::thread::JoinHandle<Option<(PgSettings, Opened)>>>);
+
+/// The literal value of a backend setting (backend settings are constant strings).
+fn literal(e: &tunnelform_syntax::ast::Expr) -> Option<String> {
+    use tunnelform_syntax::ast::{ExprKind, TemplatePart};
+    match &e.kind {
+        ExprKind::Literal(tunnelform_model::Value::String(s)) => Some(s.clone()),
+        ExprKind::Template(parts) => parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Lit(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The settings of the one `terraform { backend "pg" {...} }` block among the `*.tf` files of
+/// `dir`, when they are plain strings; `None` when there is none, more than one, or anything this
+/// quick read is unsure of (the configuration's load decides then).
+fn early_pg_block(dir: &Path) -> Option<BTreeMap<String, String>> {
+    let mut found = None;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).ok()?;
+        if !(text.contains("backend") && text.contains("\"pg\"")) {
+            continue;
+        }
+        let (body, errors) =
+            tunnelform_syntax::with_big_stack(|| tunnelform_syntax::parse_body(0, &text)).ok()?;
+        if !errors.is_empty() {
+            return None;
+        }
+        for t in body.blocks.iter().filter(|b| b.kind == "terraform") {
+            for b in t.body.blocks.iter().filter(|b| b.kind == "backend") {
+                if b.labels.len() != 1 || b.labels[0].0 != "pg" || found.is_some() {
+                    return None;
+                }
+                let mut m = BTreeMap::new();
+                for a in &b.body.attrs {
+                    m.insert(a.name.clone(), literal(&a.expr)?);
+                }
+                found = Some(m);
+            }
+        }
+    }
+    found
+}
+
+/// Starts opening the pg backend of the configuration in `dir` on a thread of its own, from an
+/// early read of its `backend "pg"` block, so the connection is set up while the caller loads the
+/// configuration. [`open_early`] then uses it only if the loaded configuration names the same
+/// state; nothing is taken (no lock, no read) before that.
+pub fn prestart(dir: &Path, common: &Common) -> Early {
+    if common.state.is_some() {
+        return Early(None);
+    }
+    let dir = dir.to_path_buf();
+    let common = common.clone();
+    let handle = std::thread::Builder::new()
+        .name("tunnelform-pg-early".into())
+        .spawn(move || {
+            let block = early_pg_block(&dir)?;
+            let ws = crate::workspace::current(&dir).ok()?;
+            let settings = pg_settings(&block, &common)
+                .ok()?
+                .with_workspace(&ws)
+                .ok()?;
+            let opened = open_pg(settings.clone()).ok()?;
+            if let Some(pg) = &opened.pg {
+                pg.connect_ahead();
+            }
+            Some((settings, opened))
+        });
+    Early(handle.ok())
+}
+
+/// [`open`], with the backend [`prestart`] opened when the loaded configuration names that same
+/// state (else it is dropped, and the state opened as [`open`] does).
+pub fn open_early(dir: &Path, config: &Config, common: &Common, early: Early) -> Result<Opened> {
+    let started = early.0.and_then(|h| h.join().ok().flatten());
+    if let (Some((settings, opened)), None, Some(block)) =
+        (started, common.state.as_ref(), config.backend_pg())
+    {
+        let real = pg_settings(block, common)?.with_workspace(&crate::workspace::current(dir)?)?;
+        if real == settings {
+            return Ok(opened);
+        }
+    }
+    open(dir, Some(config), common)
+}
+
+/// [`open`] for a loop that opens the same state again and again (`watch`): a pg state whose
+/// settings and workspace did not change is the one in `cache`, so its connection is kept from one
+/// cycle to the next (the backend connects again by itself after a failure); anything else is
+/// opened afresh into `cache`.
+pub fn open_cached<'c>(
+    dir: &Path,
+    config: &Config,
+    common: &Common,
+    cache: &'c mut Option<Opened>,
+) -> Result<&'c Opened> {
+    let pg = match config.backend_pg() {
+        Some(block) if common.state.is_none() => {
+            Some(pg_settings(block, common)?.with_workspace(&crate::workspace::current(dir)?)?)
+        }
+        _ => None,
+    };
+    let reuse = match (&pg, cache.as_ref().and_then(|o| o.pg.as_ref())) {
+        (Some(new), Some(old)) => old.settings() == new,
+        _ => false,
+    };
+    if !reuse {
+        // The old backend (and its connection) goes before the new one connects.
+        *cache = None;
+        *cache = Some(match pg {
+            Some(settings) => open_pg(settings)?,
+            None => open(dir, Some(config), common)?,
+        });
+    }
+    cache.as_ref().context("the state's backend was not opened")
+}
+
 /// Takes the state lock for `operation`. With `--lock-timeout`, waits for the holder (saying so on
 /// stderr, with who holds it) up to that long; without, fails at once naming the holder.
 pub async fn lock(opened: &Opened, operation: &str, common: &Common) -> Result<Box<dyn HeldLock>> {

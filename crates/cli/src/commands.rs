@@ -388,8 +388,10 @@ async fn plan_cmd(
         lock,
         replace,
     } = run;
+    // A pg backend starts connecting while the configuration loads.
+    let early = crate::backend::prestart(dir, common);
     let config = load_config(dir, common)?;
-    let opened = crate::backend::open(dir, Some(&config), common)?;
+    let opened = crate::backend::open_early(dir, &config, common, early)?;
     let spath = opened.name.clone();
     // Held to the end: a plan made while another run writes the state would show a state that is
     // half-way through ("No changes" in the middle of a destroy).
@@ -650,11 +652,13 @@ async fn apply_cmd(
         .as_ref()
         .map(|s| s.dir.clone())
         .unwrap_or_else(|| target.to_path_buf());
+    // A pg backend starts connecting while the configuration loads.
+    let early = crate::backend::prestart(&dir, common);
     let config = load_config(&dir, common)?;
     // A saved plan names its state file; a configuration with backend "pg" keeps its state there.
     let opened = match &saved {
         Some(s) if common.state.is_some() || config.backend_pg().is_none() => open_local(&s.state)?,
-        _ => crate::backend::open(&dir, Some(&config), common)?,
+        _ => crate::backend::open_early(&dir, &config, common, early)?,
     };
     let spath = opened.name.clone();
     let op = match mode {

@@ -128,6 +128,8 @@ struct Observation {
 #[derive(Default)]
 struct Shared {
     last: Option<Observation>,
+    /// Cycles begun (numbered from 1; the role events carry the number of theirs).
+    cycles_started: u64,
     cycles_ok: u64,
     cycles_failed: u64,
     last_duration: f64,
@@ -419,6 +421,13 @@ fn render_metrics(shared: &Shared, api: &tunnelform_tencent_api::MetricsSnapshot
         })
         .inc_by(shared.cycles_failed);
     reg.register("cycles", "Watch cycles run, by outcome", cycles);
+    let started = Counter::<u64>::default();
+    started.inc_by(shared.cycles_started);
+    reg.register(
+        "cycles_started",
+        "Watch cycles begun (the one in progress included); role events carry their cycle's number",
+        started,
+    );
     let duration = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
     duration.set(shared.last_duration);
     reg.register(
@@ -668,6 +677,9 @@ struct Cycle {
 struct Memory {
     refusal: refusal::Refusal,
     resets: Option<resets::Resets>,
+    /// The state's backend: a pg one (and its connection) is kept across cycles while the
+    /// configuration names the same state.
+    backend: Option<crate::backend::Opened>,
 }
 
 pub async fn watch(args: WatchArgs) -> Result<u8> {
@@ -708,15 +720,22 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
     let mut memory = Memory {
         refusal: refusal::Refusal::default(),
         resets: args.reset_down_after.map(resets::Resets::new),
+        backend: None,
     };
     loop {
         let started = Instant::now();
+        let number = {
+            let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
+            g.cycles_started += 1;
+            g.cycles_started
+        };
         // Planning is only reading: a stop drops it. An apply in flight is told to stop and
         // finishes its in-flight operations (as `apply` does on Ctrl-C).
         let mut stopping = false;
         let result = {
             let cycle = cycle(
                 &args,
+                number,
                 &client,
                 prev.as_ref(),
                 &mut actor,
@@ -806,6 +825,7 @@ fn applying_flag() -> std::sync::MutexGuard<'static, bool> {
 
 async fn cycle(
     args: &WatchArgs,
+    number: u64,
     client: &tunnelform_tencent_api::Client,
     prev: Option<&Observation>,
     actor: &mut crate::leader::Actor,
@@ -814,17 +834,17 @@ async fn cycle(
 ) -> Result<Cycle> {
     let common = &args.common;
     let config = load_config(&args.dir, common)?;
-    let opened = crate::backend::open(&args.dir, Some(&config), common)?;
+    let opened = crate::backend::open_cached(&args.dir, &config, common, &mut memory.backend)?;
     let spath = opened.name.clone();
     // The watcher that may act holds the state lock for the whole cycle; the others plan without
     // it (a state is saved whole, or in one transaction with pg, so they never read half of one).
-    let permit = actor.decide(&opened, args.wants_to_act()).await?;
+    let permit = actor.decide(opened, args.wants_to_act()).await?;
     if let Some((event, reason)) = actor.change(&permit) {
-        emit(event, fields!("reason": reason));
+        emit(event, fields!("reason": reason, "cycle": number));
     }
     let role = permit.role;
-    let mut state = crate::backend::load(&opened)?;
-    let project = project_of(&opened, common)?;
+    let mut state = crate::backend::load(opened)?;
+    let project = project_of(opened, common)?;
     check_cloud(client, common, &spath, &mut state, false).await?;
     let journal = opened.backend.journal()?;
     if !journal.is_empty() {
@@ -897,7 +917,8 @@ async fn cycle(
                 ),
             );
             *applying_flag() = true;
-            let result = run_apply(args, client, &config, state, planned, project, stop).await;
+            let result =
+                run_apply(args, client, opened, &config, state, planned, project, stop).await;
             *applying_flag() = false;
             let (outcome, f) = match result {
                 Ok(r) => {
@@ -980,16 +1001,19 @@ async fn reset_down_tunnels(
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_apply(
     args: &WatchArgs,
     client: &tunnelform_tencent_api::Client,
+    opened: &crate::backend::Opened,
     config: &tunnelform_config::Config,
     mut state: tunnelform_state::State,
     planned: tunnelform_planner::Planned,
     project: Option<crate::context::Project>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tunnelform_apply::ApplyReport> {
-    let opened = crate::backend::open(&args.dir, Some(config), &args.common)?;
+    // The backend the cycle locked and loaded through (with pg, the session holding the lock,
+    // whose rows it read: a save writes the rows that changed).
     record_cloud(client, &args.common, &mut state).await?;
     let store = StateStore::with_backend(opened.backend.clone(), state);
     let opts = ApplyOptions {

@@ -19,6 +19,9 @@ use crate::PgError;
 /// How long one round trip of the election may take before the database counts as unreachable.
 const ROUND_TRIP: Duration = Duration::from_secs(10);
 
+/// How long a leader whose process is known gone is waited for in one poll.
+const DEAD_LEADER_GRACE: Duration = Duration::from_secs(3);
+
 /// What a poll of the election found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Leadership {
@@ -72,7 +75,24 @@ impl LeaderElection {
     /// lost the lock with it); a follower tries to take the lock. An error means the database
     /// could not be asked: the caller must not act (and leads no more).
     pub async fn poll(&mut self) -> Result<Leadership, PgError> {
-        let r = tokio::time::timeout(ROUND_TRIP, self.poll_once()).await;
+        let r = tokio::time::timeout(ROUND_TRIP, async {
+            // A leader known dead (its process gone from this machine) is given the moment the
+            // server takes to end its session, so the lead passes in this poll, not the next.
+            let give_up = tokio::time::Instant::now() + DEAD_LEADER_GRACE;
+            loop {
+                let r = self.poll_once().await;
+                let dead_leader = matches!(
+                    &r,
+                    Ok(Leadership::Follower { leader })
+                        if Self::leader_gone_from_this_machine(leader.as_deref())
+                );
+                if !dead_leader || tokio::time::Instant::now() >= give_up {
+                    break r;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
         let r = r.unwrap_or_else(|_| {
             Err(PgError::Query {
                 server: self.settings.server(),
@@ -135,6 +155,26 @@ impl LeaderElection {
             .map(|r| r.get::<_, String>(0))
             .filter(|s| !s.is_empty());
         Ok(Leadership::Follower { leader })
+    }
+
+    /// Whether the lead is held by a watcher on this machine whose process is gone (killed): its
+    /// session ends as soon as the server reads the closed socket, a moment a loaded server may
+    /// take; until then the lock shows held.
+    fn leader_gone_from_this_machine(leader: Option<&str>) -> bool {
+        let Some(rest) = leader.and_then(|l| {
+            l.strip_prefix(&format!(
+                "tunnelform watch {} pid ",
+                tunnelform_state::current_who()
+            ))
+        }) else {
+            return false;
+        };
+        let Ok(pid) = rest.trim().parse::<u32>() else {
+            return false;
+        };
+        pid != std::process::id()
+            && std::path::Path::new("/proc/self").exists()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
     }
 
     /// Gives the lead up (ending the session releases the lock): on stop.

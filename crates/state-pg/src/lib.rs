@@ -134,7 +134,8 @@ impl std::fmt::Debug for PgBackend {
 }
 
 impl PgBackend {
-    /// Starts the backend's connection thread. Nothing is sent to the server before the first call.
+    /// Starts the backend's connection thread. Nothing is sent to the server before the first call
+    /// (or [`PgBackend::connect_ahead`]).
     pub fn new(settings: PgSettings) -> Result<PgBackend, PgError> {
         let connector = tls::connector(settings.ssl_mode, settings.root_cert.as_deref())?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -162,6 +163,14 @@ impl PgBackend {
 
     pub fn settings(&self) -> &PgSettings {
         &self.settings
+    }
+
+    /// Starts connecting now (the connection, the session's settings, the schema's version) on
+    /// the backend's thread, without waiting: a command that knows its backend before it has
+    /// finished loading its configuration overlaps the two. A failure is reported by the first
+    /// call that needs the connection.
+    pub fn connect_ahead(&self) {
+        let _ = self.jobs.send(Job::Connect);
     }
 
     /// Bytes of state, outputs and journal records sent in writes so far (for benchmarks).

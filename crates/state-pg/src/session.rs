@@ -94,6 +94,9 @@ pub(crate) enum Job {
     Workspaces(R<Vec<String>>),
     /// Delete this workspace's state (its resources with it) and journal.
     DeleteWorkspace(R<()>),
+    /// Connect now (and set the session up), ahead of the first query; a failure is reported by
+    /// the job that needs the connection (which tries again).
+    Connect,
     /// Close the session (ending it at once on the server, and with it the lock) and stop.
     Shutdown,
 }
@@ -678,6 +681,11 @@ impl Session {
                 r.send(res);
             }
             Job::Shutdown => {}
+            Job::Connect => {
+                if let Err(e) = self.ensure().await {
+                    tracing::debug!(error = %e, "pg backend: connecting ahead failed; the next query tries again");
+                }
+            }
             Job::DeleteWorkspace(r) => {
                 // One statement, so the state and its journal go together.
                 let sql = self.sql(

@@ -78,7 +78,9 @@ pub enum SettingsError {
 }
 
 /// Everything needed to reach the state: where, as whom, how protected, which schema and workspace.
-#[derive(Clone)]
+/// Equal settings reach the same state the same way (a watch keeps its connection while they stay
+/// equal).
+#[derive(Clone, PartialEq)]
 pub struct PgSettings {
     pub(crate) config: tokio_postgres::Config,
     pub(crate) ssl_mode: SslMode,
