@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tunnelform_model::schema::{AttrSchema, Nesting};
-use tunnelform_model::{Address, Lifecycle, Mode, Span, Value};
+use tunnelform_model::{Address, InstanceKey, Lifecycle, Mode, Span, Value};
 use tunnelform_syntax::ast::Expr;
 use tunnelform_syntax::{BSpan, Sources};
 
@@ -231,6 +231,19 @@ pub(crate) enum KeyRef {
 impl ResourceBlock {
     pub fn is_multi(&self) -> bool {
         self.count.is_some() || self.for_each.is_some()
+    }
+
+    /// The instance key a value names in this block: a whole number (count) or a string
+    /// (for_each).
+    pub fn instance_key(&self, key: &Value) -> Option<InstanceKey> {
+        if self.count.is_some() {
+            tunnelform_lang::values::to_number(key)
+                .and_then(|n| n.as_i64())
+                .and_then(|i| u64::try_from(i).ok())
+                .map(InstanceKey::Index)
+        } else {
+            primitive_string(key).map(|s| InstanceKey::Key(s.into_owned()))
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
-use crate::deps::{TraceMemo, Tracer};
+use crate::deps::{self, TraceMemo, Tracer};
 use crate::loaded::{BlockPlanKind, BodyPlan, Config, Expansion, KeyRef, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
 
@@ -50,40 +50,6 @@ impl<'c> Session<'c> {
             wholes: RefCell::new(HashMap::new()),
             trace: RefCell::new(TraceMemo::default()),
         }
-    }
-
-    pub(crate) fn cfg(&self) -> &'c Config {
-        self.cfg
-    }
-
-    /// The whole-value dependencies of impure local `li`, computed by `f` at first need.
-    pub(crate) fn local_deps(
-        &self,
-        li: usize,
-        f: impl FnOnce() -> BTreeSet<Address>,
-    ) -> Arc<BTreeSet<Address>> {
-        if let Some(d) = self.trace.borrow().locals.get(&li) {
-            return d.clone();
-        }
-        let d = Arc::new(f());
-        self.trace.borrow_mut().locals.insert(li, d.clone());
-        d
-    }
-
-    pub(crate) fn coll_memo(&self, key: usize) -> Option<Option<Arc<Value>>> {
-        self.trace.borrow().colls.get(&key).cloned()
-    }
-
-    pub(crate) fn set_coll_memo(&self, key: usize, v: Option<Arc<Value>>) {
-        self.trace.borrow_mut().colls.insert(key, v);
-    }
-
-    /// Whether block `idx` has an instance with key `k` (false when its instances are not
-    /// known).
-    pub(crate) fn block_has_key(&self, ev: &Evaluator<'_>, idx: usize, k: &InstanceKey) -> bool {
-        self.expansion(ev, idx)
-            .map(|exp| Self::has_key(&exp, k))
-            .unwrap_or(false)
     }
 
     fn evaluator(&self) -> Evaluator<'_> {
@@ -381,7 +347,17 @@ impl<'c> Session<'c> {
         key: Option<&InstanceKey>,
     ) -> Vec<Address> {
         if b.traced {
-            return match Tracer::instance_deps(self, ev, sc, b, key) {
+            let has_key = |idx: usize, k: &InstanceKey| {
+                self.expansion(ev, idx)
+                    .map(|exp| Self::has_key(&exp, k))
+                    .unwrap_or(false)
+            };
+            let session = deps::Session {
+                cfg: self.cfg,
+                memo: &self.trace,
+                has_key: &has_key,
+            };
+            return match Tracer::instance_deps(&session, ev, sc, b, key) {
                 Some(deps) => covered(deps, &b.addr),
                 None => b.depends_on.clone(),
             };
@@ -398,7 +374,7 @@ impl<'c> Session<'c> {
                 KeyRef::Expr(e) => ev
                     .eval(e, sc)
                     .ok()
-                    .and_then(|v| instance_key(t, v.unmarked())),
+                    .and_then(|v| t.instance_key(v.unmarked())),
             };
             let known = key.filter(|k| {
                 self.expansion(ev, *target)
@@ -770,7 +746,7 @@ impl Refs for Session<'_> {
         {
             return Ok(mark_if(Value::Unknown, sens));
         }
-        let ikey = instance_key(b, &key).ok_or_else(|| {
+        let ikey = b.instance_key(&key).ok_or_else(|| {
             let detail = if b.count.is_some() {
                 format!(
                     "{} uses count: the key must be a whole number, got {}",
@@ -835,18 +811,6 @@ fn covered(deps: BTreeSet<Address>, own: &Address) -> Vec<Address> {
         .filter(|a| a.resource() != *own)
         .filter(|a| a.key.is_none() || !wholes.contains(&a.resource()))
         .collect()
-}
-
-/// The instance key a value names in a count (whole number) or for_each (string) block.
-pub(crate) fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
-    if b.count.is_some() {
-        values::to_number(key)
-            .and_then(|n| n.as_i64())
-            .and_then(|i| u64::try_from(i).ok())
-            .map(InstanceKey::Index)
-    } else {
-        primitive_string(key).map(|s| InstanceKey::Key(s.into_owned()))
-    }
 }
 
 /// The first attribute read from a resource object must exist in its schema (or be "id").
