@@ -24,7 +24,7 @@ use tunnelform_lang::values::{self, primitive_string};
 use tunnelform_model::{Address, InstanceKey, Mode, Value};
 use tunnelform_syntax::ast::{Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart, TraverseOp};
 
-use crate::loaded::{BlockPlanKind, BodyPlan, Config, ResourceBlock};
+use crate::loaded::{BlockPlanKind, BodyPlan, Loaded, ResourceBlock};
 
 /// Expressions visited per instance before giving up and taking the block's dependencies.
 const MAX_VISITS: usize = 50_000;
@@ -57,7 +57,7 @@ const WHOLE: Want<'static> = Want {
 
 /// What the tracer reads of the evaluation session it runs in.
 pub(crate) struct Session<'s> {
-    pub cfg: &'s Config,
+    pub cfg: &'s Loaded,
     pub memo: &'s RefCell<TraceMemo>,
     /// Whether a block (by index) has an instance with this key (false when not known).
     pub has_key: &'s dyn Fn(usize, &InstanceKey) -> bool,

@@ -19,7 +19,7 @@ use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
 use crate::deps::{self, TraceMemo, Tracer};
-use crate::loaded::{BlockPlanKind, BodyPlan, Config, Expansion, KeyRef, ResourceBlock};
+use crate::loaded::{BlockPlanKind, BodyPlan, Expansion, KeyRef, Loaded, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
 
 /// Largest `count` accepted.
@@ -29,8 +29,8 @@ const MAX_DIAGS: usize = 100;
 
 type Memo<T> = Result<Arc<T>, Box<EvalError>>;
 
-pub(crate) struct Session<'c> {
-    cfg: &'c Config,
+pub struct Session<'c> {
+    cfg: &'c Loaded,
     lookup: &'c dyn Lookup,
     /// Locals that depend on resources, evaluated once per session (all at first need).
     impure: RefCell<Option<Vec<Option<Memo<Value>>>>>,
@@ -41,7 +41,7 @@ pub(crate) struct Session<'c> {
 }
 
 impl<'c> Session<'c> {
-    pub fn new(cfg: &'c Config, lookup: &'c dyn Lookup) -> Session<'c> {
+    pub fn new(cfg: &'c Loaded, lookup: &'c dyn Lookup) -> Session<'c> {
         Session {
             cfg,
             lookup,
@@ -887,7 +887,7 @@ fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
 
 /// The instances a block has: evaluates `count` / `for_each` (known values only).
 /// `unknown_ok`: a value not known yet is [`Expansion::Unknown`] (`validate`), not an error.
-pub(crate) fn compute_expansion(
+pub fn compute_expansion(
     ev: &Evaluator<'_>,
     b: &ResourceBlock,
     unknown_ok: bool,
@@ -896,7 +896,7 @@ pub(crate) fn compute_expansion(
 }
 
 /// [`compute_expansion`] for any block with these `count` and `for_each` expressions.
-pub(crate) fn expansion_of(
+pub fn expansion_of(
     ev: &Evaluator<'_>,
     count: Option<&Expr>,
     for_each: Option<&Expr>,
