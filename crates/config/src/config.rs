@@ -71,6 +71,7 @@ impl Config {
     fn set_default_region(&mut self, region: &str) {
         self.loaded.default_region = region.to_string();
         let mut providers: Vec<ProviderConfig> = self
+            .loaded
             .inner
             .provider_decls
             .iter()
@@ -82,6 +83,7 @@ impl Config {
             .collect();
         if !providers.iter().any(|p| p.alias.is_none()) {
             let span = self
+                .loaded
                 .inner
                 .tf_files
                 .first()
@@ -131,6 +133,7 @@ impl Config {
     /// (through expressions, locals, or depends_on). Cycles are rejected by [`Config::load`].
     pub fn block_order(&self) -> Result<Vec<Address>, Diagnostics> {
         Ok(self
+            .loaded
             .inner
             .order
             .iter()
@@ -216,6 +219,7 @@ impl Config {
     fn require_block(&self, addr: &Address) -> Result<usize, Diagnostics> {
         self.block_idx(addr).ok_or_else(|| {
             let all: Vec<String> = self
+                .loaded
                 .inner
                 .blocks
                 .iter()

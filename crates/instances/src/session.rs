@@ -13,7 +13,7 @@ use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span
 use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
 use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
 use tunnelform_lang::suggest;
-use tunnelform_lang::values::{self, check_size, mark_if, primitive_string, unmark};
+use tunnelform_lang::values::{self, check_size, mark_if, unmark};
 use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
