@@ -7,14 +7,21 @@ use sha2::Digest as _;
 use tunnelform_lang::suggest;
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Lifecycle, Span, Value};
 
-use crate::api::{
+use crate::decode;
+use tunnelform_instances::api::{
     ImportBlock, Instance, InstanceKind, Lookup, NoLookup, OutputValue, ProviderConfig, VarInputs,
     DEFAULT_REGION,
 };
-use crate::decode;
-use crate::loaded::Config;
-use crate::session::Session;
-use crate::validate;
+use tunnelform_instances::loaded::Loaded;
+use tunnelform_instances::session::Session;
+use tunnelform_instances::validate;
+
+/// The parsed and checked configuration of one directory. Cheap to clone and to share between
+/// threads.
+#[derive(Clone, Debug)]
+pub struct Config {
+    loaded: Loaded,
+}
 
 impl Config {
     /// Loads every `*.tf` in `dir` (not recursive; sorted by name), parses, resolves variables
@@ -44,9 +51,11 @@ impl Config {
         let (inner, warnings) =
             tunnelform_syntax::with_big_stack(|| decode::load(dir, vars, unset_unknown))?;
         let mut cfg = Config {
-            inner: Arc::new(inner),
-            providers: Vec::new(),
-            default_region: String::new(),
+            loaded: Loaded {
+                inner: Arc::new(inner),
+                providers: Vec::new(),
+                default_region: String::new(),
+            },
         };
         cfg.set_default_region(DEFAULT_REGION);
         Ok((cfg, warnings))
@@ -60,8 +69,9 @@ impl Config {
     }
 
     fn set_default_region(&mut self, region: &str) {
-        self.default_region = region.to_string();
+        self.loaded.default_region = region.to_string();
         let mut providers: Vec<ProviderConfig> = self
+            .loaded
             .inner
             .provider_decls
             .iter()
@@ -73,10 +83,11 @@ impl Config {
             .collect();
         if !providers.iter().any(|p| p.alias.is_none()) {
             let span = self
+                .loaded
                 .inner
                 .tf_files
                 .first()
-                .and_then(|f| self.inner.sources.get(*f))
+                .and_then(|f| self.loaded.inner.sources.get(*f))
                 .map(|f| Span::point(f.name.clone(), 1, 1))
                 .unwrap_or_else(|| Span::point("<none>".into(), 1, 1));
             providers.insert(
@@ -88,44 +99,45 @@ impl Config {
                 },
             );
         }
-        self.providers = providers;
+        self.loaded.providers = providers;
     }
 
     pub fn dir(&self) -> &Path {
-        &self.inner.dir
+        &self.loaded.inner.dir
     }
 
     /// `terraform { backend "local" { path = "..." } }`, resolved relative to the config dir.
     pub fn backend_path(&self) -> Option<PathBuf> {
-        self.inner.backend_path.clone()
+        self.loaded.inner.backend_path.clone()
     }
 
     /// `terraform { backend "local" { workspace_dir = "..." } }`, resolved relative to the config
     /// dir: where the states of the workspaces other than `default` live (Terraform's setting).
     pub fn backend_workspace_dir(&self) -> Option<PathBuf> {
-        self.inner.backend_workspace_dir.clone()
+        self.loaded.inner.backend_workspace_dir.clone()
     }
 
     /// `terraform { backend "pg" { conn_str = "...", schema_name = "..." } }`: its settings (the
     /// state is then kept in PostgreSQL; see the `tunnelform-state-pg` crate).
     pub fn backend_pg(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.inner.backend_pg.as_ref()
+        self.loaded.inner.backend_pg.as_ref()
     }
 
     /// Provider configurations: one per `provider "tencentcloud"` block, plus an implicit
     /// default one when no block without `alias` exists.
     pub fn providers(&self) -> &[ProviderConfig] {
-        &self.providers
+        &self.loaded.providers
     }
 
     /// Resource and data blocks, ordered so that each comes after every block it references
     /// (through expressions, locals, or depends_on). Cycles are rejected by [`Config::load`].
     pub fn block_order(&self) -> Result<Vec<Address>, Diagnostics> {
         Ok(self
+            .loaded
             .inner
             .order
             .iter()
-            .map(|&i| self.inner.blocks[i].addr.clone())
+            .map(|&i| self.loaded.inner.blocks[i].addr.clone())
             .collect())
     }
 
@@ -133,7 +145,7 @@ impl Config {
     /// of `block`'s instances. A planner need not keep the planned values of a block nobody reads.
     pub fn is_referenced(&self, block: &Address) -> bool {
         match self.block_idx(block) {
-            Some(i) => self.inner.referenced[i],
+            Some(i) => self.loaded.inner.referenced[i],
             None => false,
         }
     }
@@ -141,7 +153,7 @@ impl Config {
     /// Block-level dependencies of a block (references + depends_on), addresses with key None.
     pub fn block_dependencies(&self, block: &Address) -> Vec<Address> {
         match self.block_idx(block) {
-            Some(i) => self.inner.blocks[i].depends_on.clone(),
+            Some(i) => self.loaded.inner.blocks[i].depends_on.clone(),
             None => Vec::new(),
         }
     }
@@ -149,24 +161,26 @@ impl Config {
     /// Whether a block uses `count` or `for_each` (its instances have keys).
     pub fn is_multi_instance(&self, block: &Address) -> bool {
         self.block_idx(block)
-            .is_some_and(|i| self.inner.blocks[i].is_multi())
+            .is_some_and(|i| self.loaded.inner.blocks[i].is_multi())
     }
 
     /// The kind of a declared block.
     pub fn block_kind(&self, block: &Address) -> Option<InstanceKind> {
-        self.block_idx(block).map(|i| self.inner.blocks[i].kind)
+        self.block_idx(block)
+            .map(|i| self.loaded.inner.blocks[i].kind)
     }
 
     /// The lifecycle settings of a declared block.
     pub fn lifecycle(&self, block: &Address) -> Option<&Lifecycle> {
         self.block_idx(block)
-            .map(|i| &self.inner.blocks[i].lifecycle)
+            .map(|i| &self.loaded.inner.blocks[i].lifecycle)
     }
 
     pub(crate) fn block_idx(&self, addr: &Address) -> Option<usize> {
-        self.inner
+        self.loaded
+            .inner
             .block_index
-            .get(&crate::loaded::index_key(addr))
+            .get(&tunnelform_instances::loaded::index_key(addr))
             .copied()
     }
 
@@ -178,7 +192,7 @@ impl Config {
         lookup: &dyn Lookup,
     ) -> Result<Vec<Instance>, Diagnostics> {
         let idx = self.require_block(block)?;
-        Session::new(self, lookup).expand(idx, None)
+        Session::new(&self.loaded, lookup).expand(idx, None)
     }
 
     /// Re-evaluates one instance's attributes (used at apply time once its dependencies exist).
@@ -188,15 +202,16 @@ impl Config {
         lookup: &dyn Lookup,
     ) -> Result<Instance, Diagnostics> {
         let idx = self.require_block(instance)?;
-        let mut found = Session::new(self, lookup).expand(idx, Some(instance.key.clone()))?;
+        let mut found =
+            Session::new(&self.loaded, lookup).expand(idx, Some(instance.key.clone()))?;
         match found.pop() {
             Some(i) => Ok(i),
             None => {
-                let b = &self.inner.blocks[idx];
+                let b = &self.loaded.inner.blocks[idx];
                 let d = Diagnostic::error(format!("No instance {instance} in the configuration"))
                     .with_detail("the block no longer has an instance with this key")
                     .with_help("the key may have been removed from count or for_each; plan again");
-                Err(self.inner.sources.locate(d, b.header).into())
+                Err(self.loaded.inner.sources.locate(d, b.header).into())
             }
         }
     }
@@ -204,6 +219,7 @@ impl Config {
     fn require_block(&self, addr: &Address) -> Result<usize, Diagnostics> {
         self.block_idx(addr).ok_or_else(|| {
             let all: Vec<String> = self
+                .loaded
                 .inner
                 .blocks
                 .iter()
@@ -220,22 +236,22 @@ impl Config {
 
     /// Outputs evaluated against `lookup`, sorted by name.
     pub fn outputs(&self, lookup: &dyn Lookup) -> Result<Vec<OutputValue>, Diagnostics> {
-        Session::new(self, lookup).outputs()
+        Session::new(&self.loaded, lookup).outputs()
     }
 
     /// `import { to = ADDR, id = "..." }` blocks.
     pub fn imports(&self) -> Result<Vec<ImportBlock>, Diagnostics> {
-        Session::new(self, &NoLookup).imports()
+        Session::new(&self.loaded, &NoLookup).imports()
     }
 
     /// `moved` blocks, in the order they apply (a chain `a -> b`, `b -> c` takes `a` to `c`).
-    pub fn moved(&self) -> &[crate::api::Moved] {
-        &self.inner.moved
+    pub fn moved(&self) -> &[tunnelform_instances::api::Moved] {
+        &self.loaded.inner.moved
     }
 
     /// `removed` blocks.
-    pub fn removed(&self) -> &[crate::api::Removed] {
-        &self.inner.removed
+    pub fn removed(&self) -> &[tunnelform_instances::api::Removed] {
+        &self.loaded.inner.removed
     }
 
     /// Stable digest of the configuration: file names and contents, and variable values
@@ -243,8 +259,8 @@ impl Config {
     pub fn digest(&self) -> String {
         let mut h = sha2::Sha256::new();
         h.update(b"tunnelform-config-digest-v1\0");
-        for &f in &self.inner.tf_files {
-            if let Some(file) = self.inner.sources.get(f) {
+        for &f in &self.loaded.inner.tf_files {
+            if let Some(file) = self.loaded.inner.sources.get(f) {
                 let name = Path::new(&*file.name)
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
@@ -255,10 +271,10 @@ impl Config {
                 h.update(file.text.as_bytes());
             }
         }
-        let mut names: Vec<&String> = self.inner.var_values.keys().collect();
+        let mut names: Vec<&String> = self.loaded.inner.var_values.keys().collect();
         names.sort();
         for name in names {
-            let v = &self.inner.var_values[name];
+            let v = &self.loaded.inner.var_values[name];
             h.update(name.as_bytes());
             h.update(b"\0");
             let json = v.deep_unmarked().canonical_key();
@@ -283,11 +299,11 @@ impl Config {
     /// never store). Strings as they are, other values as JSON.
     pub fn sensitive_values(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for d in &self.inner.var_decls {
+        for d in &self.loaded.inner.var_decls {
             if !d.sensitive {
                 continue;
             }
-            if let Some(v) = self.inner.var_values.get(&d.name) {
+            if let Some(v) = self.loaded.inner.var_values.get(&d.name) {
                 let v = v.deep_unmarked();
                 match v {
                     Value::Null => {}
@@ -299,7 +315,7 @@ impl Config {
         out
     }
 
-    /// Cross-instance validation ([`crate::validate_instances`]) with source lines taken from
+    /// Cross-instance validation ([`tunnelform_instances::validate_instances`]) with source lines taken from
     /// the loaded files.
     pub fn validate_instances(&self, instances: &[Instance]) -> Diagnostics {
         let mut d = validate::cross_instance(instances);
@@ -310,12 +326,12 @@ impl Config {
     /// Fills in the source line of diagnostics whose spans point into this configuration's files.
     pub fn attach_source_lines(&self, diags: &mut Diagnostics) {
         for d in &mut diags.0 {
-            self.inner.sources.attach_line(d);
+            self.loaded.inner.sources.attach_line(d);
         }
     }
 
     /// The value of an input variable (sensitive ones marked).
     pub fn variable(&self, name: &str) -> Option<&Value> {
-        self.inner.var_values.get(name).map(|v| &**v)
+        self.loaded.inner.var_values.get(name).map(|v| &**v)
     }
 }

@@ -21,15 +21,15 @@ use tunnelform_lang::values::{self, check_size, primitive_string, to_bool};
 use tunnelform_syntax::ast::{Attribute, Block, Body, Expr, ExprKind, OpKind, TraverseOp};
 use tunnelform_syntax::{BSpan, SourceFile, Sources};
 
-use crate::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
-use crate::files::read_source_file;
-use crate::loaded::{
+use tunnelform_instances::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
+use tunnelform_instances::files::read_source_file;
+use tunnelform_instances::loaded::{
     AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, KeyRef, LocalDecl,
     OutputDecl, ProviderDecl, ResourceBlock,
 };
-use crate::regions::region_problem;
-use crate::session::{compute_expansion, expansion_of};
-use crate::vars::{Resolver, ValidationRule, VariableDecl};
+use tunnelform_instances::regions::region_problem;
+use tunnelform_instances::session::{compute_expansion, expansion_of};
+use tunnelform_instances::vars::{Resolver, ValidationRule, VariableDecl};
 
 mod module;
 mod refactor;
@@ -2652,7 +2652,10 @@ impl Decoder {
             return None;
         }
         let key = target.key.clone();
-        let Some(&bi) = self.block_index.get(&crate::loaded::index_key(&target)) else {
+        let Some(&bi) = self
+            .block_index
+            .get(&tunnelform_instances::loaded::index_key(&target))
+        else {
             let addr = target.resource();
             let declared: Vec<String> = self.blocks.iter().map(|b| b.addr.to_string()).collect();
             let d = Diagnostic::error(format!("Import target {addr} is not declared")).with_help(

@@ -1,6 +1,8 @@
-//! tunnelform's configuration loading (layer 3): the blocks of a Terraform-compatible subset of
-//! HCL, variables, `count`/`for_each` expansion and validation. The syntax is
-//! `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s.
+//! tunnelform's configuration loading (layer 4): the blocks of a Terraform-compatible subset of
+//! HCL decoded (local modules flattened, `moved`/`removed` checked), and the [`Config`] API. The
+//! syntax is `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s, and what a
+//! loaded configuration keeps and how it is evaluated (variables, expansion, instances and their
+//! dependencies, validation) `tunnelform-instances`'.
 //!
 //! [`Config::load`] reads every `*.tf` file of a directory, resolves variables, checks what can be
 //! checked without resource values, and keeps the parsed blocks. The plan and apply crates then
@@ -34,24 +36,16 @@
 //! steps and values of 1 million elements per instance, local or output; `count` at most
 //! 1,000,000; `range()` at most 100,000 elements.
 
-mod api;
 mod config;
 mod decode;
-mod deps;
-mod files;
-mod loaded;
-mod regions;
-mod session;
-mod validate;
-mod vars;
 
-pub use api::{
+pub use config::Config;
+pub use tunnelform_instances::api::{
     ImportBlock, Instance, InstanceKind, Lookup, Moved, NoLookup, OutputValue, ProviderConfig,
     ProviderRef, Removed, VarArg, VarInputs, DEFAULT_REGION, MAX_CONFIG_BYTES,
 };
-pub use loaded::Config;
-pub use regions::{is_known_region, region_problem, REGIONS};
+pub use tunnelform_instances::regions::{is_known_region, region_problem, REGIONS};
+pub use tunnelform_instances::validate::validate_instances;
 pub use tunnelform_model::{Diagnostic, Diagnostics};
 /// `tunnelform fmt`, re-exported for the callers of the loader.
 pub use tunnelform_syntax::{format_source, MAX_EXPRESSION_DEPTH};
-pub use validate::validate_instances;

@@ -405,7 +405,7 @@ pub(super) fn substitute_instance(
 /// Evaluates a module call's `count` or `for_each` at load: variables and locals (evaluated on
 /// demand), never resources.
 pub(super) struct EarlyRefs<'a> {
-    pub locals: &'a [crate::loaded::LocalDecl],
+    pub locals: &'a [tunnelform_instances::loaded::LocalDecl],
     pub index: &'a HashMap<String, usize>,
     pub active: std::cell::RefCell<Vec<usize>>,
 }
@@ -520,10 +520,12 @@ impl Decoder {
                 inner.body.attr("condition"),
                 inner.body.attr("error_message"),
             ) {
-                (Some(c), Some(m)) => validations.push(crate::vars::ValidationRule {
-                    condition: c.expr.clone(),
-                    message: m.expr.clone(),
-                }),
+                (Some(c), Some(m)) => {
+                    validations.push(tunnelform_instances::vars::ValidationRule {
+                        condition: c.expr.clone(),
+                        message: m.expr.clone(),
+                    })
+                }
                 _ => {
                     let d = Diagnostic::error("Incomplete validation block")
                         .with_help("write condition = ... and error_message = \"...\"");
@@ -583,11 +585,11 @@ impl Decoder {
             expr
         };
         self.local_index.insert(lname.clone(), self.locals.len());
-        self.locals.push(crate::loaded::LocalDecl {
+        self.locals.push(tunnelform_instances::loaded::LocalDecl {
             name: lname,
             expr,
             name_span,
-            var: Some(Box::new(crate::loaded::ModuleVar {
+            var: Some(Box::new(tunnelform_instances::loaded::ModuleVar {
                 name: name.clone(),
                 ty,
                 validations,
@@ -641,7 +643,7 @@ impl Decoder {
             value
         };
         self.local_index.insert(lname.clone(), self.locals.len());
-        self.locals.push(crate::loaded::LocalDecl {
+        self.locals.push(tunnelform_instances::loaded::LocalDecl {
             name: lname,
             expr: value,
             name_span: b.labels[0].1,
@@ -656,7 +658,7 @@ pub(super) fn add_call_chains(
     files: &HashMap<String, Vec<String>>,
 ) {
     for d in &mut diags.0 {
-        crate::loaded::add_call_chain(d, files);
+        tunnelform_instances::loaded::add_call_chain(d, files);
     }
 }
 

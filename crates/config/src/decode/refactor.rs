@@ -9,7 +9,7 @@ use tunnelform_syntax::ast::{Block, Expr, ExprKind, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use super::Decoder;
-use crate::api::{Moved, Removed};
+use tunnelform_instances::api::{Moved, Removed};
 
 /// The blocks as written, checked once every resource block is known.
 #[derive(Default)]
@@ -210,7 +210,8 @@ impl Decoder {
     }
 
     fn declared(&self, a: &Address) -> bool {
-        self.block_index.contains_key(&crate::loaded::index_key(a))
+        self.block_index
+            .contains_key(&tunnelform_instances::loaded::index_key(a))
     }
 
     /// Checks the blocks against each other and the resource blocks; the moves come back in the

@@ -18,7 +18,7 @@ use crate::api::{Instance, InstanceKind};
 
 /// A problem with one attribute value: (summary, detail, help).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
+pub struct Problem {
     pub summary: String,
     pub detail: Option<String>,
     pub help: Option<String>,
@@ -40,7 +40,7 @@ impl Problem {
 
 /// Converts a configured value to the attribute's type (Terraform's string <-> number <-> bool
 /// conversions). Unknown stays unknown, marks are kept.
-pub(crate) fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value, Problem> {
+pub fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value, Problem> {
     match v {
         Value::Sensitive(inner) => {
             return convert_attr(ty, *inner, name)
@@ -125,7 +125,7 @@ pub(crate) fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value,
 }
 
 /// Applies the schema's `Check` rules to a known value (elements of lists/sets one by one).
-pub(crate) fn check_attr(schema: &AttrSchema, v: &Value) -> Vec<Problem> {
+pub fn check_attr(schema: &AttrSchema, v: &Value) -> Vec<Problem> {
     let mut out = Vec::new();
     let sensitive = schema.sensitive || v.is_sensitive();
     let v = v.unmarked();
@@ -296,7 +296,7 @@ fn check_one(name: &str, c: &Check, v: &Value, sensitive: bool) -> Option<Proble
 /// Why an address cannot be a customer gateway's public IP (FACTS: not all-zero, broadcast,
 /// multicast 224/4, loopback 127/8, link-local 169.254/16, or a classful host part of all
 /// zeros or all ones).
-pub(crate) fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> {
+pub fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> {
     let n = u32::from(ip);
     let o = ip.octets();
     if n == 0 {
@@ -332,10 +332,7 @@ pub(crate) fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> 
 
 /// Rules across several arguments of one instance (the kind's own rules). Each problem is keyed
 /// by the attribute path whose span it should point at.
-pub(crate) fn cross_checks(
-    kind: InstanceKind,
-    attrs: &BTreeMap<String, Value>,
-) -> Vec<(String, Problem)> {
+pub fn cross_checks(kind: InstanceKind, attrs: &BTreeMap<String, Value>) -> Vec<(String, Problem)> {
     let InstanceKind::Managed(kind) = kind else {
         return Vec::new();
     };
@@ -359,7 +356,7 @@ pub(crate) fn cross_checks(
 /// SPD overlaps between tunnels of the same VPN gateway (same known `vpn_gateway_id`), BGP
 /// `tunnel_cidr` overlaps on the same gateway, and duplicate (customer gateway, VPN gateway)
 /// pairs. Source lines are read from the files the spans name (see also
-/// [`crate::Config::validate_instances`], which uses the loaded sources instead).
+/// `Config::validate_instances` (tunnelform-config), which uses the loaded sources instead).
 pub fn validate_instances(instances: &[Instance]) -> Diagnostics {
     let mut diags = cross_instance(instances);
     let mut cache: HashMap<String, Option<String>> = HashMap::new();
@@ -380,7 +377,7 @@ pub fn validate_instances(instances: &[Instance]) -> Diagnostics {
     diags
 }
 
-pub(crate) fn cross_instance(instances: &[Instance]) -> Diagnostics {
+pub fn cross_instance(instances: &[Instance]) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let mut by_kind: BTreeMap<ResourceKind, Vec<&Instance>> = BTreeMap::new();
     for i in instances {

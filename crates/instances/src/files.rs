@@ -6,7 +6,7 @@ use crate::api::MAX_CONFIG_BYTES;
 
 /// Reads a configuration or variable file: at most `budget` bytes (the remaining share of
 /// [`MAX_CONFIG_BYTES`], decremented), valid UTF-8. Errors name the file.
-pub(crate) fn read_source_file(
+pub fn read_source_file(
     path: &std::path::Path,
     budget: &mut usize,
 ) -> Result<String, Box<Diagnostic>> {

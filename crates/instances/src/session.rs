@@ -13,13 +13,13 @@ use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span
 use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
 use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
 use tunnelform_lang::suggest;
-use tunnelform_lang::values::{self, check_size, mark_if, primitive_string, unmark};
+use tunnelform_lang::values::{self, check_size, mark_if, unmark};
 use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
 use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
-use crate::deps::{TraceMemo, Tracer};
-use crate::loaded::{BlockPlanKind, BodyPlan, Config, Expansion, KeyRef, ResourceBlock};
+use crate::deps::{self, TraceMemo, Tracer};
+use crate::loaded::{BlockPlanKind, BodyPlan, Expansion, KeyRef, Loaded, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
 
 /// Largest `count` accepted.
@@ -29,8 +29,8 @@ const MAX_DIAGS: usize = 100;
 
 type Memo<T> = Result<Arc<T>, Box<EvalError>>;
 
-pub(crate) struct Session<'c> {
-    cfg: &'c Config,
+pub struct Session<'c> {
+    cfg: &'c Loaded,
     lookup: &'c dyn Lookup,
     /// Locals that depend on resources, evaluated once per session (all at first need).
     impure: RefCell<Option<Vec<Option<Memo<Value>>>>>,
@@ -41,7 +41,7 @@ pub(crate) struct Session<'c> {
 }
 
 impl<'c> Session<'c> {
-    pub fn new(cfg: &'c Config, lookup: &'c dyn Lookup) -> Session<'c> {
+    pub fn new(cfg: &'c Loaded, lookup: &'c dyn Lookup) -> Session<'c> {
         Session {
             cfg,
             lookup,
@@ -50,40 +50,6 @@ impl<'c> Session<'c> {
             wholes: RefCell::new(HashMap::new()),
             trace: RefCell::new(TraceMemo::default()),
         }
-    }
-
-    pub(crate) fn cfg(&self) -> &'c Config {
-        self.cfg
-    }
-
-    /// The whole-value dependencies of impure local `li`, computed by `f` at first need.
-    pub(crate) fn local_deps(
-        &self,
-        li: usize,
-        f: impl FnOnce() -> BTreeSet<Address>,
-    ) -> Arc<BTreeSet<Address>> {
-        if let Some(d) = self.trace.borrow().locals.get(&li) {
-            return d.clone();
-        }
-        let d = Arc::new(f());
-        self.trace.borrow_mut().locals.insert(li, d.clone());
-        d
-    }
-
-    pub(crate) fn coll_memo(&self, key: usize) -> Option<Option<Arc<Value>>> {
-        self.trace.borrow().colls.get(&key).cloned()
-    }
-
-    pub(crate) fn set_coll_memo(&self, key: usize, v: Option<Arc<Value>>) {
-        self.trace.borrow_mut().colls.insert(key, v);
-    }
-
-    /// Whether block `idx` has an instance with key `k` (false when its instances are not
-    /// known).
-    pub(crate) fn block_has_key(&self, ev: &Evaluator<'_>, idx: usize, k: &InstanceKey) -> bool {
-        self.expansion(ev, idx)
-            .map(|exp| Self::has_key(&exp, k))
-            .unwrap_or(false)
     }
 
     fn evaluator(&self) -> Evaluator<'_> {
@@ -381,7 +347,17 @@ impl<'c> Session<'c> {
         key: Option<&InstanceKey>,
     ) -> Vec<Address> {
         if b.traced {
-            return match Tracer::instance_deps(self, ev, sc, b, key) {
+            let has_key = |idx: usize, k: &InstanceKey| {
+                self.expansion(ev, idx)
+                    .map(|exp| Self::has_key(&exp, k))
+                    .unwrap_or(false)
+            };
+            let session = deps::Session {
+                cfg: self.cfg,
+                memo: &self.trace,
+                has_key: &has_key,
+            };
+            return match Tracer::instance_deps(&session, ev, sc, b, key) {
                 Some(deps) => covered(deps, &b.addr),
                 None => b.depends_on.clone(),
             };
@@ -398,7 +374,7 @@ impl<'c> Session<'c> {
                 KeyRef::Expr(e) => ev
                     .eval(e, sc)
                     .ok()
-                    .and_then(|v| instance_key(t, v.unmarked())),
+                    .and_then(|v| t.instance_key(v.unmarked())),
             };
             let known = key.filter(|k| {
                 self.expansion(ev, *target)
@@ -770,7 +746,7 @@ impl Refs for Session<'_> {
         {
             return Ok(mark_if(Value::Unknown, sens));
         }
-        let ikey = instance_key(b, &key).ok_or_else(|| {
+        let ikey = b.instance_key(&key).ok_or_else(|| {
             let detail = if b.count.is_some() {
                 format!(
                     "{} uses count: the key must be a whole number, got {}",
@@ -835,18 +811,6 @@ fn covered(deps: BTreeSet<Address>, own: &Address) -> Vec<Address> {
         .filter(|a| a.resource() != *own)
         .filter(|a| a.key.is_none() || !wholes.contains(&a.resource()))
         .collect()
-}
-
-/// The instance key a value names in a count (whole number) or for_each (string) block.
-pub(crate) fn instance_key(b: &ResourceBlock, key: &Value) -> Option<InstanceKey> {
-    if b.count.is_some() {
-        values::to_number(key)
-            .and_then(|n| n.as_i64())
-            .and_then(|i| u64::try_from(i).ok())
-            .map(InstanceKey::Index)
-    } else {
-        primitive_string(key).map(|s| InstanceKey::Key(s.into_owned()))
-    }
 }
 
 /// The first attribute read from a resource object must exist in its schema (or be "id").
@@ -923,7 +887,7 @@ fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
 
 /// The instances a block has: evaluates `count` / `for_each` (known values only).
 /// `unknown_ok`: a value not known yet is [`Expansion::Unknown`] (`validate`), not an error.
-pub(crate) fn compute_expansion(
+pub fn compute_expansion(
     ev: &Evaluator<'_>,
     b: &ResourceBlock,
     unknown_ok: bool,
@@ -932,7 +896,7 @@ pub(crate) fn compute_expansion(
 }
 
 /// [`compute_expansion`] for any block with these `count` and `for_each` expressions.
-pub(crate) fn expansion_of(
+pub fn expansion_of(
     ev: &Evaluator<'_>,
     count: Option<&Expr>,
     for_each: Option<&Expr>,

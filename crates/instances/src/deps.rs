@@ -14,6 +14,7 @@
 //! `for_each` itself counts for its keys only: an instance exists because its key is there,
 //! and what it reads of `each.value` is traced like any other reference.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -23,8 +24,7 @@ use tunnelform_lang::values::{self, primitive_string};
 use tunnelform_model::{Address, InstanceKey, Mode, Value};
 use tunnelform_syntax::ast::{Expr, ExprKind, ForExpr, ObjKey, OpKind, TemplatePart, TraverseOp};
 
-use crate::loaded::{BlockPlanKind, BodyPlan, ResourceBlock};
-use crate::session::Session;
+use crate::loaded::{BlockPlanKind, BodyPlan, Loaded, ResourceBlock};
 
 /// Expressions visited per instance before giving up and taking the block's dependencies.
 const MAX_VISITS: usize = 50_000;
@@ -55,8 +55,32 @@ const WHOLE: Want<'static> = Want {
     keys: false,
 };
 
-pub(crate) struct Tracer<'s, 'c> {
-    session: &'s Session<'c>,
+/// What the tracer reads of the evaluation session it runs in.
+pub(crate) struct Session<'s> {
+    pub cfg: &'s Loaded,
+    pub memo: &'s RefCell<TraceMemo>,
+    /// Whether a block (by index) has an instance with this key (false when not known).
+    pub has_key: &'s dyn Fn(usize, &InstanceKey) -> bool,
+}
+
+impl Session<'_> {
+    /// The whole-value dependencies of impure local `li`, computed by `f` at first need.
+    fn local_deps(
+        &self,
+        li: usize,
+        f: impl FnOnce() -> BTreeSet<Address>,
+    ) -> Arc<BTreeSet<Address>> {
+        if let Some(d) = self.memo.borrow().locals.get(&li) {
+            return d.clone();
+        }
+        let d = Arc::new(f());
+        self.memo.borrow_mut().locals.insert(li, d.clone());
+        d
+    }
+}
+
+pub(crate) struct Tracer<'s> {
+    session: &'s Session<'s>,
     ev: &'s Evaluator<'s>,
     block: &'s ResourceBlock,
     /// `each.key` of the instance, when it has one.
@@ -65,12 +89,12 @@ pub(crate) struct Tracer<'s, 'c> {
     visits: usize,
 }
 
-impl<'s, 'c> Tracer<'s, 'c> {
+impl<'s> Tracer<'s> {
     /// The dependencies of one instance of `block` (evaluated in `sc`), or None when the
     /// configuration is too intricate to trace within the budget (the caller then takes the
     /// block's dependencies).
     pub(crate) fn instance_deps(
-        session: &'s Session<'c>,
+        session: &'s Session<'s>,
         ev: &'s Evaluator<'s>,
         sc: &Scope<'_>,
         block: &'s ResourceBlock,
@@ -441,7 +465,7 @@ impl<'s, 'c> Tracer<'s, 'c> {
             }
             "local" => {
                 let Some(lname) = attr(0) else { return };
-                let inner = &self.session.cfg().inner;
+                let inner = &self.session.cfg.inner;
                 let Some(&li) = inner.local_index.get(lname) else {
                     return;
                 };
@@ -511,7 +535,7 @@ impl<'s, 'c> Tracer<'s, 'c> {
         rest: &[TraverseOp],
         env: Env<'_>,
     ) {
-        let inner = &self.session.cfg().inner;
+        let inner = &self.session.cfg.inner;
         let Some(&idx) = inner
             .block_index
             .get(&(mode, type_name.to_string(), name.to_string()))
@@ -524,13 +548,11 @@ impl<'s, 'c> Tracer<'s, 'c> {
             return;
         }
         let key = match rest.first().map(|o| &o.kind) {
-            Some(OpKind::Index(ie)) => self
-                .static_value(ie, env)
-                .and_then(|v| crate::session::instance_key(b, &v)),
+            Some(OpKind::Index(ie)) => self.static_value(ie, env).and_then(|v| b.instance_key(&v)),
             Some(OpKind::LegacyIndex(i)) => Some(InstanceKey::Index(*i)),
             _ => None,
         };
-        let known = key.filter(|k| self.session.block_has_key(self.ev, idx, k));
+        let known = key.filter(|k| (self.session.has_key)(idx, k));
         self.out.insert(b.addr.clone().with_key(known));
     }
 
@@ -556,7 +578,7 @@ impl<'s, 'c> Tracer<'s, 'c> {
     /// Whether `e` reads nothing that depends on resources (its value is the same whenever the
     /// instance is evaluated).
     fn evaluable(&self, e: &Expr, env: Env<'_>) -> bool {
-        let inner = &self.session.cfg().inner;
+        let inner = &self.session.cfg.inner;
         let mut refs = Vec::new();
         graph::collect_refs(e, env.valued, &mut refs);
         refs.iter().all(|r| match &r.kind {
@@ -588,11 +610,11 @@ impl<'s, 'c> Tracer<'s, 'c> {
         };
         if root_only {
             let key = e as *const Expr as usize;
-            if let Some(v) = self.session.coll_memo(key) {
-                return v;
+            if let Some(v) = self.session.memo.borrow().colls.get(&key) {
+                return v.clone();
             }
             let v = self.static_value(e, env).map(Arc::new);
-            self.session.set_coll_memo(key, v.clone());
+            self.session.memo.borrow_mut().colls.insert(key, v.clone());
             return v;
         }
         self.static_value(e, env).map(Arc::new)

@@ -17,7 +17,7 @@ use tunnelform_syntax::{clip_line, BSpan, SourceFile, Sources};
 use crate::api::{VarArg, VarInputs, MAX_CONFIG_BYTES};
 use crate::files::read_source_file;
 
-pub(crate) struct VariableDecl {
+pub struct VariableDecl {
     pub name: String,
     pub header: BSpan,
     pub ty: Option<Ty>,
@@ -28,7 +28,7 @@ pub(crate) struct VariableDecl {
     pub validations: Vec<ValidationRule>,
 }
 
-pub(crate) struct ValidationRule {
+pub struct ValidationRule {
     pub condition: Expr,
     pub message: Expr,
 }
@@ -40,7 +40,7 @@ struct Given {
     origin: BSpan,
 }
 
-pub(crate) struct Resolver<'a> {
+pub struct Resolver<'a> {
     pub decls: &'a [VariableDecl],
     pub sources: &'a mut Sources,
     pub budget: &'a mut usize,

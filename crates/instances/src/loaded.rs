@@ -1,5 +1,5 @@
-//! The loaded configuration: [`Config`] and what it keeps of the parsed blocks, checked against
-//! their schemas, for evaluation. `config.rs` holds its public methods, `decode.rs` builds it,
+//! The loaded configuration: [`Loaded`] and what it keeps of the parsed blocks, checked against
+//! their schemas, for evaluation. `tunnelform-config` builds it (and wraps it in its `Config`),
 //! `session.rs` evaluates it.
 
 use std::collections::HashMap;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tunnelform_model::schema::{AttrSchema, Nesting};
-use tunnelform_model::{Address, Lifecycle, Mode, Span, Value};
+use tunnelform_model::{Address, InstanceKey, Lifecycle, Mode, Span, Value};
 use tunnelform_syntax::ast::Expr;
 use tunnelform_syntax::{BSpan, Sources};
 
@@ -19,18 +19,18 @@ use tunnelform_lang::values::{primitive_string, unmark};
 use crate::api::{InstanceKind, ProviderConfig, ProviderRef};
 use crate::vars::VariableDecl;
 
-/// The parsed and checked configuration of one directory. Cheap to clone and to share between
-/// threads.
+/// The parsed and checked configuration of one directory, as `tunnelform-config` loads it.
+/// Cheap to clone and to share between threads.
 #[derive(Clone)]
-pub struct Config {
-    pub(crate) inner: Arc<Inner>,
-    pub(crate) providers: Vec<ProviderConfig>,
-    pub(crate) default_region: String,
+pub struct Loaded {
+    pub inner: Arc<Inner>,
+    pub providers: Vec<ProviderConfig>,
+    pub default_region: String,
 }
 
-impl std::fmt::Debug for Config {
+impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
+        f.debug_struct("Loaded")
             .field("dir", &self.inner.dir)
             .field(
                 "blocks",
@@ -46,7 +46,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-pub(crate) struct Inner {
+pub struct Inner {
     pub dir: PathBuf,
     /// The selected workspace (`terraform.workspace`).
     pub workspace: String,
@@ -87,10 +87,7 @@ pub(crate) struct Inner {
 }
 
 /// Adds the chain of module calls to a diagnostic located in a module's file.
-pub(crate) fn add_call_chain(
-    d: &mut tunnelform_model::Diagnostic,
-    files: &HashMap<String, Vec<String>>,
-) {
+pub fn add_call_chain(d: &mut tunnelform_model::Diagnostic, files: &HashMap<String, Vec<String>>) {
     let Some(span) = &d.span else { return };
     let Some(calls) = files.get(span.file.as_ref()) else {
         return;
@@ -105,7 +102,7 @@ pub(crate) fn add_call_chain(
     });
 }
 
-pub(crate) struct LocalDecl {
+pub struct LocalDecl {
     pub name: String,
     pub expr: Expr,
     pub name_span: BSpan,
@@ -115,7 +112,7 @@ pub(crate) struct LocalDecl {
 
 /// A module's input variable: the value given in the call (or the default) is converted to
 /// `ty` and checked against `validations` (which see the variable as `var.NAME`).
-pub(crate) struct ModuleVar {
+pub struct ModuleVar {
     pub name: String,
     pub ty: Option<tunnelform_lang::types::Ty>,
     pub validations: Vec<crate::vars::ValidationRule>,
@@ -172,27 +169,27 @@ impl LocalDecl {
     }
 }
 
-pub(crate) struct ProviderDecl {
+pub struct ProviderDecl {
     pub alias: Option<String>,
     /// None when the block does not set `region` (the default region applies).
     pub region: Option<String>,
     pub span: Span,
 }
 
-pub(crate) struct OutputDecl {
+pub struct OutputDecl {
     pub name: String,
     pub value: Expr,
     pub description: Option<String>,
     pub sensitive: bool,
 }
 
-pub(crate) struct ImportDecl {
+pub struct ImportDecl {
     pub to: Address,
     pub id: Expr,
     pub span: BSpan,
 }
 
-pub(crate) struct ResourceBlock {
+pub struct ResourceBlock {
     pub kind: InstanceKind,
     pub addr: Address,
     pub header: BSpan,
@@ -223,7 +220,7 @@ pub(crate) struct ResourceBlock {
 
 /// The key of a resource reference `block[KEY]`, known without any resource value.
 #[derive(Debug, Clone)]
-pub(crate) enum KeyRef {
+pub enum KeyRef {
     Expr(Expr),
     Index(u64),
 }
@@ -232,16 +229,29 @@ impl ResourceBlock {
     pub fn is_multi(&self) -> bool {
         self.count.is_some() || self.for_each.is_some()
     }
+
+    /// The instance key a value names in this block: a whole number (count) or a string
+    /// (for_each).
+    pub fn instance_key(&self, key: &Value) -> Option<InstanceKey> {
+        if self.count.is_some() {
+            tunnelform_lang::values::to_number(key)
+                .and_then(|n| n.as_i64())
+                .and_then(|i| u64::try_from(i).ok())
+                .map(InstanceKey::Index)
+        } else {
+            primitive_string(key).map(|s| InstanceKey::Key(s.into_owned()))
+        }
+    }
 }
 
 /// A block body checked against its schema.
 #[derive(Default)]
-pub(crate) struct BodyPlan {
+pub struct BodyPlan {
     pub attrs: Vec<AttrPlan>,
     pub blocks: Vec<BlockPlan>,
 }
 
-pub(crate) struct AttrPlan {
+pub struct AttrPlan {
     pub name: String,
     pub schema: &'static AttrSchema,
     pub expr: Expr,
@@ -249,14 +259,14 @@ pub(crate) struct AttrPlan {
     pub span: Span,
 }
 
-pub(crate) struct BlockPlan {
+pub struct BlockPlan {
     pub name: String,
     pub nesting: Nesting,
     pub kind: BlockPlanKind,
     pub span: Span,
 }
 
-pub(crate) enum BlockPlanKind {
+pub enum BlockPlanKind {
     Static(BodyPlan),
     Dynamic {
         for_each: Expr,
@@ -266,7 +276,7 @@ pub(crate) enum BlockPlanKind {
 }
 
 /// How many instances a block has.
-pub(crate) enum Expansion {
+pub enum Expansion {
     Single,
     Count(u64),
     /// A map (keys and values) or a set of strings (each element is key and value), shared with
@@ -280,7 +290,7 @@ pub(crate) enum Expansion {
 /// The key of a resource block in `Inner::block_index`: a block inside a module is indexed by
 /// its name prefixed with the module path (`module.site.gw`), the name references to it are
 /// rewritten to when the module is loaded.
-pub(crate) fn index_key(a: &Address) -> (Mode, String, String) {
+pub fn index_key(a: &Address) -> (Mode, String, String) {
     let name = if a.module.is_empty() {
         a.name.clone()
     } else {
@@ -289,8 +299,8 @@ pub(crate) fn index_key(a: &Address) -> (Mode, String, String) {
     (a.mode, a.type_name.clone(), name)
 }
 
-impl Config {
-    pub(crate) fn provider_ref(&self, alias: Option<&str>) -> ProviderRef {
+impl Loaded {
+    pub fn provider_ref(&self, alias: Option<&str>) -> ProviderRef {
         let region = self
             .providers
             .iter()

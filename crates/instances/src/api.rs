@@ -90,7 +90,7 @@ impl<F: Fn(&Address) -> Option<Value>> Lookup for F {
 pub use tunnelform_kinds::ObjectKind as InstanceKind;
 
 /// One `provider "tencentcloud"` block. When the configuration has no default (alias-less)
-/// provider block, [`crate::Config::providers`] includes an implicit one with [`DEFAULT_REGION`], whose
+/// provider block, `Config::providers` (tunnelform-config) includes an implicit one with [`DEFAULT_REGION`], whose
 /// span points at the first line of the first file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderConfig {
