@@ -7,6 +7,7 @@
 
 mod refusal;
 mod resets;
+mod settled;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -833,7 +834,8 @@ async fn cycle(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Cycle> {
     let common = &args.common;
-    let config = load_config(&args.dir, common)?;
+    // Another process (a GitOps pull) may be rewriting the files: read a settled tree only.
+    let config = settled::load(&args.dir, || load_config(&args.dir, common)).await?;
     let opened = crate::backend::open_cached(&args.dir, &config, common, &mut memory.backend)?;
     let spath = opened.name.clone();
     // The watcher that may act holds the state lock for the whole cycle; the others plan without
