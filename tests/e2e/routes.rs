@@ -953,3 +953,121 @@ resource "tencentcloud_vpn_gateway_route" "to_dc" {{
     w.assert_no_changes(&[]);
     assert_eq!(sb.write_request_count(), writes);
 }
+
+// -------------------------------------------------------------------------------------------------
+// Batching: each table's (gateway's) new routes in as few calls as the API allows
+
+/// Two gateways with a route-based tunnel each and two route tables; with `routes`, `entries`
+/// entries in each table and `gw_routes` routes on each gateway.
+fn two_tables_two_gateways(routes: bool, entries: usize, gw_routes: usize) -> String {
+    let mut tf = String::from(
+        r#"
+provider "tencentcloud" {
+  region = "ap-guangzhou"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "dc" {
+  name              = "dc"
+  public_ip_address = "203.0.113.10"
+}
+"#,
+    );
+    for g in ["a", "b"] {
+        tf.push_str(&format!(
+            r#"
+resource "tencentcloud_vpn_gateway" "{g}" {{
+  name      = "gw-{g}"
+  vpc_id    = "vpc-sandbox1"
+  bandwidth = 5
+}}
+
+resource "tencentcloud_vpn_connection" "{g}" {{
+  name                = "tunnel-{g}"
+  vpc_id              = "vpc-sandbox1"
+  vpn_gateway_id      = tencentcloud_vpn_gateway.{g}.id
+  customer_gateway_id = tencentcloud_vpn_customer_gateway.dc.id
+  pre_share_key       = "{PSK}"
+  route_type          = "StaticRoute"
+}}
+
+resource "tencentcloud_route_table" "{g}" {{
+  vpc_id = "vpc-sandbox1"
+  name   = "table-{g}"
+}}
+"#
+        ));
+    }
+    if routes {
+        for (n, g) in ["a", "b"].iter().enumerate() {
+            let dests = |count: usize, second: usize| {
+                (0..count)
+                    .map(|i| format!("\"{second}.{}.{i}.0/24\"", 20 + n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            tf.push_str(&format!(
+                r#"
+resource "tencentcloud_route_table_entry" "{g}" {{
+  for_each               = toset([{entry_dests}])
+  route_table_id         = tencentcloud_route_table.{g}.id
+  destination_cidr_block = each.value
+  next_type              = "VPN"
+  next_hub               = tencentcloud_vpn_gateway.{g}.id
+}}
+
+resource "tencentcloud_vpn_gateway_route" "{g}" {{
+  for_each               = toset([{gw_dests}])
+  vpn_gateway_id         = tencentcloud_vpn_gateway.{g}.id
+  destination_cidr_block = each.value
+  instance_type          = "VPNCONN"
+  instance_id            = tencentcloud_vpn_connection.{g}.id
+  priority               = 0
+  status                 = "ENABLE"
+}}
+"#,
+                entry_dests = dests(entries, 172),
+                gw_dests = dests(gw_routes, 192),
+            ));
+        }
+    }
+    tf
+}
+
+const READS: [&str; 2] = ["DescribeRouteTables", "DescribeVpnGatewayRoutes"];
+
+#[test]
+fn each_tables_and_each_gateways_new_routes_go_in_one_call_without_reading_them_back() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&two_tables_two_gateways(false, 0, 0));
+    w.apply(&[]).success();
+
+    // 2 x 60 entries and 2 x 40 gateway routes, even with a worker budget far smaller than the
+    // number of routes: one CreateRoutes per table, one CreateVpnGatewayRoutes per gateway.
+    w.config(&two_tables_two_gateways(true, 60, 40));
+    let before: Vec<u64> = READS.iter().map(|a| calls(&sb, a)).collect();
+    w.plan(&[]).success();
+    let planned: Vec<u64> = READS.iter().map(|a| calls(&sb, a)).collect();
+    let r = w.apply(&["--parallelism", "2"]);
+    r.success();
+    assert!(r.stdout.contains("Resources: 200 added"), "{}", r.stdout);
+    for action in ["CreateRoutes", "CreateVpnGatewayRoutes"] {
+        assert_eq!(calls(&sb, action), 2, "{action}: {}", sb.stats());
+    }
+    // The create answers list the new routes: the apply reads no more than its plan did.
+    for (i, action) in READS.iter().enumerate() {
+        let plan_reads = planned[i] - before[i];
+        let apply_reads = calls(&sb, action) - planned[i];
+        assert_eq!(apply_reads, plan_reads, "{action} calls of the apply");
+    }
+    // What was recorded from the answers is what a read finds.
+    w.assert_no_changes(&[]);
+    let cloud = sb.cloud();
+    for g in ["a", "b"] {
+        let t = table_of(
+            &cloud,
+            &w.state_id(&format!("tencentcloud_route_table.{g}")),
+        );
+        assert_eq!(t.route_set.len(), 60, "{g}");
+    }
+}

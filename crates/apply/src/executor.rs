@@ -319,6 +319,8 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
     // per region, in order, and start as that region's steps finish.
     let mut budgets: HashMap<&str, Arc<Semaphore>> = HashMap::new();
     let mut queued: HashMap<&str, VecDeque<NodeIndex>> = HashMap::new();
+    // The batch scope of queued steps that have one (see `Kind::batch_scope`).
+    let mut batch_keys: HashMap<NodeIndex, BatchKey> = HashMap::new();
     let mut running: JoinSet<(NodeIndex, Result<Option<String>, StepFailure>)> = JoinSet::new();
     let mut interrupt = ctx.opts.interrupt.clone();
 
@@ -330,6 +332,9 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
         if !interrupted {
             while let Some(n) = ready.pop() {
                 let region = ctx.plan.changes[graph.step(n).change].region.as_str();
+                if let Some(key) = batch_key(&ctx, graph, n) {
+                    batch_keys.insert(n, key);
+                }
                 queued.entry(region).or_default().push_back(n);
             }
             for (region, queue) in &mut queued {
@@ -341,12 +346,31 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
                         break;
                     };
                     queue.pop_front();
-                    let step = graph.step(n);
-                    let ctx2 = ctx.clone();
-                    running.spawn(async move {
-                        let _permit = permit;
-                        (n, run_step(&ctx2, step).await)
-                    });
+                    // The queued steps of the same kind and batch scope start with it, on its
+                    // worker: the kind's requests for them reach its batch calls together.
+                    let mut group = vec![n];
+                    if let Some(key) = batch_keys.remove(&n) {
+                        queue.retain(|m| {
+                            let same = batch_keys.get(m) == Some(&key);
+                            if same {
+                                group.push(*m);
+                                batch_keys.remove(m);
+                            }
+                            !same
+                        });
+                    }
+                    let permit = Arc::new(permit);
+                    let gate = (group.len() > 1).then(|| Gate::new(group.len()));
+                    for n in group {
+                        let step = graph.step(n);
+                        let ctx2 = ctx.clone();
+                        let permit = permit.clone();
+                        let pass = gate.clone().map(Pass::new);
+                        running.spawn(async move {
+                            let _permit = permit;
+                            (n, run_step(&ctx2, step, pass).await)
+                        });
+                    }
                 }
             }
         }
@@ -421,6 +445,90 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
     report
 }
 
+/// Steps with the same key start together: same kind, same step, same batch scope.
+type BatchKey = (ResourceKind, StepKind, String);
+
+/// The batch key of step `n`: its kind's [`tunnelform_kinds::Kind::batch_scope`] of the object it
+/// creates (attributes as resolved now that its dependencies are done) or deletes (as last known).
+fn batch_key(ctx: &Ctx, graph: &ExecGraph, n: NodeIndex) -> Option<BatchKey> {
+    let step = graph.step(n);
+    let change = &ctx.plan.changes[step.change];
+    let ObjectKind::Managed(kind) = change.kind else {
+        return None;
+    };
+    let attrs = match step.kind {
+        StepKind::Create | StepKind::CreateReplacement => {
+            resolved_after(ctx, change, kind, step.kind).ok()?
+        }
+        StepKind::Delete | StepKind::DeleteReplaced => change.before.clone()?,
+        StepKind::Update | StepKind::Import | StepKind::Read => return None,
+    };
+    let attrs: Attrs = attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.deep_unmarked()))
+        .collect();
+    let scope = kind.def().batch_scope(&attrs)?;
+    Some((kind, step.kind, scope))
+}
+
+/// Where the steps of one batch wait for each other: each records its intent (a journal append
+/// each, one after the other) and then waits until every step of the batch has done so or
+/// stopped, so that their requests reach the kind's batch calls together rather than spread over
+/// the journal's appends.
+struct Gate {
+    left: Mutex<usize>,
+    open: watch::Sender<bool>,
+}
+
+impl Gate {
+    fn new(steps: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            left: Mutex::new(steps),
+            open: watch::Sender::new(steps == 0),
+        })
+    }
+
+    fn arrived(&self) {
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.open.send_replace(true);
+        }
+    }
+}
+
+/// One step's place at a [`Gate`]: a step that ends without reaching it (failed early, nothing
+/// to send) still counts as arrived, so the others never wait for it.
+struct Pass {
+    gate: Arc<Gate>,
+    arrived: bool,
+}
+
+impl Pass {
+    fn new(gate: Arc<Gate>) -> Pass {
+        Pass {
+            gate,
+            arrived: false,
+        }
+    }
+
+    /// Arrives, and waits for the rest of the batch.
+    async fn arrive(mut self) {
+        self.arrived = true;
+        let mut open = self.gate.open.subscribe();
+        self.gate.arrived();
+        let _ = open.wait_for(|o| *o).await;
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        if !self.arrived {
+            self.gate.arrived();
+        }
+    }
+}
+
 fn action_word(kind: StepKind) -> &'static str {
     match kind {
         StepKind::Create | StepKind::CreateReplacement => "create",
@@ -462,7 +570,11 @@ fn api_failure(change: &ResourceChange, kind: StepKind, e: &ApiError) -> StepFai
     f
 }
 
-async fn run_step(ctx: &Ctx, step: tunnelform_plan::Step) -> Result<Option<String>, StepFailure> {
+async fn run_step(
+    ctx: &Ctx,
+    step: tunnelform_plan::Step,
+    pass: Option<Pass>,
+) -> Result<Option<String>, StepFailure> {
     let change = &ctx.plan.changes[step.change];
     let started = Instant::now();
     ctx.sink.event(Event::Started {
@@ -473,11 +585,11 @@ async fn run_step(ctx: &Ctx, step: tunnelform_plan::Step) -> Result<Option<Strin
         ObjectKind::Data(kind) => read_deferred(ctx, change, kind).await,
         ObjectKind::Managed(kind) => match step.kind {
             StepKind::Create | StepKind::CreateReplacement => {
-                create(ctx, change, kind, step.kind).await
+                create(ctx, change, kind, step.kind, pass).await
             }
             StepKind::Update => update(ctx, change, kind).await,
             StepKind::Delete | StepKind::DeleteReplaced => {
-                delete(ctx, change, kind, step.kind).await
+                delete(ctx, change, kind, step.kind, pass).await
             }
             StepKind::Import => import(ctx, change, kind).await,
             StepKind::Read => Ok(None),
@@ -728,6 +840,7 @@ async fn create(
     change: &ResourceChange,
     kind: ResourceKind,
     step: StepKind,
+    pass: Option<Pass>,
 ) -> Result<Option<String>, StepFailure> {
     let after = resolved_after(ctx, change, kind, step)?;
     let a = after
@@ -740,6 +853,9 @@ async fn create(
         .then_some((&change.address, ctx.lineage.as_str()));
     let tags = tags_for_create(&a, owner, ctx.opts.project.as_deref());
     let op = begin(ctx, change, kind, step)?;
+    if let Some(pass) = pass {
+        pass.arrive().await;
+    }
     let result = async {
         let created = kind
             .def()
@@ -773,8 +889,18 @@ async fn create(
                     return Err(f);
                 }
             },
-            // Without a task: batched with the region's other new objects until AVAILABLE.
-            None => wait_available(ctx, change, kind, step, &id, Some(&request_id)).await?,
+            None => match created.observed {
+                // The create's answer lists the object as created: nothing to read back.
+                Some(o) if o.id == id => RemoteObject {
+                    id: o.id,
+                    kind,
+                    region: change.region.clone(),
+                    attrs: o.attrs,
+                    ownership: o.ownership,
+                },
+                // Without a task: batched with the region's other new objects until AVAILABLE.
+                _ => wait_available(ctx, change, kind, step, &id, Some(&request_id)).await?,
+            },
         };
         record_object(ctx, change, kind, &obj, Some(&after), Origin::Created, step)?;
         if change.action
@@ -885,11 +1011,15 @@ async fn delete(
     change: &ResourceChange,
     kind: ResourceKind,
     step: StepKind,
+    pass: Option<Pass>,
 ) -> Result<Option<String>, StepFailure> {
     let Some(id) = change.id.clone() else {
         return Ok(None);
     };
     let op = begin(ctx, change, kind, step)?;
+    if let Some(pass) = pass {
+        pass.arrive().await;
+    }
     let result = async {
         let deleted = kind
             .def()

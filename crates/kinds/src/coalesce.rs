@@ -12,8 +12,13 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tunnelform_tencent_api::{ApiError, Client, ErrorKind};
 
-/// How long the first request of a batch waits for others to join it.
+/// How long a batch waits for another request to join it: the first request waits this long,
+/// and the wait goes on while requests keep joining (the requests of steps started together
+/// arrive a little apart on a busy machine), up to [`MAX_WAIT`] in all.
 pub const WINDOW: Duration = Duration::from_millis(5);
+
+/// The longest a batch waits for requests to join it.
+pub const MAX_WAIT: Duration = Duration::from_millis(50);
 
 type Waiter<I, O> = (I, oneshot::Sender<Result<O, ApiError>>);
 
@@ -97,7 +102,23 @@ impl<I: Send, O: Send> Coalescer<I, O> {
             leader
         };
         if let Some(generation) = leader {
-            tokio::time::sleep(WINDOW).await;
+            let start = tokio::time::Instant::now();
+            let mut seen = 1;
+            loop {
+                tokio::time::sleep(WINDOW).await;
+                let now = {
+                    let guard = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                    match guard.open.get(&key) {
+                        Some(b) if b.generation == generation => b.items.len(),
+                        // Full: it goes now.
+                        _ => break,
+                    }
+                };
+                if now == seen || start.elapsed() + WINDOW > MAX_WAIT {
+                    break;
+                }
+                seen = now;
+            }
             let items = {
                 let mut guard = self.pending.lock().unwrap_or_else(|e| e.into_inner());
                 let p = &mut *guard;

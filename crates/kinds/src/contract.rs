@@ -14,7 +14,7 @@ use crate::registry::ResourceKind;
 use crate::tags::{Ownership, Tag};
 
 /// One object as the cloud reports it, in the schema's vocabulary.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
     pub id: String,
     pub attrs: Attrs,
@@ -22,7 +22,7 @@ pub struct Observed {
 }
 
 /// What a create request returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Created {
     pub id: String,
     pub request_id: String,
@@ -30,6 +30,10 @@ pub struct Created {
     /// a task the object settles when it is described `AVAILABLE` (or at once when it has no
     /// state).
     pub task_id: Option<String>,
+    /// The object as the create answer itself reports it, when that answer is complete and final
+    /// (no task, no state to wait for): the engine records it as created without reading it back.
+    /// `None`: the engine reads the object back (batched with the region's other new objects).
+    pub observed: Option<Observed>,
 }
 
 /// What a delete request returned (`None` from [`Kind::delete`]: the object was already gone).
@@ -303,6 +307,14 @@ pub trait Kind: Send + Sync + 'static {
     /// Where a migrated object's region comes from when the Terraform state lacks it.
     fn region_hint(&self) -> RegionHint {
         RegionHint::None
+    }
+
+    /// The scope of the API's batch calls that an object with these attributes (planned or last
+    /// known, sensitive marks removed) belongs to: its route table, its VPN gateway. The engine
+    /// starts the ready steps of one kind and scope together, under one worker, so that the
+    /// kind's requests for them reach its batch calls at once. `None` (the default): no batching.
+    fn batch_scope(&self, _attrs: &Attrs) -> Option<String> {
+        None
     }
 
     /// How often the engine polls objects of this kind while waiting for them.

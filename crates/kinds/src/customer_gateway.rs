@@ -146,6 +146,7 @@ impl Kind for CustomerGatewayKind {
                 id: r.customer_gateway.customer_gateway_id,
                 request_id: r.request_id,
                 task_id: None,
+                observed: None,
             })
         }
         .boxed()

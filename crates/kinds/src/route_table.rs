@@ -134,6 +134,7 @@ impl Kind for RouteTableKind {
                 id: r.route_table.route_table_id,
                 request_id: r.request_id,
                 task_id: None,
+                observed: None,
             })
         }
         .boxed()

@@ -158,7 +158,13 @@ fn same_route(want: &Route, have: &Route) -> bool {
         && want.gateway_id == have.gateway_id
 }
 
-type CreatedRoute = (u64, String);
+/// A route created (or adopted): its id, the request's id, and the entry as the answer lists it.
+#[derive(Debug, Clone)]
+struct CreatedRoute {
+    route_id: u64,
+    request_id: String,
+    observed: Option<Observed>,
+}
 
 static CREATES: LazyLock<Coalescer<Route, CreatedRoute>> = LazyLock::new(Coalescer::default);
 static DELETES: LazyLock<Coalescer<u64, Option<String>>> = LazyLock::new(Coalescer::default);
@@ -176,24 +182,13 @@ async fn create_many(
         routes: routes.clone(),
     };
     match client.call::<CreateRoutes>(region, &req).await {
-        Ok(r) => {
-            let entries: Vec<&Route> = r
-                .route_table_set
-                .iter()
-                .flat_map(|t| &t.route_set)
-                .collect();
-            routes
-                .iter()
-                .map(|want| {
-                    entries
-                        .iter()
-                        .find(|have| same_route(want, have))
-                        .and_then(|have| have.route_id)
-                        .map(|id| (id, r.request_id.clone()))
-                        .ok_or_else(|| missing_in_answer(region, &r.request_id, want))
-                })
-                .collect()
-        }
+        Ok(r) => routes
+            .iter()
+            .map(|want| {
+                listed(&r.route_table_set, table, want, &r.request_id)
+                    .ok_or_else(|| missing_in_answer(region, &r.request_id, want))
+            })
+            .collect(),
         Err(e) if routes.len() > 1 && !e.is_outcome_unknown() => {
             join_all(
                 routes
@@ -220,13 +215,7 @@ async fn create_one(
         routes: vec![route.clone()],
     };
     match client.call::<CreateRoutes>(region, &req).await {
-        Ok(r) => r
-            .route_table_set
-            .iter()
-            .flat_map(|t| &t.route_set)
-            .find(|have| same_route(&route, have))
-            .and_then(|have| have.route_id)
-            .map(|id| (id, r.request_id.clone()))
+        Ok(r) => listed(&r.route_table_set, table, &route, &r.request_id)
             .ok_or_else(|| missing_in_answer(region, &r.request_id, &route)),
         Err(e) => adopt_duplicate(client, region, table, &route, e).await,
     }
@@ -247,13 +236,29 @@ async fn adopt_duplicate(
     let tables = client
         .describe_route_tables_by_ids(region, &[table.to_string()])
         .await?;
+    let request_id = e.request_id.clone().unwrap_or_default();
+    listed(&tables, table, route, &request_id).ok_or(e)
+}
+
+/// The entry of `table` in `tables` (a create's answer, or a read) with the destination and next
+/// hop of `route`, as created.
+fn listed(
+    tables: &[RouteTable],
+    table: &str,
+    route: &Route,
+    request_id: &str,
+) -> Option<CreatedRoute> {
     tables
         .iter()
-        .flat_map(|t| &t.route_set)
-        .find(|have| same_route(route, have))
-        .and_then(|have| have.route_id)
-        .map(|id| (id, e.request_id.clone().unwrap_or_default()))
-        .ok_or(e)
+        .filter(|t| t.route_table_id == table)
+        .find_map(|t| {
+            let have = t.route_set.iter().find(|have| same_route(route, have))?;
+            Some(CreatedRoute {
+                route_id: have.route_id?,
+                request_id: request_id.to_string(),
+                observed: observe(t, have),
+            })
+        })
 }
 
 fn missing_in_answer(region: &str, request_id: &str, route: &Route) -> ApiError {
@@ -329,6 +334,11 @@ impl Kind for RouteTableEntryKind {
 
     fn region_hint(&self) -> RegionHint {
         RegionHint::Follows("route_table_id")
+    }
+
+    // CreateRoutes and DeleteRoutes take many entries of one table per call.
+    fn batch_scope(&self, attrs: &Attrs) -> Option<String> {
+        get_str(attrs, "route_table_id").filter(|t| !t.is_empty())
     }
 
     fn check(&self, attrs: &Attrs) -> Vec<Problem> {
@@ -513,19 +523,23 @@ impl Kind for RouteTableEntryKind {
         async move {
             let table = get_str(attrs, "route_table_id").unwrap_or_default();
             let key = client_key(client, region, &table);
-            let (route_id, request_id) = CREATES
+            let created = CREATES
                 .submit(key, route_of(attrs), MAX_ROUTES_PER_CALL, |routes| {
                     create_many(client, region, &table, routes)
                 })
                 .await?;
-            // A disabled route is created, then disabled.
+            let mut observed = created.observed;
+            // A disabled route is created, then disabled: the answer listed it enabled, so it is
+            // read back.
             if get_bool(attrs, "disabled") == Some(true) {
-                switch(client, region, &table, route_id, false).await?;
+                switch(client, region, &table, created.route_id, false).await?;
+                observed = None;
             }
             Ok(Created {
-                id: entry_id(route_id, &table),
-                request_id,
+                id: entry_id(created.route_id, &table),
+                request_id: created.request_id,
                 task_id: None,
+                observed,
             })
         }
         .boxed()

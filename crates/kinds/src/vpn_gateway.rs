@@ -266,6 +266,7 @@ impl Kind for VpnGatewayKind {
                 id: r.vpn_gateway.vpn_gateway_id,
                 request_id: r.request_id,
                 task_id: None,
+                observed: None,
             })
         }
         .boxed()

@@ -132,8 +132,29 @@ fn same_route(want: &VpnGatewayRoute, have: &VpnGatewayRoute) -> bool {
         && want.instance_id == have.instance_id
 }
 
-/// (route id, request id)
-type CreatedRoute = (String, String);
+/// A route created (or adopted): its id, the request's id, and the route as the answer lists it.
+#[derive(Debug, Clone)]
+struct CreatedRoute {
+    route_id: String,
+    request_id: String,
+    observed: Option<Observed>,
+}
+
+/// The route of `gateway` in `routes` (a create's answer, or a read) to the destination of
+/// `want` through its instance, as created.
+fn listed(
+    gateway: &str,
+    routes: &[VpnGatewayRoute],
+    want: &VpnGatewayRoute,
+    request_id: &str,
+) -> Option<CreatedRoute> {
+    let have = routes.iter().find(|have| same_route(want, have))?;
+    Some(CreatedRoute {
+        route_id: have.route_id.clone()?,
+        request_id: request_id.to_string(),
+        observed: observe(gateway, have),
+    })
+}
 
 static CREATES: LazyLock<Coalescer<VpnGatewayRoute, CreatedRoute>> =
     LazyLock::new(Coalescer::default);
@@ -151,11 +172,7 @@ async fn create_many(
     };
     let answer = |want: &VpnGatewayRoute,
                   r: &tunnelform_tencent_api::vpc::VpnGatewayRoutesResponse| {
-        r.routes
-            .iter()
-            .find(|have| same_route(want, have))
-            .and_then(|have| have.route_id.clone())
-            .map(|id| (id, r.request_id.clone()))
+        listed(gateway, &r.routes, want, &r.request_id)
     };
     match client
         .call::<CreateVpnGatewayRoutes>(region, &req(routes.clone()))
@@ -196,14 +213,9 @@ async fn adopt_duplicate(
     if e.code().map(|c| c.as_str()) != Some("InvalidParameterValue.VpnGatewayRouteDuplicate") {
         return Err(e);
     }
-    client
-        .describe_vpn_gateway_routes(region, gateway)
-        .await?
-        .iter()
-        .find(|have| same_route(route, have))
-        .and_then(|have| have.route_id.clone())
-        .map(|id| (id, e.request_id.clone().unwrap_or_default()))
-        .ok_or(e)
+    let routes = client.describe_vpn_gateway_routes(region, gateway).await?;
+    let request_id = e.request_id.clone().unwrap_or_default();
+    listed(gateway, &routes, route, &request_id).ok_or(e)
 }
 
 fn not_listed(region: &str, request_id: &str) -> ApiError {
@@ -267,6 +279,11 @@ impl Kind for VpnGatewayRouteKind {
 
     fn region_hint(&self) -> RegionHint {
         RegionHint::Follows("vpn_gateway_id")
+    }
+
+    // CreateVpnGatewayRoutes and DeleteVpnGatewayRoutes take many routes of one gateway per call.
+    fn batch_scope(&self, attrs: &Attrs) -> Option<String> {
+        get_str(attrs, "vpn_gateway_id").filter(|g| !g.is_empty())
     }
 
     // CreateVpnGatewayRoutes sends a destination into a tunnel only when the tunnel is
@@ -424,15 +441,16 @@ impl Kind for VpnGatewayRouteKind {
         async move {
             let gw = get_str(attrs, "vpn_gateway_id").unwrap_or_default();
             let key = client_key(client, region, &gw);
-            let (rid, request_id) = CREATES
+            let created = CREATES
                 .submit(key, route_of(attrs), MAX_ROUTES_PER_CALL, |routes| {
                     create_many(client, region, &gw, routes)
                 })
                 .await?;
             Ok(Created {
-                id: route_id(&gw, &rid),
-                request_id,
+                id: route_id(&gw, &created.route_id),
+                request_id: created.request_id,
                 task_id: None,
+                observed: created.observed,
             })
         }
         .boxed()

@@ -832,6 +832,7 @@ impl Kind for VpnConnectionKind {
                 id: r.vpn_connection.vpn_connection_id,
                 task_id: Some(r.request_id.clone()),
                 request_id: r.request_id,
+                observed: None,
             })
         }
         .boxed()
