@@ -448,26 +448,36 @@ async fn walk(ctx: Arc<Ctx>, graph: &ExecGraph) -> ApplyReport {
 /// Steps with the same key start together: same kind, same step, same batch scope.
 type BatchKey = (ResourceKind, StepKind, String);
 
-/// The batch key of step `n`: its kind's [`tunnelform_kinds::Kind::batch_scope`] of the object it
-/// creates (attributes as resolved now that its dependencies are done) or deletes (as last known).
+/// The batch key of step `n`: the value of its kind's [`tunnelform_kinds::Kind::batch_scope`]
+/// attribute in the object it creates (as planned, or, when unknown then, as resolved now that its
+/// dependencies are done) or deletes (as last known). Kinds without a batch scope cost nothing.
 fn batch_key(ctx: &Ctx, graph: &ExecGraph, n: NodeIndex) -> Option<BatchKey> {
     let step = graph.step(n);
     let change = &ctx.plan.changes[step.change];
     let ObjectKind::Managed(kind) = change.kind else {
         return None;
     };
-    let attrs = match step.kind {
-        StepKind::Create | StepKind::CreateReplacement => {
-            resolved_after(ctx, change, kind, step.kind).ok()?
+    let attr = kind.def().batch_scope()?;
+    let scope_in = |attrs: &Attrs| -> Option<String> {
+        let v = attrs.get(attr)?;
+        if !v.is_wholly_known() {
+            return None;
         }
-        StepKind::Delete | StepKind::DeleteReplaced => change.before.clone()?,
+        v.deep_unmarked()
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let scope = match step.kind {
+        StepKind::Create | StepKind::CreateReplacement => {
+            match change.after.as_ref().and_then(scope_in) {
+                Some(s) => s,
+                None => scope_in(&resolved_after(ctx, change, kind, step.kind).ok()?)?,
+            }
+        }
+        StepKind::Delete | StepKind::DeleteReplaced => scope_in(change.before.as_ref()?)?,
         StepKind::Update | StepKind::Import | StepKind::Read => return None,
     };
-    let attrs: Attrs = attrs
-        .iter()
-        .map(|(k, v)| (k.clone(), v.deep_unmarked()))
-        .collect();
-    let scope = kind.def().batch_scope(&attrs)?;
     Some((kind, step.kind, scope))
 }
 

@@ -309,11 +309,12 @@ pub trait Kind: Send + Sync + 'static {
         RegionHint::None
     }
 
-    /// The scope of the API's batch calls that an object with these attributes (planned or last
-    /// known, sensitive marks removed) belongs to: its route table, its VPN gateway. The engine
-    /// starts the ready steps of one kind and scope together, under one worker, so that the
-    /// kind's requests for them reach its batch calls at once. `None` (the default): no batching.
-    fn batch_scope(&self, _attrs: &Attrs) -> Option<String> {
+    /// The attribute naming the scope of the API's batch calls an object belongs to: its route
+    /// table (`route_table_id`), its VPN gateway (`vpn_gateway_id`). The engine starts the ready
+    /// steps of one kind and scope together, under one worker, so that the kind's requests for
+    /// them reach its batch calls at once. `None` (the default): no batching, and the engine
+    /// spends nothing on it.
+    fn batch_scope(&self) -> Option<&'static str> {
         None
     }
 

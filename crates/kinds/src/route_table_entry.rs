@@ -337,8 +337,8 @@ impl Kind for RouteTableEntryKind {
     }
 
     // CreateRoutes and DeleteRoutes take many entries of one table per call.
-    fn batch_scope(&self, attrs: &Attrs) -> Option<String> {
-        get_str(attrs, "route_table_id").filter(|t| !t.is_empty())
+    fn batch_scope(&self) -> Option<&'static str> {
+        Some("route_table_id")
     }
 
     fn check(&self, attrs: &Attrs) -> Vec<Problem> {

@@ -282,8 +282,8 @@ impl Kind for VpnGatewayRouteKind {
     }
 
     // CreateVpnGatewayRoutes and DeleteVpnGatewayRoutes take many routes of one gateway per call.
-    fn batch_scope(&self, attrs: &Attrs) -> Option<String> {
-        get_str(attrs, "vpn_gateway_id").filter(|g| !g.is_empty())
+    fn batch_scope(&self) -> Option<&'static str> {
+        Some("vpn_gateway_id")
     }
 
     // CreateVpnGatewayRoutes sends a destination into a tunnel only when the tunnel is
