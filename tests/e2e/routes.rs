@@ -23,32 +23,9 @@ const GW_ROUTE: &str = "tencentcloud_vpn_gateway_route.to_dc";
 /// configuration as a sensitive output.
 fn site(n: usize, main_hub: &str) -> String {
     let app: Vec<String> = (0..n).map(|i| format!("\"172.20.{i}.0/24\"")).collect();
+    let tunnel = tunnel_with_route("", "StaticRoute");
     format!(
-        r#"
-provider "tencentcloud" {{
-  region = "ap-guangzhou"
-}}
-
-resource "tencentcloud_vpn_gateway" "gw" {{
-  name      = "site-gw"
-  vpc_id    = "vpc-sandbox1"
-  bandwidth = 5
-}}
-
-resource "tencentcloud_vpn_customer_gateway" "dc" {{
-  name              = "dc"
-  public_ip_address = "203.0.113.10"
-}}
-
-resource "tencentcloud_vpn_connection" "t" {{
-  name                = "dc-tunnel"
-  vpc_id              = "vpc-sandbox1"
-  vpn_gateway_id      = tencentcloud_vpn_gateway.gw.id
-  customer_gateway_id = tencentcloud_vpn_customer_gateway.dc.id
-  pre_share_key       = "{PSK}"
-  route_type          = "StaticRoute"
-}}
-
+        r#"{tunnel}
 resource "tencentcloud_vpn_gateway_route" "to_dc" {{
   vpn_gateway_id         = tencentcloud_vpn_gateway.gw.id
   destination_cidr_block = "192.168.0.0/16"
