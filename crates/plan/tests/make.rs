@@ -107,20 +107,20 @@ resource "tencentcloud_vpn_customer_gateway" "cgw" {
     assert!(planned.plan.graph.is_some(), "the plan carries its graph");
 }
 
+/// One customer gateway: the configuration of the ownership and offline tests.
+const ONE_CGW: &str = r#"
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "branch"
+  public_ip_address = "198.51.100.7"
+}
+"#;
+
 /// A new state, online: the planner asks for the region's ownership tags, then for this
 /// project's object they name, and adopts it instead of creating another.
 #[test]
 fn a_new_state_asks_for_ownership_tags_then_the_object_and_adopts_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(
-        dir.path(),
-        r#"
-resource "tencentcloud_vpn_customer_gateway" "cgw" {
-  name              = "branch"
-  public_ip_address = "198.51.100.7"
-}
-"#,
-    );
+    let config = config(dir.path(), ONE_CGW);
     let address = addr("tencentcloud_vpn_customer_gateway.cgw");
     let state = State::new();
     let opts = PlanOptions {
@@ -212,15 +212,7 @@ resource "tencentcloud_vpn_customer_gateway" "cgw" {
 #[test]
 fn offline_asks_nothing_and_wrong_answers_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(
-        dir.path(),
-        r#"
-resource "tencentcloud_vpn_customer_gateway" "cgw" {
-  name              = "branch"
-  public_ip_address = "198.51.100.7"
-}
-"#,
-    );
+    let config = config(dir.path(), ONE_CGW);
     let state = State::new();
     let opts = PlanOptions {
         project: Some("proj-1".into()),
