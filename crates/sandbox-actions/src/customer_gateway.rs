@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::query::{FilterIn, QuerySpec};
+use super::query::{Paging, QuerySpec};
 use super::{check_id_format, Ctx};
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -95,17 +95,13 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         bgp_asn,
         tags,
     };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "CustomerGateway")]
-        cgw: View<'a>,
-    }
-    let body = ctx.reply(&Out {
-        cgw: View {
+    let body = ctx.reply_one(
+        "CustomerGateway",
+        &View {
             cgw: &cgw,
             vpn_conn_num: 0,
         },
-    })?;
+    )?;
     ctx.world
         .region_mut(ctx.region)
         .customer_gateways
@@ -117,12 +113,8 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 pub struct DescribeReq {
     #[serde(rename = "CustomerGatewayIds")]
     ids: Option<Vec<String>>,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<u64>,
-    #[serde(rename = "Limit")]
-    limit: Option<u64>,
+    #[serde(flatten)]
+    paging: Paging<u64>,
 }
 
 const CGW_FILTERS: &[&str] = &[
@@ -138,7 +130,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
         filter_names: CGW_FILTERS,
         tag_filters: false,
     }
-    .parse(req.ids, req.filters, req.offset, req.limit)?;
+    .parse_paged(req.ids, req.paging)?;
     if let Some(ids) = &q.ids {
         for id in ids {
             check_id_format("CustomerGatewayIds", id, "cgw", codes::IPV_MALFORMED)?;
@@ -166,14 +158,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
             .collect(),
     };
     let (total, page) = q.page(items);
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "CustomerGatewaySet")]
-        set: Vec<View<'a>>,
-        #[serde(rename = "TotalCount")]
-        total: usize,
-    }
-    ctx.reply(&Out { set: page, total })
+    ctx.reply_page("CustomerGatewaySet", total, &page)
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::connection::allocate_health_check_ips;
-use super::query::{FilterIn, QuerySpec};
+use super::query::{Paging, QuerySpec};
 use super::{check_id_format, Ctx};
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -254,14 +254,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
         },
         ready_at_ms: Some(ready_at),
     };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "VpnGateway")]
-        gateway: &'a VpnGatewayInfo,
-    }
-    let body = ctx.reply(&Out {
-        gateway: &gateway.info,
-    })?;
+    let body = ctx.reply_one("VpnGateway", &gateway.info)?;
     ctx.world
         .region_mut(ctx.region)
         .gateways
@@ -275,12 +268,8 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 pub struct DescribeReq {
     #[serde(rename = "VpnGatewayIds")]
     ids: Option<Vec<String>>,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<u64>,
-    #[serde(rename = "Limit")]
-    limit: Option<u64>,
+    #[serde(flatten)]
+    paging: Paging<u64>,
 }
 
 const GATEWAY_FILTERS: &[&str] = &[
@@ -299,7 +288,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
         filter_names: GATEWAY_FILTERS,
         tag_filters: false,
     }
-    .parse(req.ids, req.filters, req.offset, req.limit)?;
+    .parse_paged(req.ids, req.paging)?;
     if let Some(ids) = &q.ids {
         for id in ids {
             check_id_format(
@@ -332,14 +321,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
             .collect(),
     };
     let (total, page) = q.page(items);
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "TotalCount")]
-        total: usize,
-        #[serde(rename = "VpnGatewaySet")]
-        set: Vec<&'a VpnGatewayInfo>,
-    }
-    ctx.reply(&Out { total, set: page })
+    ctx.reply_page("VpnGatewaySet", total, &page)
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::gateway::{find as find_gateway, require_available};
-use super::query::FilterIn;
+use super::query::Paging;
 use super::Ctx;
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -213,18 +213,14 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 pub struct DescribeReq {
     #[serde(rename = "VpnGatewayId")]
     gateway: String,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<i64>,
-    #[serde(rename = "Limit")]
-    limit: Option<i64>,
+    #[serde(flatten)]
+    paging: Paging<i64>,
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     find_gateway(region, "VpnGatewayId", &req.gateway)?;
-    let filters = req.filters.unwrap_or_default();
+    let filters = req.paging.filters.unwrap_or_default();
     for f in &filters {
         if !FILTERS.contains(&f.name.as_str()) {
             return Err(ApiError::new(
@@ -237,8 +233,8 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
             ));
         }
     }
-    let offset = req.offset.unwrap_or(0);
-    let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = req.paging.offset.unwrap_or(0);
+    let limit = req.paging.limit.unwrap_or(DEFAULT_LIMIT);
     if offset < 0 {
         return Err(ApiError::range(
             "Offset",
@@ -273,17 +269,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
         .take(usize::try_from(limit).unwrap_or(0))
         .cloned()
         .collect();
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "Routes")]
-        routes: &'a [GatewayRoute],
-        #[serde(rename = "TotalCount")]
-        total: usize,
-    }
-    ctx.reply(&Out {
-        routes: &page,
-        total,
-    })
+    ctx.reply_page("Routes", total, &page)
 }
 
 /// The routes of `gateway` named in a request: each must exist on it.

@@ -184,6 +184,25 @@ impl Ctx<'_> {
         self.reply(&Empty {})
     }
 
+    /// A response with one member: `{"NAME": value}` (a created object, a removed set).
+    pub fn reply_one<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> ApiResult<Vec<u8>> {
+        self.reply(&Members {
+            total: None,
+            name,
+            value,
+        })
+    }
+
+    /// A Describe* page: `{"TotalCount": total, "SET_NAME": page}`.
+    pub fn reply_page<T: Serialize + ?Sized>(
+        &self,
+        set_name: &str,
+        total: usize,
+        page: &T,
+    ) -> ApiResult<Vec<u8>> {
+        reply_page(self.request_id, set_name, total, page)
+    }
+
     pub fn task_latency_ms(&self) -> i64 {
         i64::try_from(self.settings.task_latency.as_millis()).unwrap_or(i64::MAX)
     }
@@ -191,6 +210,42 @@ impl Ctx<'_> {
     /// The time at which something started now finishes.
     pub fn deadline(&self) -> i64 {
         self.now_ms.saturating_add(self.task_latency_ms())
+    }
+}
+
+/// A Describe* page: `{"TotalCount": total, "SET_NAME": page}`, in the envelope of [`reply`].
+pub fn reply_page<T: Serialize + ?Sized>(
+    request_id: &str,
+    set_name: &str,
+    total: usize,
+    page: &T,
+) -> ApiResult<Vec<u8>> {
+    reply(
+        request_id,
+        &Members {
+            total: Some(total),
+            name: set_name,
+            value: page,
+        },
+    )
+}
+
+/// A response body of a `TotalCount` (for pages) and one named member.
+struct Members<'a, T: ?Sized> {
+    total: Option<usize>,
+    name: &'a str,
+    value: &'a T,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Members<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1 + usize::from(self.total.is_some())))?;
+        if let Some(total) = self.total {
+            m.serialize_entry("TotalCount", &total)?;
+        }
+        m.serialize_entry(self.name, self.value)?;
+        m.end()
     }
 }
 

@@ -21,6 +21,30 @@ pub struct FilterIn {
     pub values: Vec<String>,
 }
 
+/// The `Filters`, `Offset` and `Limit` members of a paged Describe* request (flattened into each action's
+/// request beside its ids member). `N` is the type the action's page documents for `Offset` and `Limit`:
+/// an integer, or a string for the VPC and route table actions.
+#[derive(Debug, Deserialize)]
+pub struct Paging<N> {
+    #[serde(rename = "Filters")]
+    pub filters: Option<Vec<FilterIn>>,
+    #[serde(rename = "Offset")]
+    pub offset: Option<N>,
+    #[serde(rename = "Limit")]
+    pub limit: Option<N>,
+}
+
+impl Paging<String> {
+    /// The string-typed `Offset` and `Limit` read as numbers.
+    pub fn numbers(self) -> ApiResult<Paging<u64>> {
+        Ok(Paging {
+            offset: parse_string_number("Offset", self.offset.as_deref())?,
+            limit: parse_string_number("Limit", self.limit.as_deref())?,
+            filters: self.filters,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct Query {
     pub ids: Option<Vec<String>>,
@@ -38,6 +62,11 @@ pub struct QuerySpec<'a> {
 }
 
 impl QuerySpec<'_> {
+    /// [`QuerySpec::parse`] of a request's ids member and its paging members.
+    pub fn parse_paged(&self, ids: Option<Vec<String>>, paging: Paging<u64>) -> ApiResult<Query> {
+        self.parse(ids, paging.filters, paging.offset, paging.limit)
+    }
+
     pub fn parse(
         &self,
         ids: Option<Vec<String>>,

@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-use super::query::{parse_string_number, FilterIn, QuerySpec};
+use super::query::{Paging, QuerySpec};
 use super::{check_id_format, Ctx};
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -195,12 +195,8 @@ pub fn modify_table(ctx: &mut Ctx<'_>, req: ModifyTableReq) -> ApiResult<Vec<u8>
 pub struct DescribeTablesReq {
     #[serde(rename = "RouteTableIds")]
     ids: Option<Vec<String>>,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<String>,
-    #[serde(rename = "Limit")]
-    limit: Option<String>,
+    #[serde(flatten)]
+    paging: Paging<String>,
     #[serde(rename = "NeedRouterInfo")]
     need_router_info: Option<bool>,
 }
@@ -214,14 +210,12 @@ const TABLE_FILTERS: &[&str] = &[
 ];
 
 pub fn describe_tables(ctx: &mut Ctx<'_>, req: DescribeTablesReq) -> ApiResult<Vec<u8>> {
-    let offset = parse_string_number("Offset", req.offset.as_deref())?;
-    let limit = parse_string_number("Limit", req.limit.as_deref())?;
     let q = QuerySpec {
         ids_param: "RouteTableIds",
         filter_names: TABLE_FILTERS,
         tag_filters: true,
     }
-    .parse(req.ids, req.filters, offset, limit)?;
+    .parse_paged(req.ids, req.paging.numbers()?)?;
     if let Some(ids) = &q.ids {
         for id in ids {
             check_id_format(
@@ -266,14 +260,7 @@ pub fn describe_tables(ctx: &mut Ctx<'_>, req: DescribeTablesReq) -> ApiResult<V
     } else {
         page
     };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "TotalCount")]
-        total: usize,
-        #[serde(rename = "RouteTableSet")]
-        set: Vec<&'a RouteTable>,
-    }
-    ctx.reply(&Out { total, set })
+    ctx.reply_page("RouteTableSet", total, &set)
 }
 
 /// A route in a request (every member optional: DeleteRoutes names routes by id alone).
@@ -626,12 +613,7 @@ pub fn delete_routes(ctx: &mut Ctx<'_>, req: DeleteRoutesReq) -> ApiResult<Vec<u
     for r in &removed {
         ctx.world.release_id(&r.item_id);
     }
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "RouteSet")]
-        set: &'a [RouteEntry],
-    }
-    ctx.reply(&Out { set: &removed })
+    ctx.reply_one("RouteSet", &removed)
 }
 
 #[derive(Deserialize)]

@@ -35,21 +35,15 @@ pub struct VendorIo {
 pub struct DescribeVendorsReq {}
 
 pub fn describe_vendors(ctx: &mut Ctx<'_>, _req: DescribeVendorsReq) -> ApiResult<Vec<u8>> {
-    #[derive(Serialize)]
-    struct Out {
-        #[serde(rename = "CustomerGatewayVendorSet")]
-        set: Vec<VendorIo>,
-    }
-    ctx.reply(&Out {
-        set: VENDORS
-            .iter()
-            .map(|(v, p, s)| VendorIo {
-                platform: p.to_string(),
-                software_version: s.to_string(),
-                vendor_name: v.to_string(),
-            })
-            .collect(),
-    })
+    let set: Vec<VendorIo> = VENDORS
+        .iter()
+        .map(|(v, p, s)| VendorIo {
+            platform: p.to_string(),
+            software_version: s.to_string(),
+            vendor_name: v.to_string(),
+        })
+        .collect();
+    ctx.reply_one("CustomerGatewayVendorSet", &set)
 }
 
 #[derive(Deserialize)]
@@ -110,12 +104,7 @@ pub fn download(ctx: &mut Ctx<'_>, req: DownloadReq) -> ApiResult<Vec<u8>> {
         ));
     }
     let text = render(vendor, region, &g.info, c, interface);
-    #[derive(Serialize)]
-    struct Out {
-        #[serde(rename = "CustomerGatewayConfiguration")]
-        text: String,
-    }
-    ctx.reply(&Out { text })
+    ctx.reply_one("CustomerGatewayConfiguration", &text)
 }
 
 /// What every rendering needs of the tunnel.

@@ -1,9 +1,9 @@
 //! CreateVpc, DescribeVpcs, DeleteVpc.
 
 use ipnet::Ipv4Net;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::query::{parse_string_number, FilterIn, QuerySpec};
+use super::query::{Paging, QuerySpec};
 use super::{check_id_format, Ctx};
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -115,12 +115,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>> {
         ipv6_cidr_blocks: Vec::new(),
         enable_route_vpc_publish_ipv6: req.enable_route_vpc_publish_ipv6.unwrap_or(false),
     };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "Vpc")]
-        vpc: &'a Vpc,
-    }
-    let body = ctx.reply(&Out { vpc: &vpc })?;
+    let body = ctx.reply_one("Vpc", &vpc)?;
     // Every VPC is born with its default route table.
     let table_id = ctx.world.new_id(ctx.rng, "rtb");
     let table = crate::world::main_route_table(&table_id, &id, &vpc.created_time);
@@ -134,12 +129,8 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateVpcReq) -> ApiResult<Vec<u8>> {
 pub struct DescribeVpcsReq {
     #[serde(rename = "VpcIds")]
     ids: Option<Vec<String>>,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<String>,
-    #[serde(rename = "Limit")]
-    limit: Option<String>,
+    #[serde(flatten)]
+    paging: Paging<String>,
 }
 
 const VPC_FILTERS: &[&str] = &[
@@ -153,14 +144,12 @@ const VPC_FILTERS: &[&str] = &[
 ];
 
 pub fn describe(ctx: &mut Ctx<'_>, req: DescribeVpcsReq) -> ApiResult<Vec<u8>> {
-    let offset = parse_string_number("Offset", req.offset.as_deref())?;
-    let limit = parse_string_number("Limit", req.limit.as_deref())?;
     let q = QuerySpec {
         ids_param: "VpcIds",
         filter_names: VPC_FILTERS,
         tag_filters: true,
     }
-    .parse(req.ids, req.filters, offset, limit)?;
+    .parse_paged(req.ids, req.paging.numbers()?)?;
     if let Some(ids) = &q.ids {
         for id in ids {
             check_id_format("VpcIds", id, "vpc", codes::INVALID_VPC_ID_MALFORMED)?;
@@ -188,14 +177,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeVpcsReq) -> ApiResult<Vec<u8>> {
             .collect(),
     };
     let (total, page) = q.page(items);
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "TotalCount")]
-        total: usize,
-        #[serde(rename = "VpcSet")]
-        set: Vec<&'a Vpc>,
-    }
-    ctx.reply(&Out { total, set: page })
+    ctx.reply_page("VpcSet", total, &page)
 }
 
 #[derive(Deserialize)]

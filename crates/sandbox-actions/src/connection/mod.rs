@@ -7,10 +7,10 @@ mod rules;
 mod settings;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::query::{FilterIn, QuerySpec};
+use super::query::{Paging, QuerySpec};
 use super::{check_id_format, customer_gateway, gateway, Ctx};
 use crate::clock;
 use crate::error::{codes, ApiError, ApiResult};
@@ -235,12 +235,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
     )?;
     conn.id = ctx.world.new_id(ctx.rng, "vpnx");
     start_task(ctx, TaskKind::CreateVpnConnection, &conn.id)?;
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "VpnConnection")]
-        conn: &'a VpnConnection,
-    }
-    let body = ctx.reply(&Out { conn: &conn })?;
+    let body = ctx.reply_one("VpnConnection", &conn)?;
     let region = ctx.world.region_mut(ctx.region);
     if let Some(r) = route {
         region.connection_routes.insert(conn.id.clone(), r);
@@ -253,12 +248,8 @@ pub fn create(ctx: &mut Ctx<'_>, req: CreateReq) -> ApiResult<Vec<u8>> {
 pub struct DescribeReq {
     #[serde(rename = "VpnConnectionIds")]
     ids: Option<Vec<String>>,
-    #[serde(rename = "Filters")]
-    filters: Option<Vec<FilterIn>>,
-    #[serde(rename = "Offset")]
-    offset: Option<u64>,
-    #[serde(rename = "Limit")]
-    limit: Option<u64>,
+    #[serde(flatten)]
+    paging: Paging<u64>,
 }
 
 const CONNECTION_FILTERS: &[&str] = &[
@@ -275,7 +266,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
         filter_names: CONNECTION_FILTERS,
         tag_filters: false,
     }
-    .parse(req.ids, req.filters, req.offset, req.limit)?;
+    .parse_paged(req.ids, req.paging)?;
     if let Some(ids) = &q.ids {
         for id in ids {
             check_id_format("VpnConnectionIds", id, "vpnx", codes::IPV_MALFORMED)?;
@@ -340,15 +331,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: DescribeReq) -> ApiResult<Vec<u8>> {
             .filter_map(|p| region.rendered_connection_cached(*p))
             .collect()
     };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(rename = "TotalCount")]
-        total: usize,
-        #[serde(rename = "VpnConnectionSet")]
-        set: Vec<&'a RawValue>,
-    }
-    let body = Out { total, set };
-    super::reply(ctx.request_id, &body)
+    super::reply_page(ctx.request_id, "VpnConnectionSet", total, &set)
 }
 
 #[derive(Deserialize)]
