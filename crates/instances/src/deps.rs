@@ -55,6 +55,32 @@ const WHOLE: Want<'static> = Want {
     keys: false,
 };
 
+impl<'e> Env<'e> {
+    /// The module's own scope: no `each`, `count` or `for` variable.
+    fn root(sc: &'e Scope<'e>) -> Env<'e> {
+        Env {
+            sc,
+            valued: &[],
+            opaque: &[],
+            instance: false,
+        }
+    }
+}
+
+impl Want<'_> {
+    /// Appends what is wanted to the static `path` reached so far: when that path is `full`
+    /// (every step known), the wanted part lies below it, and its keys are wanted as they were;
+    /// otherwise the whole of what `path` reaches is wanted. Returns whether keys are wanted.
+    fn below(&self, path: &mut Vec<Value>, full: bool) -> bool {
+        if full {
+            path.extend(self.path.iter().cloned());
+            self.keys
+        } else {
+            false
+        }
+    }
+}
+
 /// What the tracer reads of the evaluation session it runs in.
 pub(crate) struct Session<'s> {
     pub cfg: &'s Loaded,
@@ -119,12 +145,7 @@ impl<'s> Tracer<'s> {
             instance: true,
         };
         let root = Scope::root();
-        let root_env = Env {
-            sc: &root,
-            valued: &[],
-            opaque: &[],
-            instance: false,
-        };
+        let root_env = Env::root(&root);
         if let Some(c) = &block.count {
             t.trace(c, root_env, WHOLE);
         }
@@ -245,12 +266,7 @@ impl<'s> Tracer<'s> {
         base_env: Env<'_>,
     ) {
         let (mut path, full) = self.static_path(ops, env);
-        let keys = if full {
-            path.extend(want.path.iter().cloned());
-            want.keys
-        } else {
-            false
-        };
+        let keys = want.below(&mut path, full);
         self.trace(base, base_env, Want { path: &path, keys });
     }
 
@@ -441,23 +457,13 @@ impl<'s> Tracer<'s> {
                     return;
                 };
                 let root = Scope::root();
-                let root_env = Env {
-                    sc: &root,
-                    valued: &[],
-                    opaque: &[],
-                    instance: false,
-                };
+                let root_env = Env::root(&root);
                 match self.each_key.clone() {
                     Some(k) => {
                         let (rest_path, full) = self.static_path(&ops[1..], env);
                         let mut path = vec![k];
                         path.extend(rest_path);
-                        let keys = if full {
-                            path.extend(want.path.iter().cloned());
-                            want.keys
-                        } else {
-                            false
-                        };
+                        let keys = want.below(&mut path, full);
                         self.trace(fe, root_env, Want { path: &path, keys });
                     }
                     None => self.trace(fe, root_env, WHOLE),
@@ -473,19 +479,9 @@ impl<'s> Tracer<'s> {
                     return;
                 }
                 let root = Scope::root();
-                let root_env = Env {
-                    sc: &root,
-                    valued: &[],
-                    opaque: &[],
-                    instance: false,
-                };
+                let root_env = Env::root(&root);
                 let (mut path, full) = self.static_path(&ops[1..], env);
-                let keys = if full {
-                    path.extend(want.path.iter().cloned());
-                    want.keys
-                } else {
-                    false
-                };
+                let keys = want.below(&mut path, full);
                 if path.is_empty() && !keys {
                     let session = self.session;
                     let deps = session.local_deps(li, || {
