@@ -362,6 +362,22 @@ fn find_connection<'a>(
     })
 }
 
+/// The connection `id` (parameter `VpnConnectionId`), which must be one of `gateway_id`'s.
+fn find_on_gateway<'a>(
+    region: Option<&'a Region>,
+    gateway_id: &str,
+    id: &str,
+) -> ApiResult<&'a VpnConnection> {
+    let conn = find_connection(region, "VpnConnectionId", id)?;
+    if conn.gateway_id != gateway_id {
+        return Err(ApiError::new(
+            codes::RESOURCE_NOT_FOUND,
+            format!("The VPN connection `{id}` does not belong to the VPN gateway `{gateway_id}`."),
+        ));
+    }
+    Ok(conn)
+}
+
 pub fn modify(ctx: &mut Ctx<'_>, req: ModifyReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     let current = find_connection(region, "VpnConnectionId", &req.id)?;
@@ -478,16 +494,7 @@ pub struct DeleteReq {
 pub fn delete(ctx: &mut Ctx<'_>, req: DeleteReq) -> ApiResult<Vec<u8>> {
     let region = ctx.world.region(ctx.region);
     gateway::find(region, "VpnGatewayId", &req.gateway_id)?;
-    let conn = find_connection(region, "VpnConnectionId", &req.id)?;
-    if conn.gateway_id != req.gateway_id {
-        return Err(ApiError::new(
-            codes::RESOURCE_NOT_FOUND,
-            format!(
-                "The VPN connection `{}` does not belong to the VPN gateway `{}`.",
-                req.id, req.gateway_id
-            ),
-        ));
-    }
+    let conn = find_on_gateway(region, &req.gateway_id, &req.id)?;
     if conn.state != ConnectionState::Available {
         return Err(ApiError::new(
             codes::UO_DELETE_VPN_CONN_INVALID_STATE,
@@ -552,16 +559,7 @@ pub fn reset(ctx: &mut Ctx<'_>, req: ResetReq) -> ApiResult<Vec<u8>> {
                 format!("The VPN gateway `{}` does not exist.", req.gateway_id),
             )
         })?;
-    let conn = find_connection(region, "VpnConnectionId", &req.id)?;
-    if conn.gateway_id != req.gateway_id {
-        return Err(ApiError::new(
-            codes::RESOURCE_NOT_FOUND,
-            format!(
-                "The VPN connection `{}` does not belong to the VPN gateway `{}`.",
-                req.id, req.gateway_id
-            ),
-        ));
-    }
+    let conn = find_on_gateway(region, &req.gateway_id, &req.id)?;
     if gw.info.state != crate::world::model::GatewayState::Available {
         return Err(ApiError::new(
             codes::UO_INVALID_STATE,
