@@ -88,6 +88,30 @@ impl Run {
     pub fn success(&self) -> &Self {
         self.expect_code(0)
     }
+
+    /// Panics with the whole stdout unless it contains `needle`.
+    #[track_caller]
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "{needle:?} not in the stdout of `tunnelform {}`:\n{}",
+            self.args.join(" "),
+            self.stdout
+        );
+        self
+    }
+
+    /// Panics with the whole stderr unless it contains `needle`.
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "{needle:?} not in the stderr of `tunnelform {}`:\n{}",
+            self.args.join(" "),
+            self.stderr
+        );
+        self
+    }
 }
 
 fn from_output(args: Vec<String>, out: Output) -> Run {

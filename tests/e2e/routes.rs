@@ -136,7 +136,7 @@ fn a_whole_site_carries_traffic_after_one_apply() {
     w.config(&site(20, "tencentcloud_vpn_gateway.gw.id"));
     let r = w.apply(&[]);
     r.success();
-    assert!(r.stdout.contains("Resources: 26 added"), "{}", r.stdout);
+    r.expect_stdout("Resources: 26 added");
     assert!(!r.stdout.contains(PSK) && !r.stderr.contains(PSK));
     let cloud = sb.cloud();
     let gw = w.state_id("tencentcloud_vpn_gateway.gw");
@@ -229,11 +229,7 @@ fn routes_changed_in_the_console_are_drift_and_an_extra_route_is_left_alone() {
     let p = w.plan(&["--detailed-exitcode"]);
     p.expect_code(2);
     for needle in [ENTRY, "disabled", GW_ROUTE, "1 to add, 1 to change"] {
-        assert!(
-            p.stdout.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stdout
-        );
+        p.expect_stdout(needle);
     }
     w.apply(&[]).success();
     w.assert_no_changes(&[]);
@@ -259,7 +255,7 @@ fn routes_changed_in_the_console_are_drift_and_an_extra_route_is_left_alone() {
     w.assert_no_changes(&[]);
     let bad = w.tf(&["import", ENTRY, "rtb-12345678", "--dir", "cfg"]);
     bad.expect_code(1);
-    assert!(bad.stderr.contains("<route id>.<rtb-id>"), "{}", bad.stderr);
+    bad.expect_stderr("<route id>.<rtb-id>");
 }
 
 #[test]
@@ -299,7 +295,7 @@ fn an_extra_route_in_a_managed_table_is_reported_as_not_owned_and_never_deleted(
         "tencentcloud_route_table.app ({app}) holds tencentcloud_route_table_entry {extra}, not owned by tunnelform"
     );
     assert!(p.stdout.contains(&line), "{line:?} not in:\n{}", p.stdout);
-    assert!(p.stdout.contains("never deletes them"), "{}", p.stdout);
+    p.expect_stdout("never deletes them");
     // The owned entries of the same table are not reported.
     let owned = w.state_id("tencentcloud_route_table_entry.app[\"172.20.0.0/24\"]");
     assert!(!p.stdout.contains(&owned), "{}", p.stdout);
@@ -322,7 +318,7 @@ fn an_extra_route_in_a_managed_table_is_reported_as_not_owned_and_never_deleted(
     // Apply and destroy-free re-plan leave it in place and keep reporting it.
     let a = w.apply(&[]);
     a.success();
-    assert!(a.stdout.contains(&line), "{}", a.stdout);
+    a.expect_stdout(&line);
     assert!(table_of(&cloud, &app)
         .route_set
         .iter()
@@ -362,11 +358,7 @@ fn a_destination_moves_to_another_next_hop_in_one_apply() {
     w.config(&site(1, "\"10.0.3.7\""));
     let r = w.apply(&[]);
     r.success();
-    assert!(
-        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout("1 added, 0 changed, 1 destroyed");
     assert_ne!(w.state_id(ENTRY), before);
     let main = main_table(&sb.cloud());
     let to_dc: Vec<&Route> = main
@@ -411,11 +403,7 @@ resource "tencentcloud_route_table_entry" "b" {
         "cfg/main.tf:18:28",
         "(vpngw-...)",
     ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(needle);
     }
     w.config(&tf.replace("\"10.0.0.6\"", "\"vpngw-12345678\""));
     let p = w.plan(&[]);
@@ -426,11 +414,7 @@ resource "tencentcloud_route_table_entry" "b" {
         "tencentcloud_route_table_entry.b",
         "cfg/main.tf:16:",
     ] {
-        assert!(
-            p.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(needle);
     }
     assert_eq!(sb.write_request_count(), 0);
 }
@@ -555,11 +539,7 @@ fn a_tunnel_keeps_its_route_as_planned_and_a_changed_route_replaces_it() {
         "route",
         "Plan: 1 to add, 0 to change, 1 to destroy.",
     ] {
-        assert!(
-            p.stdout.contains(needle),
-            "{needle:?} not in:\n{}",
-            p.stdout
-        );
+        p.expect_stdout(needle);
     }
     w.apply(&[]).success();
     let second = w.state_id(TUNNEL);
@@ -576,12 +556,7 @@ fn a_tunnel_keeps_its_route_as_planned_and_a_changed_route_replaces_it() {
     w.config(&tunnel_with_route("", "StaticRoute"));
     let p = w.plan(&["--detailed-exitcode"]);
     p.expect_code(2);
-    assert!(
-        p.stdout
-            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
-        "{}",
-        p.stdout
-    );
+    p.expect_stdout("Plan: 1 to add, 0 to change, 1 to destroy.");
 }
 
 #[test]
@@ -611,12 +586,7 @@ fn an_imported_tunnel_takes_the_configured_route_without_a_change() {
     ));
     let p = w.plan(&["--detailed-exitcode"]);
     p.expect_code(2);
-    assert!(
-        p.stdout
-            .contains("tencentcloud_vpn_connection.t must be replaced"),
-        "{}",
-        p.stdout
-    );
+    p.expect_stdout("tencentcloud_vpn_connection.t must be replaced");
 }
 
 #[test]
@@ -632,11 +602,7 @@ fn a_route_on_a_policy_tunnel_or_inside_the_vpc_fails_the_plan_before_any_write(
         "route_type = \"StaticRoute\"".to_string(),
         location(&tf, "route {"),
     ] {
-        assert!(
-            p.stderr.contains(&needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(&needle);
     }
     // vpc-sandbox1 is 10.0.0.0/16.
     let tf = tunnel_with_route(&route_block("10.0.8.0/24", 0), "StaticRoute");
@@ -648,11 +614,7 @@ fn a_route_on_a_policy_tunnel_or_inside_the_vpc_fails_the_plan_before_any_write(
         "10.0.0.0/16".to_string(),
         location(&tf, "\"10.0.8.0/24\""),
     ] {
-        assert!(
-            p.stderr.contains(&needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(&needle);
     }
     assert_eq!(sb.write_request_count(), 0);
 }
@@ -706,11 +668,7 @@ resource "tencentcloud_route_table_entry" "outside" {
         location(tf, "\"10.0.200.0/24\""),
         "InvalidParameterValue.VpcCidrConflict".to_string(),
     ] {
-        assert!(
-            p.stderr.contains(&needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(&needle);
     }
     assert!(!p.stderr.contains("192.168.0.0/24"), "{}", p.stderr);
 
@@ -740,11 +698,7 @@ resource "tencentcloud_vpn_gateway_route" "to_dc" {
         "route_type is \"Policy\"".to_string(),
         location(&tf, "tencentcloud_vpn_connection.t.id"),
     ] {
-        assert!(
-            p.stderr.contains(&needle),
-            "{needle:?} not in:\n{}",
-            p.stderr
-        );
+        p.expect_stderr(&needle);
     }
     assert_eq!(sb.write_request_count(), 0);
 }
@@ -921,7 +875,7 @@ resource "tencentcloud_vpn_gateway_route" "to_dc" {{
         "cfg",
     ]);
     r.success();
-    assert!(r.stdout.contains("Migrated 3 object(s)"), "{}", r.stdout);
+    r.expect_stdout("Migrated 3 object(s)");
     assert_eq!(sb.write_request_count(), writes);
     let ids = w.state_ids();
     assert_eq!(ids["tencentcloud_route_table.app"], rtb);
@@ -1027,7 +981,7 @@ fn each_tables_and_each_gateways_new_routes_go_in_one_call_without_reading_them_
     let planned: Vec<u64> = READS.iter().map(|a| calls(&sb, a)).collect();
     let r = w.apply(&["--parallelism", "2"]);
     r.success();
-    assert!(r.stdout.contains("Resources: 200 added"), "{}", r.stdout);
+    r.expect_stdout("Resources: 200 added");
     for action in ["CreateRoutes", "CreateVpnGatewayRoutes"] {
         assert_eq!(calls(&sb, action), 2, "{action}: {}", sb.stats());
     }
