@@ -30,6 +30,7 @@ mod plan_rules;
 mod projects;
 mod refactor;
 mod reliability;
+mod replace_triggers;
 mod reset;
 mod routes;
 mod sandbox;

@@ -309,9 +309,8 @@ fn header_tf(layout: &Layout, shape: Shape) -> String {
         .replace("DPD_TIMEOUT", &DPD_TIMEOUT.to_string())
 }
 
-/// `locals.tf`: the three maps the resources iterate over.
-pub fn locals_tf(layout: &Layout) -> String {
-    let mut s = String::with_capacity(layout.tunnels * 64 + 1024);
+/// The start of both shapes' `locals.tf`: the VPC and the gateways map's entries (left open).
+fn locals_head(s: &mut String, layout: &Layout) {
     s.push_str("locals {\n");
     let _ = writeln!(s, "  vpc_id = \"{VPC_ID}\"\n");
     s.push_str("  gateways = {\n");
@@ -323,6 +322,12 @@ pub fn locals_tf(layout: &Layout) -> String {
             gateway_cidr(layout, g)
         );
     }
+}
+
+/// `locals.tf`: the three maps the resources iterate over.
+pub fn locals_tf(layout: &Layout) -> String {
+    let mut s = String::with_capacity(layout.tunnels * 64 + 1024);
+    locals_head(&mut s, layout);
     s.push_str("  }\n\n  offices = {\n");
     for c in 0..layout.customer_gateways {
         let _ = writeln!(
@@ -356,17 +361,7 @@ pub fn module_locals_tf(layout: &Layout) -> String {
         per_office[layout.tunnel(i).1].push(i);
     }
     let mut s = String::with_capacity(layout.tunnels * 80 + 1024);
-    s.push_str("locals {\n");
-    let _ = writeln!(s, "  vpc_id = \"{VPC_ID}\"\n");
-    s.push_str("  gateways = {\n");
-    for g in 0..layout.gateways() {
-        let _ = writeln!(
-            s,
-            "    {} = {{ cidr = \"{}\" }}",
-            gateway_key(layout, g),
-            gateway_cidr(layout, g)
-        );
-    }
+    locals_head(&mut s, layout);
     s.push_str("  }\n\n  sites = {\n");
     for (c, tunnels) in per_office.iter().enumerate() {
         let _ = writeln!(

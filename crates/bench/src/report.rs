@@ -103,6 +103,70 @@ pub struct ApplyRuns {
     pub timeline: Vec<(String, f64, f64, u64)>,
 }
 
+/// The wall times of the runs.
+pub fn walls(samples: &[Sample]) -> Vec<f64> {
+    samples.iter().map(|x| x.wall).collect()
+}
+
+/// The shortest and the longest of `walls`.
+pub fn min_max(walls: &[f64]) -> (f64, f64) {
+    (
+        walls.iter().copied().fold(f64::INFINITY, f64::min),
+        walls.iter().copied().fold(0.0, f64::max),
+    )
+}
+
+/// ` --parallelism P`, or that tunnelform's default was used.
+fn parallelism_note(parallelism: Option<usize>) -> String {
+    match parallelism {
+        Some(p) => format!(" --parallelism {p}"),
+        None => " (default --parallelism)".into(),
+    }
+}
+
+/// The table of an apply benchmark against its lower bound (`bound` seconds): median wall,
+/// range, bound, ratio, peak RSS and the rate-limit errors of each run.
+pub fn bound_table(samples: &[Sample], calls: &[Stats], bound: f64) -> String {
+    let walls = walls(samples);
+    let rss: Vec<u64> = samples.iter().map(|x| x.rss_kib).collect();
+    let rle: Vec<u64> = calls.iter().map(Stats::rate_limited).collect();
+    let m = median(&walls);
+    let (min, max) = min_max(&walls);
+    let mut s = String::from("| wall (median) | min..max | lower bound | ratio | peak RSS | RequestLimitExceeded (per run) |\n|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        s,
+        "| {} | {:.1}..{:.1} s | {} | {:.2}x | {:.1} MB | {} |\n",
+        secs(m),
+        min,
+        max,
+        secs(bound),
+        m / bound,
+        mb(median_u64(&rss)),
+        rle.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s
+}
+
+/// "Where the time goes" of the last run: its calls against the documented limits, and the
+/// errors returned.
+fn where_the_time_goes(r: &ApplyRuns) -> String {
+    let mut s = String::new();
+    if let Some(c) = r.calls.last() {
+        let (floor, action) = calls_floor(c);
+        let _ = writeln!(
+            s,
+            "Where the time goes (last run): the calls made need at least {} at the documented limits, set by {action}.\n\n{}",
+            secs(floor),
+            calls_table(c)
+        );
+        let _ = writeln!(s, "Errors returned: {}.\n", c.errors_line());
+    }
+    s
+}
+
 /// "Timeline of the last run" paragraph.
 fn timeline_md(r: &ApplyRuns) -> String {
     if r.timeline.is_empty() {
@@ -198,7 +262,8 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
     let mut s = h.line(runs);
     s.push_str("| shape | N tunnels | G gateways | C cust. gw | wall (median) | min..max | peak RSS | CPU (user+sys) | API calls | target calls | rate-limit floor |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in results {
-        let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
+        let walls = walls(&r.samples);
+        let (min, max) = min_max(&walls);
         let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
         let cpu: Vec<f64> = r.samples.iter().map(|x| x.cpu).collect();
         let calls = r.calls.first().map(|c| c.total_requests()).unwrap_or(0);
@@ -210,8 +275,8 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
             r.layout.gateways(),
             r.layout.customer_gateways,
             secs(median(&walls)),
-            walls.iter().copied().fold(f64::INFINITY, f64::min),
-            walls.iter().copied().fold(0.0, f64::max),
+            min,
+            max,
             mb(median_u64(&rss)),
             secs(median(&cpu)),
             calls,
@@ -219,20 +284,11 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
             secs(r.refresh_floor),
         );
     }
-    s.push_str("\nAPI calls by action (one plan run; identical in every run unless said):\n\n");
-    for r in results {
-        let first = r.calls.first().cloned().unwrap_or_default();
-        let same = r.calls.iter().all(|c| c.requests == first.requests);
-        let _ = writeln!(
-            s,
-            "- {} N={}: {}; errors: {}{}",
-            r.shape.name(),
-            r.layout.tunnels,
-            first.requests_line(),
-            first.errors_line(),
-            if same { "" } else { " (varied between runs)" }
-        );
-    }
+    s.push_str(&calls_by_action_md(
+        results
+            .iter()
+            .map(|r| (r.shape, r.layout.tunnels, r.calls.as_slice())),
+    ));
     s.push_str("\nSetup (untimed: tunnelform's engine in a setup-worker process against an unthrottled setup sandbox, see above): ");
     let setups: Vec<String> = results
         .iter()
@@ -268,6 +324,28 @@ pub fn plan_noop_md(h: &Header, results: &[PlanNoop]) -> String {
     }
     if !any {
         s.push_str("Target (N=10,000 under 1.5 s): not measured in this run.\n");
+    }
+    s
+}
+
+/// "API calls by action" of the plan benchmarks: each measurement's calls in its first run,
+/// and whether the other runs made different ones.
+fn calls_by_action_md<'a>(rows: impl Iterator<Item = (Shape, usize, &'a [Stats])>) -> String {
+    let mut s = String::from(
+        "\nAPI calls by action (one plan run; identical in every run unless said):\n\n",
+    );
+    for (shape, tunnels, calls) in rows {
+        let first = calls.first().cloned().unwrap_or_default();
+        let same = calls.iter().all(|c| c.requests == first.requests);
+        let _ = writeln!(
+            s,
+            "- {} N={}: {}; errors: {}{}",
+            shape.name(),
+            tunnels,
+            first.requests_line(),
+            first.errors_line(),
+            if same { "" } else { " (varied between runs)" }
+        );
     }
     s
 }
@@ -321,7 +399,8 @@ pub fn plan_first_md(h: &Header, results: &[PlanFirst]) -> String {
     let mut s = h.line(runs);
     s.push_str("| shape | N tunnels | objects to create | wall (median) | min..max | peak RSS | CPU (user+sys) | API calls | rate-limit floor of those calls |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in results {
-        let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
+        let walls = walls(&r.samples);
+        let (min, max) = min_max(&walls);
         let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
         let cpu: Vec<f64> = r.samples.iter().map(|x| x.cpu).collect();
         let first = r.calls.first().cloned().unwrap_or_default();
@@ -332,28 +411,19 @@ pub fn plan_first_md(h: &Header, results: &[PlanFirst]) -> String {
             r.layout.tunnels,
             r.layout.objects(),
             secs(median(&walls)),
-            walls.iter().copied().fold(f64::INFINITY, f64::min),
-            walls.iter().copied().fold(0.0, f64::max),
+            min,
+            max,
             mb(median_u64(&rss)),
             secs(median(&cpu)),
             first.total_requests(),
             secs(calls_floor(&first).0),
         );
     }
-    s.push_str("\nAPI calls by action (one plan run; identical in every run unless said):\n\n");
-    for r in results {
-        let first = r.calls.first().cloned().unwrap_or_default();
-        let same = r.calls.iter().all(|c| c.requests == first.requests);
-        let _ = writeln!(
-            s,
-            "- {} N={}: {}; errors: {}{}",
-            r.shape.name(),
-            r.layout.tunnels,
-            first.requests_line(),
-            first.errors_line(),
-            if same { "" } else { " (varied between runs)" }
-        );
-    }
+    s.push_str(&calls_by_action_md(
+        results
+            .iter()
+            .map(|r| (r.shape, r.layout.tunnels, r.calls.as_slice())),
+    ));
     s.push('\n');
     s.push_str(&same_calls_md(
         results
@@ -406,34 +476,15 @@ pub fn apply_create_shapes_md(h: &Header, runs: &[ApplyRuns], b: &CreateBound) -
 
 pub fn apply_create_md(h: &Header, r: &ApplyRuns, b: &CreateBound) -> String {
     let mut s = h.line(r.samples.len());
-    let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
-    let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
     let rle: Vec<u64> = r.calls.iter().map(Stats::rate_limited).collect();
-    let m = median(&walls);
+    let m = median(&walls(&r.samples));
     let _ = writeln!(
         s,
         "{}; `tunnelform apply --auto-approve`{}.\n",
         r.layout.describe(),
-        match r.parallelism {
-            Some(p) => format!(" --parallelism {p}"),
-            None => " (default --parallelism)".into(),
-        }
+        parallelism_note(r.parallelism)
     );
-    s.push_str("| wall (median) | min..max | lower bound | ratio | peak RSS | RequestLimitExceeded (per run) |\n|---:|---:|---:|---:|---:|---:|\n");
-    let _ = writeln!(
-        s,
-        "| {} | {:.1}..{:.1} s | {} | {:.2}x | {:.1} MB | {} |\n",
-        secs(m),
-        walls.iter().copied().fold(f64::INFINITY, f64::min),
-        walls.iter().copied().fold(0.0, f64::max),
-        secs(b.total),
-        m / b.total,
-        mb(median_u64(&rss)),
-        rle.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    s.push_str(&bound_table(&r.samples, &r.calls, b.total));
     let _ = writeln!(
         s,
         "Bound: first gateway AVAILABLE at {}, last at {}; last CreateVpnConnection at {}; + 1 task = {}. Confirming every task with its own DescribeVpcTaskResult (20/s) would need {}.\n",
@@ -453,16 +504,7 @@ pub fn apply_create_md(h: &Header, r: &ApplyRuns, b: &CreateBound) -> String {
             format!("MISSED ({} in total)", rle.iter().sum::<u64>())
         }
     );
-    if let Some(c) = r.calls.last() {
-        let (floor, action) = calls_floor(c);
-        let _ = writeln!(
-            s,
-            "Where the time goes (last run): the calls made need at least {} at the documented limits, set by {action}.\n\n{}",
-            secs(floor),
-            calls_table(c)
-        );
-        let _ = writeln!(s, "Errors returned: {}.\n", c.errors_line());
-    }
+    s.push_str(&where_the_time_goes(r));
     s.push_str(&timeline_md(r));
     if !r.note.is_empty() {
         let _ = writeln!(s, "{}", r.note);
@@ -472,34 +514,14 @@ pub fn apply_create_md(h: &Header, r: &ApplyRuns, b: &CreateBound) -> String {
 
 pub fn apply_modify_md(h: &Header, r: &ApplyRuns, b: &ModifyBound) -> String {
     let mut s = h.line(r.samples.len());
-    let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
-    let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
-    let rle: Vec<u64> = r.calls.iter().map(Stats::rate_limited).collect();
-    let m = median(&walls);
+    let m = median(&walls(&r.samples));
     let _ = writeln!(
         s,
         "{}; `dpd_timeout` changed (30 <-> 45 in `bench.auto.tfvars`) on every tunnel; `tunnelform apply --auto-approve`{}.\n",
         r.layout.describe(),
-        match r.parallelism {
-            Some(p) => format!(" --parallelism {p}"),
-            None => " (default --parallelism)".into(),
-        }
+        parallelism_note(r.parallelism)
     );
-    s.push_str("| wall (median) | min..max | lower bound | ratio | peak RSS | RequestLimitExceeded (per run) |\n|---:|---:|---:|---:|---:|---:|\n");
-    let _ = writeln!(
-        s,
-        "| {} | {:.1}..{:.1} s | {} | {:.2}x | {:.1} MB | {} |\n",
-        secs(m),
-        walls.iter().copied().fold(f64::INFINITY, f64::min),
-        walls.iter().copied().fold(0.0, f64::max),
-        secs(b.total),
-        m / b.total,
-        mb(median_u64(&rss)),
-        rle.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    s.push_str(&bound_table(&r.samples, &r.calls, b.total));
     let _ = writeln!(
         s,
         "Bound: refresh {} + {} ModifyVpnConnectionAttribute at 20/s ({}) = {}.\n",
@@ -513,16 +535,7 @@ pub fn apply_modify_md(h: &Header, r: &ApplyRuns, b: &ModifyBound) -> String {
         "Target: wall within 1.15x of the bound: {}.\n",
         verdict(m, 1.15 * b.total, "s")
     );
-    if let Some(c) = r.calls.last() {
-        let (floor, action) = calls_floor(c);
-        let _ = writeln!(
-            s,
-            "Where the time goes (last run): the calls made need at least {} at the documented limits, set by {action}.\n\n{}",
-            secs(floor),
-            calls_table(c)
-        );
-        let _ = writeln!(s, "Errors returned: {}.\n", c.errors_line());
-    }
+    s.push_str(&where_the_time_goes(r));
     s.push_str(&timeline_md(r));
     if !r.note.is_empty() {
         let _ = writeln!(s, "{}", r.note);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 
 use crate::proc::{self, command, run_measured, Sandbox, Stats, StatsPoller};
-use crate::report::{self, median, median_u64, secs, verdict, Header, Sample};
+use crate::report::{self, median, secs, verdict, Header, Sample};
 use crate::Ctx;
 
 /// The sizes of the routes benchmark.
@@ -402,31 +402,14 @@ pub fn bench_routes(ctx: &Ctx, layout: RoutesLayout) -> Result<RoutesRuns> {
 pub fn routes_md(h: &Header, r: &RoutesRuns) -> String {
     let b = routes_bound(&r.layout, &RoutesLimits::default());
     let mut s = h.line(r.samples.len());
-    let walls: Vec<f64> = r.samples.iter().map(|x| x.wall).collect();
-    let rss: Vec<u64> = r.samples.iter().map(|x| x.rss_kib).collect();
-    let rle: Vec<u64> = r.calls.iter().map(Stats::rate_limited).collect();
-    let m = median(&walls);
+    let m = median(&report::walls(&r.samples));
     let _ = writeln!(
         s,
         "{}; the gateways, customer gateways and tunnels created first by an untimed apply (median {}), then `tunnelform apply --auto-approve` adding the routes is timed.\n",
         r.layout.describe(),
         secs(median(&r.setup_secs))
     );
-    s.push_str("| wall (median) | min..max | lower bound | ratio | peak RSS | RequestLimitExceeded (per run) |\n|---:|---:|---:|---:|---:|---:|\n");
-    let _ = writeln!(
-        s,
-        "| {} | {:.1}..{:.1} s | {} | {:.2}x | {:.1} MB | {} |\n",
-        secs(m),
-        walls.iter().copied().fold(f64::INFINITY, f64::min),
-        walls.iter().copied().fold(0.0, f64::max),
-        secs(b.total),
-        m / b.total,
-        report::mb(median_u64(&rss)),
-        rle.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    s.push_str(&report::bound_table(&r.samples, &r.calls, b.total));
     let _ = writeln!(
         s,
         "Bound: last CreateRouteTable at {} (20/s); {} CreateRoutes (at most 100 routes per call, 100/s, each after its table), the last at {}; {} CreateVpnGatewayRoutes (20/s), the last at {}; bound {}. With one route per call (the Terraform provider's way) it would be {}.\n",

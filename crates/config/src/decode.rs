@@ -33,6 +33,7 @@ use tunnelform_instances::vars::{Resolver, ValidationRule, VariableDecl};
 
 mod module;
 mod refactor;
+mod triggers;
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
     "terraform",
@@ -1457,6 +1458,7 @@ impl Decoder {
             self.error(d, fe.name_span);
         }
         let mut lifecycle = Lifecycle::default();
+        let mut triggers = Vec::new();
         for inner in &b.body.blocks {
             if inner.kind == "lifecycle" {
                 if mode == Mode::Data {
@@ -1465,6 +1467,8 @@ impl Decoder {
                     self.error(d, inner.kind_span);
                 } else {
                     lifecycle = self.decode_lifecycle(inner, kind.schema());
+                    let own = self.scope.resource_name(&name);
+                    triggers = self.replace_triggered_by(inner, (&type_name, &own));
                 }
             }
         }
@@ -1493,6 +1497,7 @@ impl Decoder {
             explicit_deps: Vec::new(),
             static_expansion: None,
             lifecycle,
+            triggers,
             body,
         });
         self.depends_raw.push(depends);
@@ -1543,15 +1548,17 @@ impl Decoder {
                         self.const_bool(a, "a lifecycle block").unwrap_or(false)
                 }
                 "ignore_changes" => l.ignore_changes = self.ignore_changes(a, schema),
-                "replace_triggered_by" => {
-                    let d = Diagnostic::error("replace_triggered_by is not supported")
-                        .with_help("remove it; changes to arguments that force replacement replace the resource");
-                    self.error(d, a.name_span);
-                }
+                // Decoded by `replace_triggered_by` (decode/triggers.rs).
+                "replace_triggered_by" => {}
                 _ => self.unsupported_arg(
                     a,
                     "a lifecycle block",
-                    &["prevent_destroy", "create_before_destroy", "ignore_changes"],
+                    &[
+                        "prevent_destroy",
+                        "create_before_destroy",
+                        "ignore_changes",
+                        "replace_triggered_by",
+                    ],
                 ),
             }
         }
@@ -2718,6 +2725,9 @@ fn block_exprs(b: &ResourceBlock) -> Vec<(&Expr, Vec<&str>, Ctx)> {
         }
     }
     body(&b.body, &[], &mut out);
+    for t in &b.triggers {
+        out.push((&t.expr, Vec::new(), Ctx::Body));
+    }
     out
 }
 

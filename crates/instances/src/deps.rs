@@ -160,6 +160,9 @@ impl<'s> Tracer<'s> {
             );
         }
         t.body(&block.body, env, &[]);
+        for trigger in &block.triggers {
+            t.trace(&trigger.expr, env, WHOLE);
+        }
         if t.visits > MAX_VISITS {
             return None;
         }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tunnelform_model::schema::{AttrSchema, Nesting};
-use tunnelform_model::{Address, InstanceKey, Lifecycle, Mode, Span, Value};
+use tunnelform_model::{
+    Address, InstanceKey, Lifecycle, Mode, ReplaceTrigger, Span, TriggerStep, Value,
+};
 use tunnelform_syntax::ast::Expr;
 use tunnelform_syntax::{BSpan, Sources};
 
@@ -215,7 +217,47 @@ pub struct ResourceBlock {
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<Expansion>>,
     pub lifecycle: Lifecycle,
+    /// `lifecycle { replace_triggered_by = [...] }`, checked at load.
+    pub triggers: Vec<TriggerRef>,
     pub body: BodyPlan,
+}
+
+/// One entry of `replace_triggered_by` as written: a managed resource of the same module
+/// (`TYPE.NAME`), one of its instances (`TYPE.NAME[0]`, `TYPE.NAME[each.key]`) or an
+/// attribute of one (`TYPE.NAME.ATTR`).
+#[derive(Debug, Clone)]
+pub struct TriggerRef {
+    /// The reference itself: the block's dependencies include what it names.
+    pub expr: Expr,
+    /// The resource block named.
+    pub block: Address,
+    pub key: Option<TriggerKey>,
+    pub path: Vec<TriggerStep>,
+}
+
+/// The instance key of a [`TriggerRef`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriggerKey {
+    Literal(InstanceKey),
+    /// `[count.index]`: the referring instance's own index.
+    CountIndex,
+    /// `[each.key]`: the referring instance's own key.
+    EachKey,
+}
+
+impl TriggerRef {
+    /// The trigger for the instance of the referring block with key `own`.
+    pub fn resolve(&self, own: Option<&InstanceKey>) -> ReplaceTrigger {
+        let key = match &self.key {
+            None => None,
+            Some(TriggerKey::Literal(k)) => Some(k.clone()),
+            Some(TriggerKey::CountIndex | TriggerKey::EachKey) => own.cloned(),
+        };
+        ReplaceTrigger {
+            address: self.block.clone().with_key(key),
+            path: self.path.clone(),
+        }
+    }
 }
 
 /// The key of a resource reference `block[KEY]`, known without any resource value.

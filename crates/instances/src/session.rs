@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tunnelform_model::schema::Nesting;
-use tunnelform_model::{Address, Diagnostic, Diagnostics, InstanceKey, Mode, Span, Value};
+use tunnelform_model::{
+    Address, Diagnostic, Diagnostics, InstanceKey, Lifecycle, Mode, Span, Value,
+};
 
 use tunnelform_lang::error::{error, EResult, EvalError, WithHelp};
 use tunnelform_lang::eval::{collection_pairs, Evaluator, Refs, Scope};
@@ -324,16 +326,24 @@ impl<'c> Session<'c> {
             return Err(errs);
         }
         let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
+        let lifecycle = self.lifecycle(b, address.key.as_ref());
         Ok(Instance {
             address,
             kind: b.kind,
             provider: self.cfg.provider_ref(b.provider_alias.as_deref()),
             attrs,
             depends_on: deps,
-            lifecycle: b.lifecycle.clone(),
+            lifecycle,
             span: b.header_span.clone(),
             attr_spans: spans,
         })
+    }
+
+    /// The block's lifecycle, with its `replace_triggered_by` resolved for the instance `key`.
+    fn lifecycle(&self, b: &ResourceBlock, key: Option<&InstanceKey>) -> Lifecycle {
+        let mut lc = b.lifecycle.clone();
+        lc.replace_triggered_by = b.triggers.iter().map(|t| t.resolve(key)).collect();
+        lc
     }
 
     /// What one instance depends on: whole blocks, and single instances where the reference's key

@@ -11,7 +11,7 @@ pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep, Target};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
-pub use lifecycle::{IgnoreChanges, Lifecycle};
+pub use lifecycle::{IgnoreChanges, Lifecycle, ReplaceTrigger, TriggerStep};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};
 pub use value::Attrs;
 pub use value::{Number, Value};

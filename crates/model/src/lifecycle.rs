@@ -1,12 +1,52 @@
 //! The `lifecycle { ... }` block of a resource: what the configuration says about replacing,
 //! destroying and updating it. The configuration fills it in; the diff and the engine read it.
 
+use std::fmt;
+
+use crate::{Address, InstanceKey};
+
 /// `lifecycle { ... }` of a resource block.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub create_before_destroy: bool,
     pub ignore_changes: IgnoreChanges,
+    /// `replace_triggered_by = [...]`, resolved for one instance (`each.key` and `count.index`
+    /// replaced by its key); empty on the block itself.
+    pub replace_triggered_by: Vec<ReplaceTrigger>,
+}
+
+/// One entry of `replace_triggered_by`: a managed resource of the same module, one of its
+/// instances, or an attribute of one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplaceTrigger {
+    /// The resource (key `None`: any of its instances) or the instance named.
+    pub address: Address,
+    /// The attribute path after the instance; empty when the whole resource or instance is
+    /// named.
+    pub path: Vec<TriggerStep>,
+}
+
+/// One step of a [`ReplaceTrigger`]'s attribute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriggerStep {
+    /// `.NAME`
+    Attr(String),
+    /// `[0]` or `["key"]`
+    Index(InstanceKey),
+}
+
+impl fmt::Display for ReplaceTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.address)?;
+        for step in &self.path {
+            match step {
+                TriggerStep::Attr(a) => write!(f, ".{a}")?,
+                TriggerStep::Index(k) => write!(f, "{k}")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `ignore_changes`: which top-level arguments keep their remote value on update.

@@ -204,6 +204,16 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
 /// (delete and create, in the order `create_before_destroy` says), its computed attributes
 /// unknown until the new object exists. A create, delete or replacement is left as it is.
 pub fn force_replace(change: &mut ResourceChange, desired: &Attrs, lifecycle: &Lifecycle) {
+    force_replace_because(change, desired, lifecycle, Reason::ReplaceByRequest);
+}
+
+/// [`force_replace`] for `reason` (`-replace=ADDR`, or `replace_triggered_by`).
+pub fn force_replace_because(
+    change: &mut ResourceChange,
+    desired: &Attrs,
+    lifecycle: &Lifecycle,
+    reason: Reason,
+) {
     let ObjectKind::Managed(kind) = change.kind else {
         return;
     };
@@ -214,7 +224,7 @@ pub fn force_replace(change: &mut ResourceChange, desired: &Attrs, lifecycle: &L
         create_before_destroy: lifecycle.create_before_destroy,
     };
     change.after = Some(planned_after(kind, desired, None, lifecycle));
-    change.reasons.push(Reason::ReplaceByRequest);
+    change.reasons.push(reason);
 }
 
 /// A data source whose arguments are not known until apply: read during apply.

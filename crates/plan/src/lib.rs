@@ -18,7 +18,9 @@ pub mod normalize;
 pub mod render;
 pub mod types;
 
-pub use diff::{diff_data, diff_managed, diff_managed_owned, force_replace, DiffInput};
+pub use diff::{
+    diff_data, diff_managed, diff_managed_owned, force_replace, force_replace_because, DiffInput,
+};
 pub use drift::detect_drift;
 pub use graph::{build_graph, ExecGraph, GraphData, GraphError, Step, StepKind};
 /// The diff reads it; the model owns it.

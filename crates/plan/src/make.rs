@@ -38,6 +38,7 @@ pub mod ownership;
 pub mod quota;
 pub mod remote;
 pub mod rules;
+pub mod triggers;
 
 pub use ownership::{Found, OwnershipIndex, Tagged};
 pub use quota::{CountAsks, Counts, QuotaError, QuotaOverrides};
@@ -312,6 +313,9 @@ pub struct Planning<'a> {
     asked: Vec<Read>,
     stage: Stage,
     drift_marked: bool,
+    /// The managed changes by resource, made when the first instance with
+    /// `replace_triggered_by` is planned (none otherwise).
+    triggers: Option<triggers::TriggerIndex>,
 }
 
 impl<'a> Planning<'a> {
@@ -371,6 +375,7 @@ impl<'a> Planning<'a> {
             asked: Vec::new(),
             stage: Stage::Walk,
             drift_marked: false,
+            triggers: None,
         })
     }
 
@@ -732,6 +737,9 @@ impl<'a> Planning<'a> {
                     if let Some(v) = planned {
                         self.values.insert(inst.address.clone(), v);
                     }
+                    if let Some(ix) = &mut self.triggers {
+                        ix.add(self.plan.changes.len(), &change);
+                    }
                     self.plan.changes.push(change);
                     self.all.push(inst);
                 }
@@ -784,7 +792,29 @@ impl<'a> Planning<'a> {
         if opts.mode == PlanMode::Normal && opts.replace.iter().any(|r| r.contains(&inst.address)) {
             crate::force_replace(&mut change, &inst.attrs, &inst.lifecycle);
         }
+        if opts.mode == PlanMode::Normal && !inst.lifecycle.replace_triggered_by.is_empty() {
+            self.replace_if_triggered(inst, &mut change);
+        }
         change
+    }
+
+    /// `lifecycle { replace_triggered_by }`: replaces an object the plan would keep or update
+    /// when what its triggers name is planned to change (see [`triggers`]).
+    fn replace_if_triggered(&mut self, inst: &Instance, change: &mut ResourceChange) {
+        let changes = &self.plan.changes;
+        let index = self
+            .triggers
+            .get_or_insert_with(|| triggers::TriggerIndex::new(changes));
+        match triggers::fired(&inst.lifecycle.replace_triggered_by, changes, index) {
+            Ok(by) if !by.is_empty() => crate::force_replace_because(
+                change,
+                &inst.attrs,
+                &inst.lifecycle,
+                Reason::ReplaceByTriggers { by },
+            ),
+            Ok(_) => {}
+            Err(d) => self.diags.push(d.with_span(inst.span.clone(), None)),
+        }
     }
 
     /// Cross-instance validation and the kinds' rules across the plan's objects.

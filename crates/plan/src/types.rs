@@ -89,6 +89,9 @@ pub enum Reason {
     ReadDataSource,
     /// `plan/apply -replace=ADDR` asked for it.
     ReplaceByRequest,
+    /// `lifecycle { replace_triggered_by }`: these references (as written, resolved for the
+    /// instance) are planned to change.
+    ReplaceByTriggers { by: Vec<String> },
     /// The data source's arguments depend on values known only after apply.
     ReadDeferredUntilApply,
 }

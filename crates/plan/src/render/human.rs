@@ -405,6 +405,10 @@ pub(crate) fn reason_lines(plan: &Plan, c: &ResourceChange) -> Vec<String> {
                     .to_string(),
             ),
             Reason::ReplaceByRequest => out.push("# (replaced as requested with -replace)".to_string()),
+            Reason::ReplaceByTriggers { by } => out.push(format!(
+                "# (replaced because {} changed: lifecycle.replace_triggered_by)",
+                by.join(", ")
+            )),
             Reason::AdoptedLostState => out.push(
                 "# (adopted: carries this project's ownership tags; its state was lost or is stale)"
                     .to_string(),

@@ -108,6 +108,7 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
         }
         (Reason::ReadDeferredUntilApply, Action::Read) => Some("read_because_config_unknown"),
         (Reason::ReplaceByRequest, Action::Replace { .. }) => Some("replace_by_request"),
+        (Reason::ReplaceByTriggers { .. }, Action::Replace { .. }) => Some("replace_by_triggers"),
         _ => None,
     })
 }
