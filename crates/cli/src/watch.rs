@@ -40,6 +40,8 @@ pub struct WatchArgs {
     pub allow_destroy: bool,
     pub parallelism: usize,
     pub webhook: Option<String>,
+    /// How events reach the webhook (signing secret, queue, timeout).
+    pub webhook_options: crate::webhook::Options,
     /// Reset a tunnel down for longer than this (at most once per this window).
     pub reset_down_after: Option<Duration>,
     pub common: Common,
@@ -683,11 +685,20 @@ struct Memory {
     backend: Option<crate::backend::Opened>,
 }
 
-pub async fn watch(args: WatchArgs) -> Result<u8> {
+pub async fn watch(mut args: WatchArgs) -> Result<u8> {
+    let options = std::mem::replace(
+        &mut args.webhook_options,
+        crate::webhook::Options {
+            secret: None,
+            queue: crate::webhook::QUEUE,
+            timeout: crate::webhook::ATTEMPT_TIMEOUT,
+        },
+    );
+    let signed = options.secret.is_some();
     let webhook = args
         .webhook
         .as_deref()
-        .map(crate::webhook::start)
+        .map(|url| crate::webhook::start(url, options))
         .transpose()?;
     let (client, sandbox) = client(&args.common, "watch").await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -710,6 +721,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             "interval_seconds": args.interval.as_secs_f64(),
             "auto_apply": args.auto_apply,
             "webhook": webhook,
+            "webhook_signed": webhook.is_some() && signed,
             "reset_down_after_seconds": args.reset_down_after.map(|d| d.as_secs_f64()),
         ),
     );
