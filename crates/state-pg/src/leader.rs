@@ -236,15 +236,16 @@ impl Campaign {
                 r = self.connect() => r,
                 _ = &mut stop => return,
             };
+            let began = Instant::now();
+            let had_session = connected.is_ok();
             let (cause, led) = match connected {
                 Err(e) => (e.to_string(), false),
-                Ok((client, conn)) => {
-                    let end = self.serve(&client, &tx, &mut stop).await;
+                Ok((client, mut conn)) => {
+                    let end = self.serve(&client, &mut conn, &tx, &mut stop).await;
                     drop(client);
                     match end {
                         End::Stopped => {
                             // Dropping the client sends Terminate once no answer is pending.
-                            let mut conn = conn;
                             if tokio::time::timeout(Duration::from_secs(2), &mut conn)
                                 .await
                                 .is_err()
@@ -269,9 +270,13 @@ impl Campaign {
                     f(cause);
                 }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = &mut stop => return,
+            // A session that had lasted (a server restart, a lost lead) is opened again at once;
+            // a failed connection, or a session lost at once, after a pause.
+            if !had_session || began.elapsed() < pause {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = &mut stop => return,
+                }
             }
         }
     }
@@ -281,6 +286,7 @@ impl Campaign {
     async fn serve(
         &self,
         client: &Client,
+        conn: &mut JoinHandle<()>,
         tx: &watch::Sender<Status>,
         stop: &mut oneshot::Receiver<()>,
     ) -> End {
@@ -366,6 +372,15 @@ impl Campaign {
             tokio::select! {
                 _ = tokio::time::sleep_until(sent + every) => {}
                 _ = &mut *stop => return End::Stopped,
+                // The server ended the session (restarted, terminated it): the lead is lost now,
+                // not at the next heartbeat.
+                _ = &mut *conn => {
+                    return lost(
+                        "heartbeating as the watch leader",
+                        "the server closed the connection".into(),
+                        true,
+                    )
+                }
             }
         }
     }
