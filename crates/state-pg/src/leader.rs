@@ -303,20 +303,17 @@ impl Campaign {
         };
         let k = self.key as u64;
         let (hi, lo) = ((k >> 32) as i64, (k & 0xffff_ffff) as i64);
-        loop {
-            let got = tokio::time::timeout(
-                FIRST_ANSWER,
-                client.query_one("SELECT pg_try_advisory_lock($1)", &[&self.key]),
-            )
-            .await;
-            let got: bool = match got {
-                Ok(Ok(row)) => row.get(0),
-                Ok(Err(e)) => return lost("taking the watch leader lock", e.to_string(), false),
-                Err(_) => return lost("taking the watch leader lock", "no answer".into(), false),
-            };
-            if got {
-                break;
-            }
+        let got = tokio::time::timeout(
+            FIRST_ANSWER,
+            client.query_one("SELECT pg_try_advisory_lock($1)", &[&self.key]),
+        )
+        .await;
+        let got: bool = match got {
+            Ok(Ok(row)) => row.get(0),
+            Ok(Err(e)) => return lost("taking the watch leader lock", e.to_string(), false),
+            Err(_) => return lost("taking the watch leader lock", "no answer".into(), false),
+        };
+        if !got {
             let leader = tokio::time::timeout(
                 FIRST_ANSWER,
                 client.query_opt(
@@ -340,9 +337,8 @@ impl Campaign {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.key];
             let wait = client.execute("SELECT pg_advisory_lock($1)", &params);
             tokio::select! {
-                r = wait => match r {
-                    Ok(_) => break,
-                    Err(e) => return lost("waiting for the watch leader lock", e.to_string(), false),
+                r = wait => if let Err(e) = r {
+                    return lost("waiting for the watch leader lock", e.to_string(), false);
                 },
                 _ = &mut *stop => {
                     self.cancel(client).await;
@@ -408,7 +404,7 @@ impl Campaign {
         };
         let mut config = self.settings.config.clone();
         // Followers read the leader's name from pg_stat_activity.
-        config.application_name(&format!(
+        config.application_name(format!(
             "tunnelform watch {} pid {}",
             tunnelform_state::current_who(),
             std::process::id()
