@@ -750,7 +750,16 @@ fn a_watch_keeps_its_connections_across_cycles_and_connects_again_after_a_server
     // The server restarts between cycles: the watch connects again and goes on acting.
     own.restart();
     wait_cycles(&addr, 3);
-    let again = sessions();
+    // The election's task connects again on its own (no cycle waits for it): both sessions are
+    // back within a few cycles.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let again = loop {
+        let s = sessions();
+        if s.split(',').count() == 2 || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_ne!(again, first, "the sessions after the restart are new ones");
     wait_cycles(&addr, 4);
     assert_eq!(
@@ -882,6 +891,138 @@ fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is
         all.iter().filter(|e| e["event"] == "cycle_error").count(),
         0,
         "{all:?}"
+    );
+    w.assert_no_changes();
+}
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+fn a_leader_frozen_with_sigstop_loses_the_lead_within_its_lease_and_does_not_act_when_it_wakes() {
+    use crate::watch::{stop, wait_event, wait_metric};
+    let c = cluster();
+    let sb = SandboxProc::start(20, &[]);
+    let w = PgWork::new(&sb, c, "watchfrozen", &tunnels("frz", "198.51.100", 1));
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
+    let id = w.state_ids()[t0].clone();
+    let watcher = || {
+        let mut r = w.spawn(&[
+            "watch",
+            "cfg",
+            "--interval",
+            "1s",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-apply",
+        ]);
+        let addr = wait_event(&mut r, "started", None)["listen"]
+            .as_str()
+            .expect("listen")
+            .to_string();
+        (r, addr)
+    };
+    let (mut a, addr_a) = watcher();
+    wait_event(&mut a, "leader_acquired", None);
+    let (mut b, addr_b) = watcher();
+    wait_event(&mut b, "follower", None);
+    wait_metric(&addr_b, "tunnelform_leader 0");
+
+    // The leader is frozen (its process alive, its socket open: the kernel still answers for
+    // it) just after one of its cycles ended, so it holds no state lock. Its heartbeats stop; the
+    // server ends its election session one lease (2 s for a 1 s interval) after the last one,
+    // which grants the follower's waiting lock. The follower leads in a cycle it begins at most
+    // about one lease after the freeze: with cycles begun every second, within four.
+    const OK: &str = "tunnelform_cycles_total{outcome=\"ok\"}";
+    let ended = metric(&addr_a, OK);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&addr_a, OK) == ended {
+        assert!(Instant::now() < deadline, "the leader's cycles stopped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before = metric(&addr_b, "tunnelform_cycles_started_total");
+    a.signal("STOP");
+    let took = wait_event(&mut b, "leader_acquired", None);
+    let cycle = took["cycle"].as_u64().expect("the event's cycle");
+    assert!(
+        cycle > before && cycle <= before + 4,
+        "the follower took the lead in its cycle {cycle}; {before} had begun when the leader froze: {took}"
+    );
+    wait_metric(&addr_b, "tunnelform_leader 1");
+
+    // The new leader acts while the old one is frozen.
+    let writes = || sb.write_request_count();
+    let healed = |sb: &SandboxProc| {
+        sb.cloud()
+            .connection(REGION, &id)
+            .expect("tunnel")
+            .vpn_connection_name
+            == "frz-o0"
+    };
+    let w0 = writes();
+    sb.cloud().modify_connection(REGION, &id, "by-hand-1", 45);
+    let done = wait_event(&mut b, "apply_finished", None);
+    assert_eq!(done["outcome"], "success", "{done}");
+    assert!(healed(&sb));
+    // The writes one drift and one heal cost: the drift's call and the leader's.
+    let one_heal = writes() - w0;
+
+    // Drift again, and the old leader wakes: its lease ran out long ago, so it says it lost the
+    // lead and acts no more; the drift is healed once, by the new leader.
+    let w1 = writes();
+    sb.cloud().modify_connection(REGION, &id, "by-hand-2", 45);
+    let a_before = a.out.len();
+    a.signal("CONT");
+    let lost = wait_event(&mut a, "leader_lost", None);
+    assert!(
+        lost["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{lost}"
+    );
+    wait_metric(&addr_a, "tunnelform_leader 0");
+    assert!(b.wait_for_count(2, |l| l.contains("\"apply_finished\"")));
+    assert!(healed(&sb));
+    // The old leader's next cycles are a follower's.
+    wait_cycles(&addr_a, 2);
+    assert_eq!(
+        crate::watch::get(&addr_a, "/readyz").1,
+        "ready (follower)\n"
+    );
+    assert_eq!(
+        writes() - w1,
+        one_heal,
+        "the drift was healed more than once"
+    );
+    let all_a = stop(a);
+    let after_wake: Vec<_> = all_a.iter().skip(a_before).collect();
+    for e in ["apply_started", "tunnel_reset", "leader_acquired"] {
+        assert!(
+            !after_wake.iter().any(|x| x["event"] == e),
+            "the old leader acted after it woke: {after_wake:?}"
+        );
+    }
+    assert_eq!(
+        all_a.iter().filter(|x| x["event"] == "leader_lost").count(),
+        1,
+        "{all_a:?}"
+    );
+    assert!(
+        !all_a.iter().any(|x| x["event"] == "apply_started"),
+        "{all_a:?}"
+    );
+    let all_b = stop(b);
+    assert_eq!(
+        all_b
+            .iter()
+            .filter(|e| e["event"] == "apply_started")
+            .count(),
+        2,
+        "{all_b:?}"
+    );
+    assert!(
+        !all_b.iter().any(|e| e["event"] == "cycle_error"),
+        "{all_b:?}"
     );
     w.assert_no_changes();
 }

@@ -1,7 +1,8 @@
 //! `tunnelform watch`: drift made through the API appears as an event and in `/metrics`, and
 //! clears when `--auto-apply` heals it; configuration changed on disk shows as a pending change;
 //! SIGTERM stops the watcher with exit code 0, and one that lands mid-apply loses nothing; events
-//! reach a `--webhook` receiver (retried when it fails, never holding the loop up when it hangs);
+//! reach a `--webhook` receiver (retried when it fails, never holding the loop up when it hangs,
+//! signed with a shared secret that the receiver checks, dropped oldest first from a full queue);
 //! a second watcher on a local state does not act while the first holds the lock.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -367,15 +368,57 @@ fn a_tunnel_going_down_is_health_not_drift() {
 }
 
 /// An HTTP receiver on 127.0.0.1 for `--webhook`: answers 500 to the first `fail_first` requests,
-/// then 200 (keeping each body), or never answers at all when `hang`.
+/// then 200 (keeping each body), or never answers at all when `hang`. With a `secret`, it checks
+/// each request's signature as the README tells receivers to, and answers 401 (keeping nothing)
+/// to one that does not verify.
 struct Receiver {
     url: String,
     bodies: Arc<Mutex<Vec<J>>>,
     requests: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+}
+
+/// The README's check of a signed delivery: the timestamp within 5 minutes of now, and
+/// `sha256=` + hex(HMAC-SHA256(secret, "<timestamp>.<body>")) equal to the signature header
+/// (compared in constant time).
+fn verify(secret: &[u8], timestamp: Option<&str>, signature: Option<&str>, body: &[u8]) -> bool {
+    use hmac::Mac as _;
+    let (Some(ts), Some(sig)) = (timestamp, signature) else {
+        return false;
+    };
+    let Ok(t) = ts.parse::<u64>() else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if now.abs_diff(t) > 300 {
+        return false;
+    }
+    let Some(hex_sig) = sig.strip_prefix("sha256=") else {
+        return false;
+    };
+    let Ok(given) = hex::decode(hex_sig) else {
+        return false;
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
 }
 
 impl Receiver {
     fn start(fail_first: usize, hang: bool) -> Receiver {
+        Receiver::with(fail_first, hang, None)
+    }
+
+    fn signed(secret: &str) -> Receiver {
+        Receiver::with(0, false, Some(secret.as_bytes().to_vec()))
+    }
+
+    fn with(fail_first: usize, hang: bool, secret: Option<Vec<u8>>) -> Receiver {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the receiver");
         let url = format!(
             "http://{}/hook?token=HOOK-TOKEN-7f3a",
@@ -383,18 +426,23 @@ impl Receiver {
         );
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (b, n) = (bodies.clone(), requests.clone());
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (b, n, r) = (bodies.clone(), requests.clone(), refused.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { break };
-                let (b, n) = (b.clone(), n.clone());
-                std::thread::spawn(move || serve_hook(conn, fail_first, hang, &b, &n));
+                let (b, n, r) = (b.clone(), n.clone(), r.clone());
+                let secret = secret.clone();
+                std::thread::spawn(move || {
+                    serve_hook(conn, fail_first, hang, secret.as_deref(), &b, &n, &r)
+                });
             }
         });
         Receiver {
             url,
             bodies,
             requests,
+            refused,
         }
     }
 
@@ -424,14 +472,17 @@ fn serve_hook(
     conn: std::net::TcpStream,
     fail_first: usize,
     hang: bool,
+    secret: Option<&[u8]>,
     bodies: &Mutex<Vec<J>>,
     requests: &AtomicUsize,
+    refused: &AtomicUsize,
 ) {
     let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let mut conn = conn;
     loop {
         let mut length = 0usize;
         let mut first = true;
+        let (mut timestamp, mut signature) = (None, None);
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -444,6 +495,12 @@ fn serve_hook(
             let lower = line.to_ascii_lowercase();
             if let Some(v) = lower.strip_prefix("content-length:") {
                 length = v.trim().parse().expect("content length");
+            }
+            if lower.starts_with("x-tunnelform-timestamp:") {
+                timestamp = line.split_once(':').map(|x| x.1.trim().to_string());
+            }
+            if lower.starts_with("x-tunnelform-signature:") {
+                signature = line.split_once(':').map(|x| x.1.trim().to_string());
             }
             if line == "\r\n" {
                 break;
@@ -459,6 +516,11 @@ fn serve_hook(
         }
         let status = if n < fail_first {
             "500 Internal Server Error"
+        } else if secret
+            .is_some_and(|k| !verify(k, timestamp.as_deref(), signature.as_deref(), &body))
+        {
+            refused.fetch_add(1, Ordering::SeqCst);
+            "401 Unauthorized"
         } else {
             bodies
                 .lock()
@@ -550,6 +612,182 @@ fn a_webhook_must_be_an_http_url() {
             "{}",
             r.stderr
         );
+    }
+}
+
+#[test]
+fn signed_webhook_deliveries_verify_with_the_shared_secret_and_the_secret_is_never_shown() {
+    const SECRET: &str = "HOOK-SECRET-q8Zt2W";
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let id = w.state_id(TUNNEL);
+    let file = w.write("hook.secret", &format!("{SECRET}\n"));
+    let file = file.to_str().unwrap();
+    let hook = Receiver::signed(SECRET);
+    let (mut r, _) = start(
+        &w,
+        &[
+            "--auto-apply",
+            "--webhook",
+            &hook.url,
+            "--webhook-secret-file",
+            file,
+        ],
+    );
+    sb.cloud()
+        .modify_connection(REGION, &id, "renamed-by-hand", 50);
+    wait_event(&mut r, "drift_cleared", Some(TUNNEL));
+    hook.wait_for("drift_cleared");
+    let all = stop(r);
+    let got = hook.wait_for("stopped");
+    // Every event arrived signed, and every signature verified.
+    assert_eq!(got, all, "received {got:?}\nprinted {all:?}");
+    assert_eq!(hook.refused.load(Ordering::SeqCst), 0);
+    assert_eq!(all[0]["webhook_signed"], true, "{:?}", all[0]);
+    let text = serde_json::to_string(&got).unwrap();
+    assert!(!text.contains(SECRET), "{text}");
+
+    // The same through the environment, with --webhook-timeout and --webhook-queue given.
+    let hook = Receiver::signed(SECRET);
+    let mut args = vec![
+        "watch",
+        "cfg",
+        "--interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+        "--webhook",
+        &hook.url,
+        "--webhook-timeout",
+        "2s",
+        "--webhook-queue",
+        "10",
+    ];
+    let mut r = Running::spawn(&w, &args, &[("TUNNELFORM_WEBHOOK_SECRET", SECRET)]);
+    wait_event(&mut r, "started", None);
+    hook.wait_for("started");
+    let (status, out, err) = {
+        r.signal("TERM");
+        r.finish()
+    };
+    assert_eq!(status.code(), Some(0), "{out}\n{err}");
+    assert_eq!(hook.refused.load(Ordering::SeqCst), 0);
+    assert!(
+        !out.contains(SECRET) && !err.contains(SECRET),
+        "{out}\n{err}"
+    );
+
+    // A receiver holding another secret refuses every delivery: the check is real.
+    let wrong = Receiver::signed("another-secret");
+    args[7] = &wrong.url;
+    let mut r = Running::spawn(&w, &args, &[("TUNNELFORM_WEBHOOK_SECRET", SECRET)]);
+    wait_event(&mut r, "started", None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while wrong.refused.load(Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "the receiver was never asked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop(r);
+    assert!(wrong.events().is_empty(), "{:?}", wrong.events());
+    assert_eq!(
+        wrong.refused.load(Ordering::SeqCst),
+        wrong.requests.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn a_full_webhook_queue_drops_its_oldest_events_and_counts_them() {
+    let sb = SandboxProc::start(20, &[]);
+    let w = Work::with_sandbox(&sb);
+    w.config(&config("tunnel-one"));
+    w.apply(&[]).success();
+    let hook = Receiver::start(0, true);
+    let (mut r, addr) = start_every(
+        &w,
+        "1h",
+        &[
+            "--webhook",
+            &hook.url,
+            "--webhook-queue",
+            "2",
+            "--webhook-timeout",
+            "60s",
+        ],
+    );
+    // `started` is being delivered (the receiver never answers); four more events fill the queue
+    // of two twice over.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while hook.requests.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the receiver was never asked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for n in 1..=4 {
+        r.signal("HUP");
+        assert!(r.wait_for_count(n, |l| l.contains("\"hangup\"")));
+    }
+    let body = wait_metric(
+        &addr,
+        r#"tunnelform_webhook_events_total{outcome="dropped"} 2"#,
+    );
+    assert!(body.contains("tunnelform_webhook_queue 3"), "{body}");
+    assert!(
+        body.contains(r#"tunnelform_webhook_events_total{outcome="sent"} 0"#),
+        "{body}"
+    );
+    r.signal("KILL");
+}
+
+#[test]
+fn webhook_settings_are_checked() {
+    let w = Work::new();
+    w.config(&config("tunnel-one"));
+    let empty = w.write("empty.secret", "\n");
+    let empty = empty.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec![
+                "--webhook",
+                "http://127.0.0.1:9/h",
+                "--webhook-secret-file",
+                "no-such-file",
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "--webhook",
+                "http://127.0.0.1:9/h",
+                "--webhook-secret-file",
+                empty,
+            ],
+            "is empty",
+        ),
+        (
+            vec!["--webhook", "http://127.0.0.1:9/h", "--webhook-queue", "0"],
+            "--webhook-queue",
+        ),
+        (
+            vec![
+                "--webhook",
+                "http://127.0.0.1:9/h",
+                "--webhook-timeout",
+                "soon",
+            ],
+            "--webhook-timeout",
+        ),
+        (vec!["--webhook-secret-file", empty], "--webhook"),
+    ] {
+        let mut all = vec!["watch", "cfg", "--listen", "127.0.0.1:0"];
+        all.extend(args.iter().copied());
+        let r = w.tf(&all);
+        assert!(
+            r.code() == Some(1) || r.code() == Some(2),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
     }
 }
 

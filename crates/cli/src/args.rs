@@ -285,6 +285,24 @@ pub enum Command {
         /// backoff; never slows the loop).
         #[arg(long, value_name = "URL")]
         webhook: Option<String>,
+        /// A file holding the secret that signs each webhook POST (HMAC-SHA256 in
+        /// X-Tunnelform-Signature; see the README). Or set TUNNELFORM_WEBHOOK_SECRET.
+        #[arg(
+            long = "webhook-secret-file",
+            value_name = "PATH",
+            requires = "webhook"
+        )]
+        webhook_secret_file: Option<PathBuf>,
+        /// Events waiting for the webhook at most; when full, the oldest is dropped (and counted).
+        #[arg(long = "webhook-queue", value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        webhook_queue: u32,
+        /// How long one webhook delivery try may take (connecting, sending, the answer), e.g. 5s.
+        #[arg(
+            long = "webhook-timeout",
+            value_name = "DURATION",
+            default_value = "5s"
+        )]
+        webhook_timeout: String,
         /// Reset (ResetVpnConnection) a tunnel whose NetStatus has been down for longer than
         /// this, e.g. 5m; at most once per tunnel per this window.
         #[arg(long = "reset-down-after", value_name = "DURATION")]

@@ -153,9 +153,25 @@ pub async fn run(cli: Cli) -> Result<u8> {
             allow_destroy,
             parallelism,
             webhook,
+            webhook_secret_file,
+            webhook_queue,
+            webhook_timeout,
             reset_down_after,
             common,
         } => {
+            let webhook_timeout = crate::context::parse_duration(&webhook_timeout)
+                .context("--webhook-timeout")?
+                .max(Duration::from_millis(10));
+            let webhook_options = crate::webhook::Options {
+                secret: crate::webhook::Secret::load(
+                    webhook_secret_file.as_deref(),
+                    std::env::var(crate::webhook::SECRET_ENV)
+                        .ok()
+                        .filter(|_| webhook.is_some()),
+                )?,
+                queue: webhook_queue as usize,
+                timeout: webhook_timeout,
+            };
             let interval = crate::context::parse_duration(&interval)
                 .context("--interval")?
                 .max(Duration::from_millis(100));
@@ -172,6 +188,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 allow_destroy,
                 parallelism,
                 webhook,
+                webhook_options,
                 reset_down_after,
                 common,
             })

@@ -5,10 +5,17 @@
 //! the state lock for its cycle, as any writer does. With a local state file the state lock alone
 //! decides: the watcher that holds it acts, another one plans without it. Every replica plans and
 //! serves metrics either way. A watcher that is not asked to act never joins the election.
+//!
+//! A pg leader keeps the lead by heartbeats on a lease derived from the interval ([`lease_for`]);
+//! when they fail, the election tells the watch loop at once (`Actor::new`'s channel), which
+//! reports `leader_lost` and stops an apply in flight, without waiting for the next cycle.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Result;
 use tunnelform_state::HeldLock;
-use tunnelform_state_pg::{LeaderElection, Leadership};
+use tunnelform_state_pg::{LeaderElection, Leadership, OnLost};
 
 use crate::backend::Opened;
 
@@ -54,16 +61,49 @@ impl Permit {
     }
 }
 
+/// The pg leader's lease for a watch interval: one interval, at least
+/// [`tunnelform_state_pg::MIN_LEASE`] and at most a minute. A leader that stops heartbeating
+/// (dead, stopped, cut off) loses the lead within one lease.
+pub fn lease_for(interval: Duration) -> Duration {
+    interval.clamp(tunnelform_state_pg::MIN_LEASE, Duration::from_secs(60))
+}
+
+/// The role last reported, shared with the watch loop (which reports a lost lead as it happens).
+pub type Reported = Arc<Mutex<Option<Role>>>;
+
 /// The watcher's side of the election, kept across cycles (the pg leader's connection lives here).
-#[derive(Default)]
 pub struct Actor {
     /// The election joined, with the schema and workspace it elects a leader for.
     election: Option<(LeaderElection, (String, String))>,
     /// The role last reported (events are emitted on changes only).
-    reported: Option<Role>,
+    reported: Reported,
+    lease: Duration,
+    /// Told why, when a pg lead is lost between polls.
+    lost: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 impl Actor {
+    /// An actor whose pg leases last `lease`; a lead lost between polls is sent to `lost`.
+    pub fn new(lease: Duration, lost: tokio::sync::mpsc::UnboundedSender<String>) -> Actor {
+        Actor {
+            election: None,
+            reported: Reported::default(),
+            lease,
+            lost,
+        }
+    }
+
+    /// The role last reported, for the loop that reports a lost lead.
+    pub fn reported(&self) -> Reported {
+        self.reported.clone()
+    }
+
+    /// Whether this watcher still leads at this instant (no I/O): a pg leader whose lease ran
+    /// out since the cycle's decision does not act. True without an election (local state).
+    pub fn still_leads(&self) -> bool {
+        self.election.as_ref().is_none_or(|(e, _)| e.leads_now())
+    }
+
     /// The one decision of "may this watcher act this cycle?". `wants_to_act` is false for a
     /// watcher that only reports (it takes no lock and joins no election).
     pub async fn decide(&mut self, opened: &Opened, wants_to_act: bool) -> Result<Permit> {
@@ -84,7 +124,14 @@ impl Actor {
                 let key = (settings.schema.clone(), settings.workspace.clone());
                 if self.election.as_ref().is_none_or(|(_, k)| *k != key) {
                     self.election = None;
-                    self.election = Some((LeaderElection::new(settings)?, key));
+                    let lost = self.lost.clone();
+                    let on_lost: OnLost = Arc::new(move |why: String| {
+                        let _ = lost.send(why);
+                    });
+                    self.election = Some((
+                        LeaderElection::new(settings, self.lease, Some(on_lost))?,
+                        key,
+                    ));
                 }
             }
             if let Some((e, _)) = self.election.as_mut() {
@@ -140,7 +187,11 @@ impl Actor {
     /// The role change since the last report, if any: (`leader_acquired` / `leader_lost` /
     /// `follower`, the reason to give).
     pub fn change(&mut self, permit: &Permit) -> Option<(&'static str, Option<String>)> {
-        let was = self.reported.replace(permit.role);
+        let was = self
+            .reported
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(permit.role);
         if was == Some(permit.role) || permit.role == Role::Observer {
             return None;
         }
@@ -152,9 +203,9 @@ impl Actor {
     }
 
     /// Gives up the lead on stop, so another replica takes over at once.
-    pub fn resign(&mut self) {
+    pub async fn resign(&mut self) {
         if let Some((e, _)) = self.election.as_mut() {
-            e.resign();
+            e.resign().await;
         }
     }
 }
@@ -181,7 +232,8 @@ mod tests {
 
     #[test]
     fn role_changes_are_reported_once() {
-        let mut a = Actor::default();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut a = Actor::new(Duration::from_secs(2), tx);
         assert_eq!(
             a.change(&permit(Role::Follower, Some("x leads"))),
             Some(("follower", Some("x leads".into())))
@@ -195,6 +247,26 @@ mod tests {
         assert_eq!(
             a.change(&permit(Role::Follower, Some("z leads"))),
             Some(("leader_lost", Some("z leads".into())))
+        );
+        // A loss the watch loop reported already (between cycles) is not reported again.
+        assert_eq!(
+            a.change(&permit(Role::Leader, None)),
+            Some(("leader_acquired", None))
+        );
+        *a.reported().lock().unwrap() = Some(Role::Follower);
+        assert_eq!(a.change(&permit(Role::Follower, Some("z leads"))), None);
+    }
+
+    #[test]
+    fn the_lease_is_one_interval_within_bounds() {
+        assert_eq!(
+            lease_for(Duration::from_millis(300)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(lease_for(Duration::from_secs(10)), Duration::from_secs(10));
+        assert_eq!(
+            lease_for(Duration::from_secs(3600)),
+            Duration::from_secs(60)
         );
     }
 }

@@ -40,6 +40,8 @@ pub struct WatchArgs {
     pub allow_destroy: bool,
     pub parallelism: usize,
     pub webhook: Option<String>,
+    /// How events reach the webhook (signing secret, queue, timeout).
+    pub webhook_options: crate::webhook::Options,
     /// Reset a tunnel down for longer than this (at most once per this window).
     pub reset_down_after: Option<Duration>,
     pub common: Common,
@@ -683,11 +685,20 @@ struct Memory {
     backend: Option<crate::backend::Opened>,
 }
 
-pub async fn watch(args: WatchArgs) -> Result<u8> {
+pub async fn watch(mut args: WatchArgs) -> Result<u8> {
+    let options = std::mem::replace(
+        &mut args.webhook_options,
+        crate::webhook::Options {
+            secret: None,
+            queue: crate::webhook::QUEUE,
+            timeout: crate::webhook::ATTEMPT_TIMEOUT,
+        },
+    );
+    let signed = options.secret.is_some();
     let webhook = args
         .webhook
         .as_deref()
-        .map(crate::webhook::start)
+        .map(|url| crate::webhook::start(url, options))
         .transpose()?;
     let (client, sandbox) = client(&args.common, "watch").await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -710,6 +721,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             "interval_seconds": args.interval.as_secs_f64(),
             "auto_apply": args.auto_apply,
             "webhook": webhook,
+            "webhook_signed": webhook.is_some() && signed,
             "reset_down_after_seconds": args.reset_down_after.map(|d| d.as_secs_f64()),
         ),
     );
@@ -717,7 +729,10 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
     let mut stop_signal = Stop::listen()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut prev: Option<Observation> = None;
-    let mut actor = crate::leader::Actor::default();
+    // A pg lead lost between two polls (failed heartbeats) is reported here as it happens.
+    let (lost_tx, mut lost_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut actor = crate::leader::Actor::new(crate::leader::lease_for(args.interval), lost_tx);
+    let reported = actor.reported();
     let mut memory = Memory {
         refusal: refusal::Refusal::default(),
         resets: args.reset_down_after.map(resets::Resets::new),
@@ -731,8 +746,10 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             g.cycles_started
         };
         // Planning is only reading: a stop drops it. An apply in flight is told to stop and
-        // finishes its in-flight operations (as `apply` does on Ctrl-C).
+        // finishes its in-flight operations (as `apply` does on Ctrl-C); so is one whose
+        // watcher loses the lead meanwhile (`halt`: this cycle acts no more).
         let mut stopping = false;
+        let (halt_tx, halt_rx) = tokio::sync::watch::channel(*stop_rx.borrow());
         let result = {
             let cycle = cycle(
                 &args,
@@ -741,7 +758,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 prev.as_ref(),
                 &mut actor,
                 &mut memory,
-                stop_rx.clone(),
+                halt_rx,
             );
             tokio::pin!(cycle);
             loop {
@@ -750,10 +767,15 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                     _ = stop_signal.recv(), if !stopping => {
                         stopping = true;
                         let _ = stop_tx.send(true);
+                        let _ = halt_tx.send(true);
                         emit("stopping", fields!());
                         if !*applying_flag() {
                             break None;
                         }
+                    }
+                    Some(why) = lost_rx.recv() => {
+                        let _ = halt_tx.send(true);
+                        lead_lost(&reported, &shared, why);
                     }
                 }
             }
@@ -769,7 +791,11 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 if let Some(outcome) = c.applied {
                     *g.applies.entry(outcome).or_default() += 1;
                 }
-                g.role = c.role;
+                // A lead lost during the cycle shows at once, not at the next cycle.
+                g.role = reported
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or(c.role);
                 for r in c.resets {
                     *g.resets.entry(r).or_default() += 1;
                 }
@@ -799,23 +825,49 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 ),
             );
         }
-        let wait = args.interval.saturating_sub(elapsed);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = hangup.recv() => emit("hangup", fields!()),
-            _ = stop_signal.recv() => {
-                emit("stopping", fields!());
-                break;
+        let next = tokio::time::Instant::now() + args.interval.saturating_sub(elapsed);
+        let stop_now = loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => break false,
+                _ = hangup.recv() => {
+                    emit("hangup", fields!());
+                    break false;
+                }
+                _ = stop_signal.recv() => {
+                    emit("stopping", fields!());
+                    break true;
+                }
+                Some(why) = lost_rx.recv() => lead_lost(&reported, &shared, why),
             }
+        };
+        if stop_now {
+            break;
         }
     }
-    actor.resign();
+    actor.resign().await;
     if let Some(s) = sandbox {
         s.shutdown().await.ok();
     }
     emit("stopped", fields!());
     crate::webhook::flush().await;
     Ok(0)
+}
+
+/// The pg lead was lost between polls (its heartbeats failed): said at once, as `leader_lost`,
+/// unless the role reported is not the leader's already; the gauge follows.
+fn lead_lost(reported: &crate::leader::Reported, shared: &Mutex<Shared>, why: String) {
+    let mut r = reported.lock().unwrap_or_else(|e| e.into_inner());
+    if *r != Some(crate::leader::Role::Leader) {
+        return;
+    }
+    *r = Some(crate::leader::Role::Follower);
+    drop(r);
+    let cycle = {
+        let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
+        g.role = crate::leader::Role::Follower;
+        g.cycles_started
+    };
+    emit("leader_lost", fields!("reason": why, "cycle": cycle));
 }
 
 /// Whether an apply is in flight (a stop then waits for it).
@@ -885,8 +937,9 @@ async fn cycle(
     let observation = observe(&state, &planned);
     // What changed is said before anything is done about it.
     report_changes(prev, &observation);
-    // Who may act is decided once, by the permit (`crate::leader::Actor::decide`).
-    let acting = permit.may_act() && !*stop.borrow();
+    // Who may act is decided once, by the permit (`crate::leader::Actor::decide`); a leader whose
+    // lease ran out since (or whose loss the loop heard of: `stop`) does not act.
+    let acting = permit.may_act() && !*stop.borrow() && actor.still_leads();
     let resets = match memory.resets.as_mut() {
         Some(r) if acting => reset_down_tunnels(client, r, &state, &observation).await,
         _ => Vec::new(),
@@ -903,6 +956,8 @@ async fn cycle(
             fields!("reason": refusal.as_deref().unwrap_or_default()),
         );
     }
+    // The resets took time: the lead is checked again before an apply starts.
+    let acting = acting && !*stop.borrow() && actor.still_leads();
     if args.auto_apply && wants_apply && acting {
         if refusal.is_some() {
             applied = Some("refused".to_string());

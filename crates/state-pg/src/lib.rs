@@ -12,8 +12,11 @@
 //!   holder (who, pid, since, operation, lock id). The server drops the lock when the holder's
 //!   session ends: a runner killed with SIGKILL at once, one cut off from the network when the TCP
 //!   keepalives (set on both ends) give up, within about 30 seconds. No `force-unlock` is needed.
-//! - **Leader election** of `watch` replicas ([`LeaderElection`]): another session advisory lock, held on
-//!   a connection of its own for as long as the process leads, freed the same way when it dies.
+//! - **Leader election** of `watch` replicas ([`LeaderElection`]): another session advisory lock on a
+//!   connection of its own, which a task owns: followers keep a waiting `pg_advisory_lock` there (the
+//!   server grants it when the leader's session ends), the leader heartbeats on a lease that the
+//!   server enforces (`idle_session_timeout`), so a leader that dies, hangs or is cut off loses it
+//!   within one lease.
 //! - The schema is created on first use and versioned (`tunnelform_schema_migrations`), under a
 //!   transaction-level advisory lock so that runners starting together migrate it once.
 //! - **Few round trips**: statements go with their parameter types (no separate prepare), and
@@ -53,7 +56,7 @@ use tunnelform_state::{
     Record, ResourceState, State, StateBackend, StateError, Timestamp,
 };
 
-pub use leader::{LeaderElection, Leadership};
+pub use leader::{LeaderElection, Leadership, OnLost, MIN_LEASE};
 pub use settings::{
     PgSettings, SettingsError, Sources, SslMode, DEFAULT_SCHEMA, DEFAULT_WORKSPACE,
 };
