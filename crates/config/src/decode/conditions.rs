@@ -85,8 +85,9 @@ impl Decoder {
         if kind == CondKind::Pre || b.kind == "assert" {
             for e in [&condition, &error_message] {
                 if let Some(span) = uses_self(e) {
+                    let article = if b.kind == "assert" { "an" } else { "a" };
                     let d = Diagnostic::error(format!(
-                        "Invalid reference to \"self\" in a {} block",
+                        "Invalid reference to \"self\" in {article} {} block",
                         b.kind
                     ))
                     .with_detail(if kind == CondKind::Pre && b.kind != "assert" {
@@ -216,7 +217,7 @@ impl Decoder {
                 _ => self.unsupported_block(inner, "a check block", &["assert", "data"]),
             }
         }
-        if asserts.is_empty() && !self.diags.has_errors() {
+        if asserts.is_empty() && !b.body.blocks.iter().any(|x| x.kind == "assert") {
             let d = Diagnostic::error(format!("Missing assert block in check \"{name}\""))
                 .with_help("add assert { condition = EXPRESSION, error_message = \"...\" }");
             self.error(d, b.header);
