@@ -328,3 +328,19 @@ fn a_check_in_a_module_is_named_by_the_module_instance() {
     );
     assert!(cfg.output_conditions(&NoLookup).is_ok());
 }
+
+#[test]
+fn fmt_keeps_conditions_and_checks() {
+    // Already canonical: formatting changes nothing, comments included.
+    assert_eq!(
+        tunnelform_config::format_source(GOOD, "main.tf").unwrap(),
+        GOOD
+    );
+    let messy =
+        "check \"c\" {\n  # why\n  assert {\n  condition = true\n  error_message = \"x\"\n  }\n}\n";
+    let out = tunnelform_config::format_source(messy, "main.tf").unwrap();
+    assert_eq!(
+        out,
+        "check \"c\" {\n  # why\n  assert {\n    condition     = true\n    error_message = \"x\"\n  }\n}\n"
+    );
+}
