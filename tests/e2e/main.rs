@@ -11,6 +11,7 @@ mod bad_input;
 mod chaos;
 mod cli;
 mod commands;
+mod conditions;
 mod data_sources;
 mod destroy;
 mod drift;

@@ -117,6 +117,10 @@ pub struct ApplyReport {
     /// Steps never started because of an interrupt.
     pub not_started: usize,
     pub interrupted: bool,
+    /// Outputs' preconditions that failed once everything was applied.
+    pub condition_errors: tunnelform_model::Diagnostics,
+    /// The results of the `check` blocks after the apply (failures are warnings).
+    pub checks: Vec<tunnelform_plan::CheckResult>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,10 +240,14 @@ pub async fn apply_plan(
         })?;
     }
     accept_drift_of_unchanged(store, &plan)?;
-    let report = walk(ctx.clone(), &graph).await;
+    let mut report = walk(ctx.clone(), &graph).await;
     // Outputs follow the configuration once everything has been applied.
     if let Some(cfg) = &ctx.config {
         if !plan.destroy && !plan.refresh_only {
+            // Outputs' preconditions and checks, on the objects as applied.
+            let (errors, checks) = crate::conditions::finally(cfg, ctx.as_ref());
+            report.condition_errors = errors;
+            report.checks = checks;
             if let Ok(outputs) = cfg.outputs(ctx.as_ref()) {
                 store.update(|s| {
                     s.outputs.clear();
@@ -623,6 +631,25 @@ async fn run_step(
     result
 }
 
+/// The preconditions of a change's object, checked just before its operation.
+fn preconditions(ctx: &Ctx, change: &ResourceChange, step: StepKind) -> Result<(), StepFailure> {
+    let Some(cfg) = &ctx.config else {
+        return Ok(());
+    };
+    crate::conditions::before(cfg, &change.address, ctx)
+        .map_err(|m| failure(change, step, None, m, None))
+}
+
+/// The postconditions of a change's object, on its value as applied (recorded in `ctx.values`).
+fn postconditions(ctx: &Ctx, change: &ResourceChange, step: StepKind) -> Result<(), StepFailure> {
+    let Some(cfg) = &ctx.config else {
+        return Ok(());
+    };
+    let this = tunnelform_config::Lookup::instance(ctx, &change.address);
+    crate::conditions::after(cfg, &change.address, this.as_ref(), ctx)
+        .map_err(|m| failure(change, step, None, m, None))
+}
+
 /// The planned attributes, re-evaluated now that dependencies exist when some were unknown.
 /// Computed arguments the configuration leaves out stay out of the request (the API fills them).
 fn resolved_after(
@@ -852,6 +879,7 @@ async fn create(
     step: StepKind,
     pass: Option<Pass>,
 ) -> Result<Option<String>, StepFailure> {
+    preconditions(ctx, change, step)?;
     let after = resolved_after(ctx, change, kind, step)?;
     let a = after
         .iter()
@@ -936,7 +964,11 @@ async fn create(
     }
     .await;
     finish(ctx, change, step, &op, &result)?;
-    result
+    // The object exists and stays in state, whatever its postconditions say; a failed one stops
+    // what depends on it.
+    let id = result?;
+    postconditions(ctx, change, step)?;
+    Ok(id)
 }
 
 async fn update(
@@ -946,6 +978,7 @@ async fn update(
 ) -> Result<Option<String>, StepFailure> {
     let step = StepKind::Update;
     let id = change.id.clone().unwrap_or_default();
+    preconditions(ctx, change, step)?;
     let after = resolved_after(ctx, change, kind, step)?;
     let a = after
         .iter()
@@ -1006,7 +1039,9 @@ async fn update(
     }
     .await;
     finish(ctx, change, step, &op, &result)?;
-    result
+    let id = result?;
+    postconditions(ctx, change, step)?;
+    Ok(id)
 }
 
 fn call_failure(change: &ResourceChange, step: StepKind, e: &CallError) -> StepFailure {
@@ -1164,6 +1199,7 @@ async fn read_deferred(
     let Some(cfg) = &ctx.config else {
         return Ok(None);
     };
+    preconditions(ctx, change, step)?;
     let inst = cfg
         .eval_instance(&change.address, ctx)
         .map_err(|d| failure(change, step, None, d.to_string(), None))?;
@@ -1174,5 +1210,6 @@ async fn read_deferred(
         .lock()
         .expect("values")
         .insert(change.address.clone(), v);
+    postconditions(ctx, change, step)?;
     Ok(None)
 }

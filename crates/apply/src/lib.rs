@@ -3,6 +3,7 @@
 //! watcher and tunnel resets. Plans are made by `tunnelform-planner` (reads) with the plan
 //! layer's pure planner; recovery is `tunnelform-recover`.
 
+mod conditions;
 pub mod executor;
 pub mod reset;
 pub mod saved;

@@ -929,6 +929,12 @@ impl Interrupts {
 }
 
 fn finish_report(report: &ApplyReport, op: &str) -> u8 {
+    // Checks are warnings: shown, never a failure.
+    for c in &report.checks {
+        for p in &c.problems {
+            errln!("{p}");
+        }
+    }
     // The work is done and saved: a closed stdout only loses the summary.
     if report.interrupted {
         errln!("\nInterrupted: {} operation(s) were not started. The state holds everything that completed; run {op} again to continue.", report.not_started);
@@ -945,6 +951,11 @@ fn finish_report(report: &ApplyReport, op: &str) -> u8 {
                 report.skipped.len()
             );
         }
+        return 1;
+    }
+    if report.condition_errors.has_errors() {
+        errln!("{}", report.condition_errors);
+        errln!("\nError: an output's precondition failed after the apply (the objects applied are in the state).");
         return 1;
     }
     let import = if report.imported > 0 {

@@ -12,6 +12,7 @@ use tunnelform_instances::api::{
     ImportBlock, Instance, InstanceKind, Lookup, NoLookup, OutputValue, ProviderConfig, VarInputs,
     DEFAULT_REGION,
 };
+use tunnelform_instances::conditions::{CheckOutcome, Checked, CondKind};
 use tunnelform_instances::loaded::Loaded;
 use tunnelform_instances::session::Session;
 use tunnelform_instances::validate;
@@ -237,6 +238,59 @@ impl Config {
     /// Outputs evaluated against `lookup`, sorted by name.
     pub fn outputs(&self, lookup: &dyn Lookup) -> Result<Vec<OutputValue>, Diagnostics> {
         Session::new(&self.loaded, lookup).outputs()
+    }
+
+    /// Whether a block has `precondition` / `postcondition` blocks of this kind.
+    pub fn has_conditions(&self, block: &Address, kind: CondKind) -> bool {
+        self.block_idx(block).is_some_and(|i| {
+            self.loaded.inner.blocks[i]
+                .conditions
+                .iter()
+                .any(|c| c.kind == kind)
+        })
+    }
+
+    /// The preconditions (`this`: None) or postconditions (`this`: the object's planned or
+    /// applied value, `self`) of one instance, evaluated against `lookup`.
+    pub fn conditions(
+        &self,
+        instance: &Address,
+        kind: CondKind,
+        this: Option<&Value>,
+        lookup: &dyn Lookup,
+    ) -> Checked {
+        let Some(idx) = self.block_idx(instance) else {
+            return Checked::default();
+        };
+        Session::new(&self.loaded, lookup).instance_conditions(idx, &instance.key, kind, this)
+    }
+
+    /// The preconditions of the outputs (the root module's and the modules').
+    pub fn output_conditions(&self, lookup: &dyn Lookup) -> Checked {
+        if self.loaded.inner.output_conditions.is_empty() {
+            return Checked::default();
+        }
+        Session::new(&self.loaded, lookup).output_conditions()
+    }
+
+    /// Whether the configuration has `check` blocks.
+    pub fn has_checks(&self) -> bool {
+        !self.loaded.inner.checks.is_empty()
+    }
+
+    /// Every `check` block's result against `lookup`, in declaration order.
+    pub fn checks(&self, lookup: &dyn Lookup) -> Vec<CheckOutcome> {
+        if self.loaded.inner.checks.is_empty() {
+            return Vec::new();
+        }
+        Session::new(&self.loaded, lookup).checks()
+    }
+
+    /// The address of the `check` block a scoped data source belongs to.
+    pub fn scoping_check(&self, block: &Address) -> Option<String> {
+        let i = self.block_idx(block)?;
+        let c = self.loaded.inner.blocks[i].check?;
+        Some(self.loaded.inner.checks[c].address())
     }
 
     /// `import { to = ADDR, id = "..." }` blocks.

@@ -31,6 +31,7 @@ use tunnelform_instances::regions::region_problem;
 use tunnelform_instances::session::{compute_expansion, expansion_of};
 use tunnelform_instances::vars::{Resolver, ValidationRule, VariableDecl};
 
+mod conditions;
 mod module;
 mod refactor;
 mod triggers;
@@ -46,8 +47,8 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "import",
     "moved",
     "removed",
+    "check",
 ];
-const UNSUPPORTED_BLOCKS: &[(&str, &str)] = &[("check", "check blocks are not supported")];
 const PROVIDER_CREDENTIALS: &[&str] = &["secret_id", "secret_key", "security_token"];
 const PROVIDER_IGNORED_ARGS: &[&str] = &[
     "profile",
@@ -180,6 +181,10 @@ struct Decoder {
     unset_unknown: bool,
     /// The selected workspace (`terraform.workspace`).
     workspace: String,
+    /// The conditions of the lifecycle block of the resource or data block being decoded.
+    conditions: Vec<tunnelform_instances::conditions::Condition>,
+    checks: Vec<tunnelform_instances::conditions::CheckDecl>,
+    output_conds: Vec<tunnelform_instances::conditions::OutputConditions>,
 }
 
 struct PendingCall {
@@ -229,6 +234,9 @@ pub(crate) fn load(
             .workspace
             .clone()
             .unwrap_or_else(|| "default".to_string()),
+        conditions: Vec::new(),
+        checks: Vec::new(),
+        output_conds: Vec::new(),
     };
     let mut bodies = d.read_files()?;
     {
@@ -478,18 +486,9 @@ impl Decoder {
                 "moved" => self.decode_moved(b),
                 "removed" => self.decode_removed(b),
                 "module" => self.decode_module(b),
-                other => {
-                    if let Some((_, why)) = UNSUPPORTED_BLOCKS.iter().find(|(n, _)| *n == other) {
-                        let d = Diagnostic::error(format!("Unsupported block type \"{other}\""))
-                            .with_help(*why);
-                        self.error(d, b.kind_span);
-                    } else {
-                        self.unsupported_block(
-                            b,
-                            "the top level of a configuration",
-                            TOP_LEVEL_BLOCKS,
-                        );
-                    }
+                "check" => self.decode_check(b),
+                _ => {
+                    self.unsupported_block(b, "the top level of a configuration", TOP_LEVEL_BLOCKS)
                 }
             }
         }
@@ -800,6 +799,7 @@ impl Decoder {
                 match blk.kind.as_str() {
                     "variable" | "terraform" => {}
                     "output" => self.decode_module_output(blk, step, &caller),
+                    "check" => self.decode_check(blk),
                     "locals" => self.decode_locals(blk),
                     "resource" => self.decode_resource(blk, Mode::Managed),
                     "data" => self.decode_resource(blk, Mode::Data),
@@ -831,6 +831,7 @@ impl Decoder {
                             "data",
                             "output",
                             "module",
+                            "check",
                             "terraform",
                         ],
                     ),
@@ -1298,15 +1299,7 @@ impl Decoder {
                 ),
             }
         }
-        for inner in &b.body.blocks {
-            if inner.kind == "precondition" {
-                let d = Diagnostic::error("precondition blocks are not supported")
-                    .with_help("remove the block");
-                self.error(d, inner.kind_span);
-            } else {
-                self.unsupported_block(inner, "an output block", &[]);
-            }
-        }
+        self.output_conditions(b, format!("output.{name}"));
         let Some(value) = value else {
             let d = Diagnostic::error(format!(
                 "Missing required argument \"value\" in output \"{name}\""
@@ -1433,7 +1426,7 @@ impl Decoder {
         }
         let meta: &[&'static str] = match mode {
             Mode::Managed => &["count", "for_each", "provider", "depends_on", "lifecycle"],
-            Mode::Data => &["count", "for_each", "provider", "depends_on"],
+            Mode::Data => &["count", "for_each", "provider", "depends_on", "lifecycle"],
         };
         let mut count = None;
         let mut for_each = None;
@@ -1462,9 +1455,7 @@ impl Decoder {
         for inner in &b.body.blocks {
             if inner.kind == "lifecycle" {
                 if mode == Mode::Data {
-                    let d = Diagnostic::error("lifecycle blocks are not supported in data blocks")
-                        .with_help("remove the lifecycle block");
-                    self.error(d, inner.kind_span);
+                    self.decode_data_lifecycle(inner);
                 } else {
                     lifecycle = self.decode_lifecycle(inner, kind.schema());
                     let own = self.scope.resource_name(&name);
@@ -1498,6 +1489,8 @@ impl Decoder {
             static_expansion: None,
             lifecycle,
             triggers,
+            conditions: std::mem::take(&mut self.conditions),
+            check: None,
             body,
         });
         self.depends_raw.push(depends);
@@ -1563,12 +1556,12 @@ impl Decoder {
             }
         }
         for inner in &b.body.blocks {
-            if inner.kind == "precondition" || inner.kind == "postcondition" {
-                let d = Diagnostic::error(format!("{} blocks are not supported", inner.kind))
-                    .with_help("use a validation block on a variable instead");
-                self.error(d, inner.kind_span);
-            } else {
-                self.unsupported_block(inner, "a lifecycle block", &[]);
+            if !self.lifecycle_condition(inner) {
+                self.unsupported_block(
+                    inner,
+                    "a lifecycle block",
+                    &["precondition", "postcondition"],
+                );
             }
         }
         l
@@ -1932,6 +1925,30 @@ impl Decoder {
                 }
             }
         }
+        self.check_scoped_refs();
+        // What the conditions of outputs and the assertions of checks read.
+        let mut condition_exprs: Vec<Expr> = Vec::new();
+        for o in &self.output_conds {
+            for c in &o.conditions {
+                condition_exprs.push(c.condition.clone());
+                condition_exprs.push(c.error_message.clone());
+            }
+        }
+        for c in &self.checks {
+            for a in &c.asserts {
+                condition_exprs.push(a.condition.clone());
+                condition_exprs.push(a.error_message.clone());
+            }
+        }
+        for e in &condition_exprs {
+            let mut refs = Vec::new();
+            graph::collect_refs(e, &[], &mut refs);
+            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            for b in bs {
+                referenced[b] = true;
+            }
+        }
+        drop(condition_exprs);
         let outputs = std::mem::take(&mut self.outputs);
         for o in &outputs {
             let mut refs = Vec::new();
@@ -2288,6 +2305,8 @@ impl Decoder {
             imports: import_decls,
             moved,
             removed,
+            checks: self.checks,
+            output_conditions: self.output_conds,
         };
         Ok((inner, self.diags.sorted()))
     }
@@ -2727,6 +2746,10 @@ fn block_exprs(b: &ResourceBlock) -> Vec<(&Expr, Vec<&str>, Ctx)> {
     body(&b.body, &[], &mut out);
     for t in &b.triggers {
         out.push((&t.expr, Vec::new(), Ctx::Body));
+    }
+    for c in &b.conditions {
+        out.push((&c.condition, vec!["self"], Ctx::Body));
+        out.push((&c.error_message, vec!["self"], Ctx::Body));
     }
     out
 }

@@ -44,6 +44,7 @@ pub use tunnelform_instances::api::{
     ImportBlock, Instance, InstanceKind, Lookup, Moved, NoLookup, OutputValue, ProviderConfig,
     ProviderRef, Removed, VarArg, VarInputs, DEFAULT_REGION, MAX_CONFIG_BYTES,
 };
+pub use tunnelform_instances::conditions::{CheckOutcome, CheckStatus, Checked, CondKind};
 pub use tunnelform_instances::regions::{is_known_region, region_problem, REGIONS};
 pub use tunnelform_instances::validate::validate_instances;
 pub use tunnelform_model::{Diagnostic, Diagnostics};

@@ -9,10 +9,12 @@
 //!   expansion, instances, outputs, imports; per-instance dependencies traced through locals and
 //!   module inputs (`deps.rs`);
 //! - [`validate`]: attribute values against the kinds' schemas and rules, across instances;
+//! - [`conditions`]: preconditions, postconditions and `check` blocks, evaluated;
 //! - [`api`]: the types the layers above see (re-exported by `tunnelform-config`), [`regions`]
 //!   the known regions.
 
 pub mod api;
+pub mod conditions;
 mod deps;
 pub mod files;
 pub mod loaded;

@@ -86,6 +86,10 @@ pub struct Inner {
     pub unset_unknown: bool,
     /// The files of modules and the chains of module calls they were loaded for.
     pub module_files: HashMap<String, Vec<String>>,
+    /// `check` blocks (those of modules too).
+    pub checks: Vec<crate::conditions::CheckDecl>,
+    /// The `precondition` blocks of outputs (root and module outputs).
+    pub output_conditions: Vec<crate::conditions::OutputConditions>,
 }
 
 /// Adds the chain of module calls to a diagnostic located in a module's file.
@@ -219,6 +223,10 @@ pub struct ResourceBlock {
     pub lifecycle: Lifecycle,
     /// `lifecycle { replace_triggered_by = [...] }`, checked at load.
     pub triggers: Vec<TriggerRef>,
+    /// `lifecycle { precondition / postcondition }` blocks.
+    pub conditions: Vec<crate::conditions::Condition>,
+    /// The `check` block a scoped data source belongs to (its index in `Inner::checks`).
+    pub check: Option<usize>,
     pub body: BodyPlan,
 }
 

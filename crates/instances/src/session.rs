@@ -32,7 +32,7 @@ const MAX_DIAGS: usize = 100;
 type Memo<T> = Result<Arc<T>, Box<EvalError>>;
 
 pub struct Session<'c> {
-    cfg: &'c Loaded,
+    pub(crate) cfg: &'c Loaded,
     lookup: &'c dyn Lookup,
     /// Locals that depend on resources, evaluated once per session (all at first need).
     impure: RefCell<Option<Vec<Option<Memo<Value>>>>>,
@@ -54,7 +54,7 @@ impl<'c> Session<'c> {
         }
     }
 
-    fn evaluator(&self) -> Evaluator<'_> {
+    pub(crate) fn evaluator(&self) -> Evaluator<'_> {
         let inner = &self.cfg.inner;
         let mut ev = Evaluator::new(
             Some(&inner.var_values),
@@ -66,7 +66,7 @@ impl<'c> Session<'c> {
         ev
     }
 
-    fn diag(&self, e: EvalError) -> Diagnostic {
+    pub(crate) fn diag(&self, e: EvalError) -> Diagnostic {
         let mut d = e.into_diag(&self.cfg.inner.sources);
         crate::loaded::add_call_chain(&mut d, &self.cfg.inner.module_files);
         d
@@ -107,7 +107,7 @@ impl<'c> Session<'c> {
     }
 
     /// The expansion of a block (memoized).
-    fn expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Arc<Expansion>> {
+    pub(crate) fn expansion(&self, ev: &Evaluator<'_>, idx: usize) -> EResult<Arc<Expansion>> {
         if let Some(e) = &self.cfg.inner.blocks[idx].static_expansion {
             return Ok(e.clone());
         }

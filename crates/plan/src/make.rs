@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipnet::Ipv4Net;
-use tunnelform_config::{Config, Instance, InstanceKind};
+use tunnelform_config::{CondKind, Config, Instance, InstanceKind};
 use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::{Address, Diagnostic, Diagnostics, Mode, Target, Value};
 use tunnelform_state::State;
@@ -33,6 +33,7 @@ use crate::{
     DiffInput, GraphError, Lifecycle, OutputChange, Plan, Reason, ResourceChange,
 };
 
+mod conditions;
 pub mod moves;
 pub mod ownership;
 pub mod quota;
@@ -518,7 +519,17 @@ impl<'a> Planning<'a> {
                     let block = &self.order[self.next];
                     match config.expand_block(block, &self.values) {
                         Ok(instances) => Current {
-                            instances,
+                            instances: {
+                                if self.inputs.opts.mode == PlanMode::Normal {
+                                    conditions::preconditions(
+                                        config,
+                                        &instances,
+                                        &self.values,
+                                        &mut self.diags,
+                                    );
+                                }
+                                instances
+                            },
                             // Planned values are kept only for blocks something reads (memory:
                             // one attribute map per instance).
                             keep_values: config.is_referenced(block),
@@ -682,7 +693,14 @@ impl<'a> Planning<'a> {
     /// Diffs each instance of a block whose reads are all answered.
     fn plan_block(&mut self, current: Current) {
         let opts = self.inputs.opts;
+        let config = self.inputs.config;
         let mut data_values = current.data.unwrap_or_default().into_iter();
+        // Postconditions are checked on what is planned (normal plans only).
+        let post = opts.mode == PlanMode::Normal
+            && current
+                .instances
+                .first()
+                .is_some_and(|i| config.has_conditions(&i.address, CondKind::Post));
         for inst in current.instances {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -702,6 +720,15 @@ impl<'a> Planning<'a> {
                         self.plan.changes.push(change);
                         Value::Unknown
                     };
+                    if post {
+                        conditions::postconditions(
+                            config,
+                            &inst.address,
+                            &v,
+                            &self.values,
+                            &mut self.diags,
+                        );
+                    }
                     self.data.insert(inst.address.clone(), v.clone());
                     self.values.insert(inst.address.clone(), v);
                 }
@@ -726,6 +753,15 @@ impl<'a> Planning<'a> {
                         }
                     }
                     let change = self.diff_instance(&inst, kind);
+                    if post {
+                        conditions::postconditions(
+                            config,
+                            &inst.address,
+                            &conditions::planned_self(&change),
+                            &self.values,
+                            &mut self.diags,
+                        );
+                    }
                     let planned = match change.action {
                         Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
                             if current.keep_values =>
@@ -1042,6 +1078,14 @@ impl<'a> Planning<'a> {
         let state = self.moved.as_ref().unwrap_or(self.inputs.state);
         let plan = &mut self.plan;
         // Outputs.
+        if opts.mode == PlanMode::Normal {
+            let mut diags = Diagnostics::new();
+            plan.checks = conditions::outputs_and_checks(config, &self.values, &mut diags);
+            if diags.has_errors() {
+                return Err(MakeError::Config(diags.sorted()));
+            }
+            self.diags.extend(diags);
+        }
         if opts.mode != PlanMode::Destroy {
             let outputs = config.outputs(&self.values)?;
             for o in outputs {

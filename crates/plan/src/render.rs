@@ -123,6 +123,22 @@ pub fn render_human(plan: &Plan, opts: &RenderOptions) -> String {
 ///   `read_data_source`, `read_deferred_until_apply`.
 /// - `changed_attributes`: the arguments whose value changes.
 ///
+/// `checks` (only when the configuration has `check` blocks): one entry per check block, in the
+/// shape of Terraform's `show -json` `checks`:
+///
+/// ```json
+/// {"address": {"kind": "check", "name": "NAME", "to_display": "module.site[\"sh\"].check.NAME",
+///              "module": "module.site[\"sh\"]"},
+///  "status": "pass" | "fail" | "unknown" | "error",
+///  "range": {"filename": "...", "start": {"line": 1, "column": 1}, "end": {...}},
+///  "instances": [{"address": {"to_display": "..."}, "status": "...",
+///                 "problems": [{"message": "the assertion's error_message (in ADDRESS)",
+///                               "range": {...the assertion's condition...}}]}]}
+/// ```
+///
+/// `unknown`: the assertions read values known only after apply (the apply decides and warns).
+/// A failed check is a warning: it never makes the plan fail.
+///
 /// An output change: `{"actions": [...], "before": <value>, "after": <value>, "after_unknown":
 /// <marks>, "before_sensitive": <marks>, "after_sensitive": <marks>}`; a sensitive output's values
 /// are `null` with `true` marks.

@@ -233,6 +233,41 @@ pub struct Plan {
     /// travelled with them have none: it is built when they are applied).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph: Option<crate::graph::GraphData>,
+    /// The results of the configuration's `check` blocks, as far as the plan could tell.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+}
+
+/// The result of one `check` block (a failed one is a warning, never an error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// `check.NAME`, with the module instance in front inside a module.
+    pub address: String,
+    pub name: String,
+    /// The module instance (`module.site["sh"]`), empty at the root.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub module: String,
+    /// `pass`, `fail`, `unknown` (known only after apply) or `error` (an assertion could not be
+    /// evaluated).
+    pub status: String,
+    /// Where the check block is.
+    pub span: tunnelform_model::Span,
+    /// The failed assertions: each message with the assertion's location.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<tunnelform_model::Diagnostic>,
+}
+
+impl CheckResult {
+    pub fn of(c: &tunnelform_config::CheckOutcome) -> CheckResult {
+        CheckResult {
+            address: c.address.clone(),
+            name: c.name.clone(),
+            module: c.module.clone(),
+            status: c.status.as_str().to_string(),
+            span: c.span.clone(),
+            problems: c.problems.clone(),
+        }
+    }
 }
 
 impl Plan {
@@ -250,6 +285,7 @@ impl Plan {
             serial: None,
             config_digest: String::new(),
             graph: None,
+            checks: Vec::new(),
         }
     }
 

@@ -625,6 +625,13 @@ impl Decoder {
                 ),
             }
         }
+        let address = self
+            .scope
+            .path
+            .iter()
+            .map(|m| format!("{m}."))
+            .collect::<String>();
+        self.output_conditions(b, format!("{address}output.{name}"));
         let Some(value) = value else {
             let d = Diagnostic::error(format!("Missing \"value\" in output \"{name}\""))
                 .with_help("write value = ... in the output block");

@@ -68,7 +68,54 @@ pub(crate) fn render(plan: &Plan) -> J {
             .collect();
         doc["unowned_objects"] = J::Array(unowned);
     }
+    if !plan.checks.is_empty() {
+        doc["checks"] = J::Array(plan.checks.iter().map(check).collect());
+    }
     doc
+}
+
+/// A source range as Terraform's diagnostics give it.
+fn range(s: &tunnelform_model::Span) -> J {
+    json!({
+        "filename": &*s.file,
+        "start": {"line": s.line, "column": s.column},
+        "end": {"line": s.end_line, "column": s.end_column},
+    })
+}
+
+/// A `check` block's result, shaped as the `checks` of Terraform's `show -json`: the block's
+/// address, its status, and its one instance (a check in a module instance has its own address)
+/// with the failed assertions' messages.
+pub(crate) fn check(c: &crate::types::CheckResult) -> J {
+    let mut address = json!({
+        "kind": "check",
+        "name": c.name,
+        "to_display": c.address,
+    });
+    if !c.module.is_empty() {
+        address["module"] = J::String(c.module.clone());
+    }
+    let problems: Vec<J> = c
+        .problems
+        .iter()
+        .map(|p| {
+            let mut o = json!({"message": p.detail.clone().unwrap_or_else(|| p.summary.clone())});
+            if let Some(s) = &p.span {
+                o["range"] = range(s);
+            }
+            o
+        })
+        .collect();
+    json!({
+        "address": address,
+        "status": c.status,
+        "range": range(&c.span),
+        "instances": [{
+            "address": {"to_display": c.address},
+            "status": c.status,
+            "problems": problems,
+        }],
+    })
 }
 
 /// `address`, `mode`, `type`, `name` and (for count/for_each instances) `index`.

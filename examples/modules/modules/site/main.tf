@@ -62,6 +62,14 @@ resource "tencentcloud_vpn_connection" "primary" {
   tags = {
     office = var.name
   }
+
+  lifecycle {
+    # Checked while planning, before anything is created for the office.
+    precondition {
+      condition     = var.lan_cidr != var.local_cidr
+      error_message = "office ${var.name}'s LAN ${var.lan_cidr} is the cloud side of its tunnel; give the office its own range"
+    }
+  }
 }
 
 # The hub sends the office's LAN into this office's (route-based) tunnel.
