@@ -227,6 +227,9 @@ pub struct OfflineResult {
     pub rss_after_kib: RssSteps,
     /// RSS when planning started (the remote objects already in memory), KiB.
     pub rss_before_kib: u64,
+    /// RSS after the refresh, before the memory it freed was given back to the system, KiB.
+    #[serde(default)]
+    pub rss_refreshed_kib: u64,
     pub peak_reset: bool,
     /// Live heap bytes by step and structure (only with `TUNNELFORM_BENCH_HEAP=1`: see `heap`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,6 +272,15 @@ pub fn proc_status_kib(field: &str) -> Option<u64> {
         .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
+}
+
+/// Gives the memory the allocator holds free back to the system (glibc's `malloc_trim`).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointer.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Resets the peak-RSS mark (`VmHWM`) of this process (Linux `clear_refs` value 5).
@@ -361,7 +373,10 @@ pub fn offline_plan(
     hs.held_state = held(&mut || drop(std::mem::replace(&mut state, State::new())));
     let mut config = Some(config);
     hs.held_config = held(&mut || drop(config.take()));
-    *out = HeapBreakdown { before: out.before, ..hs };
+    *out = HeapBreakdown {
+        before: out.before,
+        ..hs
+    };
     Ok((plan, ph, text, steps))
 }
 
@@ -374,6 +389,12 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         (Some(_), None) => bail!("--endpoint is needed to refresh the state's objects"),
         _ => RemoteSnapshot::default(),
     };
+    // The refresh (untimed set-up) leaves the allocator holding what it freed (response bodies,
+    // typed answers, the state it read, spread over the runtime's threads' arenas): given back
+    // before planning starts, so that the planning's peak counts the refreshed objects, not the
+    // set-up's leftovers.
+    let rss_refreshed_kib = proc_status_kib("VmRSS:").unwrap_or(0);
+    release_free_memory();
     let peak_reset = reset_peak_rss();
     let rss_before_kib = proc_status_kib("VmRSS:").unwrap_or(0);
     let mut heap = crate::heap::on().then(|| HeapBreakdown {
@@ -405,6 +426,7 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         planning_peak_kib,
         rss_after_kib,
         rss_before_kib,
+        rss_refreshed_kib,
         peak_reset,
         heap,
     };
