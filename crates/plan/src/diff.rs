@@ -5,7 +5,7 @@ use tunnelform_model::schema::AttrSchema;
 use tunnelform_model::{Address, Lifecycle, Value};
 
 use crate::normalize::same;
-use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange};
+use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange, SharedAttrs};
 
 /// Everything known about one managed object.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ fn changed_arguments(
 pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
     let before = input.remote.map(|(id, r)| with_id(id, r));
     let mut change = diff(&input);
-    change.before = before;
+    change.before = before.map(SharedAttrs::new);
     change
 }
 
@@ -126,7 +126,7 @@ pub fn diff_managed_owned(input: DiffInput<'_>, remote: Option<(&str, Attrs)>) -
     });
     change.before = remote.map(|(id, mut r)| {
         r.insert("id".to_string(), Value::from(id));
-        r
+        SharedAttrs::new(r)
     });
     change
 }
@@ -157,7 +157,7 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
     match (input.desired, input.remote) {
         (Some(desired), None) => {
             change.action = Action::Create;
-            change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+            change.after = Some(planned_after(input.kind, desired, None, input.lifecycle).into());
             change.reasons.push(if input.in_state {
                 Reason::DeletedOutsideTunnelform
             } else {
@@ -171,7 +171,8 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
                 change.action = Action::Replace {
                     create_before_destroy: input.lifecycle.create_before_destroy,
                 };
-                change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+                change.after =
+                    Some(planned_after(input.kind, desired, None, input.lifecycle).into());
                 change.reasons.push(Reason::ForcesReplacement {
                     attributes: forced.clone(),
                 });
@@ -180,9 +181,9 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
                 change.reasons.push(Reason::ArgumentsChanged {
                     attributes: changed.clone(),
                 });
-                change.after = Some(after);
+                change.after = Some(after.into());
             } else {
-                change.after = Some(after);
+                change.after = Some(after.into());
             }
             change.changed = changed;
             change.replace_paths = forced;
@@ -213,7 +214,7 @@ pub fn force_replace(change: &mut ResourceChange, desired: &Attrs, lifecycle: &L
     change.action = Action::Replace {
         create_before_destroy: lifecycle.create_before_destroy,
     };
-    change.after = Some(planned_after(kind, desired, None, lifecycle));
+    change.after = Some(planned_after(kind, desired, None, lifecycle).into());
     change.reasons.push(Reason::ReplaceByRequest);
 }
 
@@ -237,7 +238,7 @@ pub fn diff_data(
         action: Action::Read,
         id: None,
         before: None,
-        after: Some(after),
+        after: Some(after.into()),
         changed: Vec::new(),
         replace_paths: Vec::new(),
         reasons: vec![Reason::ReadDeferredUntilApply],

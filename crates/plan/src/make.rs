@@ -725,7 +725,7 @@ impl<'a> Planning<'a> {
                         Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
                             if current.keep_values =>
                         {
-                            change.after.clone().map(Value::Map)
+                            change.after.as_deref().cloned().map(Value::Map)
                         }
                         _ => None,
                     };
