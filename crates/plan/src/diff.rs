@@ -1,5 +1,7 @@
 //! Diff of one object: desired (configuration) against the refreshed remote object.
 
+use std::borrow::Cow;
+
 use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::AttrSchema;
 use tunnelform_model::{Address, Lifecycle, Value};
@@ -45,15 +47,7 @@ pub fn planned_after(
             .unwrap_or(Value::Unknown),
     ));
     for attr in schema.attrs {
-        let remote = existing.and_then(|(_, r)| r.get(attr.name));
-        let v = if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
-            remote.cloned().unwrap_or(Value::Null)
-        } else {
-            match desired.get(attr.name) {
-                Some(v) if !v.is_null() => v.clone(),
-                _ => default_or_computed(attr, remote, existing.is_some()),
-            }
-        };
+        let v = planned_value(attr, desired, existing.map(|(_, r)| r), lifecycle).into_owned();
         let v = if attr.sensitive && !v.is_null() {
             Value::sensitive(v)
         } else {
@@ -62,6 +56,57 @@ pub fn planned_after(
         after.push((attr.name.to_string(), v));
     }
     after.into_iter().collect()
+}
+
+/// One attribute of [`planned_after`] (before its sensitive mark), borrowed where it can be.
+fn planned_value<'v>(
+    attr: &AttrSchema,
+    desired: &'v Attrs,
+    existing: Option<&'v Attrs>,
+    lifecycle: &Lifecycle,
+) -> Cow<'v, Value> {
+    let remote = existing.and_then(|r| r.get(attr.name));
+    if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
+        return remote.map_or(Cow::Owned(Value::Null), Cow::Borrowed);
+    }
+    match desired.get(attr.name) {
+        Some(v) if !v.is_null() => Cow::Borrowed(v),
+        _ => {
+            if attr.default.is_none() && attr.computed && existing.is_some() {
+                remote.map_or(Cow::Owned(Value::Null), Cow::Borrowed)
+            } else {
+                Cow::Owned(default_or_computed(attr, remote, existing.is_some()))
+            }
+        }
+    }
+}
+
+/// Whether [`planned_after`] of an existing object would equal the object itself with its id
+/// (the map a change's `before` holds): then nothing changes, and the change's `after` is its
+/// `before`, without building it.
+fn after_is_before(
+    kind: ResourceKind,
+    desired: &Attrs,
+    remote: &Attrs,
+    lifecycle: &Lifecycle,
+) -> bool {
+    let schema = kind.schema();
+    // `before` holds the remote attributes and "id"; `after` the schema's attributes and "id".
+    let before_len = remote.len() + usize::from(!remote.contains_key("id"));
+    if before_len != schema.attrs.len() + 1 {
+        return false;
+    }
+    schema.attrs.iter().all(|attr| {
+        let Some(r) = remote.get(attr.name) else {
+            return false;
+        };
+        let v = planned_value(attr, desired, Some(remote), lifecycle);
+        if attr.sensitive && !v.is_null() && !v.is_sensitive() {
+            matches!(r, Value::Sensitive(inner) if **inner == *v)
+        } else {
+            *v == *r
+        }
+    })
 }
 
 fn default_or_computed(attr: &AttrSchema, remote: Option<&Value>, exists: bool) -> Value {
@@ -113,7 +158,25 @@ pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
     let before = input.remote.map(|(id, r)| with_id(id, r));
     let mut change = diff(&input);
     change.before = before.map(SharedAttrs::new);
+    share_unchanged(&mut change);
     change
+}
+
+/// An unchanged object's `after` is its `before` (left unset by [`diff`]), and an `after` equal
+/// to the `before` becomes the same shared map (memory: an unchanged object's attributes once,
+/// not twice).
+fn share_unchanged(change: &mut ResourceChange) {
+    match (&change.before, &change.after) {
+        (Some(before), None) if change.action == Action::NoOp && change.id.is_some() => {
+            change.after = Some(before.clone());
+        }
+        (Some(before), Some(after))
+            if !SharedAttrs::ptr_eq(before, after) && **before == **after =>
+        {
+            change.after = Some(before.clone());
+        }
+        _ => {}
+    }
 }
 
 /// [`diff_managed`] for a remote object the caller gives away (`input.remote` is not read): its
@@ -128,10 +191,11 @@ pub fn diff_managed_owned(input: DiffInput<'_>, remote: Option<(&str, Attrs)>) -
         r.insert("id".to_string(), Value::from(id));
         SharedAttrs::new(r)
     });
+    share_unchanged(&mut change);
     change
 }
 
-/// Everything but `before`.
+/// Everything but `before` (and but `after` when it is `before`: see [`after_is_before`]).
 fn diff(input: &DiffInput<'_>) -> ResourceChange {
     let mut change = ResourceChange {
         address: input.address.clone(),
@@ -163,6 +227,11 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
             } else {
                 Reason::NewInConfiguration
             });
+        }
+        (Some(desired), Some((_, remote)))
+            if after_is_before(input.kind, desired, remote, input.lifecycle) =>
+        {
+            // Nothing changes: `after` is `before`, shared by the caller (`share_unchanged`).
         }
         (Some(desired), Some((id, remote))) => {
             let after = planned_after(input.kind, desired, Some((id, remote)), input.lifecycle);
