@@ -324,6 +324,10 @@ impl<'c> Session<'c> {
             return Err(errs);
         }
         let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
+        // Filled key by key, a map leaves its nodes about half empty; rebuilt from its sorted
+        // entries it fills them (memory: every instance keeps both maps until apply).
+        let attrs: BTreeMap<String, Value> = attrs.into_iter().collect();
+        let spans: BTreeMap<String, Span> = spans.into_iter().collect();
         Ok(Instance {
             address,
             kind: b.kind,
