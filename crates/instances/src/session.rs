@@ -38,6 +38,8 @@ pub struct Session<'c> {
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
     /// What the dependency tracer (`deps.rs`) computed once for the session.
     trace: RefCell<TraceMemo>,
+    /// The last instance's spans, shared with the next one when they are the same.
+    spans: RefCell<Option<Arc<BTreeMap<String, Span>>>>,
 }
 
 impl<'c> Session<'c> {
@@ -49,6 +51,7 @@ impl<'c> Session<'c> {
             expansions: RefCell::new(HashMap::new()),
             wholes: RefCell::new(HashMap::new()),
             trace: RefCell::new(TraceMemo::default()),
+            spans: RefCell::new(None),
         }
     }
 
@@ -327,7 +330,7 @@ impl<'c> Session<'c> {
         // Filled key by key, a map leaves its nodes about half empty; rebuilt from its sorted
         // entries it fills them (memory: every instance keeps both maps until apply).
         let attrs: BTreeMap<String, Value> = attrs.into_iter().collect();
-        let spans: BTreeMap<String, Span> = spans.into_iter().collect();
+        let spans = self.shared_spans(spans.into_iter().collect());
         Ok(Instance {
             address,
             kind: b.kind,
@@ -338,6 +341,19 @@ impl<'c> Session<'c> {
             span: b.header_span.clone(),
             attr_spans: spans,
         })
+    }
+
+    /// `spans`, or the previous instance's equal map (shared).
+    fn shared_spans(&self, spans: BTreeMap<String, Span>) -> Arc<BTreeMap<String, Span>> {
+        let mut last = self.spans.borrow_mut();
+        if let Some(prev) = last.as_ref() {
+            if **prev == spans {
+                return Arc::clone(prev);
+            }
+        }
+        let spans = Arc::new(spans);
+        *last = Some(Arc::clone(&spans));
+        spans
     }
 
     /// What one instance depends on: whole blocks, and single instances where the reference's key
