@@ -414,6 +414,7 @@ mod tests {
         let lc = Lifecycle::default();
         for (d, r) in [
             (Some(desired()), Some(remote())),
+            (Some(desired()), Some(remote_full())),
             (Some(changed), Some(remote())),
             (Some(renamed), Some(remote())),
             (Some(desired()), None),
@@ -437,9 +438,112 @@ mod tests {
             let owned = diff_managed_owned(input(None), r.clone().map(|r| ("vpnx-12345678", r)));
             assert_eq!(copied, owned);
             assert_eq!(
+                owned.action == Action::NoOp && r.as_ref() == Some(&remote_full()),
+                matches!((&owned.before, &owned.after), (Some(b), Some(a)) if SharedAttrs::ptr_eq(b, a))
+            );
+            assert_eq!(
                 owned.before.as_ref().map(|b| b.get("id").cloned()),
                 r.as_ref().map(|_| Some(Value::from("vpnx-12345678")))
             );
+        }
+    }
+
+    /// The refreshed object as the API reports every attribute of the schema (what
+    /// `planned_after` keeps of `remote()`, without the id).
+    fn remote_full() -> Attrs {
+        let mut r = planned_after(
+            ResourceKind::VpnConnection,
+            &desired(),
+            Some(("vpnx-12345678", &remote())),
+            &Lifecycle::default(),
+        );
+        r.remove("id");
+        r
+    }
+
+    #[test]
+    fn an_unchanged_objects_after_is_its_before_shared_and_as_planned() {
+        let lc = Lifecycle::default();
+        let c = run(Some(&desired()), Some(&remote_full()), &lc);
+        assert_eq!(c.action, Action::NoOp, "{:?}", c.changed);
+        let (before, after) = (c.before.clone().unwrap(), c.after.clone().unwrap());
+        assert!(SharedAttrs::ptr_eq(&before, &after), "after is a copy");
+        // The value is the after planned in full, as before the sharing.
+        let planned = planned_after(
+            ResourceKind::VpnConnection,
+            &desired(),
+            Some(("vpnx-12345678", &remote_full())),
+            &lc,
+        );
+        assert_eq!(*after, planned);
+        // Serialised (plan files, JSON) as two maps, as before.
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["before"], json["after"]);
+        assert_eq!(json["after"]["name"], "office");
+        // Writing through one leaves the other as it was.
+        let mut c = c;
+        c.after
+            .as_mut()
+            .unwrap()
+            .insert("name".into(), Value::from("renamed"));
+        assert_eq!(c.before.as_ref().unwrap()["name"], Value::from("office"));
+        assert_eq!(c.after.as_ref().unwrap()["name"], Value::from("renamed"));
+    }
+
+    #[test]
+    fn the_shared_after_is_the_after_planned_in_full_whatever_the_case() {
+        let ignore_name = Lifecycle {
+            ignore_changes: tunnelform_model::lifecycle::IgnoreChanges::Attributes(vec![
+                "name".into()
+            ]),
+            ..Lifecycle::default()
+        };
+        let lc = Lifecycle::default();
+        let mut renamed = desired();
+        renamed.insert("name".into(), Value::from("other"));
+        let mut defaults_written = desired();
+        defaults_written.insert("ike_exchange_mode".into(), Value::from("MAIN"));
+        let mut plain_key = remote_full();
+        plain_key.insert("pre_share_key".into(), Value::from("s3cret"));
+        let mut extra = remote_full();
+        extra.insert("not_in_schema".into(), Value::from("x"));
+        let mut missing = remote_full();
+        missing.remove("ike_local_fqdn_name");
+        let mut with_id = remote_full();
+        with_id.insert("id".into(), Value::from("vpnx-12345678"));
+        let cases: Vec<(&str, Attrs, Attrs, &Lifecycle, bool)> = vec![
+            ("unchanged", desired(), remote_full(), &lc, true),
+            (
+                "ignored rename",
+                renamed.clone(),
+                remote_full(),
+                &ignore_name,
+                true,
+            ),
+            ("rename", renamed, remote_full(), &lc, false),
+            (
+                "defaults written",
+                defaults_written,
+                remote_full(),
+                &lc,
+                true,
+            ),
+            ("key read unmarked", desired(), plain_key, &lc, false),
+            ("attribute outside the schema", desired(), extra, &lc, false),
+            ("attribute missing", desired(), missing, &lc, false),
+            ("id in the attributes", desired(), with_id, &lc, true),
+        ];
+        for (what, d, r, lc, shared) in cases {
+            let c = run(Some(&d), Some(&r), lc);
+            let planned = planned_after(
+                ResourceKind::VpnConnection,
+                &d,
+                Some(("vpnx-12345678", &r)),
+                lc,
+            );
+            let (before, after) = (c.before.clone().unwrap(), c.after.clone().unwrap());
+            assert_eq!(*after, planned, "{what}");
+            assert_eq!(SharedAttrs::ptr_eq(&before, &after), shared, "{what}");
         }
     }
 
