@@ -16,7 +16,8 @@ use tunnelform_kinds::{Call, CallError};
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::diff::planned_after;
 use tunnelform_plan::{
-    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, StepKind,
+    build_graph, Action, Attrs, ExecGraph, ObjectKind, Plan, Reason, ResourceChange, SharedAttrs,
+    StepKind,
 };
 use tunnelform_state::{
     DeposedObject, Intent, JournalAction, OpId, OpResult, Origin, Outcome, Record, Sent, State,
@@ -478,7 +479,7 @@ fn batch_key(ctx: &Ctx, graph: &ExecGraph, n: NodeIndex) -> Option<BatchKey> {
     };
     let scope = match step.kind {
         StepKind::Create | StepKind::CreateReplacement => {
-            match change.after.as_ref().and_then(scope_in) {
+            match change.after.as_deref().and_then(scope_in) {
                 Some(s) => s,
                 None => scope_in(&resolved_after(ctx, change, kind, step.kind).ok()?)?,
             }
@@ -664,7 +665,11 @@ fn resolved_after(
             .map(|(k, v)| (k, if v.is_wholly_known() { v } else { Value::Null }))
             .collect::<Attrs>()
     };
-    let after = change.after.clone().unwrap_or_default();
+    let after = change
+        .after
+        .clone()
+        .map(SharedAttrs::into_attrs)
+        .unwrap_or_default();
     let configured = ctx.instances.get(&change.address).map(|i| &i.attrs);
     if configured.is_some_and(known_config) {
         return Ok(without_unknown(after));
@@ -711,7 +716,7 @@ fn resolved_after(
     }
     let existing = change
         .before
-        .as_ref()
+        .as_deref()
         .filter(|_| step == StepKind::Update)
         .map(|b| (change.id.as_deref().unwrap_or_default(), b));
     Ok(without_unknown(planned_after(
@@ -1000,7 +1005,7 @@ async fn update(
             .await
             .map_err(|e| call_failure(change, step, &e))?;
         if changed.iter().any(|c| c == "tags") {
-            let have = change.before.as_ref().map(user_tags).unwrap_or_default();
+            let have = change.before.as_deref().map(user_tags).unwrap_or_default();
             retag(&call, kind.id_prefix(), &id, &have, &user_tags(&a))
                 .await
                 .map_err(|e| match e {
@@ -1068,7 +1073,7 @@ async fn delete(
     let result = async {
         let deleted = kind
             .def()
-            .delete(&ctx.client, &change.region, &id, change.before.as_ref())
+            .delete(&ctx.client, &change.region, &id, change.before.as_deref())
             .await
             .map_err(|e| api_failure(change, step, &e))?;
         if let Some(d) = deleted {
@@ -1159,7 +1164,15 @@ async fn import(
     } else {
         Origin::Imported
     };
-    record_object(ctx, change, kind, &obj, change.after.as_ref(), origin, step)?;
+    record_object(
+        ctx,
+        change,
+        kind,
+        &obj,
+        change.after.as_deref(),
+        origin,
+        step,
+    )?;
     Ok(Some(id))
 }
 

@@ -112,7 +112,7 @@ async fn evaluate(
     let values = PlannedValues::default();
     for c in plan.changes.iter().filter(|c| !c.deposed) {
         if let (ObjectKind::Managed(_), Some(after)) = (c.kind, &c.after) {
-            values.insert(c.address.clone(), Value::Map(after.clone()));
+            values.insert(c.address.clone(), Value::Map(Attrs::clone(after)));
         }
     }
     let mut instances = BTreeMap::new();

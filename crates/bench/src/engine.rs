@@ -227,7 +227,38 @@ pub struct OfflineResult {
     pub rss_after_kib: RssSteps,
     /// RSS when planning started (the remote objects already in memory), KiB.
     pub rss_before_kib: u64,
+    /// RSS after the refresh, before the memory it freed was given back to the system, KiB.
+    #[serde(default)]
+    pub rss_refreshed_kib: u64,
     pub peak_reset: bool,
+    /// Live heap bytes by step and structure (only with `TUNNELFORM_BENCH_HEAP=1`: see `heap`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<HeapBreakdown>,
+}
+
+/// Live heap (KiB, counted by the worker's allocator) after each step, the peak while planning, and
+/// what each structure held (the drop in live heap when it was dropped, in this order after the
+/// rendering: the rendered text, the plan's changes, the rest of the plan, the expanded instances,
+/// the snapshot left after planning, the state, the configuration).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct HeapBreakdown {
+    pub before: u64,
+    pub config: u64,
+    pub state: u64,
+    pub plan: u64,
+    pub render: u64,
+    pub peak: u64,
+    pub held_text: u64,
+    pub held_changes: u64,
+    pub held_plan_rest: u64,
+    pub held_instances: u64,
+    pub held_snapshot: u64,
+    pub held_state: u64,
+    pub held_config: u64,
+}
+
+fn heap_kib() -> u64 {
+    (crate::heap::live() / 1024) as u64
 }
 
 fn ms(d: Duration) -> f64 {
@@ -243,6 +274,15 @@ pub fn proc_status_kib(field: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Gives the memory the allocator holds free back to the system (glibc's `malloc_trim`).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointer.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Resets the peak-RSS mark (`VmHWM`) of this process (Linux `clear_refs` value 5).
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -251,19 +291,23 @@ fn reset_peak_rss() -> bool {
 /// The planning pipeline (see the module documentation): the configuration and state loads, then
 /// `tunnelform_planner::plan_from` without a client (what `tunnelform plan` runs after its refresh), then the
 /// human rendering. `state_path`: plan against that state and the given remote objects (the no-change
-/// plan); without, plan from an empty state (every object created).
+/// plan); without, plan from an empty state (every object created). With the heap counted, `heap`
+/// gets the live heap after each step and what each structure held.
 pub fn offline_plan(
     dir: &Path,
     state_path: Option<&Path>,
     remote: RemoteSnapshot,
+    heap: Option<&mut HeapBreakdown>,
 ) -> Result<(Plan, Phases, String, RssSteps)> {
     let rss = || proc_status_kib("VmRSS:").unwrap_or(0);
     let mut steps = RssSteps::default();
+    let mut hs = HeapBreakdown::default();
     let mut ph = Phases::default();
     let t0 = Instant::now();
     let config = load_config(dir)?;
     ph.parse_ms = ms(t0.elapsed());
     steps.config = rss();
+    hs.config = heap_kib();
 
     let t = Instant::now();
     let state = match state_path {
@@ -274,6 +318,7 @@ pub fn offline_plan(
     };
     ph.state_ms = ms(t.elapsed());
     steps.state = rss();
+    hs.state = heap_kib();
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -288,6 +333,7 @@ pub fn offline_plan(
         ))
         .map_err(|e| anyhow!("{e}"))?;
     steps.plan = rss();
+    hs.plan = heap_kib();
     let tm = planned.timings;
     ph.drift_ms = ms(tm.drift);
     ph.evaluate_diff_ms = ms(tm.evaluate_diff);
@@ -300,7 +346,38 @@ pub fn offline_plan(
     ph.render_ms = ms(t.elapsed());
     ph.total_ms = ms(t0.elapsed());
     steps.render = rss();
-    Ok((planned.plan, ph, text, steps))
+    hs.render = heap_kib();
+    hs.peak = (crate::heap::peak() / 1024) as u64;
+    let Some(out) = heap else {
+        return Ok((planned.plan, ph, text, steps));
+    };
+    // What each structure holds: the fall of the live heap when it is dropped.
+    let held = |f: &mut dyn FnMut()| {
+        let before = heap_kib();
+        f();
+        before.saturating_sub(heap_kib())
+    };
+    // (The rendered text and the plan are still needed: copies of them are measured.)
+    hs.held_text = (text.capacity() / 1024) as u64;
+    let mut changes = planned.plan.changes.clone();
+    hs.held_changes = held(&mut || drop(std::mem::take(&mut changes)));
+    let plan = planned.plan;
+    let mut rest = plan.clone();
+    rest.changes = Vec::new();
+    hs.held_plan_rest = held(&mut || drop(std::mem::replace(&mut rest, Plan::new(""))));
+    let mut instances = planned.instances;
+    hs.held_instances = held(&mut || drop(std::mem::take(&mut instances)));
+    let mut snapshot = planned.remote;
+    hs.held_snapshot = held(&mut || drop(std::mem::take(&mut snapshot)));
+    let mut state = state;
+    hs.held_state = held(&mut || drop(std::mem::replace(&mut state, State::new())));
+    let mut config = Some(config);
+    hs.held_config = held(&mut || drop(config.take()));
+    *out = HeapBreakdown {
+        before: out.before,
+        ..hs
+    };
+    Ok((plan, ph, text, steps))
 }
 
 /// The worker behind benchmark 4 (run in its own process, pinned to one core): fetches the remote objects
@@ -312,9 +389,20 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         (Some(_), None) => bail!("--endpoint is needed to refresh the state's objects"),
         _ => RemoteSnapshot::default(),
     };
+    // The refresh (untimed set-up) leaves the allocator holding what it freed (response bodies,
+    // typed answers, the state it read, spread over the runtime's threads' arenas): given back
+    // before planning starts, so that the planning's peak counts the refreshed objects, not the
+    // set-up's leftovers.
+    let rss_refreshed_kib = proc_status_kib("VmRSS:").unwrap_or(0);
+    release_free_memory();
     let peak_reset = reset_peak_rss();
     let rss_before_kib = proc_status_kib("VmRSS:").unwrap_or(0);
-    let (plan, phases, text, rss_after_kib) = offline_plan(dir, state, remote)?;
+    let mut heap = crate::heap::on().then(|| HeapBreakdown {
+        before: heap_kib(),
+        ..HeapBreakdown::default()
+    });
+    crate::heap::reset_peak();
+    let (plan, phases, text, rss_after_kib) = offline_plan(dir, state, remote, heap.as_mut())?;
     let planning_peak_kib = if peak_reset {
         proc_status_kib("VmHWM:").unwrap_or(0)
     } else {
@@ -338,7 +426,9 @@ pub fn offline_worker(dir: &Path, state: Option<&Path>, endpoint: Option<&str>) 
         planning_peak_kib,
         rss_after_kib,
         rss_before_kib,
+        rss_refreshed_kib,
         peak_reset,
+        heap,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

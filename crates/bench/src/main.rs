@@ -9,6 +9,7 @@
 mod bound;
 mod engine;
 mod gen;
+mod heap;
 mod pg;
 mod proc;
 mod report;
@@ -172,9 +173,13 @@ struct Args {
     tunnels: Option<usize>,
 }
 
+#[global_allocator]
+static ALLOC: heap::Counting = heap::Counting;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.benches.contains(&Bench::OfflineWorker) {
+        heap::start_from_env();
         let Some(dir) = args.dir.as_deref() else {
             eprintln!("error: offline-worker needs --dir");
             return ExitCode::from(2);

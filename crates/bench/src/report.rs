@@ -559,7 +559,7 @@ fn offline_rows(s: &mut String, label: &str, v: &[(OfflineResult, Sample)]) {
     let first = &v[0].0;
     let _ = writeln!(
         s,
-        "| {label} | {:.0} ms | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} MB | {:.1} MB | {} changes, {} KB of text; RSS {:.1} MB when planning started, then {:.1} / {:.1} / {:.1} / {:.1} MB after config / state / plan / render |",
+        "| {label} | {:.0} ms | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} MB | {:.1} MB | {} changes, {} KB of text; RSS {:.1} MB when planning started ({:.1} MB after the refresh, before the memory it freed was given back), then {:.1} / {:.1} / {:.1} / {:.1} MB after config / state / plan / render |",
         f(&|r| r.phases.total_ms),
         f(&|r| r.phases.parse_ms),
         f(&|r| r.phases.state_ms),
@@ -574,6 +574,7 @@ fn offline_rows(s: &mut String, label: &str, v: &[(OfflineResult, Sample)]) {
         first.changes,
         first.rendered_bytes / 1000,
         mb(first.rss_before_kib),
+        mb(first.rss_refreshed_kib),
         mb(first.rss_after_kib.config),
         mb(first.rss_after_kib.state),
         mb(first.rss_after_kib.plan),

@@ -239,7 +239,7 @@ fn observe(state: &tunnelform_state::State, planned: &tunnelform_planner::Planne
             .changes
             .iter()
             .filter(|c| !c.deposed)
-            .filter_map(|c| Some((&c.address, c.before.as_ref()?)))
+            .filter_map(|c| Some((&c.address, c.before.as_deref()?)))
             .collect();
     for (addr, r) in &planned.remote.objects {
         if r.kind != ResourceKind::VpnConnection {

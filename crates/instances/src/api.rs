@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tunnelform_model::{Address, Lifecycle, Span, Value};
 
@@ -128,8 +129,10 @@ pub struct Instance {
     pub span: Span,
     /// Span of each argument's value expression. Top-level arguments by name; nested block
     /// arguments as `block.attr` (Single nesting) or `block.N.attr` (List/Set, N = source index);
-    /// the nested blocks themselves as `block` / `block.N`.
-    pub attr_spans: BTreeMap<String, Span>,
+    /// the nested blocks themselves as `block` / `block.N`. Shared by consecutive instances of a
+    /// block whose spans are the same (every instance of a `count`/`for_each` block without
+    /// `dynamic` blocks): one map per block, not one per instance.
+    pub attr_spans: Arc<BTreeMap<String, Span>>,
 }
 
 /// An evaluated `output` block.

@@ -40,6 +40,8 @@ pub struct Session<'c> {
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
     /// What the dependency tracer (`deps.rs`) computed once for the session.
     trace: RefCell<TraceMemo>,
+    /// The last instance's spans, shared with the next one when they are the same.
+    spans: RefCell<Option<Arc<BTreeMap<String, Span>>>>,
 }
 
 impl<'c> Session<'c> {
@@ -51,6 +53,7 @@ impl<'c> Session<'c> {
             expansions: RefCell::new(HashMap::new()),
             wholes: RefCell::new(HashMap::new()),
             trace: RefCell::new(TraceMemo::default()),
+            spans: RefCell::new(None),
         }
     }
 
@@ -327,6 +330,10 @@ impl<'c> Session<'c> {
         }
         let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
         let lifecycle = self.lifecycle(b, address.key.as_ref());
+        // Filled key by key, a map leaves its nodes about half empty; rebuilt from its sorted
+        // entries it fills them (memory: every instance keeps both maps until apply).
+        let attrs: BTreeMap<String, Value> = attrs.into_iter().collect();
+        let spans = self.shared_spans(spans.into_iter().collect());
         Ok(Instance {
             address,
             kind: b.kind,
@@ -344,6 +351,19 @@ impl<'c> Session<'c> {
         let mut lc = b.lifecycle.clone();
         lc.replace_triggered_by = b.triggers.iter().map(|t| t.resolve(key)).collect();
         lc
+    }
+
+    /// `spans`, or the previous instance's equal map (shared).
+    fn shared_spans(&self, spans: BTreeMap<String, Span>) -> Arc<BTreeMap<String, Span>> {
+        let mut last = self.spans.borrow_mut();
+        if let Some(prev) = last.as_ref() {
+            if **prev == spans {
+                return Arc::clone(prev);
+            }
+        }
+        let spans = Arc::new(spans);
+        *last = Some(Arc::clone(&spans));
+        spans
     }
 
     /// What one instance depends on: whole blocks, and single instances where the reference's key

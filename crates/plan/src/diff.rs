@@ -1,11 +1,13 @@
 //! Diff of one object: desired (configuration) against the refreshed remote object.
 
+use std::borrow::Cow;
+
 use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::schema::AttrSchema;
 use tunnelform_model::{Address, Lifecycle, Value};
 
 use crate::normalize::same;
-use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange};
+use crate::types::{Action, Attrs, ObjectKind, Reason, ResourceChange, SharedAttrs};
 
 /// Everything known about one managed object.
 #[derive(Debug, Clone)]
@@ -45,15 +47,7 @@ pub fn planned_after(
             .unwrap_or(Value::Unknown),
     ));
     for attr in schema.attrs {
-        let remote = existing.and_then(|(_, r)| r.get(attr.name));
-        let v = if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
-            remote.cloned().unwrap_or(Value::Null)
-        } else {
-            match desired.get(attr.name) {
-                Some(v) if !v.is_null() => v.clone(),
-                _ => default_or_computed(attr, remote, existing.is_some()),
-            }
-        };
+        let v = planned_value(attr, desired, existing.map(|(_, r)| r), lifecycle).into_owned();
         let v = if attr.sensitive && !v.is_null() {
             Value::sensitive(v)
         } else {
@@ -62,6 +56,57 @@ pub fn planned_after(
         after.push((attr.name.to_string(), v));
     }
     after.into_iter().collect()
+}
+
+/// One attribute of [`planned_after`] (before its sensitive mark), borrowed where it can be.
+fn planned_value<'v>(
+    attr: &AttrSchema,
+    desired: &'v Attrs,
+    existing: Option<&'v Attrs>,
+    lifecycle: &Lifecycle,
+) -> Cow<'v, Value> {
+    let remote = existing.and_then(|r| r.get(attr.name));
+    if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
+        return remote.map_or(Cow::Owned(Value::Null), Cow::Borrowed);
+    }
+    match desired.get(attr.name) {
+        Some(v) if !v.is_null() => Cow::Borrowed(v),
+        _ => {
+            if attr.default.is_none() && attr.computed && existing.is_some() {
+                remote.map_or(Cow::Owned(Value::Null), Cow::Borrowed)
+            } else {
+                Cow::Owned(default_or_computed(attr, remote, existing.is_some()))
+            }
+        }
+    }
+}
+
+/// Whether [`planned_after`] of an existing object would equal the object itself with its id
+/// (the map a change's `before` holds): then nothing changes, and the change's `after` is its
+/// `before`, without building it.
+fn after_is_before(
+    kind: ResourceKind,
+    desired: &Attrs,
+    remote: &Attrs,
+    lifecycle: &Lifecycle,
+) -> bool {
+    let schema = kind.schema();
+    // `before` holds the remote attributes and "id"; `after` the schema's attributes and "id".
+    let before_len = remote.len() + usize::from(!remote.contains_key("id"));
+    if before_len != schema.attrs.len() + 1 {
+        return false;
+    }
+    schema.attrs.iter().all(|attr| {
+        let Some(r) = remote.get(attr.name) else {
+            return false;
+        };
+        let v = planned_value(attr, desired, Some(remote), lifecycle);
+        if attr.sensitive && !v.is_null() && !v.is_sensitive() {
+            matches!(r, Value::Sensitive(inner) if **inner == *v)
+        } else {
+            *v == *r
+        }
+    })
 }
 
 fn default_or_computed(attr: &AttrSchema, remote: Option<&Value>, exists: bool) -> Value {
@@ -112,8 +157,26 @@ fn changed_arguments(
 pub fn diff_managed(input: DiffInput<'_>) -> ResourceChange {
     let before = input.remote.map(|(id, r)| with_id(id, r));
     let mut change = diff(&input);
-    change.before = before;
+    change.before = before.map(SharedAttrs::new);
+    share_unchanged(&mut change);
     change
+}
+
+/// An unchanged object's `after` is its `before` (left unset by [`diff`]), and an `after` equal
+/// to the `before` becomes the same shared map (memory: an unchanged object's attributes once,
+/// not twice).
+fn share_unchanged(change: &mut ResourceChange) {
+    match (&change.before, &change.after) {
+        (Some(before), None) if change.action == Action::NoOp && change.id.is_some() => {
+            change.after = Some(before.clone());
+        }
+        (Some(before), Some(after))
+            if !SharedAttrs::ptr_eq(before, after) && **before == **after =>
+        {
+            change.after = Some(before.clone());
+        }
+        _ => {}
+    }
 }
 
 /// [`diff_managed`] for a remote object the caller gives away (`input.remote` is not read): its
@@ -126,12 +189,13 @@ pub fn diff_managed_owned(input: DiffInput<'_>, remote: Option<(&str, Attrs)>) -
     });
     change.before = remote.map(|(id, mut r)| {
         r.insert("id".to_string(), Value::from(id));
-        r
+        SharedAttrs::new(r)
     });
+    share_unchanged(&mut change);
     change
 }
 
-/// Everything but `before`.
+/// Everything but `before` (and but `after` when it is `before`: see [`after_is_before`]).
 fn diff(input: &DiffInput<'_>) -> ResourceChange {
     let mut change = ResourceChange {
         address: input.address.clone(),
@@ -157,12 +221,17 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
     match (input.desired, input.remote) {
         (Some(desired), None) => {
             change.action = Action::Create;
-            change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+            change.after = Some(planned_after(input.kind, desired, None, input.lifecycle).into());
             change.reasons.push(if input.in_state {
                 Reason::DeletedOutsideTunnelform
             } else {
                 Reason::NewInConfiguration
             });
+        }
+        (Some(desired), Some((_, remote)))
+            if after_is_before(input.kind, desired, remote, input.lifecycle) =>
+        {
+            // Nothing changes: `after` is `before`, shared by the caller (`share_unchanged`).
         }
         (Some(desired), Some((id, remote))) => {
             let after = planned_after(input.kind, desired, Some((id, remote)), input.lifecycle);
@@ -171,7 +240,8 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
                 change.action = Action::Replace {
                     create_before_destroy: input.lifecycle.create_before_destroy,
                 };
-                change.after = Some(planned_after(input.kind, desired, None, input.lifecycle));
+                change.after =
+                    Some(planned_after(input.kind, desired, None, input.lifecycle).into());
                 change.reasons.push(Reason::ForcesReplacement {
                     attributes: forced.clone(),
                 });
@@ -180,9 +250,9 @@ fn diff(input: &DiffInput<'_>) -> ResourceChange {
                 change.reasons.push(Reason::ArgumentsChanged {
                     attributes: changed.clone(),
                 });
-                change.after = Some(after);
+                change.after = Some(after.into());
             } else {
-                change.after = Some(after);
+                change.after = Some(after.into());
             }
             change.changed = changed;
             change.replace_paths = forced;
@@ -223,7 +293,7 @@ pub fn force_replace_because(
     change.action = Action::Replace {
         create_before_destroy: lifecycle.create_before_destroy,
     };
-    change.after = Some(planned_after(kind, desired, None, lifecycle));
+    change.after = Some(planned_after(kind, desired, None, lifecycle).into());
     change.reasons.push(reason);
 }
 
@@ -247,7 +317,7 @@ pub fn diff_data(
         action: Action::Read,
         id: None,
         before: None,
-        after: Some(after),
+        after: Some(after.into()),
         changed: Vec::new(),
         replace_paths: Vec::new(),
         reasons: vec![Reason::ReadDeferredUntilApply],
@@ -354,6 +424,7 @@ mod tests {
         let lc = Lifecycle::default();
         for (d, r) in [
             (Some(desired()), Some(remote())),
+            (Some(desired()), Some(remote_full())),
             (Some(changed), Some(remote())),
             (Some(renamed), Some(remote())),
             (Some(desired()), None),
@@ -377,9 +448,112 @@ mod tests {
             let owned = diff_managed_owned(input(None), r.clone().map(|r| ("vpnx-12345678", r)));
             assert_eq!(copied, owned);
             assert_eq!(
+                owned.action == Action::NoOp && r.as_ref() == Some(&remote_full()),
+                matches!((&owned.before, &owned.after), (Some(b), Some(a)) if SharedAttrs::ptr_eq(b, a))
+            );
+            assert_eq!(
                 owned.before.as_ref().map(|b| b.get("id").cloned()),
                 r.as_ref().map(|_| Some(Value::from("vpnx-12345678")))
             );
+        }
+    }
+
+    /// The refreshed object as the API reports every attribute of the schema (what
+    /// `planned_after` keeps of `remote()`, without the id).
+    fn remote_full() -> Attrs {
+        let mut r = planned_after(
+            ResourceKind::VpnConnection,
+            &desired(),
+            Some(("vpnx-12345678", &remote())),
+            &Lifecycle::default(),
+        );
+        r.remove("id");
+        r
+    }
+
+    #[test]
+    fn an_unchanged_objects_after_is_its_before_shared_and_as_planned() {
+        let lc = Lifecycle::default();
+        let c = run(Some(&desired()), Some(&remote_full()), &lc);
+        assert_eq!(c.action, Action::NoOp, "{:?}", c.changed);
+        let (before, after) = (c.before.clone().unwrap(), c.after.clone().unwrap());
+        assert!(SharedAttrs::ptr_eq(&before, &after), "after is a copy");
+        // The value is the after planned in full, as before the sharing.
+        let planned = planned_after(
+            ResourceKind::VpnConnection,
+            &desired(),
+            Some(("vpnx-12345678", &remote_full())),
+            &lc,
+        );
+        assert_eq!(*after, planned);
+        // Serialised (plan files, JSON) as two maps, as before.
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["before"], json["after"]);
+        assert_eq!(json["after"]["name"], "office");
+        // Writing through one leaves the other as it was.
+        let mut c = c;
+        c.after
+            .as_mut()
+            .unwrap()
+            .insert("name".into(), Value::from("renamed"));
+        assert_eq!(c.before.as_ref().unwrap()["name"], Value::from("office"));
+        assert_eq!(c.after.as_ref().unwrap()["name"], Value::from("renamed"));
+    }
+
+    #[test]
+    fn the_shared_after_is_the_after_planned_in_full_whatever_the_case() {
+        let ignore_name = Lifecycle {
+            ignore_changes: tunnelform_model::lifecycle::IgnoreChanges::Attributes(vec![
+                "name".into()
+            ]),
+            ..Lifecycle::default()
+        };
+        let lc = Lifecycle::default();
+        let mut renamed = desired();
+        renamed.insert("name".into(), Value::from("other"));
+        let mut defaults_written = desired();
+        defaults_written.insert("ike_exchange_mode".into(), Value::from("MAIN"));
+        let mut plain_key = remote_full();
+        plain_key.insert("pre_share_key".into(), Value::from("s3cret"));
+        let mut extra = remote_full();
+        extra.insert("not_in_schema".into(), Value::from("x"));
+        let mut missing = remote_full();
+        missing.remove("ike_local_fqdn_name");
+        let mut with_id = remote_full();
+        with_id.insert("id".into(), Value::from("vpnx-12345678"));
+        let cases: Vec<(&str, Attrs, Attrs, &Lifecycle, bool)> = vec![
+            ("unchanged", desired(), remote_full(), &lc, true),
+            (
+                "ignored rename",
+                renamed.clone(),
+                remote_full(),
+                &ignore_name,
+                true,
+            ),
+            ("rename", renamed, remote_full(), &lc, false),
+            (
+                "defaults written",
+                defaults_written,
+                remote_full(),
+                &lc,
+                true,
+            ),
+            ("key read unmarked", desired(), plain_key, &lc, false),
+            ("attribute outside the schema", desired(), extra, &lc, false),
+            ("attribute missing", desired(), missing, &lc, false),
+            ("id in the attributes", desired(), with_id, &lc, true),
+        ];
+        for (what, d, r, lc, shared) in cases {
+            let c = run(Some(&d), Some(&r), lc);
+            let planned = planned_after(
+                ResourceKind::VpnConnection,
+                &d,
+                Some(("vpnx-12345678", &r)),
+                lc,
+            );
+            let (before, after) = (c.before.clone().unwrap(), c.after.clone().unwrap());
+            assert_eq!(*after, planned, "{what}");
+            assert_eq!(SharedAttrs::ptr_eq(&before, &after), shared, "{what}");
         }
     }
 

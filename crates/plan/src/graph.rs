@@ -293,7 +293,7 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
     let claims: Vec<(usize, Vec<Claim>)> = holders
         .iter()
         .filter(|(i, _, _)| nodes.forward.contains_key(i))
-        .map(|&(i, c, k)| (i, claimed(k, c.after.as_ref(), released_base(c))))
+        .map(|&(i, c, k)| (i, claimed(k, c.after.as_deref(), released_base(c))))
         .filter(|(_, cl)| !cl.is_empty())
         .collect();
     for &(i, c, k) in &holders {
@@ -328,7 +328,7 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
             continue;
         }
         let old = released(k, c);
-        let new = claimed(k, c.after.as_ref(), None);
+        let new = claimed(k, c.after.as_deref(), None);
         if let Some(reason) = conflict(&old, &new, k.noun()) {
             return Err(GraphError::CreateBeforeDestroyConflict {
                 address: c.address.to_string(),
@@ -357,7 +357,7 @@ pub fn build_graph(plan: &Plan) -> Result<ExecGraph, GraphError> {
 /// For an update, what it keeps does not count as newly claimed.
 fn released_base(c: &ResourceChange) -> Option<&Attrs> {
     match c.action {
-        Action::Update => c.before.as_ref(),
+        Action::Update => c.before.as_deref(),
         _ => None,
     }
 }
@@ -407,7 +407,7 @@ fn conflict(held: &[Claim], wanted: &[Claim], noun: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::types::ObjectKind;
-    use crate::types::Reason;
+    use crate::types::{Reason, SharedAttrs};
     use std::collections::BTreeMap;
     use tunnelform_kinds::ResourceKind;
 
@@ -427,8 +427,8 @@ mod tests {
             provider_alias: None,
             action,
             id: id.map(str::to_string),
-            before,
-            after,
+            before: before.map(SharedAttrs::new),
+            after: after.map(SharedAttrs::new),
             changed: vec![],
             replace_paths: vec![],
             reasons: vec![Reason::NewInConfiguration],

@@ -766,7 +766,7 @@ impl<'a> Planning<'a> {
                         Action::NoOp | Action::Update | Action::Create | Action::Replace { .. }
                             if current.keep_values =>
                         {
-                            change.after.clone().map(Value::Map)
+                            change.after.as_deref().cloned().map(Value::Map)
                         }
                         _ => None,
                     };
@@ -1118,8 +1118,12 @@ impl<'a> Planning<'a> {
             if let Some(rs) = state.resources.get(&c.address) {
                 for k in rs.secret_digests.keys() {
                     for attrs in [c.before.as_mut(), c.after.as_mut()].into_iter().flatten() {
-                        if let Some(v) = attrs.get_mut(k) {
-                            if !v.is_null() && !v.is_sensitive() {
+                        // Written only when it changes: a shared map is copied on write.
+                        if attrs
+                            .get(k)
+                            .is_some_and(|v| !v.is_null() && !v.is_sensitive())
+                        {
+                            if let Some(v) = attrs.get_mut(k) {
                                 *v = Value::sensitive(v.clone());
                             }
                         }

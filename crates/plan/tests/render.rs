@@ -7,8 +7,13 @@ use tunnelform_kinds::{DataKind, ResourceKind};
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, render_markdown, RenderOptions};
 use tunnelform_plan::{
-    Action, Attrs, Drift, ObjectKind, OutputChange, Plan, Reason, ResourceChange,
+    Action, Attrs, Drift, ObjectKind, OutputChange, Plan, Reason, ResourceChange, SharedAttrs,
 };
+
+/// A change's `before` or `after`.
+fn shared(a: Attrs) -> Option<SharedAttrs> {
+    Some(a.into())
+}
 
 /// Pre-shared keys used in the fixtures: none may ever appear in any rendering.
 const SECRETS: &[&str] = &[
@@ -214,7 +219,7 @@ fn plan_create() -> Plan {
     let mut p = Plan::new("0.1.0");
     let mut gw = change("tencentcloud_vpn_gateway.main", GW, Action::Create);
     gw.reasons = vec![Reason::NewInConfiguration];
-    gw.after = Some(attrs(&[
+    gw.after = shared(attrs(&[
         ("id", Value::Unknown),
         ("name", s("main-gw")),
         ("vpc_id", s("vpc-sandbox1")),
@@ -242,7 +247,7 @@ fn plan_create() -> Plan {
         Action::Create,
     );
     cgw.reasons = vec![Reason::NewInConfiguration];
-    cgw.after = Some(attrs(&[
+    cgw.after = shared(attrs(&[
         ("id", Value::Unknown),
         ("name", s("office-cgw")),
         ("public_ip_address", s("198.51.100.7")),
@@ -252,7 +257,7 @@ fn plan_create() -> Plan {
     ]));
     let mut conn = change("tencentcloud_vpn_connection.office", CONN, Action::Create);
     conn.reasons = vec![Reason::NewInConfiguration];
-    conn.after = Some(conn_new(
+    conn.after = shared(conn_new(
         "office",
         SECRETS[0],
         Value::Unknown,
@@ -265,7 +270,7 @@ fn plan_create() -> Plan {
         Action::Read,
     );
     data.reasons = vec![Reason::ReadDeferredUntilApply];
-    data.after = Some(attrs(&[
+    data.after = shared(attrs(&[
         ("id", Value::Unknown),
         ("gateway_list", Value::Unknown),
     ]));
@@ -321,8 +326,8 @@ fn plan_update() -> Plan {
     .to_vec();
     let mut conn = change("tencentcloud_vpn_connection.branch", CONN, Action::Update);
     conn.id = Some("vpnx-5f3k9d2a".into());
-    conn.before = Some(before);
-    conn.after = Some({
+    conn.before = shared(before);
+    conn.after = shared({
         let mut a = after;
         a.insert("id".into(), s("vpnx-5f3k9d2a"));
         a
@@ -334,8 +339,8 @@ fn plan_update() -> Plan {
 
     let mut gw = change("tencentcloud_vpn_gateway.main", GW, Action::Update);
     gw.id = Some("vpngw-8ccsnclt".into());
-    gw.before = Some(gateway_remote("main-gw", 5));
-    gw.after = Some({
+    gw.before = shared(gateway_remote("main-gw", 5));
+    gw.after = shared({
         let mut a = gateway_remote("main-gw", 10);
         a.insert("id".into(), s("vpngw-8ccsnclt"));
         a
@@ -351,7 +356,7 @@ fn plan_update() -> Plan {
         Action::NoOp,
     );
     unchanged.id = Some("cgw-2b7c4k0e".into());
-    unchanged.before = Some(attrs(&[
+    unchanged.before = shared(attrs(&[
         ("name", s("branch-cgw")),
         ("public_ip_address", s("198.51.100.20")),
     ]));
@@ -405,7 +410,7 @@ fn plan_replace() -> Plan {
         },
     );
     conn.id = Some("vpnx-7hq2m1zz".into());
-    conn.before = Some(before);
+    conn.before = shared(before);
     let mut after = conn_new(
         "office",
         SECRETS[0],
@@ -423,7 +428,7 @@ fn plan_replace() -> Plan {
             ("probe_timeout", n(150)),
         ]),
     );
-    conn.after = Some(after);
+    conn.after = shared(after);
     conn.changed = vec!["customer_gateway_id".into()];
     conn.replace_paths = vec!["customer_gateway_id".into()];
     conn.reasons = vec![Reason::ForcesReplacement {
@@ -438,14 +443,14 @@ fn plan_replace() -> Plan {
         },
     );
     cgw.id = Some("cgw-0a1b2c3d".into());
-    cgw.before = Some(attrs(&[
+    cgw.before = shared(attrs(&[
         ("name", s("office-sh")),
         ("public_ip_address", s("198.51.100.7")),
         ("tags", map(&[("site", s("sh"))])),
         ("bgp_asn", n(65000)),
         ("create_time", s("2024-05-01 09:59:40")),
     ]));
-    cgw.after = Some(attrs(&[
+    cgw.after = shared(attrs(&[
         ("id", Value::Unknown),
         ("name", s("office-sh")),
         ("public_ip_address", s("198.51.100.77")),
@@ -471,7 +476,7 @@ fn plan_delete() -> Plan {
         Action::Delete,
     );
     conn.id = Some("vpnx-0ld0ld00".into());
-    conn.before = Some(conn_remote(
+    conn.before = shared(conn_remote(
         "legacy",
         SECRETS[0],
         "cgw-0a1b2c3d",
@@ -491,8 +496,8 @@ fn plan_import() -> Plan {
     gw.reasons = vec![Reason::Import {
         id: "vpngw-8ccsnclt".into(),
     }];
-    gw.before = Some(gateway_remote("main-gw", 10));
-    gw.after = Some({
+    gw.before = shared(gateway_remote("main-gw", 10));
+    gw.after = shared({
         let mut a = gateway_remote("main-gw", 10);
         a.insert("id".into(), s("vpngw-8ccsnclt"));
         a
@@ -504,13 +509,13 @@ fn plan_import() -> Plan {
     );
     cgw.id = Some("cgw-0a1b2c3d".into());
     cgw.importing = Some("cgw-0a1b2c3d".into());
-    cgw.before = Some(attrs(&[
+    cgw.before = shared(attrs(&[
         ("name", s("office gateway (console)")),
         ("public_ip_address", s("198.51.100.7")),
         ("bgp_asn", n(65000)),
         ("create_time", s("2023-11-20 08:00:00")),
     ]));
-    cgw.after = Some(attrs(&[
+    cgw.after = shared(attrs(&[
         ("id", s("cgw-0a1b2c3d")),
         ("name", s("office-cgw")),
         ("public_ip_address", s("198.51.100.7")),
@@ -600,15 +605,15 @@ fn plan_drift() -> Plan {
         .to_vec();
     let mut office = change("tencentcloud_vpn_connection.office", CONN, Action::Update);
     office.id = Some("vpnx-7hq2m1zz".into());
-    office.before = Some(remote);
-    office.after = Some(after);
+    office.before = shared(remote);
+    office.after = shared(after);
     office.changed = changed.clone();
     office.reasons = vec![Reason::ArgumentsChanged {
         attributes: changed,
     }];
     let mut branch = change("tencentcloud_vpn_connection.branch", CONN, Action::Create);
     branch.reasons = vec![Reason::DeletedOutsideTunnelform];
-    branch.after = Some(conn_new(
+    branch.after = shared(conn_new(
         "branch",
         SECRETS[1],
         s("vpngw-8ccsnclt"),
@@ -623,7 +628,7 @@ fn plan_no_changes() -> Plan {
     let mut p = Plan::new("0.1.0");
     let mut conn = change("tencentcloud_vpn_connection.office", CONN, Action::NoOp);
     conn.id = Some("vpnx-7hq2m1zz".into());
-    conn.before = Some(conn_remote(
+    conn.before = shared(conn_remote(
         "office",
         SECRETS[0],
         "cgw-0a1b2c3d",
@@ -663,7 +668,7 @@ fn plan_destroy() -> Plan {
         Action::Delete,
     );
     cgw.id = Some("cgw-0a1b2c3d".into());
-    cgw.before = Some(attrs(&[
+    cgw.before = shared(attrs(&[
         ("name", s("office-cgw")),
         ("public_ip_address", s("198.51.100.7")),
         ("tags", map(&[])),
@@ -1138,8 +1143,8 @@ fn odd_values_are_escaped_and_nested_secrets_hidden() {
             ("token", secret("nested-secret-in-a-tag")),
         ]),
     );
-    gw.before = Some(before);
-    gw.after = Some(after);
+    gw.before = shared(before);
+    gw.after = shared(after);
     gw.changed = vec!["tags".into()];
     p.changes = vec![gw];
     let human = render_human(&p, &PLAIN);

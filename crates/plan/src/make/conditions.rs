@@ -8,7 +8,7 @@
 use tunnelform_config::{Checked, CondKind, Config, Instance};
 use tunnelform_model::{Address, Diagnostics, Value};
 
-use crate::{Action, CheckResult, ResourceChange};
+use crate::{Action, CheckResult, ResourceChange, SharedAttrs};
 
 /// Adds what failed to `diags` (errors); conditions not known yet are the apply's.
 fn report(checked: Checked, diags: &mut Diagnostics) {
@@ -41,7 +41,11 @@ pub(super) fn preconditions(
 /// The object a managed change plans, as `self` sees it: its planned attributes and its id
 /// (unknown for an object to be created).
 pub(crate) fn planned_self(change: &ResourceChange) -> Value {
-    let mut m = change.after.clone().unwrap_or_default();
+    let mut m = change
+        .after
+        .clone()
+        .map(SharedAttrs::into_attrs)
+        .unwrap_or_default();
     let id = match (&change.action, &change.id) {
         (Action::Create | Action::Replace { .. }, _) | (_, None) => Value::Unknown,
         (_, Some(id)) => Value::from(id.as_str()),

@@ -427,7 +427,7 @@ pub(crate) fn change_body(w: &mut Writer, c: &ResourceChange) {
         .as_ref()
         .map(|b| with_id(b, c.id.as_deref()))
         .unwrap_or_default();
-    let after = c.after.as_ref().unwrap_or(&empty);
+    let after = c.after.as_deref().unwrap_or(&empty);
     w.line(0, action_sym(c.action), &resource_line(c.kind, &c.address));
     let schema = Some(c.kind.schema());
     match c.action {

@@ -168,7 +168,7 @@ fn resource_change(c: &ResourceChange) -> J {
     } else {
         c.action.json_actions()
     };
-    let mut change = change_object(actions, before.as_ref(), c.after.as_ref(), schema);
+    let mut change = change_object(actions, before.as_ref(), c.after.as_deref(), schema);
     if !c.replace_paths.is_empty() {
         change.insert(
             "replace_paths".into(),
