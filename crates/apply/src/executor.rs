@@ -10,6 +10,7 @@ use petgraph::graph::NodeIndex;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tunnelform_config::{Config, Instance};
+use tunnelform_kinds::coalesce::{Group, Member};
 use tunnelform_kinds::tags::{retag, tags_for_create, user_tags, RetagError};
 use tunnelform_kinds::ResourceKind;
 use tunnelform_kinds::{Call, CallError};
@@ -494,9 +495,12 @@ fn batch_key(ctx: &Ctx, graph: &ExecGraph, n: NodeIndex) -> Option<BatchKey> {
 /// each, one after the other) and then waits until every step of the batch has done so or
 /// stopped, so that their requests reach the kind's batch calls together rather than spread over
 /// the journal's appends.
+/// Past the gate, the steps are members of one [`Group`] of the kind's coalescer: a batch call
+/// goes out once every step's request has joined it, however the machine schedules them.
 struct Gate {
     left: Mutex<usize>,
     open: watch::Sender<bool>,
+    group: Arc<Group>,
 }
 
 impl Gate {
@@ -504,6 +508,7 @@ impl Gate {
         Arc::new(Gate {
             left: Mutex::new(steps),
             open: watch::Sender::new(steps == 0),
+            group: Group::new(),
         })
     }
 
@@ -531,12 +536,15 @@ impl Pass {
         }
     }
 
-    /// Arrives, and waits for the rest of the batch.
-    async fn arrive(mut self) {
+    /// Arrives, and waits for the rest of the batch; the step then sends its request as the
+    /// returned member of the batch's group.
+    async fn arrive(mut self) -> Member {
         self.arrived = true;
+        let member = self.gate.group.join();
         let mut open = self.gate.open.subscribe();
         self.gate.arrived();
         let _ = open.wait_for(|o| *o).await;
+        member
     }
 }
 
@@ -727,21 +735,40 @@ fn resolved_after(
     )))
 }
 
-fn record(
+fn journal_failure(change: &ResourceChange, kind: StepKind, e: StoreError) -> StepFailure {
+    failure(
+        change,
+        kind,
+        None,
+        format!("the journal could not be written: {e}"),
+        None,
+    )
+}
+
+/// Records `r` durably (with the records of the other steps written at the same time).
+async fn record(
     ctx: &Ctx,
     change: &ResourceChange,
     kind: StepKind,
     r: Record,
 ) -> Result<(), StepFailure> {
-    ctx.store.journal(&r).map_err(|e| {
-        failure(
-            change,
-            kind,
-            None,
-            format!("the journal could not be written: {e}"),
-            None,
-        )
-    })
+    ctx.store
+        .write_journal(r)
+        .await
+        .map_err(|e| journal_failure(change, kind, e))
+}
+
+/// Records `r` durably, from code that cannot wait asynchronously (a kind's update reporting a
+/// request it sent).
+fn record_now(
+    ctx: &Ctx,
+    change: &ResourceChange,
+    kind: StepKind,
+    r: &Record,
+) -> Result<(), StepFailure> {
+    ctx.store
+        .journal(r)
+        .map_err(|e| journal_failure(change, kind, e))
 }
 
 fn journal_action(kind: StepKind) -> JournalAction {
@@ -754,7 +781,7 @@ fn journal_action(kind: StepKind) -> JournalAction {
     }
 }
 
-fn begin(
+async fn begin(
     ctx: &Ctx,
     change: &ResourceChange,
     kind: ResourceKind,
@@ -767,11 +794,26 @@ fn begin(
         change.region.clone(),
     );
     let op = intent.op_id.clone();
-    record(ctx, change, step, Record::Intent(intent))?;
+    record(ctx, change, step, Record::Intent(intent)).await?;
     Ok(op)
 }
 
-fn sent(
+fn sent_record(
+    op: &OpId,
+    request_id: &str,
+    resource_id: Option<&str>,
+    task_id: Option<&str>,
+) -> Record {
+    Record::Sent(Sent {
+        op_id: op.clone(),
+        request_id: request_id.to_string(),
+        resource_id: resource_id.map(str::to_string),
+        task_id: task_id.map(str::to_string),
+        at: Timestamp::now(),
+    })
+}
+
+async fn sent(
     ctx: &Ctx,
     change: &ResourceChange,
     step: StepKind,
@@ -780,21 +822,11 @@ fn sent(
     resource_id: Option<&str>,
     task_id: Option<&str>,
 ) -> Result<(), StepFailure> {
-    record(
-        ctx,
-        change,
-        step,
-        Record::Sent(Sent {
-            op_id: op.clone(),
-            request_id: request_id.to_string(),
-            resource_id: resource_id.map(str::to_string),
-            task_id: task_id.map(str::to_string),
-            at: Timestamp::now(),
-        }),
-    )
+    let r = sent_record(op, request_id, resource_id, task_id);
+    record(ctx, change, step, r).await
 }
 
-fn finish(
+async fn finish(
     ctx: &Ctx,
     change: &ResourceChange,
     step: StepKind,
@@ -820,6 +852,7 @@ fn finish(
             at: Timestamp::now(),
         }),
     )
+    .await
 }
 
 /// Describes one object (None when it does not exist).
@@ -895,16 +928,18 @@ async fn create(
         .ownership_tags
         .then_some((&change.address, ctx.lineage.as_str()));
     let tags = tags_for_create(&a, owner, ctx.opts.project.as_deref());
-    let op = begin(ctx, change, kind, step)?;
-    if let Some(pass) = pass {
-        pass.arrive().await;
-    }
+    let op = begin(ctx, change, kind, step).await?;
+    let member = match pass {
+        Some(pass) => Some(pass.arrive().await),
+        None => None,
+    };
     let result = async {
-        let created = kind
-            .def()
-            .create(&ctx.client, &change.region, &a, tags)
-            .await
-            .map_err(|e| api_failure(change, step, &e))?;
+        let create = kind.def().create(&ctx.client, &change.region, &a, tags);
+        let created = match member {
+            Some(m) => m.run(create).await,
+            None => create.await,
+        }
+        .map_err(|e| api_failure(change, step, &e))?;
         let (id, request_id) = (created.id, created.request_id);
         sent(
             ctx,
@@ -914,7 +949,8 @@ async fn create(
             &request_id,
             Some(&id),
             created.task_id.as_deref(),
-        )?;
+        )
+        .await?;
         let obj = match &created.task_id {
             // The task says when the object is there (or why it is not).
             Some(task_id) => match ctx
@@ -968,7 +1004,7 @@ async fn create(
         Ok(Some(id))
     }
     .await;
-    finish(ctx, change, step, &op, &result)?;
+    finish(ctx, change, step, &op, &result).await?;
     // The object exists and stays in state, whatever its postconditions say; a failed one stops
     // what depends on it.
     let id = result?;
@@ -990,10 +1026,11 @@ async fn update(
         .map(|(k, v)| (k.clone(), v.deep_unmarked()))
         .collect::<Attrs>();
     let changed = &change.changed;
-    let op = begin(ctx, change, kind, step)?;
+    let op = begin(ctx, change, kind, step).await?;
     let result = async {
         let record_sent = |request_id: &str| {
-            sent(ctx, change, step, &op, request_id, Some(&id), None).map_err(|f| f.message)
+            let r = sent_record(&op, request_id, Some(&id), None);
+            record_now(ctx, change, step, &r).map_err(|f| f.message)
         };
         let call = Call {
             client: &ctx.client,
@@ -1043,7 +1080,7 @@ async fn update(
         Ok(Some(id.clone()))
     }
     .await;
-    finish(ctx, change, step, &op, &result)?;
+    finish(ctx, change, step, &op, &result).await?;
     let id = result?;
     postconditions(ctx, change, step)?;
     Ok(id)
@@ -1066,16 +1103,20 @@ async fn delete(
     let Some(id) = change.id.clone() else {
         return Ok(None);
     };
-    let op = begin(ctx, change, kind, step)?;
-    if let Some(pass) = pass {
-        pass.arrive().await;
-    }
+    let op = begin(ctx, change, kind, step).await?;
+    let member = match pass {
+        Some(pass) => Some(pass.arrive().await),
+        None => None,
+    };
     let result = async {
-        let deleted = kind
+        let delete = kind
             .def()
-            .delete(&ctx.client, &change.region, &id, change.before.as_deref())
-            .await
-            .map_err(|e| api_failure(change, step, &e))?;
+            .delete(&ctx.client, &change.region, &id, change.before.as_deref());
+        let deleted = match member {
+            Some(m) => m.run(delete).await,
+            None => delete.await,
+        }
+        .map_err(|e| api_failure(change, step, &e))?;
         if let Some(d) = deleted {
             sent(
                 ctx,
@@ -1085,7 +1126,8 @@ async fn delete(
                 &d.request_id,
                 Some(&id),
                 d.task_id.as_deref(),
-            )?;
+            )
+            .await?;
             if let Some(task_id) = &d.task_id {
                 match ctx
                     .watcher
@@ -1114,7 +1156,7 @@ async fn delete(
         Ok(Some(id.clone()))
     }
     .await;
-    finish(ctx, change, step, &op, &result)?;
+    finish(ctx, change, step, &op, &result).await?;
     result
 }
 

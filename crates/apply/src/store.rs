@@ -9,7 +9,7 @@
 //! This is where the engine meets the [`StateBackend`]: the local files or PostgreSQL.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tunnelform_kinds::ResourceKind;
@@ -28,6 +28,9 @@ pub enum StoreError {
     Journal(#[from] tunnelform_state::JournalError),
     #[error("writing the state failed: {0}")]
     Backend(BackendError),
+    /// A journal append made by the journal's writer on behalf of several callers failed.
+    #[error("writing the journal failed: {0}")]
+    JournalWrite(String),
 }
 
 impl From<BackendError> for StoreError {
@@ -46,12 +49,54 @@ struct Inner {
     last_save: Instant,
 }
 
+/// A record for the journal's writer, and who to tell once it is durable.
+type Queued = (Record, tokio::sync::oneshot::Sender<Result<(), String>>);
+
 /// The state and the backend keeping it (with its journal).
 #[derive(Clone)]
 pub struct StateStore {
     inner: Arc<Mutex<Inner>>,
     backend: Arc<dyn StateBackend>,
     save_interval: Duration,
+    /// The journal's writer (a thread started on first use of [`StateStore::write_journal`]).
+    writer: Arc<OnceLock<Option<mpsc::Sender<Queued>>>>,
+}
+
+/// Starts the thread that appends the queued records: every record queued while it writes goes
+/// out with the next append, in order, all made durable by one fsync. It ends when the store does.
+fn start_writer(backend: Arc<dyn StateBackend>) -> Option<mpsc::Sender<Queued>> {
+    let (tx, rx) = mpsc::channel::<Queued>();
+    let spawned = std::thread::Builder::new()
+        .name("tunnelform-journal".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut queued = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    queued.push(more);
+                }
+                let (records, replies): (Vec<Record>, Vec<_>) = queued.into_iter().unzip();
+                let message = |e: BackendError| StoreError::from(e).to_string();
+                match backend.append_all(&records) {
+                    Ok(()) => replies.into_iter().for_each(|r| {
+                        let _ = r.send(Ok(()));
+                    }),
+                    // All or none were written: each is tried on its own, so that one record's
+                    // error (e.g. out of sequence) is not every caller's.
+                    Err(e) if records.len() == 1 => {
+                        let e = message(e);
+                        for reply in replies {
+                            let _ = reply.send(Err(e.clone()));
+                        }
+                    }
+                    Err(_) => {
+                        for (record, reply) in records.iter().zip(replies) {
+                            let _ = reply.send(backend.append(record).map_err(message));
+                        }
+                    }
+                }
+            }
+        });
+    spawned.ok().map(|_| tx)
 }
 
 impl StateStore {
@@ -70,6 +115,7 @@ impl StateStore {
             })),
             backend,
             save_interval: Duration::from_millis(250),
+            writer: Arc::new(OnceLock::new()),
         }
     }
 
@@ -90,6 +136,29 @@ impl StateStore {
     pub fn journal(&self, record: &Record) -> Result<(), StoreError> {
         self.backend.append(record)?;
         Ok(())
+    }
+
+    /// Appends a journal record durably without blocking the async runtime: the journal's writer
+    /// thread appends the records of concurrent callers together, with one fsync, and this returns
+    /// once the record is durable. (Thousands of steps each waiting for their own fsync on the
+    /// runtime's workers would hold up every other step, and the API calls, behind the disk.)
+    pub async fn write_journal(&self, record: Record) -> Result<(), StoreError> {
+        let writer = self
+            .writer
+            .get_or_init(|| start_writer(self.backend.clone()));
+        let Some(writer) = writer else {
+            return self.journal(&record);
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Err(mpsc::SendError((record, _))) = writer.send((record, tx)) {
+            return self.journal(&record);
+        }
+        match rx.await {
+            Ok(r) => r.map_err(StoreError::JournalWrite),
+            Err(_) => Err(StoreError::JournalWrite(
+                "the journal's writer stopped before the record was written".into(),
+            )),
+        }
     }
 
     /// Changes the state in memory and saves it if the last save is old enough.

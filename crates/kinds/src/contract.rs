@@ -311,9 +311,10 @@ pub trait Kind: Send + Sync + 'static {
 
     /// The attribute naming the scope of the API's batch calls an object belongs to: its route
     /// table (`route_table_id`), its VPN gateway (`vpn_gateway_id`). The engine starts the ready
-    /// steps of one kind and scope together, under one worker, so that the kind's requests for
-    /// them reach its batch calls at once. `None` (the default): no batching, and the engine
-    /// spends nothing on it.
+    /// steps of one kind and scope together, under one worker, as the members of one
+    /// [`crate::coalesce::Group`]: the kind's batch calls wait for every member's request (up to
+    /// the kind's maximum per call). `None` (the default): no batching, and the engine spends
+    /// nothing on it.
     fn batch_scope(&self) -> Option<&'static str> {
         None
     }

@@ -130,11 +130,13 @@ impl Kind for RouteTableKind {
                 tags: if tags.is_empty() { None } else { Some(tags) },
             };
             let r = client.call::<CreateRouteTable>(region, &req).await?;
+            // The answer lists the new table as a describe would (its page's example: name, VPC,
+            // empty route and association sets, tags): nothing to read back.
             Ok(Created {
+                observed: Some(observe(&r.route_table)),
                 id: r.route_table.route_table_id,
                 request_id: r.request_id,
                 task_id: None,
-                observed: None,
             })
         }
         .boxed()

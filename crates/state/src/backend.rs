@@ -115,6 +115,11 @@ pub trait StateBackend: Send + Sync {
     /// Appends a record durably.
     fn append(&self, record: &Record) -> Result<(), BackendError>;
 
+    /// Appends records durably, in order (the local journal: one write and one fsync for all).
+    fn append_all(&self, records: &[Record]) -> Result<(), BackendError> {
+        records.iter().try_for_each(|r| self.append(r))
+    }
+
     /// Saves `state` (when given) and drops from the journal the operations the state now holds:
     /// all of them, or all but the unfinished ones when `keep_unfinished`. The PostgreSQL backend
     /// does both in one transaction.
@@ -248,6 +253,10 @@ impl StateBackend for LocalBackend {
 
     fn append(&self, record: &Record) -> Result<(), BackendError> {
         self.journal_do(|j| j.append(record))
+    }
+
+    fn append_all(&self, records: &[Record]) -> Result<(), BackendError> {
+        self.journal_do(|j| j.append_all(records))
     }
 
     fn settle(&self, state: Option<&mut State>, keep_unfinished: bool) -> Result<(), BackendError> {

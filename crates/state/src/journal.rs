@@ -389,6 +389,67 @@ impl Journal {
         Ok(())
     }
 
+    /// Appends `records` in order and makes them durable with one fsync: all of them or, on an
+    /// error, none. Each must be allowed to follow the ones before it, as with [`Journal::append`].
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), JournalError> {
+        match records {
+            [] => return Ok(()),
+            [one] => return self.append(one),
+            _ => {}
+        }
+        // The sequence is checked as if the records were appended one by one.
+        let mut seen: std::collections::HashMap<&OpId, bool> = std::collections::HashMap::new();
+        for record in records {
+            let op = record.op_id();
+            let finished = match seen.get(op) {
+                Some(&f) => Some(f),
+                None => self.ops.get(op).copied(),
+            };
+            if finished == Some(true) {
+                return Err(JournalError::AlreadyFinished { op_id: op.clone() });
+            }
+            match (record, finished.is_some()) {
+                (Record::Intent(_), true) => {
+                    return Err(JournalError::DuplicateIntent { op_id: op.clone() })
+                }
+                (Record::Sent(_) | Record::Outcome(_), false) => {
+                    return Err(JournalError::UnknownOp { op_id: op.clone() })
+                }
+                _ => {}
+            }
+            seen.insert(op, matches!(record, Record::Outcome(_)));
+        }
+        if !self.detached {
+            let mut lines = Vec::new();
+            for record in records {
+                lines.extend(serde_json::to_vec(record).unwrap_or_default());
+                lines.push(b'\n');
+            }
+            let path = self.path.clone();
+            let file = self.writable()?;
+            let before = file.metadata().map(|m| m.len()).ok();
+            if let Err(cause) = file.write_all(&lines).and_then(|()| file.sync_data()) {
+                // Never leave a partial line for the next append to be glued to.
+                if let Some(len) = before {
+                    let _ = file.set_len(len);
+                }
+                return Err(JournalError::Io {
+                    op: "append to",
+                    path,
+                    cause,
+                });
+            }
+        }
+        for record in records {
+            let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
+            if let Record::Outcome(_) = record {
+                *finished = true;
+            }
+            self.records.push(record.clone());
+        }
+        Ok(())
+    }
+
     /// Checks that `record` may follow the records so far (an intent first, nothing after an
     /// outcome), without appending it.
     pub fn check_sequence(&self, record: &Record) -> Result<(), JournalError> {

@@ -321,3 +321,58 @@ fn compaction_drops_records_that_come_before_their_intent() {
     assert!(j.warnings().is_empty(), "{:?}", j.warnings());
     assert_eq!(j.unfinished(), before);
 }
+
+#[test]
+fn records_appended_together_are_all_written_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let mut j = Journal::open(&state).unwrap();
+    let a = intent("a", JournalAction::Create);
+    let b = intent("b", JournalAction::Create);
+    // An operation's intent, sent and outcome may follow each other within one append.
+    j.append_all(&[
+        Record::Intent(a.clone()),
+        Record::Intent(b.clone()),
+        sent(&a.op_id, Some("vpnx-a"), None),
+        outcome(&a.op_id, OpResult::Ok),
+    ])
+    .unwrap();
+    let reopened = Journal::open(&state).unwrap();
+    assert_eq!(reopened.records(), j.records());
+    assert_eq!(reopened.records().len(), 4);
+    let unfinished: Vec<OpId> = reopened
+        .unfinished()
+        .into_iter()
+        .map(|u| u.intent.op_id)
+        .collect();
+    assert_eq!(unfinished, vec![b.op_id.clone()]);
+
+    // One record out of sequence (after its operation's outcome): nothing of the append is written.
+    let c = intent("c", JournalAction::Create);
+    let len = fs::metadata(journal_path(&state)).unwrap().len();
+    let err = j
+        .append_all(&[
+            Record::Intent(c.clone()),
+            sent(&b.op_id, None, None),
+            outcome(&c.op_id, OpResult::Ok),
+            sent(&c.op_id, None, None),
+        ])
+        .unwrap_err();
+    assert!(
+        matches!(err, JournalError::AlreadyFinished { ref op_id } if *op_id == c.op_id),
+        "{err:?}"
+    );
+    assert_eq!(fs::metadata(journal_path(&state)).unwrap().len(), len);
+    assert_eq!(j.records().len(), 4);
+    assert_eq!(Journal::open(&state).unwrap().records().len(), 4);
+    // The same intent twice in one append is refused too.
+    let d = intent("d", JournalAction::Create);
+    let err = j
+        .append_all(&[Record::Intent(d.clone()), Record::Intent(d.clone())])
+        .unwrap_err();
+    assert!(
+        matches!(err, JournalError::DuplicateIntent { .. }),
+        "{err:?}"
+    );
+    assert_eq!(Journal::open(&state).unwrap().records().len(), 4);
+}
