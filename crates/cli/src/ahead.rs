@@ -3,11 +3,12 @@
 //! from the cloud as soon as a quick look at the state file names them (the rate limits make that
 //! refresh take about a second at 10,000 tunnels: the loads now happen during it, not before it).
 //!
-//! Only when where the state lives is certain without the configuration: `--state FILE`, or no
-//! `*.tf` file mentioning a backend (then the default file is the state whatever the
-//! configuration says). Once it has loaded, the configuration is checked to name no backend; if it
-//! does, what was started is dropped (the lock released, the reads cancelled) and the command goes
-//! the usual way.
+//! Only when where the state lives is known without the configuration: `--state FILE`, no `*.tf`
+//! file mentioning a backend (then the default file is the state whatever the configuration says),
+//! or the `backend "pg"` block read early (a pg state's refresh starts once its rows are read).
+//! Once it has loaded, the configuration is checked to name that same state; if it does not, what
+//! was started is dropped (the lock released, the reads cancelled) and the command goes the usual
+//! way.
 
 use std::path::Path;
 use std::thread::JoinHandle;
