@@ -78,10 +78,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 PlanMode::Normal
             };
             let sel = Selection {
+                mode,
                 targets: &targets,
                 replace: &replace,
             };
-            apply_cmd(&target, auto_approve, parallelism, sel, mode, &common).await
+            apply_cmd(&target, auto_approve, parallelism, sel, &common).await
         }
         Command::Destroy {
             dir,
@@ -94,10 +95,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 auto_approve,
                 parallelism,
                 Selection {
+                    mode: PlanMode::Destroy,
                     targets: &[],
                     replace: &[],
                 },
-                PlanMode::Destroy,
                 &common,
             )
             .await
@@ -284,9 +285,10 @@ fn missing_state(opened: &Opened) -> String {
     )
 }
 
-/// `--target` and `--replace` addresses of a plan.
+/// What a plan is asked for: its mode, and its `--target` and `--replace` addresses.
 #[derive(Clone, Copy)]
 struct Selection<'a> {
+    mode: PlanMode,
     targets: &'a [String],
     replace: &'a [String],
 }
@@ -295,14 +297,13 @@ async fn make(
     client: &tunnelform_tencent_api::Client,
     config: &tunnelform_config::Config,
     state: &State,
-    mode: PlanMode,
     sel: Selection<'_>,
     project: Option<&Project>,
     common: &Common,
     ahead: Option<crate::ahead::Refreshing>,
 ) -> Result<Planned> {
     let opts = PlanOptions {
-        mode,
+        mode: sel.mode,
         targets: sel
             .targets
             .iter()
@@ -415,8 +416,8 @@ async fn plan_cmd(
         &client,
         &config,
         &state,
-        mode,
         Selection {
+            mode,
             targets,
             replace: &replace,
         },
@@ -744,9 +745,9 @@ async fn apply_cmd(
     auto_approve: bool,
     parallelism: usize,
     sel: Selection<'_>,
-    mode: PlanMode,
     common: &Common,
 ) -> Result<u8> {
+    let mode = sel.mode;
     let targets = sel.targets;
     // `apply PLANFILE`: the configuration and state the plan was made from.
     let saved: Option<SavedPlan> = if target.is_file() {
@@ -851,7 +852,6 @@ async fn apply_cmd(
                 &client,
                 &config,
                 &state,
-                mode,
                 sel,
                 project.as_ref(),
                 common,
