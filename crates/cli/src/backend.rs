@@ -199,16 +199,38 @@ pub fn prestart(dir: &Path, common: &Common) -> Early {
 /// [`open`], with the backend [`prestart`] opened when the loaded configuration names that same
 /// state (else it is dropped, and the state opened as [`open`] does).
 pub fn open_early(dir: &Path, config: &Config, common: &Common, early: Early) -> Result<Opened> {
-    let started = early.0.and_then(|h| h.join().ok().flatten());
-    if let (Some((settings, opened)), None, Some(block)) =
-        (started, common.state.as_ref(), config.backend_pg())
-    {
-        let real = pg_settings(block, common)?.with_workspace(&crate::workspace::current(dir)?)?;
-        if real == settings {
+    if let Some((settings, opened)) = early.take() {
+        if pg_agrees(dir, config, common, &settings)? {
             return Ok(opened);
         }
     }
     open(dir, Some(config), common)
+}
+
+impl Early {
+    /// The pg backend [`prestart`] opened (and is connecting), with the settings it was opened
+    /// with; `None` when it found none.
+    pub fn take(self) -> Option<(PgSettings, Opened)> {
+        self.0.and_then(|h| h.join().ok().flatten())
+    }
+}
+
+/// Whether the loaded configuration's state is the pg state of `settings` (what [`prestart`]
+/// read early).
+pub fn pg_agrees(
+    dir: &Path,
+    config: &Config,
+    common: &Common,
+    settings: &PgSettings,
+) -> Result<bool> {
+    match (common.state.as_ref(), config.backend_pg()) {
+        (None, Some(block)) => {
+            let real =
+                pg_settings(block, common)?.with_workspace(&crate::workspace::current(dir)?)?;
+            Ok(real == *settings)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// [`open`] for a loop that opens the same state again and again (`watch`): a pg state whose

@@ -12,7 +12,7 @@ use tunnelform_apply::{apply_plan, ApplyOptions, ApplyReport, StateStore};
 use tunnelform_model::{Address, Value};
 use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{ObjectKind, Plan};
-use tunnelform_planner::{make_plan, PlanMode, PlanOptions, Planned};
+use tunnelform_planner::{make_plan_with, PlanMode, PlanOptions, Planned};
 use tunnelform_state::{Cloud, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
@@ -78,10 +78,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 PlanMode::Normal
             };
             let sel = Selection {
+                mode,
                 targets: &targets,
                 replace: &replace,
             };
-            apply_cmd(&target, auto_approve, parallelism, sel, mode, &common).await
+            apply_cmd(&target, auto_approve, parallelism, sel, &common).await
         }
         Command::Destroy {
             dir,
@@ -94,10 +95,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 auto_approve,
                 parallelism,
                 Selection {
+                    mode: PlanMode::Destroy,
                     targets: &[],
                     replace: &[],
                 },
-                PlanMode::Destroy,
                 &common,
             )
             .await
@@ -301,9 +302,10 @@ fn missing_state(opened: &Opened) -> String {
     )
 }
 
-/// `--target` and `--replace` addresses of a plan.
+/// What a plan is asked for: its mode, and its `--target` and `--replace` addresses.
 #[derive(Clone, Copy)]
 struct Selection<'a> {
+    mode: PlanMode,
     targets: &'a [String],
     replace: &'a [String],
 }
@@ -312,13 +314,13 @@ async fn make(
     client: &tunnelform_tencent_api::Client,
     config: &tunnelform_config::Config,
     state: &State,
-    mode: PlanMode,
     sel: Selection<'_>,
     project: Option<&Project>,
     common: &Common,
+    ahead: Option<crate::ahead::Refreshing>,
 ) -> Result<Planned> {
     let opts = PlanOptions {
-        mode,
+        mode: sel.mode,
         targets: sel
             .targets
             .iter()
@@ -329,7 +331,15 @@ async fn make(
         project: project.map(|p| p.id.clone()),
         quotas: crate::context::quota_overrides(common)?,
     };
-    let planned = make_plan(client, config, state, &opts)
+    let prefetched = match ahead {
+        Some(r) => Some(
+            r.finish()
+                .await
+                .map_err(|e| anyhow::Error::new(tunnelform_planner::PlanError::Api(e)))?,
+        ),
+        None => None,
+    };
+    let planned = make_plan_with(client, config, state, &opts, prefetched)
         .await
         .map_err(|e| match e {
             tunnelform_planner::PlanError::Config(d) => {
@@ -337,6 +347,7 @@ async fn make(
             }
             other => anyhow::Error::new(other),
         })?;
+    tracing::debug!(timings = ?planned.timings, "planned");
     if !planned.warnings.is_empty() {
         errln!("{}", planned.warnings);
     }
@@ -405,41 +416,31 @@ async fn plan_cmd(
         lock,
         replace,
     } = run;
-    // A pg backend starts connecting while the configuration loads.
-    let early = crate::backend::prestart(dir, common);
-    let config = load_config(dir, common)?;
-    let opened = crate::backend::open_early(dir, &config, common, early)?;
+    let (
+        config,
+        Loaded {
+            opened,
+            lock: _lock,
+            mut state,
+            project,
+            client,
+            sandbox,
+            ahead,
+        },
+    ) = plan_inputs(dir, lock, common).await?;
     let spath = opened.name.clone();
-    // Held to the end: a plan made while another run writes the state would show a state that is
-    // half-way through ("No changes" in the middle of a destroy).
-    let lock = if lock {
-        Some(crate::backend::lock(&opened, "plan", common).await?)
-    } else {
-        None
-    };
-    let mut state = crate::backend::load(&opened)?;
-    let project = project_of(&opened, common)?;
-    let (client, sandbox) = client(common, "plan").await?;
-    check_cloud(&client, common, &spath, &mut state, false).await?;
-    settle_in_memory(
-        &client,
-        &opened,
-        &mut state,
-        project.as_ref(),
-        lock.is_some(),
-    )
-    .await?;
     let planned = make(
         &client,
         &config,
         &state,
-        mode,
         Selection {
+            mode,
             targets,
             replace: &replace,
         },
         project.as_ref(),
         common,
+        ahead,
     )
     .await?;
     match format {
@@ -491,9 +492,120 @@ async fn plan_cmd(
         0
     };
     // The process ends right after: freeing every attribute map one by one (8 % of a 10,000-tunnel
-    // plan's time) is left to the operating system. Nothing in it holds a resource to release.
+    // plan's time) is left to the operating system, for the plan, the state and the configuration
+    // alike. Nothing in them holds a resource to release (the lock and the backend are dropped).
     std::mem::forget(planned);
+    std::mem::forget(state);
+    std::mem::forget(config);
     Ok(code)
+}
+
+/// What `plan` plans from, besides the configuration.
+struct Loaded {
+    opened: Opened,
+    /// Held to the end: a plan made while another run writes the state would show a state that
+    /// is half-way through ("No changes" in the middle of a destroy).
+    lock: Option<Box<dyn tunnelform_state::HeldLock>>,
+    state: State,
+    project: Option<Project>,
+    client: tunnelform_tencent_api::Client,
+    sandbox: Option<tunnelform_sandbox::SandboxHandle>,
+    /// The state's objects, being read since before the state loaded.
+    ahead: Option<crate::ahead::Refreshing>,
+}
+
+/// Loads the configuration and the state, takes the lock (when `lock`), and settles the journal in
+/// memory. When where the state lives is known without the configuration (`--state FILE`, no
+/// backend mentioned, or the `backend "pg"` block read early), the configuration loads on another
+/// thread meanwhile and the refresh starts as soon as the state's objects are known
+/// ([`crate::ahead`]); else the configuration loads first, as it says where the state is.
+async fn plan_inputs(
+    dir: &Path,
+    lock: bool,
+    common: &Common,
+) -> Result<(tunnelform_config::Config, Loaded)> {
+    let early = crate::backend::prestart(dir, common);
+    // Where the state is, when known before the configuration loads: (the pg settings read
+    // early, the pg backend opened with them), or (None, None) for the local file.
+    let ahead = if crate::ahead::state_known_without_config(dir, common) {
+        drop(early);
+        Some((None, None))
+    } else {
+        early.take().map(|(s, o)| (Some(s), Some(o)))
+    };
+    let config = match ahead {
+        Some((settings, opened)) => {
+            let loading = crate::ahead::ConfigLoad::start(dir, common)?;
+            let started = async {
+                let opened = match opened {
+                    Some(o) => o,
+                    None => crate::backend::open(dir, None, common)?,
+                };
+                plan_inputs_ahead(opened, lock, common).await
+            }
+            .await;
+            // The configuration's errors come first, as when it loads first.
+            let config = loading.join()?;
+            let inputs = started?;
+            let agrees = match &settings {
+                None => crate::ahead::config_agrees(&config, common),
+                Some(s) => crate::backend::pg_agrees(dir, &config, common, s)?,
+            };
+            if agrees {
+                return Ok((config, inputs));
+            }
+            // The configuration names another state after all: what was started is dropped (its
+            // lock released, its reads cancelled) before the state it names is opened.
+            drop(inputs);
+            config
+        }
+        None => load_config(dir, common)?,
+    };
+    let opened = crate::backend::open(dir, Some(&config), common)?;
+    let loaded = plan_inputs_ahead(opened, lock, common).await?;
+    Ok((config, loaded))
+}
+
+/// [`plan_inputs`] once the state is opened (possibly while the configuration loads): the lock,
+/// the state, its account checked, its journal settled in memory, and the refresh started: from
+/// a quick look at a local state file before it is loaded, else from the loaded state.
+async fn plan_inputs_ahead(opened: Opened, lock: bool, common: &Common) -> Result<Loaded> {
+    let spath = opened.name.clone();
+    let lock = if lock {
+        Some(crate::backend::lock(&opened, "plan", common).await?)
+    } else {
+        None
+    };
+    let (client, sandbox) = client(common, "plan").await?;
+    let mut ahead = if opened.is_local() {
+        crate::ahead::Refreshing::start(&client, common, &spath).await?
+    } else {
+        None
+    };
+    let mut state = crate::backend::load(&opened)?;
+    tracing::debug!(resources = state.resources.len(), "state loaded");
+    let project = project_of(&opened, common)?;
+    check_cloud(&client, common, &spath, &mut state, false).await?;
+    settle_in_memory(
+        &client,
+        &opened,
+        &mut state,
+        project.as_ref(),
+        lock.is_some(),
+    )
+    .await?;
+    if ahead.is_none() {
+        ahead = crate::ahead::Refreshing::of_state(&client, &state);
+    }
+    Ok(Loaded {
+        opened,
+        lock,
+        state,
+        project,
+        client,
+        sandbox,
+        ahead,
+    })
 }
 
 /// `plan` after an interrupted run: settles the journal against the cloud in memory, so the plan
@@ -650,9 +762,9 @@ async fn apply_cmd(
     auto_approve: bool,
     parallelism: usize,
     sel: Selection<'_>,
-    mode: PlanMode,
     common: &Common,
 ) -> Result<u8> {
+    let mode = sel.mode;
     let targets = sel.targets;
     // `apply PLANFILE`: the configuration and state the plan was made from.
     let saved: Option<SavedPlan> = if target.is_file() {
@@ -757,10 +869,10 @@ async fn apply_cmd(
                 &client,
                 &config,
                 &state,
-                mode,
                 sel,
                 project.as_ref(),
                 common,
+                None,
             )
             .await?
         }
@@ -1085,7 +1197,7 @@ pub(crate) fn backend_in(dir: &Path, common: &Common, ws: &str) -> Result<Opened
 
 /// Whether a `*.tf` file in `dir` contains the word `backend` (a comment counts: then the error
 /// above is shown, which is safe).
-fn mentions_backend(dir: &Path) -> bool {
+pub(crate) fn mentions_backend(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {
         entries.filter_map(|e| e.ok()).any(|e| {
             let p = e.path();

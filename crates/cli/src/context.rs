@@ -92,7 +92,7 @@ pub fn load_config_unset_unknown(dir: &Path, common: &Common) -> Result<Config> 
     load_config_with(dir, common, Config::load_unset_unknown)
 }
 
-type Loader = fn(
+pub type Loader = fn(
     &Path,
     &VarInputs,
 ) -> std::result::Result<
@@ -101,6 +101,20 @@ type Loader = fn(
 >;
 
 fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config> {
+    let (config, warnings) = load_config_quiet(dir, common, load)?;
+    if !warnings.is_empty() {
+        errln!("{warnings}");
+    }
+    Ok(config)
+}
+
+/// [`load_config`] without printing its warnings: they are returned, for a caller that loads the
+/// configuration on another thread and prints them in their usual place.
+pub fn load_config_quiet(
+    dir: &Path,
+    common: &Common,
+    load: Loader,
+) -> Result<(Config, tunnelform_model::Diagnostics)> {
     if !dir.is_dir() {
         bail!(
             "{} is not a directory (give the directory holding your *.tf files)",
@@ -130,10 +144,7 @@ fn load_config_with(dir: &Path, common: &Common, load: Loader) -> Result<Config>
                 }
                 None => config,
             };
-            if !warnings.is_empty() {
-                errln!("{warnings}");
-            }
-            Ok(config)
+            Ok((config, warnings))
         }
         Err(diags) => Err(Rendered(diags.to_string()).into()),
     }

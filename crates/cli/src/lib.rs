@@ -2,6 +2,7 @@
 
 #[macro_use]
 mod output;
+mod ahead;
 mod args;
 mod backend;
 mod commands;

@@ -17,7 +17,7 @@ use tunnelform_tencent_api::{ApiError, Client};
 pub mod ownership;
 pub mod refresh;
 
-pub use refresh::{read_objects, refresh};
+pub use refresh::{prefetch, read_objects, refresh, refresh_with, Prefetched};
 pub use tunnelform_plan::make::{
     PlanMode, PlanOptions, PlanTimings, Planned, QuotaError, QuotaOverrides, RemoteObject,
     RemoteSnapshot,
@@ -61,8 +61,20 @@ pub async fn make_plan(
     state: &State,
     opts: &PlanOptions,
 ) -> Result<Planned, PlanError> {
+    make_plan_with(client, config, state, opts, None).await
+}
+
+/// [`make_plan`], with the objects [`prefetch`] already read (started before the state was
+/// loaded): the refresh reads only what it missed.
+pub async fn make_plan_with(
+    client: &Client,
+    config: &Config,
+    state: &State,
+    opts: &PlanOptions,
+    prefetched: Option<Prefetched>,
+) -> Result<Planned, PlanError> {
     let t = Instant::now();
-    let remote = refresh(client, state).await?;
+    let remote = refresh_with(client, state, prefetched).await?;
     let refreshed = t.elapsed();
     let mut planned = plan_from(Some(client), config, state, remote, opts).await?;
     planned.timings.refresh = refreshed;

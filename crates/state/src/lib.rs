@@ -21,6 +21,7 @@ pub mod journal;
 pub mod lock;
 pub mod migrate;
 pub mod moves;
+pub mod peek;
 pub mod secret;
 pub mod state;
 pub mod timestamp;
