@@ -67,11 +67,14 @@ pub fn secs(s: f64) -> String {
     }
 }
 
-/// "met (0.82x the target)" / "MISSED by 2.31x (6.9 s against 3 s)".
+/// "met (0.82x the target)" / "MISSED by 2.31x (6.9 s against 3 s)". A near miss keeps enough
+/// digits to show that it is one ("MISSED by 1.002x (2.824 s against 2.818 s)", never "by 1.00x").
 pub fn verdict(measured: f64, target: f64, unit: &str) -> String {
     let r = measured / target;
     if measured <= target {
         format!("met ({r:.2}x the target)")
+    } else if r < 1.01 {
+        format!("MISSED by {r:.3}x ({measured:.3} {unit} against {target:.3} {unit})")
     } else {
         format!("MISSED by {r:.2}x ({measured:.2} {unit} against {target:.2} {unit})")
     }
@@ -729,6 +732,8 @@ mod tests {
         assert!(verdict(2.0, 3.0, "s").starts_with("met (0.67x"));
         let v = verdict(6.0, 3.0, "s");
         assert!(v.starts_with("MISSED by 2.00x"), "{v}");
+        let near = verdict(2.824, 2.8175, "s");
+        assert_eq!(near, "MISSED by 1.002x (2.824 s against 2.818 s)");
     }
 
     #[test]
