@@ -1,6 +1,6 @@
 //! The rest of the public API: providers, imports, instance lookups, data sources, sharing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, InstanceKind, NoLookup, ProviderRef};

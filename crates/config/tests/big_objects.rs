@@ -1,7 +1,7 @@
 //! Big object constructors are parsed entry by entry (hcl-edit's own parse is quadratic in
 //! the number of keys); the result must be exactly what a normal parse gives.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_model::Value;

@@ -2,7 +2,7 @@
 //! blocks), `precondition` in outputs, `check` blocks with `assert` and scoped data sources:
 //! decoding, their errors (with locations), and their evaluation.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Expressions: operators, templates, for expressions, splats, every function, and the
 //! propagation of unknown and sensitive values.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, NoLookup};

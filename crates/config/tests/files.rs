@@ -1,7 +1,7 @@
 //! Functions that read the configuration's files, in a loaded configuration: paths relative to
 //! the module's directory, and errors located at the call with the file and the reason.
 
-mod common;
+use crate::common;
 
 use common::*;
 

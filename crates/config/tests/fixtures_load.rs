@@ -1,6 +1,6 @@
 //! The fixtures load unchanged and expand to the expected instances.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, InstanceKind, NoLookup, VarArg, VarInputs};

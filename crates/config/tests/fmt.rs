@@ -1,6 +1,6 @@
 //! `tunnelform fmt`: canonical layout, idempotence, comments kept, meaning unchanged.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{format_source, Config, NoLookup, VarInputs};

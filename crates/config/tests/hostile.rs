@@ -2,7 +2,7 @@
 //! non-UTF-8 bytes, expensive expressions. Each gives located diagnostics, never a panic or a
 //! stack overflow.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, NoLookup, VarInputs};

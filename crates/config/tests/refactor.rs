@@ -1,7 +1,7 @@
 //! `moved` and `removed` blocks: what the configuration alone can tell is wrong, as Terraform
 //! diagnoses it, at file:line:column; chains resolve in order.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! `lifecycle { replace_triggered_by = [...] }`: the forms accepted (resolved per instance, with
 //! the dependencies they add) and those refused, each with its file:line:column.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, Instance, NoLookup, VarInputs};

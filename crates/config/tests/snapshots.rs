@@ -1,7 +1,7 @@
 //! Rendered diagnostics, as a person sees them (insta snapshots; the temporary directory is
 //! replaced by [DIR]).
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Diagnostics, NoLookup};

@@ -1,7 +1,7 @@
 //! Validation before any API call: the schema's Check rules, cross-field rules, static schema
 //! errors, cross-instance rules. Every message is asserted with its file:line:column.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{validate_instances, Diagnostics, Instance, NoLookup};

@@ -1,7 +1,7 @@
 //! Variables: precedence, types, command-line parsing, required and undeclared variables,
 //! validation rules, sensitivity.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tunnelform_config::{Config, VarArg, VarInputs};

@@ -252,7 +252,7 @@ async fn another_process_is_refused_and_sigkill_leaves_no_stale_lock() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "lock_holder_child_process",
+            "lock::lock_holder_child_process",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -18,7 +18,7 @@ use tunnelform_tencent_api::tag::{
 use tunnelform_tencent_api::vpc::*;
 use tunnelform_tencent_api::*;
 
-mod common;
+use crate::common;
 use common::*;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use tunnelform_tencent_api::actions::*;
 use tunnelform_tencent_api::vpc::*;
 use tunnelform_tencent_api::*;
 
-mod common;
+use crate::common;
 use common::*;
 
 async fn ready_gateway_in(c: &Client, vpc: &str) -> VpnGateway {
