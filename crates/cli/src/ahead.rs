@@ -1,11 +1,13 @@
 //! What `plan` starts before its configuration is loaded: the configuration loads on a thread of
 //! its own while the state is opened, locked and loaded, and the state's objects start being read
-//! from the cloud as soon as a quick look at the state file names them (the rate limits make that
-//! refresh take about a second at 10,000 tunnels: the loads now happen during it, not before it).
+//! from the cloud as soon as a quick look at the state (its file, or the rows the pg lock read)
+//! names them (the rate limits make that refresh take about a second at 10,000 tunnels: the loads
+//! now happen during it, not before it).
 //!
 //! Only when where the state lives is known without the configuration: `--state FILE`, no `*.tf`
 //! file mentioning a backend (then the default file is the state whatever the configuration says),
-//! or the `backend "pg"` block read early (a pg state's refresh starts once its rows are read).
+//! or the `backend "pg"` block read early (a pg state's refresh starts once its lock has read its
+//! rows, before they are parsed).
 //! Once it has loaded, the configuration is checked to name that same state; if it does not, what
 //! was started is dropped (the lock released, the reads cancelled) and the command goes the usual
 //! way.
@@ -78,12 +80,17 @@ impl Drop for Refreshing {
 }
 
 impl Refreshing {
-    /// Starts reading the objects the state file at `path` names. Nothing is started when the
-    /// file cannot be read that way or names nothing, nor when it records a cloud account that
-    /// is not the one this run talks to (the state's check then says so before any read: the
-    /// account is asked first, once, as the check would).
-    pub async fn start(client: &Client, common: &Common, path: &Path) -> Result<Option<Self>> {
-        let Some(peeked) = tunnelform_state::peek::peek(path) else {
+    /// Starts reading the objects the state names, from a quick look at it before it is loaded
+    /// ([`tunnelform_state::StateBackend::peek`]: the file, or the rows the pg lock read). Nothing
+    /// is started when the state cannot be looked at that way or names nothing, nor when it
+    /// records a cloud account that is not the one this run talks to (the state's check then says
+    /// so before any read: the account is asked first, once, as the check would).
+    pub async fn start(
+        client: &Client,
+        common: &Common,
+        backend: &dyn tunnelform_state::StateBackend,
+    ) -> Result<Option<Self>> {
+        let Some(peeked) = backend.peek() else {
             return Ok(None);
         };
         if let Some(account) = &peeked.cloud_account {
@@ -112,8 +119,8 @@ impl Refreshing {
         ))))
     }
 
-    /// Starts reading the objects of the loaded `state` (when the state was not a file to look
-    /// into before loading it: a pg state), while the configuration may still be loading.
+    /// Starts reading the objects of the loaded `state` (when its backend could not be looked
+    /// into before loading it), while the configuration may still be loading.
     pub fn of_state(client: &Client, state: &tunnelform_state::State) -> Option<Self> {
         let objects = tunnelform_planner::refresh::state_objects(state);
         if objects.is_empty() {

@@ -568,7 +568,8 @@ async fn plan_inputs(
 
 /// [`plan_inputs`] once the state is opened (possibly while the configuration loads): the lock,
 /// the state, its account checked, its journal settled in memory, and the refresh started: from
-/// a quick look at a local state file before it is loaded, else from the loaded state.
+/// a quick look at the state before it is loaded (the file, or the rows the pg lock read), else
+/// from the loaded state.
 async fn plan_inputs_ahead(opened: Opened, lock: bool, common: &Common) -> Result<Loaded> {
     let spath = opened.name.clone();
     let lock = if lock {
@@ -577,11 +578,7 @@ async fn plan_inputs_ahead(opened: Opened, lock: bool, common: &Common) -> Resul
         None
     };
     let (client, sandbox) = client(common, "plan").await?;
-    let mut ahead = if opened.is_local() {
-        crate::ahead::Refreshing::start(&client, common, &spath).await?
-    } else {
-        None
-    };
+    let mut ahead = crate::ahead::Refreshing::start(&client, common, &*opened.backend).await?;
     let mut state = crate::backend::load(&opened)?;
     tracing::debug!(resources = state.resources.len(), "state loaded");
     let project = project_of(&opened, common)?;
@@ -795,9 +792,18 @@ async fn apply_cmd(
         _ => "apply",
     };
     let _lock = crate::backend::lock(&opened, op, common).await?;
+    let (client, sandbox) = client(common, op).await?;
+    // The journal is read first: with nothing left unfinished in it, the state's objects start
+    // being read from the cloud now, while the state loads, as `plan` does. After an interrupted
+    // run they are read once its operations are settled, not before.
+    let journal = opened.backend.journal()?;
+    let ahead = if saved.is_none() && journal.is_empty() {
+        crate::ahead::Refreshing::start(&client, common, &*opened.backend).await?
+    } else {
+        None
+    };
     let mut state = crate::backend::load(&opened)?;
     let project = project_of(&opened, common)?;
-    let (client, sandbox) = client(common, op).await?;
     let made = saved.as_ref().and_then(|s| s.cloud.as_ref());
     let cloud = check_cloud(&client, common, &spath, &mut state, made.is_some()).await?;
     if let (Some(made), Some(cloud)) = (made, &cloud) {
@@ -811,7 +817,6 @@ async fn apply_cmd(
         }
     }
     // Settle what an interrupted run left in the journal before planning anything.
-    let journal = opened.backend.journal()?;
     if !journal.is_empty() {
         let rec = tunnelform_recover::recover(
             &client,
@@ -872,7 +877,7 @@ async fn apply_cmd(
                 sel,
                 project.as_ref(),
                 common,
-                None,
+                ahead,
             )
             .await?
         }

@@ -126,6 +126,9 @@ pub struct PgBackend {
     lock_key: i64,
     /// Signalled when the connection's thread has ended its session.
     done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    /// The state's document assembled by [`StateBackend::peek`] (`Some(None)`: there was no
+    /// state), kept for the `load` that follows it; dropped by any write.
+    peeked: Mutex<Option<Option<String>>>,
 }
 
 impl std::fmt::Debug for PgBackend {
@@ -161,6 +164,7 @@ impl PgBackend {
             bytes_written,
             lock_key,
             done: Mutex::new(Some(done)),
+            peeked: Mutex::new(None),
         })
     }
 
@@ -189,6 +193,7 @@ impl PgBackend {
     /// Deletes this workspace's state (every resource row with it) and its journal. The caller
     /// holds the workspace's lock; the lock's own row goes when it is released.
     pub fn delete_workspace(&self) -> Result<(), BackendError> {
+        self.take_peeked();
         self.call(Job::DeleteWorkspace)?;
         *self.baseline.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -230,6 +235,21 @@ impl PgBackend {
 
     /// The state from its rows, through the same parser (and checks) as a state file.
     fn assemble(&self, l: Loaded) -> Result<State, BackendError> {
+        let doc = self.document(l)?;
+        self.parse(&doc)
+    }
+
+    fn parse(&self, doc: &str) -> Result<State, BackendError> {
+        State::from_json_bytes(doc.as_bytes()).map_err(|e| self.damaged(e.to_string()))
+    }
+
+    /// What [`StateBackend::peek`] kept, taken (for one `load`).
+    fn take_peeked(&self) -> Option<Option<String>> {
+        self.peeked.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// The rows as one state document, as a state file holds it.
+    fn document(&self, l: Loaded) -> Result<String, BackendError> {
         let meta = l.meta.trim();
         let inner = meta
             .strip_prefix('{')
@@ -261,7 +281,7 @@ impl PgBackend {
             doc.push_str(inner);
         }
         doc.push('}');
-        State::from_json_bytes(doc.as_bytes()).map_err(|e| self.damaged(e.to_string()))
+        Ok(doc)
     }
 
     /// The rows to write to bring the database from the baseline to `state`.
@@ -371,6 +391,7 @@ impl PgBackend {
     }
 
     fn run_write(&self, w: Write) -> Result<(), BackendError> {
+        self.take_peeked();
         match self.call(|r| Job::Write(Box::new(w), r))? {
             Ok(()) => Ok(()),
             Err(refused) => Err(self.stale(refused)),
@@ -434,9 +455,15 @@ impl StateBackend for PgBackend {
     }
 
     fn load(&self) -> Result<State, BackendError> {
-        let loaded: Option<Loaded> = self.call(Job::Load)?;
-        let (state, existed) = match loaded {
-            Some(l) => (self.assemble(l)?, true),
+        let doc = match self.take_peeked() {
+            Some(doc) => doc,
+            None => {
+                let loaded: Option<Loaded> = self.call(Job::Load)?;
+                loaded.map(|l| self.document(l)).transpose()?
+            }
+        };
+        let (state, existed) = match doc {
+            Some(doc) => (self.parse(&doc)?, true),
             None => (State::new(), false),
         };
         *self.baseline.lock().unwrap_or_else(|p| p.into_inner()) = Some(Baseline {
@@ -445,6 +472,17 @@ impl StateBackend for PgBackend {
             resources: state.resources.clone(),
         });
         Ok(state)
+    }
+
+    fn peek(&self) -> Option<tunnelform_state::peek::Peeked> {
+        // The lock's transaction read the rows: this takes them without a round trip.
+        let loaded: Option<Loaded> = self.call(Job::Load).ok()?;
+        let doc = loaded.map(|l| self.document(l)).transpose().ok()?;
+        let peeked = doc
+            .as_deref()
+            .and_then(|d| tunnelform_state::peek::peek_bytes(d.as_bytes()));
+        *self.peeked.lock().unwrap_or_else(|p| p.into_inner()) = Some(doc);
+        peeked
     }
 
     fn save(&self, state: &mut State) -> Result<(), BackendError> {

@@ -596,10 +596,17 @@ fn a_command_takes_the_lock_and_reads_the_state_and_journal_in_one_round_trip() 
         .block_on(b.lock(LockInfo::new("plan"), None, Box::new(|_| {})))
         .unwrap();
     let setup_and_lock = relay.turns() - before;
+    // The quick look that starts the refresh, then the load: from the rows the lock read.
+    let peeked = b.peek().expect("a stored state can be looked at");
     let loaded = b.load().unwrap();
     let journal = b.journal().unwrap();
     let reads = relay.turns() - before - setup_and_lock;
     assert_eq!(loaded, s, "the state as the last holder left it");
+    let mut ids: Vec<String> = peeked.objects.iter().map(|o| o.id.clone()).collect();
+    ids.sort();
+    let mut want: Vec<String> = s.resources.values().map(|r| r.id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want, "the look names every object of the state");
     assert_eq!(journal.unfinished().len(), 1);
     assert_eq!(journal.unfinished()[0].intent.address, addr);
     // Connecting (start-up and password exchange: 3), the session's set-up with the schema's
@@ -619,6 +626,15 @@ fn a_command_takes_the_lock_and_reads_the_state_and_journal_in_one_round_trip() 
     b.save(&mut s).unwrap();
     let save = relay.turns() - before_save;
     assert!(save <= 2, "a save took {save} round trips");
+    // A look taken before a write is not what a later load reads.
+    assert!(b.peek().is_some());
+    s.resources.remove(&tunnel(9).0);
+    b.save(&mut s).unwrap();
+    assert_eq!(
+        b.load().unwrap(),
+        s,
+        "a load after a write reads the written state"
+    );
     // Released in one statement; the session then ends.
     let before_unlock = relay.turns();
     rt.block_on(lock.unlock()).unwrap();

@@ -99,6 +99,14 @@ pub trait StateBackend: Send + Sync {
     /// Reads the state (an empty state with a fresh lineage when none was written yet).
     fn load(&self) -> Result<State, BackendError>;
 
+    /// A quick look at the objects the state names, taken before [`StateBackend::load`] parses
+    /// it, so that their refresh can start meanwhile (see [`crate::peek`]: a hint, never the
+    /// state). `None` when the storage cannot tell cheaply or holds no state. The PostgreSQL
+    /// backend answers from the rows its lock read, and keeps them for the `load` that follows.
+    fn peek(&self) -> Option<crate::peek::Peeked> {
+        None
+    }
+
     /// Writes `state`, incrementing its serial. Refuses another lineage and a newer serial than
     /// `state`'s (someone else wrote since it was read). Writes only what changed since the last
     /// load or save through this backend where the storage allows it. On error `state` is unchanged.
@@ -221,6 +229,10 @@ impl StateBackend for LocalBackend {
 
     fn load(&self) -> Result<State, BackendError> {
         Ok(self.file.load()?)
+    }
+
+    fn peek(&self) -> Option<crate::peek::Peeked> {
+        crate::peek::peek(self.file.path())
     }
 
     fn save(&self, state: &mut State) -> Result<(), BackendError> {
