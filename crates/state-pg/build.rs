@@ -1,6 +1,8 @@
 //! Tells the tests whether PostgreSQL server binaries are here (`cfg(pg_binaries)`): without them
 //! the tests that need a real server are reported as ignored, with the reason. With
-//! `TUNNELFORM_REQUIRE_PG` set (CI), their absence is an error instead.
+//! `TUNNELFORM_REQUIRE_PG` set (CI), their absence is an error instead. `cfg(loopback_cut)`: the
+//! network-cut test can run here (root, and network namespaces allowed); else it is ignored with
+//! the reason.
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +27,33 @@ fn bindir() -> Option<PathBuf> {
     })
 }
 
+/// Whether a test may cut the network under a lock holder: root, `unshare` (util-linux) for a
+/// network namespace of the test's own, and `ip` (iproute2) to take its loopback interface down.
+fn can_cut_loopback() -> bool {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let found = |name: &str| {
+        ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+            .iter()
+            .any(|d| Path::new(d).join(name).is_file())
+    };
+    // A container without CAP_SYS_ADMIN refuses namespaces even to root: try one.
+    root && found("unshare")
+        && found("ip")
+        && std::process::Command::new("unshare")
+            .args(["-n", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(pg_binaries)");
+    println!("cargo::rustc-check-cfg=cfg(loopback_cut)");
+    if can_cut_loopback() {
+        println!("cargo::rustc-cfg=loopback_cut");
+    }
     println!("cargo::rerun-if-env-changed=TUNNELFORM_PG_BINDIR");
     println!("cargo::rerun-if-env-changed=TUNNELFORM_REQUIRE_PG");
     println!("cargo::rerun-if-env-changed=PATH");

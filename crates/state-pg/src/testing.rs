@@ -265,6 +265,16 @@ impl Cluster {
         )
     }
 
+    /// The same through the server's Unix socket (no TCP: what a test that cuts the loopback
+    /// network still reaches the server with).
+    pub fn conn_str_unix(&self) -> String {
+        format!(
+            "host={} port={} user={USER} dbname=postgres sslmode=disable",
+            self.dir.display(),
+            self.port
+        )
+    }
+
     /// The same as a URL with `sslrootcert`, for `verify-full` (the host name is `localhost`).
     pub fn url_verify_full(&self) -> String {
         format!(

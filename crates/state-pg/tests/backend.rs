@@ -292,6 +292,113 @@ fn a_second_writer_is_told_who_holds_the_lock_and_a_dead_holder_releases_it() {
     });
 }
 
+const CUT_CHILD: &str = "TUNNELFORM_PG_TEST_CUT_CHILD";
+
+fn ip(args: &str) {
+    let out = std::process::Command::new("ip")
+        .args(args.split_whitespace())
+        .output()
+        .expect("running ip");
+    assert!(
+        out.status.success(),
+        "ip {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A runner holding the lock is cut off from the network: no FIN, no RST, its process alive. The
+/// test runs again in a network namespace of its own (`unshare -n`, so nothing outside it is
+/// touched), with a server of its own there: the holder connects over TCP to 127.0.0.1, then the
+/// namespace's loopback interface goes down, and the next runner reaches the server through its
+/// Unix socket.
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
+#[cfg_attr(
+    all(pg_binaries, not(loopback_cut)),
+    ignore = "cutting the network under a holder needs root, unshare and ip (apt-get install util-linux iproute2)"
+)]
+fn a_holder_cut_off_from_the_network_loses_the_lock_by_itself() {
+    if std::env::var_os(CUT_CHILD).is_some() {
+        return cut_off_holder_in_this_namespace();
+    }
+    let out = std::process::Command::new("unshare")
+        .arg("-n")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_holder_cut_off_from_the_network_loses_the_lock_by_itself",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CUT_CHILD, "1")
+        .output()
+        .expect("running the test in a network namespace of its own");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("the lock came free"))
+        .unwrap_or_else(|| panic!("no figure in:\n{text}"));
+    eprintln!("{line}");
+}
+
+fn cut_off_holder_in_this_namespace() {
+    ip("link set lo up");
+    let c = Cluster::start();
+    let tcp = settings(&c.conn_str("disable"), "cut", "default", PASSWORD);
+    let unix = settings(&c.conn_str_unix(), "cut", "default", PASSWORD);
+    let rt = rt();
+    rt.block_on(async {
+        let holder = PgBackend::new(tcp).unwrap();
+        let held = holder
+            .lock(LockInfo::new("apply"), None, Box::new(|_| {}))
+            .await
+            .unwrap();
+        let id = held.record().id.clone();
+        // The network goes: nothing more reaches the holder or comes from it.
+        ip("link set lo down");
+        let cut_at = Instant::now();
+        let next = PgBackend::new(unix).unwrap();
+        let e = match next
+            .lock(LockInfo::new("plan"), None, Box::new(|_| {}))
+            .await
+        {
+            Err(e) => e,
+            Ok(_) => panic!("the lock was free at once: the cut is not what freed it"),
+        };
+        assert!(e.to_string().contains(&id), "{e}");
+        // The server gives up on the silent session (the TCP keepalives and tcp_user_timeout the
+        // backend sets on its sessions) and the lock is free, with no force-unlock.
+        let taken = next
+            .lock(
+                LockInfo::new("plan"),
+                Some(Duration::from_secs(150)),
+                Box::new(|_| {}),
+            )
+            .await;
+        let waited = cut_at.elapsed();
+        assert!(taken.is_ok(), "{:?}", taken.err().map(|e| e.to_string()));
+        assert!(
+            waited < Duration::from_secs(90),
+            "the lock came free {waited:?} after the cut"
+        );
+        eprintln!("the lock came free {waited:?} after the holder was cut off");
+        drop(taken);
+        // The holder's own connection is dead: leave it to the process's end.
+        std::mem::forget(held);
+        std::mem::forget(holder);
+    });
+    drop(c);
+}
+
 #[test]
 #[cfg_attr(
     not(pg_binaries),
