@@ -10,6 +10,7 @@ mod files;
 mod fixtures_load;
 mod fmt;
 mod hostile;
+mod many_instances;
 mod modules;
 mod refactor;
 mod replace_triggered_by;

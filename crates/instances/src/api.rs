@@ -69,6 +69,12 @@ pub trait Lookup {
     fn instance_shared(&self, addr: &Address) -> Option<std::sync::Arc<Value>> {
         self.instance(addr).map(std::sync::Arc::new)
     }
+
+    /// The same lookup, when it may be read from several threads at once: a block of many
+    /// instances is then evaluated on several cores. `None` (the default) keeps it on one.
+    fn as_sync(&self) -> Option<&(dyn Lookup + Sync)> {
+        None
+    }
 }
 
 /// A [`Lookup`] that knows nothing (every resource reference is Unknown): for `validate`.
@@ -78,6 +84,10 @@ pub struct NoLookup;
 impl Lookup for NoLookup {
     fn instance(&self, _addr: &Address) -> Option<Value> {
         None
+    }
+
+    fn as_sync(&self) -> Option<&(dyn Lookup + Sync)> {
+        Some(self)
     }
 }
 

@@ -254,6 +254,9 @@ impl<'c> Session<'c> {
                 Err(fold(errors))
             };
         }
+        if let Some(done) = self.expand_on_cores(b, &exp) {
+            return done;
+        }
         match &*exp {
             Expansion::Single => build(None, &Scope::root(), &mut errors),
             Expansion::Unknown => {
@@ -298,6 +301,83 @@ impl<'c> Session<'c> {
         } else {
             Err(fold(errors))
         }
+    }
+
+    /// [`Session::expand`] of a block of many instances on several cores, when the lookup may be
+    /// shared between threads: the instances are cut into one contiguous run per core, each run
+    /// evaluated by a session of its own (its own memos: locals are evaluated once per run), and
+    /// the instances and errors put back in their order. `None`: too few instances, one core, or
+    /// a lookup that stays on one thread; the caller evaluates them itself.
+    fn expand_on_cores(
+        &self,
+        b: &ResourceBlock,
+        exp: &Expansion,
+    ) -> Option<Result<Vec<Instance>, Diagnostics>> {
+        /// Below this, threads cost more than they save.
+        const MIN_INSTANCES: usize = 2048;
+        let lookup = self.lookup.as_sync()?;
+        let items: Vec<(InstanceKey, Value, &Value)> = match exp {
+            Expansion::ForEach(coll) => match &**coll {
+                Value::Map(m) if m.len() >= MIN_INSTANCES => m
+                    .iter()
+                    .map(|(k, v)| (InstanceKey::Key(k.clone()), Value::String(k.clone()), v))
+                    .collect(),
+                Value::List(items) if items.len() >= MIN_INSTANCES => items
+                    .iter()
+                    .filter_map(|v| Some((InstanceKey::Key(v.as_str()?.to_string()), v.clone(), v)))
+                    .collect(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        if cores < 2 {
+            return None;
+        }
+        let cfg = self.cfg;
+        let per = items.len().div_ceil(cores);
+        let runs: Vec<(Vec<Instance>, Vec<Diagnostic>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = items
+                .chunks(per)
+                .map(|run| {
+                    s.spawn(move || {
+                        let session = Session::new(cfg, lookup);
+                        let ev = session.evaluator();
+                        let mut out = Vec::with_capacity(run.len());
+                        let mut errors = Vec::new();
+                        for (key, each_key, each_value) in run {
+                            ev.reset_steps();
+                            let sc = Scope::with_each(each_key, each_value);
+                            match session.instance(&ev, &sc, b, Some(key.clone())) {
+                                Ok(i) => out.push(i),
+                                Err(mut e) => errors.append(&mut e),
+                            }
+                        }
+                        (out, errors)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(items.len());
+        let mut errors = Vec::new();
+        for (mut o, mut e) in runs {
+            out.append(&mut o);
+            errors.append(&mut e);
+        }
+        Some(if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(fold(errors))
+        })
     }
 
     fn instance(

@@ -166,6 +166,10 @@ impl tunnelform_config::Lookup for PlannedValues {
     fn instance_shared(&self, addr: &Address) -> Option<Arc<Value>> {
         self.0.lock().ok()?.get(addr).cloned()
     }
+
+    fn as_sync(&self) -> Option<&(dyn tunnelform_config::Lookup + Sync)> {
+        Some(self)
+    }
 }
 
 /// Something the plan needs read from the cloud, with its arguments evaluated.
@@ -317,6 +321,16 @@ pub struct Planning<'a> {
     /// The managed changes by resource, made when the first instance with
     /// `replace_triggered_by` is planned (none otherwise).
     triggers: Option<triggers::TriggerIndex>,
+}
+
+/// From this many instances (or state objects), [`Planning`]'s cross-instance checks and the
+/// kinds' rules run side by side on two threads, and drift is looked for on two threads.
+const PARALLEL_CHECKS_FROM: usize = 2048;
+
+/// Whether this process may run on two cores or more (its CPU affinity counts: pinned to one
+/// core, a second thread would only cost).
+fn several_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 
 impl<'a> Planning<'a> {
@@ -855,16 +869,32 @@ impl<'a> Planning<'a> {
 
     /// Cross-instance validation and the kinds' rules across the plan's objects.
     fn check(&mut self) {
-        self.diags
-            .extend(tunnelform_config::validate_instances(&self.all));
         // The API's rules apply to what the plan creates or changes: a destroy or a refresh is
         // never held back by them.
-        if self.inputs.opts.mode == PlanMode::Normal {
-            self.diags.extend(rules::check(
-                self.inputs.config,
-                &self.all,
-                &self.plan.changes,
-            ));
+        let rules_apply = self.inputs.opts.mode == PlanMode::Normal;
+        let (config, all, changes) = (self.inputs.config, &self.all, &self.plan.changes);
+        // The two checks read the same instances and are independent: a big plan runs them on
+        // two cores.
+        let (cross, rules) = if rules_apply && all.len() >= PARALLEL_CHECKS_FROM && several_cores()
+        {
+            std::thread::scope(|s| {
+                let rules = s.spawn(|| rules::check(config, all, changes));
+                let cross = tunnelform_config::validate_instances(all);
+                let rules = match rules.join() {
+                    Ok(d) => d,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                (cross, Some(rules))
+            })
+        } else {
+            (
+                tunnelform_config::validate_instances(all),
+                rules_apply.then(|| rules::check(config, all, changes)),
+            )
+        };
+        self.diags.extend(cross);
+        if let Some(rules) = rules {
+            self.diags.extend(rules);
         }
     }
 
@@ -1150,10 +1180,32 @@ impl<'a> Planning<'a> {
     }
 }
 
-/// Drift: the prior state against the refreshed objects.
+/// Drift: the prior state against the refreshed objects. A big state is compared on two threads,
+/// each taking one contiguous half, so the result keeps the state's order.
 fn drift(state: &State, remote: &RemoteSnapshot) -> Vec<crate::Drift> {
+    let objects: Vec<(&Address, &tunnelform_state::ResourceState)> =
+        state.resources.iter().collect();
+    if objects.len() < PARALLEL_CHECKS_FROM || !several_cores() {
+        return drift_of(&objects, remote);
+    }
+    let (first, second) = objects.split_at(objects.len() / 2);
+    std::thread::scope(|s| {
+        let later = s.spawn(|| drift_of(second, remote));
+        let mut out = drift_of(first, remote);
+        match later.join() {
+            Ok(mut rest) => out.append(&mut rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    })
+}
+
+fn drift_of(
+    objects: &[(&Address, &tunnelform_state::ResourceState)],
+    remote: &RemoteSnapshot,
+) -> Vec<crate::Drift> {
     let mut out = Vec::new();
-    for (addr, rs) in &state.resources {
+    for &(addr, rs) in objects {
         let Some(kind) = rs.kind() else {
             continue;
         };
