@@ -357,21 +357,22 @@ impl Journal {
     /// follow its operation's `Intent`, and nothing may follow an `Outcome`.
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
         self.check_sequence(record)?;
-        if self.detached {
-            let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
-            if let Record::Outcome(_) = record {
-                *finished = true;
-            }
-            self.records.push(record.clone());
-            return Ok(());
+        if !self.detached {
+            let mut line = serde_json::to_vec(record).unwrap_or_default();
+            line.push(b'\n');
+            self.write_durably(&line)?;
         }
-        let mut line = serde_json::to_vec(record).unwrap_or_default();
-        line.push(b'\n');
+        self.note(record);
+        Ok(())
+    }
+
+    /// Appends `bytes` (whole lines) to the file and makes them durable (fsync); on an error the
+    /// file is cut back to where it was, so no partial line is left for the next append.
+    fn write_durably(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
         let path = self.path.clone();
         let file = self.writable()?;
         let before = file.metadata().map(|m| m.len()).ok();
-        if let Err(cause) = file.write_all(&line).and_then(|()| file.sync_data()) {
-            // Never leave a partial line for the next append to be glued to.
+        if let Err(cause) = file.write_all(bytes).and_then(|()| file.sync_data()) {
             if let Some(len) = before {
                 let _ = file.set_len(len);
             }
@@ -381,12 +382,16 @@ impl Journal {
                 cause,
             });
         }
+        Ok(())
+    }
+
+    /// Takes an appended record into the records read so far.
+    fn note(&mut self, record: &Record) {
         let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
         if let Record::Outcome(_) = record {
             *finished = true;
         }
         self.records.push(record.clone());
-        Ok(())
     }
 
     /// Appends `records` in order and makes them durable with one fsync: all of them or, on an
@@ -425,27 +430,10 @@ impl Journal {
                 lines.extend(serde_json::to_vec(record).unwrap_or_default());
                 lines.push(b'\n');
             }
-            let path = self.path.clone();
-            let file = self.writable()?;
-            let before = file.metadata().map(|m| m.len()).ok();
-            if let Err(cause) = file.write_all(&lines).and_then(|()| file.sync_data()) {
-                // Never leave a partial line for the next append to be glued to.
-                if let Some(len) = before {
-                    let _ = file.set_len(len);
-                }
-                return Err(JournalError::Io {
-                    op: "append to",
-                    path,
-                    cause,
-                });
-            }
+            self.write_durably(&lines)?;
         }
         for record in records {
-            let finished = self.ops.entry(record.op_id().clone()).or_insert(false);
-            if let Record::Outcome(_) = record {
-                *finished = true;
-            }
-            self.records.push(record.clone());
+            self.note(record);
         }
         Ok(())
     }
