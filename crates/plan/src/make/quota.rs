@@ -112,13 +112,10 @@ fn before_str(c: &ResourceChange, attr: &str) -> Option<String> {
 /// The node an existing object's reference (an id in `before`) stands for.
 fn before_node(t: &Topology<'_>, c: &ResourceChange, attr: &str) -> Option<Node> {
     let id = before_str(c, attr)?;
-    Some(
-        t.changes
-            .iter()
-            .find(|o| o.id.as_deref() == Some(id.as_str()))
-            .map(|o| Node::Addr(o.address.clone()))
-            .unwrap_or(Node::Id(id)),
-    )
+    Some(match t.address_of_id(&id) {
+        Some(a) => Node::Addr(a.clone()),
+        None => Node::Id(id),
+    })
 }
 
 /// What a quota check reads: for each region and kind, the quotas and scope keys to count

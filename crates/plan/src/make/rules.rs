@@ -37,6 +37,9 @@ pub(crate) struct Topology<'a> {
     pub instances: HashMap<&'a Address, &'a Instance>,
     by_id: HashMap<&'a str, &'a Address>,
     index: HashMap<&'a Address, usize>,
+    /// The planned instances of each resource (its address without an instance key), in plan
+    /// order: what a reference to the whole resource stands for.
+    by_resource: HashMap<Address, Vec<usize>>,
 }
 
 impl<'a> Topology<'a> {
@@ -59,16 +62,38 @@ impl<'a> Topology<'a> {
             .enumerate()
             .map(|(i, c)| (&c.address, i))
             .collect();
+        let mut by_resource: HashMap<Address, Vec<usize>> = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            by_resource
+                .entry(c.address.clone().with_key(None))
+                .or_default()
+                .push(i);
+        }
         Topology {
             changes,
             instances: instances.into_iter().map(|i| (&i.address, i)).collect(),
             by_id,
             index,
+            by_resource,
         }
     }
 
     pub fn change(&self, addr: &Address) -> Option<&'a ResourceChange> {
-        self.changes.iter().find(|c| &c.address == addr).copied()
+        self.index.get(addr).map(|&i| self.changes[i])
+    }
+
+    /// The planned object whose id is `id`.
+    pub fn address_of_id(&self, id: &str) -> Option<&'a Address> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The planned objects `dep` names: one instance, or every instance of a resource (in plan
+    /// order). Looked up, not searched: a plan of N tunnels asks this N times.
+    fn named_by(&self, dep: &Address) -> Vec<usize> {
+        if dep.key.is_some() {
+            return self.index.get(dep).map(|&i| vec![i]).unwrap_or_default();
+        }
+        self.by_resource.get(dep).cloned().unwrap_or_default()
     }
 
     /// The planned value of `attr` (the configuration's when set there).
@@ -99,9 +124,10 @@ impl<'a> Topology<'a> {
             .iter()
             .filter(|d| d.type_name == kind.type_name())
         {
-            for o in &self.changes {
-                if dep.contains(&o.address) && !found.contains(&&o.address) {
-                    found.push(&o.address);
+            for i in self.named_by(dep) {
+                let o = &self.changes[i].address;
+                if !found.contains(&o) {
+                    found.push(o);
                 }
             }
         }
