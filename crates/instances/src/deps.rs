@@ -387,15 +387,6 @@ impl<'s> Tracer<'s> {
         {
             return false;
         }
-        let Some(pairs) = collection_pairs(&coll) else {
-            return false;
-        };
-        // The collection's own dependencies (through `each.value`, say).
-        self.trace(&fe.coll, env, WHOLE);
-        if !by_key && want.keys && fe.key_expr.is_some() {
-            // Only the keys are wanted, and they come from the collection.
-            return true;
-        }
         let wanted = match want.path.first() {
             Some(w) => match primitive_string(w) {
                 Some(w) => Some(w.into_owned()),
@@ -403,15 +394,31 @@ impl<'s> Tracer<'s> {
             },
             None => None,
         };
-        // `k => ...` over a map: the element is the one under that key.
+        // `k => ...` over a map: the element is the one under that key, looked up (a block of N
+        // instances, each wanting its own element of an N-element input, is N lookups, not N²
+        // steps).
         let direct = wanted.is_some()
             && matches!(fe.key_expr.as_ref().map(|k| &k.kind), Some(ExprKind::Var(n)) if fe.key_var.as_deref() == Some(n.as_str()))
             && matches!(coll.unmarked(), Value::Map(_));
+        let pairs: Vec<(Value, &Value)> = match (direct, coll.unmarked(), &wanted) {
+            (true, Value::Map(m), Some(w)) => m
+                .get(w.as_str())
+                .map(|v| (Value::String(w.clone()), v))
+                .into_iter()
+                .collect(),
+            _ => match collection_pairs(&coll) {
+                Some(pairs) => pairs,
+                None => return false,
+            },
+        };
+        // The collection's own dependencies (through `each.value`, say).
+        self.trace(&fe.coll, env, WHOLE);
+        if !by_key && want.keys && fe.key_expr.is_some() {
+            // Only the keys are wanted, and they come from the collection.
+            return true;
+        }
         let inner_want = if by_key { rest(want) } else { WHOLE };
         for (k, v) in pairs {
-            if direct && primitive_string(&k).as_deref() != wanted.as_deref() {
-                continue;
-            }
             let vscope = env.sc.bind(fe.value_var.as_str(), v.clone());
             let kscope;
             let sc: &Scope<'_> = match &fe.key_var {
