@@ -254,9 +254,6 @@ impl<'c> Session<'c> {
                 Err(fold(errors))
             };
         }
-        if let Some(done) = self.expand_on_cores(b, &exp) {
-            return done;
-        }
         match &*exp {
             Expansion::Single => build(None, &Scope::root(), &mut errors),
             Expansion::Unknown => {
@@ -271,30 +268,11 @@ impl<'c> Session<'c> {
                     );
                 }
             }
-            Expansion::ForEach(coll) => match &**coll {
-                Value::Map(m) => {
-                    for (k, v) in m {
-                        let key = Value::String(k.clone());
-                        build(
-                            Some(InstanceKey::Key(k.clone())),
-                            &Scope::with_each(&key, v),
-                            &mut errors,
-                        );
-                    }
-                }
-                Value::List(items) => {
-                    for v in items {
-                        if let Some(k) = v.as_str() {
-                            build(
-                                Some(InstanceKey::Key(k.to_string())),
-                                &Scope::with_each(v, v),
-                                &mut errors,
-                            );
-                        }
-                    }
-                }
-                _ => {}
-            },
+            Expansion::ForEach(coll) => {
+                let (mut o, mut e) = self.each_instances(&ev, b, &each_items(coll));
+                out.append(&mut o);
+                errors.append(&mut e);
+            }
         }
         if errors.is_empty() {
             Ok(out)
@@ -303,81 +281,69 @@ impl<'c> Session<'c> {
         }
     }
 
-    /// [`Session::expand`] of a block of many instances on several cores, when the lookup may be
-    /// shared between threads: the instances are cut into one contiguous run per core, each run
-    /// evaluated by a session of its own (its own memos: locals are evaluated once per run), and
-    /// the instances and errors put back in their order. `None`: too few instances, one core, or
-    /// a lookup that stays on one thread; the caller evaluates them itself.
-    fn expand_on_cores(
+    /// The instances of a for_each, in order. A block of many instances is evaluated on several
+    /// cores when the lookup may be shared between threads: one contiguous run per core, each run
+    /// by a session of its own (its own memos: locals are evaluated once per run), the instances
+    /// and errors put back in their order. Otherwise by this session, with `ev`.
+    fn each_instances(
         &self,
+        ev: &Evaluator<'_>,
         b: &ResourceBlock,
-        exp: &Expansion,
-    ) -> Option<Result<Vec<Instance>, Diagnostics>> {
+        items: &[EachItem<'_>],
+    ) -> (Vec<Instance>, Vec<Diagnostic>) {
         /// Below this, threads cost more than they save.
         const MIN_INSTANCES: usize = 2048;
-        let lookup = self.lookup.as_sync()?;
-        let items: Vec<(InstanceKey, Value, &Value)> = match exp {
-            Expansion::ForEach(coll) => match &**coll {
-                Value::Map(m) if m.len() >= MIN_INSTANCES => m
-                    .iter()
-                    .map(|(k, v)| (InstanceKey::Key(k.clone()), Value::String(k.clone()), v))
-                    .collect(),
-                Value::List(items) if items.len() >= MIN_INSTANCES => items
-                    .iter()
-                    .filter_map(|v| Some((InstanceKey::Key(v.as_str()?.to_string()), v.clone(), v)))
-                    .collect(),
-                _ => return None,
-            },
-            _ => return None,
-        };
         let cores = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(4);
-        if cores < 2 {
-            return None;
-        }
+        let lookup = match self.lookup.as_sync() {
+            Some(l) if items.len() >= MIN_INSTANCES && cores >= 2 => l,
+            _ => return self.each_run(ev, b, items),
+        };
         let cfg = self.cfg;
-        let per = items.len().div_ceil(cores);
-        let runs: Vec<(Vec<Instance>, Vec<Diagnostic>)> = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let handles: Vec<_> = items
-                .chunks(per)
+                .chunks(items.len().div_ceil(cores))
                 .map(|run| {
                     s.spawn(move || {
                         let session = Session::new(cfg, lookup);
-                        let ev = session.evaluator();
-                        let mut out = Vec::with_capacity(run.len());
-                        let mut errors = Vec::new();
-                        for (key, each_key, each_value) in run {
-                            ev.reset_steps();
-                            let sc = Scope::with_each(each_key, each_value);
-                            match session.instance(&ev, &sc, b, Some(key.clone())) {
-                                Ok(i) => out.push(i),
-                                Err(mut e) => errors.append(&mut e),
-                            }
-                        }
-                        (out, errors)
+                        session.each_run(&session.evaluator(), b, run)
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(r) => r,
+            let mut out = Vec::with_capacity(items.len());
+            let mut errors = Vec::new();
+            for h in handles {
+                match h.join() {
+                    Ok((mut o, mut e)) => {
+                        out.append(&mut o);
+                        errors.append(&mut e);
+                    }
                     Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
-        });
-        let mut out = Vec::with_capacity(items.len());
-        let mut errors = Vec::new();
-        for (mut o, mut e) in runs {
-            out.append(&mut o);
-            errors.append(&mut e);
-        }
-        Some(if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(fold(errors))
+                }
+            }
+            (out, errors)
         })
+    }
+
+    /// Evaluates `run`'s instances in order, each with a fresh step budget.
+    fn each_run(
+        &self,
+        ev: &Evaluator<'_>,
+        b: &ResourceBlock,
+        run: &[EachItem<'_>],
+    ) -> (Vec<Instance>, Vec<Diagnostic>) {
+        let mut out = Vec::with_capacity(run.len());
+        let mut errors = Vec::new();
+        for (key, each_key, each_value) in run {
+            ev.reset_steps();
+            let sc = Scope::with_each(each_key, each_value);
+            match self.instance(ev, &sc, b, Some(key.clone())) {
+                Ok(i) => out.push(i),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        (out, errors)
     }
 
     fn instance(
@@ -959,6 +925,24 @@ fn find_span(spans: &BTreeMap<String, Span>, key: &str) -> Option<Span> {
 }
 
 /// Folds identical diagnostics coming from many instances and caps their number.
+/// One instance of a for_each: its key, `each.key` and `each.value`.
+type EachItem<'v> = (InstanceKey, Value, &'v Value);
+
+/// The instances of a for_each over `coll`: a map's entries, or a set of strings.
+fn each_items(coll: &Value) -> Vec<EachItem<'_>> {
+    match coll {
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| (InstanceKey::Key(k.clone()), Value::String(k.clone()), v))
+            .collect(),
+        Value::List(items) => items
+            .iter()
+            .filter_map(|v| Some((InstanceKey::Key(v.as_str()?.to_string()), v.clone(), v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn fold(errors: Vec<Diagnostic>) -> Diagnostics {
     let mut out: Vec<(Diagnostic, usize)> = Vec::new();
     let mut index: HashMap<(String, Option<Span>), usize> = HashMap::new();

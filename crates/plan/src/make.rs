@@ -327,10 +327,26 @@ pub struct Planning<'a> {
 /// kinds' rules run side by side on two threads, and drift is looked for on two threads.
 const PARALLEL_CHECKS_FROM: usize = 2048;
 
-/// Whether this process may run on two cores or more (its CPU affinity counts: pinned to one
-/// core, a second thread would only cost).
-fn several_cores() -> bool {
-    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+/// `a` and `b`, on two threads when `size` reaches [`PARALLEL_CHECKS_FROM`] and the process may
+/// run on two cores or more (its CPU affinity counts: pinned to one core, a second thread would
+/// only cost); else one after the other.
+fn both<A: Send, B: Send>(
+    size: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    let several_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if size < PARALLEL_CHECKS_FROM || !several_cores {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let later = s.spawn(b);
+        let first = a();
+        match later.join() {
+            Ok(second) => (first, second),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 impl<'a> Planning<'a> {
@@ -875,23 +891,11 @@ impl<'a> Planning<'a> {
         let (config, all, changes) = (self.inputs.config, &self.all, &self.plan.changes);
         // The two checks read the same instances and are independent: a big plan runs them on
         // two cores.
-        let (cross, rules) = if rules_apply && all.len() >= PARALLEL_CHECKS_FROM && several_cores()
-        {
-            std::thread::scope(|s| {
-                let rules = s.spawn(|| rules::check(config, all, changes));
-                let cross = tunnelform_config::validate_instances(all);
-                let rules = match rules.join() {
-                    Ok(d) => d,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                };
-                (cross, Some(rules))
-            })
-        } else {
-            (
-                tunnelform_config::validate_instances(all),
-                rules_apply.then(|| rules::check(config, all, changes)),
-            )
-        };
+        let (cross, rules) = both(
+            all.len(),
+            || tunnelform_config::validate_instances(all),
+            || rules_apply.then(|| rules::check(config, all, changes)),
+        );
         self.diags.extend(cross);
         if let Some(rules) = rules {
             self.diags.extend(rules);
@@ -1185,19 +1189,14 @@ impl<'a> Planning<'a> {
 fn drift(state: &State, remote: &RemoteSnapshot) -> Vec<crate::Drift> {
     let objects: Vec<(&Address, &tunnelform_state::ResourceState)> =
         state.resources.iter().collect();
-    if objects.len() < PARALLEL_CHECKS_FROM || !several_cores() {
-        return drift_of(&objects, remote);
-    }
     let (first, second) = objects.split_at(objects.len() / 2);
-    std::thread::scope(|s| {
-        let later = s.spawn(|| drift_of(second, remote));
-        let mut out = drift_of(first, remote);
-        match later.join() {
-            Ok(mut rest) => out.append(&mut rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        out
-    })
+    let (mut out, mut rest) = both(
+        objects.len(),
+        || drift_of(first, remote),
+        || drift_of(second, remote),
+    );
+    out.append(&mut rest);
+    out
 }
 
 fn drift_of(
