@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tunnelform_model::Map;
 
 use petgraph::graph::NodeIndex;
 use tokio::sync::{watch, Semaphore};
@@ -667,7 +668,7 @@ fn resolved_after(
     kind: ResourceKind,
     step: StepKind,
 ) -> Result<Attrs, StepFailure> {
-    let known_config = |attrs: &BTreeMap<String, Value>| attrs.values().all(Value::is_wholly_known);
+    let known_config = |attrs: &Map| attrs.values().all(Value::is_wholly_known);
     let without_unknown = |a: Attrs| {
         a.into_iter()
             .map(|(k, v)| (k, if v.is_wholly_known() { v } else { Value::Null }))
@@ -700,11 +701,11 @@ fn resolved_after(
             None,
         )
     })?;
-    let missing: Vec<&String> = inst
+    let missing: Vec<&str> = inst
         .attrs
         .iter()
         .filter(|(_, v)| !v.is_wholly_known())
-        .map(|(k, _)| k)
+        .map(|(k, _)| k.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(failure(
@@ -713,11 +714,7 @@ fn resolved_after(
             None,
             format!(
                 "{} still unknown after their dependencies were applied",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                missing.join(", ")
             ),
             None,
         ));

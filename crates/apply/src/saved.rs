@@ -13,6 +13,7 @@
 //! stale.
 
 use std::collections::{BTreeMap, HashMap};
+use tunnelform_model::Map;
 
 use futures::future::try_join_all;
 use tunnelform_config::{Config, Instance, InstanceKind};
@@ -214,7 +215,7 @@ fn restore(saved: &Value, now: &Value) -> Option<Value> {
     }
     match (saved, now.unmarked()) {
         (Value::Map(a), Value::Map(b)) => {
-            let mut out = BTreeMap::new();
+            let mut out = Map::new();
             for (k, v) in a {
                 let restored = match b.get(k) {
                     Some(w) => restore(v, w)?,
@@ -326,11 +327,11 @@ mod tests {
 
     #[test]
     fn digests_are_restored_only_by_the_values_they_were_made_from() {
-        let saved = Value::Map(BTreeMap::from([
+        let saved = Value::Map(Map::from([
             ("psk".to_string(), digest("k1")),
             ("name".to_string(), Value::from("t")),
         ]));
-        let now = Value::Map(BTreeMap::from([
+        let now = Value::Map(Map::from([
             ("psk".to_string(), Value::sensitive(Value::from("k1"))),
             ("name".to_string(), Value::from("t")),
         ]));
@@ -340,7 +341,7 @@ mod tests {
             Some(Value::from("k1"))
         );
         assert!(restored.get("psk").unwrap().is_sensitive());
-        let other = Value::Map(BTreeMap::from([("psk".to_string(), Value::from("k2"))]));
+        let other = Value::Map(Map::from([("psk".to_string(), Value::from("k2"))]));
         assert_eq!(restore(&saved, &other), None);
         // Unknown now: left for the executor to evaluate.
         assert_eq!(

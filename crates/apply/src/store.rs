@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tunnelform_model::Map;
 
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{Address, Mode, Value};
@@ -244,7 +245,7 @@ pub fn resource_state(
     ownership_tags: bool,
     previous: Option<&ResourceState>,
 ) -> ResourceState {
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Map::new();
     let mut secret_digests = BTreeMap::new();
     for (k, v) in attrs {
         if k == "id" {
@@ -260,9 +261,9 @@ pub fn resource_state(
             if v.is_null() {
                 continue;
             }
-            let prev = previous.and_then(|p| p.secret_digests.get(k));
+            let prev = previous.and_then(|p| p.secret_digests.get(k.as_str()));
             secret_digests.insert(
-                k.clone(),
+                k.to_string(),
                 SecretDigest::reuse_or_new_value(prev, &v.deep_unmarked()),
             );
             continue;
@@ -280,7 +281,7 @@ pub fn resource_state(
             .filter(|v| !v.is_unknown() && !v.contains_sensitive())
             .or_else(|| previous.and_then(|p| p.attributes.get(attr.name)));
         if let Some(v) = kept {
-            attributes.insert(attr.name.to_string(), v.deep_unmarked());
+            attributes.insert(attr.name.into(), v.deep_unmarked());
         }
     }
     ResourceState {

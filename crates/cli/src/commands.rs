@@ -1,10 +1,10 @@
 //! One function per subcommand.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tunnelform_model::Map;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::CommandFactory;
@@ -359,7 +359,7 @@ async fn make(
 /// is masked even when nothing marked it.
 fn masked_plan(plan: &Plan) -> Plan {
     let mut p = plan.clone();
-    let mask = |kind: ObjectKind, a: &mut BTreeMap<String, Value>| {
+    let mask = |kind: ObjectKind, a: &mut Map| {
         let schema = kind.schema();
         for (k, v) in a.iter_mut() {
             let schema_sensitive = schema.attr(k).is_some_and(|s| s.sensitive);
@@ -1110,7 +1110,7 @@ fn for_display(plan: &Plan) -> Plan {
             other => other.clone(),
         }
     }
-    let all = |a: &mut BTreeMap<String, Value>| {
+    let all = |a: &mut Map| {
         for v in a.values_mut() {
             *v = unmask(v);
         }

@@ -637,7 +637,9 @@ impl Decoder {
                     .collect(),
                 Ok(Expansion::ForEach(v)) => {
                     let pairs: Vec<(String, Value)> = match &*v {
-                        Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        Value::Map(m) => {
+                            m.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+                        }
                         Value::List(items) => items
                             .iter()
                             .filter_map(|i| match i.unmarked() {

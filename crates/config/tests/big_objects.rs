@@ -28,7 +28,7 @@ fn big_map_source(n: usize) -> String {
 }
 
 fn expected(n: usize) -> Value {
-    let mut m = std::collections::BTreeMap::new();
+    let mut m = tunnelform_model::Map::new();
     for i in 0..n {
         let v = match i % 6 {
             0 => map(vec![
@@ -41,7 +41,7 @@ fn expected(n: usize) -> Value {
             4 => s(&format!("line {i}\n")),
             _ => map(vec![("a", Value::int(i as i64))]),
         };
-        m.insert(format!("s{i}"), v);
+        m.insert(format!("s{i}").into(), v);
     }
     Value::Map(m)
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tunnelform_model::Map;
 
 use tunnelform_model::{Address, Lifecycle, Span, Value};
 
@@ -128,7 +129,7 @@ pub struct Instance {
     /// schema's types. Nested blocks: `Nesting::Single` -> `Value::Map`, List/Set -> `Value::List`
     /// of `Value::Map` in source order. Schema defaults are NOT filled in. Sensitive schema
     /// attributes (`pre_share_key`) are always marked `Value::Sensitive`.
-    pub attrs: BTreeMap<String, Value>,
+    pub attrs: Map,
     /// What the instance depends on, sorted: a block address (key None) stands for every instance
     /// of the block (references through locals, `depends_on`, splats, keys that need resource
     /// values); an instance address for a reference whose key is known from the instance's own

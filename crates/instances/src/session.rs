@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use tunnelform_model::Map;
 
 use tunnelform_model::schema::Nesting;
 use tunnelform_model::{
@@ -136,7 +137,7 @@ impl<'c> Session<'c> {
             Expansion::ForEach(v) => match &**v {
                 Value::Map(m) => m
                     .keys()
-                    .map(|k| Some(InstanceKey::Key(k.clone())))
+                    .map(|k| Some(InstanceKey::Key(k.to_string())))
                     .collect(),
                 Value::List(items) => items
                     .iter()
@@ -183,10 +184,10 @@ impl<'c> Session<'c> {
                 Value::List((0..*n).map(|i| get(Some(InstanceKey::Index(i)))).collect())
             }
             Expansion::ForEach(_) => {
-                let mut m = BTreeMap::new();
+                let mut m = Map::new();
                 for k in Self::keys(&exp).into_iter().flatten() {
                     if let InstanceKey::Key(s) = &k {
-                        m.insert(s.clone(), get(Some(k.clone())));
+                        m.insert(s.clone().into(), get(Some(k.clone())));
                     }
                 }
                 Value::Map(m)
@@ -354,7 +355,7 @@ impl<'c> Session<'c> {
         key: Option<InstanceKey>,
     ) -> Result<Instance, Vec<Diagnostic>> {
         let address = b.addr.clone().with_key(key);
-        let mut attrs = BTreeMap::new();
+        let mut attrs = Map::new();
         let mut spans = BTreeMap::new();
         let mut errs = Vec::new();
         self.body(ev, sc, &b.body, "", &mut attrs, &mut spans, &mut errs);
@@ -378,7 +379,7 @@ impl<'c> Session<'c> {
         let lifecycle = self.lifecycle(b, address.key.as_ref());
         // Filled key by key, a map leaves its nodes about half empty; rebuilt from its sorted
         // entries it fills them (memory: every instance keeps both maps until apply).
-        let attrs: BTreeMap<String, Value> = attrs.into_iter().collect();
+        let attrs: Map = attrs.into_iter().collect();
         let spans = self.shared_spans(spans.into_iter().collect());
         Ok(Instance {
             address,
@@ -481,7 +482,7 @@ impl<'c> Session<'c> {
         sc: &Scope<'_>,
         plan: &BodyPlan,
         prefix: &str,
-        attrs: &mut BTreeMap<String, Value>,
+        attrs: &mut Map,
         spans: &mut BTreeMap<String, Span>,
         errs: &mut Vec<Diagnostic>,
     ) {
@@ -522,7 +523,7 @@ impl<'c> Session<'c> {
             } else {
                 v
             };
-            attrs.insert(a.name.clone(), v);
+            attrs.insert(a.name.clone().into(), v);
         }
         // Nested blocks, grouped by type in order of first appearance.
         let mut names: Vec<&str> = Vec::new();
@@ -552,7 +553,7 @@ impl<'c> Session<'c> {
                             first_extra.get_or_insert(bp.span.clone());
                         }
                         spans.insert(k.clone(), bp.span.clone());
-                        let mut m = BTreeMap::new();
+                        let mut m = Map::new();
                         self.body(ev, sc, inner, &format!("{k}."), &mut m, spans, errs);
                         items.push(Value::Map(m));
                     }
@@ -586,7 +587,7 @@ impl<'c> Session<'c> {
                             continue;
                         };
                         for (k, v) in pairs {
-                            let it = Value::Map(BTreeMap::from([
+                            let it = Value::Map(Map::from([
                                 ("key".to_string(), k),
                                 ("value".to_string(), v.clone()),
                             ]));
@@ -596,7 +597,7 @@ impl<'c> Session<'c> {
                                 first_extra.get_or_insert(bp.span.clone());
                             }
                             spans.insert(key.clone(), bp.span.clone());
-                            let mut m = BTreeMap::new();
+                            let mut m = Map::new();
                             self.body(ev, &child, content, &format!("{key}."), &mut m, spans, errs);
                             items.push(Value::Map(m));
                         }
@@ -627,7 +628,7 @@ impl<'c> Session<'c> {
                 }
                 Value::List(items)
             };
-            attrs.insert(name.to_string(), value);
+            attrs.insert(name.into(), value);
         }
     }
 
@@ -933,7 +934,13 @@ fn each_items(coll: &Value) -> Vec<EachItem<'_>> {
     match coll {
         Value::Map(m) => m
             .iter()
-            .map(|(k, v)| (InstanceKey::Key(k.clone()), Value::String(k.clone()), v))
+            .map(|(k, v)| {
+                (
+                    InstanceKey::Key(k.to_string()),
+                    Value::String(k.to_string()),
+                    v,
+                )
+            })
             .collect(),
         Value::List(items) => items
             .iter()

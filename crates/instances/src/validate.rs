@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
+use tunnelform_model::Map;
 
 use tunnelform_kinds::{Member, ResourceKind};
 use tunnelform_model::schema::{AttrSchema, AttrType, Check};
@@ -105,7 +106,7 @@ pub fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value, Proble
         },
         AttrType::Map(elem) => match v {
             Value::Map(m) => {
-                let mut out = BTreeMap::new();
+                let mut out = Map::new();
                 for (k, it) in m {
                     if it.is_null() {
                         return Err(Problem::new(
@@ -332,7 +333,7 @@ pub fn customer_gateway_ip_problem(ip: Ipv4Addr) -> Option<&'static str> {
 
 /// Rules across several arguments of one instance (the kind's own rules). Each problem is keyed
 /// by the attribute path whose span it should point at.
-pub fn cross_checks(kind: InstanceKind, attrs: &BTreeMap<String, Value>) -> Vec<(String, Problem)> {
+pub fn cross_checks(kind: InstanceKind, attrs: &Map) -> Vec<(String, Problem)> {
     let InstanceKind::Managed(kind) = kind else {
         return Vec::new();
     };

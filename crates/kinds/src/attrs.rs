@@ -97,7 +97,7 @@ mod tests {
             ("id", s("2")),
         ] {
             b.insert(k.to_string(), v.clone());
-            m.insert(k.to_string(), v);
+            m.insert(k.into(), v);
         }
         let built = b.build();
         assert_eq!(built, m);

@@ -3,6 +3,7 @@
 //! kind.
 
 use std::collections::BTreeMap;
+use tunnelform_model::Map;
 
 use tunnelform_model::{Address, Attrs, Value};
 use tunnelform_tencent_api::actions::{TagResources, UnTagResources};
@@ -115,14 +116,14 @@ pub struct Ownership {
 
 pub fn split_tags(tags: &[Tag]) -> (Value, Ownership) {
     let mut own = Ownership::default();
-    let mut m = BTreeMap::new();
+    let mut m = Map::new();
     for t in tags {
         match t.key.as_str() {
             OWNER_ADDRESS_TAG => own.address = Some(t.value.clone()),
             OWNER_LINEAGE_TAG => own.lineage = Some(t.value.clone()),
             OWNER_PROJECT_TAG => own.project = Some(t.value.clone()),
             _ => {
-                m.insert(t.key.clone(), Value::from(t.value.as_str()));
+                m.insert(t.key.as_str().into(), Value::from(t.value.as_str()));
             }
         }
     }
@@ -167,7 +168,7 @@ pub fn user_tags(attrs: &Attrs) -> BTreeMap<String, String> {
         .map(|m| {
             m.iter()
                 .filter(|(k, _)| !is_owner_tag(k))
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
                 .collect()
         })
         .unwrap_or_default()

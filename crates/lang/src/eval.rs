@@ -6,9 +6,10 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use tunnelform_model::{map, Map};
 
 use tunnelform_model::{Mode, Value};
 
@@ -272,7 +273,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval_object(&self, items: &[(ObjKey, Expr)], sc: &Scope<'_>, span: BSpan) -> EResult<Value> {
-        let mut out = BTreeMap::new();
+        let mut out = map::Builder::new();
         let mut unknown = false;
         let mut sens = false;
         for (k, v) in items {
@@ -300,13 +301,13 @@ impl<'a> Evaluator<'a> {
                 return Err(error(format!("Duplicate object key \"{key}\""), kspan)
                     .help("each key may appear only once in an object or map (tags included); remove one of them"));
             }
-            out.insert(key, value);
+            out.push_new(key.into(), value);
         }
         let _ = span;
         if unknown {
             return Ok(mark_if(Value::Unknown, sens));
         }
-        Ok(mark_if(Value::Map(out), sens))
+        Ok(mark_if(Value::Map(out.finish()), sens))
     }
 
     fn eval_template(&self, parts: &[TemplatePart], sc: &Scope<'_>, span: BSpan) -> EResult<Value> {
@@ -632,7 +633,7 @@ impl<'a> Evaluator<'a> {
                         None => {
                             return Err(error(format!("Unsupported attribute \"{name}\""), op.span)
                                 .detail("this object does not have an attribute of that name")
-                                .help_opt(suggest::did_you_mean(name, m.keys().map(String::as_str))))
+                                .help_opt(suggest::did_you_mean(name, m.keys().map(|k| k.as_str()))))
                         }
                     },
                     Value::Null => {
@@ -1001,7 +1002,7 @@ impl<'a> Evaluator<'a> {
             ))
         })?;
         let mut list = Vec::new();
-        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut map = map::Builder::new();
         let mut unknown = false;
         let mut produced = 0usize;
         for (k, v) in pairs {
@@ -1062,22 +1063,14 @@ impl<'a> Evaluator<'a> {
                             ))
                         })?
                         .into_owned();
-                    if fe.grouping {
-                        if let Value::List(items) =
-                            map.entry(key).or_insert_with(|| Value::List(Vec::new()))
-                        {
-                            items.push(value);
+                    match map.get_mut(&key) {
+                        Some(Value::List(items)) if fe.grouping => items.push(value),
+                        Some(_) => {
+                            return Err(error(format!("Duplicate object key \"{key}\""), ke.span)
+                                .help("two elements produced the same key; add ... after the value expression to group them into lists"));
                         }
-                    } else {
-                        match map.entry(key) {
-                            std::collections::btree_map::Entry::Occupied(o) => {
-                                return Err(error(format!("Duplicate object key \"{}\"", o.key()), ke.span)
-                                    .help("two elements produced the same key; add ... after the value expression to group them into lists"));
-                            }
-                            std::collections::btree_map::Entry::Vacant(slot) => {
-                                slot.insert(value);
-                            }
-                        }
+                        None if fe.grouping => map.push_new(key.into(), Value::List(vec![value])),
+                        None => map.push_new(key.into(), value),
                     }
                 }
             }
@@ -1086,7 +1079,7 @@ impl<'a> Evaluator<'a> {
             return Ok(mark_if(Value::Unknown, sens));
         }
         let out = if fe.key_expr.is_some() {
-            Value::Map(map)
+            Value::Map(map.finish())
         } else {
             Value::List(list)
         };
@@ -1115,7 +1108,7 @@ impl Context for Evaluator<'_> {
 pub fn render_template(
     module_dir: &Path,
     parts: Vec<TemplatePart>,
-    vars: &BTreeMap<String, Value>,
+    vars: &Map,
     span: BSpan,
 ) -> EResult<Value> {
     let mut ev = Evaluator::new(None, None, module_dir, "a template");
@@ -1178,7 +1171,7 @@ pub fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
         ),
         Value::Map(m) => Some(
             m.iter()
-                .map(|(k, v)| (Value::String(k.clone()), v))
+                .map(|(k, v)| (Value::String(k.to_string()), v))
                 .collect(),
         ),
         _ => None,
@@ -1227,7 +1220,7 @@ fn index_value<'v>(
                     .help_opt(if sensitive {
                         None
                     } else {
-                        suggest::did_you_mean(&k, m.keys().map(String::as_str))
+                        suggest::did_you_mean(&k, m.keys().map(|k| k.as_str()))
                     })
             })
         }

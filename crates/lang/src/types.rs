@@ -1,8 +1,8 @@
 //! Type constraints of `variable` blocks (`list(string)`, `map(object({...}))`, `optional(...)`)
 //! and the conversions Terraform applies to values given for them.
 
-use std::collections::BTreeMap;
 use std::fmt;
+use tunnelform_model::Map;
 
 use tunnelform_model::Value;
 
@@ -271,7 +271,7 @@ fn conv(v: &Value, ty: &Ty, path: &mut String, depth: usize) -> Result<Value, St
             let Value::Map(m) = v else {
                 return Err(format!("a map is required{}, got {got}", at(path)));
             };
-            let mut out = BTreeMap::new();
+            let mut out = Map::new();
             for (k, it) in m {
                 let n = path.len();
                 path.push_str(&format!("[{k:?}]"));
@@ -284,25 +284,28 @@ fn conv(v: &Value, ty: &Ty, path: &mut String, depth: usize) -> Result<Value, St
             let Value::Map(m) = v else {
                 return Err(format!("an object is required{}, got {got}", at(path)));
             };
-            let mut out = BTreeMap::new();
+            let mut out = Map::new();
             for a in attrs {
                 let n = path.len();
                 path.push('.');
                 path.push_str(&a.name);
                 match m.get(&a.name) {
                     Some(x) if !x.is_null() => {
-                        out.insert(a.name.clone(), conv(x, &a.ty, path, depth + 1)?);
+                        out.insert(a.name.clone().into(), conv(x, &a.ty, path, depth + 1)?);
                     }
                     present => {
                         if a.optional || present.is_some() {
-                            out.insert(a.name.clone(), a.default.clone().unwrap_or(Value::Null));
+                            out.insert(
+                                a.name.clone().into(),
+                                a.default.clone().unwrap_or(Value::Null),
+                            );
                         } else {
                             let mut msg = format!("attribute \"{}\" is required", a.name);
                             if n > 0 {
                                 msg.push_str(&format!(" at {}", &path[..n]));
                             }
                             if let Some(s) =
-                                crate::suggest::closest(&a.name, m.keys().map(String::as_str))
+                                crate::suggest::closest(&a.name, m.keys().map(|k| k.as_str()))
                             {
                                 msg.push_str(&format!(" (the value has \"{s}\": a typo?)"));
                             }
@@ -370,7 +373,7 @@ mod tests {
         let t = ty(
             "object({ name = string, port = optional(number, 500), tags = optional(map(string)) })",
         );
-        let v = Value::Map(BTreeMap::from([
+        let v = Value::Map(Map::from([
             ("name".to_string(), Value::int(7)),
             ("extra".to_string(), Value::Bool(true)),
         ]));
@@ -380,7 +383,7 @@ mod tests {
         assert_eq!(out.get("tags"), Some(&Value::Null));
         assert!(out.get("extra").is_none());
 
-        let err = convert(&Value::Map(BTreeMap::new()), &t).unwrap_err();
+        let err = convert(&Value::Map(Map::new()), &t).unwrap_err();
         assert!(err.contains("attribute \"name\" is required"), "{err}");
 
         let err = convert(

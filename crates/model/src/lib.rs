@@ -6,12 +6,14 @@
 pub mod address;
 pub mod diagnostic;
 pub mod lifecycle;
+pub mod map;
 pub mod schema;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep, Target};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
 pub use lifecycle::{IgnoreChanges, Lifecycle, ReplaceTrigger, TriggerStep};
+pub use map::{Map, Name, SharedAttrs};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};
 pub use value::Attrs;
 pub use value::{Number, Value};

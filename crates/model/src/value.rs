@@ -4,7 +4,6 @@
 //! created) and may be marked *sensitive* (a pre-shared key, or anything computed from a sensitive
 //! variable). Marks propagate: an expression over a sensitive value is sensitive.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -18,8 +17,10 @@ pub const UNKNOWN_SENTINEL: &str = "$tunnelform_unknown";
 /// Key used to represent a sensitive mark in tunnelform's own serialised documents (plan files).
 pub const SENSITIVE_SENTINEL: &str = "$tunnelform_sensitive";
 
+pub use crate::map::{Map, Name};
+
 /// Attributes of one object, by name.
-pub type Attrs = BTreeMap<String, Value>;
+pub type Attrs = Map;
 
 #[derive(Clone, PartialEq, Default)]
 pub enum Value {
@@ -31,7 +32,7 @@ pub enum Value {
     /// Lists, tuples and sets (a schema says when order does not matter).
     List(Vec<Value>),
     /// Maps and objects, ordered by key for determinism.
-    Map(BTreeMap<String, Value>),
+    Map(Map),
     /// Known only after apply.
     Unknown,
     /// A value that must never be shown or stored in clear.
@@ -166,7 +167,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&Map> {
         match self.unmarked() {
             Value::Map(m) => Some(m),
             _ => None,
@@ -203,9 +204,11 @@ impl Value {
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
-            Value::Map(m) => {
-                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
             Value::Sensitive(inner) => inner.to_json(),
         }
     }
@@ -219,7 +222,7 @@ impl Value {
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::Map(
                 o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .map(|(k, v)| (Name::new(k), Value::from_json(v)))
                     .collect(),
             ),
         }
@@ -321,9 +324,9 @@ impl Serialize for Value {
 /// The entries of a JSON object as a map, built in one go once all are read: a map built from a
 /// list fills its nodes (an object read key by key leaves them about half full, and searches the
 /// tree for every key). Of keys given twice, the last one counts (as with inserting each).
-pub fn read_map<'de, A: MapAccess<'de>>(a: &mut A) -> Result<BTreeMap<String, Value>, A::Error> {
-    let mut entries: Vec<(String, Value)> = Vec::with_capacity(a.size_hint().unwrap_or(0).min(256));
-    while let Some(entry) = a.next_entry::<String, Value>()? {
+pub fn read_map<'de, A: MapAccess<'de>>(a: &mut A) -> Result<Map, A::Error> {
+    let mut entries: Vec<(Name, Value)> = Vec::with_capacity(a.size_hint().unwrap_or(0).min(256));
+    while let Some(entry) = a.next_entry::<Name, Value>()? {
         entries.push(entry);
     }
     Ok(entries.into_iter().collect())
@@ -408,7 +411,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_sensitive() {
-        let v = Value::Map(BTreeMap::from([(
+        let v = Value::Map(Map::from([(
             "k".to_string(),
             Value::sensitive("hunter2".into()),
         )]));
@@ -437,18 +440,18 @@ mod tests {
                 "b": 2, "d": {"x": [1, {"y": null}]}}"#,
         )
         .unwrap();
-        let mut expected = BTreeMap::new();
-        expected.insert("b".to_string(), Value::int(1));
-        expected.insert("a".to_string(), Value::sensitive("k".into()));
-        expected.insert("c".to_string(), Value::Unknown);
-        expected.insert("b".to_string(), Value::int(2));
+        let mut expected = Map::new();
+        expected.insert("b".into(), Value::int(1));
+        expected.insert("a".into(), Value::sensitive("k".into()));
+        expected.insert("c".into(), Value::Unknown);
+        expected.insert("b".into(), Value::int(2));
         expected.insert(
-            "d".to_string(),
-            Value::Map(BTreeMap::from([(
+            "d".into(),
+            Value::Map(Map::from([(
                 "x".to_string(),
                 Value::List(vec![
                     Value::int(1),
-                    Value::Map(BTreeMap::from([("y".to_string(), Value::Null)])),
+                    Value::Map(Map::from([("y".to_string(), Value::Null)])),
                 ]),
             )])),
         );

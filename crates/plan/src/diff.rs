@@ -188,7 +188,7 @@ pub fn diff_managed_owned(input: DiffInput<'_>, remote: Option<(&str, Attrs)>) -
         ..input
     });
     change.before = remote.map(|(id, mut r)| {
-        r.insert("id".to_string(), Value::from(id));
+        r.insert("id".into(), Value::from(id));
         SharedAttrs::new(r)
     });
     share_unchanged(&mut change);
@@ -307,7 +307,7 @@ pub fn diff_data(
 ) -> ResourceChange {
     let mut after = args.clone();
     for attr in kind.schema().attrs.iter().filter(|a| !a.is_argument()) {
-        after.insert(attr.name.to_string(), Value::Unknown);
+        after.insert(attr.name.into(), Value::Unknown);
     }
     ResourceChange {
         address: address.clone(),
@@ -331,21 +331,21 @@ pub fn diff_data(
 
 fn with_id(id: &str, attrs: &Attrs) -> Attrs {
     let mut out = attrs.clone();
-    out.insert("id".to_string(), Value::from(id));
+    out.insert("id".into(), Value::from(id));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use tunnelform_model::Map;
 
     fn addr() -> Address {
         "tencentcloud_vpn_connection.office".parse().unwrap()
     }
 
     fn desired() -> Attrs {
-        BTreeMap::from([
+        Map::from([
             ("name".to_string(), Value::from("office")),
             ("vpc_id".to_string(), Value::from("vpc-sandbox1")),
             ("vpn_gateway_id".to_string(), Value::from("vpngw-aaaaaaaa")),
@@ -364,7 +364,7 @@ mod tests {
     fn remote() -> Attrs {
         let mut r = desired();
         r.insert(
-            "pre_share_key".to_string(),
+            "pre_share_key".into(),
             Value::sensitive(Value::from("s3cret")),
         );
         for (k, v) in [
@@ -392,9 +392,9 @@ mod tests {
             ("health_check_local_ip", Value::from("169.254.130.1")),
             ("health_check_remote_ip", Value::from("169.254.130.2")),
             ("state", Value::from("AVAILABLE")),
-            ("tags", Value::Map(BTreeMap::new())),
+            ("tags", Value::Map(Map::new())),
         ] {
-            r.insert(k.to_string(), v);
+            r.insert(k.into(), v);
         }
         r
     }

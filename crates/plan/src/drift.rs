@@ -87,7 +87,7 @@ pub fn detect_drift(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use tunnelform_model::Map;
 
     fn attrs(pairs: &[(&str, Value)]) -> Attrs {
         pairs
@@ -172,7 +172,7 @@ mod tests {
             &a,
             ResourceKind::VpnGateway,
             "vpngw-1",
-            &BTreeMap::new(),
+            &Map::new(),
             None,
             &|_, _| None,
         )

@@ -408,8 +408,8 @@ mod tests {
     use super::*;
     use crate::types::ObjectKind;
     use crate::types::{Reason, SharedAttrs};
-    use std::collections::BTreeMap;
     use tunnelform_kinds::ResourceKind;
+    use tunnelform_model::Map;
 
     fn change(
         addr: &str,
@@ -441,12 +441,12 @@ mod tests {
     }
 
     fn tunnel_attrs(gw: &str, cgw: &str, remotes: &[&str]) -> Attrs {
-        BTreeMap::from([
+        Map::from([
             ("vpn_gateway_id".to_string(), Value::from(gw)),
             ("customer_gateway_id".to_string(), Value::from(cgw)),
             (
                 "security_group_policy".to_string(),
-                Value::List(vec![Value::Map(BTreeMap::from([
+                Value::List(vec![Value::Map(Map::from([
                     ("local_cidr_block".to_string(), Value::from("10.0.0.0/24")),
                     (
                         "remote_cidr_block".to_string(),
@@ -498,7 +498,7 @@ mod tests {
                 ResourceKind::CustomerGateway,
                 Action::Delete,
                 Some("cgw-old"),
-                Some(BTreeMap::new()),
+                Some(Map::new()),
                 None,
                 &[],
             ),
@@ -710,7 +710,7 @@ mod tests {
                     create_before_destroy: false,
                 },
                 Some("cgw-1"),
-                Some(BTreeMap::new()),
+                Some(Map::new()),
                 None,
                 &[],
             ),

@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tunnelform_model::Map;
 
 use ipnet::Ipv4Net;
 use tunnelform_config::{CondKind, Config, Instance, InstanceKind};
@@ -1278,7 +1279,7 @@ fn prior_attrs(rs: &tunnelform_state::ResourceState) -> Attrs {
     let mut a = rs.attributes.clone();
     for k in rs.secret_digests.keys() {
         a.insert(
-            k.clone(),
+            k.clone().into(),
             Value::sensitive(Value::from("(sensitive value)")),
         );
     }

@@ -1,6 +1,6 @@
 //! Canonical forms for comparison: API defaults filled in, sets sorted, empty equals absent.
 
-use std::collections::BTreeMap;
+use tunnelform_model::Map;
 
 use tunnelform_model::schema::{AttrSchema, AttrType, BlockSchema, Nesting};
 use tunnelform_model::Value;
@@ -74,8 +74,8 @@ fn canonical_typed(ty: &AttrType, v: &Value) -> Value {
     }
 }
 
-fn canonical_block(block: &BlockSchema, m: &BTreeMap<String, Value>) -> Value {
-    let mut out = BTreeMap::new();
+fn canonical_block(block: &BlockSchema, m: &Map) -> Value {
+    let mut out = Map::new();
     for a in block.attrs {
         let v = m.get(a.name).cloned().unwrap_or(Value::Null);
         let v = if v.is_null() {
@@ -85,7 +85,7 @@ fn canonical_block(block: &BlockSchema, m: &BTreeMap<String, Value>) -> Value {
         };
         let c = canonical(a, &v);
         if !c.is_null() {
-            out.insert(a.name.to_string(), c);
+            out.insert(a.name.into(), c);
         }
     }
     Value::Map(out)
@@ -123,9 +123,7 @@ pub fn same(attr: &AttrSchema, a: &Value, b: &Value) -> bool {
     if let (AttrType::Block(Nesting::Single, _), Value::Map(am), Value::Map(bm)) =
         (&attr.ty, &a, &b)
     {
-        let subset = |x: &BTreeMap<String, Value>, y: &BTreeMap<String, Value>| {
-            x.iter().all(|(k, v)| y.get(k) == Some(v))
-        };
+        let subset = |x: &Map, y: &Map| x.iter().all(|(k, v)| y.get(k) == Some(v));
         return subset(am, bm) || subset(bm, am);
     }
     a == b
@@ -154,7 +152,7 @@ mod tests {
     use tunnelform_kinds::ResourceKind;
 
     fn spd(local: &str, remotes: &[&str]) -> Value {
-        Value::Map(BTreeMap::from([
+        Value::Map(Map::from([
             ("local_cidr_block".to_string(), Value::from(local)),
             (
                 "remote_cidr_block".to_string(),
@@ -172,9 +170,7 @@ mod tests {
         if let (AttrType::Block(Nesting::Single, _), Value::Map(am), Value::Map(bm)) =
             (&attr.ty, &ca, &cb)
         {
-            let subset = |x: &BTreeMap<String, Value>, y: &BTreeMap<String, Value>| {
-                x.iter().all(|(k, v)| y.get(k) == Some(v))
-            };
+            let subset = |x: &Map, y: &Map| x.iter().all(|(k, v)| y.get(k) == Some(v));
             return subset(am, bm) || subset(bm, am);
         }
         ca == cb
@@ -203,9 +199,9 @@ mod tests {
             Value::List(vec![Value::from("b"), Value::from("a"), Value::from("a")]),
             Value::List(vec![Value::from("a"), Value::from("b")]),
             Value::List(vec![Value::Unknown]),
-            Value::Map(BTreeMap::new()),
-            Value::Map(BTreeMap::from([("k".to_string(), Value::from("v"))])),
-            Value::Map(BTreeMap::from([("k".to_string(), Value::Unknown)])),
+            Value::Map(Map::new()),
+            Value::Map(Map::from([("k".to_string(), Value::from("v"))])),
+            Value::Map(Map::from([("k".to_string(), Value::Unknown)])),
             spd("10.0.1.0/24", &["192.168.1.0/24"]),
         ];
         let mut compared = 0;
@@ -271,7 +267,7 @@ mod tests {
     #[test]
     fn empty_and_null_are_alike_and_unknown_never_equal() {
         let tags = ResourceKind::VpnConnection.schema().attr("tags").unwrap();
-        assert!(same(tags, &Value::Null, &Value::Map(BTreeMap::new())));
+        assert!(same(tags, &Value::Null, &Value::Map(Map::new())));
         assert!(!same(tags, &Value::Unknown, &Value::Unknown));
     }
 
@@ -303,18 +299,18 @@ mod tests {
             .schema()
             .attr("health_check_config")
             .unwrap();
-        let configured = Value::Map(BTreeMap::from([(
+        let configured = Value::Map(Map::from([(
             "probe_interval".to_string(),
             Value::int(2000),
         )]));
-        let remote = Value::Map(BTreeMap::from([
+        let remote = Value::Map(Map::from([
             ("probe_type".to_string(), Value::from("NQA")),
             ("probe_interval".to_string(), Value::int(2000)),
             ("probe_threshold".to_string(), Value::int(3)),
             ("probe_timeout".to_string(), Value::int(150)),
         ]));
         assert!(same(hc, &configured, &remote));
-        let other = Value::Map(BTreeMap::from([(
+        let other = Value::Map(Map::from([(
             "probe_interval".to_string(),
             Value::int(3000),
         )]));

@@ -173,8 +173,7 @@ fn sorted_drift(plan: &Plan) -> Vec<&Drift> {
 fn with_id(attrs: &Attrs, id: Option<&str>) -> Attrs {
     let mut out = attrs.clone();
     if let Some(id) = id {
-        out.entry("id".to_string())
-            .or_insert_with(|| Value::from(id));
+        out.entry("id".into()).or_insert_with(|| Value::from(id));
     }
     out
 }

@@ -1,73 +1,9 @@
 //! The plan as plain, serialisable data.
 
-use std::fmt;
-use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use tunnelform_model::{Address, Value};
 
-pub use tunnelform_model::Attrs;
-
-/// An attribute map that changes share instead of copying (a no-op change's `after` is its
-/// `before`: a plan of N unchanged objects holds N maps, not 2N). It reads as an [`Attrs`]
-/// (`Deref`); writing through it (`DerefMut`) copies the map first when it is shared, so each
-/// holder still sees its own value. Serialised as the map it holds.
-#[derive(Clone, PartialEq, Default)]
-pub struct SharedAttrs(Arc<Attrs>);
-
-impl SharedAttrs {
-    pub fn new(attrs: Attrs) -> SharedAttrs {
-        SharedAttrs(Arc::new(attrs))
-    }
-
-    /// Whether both hold the very same map (not only equal ones).
-    pub fn ptr_eq(a: &SharedAttrs, b: &SharedAttrs) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
-    }
-
-    /// The map, copied only when it is shared.
-    pub fn into_attrs(self) -> Attrs {
-        Arc::unwrap_or_clone(self.0)
-    }
-}
-
-impl From<Attrs> for SharedAttrs {
-    fn from(attrs: Attrs) -> Self {
-        SharedAttrs::new(attrs)
-    }
-}
-
-impl Deref for SharedAttrs {
-    type Target = Attrs;
-    fn deref(&self) -> &Attrs {
-        &self.0
-    }
-}
-
-impl DerefMut for SharedAttrs {
-    fn deref_mut(&mut self) -> &mut Attrs {
-        Arc::make_mut(&mut self.0)
-    }
-}
-
-impl fmt::Debug for SharedAttrs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl Serialize for SharedAttrs {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for SharedAttrs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Attrs::deserialize(d).map(SharedAttrs::new)
-    }
-}
+pub use tunnelform_model::{Attrs, SharedAttrs};
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 

@@ -1,8 +1,8 @@
 //! The pure planner on hand-built inputs: a configuration from a temporary directory, a state
 //! built in memory, and answers written here (no cloud, no sandbox, no runtime).
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use tunnelform_model::Map;
 
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_kinds::tags::owner_address_values;
@@ -176,7 +176,7 @@ fn a_new_state_asks_for_ownership_tags_then_the_object_and_adopts_it() {
         }],
         "only this project's object is read"
     );
-    let attrs: Attrs = BTreeMap::from([
+    let attrs: Attrs = Map::from([
         ("name".to_string(), Value::from("branch")),
         ("public_ip_address".to_string(), Value::from("198.51.100.7")),
     ]);

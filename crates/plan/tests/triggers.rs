@@ -2,8 +2,8 @@
 //! what it names is planned for update or replacement (or, for an attribute, when that
 //! attribute's value changes), never for a create, and the plan says why.
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use tunnelform_model::Map;
 
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_kinds::{Ownership, ResourceKind};
@@ -62,10 +62,10 @@ const EXISTING: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn attrs(name: &str, ip: &str) -> Attrs {
-    BTreeMap::from([
+    Map::from([
         ("name".to_string(), Value::from(name)),
         ("public_ip_address".to_string(), Value::from(ip)),
-        ("tags".to_string(), Value::Map(BTreeMap::new())),
+        ("tags".to_string(), Value::Map(Map::new())),
         ("bgp_asn".to_string(), Value::int(0)),
     ])
 }

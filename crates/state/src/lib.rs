@@ -15,6 +15,7 @@
 //! Nothing here prints or talks to the network; logs go through `tracing`.
 
 pub mod backend;
+pub mod deps;
 pub mod file;
 mod fsutil;
 pub mod journal;
@@ -30,6 +31,7 @@ pub use backend::{
     check_replace, BackendError, BoxFuture, HeldLock, LocalBackend, OnWait, ReplaceError,
     StateBackend,
 };
+pub use deps::AddressSet;
 pub use file::{StateError, StateFile};
 pub use fsutil::{backup_path, journal_path, lock_path};
 pub use journal::{

@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use tunnelform_model::Map;
 
 use serde_json::Value as Json;
 use tunnelform_kinds::{RegionHint, ResourceKind};
@@ -395,7 +396,7 @@ fn migrate_instance(
             v => v,
         };
         if let Some(v) = v {
-            r.attributes.insert(name.clone(), v);
+            r.attributes.insert(name.clone().into(), v);
         }
     }
     if r.ownership_tags_present() {
@@ -486,10 +487,10 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
             let m = raw
                 .as_object()
                 .ok_or_else(|| format!("expected a map, found {}", kind_of(raw)))?;
-            let mut out = BTreeMap::new();
+            let mut out = Map::new();
             for (k, item) in m {
                 if let Some(v) = convert(elem, item)? {
-                    out.insert(k.clone(), v);
+                    out.insert(k.clone().into(), v);
                 }
             }
             Value::Map(out)
@@ -525,13 +526,13 @@ fn convert_block(block: &BlockSchema, raw: &Json) -> Result<Value, String> {
     let obj = raw
         .as_object()
         .ok_or_else(|| format!("expected a block object, found {}", kind_of(raw)))?;
-    let mut out = BTreeMap::new();
+    let mut out = Map::new();
     for (k, item) in obj {
         let attr: &AttrSchema = block
             .attr(k)
             .ok_or_else(|| format!("unexpected nested attribute {:?}", excerpt(k)))?;
         if let Some(v) = convert(&attr.ty, item)? {
-            out.insert(k.clone(), v);
+            out.insert(k.clone().into(), v);
         }
     }
     Ok(Value::Map(out))
@@ -585,7 +586,7 @@ fn resolve_dependencies(
             );
         }
         if let Some(r) = state.resources.get_mut(&address) {
-            r.dependencies = resolved;
+            r.dependencies = resolved.into();
         }
     }
 }
@@ -627,7 +628,7 @@ fn infer_regions(state: &mut State, warnings: &mut Vec<MigrateWarning>) {
         for (name, v) in &r.attributes {
             if let Some(id) = v.as_str() {
                 named_from
-                    .entry((name.clone(), id.to_string()))
+                    .entry((name.to_string(), id.to_string()))
                     .or_default()
                     .insert(r.region.clone());
             }

@@ -141,7 +141,7 @@ pub fn apply_renames(state: &mut State, renames: &[(Address, Address)]) {
                 out.insert(d);
             }
         }
-        rs.dependencies = out;
+        rs.dependencies = out.into();
     }
 }
 
@@ -149,14 +149,14 @@ pub fn apply_renames(state: &mut State, renames: &[(Address, Address)]) {
 mod tests {
     use super::*;
     use crate::state::{Origin, ResourceState};
-    use std::collections::{BTreeMap, BTreeSet};
-    use tunnelform_model::InstanceKey;
+    use std::collections::BTreeMap;
+    use tunnelform_model::{InstanceKey, Map};
 
     fn rs(type_name: &str, id: &str, deps: &[Address]) -> ResourceState {
         ResourceState {
-            attributes: BTreeMap::new(),
+            attributes: Map::new(),
             create_before_destroy: false,
-            dependencies: deps.iter().cloned().collect::<BTreeSet<_>>(),
+            dependencies: deps.iter().cloned().collect(),
             deposed: Vec::new(),
             id: id.into(),
             mode: Mode::Managed,

@@ -32,15 +32,17 @@
 //! }
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
+use tunnelform_model::Map;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::value::{SENSITIVE_SENTINEL, UNKNOWN_SENTINEL};
 use tunnelform_model::{Address, Mode, Value};
 
+use crate::deps::AddressSet;
 use crate::secret::{as_digest_marker, mask_sensitive_reusing, SecretDigest, SENSITIVE_DIGEST_KEY};
 
 /// The `format` header of a tunnelform state file.
@@ -134,11 +136,10 @@ pub struct ResourceState {
     /// unknown value or a sensitive value in clear: sensitive attributes live in `secret_digests`, and
     /// sensitive parts nested in other attributes are digest markers (see [`crate::secret`]).
     #[serde(deserialize_with = "tunnelform_model::value::deserialize_attrs")]
-    pub attributes: BTreeMap<String, Value>,
+    pub attributes: Map,
     pub create_before_destroy: bool,
     /// Objects this one depends on (written sorted by their text form).
-    #[serde(serialize_with = "serialize_address_set")]
-    pub dependencies: BTreeSet<Address>,
+    pub dependencies: AddressSet,
     /// Older objects of this address that still exist: a `create_before_destroy` replacement whose
     /// delete half failed or was interrupted. The next plan deletes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,7 +176,7 @@ pub struct DeposedObject {
 
 impl DeposedObject {
     /// The attributes kept of an object being replaced.
-    pub fn of(id: &str, attrs: &BTreeMap<String, Value>) -> DeposedObject {
+    pub fn of(id: &str, attrs: &Map) -> DeposedObject {
         let attributes = ["name", "vpn_gateway_id", "customer_gateway_id"]
             .into_iter()
             .filter_map(|k| {
@@ -587,9 +588,9 @@ impl ResourceState {
         id: impl Into<String>,
     ) -> ResourceState {
         ResourceState {
-            attributes: BTreeMap::new(),
+            attributes: Map::new(),
             create_before_destroy: false,
-            dependencies: BTreeSet::new(),
+            dependencies: AddressSet::new(),
             deposed: Vec::new(),
             id: id.into(),
             mode: Mode::Managed,
@@ -622,23 +623,24 @@ impl ResourceState {
     /// - null attributes are dropped.
     ///
     /// Fails, leaving `self` unchanged, if any value is unknown.
-    pub fn set_attributes(&mut self, attrs: BTreeMap<String, Value>) -> Result<(), AttributeError> {
+    pub fn set_attributes(&mut self, attrs: Map) -> Result<(), AttributeError> {
         for (name, v) in &attrs {
             if !v.is_wholly_known() {
                 return Err(AttributeError::Unknown {
-                    location: name.clone(),
+                    location: name.to_string(),
                 });
             }
         }
-        let mut attributes = BTreeMap::new();
+        let mut attributes = Map::new();
         let mut digests = BTreeMap::new();
         for (name, v) in attrs {
             if v.is_null() {
                 continue;
             }
             if v.is_sensitive() || self.is_sensitive_attribute(&name) {
-                let d = SecretDigest::reuse_or_new_value(self.secret_digests.get(&name), &v);
-                digests.insert(name, d);
+                let d =
+                    SecretDigest::reuse_or_new_value(self.secret_digests.get(name.as_str()), &v);
+                digests.insert(name.into(), d);
             } else if v.contains_sensitive() {
                 let masked = mask_sensitive_reusing(&v, self.attributes.get(&name));
                 attributes.insert(name, masked);
@@ -723,7 +725,7 @@ impl ResourceState {
                     location: format!("{address} attribute {name}"),
                 });
             }
-            if self.secret_digests.contains_key(name) {
+            if self.secret_digests.contains_key(name.as_str()) {
                 return Err(inconsistent(format!(
                     "attribute {name} is both in clear and in secret_digests"
                 )));
@@ -799,13 +801,13 @@ fn check_value(v: &Value, location: &mut String) -> Result<(), WriteError> {
                     if key == UNKNOWN_SENTINEL || key == SENSITIVE_SENTINEL {
                         return Err(WriteError::ReservedKey {
                             location: location.clone(),
-                            key: key.clone(),
+                            key: key.to_string(),
                         });
                     }
                     if key == SENSITIVE_DIGEST_KEY && as_digest_marker(v).is_none() {
                         return Err(WriteError::ReservedKey {
                             location: location.clone(),
-                            key: key.clone(),
+                            key: key.to_string(),
                         });
                     }
                 }
@@ -850,11 +852,6 @@ struct EnvelopeIn {
     serial: u64,
     tunnelform_version: String,
     version: u32,
-}
-
-fn serialize_address_set<S: Serializer>(deps: &BTreeSet<Address>, s: S) -> Result<S::Ok, S::Error> {
-    let set: BTreeSet<String> = deps.iter().map(Address::to_string).collect();
-    s.collect_seq(set)
 }
 
 fn classify(e: &serde_json::Error, structural: bool) -> ParseError {
@@ -924,7 +921,7 @@ mod value_check_tests {
     #[test]
     fn the_fast_check_accepts_exactly_what_check_value_accepts() {
         let marker = mask_sensitive_reusing(&Value::sensitive(Value::from("k3y")), None);
-        let one = |k: &str, v: Value| Value::Map(BTreeMap::from([(k.to_string(), v)]));
+        let one = |k: &str, v: Value| Value::Map(Map::from([(k.to_string(), v)]));
         let values = vec![
             Value::Null,
             Value::from("plain"),
@@ -941,7 +938,7 @@ mod value_check_tests {
             one(UNKNOWN_SENTINEL, Value::Bool(true)),
             one(SENSITIVE_SENTINEL, Value::from("x")),
             one(SENSITIVE_DIGEST_KEY, Value::from("not a digest")),
-            Value::Map(BTreeMap::from([
+            Value::Map(Map::from([
                 (UNKNOWN_SENTINEL.to_string(), Value::Bool(true)),
                 ("other".to_string(), Value::Null),
             ])),

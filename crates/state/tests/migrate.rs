@@ -1,6 +1,6 @@
 //! Migration of a hand-written Terraform v4 state (tests/fixtures) made by the Tencent Cloud provider.
 
-use std::collections::BTreeMap;
+use tunnelform_model::Map;
 
 use tunnelform_kinds::ResourceKind;
 use tunnelform_model::{Address, Value};
@@ -163,7 +163,7 @@ fn attributes_are_in_tunnelform_form() {
             "192.168.11.0/24".into()
         ]))
     );
-    let tags: BTreeMap<String, Value> = [
+    let tags: Map = [
         ("site".to_string(), Value::from("beijing")),
         ("team".to_string(), Value::from("netops")),
     ]

@@ -1,9 +1,9 @@
 //! The state envelope and its file: round trips, determinism, atomic saves with backups, every
 //! unreadable-file error, and no secret in any written byte.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+use tunnelform_model::Map;
 
 use rand::{Rng, SeedableRng};
 use tunnelform_kinds::ResourceKind;
@@ -17,7 +17,7 @@ const PSK_SH: &str = "PSK-shanghai-9f8e7d6c5b4a-long-and-random";
 const PSK_BJ: &str = "PSK-beijing-0a1b2c3d4e5f-also-long";
 const SECRET_OUTPUT: &str = "output-secret-77c1d2e3";
 
-fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
+fn map(entries: &[(&str, Value)]) -> Map {
     entries
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))

@@ -1,7 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tunnelform_config::{Config, Diagnostics, NoLookup, VarArg, VarInputs};
@@ -126,12 +125,7 @@ pub fn list(items: Vec<Value>) -> Value {
 }
 
 pub fn map(items: Vec<(&str, Value)>) -> Value {
-    Value::Map(
-        items
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<BTreeMap<_, _>>(),
-    )
+    Value::Map(items.into_iter().collect::<tunnelform_model::Map>())
 }
 
 pub fn addr(s: &str) -> Address {

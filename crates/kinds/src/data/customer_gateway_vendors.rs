@@ -1,7 +1,7 @@
 //! `tencentcloud_vpn_customer_gateway_vendors`: the peer devices whose configuration Tencent Cloud
 //! can render (DescribeCustomerGatewayVendors).
 
-use std::collections::BTreeMap;
+use tunnelform_model::Map;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -52,7 +52,7 @@ impl DataSource for CustomerGatewayVendors {
             Ok(r.customer_gateway_vendor_set
                 .iter()
                 .map(|v| {
-                    Value::Map(BTreeMap::from([
+                    Value::Map(Map::from([
                         ("platform".to_string(), s(&v.platform)),
                         ("software_version".to_string(), s(&v.software_version)),
                         ("vendor_name".to_string(), s(&v.vendor_name)),

@@ -60,7 +60,7 @@ pub trait DataSource: Send + Sync + 'static {
                 .filter(|i| matches(i, args, self.filters()))
                 .collect();
             let mut out = Attrs::new();
-            out.insert(self.list_name().to_string(), Value::List(items));
+            out.insert(self.list_name().into(), Value::List(items));
             Ok(out)
         })
     }
@@ -81,7 +81,7 @@ fn result(source: &dyn DataSource, region: &str, args: &Attrs, computed: Attrs) 
     let mut out: Attrs = args.clone();
     out.extend(computed);
     out.insert(
-        "id".to_string(),
+        "id".into(),
         Value::from(format!("{}-{}", source.type_name(), region)),
     );
     Value::Map(out)

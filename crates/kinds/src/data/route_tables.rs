@@ -1,7 +1,7 @@
 //! `tencentcloud_vpc_route_tables`: route tables by id, name, VPC, tags or `association_main`
 //! (the VPC's default table), each with its entries.
 
-use std::collections::BTreeMap;
+use tunnelform_model::Map;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -40,7 +40,7 @@ pub fn item(t: &RouteTable) -> Value {
                 .iter()
                 .filter_map(|r| {
                     let o = crate::route_table_entry::observe(t, r)?;
-                    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+                    let mut m: Map = Map::new();
                     m.insert("route_entry_id".into(), s(&o.id));
                     for k in [
                         "destination_cidr_block",

@@ -2,8 +2,8 @@
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use std::collections::BTreeMap;
 use tunnelform_model::schema::{AttrSchema, AttrType as T, BlockSchema, Check as C};
+use tunnelform_model::Map;
 use tunnelform_model::{Attrs, Value};
 
 use tunnelform_tencent_api::actions::DescribeVpcs;
@@ -35,7 +35,7 @@ fn s(v: &str) -> Value {
 
 /// A VPC as a list item.
 pub fn item(v: &Vpc) -> Value {
-    Value::Map(BTreeMap::from([
+    Value::Map(Map::from([
         ("vpc_id".to_string(), s(&v.vpc_id)),
         ("name".to_string(), s(&v.vpc_name)),
         ("cidr_block".to_string(), s(&v.cidr_block)),

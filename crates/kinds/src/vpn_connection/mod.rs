@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
+use tunnelform_model::Map;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -289,7 +290,7 @@ pub fn observe(c: &VpnConnection) -> Observed {
             c.security_policy_database_set
                 .iter()
                 .map(|e| {
-                    Value::Map(BTreeMap::from([
+                    Value::Map(Map::from([
                         ("local_cidr_block".to_string(), s(&e.local_cidr_block)),
                         (
                             "remote_cidr_block".to_string(),
@@ -368,7 +369,7 @@ pub fn observe(c: &VpnConnection) -> Observed {
         "bgp_config".into(),
         match &c.bgp_config {
             Some(b) if b.tunnel_cidr.as_deref().is_some_and(|t| !t.is_empty()) => {
-                Value::Map(BTreeMap::from([
+                Value::Map(Map::from([
                     ("tunnel_cidr".to_string(), opt_s(&b.tunnel_cidr)),
                     ("local_bgp_ip".to_string(), opt_s(&b.local_bgp_ip)),
                     ("remote_bgp_ip".to_string(), opt_s(&b.remote_bgp_ip)),
@@ -381,9 +382,9 @@ pub fn observe(c: &VpnConnection) -> Observed {
         "health_check_config".into(),
         match &c.health_check_config {
             Some(h) => {
-                let mut m = BTreeMap::new();
+                let mut m = Map::new();
                 if let Some(v) = h.probe_type.as_deref().filter(|v| !v.is_empty()) {
-                    m.insert("probe_type".to_string(), s(v));
+                    m.insert("probe_type".into(), s(v));
                 }
                 for (k, v) in [
                     ("probe_interval", h.probe_interval),
@@ -391,7 +392,7 @@ pub fn observe(c: &VpnConnection) -> Observed {
                     ("probe_timeout", h.probe_timeout),
                 ] {
                     if let Some(v) = v {
-                        m.insert(k.to_string(), Value::int(v));
+                        m.insert(k.into(), Value::int(v));
                     }
                 }
                 if m.is_empty() {
@@ -900,7 +901,7 @@ mod tests {
         a.insert("dpd_timeout".into(), Value::int(40));
         a.insert(
             "tags".into(),
-            Value::Map(BTreeMap::from([("team".to_string(), s("net"))])),
+            Value::Map(Map::from([("team".to_string(), s("net"))])),
         );
         let owner: Address = "tencentcloud_vpn_connection.t".parse().unwrap();
         let req = create_request(&a, tags_for_create(&a, Some((&owner, "lin")), Some("proj")));
@@ -910,7 +911,7 @@ mod tests {
         let (user, own) = split_tags(&tags);
         assert_eq!(
             user,
-            Value::Map(BTreeMap::from([("team".to_string(), s("net"))]))
+            Value::Map(Map::from([("team".to_string(), s("net"))]))
         );
         assert_eq!(own.lineage.as_deref(), Some("lin"));
         assert_eq!(own.project.as_deref(), Some("proj"));

@@ -1,7 +1,7 @@
 //! What a built-in function is (its table entry) and what it sees when called.
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use tunnelform_model::Map;
 
 use tunnelform_model::Value;
 use tunnelform_syntax::ast::Expr;
@@ -193,7 +193,7 @@ impl<'a> Call<'a> {
         }
     }
 
-    pub fn map<'v>(&self, (v, span): (&'v Value, BSpan)) -> EResult<&'v BTreeMap<String, Value>> {
+    pub fn map<'v>(&self, (v, span): (&'v Value, BSpan)) -> EResult<&'v Map> {
         match v.unmarked() {
             Value::Map(m) => Ok(m),
             other => Err(self.err(

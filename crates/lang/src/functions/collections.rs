@@ -1,6 +1,7 @@
 //! Functions over lists, maps and sets.
 
 use std::collections::{BTreeMap, HashSet};
+use tunnelform_model::Map;
 
 use tunnelform_model::Value;
 
@@ -55,7 +56,7 @@ pub(super) fn lookup(c: &Call<'_>) -> EResult<Value> {
                     c.arg(1).1,
                     format!("the map has no key \"{key}\" and no default was given"),
                 )
-                .help_opt(suggest::did_you_mean(&key, map.keys().map(String::as_str)))),
+                .help_opt(suggest::did_you_mean(&key, map.keys().map(|k| k.as_str())))),
         },
     }
 }
@@ -85,7 +86,7 @@ pub(super) fn keys(c: &Call<'_>) -> EResult<Value> {
     }
     let map = c.map(c.arg(0))?;
     Ok(mark_if(
-        Value::List(map.keys().map(|k| Value::String(k.clone())).collect()),
+        Value::List(map.keys().map(|k| Value::String(k.to_string())).collect()),
         top_sens(m),
     ))
 }
@@ -161,7 +162,7 @@ pub(super) fn concat(c: &Call<'_>) -> EResult<Value> {
 }
 
 pub(super) fn merge(c: &Call<'_>) -> EResult<Value> {
-    let mut out = BTreeMap::new();
+    let mut out = Map::new();
     let mut sens = false;
     let mut unknown = false;
     for a in c.args {
@@ -223,12 +224,12 @@ pub(super) fn zipmap(c: &Call<'_>) -> EResult<Value> {
             ),
         ));
     }
-    let mut out = BTreeMap::new();
+    let mut out = Map::new();
     for (k, v) in keys.iter().zip(vals) {
         let k = primitive_string(k)
             .ok_or_else(|| c.err(c.arg(0).1, "keys must be strings"))?
             .into_owned();
-        out.insert(k, v.clone());
+        out.insert(k.into(), v.clone());
     }
     Ok(mark_if(Value::Map(out), sens || k0.contains_sensitive()))
 }
@@ -477,7 +478,7 @@ pub(super) fn transpose(c: &Call<'_>) -> EResult<Value> {
         for v in c.list((l, c.arg(0).1))? {
             out.entry(c.str((v, c.arg(0).1))?)
                 .or_default()
-                .push(Value::String(k.clone()));
+                .push(Value::String(k.to_string()));
         }
     }
     Ok(Value::Map(

@@ -220,9 +220,9 @@ mod yaml {
     //! aliases are expanded under the value size limit (a "billion laughs" document is refused)
     //! and nesting is bounded.
 
-    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::collections::{HashMap, HashSet};
 
-    use tunnelform_model::Value;
+    use tunnelform_model::{Map, Value};
     use yaml_rust2::parser::{Event, Parser, Tag};
     use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -231,12 +231,7 @@ mod yaml {
     enum Frame {
         Seq(Vec<Value>, usize),
         /// entries, the pending key, the anchor, keys set by a `<<` merge (explicit keys override them)
-        Map(
-            BTreeMap<String, Value>,
-            Option<String>,
-            usize,
-            HashSet<String>,
-        ),
+        Map(Map, Option<String>, usize, HashSet<String>),
     }
 
     fn at(m: &Marker) -> String {
@@ -432,7 +427,7 @@ mod yaml {
                     stack.push(if matches!(ev, Event::SequenceStart(..)) {
                         Frame::Seq(Vec::new(), anchor)
                     } else {
-                        Frame::Map(BTreeMap::new(), None, anchor, HashSet::new())
+                        Frame::Map(Map::new(), None, anchor, HashSet::new())
                     });
                     continue;
                 }
@@ -489,10 +484,8 @@ mod yaml {
                                     return Err(format!("the merge key << at {} needs a mapping or a list of mappings", at(&mark)));
                                 };
                                 for (k, v) in src {
-                                    if let std::collections::btree_map::Entry::Vacant(slot) =
-                                        m.entry(k)
-                                    {
-                                        merged.insert(slot.key().clone());
+                                    if let tunnelform_model::map::Entry::Vacant(slot) = m.entry(k) {
+                                        merged.insert(slot.key().clone().into());
                                         slot.insert(v);
                                     }
                                 }
@@ -500,7 +493,7 @@ mod yaml {
                         }
                         Some(k) => {
                             merged.remove(&k);
-                            m.insert(k, value);
+                            m.insert(k.into(), value);
                         }
                     }
                 }

@@ -8,9 +8,9 @@
 //! same in both. A file outside the configuration may be read, as in Terraform. One file is read
 //! at most [`MAX_FILE_BYTES`]; errors name the file and say why it could not be used.
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use tunnelform_model::Map;
 
 use base64::Engine as _;
 use tunnelform_model::Value;
@@ -269,10 +269,7 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn template_vars<'v>(
-    c: &Call<'_>,
-    (v, span): (&'v Value, BSpan),
-) -> EResult<&'v BTreeMap<String, Value>> {
+fn template_vars<'v>(c: &Call<'_>, (v, span): (&'v Value, BSpan)) -> EResult<&'v Map> {
     let vars = match v.unmarked() {
         Value::Map(m) => m,
         other => {
@@ -310,13 +307,7 @@ fn in_template(mut e: Box<EvalError>, name: &str, text: &str, call: BSpan) -> Bo
 }
 
 /// Parses and renders template text with `vars`; errors name the template and the place in it.
-fn render(
-    ctx: &dyn Context,
-    name: &str,
-    text: &str,
-    vars: &BTreeMap<String, Value>,
-    span: BSpan,
-) -> EResult<Value> {
+fn render(ctx: &dyn Context, name: &str, text: &str, vars: &Map, span: BSpan) -> EResult<Value> {
     let (parts, mut errs) = tunnelform_syntax::with_big_stack(|| {
         tunnelform_syntax::parse_template(TEMPLATE_FILE, text)
     })

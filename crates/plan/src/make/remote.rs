@@ -30,7 +30,7 @@ pub struct RemoteSnapshot {
 pub fn with_write_only(obj: &mut RemoteObject, recorded: &Attrs) {
     for attr in obj.kind.schema().attrs.iter().filter(|a| a.write_only) {
         if let Some(v) = recorded.get(attr.name) {
-            obj.attrs.insert(attr.name.to_string(), v.clone());
+            obj.attrs.insert(attr.name.into(), v.clone());
         }
     }
 }

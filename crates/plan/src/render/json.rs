@@ -314,7 +314,7 @@ fn object_values(attrs: Option<&Attrs>, schema: &BlockSchema) -> J {
                 } else {
                     masked(v)
                 };
-                (k.clone(), j)
+                (k.to_string(), j)
             })
             .collect(),
     )
@@ -333,7 +333,7 @@ fn object_sensitive(attrs: Option<&Attrs>, schema: &BlockSchema) -> J {
                 } else {
                     sensitive_marks(v)
                 };
-                (mark != J::Bool(false)).then(|| (k.clone(), mark))
+                (mark != J::Bool(false)).then(|| (k.to_string(), mark))
             })
             .collect(),
     )
@@ -347,7 +347,7 @@ pub(crate) fn masked(v: &Value) -> J {
         Value::Number(n) => J::Number(n.clone()),
         Value::String(s) => J::String(s.clone()),
         Value::List(items) => J::Array(items.iter().map(masked).collect()),
-        Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), masked(v))).collect()),
+        Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.to_string(), masked(v))).collect()),
     }
 }
 
@@ -360,7 +360,7 @@ fn unknown_marks(v: &Value) -> J {
         Value::List(items) => J::Array(items.iter().map(unknown_marks).collect()),
         Value::Map(m) => J::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), unknown_marks(v)))
+                .map(|(k, v)| (k.to_string(), unknown_marks(v)))
                 .filter(|(_, j)| *j != J::Bool(false))
                 .collect(),
         ),
@@ -375,7 +375,7 @@ fn sensitive_marks(v: &Value) -> J {
         Value::List(items) => J::Array(items.iter().map(sensitive_marks).collect()),
         Value::Map(m) => J::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), sensitive_marks(v)))
+                .map(|(k, v)| (k.to_string(), sensitive_marks(v)))
                 .filter(|(_, j)| *j != J::Bool(false))
                 .collect(),
         ),

@@ -4,7 +4,8 @@
 //! attribute the schema marks sensitive. Comparisons may look inside (to know *whether* something
 //! changed); the formatters never do.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use tunnelform_model::Map;
 
 use similar::{capture_diff_slices, Algorithm, ChangeTag, DiffTag, TextDiff};
 use tunnelform_model::schema::{AttrSchema, AttrType, BlockSchema, Nesting};
@@ -17,7 +18,7 @@ pub(crate) const SENSITIVE: &str = "(sensitive value)";
 pub(crate) const UNKNOWN: &str = "(known after apply)";
 
 static NULL: Value = Value::Null;
-static EMPTY: Attrs = BTreeMap::new();
+static EMPTY: Attrs = Map::new();
 
 /// `id` is not in the schemas (every object has one); it behaves as a computed string.
 static ID_ATTR: AttrSchema = AttrSchema::new("id", AttrType::String).read_only();
@@ -479,16 +480,8 @@ fn list_diff(
     w.text_line(indent + 4, &format!("]{tail}"));
 }
 
-fn map_diff(
-    w: &mut Writer,
-    indent: usize,
-    head: &str,
-    x: &BTreeMap<String, Value>,
-    y: &BTreeMap<String, Value>,
-    tail: &str,
-    fr: &str,
-) {
-    let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+fn map_diff(w: &mut Writer, indent: usize, head: &str, x: &Map, y: &Map, tail: &str, fr: &str) {
+    let keys: BTreeSet<&tunnelform_model::Name> = x.keys().chain(y.keys()).collect();
     let mut shown = Vec::new();
     let mut hidden = 0;
     for k in keys {
@@ -648,7 +641,7 @@ pub(crate) fn body(
     let names: BTreeSet<&str> = before
         .keys()
         .chain(after.keys())
-        .map(String::as_str)
+        .map(|k| k.as_str())
         .collect();
     let mut entries: Vec<(&str, Change<'_>, AttrOpts<'_>)> = Vec::new();
     let mut chunks: Vec<String> = Vec::new();
