@@ -8,7 +8,6 @@
 //!
 //! This is where the engine meets the [`StateBackend`]: the local files or PostgreSQL.
 
-use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tunnelform_model::Map;
@@ -246,7 +245,7 @@ pub fn resource_state(
     previous: Option<&ResourceState>,
 ) -> ResourceState {
     let mut attributes = Map::new();
-    let mut secret_digests = BTreeMap::new();
+    let mut secret_digests = tunnelform_state::Digests::new();
     for (k, v) in attrs {
         if k == "id" {
             continue;

@@ -12,20 +12,50 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::ops::DerefMut;
+use std::ptr::NonNull;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::value::Value;
 
-/// A map key: a string that is either shared (see [`Name::new`]) or owned.
-#[derive(Clone)]
-pub struct Name(Repr);
+/// A map key: a string that is either shared (see [`Name::new`]) or owned, in two words (a map
+/// entry is a key and a value, and there are about fifty of them per object).
+pub struct Name {
+    ptr: NonNull<u8>,
+    /// The length; its top bit ([`OWNED`]) is set when `ptr` is this name's own `Box<str>`.
+    len: usize,
+}
 
-#[derive(Clone)]
-enum Repr {
-    Shared(&'static str),
-    Owned(Box<str>),
+const OWNED: usize = 1 << (usize::BITS - 1);
+
+// SAFETY: a Name is a `&'static str` or a `Box<str>` it owns alone; both are Send and Sync.
+unsafe impl Send for Name {}
+// SAFETY: as above; a Name is never written through a shared reference.
+unsafe impl Sync for Name {}
+
+impl Drop for Name {
+    fn drop(&mut self) {
+        if self.is_owned() {
+            let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len & !OWNED);
+            // SAFETY: an owned name's pointer and length are those `Box::into_raw` gave for its
+            // `Box<str>` (see `Name::owned`), and only this drop frees it.
+            drop(unsafe { Box::from_raw(raw as *mut str) });
+        }
+    }
+}
+
+impl Clone for Name {
+    fn clone(&self) -> Name {
+        if self.is_owned() {
+            Name::owned(self.as_str().into())
+        } else {
+            Name {
+                ptr: self.ptr,
+                len: self.len,
+            }
+        }
+    }
 }
 
 /// Keys at most this long that look like identifiers are shared.
@@ -104,17 +134,39 @@ impl Name {
     /// The key `s`: the shared copy when `s` is an identifier (lower case, digits, `_`).
     pub fn new(s: &str) -> Name {
         match shared(s) {
-            Some(k) => Name(Repr::Shared(k)),
-            None => Name(Repr::Owned(s.into())),
+            Some(k) => Name::shared_copy(k),
+            None => Name::owned(s.into()),
         }
+    }
+
+    fn shared_copy(s: &'static str) -> Name {
+        Name {
+            ptr: NonNull::from(s).cast(),
+            len: s.len(),
+        }
+    }
+
+    fn owned(b: Box<str>) -> Name {
+        let len = b.len();
+        debug_assert!(len & OWNED == 0);
+        // SAFETY: `Box::into_raw` never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(Box::into_raw(b).cast::<u8>()) };
+        Name {
+            ptr,
+            len: len | OWNED,
+        }
+    }
+
+    fn is_owned(&self) -> bool {
+        self.len & OWNED != 0
     }
 
     #[inline]
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Repr::Shared(s) => s,
-            Repr::Owned(s) => s,
-        }
+        let bytes = std::ptr::slice_from_raw_parts(self.ptr.as_ptr(), self.len & !OWNED);
+        // SAFETY: the pointer and length are those of a live `str`: a `&'static str`, or the
+        // `Box<str>` this name owns until it drops.
+        unsafe { &*(bytes as *const str) }
     }
 }
 
@@ -204,8 +256,8 @@ impl From<&String> for Name {
 impl From<String> for Name {
     fn from(s: String) -> Name {
         match shared(&s) {
-            Some(k) => Name(Repr::Shared(k)),
-            None => Name(Repr::Owned(s.into_boxed_str())),
+            Some(k) => Name::shared_copy(k),
+            None => Name::owned(s.into_boxed_str()),
         }
     }
 }
@@ -216,10 +268,7 @@ impl From<&Name> for Name {
 }
 impl From<Name> for String {
     fn from(n: Name) -> String {
-        match n.0 {
-            Repr::Shared(s) => s.to_owned(),
-            Repr::Owned(s) => s.into_string(),
-        }
+        n.as_str().to_owned()
     }
 }
 
@@ -872,12 +921,17 @@ mod tests {
     fn identifier_keys_are_shared_and_others_owned() {
         let a = Name::new("dpd_timeout");
         let b = Name::from("dpd_timeout".to_string());
-        match (&a.0, &b.0) {
-            (Repr::Shared(x), Repr::Shared(y)) => assert!(std::ptr::eq(*x, *y)),
-            _ => panic!("an attribute name should be shared"),
-        }
-        assert!(matches!(Name::new("Team Name").0, Repr::Owned(_)));
-        assert!(matches!(Name::new("").0, Repr::Owned(_)));
+        assert!(
+            !a.is_owned() && !b.is_owned(),
+            "an attribute name should be shared"
+        );
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        let owned = Name::new("Team Name");
+        assert!(owned.is_owned() && Name::new("").is_owned());
+        assert_eq!(owned.clone(), owned);
+        assert!(!std::ptr::eq(owned.clone().as_str(), owned.as_str()));
+        assert_eq!(String::from(owned), "Team Name");
+        assert_eq!(std::mem::size_of::<Name>(), 16);
         assert_eq!(Name::new("Team Name"), "Team Name");
     }
 

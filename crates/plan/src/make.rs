@@ -21,7 +21,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tunnelform_model::Map;
 
 use ipnet::Ipv4Net;
 use tunnelform_config::{CondKind, Config, Instance, InstanceKind};

@@ -46,7 +46,7 @@ pub use migrate::{
 };
 pub use moves::{apply_renames, plan_move, MoveError};
 pub use secret::{
-    as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, SecretDigest,
+    as_digest_marker, digest_marker, mask_sensitive, mask_sensitive_reusing, Digests, SecretDigest,
 };
 pub use state::{
     AttributeError, Cloud, DeposedObject, IdentityMismatch, Origin, OutputState, ParseError,

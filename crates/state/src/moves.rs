@@ -149,7 +149,6 @@ pub fn apply_renames(state: &mut State, renames: &[(Address, Address)]) {
 mod tests {
     use super::*;
     use crate::state::{Origin, ResourceState};
-    use std::collections::BTreeMap;
     use tunnelform_model::{InstanceKey, Map};
 
     fn rs(type_name: &str, id: &str, deps: &[Address]) -> ResourceState {
@@ -164,7 +163,7 @@ mod tests {
             ownership_tags: true,
             provider_alias: None,
             region: "ap-guangzhou".into(),
-            secret_digests: BTreeMap::new(),
+            secret_digests: Default::default(),
             tainted: false,
             type_name: type_name.into(),
         }

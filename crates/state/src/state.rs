@@ -43,7 +43,9 @@ use tunnelform_model::value::{SENSITIVE_SENTINEL, UNKNOWN_SENTINEL};
 use tunnelform_model::{Address, Mode, Value};
 
 use crate::deps::AddressSet;
-use crate::secret::{as_digest_marker, mask_sensitive_reusing, SecretDigest, SENSITIVE_DIGEST_KEY};
+use crate::secret::{
+    as_digest_marker, mask_sensitive_reusing, Digests, SecretDigest, SENSITIVE_DIGEST_KEY,
+};
 
 /// The `format` header of a tunnelform state file.
 pub const STATE_FORMAT: &str = "tunnelform-state";
@@ -155,7 +157,7 @@ pub struct ResourceState {
     /// Tencent Cloud region (`ap-guangzhou`); empty when unknown (only after a migration).
     pub region: String,
     /// Salted digests of sensitive attributes (`pre_share_key`), by attribute name.
-    pub secret_digests: BTreeMap<String, SecretDigest>,
+    pub secret_digests: Digests,
     /// A create that did not finish cleanly: the next plan replaces the object.
     pub tainted: bool,
     /// The resource type name (`tencentcloud_vpn_connection`); equal to the address's.
@@ -598,7 +600,7 @@ impl ResourceState {
             ownership_tags: false,
             provider_alias: None,
             region: region.into(),
-            secret_digests: BTreeMap::new(),
+            secret_digests: Digests::new(),
             tainted: false,
             type_name: kind.type_name().to_string(),
         }
@@ -632,7 +634,7 @@ impl ResourceState {
             }
         }
         let mut attributes = Map::new();
-        let mut digests = BTreeMap::new();
+        let mut digests = Digests::new();
         for (name, v) in attrs {
             if v.is_null() {
                 continue;
