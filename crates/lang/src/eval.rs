@@ -1100,6 +1100,10 @@ impl Context for Evaluator<'_> {
     fn in_template(&self) -> bool {
         self.in_template
     }
+
+    fn render_template(&self, parts: Vec<TemplatePart>, vars: &Map, span: BSpan) -> EResult<Value> {
+        render_template(self.module_dir, parts, vars, span)
+    }
 }
 
 /// Renders a parsed template (`templatefile`, `templatestring`) with `vars` as its only names.

@@ -4,7 +4,7 @@ use std::path::Path;
 use tunnelform_model::Map;
 
 use tunnelform_model::Value;
-use tunnelform_syntax::ast::Expr;
+use tunnelform_syntax::ast::{Expr, TemplatePart};
 use tunnelform_syntax::BSpan;
 
 use crate::error::{error, EResult, EvalError, WithHelp};
@@ -24,6 +24,9 @@ pub trait Context {
     fn in_template(&self) -> bool {
         false
     }
+    /// Renders a parsed template with `vars` as its only variables, in a new evaluation of
+    /// this module (`templatefile`): the evaluator lives above this crate.
+    fn render_template(&self, parts: Vec<TemplatePart>, vars: &Map, span: BSpan) -> EResult<Value>;
 }
 
 /// Evaluates the arguments of a [`Body::Lazy`] function, in the caller's scope.

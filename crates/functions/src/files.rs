@@ -20,7 +20,6 @@ use tunnelform_syntax::{BSpan, SourceFile};
 use super::call::{Call, Context, Evaluate};
 use super::encoding;
 use crate::error::{error, EResult, EvalError, WithHelp};
-use crate::eval::render_template;
 use crate::values::{self, mark_if};
 
 /// The most a file function reads from one file (the value limits would refuse a larger string).
@@ -315,13 +314,8 @@ fn render(ctx: &dyn Context, name: &str, text: &str, vars: &Map, span: BSpan) ->
     if !errs.is_empty() {
         return Err(in_template(Box::new(errs.remove(0)), name, text, span));
     }
-    render_template(
-        ctx.module_dir(),
-        parts,
-        vars,
-        BSpan::new(TEMPLATE_FILE, 0..text.len()),
-    )
-    .map_err(|e| in_template(e, name, text, span))
+    ctx.render_template(parts, vars, BSpan::new(TEMPLATE_FILE, 0..text.len()))
+        .map_err(|e| in_template(e, name, text, span))
 }
 
 fn no_recursion(c: &Call<'_>) -> EResult<()> {

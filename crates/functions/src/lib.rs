@@ -1,3 +1,6 @@
+//! tunnelform's built-in functions (layer 2, below the evaluator in `tunnelform-lang`), and the
+//! value helpers they share with it ([`values`], [`error`], [`suggest`]).
+//!
 //! Built-in functions (Terraform's names and behaviour), as a table: each entry names a
 //! function, says how many arguments it takes and how it is called ([`Body`]), and points at
 //! its implementation in the module of its family.
@@ -10,6 +13,10 @@
 //! Adding a function is one entry in [`TABLE`] and its implementation. A function that needs
 //! the calling module's directory (`file`, `templatefile`) reads it from [`Call::ctx`]
 //! ([`Context::module_dir`]).
+
+pub mod error;
+pub mod suggest;
+pub mod values;
 
 mod call;
 mod collections;
@@ -28,7 +35,7 @@ pub use call::{arg_err, Args, Arity, Body, Call, Context, Evaluate, Function};
 pub use files::MAX_FILE_BYTES;
 
 use crate::error::{too_large, EResult};
-use crate::values::{self, mark_if, MAX_VALUE_WEIGHT};
+use crate::values::{mark_if, MAX_VALUE_WEIGHT};
 
 const ONE: Arity = Arity::exactly(1);
 const TWO: Arity = Arity::exactly(2);
@@ -264,6 +271,17 @@ mod tests {
         }
         fn module_dir(&self) -> &std::path::Path {
             std::path::Path::new("/modules/site")
+        }
+        fn render_template(
+            &self,
+            _parts: Vec<tunnelform_syntax::ast::TemplatePart>,
+            _vars: &tunnelform_model::Map,
+            span: BSpan,
+        ) -> EResult<Value> {
+            Err(crate::error::error(
+                "no template is rendered in these tests",
+                span,
+            ))
         }
     }
 
