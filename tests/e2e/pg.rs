@@ -161,6 +161,43 @@ impl PgWork {
     }
 }
 
+/// One tunnel applied on a pg state of its own (`schema`): the work and the tunnel's id.
+fn one_tunnel_applied(sb: &SandboxProc, schema: &str, prefix: &str) -> (PgWork, String) {
+    let w = PgWork::new(sb, cluster(), schema, &tunnels(prefix, "198.51.100", 1));
+    w.tf(&["apply", "cfg", "--auto-approve"]).success();
+    let id = w.state_ids()["tencentcloud_vpn_connection.t[\"o0\"]"].clone();
+    (w, id)
+}
+
+/// Two auto-applying watchers of `w`: the first once it leads, the second once it follows (with
+/// its `follower` event), each with its metrics address.
+fn leader_and_follower(w: &PgWork) -> (Running, String, Running, String, serde_json::Value) {
+    let (mut a, addr_a) = auto_applying_watcher(w);
+    crate::watch::wait_event(&mut a, "leader_acquired", None);
+    let (mut b, addr_b) = auto_applying_watcher(w);
+    let follower = crate::watch::wait_event(&mut b, "follower", None);
+    (a, addr_a, b, addr_b, follower)
+}
+
+/// A `watch --auto-apply` of `w`'s configuration every second, with its metrics on an ephemeral
+/// loopback port: the process and that address, once it has started.
+fn auto_applying_watcher(w: &PgWork) -> (Running, String) {
+    let mut r = w.spawn(&[
+        "watch",
+        "cfg",
+        "--interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+        "--auto-apply",
+    ]);
+    let addr = crate::watch::wait_event(&mut r, "started", None)["listen"]
+        .as_str()
+        .expect("listen")
+        .to_string();
+    (r, addr)
+}
+
 /// Every object in the sandbox's region: (id, name).
 fn cloud_objects(sb: &SandboxProc) -> Vec<(String, String)> {
     let cloud = sb.cloud();
@@ -791,32 +828,10 @@ fn a_watch_keeps_its_connections_across_cycles_and_connects_again_after_a_server
 )]
 fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is_killed() {
     use crate::watch::{get, stop, wait_event, wait_metric};
-    let c = cluster();
     let sb = SandboxProc::start(20, &[]);
-    let w = PgWork::new(&sb, c, "watchleader", &tunnels("lead", "198.51.100", 1));
-    w.tf(&["apply", "cfg", "--auto-approve"]).success();
-    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
-    let id = w.state_ids()[t0].clone();
-    let watcher = || {
-        let mut r = w.spawn(&[
-            "watch",
-            "cfg",
-            "--interval",
-            "1s",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-apply",
-        ]);
-        let addr = wait_event(&mut r, "started", None)["listen"]
-            .as_str()
-            .expect("listen")
-            .to_string();
-        (r, addr)
-    };
-    let (mut a, addr_a) = watcher();
-    wait_event(&mut a, "leader_acquired", None);
-    let (mut b, addr_b) = watcher();
-    let e = wait_event(&mut b, "follower", None);
+    let (w, id) = one_tunnel_applied(&sb, "watchleader", "lead");
+    let (mut a, addr_a, mut b, addr_b, follower) = leader_and_follower(&w);
+    let e = follower;
     assert!(
         e["reason"].as_str().is_some_and(
             |s| s.contains(&format!("pid {} leads", a.pid())) && s.contains("tunnelform watch")
@@ -902,32 +917,9 @@ fn two_watchers_on_one_state_elect_one_actor_and_the_other_takes_over_when_it_is
 )]
 fn a_leader_frozen_with_sigstop_loses_the_lead_within_its_lease_and_does_not_act_when_it_wakes() {
     use crate::watch::{stop, wait_event, wait_metric};
-    let c = cluster();
     let sb = SandboxProc::start(20, &[]);
-    let w = PgWork::new(&sb, c, "watchfrozen", &tunnels("frz", "198.51.100", 1));
-    w.tf(&["apply", "cfg", "--auto-approve"]).success();
-    let t0 = "tencentcloud_vpn_connection.t[\"o0\"]";
-    let id = w.state_ids()[t0].clone();
-    let watcher = || {
-        let mut r = w.spawn(&[
-            "watch",
-            "cfg",
-            "--interval",
-            "1s",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-apply",
-        ]);
-        let addr = wait_event(&mut r, "started", None)["listen"]
-            .as_str()
-            .expect("listen")
-            .to_string();
-        (r, addr)
-    };
-    let (mut a, addr_a) = watcher();
-    wait_event(&mut a, "leader_acquired", None);
-    let (mut b, addr_b) = watcher();
-    wait_event(&mut b, "follower", None);
+    let (w, id) = one_tunnel_applied(&sb, "watchfrozen", "frz");
+    let (mut a, addr_a, mut b, addr_b, _) = leader_and_follower(&w);
     wait_metric(&addr_b, "tunnelform_leader 0");
 
     // The leader is frozen (its process alive, its socket open: the kernel still answers for

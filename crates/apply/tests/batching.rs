@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tunnelform_apply::{apply_plan, ApplyOptions, ApplyReport, Event, EventSink, StateStore};
+use crate::support::apply_planned;
+use tunnelform_apply::{ApplyReport, Event, EventSink, StateStore};
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_kinds::vpn_gateway_route::MAX_ROUTES_PER_CALL;
 use tunnelform_planner::{make_plan, PlanOptions};
@@ -117,26 +118,17 @@ impl Env {
             .await
             .unwrap();
         let store = StateStore::with_backend(Arc::new(SlowDisk(LocalBackend::new(file))), state);
-        let (_tx, rx) = tokio::sync::watch::channel(false);
         let sink: Arc<dyn EventSink> = Arc::new(|_: Event| {});
-        let report = apply_plan(
+        let report = apply_planned(
             &self.client,
-            Some(Arc::new(config)),
-            Arc::new(planned.plan),
-            Arc::new(planned.instances),
-            planned.data,
+            config,
+            planned,
             &store,
-            ApplyOptions {
-                parallelism: 200,
-                ownership_tags: true,
-                project: None,
-                interrupt: rx,
-                task_timeout: Duration::from_secs(120),
-            },
+            200,
+            Duration::from_secs(120),
             sink,
         )
-        .await
-        .unwrap();
+        .await;
         (report, store.snapshot())
     }
 

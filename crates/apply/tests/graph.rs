@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tunnelform_apply::{apply_plan, ApplyOptions, Event, EventSink, StateStore};
+use crate::support::apply_planned;
+use tunnelform_apply::{Event, EventSink, StateStore};
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_model::Address;
 use tunnelform_plan::{build_graph, StepKind};
@@ -95,25 +96,16 @@ async fn the_executor_runs_the_plans_own_graph() {
         seen.lock().unwrap().push((entry.0.to_string(), entry.1));
     });
     let store = StateStore::new(file, state, Journal::open(&state_path).unwrap());
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    let report = apply_plan(
+    let report = apply_planned(
         &client,
-        Some(Arc::new(config)),
-        Arc::new(planned.plan),
-        Arc::new(planned.instances),
-        planned.data,
+        config,
+        planned,
         &store,
-        ApplyOptions {
-            parallelism: 8,
-            ownership_tags: true,
-            project: None,
-            interrupt: rx,
-            task_timeout: Duration::from_secs(60),
-        },
+        8,
+        Duration::from_secs(60),
         sink,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
 
     let events = events.lock().unwrap().clone();

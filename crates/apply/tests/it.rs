@@ -3,4 +3,5 @@
 
 mod batching;
 mod graph;
+mod support;
 mod watch;
