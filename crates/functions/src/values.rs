@@ -132,39 +132,33 @@ pub fn equal(a: &Value, b: &Value) -> Option<bool> {
             if x.len() != y.len() {
                 return Some(false);
             }
-            let mut unknown = false;
-            for (p, q) in x.iter().zip(y) {
-                match equal(p, q) {
-                    Some(false) => return Some(false),
-                    None => unknown = true,
-                    Some(true) => {}
-                }
-            }
-            if unknown {
-                None
-            } else {
-                Some(true)
-            }
+            all_equal(x.iter().zip(y))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.len() != y.len() || x.keys().zip(y.keys()).any(|(p, q)| p != q) {
                 return Some(false);
             }
-            let mut unknown = false;
-            for (p, q) in x.values().zip(y.values()) {
-                match equal(p, q) {
-                    Some(false) => return Some(false),
-                    None => unknown = true,
-                    Some(true) => {}
-                }
-            }
-            if unknown {
-                None
-            } else {
-                Some(true)
-            }
+            all_equal(x.values().zip(y.values()))
         }
         (x, y) => Some(x == y),
+    }
+}
+
+/// Whether every pair is [`equal`]: false as soon as one pair differs, else None when an unknown
+/// value left one undecided.
+fn all_equal<'v>(pairs: impl Iterator<Item = (&'v Value, &'v Value)>) -> Option<bool> {
+    let mut unknown = false;
+    for (p, q) in pairs {
+        match equal(p, q) {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    if unknown {
+        None
+    } else {
+        Some(true)
     }
 }
 
