@@ -293,7 +293,7 @@ impl<'c> Session<'c> {
         items: &[EachItem<'_>],
     ) -> (Vec<Instance>, Vec<Diagnostic>) {
         /// Below this, threads cost more than they save.
-        const MIN_INSTANCES: usize = 2048;
+        const MIN_INSTANCES: usize = 256;
         let cores = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(4);
