@@ -1409,8 +1409,8 @@ impl Decoder {
             let addr = Address {
                 module: self.scope.path.clone(),
                 mode,
-                type_name,
-                name,
+                type_name: type_name.into(),
+                name: name.into(),
                 key: None,
             };
             let d = Diagnostic::error(format!(
@@ -1469,8 +1469,8 @@ impl Decoder {
         let addr = Address {
             module: self.scope.path.clone(),
             mode,
-            type_name: type_name.clone(),
-            name: name.clone(),
+            type_name: type_name.clone().into(),
+            name: name.clone().into(),
             key: None,
         };
         self.block_index.insert(key, self.blocks.len());
@@ -2461,8 +2461,8 @@ impl Decoder {
                             let addr = Address {
                                 module: Vec::new(),
                                 mode: *mode,
-                                type_name: type_name.to_string(),
-                                name: name.to_string(),
+                                type_name: (*type_name).into(),
+                                name: (*name).into(),
                                 key: None,
                             };
                             let declared: Vec<String> =

@@ -342,11 +342,11 @@ pub enum Expansion {
 /// rewritten to when the module is loaded.
 pub fn index_key(a: &Address) -> (Mode, String, String) {
     let name = if a.module.is_empty() {
-        a.name.clone()
+        a.name.to_string()
     } else {
         format!("{}.{}", a.module_path(), a.name)
     };
-    (a.mode, a.type_name.clone(), name)
+    (a.mode, a.type_name.to_string(), name)
 }
 
 impl Loaded {

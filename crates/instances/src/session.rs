@@ -748,8 +748,8 @@ impl Refs for Session<'_> {
             let addr = Address {
                 module: Vec::new(),
                 mode,
-                type_name: type_name.to_string(),
-                name: name.to_string(),
+                type_name: type_name.into(),
+                name: name.into(),
                 key: None,
             };
             let declared: Vec<String> = inner.blocks.iter().map(|b| b.addr.to_string()).collect();

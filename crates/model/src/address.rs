@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::map::Name;
+
 /// Managed resources are created and owned by tunnelform; data resources are only read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,13 +68,15 @@ impl fmt::Display for ModuleStep {
 pub struct Address {
     pub module: Vec<ModuleStep>,
     pub mode: Mode,
-    pub type_name: String,
-    pub name: String,
+    /// Shared (`Name`): every copy of an address (state, plan, graph, dependencies) points at one
+    /// string for its type and block name.
+    pub type_name: Name,
+    pub name: Name,
     pub key: Option<InstanceKey>,
 }
 
 impl Address {
-    pub fn managed(type_name: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn managed(type_name: impl Into<Name>, name: impl Into<Name>) -> Self {
         Address {
             module: Vec::new(),
             mode: Mode::Managed,
@@ -82,7 +86,7 @@ impl Address {
         }
     }
 
-    pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn data(type_name: impl Into<Name>, name: impl Into<Name>) -> Self {
         Address {
             module: Vec::new(),
             mode: Mode::Data,
@@ -199,8 +203,8 @@ impl FromStr for Address {
         Ok(Address {
             module,
             mode,
-            type_name: type_name.to_string(),
-            name: name.to_string(),
+            type_name: type_name.into(),
+            name: name.into(),
             key,
         })
     }

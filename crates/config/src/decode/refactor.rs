@@ -95,8 +95,8 @@ pub(super) fn static_address(e: &Expr) -> Option<Address> {
     Some(Address {
         module,
         mode,
-        type_name,
-        name,
+        type_name: type_name.into(),
+        name: name.into(),
         key,
     })
 }

@@ -131,8 +131,8 @@ fn identity(obj: &mut Map<String, J>, address: &Address) {
             .into(),
         ),
     );
-    obj.insert("type".into(), J::String(address.type_name.clone()));
-    obj.insert("name".into(), J::String(address.name.clone()));
+    obj.insert("type".into(), J::String(address.type_name.to_string()));
+    obj.insert("name".into(), J::String(address.name.to_string()));
     match &address.key {
         Some(InstanceKey::Index(i)) => {
             obj.insert("index".into(), J::from(*i));
