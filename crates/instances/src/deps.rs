@@ -400,6 +400,17 @@ impl<'s> Tracer<'s> {
         let direct = wanted.is_some()
             && matches!(fe.key_expr.as_ref().map(|k| &k.kind), Some(ExprKind::Var(n)) if fe.key_var.as_deref() == Some(n.as_str()))
             && matches!(coll.unmarked(), Value::Map(_));
+        if !matches!(coll.unmarked(), Value::List(_) | Value::Map(_)) {
+            return false;
+        }
+        // The collection's own dependencies (through `each.value`, say).
+        self.trace(&fe.coll, env, WHOLE);
+        if !by_key && want.keys && fe.key_expr.is_some() {
+            // Only the keys are wanted, and they come from the collection: its elements are not
+            // listed (each instance of a block whose `for_each` is this expression asks this,
+            // so listing them made a block of N instances N² steps).
+            return true;
+        }
         let pairs: Vec<(Value, &Value)> = match (direct, coll.unmarked(), &wanted) {
             (true, Value::Map(m), Some(w)) => m
                 .get(w.as_str())
@@ -411,12 +422,6 @@ impl<'s> Tracer<'s> {
                 None => return false,
             },
         };
-        // The collection's own dependencies (through `each.value`, say).
-        self.trace(&fe.coll, env, WHOLE);
-        if !by_key && want.keys && fe.key_expr.is_some() {
-            // Only the keys are wanted, and they come from the collection.
-            return true;
-        }
         let inner_want = if by_key { rest(want) } else { WHOLE };
         for (k, v) in pairs {
             let vscope = env.sc.bind(fe.value_var.as_str(), v.clone());
