@@ -378,13 +378,6 @@ impl Map {
         self.find(k).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn get_key_value(&self, k: &str) -> Option<(&Name, &Value)> {
-        self.find(k).ok().map(|i| {
-            let (n, v) = &self.entries[i];
-            (n, v)
-        })
-    }
-
     #[inline]
     pub fn get_mut(&mut self, k: &str) -> Option<&mut Value> {
         self.find(k).ok().map(|i| &mut self.entries[i].1)
@@ -413,10 +406,6 @@ impl Map {
 
     pub fn remove(&mut self, k: &str) -> Option<Value> {
         self.find(k).ok().map(|i| self.entries.remove(i).1)
-    }
-
-    pub fn remove_entry(&mut self, k: &str) -> Option<(Name, Value)> {
-        self.find(k).ok().map(|i| self.entries.remove(i))
     }
 
     pub fn entry(&mut self, k: Name) -> Entry<'_> {
@@ -465,14 +454,6 @@ impl Map {
 
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
         self.entries.into_iter().map(|(_, v)| v)
-    }
-
-    pub fn first_key_value(&self) -> Option<(&Name, &Value)> {
-        self.entries.first().map(|(k, v)| (k, v))
-    }
-
-    pub fn last_key_value(&self) -> Option<(&Name, &Value)> {
-        self.entries.last().map(|(k, v)| (k, v))
     }
 
     /// Moves every entry of `other` in (replacing equal keys), leaving it empty.
@@ -624,16 +605,6 @@ impl<'a> Entry<'a> {
 
     pub fn or_default(self) -> &'a mut Value {
         self.or_insert_with(Value::default)
-    }
-
-    pub fn and_modify(self, f: impl FnOnce(&mut Value)) -> Entry<'a> {
-        match self {
-            Entry::Occupied(mut o) => {
-                f(o.get_mut());
-                Entry::Occupied(o)
-            }
-            vacant => vacant,
-        }
     }
 }
 
@@ -812,12 +783,6 @@ impl PartialEq for SharedAttrs {
     }
 }
 
-impl PartialEq<Map> for SharedAttrs {
-    fn eq(&self, other: &Map) -> bool {
-        *self.0 == *other
-    }
-}
-
 impl From<Map> for SharedAttrs {
     fn from(attrs: Map) -> Self {
         SharedAttrs::new(attrs)
@@ -828,14 +793,6 @@ impl Deref for SharedAttrs {
     type Target = Map;
     fn deref(&self) -> &Map {
         &self.0
-    }
-}
-
-impl<'a> IntoIterator for &'a SharedAttrs {
-    type Item = (&'a Name, &'a Value);
-    type IntoIter = Iter<'a>;
-    fn into_iter(self) -> Iter<'a> {
-        self.0.iter()
     }
 }
 
@@ -912,7 +869,7 @@ mod tests {
         assert!(b.get_mut("k40").is_none());
         let m = b.finish();
         assert_eq!(m.len(), 40);
-        assert_eq!(m.first_key_value().map(|(k, _)| k.as_str()), Some("k00"));
+        assert_eq!(m.keys().next().map(|k| k.as_str()), Some("k00"));
         assert_eq!(m.get("k05"), Some(&Value::int(500)));
         assert_eq!(m.get("k39"), Some(&Value::int(39)));
     }
