@@ -24,12 +24,14 @@ use tunnelform_syntax::{BSpan, SourceFile, Sources};
 use tunnelform_instances::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
 use tunnelform_instances::files::read_source_file;
 use tunnelform_instances::loaded::{
-    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, KeyRef, LocalDecl,
+    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, LocalDecl,
     OutputDecl, ProviderDecl, ResourceBlock,
 };
 use tunnelform_instances::regions::region_problem;
 use tunnelform_instances::session::{compute_expansion, expansion_of};
 use tunnelform_instances::vars::{Resolver, ValidationRule, VariableDecl};
+use tunnelform_references::graph::{Dependencies, Graph};
+use tunnelform_references::{Ctx, Declarations};
 
 mod conditions;
 mod module;
@@ -78,8 +80,6 @@ const RESERVED_VAR_NAMES: &[&str] = &[
     "depends_on",
     "locals",
 ];
-/// Entries in dependency sets across all locals and blocks (guards against quadratic blow-up).
-const MAX_DEP_ENTRIES: usize = 20_000_000;
 
 /// What kind of non-local module source `source` is, or None for a local path (`./x`, `../x`).
 fn non_local_source(source: &str) -> Option<&'static str> {
@@ -124,14 +124,6 @@ fn supported_types(mode: Mode) -> Vec<&'static str> {
         Mode::Managed => ResourceKind::ALL.iter().map(|k| k.type_name()).collect(),
         Mode::Data => DataKind::ALL.iter().map(|k| k.type_name()).collect(),
     }
-}
-
-/// Where an expression is used, for `each` / `count` checks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ctx {
-    Count,
-    ForEach,
-    Body,
 }
 
 struct RawProvider {
@@ -289,6 +281,36 @@ pub(crate) fn load(
 impl Decoder {
     fn locate(&self, d: Diagnostic, span: BSpan) -> Diagnostic {
         self.sources.locate(d, span)
+    }
+
+    /// What the configuration declares, for the reference checks.
+    fn declarations(&self) -> Declarations<'_> {
+        Declarations {
+            sources: &self.sources,
+            var_decls: &self.var_decls,
+            locals: &self.locals,
+            local_index: &self.local_index,
+            blocks: &self.blocks,
+            block_index: &self.block_index,
+            module_calls: &self.module_calls,
+        }
+    }
+
+    /// Checks the references of one expression used outside the blocks; returns the blocks it
+    /// reads.
+    fn check_refs(&mut self, refs: &[RefUse<'_>]) -> Vec<usize> {
+        let mut found = Vec::new();
+        let (_, blocks) = self.declarations().check(refs, None, Ctx::Body, &mut found);
+        self.diags.0.extend(found);
+        blocks
+    }
+
+    /// The blocks named by a `depends_on = [...]` list.
+    fn depends_on(&mut self, e: &Expr) -> Vec<usize> {
+        let mut found = Vec::new();
+        let blocks = self.declarations().depends_on(e, &mut found);
+        self.diags.0.extend(found);
+        blocks
     }
 
     fn error(&mut self, d: Diagnostic, span: BSpan) {
@@ -1875,59 +1897,24 @@ impl Decoder {
 
         let n_locals = self.locals.len();
         let n_blocks = self.blocks.len();
-        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n_locals + n_blocks];
-        let mut direct_blocks: Vec<Vec<usize>> = vec![Vec::new(); n_locals + n_blocks];
-
-        // Locals.
-        for i in 0..n_locals {
-            let mut refs = Vec::new();
-            graph::collect_refs(&self.locals[i].expr, &[], &mut refs);
-            let mut found = Vec::new();
-            let (ls, bs) = self.check_refs_into(&refs, None, Ctx::Body, &mut found);
-            drop(refs);
-            self.diags.0.extend(found);
-            adj[i].extend(ls.iter().copied());
-            adj[i].extend(bs.iter().map(|b| n_locals + b));
-            direct_blocks[i] = bs;
-        }
-        // Blocks.
-        let mut explicit_blocks: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
-        for bi in 0..n_blocks {
-            let mut locals_used = Vec::new();
-            let mut blocks_used = Vec::new();
-            let exprs = block_exprs(&self.blocks[bi]);
-            let mut found = Vec::new();
-            for (e, bound, ctx) in &exprs {
-                let mut refs = Vec::new();
-                graph::collect_refs(e, bound, &mut refs);
-                let (ls, bs) = self.check_refs_into(&refs, Some(bi), *ctx, &mut found);
-                locals_used.extend(ls);
-                blocks_used.extend(bs);
-            }
-            drop(exprs);
-            self.diags.0.extend(found);
-            let explicit = std::mem::take(&mut self.depends_raw[bi]);
-            for e in &explicit {
-                let named = self.depends_on(e);
-                explicit_blocks[bi].extend(named.iter().copied());
-                blocks_used.extend(named);
-            }
-            let node = n_locals + bi;
-            adj[node].extend(locals_used.iter().copied());
-            adj[node].extend(blocks_used.iter().map(|b| n_locals + b));
-            direct_blocks[node] = blocks_used;
-        }
+        let depends_raw = std::mem::take(&mut self.depends_raw);
+        let mut found = Vec::new();
+        let graph = Graph::build(&self.declarations(), &depends_raw, &mut found);
+        drop(depends_raw);
+        self.diags.0.extend(found);
         // Outputs, providers and imports may refer to things but are not graph nodes.
         // Blocks whose values something reads (another block, a local or an output).
-        let mut referenced = vec![false; n_blocks];
-        for (v, bs) in direct_blocks.iter().enumerate() {
-            for &b in bs {
-                if v != n_locals + b {
-                    referenced[b] = true;
-                }
-            }
-        }
-        self.check_scoped_refs();
+        let mut referenced = graph.referenced();
+        let mut found = Vec::new();
+        let output_values: Vec<&Expr> = self.outputs.iter().map(|o| &o.decl.value).collect();
+        self.declarations().check_scoped_refs(
+            &self.checks,
+            &output_values,
+            &self.output_conds,
+            &mut found,
+        );
+        drop(output_values);
+        self.diags.0.extend(found);
         // What the conditions of outputs and the assertions of checks read.
         let mut condition_exprs: Vec<Expr> = Vec::new();
         for o in &self.output_conds {
@@ -1945,7 +1932,7 @@ impl Decoder {
         for e in &condition_exprs {
             let mut refs = Vec::new();
             graph::collect_refs(e, &[], &mut refs);
-            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            let bs = self.check_refs(&refs);
             for b in bs {
                 referenced[b] = true;
             }
@@ -1955,7 +1942,7 @@ impl Decoder {
         for o in &outputs {
             let mut refs = Vec::new();
             graph::collect_refs(&o.decl.value, &[], &mut refs);
-            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            let bs = self.check_refs(&refs);
             for b in bs {
                 referenced[b] = true;
             }
@@ -1968,7 +1955,7 @@ impl Decoder {
             if let Some(r) = &p.region {
                 let mut refs = Vec::new();
                 graph::collect_refs(r, &[], &mut refs);
-                let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+                let bs = self.check_refs(&refs);
                 if !bs.is_empty() {
                     let d = Diagnostic::error("Provider region depends on a resource")
                         .with_help("the region must be known before anything is planned: use a literal, a variable or a local");
@@ -1982,13 +1969,16 @@ impl Decoder {
         for (to, id, span) in &imports {
             let mut refs = Vec::new();
             graph::collect_refs(id, &[], &mut refs);
-            let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
+            let bs = self.check_refs(&refs);
             if !bs.is_empty() {
                 let d = Diagnostic::error("Import id depends on a resource")
                     .with_help("the id must be known before planning: use a literal or a variable");
                 self.error(d, id.span);
             }
-            if let Some(addr) = self.import_target(to) {
+            let mut found = Vec::new();
+            let target = self.declarations().import_target(to, &mut found);
+            self.diags.0.extend(found);
+            if let Some(addr) = target {
                 import_decls.push(ImportDecl {
                     to: addr,
                     id: id.clone(),
@@ -2019,135 +2009,23 @@ impl Decoder {
             }
         }
 
-        // Cycles.
-        let cycles = graph::find_cycles(&adj);
-        let mut in_cycle = vec![false; adj.len()];
-        for c in &cycles {
-            let names: Vec<String> = c.iter().map(|&v| self.node_name(v, n_locals)).collect();
-            let first = c[0];
-            let span = if first < n_locals {
-                self.locals[first].name_span
-            } else {
-                self.blocks[first - n_locals].header
-            };
-            let others: Vec<String> = c[1..]
-                .iter()
-                .map(|&v| {
-                    let s = if v < n_locals {
-                        self.locals[v].name_span
-                    } else {
-                        self.blocks[v - n_locals].header
-                    };
-                    format!("{} at {}", self.node_name(v, n_locals), self.span_of(s))
-                })
-                .collect();
-            let d = Diagnostic::error(format!("Cycle: {}", names.join(", ")))
-                .with_detail(if others.is_empty() {
-                    format!("{} refers to itself", names[0])
-                } else {
-                    format!("{} depend on each other ({})", names.join(" and "), others.join("; "))
-                })
-                .with_help("a value cannot depend on itself: break the cycle by removing one of the references");
-            self.error(d, span);
-            for &v in c {
-                in_cycle[v] = true;
-            }
+        let mut found = Vec::new();
+        let deps = graph.dependencies(&self.declarations(), &mut found);
+        self.diags.0.extend(found);
+        let Dependencies {
+            impure,
+            blocks: block_deps,
+            local_order,
+            order,
+        } = deps;
+        for (b, d) in self.blocks.iter_mut().zip(block_deps) {
+            b.depends_on = d.depends_on;
+            b.dep_blocks = d.dep_blocks;
+            b.coarse_deps = d.coarse_deps;
+            b.key_refs = d.key_refs;
+            b.traced = d.traced;
+            b.explicit_deps = d.explicit_deps;
         }
-
-        // Transitive block dependencies through locals, in dependency order.
-        let all_nodes: Vec<usize> = (0..adj.len()).filter(|v| !in_cycle[*v]).collect();
-        let order_all = graph::topo_order(&adj, &all_nodes);
-        let mut dep_sets: Vec<Option<Arc<BTreeSet<usize>>>> = vec![None; adj.len()];
-        let mut budget = MAX_DEP_ENTRIES;
-        let mut too_complex = false;
-        for &v in &order_all {
-            let mut set: Option<Arc<BTreeSet<usize>>> = None;
-            let mut own: BTreeSet<usize> = direct_blocks[v].iter().copied().collect();
-            for &w in &adj[v] {
-                if w < n_locals {
-                    if let Some(s) = &dep_sets[w] {
-                        if set.is_none() && own.is_empty() {
-                            set = Some(s.clone());
-                        } else {
-                            budget = budget.saturating_sub(s.len());
-                            own.extend(s.iter().copied());
-                        }
-                    }
-                }
-            }
-            if budget == 0 {
-                too_complex = true;
-                break;
-            }
-            let merged = match set {
-                Some(s) if own.is_subset(&s) => s,
-                Some(s) => {
-                    budget = budget.saturating_sub(s.len());
-                    own.extend(s.iter().copied());
-                    Arc::new(own)
-                }
-                None => Arc::new(own),
-            };
-            dep_sets[v] = Some(merged);
-        }
-        if too_complex {
-            self.diags.push(
-                Diagnostic::error("Configuration too complex")
-                    .with_detail(
-                        "the dependencies between locals and resources are too many to analyse",
-                    )
-                    .with_help("simplify the chains of locals"),
-            );
-        }
-        let impure: Vec<bool> = (0..n_locals)
-            .map(|i| dep_sets[i].as_ref().is_none_or(|s| !s.is_empty()))
-            .collect();
-        for bi in 0..n_blocks {
-            let set: Vec<usize> = dep_sets[n_locals + bi]
-                .as_ref()
-                .map(|s| s.iter().copied().filter(|&b| b != bi).collect())
-                .unwrap_or_default();
-            let mut addrs: Vec<Address> =
-                set.iter().map(|&b| self.blocks[b].addr.clone()).collect();
-            addrs.sort();
-            // Blocks also reached through locals or depends_on stay whole-block dependencies.
-            let mut whole: BTreeSet<usize> = explicit_blocks[bi].iter().copied().collect();
-            for &w in &adj[n_locals + bi] {
-                if w < n_locals {
-                    if let Some(s) = &dep_sets[w] {
-                        whole.extend(s.iter().copied());
-                    }
-                }
-            }
-            let key_refs = self.key_refs(bi, &whole, &impure);
-            let keyed: BTreeSet<usize> = key_refs.iter().map(|(b, _)| *b).collect();
-            self.blocks[bi].coarse_deps = set
-                .iter()
-                .filter(|b| !keyed.contains(b))
-                .map(|&b| self.blocks[b].addr.clone())
-                .collect();
-            self.blocks[bi].coarse_deps.sort();
-            self.blocks[bi].key_refs = key_refs;
-            self.blocks[bi].traced = adj[n_locals + bi]
-                .iter()
-                .any(|&w| w < n_locals && impure[w]);
-            let mut explicit: Vec<Address> = explicit_blocks[bi]
-                .iter()
-                .filter(|&&b| b != bi)
-                .map(|&b| self.blocks[b].addr.clone())
-                .collect();
-            explicit.sort();
-            explicit.dedup();
-            self.blocks[bi].explicit_deps = explicit;
-            self.blocks[bi].depends_on = addrs;
-            self.blocks[bi].dep_blocks = set;
-        }
-        let local_nodes: Vec<usize> = (0..n_locals).filter(|v| !in_cycle[*v]).collect();
-        let local_order = graph::topo_order(&adj, &local_nodes);
-        let block_nodes: Vec<usize> = (0..n_blocks).filter(|b| !in_cycle[n_locals + b]).collect();
-        let block_deps: Vec<Vec<usize>> =
-            self.blocks.iter().map(|b| b.dep_blocks.clone()).collect();
-        let order = graph::topo_order(&block_deps, &block_nodes);
 
         let module_dir = self.dir.clone();
         let workspace = self.workspace.clone();
@@ -2312,448 +2190,6 @@ impl Decoder {
         };
         Ok((inner, self.diags.sorted()))
     }
-
-    fn node_name(&self, v: usize, n_locals: usize) -> String {
-        if v < n_locals {
-            format!("local.{}", self.locals[v].name)
-        } else {
-            self.blocks[v - n_locals].addr.to_string()
-        }
-    }
-
-    /// Checks the references of one expression; returns the locals and blocks it uses.
-    fn check_refs(
-        &mut self,
-        refs: &[RefUse<'_>],
-        block: Option<usize>,
-        ctx: Ctx,
-    ) -> (Vec<usize>, Vec<usize>) {
-        let mut out = Vec::new();
-        let r = self.check_refs_into(refs, block, ctx, &mut out);
-        self.diags.0.extend(out);
-        r
-    }
-
-    /// The references of block `bi` to multi-instance blocks that can be narrowed to one instance:
-    /// every reference to the block (in the body, outside `for` expressions and dynamic blocks) is
-    /// `block[KEY]` with a KEY that depends on nothing but variables, pure locals, `each` and
-    /// `count`, and the block is not also reached through `count`/`for_each`, locals or
-    /// `depends_on` (`whole`). Each such reference's key is evaluated per instance.
-    fn key_refs(
-        &self,
-        bi: usize,
-        whole: &BTreeSet<usize>,
-        impure: &[bool],
-    ) -> Vec<(usize, KeyRef)> {
-        let mut keyed: Vec<(usize, KeyRef)> = Vec::new();
-        let mut blocked: BTreeSet<usize> = whole.clone();
-        let pure_key = |e: &Expr| {
-            let mut refs = Vec::new();
-            graph::collect_refs(e, &[], &mut refs);
-            refs.iter().all(|r| match &r.kind {
-                RefKind::Var(_) | RefKind::Each | RefKind::Count | RefKind::Builtin => true,
-                RefKind::Local(l) => self.local_index.get(*l).is_some_and(|&i| !impure[i]),
-                _ => false,
-            })
-        };
-        for (e, bound, ctx) in block_exprs(&self.blocks[bi]) {
-            let mut refs = Vec::new();
-            graph::collect_refs(e, &bound, &mut refs);
-            for r in &refs {
-                let RefKind::Resource {
-                    mode,
-                    type_name,
-                    name,
-                    rest,
-                } = &r.kind
-                else {
-                    continue;
-                };
-                let Some(&target) =
-                    self.block_index
-                        .get(&(*mode, type_name.to_string(), name.to_string()))
-                else {
-                    continue;
-                };
-                if !self.blocks[target].is_multi() || target == bi {
-                    continue;
-                }
-                let key = match rest.first().map(|op| &op.kind) {
-                    Some(OpKind::Index(ie)) if pure_key(ie) => Some(KeyRef::Expr(ie.clone())),
-                    Some(OpKind::LegacyIndex(i)) => Some(KeyRef::Index(*i)),
-                    _ => None,
-                };
-                match key {
-                    Some(k) if !r.in_for && matches!(ctx, Ctx::Body) => keyed.push((target, k)),
-                    _ => {
-                        blocked.insert(target);
-                    }
-                }
-            }
-        }
-        keyed.retain(|(b, _)| !blocked.contains(b));
-        keyed
-    }
-
-    fn check_refs_into(
-        &self,
-        refs: &[RefUse<'_>],
-        block: Option<usize>,
-        ctx: Ctx,
-        diags: &mut Vec<Diagnostic>,
-    ) -> (Vec<usize>, Vec<usize>) {
-        let mut locals = Vec::new();
-        let mut blocks = Vec::new();
-        for r in refs {
-            match &r.kind {
-                RefKind::Var(name) => {
-                    if !self.var_decls.iter().any(|v| v.name == *name) {
-                        let d = Diagnostic::error(format!(
-                            "Reference to undeclared input variable \"{name}\""
-                        ))
-                        .with_help(
-                            did_you_mean(name, self.var_decls.iter().map(|v| v.name.as_str()))
-                                .unwrap_or_else(|| {
-                                    format!("declare it with a variable \"{name}\" {{ }} block")
-                                }),
-                        );
-                        diags.push(self.locate(d, r.span));
-                    }
-                }
-                RefKind::Local(name) => match self.local_index.get(*name) {
-                    Some(&i) => locals.push(i),
-                    None if name.contains('.') => {
-                        let (summary, help) = module::undeclared(name).unwrap_or_else(|| {
-                            (
-                                format!("Reference to undeclared local value \"{name}\""),
-                                "check the name".to_string(),
-                            )
-                        });
-                        let d = Diagnostic::error(summary).with_help(help);
-                        diags.push(self.locate(d, r.span));
-                    }
-                    None => {
-                        let d = Diagnostic::error(format!(
-                            "Reference to undeclared local value \"{name}\""
-                        ))
-                        .with_help(
-                            did_you_mean(name, self.locals.iter().map(|l| l.name.as_str()))
-                                .unwrap_or_else(|| {
-                                    format!("define it in a locals {{ {name} = ... }} block")
-                                }),
-                        );
-                        diags.push(self.locate(d, r.span));
-                    }
-                },
-                RefKind::Resource {
-                    mode,
-                    type_name,
-                    name,
-                    rest,
-                } => {
-                    let key = (*mode, type_name.to_string(), name.to_string());
-                    match self.block_index.get(&key) {
-                        Some(&bi) => {
-                            blocks.push(bi);
-                            self.check_resource_attr(bi, rest, r.span, diags);
-                        }
-                        None => {
-                            let addr = Address {
-                                module: Vec::new(),
-                                mode: *mode,
-                                type_name: (*type_name).into(),
-                                name: (*name).into(),
-                                key: None,
-                            };
-                            let declared: Vec<String> =
-                                self.blocks.iter().map(|b| b.addr.to_string()).collect();
-                            let mut d = Diagnostic::error(format!(
-                                "Reference to undeclared resource \"{addr}\""
-                            ));
-                            let known = match mode {
-                                Mode::Managed => ResourceKind::from_type_name(type_name).is_some(),
-                                Mode::Data => DataKind::from_type_name(type_name).is_some(),
-                            };
-                            d = d.with_help(match did_you_mean(&addr.to_string(), declared.iter().map(String::as_str)) {
-                                Some(s) => s,
-                                None if known => format!("declare it with a {} block, or check the name", if *mode == Mode::Data { "data" } else { "resource" }),
-                                None => format!(
-                                    "\"{type_name}\" is not a declared resource type; references start with var., local., each., count., data. or a resource type"
-                                ),
-                            });
-                            diags.push(self.locate(d, r.span));
-                        }
-                    }
-                }
-                RefKind::Each => {
-                    let ok = block.is_some_and(|b| self.blocks[b].for_each.is_some())
-                        && ctx == Ctx::Body;
-                    if !ok {
-                        let d = Diagnostic::error("Reference to \"each\" in a context without for_each")
-                            .with_help("each.key and each.value are only available inside a resource or data block that sets for_each");
-                        diags.push(self.locate(d, r.span));
-                    }
-                }
-                RefKind::Count => {
-                    let ok =
-                        block.is_some_and(|b| self.blocks[b].count.is_some()) && ctx == Ctx::Body;
-                    if !ok {
-                        let d = Diagnostic::error("Reference to \"count\" in a context without count")
-                            .with_help("count.index is only available inside a resource or data block that sets count");
-                        diags.push(self.locate(d, r.span));
-                    }
-                }
-                RefKind::Builtin => {}
-                RefKind::Invalid { summary, help } => {
-                    let d = Diagnostic::error(summary.clone()).with_help(help.clone());
-                    diags.push(self.locate(d, r.span));
-                }
-            }
-        }
-        if ctx != Ctx::Body {
-            if let Some(b) = block {
-                if blocks.contains(&b) {
-                    let what = if ctx == Ctx::Count {
-                        "count"
-                    } else {
-                        "for_each"
-                    };
-                    let d = Diagnostic::error(format!("Self-referential {what}")).with_help(
-                        format!("the {what} of a block cannot refer to the block itself"),
-                    );
-                    let span = self.blocks[b].header;
-                    diags.push(self.locate(d, span));
-                }
-            }
-        }
-        (locals, blocks)
-    }
-
-    /// `TYPE.NAME.ATTR` / `TYPE.NAME[KEY].ATTR`: the instance key and the attribute must fit.
-    fn check_resource_attr(
-        &self,
-        bi: usize,
-        rest: &[TraverseOp],
-        span: BSpan,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        let b = &self.blocks[bi];
-        let addr = b.addr.to_string();
-        let multi = b.is_multi();
-        let schema = b.kind.schema();
-        let (attr, at) = match (multi, rest.first()) {
-            (_, None) => return,
-            (
-                true,
-                Some(TraverseOp {
-                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
-                    ..
-                }),
-            ) => match rest.get(1) {
-                Some(TraverseOp {
-                    kind: OpKind::Attr(a),
-                    span,
-                }) => (a.clone(), *span),
-                _ => return,
-            },
-            (
-                true,
-                Some(TraverseOp {
-                    kind: OpKind::FullSplat | OpKind::AttrSplat,
-                    ..
-                }),
-            ) => return,
-            (true, Some(op)) => {
-                let key_hint = if b.for_each.is_some() {
-                    "[each.key] or [\"KEY\"]"
-                } else {
-                    "[count.index] or [0]"
-                };
-                let d = Diagnostic::error(format!("Missing resource instance key for {addr}"))
-                    .with_detail(format!(
-                        "{addr} has {} set, so its attributes must be read from one of its instances",
-                        if b.for_each.is_some() { "for_each" } else { "count" }
-                    ))
-                    .with_help(format!("write {addr}{key_hint}.ATTRIBUTE, or {addr}[*].ATTRIBUTE for all of them"));
-                diags.push(self.locate(d, op.span));
-                return;
-            }
-            (
-                false,
-                Some(TraverseOp {
-                    kind: OpKind::Attr(a),
-                    span,
-                }),
-            ) => (a.clone(), *span),
-            (
-                false,
-                Some(TraverseOp {
-                    kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
-                    span: s,
-                }),
-            ) => {
-                let d = Diagnostic::error(format!("Unexpected resource instance key for {addr}"))
-                    .with_detail(format!(
-                        "{addr} does not set count or for_each, so it has a single instance"
-                    ))
-                    .with_help(format!("write {addr}.ATTRIBUTE without an index"));
-                diags.push(self.locate(d, *s));
-                return;
-            }
-            (false, Some(_)) => return,
-        };
-        if attr == "id" || schema.attr(&attr).is_some() {
-            return;
-        }
-        let names: Vec<&str> = std::iter::once("id")
-            .chain(schema.attrs.iter().map(|a| a.name))
-            .collect();
-        let mut d = Diagnostic::error(format!("Unsupported attribute \"{attr}\"")).with_detail(
-            format!("{} has no attribute named \"{attr}\"", b.kind.type_name()),
-        );
-        d = d.with_help(
-            did_you_mean(&attr, names.iter().copied())
-                .unwrap_or_else(|| format!("the attributes are {}", suggest::one_of(&names))),
-        );
-        let _ = span;
-        diags.push(self.locate(d, at));
-    }
-
-    /// The blocks named by a `depends_on = [...]` list.
-    fn depends_on(&mut self, e: &Expr) -> Vec<usize> {
-        let ExprKind::Tuple(items) = &e.kind else {
-            let d = Diagnostic::error("Invalid depends_on")
-                .with_help("write depends_on = [TYPE.NAME, data.TYPE.NAME, ...]");
-            self.error(d, e.span);
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for it in items {
-            let mut refs = Vec::new();
-            graph::collect_refs(it, &[], &mut refs);
-            let ok = it.as_static_traversal().is_some() && refs.len() == 1;
-            match refs.first().map(|r| &r.kind) {
-                Some(RefKind::Resource { .. }) if ok => {
-                    let (_, bs) = self.check_refs(&refs, None, Ctx::Body);
-                    out.extend(bs);
-                }
-                // `module.NAME`: every resource of the module's instances.
-                Some(RefKind::Local(call)) if ok && self.module_calls.contains_key(*call) => {
-                    let inside = |name: &str| {
-                        name.strip_prefix(*call)
-                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-                    };
-                    let mut found: Vec<usize> = self
-                        .block_index
-                        .iter()
-                        .filter(|((_, _, name), _)| inside(name))
-                        .map(|(_, &i)| i)
-                        .collect();
-                    found.sort_unstable();
-                    out.extend(found);
-                }
-                _ => {
-                    let d = Diagnostic::error("Invalid depends_on entry").with_help(
-                        "each entry names a resource or data block (TYPE.NAME or data.TYPE.NAME) or a module call (module.NAME)",
-                    );
-                    self.error(d, it.span);
-                }
-            }
-        }
-        out
-    }
-
-    fn import_target(&mut self, to: &Expr) -> Option<Address> {
-        let bad = |s: &mut Self| {
-            let d = Diagnostic::error("Invalid import target")
-                .with_help("write to = TYPE.NAME, TYPE.NAME[\"KEY\"] or TYPE.NAME[0]");
-            s.error(d, to.span);
-            None
-        };
-        let Some(target) = refactor::static_address(to) else {
-            return bad(self);
-        };
-        if target.mode == Mode::Data {
-            let d = Diagnostic::error("Data sources cannot be imported")
-                .with_help("import managed resources only");
-            self.error(d, to.span);
-            return None;
-        }
-        let key = target.key.clone();
-        let Some(&bi) = self
-            .block_index
-            .get(&tunnelform_instances::loaded::index_key(&target))
-        else {
-            let addr = target.resource();
-            let declared: Vec<String> = self.blocks.iter().map(|b| b.addr.to_string()).collect();
-            let d = Diagnostic::error(format!("Import target {addr} is not declared")).with_help(
-                did_you_mean(&addr.to_string(), declared.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("add a resource block for {addr} so the imported object has a configuration")),
-            );
-            self.error(d, to.span);
-            return None;
-        };
-        let b = &self.blocks[bi];
-        let fits = matches!(
-            (&key, b.count.is_some(), b.for_each.is_some()),
-            (None, false, false)
-                | (Some(InstanceKey::Index(_)), true, _)
-                | (Some(InstanceKey::Key(_)), _, true)
-        );
-        if !fits {
-            let d = Diagnostic::error(format!("Import target key does not match {}", b.addr))
-                .with_help(if b.for_each.is_some() {
-                    "the resource uses for_each: give a string key, e.g. TYPE.NAME[\"KEY\"]"
-                } else if b.count.is_some() {
-                    "the resource uses count: give an index, e.g. TYPE.NAME[0]"
-                } else {
-                    "the resource has a single instance: remove the key"
-                });
-            self.error(d, to.span);
-            return None;
-        }
-        Some(b.addr.clone().with_key(key))
-    }
-}
-
-/// Every evaluated expression of a block with its bound names and context.
-fn block_exprs(b: &ResourceBlock) -> Vec<(&Expr, Vec<&str>, Ctx)> {
-    let mut out = Vec::new();
-    if let Some(c) = &b.count {
-        out.push((c, Vec::new(), Ctx::Count));
-    }
-    if let Some(f) = &b.for_each {
-        out.push((f, Vec::new(), Ctx::ForEach));
-    }
-    fn body<'a>(p: &'a BodyPlan, bound: &[&'a str], out: &mut Vec<(&'a Expr, Vec<&'a str>, Ctx)>) {
-        for a in &p.attrs {
-            out.push((&a.expr, bound.to_vec(), Ctx::Body));
-        }
-        for b in &p.blocks {
-            match &b.kind {
-                BlockPlanKind::Static(inner) => body(inner, bound, out),
-                BlockPlanKind::Dynamic {
-                    for_each,
-                    iterator,
-                    content,
-                } => {
-                    out.push((for_each, bound.to_vec(), Ctx::Body));
-                    let mut nb = bound.to_vec();
-                    nb.push(iterator.as_str());
-                    body(content, &nb, out);
-                }
-            }
-        }
-    }
-    body(&b.body, &[], &mut out);
-    for t in &b.triggers {
-        out.push((&t.expr, Vec::new(), Ctx::Body));
-    }
-    for c in &b.conditions {
-        out.push((&c.condition, vec!["self"], Ctx::Body));
-        out.push((&c.error_message, vec!["self"], Ctx::Body));
-    }
-    out
 }
 
 /// Locals available while loading: only those that do not depend on resources.

@@ -1,8 +1,9 @@
-//! tunnelform's configuration loading (layer 4): the blocks of a Terraform-compatible subset of
+//! tunnelform's configuration loading (layer 5): the blocks of a Terraform-compatible subset of
 //! HCL decoded (local modules flattened, `moved`/`removed` checked), and the [`Config`] API. The
-//! syntax is `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s, and what a
+//! syntax is `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s, what a
 //! loaded configuration keeps and how it is evaluated (variables, expansion, instances and their
-//! dependencies, validation) `tunnelform-instances`'.
+//! dependencies, validation) `tunnelform-instances`', and the reference checks, cycles and block
+//! order `tunnelform-references`'.
 //!
 //! [`Config::load`] reads every `*.tf` file of a directory, resolves variables, checks what can be
 //! checked without resource values, and keeps the parsed blocks. The plan and apply crates then

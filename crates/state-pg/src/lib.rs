@@ -1,4 +1,4 @@
-//! tunnelform's PostgreSQL state backend (layer 2, beside `state`): many runners, one state.
+//! tunnelform's PostgreSQL state backend (layer 4, above `state`): many runners, one state.
 //!
 //! - **State by resource**: a workspace's state is one row of `states` (lineage, serial, outputs,
 //!   cloud) and one row of `resources` per address. A save writes, in one transaction, the rows

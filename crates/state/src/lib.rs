@@ -1,4 +1,4 @@
-//! tunnelform's state (layer 2): what tunnelform knows it manages, kept safe on disk.
+//! tunnelform's state (layer 3): what tunnelform knows it manages, kept safe on disk.
 //!
 //! - [`State`]: the versioned envelope (format version, serial, lineage, resources by address,
 //!   outputs), read by version first and written in a canonical order ([`state`]).

@@ -8,7 +8,7 @@ use tunnelform_syntax::ast::{Block, Expr, ExprKind};
 
 use tunnelform_instances::conditions::{CheckDecl, CondKind, Condition, OutputConditions};
 
-use super::{block_exprs, Decoder};
+use super::Decoder;
 
 /// The kind of condition a block name is, in a lifecycle block.
 pub(super) fn condition_kind(name: &str) -> Option<CondKind> {
@@ -225,76 +225,6 @@ impl Decoder {
         let c = &mut self.checks[index];
         c.asserts = asserts;
         c.data = data;
-    }
-
-    /// A check's scoped data source may be referred to only from inside its check block.
-    pub(super) fn check_scoped_refs(&mut self) {
-        if !self.blocks.iter().any(|b| b.check.is_some()) {
-            return;
-        }
-        let mut found = Vec::new();
-        let visit = |e: &Expr, bound: &[&str], from: Option<usize>, found: &mut Vec<_>| {
-            let mut refs = Vec::new();
-            graph::collect_refs(e, bound, &mut refs);
-            for r in &refs {
-                let RefKind::Resource {
-                    mode,
-                    type_name,
-                    name,
-                    ..
-                } = &r.kind
-                else {
-                    continue;
-                };
-                let Some(&t) =
-                    self.block_index
-                        .get(&(*mode, type_name.to_string(), name.to_string()))
-                else {
-                    continue;
-                };
-                if let Some(ci) = self.blocks[t].check {
-                    if from != Some(ci) {
-                        let d = Diagnostic::error(format!(
-                            "Reference to {}, a data source scoped to a check block",
-                            self.blocks[t].addr
-                        ))
-                        .with_detail(format!(
-                            "it is declared inside {} and can only be used by that check's assertions",
-                            self.checks[ci].address()
-                        ))
-                        .with_help("declare the data block outside the check block to use it elsewhere");
-                        found.push((d, r.span));
-                    }
-                }
-            }
-        };
-        for bi in 0..self.blocks.len() {
-            let from = self.blocks[bi].check;
-            for (e, bound, _) in block_exprs(&self.blocks[bi]) {
-                visit(e, &bound, from, &mut found);
-            }
-        }
-        for l in &self.locals {
-            visit(&l.expr, &[], None, &mut found);
-        }
-        for o in &self.outputs {
-            visit(&o.decl.value, &[], None, &mut found);
-        }
-        for o in &self.output_conds {
-            for c in &o.conditions {
-                visit(&c.condition, &[], None, &mut found);
-                visit(&c.error_message, &[], None, &mut found);
-            }
-        }
-        for (ci, c) in self.checks.iter().enumerate() {
-            for a in &c.asserts {
-                visit(&a.condition, &[], Some(ci), &mut found);
-                visit(&a.error_message, &[], Some(ci), &mut found);
-            }
-        }
-        for (d, span) in found {
-            self.error(d, span);
-        }
     }
 }
 

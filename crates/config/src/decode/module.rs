@@ -669,31 +669,6 @@ pub(super) fn add_call_chains(
     }
 }
 
-/// The diagnostic summary and help for a reference to a flattened name nothing declares:
-/// an output of a module call, or a variable or local of a module.
-pub(super) fn undeclared(name: &str) -> Option<(String, String)> {
-    let mut parts = name.rsplitn(3, '.');
-    let (item, kind, rest) = (parts.next()?, parts.next()?, parts.next()?);
-    match kind {
-        "output" => {
-            let call = rest.rsplit('.').next().unwrap_or(rest);
-            Some((
-                format!("Reference to undeclared output \"{item}\" of module \"{call}\""),
-                format!("declare output \"{item}\" in the module, or check that a module \"{call}\" block calls it"),
-            ))
-        }
-        "var" => Some((
-            format!("Reference to undeclared input variable \"{item}\""),
-            format!("declare it in the module with a variable \"{item}\" {{ }} block"),
-        )),
-        "local" => Some((
-            format!("Reference to undeclared local value \"{item}\""),
-            format!("define it in a locals {{ {item} = ... }} block of the module"),
-        )),
-        _ => None,
-    }
-}
-
 fn sensitive_call(e: Expr) -> Expr {
     let span = e.span;
     Expr {
