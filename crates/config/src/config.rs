@@ -154,7 +154,7 @@ impl Config {
     /// Block-level dependencies of a block (references + depends_on), addresses with key None.
     pub fn block_dependencies(&self, block: &Address) -> Vec<Address> {
         match self.block_idx(block) {
-            Some(i) => self.loaded.inner.blocks[i].depends_on.clone(),
+            Some(i) => self.loaded.inner.blocks[i].deps.depends_on.clone(),
             None => Vec::new(),
         }
     }

@@ -24,8 +24,8 @@ use tunnelform_syntax::{BSpan, SourceFile, Sources};
 use tunnelform_instances::api::{InstanceKind, VarInputs, MAX_CONFIG_BYTES};
 use tunnelform_instances::files::read_source_file;
 use tunnelform_instances::loaded::{
-    AttrPlan, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner, LocalDecl,
-    OutputDecl, ProviderDecl, ResourceBlock,
+    AttrPlan, BlockDeps, BlockPlan, BlockPlanKind, BodyPlan, Expansion, ImportDecl, Inner,
+    LocalDecl, OutputDecl, ProviderDecl, ResourceBlock,
 };
 use tunnelform_instances::regions::region_problem;
 use tunnelform_instances::session::{compute_expansion, expansion_of};
@@ -1504,12 +1504,7 @@ impl Decoder {
             count: count.map(|a| a.expr.clone()),
             for_each: for_each.map(|a| a.expr.clone()),
             provider_alias,
-            depends_on: Vec::new(),
-            dep_blocks: Vec::new(),
-            coarse_deps: Vec::new(),
-            key_refs: Vec::new(),
-            traced: false,
-            explicit_deps: Vec::new(),
+            deps: BlockDeps::default(),
             static_expansion: None,
             lifecycle,
             triggers,
@@ -2019,12 +2014,7 @@ impl Decoder {
             order,
         } = deps;
         for (b, d) in self.blocks.iter_mut().zip(block_deps) {
-            b.depends_on = d.depends_on;
-            b.dep_blocks = d.dep_blocks;
-            b.coarse_deps = d.coarse_deps;
-            b.key_refs = d.key_refs;
-            b.traced = d.traced;
-            b.explicit_deps = d.explicit_deps;
+            b.deps = d;
         }
 
         let module_dir = self.dir.clone();

@@ -166,7 +166,7 @@ impl<'s> Tracer<'s> {
         if t.visits > MAX_VISITS {
             return None;
         }
-        t.out.extend(block.explicit_deps.iter().cloned());
+        t.out.extend(block.deps.explicit_deps.iter().cloned());
         Some(t.out)
     }
 

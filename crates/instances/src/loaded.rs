@@ -195,20 +195,17 @@ pub struct ImportDecl {
     pub span: BSpan,
 }
 
-pub struct ResourceBlock {
-    pub kind: InstanceKind,
-    pub addr: Address,
-    pub header: BSpan,
-    pub header_span: Span,
-    pub count: Option<Expr>,
-    pub for_each: Option<Expr>,
-    pub provider_alias: Option<String>,
+/// What one block depends on, as the evaluation and the plan's graph use it (found by
+/// `tunnelform-references` once every block is decoded).
+#[derive(Clone, Debug, Default)]
+pub struct BlockDeps {
     /// Block-level dependencies (references, also through locals, and depends_on), sorted.
     pub depends_on: Vec<Address>,
+    /// The same as block indexes.
     pub dep_blocks: Vec<usize>,
     /// `depends_on` without the blocks that every reference names by a key known from the
     /// instance's own scope (`gw[each.value.gw]`): those become instance dependencies, see
-    /// [`ResourceBlock::key_refs`].
+    /// [`BlockDeps::key_refs`].
     pub coarse_deps: Vec<Address>,
     /// For each such reference: the block and its key expression, evaluated per instance.
     pub key_refs: Vec<(usize, KeyRef)>,
@@ -217,6 +214,18 @@ pub struct ResourceBlock {
     pub traced: bool,
     /// `depends_on` (the block's and its module calls'): whole-block dependencies.
     pub explicit_deps: Vec<Address>,
+}
+
+pub struct ResourceBlock {
+    pub kind: InstanceKind,
+    pub addr: Address,
+    pub header: BSpan,
+    pub header_span: Span,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub provider_alias: Option<String>,
+    /// What the block depends on (filled once every block is known).
+    pub deps: BlockDeps,
     /// The instances, when count / for_each depend only on variables and locals (computed
     /// once at load instead of once per evaluation).
     pub static_expansion: Option<Arc<Expansion>>,

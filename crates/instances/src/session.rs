@@ -423,7 +423,7 @@ impl<'c> Session<'c> {
         b: &ResourceBlock,
         key: Option<&InstanceKey>,
     ) -> Vec<Address> {
-        if b.traced {
+        if b.deps.traced {
             let has_key = |idx: usize, k: &InstanceKey| {
                 self.expansion(ev, idx)
                     .map(|exp| Self::has_key(&exp, k))
@@ -436,15 +436,15 @@ impl<'c> Session<'c> {
             };
             return match Tracer::instance_deps(&session, ev, sc, b, key) {
                 Some(deps) => covered(deps, &b.addr),
-                None => b.depends_on.clone(),
+                None => b.deps.depends_on.clone(),
             };
         }
-        if b.key_refs.is_empty() {
-            return b.depends_on.clone();
+        if b.deps.key_refs.is_empty() {
+            return b.deps.depends_on.clone();
         }
         let blocks = &self.cfg.inner.blocks;
-        let mut deps: BTreeSet<Address> = b.coarse_deps.iter().cloned().collect();
-        for (target, key) in &b.key_refs {
+        let mut deps: BTreeSet<Address> = b.deps.coarse_deps.iter().cloned().collect();
+        for (target, key) in &b.deps.key_refs {
             let t = &blocks[*target];
             let key = match key {
                 KeyRef::Index(i) => Some(InstanceKey::Index(*i)),

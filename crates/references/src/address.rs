@@ -23,7 +23,7 @@ pub fn static_address(e: &Expr) -> Option<Address> {
                 [op @ TraverseOp {
                     kind: OpKind::Index(_) | OpKind::LegacyIndex(_),
                     ..
-                }, rest @ ..] => (Some(instance_key(op)?), rest),
+                }, rest @ ..] => (Some(literal_key(op)?), rest),
                 _ => (None, rest),
             };
             module.push(ModuleStep {
@@ -75,7 +75,7 @@ pub fn static_address(e: &Expr) -> Option<Address> {
     };
     let key = match rest {
         [] => None,
-        [op] => Some(instance_key(op)?),
+        [op] => Some(literal_key(op)?),
         _ => return None,
     };
     Some(Address {
@@ -87,13 +87,19 @@ pub fn static_address(e: &Expr) -> Option<Address> {
     })
 }
 
-fn instance_key(op: &TraverseOp) -> Option<InstanceKey> {
+/// The instance key an index written as a literal gives: `["sh"]`, `[0]`, `.0`.
+pub fn literal_key(op: &TraverseOp) -> Option<InstanceKey> {
     match &op.kind {
         OpKind::LegacyIndex(i) => Some(InstanceKey::Index(*i)),
-        OpKind::Index(ie) => match &ie.kind {
-            ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
-            _ => Some(InstanceKey::Key(ie.as_literal_str()?.to_string())),
-        },
+        OpKind::Index(ie) => literal(ie),
         _ => None,
+    }
+}
+
+/// A key written as a literal: `0` or `"k"`.
+pub fn literal(e: &Expr) -> Option<InstanceKey> {
+    match &e.kind {
+        ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
+        _ => Some(InstanceKey::Key(e.as_literal_str()?.to_string())),
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tunnelform_instances::loaded::KeyRef;
+use tunnelform_instances::loaded::BlockDeps;
 use tunnelform_lang::graph::{self as refs, find_cycles, topo_order};
 use tunnelform_model::{Address, Diagnostic};
 use tunnelform_syntax::ast::Expr;
@@ -23,24 +23,6 @@ pub struct Graph {
     direct_blocks: Vec<Vec<usize>>,
     /// The blocks each block names in `depends_on`.
     explicit_blocks: Vec<Vec<usize>>,
-}
-
-/// What one block depends on, as the evaluation and the plan's graph use it.
-#[derive(Debug, Default)]
-pub struct BlockDeps {
-    /// Every block it reads, directly or through locals, sorted (itself left out).
-    pub depends_on: Vec<Address>,
-    /// The same as block indexes.
-    pub dep_blocks: Vec<usize>,
-    /// The blocks whose every instance it depends on (not narrowed by a key).
-    pub coarse_deps: Vec<Address>,
-    /// References narrowed to one instance of a multi-instance block (see
-    /// [`Declarations::key_refs`]).
-    pub key_refs: Vec<(usize, KeyRef)>,
-    /// It reads a local that depends on resources: its instances' dependencies are traced.
-    pub traced: bool,
-    /// The blocks its `depends_on` names, sorted (itself left out).
-    pub explicit_deps: Vec<Address>,
 }
 
 /// The graph's answers once its cycles are reported.

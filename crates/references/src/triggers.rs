@@ -5,9 +5,11 @@
 
 use tunnelform_instances::loaded::{TriggerKey, TriggerRef};
 use tunnelform_kinds::ResourceKind;
-use tunnelform_model::{Address, Diagnostic, InstanceKey, ModuleStep, TriggerStep, Value};
-use tunnelform_syntax::ast::{Expr, ExprKind, OpKind, TraverseOp};
+use tunnelform_model::{Address, Diagnostic, InstanceKey, ModuleStep, TriggerStep};
+use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
+
+use crate::address::literal;
 
 /// The forms an entry may take, for the diagnostics' help.
 pub const FORMS: &str = "write TYPE.NAME (any change to the resource), TYPE.NAME[each.key], \
@@ -75,7 +77,7 @@ pub fn trigger_ref(
         let step = match &op.kind {
             OpKind::Attr(a) => Some(TriggerStep::Attr(a.clone())),
             OpKind::LegacyIndex(i) => Some(TriggerStep::Index(InstanceKey::Index(*i))),
-            OpKind::Index(ie) => literal_key(ie).map(TriggerStep::Index),
+            OpKind::Index(ie) => literal(ie).map(TriggerStep::Index),
             OpKind::AttrSplat | OpKind::FullSplat => None,
         };
         let Some(step) = step else {
@@ -136,17 +138,9 @@ fn not_a_resource(root: &str, ops: &[TraverseOp]) -> String {
     }
 }
 
-/// A literal key: `0` or `"k"`.
-fn literal_key(e: &Expr) -> Option<InstanceKey> {
-    match &e.kind {
-        ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
-        _ => Some(InstanceKey::Key(e.as_literal_str()?.to_string())),
-    }
-}
-
 /// An instance key: a literal, `count.index` or `each.key`.
 fn instance_key(e: &Expr) -> Option<TriggerKey> {
-    if let Some(k) = literal_key(e) {
+    if let Some(k) = literal(e) {
         return Some(TriggerKey::Literal(k));
     }
     match e.as_static_traversal()? {

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use tunnelform_lang::error::{error, EResult, WithHelp};
 use tunnelform_lang::eval::{Evaluator, Refs, Scope};
-use tunnelform_model::{Diagnostic, InstanceKey, Mode, ModuleStep, Value};
+use tunnelform_model::{Diagnostic, Mode, ModuleStep, Value};
+use tunnelform_references::address;
 use tunnelform_syntax::ast::{
     Attribute, Block, Body, Expr, ExprKind, ObjKey, OpKind, TemplatePart, TraverseOp,
 };
@@ -204,7 +205,8 @@ impl<'a> Rewriter<'a> {
                     &ops[2..],
                 ));
             }
-            if let (Some(key), Some((output, ospan))) = (ops.get(1).and_then(literal_key), attr(2))
+            if let (Some(key), Some((output, ospan))) =
+                (ops.get(1).and_then(address::literal_key), attr(2))
             {
                 let step = ModuleStep {
                     name: call.to_string(),
@@ -285,18 +287,6 @@ impl<'a> Rewriter<'a> {
                 }
             }
         });
-    }
-}
-
-/// The instance key written as a literal index: `["sh"]`, `[0]`, `.0`.
-fn literal_key(op: &TraverseOp) -> Option<InstanceKey> {
-    match &op.kind {
-        OpKind::LegacyIndex(i) => Some(InstanceKey::Index(*i)),
-        OpKind::Index(ie) => match &ie.kind {
-            ExprKind::Literal(Value::Number(n)) => Some(InstanceKey::Index(n.as_u64()?)),
-            _ => Some(InstanceKey::Key(ie.as_literal_str()?.to_string())),
-        },
-        _ => None,
     }
 }
 
