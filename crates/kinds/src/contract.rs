@@ -324,6 +324,15 @@ pub trait Kind: Send + Sync + 'static {
         Duration::from_millis(125)
     }
 
+    /// Whether [`Kind::read`] is one `Describe*` by ids answering one object per id, so that the
+    /// refresh may split many ids into calls of 100 and send them at once, decoding each answer
+    /// as it arrives (the same calls one read of them all makes). `false` (the default) for kinds
+    /// read through a parent (a route entry through its table, a gateway route through its
+    /// gateway) or whose read already pages itself.
+    fn reads_by_id(&self) -> bool {
+        false
+    }
+
     /// Reads objects by id, in as few calls as the API allows; ids not found are left out.
     fn read<'a>(
         &'a self,

@@ -114,6 +114,10 @@ impl Kind for CustomerGatewayKind {
         crate::asn::check_bgp_asn(attrs).into_iter().collect()
     }
 
+    fn reads_by_id(&self) -> bool {
+        true
+    }
+
     fn read<'a>(
         &'a self,
         client: &'a Client,

@@ -234,6 +234,10 @@ impl Kind for VpnGatewayKind {
         crate::asn::check_bgp_asn(attrs).into_iter().collect()
     }
 
+    fn reads_by_id(&self) -> bool {
+        true
+    }
+
     fn read<'a>(
         &'a self,
         client: &'a Client,

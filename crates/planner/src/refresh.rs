@@ -42,16 +42,6 @@ pub async fn read_objects(
         .collect())
 }
 
-/// Whether `kind`'s read is one `Describe*` by ids answering one object per id, so that reading
-/// 100 ids at a time makes exactly the calls one read of them all makes. (Route entries and
-/// gateway routes are read through their table or gateway: their ids are not chunked.)
-fn one_call_per_hundred(kind: ResourceKind) -> bool {
-    matches!(
-        kind,
-        ResourceKind::VpnConnection | ResourceKind::VpnGateway | ResourceKind::CustomerGateway
-    )
-}
-
 /// Reads distinct `ids` of one kind in one region, a call's worth at a time where the kind allows
 /// it, each chunk decoded as it arrives.
 async fn read_chunked(
@@ -60,7 +50,7 @@ async fn read_chunked(
     kind: ResourceKind,
     ids: &[String],
 ) -> Result<Vec<RemoteObject>, ApiError> {
-    if !one_call_per_hundred(kind) || ids.len() <= MAX_IDS_PER_CALL {
+    if !kind.def().reads_by_id() || ids.len() <= MAX_IDS_PER_CALL {
         return read_objects(client, region, kind, ids).await;
     }
     let chunks = try_join_all(

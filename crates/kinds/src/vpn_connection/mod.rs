@@ -801,6 +801,10 @@ impl Kind for VpnConnectionKind {
         Duration::from_millis(250)
     }
 
+    fn reads_by_id(&self) -> bool {
+        true
+    }
+
     fn read<'a>(
         &'a self,
         client: &'a Client,
