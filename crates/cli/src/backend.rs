@@ -119,7 +119,7 @@ pub struct Early(Option<std::thread::JoinHandle<Option<(PgSettings, Opened)>>>);
 fn literal(e: &tunnelform_syntax::ast::Expr) -> Option<String> {
     use tunnelform_syntax::ast::{ExprKind, TemplatePart};
     match &e.kind {
-        ExprKind::Literal(tunnelform_model::Value::String(s)) => Some(s.clone()),
+        ExprKind::Literal(tunnelform_model::Value::String(s)) => Some(s.to_string()),
         ExprKind::Template(parts) => parts
             .iter()
             .map(|p| match p {

@@ -361,7 +361,7 @@ impl Config {
                 let v = v.deep_unmarked();
                 match v {
                     Value::Null => {}
-                    Value::String(s) => out.push(s),
+                    Value::String(s) => out.push(s.into_string()),
                     other => out.push(other.canonical_key()),
                 }
             }

@@ -665,7 +665,7 @@ impl Decoder {
                         Value::List(items) => items
                             .iter()
                             .filter_map(|i| match i.unmarked() {
-                                Value::String(s) => Some((s.clone(), i.clone())),
+                                Value::String(s) => Some((s.to_string(), i.clone())),
                                 _ => None,
                             })
                             .collect(),
@@ -2120,7 +2120,7 @@ impl Decoder {
                                             .with_help(help);
                                         self.error(d, r.span);
                                     }
-                                    Some(s.clone())
+                                    Some(s.to_string())
                                 }
                                 Value::Null => None,
                                 other => {

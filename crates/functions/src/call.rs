@@ -208,7 +208,7 @@ impl<'a> Call<'a> {
 
     /// The only argument as a string, through `f`.
     pub fn map_str(&self, f: impl FnOnce(&str) -> String) -> EResult<Value> {
-        Ok(Value::String(f(&self.str(self.arg(0))?)))
+        Ok(Value::string(f(&self.str(self.arg(0))?)))
     }
 }
 

@@ -86,7 +86,7 @@ pub(super) fn keys(c: &Call<'_>) -> EResult<Value> {
     }
     let map = c.map(c.arg(0))?;
     Ok(mark_if(
-        Value::List(map.keys().map(|k| Value::String(k.to_string())).collect()),
+        Value::List(map.keys().map(|k| Value::string(k.to_string())).collect()),
         top_sens(m),
     ))
 }
@@ -293,7 +293,7 @@ pub(super) fn sort(c: &Call<'_>) -> EResult<Value> {
         .map(|it| c.str((it, c.arg(0).1)))
         .collect::<EResult<_>>()?;
     strs.sort();
-    Ok(Value::List(strs.into_iter().map(Value::String).collect()))
+    Ok(Value::List(strs.into_iter().map(Value::string).collect()))
 }
 
 pub(super) fn reverse(c: &Call<'_>) -> EResult<Value> {
@@ -478,7 +478,7 @@ pub(super) fn transpose(c: &Call<'_>) -> EResult<Value> {
         for v in c.list((l, c.arg(0).1))? {
             out.entry(c.str((v, c.arg(0).1))?)
                 .or_default()
-                .push(Value::String(k.to_string()));
+                .push(Value::string(k.to_string()));
         }
     }
     Ok(Value::Map(

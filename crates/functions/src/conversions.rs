@@ -58,7 +58,7 @@ pub(super) fn tomap(c: &Call<'_>) -> EResult<Value> {
 pub(super) fn tostring(c: &Call<'_>) -> EResult<Value> {
     convert(c, |x| {
         Some(match primitive_string(x) {
-            Some(st) => Ok(Value::String(st.into_owned())),
+            Some(st) => Ok(Value::string(st.into_owned())),
             None => Err(c.err(
                 c.arg(0).1,
                 format!("cannot convert a {} to a string", values::describe_type(x)),

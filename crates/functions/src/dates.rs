@@ -81,7 +81,7 @@ pub(super) fn timeadd(c: &Call<'_>) -> EResult<Value> {
     let out = t
         .checked_add(d)
         .ok_or_else(|| c.err(dspan, "the resulting time is out of range"))?;
-    Ok(Value::String(rfc3339(out)))
+    Ok(Value::string(rfc3339(out)))
 }
 
 pub(super) fn timecmp(c: &Call<'_>) -> EResult<Value> {
@@ -229,7 +229,7 @@ pub(super) fn formatdate(c: &Call<'_>) -> EResult<Value> {
         out.push_str(&piece);
         i += n;
     }
-    Ok(Value::String(out))
+    Ok(Value::string(out))
 }
 
 /// A refused impure function: its result would change on every run, so no plan would settle.

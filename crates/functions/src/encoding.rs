@@ -10,7 +10,7 @@ use crate::error::EResult;
 pub(super) fn jsonencode(c: &Call<'_>) -> EResult<Value> {
     let text = serde_json::to_string(&c.arg(0).0.to_json())
         .map_err(|e| c.err(c.arg(0).1, format!("cannot encode: {e}")))?;
-    Ok(Value::String(go_json_escape(&text)))
+    Ok(Value::string(go_json_escape(&text)))
 }
 
 pub(super) fn jsondecode(c: &Call<'_>) -> EResult<Value> {
@@ -29,7 +29,7 @@ pub(super) fn base64decode(c: &Call<'_>) -> EResult<Value> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.as_bytes())
         .map_err(|e| c.err(c.arg(0).1, format!("invalid base64: {e}")))?;
-    Ok(Value::String(String::from_utf8(bytes).map_err(|_| {
+    Ok(Value::string(String::from_utf8(bytes).map_err(|_| {
         c.err(c.arg(0).1, "the decoded bytes are not UTF-8")
     })?))
 }
@@ -97,7 +97,7 @@ pub(super) fn base64gzip(c: &Call<'_>) -> EResult<Value> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(s.as_bytes())
         .and_then(|()| gz.finish())
-        .map(|bytes| Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        .map(|bytes| Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))
         .map_err(|e| c.err(c.arg(0).1, format!("cannot compress: {e}")))
 }
 
@@ -136,7 +136,7 @@ pub(super) fn uuidv5(c: &Call<'_>) -> EResult<Value> {
             )
         })?,
     };
-    Ok(Value::String(
+    Ok(Value::string(
         uuid::Uuid::new_v5(&namespace, name.as_bytes()).to_string(),
     ))
 }
@@ -205,7 +205,7 @@ fn csv_err(
 pub(super) fn yamlencode(c: &Call<'_>) -> EResult<Value> {
     let mut out = String::new();
     yaml::encode(c.arg(0).0, 0, &mut out);
-    Ok(Value::String(out))
+    Ok(Value::string(out))
 }
 
 /// `yamldecode`: one YAML 1.2 document (core schema) as a value.
@@ -289,7 +289,7 @@ mod yaml {
             };
             let bad = || format!("cannot parse {s:?} as !!{kind} at {}", at(m));
             return match kind {
-                "str" | "binary" | "timestamp" => Ok(Value::String(s)),
+                "str" | "binary" | "timestamp" => Ok(Value::string(s)),
                 "int" => int_value(&s).ok_or_else(bad),
                 "float" => float_value(&s, m)?.ok_or_else(bad),
                 "bool" => match s.as_str() {
@@ -302,7 +302,7 @@ mod yaml {
             };
         }
         if style != TScalarStyle::Plain {
-            return Ok(Value::String(s));
+            return Ok(Value::string(s));
         }
         Ok(match s.as_str() {
             "" | "~" | "null" | "Null" | "NULL" => Value::Null,
@@ -314,10 +314,10 @@ mod yaml {
                 } else if s.bytes().any(|b| b.is_ascii_digit()) || s.starts_with(['.', '+', '-']) {
                     match float_value(&s, m)? {
                         Some(v) if looks_numeric(&s) => v,
-                        _ => Value::String(s),
+                        _ => Value::string(s),
                     }
                 } else {
-                    Value::String(s)
+                    Value::string(s)
                 }
             }
         })
@@ -457,7 +457,7 @@ mod yaml {
                     match key.take() {
                         None => {
                             let k = match &value {
-                                Value::String(s) => s.clone(),
+                                Value::String(s) => s.to_string(),
                                 Value::Number(n) => format_number(n),
                                 Value::Bool(b) => b.to_string(),
                                 Value::Null => "null".into(),

@@ -128,12 +128,12 @@ fn read_text(c: &Call<'_>, i: usize) -> EResult<(String, String)> {
 }
 
 pub(super) fn file(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(read_text(c, 0)?.0))
+    Ok(Value::string(read_text(c, 0)?.0))
 }
 
 pub(super) fn filebase64(c: &Call<'_>) -> EResult<Value> {
     let (bytes, _) = read_bytes(c, 0)?;
-    Ok(Value::String(
+    Ok(Value::string(
         base64::engine::general_purpose::STANDARD.encode(bytes),
     ))
 }
@@ -216,7 +216,7 @@ pub(super) fn fileset(c: &Call<'_>) -> EResult<Value> {
             .collect();
         let rel = rel.join("/");
         if glob.is_match(&rel) {
-            out.push(Value::String(rel));
+            out.push(Value::string(rel));
         }
     }
     Ok(Value::List(out))
@@ -224,38 +224,38 @@ pub(super) fn fileset(c: &Call<'_>) -> EResult<Value> {
 
 /// The hash functions of files: the same digests as the string ones, over the file's bytes.
 pub(super) fn filemd5(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(hex::encode(encoding::digest_md5(
+    Ok(Value::string(hex::encode(encoding::digest_md5(
         &read_bytes(c, 0)?.0,
     ))))
 }
 
 pub(super) fn filesha1(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(hex::encode(encoding::digest_sha1(
+    Ok(Value::string(hex::encode(encoding::digest_sha1(
         &read_bytes(c, 0)?.0,
     ))))
 }
 
 pub(super) fn filesha256(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(hex::encode(encoding::digest_sha256(
+    Ok(Value::string(hex::encode(encoding::digest_sha256(
         &read_bytes(c, 0)?.0,
     ))))
 }
 
 pub(super) fn filesha512(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(hex::encode(encoding::digest_sha512(
+    Ok(Value::string(hex::encode(encoding::digest_sha512(
         &read_bytes(c, 0)?.0,
     ))))
 }
 
 pub(super) fn filebase64sha256(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(
+    Ok(Value::string(
         base64::engine::general_purpose::STANDARD
             .encode(encoding::digest_sha256(&read_bytes(c, 0)?.0)),
     ))
 }
 
 pub(super) fn filebase64sha512(c: &Call<'_>) -> EResult<Value> {
-    Ok(Value::String(
+    Ok(Value::string(
         base64::engine::general_purpose::STANDARD
             .encode(encoding::digest_sha512(&read_bytes(c, 0)?.0)),
     ))
@@ -432,7 +432,7 @@ pub(super) fn basename(c: &Call<'_>) -> EResult<Value> {
 pub(super) fn pathexpand(c: &Call<'_>) -> EResult<Value> {
     let (v, span) = c.arg(0);
     let raw = c.str((v, span))?;
-    Ok(Value::String(expand_home(c, &raw, span)?))
+    Ok(Value::string(expand_home(c, &raw, span)?))
 }
 
 /// `abspath`: an absolute path, relative ones taken from the working directory (as Terraform).
@@ -441,7 +441,7 @@ pub(super) fn abspath(c: &Call<'_>) -> EResult<Value> {
     let raw = c.str((v, span))?;
     let abs = std::path::absolute(if raw.is_empty() { "." } else { raw.as_str() })
         .map_err(|e| c.err(span, format!("cannot make {raw:?} absolute: {e}")))?;
-    Ok(Value::String(clean(
+    Ok(Value::string(clean(
         &abs.to_string_lossy().replace('\\', "/"),
     )))
 }

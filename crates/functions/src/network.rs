@@ -14,7 +14,7 @@ pub(super) fn cidrsubnet(c: &Call<'_>) -> EResult<Value> {
     let newbits = c.int(c.arg(1))?;
     let netnum = c.int(c.arg(2))?;
     let subnet = cidr_subnet(&net, newbits, netnum).map_err(|m| c.err(c.span, m))?;
-    Ok(Value::String(subnet))
+    Ok(Value::string(subnet))
 }
 
 pub(super) fn cidrsubnets(c: &Call<'_>) -> EResult<Value> {
@@ -41,7 +41,7 @@ pub(super) fn cidrsubnets(c: &Call<'_>) -> EResult<Value> {
         if cursor + size > end {
             return Err(c.err(x.1, "not enough room left in the prefix"));
         }
-        out.push(Value::String(format!(
+        out.push(Value::string(format!(
             "{}/{}",
             num_addr(&net, cursor),
             new_len
@@ -76,12 +76,12 @@ pub(super) fn cidrhost(c: &Call<'_>) -> EResult<Value> {
     if offset >= size {
         return Err(does_not_fit());
     }
-    Ok(Value::String(num_addr(&net, base + offset).to_string()))
+    Ok(Value::string(num_addr(&net, base + offset).to_string()))
 }
 
 pub(super) fn cidrnetmask(c: &Call<'_>) -> EResult<Value> {
     match cidr_arg(c, c.arg(0))? {
-        IpNet::V4(n) => Ok(Value::String(n.netmask().to_string())),
+        IpNet::V4(n) => Ok(Value::string(n.netmask().to_string())),
         IpNet::V6(_) => Err(c.err(c.arg(0).1, "cidrnetmask() only supports IPv4 prefixes")),
     }
 }

@@ -9,7 +9,7 @@ use crate::values::{self, as_f64, format_number, primitive_string, to_bool, to_n
 
 pub(super) fn format(c: &Call<'_>) -> EResult<Value> {
     let f = c.str(c.arg(0))?;
-    Ok(Value::String(format_verbs(&f, &c.args[1..], c.arg(0).1)?))
+    Ok(Value::string(format_verbs(&f, &c.args[1..], c.arg(0).1)?))
 }
 
 pub(super) fn formatlist(c: &Call<'_>) -> EResult<Value> {
@@ -34,7 +34,7 @@ pub(super) fn formatlist(c: &Call<'_>) -> EResult<Value> {
                 other => (*other, *s),
             })
             .collect();
-        out.push(Value::String(format_verbs(&f, &row, c.arg(0).1)?));
+        out.push(Value::string(format_verbs(&f, &row, c.arg(0).1)?));
     }
     Ok(Value::List(out))
 }
@@ -50,7 +50,7 @@ pub(super) fn join(c: &Call<'_>) -> EResult<Value> {
             parts.push(c.str((it, l.1))?);
         }
     }
-    Ok(Value::String(parts.join(&sep)))
+    Ok(Value::string(parts.join(&sep)))
 }
 
 pub(super) fn split(c: &Call<'_>) -> EResult<Value> {
@@ -59,7 +59,7 @@ pub(super) fn split(c: &Call<'_>) -> EResult<Value> {
     Ok(if s.is_empty() {
         Value::List(vec![])
     } else if sep.is_empty() {
-        Value::List(s.chars().map(|c| Value::String(c.to_string())).collect())
+        Value::List(s.chars().map(|c| Value::string(c.to_string())).collect())
     } else {
         Value::List(s.split(sep.as_str()).map(Value::from).collect())
     })
@@ -104,7 +104,7 @@ pub(super) fn strrev(c: &Call<'_>) -> EResult<Value> {
 pub(super) fn trim(c: &Call<'_>) -> EResult<Value> {
     let s = c.str(c.arg(0))?;
     let cut = c.str(c.arg(1))?;
-    Ok(Value::String(
+    Ok(Value::string(
         s.trim_matches(|c| cut.contains(c)).to_string(),
     ))
 }
@@ -143,14 +143,14 @@ pub(super) fn replace(c: &Call<'_>) -> EResult<Value> {
     Ok(
         if from.len() >= 2 && from.starts_with('/') && from.ends_with('/') {
             let re = compile_regex(c, &from[1..from.len() - 1], c.arg(1).1)?;
-            Value::String(
+            Value::string(
                 re.replace_all(&s, to.replace("$", "$$").replace("$${", "${").as_str())
                     .into_owned(),
             )
         } else if from.is_empty() {
-            Value::String(s)
+            Value::string(s)
         } else {
-            Value::String(s.replace(&from, &to))
+            Value::string(s.replace(&from, &to))
         },
     )
 }
@@ -430,5 +430,5 @@ pub(super) fn indent(c: &Call<'_>) -> EResult<Value> {
     }
     let s = c.str(c.arg(1))?;
     let pad = format!("\n{}", " ".repeat(n as usize));
-    Ok(Value::String(s.replace('\n', &pad)))
+    Ok(Value::string(s.replace('\n', &pad)))
 }

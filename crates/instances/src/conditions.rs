@@ -173,7 +173,7 @@ impl Session<'_> {
                 (_, true) => {
                     "(the error message holds a sensitive value and is not shown)".to_string()
                 }
-                (Value::String(s), false) => s,
+                (Value::String(s), false) => s.into_string(),
                 (Value::Unknown, false) => "(the error message is not known yet)".to_string(),
                 (other, false) => {
                     let d = Diagnostic::error("Invalid error_message")
@@ -210,7 +210,7 @@ impl Session<'_> {
             }
             (Expansion::ForEach(coll), Some(InstanceKey::Key(k))) => match &**coll {
                 Value::Map(m) => m.get(k).map(|v| {
-                    let key = Value::String(k.clone());
+                    let key = Value::string(k.clone());
                     f(&Scope::with_each(&key, v))
                 }),
                 Value::List(items) => items

@@ -414,7 +414,7 @@ impl<'s> Tracer<'s> {
         let pairs: Vec<(Value, &Value)> = match (direct, coll.unmarked(), &wanted) {
             (true, Value::Map(m), Some(w)) => m
                 .get(w.as_str())
-                .map(|v| (Value::String(w.clone()), v))
+                .map(|v| (Value::string(w.clone()), v))
                 .into_iter()
                 .collect(),
             _ => match collection_pairs(&coll) {

@@ -236,7 +236,7 @@ impl<'c> Session<'c> {
                 (Expansion::ForEach(coll), Some(InstanceKey::Key(k))) => match &**coll {
                     Value::Map(m) => {
                         if let Some(v) = m.get(k) {
-                            let key = Value::String(k.clone());
+                            let key = Value::string(k.clone());
                             build(want.clone(), &Scope::with_each(&key, v), &mut errors);
                         }
                     }
@@ -681,7 +681,7 @@ impl<'c> Session<'c> {
                 Ok(v) => match v.unmarked() {
                     Value::String(s) if !s.is_empty() => out.push(ImportBlock {
                         to: i.to.clone(),
-                        id: s.clone(),
+                        id: s.to_string(),
                         span: sources.span(i.span),
                     }),
                     Value::Unknown => {
@@ -937,7 +937,7 @@ fn each_items(coll: &Value) -> Vec<EachItem<'_>> {
             .map(|(k, v)| {
                 (
                     InstanceKey::Key(k.to_string()),
-                    Value::String(k.to_string()),
+                    Value::string(k.to_string()),
                     v,
                 )
             })

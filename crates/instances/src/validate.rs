@@ -62,7 +62,7 @@ pub fn convert_attr(ty: &AttrType, v: Value, name: &str) -> Result<Value, Proble
     };
     match ty {
         AttrType::String => match primitive_string(&v) {
-            Some(s) => Ok(Value::String(s.into_owned())),
+            Some(s) => Ok(Value::string(s.into_owned())),
             None => Err(wrong("a string", &v)),
         },
         AttrType::Int => match to_number(&v) {

@@ -296,7 +296,7 @@ impl<'a> Resolver<'a> {
         let whole = BSpan::new(file, 0..raw.len());
         if ty.is_none_or(Ty::takes_literal_input) {
             return Some(Given {
-                value: Value::String(raw.to_string()),
+                value: Value::string(raw.to_string()),
                 origin: whole,
             });
         }

@@ -278,7 +278,7 @@ impl<'a> Evaluator<'a> {
         let mut sens = false;
         for (k, v) in items {
             let (key, kspan) = match k {
-                ObjKey::Ident(name, s) => (Value::String(name.clone()), *s),
+                ObjKey::Ident(name, s) => (Value::string(name.clone()), *s),
                 ObjKey::Expr(ke) => (self.eval(ke, sc)?, ke.span),
             };
             let (key, ks) = unmark(key);
@@ -323,7 +323,7 @@ impl<'a> Evaluator<'a> {
         if unknown {
             return Ok(mark_if(Value::Unknown, sens));
         }
-        Ok(mark_if(Value::String(out), sens))
+        Ok(mark_if(Value::string(out), sens))
     }
 
     fn render_parts(
@@ -1175,7 +1175,7 @@ pub fn collection_pairs(v: &Value) -> Option<Vec<(Value, &Value)>> {
         ),
         Value::Map(m) => Some(
             m.iter()
-                .map(|(k, v)| (Value::String(k.to_string()), v))
+                .map(|(k, v)| (Value::string(k.to_string()), v))
                 .collect(),
         ),
         _ => None,

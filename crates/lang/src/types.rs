@@ -230,7 +230,7 @@ fn conv(v: &Value, ty: &Ty, path: &mut String, depth: usize) -> Result<Value, St
     match ty {
         Ty::Any => Ok(v.clone()),
         Ty::String => primitive_string(v)
-            .map(|s| Value::String(s.into_owned()))
+            .map(|s| Value::string(s.into_owned()))
             .ok_or_else(|| format!("a string is required{}, got {got}", at(path))),
         Ty::Number => to_number(v).ok_or_else(|| {
             format!(
@@ -261,7 +261,7 @@ fn conv(v: &Value, ty: &Ty, path: &mut String, depth: usize) -> Result<Value, St
                 let mut seen = std::collections::HashSet::new();
                 out.retain(|x| seen.insert(x.canonical_key()));
                 out.sort_by_cached_key(|x| match x.unmarked() {
-                    Value::String(s) => s.clone(),
+                    Value::String(s) => s.to_string(),
                     other => other.canonical_key(),
                 });
             }

@@ -16,4 +16,4 @@ pub use lifecycle::{IgnoreChanges, Lifecycle, ReplaceTrigger, TriggerStep};
 pub use map::{Map, Name, SharedAttrs};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Check, DefaultValue, Nesting};
 pub use value::Attrs;
-pub use value::{Number, Value};
+pub use value::{Number, Str, Value};

@@ -10,6 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
+pub use compact_str::CompactString as Str;
 pub use serde_json::Number;
 
 /// Key used to represent an unknown value in tunnelform's own serialised documents (plan files).
@@ -28,7 +29,9 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
+    /// Kept inline when it is 24 bytes or shorter (ids, names, addresses, CIDRs, states): most
+    /// strings of an object's attributes then need no allocation of their own.
+    String(Str),
     /// Lists, tuples and sets (a schema says when order does not matter).
     List(Vec<Value>),
     /// Maps and objects, ordered by key for determinism.
@@ -40,7 +43,7 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn string(s: impl Into<String>) -> Value {
+    pub fn string(s: impl Into<Str>) -> Value {
         Value::String(s.into())
     }
 
@@ -200,7 +203,7 @@ impl Value {
             Value::Null | Value::Unknown => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
@@ -218,7 +221,7 @@ impl Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.clone()),
-            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::Map(
                 o.iter()
@@ -249,12 +252,12 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_string())
+        Value::String(s.into())
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 impl From<bool> for Value {
@@ -376,10 +379,10 @@ impl<'de> Deserialize<'de> for Value {
                     .ok_or_else(|| E::custom("non-finite number"))
             }
             fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-                Ok(Value::String(s.to_string()))
+                Ok(Value::String(s.into()))
             }
             fn visit_string<E>(self, s: String) -> Result<Value, E> {
-                Ok(Value::String(s))
+                Ok(Value::String(s.into()))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
                 let mut items = Vec::new();

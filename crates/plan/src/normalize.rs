@@ -64,7 +64,7 @@ fn canonical_typed(ty: &AttrType, v: &Value) -> Value {
             .parse::<i64>()
             .map(Value::int)
             .unwrap_or_else(|_| v.clone()),
-        (AttrType::String, Value::Number(n)) => Value::String(n.to_string()),
+        (AttrType::String, Value::Number(n)) => Value::string(n.to_string()),
         // The API (and a Terraform state) report a string that is not set as "": the same as absent.
         (AttrType::String, Value::String(s)) if s.is_empty() => Value::Null,
         (AttrType::Bool, Value::String(s)) if s == "true" || s == "false" => {

@@ -447,7 +447,7 @@ fn convert(ty: &AttrType, raw: &Json) -> Result<Option<Value>, String> {
         return Ok(None);
     }
     let v = match ty {
-        AttrType::String => Value::String(match raw {
+        AttrType::String => Value::string(match raw {
             Json::String(s) => s.clone(),
             Json::Number(n) => n.to_string(),
             Json::Bool(b) => b.to_string(),

@@ -225,7 +225,7 @@ impl SecretDigest {
 /// The bytes a sensitive value is digested as.
 fn secret_bytes(value: &Value) -> Vec<u8> {
     match value.deep_unmarked() {
-        Value::String(s) => s.into_bytes(),
+        Value::String(s) => s.into_string().into_bytes(),
         other => other.canonical_key().into_bytes(),
     }
 }
@@ -297,7 +297,7 @@ pub fn digest_marker(digest: &SecretDigest) -> Value {
     Value::Map(
         [(
             SENSITIVE_DIGEST_KEY.to_string(),
-            Value::String(digest.to_string()),
+            Value::string(digest.to_string()),
         )]
         .into_iter()
         .collect(),

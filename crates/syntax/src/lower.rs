@@ -397,7 +397,7 @@ impl Lowerer {
                 };
                 ExprKind::Literal(v)
             }
-            Expression::String(s) => ExprKind::Literal(Value::String(s.value().to_string())),
+            Expression::String(s) => ExprKind::Literal(Value::String(s.value().as_str().into())),
             Expression::Array(items) => {
                 ExprKind::Tuple(items.iter().map(|x| self.expr(x, span, d)).collect())
             }

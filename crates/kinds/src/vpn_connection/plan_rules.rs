@@ -203,7 +203,7 @@ pub fn check(v: &dyn PlanView) -> Vec<Diagnostic> {
 /// used by two tunnels of one VPN gateway. Addresses the API picks (none configured) are left out.
 fn health_check_addresses(v: &dyn PlanView, diags: &mut Vec<Diagnostic>) {
     // VPN gateway -> address -> the first tunnel using it.
-    let mut used: BTreeMap<Target, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut used: BTreeMap<Target, BTreeMap<tunnelform_model::Str, usize>> = BTreeMap::new();
     for c in (0..v.len()).filter(|&i| is_tunnel(v, i)) {
         let ip = |attr: &str| match v.value(c, attr) {
             Some(Value::String(s)) if !s.is_empty() => Some(s),
@@ -268,7 +268,7 @@ pub fn vpcs(v: &dyn PlanView) -> BTreeMap<String, BTreeSet<String>> {
         if let Some(Value::String(vpc)) = v.after(c, "vpc_id") {
             out.entry(v.region(c).to_string())
                 .or_default()
-                .insert(vpc.clone());
+                .insert(vpc.to_string());
         }
     }
     out
@@ -282,7 +282,7 @@ pub fn check_vpcs(v: &dyn PlanView, cidrs: &HashMap<String, Ipv4Net>) -> Vec<Dia
         let Some(Value::String(vpc_id)) = v.value(c, "vpc_id") else {
             continue;
         };
-        let Some(vpc) = cidrs.get(&vpc_id) else {
+        let Some(vpc) = cidrs.get(vpc_id.as_str()) else {
             continue;
         };
         let address = v.address(c);

@@ -154,7 +154,7 @@ pub(crate) fn check<'a>(
                 Per::Value { attr, .. } => {
                     if creates {
                         if let Some(Value::String(v)) = t.value(c, attr) {
-                            add.push((*q, Scope::Value(v)));
+                            add.push((*q, Scope::Value(v.into_string())));
                         }
                     }
                     if let Some(v) = before_str(c, attr) {

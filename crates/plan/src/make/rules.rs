@@ -114,7 +114,7 @@ impl<'a> Topology<'a> {
         if let Some(Value::String(id)) = self.value(c, attr) {
             return Some(match self.by_id.get(id.as_str()) {
                 Some(a) => Node::Addr((*a).clone()),
-                None => Node::Id(id),
+                None => Node::Id(id.into_string()),
             });
         }
         let inst = self.instances.get(&c.address)?;

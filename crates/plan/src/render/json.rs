@@ -345,7 +345,7 @@ pub(crate) fn masked(v: &Value) -> J {
         Value::Null | Value::Unknown | Value::Sensitive(_) => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Number(n) => J::Number(n.clone()),
-        Value::String(s) => J::String(s.clone()),
+        Value::String(s) => J::String(s.to_string()),
         Value::List(items) => J::Array(items.iter().map(masked).collect()),
         Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.to_string(), masked(v))).collect()),
     }
