@@ -1369,13 +1369,15 @@ fn unclaimed_objects(
     instances: &BTreeMap<Address, Instance>,
     diags: &mut Diagnostics,
 ) -> Vec<ResourceChange> {
-    let known: HashSet<String> = instances
-        .keys()
-        .flat_map(tunnelform_kinds::tags::owner_address_values)
-        .collect();
+    let known = || {
+        instances
+            .keys()
+            .flat_map(tunnelform_kinds::tags::owner_address_values)
+            .collect::<HashSet<String>>()
+    };
     let mut changes = Vec::new();
     let mut unnamed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (tag, o) in owners.unclaimed(&known) {
+    for (tag, o) in owners.unclaimed(known) {
         let address = tunnelform_kinds::tags::address_of_owner_value(tag)
             .filter(|a| a.mode == Mode::Managed && a.type_name == o.kind.type_name());
         let Some(address) = address else {

@@ -146,22 +146,28 @@ impl OwnershipIndex {
     }
 
     /// This project's objects in the loaded regions that the state does not hold and whose
-    /// address tag is none of `known` (tag values of the configuration's addresses): a lost or
+    /// address tag is none of `known()` (tag values of the configuration's addresses): a lost or
     /// stale state's objects that nothing manages. (address tag, object), sorted by region and id.
-    pub fn unclaimed(&self, known: &HashSet<String>) -> Vec<(&str, &RemoteObject)> {
+    /// `known` is called only when there is such an object to check (a plan whose state holds all
+    /// of this project's objects, or that loaded no tags, never lists its addresses' tags).
+    pub fn unclaimed(
+        &self,
+        known: impl FnOnce() -> HashSet<String>,
+    ) -> Vec<(&str, &RemoteObject)> {
         let mut out = Vec::new();
         for idx in self.regions.values() {
             for t in &idx.tagged {
-                if !self.is_mine(t)
-                    || self.in_state.contains(&t.id)
-                    || known.contains(&t.address_tag)
-                {
+                if !self.is_mine(t) || self.in_state.contains(&t.id) {
                     continue;
                 }
                 if let Some(o) = idx.read.get(&t.id) {
                     out.push((t.address_tag.as_str(), o));
                 }
             }
+        }
+        if !out.is_empty() {
+            let known = known();
+            out.retain(|(tag, _)| !known.contains(*tag));
         }
         out.sort_by(|a, b| (&a.1.region, &a.1.id).cmp(&(&b.1.region, &b.1.id)));
         out
