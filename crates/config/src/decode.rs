@@ -711,7 +711,7 @@ impl Decoder {
         let mut objects = Vec::new();
         for (key, each, index) in instances {
             let step = ModuleStep {
-                name: name.clone(),
+                name: name.as_str().into(),
                 key: key.clone(),
             };
             let mut args = args.clone();

@@ -48,7 +48,7 @@ impl fmt::Display for InstanceKey {
 /// `module.NAME[KEY]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ModuleStep {
-    pub name: String,
+    pub name: Name,
     pub key: Option<InstanceKey>,
 }
 
@@ -231,7 +231,7 @@ fn parse_module_path(input: &str) -> Result<(Vec<ModuleStep>, Option<&str>), &'s
             None
         };
         module.push(ModuleStep {
-            name: name.to_string(),
+            name: name.into(),
             key,
         });
         if tail.is_empty() {

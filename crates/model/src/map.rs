@@ -191,9 +191,18 @@ impl Borrow<str> for Name {
     }
 }
 
+impl Name {
+    /// Whether the two are one shared string (interned names of equal text always are): equal
+    /// without reading the bytes.
+    #[inline]
+    fn same_string(&self, other: &Name) -> bool {
+        self.ptr == other.ptr && (self.len & !OWNED) == (other.len & !OWNED)
+    }
+}
 impl PartialEq for Name {
+    #[inline]
     fn eq(&self, other: &Name) -> bool {
-        self.as_str() == other.as_str()
+        self.same_string(other) || self.as_str() == other.as_str()
     }
 }
 impl Eq for Name {}
@@ -203,7 +212,11 @@ impl PartialOrd for Name {
     }
 }
 impl Ord for Name {
+    #[inline]
     fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        if self.same_string(other) {
+            return std::cmp::Ordering::Equal;
+        }
         self.as_str().cmp(other.as_str())
     }
 }

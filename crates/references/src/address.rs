@@ -27,7 +27,7 @@ pub fn static_address(e: &Expr) -> Option<Address> {
                 _ => (None, rest),
             };
             module.push(ModuleStep {
-                name: name.clone(),
+                name: name.into(),
                 key,
             });
             match rest {

@@ -82,7 +82,7 @@ impl ModuleScope {
     pub fn output_name(&self, call: &str, output: &str) -> String {
         self.instance_output(
             &ModuleStep {
-                name: call.to_string(),
+                name: call.into(),
                 key: None,
             },
             output,
@@ -209,7 +209,7 @@ impl<'a> Rewriter<'a> {
                 (ops.get(1).and_then(address::literal_key), attr(2))
             {
                 let step = ModuleStep {
-                    name: call.to_string(),
+                    name: call.into(),
                     key: Some(key),
                 };
                 return Some(local(

@@ -150,10 +150,7 @@ impl OwnershipIndex {
     /// stale state's objects that nothing manages. (address tag, object), sorted by region and id.
     /// `known` is called only when there is such an object to check (a plan whose state holds all
     /// of this project's objects, or that loaded no tags, never lists its addresses' tags).
-    pub fn unclaimed(
-        &self,
-        known: impl FnOnce() -> HashSet<String>,
-    ) -> Vec<(&str, &RemoteObject)> {
+    pub fn unclaimed(&self, known: impl FnOnce() -> HashSet<String>) -> Vec<(&str, &RemoteObject)> {
         let mut out = Vec::new();
         for idx in self.regions.values() {
             for t in &idx.tagged {
