@@ -310,6 +310,17 @@ pub struct BodyPlan {
     pub blocks: Vec<BlockPlan>,
 }
 
+impl BodyPlan {
+    /// No `dynamic` block at any depth: every instance has the same arguments and blocks, at
+    /// the same places.
+    pub fn is_static(&self) -> bool {
+        self.blocks.iter().all(|b| match &b.kind {
+            BlockPlanKind::Static(inner) => inner.is_static(),
+            BlockPlanKind::Dynamic { .. } => false,
+        })
+    }
+}
+
 pub struct AttrPlan {
     pub name: String,
     pub schema: &'static AttrSchema,

@@ -41,8 +41,10 @@ pub struct Session<'c> {
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
     /// What the dependency tracer (`deps.rs`) computed once for the session.
     trace: RefCell<TraceMemo>,
-    /// The last instance's spans, shared with the next one when they are the same.
-    spans: RefCell<Option<Arc<BTreeMap<String, Span>>>>,
+    /// The last instance's spans and its block (by address in memory), shared with the next
+    /// instance when they are the same: always, for a block without `dynamic` blocks, whose
+    /// spans are then not built again.
+    spans: RefCell<Option<(usize, Arc<BTreeMap<String, Span>>)>>,
 }
 
 impl<'c> Session<'c> {
@@ -355,12 +357,26 @@ impl<'c> Session<'c> {
         key: Option<InstanceKey>,
     ) -> Result<Instance, Vec<Diagnostic>> {
         let address = b.addr.clone().with_key(key);
-        let mut attrs = Map::new();
+        let mut attrs = Map::with_capacity(b.body.attrs.len() + b.body.blocks.len());
+        let block_id = b as *const ResourceBlock as usize;
+        // A block without dynamic blocks has the same spans for every instance: its last
+        // instance's are taken instead of being built again.
+        let reused = if b.body.is_static() {
+            self.spans
+                .borrow()
+                .as_ref()
+                .filter(|(id, _)| *id == block_id)
+                .map(|(_, s)| Arc::clone(s))
+        } else {
+            None
+        };
         let mut spans = BTreeMap::new();
         let mut errs = Vec::new();
-        self.body(ev, sc, &b.body, "", &mut attrs, &mut spans, &mut errs);
+        let building = reused.is_none().then_some(&mut spans);
+        self.body(ev, sc, &b.body, "", &mut attrs, building, &mut errs);
+        let all_spans = reused.as_deref().unwrap_or(&spans);
         for (path, p) in cross_checks(b.kind, &attrs) {
-            let span = find_span(&spans, &path).unwrap_or_else(|| b.header_span.clone());
+            let span = find_span(all_spans, &path).unwrap_or_else(|| b.header_span.clone());
             errs.push(self.problem(p, span));
         }
         if !errs.is_empty() {
@@ -377,10 +393,13 @@ impl<'c> Session<'c> {
         }
         let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
         let lifecycle = self.lifecycle(b, address.key.as_ref());
-        // Filled key by key, a map leaves its nodes about half empty; rebuilt from its sorted
-        // entries it fills them (memory: every instance keeps both maps until apply).
-        let attrs: Map = attrs.into_iter().collect();
-        let spans = self.shared_spans(spans.into_iter().collect());
+        attrs.shrink_to_fit();
+        let spans = match reused {
+            Some(s) => s,
+            // Filled key by key, a B-tree leaves its nodes about half empty; rebuilt from its
+            // sorted entries it fills them.
+            None => self.shared_spans(block_id, spans.into_iter().collect()),
+        };
         Ok(Instance {
             address,
             kind: b.kind,
@@ -400,16 +419,22 @@ impl<'c> Session<'c> {
         lc
     }
 
-    /// `spans`, or the previous instance's equal map (shared).
-    fn shared_spans(&self, spans: BTreeMap<String, Span>) -> Arc<BTreeMap<String, Span>> {
+    /// `spans` (of block `block_id`), or the previous instance's equal map (shared).
+    fn shared_spans(
+        &self,
+        block_id: usize,
+        spans: BTreeMap<String, Span>,
+    ) -> Arc<BTreeMap<String, Span>> {
         let mut last = self.spans.borrow_mut();
-        if let Some(prev) = last.as_ref() {
+        if let Some((_, prev)) = last.as_ref() {
             if **prev == spans {
-                return Arc::clone(prev);
+                let prev = Arc::clone(prev);
+                *last = Some((block_id, Arc::clone(&prev)));
+                return prev;
             }
         }
         let spans = Arc::new(spans);
-        *last = Some(Arc::clone(&spans));
+        *last = Some((block_id, Arc::clone(&spans)));
         spans
     }
 
@@ -483,16 +508,18 @@ impl<'c> Session<'c> {
         plan: &BodyPlan,
         prefix: &str,
         attrs: &mut Map,
-        spans: &mut BTreeMap<String, Span>,
+        mut spans: Option<&mut BTreeMap<String, Span>>,
         errs: &mut Vec<Diagnostic>,
     ) {
         for a in &plan.attrs {
-            let key = if prefix.is_empty() {
-                a.name.clone()
-            } else {
-                format!("{prefix}{}", a.name)
-            };
-            spans.insert(key, a.span.clone());
+            if let Some(spans) = spans.as_deref_mut() {
+                let key = if prefix.is_empty() {
+                    a.name.clone()
+                } else {
+                    format!("{prefix}{}", a.name)
+                };
+                spans.insert(key, a.span.clone());
+            }
             let v = match ev.eval(&a.expr, sc) {
                 Ok(v) => v,
                 Err(e) => {
@@ -552,9 +579,14 @@ impl<'c> Session<'c> {
                         if items.len() == 1 && bp.nesting == Nesting::Single {
                             first_extra.get_or_insert(bp.span.clone());
                         }
-                        spans.insert(k.clone(), bp.span.clone());
                         let mut m = Map::new();
-                        self.body(ev, sc, inner, &format!("{k}."), &mut m, spans, errs);
+                        match spans.as_deref_mut() {
+                            Some(sp) => {
+                                sp.insert(k.clone(), bp.span.clone());
+                                self.body(ev, sc, inner, &format!("{k}."), &mut m, Some(sp), errs);
+                            }
+                            None => self.body(ev, sc, inner, "", &mut m, None, errs),
+                        }
                         items.push(Value::Map(m));
                     }
                     BlockPlanKind::Dynamic {
@@ -596,9 +628,15 @@ impl<'c> Session<'c> {
                             if items.len() == 1 && bp.nesting == Nesting::Single {
                                 first_extra.get_or_insert(bp.span.clone());
                             }
-                            spans.insert(key.clone(), bp.span.clone());
                             let mut m = Map::new();
-                            self.body(ev, &child, content, &format!("{key}."), &mut m, spans, errs);
+                            match spans.as_deref_mut() {
+                                Some(sp) => {
+                                    sp.insert(key.clone(), bp.span.clone());
+                                    let prefix = format!("{key}.");
+                                    self.body(ev, &child, content, &prefix, &mut m, Some(sp), errs);
+                                }
+                                None => self.body(ev, &child, content, "", &mut m, None, errs),
+                            }
                             items.push(Value::Map(m));
                         }
                     }

@@ -349,6 +349,18 @@ impl Map {
         }
     }
 
+    /// An empty map with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Map {
+        Map {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Gives back the room no entry uses.
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit()
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         self.entries.len()
