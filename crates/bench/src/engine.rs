@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use tunnelform_apply::{apply_plan, ApplyOptions, Event, StateStore};
 use tunnelform_config::{Config, VarInputs};
 use tunnelform_model::{Address, Target};
-use tunnelform_plan::render::{render_human, RenderOptions};
 use tunnelform_plan::{build_graph, Plan};
 use tunnelform_planner::{make_plan, plan_from, refresh, PlanOptions, RemoteSnapshot};
+use tunnelform_render::{render_human, RenderOptions};
 use tunnelform_state::{Journal, State, StateFile};
 use tunnelform_tencent_api::{Client, ClientConfig, Credentials, RateLimits};
 

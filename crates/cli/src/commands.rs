@@ -10,9 +10,9 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use clap::CommandFactory;
 use tunnelform_apply::{apply_plan, ApplyOptions, ApplyReport, StateStore};
 use tunnelform_model::{Address, Value};
-use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{ObjectKind, Plan};
 use tunnelform_planner::{make_plan_with, PlanMode, PlanOptions, Planned};
+use tunnelform_render::{render_human, render_json, RenderOptions};
 use tunnelform_state::{Cloud, State, StateFile};
 
 use crate::args::{Cli, Command, Common, PlanFormat, StateCommand};
@@ -448,10 +448,7 @@ async fn plan_cmd(
             "{}",
             serde_json::to_string_pretty(&render_json(&planned.plan))?
         ),
-        PlanFormat::Markdown => out!(
-            "{}",
-            tunnelform_plan::render::render_markdown(&planned.plan)
-        ),
+        PlanFormat::Markdown => out!("{}", tunnelform_render::render_markdown(&planned.plan)),
         PlanFormat::Human => out!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })

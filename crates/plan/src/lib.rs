@@ -6,16 +6,16 @@
 //! - [`drift`] compares the prior state with the refreshed remote object.
 //! - [`graph`] orders the operations in a petgraph DAG (references, reverse order for deletes, and
 //!   conflicts the API would reject mid-apply).
-//! - [`render`] turns a plan into Terraform-style text, JSON and Markdown.
 //! - [`make`] makes a whole plan from plain data (configuration, prior state, what was read from
 //!   the cloud), asking for the reads it needs ([`make::Planning`]); no I/O.
+//!
+//! Rendering a plan (text, JSON, Markdown) is `tunnelform-render`'s.
 
 pub mod diff;
 pub mod drift;
 pub mod graph;
 pub mod make;
 pub mod normalize;
-pub mod render;
 pub mod types;
 
 pub use diff::{

@@ -2,5 +2,4 @@
 //! (one link instead of one per file: a faster build and a smaller target directory).
 
 mod make;
-mod render;
 mod triggers;

@@ -11,8 +11,8 @@ use tunnelform_model::{Address, Value};
 use tunnelform_plan::make::{
     make_plan, Inputs, MakeError, PlanOptions, Planned, RemoteObject, RemoteSnapshot,
 };
-use tunnelform_plan::render::{render_human, render_json, RenderOptions};
 use tunnelform_plan::{Action, Attrs, Reason, ResourceChange};
+use tunnelform_render::{render_human, render_json, RenderOptions};
 use tunnelform_state::{ResourceState, State};
 
 const REGION: &str = "ap-guangzhou";

@@ -1,0 +1,3 @@
+//! The crate's integration tests, built as one test binary.
+
+mod render;
