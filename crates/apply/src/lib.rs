@@ -1,4 +1,4 @@
-//! tunnelform's execution (layer 8): the execution of a plan against the Tencent Cloud API (or
+//! tunnelform's execution (layer 9): the execution of a plan against the Tencent Cloud API (or
 //! the sandbox), recording every step in the state and its journal; saved plans, the batched
 //! watcher and tunnel resets. Plans are made by `tunnelform-planner` (reads) with the plan
 //! layer's pure planner; recovery is `tunnelform-recover`.

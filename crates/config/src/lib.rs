@@ -1,4 +1,4 @@
-//! tunnelform's configuration loading (layer 5): the blocks of a Terraform-compatible subset of
+//! tunnelform's configuration loading (layer 6): the blocks of a Terraform-compatible subset of
 //! HCL decoded (local modules flattened, `moved`/`removed` checked), and the [`Config`] API. The
 //! syntax is `tunnelform-syntax`'s, the expressions and functions `tunnelform-lang`'s, what a
 //! loaded configuration keeps and how it is evaluated (variables, expansion, instances and their

@@ -1,4 +1,4 @@
-//! The loaded configuration and its evaluation (layer 3), under `tunnelform-config` (which
+//! The loaded configuration and its evaluation (layer 4), under `tunnelform-config` (which
 //! decodes the `*.tf` files into it and is the API the layers above use).
 //!
 //! - [`loaded`]: what a configuration keeps once loaded (blocks checked against their schemas,

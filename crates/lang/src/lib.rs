@@ -1,4 +1,4 @@
-//! tunnelform's expression language (layer 2): Terraform's values, type constraints, expression
+//! tunnelform's expression language (layer 3): Terraform's values, type constraints, expression
 //! evaluation with unknown and sensitive marks, and the built-in functions.
 //!
 //! - [`eval::Evaluator`] evaluates a lowered expression (`tunnelform_syntax::ast`) in a

@@ -1,4 +1,4 @@
-//! tunnelform's planner (layer 6, pure: no I/O): given what the configuration wants, what the state last
+//! tunnelform's planner (layer 7, pure: no I/O): given what the configuration wants, what the state last
 //! recorded and what the cloud reports now, decide what to do and in which order.
 //!
 //! - [`diff`] compares one object: normalises API defaults, compares sets without order, decides

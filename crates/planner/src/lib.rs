@@ -1,4 +1,4 @@
-//! The reads a plan needs, and the driver that makes plans with them (layer 7): refresh (the
+//! The reads a plan needs, and the driver that makes plans with them (layer 8): refresh (the
 //! state's objects, batched), the ownership tags of a region, the objects to import or adopt,
 //! data sources, VPC ranges and quota counts. The plan itself is made by the plan layer's pure
 //! planner ([`tunnelform_plan::make::Planning`]), which says what it needs read; [`plan_from`]

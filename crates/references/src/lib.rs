@@ -1,4 +1,4 @@
-//! The references of a loaded configuration (layer 4, below `config`): each reference checked
+//! The references of a loaded configuration (layer 5, below `config`): each reference checked
 //! against what the configuration declares, with a diagnostic that names file:line:column and
 //! suggests the name meant, and the dependency graph the references make ([`graph`]): cycles,
 //! each block's dependencies (direct, through locals, or narrowed to one instance by a key), and
