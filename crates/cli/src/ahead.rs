@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::thread::JoinHandle;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Context, Result};
 use tunnelform_config::Config;
 use tunnelform_kinds::ResourceKind;
 use tunnelform_planner::Prefetched;
@@ -37,7 +37,7 @@ impl ConfigLoad {
                 tracing::debug!(ok = loaded.is_ok(), "configuration loaded");
                 loaded
             })
-            .map_err(|e| anyhow!("cannot start a thread to load the configuration: {e}"))?;
+            .context("cannot start a thread to load the configuration")?;
         Ok(ConfigLoad(handle))
     }
 
