@@ -323,6 +323,57 @@ output "secret" {
     assert!(!r.stdout.contains("s3cret-output-value"), "{}", r.stdout);
 }
 
+/// `AuthFailure.SecretIdNotFound` is about the credentials, not the objects: with an unknown
+/// SecretId, `plan` and `destroy` of a state holding objects fail at once, and nothing is taken for
+/// deleted (no create planned, no object dropped from the state, nothing deleted).
+#[test]
+fn an_unknown_secret_id_is_an_error_not_objects_gone() {
+    let sb = SandboxProc::start(50, &[]);
+    let w = Work::new();
+    w.config(&format!(
+        "{}{}",
+        customer_gateway_block("a", "203.0.113.1"),
+        customer_gateway_block("b", "203.0.113.2")
+    ));
+    run_in(
+        w.path(),
+        &["apply", "cfg", "--auto-approve", "--endpoint", &sb.url],
+        &[],
+    )
+    .expect_code(0);
+    let ids = w.state_ids();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let wrong = [
+        ("TENCENTCLOUD_SECRET_ID", "AKIDnot-a-real-id"),
+        ("TENCENTCLOUD_SECRET_KEY", "not-a-real-key"),
+    ];
+    let r = run_in(
+        w.path(),
+        &["plan", "cfg", "--detailed-exitcode", "--endpoint", &sb.url],
+        &wrong,
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("AuthFailure.SecretIdNotFound"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("will be created"), "{}", r.stdout);
+    let r = run_in(
+        w.path(),
+        &["destroy", "cfg", "--auto-approve", "--endpoint", &sb.url],
+        &wrong,
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("AuthFailure.SecretIdNotFound"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.state_ids(), ids, "the state lost objects");
+    assert_eq!(sb.cloud().customer_gateways("ap-guangzhou").len(), 2);
+}
+
 #[test]
 fn an_auth_error_is_printed_once() {
     let sb = SandboxProc::start(50, &[]);

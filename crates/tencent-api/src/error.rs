@@ -130,10 +130,24 @@ impl ErrorCode {
         family(self.as_str(), "AuthFailure")
     }
 
-    /// The resource does not exist: `ResourceNotFound*` or any code naming `NotFound`
-    /// (`InvalidVpnGatewayId.NotFound`, `InvalidParameterValue.ResourceNotFound`, ...).
+    /// The resource does not exist: `ResourceNotFound*` or a code naming `NotFound`
+    /// (`InvalidVpnGatewayId.NotFound`, `InvalidParameterValue.ResourceNotFound`, ...). Not the
+    /// codes that name `NotFound` about something else: the credentials
+    /// (`AuthFailure.SecretIdNotFound`), a permission (`UnauthorizedOperation.*`), an unsupported
+    /// request (`UnsupportedOperation.ActionNotFound`, `.UinNotFound`) or a failed operation.
+    /// Taking those for "the object is gone" would make a refresh drop every object it reads,
+    /// and a plan create them all again.
     pub fn is_not_found(&self) -> bool {
-        self.as_str().contains("NotFound")
+        let c = self.as_str();
+        let about_something_else = [
+            "AuthFailure",
+            "UnauthorizedOperation",
+            "UnsupportedOperation",
+            "FailedOperation",
+        ]
+        .iter()
+        .any(|f| family(c, f));
+        !about_something_else && c.contains("NotFound")
     }
 
     /// The request itself is wrong: `InvalidParameter*`, `MissingParameter*`, `UnknownParameter*`,
@@ -332,6 +346,16 @@ mod tests {
         assert!(!ErrorCode::parse("AuthFailures").is_auth_failure());
         assert!(ErrorCode::parse("InvalidVpnGatewayId.NotFound").is_not_found());
         assert!(ErrorCode::parse("ResourceNotFound").is_not_found());
+        assert!(ErrorCode::parse("InvalidParameterValue.ResourceNotFound").is_not_found());
+        for other in [
+            "AuthFailure.SecretIdNotFound",
+            "UnauthorizedOperation.AttachmentNotFound",
+            "UnsupportedOperation.ActionNotFound",
+            "UnsupportedOperation.UinNotFound",
+            "FailedOperation.MasterEniNotFound",
+        ] {
+            assert!(!ErrorCode::parse(other).is_not_found(), "{other}");
+        }
         assert!(
             ErrorCode::parse("UnsupportedOperation.DeleteVpnConnInvalidState").is_invalid_state()
         );

@@ -989,6 +989,31 @@ async fn deleting_a_tunnel_frees_its_pair_and_its_quota() {
 // ---------------------------------------------------------------------------------------------------------
 // Error paths
 
+/// `AuthFailure.SecretIdNotFound` names "NotFound", but not about the objects: a read by ids
+/// must fail with it, not take every id for a deleted object (a refresh would then lose them all,
+/// and a plan create them again), nor read the ids one by one to find which is missing.
+#[tokio::test]
+async fn an_unknown_secret_id_fails_a_read_by_ids_instead_of_finding_nothing() {
+    let h = start(sandbox_config()).await;
+    let unknown_id = client_with(&h, |c| {
+        c.credentials = Credentials::new("AKIDnobody", SECRET_KEY, None)
+    });
+    let ids: Vec<String> = (0..5).map(|i| format!("vpnx-0000000{i}")).collect();
+    let e = unknown_id
+        .describe_vpn_connections_by_ids(REGION, &ids)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&ErrorCode::AuthFailureSecretIdNotFound));
+    let gateways: Vec<String> = (0..3).map(|i| format!("vpngw-0000000{i}")).collect();
+    let e = unknown_id
+        .describe_vpn_gateways_by_ids(REGION, &gateways)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&ErrorCode::AuthFailureSecretIdNotFound));
+    // One call each: no id was read again on its own.
+    assert_eq!(h.stats().errors_for("AuthFailure.SecretIdNotFound"), 2);
+}
+
 #[tokio::test]
 async fn wrong_credentials_are_typed_auth_failures_and_not_retried() {
     let h = start(sandbox_config()).await;
