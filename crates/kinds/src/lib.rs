@@ -52,8 +52,9 @@ pub fn deleted(
     }
 }
 
-/// Whether an error says the object is not there (any `*NotFound*` code, or `*.NotExist`): a
-/// delete that meets it has nothing left to do.
+/// Whether an error says the object is not there (a not-found code, see
+/// `ErrorCode::is_not_found`: never an auth, permission or unsupported-operation code that merely
+/// names "NotFound"; or `*.NotExist`): a delete that meets it has nothing left to do.
 pub fn is_gone(e: &ApiError) -> bool {
     e.is_not_found() || e.code().is_some_and(|c| c.as_str().ends_with(".NotExist"))
 }
