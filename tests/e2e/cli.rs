@@ -347,30 +347,20 @@ fn an_unknown_secret_id_is_an_error_not_objects_gone() {
         ("TENCENTCLOUD_SECRET_ID", "AKIDnot-a-real-id"),
         ("TENCENTCLOUD_SECRET_KEY", "not-a-real-key"),
     ];
-    let r = run_in(
-        w.path(),
-        &["plan", "cfg", "--detailed-exitcode", "--endpoint", &sb.url],
-        &wrong,
-    );
-    r.expect_code(1);
-    assert!(
-        r.stderr.contains("AuthFailure.SecretIdNotFound"),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.stdout.contains("will be created"), "{}", r.stdout);
-    let r = run_in(
-        w.path(),
-        &["destroy", "cfg", "--auto-approve", "--endpoint", &sb.url],
-        &wrong,
-    );
-    r.expect_code(1);
-    assert!(
-        r.stderr.contains("AuthFailure.SecretIdNotFound"),
-        "{}",
-        r.stderr
-    );
-    assert_eq!(w.state_ids(), ids, "the state lost objects");
+    for command in [
+        &["plan", "cfg", "--detailed-exitcode", "--endpoint", &sb.url][..],
+        &["destroy", "cfg", "--auto-approve", "--endpoint", &sb.url][..],
+    ] {
+        let r = run_in(w.path(), command, &wrong);
+        r.expect_code(1);
+        assert!(
+            r.stderr.contains("AuthFailure.SecretIdNotFound"),
+            "{command:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stdout.contains("will be created"), "{}", r.stdout);
+        assert_eq!(w.state_ids(), ids, "{command:?}: the state lost objects");
+    }
     assert_eq!(sb.cloud().customer_gateways("ap-guangzhou").len(), 2);
 }
 

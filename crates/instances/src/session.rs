@@ -575,15 +575,16 @@ impl<'c> Session<'c> {
                 };
                 match &bp.kind {
                     BlockPlanKind::Static(inner) => {
-                        let k = key_of(items.len());
                         if items.len() == 1 && bp.nesting == Nesting::Single {
                             first_extra.get_or_insert(bp.span.clone());
                         }
                         let mut m = Map::new();
                         match spans.as_deref_mut() {
                             Some(sp) => {
-                                sp.insert(k.clone(), bp.span.clone());
-                                self.body(ev, sc, inner, &format!("{k}."), &mut m, Some(sp), errs);
+                                let k = key_of(items.len());
+                                let prefix = format!("{k}.");
+                                sp.insert(k, bp.span.clone());
+                                self.body(ev, sc, inner, &prefix, &mut m, Some(sp), errs);
                             }
                             None => self.body(ev, sc, inner, "", &mut m, None, errs),
                         }
