@@ -18,8 +18,8 @@ use std::thread::JoinHandle;
 use anyhow::{Context, Result};
 use tunnelform_config::Config;
 use tunnelform_kinds::ResourceKind;
-use tunnelform_planner::Prefetched;
-use tunnelform_tencent_api::{ApiError, Client};
+use tunnelform_planner::Prefetch;
+use tunnelform_tencent_api::Client;
 
 use crate::args::Common;
 
@@ -71,13 +71,7 @@ pub fn config_agrees(config: &Config, common: &Common) -> bool {
 }
 
 /// The state's objects being read from the cloud (a spawned task, cancelled when dropped).
-pub struct Refreshing(tokio::task::JoinHandle<Result<Prefetched, ApiError>>);
-
-impl Drop for Refreshing {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+pub struct Refreshing(Prefetch);
 
 impl Refreshing {
     /// Starts reading the objects the state names, from a quick look at it before it is loaded
@@ -114,8 +108,9 @@ impl Refreshing {
             objects = objects.len(),
             "refresh started ahead of the state's load"
         );
-        Ok(Some(Refreshing(tokio::spawn(
-            tunnelform_planner::prefetch(client.clone(), objects),
+        Ok(Some(Refreshing(tunnelform_planner::prefetch(
+            client.clone(),
+            objects,
         ))))
     }
 
@@ -126,21 +121,14 @@ impl Refreshing {
         if objects.is_empty() {
             return None;
         }
-        Some(Refreshing(tokio::spawn(tunnelform_planner::prefetch(
+        Some(Refreshing(tunnelform_planner::prefetch(
             client.clone(),
             objects,
-        ))))
+        )))
     }
 
-    /// What was read.
-    pub async fn finish(mut self) -> Result<Prefetched, ApiError> {
-        match (&mut self.0).await {
-            Ok(r) => r,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                // Aborted: only `Drop` aborts, and it cannot have run.
-                Err(_) => unreachable!("the refresh task was cancelled while awaited"),
-            },
-        }
+    /// The reads under way, for the plan to take their answers as they come.
+    pub fn into_reads(self) -> Prefetch {
+        self.0
     }
 }

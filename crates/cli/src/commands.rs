@@ -331,15 +331,8 @@ async fn make(
         project: project.map(|p| p.id.clone()),
         quotas: crate::context::quota_overrides(common)?,
     };
-    let prefetched = match ahead {
-        Some(r) => Some(
-            r.finish()
-                .await
-                .map_err(|e| anyhow::Error::new(tunnelform_planner::PlanError::Api(e)))?,
-        ),
-        None => None,
-    };
-    let planned = make_plan_with(client, config, state, &opts, prefetched)
+    let ahead = ahead.map(crate::ahead::Refreshing::into_reads);
+    let planned = make_plan_with(client, config, state, &opts, ahead)
         .await
         .map_err(|e| match e {
             tunnelform_planner::PlanError::Config(d) => {

@@ -14,11 +14,19 @@
 //! number of steps is bounded: at most four per block (imports, ownership tags, the objects they
 //! name, data sources) and two after the walk (VPC ranges, quota counts).
 //!
+//! The refresh itself (the state's objects as the cloud holds them) can be given whole
+//! ([`Planning::new`]) or asked for on the way ([`Planning::refreshing`], [`Read::Refresh`]):
+//! each block's objects, a few pages at a time, once its instances are evaluated, and after the
+//! walk those no block claimed. A caller that reads them concurrently then evaluates the
+//! configuration while the last pages are still coming. Either way each object is compared with
+//! the prior state (drift) as it arrives, before its block is diffed, and the plan is the same.
+//!
 //! A plan made without a connection to the cloud ([`Inputs::online`] false) never asks for
 //! ownership tags, VPC ranges or quota counts; a data source or an import it needs is then an
 //! error of the caller's (it has nothing to read them with).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -210,6 +218,13 @@ pub enum Read {
         kind: ResourceKind,
         asked: Vec<(tunnelform_kinds::Quota, Vec<String>)>,
     },
+    /// The objects of the state at these addresses (the state's own, before any `moved` block)
+    /// as the cloud holds them now. Asked only by a plan started before its refresh ended
+    /// ([`Planning::refreshing`]): block by block as the walk reaches each block (its instances
+    /// are evaluated meanwhile), then, after the walk, the objects no block claimed. Answered by
+    /// [`Answer::Refreshed`]: the objects found, by address (an address not found is absent),
+    /// completed with the state's write-only values ([`with_write_only`]).
+    Refresh(Vec<Address>),
 }
 
 /// What was read for a [`Read`].
@@ -220,6 +235,7 @@ pub enum Answer {
     Data(Value),
     VpcCidrs(HashMap<String, Ipv4Net>),
     Counts(Vec<HashMap<String, u64>>),
+    Refreshed(RemoteSnapshot),
 }
 
 /// What [`Planning::step`] reached.
@@ -321,7 +337,22 @@ pub struct Planning<'a> {
     /// The managed changes by resource, made when the first instance with
     /// `replace_triggered_by` is planned (none otherwise).
     triggers: Option<triggers::TriggerIndex>,
+    /// The prior state's managed objects not refreshed yet (by their addresses after the
+    /// moves): a block's are asked for before it is planned, the rest after the walk.
+    unrefreshed: BTreeSet<Address>,
+    /// Old address -> new address of the objects the moves renamed.
+    moved_to: BTreeMap<Address, Address>,
+    /// The ids of the state's objects and of the imports (for [`unowned`]; made when first
+    /// needed).
+    known_ids: Option<HashSet<String>>,
 }
+
+/// A block's objects are asked for this many at a time (a few pages of the refresh).
+const REFRESH_PIECE: usize = 500;
+
+/// A block with fewer objects to refresh asks for the state's next ones up to this many (a
+/// page of the refresh).
+const REFRESH_AHEAD: usize = 100;
 
 /// From this many instances (or state objects), [`Planning`]'s cross-instance checks and the
 /// kinds' rules run side by side on two threads, and drift is looked for on two threads.
@@ -335,8 +366,10 @@ fn both<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    let several_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    if size < PARALLEL_CHECKS_FROM || !several_cores {
+    // (The size first: asking for the cores reads the process's affinity and cgroup limits.)
+    if size < PARALLEL_CHECKS_FROM
+        || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    {
         return (a(), b());
     }
     std::thread::scope(|s| {
@@ -351,7 +384,17 @@ fn both<A: Send, B: Send>(
 
 impl<'a> Planning<'a> {
     /// Starts a plan against `remote`, the state's objects as read (refreshed).
-    pub fn new(inputs: Inputs<'a>, mut remote: RemoteSnapshot) -> Result<Self, MakeError> {
+    pub fn new(inputs: Inputs<'a>, remote: RemoteSnapshot) -> Result<Self, MakeError> {
+        let mut planning = Self::refreshing(inputs)?;
+        let all: Vec<Address> = planning.unrefreshed.iter().cloned().collect();
+        planning.take_refreshed(all, remote);
+        Ok(planning)
+    }
+
+    /// Starts a plan whose refresh is still under way: the state's objects are asked for with
+    /// [`Read::Refresh`], those of each block when the walk reaches it (after its instances
+    /// are evaluated), so the caller can answer each as soon as its pages are read.
+    pub fn refreshing(inputs: Inputs<'a>) -> Result<Self, MakeError> {
         let Inputs {
             config,
             state,
@@ -369,9 +412,19 @@ impl<'a> Planning<'a> {
         plan.refresh_only = opts.mode == PlanMode::RefreshOnly;
         // `moved` blocks: the prior state's objects take their new addresses before any
         // comparison.
-        let (moved, renamed, diags) = moves::apply_moved(config, state, &mut remote);
+        let (moved, renamed, diags) =
+            moves::apply_moved(config, state, &mut RemoteSnapshot::default());
         let prior = moved.as_ref().unwrap_or(state);
-        plan.drift = drift(prior, &remote);
+        let unrefreshed = prior
+            .resources
+            .iter()
+            .filter(|(_, rs)| rs.mode == Mode::Managed && rs.kind().is_some())
+            .map(|(a, _)| a.clone())
+            .collect();
+        let moved_to = renamed
+            .iter()
+            .map(|(new, old)| (old.clone(), new.clone()))
+            .collect();
 
         let mut imports: BTreeMap<Address, String> = BTreeMap::new();
         for ib in config.imports()? {
@@ -380,7 +433,6 @@ impl<'a> Planning<'a> {
         for (a, id) in &opts.imports {
             imports.insert(a.clone(), id.clone());
         }
-        plan.unowned = unowned(prior, &remote, &imports);
         let order = config.block_order()?;
         let owners = OwnershipIndex::new(opts.project.as_deref(), prior);
         Ok(Planning {
@@ -388,7 +440,7 @@ impl<'a> Planning<'a> {
             moved,
             renamed,
             plan,
-            remote,
+            remote: RemoteSnapshot::default(),
             values: PlannedValues::default(),
             data: BTreeMap::new(),
             diags,
@@ -407,7 +459,61 @@ impl<'a> Planning<'a> {
             stage: Stage::Walk,
             drift_marked: false,
             triggers: None,
+            unrefreshed,
+            moved_to,
+            known_ids: None,
         })
+    }
+
+    /// The read of the state's objects at `prior` addresses (after the moves), by their
+    /// addresses in the state.
+    fn refresh_read(&self, prior: impl IntoIterator<Item = Address>) -> Read {
+        Read::Refresh(
+            prior
+                .into_iter()
+                .map(|a| self.renamed.get(&a).cloned().unwrap_or(a))
+                .collect(),
+        )
+    }
+
+    /// Takes the refreshed objects `found` (by the state's addresses) of the objects at `asked`
+    /// (by their addresses after the moves; those not found are gone) into the snapshot, and
+    /// compares them with the prior state: drift, and objects they hold that nothing accounts
+    /// for. Done before any of them is diffed (a normal plan's diff takes their attributes).
+    fn take_refreshed(&mut self, asked: impl IntoIterator<Item = Address>, found: RemoteSnapshot) {
+        for (addr, o) in found.objects {
+            let addr = self.moved_to.get(&addr).cloned().unwrap_or(addr);
+            self.remote.objects.insert(addr, o);
+        }
+        let prior = self.moved.as_ref().unwrap_or(self.inputs.state);
+        let mut objects: Vec<(&Address, &tunnelform_state::ResourceState)> = Vec::new();
+        for a in asked {
+            if let Some((addr, rs)) = self
+                .unrefreshed
+                .take(&a)
+                .and_then(|a| prior.resources.get_key_value(&a))
+            {
+                objects.push((addr, rs));
+            }
+        }
+        objects.sort_by(|a, b| a.0.cmp(b.0));
+        self.plan.drift.extend(drift(&objects, &self.remote));
+        let imports = &self.imports;
+        let ids = || {
+            prior
+                .resources
+                .values()
+                .map(|rs| rs.id.clone())
+                .chain(imports.values().cloned())
+                .collect()
+        };
+        let found = unowned(&objects, &self.remote, &mut self.known_ids, ids);
+        self.plan.unowned.extend(found);
+        if self.unrefreshed.is_empty() {
+            // Asked block by block: put back in the state's order.
+            self.plan.drift.sort_by(|a, b| a.address.cmp(&b.address));
+            self.plan.unowned.sort_by(|a, b| a.holder.cmp(&b.holder));
+        }
     }
 
     /// The prior state, with the configuration's moves made.
@@ -441,6 +547,14 @@ impl<'a> Planning<'a> {
                     self.stage = Stage::Check;
                 }
                 Stage::Check => {
+                    // The state's objects no block claimed (to delete, or forgotten): the
+                    // rest of the refresh.
+                    if !self.unrefreshed.is_empty() {
+                        let rest = std::mem::take(&mut self.unrefreshed);
+                        let read = self.refresh_read(rest.iter().cloned());
+                        self.unrefreshed = rest;
+                        return Ok(self.need(vec![read]));
+                    }
                     self.check();
                     self.stage = Stage::Vpcs;
                 }
@@ -513,6 +627,13 @@ impl<'a> Planning<'a> {
                 (Read::VpcCidrs(_), Answer::VpcCidrs(c)) => self.cidrs = Some(c),
                 (Read::Counts { .. }, Answer::Counts(c)) => {
                     self.counts.get_or_insert_with(Vec::new).push(c)
+                }
+                (Read::Refresh(asked), Answer::Refreshed(found)) => {
+                    let asked: Vec<Address> = asked
+                        .into_iter()
+                        .map(|a| self.moved_to.get(&a).cloned().unwrap_or(a))
+                        .collect();
+                    self.take_refreshed(asked, found);
                 }
                 _ => return Err(wrong),
             }
@@ -589,6 +710,36 @@ impl<'a> Planning<'a> {
     /// before any instance is diffed: one batched read per region and kind for every block), the
     /// ownership tags of the regions it may create in, its data sources.
     fn block_needs(&mut self, current: &mut Current) -> Vec<Read> {
+        // The block's objects as refreshed, when the refresh is still under way: a piece at a
+        // time, so each is compared with the state while the next ones are being read.
+        if !self.unrefreshed.is_empty() {
+            let mut asked: Vec<Address> = current
+                .instances
+                .iter()
+                .filter(|i| {
+                    matches!(i.kind, InstanceKind::Managed(_))
+                        && self.unrefreshed.contains(&i.address)
+                })
+                .take(REFRESH_PIECE)
+                .map(|i| i.address.clone())
+                .collect();
+            // A small block asks with it the state's next objects (in the state's order, most
+            // often the next blocks' when blocks are written one per object): a round trip per
+            // page, not per block.
+            if let Some(last) = asked.iter().max().filter(|_| asked.len() < REFRESH_AHEAD) {
+                let more: Vec<Address> = self
+                    .unrefreshed
+                    .range((Bound::Excluded(last), Bound::Unbounded))
+                    .filter(|a| !asked.contains(a))
+                    .take(REFRESH_AHEAD - asked.len())
+                    .cloned()
+                    .collect();
+                asked.extend(more);
+            }
+            if !asked.is_empty() {
+                return vec![self.refresh_read(asked)];
+            }
+        }
         if !current.imported {
             let mut needs: Vec<Read> = Vec::new();
             for (inst, kind) in self.importing_instances(&current.instances) {
@@ -1184,11 +1335,12 @@ impl<'a> Planning<'a> {
     }
 }
 
-/// Drift: the prior state against the refreshed objects. A big state is compared on two threads,
-/// each taking one contiguous half, so the result keeps the state's order.
-fn drift(state: &State, remote: &RemoteSnapshot) -> Vec<crate::Drift> {
-    let objects: Vec<(&Address, &tunnelform_state::ResourceState)> =
-        state.resources.iter().collect();
+/// Drift: the prior state's `objects` against the refreshed ones. Many are compared on two
+/// threads, each taking one contiguous half, so the result keeps their order.
+fn drift(
+    objects: &[(&Address, &tunnelform_state::ResourceState)],
+    remote: &RemoteSnapshot,
+) -> Vec<crate::Drift> {
     let (first, second) = objects.split_at(objects.len() / 2);
     let (mut out, mut rest) = both(
         objects.len(),
@@ -1234,21 +1386,18 @@ fn drift_of(
     out
 }
 
-/// Objects that managed objects hold (a route table's entries) which neither the state nor an
-/// import of this plan accounts for: made outside tunnelform, reported and left alone.
+/// Objects that the managed `objects` hold (a route table's entries) which neither the state nor
+/// an import of this plan accounts for (`known`: their ids): made outside tunnelform, reported
+/// and left alone.
 fn unowned(
-    state: &State,
+    objects: &[(&Address, &tunnelform_state::ResourceState)],
     remote: &RemoteSnapshot,
-    imports: &BTreeMap<Address, String>,
+    known: &mut Option<HashSet<String>>,
+    ids: impl FnOnce() -> HashSet<String>,
 ) -> Vec<crate::Unowned> {
-    let known: BTreeSet<&str> = state
-        .resources
-        .values()
-        .map(|rs| rs.id.as_str())
-        .chain(imports.values().map(String::as_str))
-        .collect();
+    let mut make_known = Some(ids);
     let mut out = Vec::new();
-    for (addr, rs) in &state.resources {
+    for &(addr, rs) in objects {
         if rs.mode != Mode::Managed {
             continue;
         }
@@ -1257,6 +1406,12 @@ fn unowned(
         };
         let Some(Value::List(ids)) = remote.objects.get(addr).and_then(|o| o.attrs.get(attr))
         else {
+            continue;
+        };
+        if known.is_none() {
+            *known = make_known.take().map(|f| f());
+        }
+        let Some(known) = known.as_ref() else {
             continue;
         };
         for id in ids.iter().filter_map(Value::as_str) {

@@ -243,3 +243,193 @@ fn offline_asks_nothing_and_wrong_answers_are_refused() {
     let wrong = planning.step(vec![Answer::Data(Value::Null)], &mut |_| {});
     assert!(matches!(wrong, Err(MakeError::Answers { .. })), "{wrong:?}");
 }
+
+/// A plan started before its refresh ended asks for each block's objects when it reaches the
+/// block (by their addresses in the state, before the moves; a small block with the state's next
+/// objects), then for the objects no block claimed; the plan it makes is the plan made from the
+/// whole snapshot: the same changes, the same drift (a change outside and objects gone), the
+/// move made.
+#[test]
+fn a_plan_started_before_its_refresh_ended_asks_block_by_block_and_plans_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        r#"
+resource "tencentcloud_vpn_gateway" "gw" {
+  name   = "gw"
+  vpc_id = "vpc-abc"
+}
+
+resource "tencentcloud_vpn_customer_gateway" "cgw" {
+  name              = "for-${tencentcloud_vpn_gateway.gw.vpc_id}"
+  public_ip_address = "198.51.100.7"
+}
+
+moved {
+  from = tencentcloud_vpn_customer_gateway.was
+  to   = tencentcloud_vpn_customer_gateway.cgw
+}
+"#,
+    );
+    let attrs = |pairs: &[(&str, &str)]| -> Attrs {
+        Map::from_iter(pairs.iter().map(|(k, v)| (k.to_string(), Value::from(*v))))
+    };
+    let gw = attrs(&[("name", "gw"), ("vpc_id", "vpc-abc")]);
+    let cgw = attrs(&[
+        ("name", "for-vpc-abc"),
+        ("public_ip_address", "198.51.100.7"),
+    ]);
+    let old = attrs(&[("name", "old"), ("public_ip_address", "198.51.100.8")]);
+    let mut state = State::new();
+    for (a, kind, id, at) in [
+        (
+            "tencentcloud_vpn_gateway.gw",
+            ResourceKind::VpnGateway,
+            "vpngw-1",
+            &gw,
+        ),
+        (
+            "tencentcloud_vpn_gateway.gone",
+            ResourceKind::VpnGateway,
+            "vpngw-9",
+            &gw,
+        ),
+        (
+            "tencentcloud_vpn_customer_gateway.was",
+            ResourceKind::CustomerGateway,
+            "cgw-1",
+            &cgw,
+        ),
+        (
+            "tencentcloud_vpn_customer_gateway.old",
+            ResourceKind::CustomerGateway,
+            "cgw-2",
+            &old,
+        ),
+        // Sorts before every block's objects: only the read of the rest asks for it.
+        (
+            "tencentcloud_vpn_connection.stale",
+            ResourceKind::VpnConnection,
+            "vpnx-9",
+            &old,
+        ),
+    ] {
+        let mut rs = tunnelform_state::ResourceState::new(kind, REGION, id);
+        rs.attributes = at.clone();
+        state.resources.insert(addr(a), rs);
+    }
+    // As the cloud holds them: the gateway renamed outside, `gone` and `stale` deleted.
+    let mut remote = RemoteSnapshot::default();
+    for (a, kind, id, at) in [
+        (
+            "tencentcloud_vpn_gateway.gw",
+            ResourceKind::VpnGateway,
+            "vpngw-1",
+            attrs(&[("name", "renamed"), ("vpc_id", "vpc-abc")]),
+        ),
+        (
+            "tencentcloud_vpn_customer_gateway.was",
+            ResourceKind::CustomerGateway,
+            "cgw-1",
+            cgw.clone(),
+        ),
+        (
+            "tencentcloud_vpn_customer_gateway.old",
+            ResourceKind::CustomerGateway,
+            "cgw-2",
+            old.clone(),
+        ),
+    ] {
+        let object = RemoteObject {
+            id: id.into(),
+            kind,
+            region: REGION.into(),
+            attrs: at,
+            ownership: Ownership::default(),
+        };
+        remote.objects.insert(addr(a), object);
+    }
+    let opts = PlanOptions::default();
+    let inputs = Inputs {
+        config: &config,
+        state: &state,
+        opts: &opts,
+        online: false,
+    };
+    let whole = make_plan(inputs, remote.clone(), |r| {
+        panic!("nothing to read, asked {r:?}")
+    })
+    .unwrap()
+    .unwrap();
+
+    let mut planning = Planning::refreshing(inputs).expect("starts");
+    let mut asked: Vec<Vec<String>> = Vec::new();
+    let mut answers = Vec::new();
+    let planned = loop {
+        match planning.step(answers, &mut |_| {}).expect("steps") {
+            Progress::Done(p) => break p,
+            Progress::Need(reads) => {
+                answers = reads
+                    .iter()
+                    .map(|r| {
+                        let Read::Refresh(addrs) = r else {
+                            panic!("only the state's objects to read, asked {r:?}")
+                        };
+                        let mut names: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+                        names.sort();
+                        asked.push(names);
+                        let mut found = RemoteSnapshot::default();
+                        for a in addrs {
+                            if let Some(o) = remote.objects.get(a) {
+                                found.objects.insert(a.clone(), o.clone());
+                            }
+                        }
+                        Answer::Refreshed(found)
+                    })
+                    .collect();
+            }
+        }
+    };
+    assert_eq!(
+        asked,
+        vec![
+            vec!["tencentcloud_vpn_gateway.gw".to_string()],
+            // The moved block's object by its old address, with the state's next ones.
+            vec![
+                "tencentcloud_vpn_customer_gateway.old".to_string(),
+                "tencentcloud_vpn_customer_gateway.was".to_string(),
+                "tencentcloud_vpn_gateway.gone".to_string(),
+            ],
+            vec!["tencentcloud_vpn_connection.stale".to_string()],
+        ],
+        "each block's objects when the walk reaches it, then the rest"
+    );
+    let json = |p: &tunnelform_plan::Plan| serde_json::to_value(p).expect("plan serialises");
+    assert_eq!(json(&planned.plan), json(&whole.plan));
+    let drifted: Vec<(String, bool)> = planned
+        .plan
+        .drift
+        .iter()
+        .map(|d| (d.address.to_string(), d.deleted))
+        .collect();
+    assert_eq!(
+        drifted,
+        [
+            ("tencentcloud_vpn_connection.stale".to_string(), true),
+            ("tencentcloud_vpn_gateway.gone".to_string(), true),
+            ("tencentcloud_vpn_gateway.gw".to_string(), false),
+        ]
+    );
+    let cgw = planned
+        .plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tencentcloud_vpn_customer_gateway.cgw"))
+        .expect("the moved customer gateway is planned");
+    assert_eq!(cgw.action, Action::NoOp, "moved and unchanged: {cgw:?}");
+    assert_eq!(
+        cgw.moved_from,
+        Some(addr("tencentcloud_vpn_customer_gateway.was"))
+    );
+    assert_eq!(planned.remote.objects.len(), whole.remote.objects.len());
+}

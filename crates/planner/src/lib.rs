@@ -4,7 +4,7 @@
 //! planner ([`tunnelform_plan::make::Planning`]), which says what it needs read; [`plan_from`]
 //! reads it and answers, until the plan is made.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tunnelform_config::Config;
 use tunnelform_kinds::data::DataReads;
@@ -17,7 +17,7 @@ use tunnelform_tencent_api::{ApiError, Client};
 pub mod ownership;
 pub mod refresh;
 
-pub use refresh::{prefetch, read_objects, refresh, refresh_with, Prefetched};
+pub use refresh::{prefetch, read_objects, refresh, Prefetch, Refresh};
 pub use tunnelform_plan::make::{
     PlanMode, PlanOptions, PlanTimings, Planned, QuotaError, QuotaOverrides, RemoteObject,
     RemoteSnapshot,
@@ -54,7 +54,8 @@ impl From<MakeError> for PlanError {
     }
 }
 
-/// Makes a plan: reads the objects of the state, then [`plan_from`].
+/// Makes a plan: reads the objects of the state while planning with them (see
+/// [`make_plan_with`]).
 pub async fn make_plan(
     client: &Client,
     config: &Config,
@@ -64,21 +65,22 @@ pub async fn make_plan(
     make_plan_with(client, config, state, opts, None).await
 }
 
-/// [`make_plan`], with the objects [`prefetch`] already read (started before the state was
-/// loaded): the refresh reads only what it missed.
+/// [`make_plan`], taking the reads [`prefetch`] started before the state was loaded. The
+/// planning starts at once: it asks for each block's objects when it reaches the block
+/// ([`Planning::refreshing`]), so the blocks are evaluated while the pages of the objects they
+/// do not need yet are still being read.
 pub async fn make_plan_with(
     client: &Client,
     config: &Config,
     state: &State,
     opts: &PlanOptions,
-    prefetched: Option<Prefetched>,
+    ahead: Option<Prefetch>,
 ) -> Result<Planned, PlanError> {
-    let t = Instant::now();
-    let remote = refresh_with(client, state, prefetched).await?;
-    let refreshed = t.elapsed();
-    let mut planned = plan_from(Some(client), config, state, remote, opts).await?;
-    planned.timings.refresh = refreshed;
-    Ok(planned)
+    let started = Instant::now();
+    let refresh = Refresh::start(client, state, ahead);
+    let inputs = inputs(Some(client), config, state, opts);
+    let planning = Planning::refreshing(inputs)?;
+    drive(Some(client), started, planning, Some(refresh)).await
 }
 
 /// Makes a plan against objects already read (`remote`, the state's objects), reading what the
@@ -92,27 +94,50 @@ pub async fn plan_from(
     remote: RemoteSnapshot,
     opts: &PlanOptions,
 ) -> Result<Planned, PlanError> {
-    let mut timings = PlanTimings::default();
-    let mut lap = Instant::now();
-    let mut mark = |phase: Phase| {
-        *timings.slot(phase) = lap.elapsed();
-        lap = Instant::now();
-    };
-    let inputs = tunnelform_plan::make::Inputs {
+    let started = Instant::now();
+    let planning = Planning::new(inputs(client, config, state, opts), remote)?;
+    drive(client, started, planning, None).await
+}
+
+fn inputs<'a>(
+    client: Option<&Client>,
+    config: &'a Config,
+    state: &'a State,
+    opts: &'a PlanOptions,
+) -> tunnelform_plan::make::Inputs<'a> {
+    tunnelform_plan::make::Inputs {
         config,
         state,
         opts,
         online: client.is_some(),
-    };
-    let mut planning = Planning::new(inputs, remote)?;
+    }
+}
+
+/// Steps `planning` to its end, answering its reads (the state's objects from `refresh`). The
+/// phases are timed from `started`.
+async fn drive(
+    client: Option<&Client>,
+    started: Instant,
+    mut planning: Planning<'_>,
+    mut refresh: Option<Refresh<'_>>,
+) -> Result<Planned, PlanError> {
+    let mut timings = PlanTimings::default();
+    let mut lap = started;
     let mut reader = Reader::default();
     let mut answers = Vec::new();
     let mut planned = loop {
-        match planning.step(answers, &mut mark)? {
+        let progress = planning.step(answers, &mut |phase: Phase| {
+            *timings.slot(phase) = lap.elapsed();
+            lap = Instant::now();
+        })?;
+        match progress {
             Progress::Done(planned) => break *planned,
-            Progress::Need(reads) => answers = reader.read(client, &reads).await?,
+            Progress::Need(reads) => {
+                answers = reader.read(client, refresh.as_mut(), &reads).await?
+            }
         }
     };
+    timings.refresh = reader.refresh_waited;
     planned.timings = timings;
     Ok(planned)
 }
@@ -122,17 +147,31 @@ pub async fn plan_from(
 struct Reader {
     /// Data sources: at most one filtered read, then one paged listing, per source and region.
     data: DataReads,
+    /// How long the planning waited for the state's objects.
+    refresh_waited: Duration,
 }
 
 impl Reader {
     async fn read(
         &mut self,
         client: Option<&Client>,
+        mut refresh: Option<&mut Refresh<'_>>,
         reads: &[Read],
     ) -> Result<Vec<Answer>, PlanError> {
         let mut answers = Vec::with_capacity(reads.len());
         for read in reads {
             answers.push(match read {
+                Read::Refresh(addresses) => {
+                    let Some(refresh) = refresh.as_deref_mut() else {
+                        return Err(PlanError::Planner(
+                            "the planner asked for the state's objects it was given".into(),
+                        ));
+                    };
+                    let t = Instant::now();
+                    let found = refresh.objects(addresses).await?;
+                    self.refresh_waited += t.elapsed();
+                    Answer::Refreshed(found)
+                }
                 Read::Import { region, kind, ids } => {
                     let client = client.ok_or(PlanError::Offline("read an object to import"))?;
                     Answer::Objects(read_objects(client, region, *kind, ids).await?)

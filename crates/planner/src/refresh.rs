@@ -1,18 +1,22 @@
 //! Refresh: read every object the state knows, in batches (ids in chunks of 100 per call, all
 //! regions and kinds concurrently), never one call per resource.
 //!
-//! Each chunk of 100 ids is its own read, so an answer is decoded and turned into attributes as
-//! soon as it arrives, while the later pages wait for the rate limit, instead of all at the end.
-//! A refresh can also start before the state is loaded ([`prefetch`], from the ids a quick look
-//! at the state file gives): [`refresh_with`] then takes what it read, reads what it missed and
-//! drops what the loaded state does not hold.
+//! Each chunk of 100 ids is its own read, decoded and turned into attributes on the refresh's
+//! own task as soon as it arrives, while the later pages wait for the rate limit. The planning
+//! does not wait for the last page: it asks for the objects of each block as it reaches the
+//! block ([`Refresh::objects`]), so a block is evaluated while the pages of the blocks after it
+//! are still coming. A refresh can also start before the state is loaded ([`prefetch`], from
+//! the ids a quick look at the state file gives): [`Refresh::start`] then takes what it is
+//! reading, reads what it missed and drops what the loaded state does not hold.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 
-use futures::future::try_join_all;
+use futures::channel::mpsc;
+use futures::future::join_all;
+use futures::stream::{select_all, SelectAll};
+use futures::StreamExt;
 use tunnelform_kinds::ResourceKind;
-use tunnelform_model::Address;
+use tunnelform_model::{Address, Mode};
 use tunnelform_plan::make::{with_write_only, RemoteObject, RemoteSnapshot};
 use tunnelform_state::State;
 use tunnelform_tencent_api::{ApiError, Client, MAX_IDS_PER_CALL};
@@ -42,71 +46,118 @@ pub async fn read_objects(
         .collect())
 }
 
-/// Reads distinct `ids` of one kind in one region, a call's worth at a time where the kind allows
-/// it, each chunk decoded as it arrives.
-async fn read_chunked(
-    client: &Client,
-    region: &str,
+/// One read's answer: the ids asked (of one kind in one region) and the objects found among them.
+struct Chunk {
     kind: ResourceKind,
-    ids: &[String],
-) -> Result<Vec<RemoteObject>, ApiError> {
-    if !kind.def().reads_by_id() || ids.len() <= MAX_IDS_PER_CALL {
-        return read_objects(client, region, kind, ids).await;
+    region: String,
+    ids: Vec<String>,
+    found: Vec<RemoteObject>,
+}
+
+type Chunks = mpsc::UnboundedReceiver<Result<Chunk, ApiError>>;
+
+/// A task reading chunks (aborted when dropped).
+struct Reading(tokio::task::JoinHandle<()>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    let chunks = try_join_all(
-        ids.chunks(MAX_IDS_PER_CALL)
-            .map(|c| read_objects(client, region, kind, c)),
-    )
-    .await?;
-    Ok(chunks.into_iter().flatten().collect())
 }
 
-/// (region, kind)
-type Group = (String, ResourceKind);
-
-/// Objects read ahead of the state's load ([`prefetch`]): which ids were asked, and what was found.
-#[derive(Debug, Default)]
-pub struct Prefetched {
-    asked: HashMap<Group, HashSet<String>>,
-    found: HashMap<Group, HashMap<String, RemoteObject>>,
+/// Starts reading `objects` (region, kind, id; each distinct id once), a call's worth of ids at
+/// a time where the kind allows it: each chunk is sent, decoded, as soon as it is read.
+fn start_reading(
+    client: Client,
+    objects: Vec<(String, ResourceKind, Vec<String>)>,
+) -> (Reading, Chunks) {
+    let (tx, rx) = mpsc::unbounded();
+    let mut chunks: Vec<(String, ResourceKind, Vec<String>)> = Vec::new();
+    for (region, kind, ids) in objects {
+        if kind.def().reads_by_id() && ids.len() > MAX_IDS_PER_CALL {
+            chunks.extend(
+                ids.chunks(MAX_IDS_PER_CALL)
+                    .map(|c| (region.clone(), kind, c.to_vec())),
+            );
+        } else if !ids.is_empty() {
+            chunks.push((region, kind, ids));
+        }
+    }
+    let task = tokio::spawn(async move {
+        let client = &client;
+        let tx = &tx;
+        join_all(chunks.into_iter().map(|(region, kind, ids)| async move {
+            let read = read_objects(client, &region, kind, &ids).await;
+            // A refresh no longer listening (the plan failed) does not mind.
+            let _ = tx.unbounded_send(read.map(|found| Chunk {
+                kind,
+                region,
+                ids,
+                found,
+            }));
+        }))
+        .await;
+    });
+    (Reading(task), rx)
 }
 
-impl Prefetched {
+/// (region, kind) -> ids, each once, in their first order.
+fn by_group(
+    objects: impl IntoIterator<Item = (String, ResourceKind, String)>,
+) -> Vec<(String, ResourceKind, Vec<String>)> {
+    let mut index: HashMap<(String, ResourceKind), usize> = HashMap::new();
+    let mut seen: HashSet<(ResourceKind, String, String)> = HashSet::new();
+    let mut out: Vec<(String, ResourceKind, Vec<String>)> = Vec::new();
+    for (region, kind, id) in objects {
+        if !seen.insert((kind, region.clone(), id.clone())) {
+            continue;
+        }
+        let i = *index.entry((region.clone(), kind)).or_insert_with(|| {
+            out.push((region, kind, Vec::new()));
+            out.len() - 1
+        });
+        out[i].2.push(id);
+    }
+    out
+}
+
+/// Objects being read ahead of the state's load ([`prefetch`]): which ids were asked, and the
+/// reads under way (cancelled when dropped).
+pub struct Prefetch {
+    asked: HashSet<(ResourceKind, String, String)>,
+    reading: Reading,
+    chunks: Chunks,
+}
+
+impl std::fmt::Debug for Prefetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prefetch")
+            .field("asked", &self.asked.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prefetch {
     /// How many ids were asked.
     pub fn asked(&self) -> usize {
-        self.asked.values().map(HashSet::len).sum()
+        self.asked.len()
     }
 }
 
 /// Starts reading `objects` (region, kind, id), e.g. those a quick look at the state file names,
-/// before the state is loaded. The future owns what it needs, so the caller can spawn it and load
-/// the state meanwhile; [`refresh_with`] then uses its answers.
-pub fn prefetch(
-    client: Client,
-    objects: Vec<(String, ResourceKind, String)>,
-) -> impl Future<Output = Result<Prefetched, ApiError>> + Send + 'static {
-    let mut asked: HashMap<Group, HashSet<String>> = HashMap::new();
-    let mut order: HashMap<Group, Vec<String>> = HashMap::new();
-    for (region, kind, id) in objects {
-        let key = (region, kind);
-        if asked.entry(key.clone()).or_default().insert(id.clone()) {
-            order.entry(key).or_default().push(id);
-        }
-    }
-    async move {
-        let client = &client;
-        let reads = order.into_iter().map(|(key, ids)| async move {
-            let objs = read_chunked(client, &key.0, key.1, &ids).await?;
-            Ok::<_, ApiError>((key, objs))
-        });
-        let mut found: HashMap<Group, HashMap<String, RemoteObject>> = HashMap::new();
-        for (key, objs) in try_join_all(reads).await? {
-            let m = found.entry(key).or_default();
-            for o in objs {
-                m.insert(o.id.clone(), o);
-            }
-        }
-        Ok(Prefetched { asked, found })
+/// before the state is loaded, on a task of its own (on the current tokio runtime);
+/// [`Refresh::start`] then takes its answers as they come.
+pub fn prefetch(client: Client, objects: Vec<(String, ResourceKind, String)>) -> Prefetch {
+    let groups = by_group(objects);
+    let asked = groups
+        .iter()
+        .flat_map(|(region, kind, ids)| ids.iter().map(|id| (*kind, region.clone(), id.clone())))
+        .collect();
+    let (reading, chunks) = start_reading(client, groups);
+    Prefetch {
+        asked,
+        reading,
+        chunks,
     }
 }
 
@@ -115,112 +166,192 @@ pub fn state_objects(state: &State) -> Vec<(String, ResourceKind, String)> {
     state
         .resources
         .values()
-        .filter(|rs| rs.mode == tunnelform_model::Mode::Managed && !rs.id.is_empty())
-        .filter_map(|rs| Some((rs.region.clone(), rs.kind()?, rs.id.clone())))
+        .filter_map(|rs| Some((rs.region.clone(), read_kind(rs)?, rs.id.clone())))
         .collect()
 }
 
-/// Refreshes every managed object in `state`.
-pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, ApiError> {
-    refresh_with(client, state, None).await
+/// The kind of a state object the refresh reads: a managed object with an id and a known kind.
+fn read_kind(rs: &tunnelform_state::ResourceState) -> Option<ResourceKind> {
+    if rs.mode == Mode::Managed && !rs.id.is_empty() {
+        rs.kind()
+    } else {
+        None
+    }
 }
 
-/// [`refresh`], taking the objects `prefetched` already read: only the state's objects it did not
-/// ask for are read now, and what it read that the state does not hold is dropped.
-pub async fn refresh_with(
-    client: &Client,
-    state: &State,
-    prefetched: Option<Prefetched>,
-) -> Result<RemoteSnapshot, ApiError> {
-    let groups = groups(state);
-    let Prefetched { asked, mut found } = prefetched.unwrap_or_default();
-    let reads = missing(&groups, &asked)
-        .into_iter()
-        .map(|(key, ids)| async move {
-            let objs = read_chunked(client, &key.0, key.1, &ids).await?;
-            Ok::<_, ApiError>((key, objs))
-        });
-    for (key, objs) in try_join_all(reads).await? {
-        let m = found.entry(key).or_default();
-        for o in objs {
-            m.insert(o.id.clone(), o);
+/// Refreshes every managed object in `state`, waiting for all of them.
+pub async fn refresh(client: &Client, state: &State) -> Result<RemoteSnapshot, ApiError> {
+    let mut r = Refresh::start(client, state, None);
+    let all: Vec<&Address> = state.resources.keys().collect();
+    r.objects(all).await
+}
+
+/// What became of one object of the state in a refresh.
+enum Slot {
+    /// Asked, not answered yet.
+    Waiting,
+    Found(RemoteObject),
+    /// Not found (or already given to every address holding it).
+    Gone,
+}
+
+/// One id of the state: what the cloud answered, and how many of the state's addresses hold it
+/// (one, unless the state is damaged: each address then gets a copy).
+struct Entry {
+    slot: Slot,
+    holders: usize,
+}
+
+/// A refresh of a state's objects under way: [`Refresh::objects`] gives those of some
+/// addresses as soon as their chunks are read, while the others are still being read.
+pub struct Refresh<'s> {
+    state: &'s State,
+    /// kind -> region -> id -> what was read.
+    entries: HashMap<ResourceKind, HashMap<String, HashMap<String, Entry>>>,
+    chunks: SelectAll<Chunks>,
+    reading: Vec<Reading>,
+}
+
+impl<'s> Refresh<'s> {
+    /// Starts reading every managed object of `state`, taking the reads `ahead` already started
+    /// (their objects the state does not hold are dropped as they come), and reading the rest.
+    pub fn start(client: &Client, state: &'s State, ahead: Option<Prefetch>) -> Self {
+        let (asked, mut reading, mut streams) = match ahead {
+            Some(p) => (p.asked, vec![p.reading], vec![p.chunks]),
+            None => (HashSet::new(), Vec::new(), Vec::new()),
+        };
+        let (entries, missing) = Self::track(state, &asked);
+        if !missing.is_empty() {
+            let (r, c) = start_reading(client.clone(), by_group(missing));
+            reading.push(r);
+            streams.push(c);
+        }
+        Refresh {
+            state,
+            entries,
+            chunks: select_all(streams),
+            reading,
         }
     }
-    Ok(assemble(state, groups, found))
-}
 
-/// The state's managed objects by (region, kind): [(address, id)].
-fn groups(state: &State) -> HashMap<Group, Vec<(Address, String)>> {
-    let mut groups: HashMap<Group, Vec<(Address, String)>> = HashMap::new();
-    for (addr, rs) in &state.resources {
-        if let Some(kind) = rs.kind() {
-            if rs.mode == tunnelform_model::Mode::Managed && !rs.id.is_empty() {
-                groups
-                    .entry((rs.region.clone(), kind))
-                    .or_default()
-                    .push((addr.clone(), rs.id.clone()));
+    /// An entry waiting for every object of `state` the refresh reads, and those not `asked`
+    /// already (each id once).
+    #[allow(clippy::type_complexity)]
+    fn track(
+        state: &State,
+        asked: &HashSet<(ResourceKind, String, String)>,
+    ) -> (
+        HashMap<ResourceKind, HashMap<String, HashMap<String, Entry>>>,
+        Vec<(String, ResourceKind, String)>,
+    ) {
+        let mut entries: HashMap<ResourceKind, HashMap<String, HashMap<String, Entry>>> =
+            HashMap::new();
+        let mut missing = Vec::new();
+        for rs in state.resources.values() {
+            let Some(kind) = read_kind(rs) else {
+                continue;
+            };
+            let e = entries
+                .entry(kind)
+                .or_default()
+                .entry(rs.region.clone())
+                .or_default()
+                .entry(rs.id.clone())
+                .or_insert(Entry {
+                    slot: Slot::Waiting,
+                    holders: 0,
+                });
+            e.holders += 1;
+            if e.holders == 1 && !asked.contains(&(kind, rs.region.clone(), rs.id.clone())) {
+                missing.push((rs.region.clone(), kind, rs.id.clone()));
+            }
+        }
+        (entries, missing)
+    }
+
+    /// Takes one chunk's answer.
+    fn take(&mut self, chunk: Chunk) {
+        let Some(ids) = self
+            .entries
+            .get_mut(&chunk.kind)
+            .and_then(|m| m.get_mut(&chunk.region))
+        else {
+            return;
+        };
+        for id in &chunk.ids {
+            if let Some(e) = ids.get_mut(id) {
+                if matches!(e.slot, Slot::Waiting) {
+                    e.slot = Slot::Gone;
+                }
+            }
+        }
+        for o in chunk.found {
+            if let Some(e) = ids.get_mut(&o.id) {
+                e.slot = Slot::Found(o);
             }
         }
     }
-    groups
-}
 
-/// The ids of `groups` not `asked` already, each once, by group.
-fn missing(
-    groups: &HashMap<Group, Vec<(Address, String)>>,
-    asked: &HashMap<Group, HashSet<String>>,
-) -> Vec<(Group, Vec<String>)> {
-    let mut out = Vec::new();
-    for (key, members) in groups {
-        let asked = asked.get(key);
-        let mut seen = HashSet::new();
-        let ids: Vec<String> = members
-            .iter()
-            .map(|(_, id)| id)
-            .filter(|id| asked.is_none_or(|a| !a.contains(*id)) && seen.insert(id.as_str()))
-            .cloned()
-            .collect();
-        if !ids.is_empty() {
-            out.push((key.clone(), ids));
-        }
-    }
-    out
-}
-
-/// Each object `found` moves to its address in the state (objects found that the state does not
-/// hold are dropped), completed with the state's write-only values.
-fn assemble(
-    state: &State,
-    groups: HashMap<Group, Vec<(Address, String)>>,
-    mut found: HashMap<Group, HashMap<String, RemoteObject>>,
-) -> RemoteSnapshot {
-    let mut snapshot = RemoteSnapshot::default();
-    for (key, members) in groups {
-        let mut by_id = found.remove(&key).unwrap_or_default();
-        // An id the state holds at several addresses (a damaged state) gives each of them a copy.
-        let mut uses: HashMap<&str, usize> = HashMap::new();
-        for (_, id) in &members {
-            *uses.entry(id.as_str()).or_default() += 1;
-        }
-        let mut out = Vec::with_capacity(members.len());
-        for (addr, id) in &members {
-            let obj = match uses.get_mut(id.as_str()) {
-                Some(n) if *n > 1 => {
-                    *n -= 1;
-                    by_id.get(id).cloned()
+    /// The objects at `addresses` (the state's), waiting for the chunks that hold them; an
+    /// address whose object was not found (or that the refresh does not read: data sources,
+    /// objects without an id) is absent from the answer. Objects are completed with the state's
+    /// write-only values. Each address is to be asked once.
+    pub async fn objects<'a>(
+        &mut self,
+        addresses: impl IntoIterator<Item = &'a Address>,
+    ) -> Result<RemoteSnapshot, ApiError> {
+        let mut snapshot = RemoteSnapshot::default();
+        for addr in addresses {
+            let Some(rs) = self.state.resources.get(addr) else {
+                continue;
+            };
+            let Some(kind) = read_kind(rs) else {
+                continue;
+            };
+            loop {
+                let e = self.entry(kind, &rs.region, &rs.id);
+                if !matches!(e.map(|e| &e.slot), Some(Slot::Waiting)) {
+                    break;
                 }
-                _ => by_id.remove(id),
+                match self.chunks.next().await {
+                    Some(Ok(chunk)) => self.take(chunk),
+                    Some(Err(e)) => return Err(e),
+                    // Every read answers once, unless its task panicked: that panic goes on.
+                    None => {
+                        for r in &mut self.reading {
+                            if let Err(e) = (&mut r.0).await {
+                                if e.is_panic() {
+                                    std::panic::resume_unwind(e.into_panic());
+                                }
+                            }
+                        }
+                        panic!("the refresh ended without reading {addr} ({})", rs.id);
+                    }
+                }
+            }
+            let Some(e) = self.entry(kind, &rs.region, &rs.id) else {
+                continue;
+            };
+            e.holders = e.holders.saturating_sub(1);
+            let obj = match &e.slot {
+                Slot::Found(o) if e.holders > 0 => Some(o.clone()),
+                Slot::Found(_) => match std::mem::replace(&mut e.slot, Slot::Gone) {
+                    Slot::Found(o) => Some(o),
+                    _ => None,
+                },
+                _ => None,
             };
             if let Some(mut o) = obj {
-                if let Some(rs) = state.resources.get(addr) {
-                    with_write_only(&mut o, &rs.attributes);
-                }
-                out.push((addr.clone(), o));
+                with_write_only(&mut o, &rs.attributes);
+                snapshot.objects.insert(addr.clone(), o);
             }
         }
-        snapshot.objects.extend(out);
+        Ok(snapshot)
     }
-    snapshot
+
+    fn entry(&mut self, kind: ResourceKind, region: &str, id: &str) -> Option<&mut Entry> {
+        self.entries.get_mut(&kind)?.get_mut(region)?.get_mut(id)
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +360,8 @@ mod tests {
     use tunnelform_state::ResourceState;
 
     const GZ: &str = "ap-guangzhou";
+    const TUNNEL: ResourceKind = ResourceKind::VpnConnection;
+    const GATEWAY: ResourceKind = ResourceKind::VpnGateway;
 
     fn state(objects: &[(&str, ResourceKind, &str)]) -> State {
         let mut s = State::new();
@@ -251,8 +384,39 @@ mod tests {
         }
     }
 
-    const TUNNEL: ResourceKind = ResourceKind::VpnConnection;
-    const GATEWAY: ResourceKind = ResourceKind::VpnGateway;
+    fn addr(a: &str) -> Address {
+        a.parse().expect("address")
+    }
+
+    fn chunk(kind: ResourceKind, ids: &[&str], found: &[&str]) -> Result<Chunk, ApiError> {
+        Ok(Chunk {
+            kind,
+            region: GZ.to_string(),
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            found: found.iter().map(|id| object(kind, id)).collect(),
+        })
+    }
+
+    #[test]
+    fn each_id_is_read_once_in_its_first_order() {
+        let groups = by_group([
+            (GZ.to_string(), TUNNEL, "vpnx-b".to_string()),
+            (GZ.to_string(), GATEWAY, "vpngw-g".to_string()),
+            (GZ.to_string(), TUNNEL, "vpnx-a".to_string()),
+            (GZ.to_string(), TUNNEL, "vpnx-b".to_string()),
+        ]);
+        assert_eq!(
+            groups,
+            vec![
+                (
+                    GZ.to_string(),
+                    TUNNEL,
+                    vec!["vpnx-b".to_string(), "vpnx-a".to_string()]
+                ),
+                (GZ.to_string(), GATEWAY, vec!["vpngw-g".to_string()]),
+            ]
+        );
+    }
 
     #[test]
     fn only_what_the_look_ahead_did_not_ask_is_read_again() {
@@ -264,76 +428,114 @@ mod tests {
             ("tencentcloud_vpn_connection.d", TUNNEL, "vpnx-c"),
             ("tencentcloud_vpn_gateway.g", GATEWAY, "vpngw-g"),
         ]);
-        let asked = HashMap::from([(
-            (GZ.to_string(), TUNNEL),
-            HashSet::from(["vpnx-a".to_string(), "vpnx-gone".to_string()]),
-        )]);
-        let mut missing = missing(&groups(&s), &asked);
-        missing.sort_by_key(|(k, _)| k.1.type_name());
-        for (_, ids) in &mut missing {
-            ids.sort();
-        }
-        assert_eq!(
-            missing,
-            vec![
-                (
-                    (GZ.to_string(), TUNNEL),
-                    vec!["vpnx-b".to_string(), "vpnx-c".to_string()]
-                ),
-                ((GZ.to_string(), GATEWAY), vec!["vpngw-g".to_string()]),
-            ]
-        );
+        let asked = HashSet::from([
+            (TUNNEL, GZ.to_string(), "vpnx-a".to_string()),
+            (TUNNEL, GZ.to_string(), "vpnx-gone".to_string()),
+        ]);
+        let (_, mut missing) = Refresh::track(&s, &asked);
+        missing.sort();
+        let ids: Vec<&str> = missing.iter().map(|(_, _, id)| id.as_str()).collect();
+        assert_eq!(ids, ["vpngw-g", "vpnx-b", "vpnx-c"]);
         // Nothing asked ahead: everything is read, each id once.
-        let all: usize = missing_len(&s, &HashMap::new());
-        assert_eq!(all, 4);
+        assert_eq!(Refresh::track(&s, &HashSet::new()).1.len(), 4);
     }
 
-    fn missing_len(s: &State, asked: &HashMap<Group, HashSet<String>>) -> usize {
-        missing(&groups(s), asked)
-            .iter()
-            .map(|(_, ids)| ids.len())
-            .sum()
+    /// A refresh fed by hand: chunks are sent on `tx` as a read would send them.
+    fn fed(s: &State) -> (Refresh<'_>, mpsc::UnboundedSender<Result<Chunk, ApiError>>) {
+        let (entries, _) = Refresh::track(s, &HashSet::new());
+        let (tx, rx) = mpsc::unbounded();
+        let r = Refresh {
+            state: s,
+            entries,
+            chunks: select_all([rx]),
+            reading: Vec::new(),
+        };
+        (r, tx)
     }
 
-    #[test]
-    fn objects_go_to_their_addresses_and_what_the_state_lacks_is_dropped() {
+    #[tokio::test]
+    async fn an_address_is_answered_as_soon_as_its_chunk_is_read() {
         let s = state(&[
+            ("tencentcloud_vpn_gateway.g", GATEWAY, "vpngw-g"),
             ("tencentcloud_vpn_connection.a", TUNNEL, "vpnx-a"),
-            ("tencentcloud_vpn_connection.c", TUNNEL, "vpnx-c"),
-            ("tencentcloud_vpn_connection.d", TUNNEL, "vpnx-c"),
             ("tencentcloud_vpn_connection.gone", TUNNEL, "vpnx-gone"),
         ]);
-        let found = HashMap::from([(
-            (GZ.to_string(), TUNNEL),
-            HashMap::from([
-                ("vpnx-a".to_string(), object(TUNNEL, "vpnx-a")),
-                ("vpnx-c".to_string(), object(TUNNEL, "vpnx-c")),
-                // Read ahead from a file the loaded state no longer matches.
-                ("vpnx-other".to_string(), object(TUNNEL, "vpnx-other")),
-            ]),
-        )]);
-        let snap = assemble(&s, groups(&s), found);
-        let got: Vec<(String, String)> = snap
+        let (mut r, tx) = fed(&s);
+        tx.unbounded_send(chunk(GATEWAY, &["vpngw-g"], &["vpngw-g"]))
+            .unwrap();
+        // The tunnels' chunk has not come: the gateway is answered all the same.
+        let got = r
+            .objects([&addr("tencentcloud_vpn_gateway.g")])
+            .await
+            .unwrap();
+        assert_eq!(got.objects.len(), 1);
+        let a = addr("tencentcloud_vpn_connection.a");
+        let waiting = r.objects([&a]);
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), waiting).await;
+        assert!(waiting.is_err(), "answered before its chunk was read");
+        // Objects read for ids the state does not hold are dropped; one not found is absent.
+        tx.unbounded_send(chunk(
+            TUNNEL,
+            &["vpnx-a", "vpnx-gone", "vpnx-other"],
+            &["vpnx-a", "vpnx-other"],
+        ))
+        .unwrap();
+        let got = r
+            .objects([
+                &addr("tencentcloud_vpn_connection.a"),
+                &addr("tencentcloud_vpn_connection.gone"),
+            ])
+            .await
+            .unwrap();
+        let ids: Vec<(String, &str)> = got
             .objects
             .iter()
-            .map(|(a, o)| (a.to_string(), o.id.clone()))
+            .map(|(a, o)| (a.to_string(), o.id.as_str()))
             .collect();
         assert_eq!(
-            got,
-            vec![
-                (
-                    "tencentcloud_vpn_connection.a".to_string(),
-                    "vpnx-a".to_string()
-                ),
-                (
-                    "tencentcloud_vpn_connection.c".to_string(),
-                    "vpnx-c".to_string()
-                ),
-                (
-                    "tencentcloud_vpn_connection.d".to_string(),
-                    "vpnx-c".to_string()
-                ),
-            ]
+            ids,
+            [("tencentcloud_vpn_connection.a".to_string(), "vpnx-a")]
         );
+    }
+
+    #[tokio::test]
+    async fn an_id_held_at_two_addresses_gives_each_a_copy() {
+        let s = state(&[
+            ("tencentcloud_vpn_connection.c", TUNNEL, "vpnx-c"),
+            ("tencentcloud_vpn_connection.d", TUNNEL, "vpnx-c"),
+        ]);
+        let (mut r, tx) = fed(&s);
+        tx.unbounded_send(chunk(TUNNEL, &["vpnx-c"], &["vpnx-c"]))
+            .unwrap();
+        let c = r
+            .objects([&addr("tencentcloud_vpn_connection.c")])
+            .await
+            .unwrap();
+        let d = r
+            .objects([&addr("tencentcloud_vpn_connection.d")])
+            .await
+            .unwrap();
+        assert_eq!(c.objects.len() + d.objects.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_fails_the_refresh() {
+        let s = state(&[("tencentcloud_vpn_connection.a", TUNNEL, "vpnx-a")]);
+        let (mut r, tx) = fed(&s);
+        tx.unbounded_send(Err(ApiError {
+            action: "DescribeVpnConnections",
+            region: GZ.to_string(),
+            request_id: None,
+            kind: tunnelform_tencent_api::ErrorKind::NotSent {
+                reason: "refused".into(),
+            },
+            attempts: 1,
+        }))
+        .unwrap();
+        let err = r
+            .objects([&addr("tencentcloud_vpn_connection.a")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.action, "DescribeVpnConnections");
     }
 }
