@@ -85,6 +85,13 @@ pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanEr
 }
 
 fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
+    if let Some(parsed) = parse_halves(file, src) {
+        return Ok(parsed);
+    }
+    parse_whole(file, src)
+}
+
+fn parse_whole(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let parsed = hcl_edit::parser::parse_body(src).map_err(|e| syntax_error(file, src, &e))?;
     let mut l = Lowerer {
         file,
@@ -95,6 +102,59 @@ fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), Span
     let body = l.body(&parsed, 0);
     drop(parsed);
     Ok((body, l.errors))
+}
+
+/// From this size, a file is parsed in two halves side by side (see [`parse_halves`]).
+const SPLIT_FROM: usize = 512 * 1024;
+
+/// Parses a big file (a configuration written one block per object) as two halves on two
+/// threads, split after a line holding only `}` (the end of a top-level block, as formatted)
+/// near the middle. Both halves parse only when the split falls between two top-level
+/// structures: before it, every bracket, string, heredoc and comment must be closed, and HCL
+/// ends a top-level structure at a line break outside brackets. So the halves' structures are
+/// the whole file's, with the same spans. `None` (the whole file is then parsed at once, which
+/// also reports any syntax error exactly as before): a small file, one core, no such line, or
+/// a half that does not parse.
+fn parse_halves(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
+    if src.len() < SPLIT_FROM || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    {
+        return None;
+    }
+    let mid = src.len() / 2;
+    let at = src.as_bytes()[mid..]
+        .windows(3)
+        .position(|w| w == b"\n}\n")
+        .map(|i| mid + i + 3)?;
+    let (first, second) = src.split_at(at);
+    let lower = |text: &str, base: usize| -> Option<(Body, Vec<SpanError>)> {
+        let parsed = hcl_edit::parser::parse_body(text).ok()?;
+        let mut l = Lowerer {
+            file,
+            base,
+            errors: Vec::new(),
+            prepared: HashMap::new(),
+        };
+        let body = l.body(&parsed, 0);
+        drop(parsed);
+        Some((body, l.errors))
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let later = std::thread::Builder::new()
+            .name("tunnelform-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(s, || lower(second, at))
+            .ok()?;
+        let a = lower(first, 0);
+        match later.join() {
+            Ok(b) => Some((a, b)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    let ((mut body, mut errors), (rest, more)) = (a?, b?);
+    body.attrs.extend(rest.attrs);
+    body.blocks.extend(rest.blocks);
+    errors.extend(more);
+    Some((body, errors))
 }
 
 /// Parses a standalone expression (a `--var` value).
@@ -606,6 +666,55 @@ fn trim_last(parts: &mut [TemplatePart]) {
 
 #[cfg(test)]
 mod tests {
+    /// A configuration of `blocks` blocks, one per object, with `middle` written in the middle.
+    fn one_block_per_object(blocks: usize, middle: &str) -> String {
+        let mut s = String::new();
+        for i in 0..blocks {
+            if i == blocks / 2 {
+                s.push_str(middle);
+            }
+            s.push_str(&format!(
+                "resource \"tencentcloud_vpn_connection\" \"t{i:05}\" {{\n  name = \"tünnel-${{var.x}}-{i}\"\n  cidrs = [\n    \"10.0.{}.0/24\",\n  ]\n  security_group_policy {{\n    local_cidr_block = \"10.1.0.0/16\"\n  }}\n}}\n",
+                i % 250
+            ));
+        }
+        s
+    }
+
+    #[test]
+    fn a_big_file_parsed_in_halves_is_the_file_parsed_whole() {
+        let src = one_block_per_object(4000, "");
+        assert!(src.len() >= super::SPLIT_FROM, "big enough to be split");
+        assert!(super::parse_halves(7, &src).is_some(), "split in halves");
+        let halves = super::parse_body(7, &src).unwrap();
+        let whole = super::parse_whole(7, &src).unwrap();
+        assert_eq!(format!("{halves:?}"), format!("{whole:?}"));
+        assert_eq!(halves.0.blocks.len(), 4000);
+    }
+
+    #[test]
+    fn a_split_that_falls_inside_a_heredoc_parses_the_file_whole() {
+        // Lines holding only `}` inside a heredoc, right at the middle: a half would end inside
+        // it and not parse.
+        let heredoc = format!(
+            "locals {{\n  text = <<EOT\n{}EOT\n}}\n",
+            "}\n".repeat(200_000)
+        );
+        let src = one_block_per_object(2000, &heredoc);
+        assert!(super::parse_halves(7, &src).is_none());
+        let parsed = super::parse_body(7, &src).unwrap();
+        let whole = super::parse_whole(7, &src).unwrap();
+        assert_eq!(format!("{parsed:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_big_file_is_reported_as_in_a_small_one() {
+        let src = one_block_per_object(4000, "resource \"x\" \"y\" {\n  a = [1,\n}\n");
+        let err = super::parse_body(7, &src).unwrap_err();
+        let whole = super::parse_whole(7, &src).unwrap_err();
+        assert_eq!(format!("{err:?}"), format!("{whole:?}"));
+    }
+
     use super::*;
 
     fn lit_parts(src: &str) -> Vec<String> {
