@@ -386,8 +386,7 @@ impl<'a> Planning<'a> {
     /// Starts a plan against `remote`, the state's objects as read (refreshed).
     pub fn new(inputs: Inputs<'a>, remote: RemoteSnapshot) -> Result<Self, MakeError> {
         let mut planning = Self::refreshing(inputs)?;
-        let all: Vec<Address> = planning.unrefreshed.iter().cloned().collect();
-        planning.take_refreshed(all, remote);
+        planning.take_refreshed(None, remote);
         Ok(planning)
     }
 
@@ -480,23 +479,43 @@ impl<'a> Planning<'a> {
     /// (by their addresses after the moves; those not found are gone) into the snapshot, and
     /// compares them with the prior state: drift, and objects they hold that nothing accounts
     /// for. Done before any of them is diffed (a normal plan's diff takes their attributes).
-    fn take_refreshed(&mut self, asked: impl IntoIterator<Item = Address>, found: RemoteSnapshot) {
-        for (addr, o) in found.objects {
-            let addr = self.moved_to.get(&addr).cloned().unwrap_or(addr);
-            self.remote.objects.insert(addr, o);
-        }
-        let prior = self.moved.as_ref().unwrap_or(self.inputs.state);
-        let mut objects: Vec<(&Address, &tunnelform_state::ResourceState)> = Vec::new();
-        for a in asked {
-            if let Some((addr, rs)) = self
-                .unrefreshed
-                .take(&a)
-                .and_then(|a| prior.resources.get_key_value(&a))
-            {
-                objects.push((addr, rs));
+    /// `asked`: `None` for every object not refreshed yet (a whole snapshot).
+    fn take_refreshed(&mut self, asked: Option<Vec<Address>>, found: RemoteSnapshot) {
+        if self.remote.objects.is_empty() && self.moved_to.is_empty() {
+            // The first piece, or the whole snapshot: taken as it is.
+            self.remote = found;
+        } else {
+            for (addr, o) in found.objects {
+                let addr = self.moved_to.get(&addr).cloned().unwrap_or(addr);
+                self.remote.objects.insert(addr, o);
             }
         }
-        objects.sort_by(|a, b| a.0.cmp(b.0));
+        let prior = self.moved.as_ref().unwrap_or(self.inputs.state);
+        let objects: Vec<(&Address, &tunnelform_state::ResourceState)> = match asked {
+            // In the state's order already.
+            None => {
+                let all = std::mem::take(&mut self.unrefreshed);
+                prior
+                    .resources
+                    .iter()
+                    .filter(|(a, _)| all.contains(*a))
+                    .collect()
+            }
+            Some(asked) => {
+                let mut objects = Vec::with_capacity(asked.len());
+                for a in asked {
+                    if let Some((addr, rs)) = self
+                        .unrefreshed
+                        .take(&a)
+                        .and_then(|a| prior.resources.get_key_value(&a))
+                    {
+                        objects.push((addr, rs));
+                    }
+                }
+                objects.sort_by(|a, b| a.0.cmp(b.0));
+                objects
+            }
+        };
         self.plan.drift.extend(drift(&objects, &self.remote));
         let imports = &self.imports;
         let ids = || {
@@ -633,7 +652,7 @@ impl<'a> Planning<'a> {
                         .into_iter()
                         .map(|a| self.moved_to.get(&a).cloned().unwrap_or(a))
                         .collect();
-                    self.take_refreshed(asked, found);
+                    self.take_refreshed(Some(asked), found);
                 }
                 _ => return Err(wrong),
             }
