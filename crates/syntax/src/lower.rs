@@ -116,8 +116,7 @@ const SPLIT_FROM: usize = 512 * 1024;
 /// also reports any syntax error exactly as before): a small file, one core, no such line, or
 /// a half that does not parse.
 fn parse_halves(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
-    if src.len() < SPLIT_FROM || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
-    {
+    if src.len() < SPLIT_FROM || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
         return None;
     }
     let mid = src.len() / 2;
