@@ -114,7 +114,8 @@ pub struct Planned {
 /// Wall time of each planning phase.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanTimings {
-    /// Reading the objects of the state (zero when the snapshot was given).
+    /// How long the planning waited for the objects of the state (their reads overlap the
+    /// evaluation; zero when the snapshot was given).
     pub refresh: Duration,
     /// Prior state against the refreshed objects.
     pub drift: Duration,
