@@ -433,3 +433,82 @@ moved {
     );
     assert_eq!(planned.remote.objects.len(), whole.remote.objects.len());
 }
+
+/// A big block's objects are asked for a piece at a time (500), so each piece is compared with the
+/// state while the next pages are still being read; nothing changed, nothing is planned.
+#[test]
+fn a_big_block_asks_for_its_objects_a_piece_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        r#"
+resource "tencentcloud_vpn_customer_gateway" "office" {
+  for_each          = { for i in range(1200) : format("o%04d", i) => i }
+  name              = each.key
+  public_ip_address = "198.51.100.7"
+}
+"#,
+    );
+    let mut state = State::new();
+    let mut remote = RemoteSnapshot::default();
+    for i in 0..1200 {
+        let name = format!("o{i:04}");
+        let address = addr(&format!(
+            "tencentcloud_vpn_customer_gateway.office[\"{name}\"]"
+        ));
+        let attrs: Attrs = Map::from([
+            ("name".to_string(), Value::from(name.as_str())),
+            ("public_ip_address".to_string(), Value::from("198.51.100.7")),
+        ]);
+        let id = format!("cgw-{i}");
+        let mut rs =
+            tunnelform_state::ResourceState::new(ResourceKind::CustomerGateway, REGION, &id);
+        rs.attributes = attrs.clone();
+        state.resources.insert(address.clone(), rs);
+        let object = RemoteObject {
+            id,
+            kind: ResourceKind::CustomerGateway,
+            region: REGION.into(),
+            attrs,
+            ownership: Ownership::default(),
+        };
+        remote.objects.insert(address, object);
+    }
+    let opts = PlanOptions::default();
+    let inputs = Inputs {
+        config: &config,
+        state: &state,
+        opts: &opts,
+        online: false,
+    };
+    let mut planning = Planning::refreshing(inputs).expect("starts");
+    let mut pieces = Vec::new();
+    let mut answers = Vec::new();
+    let planned = loop {
+        match planning.step(answers, &mut |_| {}).expect("steps") {
+            Progress::Done(p) => break p,
+            Progress::Need(reads) => {
+                let [Read::Refresh(addrs)] = reads.as_slice() else {
+                    panic!("one read of the state's objects, asked {reads:?}")
+                };
+                pieces.push(addrs.len());
+                let mut found = RemoteSnapshot::default();
+                for a in addrs {
+                    found.objects.insert(a.clone(), remote.objects[a].clone());
+                }
+                answers = vec![Answer::Refreshed(found)];
+            }
+        }
+    };
+    assert_eq!(pieces, [500, 500, 200]);
+    assert_eq!(planned.plan.changes.len(), 1200);
+    assert!(
+        planned
+            .plan
+            .changes
+            .iter()
+            .all(|c| c.action == Action::NoOp),
+        "nothing changed"
+    );
+    assert!(planned.plan.drift.is_empty());
+}
