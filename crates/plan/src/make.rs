@@ -345,7 +345,7 @@ pub struct Planning<'a> {
     moved_to: BTreeMap<Address, Address>,
     /// The ids of the state's objects and of the imports (for [`unowned`]; made when first
     /// needed).
-    known_ids: Option<HashSet<String>>,
+    known_ids: std::cell::OnceCell<HashSet<String>>,
 }
 
 /// A block's objects are asked for this many at a time (a few pages of the refresh).
@@ -461,7 +461,7 @@ impl<'a> Planning<'a> {
             triggers: None,
             unrefreshed,
             moved_to,
-            known_ids: None,
+            known_ids: std::cell::OnceCell::new(),
         })
     }
 
@@ -518,16 +518,18 @@ impl<'a> Planning<'a> {
             }
         };
         self.plan.drift.extend(drift(&objects, &self.remote));
-        let imports = &self.imports;
-        let ids = || {
-            prior
-                .resources
-                .values()
-                .map(|rs| rs.id.clone())
-                .chain(imports.values().cloned())
-                .collect()
+        let (imports, known_ids) = (&self.imports, &self.known_ids);
+        let known = || {
+            known_ids.get_or_init(|| {
+                prior
+                    .resources
+                    .values()
+                    .map(|rs| rs.id.clone())
+                    .chain(imports.values().cloned())
+                    .collect()
+            })
         };
-        let found = unowned(&objects, &self.remote, &mut self.known_ids, ids);
+        let found = unowned(&objects, &self.remote, known);
         self.plan.unowned.extend(found);
         if self.unrefreshed.is_empty() {
             // Asked block by block: put back in the state's order.
@@ -570,9 +572,7 @@ impl<'a> Planning<'a> {
                     // The state's objects no block claimed (to delete, or forgotten): the
                     // rest of the refresh.
                     if !self.unrefreshed.is_empty() {
-                        let rest = std::mem::take(&mut self.unrefreshed);
-                        let read = self.refresh_read(rest.iter().cloned());
-                        self.unrefreshed = rest;
+                        let read = self.refresh_read(self.unrefreshed.iter().cloned());
                         return Ok(self.need(vec![read]));
                     }
                     self.check();
@@ -1409,13 +1409,11 @@ fn drift_of(
 /// Objects that the managed `objects` hold (a route table's entries) which neither the state nor
 /// an import of this plan accounts for (`known`: their ids): made outside tunnelform, reported
 /// and left alone.
-fn unowned(
+fn unowned<'k>(
     objects: &[(&Address, &tunnelform_state::ResourceState)],
     remote: &RemoteSnapshot,
-    known: &mut Option<HashSet<String>>,
-    ids: impl FnOnce() -> HashSet<String>,
+    known: impl Fn() -> &'k HashSet<String>,
 ) -> Vec<crate::Unowned> {
-    let mut make_known = Some(ids);
     let mut out = Vec::new();
     for &(addr, rs) in objects {
         if rs.mode != Mode::Managed {
@@ -1428,12 +1426,7 @@ fn unowned(
         else {
             continue;
         };
-        if known.is_none() {
-            *known = make_known.take().map(|f| f());
-        }
-        let Some(known) = known.as_ref() else {
-            continue;
-        };
+        let known = known();
         for id in ids.iter().filter_map(Value::as_str) {
             if !known.contains(id) {
                 out.push(crate::Unowned {

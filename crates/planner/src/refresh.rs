@@ -101,46 +101,64 @@ fn start_reading(
     (Reading(task), rx)
 }
 
-/// (region, kind) -> ids, each once, in their first order.
+/// Ids by kind and region (looked up without allocating).
+#[derive(Default)]
+struct Ids(HashMap<ResourceKind, HashMap<String, HashSet<String>>>);
+
+impl Ids {
+    /// Adds an id; false when it was there.
+    fn insert(&mut self, kind: ResourceKind, region: &str, id: &str) -> bool {
+        let by_region = self.0.entry(kind).or_default();
+        if let Some(ids) = by_region.get_mut(region) {
+            return !ids.contains(id) && ids.insert(id.to_string());
+        }
+        by_region.insert(region.to_string(), HashSet::from([id.to_string()]));
+        true
+    }
+
+    fn contains(&self, kind: ResourceKind, region: &str, id: &str) -> bool {
+        self.0
+            .get(&kind)
+            .and_then(|m| m.get(region))
+            .is_some_and(|ids| ids.contains(id))
+    }
+}
+
+/// (region, kind) -> ids, each once, in their first order; and those ids.
 fn by_group(
     objects: impl IntoIterator<Item = (String, ResourceKind, String)>,
-) -> Vec<(String, ResourceKind, Vec<String>)> {
+) -> (Vec<(String, ResourceKind, Vec<String>)>, Ids) {
     let mut index: HashMap<(String, ResourceKind), usize> = HashMap::new();
-    let mut seen: HashSet<(ResourceKind, String, String)> = HashSet::new();
+    let mut seen = Ids::default();
     let mut out: Vec<(String, ResourceKind, Vec<String>)> = Vec::new();
     for (region, kind, id) in objects {
-        if !seen.insert((kind, region.clone(), id.clone())) {
+        if !seen.insert(kind, &region, &id) {
             continue;
         }
-        let i = *index.entry((region.clone(), kind)).or_insert_with(|| {
-            out.push((region, kind, Vec::new()));
-            out.len() - 1
-        });
+        let i = match index.get(&(region.clone(), kind)) {
+            Some(i) => *i,
+            None => {
+                index.insert((region.clone(), kind), out.len());
+                out.push((region, kind, Vec::new()));
+                out.len() - 1
+            }
+        };
         out[i].2.push(id);
     }
-    out
+    (out, seen)
 }
 
 /// Objects being read ahead of the state's load ([`prefetch`]): which ids were asked, and the
 /// reads under way (cancelled when dropped).
 pub struct Prefetch {
-    asked: HashSet<(ResourceKind, String, String)>,
+    asked: Ids,
     reading: Reading,
     chunks: Chunks,
 }
 
 impl std::fmt::Debug for Prefetch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prefetch")
-            .field("asked", &self.asked.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Prefetch {
-    /// How many ids were asked.
-    pub fn asked(&self) -> usize {
-        self.asked.len()
+        f.debug_struct("Prefetch").finish_non_exhaustive()
     }
 }
 
@@ -148,11 +166,7 @@ impl Prefetch {
 /// before the state is loaded, on a task of its own (on the current tokio runtime);
 /// [`Refresh::start`] then takes its answers as they come.
 pub fn prefetch(client: Client, objects: Vec<(String, ResourceKind, String)>) -> Prefetch {
-    let groups = by_group(objects);
-    let asked = groups
-        .iter()
-        .flat_map(|(region, kind, ids)| ids.iter().map(|id| (*kind, region.clone(), id.clone())))
-        .collect();
+    let (groups, asked) = by_group(objects);
     let (reading, chunks) = start_reading(client, groups);
     Prefetch {
         asked,
@@ -218,11 +232,11 @@ impl<'s> Refresh<'s> {
     pub fn start(client: &Client, state: &'s State, ahead: Option<Prefetch>) -> Self {
         let (asked, mut reading, mut streams) = match ahead {
             Some(p) => (p.asked, vec![p.reading], vec![p.chunks]),
-            None => (HashSet::new(), Vec::new(), Vec::new()),
+            None => (Ids::default(), Vec::new(), Vec::new()),
         };
         let (entries, missing) = Self::track(state, &asked);
         if !missing.is_empty() {
-            let (r, c) = start_reading(client.clone(), by_group(missing));
+            let (r, c) = start_reading(client.clone(), by_group(missing).0);
             reading.push(r);
             streams.push(c);
         }
@@ -239,7 +253,7 @@ impl<'s> Refresh<'s> {
     #[allow(clippy::type_complexity)]
     fn track(
         state: &State,
-        asked: &HashSet<(ResourceKind, String, String)>,
+        asked: &Ids,
     ) -> (
         HashMap<ResourceKind, HashMap<String, HashMap<String, Entry>>>,
         Vec<(String, ResourceKind, String)>,
@@ -262,7 +276,7 @@ impl<'s> Refresh<'s> {
                     holders: 0,
                 });
             e.holders += 1;
-            if e.holders == 1 && !asked.contains(&(kind, rs.region.clone(), rs.id.clone())) {
+            if e.holders == 1 && !asked.contains(kind, &rs.region, &rs.id) {
                 missing.push((rs.region.clone(), kind, rs.id.clone()));
             }
         }
@@ -399,7 +413,7 @@ mod tests {
 
     #[test]
     fn each_id_is_read_once_in_its_first_order() {
-        let groups = by_group([
+        let (groups, _) = by_group([
             (GZ.to_string(), TUNNEL, "vpnx-b".to_string()),
             (GZ.to_string(), GATEWAY, "vpngw-g".to_string()),
             (GZ.to_string(), TUNNEL, "vpnx-a".to_string()),
@@ -428,21 +442,20 @@ mod tests {
             ("tencentcloud_vpn_connection.d", TUNNEL, "vpnx-c"),
             ("tencentcloud_vpn_gateway.g", GATEWAY, "vpngw-g"),
         ]);
-        let asked = HashSet::from([
-            (TUNNEL, GZ.to_string(), "vpnx-a".to_string()),
-            (TUNNEL, GZ.to_string(), "vpnx-gone".to_string()),
-        ]);
+        let mut asked = Ids::default();
+        asked.insert(TUNNEL, GZ, "vpnx-a");
+        asked.insert(TUNNEL, GZ, "vpnx-gone");
         let (_, mut missing) = Refresh::track(&s, &asked);
         missing.sort();
         let ids: Vec<&str> = missing.iter().map(|(_, _, id)| id.as_str()).collect();
         assert_eq!(ids, ["vpngw-g", "vpnx-b", "vpnx-c"]);
         // Nothing asked ahead: everything is read, each id once.
-        assert_eq!(Refresh::track(&s, &HashSet::new()).1.len(), 4);
+        assert_eq!(Refresh::track(&s, &Ids::default()).1.len(), 4);
     }
 
     /// A refresh fed by hand: chunks are sent on `tx` as a read would send them.
     fn fed(s: &State) -> (Refresh<'_>, mpsc::UnboundedSender<Result<Chunk, ApiError>>) {
-        let (entries, _) = Refresh::track(s, &HashSet::new());
+        let (entries, _) = Refresh::track(s, &Ids::default());
         let (tx, rx) = mpsc::unbounded();
         let r = Refresh {
             state: s,
