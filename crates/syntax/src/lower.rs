@@ -85,7 +85,7 @@ pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanEr
 }
 
 fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
-    if let Some(parsed) = parse_halves(file, src) {
+    if let Some(parsed) = parse_pieces(file, src) {
         return Ok(parsed);
     }
     parse_whole(file, src)
@@ -104,55 +104,114 @@ fn parse_whole(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError
     Ok((body, l.errors))
 }
 
-/// From this size, a file is parsed in two halves side by side (see [`parse_halves`]).
+/// From this size, a file is parsed in pieces (see [`parse_pieces`]).
 const SPLIT_FROM: usize = 512 * 1024;
 
-/// Parses a big file (a configuration written one block per object) as two halves on two
-/// threads, split after a line holding only `}` (the end of a top-level block, as formatted)
-/// near the middle. Both halves parse only when the split falls between two top-level
-/// structures: before it, every bracket, string, heredoc and comment must be closed, and HCL
-/// ends a top-level structure at a line break outside brackets. So the halves' structures are
-/// the whole file's, with the same spans. `None` (the whole file is then parsed at once, which
-/// also reports any syntax error exactly as before): a small file, one core, no such line, or
-/// a half that does not parse.
-fn parse_halves(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
-    if src.len() < SPLIT_FROM || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
+/// About this much text per piece: hcl-edit's tree of a piece is dropped once lowered, so only a
+/// few pieces' trees (many times the text's size) are alive at any time.
+const PIECE: usize = 128 * 1024;
+
+/// Where a big file is cut: after a line holding only `}` (the end of a top-level block, as
+/// formatted), about every [`PIECE`] bytes. The first bound is 0, the last the file's length.
+fn piece_bounds(src: &str) -> Vec<usize> {
+    let bytes = src.as_bytes();
+    let mut bounds = vec![0];
+    let mut from = PIECE;
+    while from < bytes.len() {
+        let Some(i) = bytes[from..].windows(3).position(|w| w == b"\n}\n") else {
+            break;
+        };
+        let at = from + i + 3;
+        if at < bytes.len() {
+            bounds.push(at);
+        }
+        from = at + PIECE;
+    }
+    bounds.push(bytes.len());
+    bounds
+}
+
+/// Parses a big file (a configuration written one block per object) in pieces of about
+/// [`PIECE`] bytes, cut by [`piece_bounds`], on as many threads as there are cores; each
+/// piece's hcl-edit tree is lowered and dropped before the thread takes the next piece.
+///
+/// The pieces are the whole file's structures, with the same spans, when every piece parses:
+/// the first starts where the file does, and a piece that starts between two top-level
+/// structures and parses on its own ends with every bracket, string, heredoc and comment
+/// closed, after a line break outside brackets, which is where HCL ends a top-level structure;
+/// so the next piece starts between two structures too. `None` (the whole file is then parsed at
+/// once, which also reports any syntax error exactly as before): a small file, no such line, or
+/// a piece that does not parse (a cut inside a heredoc or an unformatted block, a syntax error).
+fn parse_pieces(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+
+    if src.len() < SPLIT_FROM {
         return None;
     }
-    let mid = src.len() / 2;
-    let at = src.as_bytes()[mid..]
-        .windows(3)
-        .position(|w| w == b"\n}\n")
-        .map(|i| mid + i + 3)?;
-    let (first, second) = src.split_at(at);
-    let lower = |text: &str, base: usize| -> Option<(Body, Vec<SpanError>)> {
-        let parsed = hcl_edit::parser::parse_body(text).ok()?;
-        let mut l = Lowerer {
-            file,
-            base,
-            errors: Vec::new(),
-            prepared: HashMap::new(),
-        };
-        let body = l.body(&parsed, 0);
-        drop(parsed);
-        Some((body, l.errors))
-    };
-    let (a, b) = std::thread::scope(|s| {
-        let later = std::thread::Builder::new()
-            .name("tunnelform-parse".into())
-            .stack_size(PARSE_STACK)
-            .spawn_scoped(s, || lower(second, at))
-            .ok()?;
-        let a = lower(first, 0);
-        match later.join() {
-            Ok(b) => Some((a, b)),
-            Err(panic) => std::panic::resume_unwind(panic),
+    let bounds = piece_bounds(src);
+    let pieces = bounds.len() - 1;
+    if pieces < 2 {
+        return None;
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || -> Vec<(usize, Body, Vec<SpanError>)> {
+        let mut done = Vec::new();
+        while !failed.load(Relaxed) {
+            let i = next.fetch_add(1, Relaxed);
+            if i >= pieces {
+                break;
+            }
+            let (base, end) = (bounds[i], bounds[i + 1]);
+            let Ok(parsed) = hcl_edit::parser::parse_body(&src[base..end]) else {
+                failed.store(true, Relaxed);
+                break;
+            };
+            let mut l = Lowerer {
+                file,
+                base,
+                errors: Vec::new(),
+                prepared: HashMap::new(),
+            };
+            let body = l.body(&parsed, 0);
+            drop(parsed);
+            done.push((i, body, l.errors));
         }
-    })?;
-    let ((mut body, mut errors), (rest, more)) = (a?, b?);
-    body.attrs.extend(rest.attrs);
-    body.blocks.extend(rest.blocks);
-    errors.extend(more);
+        done
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(pieces);
+    let mut done = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("tunnelform-parse".into())
+                    .stack_size(PARSE_STACK)
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
+        let mut done = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(more) => done.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    if failed.into_inner() {
+        return None;
+    }
+    done.sort_unstable_by_key(|(i, _, _)| *i);
+    let mut body = Body::default();
+    let mut errors = Vec::new();
+    for (_, piece, more) in done {
+        body.attrs.extend(piece.attrs);
+        body.blocks.extend(piece.blocks);
+        errors.extend(more);
+    }
     Some((body, errors))
 }
 
@@ -681,26 +740,38 @@ mod tests {
     }
 
     #[test]
-    fn a_big_file_parsed_in_halves_is_the_file_parsed_whole() {
+    fn a_big_file_parsed_in_pieces_is_the_file_parsed_whole() {
         let src = one_block_per_object(4000, "");
         assert!(src.len() >= super::SPLIT_FROM, "big enough to be split");
-        assert!(super::parse_halves(7, &src).is_some(), "split in halves");
-        let halves = super::parse_body(7, &src).unwrap();
+        let bounds = super::piece_bounds(&src);
+        assert!(bounds.len() > 3, "several pieces: {bounds:?}");
+        for &b in &bounds[1..bounds.len() - 1] {
+            assert!(src[..b].ends_with("\n}\n"), "cut after a closing line at {b}");
+        }
+        assert!(super::parse_pieces(7, &src).is_some(), "split in pieces");
+        let pieces = super::parse_body(7, &src).unwrap();
         let whole = super::parse_whole(7, &src).unwrap();
-        assert_eq!(format!("{halves:?}"), format!("{whole:?}"));
-        assert_eq!(halves.0.blocks.len(), 4000);
+        assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
+        assert_eq!(pieces.0.blocks.len(), 4000);
+    }
+
+    #[test]
+    fn a_big_file_without_a_closing_line_is_one_piece() {
+        let src = format!("a = [{}]\n", "1,".repeat(400_000));
+        assert_eq!(super::piece_bounds(&src), [0, src.len()]);
+        assert!(super::parse_pieces(7, &src).is_none());
+        assert!(super::parse_body(7, &src).is_ok());
     }
 
     #[test]
     fn a_split_that_falls_inside_a_heredoc_parses_the_file_whole() {
-        // Lines holding only `}` inside a heredoc, right at the middle: a half would end inside
-        // it and not parse.
+        // Lines holding only `}` inside a heredoc: a piece would end inside it and not parse.
         let heredoc = format!(
             "locals {{\n  text = <<EOT\n{}EOT\n}}\n",
             "}\n".repeat(200_000)
         );
         let src = one_block_per_object(2000, &heredoc);
-        assert!(super::parse_halves(7, &src).is_none());
+        assert!(super::parse_pieces(7, &src).is_none());
         let parsed = super::parse_body(7, &src).unwrap();
         let whole = super::parse_whole(7, &src).unwrap();
         assert_eq!(format!("{parsed:?}"), format!("{whole:?}"));
