@@ -274,12 +274,12 @@ pub fn proc_status_kib(field: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Gives the memory the allocator holds free back to the system (glibc's `malloc_trim`).
+/// Gives the memory the allocator holds free back to the system (mimalloc's `mi_collect`, forced:
+/// this thread's free pages and those the refresh's ended threads left).
 fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointer.
+    // SAFETY: mi_collect only releases free memory of the allocator; it takes no pointer.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }
 

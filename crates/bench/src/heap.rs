@@ -1,11 +1,16 @@
-//! A counting global allocator for the offline worker's memory breakdown (measurement only).
+//! A counting global allocator (over mimalloc, as the `tunnelform` binary) for the offline
+//! worker's memory breakdown (measurement only).
 //!
 //! Off unless `TUNNELFORM_BENCH_HEAP=1` is set for `tunnelform-bench offline-worker`: then every
 //! allocation and free adjusts a count of live heap bytes, so the worker can report what each
 //! phase keeps alive (the live data, next to the RSS, which also holds what the allocator keeps
 //! of freed memory). When off, the only cost is one relaxed load per allocation.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+/// The allocator under the count: the one the `tunnelform` binary uses, so the offline worker
+/// measures the product's allocation costs and footprint.
+use mimalloc::MiMalloc as System;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
 pub struct Counting;
