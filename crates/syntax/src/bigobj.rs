@@ -90,6 +90,18 @@ pub(crate) fn prepare(
     expr_mode: bool,
     parse_value: &mut ParseValue<'_>,
 ) -> Prepared {
+    prepare_at(file, src, 0, expr_mode, parse_value)
+}
+
+/// [`prepare`] for `src` found at offset `base` of its file (a piece of a big file): spans,
+/// the offsets handed to `parse_value` and the keys of the lowered objects are the file's.
+pub(crate) fn prepare_at(
+    file: u32,
+    src: &str,
+    base: usize,
+    expr_mode: bool,
+    parse_value: &mut ParseValue<'_>,
+) -> Prepared {
     let mut out = Prepared {
         masked: None,
         objects: HashMap::new(),
@@ -135,8 +147,9 @@ pub(crate) fn prepare(
         };
         let close = close_of[i];
         if is_object {
-            if let Some(e) = object(file, src, &toks[i..=close], parse_value, &mut out.errors) {
-                out.objects.insert(t.start, e);
+            let at = Located { file, src, base };
+            if let Some(e) = object(at, &toks[i..=close], parse_value, &mut out.errors) {
+                out.objects.insert(t.start + base, e);
                 ranges.push((t.start, toks[close].end));
                 i = close + 1;
                 continue;
@@ -166,13 +179,27 @@ pub(crate) fn prepare(
 
 /// Parses one object constructor (tokens from `{` to `}`) entry by entry, if it is big and
 /// simple enough.
-fn object(
+/// A text and where it is: its file and its offset there.
+#[derive(Clone, Copy)]
+struct Located<'s> {
     file: u32,
-    src: &str,
+    src: &'s str,
+    base: usize,
+}
+
+impl Located<'_> {
+    fn span(&self, from: &Tok, to: &Tok) -> BSpan {
+        BSpan::new(self.file, from.start + self.base..to.end + self.base)
+    }
+}
+
+fn object(
+    at: Located<'_>,
     toks: &[Tok],
     parse_value: &mut ParseValue<'_>,
     errors: &mut Vec<SpanError>,
 ) -> Option<Expr> {
+    let (src, base) = (at.src, at.base);
     let inner = &toks[1..toks.len() - 1];
     if inner
         .first()
@@ -215,26 +242,26 @@ fn object(
             [k] if k.t == T::Ident => {
                 let name = &src[k.start..k.end];
                 if !seen.insert(name.to_string()) {
-                    local_errors.push(duplicate(file, k));
+                    local_errors.push(duplicate(at.span(k, k)));
                 }
-                ObjKey::Ident(name.to_string(), BSpan::new(file, k.start..k.end))
+                ObjKey::Ident(name.to_string(), at.span(k, k))
             }
             [k] if k.t == T::Str => {
                 let text = &src[k.start..k.end];
-                let (e, errs) = parse_value(text, k.start)?;
+                let (e, errs) = parse_value(text, k.start + base)?;
                 if !errs.is_empty() {
                     return None;
                 }
                 if let Some(lit) = e.as_literal_str() {
                     if !seen.insert(lit.to_string()) {
-                        local_errors.push(duplicate(file, k));
+                        local_errors.push(duplicate(at.span(k, k)));
                     }
                 }
                 ObjKey::Expr(e)
             }
             [open, .., close] if open.t == T::Open(b'(') && close.t == T::Close(b')') => {
                 let text = &src[open.start..close.end];
-                let (e, errs) = parse_value(text, open.start)?;
+                let (e, errs) = parse_value(text, open.start + base)?;
                 if !errs.is_empty() {
                     return None;
                 }
@@ -242,19 +269,19 @@ fn object(
             }
             _ => return None,
         };
-        let (value, errs) = parse_value(&src[first.start..last.end], first.start)?;
+        let (value, errs) = parse_value(&src[first.start..last.end], first.start + base)?;
         local_errors.extend(errs);
         items.push((key, value));
     }
     errors.extend(local_errors);
-    let span = BSpan::new(file, toks[0].start..toks[toks.len() - 1].end);
+    let span = at.span(&toks[0], &toks[toks.len() - 1]);
     Some(Expr {
         kind: ExprKind::Object(items),
         span,
     })
 }
 
-fn duplicate(file: u32, k: &Tok) -> SpanError {
+fn duplicate(span: BSpan) -> SpanError {
     SpanError {
         summary: "Duplicate object key".into(),
         detail: None,
@@ -262,7 +289,7 @@ fn duplicate(file: u32, k: &Tok) -> SpanError {
             "each key may appear only once in an object or map (tags included); remove one of them"
                 .into(),
         ),
-        span: BSpan::new(file, k.start..k.end),
+        span,
     }
 }
 

@@ -63,15 +63,23 @@ fn unreachable_none<T>() -> T {
 
 /// Parses a whole file into a body. A syntax error comes back as one located error.
 pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
+    if let Some(parsed) = parse_pieces(file, src) {
+        return Ok(parsed);
+    }
+    parse_prepared(file, src)
+}
+
+/// The whole file at once, its big objects prepared first (see [`bigobj`]).
+fn parse_prepared(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
     let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
         parse_entry(file, text, off)
     });
     let Some(masked) = prepared.masked.as_deref() else {
-        return parse_body_plain(file, src);
+        return parse_whole(file, src);
     };
     let Ok(parsed) = hcl_edit::parser::parse_body(masked) else {
         // Report the error exactly as hcl-edit sees the original text.
-        return parse_body_plain(file, src);
+        return parse_whole(file, src);
     };
     let mut l = Lowerer {
         file,
@@ -82,13 +90,6 @@ pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanEr
     let body = l.body(&parsed, 0);
     drop(parsed);
     Ok((body, l.errors))
-}
-
-fn parse_body_plain(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
-    if let Some(parsed) = parse_pieces(file, src) {
-        return Ok(parsed);
-    }
-    parse_whole(file, src)
 }
 
 fn parse_whole(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
@@ -133,7 +134,8 @@ fn piece_bounds(src: &str) -> Vec<usize> {
 
 /// Parses a big file (a configuration written one block per object) in pieces of about
 /// [`PIECE`] bytes, cut by [`piece_bounds`], on as many threads as there are cores; each
-/// piece's hcl-edit tree is lowered and dropped before the thread takes the next piece.
+/// piece's big objects are prepared (see [`bigobj`]) and its hcl-edit tree lowered and dropped
+/// before the thread takes the next piece.
 ///
 /// The pieces are the whole file's structures, with the same spans, when every piece parses:
 /// the first starts where the file does, and a piece that starts between two top-level
@@ -163,15 +165,20 @@ fn parse_pieces(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
                 break;
             }
             let (base, end) = (bounds[i], bounds[i + 1]);
-            let Ok(parsed) = hcl_edit::parser::parse_body(&src[base..end]) else {
+            let text = &src[base..end];
+            let prepared = bigobj::prepare_at(file, text, base, false, &mut |t, off| {
+                parse_entry(file, t, off)
+            });
+            let masked = prepared.masked.as_deref().unwrap_or(text);
+            let Ok(parsed) = hcl_edit::parser::parse_body(masked) else {
                 failed.store(true, Relaxed);
                 break;
             };
             let mut l = Lowerer {
                 file,
                 base,
-                errors: Vec::new(),
-                prepared: HashMap::new(),
+                errors: prepared.errors,
+                prepared: prepared.objects,
             };
             let body = l.body(&parsed, 0);
             drop(parsed);
@@ -746,13 +753,40 @@ mod tests {
         let bounds = super::piece_bounds(&src);
         assert!(bounds.len() > 3, "several pieces: {bounds:?}");
         for &b in &bounds[1..bounds.len() - 1] {
-            assert!(src[..b].ends_with("\n}\n"), "cut after a closing line at {b}");
+            assert!(
+                src[..b].ends_with("\n}\n"),
+                "cut after a closing line at {b}"
+            );
         }
         assert!(super::parse_pieces(7, &src).is_some(), "split in pieces");
         let pieces = super::parse_body(7, &src).unwrap();
         let whole = super::parse_whole(7, &src).unwrap();
         assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
         assert_eq!(pieces.0.blocks.len(), 4000);
+    }
+
+    #[test]
+    fn big_objects_in_a_piece_are_prepared_with_the_files_offsets() {
+        // A big object (parsed entry by entry) with a duplicate key, in a piece of its own.
+        let entries: String = (0..100)
+            .map(|i| format!("    site{} = \"10.{}.0.0/16\"\n", i % 99, i))
+            .collect();
+        let local = format!("locals {{\n  sites = {{\n{entries}  }}\n}}\n");
+        let src = one_block_per_object(4000, &local);
+        assert!(super::parse_pieces(7, &src).is_some(), "split in pieces");
+        let pieces = super::parse_body(7, &src).unwrap();
+        let whole = super::parse_prepared(7, &src).unwrap();
+        assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
+        assert_eq!(pieces.1.len(), 1, "the duplicate key: {:?}", pieces.1);
+        let dup = &pieces.1[0];
+        assert_eq!(
+            &src[dup.span.start as usize..dup.span.end as usize],
+            "site0"
+        );
+        assert!(
+            dup.span.start as usize > src.len() / 4,
+            "found in a later piece"
+        );
     }
 
     #[test]
