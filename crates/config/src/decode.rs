@@ -1637,11 +1637,10 @@ impl Decoder {
         meta: &[&'static str],
         header: BSpan,
     ) -> BodyPlan {
-        let mut plan = BodyPlan::default();
-        let settable: Vec<&str> = schema
-            .argument_names()
-            .chain(meta.iter().copied())
-            .collect();
+        let mut plan = BodyPlan {
+            attrs: Vec::with_capacity(body.attrs.len()),
+            blocks: Vec::with_capacity(body.blocks.len()),
+        };
         for a in &body.attrs {
             if meta.contains(&a.name.as_str()) {
                 continue;
@@ -1669,6 +1668,10 @@ impl Decoder {
                     self.error(d, a.name_span);
                 }
                 None => {
+                    let settable: Vec<&str> = schema
+                        .argument_names()
+                        .chain(meta.iter().copied())
+                        .collect();
                     let mut d = Diagnostic::error(format!("Unsupported argument \"{}\"", a.name))
                         .with_detail(format!(
                             "{ctx} does not take an argument named \"{}\"",
@@ -1690,13 +1693,6 @@ impl Decoder {
             .filter(|a| a.is_argument() && a.block().is_some())
             .map(|a| a.name)
             .collect();
-        let mut allowed_blocks = block_names.clone();
-        if meta.contains(&"lifecycle") {
-            allowed_blocks.push("lifecycle");
-        }
-        if !block_names.is_empty() {
-            allowed_blocks.push("dynamic");
-        }
         let mut single_seen: HashMap<&str, BSpan> = HashMap::new();
         for b in &body.blocks {
             let kind = b.kind.as_str();
@@ -1761,7 +1757,16 @@ impl Decoder {
                         .with_help("remove this block; the value is computed by the cloud");
                     self.error(d, b.kind_span);
                 }
-                None => self.unsupported_block(b, ctx, &allowed_blocks),
+                None => {
+                    let mut allowed_blocks = block_names.clone();
+                    if meta.contains(&"lifecycle") {
+                        allowed_blocks.push("lifecycle");
+                    }
+                    if !block_names.is_empty() {
+                        allowed_blocks.push("dynamic");
+                    }
+                    self.unsupported_block(b, ctx, &allowed_blocks)
+                }
             }
         }
         for s in schema.attrs.iter().filter(|a| a.required) {
