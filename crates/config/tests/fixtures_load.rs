@@ -82,7 +82,10 @@ fn provider_documented_examples_load_unchanged() {
         "defaults are not filled in"
     );
     assert_eq!(foo.provider.region, "ap-guangzhou");
-    let span = &foo.attr_spans["security_group_policy.0.remote_cidr_block"];
+    let span = foo
+        .attr_spans
+        .get("security_group_policy.0.remote_cidr_block")
+        .expect("the nested argument's span");
     assert_eq!((span.line, span.column), (24, 25));
 
     let ex = cfg

@@ -71,3 +71,84 @@ fn errors_of_a_big_for_each_block_come_in_the_same_order_on_several_cores() {
     assert!(text.contains(r#"t["t00499"]"#), "{text}");
     assert!(!text.contains(r#"t["t00999"]"#), "{text}");
 }
+
+#[test]
+fn argument_spans_are_the_same_built_from_the_block_or_while_evaluating() {
+    // The same two policies as blocks (their spans built from the block's plan on first use)
+    // and as a dynamic block (recorded while the instance is evaluated): the same keys, each
+    // pointing at its own line.
+    let (_d, cfg) = load_ok(
+        r#"
+resource "tencentcloud_vpn_connection" "fixed" {
+  count               = 2
+  name                = "fixed"
+  vpn_gateway_id      = "vpngw-1"
+  customer_gateway_id = "cgw-1"
+  pre_share_key       = "k"
+  vpc_id              = "vpc-1"
+  security_group_policy {
+    local_cidr_block  = "10.0.0.0/16"
+    remote_cidr_block = ["10.1.0.0/16"]
+  }
+  security_group_policy {
+    local_cidr_block  = "10.2.0.0/16"
+    remote_cidr_block = ["10.3.0.0/16"]
+  }
+}
+
+resource "tencentcloud_vpn_connection" "dynamic" {
+  name                = "dynamic"
+  vpn_gateway_id      = "vpngw-1"
+  customer_gateway_id = "cgw-1"
+  pre_share_key       = "k"
+  vpc_id              = "vpc-1"
+  dynamic "security_group_policy" {
+    for_each = ["10.0.0.0/16", "10.2.0.0/16"]
+    content {
+      local_cidr_block  = security_group_policy.value
+      remote_cidr_block = ["10.1.0.0/16"]
+    }
+  }
+}
+"#,
+    );
+    let fixed = cfg
+        .expand_block(&addr("tencentcloud_vpn_connection.fixed"), &NoLookup)
+        .unwrap();
+    let dynamic = cfg
+        .expand_block(&addr("tencentcloud_vpn_connection.dynamic"), &NoLookup)
+        .unwrap()
+        .remove(0);
+    assert!(
+        fixed[0].attr_spans.same(&fixed[1].attr_spans),
+        "one set of spans for the block's instances"
+    );
+    let keys = |i: &tunnelform_config::Instance| -> Vec<String> {
+        i.attr_spans.map().keys().cloned().collect()
+    };
+    assert_eq!(keys(&fixed[0]), keys(&dynamic));
+    assert_eq!(
+        keys(&dynamic),
+        [
+            "customer_gateway_id",
+            "name",
+            "pre_share_key",
+            "security_group_policy.0",
+            "security_group_policy.0.local_cidr_block",
+            "security_group_policy.0.remote_cidr_block",
+            "security_group_policy.1",
+            "security_group_policy.1.local_cidr_block",
+            "security_group_policy.1.remote_cidr_block",
+            "vpc_id",
+            "vpn_gateway_id",
+        ]
+    );
+    let line = |i: &tunnelform_config::Instance, k: &str| i.attr_spans.get(k).unwrap().line;
+    assert_eq!(line(&fixed[1], "name"), 4);
+    assert_eq!(line(&fixed[1], "security_group_policy.0"), 9);
+    assert_eq!(
+        line(&fixed[1], "security_group_policy.1.local_cidr_block"),
+        14
+    );
+    assert_eq!(line(&dynamic, "security_group_policy.1"), 25);
+}

@@ -140,10 +140,105 @@ pub struct Instance {
     pub span: Span,
     /// Span of each argument's value expression. Top-level arguments by name; nested block
     /// arguments as `block.attr` (Single nesting) or `block.N.attr` (List/Set, N = source index);
-    /// the nested blocks themselves as `block` / `block.N`. Shared by consecutive instances of a
-    /// block whose spans are the same (every instance of a `count`/`for_each` block without
-    /// `dynamic` blocks): one map per block, not one per instance.
-    pub attr_spans: Arc<BTreeMap<String, Span>>,
+    /// the nested blocks themselves as `block` / `block.N`. See [`AttrSpans`].
+    pub attr_spans: AttrSpans,
+}
+
+/// The spans of an instance's arguments ([`Instance::attr_spans`]), needed only to place a
+/// diagnostic. A block without `dynamic` blocks has the same spans for every instance: they are
+/// then built from the block's plan on first use, once for all its instances, so a plan that
+/// reports nothing builds none. An instance with `dynamic` blocks gets its map built while it is
+/// evaluated (shared with the block's next instance when equal).
+#[derive(Clone)]
+pub struct AttrSpans(Arc<LazySpans>);
+
+struct LazySpans {
+    /// The configuration and the block's index, for a block without `dynamic` blocks.
+    block: Option<(Arc<crate::loaded::Inner>, usize)>,
+    map: std::sync::OnceLock<BTreeMap<String, Span>>,
+}
+
+impl AttrSpans {
+    /// A map built while the instance was evaluated.
+    pub fn built(map: BTreeMap<String, Span>) -> AttrSpans {
+        AttrSpans(Arc::new(LazySpans {
+            block: None,
+            map: std::sync::OnceLock::from(map),
+        }))
+    }
+
+    /// The spans of block `idx` of `inner` (which has no `dynamic` blocks), built on first use.
+    pub(crate) fn of_block(inner: Arc<crate::loaded::Inner>, idx: usize) -> AttrSpans {
+        AttrSpans(Arc::new(LazySpans {
+            block: Some((inner, idx)),
+            map: std::sync::OnceLock::new(),
+        }))
+    }
+
+    pub fn map(&self) -> &BTreeMap<String, Span> {
+        self.0.map.get_or_init(|| {
+            let mut map = BTreeMap::new();
+            if let Some((inner, idx)) = &self.0.block {
+                if let Some(b) = inner.blocks.get(*idx) {
+                    static_spans(&b.body, "", &mut map);
+                }
+            }
+            map
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Span> {
+        self.map().get(key)
+    }
+
+    /// The same spans object (not only equal spans).
+    pub fn same(&self, other: &AttrSpans) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The keys of [`Instance::attr_spans`] for a body without `dynamic` blocks: what the session
+/// records while it evaluates one.
+fn static_spans(plan: &crate::loaded::BodyPlan, prefix: &str, out: &mut BTreeMap<String, Span>) {
+    use crate::loaded::BlockPlanKind;
+    for a in &plan.attrs {
+        out.insert(format!("{prefix}{}", a.name), a.span.clone());
+    }
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for bp in &plan.blocks {
+        let BlockPlanKind::Static(inner) = &bp.kind else {
+            continue;
+        };
+        let n = match seen.iter_mut().find(|(name, _)| *name == bp.name) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                seen.push((&bp.name, 1));
+                0
+            }
+        };
+        let key = if bp.nesting == tunnelform_model::Nesting::Single {
+            format!("{prefix}{}", bp.name)
+        } else {
+            format!("{prefix}{}.{n}", bp.name)
+        };
+        out.insert(key.clone(), bp.span.clone());
+        static_spans(inner, &format!("{key}."), out);
+    }
+}
+
+impl std::fmt::Debug for AttrSpans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.map().fmt(f)
+    }
+}
+
+impl PartialEq for AttrSpans {
+    fn eq(&self, other: &AttrSpans) -> bool {
+        self.same(other) || self.map() == other.map()
+    }
 }
 
 /// An evaluated `output` block.

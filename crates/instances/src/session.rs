@@ -20,7 +20,7 @@ use tunnelform_lang::values::{self, check_size, mark_if, unmark};
 use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
-use crate::api::{ImportBlock, Instance, Lookup, OutputValue};
+use crate::api::{AttrSpans, ImportBlock, Instance, Lookup, OutputValue};
 use crate::deps::{self, TraceMemo, Tracer};
 use crate::loaded::{BlockPlanKind, BodyPlan, Expansion, KeyRef, Loaded, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
@@ -41,10 +41,10 @@ pub struct Session<'c> {
     wholes: RefCell<HashMap<usize, Arc<Value>>>,
     /// What the dependency tracer (`deps.rs`) computed once for the session.
     trace: RefCell<TraceMemo>,
-    /// The last instance's spans and its block (by address in memory), shared with the next
-    /// instance when they are the same: always, for a block without `dynamic` blocks, whose
-    /// spans are then not built again.
-    spans: RefCell<Option<(usize, Arc<BTreeMap<String, Span>>)>>,
+    /// The last instance's spans and its block's index, shared with the next instance of the
+    /// block: always for a block without `dynamic` blocks (whose spans are built only if asked
+    /// for), when equal for one with.
+    spans: RefCell<Option<(usize, AttrSpans)>>,
 }
 
 impl<'c> Session<'c> {
@@ -223,7 +223,7 @@ impl<'c> Session<'c> {
                 }
             }
             ev.reset_steps();
-            match self.instance(&ev, sc, b, key) {
+            match self.instance(&ev, sc, b, idx, key) {
                 Ok(i) => out.push(i),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -272,7 +272,7 @@ impl<'c> Session<'c> {
                 }
             }
             Expansion::ForEach(coll) => {
-                let (mut o, mut e) = self.each_instances(&ev, b, &each_items(coll));
+                let (mut o, mut e) = self.each_instances(&ev, b, idx, &each_items(coll));
                 out.append(&mut o);
                 errors.append(&mut e);
             }
@@ -292,6 +292,7 @@ impl<'c> Session<'c> {
         &self,
         ev: &Evaluator<'_>,
         b: &ResourceBlock,
+        idx: usize,
         items: &[EachItem<'_>],
     ) -> (Vec<Instance>, Vec<Diagnostic>) {
         /// Below this, threads cost more than they save.
@@ -301,7 +302,7 @@ impl<'c> Session<'c> {
             .min(4);
         let lookup = match self.lookup.as_sync() {
             Some(l) if items.len() >= MIN_INSTANCES && cores >= 2 => l,
-            _ => return self.each_run(ev, b, items),
+            _ => return self.each_run(ev, b, idx, items),
         };
         let cfg = self.cfg;
         std::thread::scope(|s| {
@@ -310,7 +311,7 @@ impl<'c> Session<'c> {
                 .map(|run| {
                     s.spawn(move || {
                         let session = Session::new(cfg, lookup);
-                        session.each_run(&session.evaluator(), b, run)
+                        session.each_run(&session.evaluator(), b, idx, run)
                     })
                 })
                 .collect();
@@ -334,6 +335,7 @@ impl<'c> Session<'c> {
         &self,
         ev: &Evaluator<'_>,
         b: &ResourceBlock,
+        idx: usize,
         run: &[EachItem<'_>],
     ) -> (Vec<Instance>, Vec<Diagnostic>) {
         let mut out = Vec::with_capacity(run.len());
@@ -341,7 +343,7 @@ impl<'c> Session<'c> {
         for (key, each_key, each_value) in run {
             ev.reset_steps();
             let sc = Scope::with_each(each_key, each_value);
-            match self.instance(ev, &sc, b, Some(key.clone())) {
+            match self.instance(ev, &sc, b, idx, Some(key.clone())) {
                 Ok(i) => out.push(i),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -354,29 +356,24 @@ impl<'c> Session<'c> {
         ev: &Evaluator<'_>,
         sc: &Scope<'_>,
         b: &ResourceBlock,
+        idx: usize,
         key: Option<InstanceKey>,
     ) -> Result<Instance, Vec<Diagnostic>> {
         let address = b.addr.clone().with_key(key);
         let mut attrs = Map::with_capacity(b.body.attrs.len() + b.body.blocks.len());
-        let block_id = b as *const ResourceBlock as usize;
-        // A block without dynamic blocks has the same spans for every instance: its last
-        // instance's are taken instead of being built again.
-        let reused = if b.body.is_static() {
-            self.spans
-                .borrow()
-                .as_ref()
-                .filter(|(id, _)| *id == block_id)
-                .map(|(_, s)| Arc::clone(s))
-        } else {
-            None
-        };
+        // A block without dynamic blocks has the same spans for every instance, built from its
+        // plan when first asked for; the others' are recorded while evaluating.
+        let of_block = b.body.is_static().then(|| self.block_spans(idx));
         let mut spans = BTreeMap::new();
         let mut errs = Vec::new();
-        let building = reused.is_none().then_some(&mut spans);
+        let building = of_block.is_none().then_some(&mut spans);
         self.body(ev, sc, &b.body, "", &mut attrs, building, &mut errs);
-        let all_spans = reused.as_deref().unwrap_or(&spans);
+        let spans = match of_block {
+            Some(s) => s,
+            None => self.shared_spans(idx, spans),
+        };
         for (path, p) in cross_checks(b.kind, &attrs) {
-            let span = find_span(all_spans, &path).unwrap_or_else(|| b.header_span.clone());
+            let span = find_span(spans.map(), &path).unwrap_or_else(|| b.header_span.clone());
             errs.push(self.problem(p, span));
         }
         if !errs.is_empty() {
@@ -394,12 +391,6 @@ impl<'c> Session<'c> {
         let deps = self.instance_deps(ev, sc, b, address.key.as_ref());
         let lifecycle = self.lifecycle(b, address.key.as_ref());
         attrs.shrink_to_fit();
-        let spans = match reused {
-            Some(s) => s,
-            // Filled key by key, a B-tree leaves its nodes about half empty; rebuilt from its
-            // sorted entries it fills them.
-            None => self.shared_spans(block_id, spans.into_iter().collect()),
-        };
         Ok(Instance {
             address,
             kind: b.kind,
@@ -419,22 +410,35 @@ impl<'c> Session<'c> {
         lc
     }
 
-    /// `spans` (of block `block_id`), or the previous instance's equal map (shared).
-    fn shared_spans(
-        &self,
-        block_id: usize,
-        spans: BTreeMap<String, Span>,
-    ) -> Arc<BTreeMap<String, Span>> {
+    /// The spans of block `idx` (without `dynamic` blocks): its previous instance's, or new
+    /// ones built on first use.
+    fn block_spans(&self, idx: usize) -> AttrSpans {
         let mut last = self.spans.borrow_mut();
-        if let Some((_, prev)) = last.as_ref() {
-            if **prev == spans {
-                let prev = Arc::clone(prev);
-                *last = Some((block_id, Arc::clone(&prev)));
+        if let Some((prev_idx, prev)) = last.as_ref() {
+            if *prev_idx == idx {
+                return prev.clone();
+            }
+        }
+        let spans = AttrSpans::of_block(Arc::clone(&self.cfg.inner), idx);
+        *last = Some((idx, spans.clone()));
+        spans
+    }
+
+    /// `spans` (of block `idx`, recorded while evaluating), or the previous instance's equal
+    /// ones (shared).
+    fn shared_spans(&self, idx: usize, spans: BTreeMap<String, Span>) -> AttrSpans {
+        let mut last = self.spans.borrow_mut();
+        if let Some((prev_idx, prev)) = last.as_ref() {
+            if *prev_idx == idx && *prev.map() == spans {
+                let prev = prev.clone();
+                *last = Some((idx, prev.clone()));
                 return prev;
             }
         }
-        let spans = Arc::new(spans);
-        *last = Some((block_id, Arc::clone(&spans)));
+        // Filled key by key, a B-tree leaves its nodes about half empty; rebuilt from its
+        // sorted entries it fills them.
+        let spans = AttrSpans::built(spans.into_iter().collect());
+        *last = Some((idx, spans.clone()));
         spans
     }
 
