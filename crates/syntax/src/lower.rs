@@ -112,6 +112,9 @@ const SPLIT_FROM: usize = 512 * 1024;
 /// few pieces' trees (many times the text's size) are alive at any time.
 const PIECE: usize = 128 * 1024;
 
+/// At most this many threads parse one file's pieces (each has a [`PARSE_STACK`] of its own).
+const MAX_PARSE_THREADS: usize = 8;
+
 /// Where a big file is cut: after a line holding only `}` (the end of a top-level block, as
 /// formatted), about every [`PIECE`] bytes. The first bound is 0, the last the file's length.
 fn piece_bounds(src: &str) -> Vec<usize> {
@@ -188,6 +191,7 @@ fn parse_pieces(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
+        .min(MAX_PARSE_THREADS)
         .min(pieces);
     let mut done = std::thread::scope(|s| {
         let helpers: Vec<_> = (1..threads)
