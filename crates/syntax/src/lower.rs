@@ -71,25 +71,29 @@ pub fn parse_body(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanEr
 
 /// The whole file at once, its big objects prepared first (see [`bigobj`]).
 fn parse_prepared(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
-    let prepared = bigobj::prepare(file, src, false, &mut |text, off| {
-        parse_entry(file, text, off)
-    });
-    let Some(masked) = prepared.masked.as_deref() else {
-        return parse_whole(file, src);
-    };
-    let Ok(parsed) = hcl_edit::parser::parse_body(masked) else {
+    match parse_at(file, src, 0) {
+        Some(parsed) => Ok(parsed),
         // Report the error exactly as hcl-edit sees the original text.
-        return parse_whole(file, src);
-    };
+        None => parse_whole(file, src),
+    }
+}
+
+/// Parses `text`, found at offset `base` of its file, its big objects prepared first (see
+/// [`bigobj`]), and lowers it. `None` when hcl-edit does not parse it.
+fn parse_at(file: u32, text: &str, base: usize) -> Option<(Body, Vec<SpanError>)> {
+    let prepared = bigobj::prepare_at(file, text, base, false, &mut |t, off| {
+        parse_entry(file, t, off)
+    });
+    let parsed = hcl_edit::parser::parse_body(prepared.masked.as_deref().unwrap_or(text)).ok()?;
     let mut l = Lowerer {
         file,
-        base: 0,
+        base,
         errors: prepared.errors,
         prepared: prepared.objects,
     };
     let body = l.body(&parsed, 0);
     drop(parsed);
-    Ok((body, l.errors))
+    Some((body, l.errors))
 }
 
 fn parse_whole(file: u32, src: &str) -> Result<(Body, Vec<SpanError>), SpanError> {
@@ -168,24 +172,11 @@ fn parse_pieces(file: u32, src: &str) -> Option<(Body, Vec<SpanError>)> {
                 break;
             }
             let (base, end) = (bounds[i], bounds[i + 1]);
-            let text = &src[base..end];
-            let prepared = bigobj::prepare_at(file, text, base, false, &mut |t, off| {
-                parse_entry(file, t, off)
-            });
-            let masked = prepared.masked.as_deref().unwrap_or(text);
-            let Ok(parsed) = hcl_edit::parser::parse_body(masked) else {
+            let Some((body, errors)) = parse_at(file, &src[base..end], base) else {
                 failed.store(true, Relaxed);
                 break;
             };
-            let mut l = Lowerer {
-                file,
-                base,
-                errors: prepared.errors,
-                prepared: prepared.objects,
-            };
-            let body = l.body(&parsed, 0);
-            drop(parsed);
-            done.push((i, body, l.errors));
+            done.push((i, body, errors));
         }
         done
     };
