@@ -219,13 +219,24 @@ fn static_spans(plan: &crate::loaded::BodyPlan, prefix: &str, out: &mut BTreeMap
                 0
             }
         };
-        let key = if bp.nesting == tunnelform_model::Nesting::Single {
-            format!("{prefix}{}", bp.name)
-        } else {
-            format!("{prefix}{}.{n}", bp.name)
-        };
+        let key = block_key(prefix, &bp.name, bp.nesting, n);
         out.insert(key.clone(), bp.span.clone());
         static_spans(inner, &format!("{key}."), out);
+    }
+}
+
+/// The key of the `n`th nested block `name` in [`Instance::attr_spans`] (`prefix` ends with a
+/// dot, or is empty at the top): `name` for a single block, `name.n` for a list or set item.
+pub(crate) fn block_key(
+    prefix: &str,
+    name: &str,
+    nesting: tunnelform_model::Nesting,
+    n: usize,
+) -> String {
+    if nesting == tunnelform_model::Nesting::Single {
+        format!("{prefix}{name}")
+    } else {
+        format!("{prefix}{name}.{n}")
     }
 }
 

@@ -20,7 +20,7 @@ use tunnelform_lang::values::{self, check_size, mark_if, unmark};
 use tunnelform_syntax::ast::{Expr, OpKind, TraverseOp};
 use tunnelform_syntax::BSpan;
 
-use crate::api::{AttrSpans, ImportBlock, Instance, Lookup, OutputValue};
+use crate::api::{block_key, AttrSpans, ImportBlock, Instance, Lookup, OutputValue};
 use crate::deps::{self, TraceMemo, Tracer};
 use crate::loaded::{BlockPlanKind, BodyPlan, Expansion, KeyRef, Loaded, ResourceBlock};
 use crate::validate::{check_attr, convert_attr, cross_checks, Problem};
@@ -430,9 +430,7 @@ impl<'c> Session<'c> {
         let mut last = self.spans.borrow_mut();
         if let Some((prev_idx, prev)) = last.as_ref() {
             if *prev_idx == idx && *prev.map() == spans {
-                let prev = prev.clone();
-                *last = Some((idx, prev.clone()));
-                return prev;
+                return prev.clone();
             }
         }
         // Filled key by key, a B-tree leaves its nodes about half empty; rebuilt from its
@@ -570,13 +568,7 @@ impl<'c> Session<'c> {
             let mut first_extra: Option<Span> = None;
             for bp in plan.blocks.iter().filter(|b| b.name == name) {
                 nesting = bp.nesting;
-                let key_of = |i: usize| {
-                    if bp.nesting == Nesting::Single {
-                        format!("{prefix}{name}")
-                    } else {
-                        format!("{prefix}{name}.{i}")
-                    }
-                };
+                let key_of = |i: usize| block_key(prefix, name, bp.nesting, i);
                 match &bp.kind {
                     BlockPlanKind::Static(inner) => {
                         if items.len() == 1 && bp.nesting == Nesting::Single {
