@@ -128,17 +128,19 @@ impl Ids {
 fn by_group(
     objects: impl IntoIterator<Item = (String, ResourceKind, String)>,
 ) -> (Vec<(String, ResourceKind, Vec<String>)>, Ids) {
-    let mut index: HashMap<(String, ResourceKind), usize> = HashMap::new();
+    // Which group of `out` holds (kind, region): found without allocating.
+    let mut index: HashMap<ResourceKind, HashMap<String, usize>> = HashMap::new();
     let mut seen = Ids::default();
     let mut out: Vec<(String, ResourceKind, Vec<String>)> = Vec::new();
     for (region, kind, id) in objects {
         if !seen.insert(kind, &region, &id) {
             continue;
         }
-        let i = match index.get(&(region.clone(), kind)) {
+        let by_region = index.entry(kind).or_default();
+        let i = match by_region.get(&region) {
             Some(i) => *i,
             None => {
-                index.insert((region.clone(), kind), out.len());
+                by_region.insert(region.clone(), out.len());
                 out.push((region, kind, Vec::new()));
                 out.len() - 1
             }
