@@ -35,6 +35,42 @@ fn string(v: &Value) -> &str {
     v.unmarked().as_str().expect("a string")
 }
 
+/// Runs a plan started before its refresh ended ([`Planning::refreshing`]), answering every read
+/// of the state's objects from `remote`. Returns the plan, the addresses of each read in the
+/// order asked, and how many times the planning stopped to ask.
+fn plan_while_refreshing(
+    inputs: Inputs<'_>,
+    remote: &RemoteSnapshot,
+) -> (tunnelform_plan::make::Planned, Vec<Vec<Address>>, usize) {
+    let mut planning = Planning::refreshing(inputs).expect("starts");
+    let (mut asked, mut stops) = (Vec::new(), 0);
+    let mut answers = Vec::new();
+    loop {
+        match planning.step(answers, &mut |_| {}).expect("steps") {
+            Progress::Done(p) => return (*p, asked, stops),
+            Progress::Need(reads) => {
+                stops += 1;
+                answers = reads
+                    .iter()
+                    .map(|r| {
+                        let Read::Refresh(addrs) = r else {
+                            panic!("only the state's objects to read, asked {r:?}")
+                        };
+                        asked.push(addrs.clone());
+                        let mut found = RemoteSnapshot::default();
+                        for a in addrs {
+                            if let Some(o) = remote.objects.get(a) {
+                                found.objects.insert(a.clone(), o.clone());
+                            }
+                        }
+                        Answer::Refreshed(found)
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
 /// A data source whose argument is another block's planned value is asked for with that value
 /// evaluated, and its answer feeds the blocks after it.
 #[test]
@@ -362,34 +398,15 @@ moved {
     .unwrap()
     .unwrap();
 
-    let mut planning = Planning::refreshing(inputs).expect("starts");
-    let mut asked: Vec<Vec<String>> = Vec::new();
-    let mut answers = Vec::new();
-    let planned = loop {
-        match planning.step(answers, &mut |_| {}).expect("steps") {
-            Progress::Done(p) => break p,
-            Progress::Need(reads) => {
-                answers = reads
-                    .iter()
-                    .map(|r| {
-                        let Read::Refresh(addrs) = r else {
-                            panic!("only the state's objects to read, asked {r:?}")
-                        };
-                        let mut names: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-                        names.sort();
-                        asked.push(names);
-                        let mut found = RemoteSnapshot::default();
-                        for a in addrs {
-                            if let Some(o) = remote.objects.get(a) {
-                                found.objects.insert(a.clone(), o.clone());
-                            }
-                        }
-                        Answer::Refreshed(found)
-                    })
-                    .collect();
-            }
-        }
-    };
+    let (planned, reads, _) = plan_while_refreshing(inputs, &remote);
+    let asked: Vec<Vec<String>> = reads
+        .iter()
+        .map(|addrs| {
+            let mut names: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            names.sort();
+            names
+        })
+        .collect();
     assert_eq!(
         asked,
         vec![
@@ -481,25 +498,9 @@ resource "tencentcloud_vpn_customer_gateway" "office" {
         opts: &opts,
         online: false,
     };
-    let mut planning = Planning::refreshing(inputs).expect("starts");
-    let mut pieces = Vec::new();
-    let mut answers = Vec::new();
-    let planned = loop {
-        match planning.step(answers, &mut |_| {}).expect("steps") {
-            Progress::Done(p) => break p,
-            Progress::Need(reads) => {
-                let [Read::Refresh(addrs)] = reads.as_slice() else {
-                    panic!("one read of the state's objects, asked {reads:?}")
-                };
-                pieces.push(addrs.len());
-                let mut found = RemoteSnapshot::default();
-                for a in addrs {
-                    found.objects.insert(a.clone(), remote.objects[a].clone());
-                }
-                answers = vec![Answer::Refreshed(found)];
-            }
-        }
-    };
+    let (planned, reads, stops) = plan_while_refreshing(inputs, &remote);
+    let pieces: Vec<usize> = reads.iter().map(Vec::len).collect();
+    assert_eq!(stops, 3, "one read of the state's objects at each stop");
     assert_eq!(pieces, [500, 500, 200]);
     assert_eq!(planned.plan.changes.len(), 1200);
     assert!(
