@@ -42,6 +42,17 @@ struct Entry {
     type_name: String,
 }
 
+impl Entry {
+    /// The managed object this entry names, if it has an id.
+    fn object(self) -> Option<PeekedObject> {
+        (self.mode == "managed" && !self.id.is_empty()).then(|| PeekedObject {
+            type_name: self.type_name,
+            region: self.region,
+            id: self.id,
+        })
+    }
+}
+
 /// The objects the state file at `path` names, or `None` when it cannot be read this way (no
 /// file, another format, invalid JSON: the state's own load then says what is wrong).
 pub fn peek(path: &Path) -> Option<Peeked> {
@@ -57,15 +68,28 @@ pub fn peek_bytes(bytes: &[u8]) -> Option<Peeked> {
             .resources
             .0
             .into_iter()
-            .filter(|e| e.mode == "managed" && !e.id.is_empty())
-            .map(|e| PeekedObject {
-                type_name: e.type_name,
-                region: e.region,
-                id: e.id,
-            })
+            .filter_map(Entry::object)
             .collect(),
         cloud_account: env.cloud.map(|c| c.account),
     })
+}
+
+/// [`peek_bytes`] on a state kept in parts (see [`crate::State::from_json_parts`]): its envelope
+/// and the objects its resources' entries name (each found by [`peek_entry`]). `None` when the
+/// envelope cannot be read this way.
+pub fn peek_parts(
+    envelope: &[u8],
+    objects: impl IntoIterator<Item = PeekedObject>,
+) -> Option<Peeked> {
+    let mut peeked = peek_bytes(envelope)?;
+    peeked.objects.extend(objects);
+    Some(peeked)
+}
+
+/// The managed object one resource's entry (its JSON body alone) names: `Some(None)` when it names
+/// none (a data source, no id yet), `None` when the entry cannot be read this way.
+pub fn peek_entry(body: &str) -> Option<Option<PeekedObject>> {
+    serde_json::from_str::<Entry>(body).ok().map(Entry::object)
 }
 
 /// The envelope with the resources' entries collected in order (their keys, the addresses, are
@@ -146,6 +170,33 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn entries_kept_apart_are_looked_at_one_by_one() {
+        let gw = r#"{"attributes": {"name": "x", "tags": {"k": [1, {"a": null}]}}, "id": "vpngw-1",
+            "mode": "managed", "region": "ap-guangzhou", "type": "tencentcloud_vpn_gateway"}"#;
+        let data = r#"{"attributes": {}, "id": "d", "mode": "data", "region": "ap-guangzhou",
+            "type": "tencentcloud_vpn_gateways"}"#;
+        let no_id = r#"{"id": "", "mode": "managed", "region": "ap-shanghai",
+            "type": "tencentcloud_vpn_connection"}"#;
+        let object = PeekedObject {
+            type_name: "tencentcloud_vpn_gateway".into(),
+            region: "ap-guangzhou".into(),
+            id: "vpngw-1".into(),
+        };
+        assert_eq!(peek_entry(gw), Some(Some(object.clone())));
+        assert_eq!(peek_entry(data), Some(None));
+        assert_eq!(peek_entry(no_id), Some(None));
+        assert_eq!(peek_entry("{\"attributes\": "), None);
+        assert_eq!(peek_entry("7"), None);
+
+        let envelope = br#"{"format": "tunnelform-state", "version": 3, "serial": 4,
+            "lineage": "l", "cloud": {"account": "1", "endpoint": "sandbox"}, "resources": {}}"#;
+        let p = peek_parts(envelope, [object.clone()]).expect("peeked");
+        assert_eq!(p.cloud_account.as_deref(), Some("1"));
+        assert_eq!(p.objects, vec![object]);
+        assert_eq!(peek_parts(b"not json", []), None);
     }
 
     #[test]

@@ -550,23 +550,7 @@ impl State {
         let mut resources = BTreeMap::new();
         let mut canonical = String::new();
         for (key, r) in env.resources {
-            let address: Address =
-                key.parse()
-                    .map_err(|e: tunnelform_model::AddressParseError| {
-                        ParseError::Invalid(WriteError::Inconsistent {
-                            address: excerpt(&key),
-                            detail: e.reason.to_string(),
-                        })
-                    })?;
-            canonical.clear();
-            let _ = write!(canonical, "{address}");
-            if canonical != key {
-                return Err(ParseError::Invalid(WriteError::Inconsistent {
-                    address: excerpt(&key),
-                    detail: format!("the key is not in canonical form (expected {address})"),
-                }));
-            }
-            resources.insert(address, r);
+            resources.insert(entry_address(&key, &mut canonical)?, r);
         }
         let state = State {
             version: env.version,
@@ -580,6 +564,64 @@ impl State {
         state.validate().map_err(ParseError::Invalid)?;
         Ok(state)
     }
+
+    /// A state kept in parts, as a database keeps it: `envelope`, a state document whose
+    /// `resources` object is empty, and each resource's entry (its address and its JSON body)
+    /// apart. The same checks as [`State::from_json_bytes`] on the document they would make
+    /// together, without building that document; an entry's error names its address.
+    pub fn from_json_parts<'a>(
+        envelope: &[u8],
+        resources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<State, ParseError> {
+        let mut state = State::from_json_bytes(envelope)?;
+        if !state.resources.is_empty() {
+            return Err(ParseError::Foreign {
+                reason: "its envelope holds resources of its own".into(),
+            });
+        }
+        let mut canonical = String::new();
+        for (key, body) in resources {
+            let r: ResourceState = serde_json::from_str(body).map_err(|e| {
+                ParseError::Invalid(WriteError::Inconsistent {
+                    address: excerpt(key),
+                    detail: format!(
+                        "its entry is not a valid resource: {}",
+                        strip_position(&e.to_string())
+                    ),
+                })
+            })?;
+            let address = entry_address(key, &mut canonical)?;
+            if state.resources.insert(address, r).is_some() {
+                return Err(ParseError::Invalid(WriteError::DuplicateAddress {
+                    address: excerpt(key),
+                }));
+            }
+        }
+        state.validate().map_err(ParseError::Invalid)?;
+        Ok(state)
+    }
+}
+
+/// The address a resource's key names, which must be written in its canonical form (`canonical`
+/// is scratch space, reused from one key to the next).
+fn entry_address(key: &str, canonical: &mut String) -> Result<Address, ParseError> {
+    let address: Address = key
+        .parse()
+        .map_err(|e: tunnelform_model::AddressParseError| {
+            ParseError::Invalid(WriteError::Inconsistent {
+                address: excerpt(key),
+                detail: e.reason.to_string(),
+            })
+        })?;
+    canonical.clear();
+    let _ = write!(canonical, "{address}");
+    if *canonical != key {
+        return Err(ParseError::Invalid(WriteError::Inconsistent {
+            address: excerpt(key),
+            detail: format!("the key is not in canonical form (expected {address})"),
+        }));
+    }
+    Ok(address)
 }
 
 impl ResourceState {

@@ -898,3 +898,86 @@ fn the_recorded_cloud_round_trips_and_older_files_without_it_still_load() {
         Err(WriteError::InvalidCloud { .. })
     ));
 }
+
+/// A state written as one document, split into the parts a database keeps: the envelope (the
+/// document with `"resources": {}`) and each resource's (address, body).
+fn parts_of(s: &State) -> (String, Vec<(String, String)>) {
+    let doc: serde_json::Value = serde_json::from_slice(&s.to_json_bytes().unwrap()).unwrap();
+    let mut envelope = doc.as_object().unwrap().clone();
+    let resources = envelope.insert("resources".into(), serde_json::json!({}));
+    let rows = resources
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
+        .collect();
+    (serde_json::to_string(&envelope).unwrap(), rows)
+}
+
+fn from_parts(envelope: &str, rows: &[(String, String)]) -> Result<State, ParseError> {
+    State::from_json_parts(
+        envelope.as_bytes(),
+        rows.iter().map(|(a, b)| (a.as_str(), b.as_str())),
+    )
+}
+
+#[test]
+fn a_state_read_in_parts_in_any_order_is_the_state_read_whole() {
+    let s = sample_state();
+    let (envelope, mut rows) = parts_of(&s);
+    assert_eq!(rows.len(), s.resources.len());
+    rows.reverse();
+    let back = from_parts(&envelope, &rows).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(back.to_json_bytes().unwrap(), s.to_json_bytes().unwrap());
+    // No resource at all: the envelope alone.
+    let empty = from_parts(&envelope, &[]).unwrap();
+    assert!(empty.resources.is_empty());
+    assert_eq!(empty.lineage, s.lineage);
+    assert_eq!(empty.serial, s.serial);
+}
+
+#[test]
+fn a_bad_part_is_refused_naming_its_address() {
+    let s = sample_state();
+    let (envelope, rows) = parts_of(&s);
+    let victim = rows[1].0.clone();
+
+    // A body that is not a resource's entry.
+    let mut bad = rows.clone();
+    bad[1].1 = r#"{"attributes": 7}"#.into();
+    let e = from_parts(&envelope, &bad).unwrap_err().to_string();
+    assert!(e.contains(&victim), "{e}");
+    assert!(e.contains("not a valid resource"), "{e}");
+    // Truncated JSON.
+    let mut bad = rows.clone();
+    let half = bad[1].1.len() / 2;
+    bad[1].1.truncate(half);
+    let e = from_parts(&envelope, &bad).unwrap_err().to_string();
+    assert!(e.contains(&victim), "{e}");
+
+    // An address that is not one, or not written canonically.
+    let mut bad = rows.clone();
+    bad[0].0 = "not an address".into();
+    let e = from_parts(&envelope, &bad).unwrap_err().to_string();
+    assert!(e.contains("not an address"), "{e}");
+    let mut bad = rows.clone();
+    bad[0].0 = bad[0].0.replace('.', " . ");
+    assert!(from_parts(&envelope, &bad).is_err());
+
+    // The same address twice.
+    let mut bad = rows.clone();
+    bad.push(rows[0].clone());
+    let e = from_parts(&envelope, &bad).unwrap_err().to_string();
+    assert!(e.contains(&rows[0].0), "{e}");
+
+    // An envelope that holds resources itself, or is not a state.
+    let whole = String::from_utf8(s.to_json_bytes().unwrap()).unwrap();
+    let e = from_parts(&whole, &rows).unwrap_err().to_string();
+    assert!(e.contains("envelope holds resources"), "{e}");
+    assert!(matches!(
+        from_parts(r#"{"format": "other"}"#, &rows),
+        Err(ParseError::Foreign { .. })
+    ));
+}
