@@ -126,9 +126,9 @@ pub struct PgBackend {
     lock_key: i64,
     /// Signalled when the connection's thread has ended its session.
     done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
-    /// The state's document assembled by [`StateBackend::peek`] (`Some(None)`: there was no
-    /// state), kept for the `load` that follows it; dropped by any write.
-    peeked: Mutex<Option<Option<String>>>,
+    /// The state's rows read by [`StateBackend::peek`] (`Some(None)`: there was no state), kept
+    /// for the `load` that follows it; dropped by any write.
+    peeked: Mutex<Option<Option<Loaded>>>,
 }
 
 impl std::fmt::Debug for PgBackend {
@@ -178,6 +178,22 @@ impl PgBackend {
     /// call that needs the connection.
     pub fn connect_ahead(&self) {
         let _ = self.jobs.send(Job::Connect);
+    }
+
+    /// Starts ending the session without waiting for it: jobs sent before (a dropped lock's
+    /// release) run first, and nothing can be asked of this backend afterwards. For a command
+    /// that has finished with its state but still has work before it exits; dropping the backend
+    /// then waits for the end (usually over by then), so the next runner still finds the lock free
+    /// as soon as this process is gone.
+    pub fn close_soon(&self) {
+        let _ = self.jobs.send(Job::Shutdown);
+    }
+
+    /// Waits (at most 5 s) for the session to end, once [`PgBackend::close_soon`] asked for it.
+    pub fn wait_closed(&self) {
+        if let Some(done) = self.done.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = done.recv_timeout(Duration::from_secs(5));
+        }
     }
 
     /// Bytes of state, outputs and journal records sent in writes so far (for benchmarks).
@@ -233,49 +249,36 @@ impl PgBackend {
         .into()
     }
 
-    /// The state from its rows, through the same parser (and checks) as a state file.
-    fn assemble(&self, l: Loaded) -> Result<State, BackendError> {
-        let doc = self.document(l)?;
-        self.parse(&doc)
-    }
-
-    fn parse(&self, doc: &str) -> Result<State, BackendError> {
-        State::from_json_bytes(doc.as_bytes()).map_err(|e| self.damaged(e.to_string()))
+    /// The state from its rows, through the same parser (and checks) as a state file: the
+    /// envelope as a document of its own, each row's body parsed straight into its resource.
+    fn assemble(&self, l: &Loaded) -> Result<State, BackendError> {
+        let envelope = self.envelope(l)?;
+        State::from_json_parts(
+            envelope.as_bytes(),
+            l.rows.iter().map(|(a, b)| (a.as_str(), b.as_str())),
+        )
+        .map_err(|e| self.damaged(e.to_string()))
     }
 
     /// What [`StateBackend::peek`] kept, taken (for one `load`).
-    fn take_peeked(&self) -> Option<Option<String>> {
+    fn take_peeked(&self) -> Option<Option<Loaded>> {
         self.peeked.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
-    /// The rows as one state document, as a state file holds it.
-    fn document(&self, l: Loaded) -> Result<String, BackendError> {
+    /// The state row as a state document without resources (`"resources": {}`): the header the
+    /// rows' entries go into.
+    fn envelope(&self, l: &Loaded) -> Result<String, BackendError> {
         let meta = l.meta.trim();
         let inner = meta
             .strip_prefix('{')
             .and_then(|m| m.strip_suffix('}'))
             .ok_or_else(|| self.damaged("its envelope is not a JSON object"))?;
-        let mut doc = String::with_capacity(
-            64 + meta.len()
-                + l.rows
-                    .iter()
-                    .map(|(a, b)| a.len() + b.len() + 8)
-                    .sum::<usize>(),
-        );
+        let mut doc = String::with_capacity(96 + meta.len());
         doc.push_str("{\"format\":\"tunnelform-state\",\"lineage\":");
         doc.push_str(&serde_json::to_string(&l.lineage).unwrap_or_default());
         doc.push_str(",\"serial\":");
         doc.push_str(&l.serial.to_string());
-        doc.push_str(",\"resources\":{");
-        for (i, (addr, body)) in l.rows.iter().enumerate() {
-            if i > 0 {
-                doc.push(',');
-            }
-            doc.push_str(&serde_json::to_string(addr).unwrap_or_default());
-            doc.push(':');
-            doc.push_str(body);
-        }
-        doc.push('}');
+        doc.push_str(",\"resources\":{}");
         if !inner.trim().is_empty() {
             doc.push(',');
             doc.push_str(inner);
@@ -455,15 +458,12 @@ impl StateBackend for PgBackend {
     }
 
     fn load(&self) -> Result<State, BackendError> {
-        let doc = match self.take_peeked() {
-            Some(doc) => doc,
-            None => {
-                let loaded: Option<Loaded> = self.call(Job::Load)?;
-                loaded.map(|l| self.document(l)).transpose()?
-            }
+        let loaded = match self.take_peeked() {
+            Some(loaded) => loaded,
+            None => self.call(Job::Load)?,
         };
-        let (state, existed) = match doc {
-            Some(doc) => (self.parse(&doc)?, true),
+        let (state, existed) = match loaded {
+            Some(l) => (self.assemble(&l)?, true),
             None => (State::new(), false),
         };
         *self.baseline.lock().unwrap_or_else(|p| p.into_inner()) = Some(Baseline {
@@ -476,12 +476,23 @@ impl StateBackend for PgBackend {
 
     fn peek(&self) -> Option<tunnelform_state::peek::Peeked> {
         // The lock's transaction read the rows: this takes them without a round trip.
-        let loaded: Option<Loaded> = self.call(Job::Load).ok()?;
-        let doc = loaded.map(|l| self.document(l)).transpose().ok()?;
-        let peeked = doc
-            .as_deref()
-            .and_then(|d| tunnelform_state::peek::peek_bytes(d.as_bytes()));
-        *self.peeked.lock().unwrap_or_else(|p| p.into_inner()) = Some(doc);
+        let mut loaded: Option<Loaded> = self.call(Job::Load).ok()?;
+        // Whatever this look finds, the rows are kept for the load that follows.
+        let peeked = loaded.as_mut().and_then(|l| {
+            let objects = match l.objects.take() {
+                Some(objects) => objects,
+                None => l
+                    .rows
+                    .iter()
+                    .map(|(_, body)| tunnelform_state::peek::peek_entry(body))
+                    .collect::<Option<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            };
+            tunnelform_state::peek::peek_parts(self.envelope(l).ok()?.as_bytes(), objects)
+        });
+        *self.peeked.lock().unwrap_or_else(|p| p.into_inner()) = Some(loaded);
         peeked
     }
 
@@ -506,7 +517,7 @@ impl StateBackend for PgBackend {
         let current: Option<Loaded> = self.call(Job::Load)?;
         let existed = current.is_some();
         if let Some(l) = current {
-            let current = self.assemble(l)?;
+            let current = self.assemble(&l)?;
             tunnelform_state::check_replace(&self.name(), &current, state)?;
             if current == *state {
                 return Ok(());
@@ -714,10 +725,8 @@ impl Drop for PgBackend {
     /// Ends the session before returning (jobs already sent, such as a lock's release, run first),
     /// so the next runner finds the lock free at once.
     fn drop(&mut self) {
-        let _ = self.jobs.send(Job::Shutdown);
-        if let Some(done) = self.done.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = done.recv_timeout(Duration::from_secs(5));
-        }
+        self.close_soon();
+        self.wait_closed();
     }
 }
 

@@ -126,6 +126,37 @@ fn a_state_round_trips_and_a_step_writes_only_its_resource() {
     not(pg_binaries),
     ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
 )]
+fn a_damaged_row_is_refused_naming_its_address_and_the_way_out() {
+    let b = backend("damaged_rows", "default");
+    let mut s = b.load().unwrap();
+    for i in 0..5 {
+        let (a, r) = tunnel(i);
+        s.resources.insert(a, r);
+    }
+    b.save(&mut s).unwrap();
+    let (victim, _) = tunnel(3);
+    // The rows come back in no particular order; each is read into its resource.
+    assert_eq!(backend("damaged_rows", "default").load().unwrap(), s);
+    cluster().psql(&format!(
+        "UPDATE damaged_rows.resources SET body = '{{\"attributes\": {{' WHERE address = '{victim}'"
+    ));
+    let other = backend("damaged_rows", "default");
+    assert!(
+        other.peek().is_none(),
+        "a state with a damaged row gives no quick look"
+    );
+    let e = other.load().unwrap_err().to_string();
+    assert!(e.contains("holds damaged data"), "{e}");
+    assert!(e.contains(&victim.to_string()), "{e}");
+    assert!(e.contains("not a valid resource"), "{e}");
+    assert!(e.contains("tunnelform state push"), "{e}");
+}
+
+#[test]
+#[cfg_attr(
+    not(pg_binaries),
+    ignore = "PostgreSQL server binaries not found (install postgresql, or set TUNNELFORM_PG_BINDIR)"
+)]
 fn a_stale_serial_and_another_lineage_are_refused() {
     let a = backend("stale", "default");
     let b = backend("stale", "default");
