@@ -147,8 +147,8 @@ fn early_pg_block(dir: &Path) -> Option<BTreeMap<String, String>> {
         if !(text.contains("backend") && text.contains("\"pg\"")) {
             continue;
         }
-        let (body, errors) =
-            tunnelform_syntax::with_big_stack(|| tunnelform_syntax::parse_body(0, &text)).ok()?;
+        // The caller's thread has the parser's stack (see `prestart`).
+        let (body, errors) = tunnelform_syntax::parse_body(0, &text).ok()?;
         if !errors.is_empty() {
             return None;
         }
@@ -178,8 +178,10 @@ pub fn prestart(dir: &Path, common: &Common) -> Early {
     }
     let dir = dir.to_path_buf();
     let common = common.clone();
+    // Its stack is the parser's, so the block is parsed here rather than on a thread of its own.
     let handle = std::thread::Builder::new()
         .name("tunnelform-pg-early".into())
+        .stack_size(tunnelform_syntax::PARSE_STACK)
         .spawn(move || {
             let block = early_pg_block(&dir)?;
             let ws = crate::workspace::current(&dir).ok()?;

@@ -25,5 +25,5 @@ pub mod source;
 pub use ast::MAX_EXPRESSION_DEPTH;
 pub use error::SpanError;
 pub use fmt::format_source;
-pub use lower::{parse_body, parse_expr, parse_template, with_big_stack};
+pub use lower::{parse_body, parse_expr, parse_template, with_big_stack, PARSE_STACK};
 pub use source::{clip_line, BSpan, SourceFile, Sources};

@@ -21,8 +21,9 @@ use crate::error::SpanError;
 use crate::lexer::{tokenize, TokenKind};
 use crate::source::BSpan;
 
-/// Stack for the parsing thread. Only touched pages are committed.
-const PARSE_STACK: usize = 64 * 1024 * 1024;
+/// Stack for the parsing thread (and for any thread of the caller's that parses on its own
+/// stack). Only touched pages are committed.
+pub const PARSE_STACK: usize = 64 * 1024 * 1024;
 
 /// Runs `f` on a thread with a large stack (falls back to the current thread if none can be made).
 pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
