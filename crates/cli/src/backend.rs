@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context as _, Result};
 use tunnelform_config::Config;
@@ -35,6 +35,36 @@ pub enum Identity {
 impl Opened {
     pub fn is_local(&self) -> bool {
         matches!(self.identity, Identity::File(_))
+    }
+
+    /// For a command done with its state (its lock dropped before): a pg session starts ending
+    /// now, while the command finishes its output and the process winds down, and is waited for
+    /// by [`finish_closing`] at the very end.
+    pub fn close_at_exit(self) {
+        if let Some(pg) = &self.pg {
+            pg.close_soon();
+        }
+        CLOSING.lock().unwrap_or_else(|p| p.into_inner()).push(self);
+    }
+}
+
+/// The states given to [`Opened::close_at_exit`].
+static CLOSING: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
+
+/// Waits for the states given to [`Opened::close_at_exit`] to be closed (a pg session's end, so
+/// that its lock is free when the process is gone). Called once the async runtime is shut down,
+/// right before the process ends: a pg backend's memory (its copy of the state's rows as last
+/// written) is left to the operating system, as `plan` leaves its state and plan.
+pub fn finish_closing() {
+    let closing = std::mem::take(&mut *CLOSING.lock().unwrap_or_else(|p| p.into_inner()));
+    for opened in closing {
+        match &opened.pg {
+            Some(pg) => {
+                pg.wait_closed();
+                std::mem::forget(opened);
+            }
+            None => drop(opened),
+        }
     }
 }
 

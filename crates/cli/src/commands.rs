@@ -413,7 +413,7 @@ async fn plan_cmd(
         config,
         Loaded {
             opened,
-            lock: _lock,
+            lock,
             mut state,
             project,
             client,
@@ -436,6 +436,12 @@ async fn plan_cmd(
         ahead,
     )
     .await?;
+    // The plan is made: the state is neither read nor written again. Its lock is released and
+    // its backend closed while the plan is rendered (a saved plan records the serial it was
+    // made from, so a write after this point makes it stale, as a write after the command
+    // would).
+    drop(lock);
+    opened.close_at_exit();
     match format {
         PlanFormat::Json => outln!(
             "{}",
@@ -781,7 +787,7 @@ async fn apply_cmd(
         PlanMode::Destroy => "destroy",
         _ => "apply",
     };
-    let _lock = crate::backend::lock(&opened, op, common).await?;
+    let lock = crate::backend::lock(&opened, op, common).await?;
     let (client, sandbox) = client(common, op).await?;
     // The journal is read first: with nothing left unfinished in it, the state's objects start
     // being read from the cloud now, while the state loads, as `plan` does. After an interrupted
@@ -874,16 +880,28 @@ async fn apply_cmd(
     };
 
     if saved.is_none() {
+        if !planned.plan.has_changes() {
+            // Nothing to do, so nothing is written: the lock is released and the backend closed
+            // while the plan is rendered, and the process ends with the data as it is (see
+            // `plan_cmd`).
+            drop(lock);
+            opened.close_at_exit();
+            out!(
+                "{}",
+                render_human(&planned.plan, &RenderOptions { color: color() })
+            );
+            if let Some(s) = sandbox {
+                s.shutdown().await.ok();
+            }
+            std::mem::forget(planned);
+            std::mem::forget(state);
+            std::mem::forget(config);
+            return Ok(0);
+        }
         out!(
             "{}",
             render_human(&planned.plan, &RenderOptions { color: color() })
         );
-        if !planned.plan.has_changes() {
-            if let Some(s) = sandbox {
-                s.shutdown().await.ok();
-            }
-            return Ok(0);
-        }
         if !auto_approve && !confirm(op)? {
             if op == "destroy" {
                 outln!("\nDestroy cancelled.");

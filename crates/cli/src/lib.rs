@@ -44,13 +44,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(commands::run(cli)) {
+    let code = match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             errln!("{}", output::escape_controls(&context::render_error(&e)));
             ExitCode::from(1)
         }
-    }
+    };
+    // The runtime's threads wind down while a closing pg session ends; then it is waited for.
+    drop(rt);
+    backend::finish_closing();
+    code
 }
 
 fn init_logging() {
