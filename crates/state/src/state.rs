@@ -469,6 +469,15 @@ impl State {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Empty);
         }
+        // The usual case first: a state of a version this build reads, parsed once (the body
+        // has no field but those of this version, so no Terraform state or other format passes).
+        // Anything else (not a state, another version, a damaged file) is read again below,
+        // header first, so that the error says what it is.
+        if let Ok(env) = serde_json::from_slice::<EnvelopeIn>(bytes) {
+            if env.format == STATE_FORMAT && (1..=STATE_FORMAT_VERSION).contains(&env.version) {
+                return State::from_envelope(env);
+            }
+        }
         // The header first, skipping the body without building it (a large state is parsed once
         // into its typed form below); anything that is not a JSON object is parsed in full for the
         // error.
@@ -547,6 +556,11 @@ impl State {
         }
         // Version 1: parse the body again from the bytes, so errors carry a line and column.
         let env: EnvelopeIn = serde_json::from_slice(bytes).map_err(|e| classify(&e, true))?;
+        State::from_envelope(env)
+    }
+
+    /// The state of a parsed envelope, its addresses and contents checked.
+    fn from_envelope(env: EnvelopeIn) -> Result<State, ParseError> {
         let mut resources = BTreeMap::new();
         let mut canonical = String::new();
         for (key, r) in env.resources {
@@ -888,7 +902,6 @@ struct EnvelopeIn {
     /// Absent from files written before states recorded their cloud.
     #[serde(default)]
     cloud: Option<Cloud>,
-    #[allow(dead_code)]
     format: String,
     lineage: String,
     outputs: BTreeMap<String, OutputState>,
