@@ -473,7 +473,11 @@ impl State {
         // has no field but those of this version, so no Terraform state or other format passes).
         // Anything else (not a state, another version, a damaged file) is read again below,
         // header first, so that the error says what it is.
-        if let Ok(env) = serde_json::from_slice::<EnvelopeIn>(bytes) {
+        // The whole text's UTF-8 is checked once, rather than string by string while parsing.
+        let env = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| serde_json::from_str::<EnvelopeIn>(text).ok());
+        if let Some(env) = env {
             if env.format == STATE_FORMAT && (1..=STATE_FORMAT_VERSION).contains(&env.version) {
                 return State::from_envelope(env);
             }
