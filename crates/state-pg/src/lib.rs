@@ -479,17 +479,7 @@ impl StateBackend for PgBackend {
         let mut loaded: Option<Loaded> = self.call(Job::Load).ok()?;
         // Whatever this look finds, the rows are kept for the load that follows.
         let peeked = loaded.as_mut().and_then(|l| {
-            let objects = match l.objects.take() {
-                Some(objects) => objects,
-                None => l
-                    .rows
-                    .iter()
-                    .map(|(_, body)| tunnelform_state::peek::peek_entry(body))
-                    .collect::<Option<Vec<_>>>()?
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            };
+            let objects = l.take_objects()?;
             tunnelform_state::peek::peek_parts(self.envelope(l).ok()?.as_bytes(), objects)
         });
         *self.peeked.lock().unwrap_or_else(|p| p.into_inner()) = Some(loaded);

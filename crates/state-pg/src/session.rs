@@ -735,7 +735,7 @@ impl Session {
         let head = head?;
         let rows = rows?;
         commit?;
-        Ok(head.map(|row| loaded(&row, row_pairs(rows))))
+        Ok(head.map(|row| loaded(&row, row_pairs(rows), None)))
     }
 
     /// One transaction's writes in two round trips: the state row read `FOR UPDATE` (checked
@@ -971,10 +971,7 @@ impl Session {
         match reads {
             Ok((head, (rows, objects), journal)) => {
                 self.prefetched = Some(Prefetched {
-                    state: Some(head.map(|row| Loaded {
-                        objects,
-                        ..loaded(&row, rows)
-                    })),
+                    state: Some(head.map(|row| loaded(&row, rows, objects))),
                     journal: Some(journal_rows(&journal)),
                 });
             }
@@ -1105,14 +1102,53 @@ const UPSERT_LOCK_ROW_SQL: &str =
      ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
          backend_pid = EXCLUDED.backend_pid, record = EXCLUDED.record";
 
-fn loaded(head: &tokio_postgres::Row, rows: Vec<(String, String)>) -> Loaded {
+fn loaded(
+    head: &tokio_postgres::Row,
+    rows: Vec<(String, String)>,
+    objects: Option<Vec<PeekedObject>>,
+) -> Loaded {
     let serial: i64 = head.get(1);
     Loaded {
         lineage: head.get(0),
         serial: u64::try_from(serial).unwrap_or_default(),
         meta: head.get(2),
         rows,
-        objects: None,
+        objects,
+    }
+}
+
+impl Loaded {
+    /// The managed objects the rows name: as found while they arrived, else looked at now.
+    /// `None` when a row cannot be looked at that way.
+    pub fn take_objects(&mut self) -> Option<Vec<PeekedObject>> {
+        self.objects.take().or_else(|| {
+            let mut looked = Looked::default();
+            for (_, body) in &self.rows {
+                looked.add(body);
+            }
+            looked.0
+        })
+    }
+}
+
+/// The objects rows name, gathered one row at a time; `None` from the first row that cannot be
+/// looked at on.
+struct Looked(Option<Vec<PeekedObject>>);
+
+impl Default for Looked {
+    fn default() -> Self {
+        Looked(Some(Vec::new()))
+    }
+}
+
+impl Looked {
+    fn add(&mut self, body: &str) {
+        if let Some(found) = self.0.as_mut() {
+            match peek_entry(body) {
+                Some(object) => found.extend(object),
+                None => self.0 = None,
+            }
+        }
     }
 }
 
@@ -1136,18 +1172,13 @@ async fn rows_looked_at(
         .await?;
     let mut stream = std::pin::pin!(stream);
     let mut rows = Vec::new();
-    let mut objects = Some(Vec::new());
+    let mut looked = Looked::default();
     while let Some(row) = stream.try_next().await? {
         let body: String = row.get(1);
-        if let Some(found) = objects.as_mut() {
-            match peek_entry(&body) {
-                Some(object) => found.extend(object),
-                None => objects = None,
-            }
-        }
+        looked.add(&body);
         rows.push((row.get::<_, String>(0), body));
     }
-    Ok((rows, objects))
+    Ok((rows, looked.0))
 }
 
 fn journal_rows(rows: &[tokio_postgres::Row]) -> Vec<(i64, String)> {
@@ -1171,4 +1202,52 @@ fn halves(key: i64) -> (i64, i64) {
 /// (which `retrying!` answers by connecting again once).
 fn unreachable_closed<T>() -> Result<T, tokio_postgres::Error> {
     Err(tokio_postgres::Error::__private_api_timeout())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(bodies: &[&str]) -> Loaded {
+        Loaded {
+            lineage: "l".into(),
+            serial: 1,
+            meta: "{}".into(),
+            rows: bodies
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (format!("tencentcloud_vpn_gateway.g{i}"), b.to_string()))
+                .collect(),
+            objects: None,
+        }
+    }
+
+    const GW: &str = r#"{"attributes": {"name": "x"}, "id": "vpngw-1", "mode": "managed",
+        "region": "ap-guangzhou", "type": "tencentcloud_vpn_gateway"}"#;
+    const DATA: &str = r#"{"attributes": {}, "id": "d", "mode": "data", "region": "ap-guangzhou",
+        "type": "tencentcloud_vpn_gateways"}"#;
+
+    #[test]
+    fn the_objects_found_as_rows_arrive_are_those_found_later() {
+        // Looked at later, from the rows.
+        let mut later = rows(&[GW, DATA]);
+        let found = later.take_objects().expect("every row can be looked at");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "vpngw-1");
+        // Looked at as they arrived: what was found is given as it is, without looking again.
+        let mut looked = Looked::default();
+        looked.add(GW);
+        looked.add(DATA);
+        let mut arrived = rows(&["not looked at again"]);
+        arrived.objects = looked.0;
+        assert_eq!(arrived.take_objects(), Some(found));
+        // One row that cannot be looked at: no objects, whichever way.
+        let mut bad = rows(&[GW, "{\"attributes\": ", DATA]);
+        assert_eq!(bad.take_objects(), None);
+        let mut looked = Looked::default();
+        for b in [GW, "{\"attributes\": ", DATA] {
+            looked.add(b);
+        }
+        assert_eq!(looked.0, None);
+    }
 }

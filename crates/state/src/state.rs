@@ -470,10 +470,10 @@ impl State {
             return Err(ParseError::Empty);
         }
         // The usual case first: a state of a version this build reads, parsed once (the body
-        // has no field but those of this version, so no Terraform state or other format passes).
-        // Anything else (not a state, another version, a damaged file) is read again below,
-        // header first, so that the error says what it is.
-        // The whole text's UTF-8 is checked once, rather than string by string while parsing.
+        // has no field but those of this version, so no Terraform state or other format passes),
+        // its UTF-8 checked once rather than string by string. Anything else (not a state,
+        // another version, a damaged file) is read again below, header first, so that the error
+        // says what it is.
         let env = std::str::from_utf8(bytes)
             .ok()
             .and_then(|text| serde_json::from_str::<EnvelopeIn>(text).ok());
@@ -482,9 +482,8 @@ impl State {
                 return State::from_envelope(env);
             }
         }
-        // The header first, skipping the body without building it (a large state is parsed once
-        // into its typed form below); anything that is not a JSON object is parsed in full for the
-        // error.
+        // The header first, skipping the body without building it; anything that is not a JSON
+        // object is parsed in full for the error.
         let obj = match serde_json::from_slice::<Header>(bytes) {
             Ok(h) => h,
             Err(header_err) => {
