@@ -880,16 +880,15 @@ async fn apply_cmd(
     };
 
     if saved.is_none() {
+        out!(
+            "{}",
+            render_human(&planned.plan, &RenderOptions { color: color() })
+        );
         if !planned.plan.has_changes() {
             // Nothing to do, so nothing is written: the lock is released and the backend closed
-            // while the plan is rendered, and the process ends with the data as it is (see
-            // `plan_cmd`).
+            // while the process winds down, and it ends with the data as it is (see `plan_cmd`).
             drop(lock);
             opened.close_at_exit();
-            out!(
-                "{}",
-                render_human(&planned.plan, &RenderOptions { color: color() })
-            );
             if let Some(s) = sandbox {
                 s.shutdown().await.ok();
             }
@@ -898,10 +897,6 @@ async fn apply_cmd(
             std::mem::forget(config);
             return Ok(0);
         }
-        out!(
-            "{}",
-            render_human(&planned.plan, &RenderOptions { color: color() })
-        );
         if !auto_approve && !confirm(op)? {
             if op == "destroy" {
                 outln!("\nDestroy cancelled.");
