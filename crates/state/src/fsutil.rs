@@ -65,20 +65,9 @@ pub(crate) fn io_err<'a>(
 /// Replaces `target` with `bytes` so that a crash at any moment leaves either the old or the new
 /// contents: write a temporary file in the same directory, fsync it, rename it over the target, fsync
 /// the directory. The temporary file is removed if anything fails before the rename.
-pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), IoFailure> {
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<Option<FileId>, IoFailure> {
     let dir = parent_dir(target);
-    let prefix = temp_prefix(target).ok_or_else(|| IoFailure {
-        op: "write",
-        path: target.to_path_buf(),
-        cause: io::Error::other("no file name"),
-    })?;
-    let mut rnd = [0u8; 6];
-    rand::thread_rng().fill_bytes(&mut rnd);
-    let tmp = dir.join(format!(
-        "{prefix}{}-{}",
-        std::process::id(),
-        hex::encode(rnd)
-    ));
+    let tmp = temp_name(target)?;
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -91,15 +80,81 @@ pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), IoFailure>
         }
         f.write_all(bytes).map_err(io_err("write", &tmp))?;
         f.sync_all().map_err(io_err("fsync", &tmp))?;
-        drop(f);
         fs::rename(&tmp, target).map_err(io_err("rename over", target))?;
-        Ok(())
+        // Read after the rename, which changes the file's change time.
+        Ok(f.metadata().ok().and_then(|m| FileId::of(&m)))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
+    let id = result?;
+    sync_dir(&dir)?;
+    Ok(id)
+}
+
+/// Makes `target` a second name of the file `source` names now (a hard link, put in place by a
+/// rename, so that `target` is always whole), durably. The file's data is not copied: this is
+/// for a file that is about to be replaced by a rename, never written in place. Fails where the
+/// filesystem has no hard links; the caller copies then.
+pub(crate) fn link_atomic(source: &Path, target: &Path) -> Result<(), IoFailure> {
+    let tmp = temp_name(target)?;
+    let result = fs::hard_link(source, &tmp)
+        .map_err(io_err("link", &tmp))
+        .and_then(|()| fs::rename(&tmp, target).map_err(io_err("rename over", target)));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
     result?;
-    sync_dir(&dir)
+    sync_dir(&parent_dir(target))
+}
+
+/// A fresh temporary name beside `target`, which [`remove_stale_temp_files`] recognises.
+fn temp_name(target: &Path) -> Result<PathBuf, IoFailure> {
+    let prefix = temp_prefix(target).ok_or_else(|| IoFailure {
+        op: "write",
+        path: target.to_path_buf(),
+        cause: io::Error::other("no file name"),
+    })?;
+    let mut rnd = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut rnd);
+    Ok(parent_dir(target).join(format!(
+        "{prefix}{}-{}",
+        std::process::id(),
+        hex::encode(rnd)
+    )))
+}
+
+/// Which file a path names, and as of which change: its device and inode, its size, and its
+/// modification and change times. Any write to the file changes its change time (which nothing
+/// but the kernel sets), and a replacement by rename changes its inode; so a file whose
+/// `FileId` is the one seen earlier holds what it held then. `None` where the platform does not
+/// say (the caller then reads the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    #[cfg(unix)]
+    pub(crate) fn of(meta: &fs::Metadata) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub(crate) fn of(_meta: &fs::Metadata) -> Option<FileId> {
+        None
+    }
 }
 
 /// Makes a rename or a file creation in `dir` durable.

@@ -423,6 +423,77 @@ fn save_refuses_a_file_saved_by_someone_else_or_of_another_lineage() {
     assert_eq!(file.load().unwrap().serial, 2);
 }
 
+/// A handle does not read again a file it loaded or saved itself (its lineage and serial are
+/// known), and the backup is then that file under a second name, not a copy; one that changed on
+/// disk since, even written in place to the same length, is read and checked in full.
+#[test]
+fn a_save_reads_the_file_again_only_when_it_changed_since_it_was_loaded_or_saved() {
+    use std::io::{Seek, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    let file = StateFile::open(&path).unwrap();
+    let mut s = sample_state();
+    file.save(&mut s).unwrap();
+    let first = fs::read(&path).unwrap();
+    file.save(&mut s).unwrap();
+    assert_eq!(fs::read(file.backup_path()).unwrap(), first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let second = fs::metadata(&path).unwrap().ino();
+        file.save(&mut s).unwrap();
+        assert_eq!(
+            fs::metadata(file.backup_path()).unwrap().ino(),
+            second,
+            "the backup of a file this handle saved is that file, not a copy"
+        );
+    }
+
+    // A write within one tick of the clock the filesystem stamps files with, after the file's
+    // previous write, is not told apart from that write on kernels with coarse timestamps: the
+    // edit below comes later than that.
+    let reader = StateFile::open(&path).unwrap();
+    let mut loaded = reader.load().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let text = fs::read_to_string(&path).unwrap();
+    let serial = format!("\"serial\": {}", loaded.serial);
+    assert!(text.contains(&serial), "{text}");
+    let bumped = format!("\"serial\": {}", loaded.serial + 1);
+    assert_eq!(
+        serial.len(),
+        bumped.len(),
+        "the edit keeps the file's length"
+    );
+    let at = text.find(&serial).unwrap();
+    let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.seek(std::io::SeekFrom::Start(at as u64)).unwrap();
+    f.write_all(bumped.as_bytes()).unwrap();
+    drop(f);
+    assert_eq!(fs::read(&path).unwrap().len(), text.len());
+    let err = reader.save(&mut loaded).unwrap_err();
+    assert!(
+        matches!(err, StateError::StaleSerial { on_disk, ours, .. } if on_disk == ours + 1),
+        "{err}"
+    );
+
+    // Replaced by another writer's rename: read again too.
+    let other = StateFile::open(&path).unwrap();
+    let mut theirs = other.load().unwrap();
+    let mut mine = reader.load().unwrap();
+    other.save(&mut theirs).unwrap();
+    let err = reader.save(&mut mine).unwrap_err();
+    assert!(matches!(err, StateError::StaleSerial { .. }), "{err}");
+    // ... and one that is no state at all is not overwritten.
+    let mut mine = reader.load().unwrap();
+    fs::write(&path, "not a state").unwrap();
+    let err = reader.save(&mut mine).unwrap_err();
+    assert!(
+        matches!(err, StateError::WouldOverwriteUnreadable { .. }),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "not a state");
+}
+
 #[test]
 fn leftover_temp_files_are_ignored_by_load_and_removed_by_save() {
     let dir = tempfile::tempdir().unwrap();
