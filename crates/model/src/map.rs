@@ -403,6 +403,25 @@ impl Map {
         self.find(k).ok().map(|i| &self.entries[i].1)
     }
 
+    /// [`Map::get`] for keys asked in increasing order, as a walk of this map: `cursor` starts
+    /// at 0 and is where the walk is; each call goes on from there, so a run of calls costs one
+    /// pass over the entries instead of a search each. A key asked out of order is not found.
+    #[inline]
+    pub fn get_next(&self, k: &str, cursor: &mut usize) -> Option<&Value> {
+        let kb = k.as_bytes();
+        while let Some((n, v)) = self.entries.get(*cursor) {
+            match compare(n.as_bytes(), kb) {
+                std::cmp::Ordering::Less => *cursor += 1,
+                std::cmp::Ordering::Equal => {
+                    *cursor += 1;
+                    return Some(v);
+                }
+                std::cmp::Ordering::Greater => return None,
+            }
+        }
+        None
+    }
+
     #[inline]
     pub fn get_mut(&mut self, k: &str) -> Option<&mut Value> {
         self.find(k).ok().map(|i| &mut self.entries[i].1)
@@ -897,6 +916,37 @@ mod tests {
         assert_eq!(m.keys().next().map(|k| k.as_str()), Some("k00"));
         assert_eq!(m.get("k05"), Some(&Value::int(500)));
         assert_eq!(m.get("k39"), Some(&Value::int(39)));
+    }
+
+    #[test]
+    fn a_walk_in_key_order_finds_what_get_finds() {
+        let m: Map = ["ike_version", "ike_dh", "id", "dpd", "ike", "tags"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, Value::int(i as i64)))
+            .collect();
+        let mut asked = vec![
+            "a",
+            "dpd",
+            "id",
+            "ike",
+            "ike_d",
+            "ike_dh",
+            "ike_version",
+            "tags",
+            "z",
+        ];
+        asked.sort();
+        let mut cursor = 0;
+        for k in &asked {
+            assert_eq!(m.get_next(k, &mut cursor), m.get(k), "{k}");
+        }
+        assert_eq!(cursor, m.len());
+        // Out of order: not found, and the walk is not moved back.
+        assert_eq!(m.get_next("dpd", &mut cursor), None);
+        let mut from_start = 0;
+        assert_eq!(m.get_next("tags", &mut from_start), m.get("tags"));
+        assert_eq!(m.get_next("ike", &mut from_start), None);
     }
 
     #[test]

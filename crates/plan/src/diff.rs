@@ -36,18 +36,21 @@ pub fn planned_after(
     existing: Option<(&str, &Attrs)>,
     lifecycle: &Lifecycle,
 ) -> Attrs {
-    let schema = kind.schema();
+    let attrs = sorted_attrs(kind);
     // Collected, then built in one go (a BTreeMap built from a list sorts it once and fills its
     // nodes in order, instead of searching the tree for every insert).
-    let mut after: Vec<(String, Value)> = Vec::with_capacity(schema.attrs.len() + 1);
+    let mut after: Vec<(String, Value)> = Vec::with_capacity(attrs.len() + 1);
     after.push((
         "id".to_string(),
         existing
             .map(|(id, _)| Value::from(id))
             .unwrap_or(Value::Unknown),
     ));
-    for attr in schema.attrs {
-        let v = planned_value(attr, desired, existing.map(|(_, r)| r), lifecycle).into_owned();
+    let (mut d, mut r) = (0, 0);
+    for attr in attrs {
+        let remote = existing.map(|(_, e)| e.get_next(attr.name, &mut r));
+        let v = planned_value(attr, desired.get_next(attr.name, &mut d), remote, lifecycle)
+            .into_owned();
         let v = if attr.sensitive && !v.is_null() {
             Value::sensitive(v)
         } else {
@@ -58,18 +61,32 @@ pub fn planned_after(
     after.into_iter().collect()
 }
 
-/// One attribute of [`planned_after`] (before its sensitive mark), borrowed where it can be.
+/// The attributes of a kind's schema in the order of their names, the order a map keeps its
+/// entries in: a walk through them looks each up with [`tunnelform_model::Map::get_next`].
+fn sorted_attrs(kind: ResourceKind) -> &'static [&'static AttrSchema] {
+    static SORTED: [std::sync::OnceLock<Vec<&'static AttrSchema>>; ResourceKind::ALL.len()] =
+        [const { std::sync::OnceLock::new() }; ResourceKind::ALL.len()];
+    SORTED[kind as usize].get_or_init(|| {
+        let mut attrs: Vec<&'static AttrSchema> = kind.schema().attrs.iter().collect();
+        attrs.sort_by_key(|a| a.name);
+        attrs
+    })
+}
+
+/// One attribute of [`planned_after`] (before its sensitive mark), borrowed where it can be:
+/// from what the configuration sets (`desired`) and, for an existing object, what it holds
+/// (`existing`: `Some` of the attribute's remote value, if any).
 fn planned_value<'v>(
     attr: &AttrSchema,
-    desired: &'v Attrs,
-    existing: Option<&'v Attrs>,
+    desired: Option<&'v Value>,
+    existing: Option<Option<&'v Value>>,
     lifecycle: &Lifecycle,
 ) -> Cow<'v, Value> {
-    let remote = existing.and_then(|r| r.get(attr.name));
+    let remote = existing.flatten();
     if existing.is_some() && lifecycle.ignores(attr.name) && attr.is_argument() {
         return remote.map_or(Cow::Owned(Value::Null), Cow::Borrowed);
     }
-    match desired.get(attr.name) {
+    match desired {
         Some(v) if !v.is_null() => Cow::Borrowed(v),
         _ => {
             if attr.default.is_none() && attr.computed && existing.is_some() {
@@ -90,21 +107,27 @@ fn after_is_before(
     remote: &Attrs,
     lifecycle: &Lifecycle,
 ) -> bool {
-    let schema = kind.schema();
+    let attrs = sorted_attrs(kind);
     // `before` holds the remote attributes and "id"; `after` the schema's attributes and "id".
     let before_len = remote.len() + usize::from(!remote.contains_key("id"));
-    if before_len != schema.attrs.len() + 1 {
+    if before_len != attrs.len() + 1 {
         return false;
     }
-    schema.attrs.iter().all(|attr| {
-        let Some(r) = remote.get(attr.name) else {
+    let (mut d, mut r) = (0, 0);
+    attrs.iter().all(|attr| {
+        let Some(rv) = remote.get_next(attr.name, &mut r) else {
             return false;
         };
-        let v = planned_value(attr, desired, Some(remote), lifecycle);
+        let v = planned_value(
+            attr,
+            desired.get_next(attr.name, &mut d),
+            Some(Some(rv)),
+            lifecycle,
+        );
         if attr.sensitive && !v.is_null() && !v.is_sensitive() {
-            matches!(r, Value::Sensitive(inner) if **inner == *v)
+            matches!(rv, Value::Sensitive(inner) if **inner == *v)
         } else {
-            *v == *r
+            *v == *rv
         }
     })
 }
