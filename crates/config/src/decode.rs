@@ -1656,7 +1656,7 @@ impl Decoder {
                     self.error(d, a.name_span);
                 }
                 Some(s) if s.is_argument() => plan.attrs.push(AttrPlan {
-                    name: a.name.clone(),
+                    name: a.name.as_str().into(),
                     schema: s,
                     expr: a.expr.clone(),
                     span: self.span_of(a.expr.span),

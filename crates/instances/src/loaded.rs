@@ -322,7 +322,9 @@ impl BodyPlan {
 }
 
 pub struct AttrPlan {
-    pub name: String,
+    /// The argument's name (an attribute name of the schema: the key every instance's map
+    /// gets, shared rather than copied).
+    pub name: tunnelform_model::map::Name,
     pub schema: &'static AttrSchema,
     pub expr: Expr,
     /// The value expression.

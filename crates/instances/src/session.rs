@@ -516,7 +516,7 @@ impl<'c> Session<'c> {
         for a in &plan.attrs {
             if let Some(spans) = spans.as_deref_mut() {
                 let key = if prefix.is_empty() {
-                    a.name.clone()
+                    a.name.to_string()
                 } else {
                     format!("{prefix}{}", a.name)
                 };
@@ -552,7 +552,7 @@ impl<'c> Session<'c> {
             } else {
                 v
             };
-            attrs.insert(a.name.clone().into(), v);
+            attrs.insert(a.name.clone(), v);
         }
         // Nested blocks, grouped by type in order of first appearance.
         let mut names: Vec<&str> = Vec::new();
