@@ -902,6 +902,8 @@ impl<'a> Planning<'a> {
                 .instances
                 .first()
                 .is_some_and(|i| config.has_conditions(&i.address, CondKind::Post));
+        self.all.reserve(current.instances.len());
+        self.plan.changes.reserve(current.instances.len());
         for inst in current.instances {
             match inst.kind {
                 InstanceKind::Data(kind) => {
@@ -1002,6 +1004,7 @@ impl<'a> Planning<'a> {
             PlanMode::Destroy | PlanMode::Normal => None,
             PlanMode::RefreshOnly => self.remote.objects.get(&inst.address),
         };
+        let prior = state.resources.get(&inst.address);
         let input = DiffInput {
             address: &inst.address,
             kind,
@@ -1009,13 +1012,13 @@ impl<'a> Planning<'a> {
             provider_alias: inst.provider.alias.as_deref(),
             desired: Some(&inst.attrs),
             remote: r.map(|o| (o.id.as_str(), &o.attrs)),
-            in_state: state.resources.contains_key(&inst.address),
+            in_state: prior.is_some(),
             lifecycle: &inst.lifecycle,
-            depends_on: merged_deps(inst, state),
+            depends_on: merged_deps(inst, prior),
             importing: self
                 .imports
                 .get(&inst.address)
-                .filter(|_| !state.resources.contains_key(&inst.address))
+                .filter(|_| prior.is_none())
                 .or_else(|| self.adopted.get(&inst.address))
                 .cloned(),
         };
@@ -1620,13 +1623,27 @@ fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
     out
 }
 
-/// Dependencies from configuration and from the prior state (so deletes keep their order).
-fn merged_deps(inst: &Instance, state: &State) -> Vec<Address> {
-    let mut deps: BTreeSet<Address> = inst.depends_on.iter().cloned().collect();
-    if let Some(rs) = state.resources.get(&inst.address) {
-        deps.extend(rs.dependencies.iter().cloned());
+/// Dependencies from configuration and from the prior state (so deletes keep their order),
+/// sorted, each once.
+fn merged_deps(inst: &Instance, prior: Option<&tunnelform_state::ResourceState>) -> Vec<Address> {
+    let from_state = prior.map(|rs| &rs.dependencies);
+    let mut deps: Vec<Address> =
+        Vec::with_capacity(inst.depends_on.len() + from_state.map_or(0, |d| d.len()));
+    deps.extend(inst.depends_on.iter().cloned());
+    deps.sort_unstable();
+    deps.dedup();
+    let known = deps.len();
+    // The state's are usually the configuration's: only those it does not name are added.
+    for d in from_state.into_iter().flatten() {
+        if deps[..known].binary_search(d).is_err() {
+            deps.push(d.clone());
+        }
     }
-    deps.into_iter().collect()
+    if deps.len() > known {
+        deps.sort_unstable();
+        deps.dedup();
+    }
+    deps
 }
 
 /// Keeps the targeted changes and everything they depend on.
