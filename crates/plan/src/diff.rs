@@ -63,7 +63,7 @@ pub fn planned_after(
 
 /// The attributes of a kind's schema in the order of their names, the order a map keeps its
 /// entries in: a walk through them looks each up with [`tunnelform_model::Map::get_next`].
-fn sorted_attrs(kind: ResourceKind) -> &'static [&'static AttrSchema] {
+pub(crate) fn sorted_attrs(kind: ResourceKind) -> &'static [&'static AttrSchema] {
     static SORTED: [std::sync::OnceLock<Vec<&'static AttrSchema>>; ResourceKind::ALL.len()] =
         [const { std::sync::OnceLock::new() }; ResourceKind::ALL.len()];
     SORTED[kind as usize].get_or_init(|| {

@@ -35,14 +35,16 @@ pub fn detect_drift(
     };
     let mut changed = Vec::new();
     let mut digested = Vec::new();
-    // Write-only arguments are not read back: nothing to compare.
-    for attr in kind
-        .schema()
-        .attrs
+    // Write-only arguments are not read back: nothing to compare. The attributes go in name
+    // order, each map walked once alongside.
+    let (mut at_remote, mut at_prior) = (0, 0);
+    for attr in crate::diff::sorted_attrs(kind)
         .iter()
         .filter(|a| a.is_argument() && a.is_read_back())
     {
-        let r = remote.get(attr.name).unwrap_or(&Value::Null);
+        let r = remote
+            .get_next(attr.name, &mut at_remote)
+            .unwrap_or(&Value::Null);
         // Attributes the state keeps only as digests (keys, values from sensitive variables).
         let differs = match secret_matches(attr.name, r) {
             Some(matches) => {
@@ -51,7 +53,9 @@ pub fn detect_drift(
             }
             None if attr.sensitive => false,
             None => {
-                let p = prior.get(attr.name).unwrap_or(&Value::Null);
+                let p = prior
+                    .get_next(attr.name, &mut at_prior)
+                    .unwrap_or(&Value::Null);
                 !same(attr, p, r)
             }
         };
@@ -62,6 +66,9 @@ pub fn detect_drift(
     if changed.is_empty() {
         return None;
     }
+    // Reported in the schema's order, as the arguments are declared.
+    let schema = kind.schema();
+    changed.sort_by_key(|name: &String| schema.attrs.iter().position(|a| a.name == name));
     let mut after = remote.clone();
     for attr in kind
         .schema()
