@@ -19,16 +19,16 @@ const MAX_REPORTED: usize = 20;
 
 /// Every conflict between the tunnels `instances` (all of this kind): duplicate gateway pairs,
 /// overlapping BGP tunnel blocks and SPD entries on one VPN gateway.
-pub fn check(instances: &[Member<'_>]) -> Vec<Conflict> {
+pub fn check<'a>(instances: &'a [Member<'_>]) -> Vec<Conflict> {
     let mut diags = Vec::new();
     let conns: Vec<(usize, &Member<'_>)> = instances.iter().enumerate().collect();
-    let gw_of = |i: &Member<'_>| {
-        i.attrs
-            .get("vpn_gateway_id")
-            .and_then(|v| v.unmarked().as_str().map(str::to_string))
-    };
+    // Borrowed from the members' attributes: nothing is copied per tunnel.
+    fn text<'m>(i: &'m Member<'_>, attr: &str) -> Option<&'m str> {
+        i.attrs.get(attr).and_then(|v| v.unmarked().as_str())
+    }
+    let gw_of = |i: &'a Member<'_>| text(i, "vpn_gateway_id");
 
-    let mut by_gw: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_gw: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (idx, inst) in &conns {
         if let Some(gw) = gw_of(inst) {
             by_gw.entry(gw).or_default().push(*idx);
@@ -36,15 +36,12 @@ pub fn check(instances: &[Member<'_>]) -> Vec<Conflict> {
     }
 
     // Duplicate (customer gateway, VPN gateway) pairs.
-    let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+    let mut pairs: HashMap<(&str, &str), usize> = HashMap::new();
     let mut dup_count = 0usize;
     for (idx, inst) in &conns {
-        let cgw = inst
-            .attrs
-            .get("customer_gateway_id")
-            .and_then(|v| v.unmarked().as_str().map(str::to_string));
+        let cgw = text(inst, "customer_gateway_id");
         if let (Some(cgw), Some(gw)) = (cgw, gw_of(inst)) {
-            if let Some(first) = pairs.get(&(cgw.clone(), gw.clone())) {
+            if let Some(first) = pairs.get(&(cgw, gw)) {
                 dup_count += 1;
                 if dup_count <= MAX_REPORTED {
                     let other = &instances[*first];

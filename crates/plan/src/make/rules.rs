@@ -37,6 +37,9 @@ pub(crate) struct Topology<'a> {
     pub instances: HashMap<&'a Address, &'a Instance>,
     by_id: HashMap<&'a str, &'a Address>,
     index: HashMap<&'a Address, usize>,
+    /// The configuration's instance of each change, by the change's position (the rules ask
+    /// for values by position, many times per change).
+    at: Vec<Option<&'a Instance>>,
     /// The planned instances of each resource (its address without an instance key), in plan
     /// order: what a reference to the whole resource stands for.
     by_resource: HashMap<Address, Vec<usize>>,
@@ -69,11 +72,18 @@ impl<'a> Topology<'a> {
                 .or_default()
                 .push(i);
         }
+        let instances: HashMap<&Address, &Instance> =
+            instances.into_iter().map(|i| (&i.address, i)).collect();
+        let at = changes
+            .iter()
+            .map(|c| instances.get(&c.address).copied())
+            .collect();
         Topology {
             changes,
-            instances: instances.into_iter().map(|i| (&i.address, i)).collect(),
+            instances,
             by_id,
             index,
+            at,
             by_resource,
         }
     }
@@ -98,9 +108,16 @@ impl<'a> Topology<'a> {
 
     /// The planned value of `attr` (the configuration's when set there).
     pub fn value(&self, c: &ResourceChange, attr: &str) -> Option<Value> {
-        let v = self
-            .instances
-            .get(&c.address)
+        Self::value_of(self.instances.get(&c.address).copied(), c, attr)
+    }
+
+    /// [`Topology::value`] of the change at position `i`.
+    fn value_at(&self, i: usize, attr: &str) -> Option<Value> {
+        Self::value_of(self.at[i], self.changes[i], attr)
+    }
+
+    fn value_of(inst: Option<&Instance>, c: &ResourceChange, attr: &str) -> Option<Value> {
+        let v = inst
             .and_then(|i| i.attrs.get(attr))
             .filter(|v| !v.is_unknown())
             .or_else(|| c.after.as_ref().and_then(|a| a.get(attr)))?;
@@ -111,13 +128,23 @@ impl<'a> Topology<'a> {
     /// (when the id is known only after apply) the one planned object of `kind` that `c`'s
     /// configuration depends on.
     pub fn target(&self, c: &ResourceChange, attr: &str, kind: ResourceKind) -> Option<Node> {
-        if let Some(Value::String(id)) = self.value(c, attr) {
+        self.target_of(self.instances.get(&c.address).copied(), c, attr, kind)
+    }
+
+    fn target_of(
+        &self,
+        inst: Option<&Instance>,
+        c: &ResourceChange,
+        attr: &str,
+        kind: ResourceKind,
+    ) -> Option<Node> {
+        if let Some(Value::String(id)) = Self::value_of(inst, c, attr) {
             return Some(match self.by_id.get(id.as_str()) {
                 Some(a) => Node::Addr((*a).clone()),
                 None => Node::Id(id.into_string()),
             });
         }
-        let inst = self.instances.get(&c.address)?;
+        let inst = inst?;
         let mut found: Vec<&Address> = Vec::new();
         for dep in inst
             .depends_on
@@ -183,20 +210,20 @@ impl PlanView for Topology<'_> {
     }
 
     fn value(&self, i: usize, attr: &str) -> Option<Value> {
-        Topology::value(self, self.changes[i], attr)
+        self.value_at(i, attr)
     }
 
     fn configured(&self, i: usize, attr: &str) -> bool {
-        self.instances
-            .get(&self.changes[i].address)
-            .is_some_and(|inst| inst.attrs.contains_key(attr))
+        self.at[i].is_some_and(|inst| inst.attrs.contains_key(attr))
     }
 
     fn target(&self, i: usize, attr: &str, kind: ResourceKind) -> Option<Target> {
-        Some(match Topology::target(self, self.changes[i], attr, kind)? {
-            Node::Addr(a) => Target::Planned(*self.index.get(&a)?),
-            Node::Id(id) => Target::Id(id),
-        })
+        Some(
+            match self.target_of(self.at[i], self.changes[i], attr, kind)? {
+                Node::Addr(a) => Target::Planned(*self.index.get(&a)?),
+                Node::Id(id) => Target::Id(id),
+            },
+        )
     }
 
     fn span(&self, i: usize, attr: &str) -> Option<Span> {
