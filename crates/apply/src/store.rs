@@ -124,6 +124,11 @@ impl StateStore {
         self
     }
 
+    /// Reads the state in place (no copy is made), with the store locked meanwhile.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.inner.lock().expect("state lock").state)
+    }
+
     pub fn snapshot(&self) -> State {
         self.inner.lock().expect("state lock").state.clone()
     }

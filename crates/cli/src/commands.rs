@@ -955,7 +955,7 @@ async fn apply_cmd(
     let report = apply_plan(
         &client,
         Some(Arc::new(config)),
-        Arc::new(planned.plan.clone()),
+        Arc::new(planned.plan),
         Arc::new(planned.instances),
         planned.data,
         &store,
@@ -974,7 +974,7 @@ async fn apply_cmd(
     }
     let code = finish_report(&report, op);
     if code == 0 && op == "apply" && !refresh_only {
-        print_outputs(&store.snapshot());
+        store.read(print_outputs);
     }
     Ok(code)
 }
