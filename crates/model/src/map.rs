@@ -321,6 +321,50 @@ impl<'de> Deserialize<'de> for Name {
     }
 }
 
+/// Reads a map key as a [`Name`], expecting `.0`: the key the previous map read at the same
+/// depth had at the same place. Objects of one kind come one after another with the same keys
+/// in the same order, so the key is nearly always that shared name, found with one comparison
+/// instead of a lookup among the shared names.
+pub(crate) struct KeyLike(pub Option<&'static str>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyLike {
+    type Value = Name;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyLike {
+    type Value = Name;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Name, E> {
+        Ok(match self.0 {
+            Some(like) if like == s => Name::shared_copy(like),
+            _ => Name::new(s),
+        })
+    }
+    fn visit_string<E>(self, s: String) -> Result<Name, E> {
+        Ok(match self.0 {
+            Some(like) if like == s => Name::shared_copy(like),
+            _ => Name::from(s),
+        })
+    }
+}
+
+impl Name {
+    /// The shared copy this name points at; `None` for a name that owns its string.
+    pub(crate) fn as_shared(&self) -> Option<&'static str> {
+        if self.is_owned() {
+            return None;
+        }
+        let bytes = std::ptr::slice_from_raw_parts(self.ptr.as_ptr(), self.len);
+        // SAFETY: a name that is not owned points at a `&'static str` (see `shared_copy`).
+        Some(unsafe { &*(bytes as *const str) })
+    }
+}
+
 /// The order of `str`, compared byte by byte inline: keys are short and most differ early, so
 /// this beats a call to `memcmp` per step of a search.
 #[inline]

@@ -327,12 +327,35 @@ impl Serialize for Value {
 /// The entries of a JSON object as a map, built in one go once all are read: a map built from a
 /// list fills its nodes (an object read key by key leaves them about half full, and searches the
 /// tree for every key). Of keys given twice, the last one counts (as with inserting each).
+///
+/// The entries are gathered in a buffer this thread keeps from one map to the next (one per
+/// depth of nesting), so the map's own vector is allocated once, at its size, rather than grown
+/// entry by entry and then shrunk.
 pub fn read_map<'de, A: MapAccess<'de>>(a: &mut A) -> Result<Map, A::Error> {
-    let mut entries: Vec<(Name, Value)> = Vec::with_capacity(a.size_hint().unwrap_or(0).min(256));
-    while let Some(entry) = a.next_entry::<Name, Value>()? {
-        entries.push(entry);
+    /// A buffer for a map's entries, and the keys of the last map read with it (see
+    /// [`crate::map::KeyLike`]).
+    type Spare = (Vec<(Name, Value)>, Vec<Option<&'static str>>);
+    thread_local! {
+        static SPARE: std::cell::RefCell<Vec<Spare>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    Ok(entries.into_iter().collect())
+    let (mut entries, mut keys) = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_else(|| {
+        let n = a.size_hint().unwrap_or(0).clamp(8, 256);
+        (Vec::with_capacity(n), Vec::with_capacity(n))
+    });
+    while let Some(k) = a.next_key_seed(crate::map::KeyLike(
+        keys.get(entries.len()).copied().flatten(),
+    ))? {
+        let v = a.next_value::<Value>()?;
+        entries.push((k, v));
+    }
+    keys.clear();
+    keys.extend(entries.iter().map(|(k, _)| k.as_shared()));
+    let map = entries.drain(..).collect();
+    // A buffer grown by an unusually large map is not kept.
+    if entries.capacity() <= 1024 {
+        SPARE.with(|s| s.borrow_mut().push((entries, keys)));
+    }
+    Ok(map)
 }
 
 /// Deserialises an attribute map with [`read_map`] (for `#[serde(deserialize_with)]`).
@@ -411,6 +434,27 @@ impl<'de> Deserialize<'de> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Maps read one after another with the same keys, with other keys, in another order, with
+    /// fewer or more, nested or not: each reads as what it holds.
+    #[test]
+    fn maps_read_in_a_row_each_hold_their_own_keys() {
+        let docs = [
+            r#"{"a":1,"b":{"x":1,"y":2},"c":3}"#,
+            r#"{"a":1,"b":{"x":1,"y":2},"c":3}"#,
+            r#"{"a":1,"b":{"y":2,"z":3},"d":4}"#,
+            r#"{"c":3,"a":1}"#,
+            r#"{"a":1,"b":{"x":{"deep":true}},"c":3,"e":5,"Odd Key":6}"#,
+            r#"{}"#,
+            r#"{"a":1,"a":2}"#,
+        ];
+        for doc in docs {
+            let read: Value = serde_json::from_str(doc).unwrap();
+            let j: serde_json::Value = serde_json::from_str(doc).unwrap();
+            assert_eq!(read, Value::from_json(&j), "{doc}");
+            assert_eq!(read.to_json(), j, "{doc}");
+        }
+    }
 
     #[test]
     fn debug_never_shows_sensitive() {
