@@ -1624,25 +1624,20 @@ fn deposed_deletes(state: &State) -> Vec<ResourceChange> {
 }
 
 /// Dependencies from configuration and from the prior state (so deletes keep their order),
-/// sorted, each once.
+/// sorted, each once. The state's are usually the configuration's, and only the others are
+/// copied.
 fn merged_deps(inst: &Instance, prior: Option<&tunnelform_state::ResourceState>) -> Vec<Address> {
-    let from_state = prior.map(|rs| &rs.dependencies);
-    let mut deps: Vec<Address> =
-        Vec::with_capacity(inst.depends_on.len() + from_state.map_or(0, |d| d.len()));
-    deps.extend(inst.depends_on.iter().cloned());
+    let mut deps = inst.depends_on.clone();
+    if let Some(rs) = prior {
+        deps.extend(
+            rs.dependencies
+                .iter()
+                .filter(|d| !inst.depends_on.contains(d))
+                .cloned(),
+        );
+    }
     deps.sort_unstable();
     deps.dedup();
-    let known = deps.len();
-    // The state's are usually the configuration's: only those it does not name are added.
-    for d in from_state.into_iter().flatten() {
-        if deps[..known].binary_search(d).is_err() {
-            deps.push(d.clone());
-        }
-    }
-    if deps.len() > known {
-        deps.sort_unstable();
-        deps.dedup();
-    }
     deps
 }
 
